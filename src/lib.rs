@@ -1,0 +1,9 @@
+//! stepwise: a terminal runbook assistant for on-call engineers.
+//!
+//! The library holds everything; `main.rs` only parses the command line and
+//! reports errors. Layers, from the bottom: `runbook` (the format), `session`
+//! (events, the journal, the fold), `engine` (runs steps, never renders),
+//! then the readers and drivers: `headless`, `tui`, `transcript`, `demo`.
+
+pub mod runbook;
+pub mod session;

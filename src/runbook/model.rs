@@ -1,0 +1,153 @@
+//! The runbook as the rest of stepwise sees it: plain, validated data.
+//!
+//! Everything here has already passed validation (see `load.rs`): ids are
+//! unique, durations parsed, patterns compiled-checked, names valid. This
+//! module holds no parsing and no I/O.
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// Version of the runbook format this build understands.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// A whole runbook file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Runbook {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// Inputs in the order they are written.
+    pub inputs: Vec<Input>,
+    /// Runbook-wide environment, in the order written.
+    pub env: Vec<(String, String)>,
+    pub working_dir: Option<String>,
+    /// The shell argv; the command text is appended as the last argument.
+    /// `None` means the default (`bash -eo pipefail -c`, or `sh -ec`).
+    pub shell: Option<Vec<String>>,
+    pub transcript_dir: Option<String>,
+    pub sections: Vec<Section>,
+    pub follow_up: Vec<String>,
+}
+
+/// A value asked for at session start and passed to commands as an
+/// environment variable of the same name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Input {
+    pub name: String,
+    pub description: Option<String>,
+    pub default: Option<String>,
+    /// A command whose trimmed stdout is the default.
+    pub default_from: Option<String>,
+    /// A regular expression the whole value must match (already checked to compile).
+    pub pattern: Option<String>,
+    pub choices: Vec<String>,
+    /// Defaults to true: a value must be known before anything runs.
+    pub required: bool,
+    /// Never written to disk or screen.
+    pub secret: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Section {
+    pub title: String,
+    pub description: Option<String>,
+    /// Offered to the operator, who may skip it as a whole.
+    pub optional: bool,
+    pub steps: Vec<Step>,
+}
+
+/// What to do when an automated step fails after all its attempts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Stop and let the operator decide (retry, skip, mark done, abort).
+    #[default]
+    Ask,
+    /// End the session as aborted.
+    Abort,
+    /// Record the failure and carry on with the next step.
+    Continue,
+}
+
+/// Whether a human step takes a note.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteRule {
+    #[default]
+    Optional,
+    Required,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Retry {
+    /// Total number of attempts, at least 1.
+    pub attempts: u32,
+    #[serde(with = "crate::runbook::duration::serde_millis")]
+    pub delay: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: 1,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// One step: automated when it has `run`, human otherwise.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    /// Unique in the runbook; defaults to a slug of the title.
+    pub id: String,
+    pub title: String,
+    pub instructions: Option<String>,
+    pub run: Option<String>,
+    /// Ask before running, even in auto mode.
+    pub confirm: bool,
+    #[serde(with = "crate::runbook::duration::serde_millis_opt")]
+    pub timeout: Option<Duration>,
+    pub retry: Retry,
+    pub on_failure: OnFailure,
+    /// Exit codes that count as success; defaults to `[0]`.
+    pub expect_exit: Vec<i32>,
+    /// Store the trimmed stdout under this variable name for later steps.
+    pub capture: Option<String>,
+    pub note: NoteRule,
+    pub checklist: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub working_dir: Option<String>,
+    /// Run in a pseudo-terminal.
+    pub tty: bool,
+}
+
+impl Step {
+    pub fn is_automated(&self) -> bool {
+        self.run.is_some()
+    }
+}
+
+impl Runbook {
+    /// All steps in order, with the index of their section.
+    pub fn steps(&self) -> impl Iterator<Item = (usize, &Step)> {
+        self.sections
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.steps.iter().map(move |st| (i, st)))
+    }
+
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps().map(|(_, s)| s).find(|s| s.id == id)
+    }
+
+    pub fn input(&self, name: &str) -> Option<&Input> {
+        self.inputs.iter().find(|i| i.name == name)
+    }
+
+    /// Counts of (sections, steps, automated, human).
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let steps = self.steps().count();
+        let automated = self.steps().filter(|(_, s)| s.is_automated()).count();
+        (self.sections.len(), steps, automated, steps - automated)
+    }
+}

@@ -1,0 +1,206 @@
+//! Session events: everything that happens in a session, as data.
+//!
+//! The journal is a list of [`Record`]s, one JSON line each. Every reader
+//! (the fold in `state.rs`, the TUI, headless output, exports) works from
+//! these; nothing else records what happened. This module never does I/O.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One journal line: a sequence number, a UTC time, who did it, and what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// The operator (`$USER`) and host, for events a person caused or witnessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Actor>,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    pub host: String,
+}
+
+/// Which pipe a piece of output came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Where an input's value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputSource {
+    /// `--var K=V` on the command line.
+    Var,
+    /// The runbook's `default`.
+    Default,
+    /// The stdout of the input's `default_from` command.
+    DefaultFrom,
+    /// Typed by the operator.
+    Prompt,
+}
+
+/// How a human step was confirmed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmedVia {
+    /// A person answered in the interface or on stdin.
+    Operator,
+    /// `--yes` answered for them.
+    YesFlag,
+    /// `--answer STEP=done` answered for them.
+    Answer,
+}
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitInfo {
+    /// Exit code when the process exited.
+    pub code: Option<i32>,
+    /// Signal number when it was killed by a signal.
+    pub signal: Option<i32>,
+}
+
+impl std::fmt::Display for ExitInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.code, self.signal) {
+            (Some(c), _) => write!(f, "exit {c}"),
+            (None, Some(s)) => write!(f, "signal {s}"),
+            (None, None) => write!(f, "unknown exit"),
+        }
+    }
+}
+
+/// What happened. Serialized with a `type` field in snake_case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    SessionStarted {
+        session_id: String,
+        runbook_id: String,
+        runbook_title: String,
+        /// The path the runbook was started from, as given.
+        runbook_path: String,
+        runbook_sha256: String,
+        auto: bool,
+        dry_run: bool,
+        /// The step `--from` started at, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_step: Option<String>,
+        stepwise_version: String,
+        pid: u32,
+    },
+    /// A process took the session up again (after a quit or a crash).
+    SessionResumed { pid: u32 },
+    /// The runbook file on disk differs from the session's copy.
+    RunbookChanged {
+        path: String,
+        session_sha256: String,
+        current_sha256: String,
+    },
+    InputGiven {
+        name: String,
+        /// The value, or `••••••` for a secret.
+        value: String,
+        secret: bool,
+        source: InputSource,
+    },
+    StepStarted {
+        step: String,
+        attempt: u32,
+        /// The command text exactly as it runs (values are in the environment).
+        command: String,
+        /// Relative to the session folder: `output/<step>.<attempt>.log`.
+        log: String,
+    },
+    /// A run of output from one stream, stored in the attempt's log at
+    /// `offset..offset+len`.
+    OutputRecorded {
+        step: String,
+        attempt: u32,
+        stream: Stream,
+        offset: u64,
+        len: u64,
+    },
+    StepExited {
+        step: String,
+        attempt: u32,
+        exit: ExitInfo,
+        duration_ms: u64,
+        /// Whether the exit counts as success (`expect_exit`).
+        success: bool,
+    },
+    StepTimedOut {
+        step: String,
+        attempt: u32,
+        after_ms: u64,
+    },
+    StepCancelled {
+        step: String,
+        attempt: u32,
+        reason: String,
+    },
+    /// A `capture:` value was stored.
+    Captured {
+        step: String,
+        name: String,
+        value: String,
+        secret: bool,
+    },
+    HumanConfirmed {
+        step: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// The checklist items ticked, by index.
+        #[serde(default)]
+        checked: Vec<usize>,
+        via: ConfirmedVia,
+    },
+    StepSkipped { step: String, reason: String },
+    MarkedDone {
+        step: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    NoteAdded {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        text: String,
+    },
+    /// The step was running when the process holding the session died.
+    OutcomeUnknown { step: String, attempt: u32 },
+    /// A signal reached stepwise (`SIGINT`, `SIGTERM`, `SIGHUP`).
+    Interrupted { signal: String },
+    /// The operator left the session; it can be resumed.
+    SessionLeft,
+    SessionAborted { reason: String },
+    SessionCompleted,
+}
+
+impl Event {
+    /// The step this event is about, if any.
+    pub fn step(&self) -> Option<&str> {
+        use Event::*;
+        match self {
+            StepStarted { step, .. }
+            | OutputRecorded { step, .. }
+            | StepExited { step, .. }
+            | StepTimedOut { step, .. }
+            | StepCancelled { step, .. }
+            | Captured { step, .. }
+            | HumanConfirmed { step, .. }
+            | StepSkipped { step, .. }
+            | MarkedDone { step, .. }
+            | OutcomeUnknown { step, .. } => Some(step),
+            NoteAdded { step, .. } => step.as_deref(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Sessions: events, the append-only journal, the pure fold, and where
+//! session folders live.
+
+pub mod event;
+pub mod state;

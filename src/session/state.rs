@@ -1,0 +1,445 @@
+//! The session state: a pure fold of journal records over the runbook.
+//!
+//! `Session::apply` is the only way state changes. The engine, the TUI,
+//! headless output, resume and every export read this same structure, so
+//! there is no second bookkeeping to drift. Must never do I/O or read clocks.
+
+use super::event::{Actor, ConfirmedVia, Event, ExitInfo, Record};
+use crate::runbook::model::{OnFailure, Runbook};
+use chrono::{DateTime, Utc};
+
+/// Where a step stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepStatus {
+    Pending,
+    Running { attempt: u32 },
+    Succeeded,
+    /// The last attempt failed (exit, timeout or cancel).
+    Failed,
+    Skipped { reason: String },
+    /// A human step confirmed done.
+    Confirmed { via: ConfirmedVia },
+    /// Marked done by hand after a failure or an unknown outcome.
+    DoneByHand,
+    /// Running when the process holding the session died.
+    OutcomeUnknown { attempt: u32 },
+}
+
+impl StepStatus {
+    /// A short word for listings.
+    pub fn label(&self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Running { .. } => "running",
+            StepStatus::Succeeded => "succeeded",
+            StepStatus::Failed => "failed",
+            StepStatus::Skipped { .. } => "skipped",
+            StepStatus::Confirmed { .. } => "done",
+            StepStatus::DoneByHand => "done by hand",
+            StepStatus::OutcomeUnknown { .. } => "outcome unknown",
+        }
+    }
+}
+
+/// Overall state of the session.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionStatus {
+    Active,
+    /// The operator quit; resumable.
+    Left,
+    Completed,
+    Aborted { reason: String },
+}
+
+impl SessionStatus {
+    pub fn is_finished(&self) -> bool {
+        matches!(self, SessionStatus::Completed | SessionStatus::Aborted { .. })
+    }
+    pub fn label(&self) -> &'static str {
+        match self {
+            SessionStatus::Active => "in progress",
+            SessionStatus::Left => "in progress",
+            SessionStatus::Completed => "completed",
+            SessionStatus::Aborted { .. } => "aborted",
+        }
+    }
+}
+
+/// One run of an automated step's command.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    pub number: u32,
+    pub started_at: DateTime<Utc>,
+    pub command: String,
+    /// Relative to the session folder.
+    pub log: String,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub exit: Option<ExitInfo>,
+    pub duration_ms: Option<u64>,
+    pub success: Option<bool>,
+    pub timed_out: bool,
+    pub cancelled: Option<String>,
+    pub stdout_bytes: u64,
+    pub stderr_bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    pub at: DateTime<Utc>,
+    pub by: Option<Actor>,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepState {
+    pub id: String,
+    pub section: usize,
+    pub status: StepStatus,
+    pub attempts: Vec<Attempt>,
+    pub notes: Vec<Note>,
+    pub checked: Vec<usize>,
+    /// When the step reached its current settled status.
+    pub settled_at: Option<DateTime<Utc>>,
+    pub settled_by: Option<Actor>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputValue {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+    pub source: super::event::InputSource,
+}
+
+/// The whole session, folded from its records.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub runbook: Runbook,
+    pub id: String,
+    pub runbook_path: String,
+    pub runbook_sha256: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub last_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub status: SessionStatus,
+    pub auto: bool,
+    pub dry_run: bool,
+    pub from_step: Option<String>,
+    pub operators: Vec<Actor>,
+    pub inputs: Vec<InputValue>,
+    /// Captured values (secret ones hold the mask).
+    pub captures: Vec<InputValue>,
+    pub steps: Vec<StepState>,
+    /// Notes not attached to a step.
+    pub notes: Vec<Note>,
+    pub runbook_changed: Option<(String, String)>,
+    pub interruptions: Vec<(DateTime<Utc>, String)>,
+    pub last_seq: u64,
+    pub records: usize,
+}
+
+impl Session {
+    /// An empty session over a runbook; apply records to fill it.
+    pub fn new(runbook: Runbook) -> Session {
+        let steps = runbook
+            .steps()
+            .map(|(section, s)| StepState {
+                id: s.id.clone(),
+                section,
+                status: StepStatus::Pending,
+                attempts: Vec::new(),
+                notes: Vec::new(),
+                checked: Vec::new(),
+                settled_at: None,
+                settled_by: None,
+            })
+            .collect();
+        Session {
+            runbook,
+            id: String::new(),
+            runbook_path: String::new(),
+            runbook_sha256: String::new(),
+            started_at: None,
+            last_at: None,
+            ended_at: None,
+            status: SessionStatus::Active,
+            auto: false,
+            dry_run: false,
+            from_step: None,
+            operators: Vec::new(),
+            inputs: Vec::new(),
+            captures: Vec::new(),
+            steps,
+            notes: Vec::new(),
+            runbook_changed: None,
+            interruptions: Vec::new(),
+            last_seq: 0,
+            records: 0,
+        }
+    }
+
+    /// Folds a list of records.
+    pub fn from_records<'a>(runbook: Runbook, records: impl IntoIterator<Item = &'a Record>) -> Session {
+        let mut s = Session::new(runbook);
+        for r in records {
+            s.apply(r);
+        }
+        s
+    }
+
+    pub fn step(&self, id: &str) -> Option<&StepState> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+
+    fn step_mut(&mut self, id: &str) -> Option<&mut StepState> {
+        self.steps.iter_mut().find(|s| s.id == id)
+    }
+
+    /// Whether a step needs nothing more: done, skipped, or failed with
+    /// `on_failure: continue`.
+    pub fn is_settled(&self, index: usize) -> bool {
+        let st = &self.steps[index];
+        match st.status {
+            StepStatus::Succeeded
+            | StepStatus::Skipped { .. }
+            | StepStatus::Confirmed { .. }
+            | StepStatus::DoneByHand => true,
+            StepStatus::Failed => self
+                .runbook
+                .step(&st.id)
+                .is_some_and(|s| s.on_failure == OnFailure::Continue),
+            _ => false,
+        }
+    }
+
+    /// The first step that is not settled, in runbook order.
+    pub fn next_step(&self) -> Option<usize> {
+        (0..self.steps.len()).find(|&i| !self.is_settled(i))
+    }
+
+    /// The step currently running, if any.
+    pub fn running(&self) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| matches!(s.status, StepStatus::Running { .. }))
+    }
+
+    /// (settled, total)
+    pub fn progress(&self) -> (usize, usize) {
+        let done = (0..self.steps.len()).filter(|&i| self.is_settled(i)).count();
+        (done, self.steps.len())
+    }
+
+    /// Folds one record into the state.
+    pub fn apply(&mut self, r: &Record) {
+        self.last_seq = r.seq;
+        self.records += 1;
+        self.last_at = Some(r.at);
+        if let Some(by) = &r.by
+            && !self.operators.contains(by)
+        {
+            self.operators.push(by.clone());
+        }
+        match &r.event {
+            Event::SessionStarted {
+                session_id,
+                runbook_path,
+                runbook_sha256,
+                auto,
+                dry_run,
+                from_step,
+                ..
+            } => {
+                self.id = session_id.clone();
+                self.runbook_path = runbook_path.clone();
+                self.runbook_sha256 = runbook_sha256.clone();
+                self.started_at = Some(r.at);
+                self.auto = *auto;
+                self.dry_run = *dry_run;
+                self.from_step = from_step.clone();
+            }
+            Event::SessionResumed { .. } => {
+                self.status = SessionStatus::Active;
+                self.ended_at = None;
+            }
+            Event::RunbookChanged {
+                session_sha256,
+                current_sha256,
+                ..
+            } => self.runbook_changed = Some((session_sha256.clone(), current_sha256.clone())),
+            Event::InputGiven {
+                name,
+                value,
+                secret,
+                source,
+            } => {
+                let v = InputValue {
+                    name: name.clone(),
+                    value: value.clone(),
+                    secret: *secret,
+                    source: *source,
+                };
+                match self.inputs.iter_mut().find(|i| &i.name == name) {
+                    Some(slot) => *slot = v,
+                    None => self.inputs.push(v),
+                }
+            }
+            Event::Captured {
+                name,
+                value,
+                secret,
+                ..
+            } => {
+                let v = InputValue {
+                    name: name.clone(),
+                    value: value.clone(),
+                    secret: *secret,
+                    source: super::event::InputSource::DefaultFrom,
+                };
+                match self.captures.iter_mut().find(|i| &i.name == name) {
+                    Some(slot) => *slot = v,
+                    None => self.captures.push(v),
+                }
+            }
+            Event::NoteAdded { step, text } => {
+                let note = Note {
+                    at: r.at,
+                    by: r.by.clone(),
+                    text: text.clone(),
+                };
+                match step.as_deref().and_then(|id| self.step_mut(id)) {
+                    Some(st) => st.notes.push(note),
+                    None => self.notes.push(note),
+                }
+            }
+            Event::Interrupted { signal } => self.interruptions.push((r.at, signal.clone())),
+            Event::SessionLeft => {
+                self.status = SessionStatus::Left;
+            }
+            Event::SessionAborted { reason } => {
+                self.status = SessionStatus::Aborted {
+                    reason: reason.clone(),
+                };
+                self.ended_at = Some(r.at);
+            }
+            Event::SessionCompleted => {
+                self.status = SessionStatus::Completed;
+                self.ended_at = Some(r.at);
+            }
+            _ => self.apply_step_event(r),
+        }
+    }
+
+    fn apply_step_event(&mut self, r: &Record) {
+        let Some(id) = r.event.step() else { return };
+        let Some(st) = self.step_mut(id) else { return };
+        let settle = |st: &mut StepState, status: StepStatus| {
+            st.status = status;
+            st.settled_at = Some(r.at);
+            st.settled_by = r.by.clone();
+        };
+        match &r.event {
+            Event::StepStarted {
+                attempt,
+                command,
+                log,
+                ..
+            } => {
+                st.status = StepStatus::Running { attempt: *attempt };
+                st.attempts.push(Attempt {
+                    number: *attempt,
+                    started_at: r.at,
+                    command: command.clone(),
+                    log: log.clone(),
+                    ended_at: None,
+                    exit: None,
+                    duration_ms: None,
+                    success: None,
+                    timed_out: false,
+                    cancelled: None,
+                    stdout_bytes: 0,
+                    stderr_bytes: 0,
+                });
+            }
+            Event::OutputRecorded {
+                attempt, stream, len, ..
+            } => {
+                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
+                    match stream {
+                        super::event::Stream::Stdout => a.stdout_bytes += len,
+                        super::event::Stream::Stderr => a.stderr_bytes += len,
+                    }
+                }
+            }
+            Event::StepTimedOut { attempt, .. } => {
+                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
+                    a.timed_out = true;
+                }
+            }
+            Event::StepCancelled {
+                attempt, reason, ..
+            } => {
+                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
+                    a.cancelled = Some(reason.clone());
+                }
+            }
+            Event::StepExited {
+                attempt,
+                exit,
+                duration_ms,
+                success,
+                ..
+            } => {
+                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
+                    a.exit = Some(*exit);
+                    a.duration_ms = Some(*duration_ms);
+                    a.ended_at = Some(r.at);
+                    a.success = Some(*success && !a.timed_out && a.cancelled.is_none());
+                }
+                let ok = st
+                    .attempts
+                    .last()
+                    .and_then(|a| a.success)
+                    .unwrap_or(false);
+                settle(st, if ok { StepStatus::Succeeded } else { StepStatus::Failed });
+            }
+            Event::HumanConfirmed { note, checked, via, .. } => {
+                if let Some(text) = note {
+                    st.notes.push(Note {
+                        at: r.at,
+                        by: r.by.clone(),
+                        text: text.clone(),
+                    });
+                }
+                st.checked = checked.clone();
+                settle(st, StepStatus::Confirmed { via: *via });
+            }
+            Event::StepSkipped { reason, .. } => {
+                settle(
+                    st,
+                    StepStatus::Skipped {
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            Event::MarkedDone { note, .. } => {
+                if let Some(text) = note {
+                    st.notes.push(Note {
+                        at: r.at,
+                        by: r.by.clone(),
+                        text: text.clone(),
+                    });
+                }
+                settle(st, StepStatus::DoneByHand);
+            }
+            Event::OutcomeUnknown { attempt, .. } => {
+                st.status = StepStatus::OutcomeUnknown { attempt: *attempt };
+            }
+            _ => {}
+        }
+    }
+}
