@@ -3,3 +3,4 @@
 pub mod duration;
 pub mod model;
 pub mod node;
+pub mod load;

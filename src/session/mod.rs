@@ -3,3 +3,7 @@
 
 pub mod event;
 pub mod state;
+pub mod clock;
+pub mod fsutil;
+pub mod journal;
+pub mod store;
