@@ -5,6 +5,7 @@
 //! (events, the journal, the fold), `engine` (runs steps, never renders),
 //! then the readers and drivers: `headless`, `tui`, `transcript`, `demo`.
 
+pub mod demo;
 pub mod engine;
 pub mod runbook;
 pub mod session;
