@@ -5,5 +5,6 @@
 //! (events, the journal, the fold), `engine` (runs steps, never renders),
 //! then the readers and drivers: `headless`, `tui`, `transcript`, `demo`.
 
+pub mod engine;
 pub mod runbook;
 pub mod session;

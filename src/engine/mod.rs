@@ -1,0 +1,3 @@
+//! The engine (being merged from other branches).
+
+pub mod command;
