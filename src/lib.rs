@@ -8,3 +8,4 @@
 pub mod engine;
 pub mod runbook;
 pub mod session;
+pub mod tui;
