@@ -195,7 +195,12 @@ fn c_with_nothing_running_says_so() {
     let mut app = app_with(&midway());
     assert!(app.update(ch('c')).is_empty());
     assert!(app.modal.is_none());
-    assert!(app.status.as_deref().unwrap().contains("Nothing is running"));
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("Nothing is running")
+    );
 }
 
 #[test]
@@ -277,7 +282,13 @@ fn outcome_unknown_prompt_on_resume() {
 fn tab_switches_pane_and_arrows_scroll_the_log() {
     let mut app = running();
     for i in 0..100 {
-        output(&mut app, "deploy", 1, Stream::Stdout, &format!("line {i}\n"));
+        output(
+            &mut app,
+            "deploy",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
     }
     assert!(app.follow);
     app.update(key(KeyCode::Tab));
@@ -295,7 +306,13 @@ fn tab_switches_pane_and_arrows_scroll_the_log() {
 fn page_keys_home_end_and_f_scroll_the_log() {
     let mut app = running();
     for i in 0..100 {
-        output(&mut app, "deploy", 1, Stream::Stdout, &format!("line {i}\n"));
+        output(
+            &mut app,
+            "deploy",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
     }
     let h = app.log_height() as u64;
     assert_eq!(app.log_top(), 100 - h);
@@ -320,7 +337,13 @@ fn page_keys_home_end_and_f_scroll_the_log() {
 fn slash_searches_the_log() {
     let mut app = running();
     for i in 0..100 {
-        output(&mut app, "deploy", 1, Stream::Stdout, &format!("line {i}\n"));
+        output(
+            &mut app,
+            "deploy",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
     }
     app.update(ch('/'));
     type_text(&mut app, "line 7");

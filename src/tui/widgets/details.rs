@@ -41,21 +41,27 @@ fn settings(step: &Step) -> String {
     parts.join(" · ")
 }
 
-fn attempt_line(a: &Attempt, app: &App) -> Line<'static> {
+fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
     let outcome = if a.timed_out {
         "timed out".to_string()
     } else if let Some(r) = &a.cancelled {
         format!("cancelled ({r})")
     } else if let Some(exit) = a.exit {
         exit.to_string()
-    } else {
+    } else if live {
         "running".to_string()
+    } else {
+        "outcome unknown".to_string()
     };
     let took = a
         .duration_ms
         .map(Duration::from_millis)
-        .or_else(|| (app.now - a.started_at).to_std().ok())
+        .or_else(|| {
+            live.then(|| (app.now - a.started_at).to_std().ok())
+                .flatten()
+        })
         .map(duration::format)
+        .map(|d| format!(" in {d}"))
         .unwrap_or_default();
     let ok = a.success == Some(true);
     let style = match a.success {
@@ -70,7 +76,7 @@ fn attempt_line(a: &Attempt, app: &App) -> Line<'static> {
             since_start(app, a.started_at)
         )),
         Span::styled(format!("{}{outcome}", if ok { "✓ " } else { "" }), style),
-        Span::styled(format!(" in {took}"), theme::dim()),
+        Span::styled(took, theme::dim()),
     ])
 }
 
@@ -141,7 +147,8 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
     }
     if !st.attempts.is_empty() {
         lines.push(Line::styled("Attempts", theme::bold()));
-        lines.extend(st.attempts.iter().map(|a| attempt_line(a, app)));
+        let live = matches!(st.status, StepStatus::Running { .. });
+        lines.extend(st.attempts.iter().map(|a| attempt_line(a, app, live)));
     }
 }
 

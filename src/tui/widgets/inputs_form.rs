@@ -108,15 +108,16 @@ impl InputsForm {
             };
         }
         let last = self.inputs.len() - 1;
+        if key.code == KeyCode::Enter && self.focus == last {
+            return match self.check_all() {
+                true => FormOutcome::Submitted(self.result()),
+                false => FormOutcome::Editing,
+            };
+        }
         match key.code {
             KeyCode::Esc => return FormOutcome::Cancelled,
             KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                 return FormOutcome::Cancelled;
-            }
-            KeyCode::Enter if self.focus == last => {
-                if self.check_all() {
-                    return FormOutcome::Submitted(self.result());
-                }
             }
             KeyCode::Enter | KeyCode::Tab | KeyCode::Down => {
                 self.errors[self.focus] =

@@ -46,11 +46,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, p: &HumanPrompt) {
     let inner = block.inner(r);
     frame.render_widget(block, r);
     let top = top_lines(app, p);
-    let top_h = (top.len() as u16).min(inner.height.saturating_sub(7));
+    let top_h = (top.len() as u16).min(inner.height.saturating_sub(8));
     let [top_a, note_a, msg_a, keys_a] = Layout::vertical([
         Constraint::Length(top_h),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Length(1),
     ])
     .areas(inner);
@@ -74,6 +74,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, p: &HumanPrompt) {
             msg_a,
         );
     }
-    let keys = "Ctrl-D Done   Ctrl-S Skip…   Tab checklist/note   Space tick   Esc Cancel";
+    let keys = "Ctrl-D done · Ctrl-S skip… · Tab list/note · Space tick · Esc cancel";
     frame.render_widget(Paragraph::new(Line::styled(keys, theme::bold())), keys_a);
 }
