@@ -9,3 +9,5 @@ pub mod demo;
 pub mod engine;
 pub mod runbook;
 pub mod session;
+pub mod transcript;
+pub mod tui;

@@ -4,5 +4,6 @@
 //! group, streamed bytes, timeout, cancel, log file); `redact` masks secret
 //! values in that output. Nothing in here renders or reads the terminal.
 
+pub mod command;
 pub mod process;
 pub mod redact;
