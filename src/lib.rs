@@ -7,3 +7,4 @@
 
 pub mod runbook;
 pub mod session;
+pub mod transcript;
