@@ -473,7 +473,8 @@ fn an_unfinished_session_says_where_it_stopped() {
         md.contains("- **Stopped at:** step 2.1 Deploy the previous stable version (`deploy`)"),
         "{md}"
     );
-    assert!(md.contains("- **Ended:** not yet"), "{md}");
+    assert!(md.contains("- **Ended:** not recorded"), "{md}");
+    insta::assert_snapshot!("markdown_unfinished", md);
     let json: serde_json::Value =
         serde_json::from_str(&transcript::render(&s, &ctx, Format::Json)).expect("json");
     assert_eq!(json["session"]["stopped_at"]["step"], "deploy");

@@ -7,7 +7,7 @@
 //! outputs, notes and inputs goes through [`esc`], so nothing in a log can
 //! become markup.
 
-use super::markdown::{counts_line, icon, section_note, sizes};
+use super::markdown::{section_note, sizes};
 use super::report::{self, Postmortem, Quoted};
 use super::{Context, fmt, timeline};
 use crate::session::state::{Attempt, Note, Session, StepState};
@@ -108,7 +108,7 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
         (None, Some(last)) => item(
             "Ended",
             esc(&format!(
-                "not yet (last event {})",
+                "not recorded (last event {})",
                 fmt::stamp(last, off, tz)
             )),
         ),
@@ -116,13 +116,17 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     }
     if let (Some(start), Some(end)) = (s.started_at, s.ended_at.or(s.last_at)) {
         let ms = (end - start).num_milliseconds().max(0) as u64;
-        let so_far = if s.ended_at.is_none() { " so far" } else { "" };
+        let so_far = if s.ended_at.is_none() {
+            " (to the last recorded event)"
+        } else {
+            ""
+        };
         item(
             "Duration",
             esc(&format!("{}{so_far}", fmt::duration_ms(ms))),
         );
     }
-    item("Steps", esc(&counts_line(s)));
+    item("Steps", count_chips(s));
     item(
         "Times",
         esc(&format!(
@@ -139,6 +143,28 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
         );
     }
     out.push_str("</dl>\n</header>\n");
+}
+
+/// The step counts as coloured chips: `4 done` `2 skipped` …
+fn count_chips(s: &Session) -> String {
+    let c = report::counts(s);
+    let chips = [
+        (c.done, "done", "done"),
+        (c.skipped, "skipped", "skipped"),
+        (c.failed, "failed", "failed"),
+        (c.done_by_hand, "done by hand", "by-hand"),
+        (c.unknown, "outcome unknown", "unknown"),
+        (c.not_reached, "not reached", "pending"),
+    ];
+    let mut out = String::new();
+    for (n, word, key) in chips {
+        if n > 0 || matches!(key, "done" | "skipped" | "failed" | "by-hand") {
+            let class = if n > 0 { key } else { "zero" };
+            out.push_str(&format!("<span class=\"pill {class}\">{n} {word}</span> "));
+        }
+    }
+    out.push_str(&format!("<span class=\"of\">of {}</span>", c.total));
+    out
 }
 
 fn capitalise(text: &str) -> String {
@@ -200,11 +226,12 @@ fn timeline_table(out: &mut String, s: &Session, ctx: &Context) {
     ));
     for row in timeline::rows(s, &ctx.records) {
         out.push_str(&format!(
-            "<tr><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"who\">{}</td></tr>\n",
             fmt::clock(row.at, s.started_at),
             fmt::local_clock(row.at, s.started_at, ctx.local_offset),
             fmt::since(s.started_at, row.at),
             esc(&row.step),
+            row.tone,
             esc(&row.what),
             esc(&row.who)
         ));
@@ -242,8 +269,7 @@ fn step(out: &mut String, s: &Session, st: &StepState, ctx: &Context) {
         esc(&st.id)
     ));
     out.push_str(&format!(
-        "<h4><span class=\"pill {key}\">{} {}</span> {}</h4>\n",
-        icon(key),
+        "<h4><span class=\"pill {key}\">{}</span> {}</h4>\n",
         esc(st.status.label()),
         esc(&report::label(s, st))
     ));

@@ -47,14 +47,18 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     match (s.ended_at, s.last_at) {
         (Some(end), _) => out.push_str(&format!("- **Ended:** {}\n", fmt::stamp(end, off, tz))),
         (None, Some(last)) => out.push_str(&format!(
-            "- **Ended:** not yet (last event {})\n",
+            "- **Ended:** not recorded (last event {})\n",
             fmt::stamp(last, off, tz)
         )),
         _ => {}
     }
     if let (Some(start), Some(end)) = (s.started_at, s.ended_at.or(s.last_at)) {
         let ms = (end - start).num_milliseconds().max(0) as u64;
-        let so_far = if s.ended_at.is_none() { " so far" } else { "" };
+        let so_far = if s.ended_at.is_none() {
+            " (to the last recorded event)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "- **Duration:** {}{so_far}\n",
             fmt::duration_ms(ms)
@@ -77,7 +81,7 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     out.push('\n');
 }
 
-pub fn operators(s: &Session) -> String {
+fn operators(s: &Session) -> String {
     if s.operators.is_empty() {
         return "none recorded".to_owned();
     }
@@ -107,7 +111,7 @@ fn outcome(out: &mut String, s: &Session, ctx: &Context) {
     }
 }
 
-pub fn counts_line(s: &Session) -> String {
+fn counts_line(s: &Session) -> String {
     let c = report::counts(s);
     let mut line = format!(
         "{} done, {} skipped, {} failed, {} done by hand",
@@ -267,7 +271,7 @@ fn step(out: &mut String, s: &Session, st: &StepState, ctx: &Context) {
     }
 }
 
-pub fn icon(key: &str) -> &'static str {
+fn icon(key: &str) -> &'static str {
     match key {
         "done" => "✅",
         "by-hand" => "✋",

@@ -190,13 +190,15 @@ pub fn how_reached(st: &StepState, def: Option<&Step>) -> String {
             format!("outcome unknown: stepwise stopped while attempt {attempt} was running")
         }
         StepStatus::Running { attempt } => {
-            format!("running (attempt {attempt}) when this was written")
+            format!(
+                "attempt {attempt} started and no end is recorded (still running, or stepwise stopped)"
+            )
         }
         StepStatus::Pending => "not reached".to_owned(),
     }
 }
 
-/// How one attempt ended: `passed: exit 0 after 1.2 s`.
+/// How one attempt ended: `passed (exit 0 after 1.2 s)`.
 pub fn attempt_result(a: &Attempt) -> String {
     let took = a
         .duration_ms
@@ -207,15 +209,15 @@ pub fn attempt_result(a: &Attempt) -> String {
         .map(|e| e.to_string())
         .unwrap_or_else(|| "no exit recorded".to_owned());
     if let Some(reason) = &a.cancelled {
-        return format!("cancelled ({reason}): {exit}{took}");
+        return format!("cancelled: {reason} ({exit}{took})");
     }
     if a.timed_out {
-        return format!("timed out: {exit}{took}");
+        return format!("timed out ({exit}{took})");
     }
     match a.success {
-        Some(true) => format!("passed: {exit}{took}"),
-        Some(false) => format!("failed: {exit}{took}"),
-        None => "no end recorded (outcome unknown)".to_owned(),
+        Some(true) => format!("passed ({exit}{took})"),
+        Some(false) => format!("failed ({exit}{took})"),
+        None => "outcome unknown: no end recorded".to_owned(),
     }
 }
 
@@ -267,8 +269,8 @@ enum Heading {
 /// The rules, as the transcript states them under "Postmortem notes".
 pub const POSTMORTEM_HINT: &str = "A skeleton for the review. Under each heading: the notes written during the \
 session on steps whose id or title mentions a cause, an issue or the impact, and any note line that starts \
-with `Root cause:`, `Impact:`, `Went well:`, `Went wrong:`, `Action:` or `TODO:`; under What went wrong, also the \
-failures the journal recorded. Nothing else is filled in: blanks are left for the team.";
+with “Root cause:”, “Impact:”, “Went well:”, “Went wrong:”, “Action:” or “TODO:”; under What went wrong, also \
+the failures the journal recorded. Nothing else is filled in: blanks are left for the team.";
 
 /// Rule 1: every note on a step whose id or title has a word starting with
 /// one of these is about the root cause (`Identify the issue causing…`) …

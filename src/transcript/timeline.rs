@@ -13,6 +13,8 @@ pub struct Row {
     pub step: String,
     pub what: String,
     pub who: String,
+    /// `good`, `bad` or empty: for colouring.
+    pub tone: &'static str,
 }
 
 pub fn rows(s: &Session, records: &[Record]) -> Vec<Row> {
@@ -31,9 +33,26 @@ pub fn rows(s: &Session, records: &[Record]) -> Vec<Row> {
                 step,
                 what,
                 who: who(r),
+                tone: tone(&r.event),
             })
         })
         .collect()
+}
+
+fn tone(e: &Event) -> &'static str {
+    match e {
+        Event::StepExited { success: true, .. }
+        | Event::HumanConfirmed { .. }
+        | Event::MarkedDone { .. }
+        | Event::SessionCompleted => "good",
+        Event::StepExited { success: false, .. }
+        | Event::StepTimedOut { .. }
+        | Event::StepCancelled { .. }
+        | Event::OutcomeUnknown { .. }
+        | Event::Interrupted { .. }
+        | Event::SessionAborted { .. } => "bad",
+        _ => "",
+    }
 }
 
 fn who(r: &Record) -> String {
