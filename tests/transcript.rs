@@ -689,3 +689,11 @@ fn write_example_html() {
     let (s, ctx) = fixture();
     std::fs::write(out, transcript::render(&s, &ctx, Format::Html)).expect("write html");
 }
+
+#[test]
+fn export_names_a_missing_session() {
+    let home = tempfile::tempdir().expect("home");
+    let err =
+        transcript::export(home.path(), "20991231", Format::Markdown).expect_err("no such session");
+    assert!(err.contains("no session matches `20991231`"), "{err}");
+}

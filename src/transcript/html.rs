@@ -51,7 +51,6 @@ pub fn render(s: &Session, ctx: &Context) -> String {
 }
 
 fn header(out: &mut String, s: &Session, ctx: &Context) {
-    let (off, tz) = (ctx.local_offset, ctx.tz_name.as_str());
     let o = report::outcome(s, &ctx.records);
     let key = match o.word {
         "completed" => "done",
@@ -60,10 +59,8 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     };
     out.push_str("<header>\n<p class=\"kicker\">Session transcript</p>\n");
     out.push_str(&format!("<h1>{}</h1>\n", esc(&s.runbook.title)));
-    out.push_str(&format!(
-        "<p class=\"outcome {key}\">{}</p>\n",
-        esc(&capitalise(o.word))
-    ));
+    let word = esc(&capitalise(o.word));
+    out.push_str(&format!("<p class=\"outcome {key}\">{word}</p>\n"));
     if let Some(d) = &o.detail {
         out.push_str(&format!("<p class=\"detail\">{}</p>\n", esc(d)));
     }
@@ -75,74 +72,47 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
             esc(&stop.state)
         ));
     }
-    out.push_str("<dl class=\"meta\">\n");
-    let mut item = |k: &str, v: String| out.push_str(&format!("<dt>{k}</dt><dd>{v}</dd>\n"));
-    item(
-        "Runbook",
-        format!(
-            "{} · <code>{}</code> · from <code>{}</code>",
-            esc(&s.runbook.title),
-            esc(&s.runbook.id),
-            esc(&s.runbook_path)
+    meta(out, s, ctx);
+    out.push_str("</header>\n");
+}
+
+/// The header's list of facts. Values are escaped here, once.
+fn meta(out: &mut String, s: &Session, ctx: &Context) {
+    let (off, tz) = (ctx.local_offset, ctx.tz_name.as_str());
+    let rb = &s.runbook;
+    let mut items = vec![
+        (
+            "Runbook",
+            format!(
+                "{} · <code>{}</code> · from <code>{}</code>",
+                esc(&rb.title),
+                esc(&rb.id),
+                esc(&s.runbook_path)
+            ),
         ),
-    );
-    item(
-        "SHA-256",
-        format!("<code class=\"hash\">{}</code>", esc(&s.runbook_sha256)),
-    );
-    item("Session", format!("<code>{}</code>", esc(&s.id)));
-    let ops: Vec<String> = s.operators.iter().map(|a| fmt::who(Some(a))).collect();
-    item(
-        "Operators",
-        esc(&if ops.is_empty() {
-            "none recorded".to_owned()
-        } else {
-            ops.join(", ")
-        }),
-    );
-    if let Some(at) = s.started_at {
-        item("Started", esc(&fmt::stamp(at, off, tz)));
-    }
-    match (s.ended_at, s.last_at) {
-        (Some(end), _) => item("Ended", esc(&fmt::stamp(end, off, tz))),
-        (None, Some(last)) => item(
-            "Ended",
-            esc(&format!(
-                "not recorded (last event {})",
-                fmt::stamp(last, off, tz)
-            )),
+        (
+            "SHA-256",
+            format!("<code class=\"hash\">{}</code>", esc(&s.runbook_sha256)),
         ),
-        _ => {}
-    }
-    if let (Some(start), Some(end)) = (s.started_at, s.ended_at.or(s.last_at)) {
-        let ms = (end - start).num_milliseconds().max(0) as u64;
-        let so_far = if s.ended_at.is_none() {
-            " (to the last recorded event)"
-        } else {
-            ""
-        };
-        item(
-            "Duration",
-            esc(&format!("{}{so_far}", fmt::duration_ms(ms))),
-        );
-    }
-    item("Steps", count_chips(s));
-    item(
-        "Times",
-        esc(&format!(
-            "UTC, with local time ({tz}, {}) in brackets",
-            fmt::offset_name(off)
-        )),
+        ("Session", format!("<code>{}</code>", esc(&s.id))),
+        ("Operators", esc(&report::operators(s))),
+    ];
+    items.extend(
+        report::when(s, off, tz)
+            .into_iter()
+            .map(|(k, v)| (k, esc(&v))),
     );
+    items.push(("Steps", count_chips(s)));
+    items.push(("Times", esc(&report::times_note(off, tz))));
     if let Some((was, now)) = &s.runbook_changed {
-        item(
-            "Warning",
-            esc(&format!(
-                "the runbook file changed during the session (was {was}, now {now})"
-            )),
-        );
+        let text = format!("the runbook file changed during the session (was {was}, now {now})");
+        items.push(("Warning", esc(&text)));
     }
-    out.push_str("</dl>\n</header>\n");
+    out.push_str("<dl class=\"meta\">\n");
+    for (k, v) in items {
+        out.push_str(&format!("<dt>{k}</dt><dd>{v}</dd>\n"));
+    }
+    out.push_str("</dl>\n");
 }
 
 /// The step counts as coloured chips: `4 done` `2 skipped` …

@@ -25,13 +25,10 @@ pub fn render(s: &Session, ctx: &Context) -> String {
 fn header(out: &mut String, s: &Session, ctx: &Context) {
     let rb = &s.runbook;
     let (off, tz) = (ctx.local_offset, ctx.tz_name.as_str());
+    let title = fmt::md_inline(&rb.title);
+    out.push_str(&format!("# {title} — session transcript\n\n"));
     out.push_str(&format!(
-        "# {} — session transcript\n\n",
-        fmt::md_inline(&rb.title)
-    ));
-    out.push_str(&format!(
-        "- **Runbook:** {} ({}, from {})\n",
-        fmt::md_inline(&rb.title),
+        "- **Runbook:** {title} ({}, from {})\n",
         fmt::md_code(&rb.id),
         fmt::md_code(&s.runbook_path)
     ));
@@ -40,35 +37,18 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
         fmt::md_code(&s.runbook_sha256)
     ));
     out.push_str(&format!("- **Session:** {}\n", fmt::md_code(&s.id)));
-    out.push_str(&format!("- **Operators:** {}\n", operators(s)));
-    if let Some(at) = s.started_at {
-        out.push_str(&format!("- **Started:** {}\n", fmt::stamp(at, off, tz)));
-    }
-    match (s.ended_at, s.last_at) {
-        (Some(end), _) => out.push_str(&format!("- **Ended:** {}\n", fmt::stamp(end, off, tz))),
-        (None, Some(last)) => out.push_str(&format!(
-            "- **Ended:** not recorded (last event {})\n",
-            fmt::stamp(last, off, tz)
-        )),
-        _ => {}
-    }
-    if let (Some(start), Some(end)) = (s.started_at, s.ended_at.or(s.last_at)) {
-        let ms = (end - start).num_milliseconds().max(0) as u64;
-        let so_far = if s.ended_at.is_none() {
-            " (to the last recorded event)"
-        } else {
-            ""
-        };
-        out.push_str(&format!(
-            "- **Duration:** {}{so_far}\n",
-            fmt::duration_ms(ms)
-        ));
+    out.push_str(&format!(
+        "- **Operators:** {}\n",
+        fmt::md_inline(&report::operators(s))
+    ));
+    for (label, text) in report::when(s, off, tz) {
+        out.push_str(&format!("- **{label}:** {text}\n"));
     }
     outcome(out, s, ctx);
     out.push_str(&format!("- **Steps:** {}\n", counts_line(s)));
     out.push_str(&format!(
-        "- **Times:** UTC, with local time ({tz}, {}) in brackets\n",
-        fmt::offset_name(off)
+        "- **Times:** {}\n",
+        fmt::md_inline(&report::times_note(off, tz))
     ));
     if let Some((was, now)) = &s.runbook_changed {
         out.push_str(&format!(
@@ -79,18 +59,6 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
         ));
     }
     out.push('\n');
-}
-
-fn operators(s: &Session) -> String {
-    if s.operators.is_empty() {
-        return "none recorded".to_owned();
-    }
-    let names: Vec<String> = s
-        .operators
-        .iter()
-        .map(|a| fmt::md_inline(&fmt::who(Some(a))))
-        .collect();
-    names.join(", ")
 }
 
 fn outcome(out: &mut String, s: &Session, ctx: &Context) {

@@ -409,3 +409,46 @@ pub fn skip_reason(st: &StepState) -> Option<&str> {
         _ => None,
     }
 }
+
+/// The Started, Ended and Duration lines of a header, as (label, text).
+pub fn when(s: &Session, off: chrono::FixedOffset, tz: &str) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(at) = s.started_at {
+        lines.push(("Started", fmt::stamp(at, off, tz)));
+    }
+    match (s.ended_at, s.last_at) {
+        (Some(end), _) => lines.push(("Ended", fmt::stamp(end, off, tz))),
+        (None, Some(last)) => lines.push((
+            "Ended",
+            format!("not recorded (last event {})", fmt::stamp(last, off, tz)),
+        )),
+        _ => {}
+    }
+    if let (Some(start), Some(end)) = (s.started_at, s.ended_at.or(s.last_at)) {
+        let ms = (end - start).num_milliseconds().max(0) as u64;
+        let to = if s.ended_at.is_none() {
+            " (to the last recorded event)"
+        } else {
+            ""
+        };
+        lines.push(("Duration", format!("{}{to}", fmt::duration_ms(ms))));
+    }
+    lines
+}
+
+/// `ana@bastion-1, bob@bastion-2`, or `none recorded`.
+pub fn operators(s: &Session) -> String {
+    if s.operators.is_empty() {
+        return "none recorded".to_owned();
+    }
+    let names: Vec<String> = s.operators.iter().map(|a| fmt::who(Some(a))).collect();
+    names.join(", ")
+}
+
+/// `UTC, with local time (Europe/Paris, UTC+01:00) in brackets`.
+pub fn times_note(off: chrono::FixedOffset, tz: &str) -> String {
+    format!(
+        "UTC, with local time ({tz}, {}) in brackets",
+        fmt::offset_name(off)
+    )
+}
