@@ -7,7 +7,9 @@ use crate::session::event::{ConfirmedVia, Record, Stream};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Run an automated step (also re-runs a failed or outcome-unknown one).
-    Start { step: String },
+    Start {
+        step: String,
+    },
     /// A human step is done.
     Confirm {
         step: String,
@@ -15,21 +17,40 @@ pub enum Command {
         checked: Vec<usize>,
         via: ConfirmedVia,
     },
-    Skip { step: String, reason: String },
+    Skip {
+        step: String,
+        reason: String,
+    },
     /// Skip every unsettled step of an optional section, with one reason.
-    SkipSection { section: usize, reason: String },
-    MarkDone { step: String, note: Option<String> },
+    SkipSection {
+        section: usize,
+        reason: String,
+    },
+    MarkDone {
+        step: String,
+        note: Option<String>,
+    },
     /// Cancel the running step.
-    Cancel { reason: String },
-    Note { step: Option<String>, text: String },
+    Cancel {
+        reason: String,
+    },
+    Note {
+        step: Option<String>,
+        text: String,
+    },
     /// Turn auto mode on or off.
     SetAuto(bool),
-    Abort { reason: String },
+    Abort {
+        reason: String,
+    },
     /// The operator leaves; the session stays resumable.
     Leave,
     /// A signal arrived. `stop_running` cancels the running step (SIGINT,
     /// SIGTERM); otherwise it may finish but nothing new starts (SIGHUP).
-    Interrupt { signal: String, stop_running: bool },
+    Interrupt {
+        signal: String,
+        stop_running: bool,
+    },
 }
 
 /// Something the engine reports.

@@ -1,6 +1,6 @@
 //! The runbook format v1: the model, durations, the YAML loader and validator.
 
 pub mod duration;
+pub mod load;
 pub mod model;
 pub mod node;
-pub mod load;

@@ -128,7 +128,9 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(RawValue(Value::Str(v)))
     }
     fn visit_bytes<E>(self, v: &[u8]) -> Result<RawValue, E> {
-        Ok(RawValue(Value::Str(String::from_utf8_lossy(v).into_owned())))
+        Ok(RawValue(Value::Str(
+            String::from_utf8_lossy(v).into_owned(),
+        )))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
         let mut items = Vec::new();
@@ -157,10 +159,14 @@ mod tests {
         let node: Node = serde_saphyr::from_str(text).unwrap();
         let b = node.get("b").unwrap();
         assert_eq!(b.pos.line, 3);
-        let Value::Seq(items) = &b.value else { panic!("not a seq") };
+        let Value::Seq(items) = &b.value else {
+            panic!("not a seq")
+        };
         assert_eq!(items[0].value, Value::Str("x".into()));
         assert_eq!((items[0].pos.line, items[0].pos.column), (3, 5));
-        let Value::Map(m) = &items[1].value else { panic!("not a map") };
+        let Value::Map(m) = &items[1].value else {
+            panic!("not a map")
+        };
         assert_eq!((m[0].0.pos.line, m[0].0.pos.column), (4, 7));
         assert_eq!(m[0].1.value, Value::Bool(true));
         assert_eq!(node.get("a").unwrap().value, Value::Int(1));

@@ -237,7 +237,9 @@ mod tests {
 
     fn clock() -> Arc<dyn Clock> {
         Arc::new(StepClock::starting_at(
-            chrono::Utc.with_ymd_and_hms(2026, 11, 26, 16, 30, 0).unwrap(),
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 26, 16, 30, 0)
+                .unwrap(),
         ))
     }
 
@@ -273,7 +275,11 @@ mod tests {
         let (_d, path) = journal_with(3);
         let full = std::fs::read(&path).unwrap();
         // Cut inside the multi-byte "ü" of the last line.
-        let last_start = full[..full.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+        let last_start = full[..full.len() - 1]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .unwrap()
+            + 1;
         let cut = last_start + full[last_start..].iter().position(|&b| b == 0xc3).unwrap() + 1;
         std::fs::write(&path, &full[..cut]).unwrap();
         let loaded = read(&path).unwrap();

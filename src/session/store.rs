@@ -55,7 +55,9 @@ pub fn create_session_dir(home: &Path, id: &str) -> io::Result<PathBuf> {
     let dir = sessions_dir(home).join(id);
     fsutil::create_private_dir(&sessions_dir(home))?;
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
-    std::fs::DirBuilder::new().mode(0o700).create(dir.join(OUTPUT_DIR))?;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir.join(OUTPUT_DIR))?;
     Ok(dir)
 }
 
@@ -65,7 +67,8 @@ pub fn find(home: &Path, what: &str) -> Result<PathBuf, String> {
     if as_path.join(JOURNAL).is_file() {
         return Ok(as_path.to_owned());
     }
-    let ids = list_ids(home).map_err(|e| format!("cannot list sessions in {}: {e}", home.display()))?;
+    let ids =
+        list_ids(home).map_err(|e| format!("cannot list sessions in {}: {e}", home.display()))?;
     let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(what)).collect();
     match matches.as_slice() {
         [one] => Ok(sessions_dir(home).join(one)),
@@ -76,7 +79,11 @@ pub fn find(home: &Path, what: &str) -> Result<PathBuf, String> {
         many => Err(format!(
             "`{what}` matches {} sessions ({}); type more of the id.",
             many.len(),
-            many.iter().take(5).map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .take(5)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -125,7 +132,11 @@ pub fn lock(dir: &Path) -> Result<SessionLock, String> {
         return Err(format!(
             "this session is open in another stepwise process ({}). \
              Close that one first, or wait for it to finish.",
-            if holder.is_empty() { "unknown holder" } else { holder }
+            if holder.is_empty() {
+                "unknown holder"
+            } else {
+                holder
+            }
         ));
     }
     let me = format!("pid {} on {}", std::process::id(), hostname());
