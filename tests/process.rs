@@ -387,3 +387,42 @@ fn the_default_shell_fails_fast() {
         assert_eq!(shell, ["sh", "-ec"]);
     }
 }
+
+/// A benchmark, not a timed test (`cargo test --release --test process --
+/// --ignored --nocapture`): `seq 1 10000000` through `run` against the same
+/// command redirected to a file. The product's budget is 2x.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn throughput_of_ten_million_lines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plain = dir.path().join("plain.out");
+    let started = Instant::now();
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("seq 1 10000000 > {}", plain.display())])
+        .status()
+        .expect("sh");
+    assert!(status.success());
+    let to_file = started.elapsed();
+    for secrets in [vec![], vec!["s3cr3t-token".to_string()]] {
+        let (mut spec, _dir) = sh("seq 1 10000000");
+        spec.redactor = Arc::new(Redactor::new(&secrets));
+        let (_c, cancel) = watch::channel(false);
+        let (tx, mut rx) = mpsc::channel::<Chunk>(16);
+        let started = Instant::now();
+        let count = async {
+            let mut n = 0;
+            while let Some(c) = rx.recv().await {
+                n += c.bytes.len();
+            }
+            n
+        };
+        let (outcome, received) = tokio::join!(run(spec, tx, cancel), count);
+        let elapsed = started.elapsed();
+        assert_eq!(outcome.expect("run").log_len, received as u64);
+        let ratio = elapsed.as_secs_f64() / to_file.as_secs_f64();
+        println!(
+            "{received} bytes: to a file {to_file:?}, through run ({} secrets) {elapsed:?}: {ratio:.2}x",
+            secrets.len()
+        );
+    }
+}

@@ -24,13 +24,21 @@ use std::sync::Arc;
 pub const MASK: &str = "••••••";
 
 /// The secret values of a session, ready for matching.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Redactor {
     /// Distinct non-empty secrets, longest first.
     secrets: Vec<Vec<u8>>,
     /// For each byte value, the secrets starting with it (longest first).
     by_first: Vec<Vec<usize>>,
+    /// For each byte value, whether some secret starts with it: the hot scan.
+    starts: [bool; 256],
     longest: usize,
+}
+
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor::new(Vec::<Vec<u8>>::new())
+    }
 }
 
 impl fmt::Debug for Redactor {
@@ -57,13 +65,16 @@ impl Redactor {
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
         let mut by_first = vec![Vec::new(); 256];
+        let mut starts = [false; 256];
         for (i, s) in secrets.iter().enumerate() {
             by_first[usize::from(s[0])].push(i);
+            starts[usize::from(s[0])] = true;
         }
         let longest = secrets.first().map_or(0, Vec::len);
         Redactor {
             secrets,
             by_first,
+            starts,
             longest,
         }
     }
@@ -144,10 +155,7 @@ impl Redactor {
         // The current masked run: (start, end, its MASK already emitted).
         let mut run = (covered > 0).then_some((0, covered, true));
         let mut at = 0;
-        while let Some(found) = hay[at..]
-            .iter()
-            .position(|&b| !self.starts_secret(b).is_empty())
-        {
+        while let Some(found) = hay[at..].iter().position(|&b| self.starts[usize::from(b)]) {
             let start = at + found;
             if let Some(len) = self.longest_at(hay, start) {
                 run = match run {
