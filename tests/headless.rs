@@ -1,0 +1,151 @@
+//! The real binary, headless: runs, answers, captures, secrets, injection,
+//! exit codes, SIGKILL and resume.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn stepwise(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_stepwise"));
+    c.env("STEPWISE_HOME", home).env_remove("NO_COLOR");
+    c
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runbooks").join(name)
+}
+
+fn session_dirs(home: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("sessions"))
+        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn all_files_text(dir: &Path) -> String {
+    let mut out = String::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.push_str(&all_files_text(&p));
+        } else {
+            out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn headless_run_with_answers_completes_and_writes_the_record() {
+    let home = tempfile::tempdir().unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--var", "TOKEN=s3cr3t-value"])
+        .arg(fixture("small.yaml"))
+        .args(["--answer", "tell-the-team=done:paged #ops and #dev"])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("say-hello | hello from stepwise"), "{t}");
+    assert!(t.contains("say-hello ! to stderr"), "{t}");
+    assert!(t.contains("captured VERSION = v1.4.2"), "{t}");
+    assert!(t.contains("transcript: "), "{t}");
+    let dirs = session_dirs(home.path());
+    assert_eq!(dirs.len(), 1);
+    let journal = std::fs::read_to_string(dirs[0].join("journal.jsonl")).unwrap();
+    assert!(journal.contains("paged #ops and #dev"));
+    assert!(journal.contains("\"type\":\"session_completed\""));
+    let everything = all_files_text(&dirs[0]);
+    assert!(!everything.contains("s3cr3t-value"), "the secret reached disk");
+    assert!(!t.contains("s3cr3t-value"), "the secret reached the screen");
+    assert!(everything.contains("token=••••••"));
+}
+
+#[test]
+fn a_required_note_without_an_answer_waits_for_a_human_with_exit_4() {
+    let home = tempfile::tempdir().unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--yes"])
+        .arg(fixture("small.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let resumed = stepwise(home.path())
+        .args(["resume", "--headless", "--answer", "tell-the-team=done:all told"])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+}
+
+#[test]
+fn hostile_input_values_are_passed_literally() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    for payload in ["'; touch pwned #", "$(touch pwned)", "`touch pwned`", "--rm -rf", "../../x\ny"] {
+        let out = stepwise(home.path())
+            .current_dir(work.path())
+            .args(["run", "--headless", "--var"])
+            .arg(format!("GREETING={payload}"))
+            .arg(fixture("small.yaml"))
+            .args(["--answer", "tell-the-team=skip:test"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains(&format!("say-hello | {}", payload.lines().next().unwrap())));
+        assert!(!work.path().join("pwned").exists());
+        assert!(!fixture("pwned").exists());
+    }
+}
+
+#[test]
+fn sigkill_mid_step_then_resume_marks_outcome_unknown_and_rerun_completes() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("slow.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - title: Wait\n        run: echo started; sleep 30\n      - title: After\n        run: echo after\n",
+    )
+    .unwrap();
+    let mut child = stepwise(home.path())
+        .args(["run", "--headless"])
+        .arg(&rb)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0 && !line.contains("wait | started") {
+        line.clear();
+    }
+    assert!(line.contains("started"), "the step never printed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = stepwise(home.path()).args(["resume", "--headless"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("outcome unknown"), "{}", text(&out));
+    let out = stepwise(home.path())
+        .args(["resume", "--headless", "--answer", "wait=done:checked by hand"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let journal = std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
+    for kind in ["step_started", "outcome_unknown", "marked_done", "session_completed"] {
+        assert!(journal.contains(kind), "journal lacks {kind}");
+    }
+}
+
+#[test]
+fn a_failed_step_stops_with_exit_3_and_sessions_lists_it() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("fail.yaml");
+    std::fs::write(&rb, "runbook: 1\nid: fail\ntitle: Fail\nsections:\n  - title: S\n    steps:\n      - title: Boom\n        run: exit 7\n").unwrap();
+    let out = stepwise(home.path()).args(["run", "--headless"]).arg(&rb).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let list = stepwise(home.path()).args(["sessions"]).output().unwrap();
+    assert!(text(&list).contains("fail"), "{}", text(&list));
+    assert!(text(&list).contains("0/1"), "{}", text(&list));
+}
