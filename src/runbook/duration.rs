@@ -16,7 +16,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 {
-            return Err(format!("`{s}` is not a duration: expected a number before the unit"));
+            return Err(format!(
+                "`{s}` is not a duration: expected a number before the unit"
+            ));
         }
         let number: u128 = rest[..digits]
             .parse()
@@ -28,11 +30,17 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             "m" => (60_000, 2),
             "s" => (1_000, 3),
             "ms" => (1, 4),
-            "" => return Err(format!("`{s}` is missing a unit: write for example `{number}s`")),
+            "" => {
+                return Err(format!(
+                    "`{s}` is missing a unit: write for example `{number}s`"
+                ));
+            }
             other => return Err(format!("`{other}` is not a unit: use h, m, s or ms")),
         };
         if rank <= last_rank {
-            return Err(format!("`{s}`: write units from largest to smallest, each once"));
+            return Err(format!(
+                "`{s}`: write units from largest to smallest, each once"
+            ));
         }
         last_rank = rank;
         total = total
@@ -110,7 +118,17 @@ mod tests {
 
     #[test]
     fn rejects_malformed_durations() {
-        for bad in ["", "10", "s", "10x", "5s10m", "1m1m", "-3s", "1.5s", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "10",
+            "s",
+            "10x",
+            "5s10m",
+            "1m1m",
+            "-3s",
+            "1.5s",
+            "99999999999999999999h",
+        ] {
             assert!(parse(bad).is_err(), "{bad} should be rejected");
         }
     }

@@ -9,12 +9,15 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 
-/// Where a node starts in the source: 1-based line and column, byte offset.
+/// Where a node starts in the source: 1-based line and column, byte offset,
+/// and the length in bytes of its text when known (scalars; collections
+/// usually report only their opening token).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pos {
     pub line: usize,
     pub column: usize,
     pub offset: Option<usize>,
+    pub len: Option<usize>,
 }
 
 /// One YAML value with its position.
@@ -75,6 +78,7 @@ impl<'de> Deserialize<'de> for Node {
             line: loc.line() as usize,
             column: loc.column() as usize,
             offset: loc.span().byte_offset().map(|o| o as usize),
+            len: loc.span().byte_len().map(|l| l as usize),
         };
         Ok(Node {
             pos,
@@ -128,7 +132,9 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(RawValue(Value::Str(v)))
     }
     fn visit_bytes<E>(self, v: &[u8]) -> Result<RawValue, E> {
-        Ok(RawValue(Value::Str(String::from_utf8_lossy(v).into_owned())))
+        Ok(RawValue(Value::Str(
+            String::from_utf8_lossy(v).into_owned(),
+        )))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
         let mut items = Vec::new();
@@ -157,10 +163,14 @@ mod tests {
         let node: Node = serde_saphyr::from_str(text).unwrap();
         let b = node.get("b").unwrap();
         assert_eq!(b.pos.line, 3);
-        let Value::Seq(items) = &b.value else { panic!("not a seq") };
+        let Value::Seq(items) = &b.value else {
+            panic!("not a seq")
+        };
         assert_eq!(items[0].value, Value::Str("x".into()));
         assert_eq!((items[0].pos.line, items[0].pos.column), (3, 5));
-        let Value::Map(m) = &items[1].value else { panic!("not a map") };
+        let Value::Map(m) = &items[1].value else {
+            panic!("not a map")
+        };
         assert_eq!((m[0].0.pos.line, m[0].0.pos.column), (4, 7));
         assert_eq!(m[0].1.value, Value::Bool(true));
         assert_eq!(node.get("a").unwrap().value, Value::Int(1));
