@@ -17,20 +17,13 @@ pub use schema::json_schema;
 
 use model::Runbook;
 
-/// `<title> — N sections, M steps (A automated, H human)`.
+/// `<title> — N sections, M steps (A automated, H human)`, the line
+/// `stepwise validate` prints after `ok: `. The wording is fixed (no singular
+/// forms) so scripts can parse it.
 pub fn summary(runbook: &Runbook) -> String {
     let (sections, steps, automated, human) = runbook.counts();
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
     format!(
-        "{} — {}, {} ({automated} automated, {human} human)",
-        runbook.title,
-        plural(sections, "section"),
-        plural(steps, "step"),
+        "{} — {sections} sections, {steps} steps ({automated} automated, {human} human)",
+        runbook.title
     )
 }
