@@ -23,7 +23,9 @@ fn with_step(step: &str) -> String {
 
 /// A minimal runbook with extra top-level lines.
 fn with_top(extra: &str) -> String {
-    format!("runbook: 1\nid: t\ntitle: T\n{extra}\nsections:\n  - title: S\n    steps: [{{ title: Only }}]\n")
+    format!(
+        "runbook: 1\nid: t\ntitle: T\n{extra}\nsections:\n  - title: S\n    steps: [{{ title: Only }}]\n"
+    )
 }
 
 #[test]
@@ -47,10 +49,20 @@ fn top_level_fields_are_read() {
         "description: Why\nenv: { A: x, N: 1.10, B: true, H: 0x1F }\nworking_dir: /srv\nshell: bash -eu -c\ntranscript_dir: ./t\nfollow_up: [Fix tests, 42]",
     ));
     assert_eq!(rb.description.as_deref(), Some("Why"));
-    let env: Vec<(&str, &str)> = rb.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(env, [("A", "x"), ("N", "1.10"), ("B", "true"), ("H", "0x1F")]);
+    let env: Vec<(&str, &str)> = rb
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        env,
+        [("A", "x"), ("N", "1.10"), ("B", "true"), ("H", "0x1F")]
+    );
     assert_eq!(rb.working_dir.as_deref(), Some("/srv"));
-    assert_eq!(rb.shell, Some(vec!["bash".into(), "-eu".into(), "-c".into()]));
+    assert_eq!(
+        rb.shell,
+        Some(vec!["bash".into(), "-eu".into(), "-c".into()])
+    );
     assert_eq!(rb.transcript_dir.as_deref(), Some("./t"));
     assert_eq!(rb.follow_up, ["Fix tests", "42"]);
 }
@@ -69,8 +81,14 @@ fn section_fields_and_defaults() {
         "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: A\n    steps: [{ title: a }]\n  - title: B\n    description: Later\n    optional: true\n    steps: [{ title: b }]\n",
     );
     let (a, b) = (&rb.sections[0], &rb.sections[1]);
-    assert_eq!((a.title.as_str(), a.description.as_deref(), a.optional), ("A", None, false));
-    assert_eq!((b.title.as_str(), b.description.as_deref(), b.optional), ("B", Some("Later"), true));
+    assert_eq!(
+        (a.title.as_str(), a.description.as_deref(), a.optional),
+        ("A", None, false)
+    );
+    assert_eq!(
+        (b.title.as_str(), b.description.as_deref(), b.optional),
+        ("B", Some("Later"), true)
+    );
 }
 
 #[test]
@@ -82,7 +100,13 @@ fn human_step_defaults() {
     assert_eq!(s.instructions, None);
     assert!(!s.confirm);
     assert_eq!(s.timeout, None);
-    assert_eq!(s.retry, Retry { attempts: 1, delay: Duration::ZERO });
+    assert_eq!(
+        s.retry,
+        Retry {
+            attempts: 1,
+            delay: Duration::ZERO
+        }
+    );
     assert_eq!(s.on_failure, OnFailure::Ask);
     assert_eq!(s.expect_exit, [0]);
     assert_eq!(s.capture, None);
@@ -104,7 +128,13 @@ fn automated_step_fields() {
     assert_eq!(s.run.as_deref(), Some("./deploy.sh"));
     assert!(s.confirm && s.tty && s.is_automated());
     assert_eq!(s.timeout, Some(Duration::from_secs(600)));
-    assert_eq!(s.retry, Retry { attempts: 3, delay: Duration::from_secs(90) });
+    assert_eq!(
+        s.retry,
+        Retry {
+            attempts: 3,
+            delay: Duration::from_secs(90)
+        }
+    );
     assert_eq!(s.on_failure, OnFailure::Abort);
     assert_eq!(s.expect_exit, [0, 3]);
     assert_eq!(s.capture.as_deref(), Some("OUT"));
@@ -116,14 +146,28 @@ fn automated_step_fields() {
 #[test]
 fn retry_defaults_each_half() {
     let rb = load(&with_step("title: a\nrun: x\nretry: { attempts: 2 }"));
-    assert_eq!(rb.sections[0].steps[0].retry, Retry { attempts: 2, delay: Duration::ZERO });
+    assert_eq!(
+        rb.sections[0].steps[0].retry,
+        Retry {
+            attempts: 2,
+            delay: Duration::ZERO
+        }
+    );
     let rb = load(&with_step("title: a\nrun: x\nretry: { delay: 5s }"));
-    assert_eq!(rb.sections[0].steps[0].retry, Retry { attempts: 1, delay: Duration::from_secs(5) });
+    assert_eq!(
+        rb.sections[0].steps[0].retry,
+        Retry {
+            attempts: 1,
+            delay: Duration::from_secs(5)
+        }
+    );
 }
 
 #[test]
 fn expect_exit_accepts_a_single_code_and_on_failure_continue() {
-    let rb = load(&with_step("title: a\nrun: x\nexpect_exit: 1\non_failure: continue"));
+    let rb = load(&with_step(
+        "title: a\nrun: x\nexpect_exit: 1\non_failure: continue",
+    ));
     let s = &rb.sections[0].steps[0];
     assert_eq!(s.expect_exit, [1]);
     assert_eq!(s.on_failure, OnFailure::Continue);
@@ -131,7 +175,9 @@ fn expect_exit_accepts_a_single_code_and_on_failure_continue() {
 
 #[test]
 fn checklist_on_a_human_step() {
-    let rb = load(&with_step("title: Notify\nchecklist: [Dev team, Ops team]\nnote: optional"));
+    let rb = load(&with_step(
+        "title: Notify\nchecklist: [Dev team, Ops team]\nnote: optional",
+    ));
     let s = &rb.sections[0].steps[0];
     assert_eq!(s.checklist, ["Dev team", "Ops team"]);
     assert_eq!(s.note, NoteRule::Optional);
@@ -152,7 +198,10 @@ fn input_fields_and_defaults() {
     assert_eq!(rb.input("ENV").unwrap().choices, ["staging", "production"]);
     let token = rb.input("TOKEN").unwrap();
     assert!(token.secret && !token.required && token.default.is_none());
-    assert_eq!(rb.input("HOST").unwrap().default_from.as_deref(), Some("hostname"));
+    assert_eq!(
+        rb.input("HOST").unwrap().default_from.as_deref(),
+        Some("hostname")
+    );
     let bare = rb.input("BARE").unwrap();
     assert!(bare.required && bare.default.is_none() && bare.description.is_none());
     assert_eq!(rb.input("SHORT").unwrap().default.as_deref(), Some("8080"));
@@ -161,11 +210,23 @@ fn input_fields_and_defaults() {
 #[test]
 fn input_rules() {
     let cases = [
-        ("inputs: { A: { default: x, default_from: y } }", ProblemKind::Conflict),
-        ("inputs: { A: { default: x, pattern: '^\\d+$' } }", ProblemKind::InvalidValue),
+        (
+            "inputs: { A: { default: x, default_from: y } }",
+            ProblemKind::Conflict,
+        ),
+        (
+            "inputs: { A: { default: x, pattern: '^\\d+$' } }",
+            ProblemKind::InvalidValue,
+        ),
         ("inputs: { A: { choices: [] } }", ProblemKind::InvalidValue),
-        ("inputs: { A: { choices: [a], default: b } }", ProblemKind::InvalidValue),
-        ("inputs: { A: { pattern: '(' } }", ProblemKind::InvalidPattern),
+        (
+            "inputs: { A: { choices: [a], default: b } }",
+            ProblemKind::InvalidValue,
+        ),
+        (
+            "inputs: { A: { pattern: '(' } }",
+            ProblemKind::InvalidPattern,
+        ),
         ("inputs: { 1A: {} }", ProblemKind::InvalidName),
         ("inputs: { A: [x] }", ProblemKind::WrongType),
         ("inputs: { A: { required: yes } }", ProblemKind::WrongType),
@@ -176,7 +237,11 @@ fn input_rules() {
     ];
     for (extra, kind) in cases {
         let err = fails(&with_top(extra));
-        assert!(err.has(kind), "{extra}: expected {kind:?}, got {:?}", err.problems());
+        assert!(
+            err.has(kind),
+            "{extra}: expected {kind:?}, got {:?}",
+            err.problems()
+        );
     }
 }
 
@@ -186,14 +251,32 @@ fn step_rules() {
         ("title: a\ntimeout: 5s", ProblemKind::Conflict),
         ("title: a\nrun: x\nchecklist: [b]", ProblemKind::Conflict),
         ("title: a\nrun: x\ntimeout: 5", ProblemKind::InvalidDuration),
-        ("title: a\nrun: x\nretry: { attempts: 0 }", ProblemKind::RetryAttempts),
-        ("title: a\nrun: x\nretry: { attempts: -2 }", ProblemKind::RetryAttempts),
+        (
+            "title: a\nrun: x\nretry: { attempts: 0 }",
+            ProblemKind::RetryAttempts,
+        ),
+        (
+            "title: a\nrun: x\nretry: { attempts: -2 }",
+            ProblemKind::RetryAttempts,
+        ),
         ("title: a\nrun: x\nretry: 3", ProblemKind::WrongType),
-        ("title: a\nrun: x\nexpect_exit: [256]", ProblemKind::InvalidValue),
-        ("title: a\nrun: x\nexpect_exit: []", ProblemKind::InvalidValue),
-        ("title: a\nrun: x\non_failure: retry", ProblemKind::InvalidValue),
+        (
+            "title: a\nrun: x\nexpect_exit: [256]",
+            ProblemKind::InvalidValue,
+        ),
+        (
+            "title: a\nrun: x\nexpect_exit: []",
+            ProblemKind::InvalidValue,
+        ),
+        (
+            "title: a\nrun: x\non_failure: retry",
+            ProblemKind::InvalidValue,
+        ),
         ("title: a\nnote: always", ProblemKind::InvalidValue),
-        ("title: a\nrun: x\ncapture: my-var", ProblemKind::InvalidName),
+        (
+            "title: a\nrun: x\ncapture: my-var",
+            ProblemKind::InvalidName,
+        ),
         ("title: a\nrun: ''", ProblemKind::Missing),
         ("title: '   '", ProblemKind::Missing),
         ("title: a\nid: Not Valid", ProblemKind::InvalidId),
@@ -203,7 +286,11 @@ fn step_rules() {
     ];
     for (step, kind) in cases {
         let err = fails(&with_step(step));
-        assert!(err.has(kind), "{step}: expected {kind:?}, got {:?}", err.problems());
+        assert!(
+            err.has(kind),
+            "{step}: expected {kind:?}, got {:?}",
+            err.problems()
+        );
     }
 }
 
@@ -212,20 +299,48 @@ fn top_level_rules() {
     let body = "sections: [{ title: S, steps: [{ title: a }] }]";
     let cases = [
         (format!("id: t\ntitle: T\n{body}"), ProblemKind::Version),
-        (format!("runbook: 2\nid: t\ntitle: T\n{body}"), ProblemKind::Version),
-        (format!("runbook: '1'\nid: t\ntitle: T\n{body}"), ProblemKind::Version),
-        (format!("runbook: 1\ntitle: T\n{body}"), ProblemKind::Missing),
-        (format!("runbook: 1\nid: Bad/Id\ntitle: T\n{body}"), ProblemKind::InvalidId),
+        (
+            format!("runbook: 2\nid: t\ntitle: T\n{body}"),
+            ProblemKind::Version,
+        ),
+        (
+            format!("runbook: '1'\nid: t\ntitle: T\n{body}"),
+            ProblemKind::Version,
+        ),
+        (
+            format!("runbook: 1\ntitle: T\n{body}"),
+            ProblemKind::Missing,
+        ),
+        (
+            format!("runbook: 1\nid: Bad/Id\ntitle: T\n{body}"),
+            ProblemKind::InvalidId,
+        ),
         (format!("runbook: 1\nid: t\n{body}"), ProblemKind::Missing),
-        ("runbook: 1\nid: t\ntitle: T".to_owned(), ProblemKind::Missing),
-        ("runbook: 1\nid: t\ntitle: T\nsections: []".to_owned(), ProblemKind::EmptySection),
-        ("runbook: 1\nid: t\ntitle: T\nsections: [{ title: S }]".to_owned(), ProblemKind::EmptySection),
+        (
+            "runbook: 1\nid: t\ntitle: T".to_owned(),
+            ProblemKind::Missing,
+        ),
+        (
+            "runbook: 1\nid: t\ntitle: T\nsections: []".to_owned(),
+            ProblemKind::EmptySection,
+        ),
+        (
+            "runbook: 1\nid: t\ntitle: T\nsections: [{ title: S }]".to_owned(),
+            ProblemKind::EmptySection,
+        ),
         ("- a\n- b".to_owned(), ProblemKind::WrongType),
-        (format!("runbook: 1\nid: t\ntitle: T\nstep: x\n{body}"), ProblemKind::UnknownKey),
+        (
+            format!("runbook: 1\nid: t\ntitle: T\nstep: x\n{body}"),
+            ProblemKind::UnknownKey,
+        ),
     ];
     for (text, kind) in cases {
         let err = fails(&text);
-        assert!(err.has(kind), "{text}: expected {kind:?}, got {:?}", err.problems());
+        assert!(
+            err.has(kind),
+            "{text}: expected {kind:?}, got {:?}",
+            err.problems()
+        );
     }
 }
 
@@ -261,7 +376,13 @@ fn summary_counts_sections_and_steps() {
     let rb = load(
         "runbook: 1\nid: t\ntitle: Rollback\nsections:\n  - title: A\n    steps: [{ title: a, run: x }, { title: b }]\n  - title: B\n    steps: [{ title: c, run: y }]\n",
     );
-    assert_eq!(summary(&rb), "Rollback — 2 sections, 3 steps (2 automated, 1 human)");
+    assert_eq!(
+        summary(&rb),
+        "Rollback — 2 sections, 3 steps (2 automated, 1 human)"
+    );
     let one = load(&with_step("title: a"));
-    assert_eq!(summary(&one), "T — 1 sections, 1 steps (0 automated, 1 human)");
+    assert_eq!(
+        summary(&one),
+        "T — 1 sections, 1 steps (0 automated, 1 human)"
+    );
 }

@@ -267,8 +267,26 @@ impl Checker {
 
     pub fn boolean(&mut self, f: Option<Field<'_>>) -> Option<bool> {
         let f = f?;
-        match f.value.value {
-            Value::Bool(b) => Some(b),
+        match &f.value.value {
+            Value::Bool(b) => Some(*b),
+            Value::Str(word) if yaml11_bool(word).is_some() => {
+                let meant = yaml11_bool(word).unwrap_or_default();
+                let message = format!(
+                    "`{}` must be true or false, found the word `{word}`",
+                    f.name
+                );
+                let p = self.at(
+                    ProblemKind::WrongType,
+                    f.value.pos,
+                    "expected true or false",
+                    message,
+                );
+                self.push(p.with_help(format!(
+                    "runbooks use YAML 1.2, where `{word}` is text: write `{}: {meant}`",
+                    f.name
+                )));
+                None
+            }
             _ => {
                 self.wrong_type(f, "true or false", "true");
                 None
@@ -314,16 +332,25 @@ impl Checker {
         match super::duration::parse(&text) {
             Ok(d) => Some(d),
             Err(why) => {
-                let message = format!("invalid duration for `{}`: {why}", f.name);
+                let suggestion = duration_suggestion(&text);
+                let message = match suggestion {
+                    Some(_) => format!("invalid duration for `{}`: `{text}`", f.name),
+                    None => format!("invalid duration for `{}`: {why}", f.name),
+                };
+                let help = match suggestion {
+                    Some(better) => format!(
+                        "write `{}: {better}` (units h, m, s, ms, largest first, no spaces)",
+                        f.name
+                    ),
+                    None => "write a number and a unit, largest unit first: `30s`, `10m`, `1h30m`, `500ms`".into(),
+                };
                 let p = self.at(
                     ProblemKind::InvalidDuration,
                     f.value.pos,
                     "not a duration",
                     message,
                 );
-                self.push(p.with_help(
-                    "write a number and a unit, largest unit first: `30s`, `10m`, `1h30m`, `500ms`",
-                ));
+                self.push(p.with_help(help));
                 None
             }
         }
@@ -361,6 +388,41 @@ impl Checker {
             "write each item as text on its own `- ` line; quote it if it contains `: `",
         ));
     }
+}
+
+/// The YAML 1.1 spellings of booleans, which YAML 1.2 (and stepwise) reads as text.
+fn yaml11_bool(word: &str) -> Option<bool> {
+    match word.to_ascii_lowercase().as_str() {
+        "yes" | "y" | "on" => Some(true),
+        "no" | "n" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// `10 minutes` → `10m`, `1 hour 30 mins` → `1h30m`, when that parses.
+fn duration_suggestion(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut words = text.split_whitespace();
+    while let Some(word) = words.next() {
+        let digits: String = word.chars().take_while(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return None;
+        }
+        let rest = match &word[digits.len()..] {
+            "" => words.next()?,
+            unit => unit,
+        };
+        let unit = match rest.to_ascii_lowercase().trim_end_matches(',') {
+            "h" | "hr" | "hrs" | "hour" | "hours" => "h",
+            "m" | "min" | "mins" | "minute" | "minutes" => "m",
+            "s" | "sec" | "secs" | "second" | "seconds" => "s",
+            "ms" | "millis" | "millisecond" | "milliseconds" => "ms",
+            _ => return None,
+        };
+        out.push_str(&digits);
+        out.push_str(unit);
+    }
+    super::duration::parse(&out).ok().map(|_| out)
 }
 
 /// Byte offset of a 1-based line and (character) column, clamped to the text.
@@ -406,6 +468,18 @@ mod tests {
         assert_eq!(offset_of(text, 2, 3), 5);
         assert_eq!(offset_of(text, 3, 1), 8);
         assert_eq!(offset_of(text, 9, 9), text.len());
+    }
+
+    #[test]
+    fn suggests_durations_from_words() {
+        assert_eq!(duration_suggestion("10 minutes").as_deref(), Some("10m"));
+        assert_eq!(
+            duration_suggestion("1 hour 30 mins").as_deref(),
+            Some("1h30m")
+        );
+        assert_eq!(duration_suggestion("5sec").as_deref(), Some("5s"));
+        assert_eq!(duration_suggestion("forever"), None);
+        assert_eq!(duration_suggestion("30 m 1 h"), None);
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub struct Problem {
     pub line: Option<usize>,
     pub column: Option<usize>,
     labels: Vec<LabeledSpan>,
-    source: Option<Source>,
+    source: Option<Box<Source>>,
 }
 
 impl Problem {
@@ -148,7 +148,7 @@ impl Problem {
         if self.labels.is_empty() {
             self.line = Some(at.line);
             self.column = Some(at.column);
-            self.source = Some(source.clone());
+            self.source = Some(Box::new(source.clone()));
         }
         self.labels
             .push(LabeledSpan::new(Some(text.into()), at.offset, at.len));
@@ -188,7 +188,7 @@ impl Diagnostic for Problem {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.as_deref().map(|s| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         if self.labels.is_empty() {
@@ -207,9 +207,13 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    /// Wraps the problems of `file`; sorted by position, files-level problems first.
+    /// Wraps the problems of `file`, sorted by position (file-level problems
+    /// first, the "more problems" marker last).
     pub fn new(file: impl Into<String>, mut problems: Vec<Problem>) -> Self {
-        problems.sort_by_key(|p| (p.line.unwrap_or(0), p.column.unwrap_or(0)));
+        problems.sort_by_key(|p| {
+            let last = p.kind == ProblemKind::TooManyProblems;
+            (last, p.line.unwrap_or(0), p.column.unwrap_or(0))
+        });
         LoadError {
             file: file.into(),
             problems,

@@ -60,7 +60,7 @@ pub fn format(d: Duration) -> String {
     if ms < 1_000 {
         return format!("{ms}ms");
     }
-    if ms < 10_000 && ms % 1000 != 0 {
+    if ms < 10_000 && !ms.is_multiple_of(1000) {
         return format!("{:.1}s", ms as f64 / 1000.0);
     }
     let secs = d.as_secs();

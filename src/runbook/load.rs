@@ -8,23 +8,18 @@
 //! exhaust memory. This module must never panic on input and never run
 //! anything from the runbook.
 
-use super::build;
 use super::check::Checker;
 use super::diagnostic::{LoadError, Problem, ProblemKind, Span};
 use super::model::Runbook;
-use super::node::{Node, Pos, Value};
+use super::node::Value;
+use super::{build, parse};
 use miette::NamedSource;
-use serde_saphyr::budget::BudgetBreach;
-use serde_saphyr::{DuplicateKeyPolicy, Error as YamlError, NonFiniteFloatPolicy, Options};
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 /// Largest runbook file accepted, in bytes.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
-
-/// Deepest nesting of lists and mappings accepted.
-pub const MAX_DEPTH: usize = 64;
 
 /// Reads, parses and validates the runbook at `path`.
 pub fn load_file(path: &Path) -> Result<Runbook, LoadError> {
@@ -50,9 +45,9 @@ pub fn load_str(name: &str, text: &str) -> Result<Runbook, LoadError> {
         return Err(fail(binary(text.as_bytes(), offset)));
     }
     let mut ck = Checker::new(name, Arc::from(text));
-    let root = match serde_saphyr::from_str_with_options::<Node>(text, options()) {
+    let root = match parse::parse(text) {
         Ok(root) => root,
-        Err(e) => return Err(fail(yaml_problem(&ck, &e))),
+        Err(failure) => return Err(fail(failure.into_problem(&ck))),
     };
     if matches!(root.value, Value::Null) {
         return Err(fail(empty(text)));
@@ -61,30 +56,6 @@ pub fn load_str(name: &str, text: &str) -> Result<Runbook, LoadError> {
     match runbook {
         Some(runbook) if ck.is_clean() => Ok(runbook),
         _ => Err(LoadError::new(name, ck.into_problems())),
-    }
-}
-
-/// Parser settings: a budget against hostile input, duplicate keys passed
-/// through (the validator reports them, pointing at both), and YAML 1.2
-/// booleans only, so `yes`/`no`/`on`/`off` stay strings.
-fn options() -> Options {
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_depth: MAX_DEPTH,
-            max_aliases: 1_000,
-            max_anchors: 1_000,
-            max_nodes: 100_000,
-            max_events: 250_000,
-        },
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 10_000,
-            max_replay_stack_depth: 16,
-            max_alias_expansions_per_anchor: 1_000,
-        },
-        duplicate_keys: DuplicateKeyPolicy::PassThrough,
-        strict_booleans: true,
-        non_finite_float_policy: NonFiniteFloatPolicy::AsString,
-        with_snippet: false,
     }
 }
 
@@ -233,82 +204,4 @@ fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
         Err(_) => before.len() - start + 1,
     };
     (line, column)
-}
-
-/// A parser error as a problem: what kind, in words, at its place.
-fn yaml_problem(ck: &Checker, err: &YamlError) -> Problem {
-    let inner = innermost(err);
-    let (kind, message, help) = classify(inner);
-    let Some(loc) = err.location().or_else(|| inner.location()) else {
-        return Problem::new(kind, message).with_help(help);
-    };
-    let pos = Pos {
-        line: loc.line() as usize,
-        column: loc.column() as usize,
-        offset: None,
-        len: None,
-    };
-    let label = match kind {
-        ProblemKind::Syntax => "here",
-        ProblemKind::TooDeep => "too deep",
-        ProblemKind::AliasBomb => "expanded too often",
-        _ => "here",
-    };
-    ck.at(kind, pos, label, message).with_help(help)
-}
-
-fn innermost(err: &YamlError) -> &YamlError {
-    match err.without_snippet() {
-        YamlError::AliasError { error, .. } => innermost(error),
-        other => other,
-    }
-}
-
-fn classify(err: &YamlError) -> (ProblemKind, String, String) {
-    use ProblemKind::*;
-    match err {
-        YamlError::Budget { breach: BudgetBreach::Depth { .. }, .. } => (
-            TooDeep,
-            format!("lists and mappings are nested more than {MAX_DEPTH} levels deep"),
-            "a runbook needs only a few levels; look for runaway indentation or unclosed brackets".into(),
-        ),
-        YamlError::Budget { breach, .. } => (
-            TooComplex,
-            format!("the YAML is too large or complex to accept ({})", breach_words(breach)),
-            "a runbook is a short procedure: simplify it, or split it into several runbooks".into(),
-        ),
-        YamlError::AliasReplayLimitExceeded { .. }
-        | YamlError::AliasExpansionLimitExceeded { .. }
-        | YamlError::AliasReplayStackDepthExceeded { .. }
-        | YamlError::AliasReplayCounterOverflow { .. } => (
-            AliasBomb,
-            "aliases expand to far too much data (a \"billion laughs\" pattern); refused".into(),
-            "write the values out, or use anchors (`&name`) and aliases (`*name`) only a few times".into(),
-        ),
-        YamlError::MultipleDocuments { .. } => (
-            MultipleDocuments,
-            "the file holds more than one YAML document (a second `---`)".into(),
-            "keep one runbook per file: remove the `---` line and what follows, or move it to its own file".into(),
-        ),
-        other => (Syntax, format!("invalid YAML: {}", strip_location(&other.to_string())), syntax_help()),
-    }
-}
-
-fn breach_words(breach: &BudgetBreach) -> String {
-    match breach {
-        BudgetBreach::Aliases { aliases } => format!("{aliases} aliases"),
-        BudgetBreach::Anchors { anchors } => format!("{anchors} anchors"),
-        BudgetBreach::Nodes { nodes } => format!("{nodes} values"),
-        BudgetBreach::Events { events } => format!("{events} parser events"),
-        other => format!("{other:?}"),
-    }
-}
-
-fn syntax_help() -> String {
-    "check the indentation (spaces, not tabs) and the quoting on this line or the line before; a value containing `: ` or starting with `*`, `&`, `[`, `{` or `%` needs quotes".into()
-}
-
-/// The parser's message without its trailing " at line N, column M".
-fn strip_location(text: &str) -> &str {
-    text.find(" at line ").map_or(text, |i| &text[..i])
 }

@@ -8,6 +8,7 @@ pub mod duration;
 pub mod load;
 pub mod model;
 pub mod node;
+mod parse;
 pub mod schema;
 pub mod slug;
 

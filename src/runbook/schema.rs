@@ -139,9 +139,19 @@ fn section_def() -> Value {
 }
 
 fn step_def() -> Value {
-    let automated_only = ["confirm", "timeout", "retry", "on_failure", "expect_exit", "capture", "tty"];
-    let forbidden: serde_json::Map<String, Value> =
-        automated_only.iter().map(|k| (k.to_string(), Value::Bool(false))).collect();
+    let automated_only = [
+        "confirm",
+        "timeout",
+        "retry",
+        "on_failure",
+        "expect_exit",
+        "capture",
+        "tty",
+    ];
+    let forbidden: serde_json::Map<String, Value> = automated_only
+        .iter()
+        .map(|k| (k.to_string(), Value::Bool(false)))
+        .collect();
     json!({
         "type": "object",
         "required": ["title"],
@@ -183,7 +193,12 @@ mod tests {
     use std::path::PathBuf;
 
     fn keys(v: &Value) -> Vec<String> {
-        let mut k: Vec<String> = v["properties"].as_object().unwrap().keys().cloned().collect();
+        let mut k: Vec<String> = v["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         k.sort();
         k
     }

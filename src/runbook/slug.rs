@@ -67,19 +67,30 @@ pub fn env_name_suggestion(name: &str) -> Option<String> {
     (is_valid_env_name(&out) && !out.trim_matches('_').is_empty()).then_some(out)
 }
 
-/// Levenshtein distance, counted in characters.
+/// Edit distance counting insertions, deletions, substitutions and swaps of
+/// two neighbouring characters (optimal string alignment), in characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// The closest candidate to a misspelt word, if it is close enough to be a
@@ -141,6 +152,7 @@ mod tests {
         assert_eq!(did_you_mean("tilte", &keys), Some("title"));
         assert_eq!(did_you_mean("Timeout", &keys), Some("timeout"));
         assert_eq!(did_you_mean("rn", &keys), Some("run"));
+        assert_eq!(did_you_mean("titel", &keys), Some("title"));
         assert_eq!(did_you_mean("banana", &keys), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
