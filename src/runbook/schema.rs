@@ -30,7 +30,7 @@ pub fn json_schema() -> Value {
                 "additionalProperties": { "$ref": "#/$defs/input" }
             },
             "env": { "$ref": "#/$defs/env", "description": "Environment variables for every command." },
-            "working_dir": { "$ref": "#/$defs/text", "description": "Directory commands run in (relative to the runbook file)." },
+            "working_dir": { "$ref": "#/$defs/text", "description": "Directory commands run in. Default: the directory stepwise was started in." },
             "shell": { "$ref": "#/$defs/shell" },
             "transcript_dir": { "$ref": "#/$defs/text", "description": "Also write the finished transcript into this directory." },
             "sections": {
