@@ -5,5 +5,14 @@
 //! (events, the journal, the fold), `engine` (runs steps, never renders),
 //! then the readers and drivers: `headless`, `tui`, `transcript`, `demo`.
 
+pub mod cli;
+pub mod commands;
+pub mod demo;
+pub mod dryrun;
+pub mod engine;
+pub mod headless;
+pub mod launch;
 pub mod runbook;
 pub mod session;
+pub mod transcript;
+pub mod tui;

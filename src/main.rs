@@ -1,1 +1,46 @@
-fn main() {}
+//! The `stepwise` binary: parse the command line, pick the mode, report errors.
+
+use clap::{CommandFactory, Parser};
+use std::process::ExitCode;
+use stepwise::cli::{Cli, Cmd};
+use stepwise::launch::{self, Failure};
+
+fn main() -> ExitCode {
+    // Hidden subcommand: the demo sandbox's service (see src/demo/service.rs).
+    // Dispatched before any command-line parsing so it stays out of --help.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args
+        .get(1)
+        .is_some_and(|a| a == stepwise::demo::service::HIDDEN_COMMAND)
+    {
+        std::process::exit(stepwise::demo::service::run_hidden(&args[2..]));
+    }
+    let cli = Cli::parse();
+    let home = stepwise::session::store::home(cli.home.as_deref());
+    let result = match cli.command {
+        Some(Cmd::Run(args)) => launch::run(&home, args),
+        Some(Cmd::Resume(args)) => launch::resume(&home, args),
+        Some(Cmd::Sessions { all, format }) => stepwise::commands::sessions(&home, all, format),
+        Some(Cmd::Export {
+            session,
+            format,
+            output,
+        }) => stepwise::commands::export(&home, &session, format, output.as_deref()),
+        Some(Cmd::Validate { files }) => stepwise::commands::validate(&files),
+        Some(Cmd::Schema) => stepwise::commands::schema(),
+        Some(Cmd::Demo(args)) => stepwise::commands::demo(&home, args),
+        Some(Cmd::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "stepwise", &mut std::io::stdout());
+            Ok(0)
+        }
+        None => stepwise::commands::picker(&home),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(Failure { message, code }) => {
+            eprintln!("{message}");
+            ExitCode::from(code as u8)
+        }
+    }
+}

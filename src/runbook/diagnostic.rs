@@ -268,6 +268,23 @@ pub fn render_plain(err: &LoadError) -> String {
     out
 }
 
+/// Renders the error for a person at a terminal: colours and width follow
+/// the terminal (and `NO_COLOR`), like miette's own reports on stderr.
+pub fn render_fancy(err: &LoadError) -> String {
+    struct Fancy<'a>(&'a LoadError, miette::MietteHandler);
+    impl fmt::Display for Fancy<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            miette::ReportHandler::debug(&self.1, self.0, f)
+        }
+    }
+    let handler = miette::MietteHandlerOpts::new().build();
+    let mut out = String::new();
+    if fmt::Write::write_fmt(&mut out, format_args!("{}", Fancy(err, handler))).is_err() {
+        out = fallback_text(err);
+    }
+    out
+}
+
 fn fallback_text(err: &LoadError) -> String {
     let mut out = format!("{err}\n");
     for p in err.problems() {

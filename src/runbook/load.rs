@@ -9,7 +9,7 @@
 //! anything from the runbook.
 
 use super::check::Checker;
-use super::diagnostic::{LoadError, Problem, ProblemKind, Span};
+use super::diagnostic::{Problem, ProblemKind, Span};
 use super::model::Runbook;
 use super::node::Value;
 use super::{build, parse};
@@ -17,6 +17,10 @@ use miette::NamedSource;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
+
+// The loading API in one place for callers: `load::load_file`, `load::summary`…
+pub use super::diagnostic::{LoadError, render_fancy, render_plain};
+pub use super::summary;
 
 /// Largest runbook file accepted, in bytes.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

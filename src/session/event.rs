@@ -98,7 +98,9 @@ pub enum Event {
         pid: u32,
     },
     /// A process took the session up again (after a quit or a crash).
-    SessionResumed { pid: u32 },
+    SessionResumed {
+        pid: u32,
+    },
     /// The runbook file on disk differs from the session's copy.
     RunbookChanged {
         path: String,
@@ -163,7 +165,10 @@ pub enum Event {
         checked: Vec<usize>,
         via: ConfirmedVia,
     },
-    StepSkipped { step: String, reason: String },
+    StepSkipped {
+        step: String,
+        reason: String,
+    },
     MarkedDone {
         step: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,12 +180,19 @@ pub enum Event {
         text: String,
     },
     /// The step was running when the process holding the session died.
-    OutcomeUnknown { step: String, attempt: u32 },
+    OutcomeUnknown {
+        step: String,
+        attempt: u32,
+    },
     /// A signal reached stepwise (`SIGINT`, `SIGTERM`, `SIGHUP`).
-    Interrupted { signal: String },
+    Interrupted {
+        signal: String,
+    },
     /// The operator left the session; it can be resumed.
     SessionLeft,
-    SessionAborted { reason: String },
+    SessionAborted {
+        reason: String,
+    },
     SessionCompleted,
 }
 

@@ -1,5 +1,13 @@
 //! Sessions: events, the append-only journal, the pure fold, and where
 //! session folders live.
 
+pub mod clock;
 pub mod event;
+pub mod fsutil;
+pub mod journal;
 pub mod state;
+pub mod store;
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod state_tests;

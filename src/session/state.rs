@@ -12,17 +12,25 @@ use chrono::{DateTime, Utc};
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepStatus {
     Pending,
-    Running { attempt: u32 },
+    Running {
+        attempt: u32,
+    },
     Succeeded,
     /// The last attempt failed (exit, timeout or cancel).
     Failed,
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
     /// A human step confirmed done.
-    Confirmed { via: ConfirmedVia },
+    Confirmed {
+        via: ConfirmedVia,
+    },
     /// Marked done by hand after a failure or an unknown outcome.
     DoneByHand,
     /// Running when the process holding the session died.
-    OutcomeUnknown { attempt: u32 },
+    OutcomeUnknown {
+        attempt: u32,
+    },
 }
 
 impl StepStatus {
@@ -48,12 +56,17 @@ pub enum SessionStatus {
     /// The operator quit; resumable.
     Left,
     Completed,
-    Aborted { reason: String },
+    Aborted {
+        reason: String,
+    },
 }
 
 impl SessionStatus {
     pub fn is_finished(&self) -> bool {
-        matches!(self, SessionStatus::Completed | SessionStatus::Aborted { .. })
+        matches!(
+            self,
+            SessionStatus::Completed | SessionStatus::Aborted { .. }
+        )
     }
     pub fn label(&self) -> &'static str {
         match self {
@@ -179,7 +192,10 @@ impl Session {
     }
 
     /// Folds a list of records.
-    pub fn from_records<'a>(runbook: Runbook, records: impl IntoIterator<Item = &'a Record>) -> Session {
+    pub fn from_records<'a>(
+        runbook: Runbook,
+        records: impl IntoIterator<Item = &'a Record>,
+    ) -> Session {
         let mut s = Session::new(runbook);
         for r in records {
             s.apply(r);
@@ -230,7 +246,9 @@ impl Session {
 
     /// (settled, total)
     pub fn progress(&self) -> (usize, usize) {
-        let done = (0..self.steps.len()).filter(|&i| self.is_settled(i)).count();
+        let done = (0..self.steps.len())
+            .filter(|&i| self.is_settled(i))
+            .count();
         (done, self.steps.len())
     }
 
@@ -366,7 +384,10 @@ impl Session {
                 });
             }
             Event::OutputRecorded {
-                attempt, stream, len, ..
+                attempt,
+                stream,
+                len,
+                ..
             } => {
                 if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
                     match stream {
@@ -400,14 +421,19 @@ impl Session {
                     a.ended_at = Some(r.at);
                     a.success = Some(*success && !a.timed_out && a.cancelled.is_none());
                 }
-                let ok = st
-                    .attempts
-                    .last()
-                    .and_then(|a| a.success)
-                    .unwrap_or(false);
-                settle(st, if ok { StepStatus::Succeeded } else { StepStatus::Failed });
+                let ok = st.attempts.last().and_then(|a| a.success).unwrap_or(false);
+                settle(
+                    st,
+                    if ok {
+                        StepStatus::Succeeded
+                    } else {
+                        StepStatus::Failed
+                    },
+                );
             }
-            Event::HumanConfirmed { note, checked, via, .. } => {
+            Event::HumanConfirmed {
+                note, checked, via, ..
+            } => {
                 if let Some(text) = note {
                     st.notes.push(Note {
                         at: r.at,

@@ -1,0 +1,128 @@
+//! The command line: clap definitions only, written for a person in a hurry.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stepwise",
+    version,
+    about = "Walk an operational runbook step by step: run the automated steps, confirm the human ones, keep a timestamped record.",
+    after_help = "Exit codes: 0 completed, 2 invalid runbook or usage, 3 stopped on a failed step, 4 waiting for a human answer, 5 aborted, 130 interrupted.\nWith no command: a picker of runbooks and unfinished sessions."
+)]
+pub struct Cli {
+    /// Where sessions live (default: $STEPWISE_HOME, else the XDG state dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Start a session on a runbook.
+    Run(RunArgs),
+    /// Take up an unfinished session where it stopped (default: the most recent).
+    Resume(ResumeArgs),
+    /// List sessions: id, runbook, started, last activity, status, progress.
+    Sessions {
+        /// Include completed and aborted sessions.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+    /// Write a session's transcript (Markdown, JSON or HTML) to stdout or a file.
+    Export {
+        /// Session id, unique prefix of one, or session folder.
+        session: String,
+        #[arg(long, short, value_enum, default_value = "md")]
+        format: ExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Check runbooks; prints a summary per file, or diagnostics and exit code 2.
+    Validate {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the runbook format (for editors).
+    Schema,
+    /// Roll back a real (local, throwaway) broken deployment with the bundled runbook.
+    Demo(DemoArgs),
+    /// Print shell completions: stepwise completions bash|zsh|fish > file.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct DriveArgs {
+    /// Give an input a value: --var STABLE_TAG=v1.4.2 (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Run automated steps back to back until a human step, a confirm step or a failure.
+    #[arg(long)]
+    pub auto: bool,
+    /// Plain line output, no screen (chosen automatically when stdout is not a terminal).
+    #[arg(long)]
+    pub headless: bool,
+    /// Headless: confirm every human step (recorded as "confirmed with --yes").
+    #[arg(long)]
+    pub yes: bool,
+    /// Headless: answer one step: STEP=done[:note], STEP=skip:<reason>, STEP=rerun.
+    #[arg(long = "answer", value_name = "STEP=ANSWER")]
+    pub answers: Vec<String>,
+    /// Also write the transcript into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub transcript_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The runbook file (YAML).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub drive: DriveArgs,
+    /// Show everything that would run, with its environment; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Start at this step id; earlier steps are recorded as skipped.
+    #[arg(long, value_name = "STEP")]
+    pub from: Option<String>,
+    /// Trust this runbook's commands without the one-time review (needed headless for a new or changed file).
+    #[arg(long)]
+    pub trust: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ResumeArgs {
+    /// Session id or unique prefix (default: the most recent unfinished one).
+    pub session: Option<String>,
+    #[command(flatten)]
+    pub drive: DriveArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub drive: DriveArgs,
+    /// Keep the sandbox folder afterwards and print where it is.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Md,
+    Json,
+    Html,
+}

@@ -1,0 +1,176 @@
+//! The small commands: `validate`, `schema`, `sessions`, `export`, `demo`,
+//! the picker, and the hidden demo service. Each reads, prints and returns
+//! an exit code; the session work itself lives in `launch` and `engine`.
+
+use crate::cli::{DemoArgs, ExportFormat, ListFormat};
+use crate::launch::Failure;
+use crate::session::store;
+use std::path::Path;
+
+/// `stepwise validate FILE…`
+pub fn validate(files: &[std::path::PathBuf]) -> Result<i32, Failure> {
+    let mut code = 0;
+    for f in files {
+        match crate::runbook::load::load_file(f) {
+            Ok(rb) => println!("ok: {}", crate::runbook::load::summary(&rb)),
+            Err(e) => {
+                eprintln!("{}", crate::runbook::load::render_fancy(&e));
+                code = 2;
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// `stepwise schema`
+pub fn schema() -> Result<i32, Failure> {
+    let schema = crate::runbook::schema::json_schema();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&schema).unwrap_or_default()
+    );
+    Ok(0)
+}
+
+/// `stepwise sessions`
+pub fn sessions(home: &Path, all: bool, format: ListFormat) -> Result<i32, Failure> {
+    let ids = store::list_ids(home)
+        .map_err(|e| Failure::usage(format!("cannot list {}: {e}", home.display())))?;
+    let mut rows = Vec::new();
+    for id in ids {
+        let dir = store::sessions_dir(home).join(&id);
+        match store::summarize(&dir) {
+            Ok(s) if all || s.status.contains("resumable") => rows.push(s),
+            Ok(_) => {}
+            Err(e) => eprintln!("warning: {id}: {e}"),
+        }
+    }
+    match format {
+        ListFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ),
+        ListFormat::Table => print_table(&rows, all),
+    }
+    Ok(0)
+}
+
+fn print_table(rows: &[store::Summary], all: bool) {
+    if rows.is_empty() {
+        let what = if all {
+            "no sessions"
+        } else {
+            "no unfinished sessions (--all lists every session)"
+        };
+        println!("{what}");
+        return;
+    }
+    println!(
+        "{:<44} {:<22} {:<17} {:<17} {:<24} PROGRESS",
+        "ID", "RUNBOOK", "STARTED (UTC)", "LAST ACTIVITY", "STATUS"
+    );
+    let t = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    for r in rows {
+        println!(
+            "{:<44} {:<22} {:<17} {:<17} {:<24} {}/{}",
+            r.id,
+            r.runbook,
+            t(r.started),
+            t(r.last_activity),
+            r.status,
+            r.done,
+            r.total
+        );
+        if let Some(tr) = &r.transcript {
+            println!("  transcript: {}", tr.display());
+        }
+    }
+}
+
+/// `stepwise export`
+pub fn export(
+    home: &Path,
+    what: &str,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> Result<i32, Failure> {
+    use crate::transcript::Format;
+    let format = match format {
+        ExportFormat::Md => Format::Markdown,
+        ExportFormat::Json => Format::Json,
+        ExportFormat::Html => Format::Html,
+    };
+    let text = crate::transcript::export(home, what, format).map_err(Failure::usage)?;
+    match output {
+        None => print!("{text}"),
+        Some(path) => {
+            crate::session::fsutil::write_atomic(path, text.as_bytes())
+                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    Ok(0)
+}
+
+/// `stepwise demo`: builds the sandbox, starts its service, and runs the
+/// bundled rollback runbook against it like any other session.
+pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
+    let fail =
+        |what: &str, e: std::io::Error| Failure::usage(format!("the demo could not {what}: {e}"));
+    let mut sandbox =
+        crate::demo::sandbox::Sandbox::create().map_err(|e| fail("build its sandbox", e))?;
+    let exe = std::env::current_exe().map_err(|e| fail("find its own binary", e))?;
+    sandbox
+        .start_service(&exe)
+        .map_err(|e| fail("start the demo service", e))?;
+    let runbook =
+        demo_runbook(sandbox.path()).map_err(|e| fail("find runbooks/rollback.yaml", e))?;
+    eprintln!(
+        "demo sandbox: {} (service at {})",
+        sandbox.path().display(),
+        sandbox.health_url().unwrap_or_default()
+    );
+    let mut drive = args.drive.clone();
+    for (k, v) in sandbox.vars() {
+        if !drive.vars.iter().any(|x| x.starts_with(&format!("{k}="))) {
+            drive.vars.push(format!("{k}={v}"));
+        }
+    }
+    let run = crate::cli::RunArgs {
+        file: runbook,
+        drive,
+        dry_run: false,
+        from: None,
+        trust: true,
+    };
+    let result = crate::launch::run(home, run);
+    if args.keep {
+        eprintln!("sandbox kept at {}", sandbox.keep().display());
+    } else if let Err(e) = sandbox.stop() {
+        eprintln!("warning: the sandbox could not be removed: {e}");
+    }
+    result
+}
+
+/// The bundled runbook: `./runbooks/rollback.yaml` when run from the
+/// repository, else the same file as compiled in, written into the sandbox.
+fn demo_runbook(sandbox: &Path) -> std::io::Result<std::path::PathBuf> {
+    let local = Path::new("runbooks/rollback.yaml");
+    if local.is_file() {
+        return Ok(local.to_owned());
+    }
+    let path = sandbox.join("rollback.yaml");
+    std::fs::write(&path, include_str!("../runbooks/rollback.yaml"))?;
+    Ok(path)
+}
+
+/// `stepwise` with no arguments.
+pub fn picker(home: &Path) -> Result<i32, Failure> {
+    let _ = home;
+    Err(Failure::usage(
+        "the picker is not built yet; try `stepwise --help`",
+    ))
+}

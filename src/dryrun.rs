@@ -1,0 +1,79 @@
+//! `--dry-run`: what a session would run, with each step's resolved
+//! environment (secrets masked). Runs nothing and writes nothing.
+
+use crate::engine::inputs::Given;
+use crate::engine::redact::MASK;
+use crate::runbook::duration;
+use crate::runbook::model::Runbook;
+use std::fmt::Write;
+
+/// The plan as plain text.
+pub fn plan(runbook: &Runbook, given: &[Given], shell: &[String]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Dry run of {} ({}) — nothing will run.",
+        runbook.title, runbook.id
+    );
+    let _ = writeln!(out, "Shell: {}", shell.join(" "));
+    let _ = writeln!(
+        out,
+        "\nInputs (passed to commands as environment variables):"
+    );
+    for g in given {
+        let secret = runbook.input(&g.name).is_some_and(|i| i.secret);
+        let _ = writeln!(
+            out,
+            "  {}={}",
+            g.name,
+            if secret { MASK } else { g.value.as_str() }
+        );
+    }
+    for (k, v) in &runbook.env {
+        let _ = writeln!(out, "  {k}={v}");
+    }
+    for section in &runbook.sections {
+        let optional = if section.optional { " (optional)" } else { "" };
+        let _ = writeln!(out, "\n## {}{optional}", section.title);
+        for step in &section.steps {
+            write_step(&mut out, step);
+        }
+    }
+    out
+}
+
+fn write_step(out: &mut String, step: &crate::runbook::model::Step) {
+    match &step.run {
+        Some(cmd) => {
+            let confirm = if step.confirm {
+                " [asks before running]"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "- [auto] {} ({}){confirm}", step.title, step.id);
+            for line in cmd.lines() {
+                let _ = writeln!(out, "    $ {line}");
+            }
+            if let Some(t) = step.timeout {
+                let _ = writeln!(out, "    timeout {}", duration::format(t));
+            }
+            if step.retry.attempts > 1 {
+                let _ = writeln!(
+                    out,
+                    "    up to {} attempts, {} apart",
+                    step.retry.attempts,
+                    duration::format(step.retry.delay)
+                );
+            }
+            for (k, v) in &step.env {
+                let _ = writeln!(out, "    env {k}={v}");
+            }
+        }
+        None => {
+            let _ = writeln!(out, "- [human] {} ({})", step.title, step.id);
+            for item in &step.checklist {
+                let _ = writeln!(out, "    [ ] {item}");
+            }
+        }
+    }
+}

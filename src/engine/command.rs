@@ -1,0 +1,85 @@
+//! What drivers (the TUI, headless mode) ask the engine to do, and what the
+//! engine tells them back. Plain data; no behaviour.
+
+use crate::session::event::{ConfirmedVia, Record, Stream};
+
+/// A request from a driver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Run an automated step (also re-runs a failed or outcome-unknown one).
+    Start {
+        step: String,
+    },
+    /// A human step is done.
+    Confirm {
+        step: String,
+        note: Option<String>,
+        checked: Vec<usize>,
+        via: ConfirmedVia,
+    },
+    Skip {
+        step: String,
+        reason: String,
+    },
+    /// Skip every unsettled step of an optional section, with one reason.
+    SkipSection {
+        section: usize,
+        reason: String,
+    },
+    MarkDone {
+        step: String,
+        note: Option<String>,
+    },
+    /// Cancel the running step.
+    Cancel {
+        reason: String,
+    },
+    Note {
+        step: Option<String>,
+        text: String,
+    },
+    /// Turn auto mode on or off.
+    SetAuto(bool),
+    Abort {
+        reason: String,
+    },
+    /// The operator leaves; the session stays resumable.
+    Leave,
+    /// A signal arrived. `stop_running` cancels the running step (SIGINT,
+    /// SIGTERM); otherwise it may finish but nothing new starts (SIGHUP).
+    Interrupt {
+        signal: String,
+        stop_running: bool,
+    },
+}
+
+/// Something the engine reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Update {
+    /// A record, after the journal has it.
+    Record(Record),
+    /// Live output of the running attempt (already redacted).
+    Output {
+        step: String,
+        attempt: u32,
+        stream: Stream,
+        bytes: Vec<u8>,
+    },
+    /// Nothing runs; the engine waits for the driver's next command.
+    Idle,
+    /// A command that cannot be carried out, and why.
+    Rejected(String),
+    /// The engine stopped.
+    Ended(End),
+}
+
+/// Why the engine stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum End {
+    Completed,
+    Aborted,
+    Left,
+    Interrupted(String),
+    /// Writing failed (disk full, …): the message names the path.
+    Failed(String),
+}

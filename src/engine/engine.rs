@@ -1,0 +1,646 @@
+//! The engine: decides what happens next in a session and makes it happen.
+//!
+//! It takes [`Command`]s from a driver, runs automated steps as real
+//! processes, writes every event to the journal *first* and only then
+//! publishes it as an [`Update`]. It never renders, prompts or prints: the
+//! TUI and headless mode are drivers of this same loop.
+
+use super::command::{Command, End, Update};
+use super::process::{self, Chunk, Outcome};
+use super::redact::Redactor;
+use crate::runbook::model::{OnFailure, Step};
+use crate::session::event::{Event, Stream};
+use crate::session::journal::Journal;
+use crate::session::state::{Session, SessionStatus, StepStatus};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// Everything the engine needs besides the journal and the folded session.
+pub struct Setup {
+    pub session_dir: PathBuf,
+    /// The shell argv; the command text is appended.
+    pub shell: Vec<String>,
+    /// Folder that relative `working_dir`s are taken from (the runbook's folder).
+    pub base_dir: PathBuf,
+    /// Input values, real (secrets included; they never leave memory).
+    pub values: Vec<(String, String)>,
+    pub secrets: Vec<String>,
+    pub auto: bool,
+    pub grace: Duration,
+    pub drain: Duration,
+    /// Called after each step settles (the transcript refresh).
+    pub after_step: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+struct Running {
+    step: String,
+    attempt: u32,
+    /// Attempts left after this one in the current run (retry).
+    tries_left: u32,
+    cancel: watch::Sender<bool>,
+    cancel_reason: Option<String>,
+    chunks: mpsc::Receiver<Chunk>,
+    task: tokio::task::JoinHandle<io::Result<Outcome>>,
+    pending: Option<(Stream, u64, u64)>,
+    last_flush: Instant,
+}
+
+struct PendingRetry {
+    step: String,
+    tries_left: u32,
+    at: tokio::time::Instant,
+}
+
+pub struct Engine {
+    journal: Journal,
+    session: Session,
+    setup: Setup,
+    values: Vec<(String, String)>,
+    redactor: Arc<Redactor>,
+    updates: mpsc::Sender<Update>,
+    running: Option<Running>,
+    retry: Option<PendingRetry>,
+    auto: bool,
+    stopping: Option<End>,
+}
+
+impl Engine {
+    pub fn new(
+        journal: Journal,
+        session: Session,
+        setup: Setup,
+        updates: mpsc::Sender<Update>,
+    ) -> Engine {
+        let redactor = Arc::new(Redactor::new(setup.secrets.clone()));
+        Engine {
+            values: setup.values.clone(),
+            auto: setup.auto,
+            journal,
+            session,
+            setup,
+            redactor,
+            updates,
+            running: None,
+            retry: None,
+            stopping: None,
+        }
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Runs until the session completes, is aborted, left or interrupted.
+    pub async fn run(mut self, mut cmds: mpsc::Receiver<Command>) -> End {
+        let end = match self.run_loop(&mut cmds).await {
+            Ok(end) => end,
+            Err(e) => {
+                self.kill_running().await;
+                End::Failed(e.to_string())
+            }
+        };
+        self.send(Update::Ended(end.clone())).await;
+        end
+    }
+
+    async fn run_loop(&mut self, cmds: &mut mpsc::Receiver<Command>) -> io::Result<End> {
+        loop {
+            if let Some(end) = self.check_end().await? {
+                return Ok(end);
+            }
+            if self.running.is_none() && self.retry.is_none() {
+                if self.start_auto_next().await? {
+                    continue;
+                }
+                self.send(Update::Idle).await;
+            }
+            let retry_at = self.retry.as_ref().map(|r| r.at);
+            tokio::select! {
+                biased;
+                cmd = cmds.recv() => match cmd {
+                    Some(c) => self.handle(c).await?,
+                    None => self.handle(Command::Leave).await?,
+                },
+                chunk = next_chunk(&mut self.running) => match chunk {
+                    Some(c) => self.on_chunk(c).await?,
+                    None => self.finish_attempt().await?,
+                },
+                _ = sleep_until(retry_at), if retry_at.is_some() => self.start_retry().await?,
+            }
+        }
+    }
+
+    /// Decides whether the loop is over; completes the session when every
+    /// step is settled.
+    async fn check_end(&mut self) -> io::Result<Option<End>> {
+        if self.running.is_some() {
+            return Ok(None);
+        }
+        if let Some(end) = self.stopping.clone() {
+            return Ok(Some(end));
+        }
+        match self.session.status {
+            SessionStatus::Completed => return Ok(Some(End::Completed)),
+            SessionStatus::Aborted { .. } => return Ok(Some(End::Aborted)),
+            SessionStatus::Left => return Ok(Some(End::Left)),
+            SessionStatus::Active => {}
+        }
+        if self.retry.is_none() && self.session.next_step().is_none() {
+            self.record(Event::SessionCompleted, false).await?;
+            return Ok(Some(End::Completed));
+        }
+        Ok(None)
+    }
+
+    /// In auto mode, starts the next step when it is automated, pending and
+    /// not marked `confirm: true`.
+    async fn start_auto_next(&mut self) -> io::Result<bool> {
+        if !self.auto || self.stopping.is_some() {
+            return Ok(false);
+        }
+        let Some(i) = self.session.next_step() else {
+            return Ok(false);
+        };
+        let st = &self.session.steps[i];
+        let step = self.step_def(&st.id);
+        if st.status != StepStatus::Pending || !step.is_automated() || step.confirm {
+            return Ok(false);
+        }
+        let id = st.id.clone();
+        self.start(&id, step.retry.attempts.saturating_sub(1))
+            .await?;
+        Ok(true)
+    }
+
+    fn step_def(&self, id: &str) -> Step {
+        self.session
+            .runbook
+            .step(id)
+            .cloned()
+            .expect("session steps come from the runbook")
+    }
+
+    async fn handle(&mut self, cmd: Command) -> io::Result<()> {
+        if let Err(why) = self.check_allowed(&cmd) {
+            self.send(Update::Rejected(why)).await;
+            return Ok(());
+        }
+        match cmd {
+            Command::Start { step } => {
+                let tries = self.step_def(&step).retry.attempts.saturating_sub(1);
+                self.retry = None;
+                self.start(&step, tries).await?;
+            }
+            Command::Confirm {
+                step,
+                note,
+                checked,
+                via,
+            } => {
+                self.record(
+                    Event::HumanConfirmed {
+                        step,
+                        note,
+                        checked,
+                        via,
+                    },
+                    true,
+                )
+                .await?;
+            }
+            Command::Skip { step, reason } => {
+                self.clear_retry_for(&step);
+                self.record(Event::StepSkipped { step, reason }, true)
+                    .await?;
+            }
+            Command::SkipSection { section, reason } => self.skip_section(section, &reason).await?,
+            Command::MarkDone { step, note } => {
+                self.clear_retry_for(&step);
+                self.record(Event::MarkedDone { step, note }, true).await?;
+            }
+            Command::Cancel { reason } => self.cancel(reason),
+            Command::Note { step, text } => {
+                self.record(Event::NoteAdded { step, text }, true).await?
+            }
+            Command::SetAuto(on) => self.auto = on,
+            Command::Abort { reason } => {
+                self.kill_running().await;
+                self.retry = None;
+                self.record(Event::SessionAborted { reason }, true).await?;
+            }
+            Command::Leave => {
+                self.cancel("the operator left the session".into());
+                self.wait_running().await?;
+                self.retry = None;
+                self.record(Event::SessionLeft, true).await?;
+            }
+            Command::Interrupt {
+                signal,
+                stop_running,
+            } => {
+                self.record(
+                    Event::Interrupted {
+                        signal: signal.clone(),
+                    },
+                    false,
+                )
+                .await?;
+                if stop_running {
+                    self.cancel(format!("stepwise received {signal}"));
+                }
+                self.retry = None;
+                self.stopping = Some(End::Interrupted(signal));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses commands that make no sense now, with a reason for the operator.
+    fn check_allowed(&self, cmd: &Command) -> Result<(), String> {
+        let target = match cmd {
+            Command::Start { step }
+            | Command::Confirm { step, .. }
+            | Command::Skip { step, .. }
+            | Command::MarkDone { step, .. } => step,
+            Command::Note {
+                step: Some(step), ..
+            } => {
+                return self.step_exists(step);
+            }
+            _ => return Ok(()),
+        };
+        self.step_exists(target)?;
+        if self.running.as_ref().is_some_and(|r| &r.step == target) {
+            return Err(format!("`{target}` is running; cancel it first"));
+        }
+        let def = self.step_def(target);
+        match cmd {
+            Command::Start { .. } if !def.is_automated() => {
+                Err(format!("`{target}` is a human step: confirm or skip it"))
+            }
+            Command::Start { .. } if self.running.is_some() => {
+                Err("another step is running; wait for it or cancel it".into())
+            }
+            Command::Start { .. } if self.stopping.is_some() => {
+                Err("stepwise is stopping; no new step starts".into())
+            }
+            Command::Confirm { note, .. } if def.is_automated() => {
+                let _ = note;
+                Err(format!(
+                    "`{target}` is automated: run it, or mark it done by hand"
+                ))
+            }
+            Command::Confirm { note, .. }
+                if def.note == crate::runbook::model::NoteRule::Required
+                    && note.as_deref().is_none_or(|n| n.trim().is_empty()) =>
+            {
+                Err(format!(
+                    "`{target}` needs a note before it can be marked done"
+                ))
+            }
+            Command::Skip { reason, .. } if reason.trim().is_empty() => {
+                Err("skipping needs a reason".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn step_exists(&self, id: &str) -> Result<(), String> {
+        match self.session.step(id) {
+            Some(_) => Ok(()),
+            None => Err(format!("there is no step `{id}`")),
+        }
+    }
+
+    fn clear_retry_for(&mut self, step: &str) {
+        if self.retry.as_ref().is_some_and(|r| r.step == step) {
+            self.retry = None;
+        }
+    }
+
+    async fn skip_section(&mut self, section: usize, reason: &str) -> io::Result<()> {
+        let ids: Vec<String> = (0..self.session.steps.len())
+            .filter(|&i| self.session.steps[i].section == section && !self.session.is_settled(i))
+            .map(|i| self.session.steps[i].id.clone())
+            .filter(|id| self.running.as_ref().is_none_or(|r| &r.step != id))
+            .collect();
+        for step in ids {
+            let reason = reason.to_owned();
+            self.record(Event::StepSkipped { step, reason }, true)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Journals "step started" (durably), then spawns the process.
+    async fn start(&mut self, id: &str, tries_left: u32) -> io::Result<()> {
+        let def = self.step_def(id);
+        let attempt = self.session.step(id).map_or(0, |s| s.attempts.len() as u32) + 1;
+        let log = format!("{}/{id}.{attempt}.log", crate::session::store::OUTPUT_DIR);
+        let command = def.run.clone().unwrap_or_default();
+        let started = Event::StepStarted {
+            step: id.to_owned(),
+            attempt,
+            command: command.clone(),
+            log: log.clone(),
+        };
+        self.record(started, true).await?;
+        let spec = self.spec_for(&def, &command, self.setup.session_dir.join(&log));
+        let (tx, rx) = mpsc::channel(64);
+        let (cancel, cancel_rx) = watch::channel(false);
+        let task = tokio::spawn(process::run(spec, tx, cancel_rx));
+        self.running = Some(Running {
+            step: id.to_owned(),
+            attempt,
+            tries_left,
+            cancel,
+            cancel_reason: None,
+            chunks: rx,
+            task,
+            pending: None,
+            last_flush: Instant::now(),
+        });
+        Ok(())
+    }
+
+    fn spec_for(&self, def: &Step, command: &str, log_path: PathBuf) -> process::Spec {
+        let mut argv = self.setup.shell.clone();
+        argv.push(command.to_owned());
+        let cwd = def
+            .working_dir
+            .as_ref()
+            .or(self.session.runbook.working_dir.as_ref())
+            .map(|d| self.setup.base_dir.join(d))
+            .or_else(|| Some(self.setup.base_dir.clone()));
+        process::Spec {
+            argv,
+            env: self.step_env(def),
+            cwd,
+            log_path,
+            timeout: def.timeout,
+            grace: self.setup.grace,
+            drain: self.setup.drain,
+            capture_stdout: def.capture.is_some(),
+            tty: def.tty,
+            redactor: self.redactor.clone(),
+        }
+    }
+
+    /// The environment of a step: runbook env, inputs, captures, step env,
+    /// and the session and step ids. Values never enter the command text.
+    fn step_env(&self, def: &Step) -> Vec<(String, String)> {
+        let mut env = self.session.runbook.env.clone();
+        env.extend(self.values.iter().cloned());
+        env.extend(def.env.iter().cloned());
+        env.push(("STEPWISE_SESSION".into(), self.session.id.clone()));
+        env.push(("STEPWISE_STEP".into(), def.id.clone()));
+        env
+    }
+
+    async fn on_chunk(&mut self, c: Chunk) -> io::Result<()> {
+        let Some(run) = self.running.as_mut() else {
+            return Ok(());
+        };
+        let len = c.bytes.len() as u64;
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        let flush = match run.pending {
+            Some((s, off, l)) if s == c.stream && off + l == c.offset => {
+                run.pending = Some((s, off, l + len));
+                None
+            }
+            prev => {
+                run.pending = Some((c.stream, c.offset, len));
+                prev
+            }
+        };
+        if let Some(prev) = flush {
+            self.record_output(&step, attempt, prev)?;
+        }
+        if let Some(run) = self.running.as_mut()
+            && run.last_flush.elapsed() >= Duration::from_secs(1)
+            && let Some(p) = run.pending.take()
+        {
+            run.last_flush = Instant::now();
+            self.record_output(&step, attempt, p)?;
+        }
+        let stream = c.stream;
+        self.send(Update::Output {
+            step,
+            attempt,
+            stream,
+            bytes: c.bytes,
+        })
+        .await;
+        Ok(())
+    }
+
+    fn record_output(&mut self, step: &str, attempt: u32, p: (Stream, u64, u64)) -> io::Result<()> {
+        let event = Event::OutputRecorded {
+            step: step.to_owned(),
+            attempt,
+            stream: p.0,
+            offset: p.1,
+            len: p.2,
+        };
+        let record = self.journal.append_lazy(event)?;
+        self.session.apply(&record);
+        // Output records are not sent one by one: drivers get the bytes live.
+        Ok(())
+    }
+
+    /// The process is gone and its output drained: journal the result and
+    /// decide on retry, abort or continue.
+    async fn finish_attempt(&mut self) -> io::Result<()> {
+        let Some(mut run) = self.running.take() else {
+            return Ok(());
+        };
+        if let Some(p) = run.pending.take() {
+            self.record_output(&run.step, run.attempt, p)?;
+        }
+        let outcome = match (&mut run.task).await {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => return Err(e),
+            Err(e) => return Err(io::Error::other(format!("the step runner failed: {e}"))),
+        };
+        let def = self.step_def(&run.step);
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        if outcome.timed_out {
+            let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
+            self.record(
+                Event::StepTimedOut {
+                    step: step.clone(),
+                    attempt,
+                    after_ms,
+                },
+                false,
+            )
+            .await?;
+        }
+        if let Some(reason) = run
+            .cancel_reason
+            .clone()
+            .filter(|_| outcome.cancelled || outcome.exit.signal.is_some())
+        {
+            self.record(
+                Event::StepCancelled {
+                    step: step.clone(),
+                    attempt,
+                    reason,
+                },
+                true,
+            )
+            .await?;
+        }
+        let success = !outcome.timed_out
+            && run.cancel_reason.is_none()
+            && outcome
+                .exit
+                .code
+                .is_some_and(|c| def.expect_exit.contains(&c));
+        let exited = Event::StepExited {
+            step: step.clone(),
+            attempt,
+            exit: outcome.exit,
+            duration_ms: outcome.duration.as_millis() as u64,
+            success,
+        };
+        self.record(exited, false).await?;
+        if success {
+            return self.capture(&def, &outcome).await;
+        }
+        self.after_failure(&def, &run).await
+    }
+
+    async fn capture(&mut self, def: &Step, outcome: &Outcome) -> io::Result<()> {
+        let (Some(name), Some(out)) = (&def.capture, &outcome.stdout) else {
+            self.journal.sync()?;
+            return Ok(());
+        };
+        let value = String::from_utf8_lossy(out).trim().to_owned();
+        let secret = self.derives_from_secret(def);
+        if secret && !value.is_empty() {
+            self.setup.secrets.push(value.clone());
+            self.redactor = Arc::new(Redactor::new(&self.setup.secrets));
+        }
+        let shown = if secret {
+            super::redact::MASK.to_owned()
+        } else {
+            value.clone()
+        };
+        self.values.retain(|(k, _)| k != name);
+        self.values.push((name.clone(), value));
+        let event = Event::Captured {
+            step: def.id.clone(),
+            name: name.clone(),
+            value: shown,
+            secret,
+        };
+        self.record(event, false).await
+    }
+
+    /// A capture is secret when its command reads a secret input.
+    fn derives_from_secret(&self, def: &Step) -> bool {
+        let run = def.run.as_deref().unwrap_or("");
+        self.session
+            .runbook
+            .inputs
+            .iter()
+            .filter(|i| i.secret)
+            .any(|i| {
+                run.contains(&format!("${}", i.name)) || run.contains(&format!("${{{}", i.name))
+            })
+    }
+
+    async fn after_failure(&mut self, def: &Step, run: &Running) -> io::Result<()> {
+        if run.cancel_reason.is_some() || self.stopping.is_some() {
+            return self.journal.sync();
+        }
+        if run.tries_left > 0 {
+            self.retry = Some(PendingRetry {
+                step: run.step.clone(),
+                tries_left: run.tries_left - 1,
+                at: tokio::time::Instant::now() + def.retry.delay,
+            });
+            return self.journal.sync();
+        }
+        match def.on_failure {
+            OnFailure::Abort => {
+                let reason = format!("step `{}` failed and its on_failure is abort", def.id);
+                self.record(Event::SessionAborted { reason }, false).await
+            }
+            OnFailure::Ask | OnFailure::Continue => self.journal.sync(),
+        }
+    }
+
+    async fn start_retry(&mut self) -> io::Result<()> {
+        if let Some(r) = self.retry.take() {
+            self.start(&r.step, r.tries_left).await?;
+        }
+        Ok(())
+    }
+
+    fn cancel(&mut self, reason: String) {
+        if let Some(run) = self.running.as_mut() {
+            run.cancel_reason.get_or_insert(reason);
+            let _ = run.cancel.send(true);
+        }
+    }
+
+    /// Lets the running step end (after a cancel) and journals its result.
+    async fn wait_running(&mut self) -> io::Result<()> {
+        while let Some(run) = self.running.as_mut() {
+            match run.chunks.recv().await {
+                Some(c) => self.on_chunk(c).await?,
+                None => self.finish_attempt().await?,
+            }
+        }
+        Ok(())
+    }
+
+    async fn kill_running(&mut self) {
+        self.cancel("the session was aborted".into());
+        let _ = self.wait_running().await;
+    }
+
+    async fn record(&mut self, event: Event, by_operator: bool) -> io::Result<()> {
+        let settles = settles_a_step(&event);
+        let record = self.journal.append(event, by_operator)?;
+        self.session.apply(&record);
+        self.send(Update::Record(record)).await;
+        if settles && let Some(hook) = &self.setup.after_step {
+            hook();
+        }
+        Ok(())
+    }
+
+    async fn send(&self, u: Update) {
+        let _ = self.updates.send(u).await;
+    }
+}
+
+async fn next_chunk(running: &mut Option<Running>) -> Option<Chunk> {
+    match running {
+        Some(r) => r.chunks.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn settles_a_step(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::StepExited { .. }
+            | Event::HumanConfirmed { .. }
+            | Event::StepSkipped { .. }
+            | Event::MarkedDone { .. }
+    )
+}

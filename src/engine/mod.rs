@@ -1,0 +1,14 @@
+//! The engine: everything that runs a session, independent of any screen.
+//!
+//! `engine` decides what happens next and journals it; `process` runs one
+//! step attempt as a real process (own session and process group, streamed
+//! bytes, timeout, cancel, log file); `redact` masks secret values; `inputs`
+//! resolves input values; `open` creates and resumes sessions. Nothing in
+//! here renders or reads the terminal.
+
+pub mod command;
+pub mod engine;
+pub mod inputs;
+pub mod open;
+pub mod process;
+pub mod redact;

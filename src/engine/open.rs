@@ -1,0 +1,225 @@
+//! Opening a session: creating a new one (folder, lock, runbook copy,
+//! journal, first records) or taking up an existing one (lock, fold, mark a
+//! step that was running as outcome unknown, note a changed runbook).
+//!
+//! Runs nothing and renders nothing.
+
+use super::inputs::Given;
+use super::redact::MASK;
+use crate::runbook::model::Runbook;
+use crate::session::clock::Clock;
+use crate::session::event::{Actor, Event};
+use crate::session::fsutil;
+use crate::session::journal::{self, Journal};
+use crate::session::state::{Session, StepStatus};
+use crate::session::store::{self, SessionLock};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A session held by this process.
+pub struct Opened {
+    pub dir: PathBuf,
+    pub journal: Journal,
+    pub session: Session,
+    pub lock: SessionLock,
+    pub warnings: Vec<String>,
+}
+
+/// How a new session starts.
+pub struct StartOptions<'a> {
+    pub home: &'a Path,
+    pub runbook_path: &'a Path,
+    /// The runbook file's bytes exactly as read.
+    pub source: &'a [u8],
+    pub runbook: Runbook,
+    pub auto: bool,
+    pub from_step: Option<String>,
+    pub inputs: &'a [Given],
+    pub clock: Arc<dyn Clock>,
+}
+
+pub fn actor() -> Actor {
+    Actor {
+        user: store::username(),
+        host: store::hostname(),
+    }
+}
+
+/// Creates and opens a new session.
+pub fn start(opts: StartOptions) -> Result<Opened, String> {
+    let now = opts.clock.now();
+    let id = store::new_session_id(now, &opts.runbook.id);
+    let dir = store::create_session_dir(opts.home, &id).map_err(|e| {
+        format!(
+            "cannot create the session folder in {}: {e}",
+            opts.home.display()
+        )
+    })?;
+    let lock = store::lock(&dir)?;
+    write_copy(&dir.join(store::RUNBOOK_COPY), opts.source)?;
+    let jpath = dir.join(store::JOURNAL);
+    let mut journal = Journal::create(&jpath, opts.clock.clone(), actor())
+        .map_err(|e| format!("cannot create {}: {e}", jpath.display()))?;
+    let mut session = Session::new(opts.runbook.clone());
+    let started = Event::SessionStarted {
+        session_id: id,
+        runbook_id: opts.runbook.id.clone(),
+        runbook_title: opts.runbook.title.clone(),
+        runbook_path: opts.runbook_path.display().to_string(),
+        runbook_sha256: fsutil::sha256_hex(opts.source),
+        auto: opts.auto,
+        dry_run: false,
+        from_step: opts.from_step.clone(),
+        stepwise_version: env!("CARGO_PKG_VERSION").to_owned(),
+        pid: std::process::id(),
+    };
+    let mut events = vec![(started, true)];
+    events.extend(input_events(&opts.runbook, opts.inputs));
+    events.extend(from_step_events(&opts.runbook, opts.from_step.as_deref())?);
+    for (event, by) in events {
+        let r = journal
+            .append(event, by)
+            .map_err(|e| format!("cannot write {}: {e}", jpath.display()))?;
+        session.apply(&r);
+    }
+    Ok(Opened {
+        dir,
+        journal,
+        session,
+        lock,
+        warnings: Vec::new(),
+    })
+}
+
+fn write_copy(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut f = fsutil::create_private_file(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn input_events(runbook: &Runbook, given: &[Given]) -> Vec<(Event, bool)> {
+    given
+        .iter()
+        .map(|g| {
+            let secret = runbook.input(&g.name).is_some_and(|i| i.secret);
+            let value = if secret {
+                MASK.to_owned()
+            } else {
+                g.value.clone()
+            };
+            let e = Event::InputGiven {
+                name: g.name.clone(),
+                value,
+                secret,
+                source: g.source,
+            };
+            (e, true)
+        })
+        .collect()
+}
+
+fn from_step_events(runbook: &Runbook, from: Option<&str>) -> Result<Vec<(Event, bool)>, String> {
+    let Some(from) = from else {
+        return Ok(Vec::new());
+    };
+    if runbook.step(from).is_none() {
+        let ids: Vec<&str> = runbook.steps().map(|(_, s)| s.id.as_str()).collect();
+        return Err(format!(
+            "--from {from}: there is no such step. Step ids: {}",
+            ids.join(", ")
+        ));
+    }
+    Ok(runbook
+        .steps()
+        .map(|(_, s)| s)
+        .take_while(|s| s.id != from)
+        .map(|s| {
+            let reason = format!("started from {from}");
+            (
+                Event::StepSkipped {
+                    step: s.id.clone(),
+                    reason,
+                },
+                true,
+            )
+        })
+        .collect())
+}
+
+/// Takes up an existing session: lock, fold, and the records that resuming adds.
+pub fn resume(home: &Path, what: &str, clock: Arc<dyn Clock>) -> Result<Opened, String> {
+    let dir = store::find(home, what)?;
+    let lock = store::lock(&dir)?;
+    let jpath = dir.join(store::JOURNAL);
+    let loaded = journal::read(&jpath).map_err(|e| e.to_string())?;
+    let copy = std::fs::read(dir.join(store::RUNBOOK_COPY))
+        .map_err(|e| format!("cannot read the session's runbook copy: {e}"))?;
+    let runbook = crate::runbook::load::load_str(
+        &dir.join(store::RUNBOOK_COPY).display().to_string(),
+        &String::from_utf8_lossy(&copy),
+    )
+    .map_err(|e| format!("the session's runbook copy no longer loads: {e}"))?;
+    let session = Session::from_records(runbook, loaded.records.iter());
+    if session.status.is_finished() {
+        return Err(format!(
+            "session {} is already {}; nothing to resume. `stepwise export {}` writes its transcript.",
+            session.id,
+            session.status.label(),
+            session.id
+        ));
+    }
+    let journal = Journal::reopen(&jpath, &loaded, clock, actor())
+        .map_err(|e| format!("cannot open {} for writing: {e}", jpath.display()))?;
+    let mut opened = Opened {
+        dir,
+        journal,
+        session,
+        lock,
+        warnings: loaded.warnings,
+    };
+    for event in resume_events(&opened.session) {
+        let r = opened
+            .journal
+            .append(event, false)
+            .map_err(|e| format!("cannot write {}: {e}", jpath.display()))?;
+        opened.session.apply(&r);
+    }
+    if let Some((old, new)) = &opened.session.runbook_changed {
+        opened.warnings.push(format!(
+            "the runbook {} changed since this session started (sha256 {} → {}); the session keeps using its own copy",
+            opened.session.runbook_path,
+            &old[..12.min(old.len())],
+            &new[..12.min(new.len())]
+        ));
+    }
+    Ok(opened)
+}
+
+/// The records resuming adds: resumed, a changed runbook, outcome unknown.
+fn resume_events(s: &Session) -> Vec<Event> {
+    let mut events = vec![Event::SessionResumed {
+        pid: std::process::id(),
+    }];
+    if let Ok(current) = std::fs::read(&s.runbook_path) {
+        let sha = fsutil::sha256_hex(&current);
+        if sha != s.runbook_sha256 {
+            events.push(Event::RunbookChanged {
+                path: s.runbook_path.clone(),
+                session_sha256: s.runbook_sha256.clone(),
+                current_sha256: sha,
+            });
+        }
+    }
+    for st in &s.steps {
+        if let StepStatus::Running { attempt } = st.status {
+            events.push(Event::OutcomeUnknown {
+                step: st.id.clone(),
+                attempt,
+            });
+        }
+    }
+    events
+}

@@ -1,0 +1,458 @@
+//! Running one step attempt as a real process.
+//!
+//! [`run`] spawns the command in its own session and process group (so it
+//! has no controlling terminal and can never read the operator's keyboard),
+//! with stdin from `/dev/null`. It reads stdout and stderr as bytes, masks
+//! secrets ([`RedactStream`] per stream), appends to the attempt's log file
+//! and publishes [`Chunk`]s that name their place in that file. Timeout and
+//! cancel end the whole group: SIGTERM, `grace`, then SIGKILL until it is
+//! empty. Once the first process exits, the pipes are drained for at most
+//! `drain` (a grandchild may hold them open), then anything left in the
+//! group is ended too: a step's processes do not outlive the step. To leave
+//! a daemon running, a step must start it in a session of its own
+//! (`setsid`).
+//!
+//! This module never touches the journal or the screen: the engine turns
+//! chunks and the [`Outcome`] into session events, and display code turns
+//! chunks into lines ([`DisplayLines`]).
+
+mod display;
+mod group;
+mod sink;
+
+pub use display::{DISPLAY_LINE_MAX_CHARS, DisplayLines};
+pub use sink::SYNC_EVERY;
+
+use crate::engine::redact::{RedactStream, Redactor};
+use crate::session::event::{ExitInfo, Stream};
+use group::Reaper;
+use sink::{Sink, Written};
+use std::fmt;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Child;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// Bytes read from a pipe at a time.
+pub const READ_BUF: usize = 64 * 1024;
+/// Most stdout kept for `capture:`; the log file has all of it.
+pub const CAPTURE_LIMIT: usize = 1024 * 1024;
+/// The size of the pseudo-terminal of a `tty: true` step.
+pub const PTY_ROWS: u16 = 24;
+pub const PTY_COLS: u16 = 80;
+
+/// What to run, and how.
+pub struct Spec {
+    /// The program and its arguments, e.g. `bash -eo pipefail -c <command>`.
+    pub argv: Vec<String>,
+    /// Added to the inherited environment (`GIT_TERMINAL_PROMPT=0` always wins).
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+    /// The attempt's log; created here (it must not exist), mode 0600.
+    pub log_path: PathBuf,
+    pub timeout: Option<Duration>,
+    /// From SIGTERM to SIGKILL.
+    pub grace: Duration,
+    /// How long to keep reading the pipes after the first process exits.
+    pub drain: Duration,
+    /// Keep up to [`CAPTURE_LIMIT`] bytes of (redacted) stdout.
+    pub capture_stdout: bool,
+    /// Run in a pseudo-terminal; stdout and stderr are then one stream
+    /// ([`Stream::Stdout`]).
+    pub tty: bool,
+    pub redactor: Arc<Redactor>,
+}
+
+impl Spec {
+    /// A spec with the defaults: no timeout, 5 s grace, 2 s drain, no
+    /// capture, pipes, no secrets.
+    pub fn new(argv: Vec<String>, log_path: impl Into<PathBuf>) -> Self {
+        Spec {
+            argv,
+            env: Vec::new(),
+            cwd: None,
+            log_path: log_path.into(),
+            timeout: None,
+            grace: Duration::from_secs(5),
+            drain: Duration::from_secs(2),
+            capture_stdout: false,
+            tty: false,
+            redactor: Arc::new(Redactor::default()),
+        }
+    }
+}
+
+impl fmt::Debug for Spec {
+    /// Environment values may be secrets: only their names are shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let env: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Spec")
+            .field("argv", &self.argv)
+            .field("env", &env)
+            .field("cwd", &self.cwd)
+            .field("log_path", &self.log_path)
+            .field("timeout", &self.timeout)
+            .field("tty", &self.tty)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A piece of output, already redacted, stored in the log at
+/// `offset..offset + bytes.len()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub stream: Stream,
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// How an attempt ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Exit code or signal of the first process (both `None` if a cancel
+    /// came before it was spawned).
+    pub exit: ExitInfo,
+    pub timed_out: bool,
+    pub cancelled: bool,
+    /// From spawn to the first process's exit.
+    pub duration: Duration,
+    /// Bytes in the log file.
+    pub log_len: u64,
+    /// Redacted stdout (at most [`CAPTURE_LIMIT`]), when `capture_stdout`.
+    pub stdout: Option<Vec<u8>>,
+    /// The log could not be written (or synced): the file is complete only
+    /// up to `log_len`, and chunks after that point exist only as sent.
+    pub log_error: Option<io::Error>,
+}
+
+/// The program `bash -eo pipefail -c` where `bash` is on `PATH`, else
+/// `sh -ec`: fail on the first failing command, and in a pipeline.
+pub fn default_shell() -> Vec<String> {
+    let shell: &[&str] = if on_path("bash") {
+        &["bash", "-eo", "pipefail", "-c"]
+    } else {
+        &["sh", "-ec"]
+    };
+    shell.iter().map(|s| s.to_string()).collect()
+}
+
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| {
+        std::fs::metadata(dir.join(program))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+/// Runs one attempt to its end; see the module docs.
+///
+/// `out` should be bounded and read concurrently: a full channel slows the
+/// reading of the pipes (backpressure), a dropped receiver only stops the
+/// chunks (the log file still gets everything). `cancel` going `true`
+/// cancels the attempt; if it is already `true`, nothing is spawned. Its
+/// sender being dropped means no cancel will come.
+///
+/// Errors: the log file cannot be created (it exists, the folder is
+/// missing), the program cannot be spawned, or waiting on it fails.
+pub async fn run(
+    spec: Spec,
+    out: mpsc::Sender<Chunk>,
+    mut cancel: watch::Receiver<bool>,
+) -> io::Result<Outcome> {
+    if spec.argv.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a step needs a program to run",
+        ));
+    }
+    let sink = Sink::new(sink::create_log(&spec.log_path)?, out, spec.capture_stdout);
+    if *cancel.borrow_and_update() {
+        return Ok(not_started(sink.finish().await));
+    }
+    let started = Instant::now();
+    let (child, sources) = if spec.tty {
+        spawn_pty(&spec)?
+    } else {
+        spawn_piped(&spec)?
+    };
+    let attempt = Attempt {
+        reaper: Reaper::new(pid_of(&child)?, spec.grace),
+        child,
+        deadline: spec.timeout.map(|t| started + t),
+        drain: spec.drain,
+        redactor: Arc::clone(&spec.redactor),
+    };
+    attempt.run(sources, sink, &mut cancel, started).await
+}
+
+fn not_started(written: Written) -> Outcome {
+    Outcome {
+        exit: ExitInfo {
+            code: None,
+            signal: None,
+        },
+        timed_out: false,
+        cancelled: true,
+        duration: Duration::ZERO,
+        log_len: written.len,
+        stdout: written.stdout,
+        log_error: written.error,
+    }
+}
+
+fn pid_of(child: &Child) -> io::Result<i32> {
+    child
+        .id()
+        .and_then(|pid| i32::try_from(pid).ok())
+        .ok_or_else(|| io::Error::other("the step's process has no pid"))
+}
+
+type Reader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// The readable ends of the step's output.
+struct Sources {
+    stdout: Option<Reader>,
+    stderr: Option<Reader>,
+}
+
+fn spawn_piped(spec: &Spec) -> io::Result<(Child, Sources)> {
+    let mut cmd = tokio::process::Command::new(&spec.argv[0]);
+    cmd.args(&spec.argv[1..])
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(dir) = &spec.cwd {
+        cmd.current_dir(dir);
+    }
+    // SAFETY: the closure runs in the forked child between fork and exec,
+    // where only async-signal-safe calls are allowed. It calls setsid(2),
+    // which is async-signal-safe, and allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+    }
+    let mut child = cmd.spawn().map_err(|e| spawn_error(&spec.argv[0], e))?;
+    let sources = Sources {
+        stdout: child.stdout.take().map(|r| Box::pin(r) as Reader),
+        stderr: child.stderr.take().map(|r| Box::pin(r) as Reader),
+    };
+    Ok((child, sources))
+}
+
+/// `tty: true`: pty-process makes the child a session leader with the pty
+/// as its controlling terminal. Stdin stays `/dev/null`; nothing is typed
+/// into the pty, so a program that insists on reading it waits for the
+/// timeout.
+fn spawn_pty(spec: &Spec) -> io::Result<(Child, Sources)> {
+    let (pty, pts) = pty_process::open().map_err(pty_error)?;
+    pty.resize(pty_process::Size::new(PTY_ROWS, PTY_COLS))
+        .map_err(pty_error)?;
+    let mut cmd = pty_process::Command::new(&spec.argv[0])
+        .args(&spec.argv[1..])
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(dir) = &spec.cwd {
+        cmd = cmd.current_dir(dir);
+    }
+    let child = cmd
+        .spawn(pts)
+        .map_err(|e| spawn_error(&spec.argv[0], pty_error(e)))?;
+    let sources = Sources {
+        stdout: Some(Box::pin(pty)),
+        stderr: None,
+    };
+    Ok((child, sources))
+}
+
+fn pty_error(e: pty_process::Error) -> io::Error {
+    match e {
+        pty_process::Error::Io(e) => e,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+fn spawn_error(program: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot start `{program}`: {e}"))
+}
+
+/// One spawned attempt, from spawn to an empty process group.
+struct Attempt {
+    child: Child,
+    reaper: Reaper,
+    deadline: Option<Instant>,
+    drain: Duration,
+    redactor: Arc<Redactor>,
+}
+
+/// How the first process ended, and why.
+struct Ending {
+    status: ExitStatus,
+    exited_at: Instant,
+    timed_out: bool,
+    cancelled: bool,
+}
+
+impl Attempt {
+    async fn run(
+        mut self,
+        sources: Sources,
+        mut sink: Sink,
+        cancel: &mut watch::Receiver<bool>,
+        started: Instant,
+    ) -> io::Result<Outcome> {
+        let (stop, mut stopped) = watch::channel(false);
+        let ending = {
+            let pump = pump(sources, &self.redactor, &mut sink, &mut stopped);
+            tokio::pin!(pump);
+            let watch = supervise(&mut self.child, &mut self.reaper, self.deadline, cancel);
+            tokio::pin!(watch);
+            tokio::select! {
+                ending = &mut watch => {
+                    let ending = ending?;
+                    // The first process is gone; its children may still hold
+                    // the pipes: read on for a bounded time, then stop.
+                    if tokio::time::timeout(self.drain, &mut pump).await.is_err() {
+                        let _ = stop.send(true);
+                        pump.await;
+                    }
+                    ending
+                }
+                () = &mut pump => watch.await?,
+            }
+        };
+        self.reaper.finish().await;
+        let written = sink.finish().await;
+        Ok(Outcome {
+            exit: ExitInfo {
+                code: ending.status.code(),
+                signal: ending.status.signal(),
+            },
+            timed_out: ending.timed_out,
+            cancelled: ending.cancelled,
+            duration: ending.exited_at.saturating_duration_since(started),
+            log_len: written.len,
+            stdout: written.stdout,
+            log_error: written.error,
+        })
+    }
+}
+
+/// Waits for the first process to exit, starting the group's termination
+/// on timeout or cancel and escalating to SIGKILL after the grace.
+async fn supervise(
+    child: &mut Child,
+    reaper: &mut Reaper,
+    deadline: Option<Instant>,
+    cancel: &mut watch::Receiver<bool>,
+) -> io::Result<Ending> {
+    let (mut timed_out, mut cancelled, mut cancel_open) = (false, false, true);
+    loop {
+        let ending = timed_out || cancelled;
+        tokio::select! {
+            status = child.wait() => {
+                return Ok(Ending { status: status?, exited_at: Instant::now(), timed_out, cancelled });
+            }
+            () = sleep_until(deadline), if !ending => {
+                timed_out = true;
+                reaper.terminate();
+            }
+            changed = cancel.changed(), if cancel_open && !ending => match changed {
+                Ok(()) if *cancel.borrow_and_update() => {
+                    cancelled = true;
+                    reaper.terminate();
+                }
+                Ok(()) => {}
+                Err(_) => cancel_open = false,
+            },
+            () = sleep_until(reaper.next_kill()), if ending => reaper.kill(),
+        }
+    }
+}
+
+/// Sleeps until `at`; forever when there is no `at`.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads both streams until they close or `stop` is raised: redact, write,
+/// publish. Then flushes what the redactors held back.
+async fn pump(
+    mut sources: Sources,
+    redactor: &Arc<Redactor>,
+    sink: &mut Sink,
+    stop: &mut watch::Receiver<bool>,
+) {
+    let mut redact = [
+        RedactStream::new(Arc::clone(redactor)),
+        RedactStream::new(Arc::clone(redactor)),
+    ];
+    let (mut out_buf, mut err_buf) = (vec![0u8; READ_BUF], vec![0u8; READ_BUF]);
+    loop {
+        let open = sources.stdout.is_some() || sources.stderr.is_some();
+        let (stream, read) = tokio::select! {
+            n = read_some(&mut sources.stdout, &mut out_buf), if sources.stdout.is_some() => (Stream::Stdout, n),
+            n = read_some(&mut sources.stderr, &mut err_buf), if sources.stderr.is_some() => (Stream::Stderr, n),
+            _ = stop.wait_for(|stopped| *stopped), if open => break,
+            else => break,
+        };
+        let (buf, source) = match stream {
+            Stream::Stdout => (&out_buf, &mut sources.stdout),
+            Stream::Stderr => (&err_buf, &mut sources.stderr),
+        };
+        if read == 0 {
+            *source = None;
+            continue;
+        }
+        let bytes = redact[index(stream)].push(&buf[..read]);
+        publish(sink, stream, bytes, stop).await;
+    }
+    for stream in [Stream::Stdout, Stream::Stderr] {
+        let rest = redact[index(stream)].finish();
+        publish(sink, stream, rest, stop).await;
+    }
+}
+
+async fn publish(
+    sink: &mut Sink,
+    stream: Stream,
+    bytes: Vec<u8>,
+    stop: &mut watch::Receiver<bool>,
+) {
+    if !bytes.is_empty() {
+        let chunk = sink.record(stream, bytes);
+        sink.publish(chunk, stop).await;
+    }
+}
+
+fn index(stream: Stream) -> usize {
+    match stream {
+        Stream::Stdout => 0,
+        Stream::Stderr => 1,
+    }
+}
+
+/// Reads what is there; 0 means the stream ended. A read error ends the
+/// stream too: a pty reports the last writer closing as EIO.
+async fn read_some(source: &mut Option<Reader>, buf: &mut [u8]) -> usize {
+    match source {
+        Some(reader) => reader.read(buf).await.unwrap_or(0),
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,143 @@
+//! Where a step's (already redacted) output goes: the attempt's log file,
+//! the bounded `capture:` buffer, and the subscriber channel.
+//!
+//! The file is written as output arrives and synced in the background at
+//! most once per [`SYNC_EVERY`] while output flows, then once at the end:
+//! never per chunk, and never blocking the read loop on a slow disk.
+//! A log write error does not stop the step (killing a half-done deploy
+//! because the disk filled would be worse); it is reported in the outcome.
+
+use super::{CAPTURE_LIMIT, Chunk};
+use crate::session::event::Stream;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// How often the log file is synced while output flows.
+pub const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// Creates the log file: it must not exist yet, and is 0600 from the start.
+pub(super) fn create_log(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// What the sink leaves behind.
+pub(super) struct Written {
+    pub len: u64,
+    pub stdout: Option<Vec<u8>>,
+    pub error: Option<io::Error>,
+}
+
+pub(super) struct Sink {
+    file: Arc<File>,
+    offset: u64,
+    out: Option<mpsc::Sender<Chunk>>,
+    capture: Option<Vec<u8>>,
+    last_sync: Instant,
+    syncing: Option<JoinHandle<io::Result<()>>>,
+    error: Option<io::Error>,
+}
+
+impl Sink {
+    pub(super) fn new(file: File, out: mpsc::Sender<Chunk>, capture: bool) -> Self {
+        Sink {
+            file: Arc::new(file),
+            offset: 0,
+            out: Some(out),
+            capture: capture.then(Vec::new),
+            last_sync: Instant::now(),
+            syncing: None,
+            error: None,
+        }
+    }
+
+    /// Appends redacted bytes to the log and the capture; returns the chunk
+    /// to publish, placed at its offset in the file.
+    pub(super) fn record(&mut self, stream: Stream, bytes: Vec<u8>) -> Chunk {
+        let offset = self.offset;
+        if self.error.is_none() {
+            match (&*self.file).write_all(&bytes) {
+                Ok(()) => self.offset += bytes.len() as u64,
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if let (Stream::Stdout, Some(kept)) = (stream, self.capture.as_mut()) {
+            let room = CAPTURE_LIMIT.saturating_sub(kept.len());
+            kept.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        }
+        self.maybe_sync();
+        Chunk {
+            stream,
+            offset,
+            bytes,
+        }
+    }
+
+    /// Sends a chunk to the subscriber, waiting for room (backpressure)
+    /// unless `stop` is raised. A gone subscriber is dropped for good; once
+    /// stopped, a chunk without room is dropped (the file has it).
+    pub(super) async fn publish(&mut self, chunk: Chunk, stop: &mut watch::Receiver<bool>) {
+        let Some(tx) = self.out.as_ref() else { return };
+        let gone = if *stop.borrow() {
+            matches!(
+                tx.try_send(chunk),
+                Err(mpsc::error::TrySendError::Closed(_))
+            )
+        } else {
+            tokio::select! {
+                sent = tx.send(chunk) => sent.is_err(),
+                _ = stop.wait_for(|stopped| *stopped) => false,
+            }
+        };
+        if gone {
+            self.out = None;
+        }
+    }
+
+    fn maybe_sync(&mut self) {
+        if self.last_sync.elapsed() < SYNC_EVERY {
+            return;
+        }
+        if self.syncing.as_ref().is_some_and(|h| !h.is_finished()) {
+            return; // the previous sync is still running: no pile-up
+        }
+        let file = Arc::clone(&self.file);
+        self.syncing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
+        self.last_sync = Instant::now();
+    }
+
+    /// Waits for any background sync, syncs once more, and hands back what
+    /// was written.
+    pub(super) async fn finish(mut self) -> Written {
+        if let Some(pending) = self.syncing.take() {
+            self.note(join(pending).await);
+        }
+        let file = Arc::clone(&self.file);
+        self.note(join(tokio::task::spawn_blocking(move || file.sync_data())).await);
+        Written {
+            len: self.offset,
+            stdout: self.capture,
+            error: self.error,
+        }
+    }
+
+    fn note(&mut self, result: io::Result<()>) {
+        if let Err(e) = result {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+async fn join(handle: JoinHandle<io::Result<()>>) -> io::Result<()> {
+    handle.await.unwrap_or_else(|e| Err(io::Error::other(e)))
+}

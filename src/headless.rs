@@ -1,0 +1,387 @@
+//! Headless mode: drives the engine with plain, timestamped lines on stdout.
+//!
+//! Automated steps run back to back; human steps are answered by `--answer`,
+//! `--yes`, or typed on stdin (`done`, `skip <reason>`, `abort`, with a note
+//! on the next line). A question nobody can answer stops the session cleanly,
+//! resumable, with exit code 4. Decisions only; the engine does the work.
+
+use crate::engine::command::{Command, End, Update};
+use crate::engine::process::DisplayLines;
+use crate::runbook::model::NoteRule;
+use crate::session::event::{ConfirmedVia, Event, Record, Stream};
+use crate::session::state::{Session, StepStatus};
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use tokio::sync::mpsc;
+
+/// An `--answer STEP=…` given on the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    Done(Option<String>),
+    Skip(String),
+    Rerun,
+}
+
+/// Parses `STEP=done[:note]`, `STEP=skip:<reason>`, `STEP=rerun`.
+pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
+    let usage = "write STEP=done[:note], STEP=skip:<reason> or STEP=rerun";
+    let (step, ans) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: {usage}"))?;
+    let (word, rest) = match ans.split_once(':') {
+        Some((w, r)) => (w, Some(r.to_owned())),
+        None => (ans, None),
+    };
+    let answer = match (word, rest) {
+        ("done", note) => Answer::Done(note.filter(|n| !n.is_empty())),
+        ("skip", Some(r)) if !r.trim().is_empty() => Answer::Skip(r),
+        ("skip", _) => return Err(format!("`{text}`: a skip needs a reason, {usage}")),
+        ("rerun", None) => Answer::Rerun,
+        _ => return Err(format!("`{text}`: {usage}")),
+    };
+    Ok((step.to_owned(), answer))
+}
+
+/// How the operator answers when no one is at a screen.
+pub struct Answers {
+    pub yes: bool,
+    pub by_step: HashMap<String, Answer>,
+    /// Whether to ask on stdin for steps with no answer.
+    pub ask_stdin: bool,
+}
+
+/// How a headless session ended, as an exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Completed = 0,
+    Invalid = 2,
+    Failed = 3,
+    WaitingForHuman = 4,
+    Aborted = 5,
+    Interrupted = 130,
+}
+
+struct Driver<W: Write> {
+    session: Session,
+    answers: Answers,
+    out: W,
+    cmds: mpsc::Sender<Command>,
+    lines: HashMap<Stream, DisplayLines>,
+    stop: Option<Exit>,
+    stdin: Option<std::io::Lines<std::io::StdinLock<'static>>>,
+}
+
+/// Drives a session to its end and returns the exit code.
+pub async fn drive<W: Write>(
+    session: Session,
+    answers: Answers,
+    out: W,
+    cmds: mpsc::Sender<Command>,
+    mut updates: mpsc::Receiver<Update>,
+) -> Exit {
+    let stdin = answers.ask_stdin.then(|| std::io::stdin().lock().lines());
+    let mut d = Driver {
+        session,
+        answers,
+        out,
+        cmds,
+        lines: HashMap::new(),
+        stop: None,
+        stdin,
+    };
+    while let Some(u) = updates.recv().await {
+        match u {
+            Update::Record(r) => d.on_record(&r),
+            Update::Output {
+                step,
+                stream,
+                bytes,
+                ..
+            } => d.on_output(&step, stream, &bytes),
+            Update::Idle => d.on_idle().await,
+            Update::Rejected(why) => d.say(&format!("refused: {why}")),
+            Update::Ended(end) => return d.finish(end),
+        }
+    }
+    Exit::Interrupted
+}
+
+impl<W: Write> Driver<W> {
+    fn say(&mut self, line: &str) {
+        let now = chrono::Local::now().format("%H:%M:%S");
+        let _ = writeln!(self.out, "[{now}] {line}");
+    }
+
+    fn on_record(&mut self, r: &Record) {
+        self.session.apply(r);
+        if let Some(line) = describe(&self.session, &r.event) {
+            self.flush_lines();
+            self.say(&line);
+        }
+    }
+
+    fn on_output(&mut self, step: &str, stream: Stream, bytes: &[u8]) {
+        let mark = if stream == Stream::Stderr { '!' } else { '|' };
+        let lines = self.lines.entry(stream).or_default().push(bytes);
+        for l in lines {
+            let _ = writeln!(self.out, "    {step} {mark} {l}");
+        }
+    }
+
+    fn flush_lines(&mut self) {
+        let step = self
+            .session
+            .running()
+            .map(|i| self.session.steps[i].id.clone())
+            .unwrap_or_default();
+        for (stream, dl) in self.lines.iter_mut() {
+            if let Some(l) = dl.finish() {
+                let mark = if *stream == Stream::Stderr { '!' } else { '|' };
+                let _ = writeln!(self.out, "    {step} {mark} {l}");
+            }
+        }
+    }
+
+    async fn on_idle(&mut self) {
+        if self.stop.is_some() {
+            return;
+        }
+        let Some(i) = self.session.next_step() else {
+            return;
+        };
+        let cmd = self.decide(i);
+        match cmd {
+            Ok(c) => {
+                let _ = self.cmds.send(c).await;
+            }
+            Err(exit) => {
+                self.stop = Some(exit);
+                let _ = self.cmds.send(Command::Leave).await;
+            }
+        }
+    }
+
+    /// What to do with the next unsettled step, or why we must stop.
+    fn decide(&mut self, i: usize) -> Result<Command, Exit> {
+        let st = self.session.steps[i].clone();
+        let def = self
+            .session
+            .runbook
+            .step(&st.id)
+            .cloned()
+            .ok_or(Exit::Invalid)?;
+        let answer = self.answers.by_step.get(&st.id).cloned();
+        let step = st.id.clone();
+        match (&st.status, answer) {
+            (_, Some(Answer::Skip(reason))) => Ok(Command::Skip { step, reason }),
+            (StepStatus::Failed, Some(Answer::Rerun)) => Ok(Command::Start { step }),
+            (StepStatus::OutcomeUnknown { .. }, Some(Answer::Rerun)) => Ok(Command::Start { step }),
+            (StepStatus::Failed | StepStatus::OutcomeUnknown { .. }, Some(Answer::Done(note))) => {
+                Ok(Command::MarkDone { step, note })
+            }
+            (StepStatus::Failed, _) => {
+                self.say(&format!("✗ stopped: `{step}` failed. Resume with --answer {step}=rerun, {step}=skip:<reason> or {step}=done:<note>"));
+                Err(Exit::Failed)
+            }
+            (StepStatus::OutcomeUnknown { .. }, _) => {
+                self.say(&format!("? `{step}` was running when stepwise stopped; its outcome is unknown. Answer with --answer {step}=rerun, {step}=done:<note> or {step}=skip:<reason>"));
+                Err(Exit::WaitingForHuman)
+            }
+            (_, Some(Answer::Done(_))) | (_, Some(Answer::Rerun)) if def.is_automated() => {
+                Ok(Command::Start { step })
+            }
+            (_, None) if def.is_automated() && !def.confirm => Ok(Command::Start { step }),
+            (_, None) if def.is_automated() && self.answers.yes => Ok(Command::Start { step }),
+            (_, Some(Answer::Done(note))) => self.confirm(&def, note, ConfirmedVia::Answer),
+            (_, _) if self.answers.yes && !def.is_automated() => {
+                self.confirm(&def, None, ConfirmedVia::YesFlag)
+            }
+            _ => self.ask(&def),
+        }
+    }
+
+    fn confirm(
+        &mut self,
+        def: &crate::runbook::model::Step,
+        note: Option<String>,
+        via: ConfirmedVia,
+    ) -> Result<Command, Exit> {
+        if def.note == NoteRule::Required && note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            self.say(&format!(
+                "? `{}` needs a note: answer with --answer {}=done:<note>",
+                def.id, def.id
+            ));
+            return Err(Exit::WaitingForHuman);
+        }
+        let checked = (0..def.checklist.len()).collect();
+        Ok(Command::Confirm {
+            step: def.id.clone(),
+            note,
+            checked,
+            via,
+        })
+    }
+
+    /// Asks on stdin: `done`, `skip <reason>`, `abort` (or `run` for a confirm step).
+    fn ask(&mut self, def: &crate::runbook::model::Step) -> Result<Command, Exit> {
+        let what = if def.is_automated() {
+            "run | skip <reason> | abort"
+        } else {
+            "done | skip <reason> | abort"
+        };
+        self.say(&format!("? {} — {}", def.id, def.title));
+        if let Some(text) = &def.instructions {
+            for l in text.lines() {
+                let _ = writeln!(self.out, "    {l}");
+            }
+        }
+        for item in &def.checklist {
+            let _ = writeln!(self.out, "    [ ] {item}");
+        }
+        let _ = write!(self.out, "  answer ({what}): ");
+        let _ = self.out.flush();
+        let Some(line) = self.read_line() else {
+            let _ = writeln!(self.out);
+            self.say(&format!("? `{}` is waiting for a person: answer with --answer {}=done[:note], --yes, or on stdin", def.id, def.id));
+            return Err(Exit::WaitingForHuman);
+        };
+        let line = line.trim().to_owned();
+        let step = def.id.clone();
+        match line.split_once(' ').unwrap_or((&line, "")) {
+            ("abort", rest) => Ok(Command::Abort {
+                reason: non_empty(rest, "aborted by the operator"),
+            }),
+            ("skip", reason) if !reason.trim().is_empty() => Ok(Command::Skip {
+                step,
+                reason: reason.trim().into(),
+            }),
+            ("run", _) if def.is_automated() => Ok(Command::Start { step }),
+            ("done", _) if !def.is_automated() => {
+                let note = if def.note == NoteRule::Required {
+                    let _ = write!(self.out, "  note: ");
+                    let _ = self.out.flush();
+                    self.read_line().filter(|n| !n.trim().is_empty())
+                } else {
+                    None
+                };
+                self.confirm(def, note, ConfirmedVia::Operator)
+            }
+            _ => {
+                self.say(&format!("not understood: `{line}`"));
+                self.ask(def)
+            }
+        }
+    }
+
+    fn read_line(&mut self) -> Option<String> {
+        let stdin = self.stdin.as_mut()?;
+        tokio::task::block_in_place(|| stdin.next())?.ok()
+    }
+
+    fn finish(&mut self, end: End) -> Exit {
+        self.flush_lines();
+        let (done, total) = self.session.progress();
+        let exit = match (&end, self.stop) {
+            (_, Some(exit)) => exit,
+            (End::Completed, _) => Exit::Completed,
+            (End::Aborted, _) => Exit::Aborted,
+            (End::Left, _) => Exit::WaitingForHuman,
+            (End::Interrupted(_), _) => Exit::Interrupted,
+            (End::Failed(msg), _) => {
+                self.say(&format!("error: {msg}"));
+                Exit::Failed
+            }
+        };
+        self.say(&format!(
+            "{} — {done}/{total} steps settled — session {}",
+            summary_word(exit),
+            self.session.id
+        ));
+        exit
+    }
+}
+
+fn non_empty(s: &str, default: &str) -> String {
+    if s.trim().is_empty() {
+        default.to_owned()
+    } else {
+        s.trim().to_owned()
+    }
+}
+
+fn summary_word(exit: Exit) -> &'static str {
+    match exit {
+        Exit::Completed => "completed",
+        Exit::Failed => "stopped on a failed step",
+        Exit::WaitingForHuman => "waiting for a human answer",
+        Exit::Aborted => "aborted",
+        Exit::Interrupted => "interrupted",
+        Exit::Invalid => "invalid",
+    }
+}
+
+/// One line for the events a person cares about; `None` for the rest.
+pub fn describe(s: &Session, e: &Event) -> Option<String> {
+    Some(match e {
+        Event::SessionStarted {
+            session_id,
+            runbook_title,
+            ..
+        } => format!("session {session_id} — {runbook_title}"),
+        Event::SessionResumed { .. } => format!("resumed session {}", s.id),
+        Event::RunbookChanged { path, .. } => {
+            format!("warning: {path} changed since the session started; using the session's copy")
+        }
+        Event::InputGiven { name, value, .. } => format!("input {name} = {value}"),
+        Event::StepStarted {
+            step,
+            attempt,
+            command,
+            ..
+        } => format!("▶ {step} (attempt {attempt}): {command}"),
+        Event::StepExited {
+            step,
+            exit,
+            duration_ms,
+            success,
+            ..
+        } => {
+            let mark = if *success { '✓' } else { '✗' };
+            format!(
+                "{mark} {step}: {exit} after {}",
+                crate::runbook::duration::format(std::time::Duration::from_millis(*duration_ms))
+            )
+        }
+        Event::StepTimedOut { step, after_ms, .. } => format!(
+            "✗ {step} timed out after {}",
+            crate::runbook::duration::format(std::time::Duration::from_millis(*after_ms))
+        ),
+        Event::StepCancelled { step, reason, .. } => format!("✗ {step} cancelled: {reason}"),
+        Event::Captured { name, value, .. } => format!("captured {name} = {value}"),
+        Event::HumanConfirmed {
+            step, note, via, ..
+        } => {
+            let how = match via {
+                ConfirmedVia::Operator => "confirmed",
+                ConfirmedVia::YesFlag => "confirmed with --yes",
+                ConfirmedVia::Answer => "confirmed with --answer",
+            };
+            match note {
+                Some(n) => format!("✓ {step} {how} — note: {n}"),
+                None => format!("✓ {step} {how}"),
+            }
+        }
+        Event::StepSkipped { step, reason } => format!("↷ {step} skipped: {reason}"),
+        Event::MarkedDone { step, .. } => format!("✓ {step} marked done by hand"),
+        Event::NoteAdded { step, text } => format!(
+            "note on {}: {text}",
+            step.as_deref().unwrap_or("the session")
+        ),
+        Event::OutcomeUnknown { step, .. } => {
+            format!("? {step} was running when stepwise stopped: outcome unknown")
+        }
+        Event::Interrupted { signal } => format!("received {signal}"),
+        Event::SessionAborted { reason } => format!("session aborted: {reason}"),
+        Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,
+    })
+}

@@ -1,0 +1,393 @@
+//! Starting and resuming sessions from the command line: load the runbook,
+//! resolve inputs, open the session, run the engine under the chosen driver
+//! (headless or the TUI), handle signals, and report where the record is.
+//!
+//! Glue only: no step logic (engine) and no drawing (tui).
+
+use crate::cli::{DriveArgs, ResumeArgs, RunArgs};
+use crate::engine::command::{Command, End};
+use crate::engine::engine::{Engine, Setup};
+use crate::engine::inputs::{self, Given};
+use crate::engine::open::{self, Opened};
+use crate::headless::{self, Answers, Exit};
+use crate::runbook::model::Runbook;
+use crate::session::clock::SystemClock;
+use crate::session::store;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A user-facing failure before the session runs: message and exit code.
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: Exit::Invalid as i32,
+        }
+    }
+}
+
+/// Reads and validates a runbook, keeping its exact bytes for the session copy.
+pub fn read_runbook(path: &Path) -> Result<(Runbook, Vec<u8>), Failure> {
+    let render =
+        |e: crate::runbook::load::LoadError| Failure::usage(crate::runbook::load::render_plain(&e));
+    let bytes = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() <= crate::runbook::load::MAX_FILE_BYTES => {
+            std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?
+        }
+        _ => {
+            return Err(render(
+                crate::runbook::load::load_file(path)
+                    .err()
+                    .unwrap_or_else(unreadable),
+            ));
+        }
+    };
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => {
+            let rb = crate::runbook::load::load_str(&path.display().to_string(), text)
+                .map_err(render)?;
+            Ok((rb, bytes))
+        }
+        Err(_) => Err(render(
+            crate::runbook::load::load_file(path)
+                .err()
+                .unwrap_or_else(unreadable),
+        )),
+    }
+}
+
+fn unreadable() -> crate::runbook::load::LoadError {
+    crate::runbook::load::load_str("<file>", "\0")
+        .err()
+        .expect("NUL is never a runbook")
+}
+
+fn parse_vars(args: &DriveArgs) -> Result<Vec<(String, String)>, Failure> {
+    args.vars
+        .iter()
+        .map(|v| inputs::parse_var(v).map_err(Failure::usage))
+        .collect()
+}
+
+fn answers(args: &DriveArgs, ask_stdin: bool) -> Result<Answers, Failure> {
+    let mut by_step = HashMap::new();
+    for a in &args.answers {
+        let (step, ans) = headless::parse_answer(a).map_err(Failure::usage)?;
+        by_step.insert(step, ans);
+    }
+    Ok(Answers {
+        yes: args.yes,
+        by_step,
+        ask_stdin,
+    })
+}
+
+/// Whether to drive without a screen.
+pub fn is_headless(args: &DriveArgs) -> bool {
+    args.headless || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal()
+}
+
+/// The shell a runbook's commands run under.
+pub fn shell_for(runbook: &Runbook) -> Vec<String> {
+    runbook
+        .shell
+        .clone()
+        .unwrap_or_else(crate::engine::process::default_shell)
+}
+
+/// The folder relative paths in a runbook are taken from.
+pub fn base_dir(runbook_path: &Path) -> PathBuf {
+    let dir = runbook_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned())
+}
+
+/// Resolves inputs without asking; every problem is a usage failure.
+pub fn resolve_inputs(
+    runbook: &Runbook,
+    path: &Path,
+    vars: &[(String, String)],
+) -> Result<Vec<Given>, Failure> {
+    let res = inputs::resolve(
+        runbook,
+        vars,
+        &shell_for(runbook),
+        &runbook.env,
+        Some(&base_dir(path)),
+    );
+    let mut problems = res.errors;
+    for name in &res.missing {
+        if runbook.input(name).is_some_and(|i| i.required) {
+            problems.push(format!(
+                "input {name} has no value: give it with --var {name}=…"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(res.given)
+    } else {
+        Err(Failure::usage(problems.join("\n")))
+    }
+}
+
+/// `stepwise run`.
+pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
+    let (runbook, source) = read_runbook(&args.file)?;
+    let vars = parse_vars(&args.drive)?;
+    if args.dry_run {
+        let given = resolve_inputs(&runbook, &args.file, &vars)?;
+        print!(
+            "{}",
+            crate::dryrun::plan(&runbook, &given, &shell_for(&runbook))
+        );
+        return Ok(0);
+    }
+    let given = resolve_inputs(&runbook, &args.file, &vars)?;
+    let opened = open::start(open::StartOptions {
+        home,
+        runbook_path: &args.file,
+        source: &source,
+        runbook,
+        auto: args.drive.auto,
+        from_step: args.from.clone(),
+        inputs: &given,
+        clock: Arc::new(SystemClock),
+    })
+    .map_err(Failure::usage)?;
+    let values = given.into_iter().map(|g| (g.name, g.value)).collect();
+    drive(opened, &args.file, values, &args.drive)
+}
+
+/// `stepwise resume`.
+pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
+    let what = match &args.session {
+        Some(s) => s.clone(),
+        None => most_recent_unfinished(home)?,
+    };
+    let opened = open::resume(home, &what, Arc::new(SystemClock)).map_err(Failure::usage)?;
+    for w in &opened.warnings {
+        eprintln!("warning: {w}");
+    }
+    let vars = parse_vars(&args.drive)?;
+    let values = resumed_values(&opened, &vars)?;
+    let path = PathBuf::from(&opened.session.runbook_path);
+    drive(opened, &path, values, &args.drive)
+}
+
+fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {
+    let ids = store::list_ids(home).map_err(|e| Failure::usage(e.to_string()))?;
+    ids.into_iter()
+        .rev()
+        .find(|id| {
+            store::summarize(&store::sessions_dir(home).join(id))
+                .is_ok_and(|s| s.status.contains("resumable"))
+        })
+        .ok_or_else(|| Failure::usage(format!("no unfinished session in {}", home.display())))
+}
+
+/// Input values for a resumed session: the journal's (non-secret) values and
+/// captures, with secrets given again by `--var` (they were never stored).
+fn resumed_values(o: &Opened, vars: &[(String, String)]) -> Result<Vec<(String, String)>, Failure> {
+    let s = &o.session;
+    let mut values: Vec<(String, String)> = s
+        .inputs
+        .iter()
+        .chain(s.captures.iter())
+        .filter(|i| !i.secret)
+        .map(|i| (i.name.clone(), i.value.clone()))
+        .collect();
+    for input in s.runbook.inputs.iter().filter(|i| i.secret) {
+        match vars.iter().find(|(k, _)| k == &input.name) {
+            Some((k, v)) => values.push((k.clone(), v.clone())),
+            None if input.required => {
+                return Err(Failure::usage(format!(
+                    "{} is secret and was never stored: give it again with --var {}=…",
+                    input.name, input.name
+                )));
+            }
+            None => {}
+        }
+    }
+    Ok(values)
+}
+
+/// Runs the engine under the chosen driver until the session ends.
+fn drive(
+    opened: Opened,
+    runbook_path: &Path,
+    values: Vec<(String, String)>,
+    args: &DriveArgs,
+) -> Result<i32, Failure> {
+    let headless = is_headless(args);
+    let answers = answers(
+        args,
+        std::io::stdin().is_terminal() || args.answers.is_empty(),
+    )?;
+    let secret_names: Vec<String> = opened
+        .session
+        .runbook
+        .inputs
+        .iter()
+        .filter(|i| i.secret)
+        .map(|i| i.name.clone())
+        .collect();
+    let secrets: Vec<String> = values
+        .iter()
+        .filter(|(k, _)| opened.session.runbook.input(k).is_some_and(|i| i.secret))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let setup = Setup {
+        session_dir: opened.dir.clone(),
+        shell: shell_for(&opened.session.runbook),
+        base_dir: base_dir(runbook_path),
+        values,
+        secrets,
+        auto: args.auto || headless,
+        grace: Duration::from_secs(5),
+        drain: Duration::from_secs(2),
+        after_step: Some(transcript_refresher(opened.dir.clone(), None)),
+    };
+    let extra_dir = args.transcript_dir.clone().or_else(|| {
+        opened
+            .session
+            .runbook
+            .transcript_dir
+            .as_ref()
+            .map(|d| base_dir(runbook_path).join(d))
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    let dir = opened.dir.clone();
+    let code = rt.block_on(async move {
+        let (cmd_tx, cmd_rx) = mpsc::channel(64);
+        let (up_tx, up_rx) = mpsc::channel(256);
+        let session = opened.session.clone();
+        let engine = Engine::new(opened.journal, opened.session, setup, up_tx);
+        let lock = opened.lock;
+        let engine_task = tokio::spawn(engine.run(cmd_rx));
+        tokio::spawn(forward_signals(cmd_tx.clone()));
+        let exit = if headless {
+            headless::drive(session, answers, std::io::stdout(), cmd_tx, up_rx).await
+        } else {
+            tui_exit(crate::tui::run(session, cmd_tx, up_rx, secret_names).await)
+        };
+        let end = engine_task
+            .await
+            .unwrap_or(End::Failed("the engine stopped unexpectedly".into()));
+        drop(lock);
+        exit_code(exit, &end)
+    });
+    report_end(&dir, extra_dir.as_deref());
+    Ok(code)
+}
+
+fn exit_code(exit: Exit, end: &End) -> i32 {
+    match end {
+        End::Failed(msg) => {
+            eprintln!("error: {msg}");
+            Exit::Failed as i32
+        }
+        _ => exit as i32,
+    }
+}
+
+fn tui_exit(end: std::io::Result<crate::tui::TuiEnd>) -> Exit {
+    use crate::tui::TuiEnd;
+    match end {
+        Ok(TuiEnd::Completed) => Exit::Completed,
+        Ok(TuiEnd::Aborted) => Exit::Aborted,
+        Ok(TuiEnd::Left) | Ok(TuiEnd::Disconnected) => Exit::Completed,
+        Ok(TuiEnd::Interrupted(_)) => Exit::Interrupted,
+        Ok(TuiEnd::Failed(msg)) => {
+            eprintln!("error: {msg}");
+            Exit::Failed
+        }
+        Err(e) => {
+            eprintln!("error: the terminal failed: {e}");
+            Exit::Failed
+        }
+    }
+}
+
+/// Rewrites the session folder's transcript from the journal: called after
+/// every settled step, so a crash still leaves a recent one.
+fn transcript_refresher(dir: PathBuf, extra: Option<PathBuf>) -> Box<dyn Fn() + Send + Sync> {
+    Box::new(move || {
+        if let Err(e) = save_transcript(&dir, extra.as_deref()) {
+            eprintln!("warning: the transcript could not be refreshed: {e}");
+        }
+    })
+}
+
+/// Writes the Markdown transcript (session folder, and `extra` if given).
+pub fn save_transcript(dir: &Path, extra: Option<&Path>) -> Result<Vec<PathBuf>, String> {
+    let loaded =
+        crate::session::journal::read(&dir.join(store::JOURNAL)).map_err(|e| e.to_string())?;
+    let runbook = crate::runbook::load::load_file(&dir.join(store::RUNBOOK_COPY))
+        .map_err(|e| e.to_string())?;
+    let session = crate::session::state::Session::from_records(runbook, loaded.records.iter());
+    let ctx = crate::transcript::load_context(dir, &session, loaded.records)
+        .map_err(|e| e.to_string())?;
+    crate::transcript::save(dir, extra, &session, &ctx).map_err(|e| e.to_string())
+}
+
+/// Tells the person where the session and its record are.
+fn report_end(dir: &Path, extra: Option<&Path>) {
+    let id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    eprintln!("session folder: {}", dir.display());
+    match save_transcript(dir, extra) {
+        Ok(paths) => {
+            for p in paths {
+                eprintln!("transcript: {}", p.display());
+            }
+        }
+        Err(e) => eprintln!("warning: the transcript could not be written: {e}"),
+    }
+    if let Ok(s) = store::summarize(dir)
+        && s.status.contains("resumable")
+    {
+        eprintln!("resume with: stepwise resume {id}");
+    }
+}
+
+/// Turns SIGINT, SIGTERM and SIGHUP into engine commands.
+async fn forward_signals(cmds: mpsc::Sender<Command>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    loop {
+        let (name, stop_running) = tokio::select! {
+            _ = int.recv() => ("SIGINT", true),
+            _ = term.recv() => ("SIGTERM", true),
+            _ = hup.recv() => ("SIGHUP", false),
+        };
+        let cmd = Command::Interrupt {
+            signal: name.into(),
+            stop_running,
+        };
+        if cmds.send(cmd).await.is_err() {
+            return;
+        }
+    }
+}

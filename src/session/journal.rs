@@ -1,0 +1,316 @@
+//! The journal: an append-only file of JSON lines, one [`Record`] each.
+//!
+//! Appends that change state are fsync'd before `append` returns, so a
+//! caller that appends "step started" and then spawns knows the record is on
+//! disk. Output records are batched and reach disk with the next sync.
+//! Loading drops a torn last line (a crash mid-write) with a warning and
+//! refuses a damaged line in the middle, naming it, without touching the file.
+//! This module never decides what happens next; it only records.
+
+use super::clock::Clock;
+use super::event::{Actor, Event, Record};
+use super::fsutil;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Why a journal could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot read the journal {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "the journal {path} is damaged at line {line}: {reason}\n  \
+         The file was left untouched. Lines before it are intact; \
+         inspect or repair that line by hand, then resume."
+    )]
+    Damaged {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("the journal {path} is empty: the session never started")]
+    Empty { path: PathBuf },
+}
+
+/// The records of a journal, with warnings about what was dropped.
+#[derive(Debug)]
+pub struct Loaded {
+    pub records: Vec<Record>,
+    pub warnings: Vec<String>,
+    /// Length in bytes of the intact part (everything up to the last good newline).
+    pub good_len: u64,
+}
+
+/// Reads and checks a journal file. Never modifies it.
+pub fn read(path: &Path) -> Result<Loaded, JournalError> {
+    let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(path, &bytes)
+}
+
+/// Parses journal bytes (see [`read`]).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
+    let mut records = Vec::new();
+    let mut warnings = Vec::new();
+    let mut start = 0usize;
+    let mut line_no = 0usize;
+    while start < bytes.len() {
+        line_no += 1;
+        let end = memchr_newline(&bytes[start..]).map(|i| start + i);
+        let line = &bytes[start..end.unwrap_or(bytes.len())];
+        match (end, parse_line(line)) {
+            (Some(_), Ok(r)) => records.push(r),
+            // No newline: the write of this line never finished.
+            (None, _) => {
+                warnings.push(format!(
+                    "the last line of {} ({} bytes) was cut short by a crash and was dropped",
+                    path.display(),
+                    line.len()
+                ));
+                return Ok(Loaded {
+                    records,
+                    warnings,
+                    good_len: start as u64,
+                });
+            }
+            (Some(_), Err(reason)) => {
+                return Err(JournalError::Damaged {
+                    path: path.to_owned(),
+                    line: line_no,
+                    reason,
+                });
+            }
+        }
+        start = end.map_or(bytes.len(), |e| e + 1);
+    }
+    if records.is_empty() && warnings.is_empty() {
+        return Err(JournalError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(Loaded {
+        records,
+        warnings,
+        good_len: start as u64,
+    })
+}
+
+fn memchr_newline(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+fn parse_line(line: &[u8]) -> Result<Record, String> {
+    let text = std::str::from_utf8(line).map_err(|e| format!("not UTF-8 ({e})"))?;
+    serde_json::from_str(text).map_err(|e| format!("not a journal record ({e})"))
+}
+
+/// An open journal, appending records.
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    next_seq: u64,
+    clock: Arc<dyn Clock>,
+    actor: Actor,
+    unsynced: bool,
+}
+
+impl Journal {
+    /// Creates a new journal file (0600). Fails if one exists.
+    pub fn create(path: &Path, clock: Arc<dyn Clock>, actor: Actor) -> io::Result<Journal> {
+        let file = fsutil::create_private_file(path)?;
+        if let Some(dir) = path.parent() {
+            fsutil::sync_dir(dir)?;
+        }
+        Ok(Journal {
+            path: path.to_owned(),
+            file,
+            next_seq: 1,
+            clock,
+            actor,
+            unsynced: false,
+        })
+    }
+
+    /// Opens an existing journal for appending after `loaded` was read from it.
+    /// A torn tail is cut off first so the next record starts on a fresh line.
+    pub fn reopen(
+        path: &Path,
+        loaded: &Loaded,
+        clock: Arc<dyn Clock>,
+        actor: Actor,
+    ) -> io::Result<Journal> {
+        let file = fsutil::open_private_append(path)?;
+        if file.metadata()?.len() != loaded.good_len {
+            file.set_len(loaded.good_len)?;
+            file.sync_all()?;
+        }
+        let next_seq = loaded.records.last().map_or(1, |r| r.seq + 1);
+        Ok(Journal {
+            path: path.to_owned(),
+            file,
+            next_seq,
+            clock,
+            actor,
+            unsynced: false,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Appends an event and makes it durable (fsync) before returning.
+    /// `by_operator` records the operator and host with it.
+    pub fn append(&mut self, event: Event, by_operator: bool) -> io::Result<Record> {
+        let record = self.write(event, by_operator)?;
+        self.sync()?;
+        Ok(record)
+    }
+
+    /// Appends without syncing: for output records, which are many and are
+    /// made durable by the next [`Journal::sync`] or [`Journal::append`].
+    pub fn append_lazy(&mut self, event: Event) -> io::Result<Record> {
+        let record = self.write(event, false)?;
+        self.unsynced = true;
+        Ok(record)
+    }
+
+    /// Makes everything written so far durable.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        self.unsynced = false;
+        Ok(())
+    }
+
+    pub fn has_unsynced(&self) -> bool {
+        self.unsynced
+    }
+
+    fn write(&mut self, event: Event, by_operator: bool) -> io::Result<Record> {
+        let record = Record {
+            seq: self.next_seq,
+            at: self.clock.now(),
+            by: by_operator.then(|| self.actor.clone()),
+            event,
+        };
+        let mut line = serde_json::to_vec(&record).map_err(io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot write the journal {}: {e}", self.path.display()),
+            )
+        })?;
+        self.next_seq += 1;
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::clock::StepClock;
+    use chrono::TimeZone;
+
+    fn actor() -> Actor {
+        Actor {
+            user: "ana".into(),
+            host: "box".into(),
+        }
+    }
+
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(StepClock::starting_at(
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 26, 16, 30, 0)
+                .unwrap(),
+        ))
+    }
+
+    fn journal_with(n: usize) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut j = Journal::create(&path, clock(), actor()).unwrap();
+        for i in 0..n {
+            j.append(
+                Event::NoteAdded {
+                    step: None,
+                    text: format!("note {i} — ünïcode"),
+                },
+                true,
+            )
+            .unwrap();
+        }
+        (dir, path)
+    }
+
+    #[test]
+    fn records_round_trip_with_sequence_and_actor() {
+        let (_d, path) = journal_with(3);
+        let loaded = read(&path).unwrap();
+        assert_eq!(loaded.records.len(), 3);
+        assert!(loaded.warnings.is_empty());
+        assert_eq!(loaded.records[2].seq, 3);
+        assert_eq!(loaded.records[0].by, Some(actor()));
+    }
+
+    #[test]
+    fn torn_tail_mid_utf8_is_dropped_with_warning_and_cut_on_reopen() {
+        let (_d, path) = journal_with(3);
+        let full = std::fs::read(&path).unwrap();
+        // Cut inside the multi-byte "ü" of the last line.
+        let last_start = full[..full.len() - 1]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .unwrap()
+            + 1;
+        let cut = last_start + full[last_start..].iter().position(|&b| b == 0xc3).unwrap() + 1;
+        std::fs::write(&path, &full[..cut]).unwrap();
+        let loaded = read(&path).unwrap();
+        assert_eq!(loaded.records.len(), 2);
+        assert_eq!(loaded.warnings.len(), 1);
+        let mut j = Journal::reopen(&path, &loaded, clock(), actor()).unwrap();
+        j.append(Event::SessionCompleted, false).unwrap();
+        let again = read(&path).unwrap();
+        assert_eq!(again.records.len(), 3);
+        assert_eq!(again.records[2].seq, 3);
+        assert!(again.warnings.is_empty());
+    }
+
+    #[test]
+    fn damaged_middle_line_is_refused_by_number_and_file_untouched() {
+        let (_d, path) = journal_with(3);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let damaged = text.replacen("\"seq\":2", "\"seq\":\"x", 1);
+        std::fs::write(&path, &damaged).unwrap();
+        match read(&path) {
+            Err(JournalError::Damaged { line, .. }) => assert_eq!(line, 2),
+            other => panic!("expected damaged line 2, got {other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), damaged);
+    }
+
+    #[test]
+    fn journal_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_d, path) = journal_with(1);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}

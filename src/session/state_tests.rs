@@ -1,0 +1,221 @@
+//! Scenario tests of the fold: event sequences to statuses.
+
+use super::event::{ConfirmedVia, Event, ExitInfo, Record};
+use super::state::{Session, SessionStatus, StepStatus};
+use crate::runbook::model::*;
+use chrono::TimeZone;
+
+fn step(id: &str, run: Option<&str>, on_failure: OnFailure) -> Step {
+    Step {
+        id: id.into(),
+        title: id.into(),
+        instructions: None,
+        run: run.map(Into::into),
+        confirm: false,
+        timeout: None,
+        retry: Retry::default(),
+        on_failure,
+        expect_exit: vec![0],
+        capture: None,
+        note: NoteRule::Optional,
+        checklist: vec![],
+        env: vec![],
+        working_dir: None,
+        tty: false,
+    }
+}
+
+pub(crate) fn runbook() -> Runbook {
+    Runbook {
+        id: "rb".into(),
+        title: "RB".into(),
+        description: None,
+        inputs: vec![],
+        env: vec![],
+        working_dir: None,
+        shell: None,
+        transcript_dir: None,
+        sections: vec![Section {
+            title: "S".into(),
+            description: None,
+            optional: false,
+            steps: vec![
+                step("check", Some("true"), OnFailure::Ask),
+                step("human", None, OnFailure::Ask),
+                step("tolerant", Some("false"), OnFailure::Continue),
+            ],
+        }],
+        follow_up: vec![],
+    }
+}
+
+fn fold(events: Vec<Event>) -> Session {
+    let t0 = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 26, 16, 30, 0)
+        .unwrap();
+    let records: Vec<Record> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Record {
+            seq: i as u64 + 1,
+            at: t0 + chrono::Duration::seconds(i as i64),
+            by: None,
+            event,
+        })
+        .collect();
+    Session::from_records(runbook(), records.iter())
+}
+
+fn started(step: &str, attempt: u32) -> Event {
+    Event::StepStarted {
+        step: step.into(),
+        attempt,
+        command: "x".into(),
+        log: format!("output/{step}.{attempt}.log"),
+    }
+}
+
+fn exited(step: &str, attempt: u32, code: i32, success: bool) -> Event {
+    Event::StepExited {
+        step: step.into(),
+        attempt,
+        exit: ExitInfo {
+            code: Some(code),
+            signal: None,
+        },
+        duration_ms: 10,
+        success,
+    }
+}
+
+#[test]
+fn a_fresh_session_has_every_step_pending_and_the_first_next() {
+    let s = fold(vec![]);
+    assert!(s.steps.iter().all(|st| st.status == StepStatus::Pending));
+    assert_eq!(s.next_step(), Some(0));
+    assert_eq!(s.progress(), (0, 3));
+}
+
+#[test]
+fn a_started_step_is_running_then_succeeded_on_expected_exit() {
+    let s = fold(vec![started("check", 1)]);
+    assert_eq!(s.steps[0].status, StepStatus::Running { attempt: 1 });
+    assert_eq!(s.running(), Some(0));
+    let s = fold(vec![started("check", 1), exited("check", 1, 0, true)]);
+    assert_eq!(s.steps[0].status, StepStatus::Succeeded);
+    assert_eq!(s.next_step(), Some(1));
+}
+
+#[test]
+fn a_failed_attempt_then_a_passing_retry_keeps_both_attempts() {
+    let s = fold(vec![
+        started("check", 1),
+        exited("check", 1, 1, false),
+        started("check", 2),
+        exited("check", 2, 0, true),
+    ]);
+    assert_eq!(s.steps[0].attempts.len(), 2);
+    assert_eq!(s.steps[0].attempts[0].success, Some(false));
+    assert_eq!(s.steps[0].status, StepStatus::Succeeded);
+}
+
+#[test]
+fn a_failure_with_ask_blocks_and_with_continue_is_settled() {
+    let s = fold(vec![started("check", 1), exited("check", 1, 2, false)]);
+    assert_eq!(s.steps[0].status, StepStatus::Failed);
+    assert_eq!(s.next_step(), Some(0));
+    let s = fold(vec![
+        exited("check", 1, 0, true),
+        Event::HumanConfirmed {
+            step: "human".into(),
+            note: None,
+            checked: vec![],
+            via: ConfirmedVia::YesFlag,
+        },
+        started("tolerant", 1),
+        exited("tolerant", 1, 1, false),
+    ]);
+    assert_eq!(s.steps[2].status, StepStatus::Failed);
+    assert_eq!(s.next_step(), None);
+}
+
+#[test]
+fn a_timed_out_attempt_is_a_failure_even_with_an_expected_code() {
+    let s = fold(vec![
+        started("check", 1),
+        Event::StepTimedOut {
+            step: "check".into(),
+            attempt: 1,
+            after_ms: 5,
+        },
+        exited("check", 1, 0, true),
+    ]);
+    assert_eq!(s.steps[0].status, StepStatus::Failed);
+    assert!(s.steps[0].attempts[0].timed_out);
+}
+
+#[test]
+fn confirmation_keeps_note_and_ticked_items() {
+    let s = fold(vec![Event::HumanConfirmed {
+        step: "human".into(),
+        note: Some("INC-42: 500s on /checkout".into()),
+        checked: vec![0, 2],
+        via: ConfirmedVia::Operator,
+    }]);
+    let st = &s.steps[1];
+    assert_eq!(
+        st.status,
+        StepStatus::Confirmed {
+            via: ConfirmedVia::Operator
+        }
+    );
+    assert_eq!(st.notes[0].text, "INC-42: 500s on /checkout");
+    assert_eq!(st.checked, vec![0, 2]);
+}
+
+#[test]
+fn outcome_unknown_then_marked_done_settles_the_step() {
+    let s = fold(vec![
+        started("check", 1),
+        Event::OutcomeUnknown {
+            step: "check".into(),
+            attempt: 1,
+        },
+    ]);
+    assert_eq!(s.steps[0].status, StepStatus::OutcomeUnknown { attempt: 1 });
+    assert_eq!(s.next_step(), Some(0));
+    let s = fold(vec![
+        started("check", 1),
+        Event::OutcomeUnknown {
+            step: "check".into(),
+            attempt: 1,
+        },
+        Event::MarkedDone {
+            step: "check".into(),
+            note: Some("verified by hand".into()),
+        },
+    ]);
+    assert_eq!(s.steps[0].status, StepStatus::DoneByHand);
+}
+
+#[test]
+fn skip_abort_leave_and_complete_set_the_session_status() {
+    let s = fold(vec![Event::StepSkipped {
+        step: "check".into(),
+        reason: "not needed".into(),
+    }]);
+    assert_eq!(
+        s.steps[0].status,
+        StepStatus::Skipped {
+            reason: "not needed".into()
+        }
+    );
+    assert_eq!(fold(vec![Event::SessionLeft]).status, SessionStatus::Left);
+    let s = fold(vec![Event::SessionLeft, Event::SessionResumed { pid: 1 }]);
+    assert_eq!(s.status, SessionStatus::Active);
+    let s = fold(vec![Event::SessionAborted {
+        reason: "wrong tag".into(),
+    }]);
+    assert!(s.status.is_finished());
+    assert!(fold(vec![Event::SessionCompleted]).ended_at.is_some());
+}

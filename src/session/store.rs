@@ -1,0 +1,235 @@
+//! Where sessions live: the stepwise home, one private folder per session,
+//! readable ids, lookup by prefix, the per-session lock, and listing.
+//!
+//! Home: `--home DIR`, else `$STEPWISE_HOME`, else the user's state
+//! directory (XDG `$XDG_STATE_HOME/stepwise`, falling back to the local data
+//! directory). This module never runs steps or renders anything.
+
+use super::event::{Event, Record};
+use super::fsutil;
+use super::journal;
+use chrono::{DateTime, Utc};
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+pub const JOURNAL: &str = "journal.jsonl";
+pub const RUNBOOK_COPY: &str = "runbook.yaml";
+pub const LOCK: &str = "lock";
+pub const OUTPUT_DIR: &str = "output";
+
+/// Resolves the stepwise home folder.
+pub fn home(flag: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_owned();
+    }
+    if let Some(p) = std::env::var_os("STEPWISE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    match directories::ProjectDirs::from("", "", "stepwise") {
+        Some(d) => d
+            .state_dir()
+            .unwrap_or_else(|| d.data_local_dir())
+            .to_owned(),
+        None => PathBuf::from(".stepwise"),
+    }
+}
+
+pub fn sessions_dir(home: &Path) -> PathBuf {
+    home.join("sessions")
+}
+
+/// A readable, sortable session id: `20261126T163000Z-deployment-rollback-3f9a`.
+pub fn new_session_id(now: DateTime<Utc>, runbook_id: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let salt = (nanos ^ std::process::id().rotate_left(16)) & 0xffff;
+    format!("{}-{runbook_id}-{salt:04x}", now.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// Creates the folder of a new session (0700) with its output folder.
+pub fn create_session_dir(home: &Path, id: &str) -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = sessions_dir(home).join(id);
+    fsutil::create_private_dir(&sessions_dir(home))?;
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir.join(OUTPUT_DIR))?;
+    Ok(dir)
+}
+
+/// Finds a session by id, unique id prefix, or folder path.
+pub fn find(home: &Path, what: &str) -> Result<PathBuf, String> {
+    let as_path = Path::new(what);
+    if as_path.join(JOURNAL).is_file() {
+        return Ok(as_path.to_owned());
+    }
+    let ids =
+        list_ids(home).map_err(|e| format!("cannot list sessions in {}: {e}", home.display()))?;
+    let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(what)).collect();
+    match matches.as_slice() {
+        [one] => Ok(sessions_dir(home).join(one)),
+        [] => Err(format!(
+            "no session matches `{what}` in {}. `stepwise sessions --all` lists them.",
+            sessions_dir(home).display()
+        )),
+        many => Err(format!(
+            "`{what}` matches {} sessions ({}); type more of the id.",
+            many.len(),
+            many.iter()
+                .take(5)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Session ids in the home, oldest first.
+pub fn list_ids(home: &Path) -> io::Result<Vec<String>> {
+    let dir = sessions_dir(home);
+    let mut ids = Vec::new();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ids),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        if entry.path().join(JOURNAL).is_file()
+            && let Some(name) = entry.file_name().to_str()
+        {
+            ids.push(name.to_owned());
+        }
+    }
+    ids.sort();
+    Ok(ids)
+}
+
+/// The exclusive hold one process has on a session.
+pub struct SessionLock {
+    _file: File,
+}
+
+/// Takes the session's lock, or says who holds it.
+pub fn lock(dir: &Path) -> Result<SessionLock, String> {
+    let path = dir.join(LOCK);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode_private()
+        .open(&path)
+        .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
+    if file.try_lock().is_err() {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let holder = holder.trim();
+        return Err(format!(
+            "this session is open in another stepwise process ({}). \
+             Close that one first, or wait for it to finish.",
+            if holder.is_empty() {
+                "unknown holder"
+            } else {
+                holder
+            }
+        ));
+    }
+    let me = format!("pid {} on {}", std::process::id(), hostname());
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = file.write_all(me.as_bytes());
+    Ok(SessionLock { _file: file })
+}
+
+trait PrivateMode {
+    fn mode_private(&mut self) -> &mut Self;
+}
+
+impl PrivateMode for std::fs::OpenOptions {
+    fn mode_private(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.mode(0o600)
+    }
+}
+
+/// The machine's host name, for records and lock messages.
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// The operator's user name.
+pub fn username() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// What `stepwise sessions` shows of one session.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub id: String,
+    pub runbook: String,
+    pub started: Option<DateTime<Utc>>,
+    pub last_activity: Option<DateTime<Utc>>,
+    pub status: String,
+    pub done: usize,
+    pub total: usize,
+    pub transcript: Option<PathBuf>,
+    pub dir: PathBuf,
+}
+
+/// Reads a session's summary (journal fold over its runbook copy).
+pub fn summarize(dir: &Path) -> Result<Summary, String> {
+    let loaded = journal::read(&dir.join(JOURNAL)).map_err(|e| e.to_string())?;
+    let runbook = crate::runbook::load::load_file(&dir.join(RUNBOOK_COPY))
+        .map_err(|e| format!("{}: the runbook copy cannot be read: {e}", dir.display()))?;
+    let session = super::state::Session::from_records(runbook, loaded.records.iter());
+    let (done, total) = session.progress();
+    let id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Summary {
+        runbook: session.runbook.id.clone(),
+        started: session.started_at,
+        last_activity: session.last_at,
+        status: session_status_word(&loaded.records, &session),
+        done,
+        total,
+        transcript: find_transcript(dir),
+        dir: dir.to_owned(),
+        id,
+    })
+}
+
+fn session_status_word(records: &[Record], s: &super::state::Session) -> String {
+    use super::state::SessionStatus::*;
+    match &s.status {
+        Completed => "completed".into(),
+        Aborted { .. } => "aborted".into(),
+        Left => "left (resumable)".into(),
+        Active => match records.last().map(|r| &r.event) {
+            Some(Event::Interrupted { .. }) => "interrupted (resumable)".into(),
+            _ => "unfinished (resumable)".into(),
+        },
+    }
+}
+
+/// The Markdown transcript in a session folder, if one was written.
+pub fn find_transcript(dir: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    found.sort();
+    found.pop()
+}

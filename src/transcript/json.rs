@@ -1,0 +1,341 @@
+//! The JSON transcript, `"format": "stepwise-transcript/1"`: complete and
+//! machine-readable. Runbook metadata, the session summary, inputs (secrets
+//! masked), a per-step summary, and every journal record as it is in the
+//! journal (secret values masked again, in case). Documented in
+//! `docs/transcript-format.md`, schema in `assets/transcript.schema.json`.
+//!
+//! Pure: never does I/O. Field order is fixed by the structs, so the same
+//! session gives the same bytes.
+
+use super::report::{self, Counts};
+use super::{Context, JSON_FORMAT, MASK};
+use crate::session::event::{Actor, Event, ExitInfo, Record};
+use crate::session::state::{Attempt, InputValue, Note, Session, StepState, StepStatus};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Transcript<'a> {
+    format: &'static str,
+    runbook: RunbookMeta<'a>,
+    session: SessionMeta<'a>,
+    inputs: Vec<Value>,
+    captures: Vec<Value>,
+    steps: Vec<StepSummary<'a>>,
+    notes: Vec<NoteOut<'a>>,
+    events: Vec<Record>,
+}
+
+#[derive(Serialize)]
+struct RunbookMeta<'a> {
+    id: &'a str,
+    title: &'a str,
+    description: Option<&'a str>,
+    sha256: &'a str,
+    path: &'a str,
+    sections: Vec<SectionMeta<'a>>,
+    follow_up: &'a [String],
+}
+
+#[derive(Serialize)]
+struct SectionMeta<'a> {
+    title: &'a str,
+    optional: bool,
+    steps: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SessionMeta<'a> {
+    id: &'a str,
+    status: &'static str,
+    outcome: &'static str,
+    outcome_detail: Option<String>,
+    stopped_at: Option<StopOut>,
+    started_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    last_event_at: Option<DateTime<Utc>>,
+    duration_ms: Option<i64>,
+    operators: &'a [Actor],
+    auto: bool,
+    dry_run: bool,
+    from_step: Option<&'a str>,
+    counts: CountsOut,
+    session_dir: String,
+    timezone: Zone<'a>,
+}
+
+#[derive(Serialize)]
+struct StopOut {
+    step: String,
+    state: String,
+}
+
+#[derive(Serialize)]
+struct CountsOut {
+    done: usize,
+    skipped: usize,
+    failed: usize,
+    done_by_hand: usize,
+    unknown: usize,
+    not_reached: usize,
+    total: usize,
+}
+
+#[derive(Serialize)]
+struct Zone<'a> {
+    name: &'a str,
+    utc_offset_seconds: i32,
+}
+
+#[derive(Serialize)]
+struct Value {
+    name: String,
+    value: String,
+    secret: bool,
+    source: crate::session::event::InputSource,
+}
+
+#[derive(Serialize)]
+struct StepSummary<'a> {
+    id: &'a str,
+    number: String,
+    title: &'a str,
+    section: usize,
+    kind: &'static str,
+    status: &'static str,
+    confirmed_via: Option<crate::session::event::ConfirmedVia>,
+    how: String,
+    skip_reason: Option<&'a str>,
+    settled_at: Option<DateTime<Utc>>,
+    settled_by: Option<&'a Actor>,
+    attempts: Vec<AttemptOut<'a>>,
+    checklist: Vec<ChecklistItem<'a>>,
+    notes: Vec<NoteOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct AttemptOut<'a> {
+    number: u32,
+    command: &'a str,
+    started_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    exit: Option<ExitInfo>,
+    duration_ms: Option<u64>,
+    success: Option<bool>,
+    timed_out: bool,
+    cancelled: Option<&'a str>,
+    stdout_bytes: u64,
+    stderr_bytes: u64,
+    log: String,
+    tail: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ChecklistItem<'a> {
+    item: &'a str,
+    checked: bool,
+}
+
+#[derive(Serialize)]
+struct NoteOut<'a> {
+    at: DateTime<Utc>,
+    by: Option<&'a Actor>,
+    text: &'a str,
+}
+
+pub fn render(s: &Session, ctx: &Context) -> String {
+    let t = Transcript {
+        format: JSON_FORMAT,
+        runbook: runbook_meta(s),
+        session: session_meta(s, ctx),
+        inputs: s.inputs.iter().map(|v| value(s, v)).collect(),
+        captures: s.captures.iter().map(|v| value(s, v)).collect(),
+        steps: s.steps.iter().map(|st| step(s, st, ctx)).collect(),
+        notes: s.notes.iter().map(note).collect(),
+        events: ctx.records.iter().map(|r| redacted(s, r)).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&t)
+        .unwrap_or_else(|e| format!("{{\"format\": \"{JSON_FORMAT}\", \"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+fn runbook_meta(s: &Session) -> RunbookMeta<'_> {
+    let rb = &s.runbook;
+    RunbookMeta {
+        id: &rb.id,
+        title: &rb.title,
+        description: rb.description.as_deref(),
+        sha256: &s.runbook_sha256,
+        path: &s.runbook_path,
+        sections: rb
+            .sections
+            .iter()
+            .map(|sec| SectionMeta {
+                title: &sec.title,
+                optional: sec.optional,
+                steps: sec.steps.iter().map(|st| st.id.as_str()).collect(),
+            })
+            .collect(),
+        follow_up: &rb.follow_up,
+    }
+}
+
+fn session_meta<'a>(s: &'a Session, ctx: &'a Context) -> SessionMeta<'a> {
+    let o = report::outcome(s, &ctx.records);
+    let end = s.ended_at.or(s.last_at);
+    SessionMeta {
+        id: &s.id,
+        status: match s.status {
+            crate::session::state::SessionStatus::Active => "active",
+            crate::session::state::SessionStatus::Left => "left",
+            crate::session::state::SessionStatus::Completed => "completed",
+            crate::session::state::SessionStatus::Aborted { .. } => "aborted",
+        },
+        outcome: o.word,
+        outcome_detail: o.detail,
+        stopped_at: o.stopped_at.map(|st| StopOut {
+            step: st.step,
+            state: st.state,
+        }),
+        started_at: s.started_at,
+        ended_at: s.ended_at,
+        last_event_at: s.last_at,
+        duration_ms: s
+            .started_at
+            .zip(end)
+            .map(|(a, b)| (b - a).num_milliseconds()),
+        operators: &s.operators,
+        auto: s.auto,
+        dry_run: s.dry_run,
+        from_step: s.from_step.as_deref(),
+        counts: counts(report::counts(s)),
+        session_dir: ctx.session_dir.to_string_lossy().into_owned(),
+        timezone: Zone {
+            name: &ctx.tz_name,
+            utc_offset_seconds: ctx.local_offset.local_minus_utc(),
+        },
+    }
+}
+
+fn counts(c: Counts) -> CountsOut {
+    CountsOut {
+        done: c.done,
+        skipped: c.skipped,
+        failed: c.failed,
+        done_by_hand: c.done_by_hand,
+        unknown: c.unknown,
+        not_reached: c.not_reached,
+        total: c.total,
+    }
+}
+
+fn value(s: &Session, v: &InputValue) -> Value {
+    Value {
+        name: v.name.clone(),
+        value: report::shown_value(s, v),
+        secret: report::is_secret(s, &v.name, v.secret),
+        source: v.source,
+    }
+}
+
+fn step<'a>(s: &'a Session, st: &'a StepState, ctx: &'a Context) -> StepSummary<'a> {
+    let def = s.runbook.step(&st.id);
+    let checklist = def.map_or(&[][..], |d| d.checklist.as_slice());
+    StepSummary {
+        id: &st.id,
+        number: report::number(s, st),
+        title: def.map_or(st.id.as_str(), |d| d.title.as_str()),
+        section: st.section,
+        kind: if def.is_some_and(|d| d.is_automated()) {
+            "automated"
+        } else {
+            "human"
+        },
+        status: status(&st.status),
+        confirmed_via: match &st.status {
+            StepStatus::Confirmed { via } => Some(*via),
+            _ => None,
+        },
+        how: report::how_reached(st, def),
+        skip_reason: report::skip_reason(st),
+        settled_at: st.settled_at,
+        settled_by: st.settled_by.as_ref(),
+        attempts: st.attempts.iter().map(|a| attempt(st, a, ctx)).collect(),
+        checklist: checklist
+            .iter()
+            .enumerate()
+            .map(|(i, item)| ChecklistItem {
+                item,
+                checked: st.checked.contains(&i),
+            })
+            .collect(),
+        notes: st.notes.iter().map(note).collect(),
+    }
+}
+
+/// The step's state, one word: the `status` enum of the schema.
+fn status(s: &StepStatus) -> &'static str {
+    match s {
+        StepStatus::Pending => "pending",
+        StepStatus::Running { .. } => "running",
+        StepStatus::Succeeded => "succeeded",
+        StepStatus::Failed => "failed",
+        StepStatus::Skipped { .. } => "skipped",
+        StepStatus::Confirmed { .. } => "confirmed",
+        StepStatus::DoneByHand => "done_by_hand",
+        StepStatus::OutcomeUnknown { .. } => "outcome_unknown",
+    }
+}
+
+fn attempt<'a>(st: &StepState, a: &'a Attempt, ctx: &'a Context) -> AttemptOut<'a> {
+    AttemptOut {
+        number: a.number,
+        command: &a.command,
+        started_at: a.started_at,
+        ended_at: a.ended_at,
+        exit: a.exit,
+        duration_ms: a.duration_ms,
+        success: a.success,
+        timed_out: a.timed_out,
+        cancelled: a.cancelled.as_deref(),
+        stdout_bytes: a.stdout_bytes,
+        stderr_bytes: a.stderr_bytes,
+        log: ctx.session_dir.join(&a.log).to_string_lossy().into_owned(),
+        tail: ctx
+            .tails
+            .get(&(st.id.clone(), a.number))
+            .map_or(&[][..], |t| t.as_slice()),
+    }
+}
+
+fn note(n: &Note) -> NoteOut<'_> {
+    NoteOut {
+        at: n.at,
+        by: n.by.as_ref(),
+        text: &n.text,
+    }
+}
+
+/// The record as in the journal, with any secret value masked.
+fn redacted(s: &Session, r: &Record) -> Record {
+    let mut r = r.clone();
+    match &mut r.event {
+        Event::InputGiven {
+            name,
+            value,
+            secret,
+            ..
+        }
+        | Event::Captured {
+            name,
+            value,
+            secret,
+            ..
+        } if report::is_secret(s, name, *secret) => {
+            *value = MASK.to_owned();
+        }
+        _ => {}
+    }
+    r
+}

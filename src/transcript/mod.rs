@@ -1,0 +1,209 @@
+//! Transcripts: the post-incident record of a session, as Markdown (the
+//! postmortem-ready default), JSON (complete, machine-readable) or one
+//! self-contained HTML page.
+//!
+//! Like every other reader, a transcript is a function of the session's
+//! events: [`render`] takes the fold ([`Session`]) and a [`Context`] read
+//! beforehand (the journal records, the last lines of each attempt's log, the
+//! local timezone) and returns text. Rendering is pure and deterministic: the
+//! same inputs give the same bytes. The renderers (`markdown.rs`, `json.rs`,
+//! `html.rs`, and the shared facts in `report.rs`) never do I/O, never read a
+//! clock and never read the environment; only [`load_context`], [`save`] and
+//! [`export`] in this file touch the disk.
+//!
+//! Secrets: the journal already holds the mask for secret values; renderers
+//! mask them again wherever the runbook or the record says "secret", so a
+//! faulty writer cannot leak one through a transcript.
+
+mod fmt;
+mod html;
+mod json;
+mod markdown;
+mod report;
+mod tails;
+mod timeline;
+
+use crate::session::event::Record;
+use crate::session::state::Session;
+use crate::session::{fsutil, journal, store};
+use chrono::FixedOffset;
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use tails::{TAIL_LINES, neutralize};
+
+/// What replaces a secret value everywhere.
+pub const MASK: &str = "••••••";
+
+/// The `format` tag of JSON exports.
+pub const JSON_FORMAT: &str = "stepwise-transcript/1";
+
+/// A transcript format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+    Html,
+}
+
+impl Format {
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Json => "json",
+            Format::Html => "html",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Ok(Format::Markdown),
+            "json" => Ok(Format::Json),
+            "html" | "htm" => Ok(Format::Html),
+            other => Err(format!("unknown format `{other}`: use md, json or html")),
+        }
+    }
+}
+
+/// Everything a transcript needs beyond the fold, read beforehand so that
+/// rendering is pure.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The session folder; log paths are shown joined to it.
+    pub session_dir: PathBuf,
+    /// The last display lines of each attempt's log, by (step id, attempt).
+    pub tails: HashMap<(String, u32), Vec<String>>,
+    /// The journal records, as read.
+    pub records: Vec<Record>,
+    /// The local offset shown beside UTC times.
+    pub local_offset: FixedOffset,
+    /// The name of the local timezone (`Europe/Paris`, or `UTC+01:00`).
+    pub tz_name: String,
+}
+
+/// Renders a transcript. Pure: same inputs, same bytes.
+pub fn render(session: &Session, ctx: &Context, format: Format) -> String {
+    match format {
+        Format::Markdown => markdown::render(session, ctx),
+        Format::Json => json::render(session, ctx),
+        Format::Html => html::render(session, ctx),
+    }
+}
+
+/// Reads what rendering needs: the tail of every attempt's log and the
+/// local timezone at the session's start.
+pub fn load_context(
+    session_dir: &Path,
+    session: &Session,
+    records: Vec<Record>,
+) -> io::Result<Context> {
+    let mut tails = HashMap::new();
+    for step in &session.steps {
+        for attempt in &step.attempts {
+            let lines = tails::read_tail(&session_dir.join(&attempt.log));
+            tails.insert((step.id.clone(), attempt.number), lines);
+        }
+    }
+    let at = session.started_at.unwrap_or_else(chrono::Utc::now);
+    let (local_offset, tz_name) = local_zone(at);
+    Ok(Context {
+        session_dir: session_dir.to_owned(),
+        tails,
+        records,
+        local_offset,
+        tz_name,
+    })
+}
+
+/// The transcript's file name: `<UTC start>-<runbook id>.md`, for example
+/// `2026-11-26T16-30-00Z-deployment-rollback.md`.
+pub fn file_name(session: &Session) -> String {
+    let start = session.started_at.map_or_else(
+        || "unstarted".to_owned(),
+        |t| t.format("%Y-%m-%dT%H-%M-%SZ").to_string(),
+    );
+    let id: String = session
+        .runbook
+        .id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{start}-{id}.md")
+}
+
+/// Writes the Markdown transcript atomically (0600) into the session folder,
+/// and into `extra_dir` (created 0700 if missing) when given. Returns the
+/// paths written, the session folder's first.
+pub fn save(
+    session_dir: &Path,
+    extra_dir: Option<&Path>,
+    session: &Session,
+    ctx: &Context,
+) -> io::Result<Vec<PathBuf>> {
+    let text = render(session, ctx, Format::Markdown);
+    let name = file_name(session);
+    let mut written = Vec::new();
+    let path = session_dir.join(&name);
+    fsutil::write_atomic(&path, text.as_bytes())?;
+    written.push(path);
+    if let Some(dir) = extra_dir {
+        fsutil::create_private_dir(dir)?;
+        let path = dir.join(&name);
+        fsutil::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// `stepwise export`: finds a session (id, unique prefix or folder), reads
+/// its journal and runbook copy, and renders it. Only reads, so a session
+/// held open by another process can be exported.
+pub fn export(home: &Path, what: &str, format: Format) -> Result<String, String> {
+    let dir = store::find(home, what)?;
+    let loaded = journal::read(&dir.join(store::JOURNAL)).map_err(|e| e.to_string())?;
+    let copy = dir.join(store::RUNBOOK_COPY);
+    let runbook = crate::runbook::load::load_file(&copy).map_err(|e| {
+        format!(
+            "{}: the session's runbook copy cannot be read: {e}",
+            copy.display()
+        )
+    })?;
+    let session = Session::from_records(runbook, loaded.records.iter());
+    let ctx = load_context(&dir, &session, loaded.records)
+        .map_err(|e| format!("cannot read the logs in {}: {e}", dir.display()))?;
+    Ok(render(&session, &ctx, format))
+}
+
+/// The local offset at `at` and the name of the local timezone: `$TZ`, else
+/// the zone `/etc/localtime` links to, else the offset itself (`UTC+01:00`).
+fn local_zone(at: chrono::DateTime<chrono::Utc>) -> (FixedOffset, String) {
+    use chrono::{Offset, TimeZone};
+    let offset = chrono::Local
+        .from_utc_datetime(&at.naive_utc())
+        .offset()
+        .fix();
+    let from_env = std::env::var("TZ")
+        .ok()
+        .map(|t| t.trim_start_matches(':').to_owned());
+    let from_link = || {
+        let target = std::fs::read_link("/etc/localtime").ok()?;
+        let s = target.to_string_lossy().into_owned();
+        s.split_once("zoneinfo/").map(|(_, z)| z.to_owned())
+    };
+    let name = from_env
+        .filter(|t| !t.is_empty() && !t.starts_with('/'))
+        .or_else(from_link)
+        .unwrap_or_else(|| fmt::offset_name(offset));
+    (offset, name)
+}

@@ -1,0 +1,454 @@
+//! The facts every transcript format states, computed once from the fold and
+//! the records: counts, the outcome and where an unfinished session stopped,
+//! how each step reached its status, the timeline rows, and the notes that
+//! belong in the postmortem skeleton. Pure: no I/O, no clock.
+
+use super::{MASK, fmt};
+use crate::runbook::model::{OnFailure, Step};
+use crate::session::event::{ConfirmedVia, Record};
+use crate::session::state::{
+    Attempt, InputValue, Note, Session, SessionStatus, StepState, StepStatus,
+};
+
+/// How many steps ended which way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Ran and passed, or confirmed by a person or a flag.
+    pub done: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub done_by_hand: usize,
+    /// Running, or running when stepwise stopped.
+    pub unknown: usize,
+    pub not_reached: usize,
+    pub total: usize,
+}
+
+pub fn counts(s: &Session) -> Counts {
+    let mut c = Counts {
+        total: s.steps.len(),
+        ..Counts::default()
+    };
+    for st in &s.steps {
+        match st.status {
+            StepStatus::Succeeded | StepStatus::Confirmed { .. } => c.done += 1,
+            StepStatus::Skipped { .. } => c.skipped += 1,
+            StepStatus::Failed => c.failed += 1,
+            StepStatus::DoneByHand => c.done_by_hand += 1,
+            StepStatus::Running { .. } | StepStatus::OutcomeUnknown { .. } => c.unknown += 1,
+            StepStatus::Pending => c.not_reached += 1,
+        }
+    }
+    c
+}
+
+/// How the session ended, or why it has not.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// `completed`, `aborted`, or `in progress — resumable`.
+    pub word: &'static str,
+    /// A sentence more: the abort reason, or why it is unfinished.
+    pub detail: Option<String>,
+    /// Where it stopped, for any session that did not complete.
+    pub stopped_at: Option<Stop>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Stop {
+    pub step: String,
+    /// `2.1 Deploy the previous stable version`.
+    pub label: String,
+    /// What state that step was left in.
+    pub state: String,
+}
+
+pub fn outcome(s: &Session, records: &[Record]) -> Outcome {
+    let (word, detail) = match &s.status {
+        SessionStatus::Completed => ("completed", None),
+        SessionStatus::Aborted { reason } => ("aborted", Some(format!("Aborted: {reason}"))),
+        SessionStatus::Left => (
+            "in progress — resumable",
+            Some("The operator left the session; `stepwise resume` takes it up again.".to_owned()),
+        ),
+        SessionStatus::Active => ("in progress — resumable", Some(unfinished_why(records))),
+    };
+    let stopped_at = match s.status {
+        SessionStatus::Completed => None,
+        _ => stop_point(s),
+    };
+    Outcome {
+        word,
+        detail,
+        stopped_at,
+    }
+}
+
+fn unfinished_why(records: &[Record]) -> String {
+    use crate::session::event::Event;
+    match records.last().map(|r| &r.event) {
+        Some(Event::Interrupted { signal }) => {
+            format!(
+                "stepwise was interrupted by {signal}; `stepwise resume` takes the session up again."
+            )
+        }
+        _ => "No end is recorded: stepwise is still running this session, or it was killed or \
+              crashed. `stepwise resume` takes it up again."
+            .to_owned(),
+    }
+}
+
+fn stop_point(s: &Session) -> Option<Stop> {
+    let index = s
+        .steps
+        .iter()
+        .position(|st| {
+            matches!(
+                st.status,
+                StepStatus::Running { .. } | StepStatus::OutcomeUnknown { .. }
+            )
+        })
+        .or_else(|| s.next_step())?;
+    let st = &s.steps[index];
+    let state = match &st.status {
+        StepStatus::Running { attempt } => {
+            format!("attempt {attempt} had started and no end is recorded")
+        }
+        StepStatus::OutcomeUnknown { attempt } => {
+            format!("attempt {attempt} was running when stepwise stopped; its outcome is unknown")
+        }
+        StepStatus::Failed => "it failed and was waiting for a decision".to_owned(),
+        _ => "it had not started".to_owned(),
+    };
+    Some(Stop {
+        step: st.id.clone(),
+        label: label(s, st),
+        state,
+    })
+}
+
+/// `1.2` for the second step of the first section.
+pub fn number(s: &Session, st: &StepState) -> String {
+    let first = s
+        .steps
+        .iter()
+        .position(|x| x.section == st.section)
+        .unwrap_or(0);
+    let index = s.step_index(&st.id).unwrap_or(first);
+    format!("{}.{}", st.section + 1, index - first + 1)
+}
+
+/// `1.2 Confirm the previous stable version is available`.
+pub fn label(s: &Session, st: &StepState) -> String {
+    let title = s
+        .runbook
+        .step(&st.id)
+        .map_or(st.id.as_str(), |d| d.title.as_str());
+    format!("{} {title}", number(s, st))
+}
+
+/// A short key for styling a status: `passed`, `failed`, `skipped`, …
+pub fn status_key(status: &StepStatus) -> &'static str {
+    match status {
+        StepStatus::Succeeded | StepStatus::Confirmed { .. } => "done",
+        StepStatus::DoneByHand => "by-hand",
+        StepStatus::Failed => "failed",
+        StepStatus::Skipped { .. } => "skipped",
+        StepStatus::Running { .. } | StepStatus::OutcomeUnknown { .. } => "unknown",
+        StepStatus::Pending => "pending",
+    }
+}
+
+/// The status and how it was reached, in words.
+pub fn how_reached(st: &StepState, def: Option<&Step>) -> String {
+    let by = fmt::who(st.settled_by.as_ref());
+    match &st.status {
+        StepStatus::Succeeded if st.attempts.len() > 1 => {
+            format!(
+                "ran and passed, on attempt {} of {}",
+                st.attempts.len(),
+                st.attempts.len()
+            )
+        }
+        StepStatus::Succeeded => "ran and passed".to_owned(),
+        StepStatus::Failed if def.is_some_and(|d| d.on_failure == OnFailure::Continue) => {
+            "failed (the runbook lets the session continue past this step)".to_owned()
+        }
+        StepStatus::Failed => "failed".to_owned(),
+        StepStatus::Confirmed {
+            via: ConfirmedVia::Operator,
+        } => format!("confirmed by a person ({by})"),
+        StepStatus::Confirmed {
+            via: ConfirmedVia::YesFlag,
+        } => format!("confirmed with --yes ({by})"),
+        StepStatus::Confirmed {
+            via: ConfirmedVia::Answer,
+        } => format!("confirmed by an --answer ({by})"),
+        StepStatus::Skipped { .. } => format!("skipped by {by}"),
+        StepStatus::DoneByHand if st.attempts.is_empty() => format!("done by hand ({by})"),
+        StepStatus::DoneByHand => format!("done by hand after the command did not pass ({by})"),
+        StepStatus::OutcomeUnknown { attempt } => {
+            format!("outcome unknown: stepwise stopped while attempt {attempt} was running")
+        }
+        StepStatus::Running { attempt } => {
+            format!(
+                "attempt {attempt} started and no end is recorded (still running, or stepwise stopped)"
+            )
+        }
+        StepStatus::Pending => "not reached".to_owned(),
+    }
+}
+
+/// How one attempt ended: `passed (exit 0 after 1.2 s)`.
+pub fn attempt_result(a: &Attempt) -> String {
+    let took = a
+        .duration_ms
+        .map(|d| format!(" after {}", fmt::duration_ms(d)))
+        .unwrap_or_default();
+    let exit = a
+        .exit
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| "no exit recorded".to_owned());
+    if let Some(reason) = &a.cancelled {
+        return format!("cancelled: {reason} ({exit}{took})");
+    }
+    if a.timed_out {
+        return format!("timed out ({exit}{took})");
+    }
+    match a.success {
+        Some(true) => format!("passed ({exit}{took})"),
+        Some(false) => format!("failed ({exit}{took})"),
+        None => "outcome unknown: no end recorded".to_owned(),
+    }
+}
+
+/// An input or capture as shown: secrets (by the record or the runbook) masked.
+pub fn shown_value(s: &Session, v: &InputValue) -> String {
+    if is_secret(s, &v.name, v.secret) {
+        MASK.to_owned()
+    } else {
+        v.value.clone()
+    }
+}
+
+pub fn is_secret(s: &Session, name: &str, flagged: bool) -> bool {
+    flagged || s.runbook.input(name).is_some_and(|i| i.secret)
+}
+
+/// A note (or a labelled line of one) quoted in the postmortem skeleton.
+#[derive(Clone, Debug)]
+pub struct Quoted {
+    /// `step 1.1 Identify the issue`, or `a session note`.
+    pub source: String,
+    pub note: Note,
+}
+
+/// What the session recorded that belongs under the postmortem headings.
+/// Never invents: it quotes notes (see [`postmortem`] for the rules) and
+/// lists failures as the journal recorded them.
+#[derive(Clone, Debug, Default)]
+pub struct Postmortem {
+    pub root_cause: Vec<Quoted>,
+    pub impact: Vec<Quoted>,
+    pub went_well: Vec<Quoted>,
+    pub went_wrong: Vec<Quoted>,
+    pub action_items: Vec<Quoted>,
+    /// Facts: failed, timed out, cancelled or unknown attempts, steps done
+    /// by hand, interruptions, the abort reason.
+    pub failures: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Heading {
+    RootCause,
+    Impact,
+    WentWell,
+    WentWrong,
+    Action,
+}
+
+/// The rules, as the transcript states them under "Postmortem notes".
+pub const POSTMORTEM_HINT: &str = "A skeleton for the review. Under each heading: the notes written during the \
+session on steps whose id or title mentions a cause, an issue or the impact, and any note line that starts \
+with “Root cause:”, “Impact:”, “Went well:”, “Went wrong:”, “Action:” or “TODO:”; under What went wrong, also \
+the failures the journal recorded. Nothing else is filled in: blanks are left for the team.";
+
+/// Rule 1: every note on a step whose id or title has a word starting with
+/// one of these is about the root cause (`Identify the issue causing…`) …
+const ROOT_CAUSE_WORDS: [&str; 2] = ["caus", "issue"];
+/// … or about the impact.
+const IMPACT_WORDS: [&str; 1] = ["impact"];
+/// Rule 2: a line of any note that starts with one of these labels
+/// (any case) goes under that heading, from the label to the end of the line.
+const LABELS: [(&str, Heading); 8] = [
+    ("root cause:", Heading::RootCause),
+    ("cause:", Heading::RootCause),
+    ("impact:", Heading::Impact),
+    ("went well:", Heading::WentWell),
+    ("went wrong:", Heading::WentWrong),
+    ("action item:", Heading::Action),
+    ("action:", Heading::Action),
+    ("todo:", Heading::Action),
+];
+
+pub fn postmortem(s: &Session) -> Postmortem {
+    let mut pm = Postmortem::default();
+    for st in &s.steps {
+        let title = s.runbook.step(&st.id).map_or("", |d| d.title.as_str());
+        let words = format!("{} {title}", st.id).to_lowercase();
+        let whole = if mentions(&words, &ROOT_CAUSE_WORDS) {
+            Some(Heading::RootCause)
+        } else if mentions(&words, &IMPACT_WORDS) {
+            Some(Heading::Impact)
+        } else {
+            None
+        };
+        let source = format!("step {}", label(s, st));
+        for note in &st.notes {
+            if let Some(h) = whole {
+                pm.push(h, &source, note.clone());
+            }
+            pm.labelled(whole, &source, note);
+        }
+        pm.failures.extend(step_troubles(s, st));
+    }
+    for note in &s.notes {
+        pm.labelled(None, "a session note", note);
+    }
+    for (at, signal) in &s.interruptions {
+        pm.failures.push(format!(
+            "{} — stepwise was interrupted by {signal}",
+            fmt::utc(*at)
+        ));
+    }
+    if let (SessionStatus::Aborted { reason }, Some(at)) = (&s.status, s.ended_at) {
+        pm.failures.push(format!(
+            "{} — the session was aborted: {reason}",
+            fmt::utc(at)
+        ));
+    }
+    pm
+}
+
+impl Postmortem {
+    fn push(&mut self, h: Heading, source: &str, note: Note) {
+        let list = match h {
+            Heading::RootCause => &mut self.root_cause,
+            Heading::Impact => &mut self.impact,
+            Heading::WentWell => &mut self.went_well,
+            Heading::WentWrong => &mut self.went_wrong,
+            Heading::Action => &mut self.action_items,
+        };
+        list.push(Quoted {
+            source: source.to_owned(),
+            note,
+        });
+    }
+
+    /// Rule 2, skipping the heading the whole note already went under.
+    fn labelled(&mut self, whole: Option<Heading>, source: &str, note: &Note) {
+        for line in note.text.lines().map(str::trim_start) {
+            let lower = line.to_lowercase();
+            let Some((_, h)) = LABELS.iter().find(|(l, _)| lower.starts_with(*l)) else {
+                continue;
+            };
+            if Some(*h) != whole {
+                let text = line.to_owned();
+                self.push(
+                    *h,
+                    source,
+                    Note {
+                        text,
+                        ..note.clone()
+                    },
+                );
+            }
+        }
+    }
+}
+/// Whether a word in `text` starts with one of `stems`.
+fn mentions(text: &str, stems: &[&str]) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|word| stems.iter().any(|stem| word.starts_with(stem)))
+}
+
+fn step_troubles(s: &Session, st: &StepState) -> Vec<String> {
+    let label = label(s, st);
+    let mut out: Vec<String> = st
+        .attempts
+        .iter()
+        .filter(|a| a.success != Some(true))
+        .map(|a| {
+            let at = a.ended_at.unwrap_or(a.started_at);
+            format!(
+                "{} — {label}: attempt {} {}",
+                fmt::utc(at),
+                a.number,
+                attempt_result(a)
+            )
+        })
+        .collect();
+    if let (StepStatus::DoneByHand, Some(at)) = (&st.status, st.settled_at) {
+        out.push(format!("{} — {label}: marked done by hand", fmt::utc(at)));
+    }
+    out
+}
+
+/// `Last line of output` / `Last 20 lines of output`.
+pub fn last_lines(n: usize) -> String {
+    if n == 1 {
+        "Last line of output".to_owned()
+    } else {
+        format!("Last {n} lines of output")
+    }
+}
+
+/// Why a step was skipped, if it was.
+pub fn skip_reason(st: &StepState) -> Option<&str> {
+    match &st.status {
+        StepStatus::Skipped { reason } => Some(reason),
+        _ => None,
+    }
+}
+
+/// The Started, Ended and Duration lines of a header, as (label, text).
+pub fn when(s: &Session, off: chrono::FixedOffset, tz: &str) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(at) = s.started_at {
+        lines.push(("Started", fmt::stamp(at, off, tz)));
+    }
+    match (s.ended_at, s.last_at) {
+        (Some(end), _) => lines.push(("Ended", fmt::stamp(end, off, tz))),
+        (None, Some(last)) => lines.push((
+            "Ended",
+            format!("not recorded (last event {})", fmt::stamp(last, off, tz)),
+        )),
+        _ => {}
+    }
+    if let (Some(start), Some(end)) = (s.started_at, s.ended_at.or(s.last_at)) {
+        let ms = (end - start).num_milliseconds().max(0) as u64;
+        let to = if s.ended_at.is_none() {
+            " (to the last recorded event)"
+        } else {
+            ""
+        };
+        lines.push(("Duration", format!("{}{to}", fmt::duration_ms(ms))));
+    }
+    lines
+}
+
+/// `ana@bastion-1, bob@bastion-2`, or `none recorded`.
+pub fn operators(s: &Session) -> String {
+    if s.operators.is_empty() {
+        return "none recorded".to_owned();
+    }
+    let names: Vec<String> = s.operators.iter().map(|a| fmt::who(Some(a))).collect();
+    names.join(", ")
+}
+
+/// `UTC, with local time (Europe/Paris, UTC+01:00) in brackets`.
+pub fn times_note(off: chrono::FixedOffset, tz: &str) -> String {
+    format!(
+        "UTC, with local time ({tz}, {}) in brackets",
+        fmt::offset_name(off)
+    )
+}

@@ -1,0 +1,144 @@
+//! The last lines of an attempt's log, as a terminal would have shown them,
+//! made safe to put in a document.
+//!
+//! Reads at most [`TAIL_BYTES`] from the end of a log (a step may have
+//! written gigabytes), decodes lossily, keeps what a carriage return left
+//! visible, removes colour codes and shows every other control character as
+//! an inert symbol (`␛` for ESC), so an OSC 52 clipboard write or a title
+//! change in a log can do nothing to the reader's terminal or browser.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// How many lines of each attempt's output a transcript shows.
+pub const TAIL_LINES: usize = 20;
+/// How much of the end of a log is read to find them.
+pub const TAIL_BYTES: u64 = 64 * 1024;
+/// Longer lines are cut, with a marker.
+const MAX_LINE_CHARS: usize = 400;
+
+/// The last [`TAIL_LINES`] display lines of a log. A log that cannot be read
+/// gives one line saying so (the transcript is still written).
+pub fn read_tail(path: &Path) -> Vec<String> {
+    match read_end(path, TAIL_BYTES) {
+        Ok((bytes, cut)) => display_lines(&bytes, cut),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            vec!["[stepwise: the log file is missing]".to_owned()]
+        }
+        Err(e) => vec![format!("[stepwise: cannot read the log: {e}]")],
+    }
+}
+
+/// The last `max` bytes of a file, and whether the file was longer.
+fn read_end(path: &Path, max: u64) -> io::Result<(Vec<u8>, bool)> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(max);
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::with_capacity((len - start) as usize);
+    file.take(max).read_to_end(&mut bytes)?;
+    Ok((bytes, start > 0))
+}
+
+/// Splits raw output into display lines and keeps the last [`TAIL_LINES`].
+/// `cut` says the bytes start mid-file, so the first line is partial.
+pub fn display_lines(bytes: &[u8], cut: bool) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    if cut && lines.len() > 1 {
+        lines.remove(0);
+    }
+    if lines.last() == Some(&"") {
+        lines.pop();
+    }
+    let skip = lines.len().saturating_sub(TAIL_LINES);
+    lines[skip..]
+        .iter()
+        .map(|l| neutralize(visible_part(l)))
+        .collect()
+}
+
+/// What a terminal shows of a line with carriage returns: the text after
+/// the last one (a progress bar's final state). A trailing CR (CRLF) is dropped.
+fn visible_part(line: &str) -> &str {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    match line.rfind('\r') {
+        Some(i) if i + 1 < line.len() => &line[i + 1..],
+        _ => line,
+    }
+}
+
+/// Removes colour codes (CSI … m) and shows every other control character
+/// as a visible, inert symbol: ESC as `␛`, BEL as `␇`, other C0 controls as
+/// their Control Pictures, DEL as `␡`, C1 controls as `\u{..}`. Tabs stay.
+pub fn neutralize(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    let mut shown = 0usize;
+    while let Some(c) = chars.next() {
+        if shown >= MAX_LINE_CHARS {
+            out.push_str(" […]");
+            break;
+        }
+        if c == '\u{1b}' && chars.peek() == Some(&'[') && skip_sgr(&mut chars.clone()) {
+            skip_sgr(&mut chars);
+            continue;
+        }
+        shown += 1;
+        match c {
+            '\t' => out.push(c),
+            '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�')),
+            '\u{7f}' => out.push('␡'),
+            '\u{80}'..='\u{9f}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// If the iterator (positioned on an ESC) holds a complete SGR sequence
+/// `ESC [ digits/; m`, consumes it and returns true.
+fn skip_sgr(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
+    chars.next(); // '['
+    loop {
+        match chars.next() {
+            Some('m') => return true,
+            Some(c) if c.is_ascii_digit() || c == ';' || c == ':' => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_are_removed_other_escapes_shown_inert() {
+        assert_eq!(neutralize("\u{1b}[31mred\u{1b}[0m"), "red");
+        assert_eq!(neutralize("\u{1b}]52;c;aGk=\u{7}x"), "␛]52;c;aGk=␇x");
+        assert_eq!(neutralize("\u{1b}[2J"), "␛[2J");
+    }
+
+    #[test]
+    fn carriage_returns_keep_the_last_state() {
+        let lines = display_lines(b"10%\r50%\r100%\r\ndone\r\n", false);
+        assert_eq!(lines, vec!["100%", "done"]);
+    }
+
+    #[test]
+    fn only_the_last_lines_and_no_partial_first_line() {
+        let text: String = (0..50).map(|i| format!("line {i}\n")).collect();
+        let lines = display_lines(text.as_bytes(), false);
+        assert_eq!(lines.len(), TAIL_LINES);
+        assert_eq!(lines[0], "line 30");
+        let lines = display_lines(b"tial\nwhole\n", true);
+        assert_eq!(lines, vec!["whole"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        assert_eq!(display_lines(b"a\xffb\n", false), vec!["a\u{fffd}b"]);
+    }
+}

@@ -1,0 +1,510 @@
+//! The interface state and its update function (the Elm "model" and
+//! "update").
+//!
+//! `App::update` takes one message (a key, a mouse event, an engine update,
+//! a clock tick, a resize) and returns the engine commands it asks for. It
+//! never does I/O, never reads a clock (time arrives in `Msg::Tick`) and
+//! never renders; `view::render` reads the `App` and never changes it. The
+//! driver keeps its own `Session` by folding every `Update::Record`, so the
+//! screen shows exactly what the journal holds.
+
+use super::TuiEnd;
+use super::keymap::{self, Action, Context};
+use super::log::{LogPane, Logs};
+use super::modal::{LinePurpose, Modal, NotePurpose};
+use super::view;
+use crate::engine::command::{Command, End, Update};
+use crate::runbook::model::{OnFailure, Step};
+use crate::session::event::Event;
+use crate::session::state::{Session, StepStatus};
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
+
+/// Everything that can happen to the interface.
+// Messages are moved once into `update`; boxing the engine update would
+// only add an allocation per output chunk.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Engine(Update),
+    Tick(DateTime<Utc>),
+    Resize(u16, u16),
+}
+
+/// Which pane the arrow keys move in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Steps,
+    Log,
+}
+
+/// The interface state.
+#[derive(Debug)]
+pub struct App {
+    pub session: Session,
+    /// Index into `session.steps`.
+    pub selected: usize,
+    /// Selection follows the step the engine is on until the operator moves.
+    pub track_next: bool,
+    pub focus: Pane,
+    pub logs: Logs,
+    /// The attempt whose log is shown; `None` is the latest.
+    pub attempt_choice: Option<u32>,
+    /// Log follows new output; when false, `anchor` is the top line shown.
+    pub follow: bool,
+    pub anchor: u64,
+    pub search: Option<String>,
+    pub modal: Option<Modal>,
+    pub status: Option<String>,
+    pub auto: bool,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    /// Names whose values are masked wherever they are shown.
+    pub secrets: Vec<String>,
+    /// False when `NO_COLOR` is set: styles keep only bold/reverse.
+    pub color: bool,
+    /// The (step, attempts) a failure/unknown prompt was last opened for.
+    pub prompted: Option<(String, usize)>,
+    /// Set once the engine has ended: the interface should close.
+    pub end: Option<TuiEnd>,
+    pub leaving: bool,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+}
+
+impl App {
+    pub fn new(session: Session, secrets: Vec<String>, now: DateTime<Utc>, color: bool) -> App {
+        let selected = session.next_step().unwrap_or(0);
+        let auto = session.auto;
+        App {
+            session,
+            selected,
+            track_next: true,
+            focus: Pane::Steps,
+            logs: Logs::default(),
+            attempt_choice: None,
+            follow: true,
+            anchor: 0,
+            search: None,
+            modal: None,
+            status: None,
+            auto,
+            now,
+            size: (100, 30),
+            secrets,
+            color,
+            prompted: None,
+            end: None,
+            leaving: false,
+            dirty: true,
+        }
+    }
+
+    /// Handles one message; returns the commands for the engine.
+    pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        match msg {
+            Msg::Key(key) => {
+                self.dirty = true;
+                self.status = None;
+                self.key(key)
+            }
+            Msg::Mouse(m) => self.mouse(m),
+            Msg::Engine(u) => {
+                self.dirty = true;
+                self.engine(u);
+                Vec::new()
+            }
+            Msg::Tick(now) => {
+                self.tick(now);
+                Vec::new()
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.dirty = true;
+                Vec::new()
+            }
+        }
+    }
+
+    fn tick(&mut self, now: DateTime<Utc>) {
+        let second_changed = now.timestamp() != self.now.timestamp();
+        self.now = now;
+        if second_changed || self.session.running().is_some() {
+            self.dirty = true;
+        }
+    }
+
+    /// The runbook step behind a session step index.
+    pub fn step_def(&self, index: usize) -> Option<&Step> {
+        let id = &self.session.steps.get(index)?.id;
+        self.session.runbook.step(id)
+    }
+
+    pub fn selected_id(&self) -> String {
+        self.session
+            .steps
+            .get(self.selected)
+            .map(|s| s.id.clone())
+            .unwrap_or_default()
+    }
+
+    /// The keyboard context right now.
+    pub fn context(&self) -> Context {
+        self.modal.as_ref().map_or(Context::Main, Modal::context)
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if self.modal.is_some() {
+            return self.modal_key(key);
+        }
+        match keymap::action(Context::Main, &key) {
+            Some(action) => self.main_action(action),
+            None => Vec::new(),
+        }
+    }
+
+    fn main_action(&mut self, action: Action) -> Vec<Command> {
+        match action {
+            Action::Up | Action::Down => self.arrow(action == Action::Up),
+            Action::Act => return self.act(),
+            Action::ToggleAuto => {
+                self.auto = !self.auto;
+                return vec![Command::SetAuto(self.auto)];
+            }
+            Action::Retry => return self.retry(),
+            Action::Skip => self.ask_skip(),
+            Action::Note => {
+                let step = self.selected_id();
+                self.modal = Some(Modal::note(NotePurpose::Add { step }));
+            }
+            Action::Cancel => self.ask_cancel(),
+            Action::SwitchPane => {
+                self.focus = if self.focus == Pane::Steps {
+                    Pane::Log
+                } else {
+                    Pane::Steps
+                }
+            }
+            Action::Search => {
+                let q = self.search.clone().unwrap_or_default();
+                self.modal = Some(Modal::line(LinePurpose::Search, &q));
+            }
+            Action::Follow => self.follow = true,
+            Action::PageUp => self.scroll_by(-(self.log_height() as i64)),
+            Action::PageDown => self.scroll_by(self.log_height() as i64),
+            Action::Home => self.scroll_home(),
+            Action::End => self.follow = true,
+            Action::EarlierAttempt => self.choose_attempt(-1),
+            Action::LaterAttempt => self.choose_attempt(1),
+            Action::Help => self.modal = Some(Modal::Help),
+            Action::Quit => self.modal = Some(Modal::Quit),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn arrow(&mut self, up: bool) {
+        match self.focus {
+            Pane::Steps => self.select(if up {
+                self.selected.saturating_sub(1)
+            } else {
+                self.selected + 1
+            }),
+            Pane::Log => self.scroll_by(if up { -1 } else { 1 }),
+        }
+    }
+
+    /// Selects a step by index (clamped); the log view starts following it.
+    pub fn select(&mut self, index: usize) {
+        let last = self.session.steps.len().saturating_sub(1);
+        let index = index.min(last);
+        if index != self.selected {
+            self.attempt_choice = None;
+            self.follow = true;
+        }
+        self.selected = index;
+        self.track_next = Some(index) == self.session.next_step();
+    }
+
+    fn act(&mut self) -> Vec<Command> {
+        let Some(state) = self.session.steps.get(self.selected) else {
+            return Vec::new();
+        };
+        let id = state.id.clone();
+        match state.status {
+            StepStatus::Running { .. } => {
+                self.status = Some("This step is running; c cancels it.".into());
+            }
+            StepStatus::Failed => self.modal = Some(Modal::Failure { step: id }),
+            StepStatus::OutcomeUnknown { .. } => self.modal = Some(Modal::Unknown { step: id }),
+            _ if self.session.is_settled(self.selected) => {
+                self.status = Some("This step is settled; n adds a note to it.".into());
+            }
+            _ => return self.open_step(id),
+        }
+        Vec::new()
+    }
+
+    /// Enter on a step that has not run: run it, or ask first.
+    fn open_step(&mut self, id: String) -> Vec<Command> {
+        let Some(def) = self.step_def(self.selected) else {
+            return Vec::new();
+        };
+        if !def.is_automated() {
+            self.modal = Some(Modal::human(def));
+        } else if def.confirm {
+            self.modal = Some(Modal::RunConfirm { step: id });
+        } else {
+            return vec![Command::Start { step: id }];
+        }
+        Vec::new()
+    }
+
+    fn retry(&mut self) -> Vec<Command> {
+        let status = self.session.steps.get(self.selected).map(|s| &s.status);
+        match status {
+            Some(StepStatus::Failed | StepStatus::OutcomeUnknown { .. }) => {
+                vec![Command::Start {
+                    step: self.selected_id(),
+                }]
+            }
+            _ => {
+                self.status =
+                    Some("r retries a step that failed or whose outcome is unknown.".into());
+                Vec::new()
+            }
+        }
+    }
+
+    fn ask_skip(&mut self) {
+        let i = self.selected;
+        if self.session.running() == Some(i) {
+            self.status = Some("This step is running; cancel it first (c).".into());
+        } else if self.session.is_settled(i) {
+            self.status = Some("This step is already settled.".into());
+        } else {
+            let step = self.selected_id();
+            self.modal = Some(Modal::line(LinePurpose::Skip { step }, ""));
+        }
+    }
+
+    fn ask_cancel(&mut self) {
+        if self.session.running().is_some() {
+            self.modal = Some(Modal::CancelRunning);
+        } else {
+            self.status = Some("Nothing is running. (q quits; the session is saved.)".into());
+        }
+    }
+
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Command> {
+        let areas = view::areas(self.size);
+        let inside =
+            |r: ratatui::layout::Rect| r.contains(ratatui::layout::Position::new(m.column, m.row));
+        if self.modal.is_some() {
+            return Vec::new();
+        }
+        let before = (self.selected, self.anchor, self.follow);
+        match m.kind {
+            MouseEventKind::ScrollUp if inside(areas.log) => self.scroll_by(-3),
+            MouseEventKind::ScrollDown if inside(areas.log) => self.scroll_by(3),
+            MouseEventKind::ScrollUp if inside(areas.steps) => {
+                self.select(self.selected.saturating_sub(1))
+            }
+            MouseEventKind::ScrollDown if inside(areas.steps) => self.select(self.selected + 1),
+            MouseEventKind::Down(_) if inside(areas.steps) => {
+                if let Some(i) = super::widgets::steps::step_at(self, areas.steps, m.row) {
+                    self.select(i);
+                    self.focus = Pane::Steps;
+                }
+            }
+            MouseEventKind::Down(_) if inside(areas.log) => self.focus = Pane::Log,
+            _ => {}
+        }
+        self.dirty |= before != (self.selected, self.anchor, self.follow);
+        Vec::new()
+    }
+
+    fn engine(&mut self, u: Update) {
+        match u {
+            Update::Record(r) => {
+                self.session.apply(&r);
+                if let Event::StepStarted { step, .. } = &r.event
+                    && self.track_next
+                    && let Some(i) = self.session.step_index(step)
+                {
+                    self.select(i);
+                    self.track_next = true;
+                }
+            }
+            Update::Output {
+                step,
+                attempt,
+                stream,
+                bytes,
+            } => self.logs.push(&step, attempt, stream, &bytes),
+            Update::Idle => self.idle(),
+            Update::Rejected(why) => self.status = Some(why),
+            Update::Ended(end) => self.end = Some(end_of(end)),
+        }
+    }
+
+    /// The engine waits: show the next step, and ask about a failure or an
+    /// unknown outcome that blocks it.
+    fn idle(&mut self) {
+        let Some(next) = self.session.next_step() else {
+            return;
+        };
+        if self.track_next {
+            self.select(next);
+        }
+        let st = &self.session.steps[next];
+        let key = (st.id.clone(), st.attempts.len());
+        if self.modal.is_some() || self.prompted.as_ref() == Some(&key) {
+            return;
+        }
+        let asks = self
+            .step_def(next)
+            .is_none_or(|d| d.on_failure == OnFailure::Ask);
+        let modal = match st.status {
+            StepStatus::Failed if asks => Modal::Failure {
+                step: key.0.clone(),
+            },
+            StepStatus::OutcomeUnknown { .. } => Modal::Unknown {
+                step: key.0.clone(),
+            },
+            _ => return,
+        };
+        self.select(next);
+        self.modal = Some(modal);
+        self.prompted = Some(key);
+    }
+
+    /// The attempt number whose log is shown for the selected step.
+    pub fn shown_attempt(&self) -> Option<u32> {
+        let attempts = &self.session.steps.get(self.selected)?.attempts;
+        let last = attempts.last()?.number;
+        Some(match self.attempt_choice {
+            Some(n) if attempts.iter().any(|a| a.number == n) => n,
+            _ => last,
+        })
+    }
+
+    fn choose_attempt(&mut self, delta: i64) {
+        let Some(current) = self.shown_attempt() else {
+            self.status = Some("This step has not run yet.".into());
+            return;
+        };
+        let attempts = &self.session.steps[self.selected].attempts;
+        let pos = attempts
+            .iter()
+            .position(|a| a.number == current)
+            .unwrap_or(0) as i64;
+        let new = (pos + delta).clamp(0, attempts.len() as i64 - 1) as usize;
+        self.attempt_choice = Some(attempts[new].number);
+        self.follow = true;
+    }
+
+    /// The log shown in the log pane, if the selected step has any.
+    pub fn shown_log(&self) -> Option<&LogPane> {
+        let attempt = self.shown_attempt()?;
+        self.logs
+            .get(&self.session.steps[self.selected].id, attempt)
+    }
+
+    /// Lines of log that fit in the log pane.
+    pub fn log_height(&self) -> usize {
+        view::areas(self.size).log.height.saturating_sub(2) as usize
+    }
+
+    /// The first line shown in the log pane.
+    pub fn log_top(&self) -> u64 {
+        let Some(log) = self.shown_log() else {
+            return 0;
+        };
+        let bottom = log
+            .end()
+            .saturating_sub(self.log_height() as u64)
+            .max(log.first());
+        if self.follow {
+            bottom
+        } else {
+            self.anchor.clamp(log.first(), bottom)
+        }
+    }
+
+    fn scroll_by(&mut self, delta: i64) {
+        let Some(log) = self.shown_log() else { return };
+        let bottom = log
+            .end()
+            .saturating_sub(self.log_height() as u64)
+            .max(log.first());
+        let top = self.log_top() as i64 + delta;
+        let top = top.clamp(log.first() as i64, bottom as i64) as u64;
+        self.follow = top >= bottom;
+        self.anchor = top;
+    }
+
+    fn scroll_home(&mut self) {
+        let height = self.log_height();
+        if let Some((first, len)) = self.shown_log().map(|l| (l.first(), l.len())) {
+            self.anchor = first;
+            self.follow = len <= height;
+        }
+    }
+
+    /// Jumps the log to the last line holding the search text.
+    pub(super) fn find(&mut self, query: &str) {
+        self.search = Some(query.to_string());
+        let Some(log) = self.shown_log() else {
+            self.status = Some("No log to search.".into());
+            return;
+        };
+        let before = if self.follow {
+            log.end()
+        } else {
+            self.log_top()
+        };
+        let found = log
+            .find_back(query, before)
+            .or_else(|| log.find_back(query, log.end()));
+        match found {
+            Some(n) => {
+                self.anchor = n;
+                self.follow = false;
+            }
+            None => self.status = Some(format!("“{query}” is not in this log.")),
+        }
+    }
+
+    /// Whether a main-screen action does something now (for key hints).
+    pub fn applies(&self, action: Action) -> bool {
+        let i = self.selected;
+        let status = self.session.steps.get(i).map(|s| &s.status);
+        let running = self.session.running().is_some();
+        match action {
+            Action::Act => !running || self.session.running() != Some(i),
+            Action::Retry => matches!(
+                status,
+                Some(StepStatus::Failed | StepStatus::OutcomeUnknown { .. })
+            ),
+            Action::Skip => !self.session.is_settled(i) && self.session.running() != Some(i),
+            Action::Cancel => running,
+            Action::Follow => !self.follow,
+            // Arrows are obvious; the bar keeps its room for the rest.
+            Action::Quit | Action::Help | Action::Note | Action::ToggleAuto => true,
+            _ => false,
+        }
+    }
+}
+
+fn end_of(end: End) -> TuiEnd {
+    match end {
+        End::Completed => TuiEnd::Completed,
+        End::Aborted => TuiEnd::Aborted,
+        End::Left => TuiEnd::Left,
+        End::Interrupted(s) => TuiEnd::Interrupted(s),
+        End::Failed(s) => TuiEnd::Failed(s),
+    }
+}

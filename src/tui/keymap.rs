@@ -1,0 +1,462 @@
+//! The one key table: which key does what, in which context.
+//!
+//! `App::update` looks actions up here, the help overlay lists this table,
+//! and the status bar's key hints are drawn from it, so the three can never
+//! disagree. This module is data plus two lookups; it never holds state.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// Where the keyboard is: the main screen or one of the modals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    Main,
+    HumanPrompt,
+    RunConfirm,
+    Failure,
+    Unknown,
+    /// A yes/no question (cancel the running step, quit).
+    YesNo,
+    /// A one-line text field (skip reason, abort reason, search).
+    Line,
+    /// A multi-line note.
+    NoteEntry,
+    Help,
+}
+
+/// What a key asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    Act,
+    ToggleAuto,
+    Retry,
+    Skip,
+    Note,
+    Cancel,
+    SwitchPane,
+    Search,
+    Follow,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    EarlierAttempt,
+    LaterAttempt,
+    Help,
+    Quit,
+    /// Modals: accept (run, yes, done, submit).
+    Accept,
+    /// Modals: close without doing anything.
+    Dismiss,
+    ToggleItem,
+    NextField,
+    MarkDone,
+    Abort,
+}
+
+/// A key with its modifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key(pub KeyCode, pub KeyModifiers);
+
+const fn k(c: char) -> Key {
+    Key(KeyCode::Char(c), KeyModifiers::NONE)
+}
+const fn code(c: KeyCode) -> Key {
+    Key(c, KeyModifiers::NONE)
+}
+const fn ctrl(c: char) -> Key {
+    Key(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// One row of the table.
+#[derive(Debug)]
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    pub action: Action,
+    /// Two or three words for the status bar.
+    pub hint: &'static str,
+    /// A sentence for the help overlay.
+    pub help: &'static str,
+}
+
+const fn b(
+    context: Context,
+    keys: &'static [Key],
+    action: Action,
+    hint: &'static str,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        action,
+        hint,
+        help,
+    }
+}
+
+use Action as A;
+use Context as C;
+
+/// The table. Order is the order of the help overlay and the hints.
+pub static BINDINGS: &[Binding] = &[
+    b(
+        C::Main,
+        &[code(KeyCode::Enter)],
+        A::Act,
+        "act",
+        "Run the selected step, or open its prompt",
+    ),
+    b(
+        C::Main,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "up",
+        "Select the previous step (log pane: scroll up)",
+    ),
+    b(
+        C::Main,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "down",
+        "Select the next step (log pane: scroll down)",
+    ),
+    b(
+        C::Main,
+        &[k('r')],
+        A::Retry,
+        "retry",
+        "Retry a failed step, re-run an unknown one",
+    ),
+    b(
+        C::Main,
+        &[k('s')],
+        A::Skip,
+        "skip",
+        "Skip the selected step (asks a reason)",
+    ),
+    b(
+        C::Main,
+        &[k('n')],
+        A::Note,
+        "note",
+        "Add a note to the selected step",
+    ),
+    b(
+        C::Main,
+        &[k('c'), ctrl('c')],
+        A::Cancel,
+        "cancel",
+        "Cancel the running step (asks first)",
+    ),
+    b(
+        C::Main,
+        &[k('a')],
+        A::ToggleAuto,
+        "auto",
+        "Toggle auto mode: run automated steps back to back",
+    ),
+    b(
+        C::Main,
+        &[code(KeyCode::Tab)],
+        A::SwitchPane,
+        "pane",
+        "Switch focus between steps and log",
+    ),
+    b(C::Main, &[k('/')], A::Search, "search", "Search in the log"),
+    b(
+        C::Main,
+        &[k('f')],
+        A::Follow,
+        "follow",
+        "Follow the log (jump to its end)",
+    ),
+    b(
+        C::Main,
+        &[code(KeyCode::PageUp)],
+        A::PageUp,
+        "page up",
+        "Scroll the log up a page",
+    ),
+    b(
+        C::Main,
+        &[code(KeyCode::PageDown)],
+        A::PageDown,
+        "page down",
+        "Scroll the log down a page",
+    ),
+    b(
+        C::Main,
+        &[code(KeyCode::Home)],
+        A::Home,
+        "top",
+        "Scroll to the start of the log",
+    ),
+    b(
+        C::Main,
+        &[code(KeyCode::End)],
+        A::End,
+        "end",
+        "Scroll to the end of the log and follow",
+    ),
+    b(
+        C::Main,
+        &[k('[')],
+        A::EarlierAttempt,
+        "earlier",
+        "Show an earlier attempt's log",
+    ),
+    b(
+        C::Main,
+        &[k(']')],
+        A::LaterAttempt,
+        "later",
+        "Show a later attempt's log",
+    ),
+    b(C::Main, &[k('?')], A::Help, "help", "Show this help"),
+    b(
+        C::Main,
+        &[k('q')],
+        A::Quit,
+        "quit",
+        "Quit (the session is saved; resume later)",
+    ),
+    b(
+        C::HumanPrompt,
+        &[ctrl('d')],
+        A::Accept,
+        "done",
+        "Confirm the step done",
+    ),
+    b(
+        C::HumanPrompt,
+        &[ctrl('s')],
+        A::Skip,
+        "skip",
+        "Skip the step (asks a reason)",
+    ),
+    b(
+        C::HumanPrompt,
+        &[code(KeyCode::Tab)],
+        A::NextField,
+        "checklist/note",
+        "Move between checklist and note",
+    ),
+    b(
+        C::HumanPrompt,
+        &[k(' ')],
+        A::ToggleItem,
+        "tick",
+        "Tick or untick the checklist item",
+    ),
+    b(
+        C::HumanPrompt,
+        &[code(KeyCode::Up)],
+        A::Up,
+        "up",
+        "Previous checklist item",
+    ),
+    b(
+        C::HumanPrompt,
+        &[code(KeyCode::Down)],
+        A::Down,
+        "down",
+        "Next checklist item",
+    ),
+    b(
+        C::HumanPrompt,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "cancel",
+        "Close without confirming",
+    ),
+    b(
+        C::RunConfirm,
+        &[code(KeyCode::Enter), k('y')],
+        A::Accept,
+        "run",
+        "Run the command",
+    ),
+    b(
+        C::RunConfirm,
+        &[code(KeyCode::Esc), k('n')],
+        A::Dismiss,
+        "cancel",
+        "Do not run it",
+    ),
+    b(
+        C::Failure,
+        &[k('r')],
+        A::Retry,
+        "retry",
+        "Run the step again",
+    ),
+    b(
+        C::Failure,
+        &[k('s')],
+        A::Skip,
+        "skip",
+        "Skip it (asks a reason)",
+    ),
+    b(
+        C::Failure,
+        &[k('d')],
+        A::MarkDone,
+        "mark done",
+        "Mark it done by hand (asks a note)",
+    ),
+    b(
+        C::Failure,
+        &[k('a')],
+        A::Abort,
+        "abort",
+        "Abort the session (asks a reason)",
+    ),
+    b(
+        C::Failure,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "decide later",
+        "Close; decide later",
+    ),
+    b(
+        C::Unknown,
+        &[k('r')],
+        A::Retry,
+        "re-run",
+        "Run the step again",
+    ),
+    b(
+        C::Unknown,
+        &[k('d')],
+        A::MarkDone,
+        "mark done",
+        "It did finish: mark it done (asks a note)",
+    ),
+    b(
+        C::Unknown,
+        &[k('s')],
+        A::Skip,
+        "skip",
+        "Skip it (asks a reason)",
+    ),
+    b(
+        C::Unknown,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "decide later",
+        "Close; decide later",
+    ),
+    b(
+        C::YesNo,
+        &[k('y'), code(KeyCode::Enter)],
+        A::Accept,
+        "yes",
+        "Yes",
+    ),
+    b(
+        C::YesNo,
+        &[k('n'), code(KeyCode::Esc)],
+        A::Dismiss,
+        "no",
+        "No",
+    ),
+    b(
+        C::Line,
+        &[code(KeyCode::Enter)],
+        A::Accept,
+        "submit",
+        "Submit the text",
+    ),
+    b(
+        C::Line,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "cancel",
+        "Cancel",
+    ),
+    b(
+        C::NoteEntry,
+        &[ctrl('d')],
+        A::Accept,
+        "save",
+        "Save the note (Enter starts a new line)",
+    ),
+    b(
+        C::NoteEntry,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "cancel",
+        "Discard the note",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Esc), k('?'), k('q')],
+        A::Dismiss,
+        "close",
+        "Close the help",
+    ),
+];
+
+fn matches(key: &Key, ev: &KeyEvent) -> bool {
+    // Shift is implied by the character itself ('?' is Shift-/ on most layouts).
+    let mods = ev.modifiers - KeyModifiers::SHIFT;
+    key.0 == ev.code && key.1 == mods
+}
+
+/// The action a key press asks for in a context, if any.
+pub fn action(context: Context, ev: &KeyEvent) -> Option<Action> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == context)
+        .find(|b| b.keys.iter().any(|k| matches(k, ev)))
+        .map(|b| b.action)
+}
+
+/// The bindings of one context, in table order.
+pub fn bindings(context: Context) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(move |b| b.context == context)
+}
+
+/// A key as people write it: `Enter`, `Ctrl-C`, `k`, `↑`.
+pub fn key_label(key: &Key) -> String {
+    let name = match key.0 {
+        KeyCode::Enter => "Enter".to_string(),
+        KeyCode::Esc => "Esc".to_string(),
+        KeyCode::Tab => "Tab".to_string(),
+        KeyCode::Up => "↑".to_string(),
+        KeyCode::Down => "↓".to_string(),
+        KeyCode::PageUp => "PgUp".to_string(),
+        KeyCode::PageDown => "PgDn".to_string(),
+        KeyCode::Home => "Home".to_string(),
+        KeyCode::End => "End".to_string(),
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        other => format!("{other:?}"),
+    };
+    if key.1.contains(KeyModifiers::CONTROL) {
+        format!("Ctrl-{}", name.to_uppercase())
+    } else {
+        name
+    }
+}
+
+/// All keys of a binding joined: `↑/k`.
+pub fn keys_label(binding: &Binding) -> String {
+    binding
+        .keys
+        .iter()
+        .map(key_label)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The first binding of an action in a context (for hints in modals).
+pub fn binding(context: Context, action: Action) -> Option<&'static Binding> {
+    bindings(context).find(|b| b.action == action)
+}

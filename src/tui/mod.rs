@@ -1,0 +1,127 @@
+//! The interactive checklist: a ratatui driver of the engine.
+//!
+//! Elm shape: `app` holds the state and `App::update` (no I/O), `view`
+//! draws it (never mutates), `keymap` is the one key table, `widgets` has
+//! one file per panel and modal. `run` is the only place that touches the
+//! terminal and the channels: a `select!` over terminal events (handled
+//! first), batches of engine updates, and a frame tick that draws only
+//! when something changed. The engine decides what happens; this module
+//! never duplicates its logic.
+
+pub mod app;
+pub mod keymap;
+pub mod log;
+pub mod modal;
+pub mod theme;
+pub mod view;
+pub mod widgets;
+
+pub use widgets::inputs_form::ask_inputs;
+
+use crate::engine::command::{Command, Update};
+use crate::session::state::Session;
+use app::{App, Msg};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use futures::StreamExt;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How the interface ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TuiEnd {
+    /// The operator left; the session can be resumed.
+    Left,
+    Completed,
+    Aborted,
+    /// A signal stopped the session.
+    Interrupted(String),
+    /// The engine could not go on (the message names the path).
+    Failed(String),
+    /// The engine went away without saying why.
+    Disconnected,
+}
+
+/// Whether colours may be used (`NO_COLOR` unset or empty).
+pub fn color_enabled() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Runs the interface until the engine ends (or goes away). The terminal
+/// is restored on every path, panics included (`ratatui::init`).
+pub async fn run(
+    session: Session,
+    cmds: mpsc::Sender<Command>,
+    updates: mpsc::Receiver<Update>,
+    secrets_names: Vec<String>,
+) -> std::io::Result<TuiEnd> {
+    let mut terminal = ratatui::init();
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    let result = event_loop(&mut terminal, session, cmds, updates, secrets_names).await;
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    if let Ok((TuiEnd::Left, id)) = &result {
+        println!("Session saved. Resume it with:\n  stepwise resume {id}");
+    }
+    result.map(|(end, _)| end)
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    session: Session,
+    cmds: mpsc::Sender<Command>,
+    mut updates: mpsc::Receiver<Update>,
+    secrets: Vec<String>,
+) -> std::io::Result<(TuiEnd, String)> {
+    let mut app = App::new(session, secrets, chrono::Utc::now(), color_enabled());
+    let size = terminal.size()?;
+    app.update(Msg::Resize(size.width, size.height));
+    let mut events = EventStream::new();
+    let mut frame = tokio::time::interval(Duration::from_millis(33));
+    frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut batch = Vec::with_capacity(256);
+    loop {
+        let out = tokio::select! {
+            biased;
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => terminal_msg(ev).map(|m| app.update(m)).unwrap_or_default(),
+                Some(Err(e)) => return Err(e),
+                None => Vec::new(),
+            },
+            n = updates.recv_many(&mut batch, 256) => {
+                if n == 0 {
+                    return Ok((app.end.take().unwrap_or(TuiEnd::Disconnected), app.session.id.clone()));
+                }
+                batch.drain(..).for_each(|u| { app.update(Msg::Engine(u)); });
+                Vec::new()
+            },
+            _ = frame.tick() => {
+                app.update(Msg::Tick(chrono::Utc::now()));
+                if app.dirty {
+                    terminal.draw(|f| view::render(f, &app))?;
+                    app.dirty = false;
+                }
+                Vec::new()
+            },
+        };
+        for c in out {
+            if cmds.send(c).await.is_err() {
+                return Ok((
+                    app.end.take().unwrap_or(TuiEnd::Disconnected),
+                    app.session.id.clone(),
+                ));
+            }
+        }
+        if let Some(end) = app.end.take() {
+            return Ok((end, app.session.id.clone()));
+        }
+    }
+}
+
+fn terminal_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) => Some(Msg::Key(k)),
+        Event::Mouse(m) => Some(Msg::Mouse(m)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}

@@ -1,0 +1,93 @@
+//! The layout: which panel goes where, and the pure `render(frame, &App)`.
+//!
+//! Render reads the `App` and never changes it; the same `areas` function
+//! is used by `App::update` to map mouse clicks and size the log pane, so
+//! the two always agree on the layout.
+
+use super::app::App;
+use super::modal::Modal;
+use super::widgets;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+/// Smallest terminal the layout supports.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+/// Where each panel goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Areas {
+    pub steps: Rect,
+    pub details: Rect,
+    pub log: Rect,
+    pub status: Rect,
+}
+
+/// The panels for a terminal of `(width, height)`.
+pub fn areas((w, h): (u16, u16)) -> Areas {
+    let full = Rect::new(0, 0, w, h);
+    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(full);
+    let steps_w = (w * 2 / 5).max(32);
+    let [steps, right] =
+        Layout::horizontal([Constraint::Length(steps_w), Constraint::Min(1)]).areas(main);
+    let details_h = main.height * 9 / 20;
+    let [details, log] =
+        Layout::vertical([Constraint::Length(details_h), Constraint::Min(1)]).areas(right);
+    Areas {
+        steps,
+        details,
+        log,
+        status,
+    }
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        widgets::too_small::render(frame, area);
+        return;
+    }
+    let a = areas((area.width, area.height));
+    widgets::steps::render(frame, a.steps, app);
+    widgets::details::render(frame, a.details, app);
+    widgets::log_pane::render(frame, a.log, app);
+    widgets::status_bar::render(frame, a.status, app);
+    if let Some(modal) = &app.modal {
+        render_modal(frame, area, app, modal);
+    }
+}
+
+fn render_modal(frame: &mut Frame, area: Rect, app: &App, modal: &Modal) {
+    match modal {
+        Modal::Human(p) => widgets::prompt::render(frame, area, app, p),
+        Modal::RunConfirm { step } => widgets::run_confirm::render(frame, area, app, step),
+        Modal::Failure { step } => widgets::failure::render(frame, area, app, step),
+        Modal::Unknown { step } => widgets::unknown::render(frame, area, app, step),
+        Modal::CancelRunning | Modal::Quit => widgets::yes_no::render(frame, area, app, modal),
+        Modal::Line {
+            purpose,
+            text,
+            error,
+        } => widgets::text_entry::render_line(frame, area, purpose, text, error.as_deref()),
+        Modal::Note {
+            purpose,
+            text,
+            error,
+        } => widgets::text_entry::render_note(frame, area, purpose, text, error.as_deref()),
+        Modal::Help => widgets::help::render(frame, area),
+    }
+}
+
+/// A centred rectangle of at most `w` x `h`, cleared, for a modal.
+pub fn centered(frame: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width.saturating_sub(2));
+    let h = h.min(area.height.saturating_sub(2));
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    frame.render_widget(ratatui::widgets::Clear, r);
+    r
+}

@@ -1,0 +1,168 @@
+//! The details pane: the selected step's title, instructions, the exact
+//! command, its settings, checklist, notes and attempts.
+
+use super::super::app::App;
+use super::super::theme;
+use crate::runbook::duration;
+use crate::runbook::model::Step;
+use crate::session::state::{Attempt, StepState, StepStatus};
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use std::time::Duration;
+
+/// `+HH:MM:SS` since the session started (the incident clock at that time).
+pub fn since_start(app: &App, at: DateTime<Utc>) -> String {
+    let start = app.session.started_at.unwrap_or(at);
+    format!(
+        "+{}",
+        duration::clock((at - start).to_std().unwrap_or_default())
+    )
+}
+
+fn settings(step: &Step) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = step.timeout {
+        parts.push(format!("timeout {}", duration::format(t)));
+    }
+    if step.retry.attempts > 1 {
+        parts.push(format!(
+            "{} attempts, {} apart",
+            step.retry.attempts,
+            duration::format(step.retry.delay)
+        ));
+    }
+    if step.confirm {
+        parts.push("asks before running".to_string());
+    }
+    parts.join(" · ")
+}
+
+fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
+    let outcome = if a.timed_out {
+        "timed out".to_string()
+    } else if let Some(r) = &a.cancelled {
+        format!("cancelled ({r})")
+    } else if let Some(exit) = a.exit {
+        exit.to_string()
+    } else if live {
+        "running".to_string()
+    } else {
+        "outcome unknown".to_string()
+    };
+    let took = a
+        .duration_ms
+        .map(Duration::from_millis)
+        .or_else(|| {
+            live.then(|| (app.now - a.started_at).to_std().ok())
+                .flatten()
+        })
+        .map(duration::format)
+        .map(|d| format!(" in {d}"))
+        .unwrap_or_default();
+    let ok = a.success == Some(true);
+    let style = match a.success {
+        Some(true) => theme::fg(app.color, Color::Green),
+        Some(false) => theme::fg(app.color, Color::Red),
+        None => theme::fg(app.color, Color::Yellow),
+    };
+    Line::from(vec![
+        Span::raw(format!(
+            "  #{} {} ",
+            a.number,
+            since_start(app, a.started_at)
+        )),
+        Span::styled(format!("{}{outcome}", if ok { "✓ " } else { "" }), style),
+        Span::styled(took, theme::dim()),
+    ])
+}
+
+fn status_text(st: &StepState) -> String {
+    match &st.status {
+        StepStatus::Skipped { reason } => format!("skipped: {reason}"),
+        other => other.label().to_string(),
+    }
+}
+
+fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
+    let kind = if step.is_automated() {
+        "automated"
+    } else {
+        "human step"
+    };
+    let mut lines = vec![
+        Line::styled(step.title.clone(), theme::bold()),
+        Line::styled(format!("{kind} · {}", status_text(st)), theme::dim()),
+    ];
+    if let Some(text) = &step.instructions {
+        lines.push(Line::raw(""));
+        lines.extend(text.lines().map(|l| Line::raw(l.to_string())));
+    }
+    if let Some(cmd) = &step.run {
+        lines.push(Line::raw(""));
+        for (i, l) in cmd.lines().enumerate() {
+            let prompt = if i == 0 { "$ " } else { "  " };
+            lines.push(Line::styled(
+                format!("{prompt}{l}"),
+                theme::fg(app.color, Color::Cyan),
+            ));
+        }
+    }
+    let s = settings(step);
+    if !s.is_empty() {
+        lines.push(Line::styled(s, theme::dim()));
+    }
+    if !step.checklist.is_empty() {
+        lines.push(Line::raw(""));
+        for (i, item) in step.checklist.iter().enumerate() {
+            let tick = if st.checked.contains(&i) {
+                "[x]"
+            } else {
+                "[ ]"
+            };
+            lines.push(Line::raw(format!("{tick} {item}")));
+        }
+    }
+    push_history(&mut lines, app, st);
+    lines
+}
+
+fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
+    if !st.notes.is_empty() {
+        lines.push(Line::styled("Notes", theme::bold()));
+        for n in &st.notes {
+            let who =
+                n.by.as_ref()
+                    .map(|a| format!(" {}", a.user))
+                    .unwrap_or_default();
+            lines.push(Line::raw(format!(
+                "  {}{who}: {}",
+                since_start(app, n.at),
+                n.text.replace('\n', " ⏎ ")
+            )));
+        }
+    }
+    if !st.attempts.is_empty() {
+        lines.push(Line::styled("Attempts", theme::bold()));
+        let live = matches!(st.status, StepStatus::Running { .. });
+        lines.extend(st.attempts.iter().map(|a| attempt_line(a, app, live)));
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let block = super::block("Details", false);
+    let lines = match (
+        app.step_def(app.selected),
+        app.session.steps.get(app.selected),
+    ) {
+        (Some(step), Some(st)) => body(app, step, st),
+        _ => vec![Line::raw("This runbook has no steps.")],
+    };
+    let p = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    frame.render_widget(p, area);
+}

@@ -1,0 +1,235 @@
+//! The inputs form shown before the engine starts: one field per input,
+//! with its description, default, pattern and choices; invalid values are
+//! explained inline; secrets are masked as typed.
+//!
+//! `InputsForm` is pure state with `key` and `render`; `ask_inputs` is the
+//! small loop that owns the terminal while the form is shown.
+
+use super::super::theme;
+use crate::runbook::model::{Input, Runbook};
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+/// What a key did to the form.
+#[derive(Debug, PartialEq)]
+pub enum FormOutcome {
+    Editing,
+    Submitted(Vec<(String, String)>),
+    Cancelled,
+}
+
+#[derive(Clone, Debug)]
+pub struct InputsForm {
+    pub inputs: Vec<Input>,
+    pub values: Vec<String>,
+    pub focus: usize,
+    pub errors: Vec<Option<String>>,
+}
+
+/// Why a value is not acceptable, if it is not.
+pub fn validate(input: &Input, value: &str) -> Option<String> {
+    if value.is_empty() {
+        return input.required.then(|| "A value is required.".to_string());
+    }
+    if !input.choices.is_empty() && !input.choices.iter().any(|c| c == value) {
+        return Some(format!("Must be one of: {}.", input.choices.join(", ")));
+    }
+    let pattern = input.pattern.as_deref()?;
+    match regex::Regex::new(&format!("^(?:{pattern})$")) {
+        Ok(re) if re.is_match(value) => None,
+        Ok(_) => Some(format!("Does not match the pattern {pattern}.")),
+        Err(e) => Some(format!("The runbook's pattern is invalid: {e}")),
+    }
+}
+
+impl InputsForm {
+    /// Fields start from `prefilled`, else the default.
+    pub fn new(runbook: &Runbook, prefilled: &[(String, String)]) -> InputsForm {
+        let values: Vec<String> = runbook
+            .inputs
+            .iter()
+            .map(|i| {
+                let given = prefilled
+                    .iter()
+                    .find(|(k, _)| *k == i.name)
+                    .map(|(_, v)| v.clone());
+                given.or_else(|| i.default.clone()).unwrap_or_default()
+            })
+            .collect();
+        InputsForm {
+            errors: vec![None; values.len()],
+            inputs: runbook.inputs.clone(),
+            values,
+            focus: 0,
+        }
+    }
+
+    /// Whether every value is acceptable already (the form can be skipped).
+    pub fn is_complete(&self) -> bool {
+        self.inputs
+            .iter()
+            .zip(&self.values)
+            .all(|(i, v)| validate(i, v).is_none())
+    }
+
+    fn result(&self) -> Vec<(String, String)> {
+        self.inputs
+            .iter()
+            .zip(&self.values)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(i, v)| (i.name.clone(), v.clone()))
+            .collect()
+    }
+
+    fn check_all(&mut self) -> bool {
+        self.errors = self
+            .inputs
+            .iter()
+            .zip(&self.values)
+            .map(|(i, v)| validate(i, v))
+            .collect();
+        match self.errors.iter().position(Option::is_some) {
+            Some(first) => {
+                self.focus = first;
+                false
+            }
+            None => true,
+        }
+    }
+
+    pub fn key(&mut self, key: KeyEvent) -> FormOutcome {
+        if key.kind == KeyEventKind::Release || self.inputs.is_empty() {
+            return if self.inputs.is_empty() {
+                FormOutcome::Submitted(Vec::new())
+            } else {
+                FormOutcome::Editing
+            };
+        }
+        let last = self.inputs.len() - 1;
+        if key.code == KeyCode::Enter && self.focus == last {
+            return match self.check_all() {
+                true => FormOutcome::Submitted(self.result()),
+                false => FormOutcome::Editing,
+            };
+        }
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancelled,
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                return FormOutcome::Cancelled;
+            }
+            KeyCode::Enter | KeyCode::Tab | KeyCode::Down => {
+                self.errors[self.focus] =
+                    validate(&self.inputs[self.focus], &self.values[self.focus]);
+                self.focus = (self.focus + 1).min(last);
+            }
+            KeyCode::Up | KeyCode::BackTab => self.focus = self.focus.saturating_sub(1),
+            KeyCode::Backspace => {
+                self.values[self.focus].pop();
+            }
+            KeyCode::Char(c) => self.values[self.focus].push(c),
+            _ => {}
+        }
+        FormOutcome::Editing
+    }
+
+    fn field_lines(&self, i: usize, color: bool) -> Vec<Line<'static>> {
+        let input = &self.inputs[i];
+        let focused = i == self.focus;
+        let shown = if input.secret {
+            "•".repeat(self.values[i].chars().count())
+        } else {
+            self.values[i].clone()
+        };
+        let cursor = if focused { "▏" } else { "" };
+        let name = Span::styled(
+            format!("{} {}", if focused { "▶" } else { " " }, input.name),
+            theme::bold(),
+        );
+        let mut lines = vec![Line::from(vec![
+            name,
+            Span::raw(format!(": {shown}{cursor}")),
+        ])];
+        let mut about = input.description.clone().unwrap_or_default();
+        if let Some(d) = &input.default {
+            about.push_str(&format!(
+                "  (default {})",
+                if input.secret {
+                    "••••••"
+                } else {
+                    d
+                }
+            ));
+        }
+        if let Some(p) = &input.pattern {
+            about.push_str(&format!("  pattern {p}"));
+        }
+        if !input.choices.is_empty() {
+            about.push_str(&format!("  one of {}", input.choices.join(" | ")));
+        }
+        if !input.required {
+            about.push_str("  (optional)");
+        }
+        lines.push(Line::styled(format!("    {}", about.trim()), theme::dim()));
+        if let Some(e) = &self.errors[i] {
+            lines.push(Line::styled(
+                format!("    ✗ {e}"),
+                theme::fg(color, ratatui::style::Color::Red),
+            ));
+        }
+        lines
+    }
+
+    pub fn render(&self, frame: &mut Frame, color: bool) {
+        let mut lines = vec![
+            Line::styled("Inputs for this session", theme::bold()),
+            Line::raw(""),
+        ];
+        for i in 0..self.inputs.len() {
+            lines.extend(self.field_lines(i, color));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "Tab/↓ next field   ↑ previous   Enter on the last field: start   Esc: cancel",
+            theme::bold(),
+        ));
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(super::block("stepwise", true))
+                .wrap(Wrap { trim: false }),
+            frame.area(),
+        );
+    }
+}
+
+/// Asks for the runbook's inputs in the terminal, before the engine starts.
+/// Returns `None` when the operator cancels. Skipped (no screen at all)
+/// when every input already has an acceptable value.
+pub fn ask_inputs(
+    runbook: &Runbook,
+    prefilled: &[(String, String)],
+) -> std::io::Result<Option<Vec<(String, String)>>> {
+    let mut form = InputsForm::new(runbook, prefilled);
+    if form.is_complete() {
+        return Ok(Some(form.result()));
+    }
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut terminal = ratatui::init();
+    let result = loop {
+        if let Err(e) = terminal.draw(|f| form.render(f, color)) {
+            break Err(e);
+        }
+        match event::read() {
+            Ok(Event::Key(k)) => match form.key(k) {
+                FormOutcome::Editing => {}
+                FormOutcome::Submitted(v) => break Ok(Some(v)),
+                FormOutcome::Cancelled => break Ok(None),
+            },
+            Ok(_) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    ratatui::restore();
+    result
+}

@@ -1,0 +1,37 @@
+//! One file per panel and per modal. Each draws from `&App` (or a modal's
+//! state) and never changes anything.
+
+pub mod details;
+pub mod failure;
+pub mod help;
+pub mod inputs_form;
+pub mod log_pane;
+pub mod prompt;
+pub mod run_confirm;
+pub mod status_bar;
+pub mod steps;
+pub mod text_entry;
+pub mod too_small;
+pub mod unknown;
+pub mod yes_no;
+
+use ratatui::style::Style;
+use ratatui::widgets::{Block, BorderType, Borders};
+
+/// A bordered block with a title; the border is bold when focused.
+pub fn block(title: &str, focused: bool) -> Block<'static> {
+    let style = if focused {
+        super::theme::bold()
+    } else {
+        Style::default()
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(style)
+        .title(format!(" {title} "))
+}

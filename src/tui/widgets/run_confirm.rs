@@ -1,0 +1,81 @@
+//! Confirmation before a `confirm: true` step runs: the exact command, the
+//! working directory, the environment (secrets masked) and the timeout.
+
+use super::super::app::App;
+use super::super::theme;
+use crate::runbook::duration;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+/// The mask shown for a secret value.
+pub const MASK: &str = "••••••";
+
+/// The environment a step sees: runbook env, step env, inputs and captures,
+/// with secret values masked.
+pub fn environment(app: &App, step: &str) -> Vec<(String, String)> {
+    let rb = &app.session.runbook;
+    let mut env: Vec<(String, String, bool)> = rb
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone(), false))
+        .collect();
+    if let Some(s) = rb.step(step) {
+        env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone(), false)));
+    }
+    let vals = app.session.inputs.iter().chain(&app.session.captures);
+    env.extend(vals.map(|i| (i.name.clone(), i.value.clone(), i.secret)));
+    let secret = |k: &str, s: bool| {
+        s || app.secrets.iter().any(|n| n == k) || rb.input(k).is_some_and(|i| i.secret)
+    };
+    env.into_iter()
+        .map(|(k, v, s)| {
+            let v = if secret(&k, s) { MASK.to_string() } else { v };
+            (k, v)
+        })
+        .collect()
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
+    let Some(def) = app.session.runbook.step(step) else {
+        return;
+    };
+    let mut lines = vec![
+        Line::styled(def.title.clone(), theme::bold()),
+        Line::raw(""),
+    ];
+    for l in def.run.as_deref().unwrap_or("").lines() {
+        lines.push(Line::styled(
+            format!("$ {l}"),
+            theme::fg(app.color, Color::Cyan),
+        ));
+    }
+    lines.push(Line::raw(""));
+    let dir = def
+        .working_dir
+        .as_deref()
+        .or(app.session.runbook.working_dir.as_deref())
+        .unwrap_or("the directory stepwise was started in");
+    lines.push(Line::raw(format!("Directory: {dir}")));
+    let timeout = def
+        .timeout
+        .map(duration::format)
+        .unwrap_or_else(|| "none".into());
+    lines.push(Line::raw(format!("Timeout:   {timeout}")));
+    lines.push(Line::raw("Environment:"));
+    for (k, v) in environment(app, step) {
+        lines.push(Line::raw(format!("  {k}={v}")));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Enter / y: Run     Esc / n: Cancel",
+        theme::bold(),
+    ));
+    let r = super::super::view::centered(frame, area, 76, lines.len() as u16 + 2);
+    let p = Paragraph::new(lines)
+        .block(super::block("Run this command?", true))
+        .wrap(Wrap { trim: false });
+    frame.render_widget(p, r);
+}

@@ -1,0 +1,140 @@
+//! The steps pane: sections and steps with status marks, the next-step
+//! marker, durations, optional sections. Also maps screen rows back to
+//! steps for mouse clicks (with the same scrolling rule as the drawing).
+
+use super::super::app::{App, Pane};
+use super::super::theme;
+use crate::runbook::duration;
+use crate::session::state::{Session, StepStatus};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use std::time::Duration;
+
+/// A row of the pane.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Row {
+    Section(usize),
+    Step(usize),
+}
+
+/// Every row: a section header, then its steps.
+pub fn rows(session: &Session) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (si, _) in session.runbook.sections.iter().enumerate() {
+        rows.push(Row::Section(si));
+        for (i, st) in session.steps.iter().enumerate() {
+            if st.section == si {
+                rows.push(Row::Step(i));
+            }
+        }
+    }
+    rows
+}
+
+/// The first row shown, so that the selected step stays visible.
+fn offset(rows: &[Row], selected: usize, height: usize) -> usize {
+    let at = rows
+        .iter()
+        .position(|r| *r == Row::Step(selected))
+        .unwrap_or(0);
+    (at + 1).saturating_sub(height)
+}
+
+/// The step drawn at screen row `y` of the pane `area`, if any.
+pub fn step_at(app: &App, area: Rect, y: u16) -> Option<usize> {
+    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+    if y < inner.y || y >= inner.bottom() {
+        return None;
+    }
+    let rows = rows(&app.session);
+    let off = offset(&rows, app.selected, inner.height as usize);
+    match rows.get(off + (y - inner.y) as usize)? {
+        Row::Step(i) => Some(*i),
+        Row::Section(_) => None,
+    }
+}
+
+/// How long a step took, or has been running.
+pub fn step_duration(app: &App, i: usize) -> Option<Duration> {
+    let st = &app.session.steps[i];
+    let last = st.attempts.last()?;
+    match (st.status.clone(), last.duration_ms) {
+        (StepStatus::Running { .. }, _) => (app.now - last.started_at).to_std().ok(),
+        (_, Some(ms)) => Some(Duration::from_millis(ms)),
+        _ => None,
+    }
+}
+
+/// The spinner frame for the current time.
+pub fn spinner_frame(app: &App) -> usize {
+    (app.now.timestamp_subsec_millis() / 100) as usize + app.now.timestamp() as usize * 10
+}
+
+fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
+    let st = &app.session.steps[i];
+    let title = app
+        .step_def(i)
+        .map(|d| d.title.clone())
+        .unwrap_or_else(|| st.id.clone());
+    let next = app.session.next_step() == Some(i);
+    let (mark, style) = theme::mark(&st.status, spinner_frame(app), app.color);
+    let dur = step_duration(app, i)
+        .map(duration::format)
+        .unwrap_or_default();
+    let room = width.saturating_sub(6 + dur.chars().count() + 1);
+    let title = truncate(&title, room);
+    let pad = width.saturating_sub(6 + title.chars().count() + dur.chars().count());
+    let line = Line::from(vec![
+        Span::styled(if next { " ▶ " } else { "   " }, theme::bold()),
+        Span::styled(mark, style),
+        Span::raw("  "),
+        Span::raw(title),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(dur, theme::dim()),
+    ]);
+    if i == app.selected {
+        line.patch_style(theme::selected())
+    } else {
+        line
+    }
+}
+
+/// Cuts text to `max` characters, with an ellipsis.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+fn section_line(app: &App, si: usize, width: usize) -> Line<'static> {
+    let sec = &app.session.runbook.sections[si];
+    let tag = if sec.optional { " (optional)" } else { "" };
+    let title = truncate(&sec.title, width.saturating_sub(tag.len() + 1));
+    Line::from(vec![
+        Span::styled(title, theme::bold()),
+        Span::styled(tag.to_string(), theme::dim()),
+    ])
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let block = super::block("Steps", app.focus == Pane::Steps && app.modal.is_none());
+    let inner = block.inner(area);
+    let rows = rows(&app.session);
+    let off = offset(&rows, app.selected, inner.height as usize);
+    let width = inner.width as usize;
+    let lines: Vec<Line> = rows
+        .iter()
+        .skip(off)
+        .take(inner.height as usize)
+        .map(|r| match r {
+            Row::Section(si) => section_line(app, *si, width),
+            Row::Step(i) => step_line(app, *i, width),
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

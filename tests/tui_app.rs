@@ -1,0 +1,445 @@
+//! `App::update`: key sequences to the expected state and engine commands.
+
+#[path = "tui_fixture.rs"]
+mod fixture;
+
+use crossterm::event::KeyCode;
+use fixture::*;
+use stepwise::engine::command::{Command, End, Update};
+use stepwise::session::event::{ConfirmedVia, Stream};
+use stepwise::tui::TuiEnd;
+use stepwise::tui::app::{Msg, Pane};
+use stepwise::tui::modal::Modal;
+
+#[test]
+fn selection_starts_on_next_step_and_moves_with_arrows_and_jk() {
+    let mut app = app_with(&midway());
+    assert_eq!(app.selected_id(), "deploy");
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.selected_id(), "health");
+    app.update(ch('k'));
+    app.update(ch('k'));
+    assert_eq!(app.selected_id(), "tag-exists");
+    app.update(ch('j'));
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.selected_id(), "tag-exists");
+    for _ in 0..20 {
+        app.update(ch('j'));
+    }
+    assert_eq!(app.selected_id(), "logs");
+}
+
+#[test]
+fn enter_on_automated_step_starts_it() {
+    let mut app = app_with(&midway());
+    app.update(ch('j'));
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::Start {
+            step: "health".into()
+        }]
+    );
+}
+
+#[test]
+fn enter_on_confirm_step_asks_then_runs_or_cancels() {
+    let mut app = app_with(&midway());
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(matches!(app.modal, Some(Modal::RunConfirm { .. })));
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(app.modal.is_none());
+    app.update(key(KeyCode::Enter));
+    let cmds = app.update(ch('y'));
+    assert_eq!(
+        cmds,
+        vec![Command::Start {
+            step: "deploy".into()
+        }]
+    );
+    assert!(app.modal.is_none());
+}
+
+#[test]
+fn human_step_with_required_note_refuses_empty_then_confirms() {
+    let mut app = app_with(&started());
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(app.modal, Some(Modal::Human(_))));
+    assert!(app.update(ctrl('d')).is_empty());
+    match &app.modal {
+        Some(Modal::Human(p)) => assert!(p.error.as_deref().unwrap().contains("needs a note")),
+        other => panic!("{other:?}"),
+    }
+    type_text(&mut app, "5xx spike");
+    app.update(key(KeyCode::Enter));
+    type_text(&mut app, "INC-42");
+    let cmds = app.update(ctrl('d'));
+    assert_eq!(
+        cmds,
+        vec![Command::Confirm {
+            step: "identify".into(),
+            note: Some("5xx spike\nINC-42".into()),
+            checked: vec![],
+            via: ConfirmedVia::Operator,
+        }]
+    );
+}
+
+#[test]
+fn checklist_items_toggle_with_space() {
+    let mut app = app_with(&midway());
+    app.select(4);
+    assert_eq!(app.selected_id(), "notify");
+    app.update(key(KeyCode::Enter));
+    app.update(ch(' '));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    app.update(ch(' '));
+    app.update(key(KeyCode::Tab));
+    type_text(&mut app, "all told");
+    let cmds = app.update(ctrl('d'));
+    assert_eq!(
+        cmds,
+        vec![Command::Confirm {
+            step: "notify".into(),
+            note: Some("all told".into()),
+            checked: vec![0, 2],
+            via: ConfirmedVia::Operator,
+        }]
+    );
+}
+
+#[test]
+fn human_prompt_skip_and_cancel() {
+    let mut app = app_with(&started());
+    app.update(key(KeyCode::Enter));
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(app.modal.is_none());
+    app.update(key(KeyCode::Enter));
+    app.update(ctrl('s'));
+    assert!(matches!(app.modal, Some(Modal::Line { .. })));
+}
+
+#[test]
+fn s_asks_a_reason_and_refuses_an_empty_one() {
+    let mut app = app_with(&midway());
+    app.update(ch('s'));
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    match &app.modal {
+        Some(Modal::Line { error, .. }) => assert!(error.as_deref().unwrap().contains("reason")),
+        other => panic!("{other:?}"),
+    }
+    type_text(&mut app, "not needed");
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::Skip {
+            step: "deploy".into(),
+            reason: "not needed".into()
+        }]
+    );
+}
+
+#[test]
+fn s_on_a_settled_step_says_so() {
+    let mut app = app_with(&midway());
+    app.select(0);
+    assert!(app.update(ch('s')).is_empty());
+    assert!(app.modal.is_none());
+    assert!(app.status.is_some());
+}
+
+#[test]
+fn n_adds_a_note_to_any_step() {
+    let mut app = app_with(&midway());
+    app.select(0);
+    app.update(ch('n'));
+    type_text(&mut app, "checked twice");
+    assert_eq!(
+        app.update(ctrl('d')),
+        vec![Command::Note {
+            step: Some("identify".into()),
+            text: "checked twice".into()
+        }]
+    );
+}
+
+#[test]
+fn a_toggles_auto_mode() {
+    let mut app = app_with(&midway());
+    assert_eq!(app.update(ch('a')), vec![Command::SetAuto(true)]);
+    assert_eq!(app.update(ch('a')), vec![Command::SetAuto(false)]);
+}
+
+fn running() -> stepwise::tui::app::App {
+    let mut r = midway();
+    r.push(started_step(7, 100, "deploy", 1));
+    app_with(&r)
+}
+
+#[test]
+fn c_and_ctrl_c_cancel_the_running_step_after_confirmation() {
+    let mut app = running();
+    app.update(ch('c'));
+    assert!(matches!(app.modal, Some(Modal::CancelRunning)));
+    assert!(app.update(ch('n')).is_empty());
+    app.update(ctrl('c'));
+    assert_eq!(
+        app.update(ch('y')),
+        vec![Command::Cancel {
+            reason: "cancelled by the operator".into()
+        }]
+    );
+}
+
+#[test]
+fn c_with_nothing_running_says_so() {
+    let mut app = app_with(&midway());
+    assert!(app.update(ch('c')).is_empty());
+    assert!(app.modal.is_none());
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("Nothing is running")
+    );
+}
+
+#[test]
+fn failure_opens_prompt_on_idle_and_r_retries() {
+    let mut app = running();
+    engine(&mut app, exited(8, 110, "deploy", 1, 2));
+    app.update(Msg::Engine(Update::Idle));
+    assert!(matches!(app.modal, Some(Modal::Failure { .. })));
+    assert_eq!(
+        app.update(ch('r')),
+        vec![Command::Start {
+            step: "deploy".into()
+        }]
+    );
+    // The same failure does not prompt twice.
+    app.update(Msg::Engine(Update::Idle));
+    assert!(app.modal.is_none());
+    // r on the main screen retries too.
+    assert_eq!(
+        app.update(ch('r')),
+        vec![Command::Start {
+            step: "deploy".into()
+        }]
+    );
+}
+
+#[test]
+fn failure_prompt_mark_done_and_abort() {
+    let mut app = running();
+    engine(&mut app, exited(8, 110, "deploy", 1, 2));
+    app.update(key(KeyCode::Enter));
+    app.update(ch('d'));
+    type_text(&mut app, "deployed by hand");
+    assert_eq!(
+        app.update(ctrl('d')),
+        vec![Command::MarkDone {
+            step: "deploy".into(),
+            note: Some("deployed by hand".into())
+        }]
+    );
+    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
+    type_text(&mut app, "wrong runbook");
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::Abort {
+            reason: "wrong runbook".into()
+        }]
+    );
+}
+
+#[test]
+fn outcome_unknown_prompt_on_resume() {
+    let mut r = midway();
+    r.push(started_step(7, 100, "deploy", 1));
+    r.push(rec(
+        8,
+        200,
+        stepwise::session::event::Event::OutcomeUnknown {
+            step: "deploy".into(),
+            attempt: 1,
+        },
+    ));
+    let mut app = app_with(&r);
+    app.update(Msg::Engine(Update::Idle));
+    assert!(matches!(app.modal, Some(Modal::Unknown { .. })));
+    app.update(ch('s'));
+    type_text(&mut app, "done elsewhere");
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::Skip {
+            step: "deploy".into(),
+            reason: "done elsewhere".into()
+        }]
+    );
+}
+
+#[test]
+fn tab_switches_pane_and_arrows_scroll_the_log() {
+    let mut app = running();
+    for i in 0..100 {
+        output(
+            &mut app,
+            "deploy",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
+    }
+    assert!(app.follow);
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.focus, Pane::Log);
+    app.update(key(KeyCode::Up));
+    assert!(!app.follow);
+    assert_eq!(app.selected_id(), "deploy");
+    app.update(key(KeyCode::Down));
+    assert!(app.follow, "back at the bottom resumes follow");
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.focus, Pane::Steps);
+}
+
+#[test]
+fn page_keys_home_end_and_f_scroll_the_log() {
+    let mut app = running();
+    for i in 0..100 {
+        output(
+            &mut app,
+            "deploy",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
+    }
+    let h = app.log_height() as u64;
+    assert_eq!(app.log_top(), 100 - h);
+    app.update(key(KeyCode::PageUp));
+    assert!(!app.follow);
+    assert_eq!(app.log_top(), 100 - 2 * h);
+    output(&mut app, "deploy", 1, Stream::Stdout, "more\n");
+    assert_eq!(app.log_top(), 100 - 2 * h, "paused view stays put");
+    app.update(key(KeyCode::Home));
+    assert_eq!(app.log_top(), 0);
+    app.update(key(KeyCode::PageDown));
+    assert_eq!(app.log_top(), h);
+    app.update(key(KeyCode::End));
+    assert!(app.follow);
+    app.update(key(KeyCode::Home));
+    app.update(ch('f'));
+    assert!(app.follow);
+    assert_eq!(app.log_top(), 101 - h);
+}
+
+#[test]
+fn slash_searches_the_log() {
+    let mut app = running();
+    for i in 0..100 {
+        output(
+            &mut app,
+            "deploy",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
+    }
+    app.update(ch('/'));
+    type_text(&mut app, "line 7");
+    app.update(key(KeyCode::Enter));
+    assert!(!app.follow);
+    assert_eq!(app.anchor, 79, "the last match before the view");
+    app.update(ch('/'));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.anchor, 78);
+    app.update(ch('/'));
+    for _ in 0..6 {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "nowhere");
+    app.update(key(KeyCode::Enter));
+    assert!(app.status.as_deref().unwrap().contains("not in this log"));
+}
+
+#[test]
+fn brackets_show_earlier_attempts() {
+    let mut app = running();
+    output(&mut app, "deploy", 1, Stream::Stdout, "first\n");
+    engine(&mut app, exited(8, 110, "deploy", 1, 1));
+    engine(&mut app, started_step(9, 120, "deploy", 2));
+    assert_eq!(app.shown_attempt(), Some(2));
+    app.update(ch('['));
+    assert_eq!(app.shown_attempt(), Some(1));
+    app.update(ch(']'));
+    assert_eq!(app.shown_attempt(), Some(2));
+}
+
+#[test]
+fn help_opens_and_closes() {
+    let mut app = app_with(&midway());
+    app.update(ch('?'));
+    assert!(matches!(app.modal, Some(Modal::Help)));
+    app.update(key(KeyCode::Esc));
+    assert!(app.modal.is_none());
+}
+
+#[test]
+fn q_asks_then_leaves_and_ended_closes() {
+    let mut app = app_with(&midway());
+    app.update(ch('q'));
+    assert!(matches!(app.modal, Some(Modal::Quit)));
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    app.update(ch('q'));
+    assert_eq!(app.update(ch('y')), vec![Command::Leave]);
+    assert!(app.leaving);
+    app.update(Msg::Engine(Update::Ended(End::Left)));
+    assert_eq!(app.end, Some(TuiEnd::Left));
+}
+
+#[test]
+fn engine_records_move_the_selection_to_the_running_step() {
+    let mut app = app_with(&midway());
+    app.select(1);
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.selected_id(), "deploy");
+    engine(&mut app, started_step(7, 100, "deploy", 1));
+    engine(&mut app, exited(8, 101, "deploy", 1, 0));
+    app.update(Msg::Engine(Update::Idle));
+    assert_eq!(app.selected_id(), "health");
+}
+
+#[test]
+fn rejected_commands_show_in_the_status_bar() {
+    let mut app = app_with(&midway());
+    app.update(Msg::Engine(Update::Rejected("deploy is not next".into())));
+    assert_eq!(app.status.as_deref(), Some("deploy is not next"));
+    app.update(ch('j'));
+    assert!(app.status.is_none());
+}
+
+#[test]
+fn tick_marks_dirty_only_when_the_clock_changes() {
+    let mut app = app_with(&midway());
+    app.dirty = false;
+    let now = app.now;
+    app.update(Msg::Tick(now + chrono::Duration::milliseconds(1)));
+    assert!(!app.dirty);
+    app.update(Msg::Tick(now + chrono::Duration::seconds(1)));
+    assert!(app.dirty);
+}
+
+#[test]
+fn mouse_click_selects_a_step() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app_with(&midway());
+    // Row 0 is the border, row 1 the first section, row 2 the first step.
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row: 2,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.update(Msg::Mouse(click));
+    assert_eq!(app.selected_id(), "identify");
+}

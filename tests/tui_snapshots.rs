@@ -1,0 +1,244 @@
+//! Rendered screens (TestBackend + insta) at 100x30 and 80x24, from a
+//! hand-made session with a fixed clock; and styles checked cell by cell.
+
+#[path = "tui_fixture.rs"]
+mod fixture;
+
+use crossterm::event::KeyCode;
+use fixture::*;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use stepwise::engine::command::Update;
+use stepwise::session::event::{Event, Stream};
+use stepwise::tui::app::{App, Msg};
+use stepwise::tui::view;
+
+fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    app.update(Msg::Resize(w, h));
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::render(f, app)).unwrap();
+    t
+}
+
+fn busy() -> App {
+    let mut r = midway();
+    r.push(started_step(7, 100, "deploy", 1));
+    let mut app = app_with(&r);
+    output(
+        &mut app,
+        "deploy",
+        1,
+        Stream::Stdout,
+        "Deploying v1.4.2\n\x1b[32mpulled image\x1b[0m\n",
+    );
+    output(
+        &mut app,
+        "deploy",
+        1,
+        Stream::Stderr,
+        "warning: slow registry\n",
+    );
+    output(
+        &mut app,
+        "deploy",
+        1,
+        Stream::Stdout,
+        "\x1b[2Jrolling out 3/5",
+    );
+    app
+}
+
+fn both(name: &str, mut app: App) {
+    for (w, h) in [(100, 30), (80, 24)] {
+        let t = draw(&mut app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
+#[test]
+fn main_screen() {
+    both("main", busy());
+}
+
+#[test]
+fn main_screen_paused_log() {
+    let mut app = busy();
+    for i in 0..60 {
+        output(
+            &mut app,
+            "deploy",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
+    }
+    app.update(key(KeyCode::PageUp));
+    both("paused", app);
+}
+
+#[test]
+fn human_prompt() {
+    let mut app = app_with(&started());
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('d'),
+        crossterm::event::KeyModifiers::CONTROL,
+    )));
+    both("human_prompt", app);
+}
+
+#[test]
+fn checklist_prompt() {
+    let mut app = app_with(&midway());
+    app.select(4);
+    app.update(key(KeyCode::Enter));
+    app.update(ch(' '));
+    both("checklist_prompt", app);
+}
+
+#[test]
+fn run_confirmation_masks_secrets() {
+    let mut app = app_with(&midway());
+    app.update(key(KeyCode::Enter));
+    let t = draw(&mut app, 100, 30);
+    let screen = format!("{:?}", t.backend());
+    assert!(!screen.contains("s3cr3t"), "secret leaked");
+    both("run_confirm", app);
+}
+
+#[test]
+fn failure_prompt() {
+    let mut app = busy();
+    engine(&mut app, exited(8, 110, "deploy", 1, 2));
+    app.update(Msg::Engine(Update::Idle));
+    both("failure", app);
+}
+
+#[test]
+fn outcome_unknown_prompt() {
+    let mut app = busy();
+    engine(
+        &mut app,
+        rec(
+            8,
+            200,
+            Event::OutcomeUnknown {
+                step: "deploy".into(),
+                attempt: 1,
+            },
+        ),
+    );
+    app.update(Msg::Engine(Update::Idle));
+    both("unknown", app);
+}
+
+#[test]
+fn skip_reason() {
+    let mut app = app_with(&midway());
+    app.update(ch('s'));
+    type_text(&mut app, "not today");
+    both("skip_reason", app);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app_with(&midway());
+    app.update(ch('?'));
+    both("help", app);
+}
+
+#[test]
+fn quit_confirmation() {
+    let mut app = app_with(&midway());
+    app.update(ch('q'));
+    both("quit", app);
+}
+
+#[test]
+fn cancel_confirmation() {
+    let mut app = busy();
+    app.update(ch('c'));
+    both("cancel", app);
+}
+
+#[test]
+fn too_small() {
+    let mut app = busy();
+    let t = draw(&mut app, 60, 20);
+    insta::assert_snapshot!("too_small", t.backend());
+}
+
+#[test]
+fn no_color_keeps_symbols_and_drops_colours() {
+    let mut app = busy();
+    app.color = false;
+    let t = draw(&mut app, 100, 30);
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert_eq!(cell.fg, Color::Reset, "colour at {:?}", cell.symbol());
+        assert_eq!(cell.bg, Color::Reset);
+    }
+    insta::assert_snapshot!("no_color_100x30", t.backend());
+}
+
+/// Finds the first cell holding `symbol` in the steps pane.
+fn cell_of<'a>(t: &'a Terminal<TestBackend>, symbol: &str) -> &'a ratatui::buffer::Cell {
+    let buf = t.backend().buffer();
+    let width = 40;
+    (0..buf.area.height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .map(|(x, y)| &buf[(x, y)])
+        .find(|c| c.symbol() == symbol)
+        .unwrap_or_else(|| panic!("{symbol} not drawn"))
+}
+
+#[test]
+fn status_marks_have_symbols_and_colours() {
+    let mut r = midway();
+    r.push(started_step(7, 100, "deploy", 1));
+    r.push(exited(8, 110, "deploy", 1, 2));
+    r.push(rec(
+        9,
+        111,
+        Event::StepSkipped {
+            step: "health".into(),
+            reason: "no".into(),
+        },
+    ));
+    r.push(rec(
+        10,
+        112,
+        Event::MarkedDone {
+            step: "notify".into(),
+            note: None,
+        },
+    ));
+    let mut app = app_with(&r);
+    app.select(5);
+    let t = draw(&mut app, 100, 30);
+    assert_eq!(cell_of(&t, "✓").fg, Color::Green);
+    let failed = cell_of(&t, "✗");
+    assert_eq!(failed.fg, Color::Red);
+    assert!(failed.modifier.contains(Modifier::BOLD));
+    assert_eq!(cell_of(&t, "↷").fg, Color::Blue);
+    assert_eq!(cell_of(&t, "✎").fg, Color::Cyan);
+    assert!(cell_of(&t, "○").modifier.contains(Modifier::DIM));
+    assert!(cell_of(&t, "▶").modifier.contains(Modifier::BOLD));
+    // The selected row is reversed, so it reads without colour too.
+    assert!(cell_of(&t, "○").modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn running_step_spins_and_stderr_is_marked() {
+    let mut app = busy();
+    let t = draw(&mut app, 100, 30);
+    let spinner = cell_of(&t, "⠋");
+    assert_eq!(spinner.fg, Color::Yellow);
+    let buf = t.backend().buffer();
+    let gutter = (0..30)
+        .map(|y| &buf[(40, y)])
+        .chain((0..30).map(|y| &buf[(41, y)]))
+        .find(|c| c.symbol() == "▌");
+    assert_eq!(gutter.map(|c| c.fg), Some(Color::Red));
+}
