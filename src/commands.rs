@@ -24,7 +24,7 @@ pub fn validate(files: &[std::path::PathBuf]) -> Result<i32, Failure> {
 
 /// `stepwise schema`
 pub fn schema() -> Result<i32, Failure> {
-    let schema = serde_json::Value::Null;
+    let schema = crate::runbook::schema::json_schema();
     println!(
         "{}",
         serde_json::to_string_pretty(&schema).unwrap_or_default()

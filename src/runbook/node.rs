@@ -9,12 +9,15 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 
-/// Where a node starts in the source: 1-based line and column, byte offset.
+/// Where a node starts in the source: 1-based line and column, byte offset,
+/// and the length in bytes of its text when known (scalars; collections
+/// usually report only their opening token).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pos {
     pub line: usize,
     pub column: usize,
     pub offset: Option<usize>,
+    pub len: Option<usize>,
 }
 
 /// One YAML value with its position.
@@ -75,6 +78,7 @@ impl<'de> Deserialize<'de> for Node {
             line: loc.line() as usize,
             column: loc.column() as usize,
             offset: loc.span().byte_offset().map(|o| o as usize),
+            len: loc.span().byte_len().map(|l| l as usize),
         };
         Ok(Node {
             pos,

@@ -1,0 +1,95 @@
+//! `stepwise validate` and `stepwise schema` as a user runs them: exit
+//! codes, the summary line on stdout, diagnostics on stderr.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn stepwise() -> Command {
+    let mut cmd = Command::cargo_bin("stepwise").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn valid_runbooks_print_their_summary_and_exit_0() {
+    stepwise()
+        .args([
+            "validate",
+            "runbooks/examples/hello.yaml",
+            "runbooks/examples/db-failover-drill.yaml",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "ok: Hello, stepwise — 3 sections, 8 steps (6 automated, 2 human)\n",
+        ))
+        .stdout(predicate::str::contains(
+            "ok: Database failover drill — 4 sections, 10 steps (6 automated, 4 human)\n",
+        ));
+}
+
+#[test]
+fn an_invalid_runbook_prints_diagnostics_and_exits_2() {
+    stepwise()
+        .args(["validate", "tests/fixtures/invalid/unknown-key.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown key `timout` in a step"))
+        .stderr(predicate::str::contains(
+            "tests/fixtures/invalid/unknown-key.yaml:9:9",
+        ))
+        .stderr(predicate::str::contains("did you mean `timeout`?"));
+}
+
+#[test]
+fn one_bad_file_among_good_ones_still_exits_2() {
+    stepwise()
+        .args([
+            "validate",
+            "runbooks/examples/hello.yaml",
+            "tests/fixtures/invalid/retry-zero.yaml",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("ok: Hello, stepwise"))
+        .stderr(predicate::str::contains("`retry.attempts` is 0"));
+}
+
+#[test]
+fn hostile_inputs_exit_2_without_a_panic() {
+    for path in [
+        "tests/fixtures/hostile/billion-laughs.yaml",
+        "tests/fixtures/hostile/deep-nesting.yaml",
+        "tests/fixtures/hostile/binary.yaml",
+        "tests/fixtures/hostile/invalid-utf8.yaml",
+        "tests/fixtures/hostile",
+        "tests/fixtures/no-such-file.yaml",
+        "tests/fixtures/invalid/empty.yaml",
+    ] {
+        stepwise()
+            .args(["validate", path])
+            .timeout(std::time::Duration::from_secs(10))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+#[test]
+fn schema_prints_the_committed_schema() {
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/runbook.schema.json"),
+    )
+    .unwrap();
+    let out = stepwise()
+        .arg("schema")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let printed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let committed: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    assert_eq!(printed, committed);
+}
