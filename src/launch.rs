@@ -66,9 +66,7 @@ pub fn read_runbook(path: &Path) -> Result<(Runbook, Vec<u8>), Failure> {
 }
 
 fn unreadable() -> crate::runbook::load::LoadError {
-    crate::runbook::load::load_str("<file>", "\0")
-        .err()
-        .expect("NUL is never a runbook")
+    crate::runbook::load::load_str("<file>", "\0").expect_err("NUL is never a runbook")
 }
 
 fn parse_vars(args: &DriveArgs) -> Result<Vec<(String, String)>, Failure> {

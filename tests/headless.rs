@@ -11,7 +11,9 @@ fn stepwise(home: &Path) -> Command {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runbooks").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/runbooks")
+        .join(name)
 }
 
 fn session_dirs(home: &Path) -> Vec<PathBuf> {
@@ -23,7 +25,11 @@ fn session_dirs(home: &Path) -> Vec<PathBuf> {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn all_files_text(dir: &Path) -> String {
@@ -60,7 +66,10 @@ fn headless_run_with_answers_completes_and_writes_the_record() {
     assert!(journal.contains("paged #ops and #dev"));
     assert!(journal.contains("\"type\":\"session_completed\""));
     let everything = all_files_text(&dirs[0]);
-    assert!(!everything.contains("s3cr3t-value"), "the secret reached disk");
+    assert!(
+        !everything.contains("s3cr3t-value"),
+        "the secret reached disk"
+    );
     assert!(!t.contains("s3cr3t-value"), "the secret reached the screen");
     assert!(everything.contains("token=••••••"));
 }
@@ -75,7 +84,12 @@ fn a_required_note_without_an_answer_waits_for_a_human_with_exit_4() {
         .unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     let resumed = stepwise(home.path())
-        .args(["resume", "--headless", "--answer", "tell-the-team=done:all told"])
+        .args([
+            "resume",
+            "--headless",
+            "--answer",
+            "tell-the-team=done:all told",
+        ])
         .output()
         .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
@@ -85,7 +99,13 @@ fn a_required_note_without_an_answer_waits_for_a_human_with_exit_4() {
 fn hostile_input_values_are_passed_literally() {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    for payload in ["'; touch pwned #", "$(touch pwned)", "`touch pwned`", "--rm -rf", "../../x\ny"] {
+    for payload in [
+        "'; touch pwned #",
+        "$(touch pwned)",
+        "`touch pwned`",
+        "--rm -rf",
+        "../../x\ny",
+    ] {
         let out = stepwise(home.path())
             .current_dir(work.path())
             .args(["run", "--headless", "--var"])
@@ -118,22 +138,38 @@ fn sigkill_mid_step_then_resume_marks_outcome_unknown_and_rerun_completes() {
         .unwrap();
     let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0 && !line.contains("wait | started") {
+    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0
+        && !line.contains("wait | started")
+    {
         line.clear();
     }
     assert!(line.contains("started"), "the step never printed");
     child.kill().unwrap();
     child.wait().unwrap();
-    let out = stepwise(home.path()).args(["resume", "--headless"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    assert!(text(&out).contains("outcome unknown"), "{}", text(&out));
     let out = stepwise(home.path())
-        .args(["resume", "--headless", "--answer", "wait=done:checked by hand"])
+        .args(["resume", "--headless"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("outcome is unknown"), "{}", text(&out));
+    let out = stepwise(home.path())
+        .args([
+            "resume",
+            "--headless",
+            "--answer",
+            "wait=done:checked by hand",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let journal = std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
-    for kind in ["step_started", "outcome_unknown", "marked_done", "session_completed"] {
+    let journal =
+        std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
+    for kind in [
+        "step_started",
+        "outcome_unknown",
+        "marked_done",
+        "session_completed",
+    ] {
         assert!(journal.contains(kind), "journal lacks {kind}");
     }
 }
@@ -143,7 +179,11 @@ fn a_failed_step_stops_with_exit_3_and_sessions_lists_it() {
     let home = tempfile::tempdir().unwrap();
     let rb = home.path().join("fail.yaml");
     std::fs::write(&rb, "runbook: 1\nid: fail\ntitle: Fail\nsections:\n  - title: S\n    steps:\n      - title: Boom\n        run: exit 7\n").unwrap();
-    let out = stepwise(home.path()).args(["run", "--headless"]).arg(&rb).output().unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless"])
+        .arg(&rb)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let list = stepwise(home.path()).args(["sessions"]).output().unwrap();
     assert!(text(&list).contains("fail"), "{}", text(&list));

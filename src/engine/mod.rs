@@ -7,6 +7,7 @@
 //! here renders or reads the terminal.
 
 pub mod command;
+#[allow(clippy::module_inception)]
 pub mod engine;
 pub mod inputs;
 pub mod open;

@@ -125,6 +125,7 @@ fn a_failure_with_ask_blocks_and_with_continue_is_settled() {
     assert_eq!(s.steps[0].status, StepStatus::Failed);
     assert_eq!(s.next_step(), Some(0));
     let s = fold(vec![
+        started("check", 1),
         exited("check", 1, 0, true),
         Event::HumanConfirmed {
             step: "human".into(),
