@@ -139,6 +139,9 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
             drive.vars.push(format!("{k}={v}"));
         }
     }
+    if drive.yes {
+        add_demo_notes(&runbook, &mut drive);
+    }
     let run = crate::cli::RunArgs {
         file: runbook,
         drive,
@@ -153,6 +156,29 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
         eprintln!("warning: the sandbox could not be removed: {e}");
     }
     result
+}
+
+/// With `--yes`, the demo answers the steps that require a note with a note
+/// that says it was a demo, so an unattended demo runs to the end.
+fn add_demo_notes(runbook: &Path, drive: &mut crate::cli::DriveArgs) {
+    let Ok(rb) = crate::runbook::load::load_file(runbook) else {
+        return;
+    };
+    for (_, step) in rb.steps() {
+        let answered = drive
+            .answers
+            .iter()
+            .any(|a| a.starts_with(&format!("{}=", step.id)));
+        if !step.is_automated()
+            && step.note == crate::runbook::model::NoteRule::Required
+            && !answered
+        {
+            drive.answers.push(format!(
+                "{}=done:demo run (stepwise demo --yes): no real incident",
+                step.id
+            ));
+        }
+    }
 }
 
 /// The bundled runbook: `./runbooks/rollback.yaml` when run from the

@@ -189,3 +189,40 @@ fn a_failed_step_stops_with_exit_3_and_sessions_lists_it() {
     assert!(text(&list).contains("fail"), "{}", text(&list));
     assert!(text(&list).contains("0/1"), "{}", text(&list));
 }
+
+#[test]
+fn headless_demo_rolls_back_for_real_and_cleans_up() {
+    let home = tempfile::tempdir().unwrap();
+    let out = stepwise(home.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["demo", "--headless", "--yes"])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("✗ health-before: exit"),
+        "health must fail before the rollback: {t}"
+    );
+    assert!(
+        t.contains("✓ test-rollback: exit 0"),
+        "health must pass after it: {t}"
+    );
+    let sandbox = t
+        .lines()
+        .find_map(|l| l.strip_prefix("demo sandbox: "))
+        .and_then(|l| l.split(' ').next())
+        .expect("the demo names its sandbox");
+    assert!(
+        !Path::new(sandbox).exists(),
+        "the sandbox {sandbox} was left behind"
+    );
+    let dir = &session_dirs(home.path())[0];
+    let transcript = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "md"))
+        .expect("a transcript in the session folder");
+    let md = std::fs::read_to_string(transcript).unwrap();
+    assert!(md.contains("health-before") && md.contains("test-rollback"));
+}
