@@ -226,3 +226,37 @@ fn headless_demo_rolls_back_for_real_and_cleans_up() {
     let md = std::fs::read_to_string(transcript).unwrap();
     assert!(md.contains("health-before") && md.contains("test-rollback"));
 }
+
+#[test]
+fn export_writes_each_format_without_the_secret() {
+    let home = tempfile::tempdir().unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--var", "TOKEN=s3cr3t-value"])
+        .arg(fixture("small.yaml"))
+        .args(["--answer", "tell-the-team=done:told"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = session_dirs(home.path())[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    for (format, marker) in [
+        ("md", "# Small runbook"),
+        ("json", "stepwise-transcript/1"),
+        ("html", "<!DOCTYPE html>"),
+    ] {
+        let out = stepwise(home.path())
+            .args(["export", &id[..12], "--format", format])
+            .output()
+            .unwrap();
+        let body = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(
+            body.to_lowercase().contains(&marker.to_lowercase()),
+            "{format}: {body}"
+        );
+        assert!(!body.contains("s3cr3t-value"), "{format} leaks the secret");
+    }
+}
