@@ -77,3 +77,21 @@ fn write_step(out: &mut String, step: &crate::runbook::model::Step) {
         }
     }
 }
+
+/// The inputs a real run would still need, as a closing paragraph.
+pub fn missing(runbook: &Runbook, names: &[String]) -> String {
+    let required: Vec<&str> = names
+        .iter()
+        .filter(|n| runbook.input(n).is_some_and(|i| i.required))
+        .map(String::as_str)
+        .collect();
+    if required.is_empty() {
+        return String::new();
+    }
+    let flags: Vec<String> = required.iter().map(|n| format!("--var {n}=…")).collect();
+    format!(
+        "\nA real run needs values for: {}\n  give them with {}\n",
+        required.join(", "),
+        flags.join(" ")
+    )
+}

@@ -144,11 +144,20 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
     let (runbook, source) = read_runbook(&args.file)?;
     let vars = parse_vars(&args.drive)?;
     if args.dry_run {
-        let given = resolve_inputs(&runbook, &args.file, &vars)?;
-        print!(
-            "{}",
-            crate::dryrun::plan(&runbook, &given, &shell_for(&runbook))
+        // A dry run shows the plan even when inputs are missing: they are
+        // listed as missing rather than refused.
+        let res = inputs::resolve(
+            &runbook,
+            &vars,
+            &shell_for(&runbook),
+            &runbook.env,
+            Some(&base_dir(&args.file)),
         );
+        let plan = crate::dryrun::plan(&runbook, &res.given, &shell_for(&runbook));
+        print!("{plan}{}", crate::dryrun::missing(&runbook, &res.missing));
+        for e in &res.errors {
+            println!("  note: {e}");
+        }
         return Ok(0);
     }
     let given = resolve_inputs(&runbook, &args.file, &vars)?;

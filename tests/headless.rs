@@ -260,3 +260,27 @@ fn export_writes_each_format_without_the_secret() {
         assert!(!body.contains("s3cr3t-value"), "{format} leaks the secret");
     }
 }
+
+#[test]
+fn dry_run_shows_the_plan_masks_secrets_and_runs_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let rb = work.path().join("rb.yaml");
+    std::fs::write(&rb, "runbook: 1\nid: dry\ntitle: Dry\ninputs:\n  TOKEN: { secret: true }\n  NEEDED: {}\nsections:\n  - title: S\n    steps:\n      - title: Touch\n        run: touch ran-for-real \"$TOKEN\"\n").unwrap();
+    let out = stepwise(home.path())
+        .current_dir(work.path())
+        .args(["run", "--dry-run", "--var", "TOKEN=hunter2"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("$ touch ran-for-real \"$TOKEN\""), "{t}");
+    assert!(t.contains("TOKEN=••••••") && !t.contains("hunter2"), "{t}");
+    assert!(t.contains("A real run needs values for: NEEDED"), "{t}");
+    assert!(!work.path().join("ran-for-real").exists());
+    assert!(
+        session_dirs(home.path()).is_empty(),
+        "a dry run created a session"
+    );
+}

@@ -287,12 +287,9 @@ impl Engine {
             Command::Start { .. } if self.stopping.is_some() => {
                 Err("stepwise is stopping; no new step starts".into())
             }
-            Command::Confirm { note, .. } if def.is_automated() => {
-                let _ = note;
-                Err(format!(
-                    "`{target}` is automated: run it, or mark it done by hand"
-                ))
-            }
+            Command::Confirm { .. } if def.is_automated() => Err(format!(
+                "`{target}` is automated: run it, or mark it done by hand"
+            )),
             Command::Confirm { note, .. }
                 if def.note == crate::runbook::model::NoteRule::Required
                     && note.as_deref().is_none_or(|n| n.trim().is_empty()) =>
