@@ -1,0 +1,293 @@
+//! The engine in-process: commands in, journalled updates out, with real
+//! processes. Each scenario checks the statuses the fold reaches and the
+//! records the journal holds.
+
+use std::sync::Arc;
+use std::time::Duration;
+use stepwise::engine::command::{Command, End, Update};
+use stepwise::engine::engine::{Engine, Setup};
+use stepwise::engine::open::{self, StartOptions};
+use stepwise::session::clock::SystemClock;
+use stepwise::session::event::ConfirmedVia;
+use stepwise::session::state::{Session, StepStatus};
+use tokio::sync::mpsc;
+
+struct Harness {
+    cmds: mpsc::Sender<Command>,
+    updates: mpsc::Receiver<Update>,
+    session: Session,
+    engine: tokio::task::JoinHandle<End>,
+    _lock: stepwise::session::store::SessionLock,
+    _home: tempfile::TempDir,
+    work: tempfile::TempDir,
+}
+
+fn start(yaml: &str, auto: bool, values: Vec<(&str, &str)>) -> Harness {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let runbook = stepwise::runbook::load::load_str("test.yaml", yaml).expect("valid runbook");
+    let path = work.path().join("test.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let opened = open::start(StartOptions {
+        home: home.path(),
+        runbook_path: &path,
+        source: yaml.as_bytes(),
+        runbook,
+        auto,
+        from_step: None,
+        inputs: &[],
+        clock: Arc::new(SystemClock),
+    })
+    .unwrap();
+    let values: Vec<(String, String)> = values
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    let setup = Setup {
+        session_dir: opened.dir.clone(),
+        shell: vec!["sh".into(), "-ec".into()],
+        base_dir: work.path().to_owned(),
+        values,
+        secrets: vec![],
+        auto,
+        grace: Duration::from_millis(500),
+        drain: Duration::from_millis(500),
+        after_step: None,
+    };
+    let (cmd_tx, cmd_rx) = mpsc::channel(16);
+    let (up_tx, up_rx) = mpsc::channel(1024);
+    let session = opened.session.clone();
+    let lock = opened.lock;
+    let engine =
+        tokio::spawn(Engine::new(opened.journal, opened.session, setup, up_tx).run(cmd_rx));
+    Harness {
+        cmds: cmd_tx,
+        updates: up_rx,
+        session,
+        engine,
+        _lock: lock,
+        _home: home,
+        work,
+    }
+}
+
+impl Harness {
+    /// Applies updates until the engine is idle (or ended); returns the
+    /// rejections seen on the way.
+    async fn settle(&mut self) -> Vec<String> {
+        let mut rejected = Vec::new();
+        loop {
+            let u = tokio::time::timeout(Duration::from_secs(20), self.updates.recv())
+                .await
+                .expect("the engine answered within 20 s")
+                .expect("the engine is alive");
+            match u {
+                Update::Record(r) => self.session.apply(&r),
+                Update::Rejected(why) => rejected.push(why),
+                Update::Idle | Update::Ended(_) => return rejected,
+                Update::Output { .. } => {}
+            }
+        }
+    }
+
+    async fn send(&mut self, c: Command) -> Vec<String> {
+        self.cmds.send(c).await.unwrap();
+        self.settle().await
+    }
+
+    fn status(&self, id: &str) -> StepStatus {
+        self.session.step(id).unwrap().status.clone()
+    }
+
+    async fn end(self) -> End {
+        drop(self.cmds);
+        self.engine.await.unwrap()
+    }
+}
+
+const THREE: &str = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: One\n        run: echo one\n      - title: Two\n        run: echo two\n      - title: Human\n        note: required\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_mode_runs_automated_steps_back_to_back_and_stops_at_a_human_step() {
+    let mut h = start(THREE, true, vec![]);
+    h.settle().await;
+    assert_eq!(h.status("one"), StepStatus::Succeeded);
+    assert_eq!(h.status("two"), StepStatus::Succeeded);
+    assert_eq!(h.status("human"), StepStatus::Pending);
+    assert_eq!(h.session.next_step(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manual_mode_runs_nothing_until_asked_and_a_required_note_is_enforced() {
+    let mut h = start(THREE, false, vec![]);
+    h.settle().await;
+    assert_eq!(h.status("one"), StepStatus::Pending);
+    h.send(Command::Start { step: "one".into() }).await;
+    assert_eq!(h.status("one"), StepStatus::Succeeded);
+    let confirm = |note: Option<&str>| Command::Confirm {
+        step: "human".into(),
+        note: note.map(Into::into),
+        checked: vec![],
+        via: ConfirmedVia::Operator,
+    };
+    let rejected = h.send(confirm(Some("  "))).await;
+    assert!(rejected[0].contains("needs a note"), "{rejected:?}");
+    assert_eq!(h.status("human"), StepStatus::Pending);
+    let rejected = h
+        .send(Command::Start {
+            step: "human".into(),
+        })
+        .await;
+    assert!(rejected[0].contains("human step"), "{rejected:?}");
+    h.send(Command::Skip {
+        step: "two".into(),
+        reason: "not needed".into(),
+    })
+    .await;
+    h.send(confirm(Some("INC-7"))).await;
+    assert_eq!(h.end().await, End::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_runs_a_second_attempt_that_can_pass() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Flaky\n        run: if [ -e marker ]; then echo ok; else touch marker; exit 1; fi\n        retry: { attempts: 3, delay: 10ms }\n";
+    let mut h = start(yaml, true, vec![]);
+    h.settle().await;
+    let st = h.session.step("flaky").unwrap();
+    assert_eq!(st.status, StepStatus::Succeeded);
+    assert_eq!(st.attempts.len(), 2);
+    assert_eq!(st.attempts[0].success, Some(false));
+    assert!(h.work.path().join("marker").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_failure_abort_ends_the_session_and_continue_moves_on() {
+    let abort = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Bad\n        run: exit 4\n        on_failure: abort\n      - title: Never\n        run: echo never\n";
+    let mut h = start(abort, true, vec![]);
+    h.settle().await;
+    assert_eq!(h.status("never"), StepStatus::Pending);
+    assert_eq!(h.end().await, End::Aborted);
+    let cont = abort.replace("on_failure: abort", "on_failure: continue");
+    let mut h = start(&cont, true, vec![]);
+    h.settle().await;
+    assert_eq!(h.status("bad"), StepStatus::Failed);
+    assert_eq!(h.status("never"), StepStatus::Succeeded);
+    assert_eq!(h.end().await, End::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_with_ask_waits_and_expect_exit_accepts_listed_codes() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Three\n        run: exit 3\n        expect_exit: [0, 3]\n      - title: Bad\n        run: exit 1\n      - title: After\n        run: echo after\n";
+    let mut h = start(yaml, true, vec![]);
+    h.settle().await;
+    assert_eq!(h.status("three"), StepStatus::Succeeded);
+    assert_eq!(h.status("bad"), StepStatus::Failed);
+    assert_eq!(
+        h.status("after"),
+        StepStatus::Pending,
+        "auto mode must stop at a failure"
+    );
+    h.send(Command::MarkDone {
+        step: "bad".into(),
+        note: Some("fixed by hand".into()),
+    })
+    .await;
+    assert_eq!(h.status("bad"), StepStatus::DoneByHand);
+    assert_eq!(h.status("after"), StepStatus::Succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_capture_flows_into_a_later_step_as_an_environment_variable() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\ninputs:\n  NAME: { default: x }\nsections:\n  - title: S\n    steps:\n      - title: Find\n        run: printf '  v1.4.2\\n'\n        capture: VERSION\n      - title: Use\n        run: 'test \"$VERSION\" = v1.4.2 && printf %s \"$NAME\" > got'\n";
+    let mut h = start(yaml, true, vec![("NAME", "'; touch pwned #")]);
+    h.settle().await;
+    assert_eq!(h.status("use"), StepStatus::Succeeded);
+    assert!(
+        h.session
+            .captures
+            .iter()
+            .any(|c| c.name == "VERSION" && c.value == "v1.4.2")
+    );
+    assert!(!h.work.path().join("pwned").exists());
+    let got = std::fs::read_to_string(h.work.path().join("got")).unwrap();
+    assert_eq!(
+        got, "'; touch pwned #",
+        "the value reached the command literally"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_stops_a_running_step_and_a_timeout_is_recorded() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Long\n        run: echo started; sleep 30\n      - title: Slow\n        run: sleep 30\n        timeout: 200ms\n";
+    let mut h = start(yaml, false, vec![]);
+    h.settle().await;
+    h.cmds
+        .send(Command::Start {
+            step: "long".into(),
+        })
+        .await
+        .unwrap();
+    // Wait for the step's first output, then cancel it.
+    loop {
+        match h.updates.recv().await.unwrap() {
+            Update::Record(r) => h.session.apply(&r),
+            Update::Output { .. } => break,
+            _ => {}
+        }
+    }
+    h.send(Command::Cancel {
+        reason: "wrong host".into(),
+    })
+    .await;
+    let long = h.session.step("long").unwrap();
+    assert_eq!(long.status, StepStatus::Failed);
+    assert_eq!(long.attempts[0].cancelled.as_deref(), Some("wrong host"));
+    h.send(Command::Start {
+        step: "slow".into(),
+    })
+    .await;
+    let slow = h.session.step("slow").unwrap();
+    assert_eq!(slow.status, StepStatus::Failed);
+    assert!(slow.attempts[0].timed_out);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skipping_an_optional_section_skips_each_of_its_steps_with_one_reason() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: Main\n    steps:\n      - title: A\n        run: echo a\n  - title: Troubleshooting\n    optional: true\n    steps:\n      - title: Logs\n        run: echo logs\n      - title: Ask\n";
+    let mut h = start(yaml, false, vec![]);
+    h.settle().await;
+    h.send(Command::SkipSection {
+        section: 1,
+        reason: "healthy now".into(),
+    })
+    .await;
+    for id in ["logs", "ask"] {
+        assert_eq!(
+            h.status(id),
+            StepStatus::Skipped {
+                reason: "healthy now".into()
+            }
+        );
+    }
+    h.send(Command::Start { step: "a".into() }).await;
+    assert_eq!(h.end().await, End::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leaving_records_the_session_as_left_and_notes_attach_to_steps() {
+    let mut h = start(THREE, false, vec![]);
+    h.settle().await;
+    h.send(Command::Note {
+        step: Some("two".into()),
+        text: "owner: Ana".into(),
+    })
+    .await;
+    assert_eq!(h.session.step("two").unwrap().notes[0].text, "owner: Ana");
+    h.cmds.send(Command::Leave).await.unwrap();
+    h.settle().await;
+    assert!(matches!(
+        h.session.status,
+        stepwise::session::state::SessionStatus::Left
+    ));
+    assert!(matches!(h.engine.await.unwrap(), End::Left));
+}
