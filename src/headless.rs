@@ -338,7 +338,7 @@ pub fn describe(s: &Session, e: &Event) -> Option<String> {
             attempt,
             command,
             ..
-        } => format!("▶ {step} (attempt {attempt}): {command}"),
+        } => format!("▶ {step} (attempt {attempt}): {}", one_line(command)),
         Event::StepExited {
             step,
             exit,
@@ -384,4 +384,14 @@ pub fn describe(s: &Session, e: &Event) -> Option<String> {
         Event::SessionAborted { reason } => format!("session aborted: {reason}"),
         Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,
     })
+}
+
+/// A command as one line: the first line, and how many more there are.
+fn one_line(command: &str) -> String {
+    let mut lines = command.lines().filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or("").trim();
+    match lines.count() {
+        0 => first.to_owned(),
+        n => format!("{first} … (+{n} more lines)"),
+    }
 }
