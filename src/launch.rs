@@ -278,6 +278,7 @@ fn drive(
         .build()
         .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
     let dir = opened.dir.clone();
+    let dir_for_tui = opened.dir.clone();
     let code = rt.block_on(async move {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let (up_tx, up_rx) = mpsc::channel(256);
@@ -289,7 +290,8 @@ fn drive(
         let exit = if headless {
             headless::drive(session, answers, std::io::stdout(), cmd_tx, up_rx).await
         } else {
-            tui_exit(crate::tui::run(session, cmd_tx, up_rx, secret_names).await)
+            let tui = crate::tui::run(session, cmd_tx, up_rx, secret_names, Some(&dir_for_tui));
+            tui_exit(tui.await)
         };
         let end = engine_task
             .await

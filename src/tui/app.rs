@@ -70,6 +70,8 @@ pub struct App {
     /// Set once the engine has ended: the interface should close.
     pub end: Option<TuiEnd>,
     pub leaving: bool,
+    /// The operator asked to suspend (Ctrl-Z); the driver does it.
+    pub suspend: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
 }
@@ -98,6 +100,7 @@ impl App {
             prompted: None,
             end: None,
             leaving: false,
+            suspend: false,
             dirty: true,
         }
     }
@@ -200,6 +203,7 @@ impl App {
             Action::LaterAttempt => self.choose_attempt(1),
             Action::Help => self.modal = Some(Modal::Help),
             Action::Quit => self.modal = Some(Modal::Quit),
+            Action::Suspend => self.suspend = true,
             _ => {}
         }
         Vec::new()

@@ -45,6 +45,8 @@ pub enum Action {
     LaterAttempt,
     Help,
     Quit,
+    /// Give the terminal back to the shell (Ctrl-Z); `fg` comes back.
+    Suspend,
     /// Modals: accept (run, yes, done, submit).
     Accept,
     /// Modals: close without doing anything.
@@ -222,6 +224,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Quit,
         "quit",
         "Quit (the session is saved; resume later)",
+    ),
+    b(
+        C::Main,
+        &[ctrl('z')],
+        A::Suspend,
+        "suspend",
+        "Suspend to the shell (fg comes back; running steps go on)",
     ),
     b(
         C::HumanPrompt,
