@@ -207,7 +207,9 @@ fn ask_missing_inputs(
         res.given.into_iter().map(|g| (g.name, g.value)).collect();
     match crate::tui::ask_inputs(runbook, &prefilled) {
         Ok(Some(values)) => Ok(values),
-        Ok(None) => Err(Failure::usage("no session started: the inputs form was cancelled")),
+        Ok(None) => Err(Failure::usage(
+            "no session started: the inputs form was cancelled",
+        )),
         Err(e) => Err(Failure::usage(format!("the inputs form failed: {e}"))),
     }
 }

@@ -70,6 +70,8 @@ pub struct App {
     /// Set once the engine has ended: the interface should close.
     pub end: Option<TuiEnd>,
     pub leaving: bool,
+    /// First line of the help overlay shown (it scrolls on small screens).
+    pub help_scroll: u16,
     /// The operator asked to suspend (Ctrl-Z); the driver does it.
     pub suspend: bool,
     /// Something changed since the last draw.
@@ -101,6 +103,7 @@ impl App {
             end: None,
             leaving: false,
             suspend: false,
+            help_scroll: 0,
             dirty: true,
         }
     }
@@ -178,6 +181,7 @@ impl App {
             }
             Action::Retry => return self.retry(),
             Action::Skip => self.ask_skip(),
+            Action::SkipSection => self.ask_skip_section(),
             Action::Note => {
                 let step = self.selected_id();
                 self.modal = Some(Modal::note(NotePurpose::Add { step }));
@@ -201,7 +205,10 @@ impl App {
             Action::End => self.follow = true,
             Action::EarlierAttempt => self.choose_attempt(-1),
             Action::LaterAttempt => self.choose_attempt(1),
-            Action::Help => self.modal = Some(Modal::Help),
+            Action::Help => {
+                self.help_scroll = 0;
+                self.modal = Some(Modal::Help);
+            }
             Action::Quit => self.modal = Some(Modal::Quit),
             Action::Suspend => self.suspend = true,
             _ => {}
@@ -291,6 +298,36 @@ impl App {
         } else {
             let step = self.selected_id();
             self.modal = Some(Modal::line(LinePurpose::Skip { step }, ""));
+        }
+    }
+
+    /// `S`: skip the selected step's section, when it is optional and not
+    /// settled yet and none of its steps is running.
+    fn ask_skip_section(&mut self) {
+        let Some(section) = self.session.steps.get(self.selected).map(|s| s.section) else {
+            return;
+        };
+        let Some(def) = self.session.runbook.sections.get(section) else {
+            return;
+        };
+        let in_section: Vec<usize> = (0..self.session.steps.len())
+            .filter(|&i| self.session.steps[i].section == section)
+            .collect();
+        if !def.optional {
+            self.status = Some("Not an optional section: s skips one step.".into());
+        } else if in_section
+            .iter()
+            .any(|&i| self.session.running() == Some(i))
+        {
+            self.status = Some("A step of this section is running; cancel it first (c).".into());
+        } else if in_section.iter().all(|&i| self.session.is_settled(i)) {
+            self.status = Some("Every step of this section is already settled.".into());
+        } else {
+            let purpose = LinePurpose::SkipSection {
+                section,
+                title: def.title.clone(),
+            };
+            self.modal = Some(Modal::line(purpose, ""));
         }
     }
 
@@ -494,12 +531,31 @@ impl App {
                 Some(StepStatus::Failed | StepStatus::OutcomeUnknown { .. })
             ),
             Action::Skip => !self.session.is_settled(i) && self.session.running() != Some(i),
+            Action::SkipSection => self.section_skippable(),
             Action::Cancel => running,
             Action::Follow => !self.follow,
             // Arrows are obvious; the bar keeps its room for the rest.
             Action::Quit | Action::Help | Action::Note | Action::ToggleAuto => true,
             _ => false,
         }
+    }
+}
+
+impl App {
+    /// Whether the selected step's section is optional and has unsettled steps.
+    fn section_skippable(&self) -> bool {
+        let Some(section) = self.session.steps.get(self.selected).map(|s| s.section) else {
+            return false;
+        };
+        let optional = self
+            .session
+            .runbook
+            .sections
+            .get(section)
+            .is_some_and(|s| s.optional);
+        optional
+            && (0..self.session.steps.len())
+                .any(|i| self.session.steps[i].section == section && !self.session.is_settled(i))
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Action {
     ToggleAuto,
     Retry,
     Skip,
+    /// Skip the selected step's whole section (optional sections only).
+    SkipSection,
     Note,
     Cancel,
     SwitchPane,
@@ -138,6 +140,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Skip,
         "skip",
         "Skip the selected step (asks a reason)",
+    ),
+    b(
+        C::Main,
+        &[k('S')],
+        A::SkipSection,
+        "skip section",
+        "Skip the whole optional section (asks a reason)",
     ),
     b(
         C::Main,
@@ -399,6 +408,34 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "cancel",
         "Discard the note",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "scroll up",
+        "Scroll the help up",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "scroll down",
+        "Scroll the help down",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::PageUp)],
+        A::PageUp,
+        "page up",
+        "Scroll the help up a page",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::PageDown), k(' ')],
+        A::PageDown,
+        "page down",
+        "Scroll the help down a page",
     ),
     b(
         C::Help,
