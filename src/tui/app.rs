@@ -384,7 +384,13 @@ impl App {
                 attempt,
                 stream,
                 bytes,
-            } => self.logs.push(&step, attempt, stream, &bytes),
+            } => {
+                if self.session.runbook.step(&step).is_some_and(|d| d.tty) {
+                    self.logs.push_tty(&step, attempt, &bytes);
+                } else {
+                    self.logs.push(&step, attempt, stream, &bytes);
+                }
+            }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),
             Update::Ended(end) => self.end = Some(end_of(end)),
@@ -452,6 +458,13 @@ impl App {
         let attempt = self.shown_attempt()?;
         self.logs
             .get(&self.session.steps[self.selected].id, attempt)
+    }
+
+    /// The emulated screen shown in the log pane for a `tty: true` step.
+    pub fn shown_screen(&self) -> Option<&vt100::Screen> {
+        let attempt = self.shown_attempt()?;
+        self.logs
+            .screen(&self.session.steps[self.selected].id, attempt)
     }
 
     /// Lines of log that fit in the log pane.

@@ -52,7 +52,8 @@ pub fn load(logs: &mut Logs, session: &Session, dir: &Path) {
             let path = dir
                 .join(store::OUTPUT_DIR)
                 .join(format!("{}.{}.log", st.id, a.number));
-            if let Err(e) = load_attempt(logs, &st.id, a.number, &path, r) {
+            let tty = session.runbook.step(&st.id).is_some_and(|d| d.tty);
+            if let Err(e) = load_attempt(logs, (&st.id, a.number, tty), &path, r) {
                 let note = format!("[stepwise: cannot read {}: {e}]\n", path.display());
                 logs.push(&st.id, a.number, Stream::Stderr, note.as_bytes());
             }
@@ -63,8 +64,7 @@ pub fn load(logs: &mut Logs, session: &Session, dir: &Path) {
 /// Pushes the end of one log into its pane, stream by stream in file order.
 fn load_attempt(
     logs: &mut Logs,
-    step: &str,
-    attempt: u32,
+    (step, attempt, tty): (&str, u32, bool),
     path: &Path,
     ranges: &[Range],
 ) -> std::io::Result<()> {
@@ -88,7 +88,12 @@ fn load_attempt(
     };
     let shown = &bytes[skip..];
     for (stream, from, to) in pieces(ranges, start + skip as u64, shown.len() as u64) {
-        logs.push(step, attempt, stream, &shown[from as usize..to as usize]);
+        let chunk = &shown[from as usize..to as usize];
+        if tty {
+            logs.push_tty(step, attempt, chunk);
+        } else {
+            logs.push(step, attempt, stream, chunk);
+        }
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The log pane: the visible lines of the selected step's attempt, with
 //! stdout and stderr told apart, SGR colours rendered (or stripped under
 //! `NO_COLOR`), and a marker when follow is paused. Only the visible lines
-//! are laid out.
+//! are laid out. A `tty: true` step shows its emulated terminal screen
+//! instead (`vt_screen`).
 
 use super::super::app::{App, Pane};
 use super::super::log::{LogLine, strip_sgr};
@@ -61,6 +62,16 @@ fn title(app: &App) -> String {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let block = super::block(&title(app), app.focus == Pane::Log && app.modal.is_none());
+    if let Some(screen) = app.shown_screen() {
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let vt = super::vt_screen::VtScreen {
+            screen,
+            color: app.color,
+        };
+        frame.render_widget(vt, inner);
+        return;
+    }
     let inner_h = area.height.saturating_sub(2) as u64;
     let lines: Vec<Line> = match app.shown_log() {
         Some(log) if !log.is_empty() => {
