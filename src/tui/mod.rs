@@ -13,6 +13,7 @@ pub mod history;
 pub mod keymap;
 pub mod log;
 pub mod modal;
+pub mod picker;
 pub mod terminal;
 pub mod theme;
 pub mod view;
