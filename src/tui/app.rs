@@ -460,6 +460,17 @@ impl App {
             .get(&self.session.steps[self.selected].id, attempt)
     }
 
+    /// For a human step (which has no output of its own): the step and
+    /// attempt that ran most recently, whose output is context for it.
+    pub fn latest_output(&self) -> Option<(&str, u32)> {
+        self.session
+            .steps
+            .iter()
+            .flat_map(|s| s.attempts.iter().map(move |a| (s.id.as_str(), a)))
+            .max_by_key(|(_, a)| a.started_at)
+            .map(|(id, a)| (id, a.number))
+    }
+
     /// The emulated screen shown in the log pane for a `tty: true` step.
     pub fn shown_screen(&self) -> Option<&vt100::Screen> {
         let attempt = self.shown_attempt()?;
