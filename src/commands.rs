@@ -193,10 +193,7 @@ fn demo_runbook(sandbox: &Path) -> std::io::Result<std::path::PathBuf> {
     Ok(path)
 }
 
-/// `stepwise` with no arguments.
+/// `stepwise` with no arguments (see `picker`).
 pub fn picker(home: &Path) -> Result<i32, Failure> {
-    let _ = home;
-    Err(Failure::usage(
-        "the picker is not built yet; try `stepwise --help`",
-    ))
+    crate::picker::run(home)
 }

@@ -160,6 +160,11 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
         }
         return Ok(0);
     }
+    let vars = if is_headless(&args.drive) {
+        vars
+    } else {
+        ask_missing_inputs(&runbook, &args.file, vars)?
+    };
     let given = resolve_inputs(&runbook, &args.file, &vars)?;
     let opened = open::start(open::StartOptions {
         home,
@@ -174,6 +179,39 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
     .map_err(Failure::usage)?;
     let values = given.into_iter().map(|g| (g.name, g.value)).collect();
     drive(opened, &args.file, values, &args.drive)
+}
+
+/// With a screen: when a required input has no value, the inputs form asks
+/// for all of them (prefilled with what `--var`, defaults and `default_from`
+/// gave). Headless runs never get here: they keep the usage error.
+fn ask_missing_inputs(
+    runbook: &Runbook,
+    path: &Path,
+    vars: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, Failure> {
+    let res = inputs::resolve(
+        runbook,
+        &vars,
+        &shell_for(runbook),
+        &runbook.env,
+        Some(&base_dir(path)),
+    );
+    let missing = res
+        .missing
+        .iter()
+        .any(|n| runbook.input(n).is_some_and(|i| i.required));
+    if !missing {
+        return Ok(vars);
+    }
+    let prefilled: Vec<(String, String)> =
+        res.given.into_iter().map(|g| (g.name, g.value)).collect();
+    match crate::tui::ask_inputs(runbook, &prefilled) {
+        Ok(Some(values)) => Ok(values),
+        Ok(None) => Err(Failure::usage(
+            "no session started: the inputs form was cancelled",
+        )),
+        Err(e) => Err(Failure::usage(format!("the inputs form failed: {e}"))),
+    }
 }
 
 /// `stepwise resume`.
@@ -278,6 +316,7 @@ fn drive(
         .build()
         .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
     let dir = opened.dir.clone();
+    let dir_for_tui = opened.dir.clone();
     let code = rt.block_on(async move {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let (up_tx, up_rx) = mpsc::channel(256);
@@ -289,7 +328,8 @@ fn drive(
         let exit = if headless {
             headless::drive(session, answers, std::io::stdout(), cmd_tx, up_rx).await
         } else {
-            tui_exit(crate::tui::run(session, cmd_tx, up_rx, secret_names).await)
+            let tui = crate::tui::run(session, cmd_tx, up_rx, secret_names, Some(&dir_for_tui));
+            tui_exit(tui.await)
         };
         let end = engine_task
             .await

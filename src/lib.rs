@@ -12,6 +12,7 @@ pub mod dryrun;
 pub mod engine;
 pub mod headless;
 pub mod launch;
+pub mod picker;
 pub mod runbook;
 pub mod session;
 pub mod transcript;

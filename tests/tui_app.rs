@@ -443,3 +443,59 @@ fn mouse_click_selects_a_step() {
     app.update(Msg::Mouse(click));
     assert_eq!(app.selected_id(), "identify");
 }
+
+#[test]
+fn capital_s_skips_an_optional_section_with_a_reason() {
+    let mut app = app_with(&midway());
+    // Not optional: a status line says so, and no prompt opens.
+    app.update(ch('S'));
+    assert!(app.modal.is_none());
+    assert!(app.status.as_deref().unwrap_or("").contains("optional"));
+    let logs = app.session.step_index("logs").unwrap();
+    app.select(logs);
+    app.update(ch('S'));
+    assert!(matches!(app.modal, Some(Modal::Line { .. })));
+    // An empty reason is refused.
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(app.modal.is_some());
+    type_text(&mut app, "not needed");
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::SkipSection {
+            section: 3,
+            reason: "not needed".into()
+        }]
+    );
+    assert!(app.modal.is_none());
+}
+
+#[test]
+fn the_help_scrolls_within_its_bounds() {
+    let mut app = app_with(&midway());
+    app.update(Msg::Resize(80, 24));
+    app.update(ch('?'));
+    assert_eq!(app.help_scroll, 0);
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.help_scroll, 0);
+    app.update(key(KeyCode::Down));
+    app.update(ch('j'));
+    assert_eq!(app.help_scroll, 2);
+    for _ in 0..10 {
+        app.update(key(KeyCode::PageDown));
+    }
+    let max = stepwise::tui::widgets::help::max_scroll((80, 24));
+    assert!(max > 0, "the help is longer than 24 rows");
+    assert_eq!(app.help_scroll, max);
+    app.update(key(KeyCode::PageUp));
+    assert!(app.help_scroll < max);
+    assert!(matches!(app.modal, Some(Modal::Help)));
+    app.update(ch('?'));
+    assert!(app.modal.is_none());
+}
+
+#[test]
+fn ctrl_z_asks_the_driver_to_suspend() {
+    let mut app = app_with(&midway());
+    assert!(app.update(ctrl('z')).is_empty());
+    assert!(app.suspend);
+}

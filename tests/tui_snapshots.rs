@@ -242,3 +242,106 @@ fn running_step_spins_and_stderr_is_marked() {
         .find(|c| c.symbol() == "▌");
     assert_eq!(gutter.map(|c| c.fg), Some(Color::Red));
 }
+
+#[test]
+fn section_skip_prompt() {
+    let mut app = app_with(&midway());
+    let logs = app.session.step_index("logs").unwrap();
+    app.select(logs);
+    app.update(ch('S'));
+    type_text(&mut app, "no trouble");
+    both("section_skip", app);
+}
+
+#[test]
+fn help_overlay_scrolled_at_80x24() {
+    let mut app = app_with(&midway());
+    app.update(Msg::Resize(80, 24));
+    app.update(ch('?'));
+    for _ in 0..30 {
+        app.update(key(KeyCode::Down));
+    }
+    let t = draw(&mut app, 80, 24);
+    insta::assert_snapshot!("help_scrolled_80x24", t.backend());
+}
+
+/// A session folder whose journal records output of `tag-exists`, read
+/// back as `stepwise resume` does.
+#[test]
+fn resumed_log_shows_earlier_output() {
+    use stepwise::session::journal::Journal;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = std::sync::Arc::new(stepwise::session::clock::StepClock::starting_at(t0()));
+    let actor = stepwise::session::event::Actor {
+        user: "oncall".into(),
+        host: "laptop".into(),
+    };
+    let mut j = Journal::create(&dir.path().join("journal.jsonl"), clock, actor).unwrap();
+    let out = "abc1234 refs/tags/v1.4.2\n";
+    let err = "warning: shallow clone\n";
+    std::fs::create_dir(dir.path().join("output")).unwrap();
+    std::fs::write(
+        dir.path().join("output/tag-exists.1.log"),
+        format!("{out}{err}"),
+    )
+    .unwrap();
+    let mut records = Vec::new();
+    for r in midway() {
+        records.push(j.append(r.event, false).unwrap());
+        if records.len() == 5 {
+            for (stream, offset, len) in [
+                (Stream::Stdout, 0, out.len() as u64),
+                (Stream::Stderr, out.len() as u64, err.len() as u64),
+            ] {
+                let ev = Event::OutputRecorded {
+                    step: "tag-exists".into(),
+                    attempt: 1,
+                    stream,
+                    offset,
+                    len,
+                };
+                records.push(j.append(ev, false).unwrap());
+            }
+        }
+    }
+    j.sync().unwrap();
+    let mut app = app_with(&records);
+    stepwise::tui::history::load(&mut app.logs, &app.session, dir.path());
+    let exists = app.session.step_index("tag-exists").unwrap();
+    app.select(exists);
+    both("resumed_log", app);
+}
+
+#[test]
+fn picker_screen() {
+    use stepwise::picker::Entry;
+    use stepwise::tui::picker::{Picker, render};
+    let summary = stepwise::session::store::Summary {
+        id: "20240501T030000Z-deployment-rollback-1a2b".into(),
+        runbook: "deployment-rollback".into(),
+        started: Some(t0()),
+        last_activity: Some(t0()),
+        status: "left (resumable)".into(),
+        done: 2,
+        total: 6,
+        transcript: None,
+        dir: "/tmp/s".into(),
+    };
+    let entries = vec![
+        Entry::Runbook {
+            path: "runbooks/rollback.yaml".into(),
+            title: "Deployment rollback".into(),
+        },
+        Entry::Runbook {
+            path: "runbooks/examples/hello.yaml".into(),
+            title: "Hello, stepwise".into(),
+        },
+        Entry::Session { summary },
+    ];
+    let state = Picker { selected: 2 };
+    for (w, h) in [(100, 30), (80, 24)] {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| render(f, &entries, &state, true)).unwrap();
+        insta::assert_snapshot!(format!("picker_{w}x{h}"), t.backend());
+    }
+}

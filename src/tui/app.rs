@@ -70,6 +70,10 @@ pub struct App {
     /// Set once the engine has ended: the interface should close.
     pub end: Option<TuiEnd>,
     pub leaving: bool,
+    /// First line of the help overlay shown (it scrolls on small screens).
+    pub help_scroll: u16,
+    /// The operator asked to suspend (Ctrl-Z); the driver does it.
+    pub suspend: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
 }
@@ -98,6 +102,8 @@ impl App {
             prompted: None,
             end: None,
             leaving: false,
+            suspend: false,
+            help_scroll: 0,
             dirty: true,
         }
     }
@@ -175,6 +181,7 @@ impl App {
             }
             Action::Retry => return self.retry(),
             Action::Skip => self.ask_skip(),
+            Action::SkipSection => self.ask_skip_section(),
             Action::Note => {
                 let step = self.selected_id();
                 self.modal = Some(Modal::note(NotePurpose::Add { step }));
@@ -198,8 +205,12 @@ impl App {
             Action::End => self.follow = true,
             Action::EarlierAttempt => self.choose_attempt(-1),
             Action::LaterAttempt => self.choose_attempt(1),
-            Action::Help => self.modal = Some(Modal::Help),
+            Action::Help => {
+                self.help_scroll = 0;
+                self.modal = Some(Modal::Help);
+            }
             Action::Quit => self.modal = Some(Modal::Quit),
+            Action::Suspend => self.suspend = true,
             _ => {}
         }
         Vec::new()
@@ -290,6 +301,36 @@ impl App {
         }
     }
 
+    /// `S`: skip the selected step's section, when it is optional and not
+    /// settled yet and none of its steps is running.
+    fn ask_skip_section(&mut self) {
+        let Some(section) = self.session.steps.get(self.selected).map(|s| s.section) else {
+            return;
+        };
+        let Some(def) = self.session.runbook.sections.get(section) else {
+            return;
+        };
+        let in_section: Vec<usize> = (0..self.session.steps.len())
+            .filter(|&i| self.session.steps[i].section == section)
+            .collect();
+        if !def.optional {
+            self.status = Some("Not an optional section: s skips one step.".into());
+        } else if in_section
+            .iter()
+            .any(|&i| self.session.running() == Some(i))
+        {
+            self.status = Some("A step of this section is running; cancel it first (c).".into());
+        } else if in_section.iter().all(|&i| self.session.is_settled(i)) {
+            self.status = Some("Every step of this section is already settled.".into());
+        } else {
+            let purpose = LinePurpose::SkipSection {
+                section,
+                title: def.title.clone(),
+            };
+            self.modal = Some(Modal::line(purpose, ""));
+        }
+    }
+
     fn ask_cancel(&mut self) {
         if self.session.running().is_some() {
             self.modal = Some(Modal::CancelRunning);
@@ -343,7 +384,13 @@ impl App {
                 attempt,
                 stream,
                 bytes,
-            } => self.logs.push(&step, attempt, stream, &bytes),
+            } => {
+                if self.session.runbook.step(&step).is_some_and(|d| d.tty) {
+                    self.logs.push_tty(&step, attempt, &bytes);
+                } else {
+                    self.logs.push(&step, attempt, stream, &bytes);
+                }
+            }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),
             Update::Ended(end) => self.end = Some(end_of(end)),
@@ -411,6 +458,24 @@ impl App {
         let attempt = self.shown_attempt()?;
         self.logs
             .get(&self.session.steps[self.selected].id, attempt)
+    }
+
+    /// For a human step (which has no output of its own): the step and
+    /// attempt that ran most recently, whose output is context for it.
+    pub fn latest_output(&self) -> Option<(&str, u32)> {
+        self.session
+            .steps
+            .iter()
+            .flat_map(|s| s.attempts.iter().map(move |a| (s.id.as_str(), a)))
+            .max_by_key(|(_, a)| a.started_at)
+            .map(|(id, a)| (id, a.number))
+    }
+
+    /// The emulated screen shown in the log pane for a `tty: true` step.
+    pub fn shown_screen(&self) -> Option<&vt100::Screen> {
+        let attempt = self.shown_attempt()?;
+        self.logs
+            .screen(&self.session.steps[self.selected].id, attempt)
     }
 
     /// Lines of log that fit in the log pane.
@@ -490,12 +555,31 @@ impl App {
                 Some(StepStatus::Failed | StepStatus::OutcomeUnknown { .. })
             ),
             Action::Skip => !self.session.is_settled(i) && self.session.running() != Some(i),
+            Action::SkipSection => self.section_skippable(),
             Action::Cancel => running,
             Action::Follow => !self.follow,
             // Arrows are obvious; the bar keeps its room for the rest.
             Action::Quit | Action::Help | Action::Note | Action::ToggleAuto => true,
             _ => false,
         }
+    }
+}
+
+impl App {
+    /// Whether the selected step's section is optional and has unsettled steps.
+    fn section_skippable(&self) -> bool {
+        let Some(section) = self.session.steps.get(self.selected).map(|s| s.section) else {
+            return false;
+        };
+        let optional = self
+            .session
+            .runbook
+            .sections
+            .get(section)
+            .is_some_and(|s| s.optional);
+        optional
+            && (0..self.session.steps.len())
+                .any(|i| self.session.steps[i].section == section && !self.session.is_settled(i))
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Action {
     ToggleAuto,
     Retry,
     Skip,
+    /// Skip the selected step's whole section (optional sections only).
+    SkipSection,
     Note,
     Cancel,
     SwitchPane,
@@ -45,6 +47,8 @@ pub enum Action {
     LaterAttempt,
     Help,
     Quit,
+    /// Give the terminal back to the shell (Ctrl-Z); `fg` comes back.
+    Suspend,
     /// Modals: accept (run, yes, done, submit).
     Accept,
     /// Modals: close without doing anything.
@@ -139,6 +143,13 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(
         C::Main,
+        &[k('S')],
+        A::SkipSection,
+        "skip section",
+        "Skip the whole optional section (asks a reason)",
+    ),
+    b(
+        C::Main,
         &[k('n')],
         A::Note,
         "note",
@@ -222,6 +233,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Quit,
         "quit",
         "Quit (the session is saved; resume later)",
+    ),
+    b(
+        C::Main,
+        &[ctrl('z')],
+        A::Suspend,
+        "suspend",
+        "Suspend to the shell (fg comes back; running steps go on)",
     ),
     b(
         C::HumanPrompt,
@@ -390,6 +408,34 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "cancel",
         "Discard the note",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "scroll up",
+        "Scroll the help up",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "scroll down",
+        "Scroll the help down",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::PageUp)],
+        A::PageUp,
+        "page up",
+        "Scroll the help up a page",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::PageDown), k(' ')],
+        A::PageDown,
+        "page down",
+        "Scroll the help down a page",
     ),
     b(
         C::Help,

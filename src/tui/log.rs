@@ -116,13 +116,41 @@ impl LogPane {
     }
 }
 
-/// Logs of every attempt, by step id and attempt number.
-#[derive(Clone, Debug, Default)]
+/// Logs of every attempt, by step id and attempt number. A `tty: true`
+/// step's output goes to an emulated terminal screen instead of lines.
+#[derive(Default)]
 pub struct Logs {
     panes: HashMap<(String, u32), LogPane>,
+    screens: HashMap<(String, u32), vt100::Parser>,
+}
+
+impl std::fmt::Debug for Logs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logs")
+            .field("panes", &self.panes)
+            .field("screens", &self.screens.len())
+            .finish()
+    }
 }
 
 impl Logs {
+    /// Feeds a `tty: true` step's output to its emulated screen (the size
+    /// of the step's pseudo-terminal).
+    pub fn push_tty(&mut self, step: &str, attempt: u32, bytes: &[u8]) {
+        use crate::engine::process::{PTY_COLS, PTY_ROWS};
+        self.screens
+            .entry((step.to_string(), attempt))
+            .or_insert_with(|| vt100::Parser::new(PTY_ROWS, PTY_COLS, 0))
+            .process(bytes);
+    }
+
+    /// The emulated screen of a `tty: true` attempt, if it wrote anything.
+    pub fn screen(&self, step: &str, attempt: u32) -> Option<&vt100::Screen> {
+        self.screens
+            .get(&(step.to_string(), attempt))
+            .map(|p| p.screen())
+    }
+
     pub fn push(&mut self, step: &str, attempt: u32, stream: Stream, bytes: &[u8]) {
         self.panes
             .entry((step.to_string(), attempt))

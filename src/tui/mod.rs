@@ -9,9 +9,12 @@
 //! never duplicates its logic.
 
 pub mod app;
+pub mod history;
 pub mod keymap;
 pub mod log;
 pub mod modal;
+pub mod picker;
+pub mod terminal;
 pub mod theme;
 pub mod view;
 pub mod widgets;
@@ -21,9 +24,11 @@ pub use widgets::inputs_form::ask_inputs;
 use crate::engine::command::{Command, Update};
 use crate::session::state::Session;
 use app::{App, Msg};
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
+use std::path::Path;
 use std::time::Duration;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 /// How the interface ended.
@@ -47,38 +52,58 @@ pub fn color_enabled() -> bool {
 }
 
 /// Runs the interface until the engine ends (or goes away). The terminal
-/// is restored on every path, panics included (`ratatui::init`).
+/// is restored on every path, panics included (`terminal::enter`).
+/// `session_dir`, when given, is where earlier output is read from (resume).
 pub async fn run(
     session: Session,
     cmds: mpsc::Sender<Command>,
     updates: mpsc::Receiver<Update>,
     secrets_names: Vec<String>,
+    session_dir: Option<&Path>,
 ) -> std::io::Result<TuiEnd> {
-    let mut terminal = ratatui::init();
-    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, session, cmds, updates, secrets_names).await;
-    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
-    ratatui::restore();
+    let mut app = App::new(session, secrets_names, chrono::Utc::now(), color_enabled());
+    if let Some(dir) = session_dir {
+        history::load(&mut app.logs, &app.session, dir);
+    }
+    let mut terminal = terminal::enter();
+    let result = event_loop(&mut terminal, app, cmds, updates).await;
+    terminal::leave();
     if let Ok((TuiEnd::Left, id)) = &result {
         println!("Session saved. Resume it with:\n  stepwise resume {id}");
     }
     result.map(|(end, _)| end)
 }
 
+/// Signals that concern the screen: SIGTSTP (suspend) and SIGCONT (redraw).
+struct JobSignals {
+    tstp: Signal,
+    cont: Signal,
+}
+
+impl JobSignals {
+    fn new() -> std::io::Result<JobSignals> {
+        use nix::sys::signal::Signal as S;
+        Ok(JobSignals {
+            tstp: signal(SignalKind::from_raw(S::SIGTSTP as i32))?,
+            cont: signal(SignalKind::from_raw(S::SIGCONT as i32))?,
+        })
+    }
+}
+
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    session: Session,
+    mut app: App,
     cmds: mpsc::Sender<Command>,
     mut updates: mpsc::Receiver<Update>,
-    secrets: Vec<String>,
 ) -> std::io::Result<(TuiEnd, String)> {
-    let mut app = App::new(session, secrets, chrono::Utc::now(), color_enabled());
     let size = terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
     let mut events = EventStream::new();
+    let mut jobs = JobSignals::new()?;
     let mut frame = tokio::time::interval(Duration::from_millis(33));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut batch = Vec::with_capacity(256);
+    let mut drawn = false;
     loop {
         let out = tokio::select! {
             biased;
@@ -87,9 +112,11 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e),
                 None => Vec::new(),
             },
+            _ = jobs.tstp.recv() => { app.suspend = true; Vec::new() }
+            _ = jobs.cont.recv() => { terminal::resume(terminal)?; app.dirty = true; Vec::new() }
             n = updates.recv_many(&mut batch, 256) => {
                 if n == 0 {
-                    return Ok((app.end.take().unwrap_or(TuiEnd::Disconnected), app.session.id.clone()));
+                    return Ok(finish(&mut app));
                 }
                 batch.drain(..).for_each(|u| { app.update(Msg::Engine(u)); });
                 Vec::new()
@@ -99,22 +126,34 @@ async fn event_loop(
                 if app.dirty {
                     terminal.draw(|f| view::render(f, &app))?;
                     app.dirty = false;
+                    if !drawn {
+                        drawn = true;
+                        terminal::test_panic("after-first-draw");
+                    }
                 }
                 Vec::new()
             },
         };
+        if std::mem::take(&mut app.suspend) {
+            terminal::suspend(terminal)?;
+            app.dirty = true;
+        }
         for c in out {
             if cmds.send(c).await.is_err() {
-                return Ok((
-                    app.end.take().unwrap_or(TuiEnd::Disconnected),
-                    app.session.id.clone(),
-                ));
+                return Ok(finish(&mut app));
             }
         }
         if let Some(end) = app.end.take() {
             return Ok((end, app.session.id.clone()));
         }
     }
+}
+
+fn finish(app: &mut App) -> (TuiEnd, String) {
+    (
+        app.end.take().unwrap_or(TuiEnd::Disconnected),
+        app.session.id.clone(),
+    )
 }
 
 fn terminal_msg(ev: Event) -> Option<Msg> {

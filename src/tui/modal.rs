@@ -15,7 +15,14 @@ use ratatui_textarea::TextArea;
 /// What a one-line text field is for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LinePurpose {
-    Skip { step: String },
+    Skip {
+        step: String,
+    },
+    /// A whole optional section, by index; `title` is shown in the prompt.
+    SkipSection {
+        section: usize,
+        title: String,
+    },
     Abort,
     Search,
 }
@@ -164,8 +171,25 @@ impl App {
                 _ => self.keep(Modal::Quit),
             },
             Modal::Help if action == Some(Action::Dismiss) => Vec::new(),
+            Modal::Help => {
+                self.scroll_help(action);
+                self.keep(Modal::Help)
+            }
             other => self.keep(other),
         }
+    }
+
+    fn scroll_help(&mut self, action: Option<Action>) {
+        let page = super::widgets::help::page_height(self.size) as i32;
+        let delta = match action {
+            Some(Action::Up) => -1,
+            Some(Action::Down) => 1,
+            Some(Action::PageUp) => -page,
+            Some(Action::PageDown) => page,
+            _ => 0,
+        };
+        let max = super::widgets::help::max_scroll(self.size) as i32;
+        self.help_scroll = (self.help_scroll as i32 + delta).clamp(0, max) as u16;
     }
 
     fn keep(&mut self, modal: Modal) -> Vec<Command> {
@@ -261,6 +285,10 @@ impl App {
                 return match purpose {
                     LinePurpose::Skip { step } => vec![Command::Skip {
                         step,
+                        reason: value,
+                    }],
+                    LinePurpose::SkipSection { section, .. } => vec![Command::SkipSection {
+                        section,
                         reason: value,
                     }],
                     LinePurpose::Abort => vec![Command::Abort { reason: value }],

@@ -74,7 +74,7 @@ fn render_modal(frame: &mut Frame, area: Rect, app: &App, modal: &Modal) {
             text,
             error,
         } => widgets::text_entry::render_note(frame, area, purpose, text, error.as_deref()),
-        Modal::Help => widgets::help::render(frame, area),
+        Modal::Help => widgets::help::render(frame, area, app.help_scroll),
     }
 }
 

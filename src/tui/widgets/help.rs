@@ -1,4 +1,6 @@
-//! The help overlay: every key of the key table, grouped by context.
+//! The help overlay: every key of the key table, grouped by context. It
+//! scrolls (↑/↓, PgUp/PgDn) when it does not fit, as on an 80x24 terminal,
+//! and says so in its title. Pure drawing; the scroll offset lives in `App`.
 
 use super::super::keymap::{self, Context};
 use super::super::theme;
@@ -32,13 +34,49 @@ pub fn lines() -> Vec<Line<'static>> {
     lines
 }
 
-pub fn render(frame: &mut Frame, area: Rect) {
+/// The overlay's size in a terminal of `(w, h)`: 76 wide, the full height.
+fn overlay((w, h): (u16, u16)) -> Rect {
+    let area = Rect::new(0, 0, w, h);
+    let w = 76.min(area.width.saturating_sub(2));
+    let h = area.height.saturating_sub(2);
+    Rect::new((area.width - w) / 2, (area.height - h) / 2, w, h)
+}
+
+/// Lines of help visible at once.
+pub fn page_height(size: (u16, u16)) -> u16 {
+    overlay(size).height.saturating_sub(2)
+}
+
+/// Lines the help has, once wrapped at the overlay's width.
+fn line_count(size: (u16, u16)) -> u16 {
+    let inner = overlay(size).width.saturating_sub(2).max(1) as usize;
+    lines()
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner) as u16)
+        .sum()
+}
+
+/// The furthest the help can scroll: its last line at the bottom.
+pub fn max_scroll(size: (u16, u16)) -> u16 {
+    line_count(size).saturating_sub(page_height(size))
+}
+
+pub fn render(frame: &mut Frame, area: Rect, scroll: u16) {
+    let size = (area.width, area.height);
     let r = super::super::view::centered(frame, area, 76, area.height);
-    let block = super::block("Help · Esc closes", true);
+    let scroll = scroll.min(max_scroll(size));
+    let more = match (scroll > 0, scroll < max_scroll(size)) {
+        (false, false) => "",
+        (false, true) => " · ↓ more",
+        (true, true) => " · ↑↓ more",
+        (true, false) => " · ↑ more",
+    };
+    let block = super::block(&format!("Help · Esc closes{more}"), true);
     frame.render_widget(
         Paragraph::new(lines())
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         r,
     );
 }

@@ -1,7 +1,9 @@
 //! The log pane: the visible lines of the selected step's attempt, with
 //! stdout and stderr told apart, SGR colours rendered (or stripped under
 //! `NO_COLOR`), and a marker when follow is paused. Only the visible lines
-//! are laid out.
+//! are laid out. A `tty: true` step shows its emulated terminal screen
+//! instead (`vt_screen`). A human step, having no output of its own,
+//! shows the session's latest output as context (its title says whose).
 
 use super::super::app::{App, Pane};
 use super::super::log::{LogLine, strip_sgr};
@@ -61,6 +63,20 @@ fn title(app: &App) -> String {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let block = super::block(&title(app), app.focus == Pane::Log && app.modal.is_none());
+    if let Some(screen) = app.shown_screen() {
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let vt = super::vt_screen::VtScreen {
+            screen,
+            color: app.color,
+        };
+        frame.render_widget(vt, inner);
+        return;
+    }
+    if let Some((step, log)) = context_log(app) {
+        render_context(frame, area, app, step, log);
+        return;
+    }
     let inner_h = area.height.saturating_sub(2) as u64;
     let lines: Vec<Line> = match app.shown_log() {
         Some(log) if !log.is_empty() => {
@@ -87,4 +103,35 @@ fn empty_text(app: &App) -> &'static str {
         }
         _ => "Not run yet. Enter runs it.",
     }
+}
+
+/// A human step has no output: show the latest output of the session (its
+/// last lines), titled with the step it came from, as context.
+fn context_log(app: &App) -> Option<(&str, &super::super::log::LogPane)> {
+    let human = app
+        .step_def(app.selected)
+        .is_some_and(|d| !d.is_automated());
+    if !human {
+        return None;
+    }
+    let (step, attempt) = app.latest_output()?;
+    let log = app.logs.get(step, attempt).filter(|l| !l.is_empty())?;
+    Some((step, log))
+}
+
+fn render_context(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    step: &str,
+    log: &super::super::log::LogPane,
+) {
+    let title = format!("Log · latest output, from {step}");
+    let block = super::block(&title, false);
+    let lines: Vec<Line> = log
+        .tail(area.height.saturating_sub(2) as usize)
+        .iter()
+        .map(|l| display(l, app, false))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -13,6 +13,7 @@ pub mod steps;
 pub mod text_entry;
 pub mod too_small;
 pub mod unknown;
+pub mod vt_screen;
 pub mod yes_no;
 
 use ratatui::style::Style;

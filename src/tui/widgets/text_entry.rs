@@ -53,6 +53,9 @@ pub fn render_line(
 ) {
     let title = match purpose {
         LinePurpose::Skip { step } => format!("Skip {step}: why?"),
+        LinePurpose::SkipSection { title, .. } => {
+            format!("Skip the whole section “{title}”: why?")
+        }
         LinePurpose::Abort => "Abort the session: why?".to_string(),
         LinePurpose::Search => "Search the log".to_string(),
     };

@@ -1,0 +1,132 @@
+//! Earlier output for a resumed session: the log panes are filled from the
+//! session folder's logs (`output/<step>.<attempt>.log`), told apart into
+//! stdout and stderr by the `OutputRecorded` ranges of the journal.
+//!
+//! Only the end of each log is read ([`HISTORY_BYTES`]; the panes keep
+//! [`MAX_LINES`](super::log::MAX_LINES) lines anyway), so a step that
+//! printed gigabytes resumes as fast as one that printed nothing. Reading
+//! is best effort: a missing or unreadable log leaves a one-line note in
+//! its pane and never stops the interface. This module never writes.
+
+use super::log::Logs;
+use crate::session::event::{Event, Stream};
+use crate::session::state::Session;
+use crate::session::store;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// How much of the end of each attempt's log is read.
+pub const HISTORY_BYTES: u64 = 2 * 1024 * 1024;
+
+/// One stream's bytes in a log: `(stream, offset, len)`.
+type Range = (Stream, u64, u64);
+
+/// Fills `logs` with the end of every attempt's output in `dir`.
+pub fn load(logs: &mut Logs, session: &Session, dir: &Path) {
+    let Ok(loaded) = crate::session::journal::read(&dir.join(store::JOURNAL)) else {
+        return;
+    };
+    let mut ranges: BTreeMap<(String, u32), Vec<Range>> = BTreeMap::new();
+    for r in &loaded.records {
+        if let Event::OutputRecorded {
+            step,
+            attempt,
+            stream,
+            offset,
+            len,
+        } = &r.event
+        {
+            ranges
+                .entry((step.clone(), *attempt))
+                .or_default()
+                .push((*stream, *offset, *len));
+        }
+    }
+    for st in &session.steps {
+        for a in &st.attempts {
+            let Some(r) = ranges.get(&(st.id.clone(), a.number)) else {
+                continue;
+            };
+            let path = dir
+                .join(store::OUTPUT_DIR)
+                .join(format!("{}.{}.log", st.id, a.number));
+            let tty = session.runbook.step(&st.id).is_some_and(|d| d.tty);
+            if let Err(e) = load_attempt(logs, (&st.id, a.number, tty), &path, r) {
+                let note = format!("[stepwise: cannot read {}: {e}]\n", path.display());
+                logs.push(&st.id, a.number, Stream::Stderr, note.as_bytes());
+            }
+        }
+    }
+}
+
+/// Pushes the end of one log into its pane, stream by stream in file order.
+fn load_attempt(
+    logs: &mut Logs,
+    (step, attempt, tty): (&str, u32, bool),
+    path: &Path,
+    ranges: &[Range],
+) -> std::io::Result<()> {
+    let end = ranges.iter().map(|(_, o, l)| o + l).max().unwrap_or(0);
+    let start = end.saturating_sub(HISTORY_BYTES);
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::with_capacity((end - start) as usize);
+    file.take(end - start).read_to_end(&mut bytes)?;
+    if start > 0 {
+        let note = format!(
+            "[stepwise: earlier output is in {} — only the end is shown]\n",
+            path.display()
+        );
+        logs.push(step, attempt, Stream::Stdout, note.as_bytes());
+    }
+    // A cut log starts mid-line: begin at the next whole line.
+    let skip = match start {
+        0 => 0,
+        _ => bytes.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1),
+    };
+    let shown = &bytes[skip..];
+    for (stream, from, to) in pieces(ranges, start + skip as u64, shown.len() as u64) {
+        let chunk = &shown[from as usize..to as usize];
+        if tty {
+            logs.push_tty(step, attempt, chunk);
+        } else {
+            logs.push(step, attempt, stream, chunk);
+        }
+    }
+    Ok(())
+}
+
+/// The parts of `ranges` inside `[start, start + len)`, relative to `start`.
+fn pieces(ranges: &[Range], start: u64, len: u64) -> Vec<(Stream, u64, u64)> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_by_key(|(_, o, _)| *o);
+    sorted
+        .into_iter()
+        .filter_map(|(s, o, l)| {
+            let from = o.max(start);
+            let to = (o + l).min(start + len);
+            (from < to).then(|| (s, from - start, to - start))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_parts_inside_the_window_are_kept() {
+        let ranges = [
+            (Stream::Stdout, 0, 10),
+            (Stream::Stderr, 10, 5),
+            (Stream::Stdout, 15, 5),
+        ];
+        assert_eq!(
+            pieces(&ranges, 12, 8),
+            vec![(Stream::Stderr, 0, 3), (Stream::Stdout, 3, 8)]
+        );
+        assert_eq!(pieces(&ranges, 0, 20).len(), 3);
+    }
+}

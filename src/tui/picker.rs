@@ -1,0 +1,131 @@
+//! The picker screen of `stepwise` with no arguments: runbooks, then
+//! unfinished sessions; ↑/↓ (j/k) move, Enter picks, q or Esc leaves.
+//!
+//! `Picker` is the state and its key handling (no I/O), `render` draws it
+//! (never mutates), and `pick` is the small blocking loop that owns the
+//! terminal while the picker is shown. What a choice starts is decided by
+//! the caller (`crate::picker`), never here.
+
+use super::theme;
+use crate::picker::Entry;
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// The picker's state: which entry is selected.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Picker {
+    pub selected: usize,
+}
+
+/// What a key did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Picked {
+    Moving,
+    Chosen(usize),
+    Left,
+}
+
+impl Picker {
+    /// Handles a key for a list of `len` entries.
+    pub fn key(&mut self, key: KeyEvent, len: usize) -> Picked {
+        if key.kind == KeyEventKind::Release {
+            return Picked::Moving;
+        }
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(len.saturating_sub(1))
+            }
+            KeyCode::Enter if len > 0 => return Picked::Chosen(self.selected),
+            KeyCode::Esc | KeyCode::Char('q') => return Picked::Left,
+            _ => {}
+        }
+        Picked::Moving
+    }
+}
+
+fn entry_line(e: &Entry, selected: bool, color: bool) -> Line<'static> {
+    let (mark, name, detail) = match e {
+        Entry::Runbook { path, title } => ("▸ run   ", title.clone(), path.display().to_string()),
+        Entry::Session { summary: s } => (
+            "↻ resume",
+            s.id.clone(),
+            format!("{}/{} done · {}", s.done, s.total, s.status),
+        ),
+    };
+    let line = Line::from(vec![
+        Span::styled(format!(" {mark} "), theme::dim()),
+        Span::styled(name, theme::bold()),
+        Span::raw("  "),
+        Span::styled(detail, theme::fg(color, ratatui::style::Color::Gray)),
+    ]);
+    if selected {
+        line.style(Style::default().add_modifier(Modifier::REVERSED))
+    } else {
+        line
+    }
+}
+
+/// Draws the list with a heading per kind, and the keys at the bottom.
+pub fn render(frame: &mut Frame, entries: &[Entry], state: &Picker, color: bool) {
+    let [main, keys] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
+    let mut lines = vec![Line::styled("Runbooks", theme::bold())];
+    let runbooks = entries
+        .iter()
+        .filter(|e| matches!(e, Entry::Runbook { .. }))
+        .count();
+    if runbooks == 0 {
+        lines.push(Line::styled(
+            "   none in ./runbooks or the user config folder",
+            theme::dim(),
+        ));
+    }
+    for (i, e) in entries.iter().enumerate() {
+        if i == runbooks {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("Unfinished sessions", theme::bold()));
+        }
+        lines.push(entry_line(e, i == state.selected, color));
+    }
+    if runbooks == entries.len() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Unfinished sessions", theme::bold()));
+        lines.push(Line::styled("   none", theme::dim()));
+    }
+    let height = main.height.saturating_sub(2) as usize;
+    let scroll = (state.selected + 3).saturating_sub(height) as u16;
+    let block = super::widgets::block("stepwise · pick a runbook or a session", true);
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), main);
+    frame.render_widget(
+        Paragraph::new(" ↑/↓ move   Enter start or resume   q quit").style(theme::bold()),
+        keys,
+    );
+}
+
+/// Shows the picker until the operator picks (the entry's index) or leaves.
+pub fn pick(entries: &[Entry]) -> std::io::Result<Option<usize>> {
+    let color = super::color_enabled();
+    let mut state = Picker::default();
+    let mut terminal = ratatui::init();
+    let result = loop {
+        if let Err(e) = terminal.draw(|f| render(f, entries, &state, color)) {
+            break Err(e);
+        }
+        match event::read() {
+            Ok(Event::Key(k)) => match state.key(k, entries.len()) {
+                Picked::Moving => {}
+                Picked::Chosen(i) => break Ok(Some(i)),
+                Picked::Left => break Ok(None),
+            },
+            Ok(_) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    ratatui::restore();
+    result
+}

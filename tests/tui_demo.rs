@@ -1,0 +1,74 @@
+//! `stepwise demo` in the interface, driven to completion with keys as a
+//! person would: auto mode on, Enter on the next step, `y` to run a
+//! confirmed command, a typed note where one is required. The sandbox the
+//! demo printed must be gone afterwards.
+
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{Term, keys};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The sandbox folder from "demo sandbox: <path> (service at …)".
+fn sandbox_path(out: &str) -> String {
+    let at = out.find("demo sandbox: ").expect("the sandbox line") + "demo sandbox: ".len();
+    out[at..].split(" (").next().unwrap().trim().to_string()
+}
+
+/// Sends the one key the screen asks for now (Enter when nothing is asked).
+fn answer(t: &Term, screen: &str) {
+    if screen.contains("What now?") {
+        panic!("a step failed in the demo:\n{screen}");
+    } else if screen.contains("Run this command?") {
+        t.send(b"y");
+    } else if screen.contains("Ctrl-D done") {
+        if screen.contains("Note (required)") && !screen.contains("demo walk-through") {
+            t.type_text("demo walk-through");
+        }
+        t.send(keys::CTRL_D);
+    } else {
+        t.send(keys::ENTER);
+    }
+}
+
+#[test]
+fn the_demo_runs_to_completion_with_keys() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn_in(repo, &["demo"], &env, (110, 32));
+    t.wait_text("Deployment rollback");
+    let sandbox = sandbox_path(&t.raw_text());
+    assert!(Path::new(&sandbox).is_dir(), "sandbox {sandbox}");
+    t.send(b"a");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !t.has_exited() {
+        assert!(
+            Instant::now() < deadline,
+            "the demo did not finish:\n{}",
+            t.screen()
+        );
+        let before = t.screen();
+        answer(&t, &before);
+        // Let the screen react before the next key (or give up waiting and
+        // look again: a running step needs no key).
+        let start = Instant::now();
+        while t.screen() == before && start.elapsed() < Duration::from_secs(2) && !t.has_exited() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    assert_eq!(t.wait_exit(), Some(0), "{}", t.raw_text());
+    let out = t.raw_text();
+    assert!(out.contains("transcript:"), "{out}");
+    assert!(
+        !Path::new(&sandbox).exists(),
+        "the sandbox {sandbox} is still there"
+    );
+    let sessions = std::fs::read_dir(home.path().join("sessions")).unwrap();
+    let dir = sessions.map(|e| e.unwrap().path()).next().unwrap();
+    let summary = stepwise::session::store::summarize(&dir).unwrap();
+    assert_eq!(summary.status, "completed");
+    assert_eq!(summary.done, summary.total);
+}

@@ -1,0 +1,207 @@
+//! The real binary in a pseudo-terminal: walk a small runbook, quit midway,
+//! resume, finish; a flood of output; secrets; suspend and resume; a panic.
+//!
+//! Every wait polls the parsed screen with a generous deadline.
+
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{PATIENCE, Term, keys};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const SIZE: (u16, u16) = (100, 30);
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/runbooks/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The only session folder under `home`.
+fn session_dir(home: &Path) -> PathBuf {
+    let dirs: Vec<_> = std::fs::read_dir(home.join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one session expected: {dirs:?}");
+    dirs.into_iter().next().unwrap()
+}
+
+fn transcript(dir: &Path) -> String {
+    let md = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .expect("a Markdown transcript in the session folder");
+    std::fs::read_to_string(md).unwrap()
+}
+
+/// The id printed after `stepwise resume ` in the program's output.
+fn resume_id(out: &str) -> String {
+    let at = out.find("stepwise resume ").expect("a resume line") + "stepwise resume ".len();
+    out[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
+#[test]
+fn walk_quit_resume_and_finish() {
+    let home = tempfile::tempdir().unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let rb = fixture("e2e.yaml");
+    let mut t = Term::spawn(&["run", "--trust", &rb], &env, SIZE);
+    t.wait_text("Print the version");
+    t.wait_text("Tell the team");
+    t.wait_text("Not run yet. Enter runs it.");
+
+    t.send(keys::ENTER);
+    t.wait_text("✓  Print the version");
+    // The selection moved on to the human step; go back to see the output.
+    t.send(keys::UP);
+    t.wait_text("running version v1.4.2");
+
+    // Quit midway.
+    t.send(b"q");
+    t.wait_text("saved");
+    t.send(b"y");
+    assert_eq!(t.wait_exit(), Some(0));
+    let out = t.raw_text();
+    let id = resume_id(&out);
+    assert!(id.contains("e2e"), "resume id {id:?} in:\n{out}");
+    t.with_screen(|s| {
+        assert!(!s.alternate_screen(), "alternate screen left");
+        assert!(!s.hide_cursor(), "cursor visible");
+    });
+
+    // Resume in a new terminal: the history and its output are there.
+    let mut t = Term::spawn(&["resume", &id], &env, SIZE);
+    t.wait_text("✓  Print the version");
+    t.wait_text("Tell the team");
+    t.send(keys::UP);
+    t.wait_text("running version v1.4.2");
+    t.send(keys::DOWN);
+    t.send(keys::ENTER);
+    t.wait_text("Ctrl-D");
+    // An empty note is refused with a clear message.
+    t.send(keys::CTRL_D);
+    t.wait_text("needs a note");
+    t.type_text("paged the team in #incident-42");
+    t.wait_text("paged the team in #incident-42");
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), Some(0));
+
+    let dir = session_dir(home.path());
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    assert!(journal.contains("paged the team in #incident-42"));
+    let md = transcript(&dir);
+    assert!(md.contains("paged the team in #incident-42"), "{md}");
+    assert!(md.contains("running version v1.4.2") || md.contains("Print the version"));
+}
+
+#[test]
+fn keys_are_answered_during_a_flood() {
+    let home = tempfile::tempdir().unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let rb = fixture("flood.yaml");
+    let mut t = Term::spawn(&["run", "--trust", &rb], &env, SIZE);
+    t.wait_text("Print a million lines");
+    t.send(keys::ENTER);
+    // Wait until the flood is visibly under way.
+    t.wait_for("the flood", PATIENCE, |s| {
+        s.contains("Log · flood") && s.contains("25000") && !s.contains("✓  Print a million")
+    });
+    t.send(keys::DOWN);
+    let took = t.wait_for("the selection to move", PATIENCE, |s| {
+        s.contains("Log · after")
+    });
+    assert!(
+        took < Duration::from_secs(2),
+        "the key took {took:?} to show during the flood"
+    );
+    t.wait_for("the step to complete", Duration::from_secs(120), |s| {
+        s.contains("✓  Print a million lines")
+    });
+    t.send(b"q");
+    t.send(b"y");
+    assert_eq!(t.wait_exit(), Some(0));
+    let log = std::fs::read(session_dir(home.path()).join("output/flood.1.log")).unwrap();
+    let lines = log.iter().filter(|&&b| b == b'\n').count();
+    assert_eq!(lines, 1_000_000, "the whole output is on disk");
+}
+
+#[test]
+fn a_secret_never_reaches_the_screen() {
+    let home = tempfile::tempdir().unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let rb = fixture("small.yaml");
+    let secret = "hunter2-very-secret";
+    let var = format!("TOKEN={secret}");
+    let mut t = Term::spawn(
+        &["run", "--trust", "--auto", "--var", &var, &rb],
+        &env,
+        SIZE,
+    );
+    t.wait_text("✓  Use the version");
+    t.send(keys::UP);
+    t.wait_text("token=");
+    assert!(
+        !t.raw_text().contains(secret),
+        "the secret reached the terminal"
+    );
+    t.send(b"q");
+    t.send(b"y");
+    assert_eq!(t.wait_exit(), Some(0));
+    assert!(!t.raw_text().contains(secret));
+}
+
+#[test]
+fn suspend_and_continue_redraw_the_screen() {
+    use nix::sys::signal::Signal;
+    let home = tempfile::tempdir().unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let rb = fixture("e2e.yaml");
+    let mut t = Term::spawn(&["run", "--trust", &rb], &env, SIZE);
+    t.wait_text("Not run yet. Enter runs it.");
+    t.signal(Signal::SIGTSTP);
+    t.wait_for("the normal screen", PATIENCE, |_| {
+        t.with_screen(|s| !s.alternate_screen())
+    });
+    t.signal(Signal::SIGCONT);
+    t.wait_for("the screen to come back", PATIENCE, |s| {
+        t.with_screen(|sc| sc.alternate_screen()) && s.contains("Not run yet. Enter runs it.")
+    });
+    // Keys work again (raw mode is back: Enter is one key, not a line).
+    t.send(keys::ENTER);
+    t.wait_text("✓  Print the version");
+    t.send(b"q");
+    t.send(b"y");
+    assert_eq!(t.wait_exit(), Some(0));
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_keeps_the_journal() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = fixture("e2e.yaml");
+    let mut t = Term::spawn(
+        &["run", "--trust", &rb],
+        &[
+            ("STEPWISE_HOME", home.path()),
+            ("STEPWISE_TEST_PANIC", Path::new("after-first-draw")),
+        ],
+        SIZE,
+    );
+    let code = t.wait_exit();
+    assert_ne!(code, Some(0));
+    t.with_screen(|s| {
+        assert!(!s.alternate_screen(), "the alternate screen was left");
+        assert!(!s.hide_cursor(), "the cursor is visible");
+    });
+    assert!(t.raw_text().contains("STEPWISE_TEST_PANIC"));
+    let journal = std::fs::read_to_string(session_dir(home.path()).join("journal.jsonl")).unwrap();
+    let loaded =
+        stepwise::session::journal::read(&session_dir(home.path()).join("journal.jsonl")).unwrap();
+    assert!(!loaded.records.is_empty(), "{journal}");
+}
