@@ -499,3 +499,42 @@ fn ctrl_z_asks_the_driver_to_suspend() {
     assert!(app.update(ctrl('z')).is_empty());
     assert!(app.suspend);
 }
+
+#[test]
+fn enter_on_a_failure_the_runbook_lets_pass_opens_no_prompt() {
+    let mut rb = runbook();
+    for s in rb.sections.iter_mut().flat_map(|s| s.steps.iter_mut()) {
+        if s.id == "deploy" {
+            s.on_failure = stepwise::runbook::model::OnFailure::Continue;
+        }
+    }
+    let mut records = midway();
+    records.push(started_step(7, 100, "deploy", 1));
+    records.push(exited(8, 110, "deploy", 1, 2));
+    let session = stepwise::session::state::Session::from_records(rb, records.iter());
+    let mut app = stepwise::tui::app::App::new(session, vec![], t0(), true);
+    app.update(Msg::Resize(100, 30));
+    let deploy = app.session.step_index("deploy").unwrap();
+    while app.selected != deploy {
+        let before = app.selected;
+        app.update(if app.selected > deploy {
+            ch('k')
+        } else {
+            ch('j')
+        });
+        assert_ne!(app.selected, before, "selection must move");
+    }
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(
+        app.modal.is_none(),
+        "a settled failure must not ask what now"
+    );
+    assert!(app.status.as_deref().unwrap().contains("settled"));
+    // r still re-runs it on purpose.
+    assert_eq!(
+        app.update(ch('r')),
+        vec![Command::Start {
+            step: "deploy".into()
+        }]
+    );
+}

@@ -248,11 +248,13 @@ impl App {
             StepStatus::Running { .. } => {
                 self.status = Some("This step is running; c cancels it.".into());
             }
-            StepStatus::Failed => self.modal = Some(Modal::Failure { step: id }),
-            StepStatus::OutcomeUnknown { .. } => self.modal = Some(Modal::Unknown { step: id }),
+            // A failure the runbook lets pass (`on_failure: continue`) is
+            // settled: nothing to decide, though `r` can still re-run it.
             _ if self.session.is_settled(self.selected) => {
                 self.status = Some("This step is settled; n adds a note to it.".into());
             }
+            StepStatus::Failed => self.modal = Some(Modal::Failure { step: id }),
+            StepStatus::OutcomeUnknown { .. } => self.modal = Some(Modal::Unknown { step: id }),
             _ => return self.open_step(id),
         }
         Vec::new()
