@@ -497,6 +497,12 @@ impl Engine {
                 .exit
                 .code
                 .is_some_and(|c| def.expect_exit.contains(&c));
+        // The capture is journalled before the exit that settles the step:
+        // a crash between the two leaves the step running (outcome unknown,
+        // decided by the operator), never done with its capture lost.
+        if success {
+            self.capture(&def, &outcome).await?;
+        }
         let exited = Event::StepExited {
             step: step.clone(),
             attempt,
@@ -506,14 +512,14 @@ impl Engine {
         };
         self.record(exited, false).await?;
         if success {
-            return self.capture(&def, &outcome).await;
+            return Ok(());
         }
         self.after_failure(&def, &run).await
     }
 
+    /// Journals a `capture:` value and makes it available to later steps.
     async fn capture(&mut self, def: &Step, outcome: &Outcome) -> io::Result<()> {
         let (Some(name), Some(out)) = (&def.capture, &outcome.stdout) else {
-            self.journal.sync()?;
             return Ok(());
         };
         let value = String::from_utf8_lossy(out).trim().to_owned();
