@@ -188,7 +188,8 @@ fn journal(dir: &Path) -> Vec<Rec> {
 fn running_steps(records: &[Rec]) -> BTreeSet<String> {
     let mut last: BTreeMap<&str, &str> = BTreeMap::new();
     for r in records {
-        if let (Some(step), false) = (&r.step, r.kind == "output_recorded") {
+        let bookkeeping = ["output_recorded", "captured", "note_added"].contains(&r.kind.as_str());
+        if let (Some(step), false) = (&r.step, bookkeeping) {
             last.insert(step, &r.kind);
         }
     }
@@ -231,7 +232,10 @@ fn resume_until_complete(s: &Scenario, context: &str) -> Vec<String> {
             }
             _ => {
                 let ps = Command::new("sh").arg("-c").arg("ps -ef | grep -v grep | grep -E 'stepwise|sleep|bash'; cat /proc/locks; ls -l /proc/*/fd 2>/dev/null | grep lock").output().unwrap();
-                panic!("{context}: resume failed:\n{text}\n{}", String::from_utf8_lossy(&ps.stdout))
+                panic!(
+                    "{context}: resume failed:\n{text}\n{}",
+                    String::from_utf8_lossy(&ps.stdout)
+                )
             }
         }
     }
@@ -241,7 +245,12 @@ fn resume_until_complete(s: &Scenario, context: &str) -> Vec<String> {
 /// The log of each attempt: an intact prefix of one of the step's possible
 /// outputs (whole when the attempt exited), starting with every line shown
 /// before the kill.
-fn check_logs(dir: &Path, records: &[Rec], shown: &BTreeMap<(String, u64), Vec<String>>, ctx: &str) {
+fn check_logs(
+    dir: &Path,
+    records: &[Rec],
+    shown: &BTreeMap<(String, u64), Vec<String>>,
+    ctx: &str,
+) {
     let exited: BTreeSet<(String, u64)> = records
         .iter()
         .filter(|r| r.kind == "step_exited")
@@ -269,7 +278,10 @@ fn check_logs(dir: &Path, records: &[Rec], shown: &BTreeMap<(String, u64), Vec<S
                 full.starts_with(&log)
             }
         });
-        assert!(fits, "{ctx}: log of {step}.{attempt} (exited: {whole}) is {log:?}");
+        assert!(
+            fits,
+            "{ctx}: log of {step}.{attempt} (exited: {whole}) is {log:?}"
+        );
         for (i, line) in shown.get(&key).into_iter().flatten().enumerate() {
             assert_eq!(
                 log.lines().nth(i),
@@ -353,7 +365,11 @@ fn crash_once(after_lines: usize, delay: Duration) {
     for step in &unknown {
         assert!(running.contains(*step), "{ctx}: {step} was not running");
     }
-    assert_eq!(unknown.len(), running.len(), "{ctx}: {running:?} vs {unknown:?}");
+    assert_eq!(
+        unknown.len(),
+        running.len(),
+        "{ctx}: {running:?} vs {unknown:?}"
+    );
     check_logs(&dir, &after, &shown_by_attempt(&shown), &ctx);
 }
 
