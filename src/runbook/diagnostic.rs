@@ -68,6 +68,8 @@ pub enum ProblemKind {
     InvalidValue,
     /// Fields that cannot be used together, or in this kind of step.
     Conflict,
+    /// A control character or bidirectional override inside runbook text.
+    ControlCharacter,
     /// Marker for problems left out because there were too many.
     TooManyProblems,
 }
@@ -103,6 +105,7 @@ impl ProblemKind {
             EmptySection => "runbook::empty_section",
             InvalidValue => "runbook::invalid_value",
             Conflict => "runbook::conflict",
+            ControlCharacter => "runbook::control_character",
             TooManyProblems => "runbook::too_many_problems",
         }
     }
