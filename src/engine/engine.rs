@@ -188,7 +188,7 @@ impl Engine {
             self.send(Update::Rejected(why)).await;
             return Ok(());
         }
-        match cmd {
+        match self.mask_operator_text(cmd) {
             Command::Start { step } => {
                 let tries = self.step_def(&step).retry.attempts.saturating_sub(1);
                 self.retry = None;
@@ -256,6 +256,49 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Masks secrets in what the operator typed (notes, reasons) before it
+    /// is journalled: a token pasted into a note is a secret too.
+    fn mask_operator_text(&self, cmd: Command) -> Command {
+        let r = &self.redactor;
+        let mask = |t: String| r.redact_str(&t);
+        match cmd {
+            Command::Confirm {
+                step,
+                note,
+                checked,
+                via,
+            } => Command::Confirm {
+                step,
+                note: note.map(mask),
+                checked,
+                via,
+            },
+            Command::Skip { step, reason } => Command::Skip {
+                step,
+                reason: mask(reason),
+            },
+            Command::SkipSection { section, reason } => Command::SkipSection {
+                section,
+                reason: mask(reason),
+            },
+            Command::MarkDone { step, note } => Command::MarkDone {
+                step,
+                note: note.map(mask),
+            },
+            Command::Cancel { reason } => Command::Cancel {
+                reason: mask(reason),
+            },
+            Command::Note { step, text } => Command::Note {
+                step,
+                text: mask(text),
+            },
+            Command::Abort { reason } => Command::Abort {
+                reason: mask(reason),
+            },
+            other => other,
+        }
     }
 
     /// Refuses commands that make no sense now, with a reason for the operator.
