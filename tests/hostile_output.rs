@@ -84,17 +84,13 @@ fn run(dir: &Path, home: &Path, run: &str) -> Output {
 /// every other C0 control except tab and newline.
 fn assert_inert(what: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
-    if let Some(c) = text
-        .chars()
-        .find(|&c| c.is_control() && c != '\n' && c != '\t')
+    let chars: Vec<char> = text.chars().collect();
+    if let Some(i) = chars
+        .iter()
+        .position(|&c| c.is_control() && c != '\n' && c != '\t')
     {
-        let at = text.find(c).unwrap_or(0);
-        let from = text.floor_char_boundary(at.saturating_sub(40));
-        panic!(
-            "{what} holds U+{:04X} near {:?}",
-            c as u32,
-            &text[from..text.ceil_char_boundary(at + 1)]
-        );
+        let near: String = chars[i.saturating_sub(40)..=i].iter().collect();
+        panic!("{what} holds U+{:04X} near {near:?}", chars[i] as u32);
     }
 }
 
