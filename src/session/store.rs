@@ -277,3 +277,31 @@ pub fn find_transcript(dir: &Path) -> Option<PathBuf> {
     found.sort();
     found.pop()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_holder_is_told_from_a_live_or_unknown_one() {
+        let me = format!("pid {} on {}", std::process::id(), hostname());
+        assert!(!holder_is_gone(&me));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(holder_is_gone(&format!("pid {pid} on {}", hostname())));
+        assert!(!holder_is_gone(&format!("pid {pid} on another-host")));
+        assert!(!holder_is_gone("garbage"));
+        assert!(!holder_is_gone(""));
+    }
+
+    #[test]
+    fn a_lock_is_taken_once_and_freed_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path()).unwrap();
+        let refused = lock(dir.path()).err().unwrap();
+        assert!(refused.contains(&format!("pid {}", std::process::id())));
+        drop(held);
+        assert!(lock(dir.path()).is_ok());
+    }
+}
