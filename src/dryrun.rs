@@ -26,7 +26,11 @@ pub fn plan(runbook: &Runbook, given: &[Given], shell: &[String]) -> String {
             out,
             "  {}={}",
             g.name,
-            if secret { MASK } else { g.value.as_str() }
+            if secret {
+                MASK.to_owned()
+            } else {
+                shown_value(&g.value)
+            }
         );
     }
     for (k, v) in &runbook.env {
@@ -75,6 +79,23 @@ fn write_step(out: &mut String, step: &crate::runbook::model::Step) {
                 let _ = writeln!(out, "    [ ] {item}");
             }
         }
+    }
+}
+
+/// A value as data: plain words as they are; anything with spaces, quotes,
+/// shell syntax, newlines or control characters as one double-quoted,
+/// escaped string, so `a\nb; rm -rf ~` cannot pass for two lines of the
+/// plan or for a command. The value itself is passed to commands unchanged.
+pub fn shown_value(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_./:@%+,=".contains(c));
+    if plain {
+        value.to_owned()
+    } else {
+        let quoted = serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"));
+        crate::inert::show_controls(&quoted)
     }
 }
 

@@ -107,9 +107,18 @@ pub async fn drive<W: Write>(
 }
 
 impl<W: Write> Driver<W> {
+    /// One timestamped line; whatever it quotes (titles, notes, commands,
+    /// values) is made inert first.
     fn say(&mut self, line: &str) {
         let now = chrono::Local::now().format("%H:%M:%S");
-        let _ = writeln!(self.out, "[{now}] {line}");
+        let _ = writeln!(self.out, "[{now}] {}", inert(line));
+    }
+
+    /// One line of a step's output, made inert: a step cannot retitle,
+    /// clear or write the clipboard of the terminal reading this.
+    fn output_line(&mut self, step: &str, stream: Stream, line: &str) {
+        let mark = if stream == Stream::Stderr { '!' } else { '|' };
+        let _ = writeln!(self.out, "    {step} {mark} {}", inert(line));
     }
 
     fn on_record(&mut self, r: &Record) {
@@ -121,10 +130,9 @@ impl<W: Write> Driver<W> {
     }
 
     fn on_output(&mut self, step: &str, stream: Stream, bytes: &[u8]) {
-        let mark = if stream == Stream::Stderr { '!' } else { '|' };
         let lines = self.lines.entry(stream).or_default().push(bytes);
         for l in lines {
-            let _ = writeln!(self.out, "    {step} {mark} {l}");
+            self.output_line(step, stream, &l);
         }
     }
 
@@ -134,11 +142,13 @@ impl<W: Write> Driver<W> {
             .running()
             .map(|i| self.session.steps[i].id.clone())
             .unwrap_or_default();
-        for (stream, dl) in self.lines.iter_mut() {
-            if let Some(l) = dl.finish() {
-                let mark = if *stream == Stream::Stderr { '!' } else { '|' };
-                let _ = writeln!(self.out, "    {step} {mark} {l}");
-            }
+        let rest: Vec<(Stream, String)> = self
+            .lines
+            .iter_mut()
+            .filter_map(|(stream, dl)| dl.finish().map(|l| (*stream, l)))
+            .collect();
+        for (stream, l) in rest {
+            self.output_line(&step, stream, &l);
         }
     }
 
@@ -232,11 +242,11 @@ impl<W: Write> Driver<W> {
         self.say(&format!("? {} — {}", def.id, def.title));
         if let Some(text) = &def.instructions {
             for l in text.lines() {
-                let _ = writeln!(self.out, "    {l}");
+                let _ = writeln!(self.out, "    {}", inert(l));
             }
         }
         for item in &def.checklist {
-            let _ = writeln!(self.out, "    [ ] {item}");
+            let _ = writeln!(self.out, "    [ ] {}", inert(item));
         }
         let _ = write!(self.out, "  answer ({what}): ");
         let _ = self.out.flush();
@@ -299,6 +309,12 @@ impl<W: Write> Driver<W> {
         ));
         exit
     }
+}
+
+/// Headless lines are already cut for display (`DisplayLines`), so no
+/// further cut here; only control characters are made inert.
+fn inert(text: &str) -> String {
+    crate::inert::neutralize(text, usize::MAX)
 }
 
 fn non_empty(s: &str, default: &str) -> String {

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod dryrun;
 pub mod engine;
 pub mod headless;
+pub mod inert;
 pub mod launch;
 pub mod picker;
 pub mod runbook;

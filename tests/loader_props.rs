@@ -2,7 +2,8 @@
 //! arbitrary YAML-like text, and mutations of a valid runbook are all either
 //! loaded or refused with at least one problem.
 //!
-//! 1,000 cases per property by default; raise with `PROPTEST_CASES`.
+//! 2,500 cases per property by default (10,000 for the suite); raise with
+//! `PROPTEST_CASES` for a soak (see docs/RELIABILITY.md).
 
 use proptest::prelude::*;
 use stepwise::runbook::{load_bytes, load_str, render_plain};
@@ -11,7 +12,7 @@ fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(1_000);
+        .unwrap_or(2_500);
     ProptestConfig {
         cases,
         failure_persistence: None,

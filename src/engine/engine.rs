@@ -188,7 +188,7 @@ impl Engine {
             self.send(Update::Rejected(why)).await;
             return Ok(());
         }
-        match cmd {
+        match self.mask_operator_text(cmd) {
             Command::Start { step } => {
                 let tries = self.step_def(&step).retry.attempts.saturating_sub(1);
                 self.retry = None;
@@ -256,6 +256,49 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Masks secrets in what the operator typed (notes, reasons) before it
+    /// is journalled: a token pasted into a note is a secret too.
+    fn mask_operator_text(&self, cmd: Command) -> Command {
+        let r = &self.redactor;
+        let mask = |t: String| r.redact_str(&t);
+        match cmd {
+            Command::Confirm {
+                step,
+                note,
+                checked,
+                via,
+            } => Command::Confirm {
+                step,
+                note: note.map(mask),
+                checked,
+                via,
+            },
+            Command::Skip { step, reason } => Command::Skip {
+                step,
+                reason: mask(reason),
+            },
+            Command::SkipSection { section, reason } => Command::SkipSection {
+                section,
+                reason: mask(reason),
+            },
+            Command::MarkDone { step, note } => Command::MarkDone {
+                step,
+                note: note.map(mask),
+            },
+            Command::Cancel { reason } => Command::Cancel {
+                reason: mask(reason),
+            },
+            Command::Note { step, text } => Command::Note {
+                step,
+                text: mask(text),
+            },
+            Command::Abort { reason } => Command::Abort {
+                reason: mask(reason),
+            },
+            other => other,
+        }
     }
 
     /// Refuses commands that make no sense now, with a reason for the operator.
@@ -497,6 +540,12 @@ impl Engine {
                 .exit
                 .code
                 .is_some_and(|c| def.expect_exit.contains(&c));
+        // The capture is journalled before the exit that settles the step:
+        // a crash between the two leaves the step running (outcome unknown,
+        // decided by the operator), never done with its capture lost.
+        if success {
+            self.capture(&def, &outcome).await?;
+        }
         let exited = Event::StepExited {
             step: step.clone(),
             attempt,
@@ -506,14 +555,14 @@ impl Engine {
         };
         self.record(exited, false).await?;
         if success {
-            return self.capture(&def, &outcome).await;
+            return Ok(());
         }
         self.after_failure(&def, &run).await
     }
 
+    /// Journals a `capture:` value and makes it available to later steps.
     async fn capture(&mut self, def: &Step, outcome: &Outcome) -> io::Result<()> {
         let (Some(name), Some(out)) = (&def.capture, &outcome.stdout) else {
-            self.journal.sync()?;
             return Ok(());
         };
         let value = String::from_utf8_lossy(out).trim().to_owned();

@@ -68,6 +68,8 @@ pub enum ProblemKind {
     InvalidValue,
     /// Fields that cannot be used together, or in this kind of step.
     Conflict,
+    /// A control character or bidirectional override inside runbook text.
+    ControlCharacter,
     /// Marker for problems left out because there were too many.
     TooManyProblems,
 }
@@ -103,6 +105,7 @@ impl ProblemKind {
             EmptySection => "runbook::empty_section",
             InvalidValue => "runbook::invalid_value",
             Conflict => "runbook::conflict",
+            ControlCharacter => "runbook::control_character",
             TooManyProblems => "runbook::too_many_problems",
         }
     }
@@ -144,10 +147,26 @@ impl Problem {
 
     /// Points at `len` bytes from `offset` in `source`, which sits at `line`:`column`.
     /// The first label added is the primary one and gives the problem its position.
+    ///
+    /// A place on a line too long to show (a 10,000-bracket line, a
+    /// megabyte string) is named in the message instead of drawn: the
+    /// snippet would bury the one sentence that matters.
     pub fn with_label(mut self, source: &Source, at: Span, text: impl Into<String>) -> Self {
-        if self.labels.is_empty() {
+        let first = self.line.is_none();
+        if first {
             self.line = Some(at.line);
             self.column = Some(at.column);
+        }
+        if line_too_wide(source.inner(), at.offset) {
+            if first {
+                self.message.push_str(&format!(
+                    " (line {}, column {}; the line is too long to show)",
+                    at.line, at.column
+                ));
+            }
+            return self;
+        }
+        if self.source.is_none() {
             self.source = Some(Box::new(source.clone()));
         }
         self.labels
@@ -159,6 +178,24 @@ impl Problem {
     pub fn position(&self) -> Option<(usize, usize)> {
         self.line.zip(self.column)
     }
+}
+
+/// Lines longer than this (in bytes) are not drawn in diagnostics.
+pub const MAX_SHOWN_LINE: usize = 240;
+
+/// Whether the line holding `offset` is longer than [`MAX_SHOWN_LINE`].
+fn line_too_wide(text: &str, offset: usize) -> bool {
+    let bytes = text.as_bytes();
+    let at = offset.min(bytes.len());
+    let start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| at + i);
+    end - start > MAX_SHOWN_LINE
 }
 
 /// A located stretch of the source: byte offset and length, 1-based line and column.

@@ -56,6 +56,7 @@ pub fn load_str(name: &str, text: &str) -> Result<Runbook, LoadError> {
     if matches!(root.value, Value::Null) {
         return Err(fail(empty(text)));
     }
+    super::control::check(&mut ck, &root);
     let runbook = build::runbook(&mut ck, &root);
     match runbook {
         Some(runbook) if ck.is_clean() => Ok(runbook),

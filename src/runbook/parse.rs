@@ -79,8 +79,9 @@ fn parser_panicked() -> Failure {
 }
 
 /// Parser settings: a budget against hostile input, duplicate keys passed
-/// through (the validator reports them, pointing at both), and YAML 1.2
-/// booleans only, so `yes`/`no`/`on`/`off` stay strings.
+/// through (the validator reports them, pointing at both), YAML 1.2
+/// booleans only, so `yes`/`no`/`on`/`off` stay strings, and no tags
+/// beyond the standard ones (`!!binary` is kept as the text it is).
 fn options() -> Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
@@ -97,6 +98,11 @@ fn options() -> Options {
         },
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
+        // Tags are refused rather than silently applied or ignored: a
+        // `!!binary` command would hide what runs from a reviewer, and a
+        // `!custom` tag means the author expected a meaning stepwise lacks.
+        reject_unsupported_tags: true,
+        ignore_binary_tag_for_string: true,
         non_finite_float_policy: NonFiniteFloatPolicy::AsString,
         with_snippet: false,
     }
@@ -149,6 +155,13 @@ fn classify(err: &YamlError) -> (ProblemKind, String, String) {
             MultipleDocuments,
             "the file holds more than one YAML document (a second `---`)".into(),
             "keep one runbook per file: remove the `---` line and what follows, or move it to its own file".into(),
+        ),
+        // The scanner's own guard against deep flow nesting (`[[[[…`) fires
+        // before the budget's depth check does.
+        other if other.to_string().contains("recursion limit") => (
+            TooDeep,
+            format!("lists and mappings are nested more than {MAX_DEPTH} levels deep"),
+            "a runbook needs only a few levels; look for runaway indentation or unclosed brackets".into(),
         ),
         other => (Syntax, format!("invalid YAML: {}", strip_location(&other.to_string())), syntax_help()),
     }

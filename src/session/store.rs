@@ -125,9 +125,8 @@ pub fn lock(dir: &Path) -> Result<SessionLock, String> {
         .mode_private()
         .open(&path)
         .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
-    if file.try_lock().is_err() {
-        let mut holder = String::new();
-        let _ = file.read_to_string(&mut holder);
+    if !acquire(&mut file) {
+        let holder = read_holder(&mut file);
         let holder = holder.trim();
         return Err(format!(
             "this session is open in another stepwise process ({}). \
@@ -144,6 +143,51 @@ pub fn lock(dir: &Path) -> Result<SessionLock, String> {
     let _ = file.rewind();
     let _ = file.write_all(me.as_bytes());
     Ok(SessionLock { _file: file })
+}
+
+/// How long to wait for a lock whose recorded holder has died.
+const DEAD_HOLDER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Takes the lock. When the process named in the lock file is gone (killed
+/// with SIGKILL), the lock can still be held for a moment by a step it was
+/// forking (a forked child keeps the parent's descriptors until it execs):
+/// wait for that moment to pass instead of refusing the resume.
+fn acquire(file: &mut File) -> bool {
+    let deadline = std::time::Instant::now() + DEAD_HOLDER_WAIT;
+    loop {
+        if file.try_lock().is_ok() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline || !holder_is_gone(&read_holder(file)) {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn read_holder(file: &mut File) -> String {
+    let mut holder = String::new();
+    let _ = file.rewind();
+    let _ = file.read_to_string(&mut holder);
+    holder
+}
+
+/// Whether the lock file names a process on this host that no longer exists.
+fn holder_is_gone(holder: &str) -> bool {
+    let Some((pid, host)) = holder
+        .trim()
+        .strip_prefix("pid ")
+        .and_then(|rest| rest.split_once(" on "))
+    else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<i32>() else {
+        return false;
+    };
+    host == hostname()
+        && pid > 0
+        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH)
 }
 
 trait PrivateMode {
@@ -232,4 +276,32 @@ pub fn find_transcript(dir: &Path) -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_holder_is_told_from_a_live_or_unknown_one() {
+        let me = format!("pid {} on {}", std::process::id(), hostname());
+        assert!(!holder_is_gone(&me));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(holder_is_gone(&format!("pid {pid} on {}", hostname())));
+        assert!(!holder_is_gone(&format!("pid {pid} on another-host")));
+        assert!(!holder_is_gone("garbage"));
+        assert!(!holder_is_gone(""));
+    }
+
+    #[test]
+    fn a_lock_is_taken_once_and_freed_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path()).unwrap();
+        let refused = lock(dir.path()).err().unwrap();
+        assert!(refused.contains(&format!("pid {}", std::process::id())));
+        drop(held);
+        assert!(lock(dir.path()).is_ok());
+    }
 }

@@ -87,11 +87,15 @@ pub struct Context {
 }
 
 /// Renders a transcript. Pure: same inputs, same bytes.
+///
+/// Markdown and HTML are read in terminals (`cat`, `less -r`) and browsers:
+/// any control character that reached them through a note, a value or a
+/// title is shown inert as a last guard. JSON escapes them by itself.
 pub fn render(session: &Session, ctx: &Context, format: Format) -> String {
     match format {
-        Format::Markdown => markdown::render(session, ctx),
+        Format::Markdown => crate::inert::show_controls(&markdown::render(session, ctx)),
         Format::Json => json::render(session, ctx),
-        Format::Html => html::render(session, ctx),
+        Format::Html => crate::inert::show_controls(&html::render(session, ctx)),
     }
 }
 

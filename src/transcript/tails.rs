@@ -69,45 +69,10 @@ fn visible_part(line: &str) -> &str {
     }
 }
 
-/// Removes colour codes (CSI … m) and shows every other control character
-/// as a visible, inert symbol: ESC as `␛`, BEL as `␇`, other C0 controls as
-/// their Control Pictures, DEL as `␡`, C1 controls as `\u{..}`. Tabs stay.
+/// Removes colour codes and shows every other control character as an
+/// inert symbol, cut at [`MAX_LINE_CHARS`] (see [`crate::inert::neutralize`]).
 pub fn neutralize(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    let mut shown = 0usize;
-    while let Some(c) = chars.next() {
-        if shown >= MAX_LINE_CHARS {
-            out.push_str(" […]");
-            break;
-        }
-        if c == '\u{1b}' && chars.peek() == Some(&'[') && skip_sgr(&mut chars.clone()) {
-            skip_sgr(&mut chars);
-            continue;
-        }
-        shown += 1;
-        match c {
-            '\t' => out.push(c),
-            '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�')),
-            '\u{7f}' => out.push('␡'),
-            '\u{80}'..='\u{9f}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// If the iterator (positioned on an ESC) holds a complete SGR sequence
-/// `ESC [ digits/; m`, consumes it and returns true.
-fn skip_sgr(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
-    chars.next(); // '['
-    loop {
-        match chars.next() {
-            Some('m') => return true,
-            Some(c) if c.is_ascii_digit() || c == ';' || c == ':' => {}
-            _ => return false,
-        }
-    }
+    crate::inert::neutralize(line, MAX_LINE_CHARS)
 }
 
 #[cfg(test)]

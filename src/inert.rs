@@ -1,0 +1,96 @@
+//! Text from outside (a step's output, an operator's note, a runbook
+//! string) made inert before it reaches a terminal or a document.
+//!
+//! One function, used by every plain-text reader of the journal: headless
+//! lines, transcripts. Colour codes are removed; every other control
+//! character is shown as a visible symbol (`␛` for ESC), so an OSC 52
+//! clipboard write, a title change, a cursor move or an alternate-screen
+//! switch in a log does nothing to the reader's terminal. The TUI keeps
+//! colours and has its own filter (`tui::log::sanitize`).
+
+/// Removes colour codes (CSI … m) and shows every other control character
+/// as a visible, inert symbol: ESC as `␛`, BEL as `␇`, other C0 controls as
+/// their Control Pictures, DEL as `␡`, C1 controls and bidirectional
+/// overrides as `\u{..}`. Tabs stay.
+pub fn neutralize(line: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    let mut shown = 0usize;
+    while let Some(c) = chars.next() {
+        if shown >= max_chars {
+            out.push_str(" […]");
+            break;
+        }
+        if c == '\u{1b}' && chars.peek() == Some(&'[') && skip_sgr(&mut chars.clone()) {
+            skip_sgr(&mut chars);
+            continue;
+        }
+        shown += 1;
+        push_inert(&mut out, c);
+    }
+    out
+}
+
+/// Shows every control character of a whole document inert, keeping its
+/// line breaks and tabs; no colour handling, no cut. Text without control
+/// characters is returned as is.
+pub fn show_controls(text: &str) -> String {
+    let hostile = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t') || crate::runbook::control::is_hostile(c)
+    };
+    if !text.chars().any(hostile) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push(c),
+            c => push_inert(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Appends one character as shown: controls as their symbols, the rest
+/// unchanged.
+fn push_inert(out: &mut String, c: char) {
+    match c {
+        '\t' => out.push(c),
+        '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}')),
+        '\u{7f}' => out.push('␡'),
+        '\u{80}'..='\u{9f}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        _ => out.push(c),
+    }
+}
+
+/// If the iterator (positioned on an ESC) holds a complete SGR sequence
+/// `ESC [ digits/; m`, consumes it and returns true.
+fn skip_sgr(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
+    chars.next(); // '['
+    loop {
+        match chars.next() {
+            Some('m') => return true,
+            Some(c) if c.is_ascii_digit() || c == ';' || c == ':' => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralize;
+
+    #[test]
+    fn every_control_is_shown_inert() {
+        let hostile =
+            "a\u{1b}]0;title\u{7}b\u{1b}[2J\u{1b}[?1049h\u{1b}]52;c;aGk=\u{7}\u{9b}1m\u{0}\r\u{7f}";
+        let out = neutralize(hostile, usize::MAX);
+        assert!(!out.chars().any(|c| c.is_control()), "{out:?}");
+        assert_eq!(neutralize("\u{1b}[31mred\u{1b}[0m", 10), "red");
+        assert_eq!(neutralize("abcdef", 3), "abc […]");
+    }
+}
