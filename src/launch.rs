@@ -21,6 +21,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// A user-facing failure before the session runs: message and exit code.
+#[derive(Debug)]
 pub struct Failure {
     pub message: String,
     pub code: i32,
@@ -145,9 +146,11 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
     let vars = parse_vars(&args.drive)?;
     if args.dry_run {
         // A dry run shows the plan even when inputs are missing: they are
-        // listed as missing rather than refused.
+        // listed as missing rather than refused. An untrusted runbook's
+        // `default_from` commands are not run for it.
+        let for_inputs = crate::trust::for_dry_run(home, &args.file, &source, &runbook);
         let res = inputs::resolve(
-            &runbook,
+            &for_inputs,
             &vars,
             &shell_for(&runbook),
             &runbook.env,
@@ -160,6 +163,8 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
         }
         return Ok(0);
     }
+    let ask = crate::trust_prompt::asker(is_headless(&args.drive));
+    crate::trust::ensure(home, &args.file, &source, &runbook, args.trust, ask)?;
     let given = resolve_inputs(&runbook, &args.file, &vars)?;
     let opened = open::start(open::StartOptions {
         home,

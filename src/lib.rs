@@ -15,4 +15,6 @@ pub mod launch;
 pub mod runbook;
 pub mod session;
 pub mod transcript;
+pub mod trust;
+pub mod trust_prompt;
 pub mod tui;
