@@ -170,7 +170,10 @@ impl<W: Write> Driver<W> {
             .step(&st.id)
             .cloned()
             .ok_or(Exit::Invalid)?;
-        let answer = self.answers.by_step.get(&st.id).cloned();
+        // An answer is one decision: used once, so `rerun` cannot loop on a
+        // step that keeps failing, and `done` for an automated step runs it
+        // rather than also marking a failure done.
+        let answer = self.answers.by_step.remove(&st.id);
         let step = st.id.clone();
         match (&st.status, answer) {
             (_, Some(Answer::Skip(reason))) => Ok(Command::Skip { step, reason }),

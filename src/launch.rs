@@ -199,13 +199,21 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
 
 fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {
     let ids = store::list_ids(home).map_err(|e| Failure::usage(e.to_string()))?;
-    ids.into_iter()
-        .rev()
-        .find(|id| {
-            store::summarize(&store::sessions_dir(home).join(id))
-                .is_ok_and(|s| s.status.contains("resumable"))
-        })
-        .ok_or_else(|| Failure::usage(format!("no unfinished session in {}", home.display())))
+    let mut unreadable = None;
+    for id in ids.into_iter().rev() {
+        match store::summarize(&store::sessions_dir(home).join(&id)) {
+            Ok(s) if s.status.contains("resumable") => return Ok(id),
+            Ok(_) => {}
+            // A damaged journal must not hide its session: say why it
+            // cannot be resumed rather than "no unfinished session".
+            Err(e) => {
+                unreadable.get_or_insert(format!("session {id} cannot be resumed: {e}"));
+            }
+        }
+    }
+    Err(Failure::usage(unreadable.unwrap_or_else(|| {
+        format!("no unfinished session in {}", home.display())
+    })))
 }
 
 /// Input values for a resumed session: the journal's (non-secret) values and
