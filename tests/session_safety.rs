@@ -68,11 +68,15 @@ struct Running {
 
 impl Running {
     fn start(home: &Path, rb: &Path, extra: &[&str]) -> Running {
+        Running::start_with_stdin(home, rb, extra, Stdio::null())
+    }
+
+    fn start_with_stdin(home: &Path, rb: &Path, extra: &[&str], stdin: Stdio) -> Running {
         let mut child = stepwise(home)
             .args(["run", "--headless", "--trust"])
             .args(extra)
             .arg(rb)
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -421,6 +425,24 @@ fn sighup_lets_the_running_step_finish_and_starts_nothing_new() {
             .any(|l| l.contains("\"type\":\"step_started\"") && l.contains("\"step\":\"second\"")),
         "a new step started after SIGHUP: {journal}"
     );
+}
+
+#[test]
+fn sigterm_while_waiting_for_a_typed_answer_exits_130() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = runbook(
+        home.path(),
+        "typed",
+        &[("Ask me", ""), ("Later", "echo later")],
+    );
+    let mut run = Running::start_with_stdin(home.path(), &rb, &[], Stdio::piped());
+    // Keep stdin open and silent: stepwise blocks waiting for an answer.
+    let _keep_open = run.child.stdin.take();
+    run.wait_for_line("? ask-me");
+    run.signal(nix::sys::signal::Signal::SIGTERM);
+    let (code, out) = run.wait_exit(Duration::from_secs(30));
+    assert_eq!(code, Some(130), "{out}");
+    assert!(journal_text(home.path()).contains("\"type\":\"interrupted\""));
 }
 
 // ------------------------------------------------------------ disk full
