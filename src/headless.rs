@@ -68,7 +68,14 @@ struct Driver<W: Write> {
     cmds: mpsc::Sender<Command>,
     lines: HashMap<Stream, DisplayLines>,
     stop: Option<Exit>,
-    stdin: Option<std::io::Lines<std::io::StdinLock<'static>>>,
+    /// Lines typed on stdin, read by a thread started at the first question
+    /// (a blocking read must never keep a signal from ending the session).
+    stdin: Option<std::sync::mpsc::Receiver<String>>,
+    updates: mpsc::Receiver<Update>,
+    /// Updates that arrived while waiting for a typed answer.
+    backlog: std::collections::VecDeque<Update>,
+    /// A signal arrived while waiting for a typed answer.
+    interrupted: bool,
 }
 
 /// Drives a session to its end and returns the exit code.
@@ -77,9 +84,8 @@ pub async fn drive<W: Write>(
     answers: Answers,
     out: W,
     cmds: mpsc::Sender<Command>,
-    mut updates: mpsc::Receiver<Update>,
+    updates: mpsc::Receiver<Update>,
 ) -> Exit {
-    let stdin = answers.ask_stdin.then(|| std::io::stdin().lock().lines());
     let mut d = Driver {
         session,
         answers,
@@ -87,9 +93,12 @@ pub async fn drive<W: Write>(
         cmds,
         lines: HashMap::new(),
         stop: None,
-        stdin,
+        stdin: None,
+        updates,
+        backlog: Default::default(),
+        interrupted: false,
     };
-    while let Some(u) = updates.recv().await {
+    while let Some(u) = d.next_update().await {
         match u {
             Update::Record(r) => d.on_record(&r),
             Update::Output {
@@ -164,6 +173,8 @@ impl<W: Write> Driver<W> {
             Ok(c) => {
                 let _ = self.cmds.send(c).await;
             }
+            // The engine is ending on the signal already.
+            Err(Exit::Interrupted) => self.stop = Some(Exit::Interrupted),
             Err(exit) => {
                 self.stop = Some(exit);
                 let _ = self.cmds.send(Command::Leave).await;
@@ -180,7 +191,10 @@ impl<W: Write> Driver<W> {
             .step(&st.id)
             .cloned()
             .ok_or(Exit::Invalid)?;
-        let answer = self.answers.by_step.get(&st.id).cloned();
+        // An answer is one decision: used once, so `rerun` cannot loop on a
+        // step that keeps failing, and `done` for an automated step runs it
+        // rather than also marking a failure done.
+        let answer = self.answers.by_step.remove(&st.id);
         let step = st.id.clone();
         match (&st.status, answer) {
             (_, Some(Answer::Skip(reason))) => Ok(Command::Skip { step, reason }),
@@ -252,6 +266,9 @@ impl<W: Write> Driver<W> {
         let _ = self.out.flush();
         let Some(line) = self.read_line() else {
             let _ = writeln!(self.out);
+            if self.interrupted {
+                return Err(Exit::Interrupted);
+            }
             self.say(&format!("? `{}` is waiting for a person: answer with --answer {}=done[:note], --yes, or on stdin", def.id, def.id));
             return Err(Exit::WaitingForHuman);
         };
@@ -270,7 +287,11 @@ impl<W: Write> Driver<W> {
                 let note = if def.note == NoteRule::Required {
                     let _ = write!(self.out, "  note: ");
                     let _ = self.out.flush();
-                    self.read_line().filter(|n| !n.trim().is_empty())
+                    let note = self.read_line();
+                    if self.interrupted {
+                        return Err(Exit::Interrupted);
+                    }
+                    note.filter(|n| !n.trim().is_empty())
                 } else {
                     None
                 };
@@ -283,9 +304,39 @@ impl<W: Write> Driver<W> {
         }
     }
 
+    async fn next_update(&mut self) -> Option<Update> {
+        match self.backlog.pop_front() {
+            Some(u) => Some(u),
+            None => self.updates.recv().await,
+        }
+    }
+
+    /// A typed line; `None` at the end of stdin, when stdin is not asked,
+    /// or when a signal arrived meanwhile (`interrupted` is then set).
     fn read_line(&mut self) -> Option<String> {
-        let stdin = self.stdin.as_mut()?;
-        tokio::task::block_in_place(|| stdin.next())?.ok()
+        if !self.answers.ask_stdin || self.interrupted {
+            return None;
+        }
+        let lines = self.stdin.get_or_insert_with(spawn_stdin_reader);
+        tokio::task::block_in_place(|| {
+            use std::sync::mpsc::RecvTimeoutError;
+            loop {
+                match lines.recv_timeout(std::time::Duration::from_millis(50)) {
+                    Ok(line) => return Some(line),
+                    Err(RecvTimeoutError::Disconnected) => return None,
+                    Err(RecvTimeoutError::Timeout) => {}
+                }
+                while let Ok(u) = self.updates.try_recv() {
+                    let stops = matches!(&u, Update::Ended(_))
+                        || matches!(&u, Update::Record(r) if matches!(r.event, Event::Interrupted { .. }));
+                    self.backlog.push_back(u);
+                    if stops {
+                        self.interrupted = true;
+                        return None;
+                    }
+                }
+            }
+        })
     }
 
     fn finish(&mut self, end: End) -> Exit {
@@ -315,6 +366,20 @@ impl<W: Write> Driver<W> {
 /// further cut here; only control characters are made inert.
 fn inert(text: &str) -> String {
     crate::inert::neutralize(text, usize::MAX)
+}
+
+/// Reads stdin lines on a thread of its own; the thread ends with stdin.
+fn spawn_stdin_reader() -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 fn non_empty(s: &str, default: &str) -> String {

@@ -21,6 +21,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// A user-facing failure before the session runs: message and exit code.
+#[derive(Debug)]
 pub struct Failure {
     pub message: String,
     pub code: i32,
@@ -145,9 +146,11 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
     let vars = parse_vars(&args.drive)?;
     if args.dry_run {
         // A dry run shows the plan even when inputs are missing: they are
-        // listed as missing rather than refused.
+        // listed as missing rather than refused. An untrusted runbook's
+        // `default_from` commands are not run for it.
+        let for_inputs = crate::trust::for_dry_run(home, &args.file, &source, &runbook);
         let res = inputs::resolve(
-            &runbook,
+            &for_inputs,
             &vars,
             &shell_for(&runbook),
             &runbook.env,
@@ -160,6 +163,8 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
         }
         return Ok(0);
     }
+    let ask = crate::trust_prompt::asker(is_headless(&args.drive));
+    crate::trust::ensure(home, &args.file, &source, &runbook, args.trust, ask)?;
     let vars = if is_headless(&args.drive) {
         vars
     } else {
@@ -232,13 +237,21 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
 
 fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {
     let ids = store::list_ids(home).map_err(|e| Failure::usage(e.to_string()))?;
-    ids.into_iter()
-        .rev()
-        .find(|id| {
-            store::summarize(&store::sessions_dir(home).join(id))
-                .is_ok_and(|s| s.status.contains("resumable"))
-        })
-        .ok_or_else(|| Failure::usage(format!("no unfinished session in {}", home.display())))
+    let mut unreadable = None;
+    for id in ids.into_iter().rev() {
+        match store::summarize(&store::sessions_dir(home).join(&id)) {
+            Ok(s) if s.status.contains("resumable") => return Ok(id),
+            Ok(_) => {}
+            // A damaged journal must not hide its session: say why it
+            // cannot be resumed rather than "no unfinished session".
+            Err(e) => {
+                unreadable.get_or_insert(format!("session {id} cannot be resumed: {e}"));
+            }
+        }
+    }
+    Err(Failure::usage(unreadable.unwrap_or_else(|| {
+        format!("no unfinished session in {}", home.display())
+    })))
 }
 
 /// Input values for a resumed session: the journal's (non-secret) values and

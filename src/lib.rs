@@ -17,4 +17,6 @@ pub mod picker;
 pub mod runbook;
 pub mod session;
 pub mod transcript;
+pub mod trust;
+pub mod trust_prompt;
 pub mod tui;

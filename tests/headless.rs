@@ -49,7 +49,13 @@ fn all_files_text(dir: &Path) -> String {
 fn headless_run_with_answers_completes_and_writes_the_record() {
     let home = tempfile::tempdir().unwrap();
     let out = stepwise(home.path())
-        .args(["run", "--headless", "--var", "TOKEN=s3cr3t-value"])
+        .args([
+            "run",
+            "--headless",
+            "--trust",
+            "--var",
+            "TOKEN=s3cr3t-value",
+        ])
         .arg(fixture("small.yaml"))
         .args(["--answer", "tell-the-team=done:paged #ops and #dev"])
         .output()
@@ -78,7 +84,7 @@ fn headless_run_with_answers_completes_and_writes_the_record() {
 fn a_required_note_without_an_answer_waits_for_a_human_with_exit_4() {
     let home = tempfile::tempdir().unwrap();
     let out = stepwise(home.path())
-        .args(["run", "--headless", "--yes"])
+        .args(["run", "--headless", "--trust", "--yes"])
         .arg(fixture("small.yaml"))
         .output()
         .unwrap();
@@ -108,7 +114,7 @@ fn hostile_input_values_are_passed_literally() {
     ] {
         let out = stepwise(home.path())
             .current_dir(work.path())
-            .args(["run", "--headless", "--var"])
+            .args(["run", "--headless", "--trust", "--var"])
             .arg(format!("GREETING={payload}"))
             .arg(fixture("small.yaml"))
             .args(["--answer", "tell-the-team=skip:test"])
@@ -131,7 +137,7 @@ fn sigkill_mid_step_then_resume_marks_outcome_unknown_and_rerun_completes() {
     )
     .unwrap();
     let mut child = stepwise(home.path())
-        .args(["run", "--headless"])
+        .args(["run", "--headless", "--trust"])
         .arg(&rb)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -180,7 +186,7 @@ fn a_failed_step_stops_with_exit_3_and_sessions_lists_it() {
     let rb = home.path().join("fail.yaml");
     std::fs::write(&rb, "runbook: 1\nid: fail\ntitle: Fail\nsections:\n  - title: S\n    steps:\n      - title: Boom\n        run: exit 7\n").unwrap();
     let out = stepwise(home.path())
-        .args(["run", "--headless"])
+        .args(["run", "--headless", "--trust"])
         .arg(&rb)
         .output()
         .unwrap();
@@ -231,7 +237,13 @@ fn headless_demo_rolls_back_for_real_and_cleans_up() {
 fn export_writes_each_format_without_the_secret() {
     let home = tempfile::tempdir().unwrap();
     let out = stepwise(home.path())
-        .args(["run", "--headless", "--var", "TOKEN=s3cr3t-value"])
+        .args([
+            "run",
+            "--headless",
+            "--trust",
+            "--var",
+            "TOKEN=s3cr3t-value",
+        ])
         .arg(fixture("small.yaml"))
         .args(["--answer", "tell-the-team=done:told"])
         .output()

@@ -4,6 +4,13 @@
 //! processes, writes every event to the journal *first* and only then
 //! publishes it as an [`Update`]. It never renders, prompts or prints: the
 //! TUI and headless mode are drivers of this same loop.
+//!
+//! A write that fails (disk full) ends the session with [`End::Failed`],
+//! naming the file. A step whose log fills up is not killed (stopping a
+//! half-done deploy would be worse): it runs to its end with its output
+//! still shown live, its result is journalled if the journal can still be
+//! written, and then the session stops before any other step starts. It
+//! stays resumable once space is freed.
 
 use super::command::{Command, End, Update};
 use super::process::{self, Chunk, Outcome};
@@ -46,6 +53,8 @@ struct Running {
     task: tokio::task::JoinHandle<io::Result<Outcome>>,
     pending: Option<(Stream, u64, u64)>,
     last_flush: Instant,
+    /// The attempt's log file.
+    log: PathBuf,
 }
 
 struct PendingRetry {
@@ -388,7 +397,8 @@ impl Engine {
             log: log.clone(),
         };
         self.record(started, true).await?;
-        let spec = self.spec_for(&def, &command, self.setup.session_dir.join(&log));
+        let log_path = self.setup.session_dir.join(&log);
+        let spec = self.spec_for(&def, &command, log_path.clone());
         let (tx, rx) = mpsc::channel(64);
         let (cancel, cancel_rx) = watch::channel(false);
         let task = tokio::spawn(process::run(spec, tx, cancel_rx));
@@ -402,6 +412,7 @@ impl Engine {
             task,
             pending: None,
             last_flush: Instant::now(),
+            log: log_path,
         });
         Ok(())
     }
@@ -446,6 +457,11 @@ impl Engine {
         };
         let len = c.bytes.len() as u64;
         let (step, attempt) = (run.step.clone(), run.attempt);
+        if !c.logged {
+            // The log could not take these bytes (disk full): they are shown
+            // live but never recorded as being in the file.
+            return self.publish_output(step, attempt, c).await;
+        }
         let flush = match run.pending {
             Some((s, off, l)) if s == c.stream && off + l == c.offset => {
                 run.pending = Some((s, off, l + len));
@@ -466,11 +482,14 @@ impl Engine {
             run.last_flush = Instant::now();
             self.record_output(&step, attempt, p)?;
         }
-        let stream = c.stream;
+        self.publish_output(step, attempt, c).await
+    }
+
+    async fn publish_output(&mut self, step: String, attempt: u32, c: Chunk) -> io::Result<()> {
         self.send(Update::Output {
             step,
             attempt,
-            stream,
+            stream: c.stream,
             bytes: c.bytes,
         })
         .await;
@@ -554,10 +573,13 @@ impl Engine {
             success,
         };
         self.record(exited, false).await?;
-        if success {
-            return Ok(());
+        if !success {
+            self.after_failure(&def, &run).await?;
         }
-        self.after_failure(&def, &run).await
+        match &outcome.log_error {
+            None => Ok(()),
+            Some(e) => Err(log_failure(&run.log, outcome.log_len, e)),
+        }
     }
 
     /// Journals a `capture:` value and makes it available to later steps.
@@ -665,6 +687,18 @@ impl Engine {
     async fn send(&self, u: Update) {
         let _ = self.updates.send(u).await;
     }
+}
+
+/// The error that stops a session whose step log could not be written.
+fn log_failure(path: &std::path::Path, kept: u64, e: &io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!(
+            "cannot write the step's output log {}: {e}. The step ran to its end and its result is recorded; \
+             the log holds its first {kept} bytes. Free space, then `stepwise resume`.",
+            path.display()
+        ),
+    )
 }
 
 async fn next_chunk(running: &mut Option<Running>) -> Option<Chunk> {

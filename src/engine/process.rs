@@ -105,12 +105,15 @@ impl fmt::Debug for Spec {
 }
 
 /// A piece of output, already redacted, stored in the log at
-/// `offset..offset + bytes.len()`.
+/// `offset..offset + bytes.len()` when `logged`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chunk {
     pub stream: Stream,
     pub offset: u64,
     pub bytes: Vec<u8>,
+    /// Whether the bytes are in the log file: `false` once a write to it
+    /// failed (disk full); the chunk is then only live output.
+    pub logged: bool,
 }
 
 /// How an attempt ended.

@@ -3,6 +3,8 @@
 //! Appends that change state are fsync'd before `append` returns, so a
 //! caller that appends "step started" and then spawns knows the record is on
 //! disk. Output records are batched and reach disk with the next sync.
+//! A failed write cuts the partial line off again and refuses every later
+//! append, so the file never holds a broken line before a good one.
 //! Loading drops a torn last line (a crash mid-write) with a warning and
 //! refuses a damaged line in the middle, naming it, without touching the file.
 //! This module never decides what happens next; it only records.
@@ -120,6 +122,11 @@ pub struct Journal {
     clock: Arc<dyn Clock>,
     actor: Actor,
     unsynced: bool,
+    /// Bytes of whole records in the file.
+    len: u64,
+    /// Set once a write or sync failed: nothing more is appended, so a
+    /// half-written line can never end up in the middle of the file.
+    failed: Option<String>,
 }
 
 impl Journal {
@@ -136,6 +143,8 @@ impl Journal {
             clock,
             actor,
             unsynced: false,
+            len: 0,
+            failed: None,
         })
     }
 
@@ -160,6 +169,8 @@ impl Journal {
             clock,
             actor,
             unsynced: false,
+            len: loaded.good_len,
+            failed: None,
         })
     }
 
@@ -193,9 +204,26 @@ impl Journal {
 
     /// Makes everything written so far durable.
     pub fn sync(&mut self) -> io::Result<()> {
-        self.file.sync_data()?;
+        self.check_usable()?;
+        if let Err(e) = self.file.sync_data() {
+            let e = io::Error::new(
+                e.kind(),
+                format!("cannot sync the journal {}: {e}", self.path.display()),
+            );
+            self.failed = Some(e.to_string());
+            return Err(e);
+        }
         self.unsynced = false;
         Ok(())
+    }
+
+    fn check_usable(&self) -> io::Result<()> {
+        match &self.failed {
+            None => Ok(()),
+            Some(why) => Err(io::Error::other(format!(
+                "{why}; nothing more was recorded after that"
+            ))),
+        }
     }
 
     pub fn has_unsynced(&self) -> bool {
@@ -209,14 +237,21 @@ impl Journal {
             by: by_operator.then(|| self.actor.clone()),
             event,
         };
+        self.check_usable()?;
         let mut line = serde_json::to_vec(&record).map_err(io::Error::other)?;
         line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| {
-            io::Error::new(
+        if let Err(e) = self.file.write_all(&line) {
+            // Cut a partly written line (truncating needs no space), and
+            // stop: the file stays a list of whole records.
+            let _ = self.file.set_len(self.len);
+            let e = io::Error::new(
                 e.kind(),
                 format!("cannot write the journal {}: {e}", self.path.display()),
-            )
-        })?;
+            );
+            self.failed = Some(e.to_string());
+            return Err(e);
+        }
+        self.len += line.len() as u64;
         self.next_seq += 1;
         Ok(record)
     }

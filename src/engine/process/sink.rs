@@ -5,7 +5,9 @@
 //! most once per [`SYNC_EVERY`] while output flows, then once at the end:
 //! never per chunk, and never blocking the read loop on a slow disk.
 //! A log write error does not stop the step (killing a half-done deploy
-//! because the disk filled would be worse); it is reported in the outcome.
+//! because the disk filled would be worse); it is reported in the outcome,
+//! the file is cut back to the last whole chunk, and later chunks say they
+//! are not `logged` (the engine then stops the session after the step).
 
 use super::{CAPTURE_LIMIT, Chunk};
 use crate::session::event::Stream;
@@ -65,10 +67,19 @@ impl Sink {
     /// to publish, placed at its offset in the file.
     pub(super) fn record(&mut self, stream: Stream, bytes: Vec<u8>) -> Chunk {
         let offset = self.offset;
+        let mut logged = false;
         if self.error.is_none() {
             match (&*self.file).write_all(&bytes) {
-                Ok(()) => self.offset += bytes.len() as u64,
-                Err(e) => self.error = Some(e),
+                Ok(()) => {
+                    self.offset += bytes.len() as u64;
+                    logged = true;
+                }
+                Err(e) => {
+                    // Cut a partly written chunk: the file then holds
+                    // exactly `offset` bytes, all of them recorded.
+                    let _ = self.file.set_len(self.offset);
+                    self.error = Some(e);
+                }
             }
         }
         if let (Stream::Stdout, Some(kept)) = (stream, self.capture.as_mut()) {
@@ -80,6 +91,7 @@ impl Sink {
             stream,
             offset,
             bytes,
+            logged,
         }
     }
 

@@ -1,0 +1,345 @@
+//! Trust: a runbook file runs only once a person has seen its commands.
+//!
+//! Like `direnv allow`: the first time stepwise is asked to run a runbook
+//! file, or when its bytes changed since it was trusted, the commands it will
+//! run are shown with the file's SHA-256, and a person must trust it once.
+//! The trust store is `trusted.json` in the stepwise home (0600, replaced
+//! atomically), mapping each runbook's canonical path to the hash of the
+//! bytes that were trusted. Headless mode refuses an untrusted file unless
+//! `--trust` is given; the TUI shows a one-time screen (`trust_prompt`).
+//!
+//! The gate is checked before anything from the runbook executes, including
+//! inputs' `default_from` commands. Resume needs no trust: it runs the
+//! session's own copy, trusted when the session started.
+//!
+//! This module never runs a command and never starts a session; it only
+//! reads and records trust, and describes what a runbook would run.
+
+use crate::launch::Failure;
+use crate::runbook::model::Runbook;
+use crate::session::fsutil;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The trust store's file name in the stepwise home.
+pub const TRUST_FILE: &str = "trusted.json";
+
+/// Format version of `trusted.json`.
+const STORE_VERSION: u32 = 1;
+
+/// One trusted runbook file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub sha256: String,
+    pub trusted_at: chrono::DateTime<chrono::Utc>,
+    /// `user@host` of whoever trusted it.
+    pub by: String,
+}
+
+/// The whole trust store: canonical path → what was trusted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Store {
+    pub version: u32,
+    pub runbooks: BTreeMap<String, Entry>,
+}
+
+/// What a person reviews before trusting: the file, its hash, its commands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub title: String,
+    /// Canonical path (symlinks and `..` resolved): the trust store's key.
+    pub path: PathBuf,
+    pub sha256: String,
+    /// The shell every command runs under, when the runbook sets one.
+    pub shell: Option<String>,
+    /// Every command the runbook can run: (where it comes from, the command).
+    pub commands: Vec<(String, String)>,
+}
+
+impl Review {
+    /// Describes a runbook file from its exact bytes.
+    pub fn of(path: &Path, source: &[u8], runbook: &Runbook) -> io::Result<Review> {
+        let path = std::fs::canonicalize(path)?;
+        let mut commands: Vec<(String, String)> = runbook
+            .inputs
+            .iter()
+            .filter_map(|i| {
+                let cmd = i.default_from.as_ref()?;
+                Some((format!("input {} (default_from)", i.name), inert(cmd)))
+            })
+            .collect();
+        commands.extend(runbook.steps().filter_map(|(_, s)| {
+            let cmd = s.run.as_ref()?;
+            Some((format!("step {}", s.id), inert(cmd)))
+        }));
+        Ok(Review {
+            title: inert(&runbook.title),
+            path,
+            sha256: fsutil::sha256_hex(source),
+            shell: runbook.shell.as_ref().map(|s| inert(&s.join(" "))),
+            commands,
+        })
+    }
+
+    /// The review as plain lines, for headless mode and the docs.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![
+            format!("runbook: {}", self.title),
+            format!("file:    {}", self.path.display()),
+            format!("sha256:  {}", self.sha256),
+        ];
+        if let Some(shell) = &self.shell {
+            out.push(format!("shell:   {shell}"));
+        }
+        if self.commands.is_empty() {
+            out.push("commands: none (human steps only)".into());
+        } else {
+            out.push(format!("commands it will run ({}):", self.commands.len()));
+        }
+        for (from, cmd) in &self.commands {
+            out.push(format!("  {from}:"));
+            out.extend(cmd.lines().map(|l| format!("    $ {l}")));
+        }
+        out
+    }
+}
+
+/// Text from the runbook made safe to show: control characters (escape
+/// sequences that could retitle, move or clear the terminal) are shown as
+/// `\u{1b}`-style escapes; line breaks stay.
+fn inert(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' => "\n".to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Where the trust store lives.
+pub fn store_path(home: &Path) -> PathBuf {
+    home.join(TRUST_FILE)
+}
+
+/// Reads the trust store; a missing file is an empty store. A damaged file
+/// is an error (naming it) rather than silently trusting or forgetting.
+pub fn load(home: &Path) -> Result<Store, String> {
+    let path = store_path(home);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Store::default()),
+        Err(e) => {
+            return Err(format!(
+                "cannot read the trust store {}: {e}",
+                path.display()
+            ));
+        }
+    };
+    serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "the trust store {} is damaged ({e}); delete it to start over (every runbook will then ask to be trusted again)",
+            path.display()
+        )
+    })
+}
+
+/// Whether this exact file content was trusted at this path.
+pub fn is_trusted(store: &Store, review: &Review) -> bool {
+    store
+        .runbooks
+        .get(&key(&review.path))
+        .is_some_and(|e| e.sha256 == review.sha256)
+}
+
+/// Records trust for the reviewed file (replacing an older hash).
+pub fn record(home: &Path, review: &Review) -> Result<(), String> {
+    let mut store = load(home)?;
+    store.version = STORE_VERSION;
+    store.runbooks.insert(
+        key(&review.path),
+        Entry {
+            sha256: review.sha256.clone(),
+            trusted_at: chrono::Utc::now(),
+            by: format!(
+                "{}@{}",
+                crate::session::store::username(),
+                crate::session::store::hostname()
+            ),
+        },
+    );
+    save(home, &store)
+}
+
+fn save(home: &Path, store: &Store) -> Result<(), String> {
+    let path = store_path(home);
+    let write = || -> io::Result<()> {
+        fsutil::create_private_dir(home)?;
+        let mut text = serde_json::to_vec_pretty(store).map_err(io::Error::other)?;
+        text.push(b'\n');
+        fsutil::write_atomic(&path, &text)
+    };
+    write().map_err(|e| format!("cannot write the trust store {}: {e}", path.display()))
+}
+
+fn key(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// The message headless mode gives for an untrusted runbook.
+pub fn refusal(review: &Review, changed: bool) -> String {
+    let why = if changed {
+        "this runbook changed since it was last trusted"
+    } else {
+        "stepwise has not run this runbook file before"
+    };
+    let mut lines = vec![format!("refused: {why}. Review what it will run:")];
+    lines.extend(review.lines().into_iter().map(|l| format!("  {l}")));
+    lines.push(format!(
+        "Nothing ran and no session was created. Re-run with --trust after reviewing the file (sha256 {}).",
+        review.sha256
+    ));
+    lines.join("\n")
+}
+
+/// How the person is asked, when they must be.
+pub enum Ask {
+    /// Headless: no one to ask; refuse with the review.
+    Refuse,
+    /// The TUI: show the trust screen; `true` means trusted.
+    Screen(fn(&Review) -> io::Result<bool>),
+}
+
+/// The gate before a runbook's commands can run. Returns `Ok` when the file
+/// is trusted (already, by `--trust`, or on the screen just now) and records
+/// new trust; otherwise a [`Failure`] with exit code 2 and nothing recorded.
+pub fn ensure(
+    home: &Path,
+    path: &Path,
+    source: &[u8],
+    runbook: &Runbook,
+    flag: bool,
+    ask: Ask,
+) -> Result<(), Failure> {
+    let review = Review::of(path, source, runbook)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let store = load(home).map_err(Failure::usage)?;
+    if is_trusted(&store, &review) {
+        return Ok(());
+    }
+    let changed = store.runbooks.contains_key(&key(&review.path));
+    let trusted = flag
+        || match ask {
+            Ask::Refuse => return Err(Failure::usage(refusal(&review, changed))),
+            Ask::Screen(show) => show(&review)
+                .map_err(|e| Failure::usage(format!("the trust screen failed: {e}")))?,
+        };
+    if !trusted {
+        return Err(Failure::usage(format!(
+            "not trusted: {} was not run and no session was created",
+            review.path.display()
+        )));
+    }
+    record(home, &review).map_err(Failure::usage)
+}
+
+/// The runbook a dry run resolves inputs with: as is when trusted; else
+/// without its `default_from` commands (a dry run of a file nobody has
+/// reviewed must run nothing), with a note on stderr saying so.
+pub fn for_dry_run(home: &Path, path: &Path, source: &[u8], runbook: &Runbook) -> Runbook {
+    let trusted = Review::of(path, source, runbook)
+        .ok()
+        .zip(load(home).ok())
+        .is_some_and(|(review, store)| is_trusted(&store, &review));
+    let mut copy = runbook.clone();
+    if trusted || runbook.inputs.iter().all(|i| i.default_from.is_none()) {
+        return copy;
+    }
+    for input in copy.inputs.iter_mut() {
+        input.default_from = None;
+    }
+    eprintln!(
+        "note: this runbook is not trusted yet, so its default_from commands were not run; their inputs show as missing"
+    );
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runbook_file(dir: &Path, body: &str) -> (PathBuf, Vec<u8>, Runbook) {
+        let path = dir.join("rb.yaml");
+        std::fs::write(&path, body).unwrap();
+        let rb = crate::runbook::load::load_str("rb.yaml", body).unwrap();
+        (path, body.as_bytes().to_vec(), rb)
+    }
+
+    const BODY: &str = "runbook: 1\nid: t\ntitle: T\ninputs:\n  V: { default_from: echo v1 }\nsections:\n  - title: S\n    steps:\n      - title: Hi\n        run: echo hi\n      - title: Look\n";
+
+    #[test]
+    fn review_lists_every_command_with_its_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, src, rb) = runbook_file(dir.path(), BODY);
+        let r = Review::of(&path, &src, &rb).unwrap();
+        assert_eq!(
+            r.commands,
+            vec![
+                ("input V (default_from)".to_string(), "echo v1".to_string()),
+                ("step hi".to_string(), "echo hi".to_string()),
+            ]
+        );
+        assert_eq!(r.sha256.len(), 64);
+    }
+
+    #[test]
+    fn trust_is_per_path_and_content_and_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (path, src, rb) = runbook_file(dir.path(), BODY);
+        let review = Review::of(&path, &src, &rb).unwrap();
+        assert!(!is_trusted(&load(home.path()).unwrap(), &review));
+        record(home.path(), &review).unwrap();
+        assert!(is_trusted(&load(home.path()).unwrap(), &review));
+        let mode = std::fs::metadata(store_path(home.path()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let changed = Review::of(&path, b"other bytes", &rb).unwrap();
+        assert!(!is_trusted(&load(home.path()).unwrap(), &changed));
+    }
+
+    #[test]
+    fn headless_gate_refuses_then_flag_records() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (path, src, rb) = runbook_file(dir.path(), BODY);
+        let err = ensure(home.path(), &path, &src, &rb, false, Ask::Refuse).unwrap_err();
+        assert_eq!(err.code, 2);
+        assert!(err.message.contains("--trust") && err.message.contains("$ echo hi"));
+        assert!(!store_path(home.path()).exists());
+        ensure(home.path(), &path, &src, &rb, true, Ask::Refuse).unwrap();
+        ensure(home.path(), &path, &src, &rb, false, Ask::Refuse).unwrap();
+    }
+
+    #[test]
+    fn control_characters_in_commands_are_shown_inert() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Hi\n        run: \"printf x\\e]0;pwned\\a\"\n";
+        let (path, src, rb) = runbook_file(dir.path(), body);
+        let r = Review::of(&path, &src, &rb).unwrap();
+        assert_eq!(r.commands[0].1, "printf x\\u{1b}]0;pwned\\u{7}");
+    }
+
+    #[test]
+    fn a_damaged_store_is_an_error_naming_it() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(store_path(home.path()), "{not json").unwrap();
+        let err = load(home.path()).unwrap_err();
+        assert!(err.contains("trusted.json") && err.contains("delete it"));
+    }
+}
