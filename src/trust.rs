@@ -329,8 +329,12 @@ mod tests {
     #[test]
     fn control_characters_in_commands_are_shown_inert() {
         let dir = tempfile::tempdir().unwrap();
-        let body = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Hi\n        run: \"printf x\\e]0;pwned\\a\"\n";
-        let (path, src, rb) = runbook_file(dir.path(), body);
+        // The loader refuses such text; the review stays inert even so
+        // (defence in depth), so the command is planted after loading.
+        let body = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Hi\n        run: printf x\n";
+        let (path, src, mut rb) = runbook_file(dir.path(), body);
+        rb.sections[0].steps[0].run = Some("printf x\u{1b}]0;pwned\u{7}".into());
+        assert!(crate::runbook::load::load_str("rb.yaml", "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Hi\n        run: \"printf x\\e\"\n").is_err());
         let r = Review::of(&path, &src, &rb).unwrap();
         assert_eq!(r.commands[0].1, "printf x\\u{1b}]0;pwned\\u{7}");
     }
