@@ -237,7 +237,7 @@ class Bench:
                     break
                 out.append(seen - t0)
                 target = "flood" if target == "after" else "after"
-                pause = time.monotonic() + 0.1
+                pause = time.monotonic() + 0.03
                 while time.monotonic() < pause and term.pump(0.02):
                     pass
             return out
