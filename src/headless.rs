@@ -4,6 +4,9 @@
 //! `--yes`, or typed on stdin (`done`, `skip <reason>`, `abort`, with a note
 //! on the next line). A question nobody can answer stops the session cleanly,
 //! resumable, with exit code 4. Decisions only; the engine does the work.
+//!
+//! The output writer should be buffered (the launcher passes a `BufWriter`):
+//! the driver flushes whenever no update is waiting and before it asks.
 
 use crate::engine::command::{Command, End, Update};
 use crate::engine::process::DisplayLines;
@@ -90,6 +93,10 @@ pub async fn drive<W: Write>(
         stdin,
     };
     while let Some(u) = updates.recv().await {
+        // `out` is buffered: what is printed shows once nothing more is
+        // waiting, so a flood is written in large pieces and a quiet
+        // session line by line.
+        let flush = updates.is_empty();
         match u {
             Update::Record(r) => d.on_record(&r),
             Update::Output {
@@ -100,7 +107,14 @@ pub async fn drive<W: Write>(
             } => d.on_output(&step, stream, &bytes),
             Update::Idle => d.on_idle().await,
             Update::Rejected(why) => d.say(&format!("refused: {why}")),
-            Update::Ended(end) => return d.finish(end),
+            Update::Ended(end) => {
+                let exit = d.finish(end);
+                let _ = d.out.flush();
+                return exit;
+            }
+        }
+        if flush {
+            let _ = d.out.flush();
         }
     }
     Exit::Interrupted
@@ -120,12 +134,18 @@ impl<W: Write> Driver<W> {
         }
     }
 
+    /// Prints each completed line with its prefix. Lines are written as
+    /// bytes into the (buffered) output: no allocation or formatting per line.
     fn on_output(&mut self, step: &str, stream: Stream, bytes: &[u8]) {
         let mark = if stream == Stream::Stderr { '!' } else { '|' };
-        let lines = self.lines.entry(stream).or_default().push(bytes);
-        for l in lines {
-            let _ = writeln!(self.out, "    {step} {mark} {l}");
-        }
+        let prefix = format!("    {step} {mark} ");
+        let out = &mut self.out;
+        self.lines.entry(stream).or_default().push_with(bytes, |l| {
+            let _ = out
+                .write_all(prefix.as_bytes())
+                .and_then(|()| out.write_all(l.as_bytes()))
+                .and_then(|()| out.write_all(b"\n"));
+        });
     }
 
     fn flush_lines(&mut self) {

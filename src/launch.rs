@@ -287,7 +287,10 @@ fn drive(
         let engine_task = tokio::spawn(engine.run(cmd_rx));
         tokio::spawn(forward_signals(cmd_tx.clone()));
         let exit = if headless {
-            headless::drive(session, answers, std::io::stdout(), cmd_tx, up_rx).await
+            {
+                let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+                headless::drive(session, answers, out, cmd_tx, up_rx).await
+            }
         } else {
             tui_exit(crate::tui::run(session, cmd_tx, up_rx, secret_names).await)
         };

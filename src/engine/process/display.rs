@@ -28,17 +28,19 @@ impl DisplayLines {
     /// Feeds bytes; returns the lines they completed.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
         let mut lines = Vec::new();
-        self.push_with(bytes, |line| lines.push(line));
+        self.push_with(bytes, |line| lines.push(line.to_owned()));
         lines
     }
 
-    /// Feeds bytes; calls `done` with each line they complete.
-    pub fn push_with(&mut self, bytes: &[u8], mut done: impl FnMut(String)) {
+    /// Feeds bytes; calls `done` with each line they complete. A line that
+    /// lies whole in `bytes` (the usual case in a flood) is handed over
+    /// borrowed, without a copy.
+    pub fn push_with(&mut self, bytes: &[u8], mut done: impl FnMut(&str)) {
         let mut rest = bytes;
         while let Some(&first) = rest.first() {
             if std::mem::take(&mut self.pending_cr) {
                 if first == b'\n' {
-                    done(self.take_line());
+                    done(&self.take_line());
                     rest = &rest[1..];
                     continue;
                 }
@@ -46,11 +48,21 @@ impl DisplayLines {
             }
             match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
                 Some(i) => {
-                    self.append(&rest[..i]);
-                    if rest[i] == b'\n' {
-                        done(self.take_line());
-                    } else {
-                        self.pending_cr = true;
+                    let piece = &rest[..i];
+                    let whole = rest[i] == b'\n'
+                        && self.line.is_empty()
+                        && self.cut == 0
+                        && piece.len() <= DISPLAY_LINE_MAX_CHARS;
+                    match std::str::from_utf8(piece) {
+                        Ok(text) if whole => done(text),
+                        _ => {
+                            self.append(piece);
+                            if rest[i] == b'\n' {
+                                done(&self.take_line());
+                            } else {
+                                self.pending_cr = true;
+                            }
+                        }
                     }
                     rest = &rest[i + 1..];
                 }
