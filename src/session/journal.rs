@@ -179,6 +179,7 @@ impl Journal {
     /// `by_operator` records the operator and host with it.
     pub fn append(&mut self, event: Event, by_operator: bool) -> io::Result<Record> {
         let record = self.write(event, by_operator)?;
+        self.unsynced = true;
         self.sync()?;
         Ok(record)
     }
@@ -191,8 +192,12 @@ impl Journal {
         Ok(record)
     }
 
-    /// Makes everything written so far durable.
+    /// Makes everything written so far durable. Nothing written since the
+    /// last sync: nothing to do (no second fsync for the same records).
     pub fn sync(&mut self) -> io::Result<()> {
+        if !self.unsynced {
+            return Ok(());
+        }
         self.file.sync_data()?;
         self.unsynced = false;
         Ok(())
