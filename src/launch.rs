@@ -281,7 +281,7 @@ fn drive(
     let dir = opened.dir.clone();
     let code = rt.block_on(async move {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
-        let (up_tx, up_rx) = mpsc::channel(256);
+        let (up_tx, up_rx) = mpsc::channel(crate::engine::engine::UPDATES_IN_FLIGHT);
         let session = opened.session.clone();
         let engine = Engine::new(opened.journal, opened.session, setup, up_tx);
         let lock = opened.lock;
