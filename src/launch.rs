@@ -288,10 +288,8 @@ fn drive(
         let engine_task = tokio::spawn(engine.run(cmd_rx));
         tokio::spawn(forward_signals(cmd_tx.clone()));
         let exit = if headless {
-            {
-                let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
-                headless::drive(session, answers, out, cmd_tx, up_rx).await
-            }
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+            headless::drive(session, answers, out, cmd_tx, up_rx).await
         } else {
             tui_exit(crate::tui::run(session, cmd_tx, up_rx, secret_names).await)
         };
@@ -358,7 +356,9 @@ fn transcript_refresher(
         let mut last: Option<std::time::Instant> = None;
         while rx.recv().is_ok() {
             let due = last.map(|t| t + TRANSCRIPT_EVERY);
-            while let Some(wait) = due.and_then(|d| d.checked_duration_since(std::time::Instant::now())) {
+            while let Some(wait) =
+                due.and_then(|d| d.checked_duration_since(std::time::Instant::now()))
+            {
                 match rx.recv_timeout(wait) {
                     Ok(()) | Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => return,

@@ -118,7 +118,10 @@ impl LogPane {
             self.lines.pop_front();
             self.dropped += 1;
         }
-        let first = self.lines.front().map_or(self.base + self.data.len() as u64, |l| l.start);
+        let first = self
+            .lines
+            .front()
+            .map_or(self.base + self.data.len() as u64, |l| l.start);
         let dead = (first - self.base) as usize;
         // Compact when the dead prefix is as big as what is kept: amortized
         // one move per byte.
@@ -319,7 +322,10 @@ mod tests {
         p.push(Stream::Stderr, b"err\npart");
         p.push(Stream::Stdout, b"out");
         assert_eq!(p.first(), MAX_LINES as u64 + 1);
-        assert_eq!(p.line(p.first()).map(|l| l.text), Some(format!("{}", MAX_LINES + 1)));
+        assert_eq!(
+            p.line(p.first()).map(|l| l.text),
+            Some(format!("{}", MAX_LINES + 1))
+        );
         let end = p.end();
         let last: Vec<_> = (end - 3..end).filter_map(|n| p.line(n)).collect();
         assert_eq!(last[0].text, "err");
