@@ -167,24 +167,30 @@ class Bench:
             report("peer", "plain terminal (tmux)", ["tmux is not installed: skipped"], True)
             return
         rb = self.runbook("flood", [("flood", f"seq 1 {self.lines}")])
-        sock = f"stepwise-bench-{os.getpid()}"
+        count = [0]
 
         def in_pane(cmd):
+            # A tmux server of our own per run (a private socket), gone
+            # with its only pane.
+            count[0] += 1
+            sock = f"stepwise-bench-{os.getpid()}-{count[0]}"
             t = time.perf_counter()
-            subprocess.check_call(["tmux", "-L", sock, "new-session", "-d", "-x", "80", "-y", "24",
-                                   f"{cmd}; tmux -L {sock} wait-for -S done"])
-            subprocess.check_call(["tmux", "-L", sock, "wait-for", "done"])
-            return time.perf_counter() - t
+            try:
+                subprocess.check_call(["tmux", "-L", sock, "new-session", "-d", "-x", "80", "-y", "24",
+                                       f"{cmd}; tmux -L {sock} wait-for -S done"])
+                subprocess.check_call(["tmux", "-L", sock, "wait-for", "done"])
+                return time.perf_counter() - t
+            finally:
+                subprocess.call(["tmux", "-L", sock, "kill-server"], stderr=subprocess.DEVNULL)
 
         plain, sub = [], []
-        try:
-            for _ in range(self.runs):
-                plain.append(in_pane(f"seq 1 {self.lines}"))
-                home = self.home()
-                sub.append(in_pane(" ".join(self.stepwise(home, "run", rb, "--auto", "--trust"))))
-                shutil.rmtree(home)
-        finally:
-            subprocess.call(["tmux", "-L", sock, "kill-server"], stderr=subprocess.DEVNULL)
+        _, ref = self.seq_to_file()
+        for _ in range(self.runs):
+            plain.append(in_pane(f"seq 1 {self.lines}"))
+            home = self.home()
+            sub.append(in_pane(" ".join(self.stepwise(home, "run", rb, "--auto", "--trust"))))
+            self.check_log(home, "flood", ref)
+            shutil.rmtree(home)
         ratio = median(sub) / median(plain)
         report("peer", "the same flood, plain terminal vs stepwise TUI (tmux pane 80x24)", [
             f"seq in the pane median {fmt_s(median(plain))}  stepwise TUI in the pane {fmt_s(median(sub))}",
