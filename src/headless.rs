@@ -4,6 +4,9 @@
 //! `--yes`, or typed on stdin (`done`, `skip <reason>`, `abort`, with a note
 //! on the next line). A question nobody can answer stops the session cleanly,
 //! resumable, with exit code 4. Decisions only; the engine does the work.
+//!
+//! The output writer should be buffered (the launcher passes a `BufWriter`):
+//! the driver flushes whenever no update is waiting and before it asks.
 
 use crate::engine::command::{Command, End, Update};
 use crate::engine::process::DisplayLines;
@@ -99,6 +102,10 @@ pub async fn drive<W: Write>(
         interrupted: false,
     };
     while let Some(u) = d.next_update().await {
+        // `out` is buffered: what is printed shows once nothing more is
+        // waiting, so a flood is written in large pieces and a quiet
+        // session line by line.
+        let flush = d.backlog.is_empty() && d.updates.is_empty();
         match u {
             Update::Record(r) => d.on_record(&r),
             Update::Output {
@@ -109,7 +116,14 @@ pub async fn drive<W: Write>(
             } => d.on_output(&step, stream, &bytes),
             Update::Idle => d.on_idle().await,
             Update::Rejected(why) => d.say(&format!("refused: {why}")),
-            Update::Ended(end) => return d.finish(end),
+            Update::Ended(end) => {
+                let exit = d.finish(end);
+                let _ = d.out.flush();
+                return exit;
+            }
+        }
+        if flush {
+            let _ = d.out.flush();
         }
     }
     Exit::Interrupted
@@ -138,11 +152,25 @@ impl<W: Write> Driver<W> {
         }
     }
 
+    /// Prints each completed line with its prefix. Lines are written as
+    /// bytes into the (buffered) output: no allocation or formatting per line.
     fn on_output(&mut self, step: &str, stream: Stream, bytes: &[u8]) {
-        let lines = self.lines.entry(stream).or_default().push(bytes);
-        for l in lines {
-            self.output_line(step, stream, &l);
-        }
+        let mark = if stream == Stream::Stderr { '!' } else { '|' };
+        let prefix = format!("    {step} {mark} ");
+        let out = &mut self.out;
+        self.lines.entry(stream).or_default().push_with(bytes, |l| {
+            let inerted;
+            let shown: &str = if crate::inert::is_plain(&l) {
+                &l
+            } else {
+                inerted = inert(&l);
+                &inerted
+            };
+            let _ = out
+                .write_all(prefix.as_bytes())
+                .and_then(|()| out.write_all(shown.as_bytes()))
+                .and_then(|()| out.write_all(b"\n"));
+        });
     }
 
     fn flush_lines(&mut self) {

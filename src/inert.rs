@@ -31,6 +31,20 @@ pub fn neutralize(line: &str, max_chars: usize) -> String {
     out
 }
 
+/// Whether `neutralize` would leave a line unchanged: the fast path for
+/// output lines, which are almost always plain.
+pub fn is_plain(line: &str) -> bool {
+    if line
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\t')
+    {
+        return true;
+    }
+    !line.chars().any(|c| {
+        (c.is_control() && c != '\t') || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
 /// Shows every control character of a whole document inert, keeping its
 /// line breaks and tabs; no colour handling, no cut. Text without control
 /// characters is returned as is.
@@ -83,6 +97,26 @@ fn skip_sgr(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::neutralize;
+
+    #[test]
+    fn is_plain_agrees_with_neutralize() {
+        for line in [
+            "plain",
+            "tab\there",
+            "ünï €",
+            "\u{1b}[31mred",
+            "bell\u{7}",
+            "\u{9b}c1",
+            "bidi\u{202e}x",
+            "del\u{7f}",
+        ] {
+            assert_eq!(
+                is_plain(line),
+                neutralize(line, usize::MAX) == line,
+                "{line:?}"
+            );
+        }
+    }
 
     #[test]
     fn every_control_is_shown_inert() {

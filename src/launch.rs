@@ -305,6 +305,7 @@ fn drive(
         .filter(|(k, _)| opened.session.runbook.input(k).is_some_and(|i| i.secret))
         .map(|(_, v)| v.clone())
         .collect();
+    let (refresh_hook, refresher) = transcript_refresher(opened.dir.clone(), None);
     let setup = Setup {
         session_dir: opened.dir.clone(),
         shell: shell_for(&opened.session.runbook),
@@ -314,7 +315,7 @@ fn drive(
         auto: args.auto || headless,
         grace: Duration::from_secs(5),
         drain: Duration::from_secs(2),
-        after_step: Some(transcript_refresher(opened.dir.clone(), None)),
+        after_step: Some(refresh_hook),
     };
     let extra_dir = args.transcript_dir.clone().or_else(|| {
         opened
@@ -332,14 +333,15 @@ fn drive(
     let dir_for_tui = opened.dir.clone();
     let code = rt.block_on(async move {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
-        let (up_tx, up_rx) = mpsc::channel(256);
+        let (up_tx, up_rx) = mpsc::channel(crate::engine::engine::UPDATES_IN_FLIGHT);
         let session = opened.session.clone();
         let engine = Engine::new(opened.journal, opened.session, setup, up_tx);
         let lock = opened.lock;
         let engine_task = tokio::spawn(engine.run(cmd_rx));
         tokio::spawn(forward_signals(cmd_tx.clone()));
         let exit = if headless {
-            headless::drive(session, answers, std::io::stdout(), cmd_tx, up_rx).await
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+            headless::drive(session, answers, out, cmd_tx, up_rx).await
         } else {
             let tui = crate::tui::run(session, cmd_tx, up_rx, secret_names, Some(&dir_for_tui));
             tui_exit(tui.await)
@@ -350,6 +352,8 @@ fn drive(
         drop(lock);
         exit_code(exit, &end)
     });
+    // The engine (and with it the hook) is gone: the refresher ends.
+    let _ = refresher.join();
     report_end(&dir, extra_dir.as_deref());
     Ok(code)
 }
@@ -382,14 +386,48 @@ fn tui_exit(end: std::io::Result<crate::tui::TuiEnd>) -> Exit {
     }
 }
 
-/// Rewrites the session folder's transcript from the journal: called after
-/// every settled step, so a crash still leaves a recent one.
-fn transcript_refresher(dir: PathBuf, extra: Option<PathBuf>) -> Box<dyn Fn() + Send + Sync> {
-    Box::new(move || {
-        if let Err(e) = save_transcript(&dir, extra.as_deref()) {
-            eprintln!("warning: the transcript could not be refreshed: {e}");
+/// How often, at most, the transcript is rewritten while a session runs.
+const TRANSCRIPT_EVERY: Duration = Duration::from_secs(1);
+
+/// Rewrites the session folder's transcript from the journal after steps
+/// settle, so a crash still leaves a recent one.
+///
+/// The hook only signals a background thread, which rewrites the file at
+/// most once per [`TRANSCRIPT_EVERY`] and always after the last signal
+/// (coalescing a burst of steps): rewriting it after every step made a
+/// runbook of many quick steps quadratic (each rewrite reads every
+/// attempt's log tail) and put two fsyncs on the engine's path. When the
+/// engine drops the hook, the thread ends without writing: the final
+/// transcript is written by [`report_end`] after joining it.
+fn transcript_refresher(
+    dir: PathBuf,
+    extra: Option<PathBuf>,
+) -> (Box<dyn Fn() + Send + Sync>, std::thread::JoinHandle<()>) {
+    use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+    let (tx, rx) = sync_channel::<()>(1);
+    let worker = std::thread::spawn(move || {
+        let mut last: Option<std::time::Instant> = None;
+        while rx.recv().is_ok() {
+            let due = last.map(|t| t + TRANSCRIPT_EVERY);
+            while let Some(wait) =
+                due.and_then(|d| d.checked_duration_since(std::time::Instant::now()))
+            {
+                match rx.recv_timeout(wait) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+            if let Err(e) = save_transcript(&dir, extra.as_deref()) {
+                eprintln!("warning: the transcript could not be refreshed: {e}");
+            }
+            last = Some(std::time::Instant::now());
         }
-    })
+    });
+    let hook = Box::new(move || {
+        // Full: a refresh is already asked for; it will see this step too.
+        let _ = tx.try_send(());
+    });
+    (hook, worker)
 }
 
 /// Writes the Markdown transcript (session folder, and `extra` if given).

@@ -25,6 +25,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
+/// Output chunks (up to 64 KiB each) between a step's reader and the
+/// engine. With [`UPDATES_IN_FLIGHT`] this bounds the output held in memory
+/// (about 1 MiB) whatever a step prints: a slow driver slows the reading of
+/// the pipe (backpressure) instead of growing a queue.
+pub const CHUNKS_IN_FLIGHT: usize = 8;
+/// Updates between the engine and a driver (a driver's channel capacity).
+pub const UPDATES_IN_FLIGHT: usize = 8;
+
 /// Everything the engine needs besides the journal and the folded session.
 pub struct Setup {
     pub session_dir: PathBuf,
@@ -399,7 +407,7 @@ impl Engine {
         self.record(started, true).await?;
         let log_path = self.setup.session_dir.join(&log);
         let spec = self.spec_for(&def, &command, log_path.clone());
-        let (tx, rx) = mpsc::channel(64);
+        let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
         let (cancel, cancel_rx) = watch::channel(false);
         let task = tokio::spawn(process::run(spec, tx, cancel_rx));
         self.running = Some(Running {

@@ -1,16 +1,25 @@
 //! Log panes: a bounded ring of display lines per step attempt.
 //!
-//! Bytes arrive in arbitrary chunks; they are cut into lines here, made safe
-//! for the terminal (only SGR colour sequences survive; every other escape
-//! and control character is dropped; `\r` keeps what was written last) and
-//! kept up to a fixed number of lines. The full output lives on disk; this
-//! is only what the screen can show. No I/O, no rendering.
+//! Bytes arrive in arbitrary chunks; they are cut into lines here and kept
+//! up to a fixed number of lines and bytes. The full output lives on disk;
+//! this is only what the screen can show. No I/O, no rendering.
+//!
+//! Lines are kept as raw bytes and made safe for the terminal only when
+//! they are looked at ([`LogPane::line`]: lossy UTF-8, only SGR colour
+//! sequences survive, every other escape and control character is
+//! dropped, `\r` keeps what was written last). A flood of millions of
+//! lines thus costs a newline search and a copy per chunk, while a frame
+//! sanitizes only the few lines it shows.
 
 use crate::session::event::Stream;
 use std::collections::{HashMap, VecDeque};
 
 /// Lines kept per attempt.
 pub const MAX_LINES: usize = 5_000;
+/// Bytes of raw line text kept per attempt (the oldest lines go first).
+pub const MAX_BYTES: usize = 4 * 1024 * 1024;
+/// A line without newline is cut into display lines of at most this size.
+const MAX_PARTIAL: usize = 64 * 1024;
 
 /// One display line: safe text that may hold SGR colour sequences.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,10 +28,22 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// Where a kept line's bytes are in `LogPane::data` (absolute positions).
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    stream: Stream,
+    start: u64,
+    end: u64,
+}
+
 /// The lines of one attempt.
 #[derive(Clone, Debug, Default)]
 pub struct LogPane {
-    lines: VecDeque<LogLine>,
+    /// Raw bytes of the kept lines, back to back; `data[0]` is at absolute
+    /// position `base`.
+    data: Vec<u8>,
+    base: u64,
+    lines: VecDeque<Span>,
     /// How many lines were dropped from the front.
     dropped: u64,
     /// Bytes of an unfinished line, per stream.
@@ -40,27 +61,85 @@ impl LogPane {
     /// Appends a chunk of output.
     pub fn push(&mut self, stream: Stream, bytes: &[u8]) {
         let mut rest = bytes;
-        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+        if !self.partial[slot(stream)].is_empty()
+            && let Some(pos) = rest.iter().position(|&b| b == b'\n')
+        {
             let mut line = std::mem::take(&mut self.partial[slot(stream)]);
             line.extend_from_slice(&rest[..pos]);
             self.push_line(stream, &line);
+            line.clear();
+            self.partial[slot(stream)] = line;
             rest = &rest[pos + 1..];
         }
-        self.partial[slot(stream)].extend_from_slice(rest);
+        // Whole lines straight from the chunk: one copy, no allocation.
+        let whole = rest.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        self.push_lines(stream, &rest[..whole]);
+        rest = &rest[whole..];
+        let partial = &mut self.partial[slot(stream)];
+        partial.extend_from_slice(rest);
         // A line without newline must not grow without bound.
-        if self.partial[slot(stream)].len() > 64 * 1024 {
-            let line = std::mem::take(&mut self.partial[slot(stream)]);
+        if partial.len() > MAX_PARTIAL {
+            let line = std::mem::take(partial);
             self.push_line(stream, &line);
         }
     }
 
+    /// Keeps `text`, which is whole lines each ending in `\n`.
+    fn push_lines(&mut self, stream: Stream, text: &[u8]) {
+        if text.is_empty() {
+            return;
+        }
+        let at = self.base + self.data.len() as u64;
+        self.data.extend_from_slice(text);
+        let mut start = at;
+        let mut from = 0;
+        while let Some(i) = text[from..].iter().position(|&b| b == b'\n') {
+            let end = at + (from + i) as u64;
+            self.lines.push_back(Span { stream, start, end });
+            start = end + 1;
+            from += i + 1;
+        }
+        self.trim();
+    }
+
     fn push_line(&mut self, stream: Stream, bytes: &[u8]) {
-        let text = sanitize(&String::from_utf8_lossy(bytes));
-        self.lines.push_back(LogLine { stream, text });
-        if self.lines.len() > MAX_LINES {
+        let start = self.base + self.data.len() as u64;
+        self.data.extend_from_slice(bytes);
+        let end = start + bytes.len() as u64;
+        self.lines.push_back(Span { stream, start, end });
+        self.trim();
+    }
+
+    /// Drops the oldest lines beyond the limits, and the bytes before them.
+    fn trim(&mut self) {
+        while self.lines.len() > MAX_LINES
+            || (self.lines.len() > 1 && self.kept_bytes() > MAX_BYTES as u64)
+        {
             self.lines.pop_front();
             self.dropped += 1;
         }
+        let first = self
+            .lines
+            .front()
+            .map_or(self.base + self.data.len() as u64, |l| l.start);
+        let dead = (first - self.base) as usize;
+        // Compact when the dead prefix is as big as what is kept: amortized
+        // one move per byte.
+        if dead > 0 && dead >= self.data.len() - dead {
+            self.data.drain(..dead);
+            self.base = first;
+        }
+    }
+
+    fn kept_bytes(&self) -> u64 {
+        match (self.lines.front(), self.lines.back()) {
+            (Some(a), Some(b)) => b.end - a.start,
+            _ => 0,
+        }
+    }
+
+    fn text(&self, l: &Span) -> &[u8] {
+        &self.data[(l.start - self.base) as usize..(l.end - self.base) as usize]
     }
 
     /// Number of the first line kept (lines are numbered from 0 since the start).
@@ -82,11 +161,14 @@ impl LogPane {
         self.len() == 0
     }
 
-    /// The line with absolute number `n`, if still kept.
+    /// The line with absolute number `n`, if still kept, made safe to show.
     pub fn line(&self, n: u64) -> Option<LogLine> {
         let i = usize::try_from(n.checked_sub(self.dropped)?).ok()?;
         if let Some(l) = self.lines.get(i) {
-            return Some(l.clone());
+            return Some(LogLine {
+                stream: l.stream,
+                text: sanitize(&String::from_utf8_lossy(self.text(l))),
+            });
         }
         let extra = i - self.lines.len();
         [Stream::Stdout, Stream::Stderr]
@@ -258,6 +340,38 @@ mod tests {
         assert_eq!(p.first(), 10);
         assert_eq!(p.line(10).map(|l| l.text), Some("10".into()));
         assert!(p.line(9).is_none());
+    }
+
+    #[test]
+    fn many_lines_in_one_chunk_and_mixed_streams() {
+        let mut p = LogPane::default();
+        let text: String = (0..MAX_LINES * 2).map(|i| format!("{i}\n")).collect();
+        p.push(Stream::Stdout, text.as_bytes());
+        p.push(Stream::Stderr, b"err\npart");
+        p.push(Stream::Stdout, b"out");
+        assert_eq!(p.first(), MAX_LINES as u64 + 1);
+        assert_eq!(
+            p.line(p.first()).map(|l| l.text),
+            Some(format!("{}", MAX_LINES + 1))
+        );
+        let end = p.end();
+        let last: Vec<_> = (end - 3..end).filter_map(|n| p.line(n)).collect();
+        assert_eq!(last[0].text, "err");
+        assert_eq!(last[0].stream, Stream::Stderr);
+        assert_eq!(last[1].text, "out");
+        assert_eq!(last[2].text, "part");
+    }
+
+    #[test]
+    fn kept_bytes_are_bounded() {
+        let mut p = LogPane::default();
+        let line = format!("{}\n", "x".repeat(9_999));
+        for _ in 0..1_000 {
+            p.push(Stream::Stdout, line.as_bytes());
+        }
+        assert!(p.data.len() <= 2 * MAX_BYTES + line.len());
+        assert_eq!(p.len(), MAX_BYTES / line.len());
+        assert_eq!(p.line(p.end() - 1).map(|l| l.text.len()), Some(9_999));
     }
 
     #[test]

@@ -27,8 +27,15 @@ use app::{App, Msg};
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::signal::unix::{Signal, SignalKind, signal};
+
+/// The time between two frames (about 30 per second).
+const FRAME: Duration = Duration::from_millis(33);
+/// Engine updates handled between two looks at the keyboard. An output
+/// update holds up to 64 KiB (thousands of short lines): a small batch
+/// keeps a key from waiting behind megabytes of output.
+const BATCH: usize = 8;
 use tokio::sync::mpsc;
 
 /// How the interface ended.
@@ -100,43 +107,57 @@ async fn event_loop(
     app.update(Msg::Resize(size.width, size.height));
     let mut events = EventStream::new();
     let mut jobs = JobSignals::new()?;
-    let mut frame = tokio::time::interval(Duration::from_millis(33));
+    let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut batch = Vec::with_capacity(256);
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut last_draw = Instant::now();
     let mut drawn = false;
     loop {
-        let out = tokio::select! {
+        // Keys first; then engine updates; then the clock. During a flood
+        // updates are always ready and `biased` would never reach the tick,
+        // so frames are also drawn from the update branch when one is due.
+        let (out, draw_now) = tokio::select! {
             biased;
             ev = events.next() => match ev {
-                Some(Ok(ev)) => terminal_msg(ev).map(|m| app.update(m)).unwrap_or_default(),
+                Some(Ok(ev)) => {
+                    let is_key = matches!(ev, Event::Key(_));
+                    let out = terminal_msg(ev).map(|m| app.update(m)).unwrap_or_default();
+                    (out, is_key)
+                }
                 Some(Err(e)) => return Err(e),
-                None => Vec::new(),
+                None => (Vec::new(), false),
             },
-            _ = jobs.tstp.recv() => { app.suspend = true; Vec::new() }
-            _ = jobs.cont.recv() => { terminal::resume(terminal)?; app.dirty = true; Vec::new() }
-            n = updates.recv_many(&mut batch, 256) => {
+            _ = jobs.tstp.recv() => { app.suspend = true; (Vec::new(), false) }
+            _ = jobs.cont.recv() => { terminal::resume(terminal)?; app.dirty = true; (Vec::new(), true) }
+            n = updates.recv_many(&mut batch, BATCH) => {
                 if n == 0 {
                     return Ok(finish(&mut app));
                 }
                 batch.drain(..).for_each(|u| { app.update(Msg::Engine(u)); });
-                Vec::new()
+                (Vec::new(), false)
             },
             _ = frame.tick() => {
                 app.update(Msg::Tick(chrono::Utc::now()));
-                if app.dirty {
-                    terminal.draw(|f| view::render(f, &app))?;
-                    app.dirty = false;
-                    if !drawn {
-                        drawn = true;
-                        terminal::test_panic("after-first-draw");
-                    }
-                }
-                Vec::new()
+                (Vec::new(), false)
             },
         };
         if std::mem::take(&mut app.suspend) {
             terminal::suspend(terminal)?;
             app.dirty = true;
+        }
+        // A key is answered on screen at once; everything else at most
+        // once per frame.
+        if app.dirty && (draw_now || last_draw.elapsed() >= FRAME * 9 / 10) {
+            if !draw_now {
+                app.update(Msg::Tick(chrono::Utc::now()));
+            }
+            terminal.draw(|f| view::render(f, &app))?;
+            app.dirty = false;
+            last_draw = Instant::now();
+            if !drawn {
+                drawn = true;
+                terminal::test_panic("after-first-draw");
+            }
         }
         for c in out {
             if cmds.send(c).await.is_err() {

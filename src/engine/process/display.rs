@@ -28,17 +28,50 @@ impl DisplayLines {
     /// Feeds bytes; returns the lines they completed.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
         let mut lines = Vec::new();
-        self.push_with(bytes, |line| lines.push(line));
+        self.push_with(bytes, |line| lines.push(line.to_owned()));
         lines
     }
 
-    /// Feeds bytes; calls `done` with each line they complete.
-    pub fn push_with(&mut self, bytes: &[u8], mut done: impl FnMut(String)) {
+    /// Feeds bytes; calls `done` with each line they complete. Lines that
+    /// lie whole in `bytes` (the usual case in a flood) are handed over
+    /// borrowed: one UTF-8 check and one newline search per chunk, no copy.
+    pub fn push_with(&mut self, bytes: &[u8], mut done: impl FnMut(&str)) {
+        let fast = if self.is_clean() {
+            whole_lines(bytes)
+        } else {
+            ""
+        };
+        // A plain byte loop: lines in a flood are short, and a searcher
+        // call per line costs more than the line.
+        let mut start = 0;
+        for (i, &b) in fast.as_bytes().iter().enumerate() {
+            if b != b'\n' {
+                continue;
+            }
+            let line = &fast[start..i];
+            if line.len() <= DISPLAY_LINE_MAX_CHARS {
+                done(line);
+            } else {
+                self.append(line.as_bytes());
+                done(&self.take_line());
+            }
+            start = i + 1;
+        }
+        self.push_slow(&bytes[fast.len()..], done);
+    }
+
+    /// Nothing held back: no partial line, no pending `\r`.
+    fn is_clean(&self) -> bool {
+        !self.pending_cr && self.line.is_empty() && self.cut == 0
+    }
+
+    /// Byte by byte, with every case (`\r`, split characters, long lines).
+    fn push_slow(&mut self, bytes: &[u8], mut done: impl FnMut(&str)) {
         let mut rest = bytes;
         while let Some(&first) = rest.first() {
             if std::mem::take(&mut self.pending_cr) {
                 if first == b'\n' {
-                    done(self.take_line());
+                    done(&self.take_line());
                     rest = &rest[1..];
                     continue;
                 }
@@ -48,7 +81,7 @@ impl DisplayLines {
                 Some(i) => {
                     self.append(&rest[..i]);
                     if rest[i] == b'\n' {
-                        done(self.take_line());
+                        done(&self.take_line());
                     } else {
                         self.pending_cr = true;
                     }
@@ -116,6 +149,17 @@ impl DisplayLines {
     }
 }
 
+/// The longest prefix of `bytes` that is valid UTF-8, holds no `\r` and
+/// ends with a `\n` (empty if there is none).
+fn whole_lines(bytes: &[u8]) -> &str {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let text = &text[..text.find('\r').unwrap_or(text.len())];
+    &text[..text.rfind('\n').map_or(0, |i| i + 1)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +208,22 @@ mod tests {
         let lines = d.push(b"\nnext\n");
         let expected = format!("{}… [cut 15 bytes]", "x".repeat(DISPLAY_LINE_MAX_CHARS));
         assert_eq!(lines, [expected, "next".to_string()]);
+    }
+
+    #[test]
+    fn any_split_gives_the_same_lines() {
+        let text = b"one\ntwo \xc3\xa9\r\nbar 10%\r50%\n\nlong\xff\n";
+        let text = [&text[..], &[b'y'; DISPLAY_LINE_MAX_CHARS + 3], b"\nend"].concat();
+        let mut whole = DisplayLines::new();
+        let expected = [whole.push(&text), whole.finish().into_iter().collect()].concat();
+        for cut in 0..text.len() {
+            let mut d = DisplayLines::new();
+            let mut got = d.push(&text[..cut]);
+            got.extend(d.push(&text[cut..]));
+            got.extend(d.finish());
+            assert_eq!(got, expected, "split at {cut}");
+        }
+        assert_eq!(expected[..4], ["one", "two \u{e9}", "50%", ""]);
     }
 
     #[test]

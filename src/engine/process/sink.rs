@@ -46,6 +46,8 @@ pub(super) struct Sink {
     out: Option<mpsc::Sender<Chunk>>,
     capture: Option<Vec<u8>>,
     last_sync: Instant,
+    /// Bytes in the file when the last sync started.
+    synced_len: u64,
     syncing: Option<JoinHandle<io::Result<()>>>,
     error: Option<io::Error>,
 }
@@ -58,6 +60,7 @@ impl Sink {
             out: Some(out),
             capture: capture.then(Vec::new),
             last_sync: Instant::now(),
+            synced_len: 0,
             syncing: None,
             error: None,
         }
@@ -126,6 +129,7 @@ impl Sink {
         let file = Arc::clone(&self.file);
         self.syncing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
         self.last_sync = Instant::now();
+        self.synced_len = self.offset;
     }
 
     /// Waits for any background sync, syncs once more, and hands back what
@@ -134,8 +138,12 @@ impl Sink {
         if let Some(pending) = self.syncing.take() {
             self.note(join(pending).await);
         }
-        let file = Arc::clone(&self.file);
-        self.note(join(tokio::task::spawn_blocking(move || file.sync_data())).await);
+        // A step that printed nothing (or nothing since the last sync)
+        // leaves nothing to make durable: no fsync per quiet step.
+        if self.offset > self.synced_len {
+            let file = Arc::clone(&self.file);
+            self.note(join(tokio::task::spawn_blocking(move || file.sync_data())).await);
+        }
         Written {
             len: self.offset,
             stdout: self.capture,

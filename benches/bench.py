@@ -1,0 +1,439 @@
+#!/usr/bin/env python3
+"""The stepwise benchmark suite (issue 7). Run it through benches/run.sh.
+
+Every benchmark prints the median of its runs, a ratio against a baseline
+measured in the same run with alternating repetitions (this machine is
+shared and noisy), the load average when it ran, and PASS/FAIL against its
+target. The exit code is 1 when any target is missed.
+
+Standard library only. Peak memory comes from `/usr/bin/time -v`.
+"""
+
+import argparse
+import filecmp
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ptyterm  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = []
+
+
+def load():
+    return "%.2f %.2f %.2f" % os.getloadavg()
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def report(num, name, figures, ok, note=""):
+    status = "PASS" if ok else "FAIL"
+    RESULTS.append((num, name, status))
+    print(f"[{status}] #{num} {name}")
+    for line in figures:
+        print(f"       {line}")
+    if note:
+        print(f"       note: {note}")
+    print(f"       load average: {load()}", flush=True)
+
+
+def timed(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, expect=(0,), env=None):
+    t = time.perf_counter()
+    code = subprocess.call(argv, stdout=stdout, stdin=stdin, stderr=subprocess.DEVNULL, env=env)
+    took = time.perf_counter() - t
+    if code not in expect:
+        raise RuntimeError(f"{argv} exited {code}, expected {expect}")
+    return took
+
+
+def peak_rss_kib(path):
+    with open(path) as f:
+        for line in f:
+            if "Maximum resident set size" in line:
+                return int(line.rsplit(":", 1)[1])
+    raise RuntimeError(f"no peak memory in {path}")
+
+
+def fmt_s(x):
+    return f"{x * 1000:.0f} ms" if x < 10 else f"{x:.1f} s"
+
+
+class Bench:
+    def __init__(self, args):
+        self.bin = os.path.abspath(args.bin)
+        self.runs = args.runs
+        self.work = tempfile.mkdtemp(prefix="stepwise-bench-")
+        self.lines = args.lines
+
+    def home(self):
+        """A fresh stepwise home (sessions live here)."""
+        h = tempfile.mkdtemp(prefix="home-", dir=self.work)
+        return h
+
+    def runbook(self, name, steps):
+        """Writes a runbook of automated steps [(id, command)]."""
+        lines = ["runbook: 1", f"id: bench-{name}", f"title: Bench {name}", "sections:",
+                 "  - title: Bench", "    steps:"]
+        for sid, cmd in steps:
+            lines += [f"      - id: {sid}", f"        title: {sid}", f"        run: {json.dumps(cmd)}"]
+        path = os.path.join(self.work, f"{name}.yaml")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def stepwise(self, home, *args):
+        return [self.bin, "--home", home, *args]
+
+    def session_dir(self, home):
+        sessions = os.path.join(home, "sessions")
+        (only,) = os.listdir(sessions)
+        return os.path.join(sessions, only)
+
+    # --- the baseline of 1 and 2 -------------------------------------------
+    def seq_to_file(self):
+        out = os.path.join(self.work, "seq.out")
+        t = timed(["sh", "-c", f"seq 1 {self.lines} > {out}"])
+        return t, out
+
+    def check_log(self, home, step, reference):
+        log = os.path.join(self.session_dir(home), "output", f"{step}.1.log")
+        if not filecmp.cmp(log, reference, shallow=False):
+            raise RuntimeError(f"{log} differs from the command's output")
+
+    def tui(self, home, runbook, keys=None, timed_rss=None):
+        argv = self.stepwise(home, "run", runbook, "--auto", "--trust")
+        if timed_rss:
+            argv = ["/usr/bin/time", "-v", "-o", timed_rss, *argv]
+        t = time.perf_counter()
+        term = ptyterm.Pty(argv, screen=keys is not None)
+        samples = keys(term) if keys else None
+        code = term.drain(timeout=300)
+        took = time.perf_counter() - t
+        if code != 0:
+            raise RuntimeError(f"the TUI run exited {code}")
+        return took, samples
+
+    # --- 1 -------------------------------------------------------------------
+    def b1_headless_flood(self):
+        rb = self.runbook("flood", [("flood", f"seq 1 {self.lines}")])
+        base, sub = [], []
+        for _ in range(self.runs):
+            t, ref = self.seq_to_file()
+            base.append(t)
+            home = self.home()
+            with open(os.path.join(self.work, "headless.out"), "wb") as out:
+                sub.append(timed(self.stepwise(home, "run", rb, "--auto", "--headless", "--trust"),
+                                 stdout=out))
+            self.check_log(home, "flood", ref)
+            shutil.rmtree(home)
+        ratio = median(sub) / median(base)
+        report(1, f"headless step printing {self.lines:,} lines", [
+            f"stepwise median {fmt_s(median(sub))}  baseline (seq > file) {fmt_s(median(base))}",
+            f"ratio {ratio:.2f} (target <= 2.0); log file identical to the command's output",
+            f"runs: stepwise {[round(x, 3) for x in sub]} baseline {[round(x, 3) for x in base]}",
+        ], ratio <= 2.0)
+
+    # --- 2 and the peer ----------------------------------------------------------
+    def b2_tui_flood(self):
+        rb = self.runbook("flood", [("flood", f"seq 1 {self.lines}")])
+        base, sub = [], []
+        for _ in range(self.runs):
+            t, ref = self.seq_to_file()
+            base.append(t)
+            home = self.home()
+            sub.append(self.tui(home, rb)[0])
+            self.check_log(home, "flood", ref)
+            shutil.rmtree(home)
+        ratio = median(sub) / median(base)
+        report(2, f"TUI (pty 80x24) step printing {self.lines:,} lines", [
+            f"stepwise median {fmt_s(median(sub))}  baseline (seq > file) {fmt_s(median(base))}",
+            f"ratio {ratio:.2f} (target <= 2.5); log file identical to the command's output",
+            f"runs: stepwise {[round(x, 3) for x in sub]} baseline {[round(x, 3) for x in base]}",
+        ], ratio <= 2.5)
+
+    def peer_tmux(self):
+        """The same flood printed straight into an 80x24 tmux pane, against
+        stepwise's TUI in a pane of the same size."""
+        if not shutil.which("tmux"):
+            report("peer", "plain terminal (tmux)", ["tmux is not installed: skipped"], True)
+            return
+        rb = self.runbook("flood", [("flood", f"seq 1 {self.lines}")])
+        count = [0]
+
+        def in_pane(cmd):
+            # A tmux server of our own per run (a private socket), gone
+            # with its only pane.
+            count[0] += 1
+            sock = f"stepwise-bench-{os.getpid()}-{count[0]}"
+            t = time.perf_counter()
+            try:
+                subprocess.check_call(["tmux", "-L", sock, "new-session", "-d", "-x", "80", "-y", "24",
+                                       f"{cmd}; tmux -L {sock} wait-for -S done"])
+                subprocess.check_call(["tmux", "-L", sock, "wait-for", "done"])
+                return time.perf_counter() - t
+            finally:
+                subprocess.call(["tmux", "-L", sock, "kill-server"], stderr=subprocess.DEVNULL)
+
+        plain, sub = [], []
+        _, ref = self.seq_to_file()
+        for _ in range(self.runs):
+            plain.append(in_pane(f"seq 1 {self.lines}"))
+            home = self.home()
+            sub.append(in_pane(" ".join(self.stepwise(home, "run", rb, "--auto", "--trust"))))
+            self.check_log(home, "flood", ref)
+            shutil.rmtree(home)
+        ratio = median(sub) / median(plain)
+        report("peer", "the same flood, plain terminal vs stepwise TUI (tmux pane 80x24)", [
+            f"seq in the pane median {fmt_s(median(plain))}  stepwise TUI in the pane {fmt_s(median(sub))}",
+            f"ratio stepwise/plain {ratio:.2f} (stepwise should be faster: < 1)",
+        ], ratio < 1.0)
+
+    # --- 3 -------------------------------------------------------------------
+    def b3_memory(self):
+        line = "x" * 99
+        sizes = [100_000_000, 1_000_000_000]
+        rss = {s: [] for s in sizes}
+        for _ in range(self.runs):
+            for s in sizes:
+                rb = self.runbook(f"bytes{s}", [("write", f"(yes {line} || true) | head -c {s}")])
+                home = self.home()
+                stats = os.path.join(self.work, "time.txt")
+                self.tui(home, rb, timed_rss=stats)
+                rss[s].append(peak_rss_kib(stats))
+                log = os.path.join(self.session_dir(home), "output", "write.1.log")
+                if os.path.getsize(log) != s:
+                    raise RuntimeError(f"the log has {os.path.getsize(log)} bytes, not {s}")
+                shutil.rmtree(home)
+        small, big = median(rss[sizes[0]]) / 1024, median(rss[sizes[1]]) / 1024
+        worst = max(rss[sizes[1]]) / 1024
+        growth = (big - small) / small
+        report(3, "peak memory, TUI, a step writing 1 GB", [
+            f"1 GB: median {big:.1f} MiB, worst {worst:.1f} MiB (target <= 64 MiB)",
+            f"100 MB: median {small:.1f} MiB; growth 100 MB -> 1 GB {growth * 100:+.1f}% (target < 10%)",
+        ], worst <= 64 and abs(growth) < 0.10)
+
+    # --- 4 -------------------------------------------------------------------
+    def b4_key_latency(self):
+        rb = self.runbook("keys", [("flood", f"seq 1 {self.lines}"), ("after", "true")])
+        samples = []
+
+        def press(term):
+            out = []
+            # Let the TUI start and the flood begin.
+            if term.wait_for("Log · flood", time.monotonic() + 10) is None:
+                return out
+            for _ in range(5):
+                term.pump(0.01)
+            target = "after"
+            while not term.closed:
+                key = b"j" if target == "after" else b"k"
+                t0 = time.perf_counter()
+                term.write(key)
+                seen = term.wait_for(f"Log · {target}", time.monotonic() + 2)
+                if seen is None:
+                    break
+                out.append(seen - t0)
+                target = "flood" if target == "after" else "after"
+                pause = time.monotonic() + 0.03
+                while time.monotonic() < pause and term.pump(0.02):
+                    pass
+            return out
+
+        for _ in range(self.runs):
+            home = self.home()
+            _, got = self.tui(home, rb, keys=press)
+            samples += got
+            shutil.rmtree(home)
+        if not samples:
+            report(4, "key-to-screen latency during the flood", ["no sample"], False)
+            return
+        med, worst = median(samples) * 1000, max(samples) * 1000
+        report(4, "key-to-screen latency during the flood of 2 (j/k in a pty)", [
+            f"{len(samples)} keys: median {med:.1f} ms (target <= 30), worst {worst:.1f} ms (target <= 100)",
+            f"p90 {sorted(samples)[int(len(samples) * 0.9)] * 1000:.1f} ms",
+        ], med <= 30 and worst <= 100)
+
+    # --- 5 -------------------------------------------------------------------
+    def b5_step_overhead(self):
+        rb = self.runbook("steps200", [(f"t{i:03d}", "true") for i in range(200)])
+        script = os.path.join(self.work, "true200.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/bash\nfor i in $(seq 200); do bash -c true; done\n")
+        base, sub = [], []
+        for _ in range(self.runs):
+            base.append(timed(["bash", script]))
+            home = self.home()
+            sub.append(timed(self.stepwise(home, "run", rb, "--auto", "--headless", "--trust")))
+            shutil.rmtree(home)
+        ratio = median(sub) / median(base)
+        create, sync = self.fs_cost(self.work)
+        lines = [
+            f"stepwise median {fmt_s(median(sub))}  baseline (200 x bash -c true) {fmt_s(median(base))}",
+            f"ratio {ratio:.2f} (target <= 1.5); per step {median(sub) / 200 * 1000:.2f} ms",
+            f"this disk: creating a file {create:.0f} us, append + fdatasync "
+            f"{sync:.0f} us (a step creates its log and fsyncs the journal twice)",
+        ]
+        if os.path.isdir("/dev/shm"):
+            # For information: the same with the session on tmpfs, where
+            # file creation and fsync cost next to nothing.
+            shm, base2 = [], []
+            for _ in range(self.runs):
+                base2.append(timed(["bash", script]))
+                home = tempfile.mkdtemp(prefix="stepwise-bench-", dir="/dev/shm")
+                try:
+                    shm.append(timed(self.stepwise(home, "run", rb, "--auto", "--headless", "--trust")))
+                finally:
+                    shutil.rmtree(home)
+            lines.append(f"for information, sessions on tmpfs: median {fmt_s(median(shm))}, "
+                         f"ratio {median(shm) / median(base2):.2f}")
+        report(5, "200 automated `true` steps, --auto --headless", lines, ratio <= 1.5)
+
+    @staticmethod
+    def fs_cost(folder, n=100):
+        """Microseconds to create a file, and to append a line and fdatasync."""
+        d = tempfile.mkdtemp(dir=folder)
+        t = time.perf_counter()
+        for i in range(n):
+            os.close(os.open(os.path.join(d, f"f{i}"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        create = (time.perf_counter() - t) / n * 1e6
+        fd = os.open(os.path.join(d, "j"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        t = time.perf_counter()
+        for _ in range(n):
+            os.write(fd, b"x" * 170 + b"\n")
+            os.fdatasync(fd)
+        sync = (time.perf_counter() - t) / n * 1e6
+        os.close(fd)
+        shutil.rmtree(d)
+        return create, sync
+
+    # --- 6 -------------------------------------------------------------------
+    def b6_validate(self):
+        rb = os.path.join(ROOT, "runbooks", "rollback.yaml")
+        base, sub = [], []
+        for _ in range(max(self.runs, 20)):
+            base.append(timed(["true"]))
+            sub.append(timed([self.bin, "validate", rb]))
+        med = median(sub)
+        report(6, "stepwise validate runbooks/rollback.yaml", [
+            f"median {med * 1000:.1f} ms (target <= 20 ms, 2 cores); `true` {median(base) * 1000:.1f} ms; "
+            f"ratio {med / median(base):.1f}",
+        ], med <= 0.020)
+
+    # --- 7 and 8 -------------------------------------------------------------
+    def big_session(self, record_bytes=400):
+        """A generated session with 100,000 journal events (cached)."""
+        template = os.path.join(self.work, f"big-template-{record_bytes}")
+        if not os.path.isdir(template):
+            out = subprocess.check_output([sys.executable, os.path.join(ROOT, "benches", "gen_session.py"),
+                                           template, "100000", "--record-bytes", str(record_bytes)], text=True)
+            self.big_id = out.strip()
+        return template
+
+    def fresh_copy(self, template):
+        home = self.home()
+        os.rmdir(home)
+        # Logs are only read: hard links; the journal is appended to: a copy.
+        subprocess.check_call(["cp", "-al", template, home])
+        j = os.path.join(home, "sessions", self.big_id, "journal.jsonl")
+        tmp = j + ".copy"
+        shutil.copyfile(j, tmp)
+        os.replace(tmp, j)
+        os.chmod(j, 0o600)
+        return home
+
+    def b7_resume(self):
+        template = self.big_session()
+        base, sub = [], []
+        for _ in range(self.runs):
+            base.append(timed(["true"]))
+            home = self.fresh_copy(template)
+            sub.append(timed(self.stepwise(home, "resume", self.big_id, "--headless"), expect=(4,)))
+            shutil.rmtree(home)
+        med = median(sub)
+        report(7, "resume (headless) of a session with 100,000 journal events, to its first decision", [
+            f"median {fmt_s(med)} (target <= 300 ms), whole process incl. the transcript written on exit",
+            f"runs {[round(x, 3) for x in sub]}",
+        ], med <= 0.300)
+
+    def b8_export(self):
+        """Export time, and memory against output size: the same 100,000
+        events over logs of 38 MiB and of 380 MiB must cost the same memory."""
+        ok, lines = True, []
+        for fmt in ["md", "html"]:
+            ts, rss = [], {100: [], 1000: []}
+            homes = {rb: self.fresh_copy(self.big_session(rb)) for rb in rss}
+            for _ in range(self.runs):
+                for rb, home in homes.items():
+                    stats = os.path.join(self.work, "time.txt")
+                    out = os.path.join(self.work, f"export.{fmt}")
+                    t = timed(["/usr/bin/time", "-v", "-o", stats,
+                               *self.stepwise(home, "export", self.big_id, "--format", fmt, "-o", out)])
+                    rss[rb].append(peak_rss_kib(stats) / 1024)
+                    if rb == 100:
+                        ts.append(t)
+            small, big = median(rss[100]), median(rss[1000])
+            growth = (big - small) / small
+            med = median(ts)
+            ok &= med <= 0.5 and abs(growth) < 0.10
+            lines.append(f"{fmt}: median {fmt_s(med)} (target <= 500 ms); peak memory {small:.1f} MiB with "
+                         f"{self.log_mib(homes[100]):.0f} MiB of logs, {big:.1f} MiB with "
+                         f"{self.log_mib(homes[1000]):.0f} MiB ({growth * 100:+.1f}%, target < 10%)")
+            for home in homes.values():
+                shutil.rmtree(home)
+        report(8, "export of that session to Markdown and HTML", lines, ok)
+
+    def log_mib(self, home):
+        logs = os.path.join(home, "sessions", self.big_id, "output")
+        return sum(os.path.getsize(os.path.join(logs, n)) for n in os.listdir(logs)) / 2**20
+
+
+ALL = {
+    "1": "b1_headless_flood",
+    "2": "b2_tui_flood",
+    "peer": "peer_tmux",
+    "3": "b3_memory",
+    "4": "b4_key_latency",
+    "5": "b5_step_overhead",
+    "6": "b6_validate",
+    "7": "b7_resume",
+    "8": "b8_export",
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "stepwise"))
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--lines", type=int, default=10_000_000)
+    ap.add_argument("only", nargs="*", help=f"benchmarks to run (default all): {' '.join(ALL)}")
+    args = ap.parse_args()
+    if args.runs < 5:
+        print("note: fewer than 5 runs; figures are indicative only")
+    b = Bench(args)
+    print(f"stepwise benchmarks: {b.bin}")
+    print(f"machine: {os.cpu_count()} cores; load average at start: {load()}; work dir {b.work}")
+    try:
+        for key in args.only or list(ALL):
+            try:
+                getattr(b, ALL[key])()
+            except Exception as e:  # a broken benchmark is a failed one
+                report(key, ALL[key], [f"error: {e}"], False)
+    finally:
+        shutil.rmtree(b.work, ignore_errors=True)
+    failed = [r for r in RESULTS if r[2] == "FAIL"]
+    print(f"summary: {len(RESULTS) - len(failed)} passed, {len(failed)} failed"
+          + (": " + ", ".join(f"#{n}" for n, _, _ in failed) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

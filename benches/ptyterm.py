@@ -1,0 +1,205 @@
+"""A pseudo-terminal for the benchmarks: spawn a program on an 80x24 pty,
+drain its output as fast as it comes, and (optionally) keep a minimal
+screen model so that a test can wait for text to appear.
+
+The screen model understands what ratatui's crossterm backend writes:
+cursor moves (CSI row;col H), SGR (ignored), erase (J/K), private modes
+(ignored), UTF-8 text. It is not a terminal emulator; it is just enough
+to tell "the selection moved" from the byte stream. Standard library only.
+"""
+
+import codecs
+import fcntl
+import os
+import re
+import select
+import signal
+import struct
+import subprocess
+import termios
+import time
+
+ROWS, COLS = 24, 80
+
+_TOKEN = re.compile(
+    r"\x1b\[([0-9;?<>=]*)([ -/]*)([@-~])"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC
+    r"|\x1b[()][0-9A-Za-z]"  # charset
+    r"|\x1b[^\[\]()]"  # other two-byte escapes
+    r"|[\r\n\x08]"
+    r"|[^\x1b\r\n\x08\x00-\x07\x0b-\x0c\x0e-\x1f]+"
+    r"|[\x00-\x1f]"
+)
+
+
+class Screen:
+    """Characters on a ROWS x COLS grid and a cursor."""
+
+    def __init__(self, rows=ROWS, cols=COLS):
+        self.rows, self.cols = rows, cols
+        self.grid = [[" "] * cols for _ in range(rows)]
+        self.r = self.c = 0
+        self.tail = ""  # an escape sequence cut between two reads
+        self.replies = []  # bytes the terminal must answer (cursor position)
+
+    def feed(self, text):
+        text = self.tail + text
+        self.tail = ""
+        pos = 0
+        for m in _TOKEN.finditer(text):
+            pos = m.end()
+            tok = m.group(0)
+            if tok[0] == "\x1b":
+                self._escape(m)
+            elif tok == "\r":
+                self.c = 0
+            elif tok == "\n":
+                self.r = min(self.r + 1, self.rows - 1)
+            elif tok == "\x08":
+                self.c = max(self.c - 1, 0)
+            elif tok[0] < " ":
+                continue
+            else:
+                self._put(tok)
+        # A lone or unfinished escape at the end waits for the next read.
+        last = text.rfind("\x1b")
+        if last >= 0 and last >= pos - 1 and not _TOKEN.match(text, last):
+            self.tail = text[last:]
+
+    def _put(self, s):
+        row = self.grid[self.r]
+        for ch in s:
+            if self.c >= self.cols:
+                continue
+            row[self.c] = ch
+            self.c += 1
+
+    def _escape(self, m):
+        if m.group(3) is None:
+            return
+        params, final = m.group(1), m.group(3)
+        nums = [int(p) if p.isdigit() else 0 for p in params.split(";")] if params else []
+        if final in "Hf":
+            r = nums[0] if nums else 1
+            c = nums[1] if len(nums) > 1 else 1
+            self.r = min(max(r, 1), self.rows) - 1
+            self.c = min(max(c, 1), self.cols) - 1
+        elif final == "J" and (nums[:1] == [2] or nums[:1] == [3]):
+            self.grid = [[" "] * self.cols for _ in range(self.rows)]
+        elif final == "J":
+            for rr in range(self.r, self.rows):
+                start = self.c if rr == self.r else 0
+                self.grid[rr][start:] = [" "] * (self.cols - start)
+        elif final == "K":
+            self.grid[self.r][self.c:] = [" "] * (self.cols - self.c)
+        elif final == "G":
+            self.c = min(max(nums[0] if nums else 1, 1), self.cols) - 1
+        elif final == "C":
+            self.c = min(self.c + (nums[0] if nums else 1), self.cols - 1)
+        elif final == "D":
+            self.c = max(self.c - (nums[0] if nums else 1), 0)
+        elif final == "A":
+            self.r = max(self.r - (nums[0] if nums else 1), 0)
+        elif final == "B":
+            self.r = min(self.r + (nums[0] if nums else 1), self.rows - 1)
+        elif final == "n" and params == "6":
+            self.replies.append(f"\x1b[{self.r + 1};{self.c + 1}R".encode())
+
+    def text(self):
+        return "\n".join("".join(row) for row in self.grid)
+
+    def contains(self, needle):
+        return any(needle in "".join(row) for row in self.grid)
+
+
+def _set_size(fd, rows, cols):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _controlling_tty():
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class Pty:
+    """A child process on a fresh pty of ROWS x COLS."""
+
+    def __init__(self, argv, env=None, cwd=None, screen=False, rows=ROWS, cols=COLS):
+        master, slave = os.openpty()
+        _set_size(slave, rows, cols)
+        full_env = dict(os.environ if env is None else env)
+        full_env.setdefault("TERM", "xterm-256color")
+        full_env["LINES"], full_env["COLUMNS"] = str(rows), str(cols)
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_controlling_tty,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.fd = master
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.screen = Screen(rows, cols) if screen else None
+        self.bytes_read = 0
+        self.closed = False
+
+    def pump(self, timeout):
+        """Reads what is there (waiting at most `timeout` s); False at EOF."""
+        if self.closed:
+            return False
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except OSError:  # EIO: the last writer closed the pty
+            data = b""
+        if not data:
+            self.closed = True
+            return False
+        self.bytes_read += len(data)
+        if self.screen is not None:
+            self.screen.feed(self.decoder.decode(data))
+            for reply in self.screen.replies:
+                os.write(self.fd, reply)
+            self.screen.replies.clear()
+        return True
+
+    def write(self, data):
+        os.write(self.fd, data)
+
+    def wait_for(self, needle, deadline):
+        """Pumps until the screen contains `needle`; the time it did, or None."""
+        while time.monotonic() < deadline:
+            if not self.pump(max(0.0, min(0.05, deadline - time.monotonic()))):
+                return None
+            if self.screen.contains(needle):
+                return time.perf_counter()
+        return None
+
+    def drain(self, timeout=600):
+        """Reads until the child closes the pty, then reaps it; its exit code."""
+        deadline = time.monotonic() + timeout
+        while self.pump(1.0):
+            if time.monotonic() > deadline:
+                self.kill()
+                raise TimeoutError("the program on the pty did not finish")
+        return self.wait(timeout=max(1, deadline - time.monotonic()))
+
+    def wait(self, timeout=60):
+        code = self.proc.wait(timeout=timeout)
+        self.closed = True
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        return code
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
