@@ -160,10 +160,10 @@ impl<W: Write> Driver<W> {
         let out = &mut self.out;
         self.lines.entry(stream).or_default().push_with(bytes, |l| {
             let inerted;
-            let shown: &str = if crate::inert::is_plain(&l) {
-                &l
+            let shown: &str = if crate::inert::is_plain(l) {
+                l
             } else {
-                inerted = inert(&l);
+                inerted = inert(l);
                 &inerted
             };
             let _ = out

@@ -111,7 +111,7 @@ mod tests {
             "del\u{7f}",
         ] {
             assert_eq!(
-                is_plain(line),
+                super::is_plain(line),
                 neutralize(line, usize::MAX) == line,
                 "{line:?}"
             );
