@@ -230,7 +230,47 @@ fn headless_demo_rolls_back_for_real_and_cleans_up() {
         .find(|p| p.extension().is_some_and(|x| x == "md"))
         .expect("a transcript in the session folder");
     let md = std::fs::read_to_string(transcript).unwrap();
-    assert!(md.contains("health-before") && md.contains("test-rollback"));
+    let section = |id: &str| -> String {
+        md.split("#### ")
+            .find(|s| s.contains(&format!("**Id:** `{id}`")))
+            .unwrap_or_else(|| panic!("no section for {id} in the transcript"))
+            .to_owned()
+    };
+    let before = section("health-before");
+    assert!(
+        before.contains("failed (exit") && before.contains("answered 500"),
+        "{before}"
+    );
+    let after = section("test-rollback");
+    assert!(
+        after.contains("passed (exit 0") && after.contains("\"status\":\"ok\""),
+        "{after}"
+    );
+}
+
+#[test]
+fn two_demos_at_once_both_complete() {
+    let home = tempfile::tempdir().unwrap();
+    let spawn = || {
+        stepwise(home.path())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["demo", "--headless", "--yes"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(
+            text(&out).contains("✓ test-rollback: exit 0"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(session_dirs(home.path()).len(), 2);
 }
 
 #[test]

@@ -426,3 +426,64 @@ async fn throughput_of_ten_million_lines() {
         );
     }
 }
+
+/// Live (non-zombie) processes whose process group is `pgid`.
+fn live_in_group(pgid: i32) -> Vec<i32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc") {
+        let Ok(pid) = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .parse::<i32>()
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the command name (which ends with ')'): state, ppid, pgrp.
+        let rest: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, r)| r)
+            .split_whitespace()
+            .collect();
+        if rest.len() > 2 && rest[0] != "Z" && rest[2] == pgid.to_string() {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_fork_happy_step_is_cleaned_up_completely_on_cancel() {
+    let (spec, _dir) = sh("for i in $(seq 200); do sleep 1000 & done; echo \"ready $$\"; wait");
+    let (cancel_tx, cancel) = watch::channel(false);
+    let (tx, mut rx) = mpsc::channel(16);
+    let operator = async {
+        let mut seen = String::new();
+        while !seen.contains('\n') {
+            let c: Chunk = rx.recv().await.expect("the step says it is ready");
+            seen.push_str(&String::from_utf8_lossy(&c.bytes));
+        }
+        let pgid: i32 = seen
+            .trim()
+            .trim_start_matches("ready ")
+            .parse()
+            .expect("pgid");
+        assert!(
+            live_in_group(pgid).len() >= 200,
+            "the 200 children run in the step's group"
+        );
+        cancel_tx.send(true).expect("cancel");
+        while rx.recv().await.is_some() {}
+        pgid
+    };
+    let (outcome, pgid) = tokio::join!(run(spec, tx, cancel), operator);
+    assert!(outcome.expect("run").cancelled);
+    assert_eq!(
+        live_in_group(pgid),
+        Vec::<i32>::new(),
+        "processes of the group survived the cancel"
+    );
+}
