@@ -104,10 +104,13 @@ impl Scenario {
         c
     }
 
+    /// The session folder. A folder still being created (`.new-<id>`, see
+    /// `store::create_session_dir`) is not a session yet.
     fn session_dir(&self) -> Option<PathBuf> {
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.home().join("sessions"))
             .ok()?
             .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
             .collect();
         assert!(dirs.len() <= 1, "more than one session: {dirs:?}");
         dirs.pop()
@@ -345,6 +348,15 @@ fn crash_once(after_lines: usize, delay: Duration) {
         }
     }
     let dir = s.session_dir().unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(s.home().join("sessions"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "{ctx}: a half-made session was left: {leftovers:?}"
+    );
     let after = journal(&dir);
     assert!(
         after.iter().any(|r| r.kind == "session_completed"),

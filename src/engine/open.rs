@@ -50,20 +50,21 @@ pub fn actor() -> Actor {
 pub fn start(opts: StartOptions) -> Result<Opened, String> {
     let now = opts.clock.now();
     let id = store::new_session_id(now, &opts.runbook.id);
-    let dir = store::create_session_dir(opts.home, &id).map_err(|e| {
+    let skipped = from_step_events(&opts.runbook, opts.from_step.as_deref())?;
+    let staging = store::create_session_dir(opts.home, &id).map_err(|e| {
         format!(
             "cannot create the session folder in {}: {e}",
             opts.home.display()
         )
     })?;
-    let lock = store::lock(&dir)?;
-    write_copy(&dir.join(store::RUNBOOK_COPY), opts.source)?;
-    let jpath = dir.join(store::JOURNAL);
+    let lock = store::lock(&staging)?;
+    write_copy(&staging.join(store::RUNBOOK_COPY), opts.source)?;
+    let jpath = staging.join(store::JOURNAL);
     let mut journal = Journal::create(&jpath, opts.clock.clone(), actor())
         .map_err(|e| format!("cannot create {}: {e}", jpath.display()))?;
     let mut session = Session::new(opts.runbook.clone());
     let started = Event::SessionStarted {
-        session_id: id,
+        session_id: id.clone(),
         runbook_id: opts.runbook.id.clone(),
         runbook_title: opts.runbook.title.clone(),
         runbook_path: opts.runbook_path.display().to_string(),
@@ -76,13 +77,16 @@ pub fn start(opts: StartOptions) -> Result<Opened, String> {
     };
     let mut events = vec![(started, true)];
     events.extend(input_events(&opts.runbook, opts.inputs));
-    events.extend(from_step_events(&opts.runbook, opts.from_step.as_deref())?);
+    events.extend(skipped);
     for (event, by) in events {
         let r = journal
             .append(event, by)
             .map_err(|e| format!("cannot write {}: {e}", jpath.display()))?;
         session.apply(&r);
     }
+    let dir = store::publish_session_dir(&staging, &id)
+        .map_err(|e| format!("cannot name the session folder {}: {e}", staging.display()))?;
+    journal.relocate(&dir.join(store::JOURNAL));
     Ok(Opened {
         dir,
         journal,

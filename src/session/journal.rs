@@ -237,6 +237,12 @@ impl Journal {
         })
     }
 
+    /// The journal's folder was renamed (a new session being published):
+    /// the open file is unchanged, only the path in messages follows.
+    pub fn relocate(&mut self, path: &Path) {
+        self.path = path.to_owned();
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -52,13 +52,56 @@ pub fn new_session_id(now: DateTime<Utc>, runbook_id: &str) -> String {
 /// Creates the folder of a new session (0700) with its output folder.
 pub fn create_session_dir(home: &Path, id: &str) -> io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
-    let dir = sessions_dir(home).join(id);
-    fsutil::create_private_dir(&sessions_dir(home))?;
+    let sessions = sessions_dir(home);
+    fsutil::create_private_dir(&sessions)?;
+    sweep_staging(&sessions);
+    let dir = sessions.join(format!("{STAGING_PREFIX}{id}"));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(dir.join(OUTPUT_DIR))?;
     Ok(dir)
+}
+
+/// A new session is built in `sessions/.new-<id>` and renamed to
+/// `sessions/<id>` once its journal holds the first records, so a crash at
+/// birth never leaves a half-made session that listings and resume trip on.
+const STAGING_PREFIX: &str = ".new-";
+
+/// Gives a staged session its real name (see [`create_session_dir`]) and
+/// makes the rename durable. Open files in it (journal, lock) stay valid.
+pub fn publish_session_dir(staging: &Path, id: &str) -> io::Result<PathBuf> {
+    let sessions = staging.parent().unwrap_or(Path::new("."));
+    let dir = sessions.join(id);
+    std::fs::rename(staging, &dir)?;
+    fsutil::sync_dir(sessions)?;
+    Ok(dir)
+}
+
+/// Removes staging folders left by a process that died while creating its
+/// session (their lock is free). Best effort: a folder that cannot be
+/// removed is left for the next time.
+fn sweep_staging(sessions: &Path) {
+    let Ok(entries) = std::fs::read_dir(sessions) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let staged = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX);
+        if staged && lock_is_free(&path) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+fn lock_is_free(dir: &Path) -> bool {
+    match File::open(dir.join(LOCK)) {
+        Ok(f) => f.try_lock().is_ok(),
+        Err(e) => e.kind() == io::ErrorKind::NotFound,
+    }
 }
 
 /// Finds a session by id, unique id prefix, or folder path.
@@ -101,6 +144,7 @@ pub fn list_ids(home: &Path) -> io::Result<Vec<String>> {
         let entry = entry?;
         if entry.path().join(JOURNAL).is_file()
             && let Some(name) = entry.file_name().to_str()
+            && !name.starts_with('.')
         {
             ids.push(name.to_owned());
         }
