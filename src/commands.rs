@@ -150,6 +150,12 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
         trust: true,
     };
     let result = crate::launch::run(home, run);
+    if matches!(result, Ok(0)) && session_unfinished(home) {
+        eprintln!(
+            "note: a demo session runs against its sandbox, which ends with the demo: \
+             resuming it will find the service gone. Start a new one with `stepwise demo`."
+        );
+    }
     if args.keep {
         eprintln!("sandbox kept at {}", sandbox.keep().display());
     } else if let Err(e) = sandbox.stop() {
@@ -196,4 +202,14 @@ fn demo_runbook(sandbox: &Path) -> std::io::Result<std::path::PathBuf> {
 /// `stepwise` with no arguments (see `picker`).
 pub fn picker(home: &Path) -> Result<i32, Failure> {
     crate::picker::run(home)
+}
+
+/// Whether the most recent session is still resumable (the operator quit).
+fn session_unfinished(home: &Path) -> bool {
+    let Ok(ids) = store::list_ids(home) else {
+        return false;
+    };
+    ids.last()
+        .and_then(|id| store::summarize(&store::sessions_dir(home).join(id)).ok())
+        .is_some_and(|s| s.status.contains("resumable"))
 }

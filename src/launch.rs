@@ -460,7 +460,7 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
     if let Ok(s) = store::summarize(dir)
         && s.status.contains("resumable")
     {
-        eprintln!("resume with: stepwise resume {id}");
+        eprintln!("Session saved. Resume it with:\n  stepwise resume {id}");
     }
 }
 

@@ -75,9 +75,8 @@ pub async fn run(
     let mut terminal = terminal::enter();
     let result = event_loop(&mut terminal, app, cmds, updates).await;
     terminal::leave();
-    if let Ok((TuiEnd::Left, id)) = &result {
-        println!("Session saved. Resume it with:\n  stepwise resume {id}");
-    }
+    // The resume command is printed by the caller, with the session folder
+    // and the transcript, once for every driver.
     result.map(|(end, _)| end)
 }
 
