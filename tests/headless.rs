@@ -2,34 +2,15 @@
 //! exit codes, SIGKILL and resume.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn stepwise(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stepwise"));
-    c.env("STEPWISE_HOME", home).env_remove("NO_COLOR");
-    c
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{session_dirs, stepwise, text};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/runbooks")
         .join(name)
-}
-
-fn session_dirs(home: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("sessions"))
-        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn all_files_text(dir: &Path) -> String {

@@ -9,9 +9,13 @@
 
 use ansi_to_tui::IntoText;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use stepwise::session::event::Stream;
 use stepwise::tui::log::LogPane;
+
+#[path = "support/cli.rs"]
+mod cli;
+use cli::stepwise;
 
 /// Bytes that would act on a terminal if passed through.
 fn payload() -> Vec<u8> {
@@ -36,12 +40,6 @@ fn payload() -> Vec<u8> {
         p.extend_from_slice(part);
     }
     p
-}
-
-fn stepwise(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stepwise"));
-    c.env("STEPWISE_HOME", home).env_remove("NO_COLOR");
-    c
 }
 
 fn session_dir(home: &Path) -> PathBuf {

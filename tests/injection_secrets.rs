@@ -11,7 +11,11 @@
 //! stderr.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+#[path = "support/cli.rs"]
+mod cli;
+use cli::text;
 
 const PAYLOADS: [&str; 7] = [
     "'; touch pwned #",
@@ -49,14 +53,6 @@ fn stepwise(home: &Path, cwd: &Path) -> Command {
         .current_dir(cwd)
         .stdin(std::process::Stdio::null());
     c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn no_pwned(dirs: &[&Path]) {

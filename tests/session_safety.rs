@@ -10,27 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn stepwise(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stepwise"));
-    c.env("STEPWISE_HOME", home).env_remove("NO_COLOR");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn session_dirs(home: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("sessions"))
-        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{session_dirs, stepwise, text};
 
 fn only_session(home: &Path) -> PathBuf {
     let dirs = session_dirs(home);

@@ -4,21 +4,11 @@
 //! own runbook.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn stepwise(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stepwise"));
-    c.env("STEPWISE_HOME", home).env_remove("NO_COLOR");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{stepwise, text};
 
 fn sessions(home: &Path) -> usize {
     std::fs::read_dir(home.join("sessions")).map_or(0, |r| r.count())

@@ -1,0 +1,31 @@
+//! Helpers for tests that run the real `stepwise` binary: a command with its
+//! own stepwise home, the combined output text, the session folders.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// `stepwise` with `STEPWISE_HOME` set and colours as a terminal would have them.
+pub fn stepwise(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_stepwise"));
+    c.env("STEPWISE_HOME", home).env_remove("NO_COLOR");
+    c
+}
+
+/// stdout followed by stderr, lossily decoded.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Every entry of the home's `sessions/` folder, sorted.
+pub fn session_dirs(home: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(home.join("sessions"))
+        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
