@@ -142,6 +142,15 @@ impl App {
         }
     }
 
+    /// A step's title by id, or nothing for an unknown id.
+    pub fn title_of(&self, id: &str) -> String {
+        self.session
+            .runbook
+            .step(id)
+            .map(|s| s.title.clone())
+            .unwrap_or_default()
+    }
+
     /// The runbook step behind a session step index.
     pub fn step_def(&self, index: usize) -> Option<&Step> {
         let id = &self.session.steps.get(index)?.id;

@@ -27,12 +27,7 @@ pub fn outcome(app: &App, step: &str) -> String {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
-    let title = app
-        .session
-        .runbook
-        .step(step)
-        .map(|s| s.title.clone())
-        .unwrap_or_default();
+    let title = app.title_of(step);
     let mut lines = vec![
         Line::styled(
             format!("✗ {title}"),

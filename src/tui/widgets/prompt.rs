@@ -35,12 +35,7 @@ fn top_lines(app: &App, p: &HumanPrompt) -> Vec<Line<'static>> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, p: &HumanPrompt) {
-    let title = app
-        .session
-        .runbook
-        .step(&p.step)
-        .map(|s| s.title.clone())
-        .unwrap_or_default();
+    let title = app.title_of(&p.step);
     let r = super::super::view::centered(frame, area, 72, 20);
     let block = super::block(&title, true);
     let inner = block.inner(r);

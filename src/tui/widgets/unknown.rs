@@ -23,12 +23,7 @@ pub fn choices(ctx: Context) -> Vec<Line<'static>> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
-    let title = app
-        .session
-        .runbook
-        .step(step)
-        .map(|s| s.title.clone())
-        .unwrap_or_default();
+    let title = app.title_of(step);
     let mut lines = vec![
         Line::styled(format!("? {title}"), theme::bold()),
         Line::raw("This step was running when stepwise stopped; it may or may not have finished."),
