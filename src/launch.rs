@@ -225,12 +225,14 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
         Some(s) => s.clone(),
         None => most_recent_unfinished(home)?,
     };
+    let vars = parse_vars(&args.drive)?;
+    // Checked before the session is opened, so a refusal writes nothing.
+    check_secrets_given(home, &what, &vars)?;
     let opened = open::resume(home, &what, Arc::new(SystemClock)).map_err(Failure::usage)?;
     for w in &opened.warnings {
         eprintln!("warning: {w}");
     }
-    let vars = parse_vars(&args.drive)?;
-    let values = resumed_values(&opened, &vars)?;
+    let values = resumed_values(&opened, &vars);
     let path = PathBuf::from(&opened.session.runbook_path);
     drive(opened, &path, values, &args.drive)
 }
@@ -256,7 +258,7 @@ fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {
 
 /// Input values for a resumed session: the journal's (non-secret) values and
 /// captures, with secrets given again by `--var` (they were never stored).
-fn resumed_values(o: &Opened, vars: &[(String, String)]) -> Result<Vec<(String, String)>, Failure> {
+fn resumed_values(o: &Opened, vars: &[(String, String)]) -> Vec<(String, String)> {
     let s = &o.session;
     let mut values: Vec<(String, String)> = s
         .inputs
@@ -265,19 +267,61 @@ fn resumed_values(o: &Opened, vars: &[(String, String)]) -> Result<Vec<(String, 
         .filter(|i| !i.secret)
         .map(|i| (i.name.clone(), i.value.clone()))
         .collect();
-    for input in s.runbook.inputs.iter().filter(|i| i.secret) {
-        match vars.iter().find(|(k, _)| k == &input.name) {
-            Some((k, v)) => values.push((k.clone(), v.clone())),
-            None if input.required => {
-                return Err(Failure::usage(format!(
-                    "{} is secret and was never stored: give it again with --var {}=…",
-                    input.name, input.name
-                )));
-            }
-            None => {}
-        }
+    let secret = |name: &str| secrets_to_give_again(s).iter().any(|n| n == name);
+    values.extend(vars.iter().filter(|(k, _)| secret(k)).cloned());
+    values
+}
+
+/// Secret values a resumed session needs again, since none was stored:
+/// secret inputs that were given or are required, and captures made from a
+/// secret (later steps would otherwise run with them empty).
+pub fn secrets_to_give_again(s: &crate::session::state::Session) -> Vec<String> {
+    let inputs = s.runbook.inputs.iter().filter(|i| i.secret);
+    let given = |name: &str| s.inputs.iter().any(|g| g.name == name);
+    inputs
+        .filter(|i| i.required || given(&i.name))
+        .map(|i| i.name.clone())
+        .chain(
+            s.captures
+                .iter()
+                .filter(|c| c.secret)
+                .map(|c| c.name.clone()),
+        )
+        .collect()
+}
+
+/// Refuses a resume that lacks a secret, before anything is written.
+fn check_secrets_given(home: &Path, what: &str, vars: &[(String, String)]) -> Result<(), Failure> {
+    let Ok(session) = store::find(home, what).and_then(|dir| read_session(&dir)) else {
+        return Ok(()); // open::resume reports what is wrong with it
+    };
+    let missing: Vec<String> = secrets_to_give_again(&session)
+        .into_iter()
+        .filter(|n| !vars.iter().any(|(k, _)| k == n))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
     }
-    Ok(values)
+    let flags: Vec<String> = missing.iter().map(|n| format!("--var {n}=…")).collect();
+    Err(Failure::usage(format!(
+        "{} secret and never stored: give {} again: stepwise resume {} {}",
+        missing.join(", "),
+        if missing.len() == 1 { "it" } else { "them" },
+        session.id,
+        flags.join(" ")
+    )))
+}
+
+/// Folds a session read-only (no lock, nothing written).
+fn read_session(dir: &Path) -> Result<crate::session::state::Session, String> {
+    let loaded =
+        crate::session::journal::read(&dir.join(store::JOURNAL)).map_err(|e| e.to_string())?;
+    let runbook = crate::runbook::load::load_file(&dir.join(store::RUNBOOK_COPY))
+        .map_err(|e| e.to_string())?;
+    Ok(crate::session::state::Session::from_records(
+        runbook,
+        loaded.records.iter(),
+    ))
 }
 
 /// Runs the engine under the chosen driver until the session ends.
@@ -460,7 +504,11 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
     if let Ok(s) = store::summarize(dir)
         && s.status.contains("resumable")
     {
-        eprintln!("Session saved. Resume it with:\n  stepwise resume {id}");
+        let secrets = read_session(dir)
+            .map(|s| secrets_to_give_again(&s))
+            .unwrap_or_default();
+        let flags: String = secrets.iter().map(|n| format!(" --var {n}=…")).collect();
+        eprintln!("Session saved. Resume it with:\n  stepwise resume {id}{flags}");
     }
 }
 

@@ -317,3 +317,59 @@ fn dry_run_shows_the_plan_masks_secrets_and_runs_nothing() {
         "a dry run created a session"
     );
 }
+
+#[test]
+fn a_capture_made_from_a_secret_must_be_given_again_on_resume_and_a_refusal_writes_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("cap.yaml");
+    std::fs::write(&rb, "runbook: 1\nid: cap\ntitle: Cap\ninputs:\n  API_TOKEN: { secret: true }\nsections:\n  - title: S\n    steps:\n      - title: Derive\n        run: echo \"Bearer $API_TOKEN\"\n        capture: AUTH\n      - title: Pause\n        note: required\n      - title: Use\n        run: test \"$AUTH\" = \"Bearer abc123\"\n").unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust", "--var", "API_TOKEN=abc123"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(
+        text(&out).contains("--var API_TOKEN=… --var AUTH=…"),
+        "the resume hint names the secrets: {}",
+        text(&out)
+    );
+    let journal = session_dirs(home.path())[0].join("journal.jsonl");
+    let before = std::fs::read(&journal).unwrap();
+    let refused = stepwise(home.path())
+        .args([
+            "resume",
+            "--headless",
+            "--answer",
+            "pause=done:ok",
+            "--var",
+            "API_TOKEN=abc123",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("AUTH secret and never stored"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "a refused resume wrote to the journal"
+    );
+    let done = stepwise(home.path())
+        .args([
+            "resume",
+            "--headless",
+            "--answer",
+            "pause=done:ok",
+            "--var",
+            "API_TOKEN=abc123",
+            "--var",
+            "AUTH=Bearer abc123",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+}
