@@ -538,3 +538,15 @@ fn enter_on_a_failure_the_runbook_lets_pass_opens_no_prompt() {
         }]
     );
 }
+
+#[test]
+fn no_key_acts_while_the_terminal_is_too_small() {
+    let mut app = app_with(&midway());
+    app.update(Msg::Resize(60, 20));
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(app.update(ch('q')).is_empty());
+    assert!(app.modal.is_none(), "a hidden dialog opened");
+    app.update(Msg::Resize(100, 30));
+    app.update(ch('q'));
+    assert!(matches!(app.modal, Some(Modal::Quit)));
+}

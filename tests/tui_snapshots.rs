@@ -345,3 +345,10 @@ fn picker_screen() {
         insta::assert_snapshot!(format!("picker_{w}x{h}"), t.backend());
     }
 }
+
+#[test]
+fn quit_while_a_step_runs_says_it_will_be_stopped() {
+    let mut app = busy();
+    app.update(ch('q'));
+    both("quit_running", app);
+}

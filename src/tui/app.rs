@@ -111,6 +111,9 @@ impl App {
     /// Handles one message; returns the commands for the engine.
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         match msg {
+            // While the screen is too small to show anything, no key acts:
+            // a blind Enter could run a step nobody saw.
+            Msg::Key(_) if self.too_small() => Vec::new(),
             Msg::Key(key) => {
                 self.dirty = true;
                 self.status = None;
@@ -140,6 +143,11 @@ impl App {
         if second_changed || self.session.running().is_some() {
             self.dirty = true;
         }
+    }
+
+    /// Whether the terminal is below the smallest size the screen needs.
+    pub fn too_small(&self) -> bool {
+        self.size.0 < super::view::MIN_SIZE.0 || self.size.1 < super::view::MIN_SIZE.1
     }
 
     /// A step's title by id, or nothing for an unknown id.

@@ -27,17 +27,27 @@ fn text(app: &App, modal: &Modal) -> (&'static str, Vec<Line<'static>>) {
                 ],
             )
         }
-        _ => (
-            "Quit?",
-            vec![
+        _ => {
+            let mut lines = Vec::new();
+            if let Some(step) = app.session.running().and_then(|i| app.step_def(i)) {
+                lines.push(Line::styled(
+                    format!(
+                        "“{}” is running: quitting stops it (cancelled).",
+                        step.title
+                    ),
+                    theme::bold(),
+                ));
+            }
+            lines.extend([
                 Line::raw("The session is saved: everything so far is in the journal."),
                 Line::raw("Leave now, and resume later with:"),
                 Line::styled(
                     format!("  stepwise resume {}", app.session.id),
                     theme::bold(),
                 ),
-            ],
-        ),
+            ]);
+            ("Quit?", lines)
+        }
     }
 }
 
