@@ -36,3 +36,10 @@ pub fn block(title: &str, focused: bool) -> Block<'static> {
         .border_style(style)
         .title(format!(" {title} "))
 }
+
+/// How many rows lines take once wrapped at `width` (a close estimate:
+/// word wrapping can use a row more than character wrapping).
+pub fn wrapped_height(lines: &[ratatui::text::Line], width: u16) -> usize {
+    let width = usize::from(width.max(1));
+    lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
+}

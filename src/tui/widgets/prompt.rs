@@ -41,7 +41,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, p: &HumanPrompt) {
     let inner = block.inner(r);
     frame.render_widget(block, r);
     let top = top_lines(app, p);
-    let top_h = (wrapped_height(&top, inner.width) as u16).min(inner.height.saturating_sub(8));
+    let top_h =
+        (super::wrapped_height(&top, inner.width) as u16).min(inner.height.saturating_sub(8));
     let [top_a, note_a, msg_a, keys_a] = Layout::vertical([
         Constraint::Length(top_h),
         Constraint::Min(3),
@@ -71,11 +72,4 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, p: &HumanPrompt) {
     }
     let keys = "Ctrl-D done · Ctrl-S skip… · Tab list/note · Space tick · Esc cancel";
     frame.render_widget(Paragraph::new(Line::styled(keys, theme::bold())), keys_a);
-}
-
-/// How many rows lines take once wrapped at `width` (a close estimate:
-/// word wrapping can use a row more than character wrapping).
-fn wrapped_height(lines: &[Line], width: u16) -> usize {
-    let width = usize::from(width.max(1));
-    lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
 }

@@ -58,7 +58,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, modal: &Modal) {
         "y / Enter: yes     n / Esc: no",
         theme::bold(),
     ));
-    let r = super::super::view::centered(frame, area, 70, lines.len() as u16 + 2);
+    // 70 columns wide, less the two borders, is where the text wraps.
+    let rows = super::wrapped_height(&lines, 68) as u16;
+    let r = super::super::view::centered(frame, area, 70, rows + 2);
     let p = Paragraph::new(lines)
         .block(super::block(title, true))
         .wrap(Wrap { trim: false });
