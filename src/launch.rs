@@ -90,6 +90,22 @@ fn answers(args: &DriveArgs, ask_stdin: bool) -> Result<Answers, Failure> {
     })
 }
 
+/// Refuses `--answer` for a step the runbook does not have (a typo would
+/// otherwise surface as a mysterious wait for a human).
+fn check_answers(runbook: &Runbook, args: &DriveArgs) -> Result<(), Failure> {
+    for a in &args.answers {
+        let (step, _) = headless::parse_answer(a).map_err(Failure::usage)?;
+        if runbook.step(&step).is_none() {
+            let ids: Vec<&str> = runbook.steps().map(|(_, s)| s.id.as_str()).collect();
+            return Err(Failure::usage(format!(
+                "--answer {a}: the runbook has no step `{step}`. Step ids: {}",
+                ids.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Whether to drive without a screen.
 pub fn is_headless(args: &DriveArgs) -> bool {
     args.headless || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal()
@@ -144,6 +160,7 @@ pub fn resolve_inputs(
 pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
     let (runbook, source) = read_runbook(&args.file)?;
     let vars = parse_vars(&args.drive)?;
+    check_answers(&runbook, &args.drive)?;
     if args.dry_run {
         // A dry run shows the plan even when inputs are missing: they are
         // listed as missing rather than refused. An untrusted runbook's
@@ -228,6 +245,9 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
     let vars = parse_vars(&args.drive)?;
     // Checked before the session is opened, so a refusal writes nothing.
     check_secrets_given(home, &what, &vars)?;
+    if let Ok(session) = store::find(home, &what).and_then(|dir| read_session(&dir)) {
+        check_answers(&session.runbook, &args.drive)?;
+    }
     let opened = open::resume(home, &what, Arc::new(SystemClock)).map_err(Failure::usage)?;
     for w in &opened.warnings {
         eprintln!("warning: {w}");

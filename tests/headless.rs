@@ -373,3 +373,26 @@ fn a_capture_made_from_a_secret_must_be_given_again_on_resume_and_a_refusal_writ
         .unwrap();
     assert_eq!(done.status.code(), Some(0), "{}", text(&done));
 }
+
+#[test]
+fn an_answer_for_a_step_the_runbook_lacks_is_refused_before_anything_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(fixture("small.yaml"))
+        .args(["--answer", "tell-the-tam=done:x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("no step `tell-the-tam`"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("tell-the-team"),
+        "the valid ids are listed: {}",
+        text(&out)
+    );
+    assert!(session_dirs(home.path()).is_empty());
+}
