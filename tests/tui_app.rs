@@ -185,7 +185,7 @@ fn c_and_ctrl_c_cancel_the_running_step_after_confirmation() {
     assert_eq!(
         app.update(ch('y')),
         vec![Command::Cancel {
-            reason: "cancelled by the operator".into()
+            reason: "stopped by the operator".into()
         }]
     );
 }

@@ -189,7 +189,12 @@ impl Checker {
             (None, Some(hint)) => hint,
             (None, None) => format!("the keys of a {what} are: {}", known.join(", ")),
         };
-        let message = format!("unknown key `{name}` in a {what}");
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        let message = format!("unknown key `{name}` in {article} {what}");
         let p = self.at(ProblemKind::UnknownKey, pos, "unknown key", message);
         self.push(p.with_help(help));
     }

@@ -156,7 +156,7 @@ impl App {
             }
             Modal::CancelRunning => match action {
                 Some(Action::Accept) => vec![Command::Cancel {
-                    reason: "cancelled by the operator".into(),
+                    reason: "stopped by the operator".into(),
                 }],
                 Some(Action::Dismiss) => Vec::new(),
                 _ => self.keep(Modal::CancelRunning),

@@ -61,7 +61,10 @@ fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
                 .flatten()
         })
         .map(duration::format)
-        .map(|d| format!(" in {d}"))
+        .map(|d| match a.duration_ms {
+            Some(_) => format!(" in {d}"),
+            None => format!(" for {d}"),
+        })
         .unwrap_or_default();
     let ok = a.success == Some(true);
     let style = match a.success {
