@@ -550,3 +550,16 @@ fn no_key_acts_while_the_terminal_is_too_small() {
     app.update(ch('q'));
     assert!(matches!(app.modal, Some(Modal::Quit)));
 }
+
+#[test]
+fn a_completed_session_stays_on_screen_until_a_key() {
+    let mut app = app_with(&midway());
+    app.update(Msg::Engine(Update::Ended(End::Completed)));
+    assert!(
+        app.end.is_none(),
+        "the interface closed without a last look"
+    );
+    assert!(matches!(app.modal, Some(Modal::Finished)));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.end, Some(TuiEnd::Completed));
+}

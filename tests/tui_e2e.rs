@@ -91,6 +91,9 @@ fn walk_quit_resume_and_finish() {
     t.type_text("paged the team in #incident-42");
     t.wait_text("paged the team in #incident-42");
     t.send(keys::CTRL_D);
+    // The last screen stays until a key: the outcome, then leave.
+    t.wait_text("Session completed: 2/2 steps settled");
+    t.send(keys::ENTER);
     assert_eq!(t.wait_exit(), Some(0));
 
     let dir = session_dir(home.path());

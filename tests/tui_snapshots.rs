@@ -352,3 +352,12 @@ fn quit_while_a_step_runs_says_it_will_be_stopped() {
     app.update(ch('q'));
     both("quit_running", app);
 }
+
+#[test]
+fn finished_screen() {
+    let mut app = app_with(&midway());
+    app.update(Msg::Engine(stepwise::engine::command::Update::Ended(
+        stepwise::engine::command::End::Completed,
+    )));
+    both("finished", app);
+}

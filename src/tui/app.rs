@@ -69,6 +69,8 @@ pub struct App {
     pub prompted: Option<(String, usize)>,
     /// Set once the engine has ended: the interface should close.
     pub end: Option<TuiEnd>,
+    /// How the session ended, kept while the last screen is shown.
+    pub finished: Option<TuiEnd>,
     pub leaving: bool,
     /// First line of the help overlay shown (it scrolls on small screens).
     pub help_scroll: u16,
@@ -101,6 +103,7 @@ impl App {
             color,
             prompted: None,
             end: None,
+            finished: None,
             leaving: false,
             suspend: false,
             help_scroll: 0,
@@ -412,6 +415,12 @@ impl App {
             }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),
+            // A completed or aborted session stays on screen until a key:
+            // the operator sees the last output and the outcome.
+            Update::Ended(end @ (End::Completed | End::Aborted)) if !self.leaving => {
+                self.finished = Some(end_of(end));
+                self.modal = Some(Modal::Finished);
+            }
             Update::Ended(end) => self.end = Some(end_of(end)),
         }
     }

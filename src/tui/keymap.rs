@@ -21,6 +21,8 @@ pub enum Context {
     /// A multi-line note.
     NoteEntry,
     Help,
+    /// The session has completed or was aborted: the last screen.
+    Finished,
 }
 
 /// What a key asks for.
@@ -443,6 +445,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "close",
         "Close the help",
+    ),
+    b(
+        C::Finished,
+        &[code(KeyCode::Enter), code(KeyCode::Esc), k('q')],
+        A::Dismiss,
+        "leave",
+        "Leave once the session has ended (the transcript path is printed)",
     ),
 ];
 

@@ -111,6 +111,7 @@ async fn event_loop(
     let mut batch = Vec::with_capacity(BATCH);
     let mut last_draw = Instant::now();
     let mut drawn = false;
+    let mut engine_done = false;
     loop {
         // Keys first; then engine updates; then the clock. During a flood
         // updates are always ready and `biased` would never reach the tick,
@@ -128,9 +129,13 @@ async fn event_loop(
             },
             _ = jobs.tstp.recv() => { app.suspend = true; (Vec::new(), false) }
             _ = jobs.cont.recv() => { terminal::resume(terminal)?; app.dirty = true; (Vec::new(), true) }
-            n = updates.recv_many(&mut batch, BATCH) => {
+            n = updates.recv_many(&mut batch, BATCH), if !engine_done => {
                 if n == 0 {
-                    return Ok(finish(&mut app));
+                    // The engine is gone; a last screen may still wait for a key.
+                    if app.finished.is_none() {
+                        return Ok(finish(&mut app));
+                    }
+                    engine_done = true;
                 }
                 batch.drain(..).for_each(|u| { app.update(Msg::Engine(u)); });
                 (Vec::new(), false)

@@ -72,6 +72,8 @@ pub enum Modal {
         error: Option<String>,
     },
     Help,
+    /// The session ended (completed or aborted): a last look before leaving.
+    Finished,
 }
 
 fn text_area(initial: &str) -> TextArea<'static> {
@@ -119,6 +121,7 @@ impl Modal {
             Modal::Line { .. } => Context::Line,
             Modal::Note { .. } => Context::NoteEntry,
             Modal::Help => Context::Help,
+            Modal::Finished => Context::Finished,
         }
     }
 }
@@ -170,6 +173,10 @@ impl App {
                 Some(Action::Dismiss) => Vec::new(),
                 _ => self.keep(Modal::Quit),
             },
+            Modal::Finished if action == Some(Action::Dismiss) => {
+                self.end = self.finished.take();
+                Vec::new()
+            }
             Modal::Help if action == Some(Action::Dismiss) => Vec::new(),
             Modal::Help => {
                 self.scroll_help(action);

@@ -75,6 +75,7 @@ fn render_modal(frame: &mut Frame, area: Rect, app: &App, modal: &Modal) {
             error,
         } => widgets::text_entry::render_note(frame, area, purpose, text, error.as_deref()),
         Modal::Help => widgets::help::render(frame, area, app.help_scroll),
+        Modal::Finished => widgets::finished::render(frame, area, app),
     }
 }
 

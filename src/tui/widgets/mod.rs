@@ -3,6 +3,7 @@
 
 pub mod details;
 pub mod failure;
+pub mod finished;
 pub mod help;
 pub mod inputs_form;
 pub mod log_pane;
