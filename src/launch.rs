@@ -377,6 +377,7 @@ fn drive(
         values,
         secrets,
         auto: args.auto || headless,
+        pause_at_optional: !headless,
         grace: Duration::from_secs(5),
         drain: Duration::from_secs(2),
         after_step: Some(refresh_hook),

@@ -23,6 +23,15 @@ struct Harness {
 }
 
 fn start(yaml: &str, auto: bool, values: Vec<(&str, &str)>) -> Harness {
+    start_with(yaml, auto, values, false)
+}
+
+fn start_with(
+    yaml: &str,
+    auto: bool,
+    values: Vec<(&str, &str)>,
+    pause_at_optional: bool,
+) -> Harness {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let runbook = stepwise::runbook::load::load_str("test.yaml", yaml).expect("valid runbook");
@@ -50,6 +59,7 @@ fn start(yaml: &str, auto: bool, values: Vec<(&str, &str)>) -> Harness {
         values,
         secrets: vec![],
         auto,
+        pause_at_optional,
         grace: Duration::from_millis(500),
         drain: Duration::from_millis(500),
         after_step: None,
@@ -290,4 +300,24 @@ async fn leaving_records_the_session_as_left_and_notes_attach_to_steps() {
         stepwise::session::state::SessionStatus::Left
     ));
     assert!(matches!(h.engine.await.unwrap(), End::Left));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_mode_can_wait_at_an_optional_section_instead_of_running_it() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: Main\n    steps:\n      - title: A\n        run: echo a\n  - title: Troubleshooting\n    optional: true\n    steps:\n      - title: Logs\n        run: echo logs\n      - title: More\n        run: echo more\n";
+    let mut h = start_with(yaml, true, vec![], true);
+    h.settle().await;
+    assert_eq!(h.status("a"), StepStatus::Succeeded);
+    assert_eq!(
+        h.status("logs"),
+        StepStatus::Pending,
+        "auto mode ran an optional section unasked"
+    );
+    // Once the operator starts it, auto mode carries on through the section.
+    h.send(Command::Start {
+        step: "logs".into(),
+    })
+    .await;
+    assert_eq!(h.status("more"), StepStatus::Succeeded);
+    assert_eq!(h.end().await, End::Completed);
 }

@@ -46,6 +46,9 @@ pub struct Setup {
     pub auto: bool,
     pub grace: Duration,
     pub drain: Duration,
+    /// In auto mode, stop before an optional section instead of running it
+    /// (the interface offers it; headless runs it).
+    pub pause_at_optional: bool,
     /// Called after each step settles (the transcript refresh).
     pub after_step: Option<Box<dyn Fn() + Send + Sync>>,
 }
@@ -186,10 +189,27 @@ impl Engine {
         if st.status != StepStatus::Pending || !step.is_automated() || step.confirm {
             return Ok(false);
         }
+        if self.setup.pause_at_optional && self.entering_optional_section(i) {
+            return Ok(false);
+        }
         let id = st.id.clone();
         self.start(&id, step.retry.attempts.saturating_sub(1))
             .await?;
         Ok(true)
+    }
+
+    /// Whether step `i` opens an optional section nothing of which has been
+    /// done yet: the operator is offered to run or skip it, auto mode waits.
+    fn entering_optional_section(&self, i: usize) -> bool {
+        let section = self.session.steps[i].section;
+        let optional = self.session.runbook.sections[section].optional;
+        optional
+            && self
+                .session
+                .steps
+                .iter()
+                .filter(|s| s.section == section)
+                .all(|s| s.status == StepStatus::Pending)
     }
 
     fn step_def(&self, id: &str) -> Step {

@@ -434,6 +434,7 @@ impl App {
         if self.track_next {
             self.select(next);
         }
+        self.offer_optional_section(next);
         let st = &self.session.steps[next];
         let key = (st.id.clone(), st.attempts.len());
         if self.modal.is_some() || self.prompted.as_ref() == Some(&key) {
@@ -454,6 +455,25 @@ impl App {
         self.select(next);
         self.modal = Some(modal);
         self.prompted = Some(key);
+    }
+
+    /// At an optional section nothing of which is done yet, say how to run
+    /// or skip it (auto mode waits there).
+    fn offer_optional_section(&mut self, next: usize) {
+        let section = self.session.steps[next].section;
+        let untouched = self
+            .session
+            .steps
+            .iter()
+            .filter(|s| s.section == section)
+            .all(|s| s.status == StepStatus::Pending);
+        let def = &self.session.runbook.sections[section];
+        if def.optional && untouched && self.modal.is_none() {
+            self.status = Some(format!(
+                "Optional section “{}”: Enter runs its steps, S skips it all.",
+                def.title
+            ));
+        }
     }
 
     /// The attempt number whose log is shown for the selected step.
