@@ -96,6 +96,12 @@ fn checklist_items_toggle_with_space() {
     app.update(ch(' '));
     app.update(key(KeyCode::Tab));
     type_text(&mut app, "all told");
+    // Items left unticked are pointed out once; Done again confirms.
+    assert!(app.update(ctrl('d')).is_empty());
+    let Some(Modal::Human(p)) = &app.modal else {
+        panic!("the prompt closed")
+    };
+    assert!(p.error.as_deref().unwrap().contains("not ticked"));
     let cmds = app.update(ctrl('d'));
     assert_eq!(
         cmds,

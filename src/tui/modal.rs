@@ -45,6 +45,8 @@ pub struct HumanPrompt {
     pub note: TextArea<'static>,
     pub note_required: bool,
     pub error: Option<String>,
+    /// The operator was told some items are unticked; Done again confirms.
+    pub warned_unticked: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -92,6 +94,7 @@ impl Modal {
             note: text_area(""),
             note_required: step.note == NoteRule::Required,
             error: None,
+            warned_unticked: false,
         })
     }
 
@@ -228,9 +231,16 @@ impl App {
         match action {
             Some(Action::Accept) => {
                 let note = typed(&p.note);
+                let unticked = p.checked.iter().filter(|c| !**c).count();
                 if p.note_required && note.is_empty() {
                     p.error = Some("This step needs a note before it can be marked done. Type it, then Ctrl-D.".into());
                     p.on_note = true;
+                } else if unticked > 0 && !p.warned_unticked {
+                    p.error = Some(format!(
+                        "{unticked} of {} items are not ticked (Space ticks). Ctrl-D again marks the step done anyway.",
+                        p.checked.len()
+                    ));
+                    p.warned_unticked = true;
                 } else {
                     return vec![Command::Confirm {
                         step: p.step,
