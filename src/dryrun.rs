@@ -15,6 +15,9 @@ pub fn plan(runbook: &Runbook, given: &[Given], shell: &[String]) -> String {
         "Dry run of {} ({}) — nothing will run.",
         runbook.title, runbook.id
     );
+    if let Some(d) = &runbook.description {
+        let _ = writeln!(out, "{}", d.trim());
+    }
     let _ = writeln!(out, "Shell: {}", shell.join(" "));
     let _ = writeln!(
         out,
@@ -33,12 +36,18 @@ pub fn plan(runbook: &Runbook, given: &[Given], shell: &[String]) -> String {
             }
         );
     }
+    if !runbook.env.is_empty() {
+        let _ = writeln!(out, "\nEnvironment (the runbook's env):");
+    }
     for (k, v) in &runbook.env {
-        let _ = writeln!(out, "  {k}={v}");
+        let _ = writeln!(out, "  {k}={}", shown_value(v));
     }
     for section in &runbook.sections {
         let optional = if section.optional { " (optional)" } else { "" };
         let _ = writeln!(out, "\n## {}{optional}", section.title);
+        if let Some(d) = &section.description {
+            let _ = writeln!(out, "{}", d.trim());
+        }
         for step in &section.steps {
             write_step(&mut out, step);
         }
@@ -100,11 +109,12 @@ pub fn shown_value(value: &str) -> String {
 }
 
 /// The inputs a real run would still need, as a closing paragraph.
-pub fn missing(runbook: &Runbook, names: &[String]) -> String {
-    let required: Vec<&str> = names
+pub fn missing(runbook: &Runbook, given: &[Given]) -> String {
+    let required: Vec<&str> = runbook
+        .inputs
         .iter()
-        .filter(|n| runbook.input(n).is_some_and(|i| i.required))
-        .map(String::as_str)
+        .filter(|i| i.required && !given.iter().any(|g| g.name == i.name))
+        .map(|i| i.name.as_str())
         .collect();
     if required.is_empty() {
         return String::new();

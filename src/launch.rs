@@ -174,7 +174,7 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
             Some(&base_dir(&args.file)),
         );
         let plan = crate::dryrun::plan(&runbook, &res.given, &shell_for(&runbook));
-        print!("{plan}{}", crate::dryrun::missing(&runbook, &res.missing));
+        print!("{plan}{}", crate::dryrun::missing(&runbook, &res.given));
         for e in &res.errors {
             println!("  note: {e}");
         }
