@@ -361,3 +361,23 @@ fn finished_screen() {
     )));
     both("finished", app);
 }
+
+#[test]
+fn a_sections_description_shows_on_its_first_step() {
+    let mut rb = runbook();
+    rb.sections[0].description = Some("Before initiating a rollback, make sure of this.".into());
+    let session = stepwise::session::state::Session::from_records(rb, started().iter());
+    let mut app = App::new(session, vec![], t0(), false);
+    let first = app.session.runbook.sections[0].steps[0].id.clone();
+    let i = app.session.step_index(&first).unwrap();
+    app.select(i);
+    let t = draw(&mut app, 100, 30);
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("Before initiating a rollback"), "{screen}");
+}

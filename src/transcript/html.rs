@@ -59,6 +59,9 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     };
     out.push_str("<header>\n<p class=\"kicker\">Session transcript</p>\n");
     out.push_str(&format!("<h1>{}</h1>\n", esc(&s.runbook.title)));
+    if let Some(d) = &s.runbook.description {
+        out.push_str(&format!("<p class=\"detail\">{}</p>\n", esc(d.trim())));
+    }
     let word = esc(&capitalise(o.word));
     out.push_str(&format!("<p class=\"outcome {key}\">{word}</p>\n"));
     if let Some(d) = &o.detail {

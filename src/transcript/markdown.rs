@@ -27,6 +27,9 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     let (off, tz) = (ctx.local_offset, ctx.tz_name.as_str());
     let title = fmt::md_inline(&rb.title);
     out.push_str(&format!("# {title} — session transcript\n\n"));
+    if let Some(d) = &rb.description {
+        out.push_str(&format!("_{}_\n\n", fmt::md_inline(d.trim())));
+    }
     out.push_str(&format!(
         "- **Runbook:** {title} ({}, from {})\n",
         fmt::md_code(&rb.id),

@@ -90,6 +90,25 @@ fn status_text(st: &StepState) -> String {
     }
 }
 
+/// On a section's first step, the section's description (what the runbook
+/// says about the whole section), dimmed.
+fn section_intro(app: &App, st: &StepState) -> Vec<Line<'static>> {
+    let section = &app.session.runbook.sections[st.section];
+    let first = section.steps.first().is_some_and(|s| s.id == st.id);
+    let Some(d) = section.description.as_deref().filter(|_| first) else {
+        return Vec::new();
+    };
+    d.trim()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{}: {l}", section.title),
+            _ => l.to_string(),
+        })
+        .map(|text| Line::styled(text, theme::dim()))
+        .collect()
+}
+
 fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
     let kind = if step.is_automated() {
         "automated"
@@ -100,6 +119,7 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
         Line::styled(step.title.clone(), theme::bold()),
         Line::styled(format!("{kind} · {}", status_text(st)), theme::dim()),
     ];
+    lines.extend(section_intro(app, st));
     if let Some(text) = &step.instructions {
         lines.push(Line::raw(""));
         lines.extend(text.lines().map(|l| Line::raw(l.to_string())));
