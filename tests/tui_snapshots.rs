@@ -381,3 +381,25 @@ fn a_sections_description_shows_on_its_first_step() {
         .collect();
     assert!(screen.contains("Before initiating a rollback"), "{screen}");
 }
+
+#[test]
+fn the_details_pane_says_when_it_cannot_hold_everything() {
+    let mut rb = runbook();
+    let long = "Tick each party once told, with the channel used. ".repeat(12);
+    rb.sections[0].steps[0].instructions = Some(long);
+    let session = stepwise::session::state::Session::from_records(rb, started().iter());
+    let mut app = App::new(session, vec![], t0(), false);
+    app.select(0);
+    let screen = |t: &Terminal<TestBackend>| -> String {
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect()
+    };
+    assert!(screen(&draw(&mut app, 80, 24)).contains("more than fits"));
+    let mut short = app_with(&started());
+    short.select(0);
+    assert!(!screen(&draw(&mut short, 100, 30)).contains("more than fits"));
+}

@@ -176,7 +176,6 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let block = super::block("Details", false);
     let lines = match (
         app.step_def(app.selected),
         app.session.steps.get(app.selected),
@@ -184,8 +183,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         (Some(step), Some(st)) => body(app, step, st),
         _ => vec![Line::raw("This runbook has no steps.")],
     };
+    // Say so when the pane cannot hold it all, rather than cut silently.
+    let cut = super::wrapped_height(&lines, area.width.saturating_sub(2))
+        > usize::from(area.height.saturating_sub(2));
+    let title = if cut {
+        "Details · ↓ more than fits"
+    } else {
+        "Details"
+    };
     let p = Paragraph::new(lines)
-        .block(block)
+        .block(super::block(title, false))
         .wrap(Wrap { trim: false });
     frame.render_widget(p, area);
 }
