@@ -68,7 +68,7 @@ fn render_modal(frame: &mut Frame, area: Rect, app: &App, modal: &Modal) {
             purpose,
             text,
             error,
-        } => widgets::text_entry::render_line(frame, area, purpose, text, error.as_deref()),
+        } => widgets::text_entry::render_line(frame, area, app, purpose, text, error.as_deref()),
         Modal::Note {
             purpose,
             text,

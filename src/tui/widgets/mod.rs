@@ -27,15 +27,19 @@ pub fn block(title: &str, focused: bool) -> Block<'static> {
     } else {
         Style::default()
     };
-    Block::default()
+    let block = Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {
             BorderType::Thick
         } else {
             BorderType::Plain
         })
-        .border_style(style)
-        .title(format!(" {title} "))
+        .border_style(style);
+    if title.is_empty() {
+        block
+    } else {
+        block.title(format!(" {title} "))
+    }
 }
 
 /// How many rows lines take once wrapped at `width` (a close estimate:

@@ -70,6 +70,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, p: &HumanPrompt) {
             msg_a,
         );
     }
-    let keys = "Ctrl-D done · Ctrl-S skip… · Tab list/note · Space tick · Esc cancel";
+    let keys = if p.checked.is_empty() {
+        "Ctrl-D done · Ctrl-S skip… · Esc cancel"
+    } else {
+        "Ctrl-D done · Ctrl-S skip… · Tab list/note · Space tick · Esc cancel"
+    };
     frame.render_widget(Paragraph::new(Line::styled(keys, theme::bold())), keys_a);
 }

@@ -53,11 +53,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
         ));
     }
     lines.push(Line::raw(""));
-    let dir = def
+    // Relative working directories are taken from the runbook's folder.
+    let dir = match def
         .working_dir
         .as_deref()
         .or(app.session.runbook.working_dir.as_deref())
-        .unwrap_or("the directory stepwise was started in");
+    {
+        None => "the runbook's folder".to_string(),
+        Some(d) if d.starts_with('/') => d.to_string(),
+        Some(d) => format!("{d} (in the runbook's folder)"),
+    };
     lines.push(Line::raw(format!("Directory: {dir}")));
     let timeout = def
         .timeout

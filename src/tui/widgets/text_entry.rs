@@ -47,12 +47,13 @@ fn draw(
 pub fn render_line(
     frame: &mut Frame,
     area: Rect,
+    app: &super::super::app::App,
     purpose: &LinePurpose,
     text: &TextArea<'static>,
     error: Option<&str>,
 ) {
     let title = match purpose {
-        LinePurpose::Skip { step } => format!("Skip {step}: why?"),
+        LinePurpose::Skip { step } => format!("Skip “{}”: why?", app.title_of(step)),
         LinePurpose::SkipSection { title, .. } => {
             format!("Skip the whole section “{title}”: why?")
         }
