@@ -53,12 +53,17 @@ fn title(app: &App) -> String {
     } else {
         String::new()
     };
-    let mode = if app.follow {
-        "following"
-    } else {
-        "PAUSED · f to follow"
+    // Following only means something for the attempt that is running.
+    let live = matches!(
+        app.session.steps[app.selected].status,
+        crate::session::state::StepStatus::Running { attempt: n } if n == attempt
+    );
+    let mode = match (live, app.follow) {
+        (true, true) => " · following",
+        (_, false) => " · PAUSED · f to follow",
+        (false, true) => "",
     };
-    format!("Log · {id}{which} · {mode}")
+    format!("Log · {id}{which}{mode}")
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -98,9 +103,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 fn empty_text(app: &App) -> &'static str {
     match app.step_def(app.selected) {
         Some(s) if !s.is_automated() => "A human step has no output. Enter opens its prompt.",
-        _ if app.shown_attempt().is_some() => {
-            "No output (the full output is in the session folder)."
-        }
+        _ if app.session.running() == Some(app.selected) => "Running; no output yet.",
+        _ if app.shown_attempt().is_some() => "This attempt printed nothing.",
         _ => "Not run yet. Enter runs it.",
     }
 }
