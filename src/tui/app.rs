@@ -591,6 +591,17 @@ impl App {
         }
     }
 
+    /// Whether a human-prompt action does something (for key hints): the
+    /// checklist keys only where there is a checklist.
+    pub fn prompt_applies(&self, action: Action) -> bool {
+        let has_list = matches!(&self.modal, Some(Modal::Human(p)) if !p.checked.is_empty());
+        has_list
+            || !matches!(
+                action,
+                Action::ToggleItem | Action::NextField | Action::Up | Action::Down
+            )
+    }
+
     /// Whether a main-screen action does something now (for key hints).
     pub fn applies(&self, action: Action) -> bool {
         let i = self.selected;

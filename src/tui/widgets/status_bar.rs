@@ -21,7 +21,11 @@ pub fn incident_clock(app: &App) -> String {
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let ctx = app.context();
     keymap::bindings(ctx)
-        .filter(|b| ctx != Context::Main || app.applies(b.action))
+        .filter(|b| match ctx {
+            Context::Main => app.applies(b.action),
+            Context::HumanPrompt => app.prompt_applies(b.action),
+            _ => true,
+        })
         .map(|b| (keymap::keys_label(b), b.hint))
         .collect()
 }
