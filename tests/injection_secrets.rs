@@ -179,8 +179,11 @@ fn a_secret_and_its_derived_capture_never_reach_disk_exports_or_output() {
         .unwrap();
     assert_eq!(run.status.code(), Some(4), "{}", text(&run));
     outputs.push(run);
+    // A capture made from a secret is never stored either: resume asks
+    // for it again, like the secret input itself.
+    let header = format!("HEADER={derived}");
     let resumed = stepwise(home.path(), work.path())
-        .args(["resume", "--headless", "--var", &var])
+        .args(["resume", "--headless", "--var", &var, "--var", &header])
         .args([
             "--answer",
             &format!("confirm=done:pasted {SECRET} by mistake"),
