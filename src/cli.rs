@@ -78,6 +78,10 @@ pub struct DriveArgs {
     /// Also write the transcript into this folder.
     #[arg(long, value_name = "DIR")]
     pub transcript_dir: Option<PathBuf>,
+    /// Said in the interface's quit dialog instead of the resume command
+    /// (the demo: its sandbox does not outlive it). Not a flag.
+    #[arg(skip)]
+    pub quit_note: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

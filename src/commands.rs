@@ -142,6 +142,11 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
     if drive.yes {
         add_demo_notes(&runbook, &mut drive);
     }
+    drive.quit_note = Some(
+        "This is the demo: its sandbox and service go when you leave, so it \
+         cannot be resumed against them. Run `stepwise demo` again for a new one."
+            .into(),
+    );
     let run = crate::cli::RunArgs {
         file: runbook,
         drive,

@@ -408,7 +408,15 @@ fn drive(
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
             headless::drive(session, answers, out, cmd_tx, up_rx).await
         } else {
-            let tui = crate::tui::run(session, cmd_tx, up_rx, secret_names, Some(&dir_for_tui));
+            let note = args.quit_note.clone();
+            let tui = crate::tui::run(
+                session,
+                cmd_tx,
+                up_rx,
+                secret_names,
+                Some(&dir_for_tui),
+                note,
+            );
             tui_exit(tui.await)
         };
         let end = engine_task

@@ -403,3 +403,23 @@ fn the_details_pane_says_when_it_cannot_hold_everything() {
     short.select(0);
     assert!(!screen(&draw(&mut short, 100, 30)).contains("more than fits"));
 }
+
+#[test]
+fn the_quit_dialog_tells_a_demo_it_cannot_be_resumed() {
+    let mut app = app_with(&midway());
+    app.quit_note = Some("This is the demo: it cannot be resumed.".into());
+    app.update(ch('q'));
+    let t = draw(&mut app, 100, 30);
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        screen.contains("This is the demo: it cannot be resumed."),
+        "{screen}"
+    );
+    assert!(!screen.contains("resume later"), "{screen}");
+}

@@ -69,6 +69,9 @@ pub struct App {
     pub prompted: Option<(String, usize)>,
     /// Set once the engine has ended: the interface should close.
     pub end: Option<TuiEnd>,
+    /// Said in the quit dialog instead of the resume command, when resuming
+    /// would not work (the demo).
+    pub quit_note: Option<String>,
     /// How the session ended, kept while the last screen is shown.
     pub finished: Option<TuiEnd>,
     pub leaving: bool,
@@ -103,6 +106,7 @@ impl App {
             color,
             prompted: None,
             end: None,
+            quit_note: None,
             finished: None,
             leaving: false,
             suspend: false,

@@ -67,8 +67,10 @@ pub async fn run(
     updates: mpsc::Receiver<Update>,
     secrets_names: Vec<String>,
     session_dir: Option<&Path>,
+    quit_note: Option<String>,
 ) -> std::io::Result<TuiEnd> {
     let mut app = App::new(session, secrets_names, chrono::Utc::now(), color_enabled());
+    app.quit_note = quit_note;
     if let Some(dir) = session_dir {
         history::load(&mut app.logs, &app.session, dir);
     }

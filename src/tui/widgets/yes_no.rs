@@ -38,14 +38,19 @@ fn text(app: &App, modal: &Modal) -> (&'static str, Vec<Line<'static>>) {
                     theme::bold(),
                 ));
             }
-            lines.extend([
-                Line::raw("The session is saved: everything so far is in the journal."),
-                Line::raw("Leave now, and resume later with:"),
-                Line::styled(
-                    format!("  stepwise resume {}", app.session.id),
-                    theme::bold(),
-                ),
-            ]);
+            lines.push(Line::raw(
+                "The session is saved: everything so far is in the journal.",
+            ));
+            match &app.quit_note {
+                Some(note) => lines.push(Line::raw(note.clone())),
+                None => lines.extend([
+                    Line::raw("Leave now, and resume later with:"),
+                    Line::styled(
+                        format!("  stepwise resume {}", app.session.id),
+                        theme::bold(),
+                    ),
+                ]),
+            }
             ("Quit?", lines)
         }
     }
