@@ -14,7 +14,7 @@ pub fn validate(files: &[std::path::PathBuf]) -> Result<i32, Failure> {
         match crate::runbook::load::load_file(f) {
             Ok(rb) => println!("ok: {}", crate::runbook::load::summary(&rb)),
             Err(e) => {
-                eprintln!("{}", crate::runbook::load::render_fancy(&e));
+                crate::say!("{}", crate::runbook::load::render_fancy(&e));
                 code = 2;
             }
         }
@@ -42,7 +42,7 @@ pub fn sessions(home: &Path, all: bool, format: ListFormat) -> Result<i32, Failu
         match store::summarize(&dir) {
             Ok(s) if all || s.status.contains("resumable") => rows.push(s),
             Ok(_) => {}
-            Err(e) => eprintln!("warning: {id}: {e}"),
+            Err(e) => crate::say!("warning: {id}: {e}"),
         }
     }
     match format {
@@ -109,7 +109,7 @@ pub fn export(
         Some(path) => {
             crate::session::fsutil::write_atomic(path, text.as_bytes())
                 .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("wrote {}", path.display());
+            crate::say!("wrote {}", path.display());
         }
     }
     Ok(0)
@@ -128,7 +128,7 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
         .map_err(|e| fail("start the demo service", e))?;
     let runbook =
         demo_runbook(sandbox.path()).map_err(|e| fail("find runbooks/rollback.yaml", e))?;
-    eprintln!(
+    crate::say!(
         "demo sandbox: {} (service at {})",
         sandbox.path().display(),
         sandbox.health_url().unwrap_or_default()
@@ -156,15 +156,15 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
     };
     let result = crate::launch::run(home, run);
     if matches!(result, Ok(0)) && session_unfinished(home) {
-        eprintln!(
+        crate::say!(
             "note: a demo session runs against its sandbox, which ends with the demo: \
              resuming it will find the service gone. Start a new one with `stepwise demo`."
         );
     }
     if args.keep {
-        eprintln!("sandbox kept at {}", sandbox.keep().display());
+        crate::say!("sandbox kept at {}", sandbox.keep().display());
     } else if let Err(e) = sandbox.stop() {
-        eprintln!("warning: the sandbox could not be removed: {e}");
+        crate::say!("warning: the sandbox could not be removed: {e}");
     }
     result
 }

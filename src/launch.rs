@@ -188,9 +188,12 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
         ask_missing_inputs(&runbook, &args.file, vars)?
     };
     let given = resolve_inputs(&runbook, &args.file, &vars)?;
+    // Recorded absolute, so a resume from another folder finds the runbook's
+    // folder (where commands run) and can tell whether the file changed.
+    let file = std::fs::canonicalize(&args.file).unwrap_or_else(|_| args.file.clone());
     let opened = open::start(open::StartOptions {
         home,
-        runbook_path: &args.file,
+        runbook_path: &file,
         source: &source,
         runbook,
         auto: args.drive.auto,
@@ -200,7 +203,7 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
     })
     .map_err(Failure::usage)?;
     let values = given.into_iter().map(|g| (g.name, g.value)).collect();
-    drive(opened, &args.file, values, &args.drive)
+    drive(opened, &file, values, &args.drive)
 }
 
 /// With a screen: when a required input has no value, the inputs form asks
@@ -250,7 +253,7 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
     }
     let opened = open::resume(home, &what, Arc::new(SystemClock)).map_err(Failure::usage)?;
     for w in &opened.warnings {
-        eprintln!("warning: {w}");
+        crate::say!("warning: {w}");
     }
     let values = resumed_values(&opened, &vars);
     let path = PathBuf::from(&opened.session.runbook_path);
@@ -364,9 +367,13 @@ fn drive(
         .filter(|i| i.secret)
         .map(|i| i.name.clone())
         .collect();
+    // Secret inputs, and (on resume) captures made from a secret given again.
+    let given_again = secrets_to_give_again(&opened.session);
     let secrets: Vec<String> = values
         .iter()
-        .filter(|(k, _)| opened.session.runbook.input(k).is_some_and(|i| i.secret))
+        .filter(|(k, _)| {
+            opened.session.runbook.input(k).is_some_and(|i| i.secret) || given_again.contains(k)
+        })
         .map(|(_, v)| v.clone())
         .collect();
     let (refresh_hook, refresher) = transcript_refresher(opened.dir.clone(), None);
@@ -378,6 +385,7 @@ fn drive(
         secrets,
         auto: args.auto || headless,
         pause_at_optional: !headless,
+        held: answers.by_step.keys().cloned().collect(),
         grace: Duration::from_secs(5),
         drain: Duration::from_secs(2),
         after_step: Some(refresh_hook),
@@ -403,7 +411,8 @@ fn drive(
         let engine = Engine::new(opened.journal, opened.session, setup, up_tx);
         let lock = opened.lock;
         let engine_task = tokio::spawn(engine.run(cmd_rx));
-        tokio::spawn(forward_signals(cmd_tx.clone()));
+        let signals = tokio::spawn(forward_signals(cmd_tx.clone()));
+        let stop = cmd_tx.clone();
         let exit = if headless {
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
             headless::drive(session, answers, out, cmd_tx, up_rx).await
@@ -419,22 +428,29 @@ fn drive(
             );
             tui_exit(tui.await)
         };
+        // The driver is done (normally because the engine ended). If it
+        // failed instead (a lost terminal), the engine must not wait for
+        // commands forever holding the lock: leave, which keeps it resumable.
+        let _ = stop.send(Command::Leave).await;
+        signals.abort();
         let end = engine_task
             .await
             .unwrap_or(End::Failed("the engine stopped unexpectedly".into()));
-        drop(lock);
-        exit_code(exit, &end)
+        (exit_code(exit, &end), lock)
     });
+    let (code, lock) = code;
     // The engine (and with it the hook) is gone: the refresher ends.
     let _ = refresher.join();
+    // The lock is held until the final transcript is written.
     report_end(&dir, extra_dir.as_deref());
+    drop(lock);
     Ok(code)
 }
 
 fn exit_code(exit: Exit, end: &End) -> i32 {
     match end {
         End::Failed(msg) => {
-            eprintln!("error: {msg}");
+            crate::say!("error: {msg}");
             Exit::Failed as i32
         }
         _ => exit as i32,
@@ -449,11 +465,11 @@ fn tui_exit(end: std::io::Result<crate::tui::TuiEnd>) -> Exit {
         Ok(TuiEnd::Left) | Ok(TuiEnd::Disconnected) => Exit::Completed,
         Ok(TuiEnd::Interrupted(_)) => Exit::Interrupted,
         Ok(TuiEnd::Failed(msg)) => {
-            eprintln!("error: {msg}");
+            crate::say!("error: {msg}");
             Exit::Failed
         }
         Err(e) => {
-            eprintln!("error: the terminal failed: {e}");
+            crate::say!("error: the terminal failed: {e}");
             Exit::Failed
         }
     }
@@ -491,7 +507,7 @@ fn transcript_refresher(
                 }
             }
             if let Err(e) = save_transcript(&dir, extra.as_deref()) {
-                eprintln!("warning: the transcript could not be refreshed: {e}");
+                crate::say!("warning: the transcript could not be refreshed: {e}");
             }
             last = Some(std::time::Instant::now());
         }
@@ -521,14 +537,16 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    eprintln!("session folder: {}", dir.display());
-    match save_transcript(dir, extra) {
+    // The record first, then the words: printing can fail on a lost terminal.
+    let saved = save_transcript(dir, extra);
+    crate::say!("session folder: {}", dir.display());
+    match saved {
         Ok(paths) => {
             for p in paths {
-                eprintln!("transcript: {}", p.display());
+                crate::say!("transcript: {}", p.display());
             }
         }
-        Err(e) => eprintln!("warning: the transcript could not be written: {e}"),
+        Err(e) => crate::say!("warning: the transcript could not be written: {e}"),
     }
     if let Ok(s) = store::summarize(dir)
         && s.status.contains("resumable")
@@ -537,7 +555,7 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
             .map(|s| secrets_to_give_again(&s))
             .unwrap_or_default();
         let flags: String = secrets.iter().map(|n| format!(" --var {n}=…")).collect();
-        eprintln!("Session saved. Resume it with:\n  stepwise resume {id}{flags}");
+        crate::say!("Session saved. Resume it with:\n  stepwise resume {id}{flags}");
     }
 }
 

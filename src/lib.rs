@@ -5,6 +5,17 @@
 //! (events, the journal, the fold), `engine` (runs steps, never renders),
 //! then the readers and drivers: `headless`, `tui`, `transcript`, `demo`.
 
+/// Writes a line to stderr and ignores failure: a lost terminal (EIO) must
+/// not stop stepwise from finishing its record, as `eprintln!` would by
+/// panicking.
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 pub mod cli;
 pub mod commands;
 pub mod demo;

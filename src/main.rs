@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(Failure { message, code }) => {
-            eprintln!("{message}");
+            stepwise::say!("{message}");
             ExitCode::from(code as u8)
         }
     }

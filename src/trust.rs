@@ -260,7 +260,7 @@ pub fn for_dry_run(home: &Path, path: &Path, source: &[u8], runbook: &Runbook) -
     for input in copy.inputs.iter_mut() {
         input.default_from = None;
     }
-    eprintln!(
+    crate::say!(
         "note: this runbook is not trusted yet, so its default_from commands were not run; their inputs show as missing"
     );
     copy

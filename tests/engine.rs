@@ -60,6 +60,7 @@ fn start_with(
         secrets: vec![],
         auto,
         pause_at_optional,
+        held: vec![],
         grace: Duration::from_millis(500),
         drain: Duration::from_millis(500),
         after_step: None,
@@ -320,4 +321,59 @@ async fn auto_mode_can_wait_at_an_optional_section_instead_of_running_it() {
     .await;
     assert_eq!(h.status("more"), StepStatus::Succeeded);
     assert_eq!(h.end().await, End::Completed);
+}
+
+const FLAKY_OPTIONAL: &str = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: Main\n    steps:\n      - title: A\n        run: echo a\n  - title: Extra\n    optional: true\n    steps:\n      - title: Flaky\n        run: echo try >> tries; exit 1\n        retry: { attempts: 3, delay: 2s }\n";
+
+/// Starts `flaky` and waits for its first attempt to fail (a retry is then
+/// pending for 2 s).
+async fn first_attempt_failed(h: &mut Harness) {
+    h.send(Command::Start { step: "a".into() }).await;
+    h.cmds
+        .send(Command::Start {
+            step: "flaky".into(),
+        })
+        .await
+        .unwrap();
+    while h.session.step("flaky").unwrap().status != StepStatus::Failed {
+        if let Update::Record(r) = h.updates.recv().await.unwrap() {
+            h.session.apply(&r);
+        }
+    }
+}
+
+fn tries(h: &Harness) -> usize {
+    std::fs::read_to_string(h.work.path().join("tries")).map_or(0, |s| s.lines().count())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skipping_a_section_during_a_retry_delay_stops_the_retry() {
+    let mut h = start(FLAKY_OPTIONAL, false, vec![]);
+    h.settle().await;
+    first_attempt_failed(&mut h).await;
+    h.send(Command::SkipSection {
+        section: 1,
+        reason: "healthy".into(),
+    })
+    .await;
+    let tries_then = tries(&h);
+    assert!(matches!(h.status("flaky"), StepStatus::Skipped { .. }));
+    assert_eq!(h.end().await, End::Completed, "the skipped step came back");
+    assert_eq!(tries_then, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_during_a_retry_delay_stops_the_retry() {
+    let mut h = start(FLAKY_OPTIONAL, false, vec![]);
+    h.settle().await;
+    first_attempt_failed(&mut h).await;
+    h.send(Command::Cancel {
+        reason: "enough".into(),
+    })
+    .await;
+    // Idle came back with the step failed and no retry pending: wait past
+    // the retry delay and check nothing ran.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(tries(&h), 1, "the retry ran after cancel");
+    assert_eq!(h.status("flaky"), StepStatus::Failed);
 }

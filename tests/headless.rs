@@ -396,3 +396,112 @@ fn an_answer_for_a_step_the_runbook_lacks_is_refused_before_anything_runs() {
     );
     assert!(session_dirs(home.path()).is_empty());
 }
+
+/// All files under a folder, as text.
+fn everything_under(dir: &Path) -> String {
+    let mut out = String::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.push_str(&everything_under(&p));
+        } else {
+            out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn resume_from_another_folder_runs_steps_in_the_runbooks_folder() {
+    let home = tempfile::tempdir().unwrap();
+    let proj = tempfile::tempdir().unwrap();
+    std::fs::write(proj.path().join("rb.yaml"), "runbook: 1\nid: where\ntitle: Where\nsections:\n  - title: S\n    steps:\n      - title: Human\n      - title: Where\n        run: pwd\n").unwrap();
+    let out = stepwise(home.path())
+        .current_dir(proj.path())
+        .args(["run", "--headless", "--trust", "rb.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = stepwise(home.path())
+        .current_dir(elsewhere.path())
+        .args(["resume", "--headless", "--answer", "human=done"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let real = std::fs::canonicalize(proj.path()).unwrap();
+    assert!(
+        text(&out).contains(&format!("where | {}", real.display())),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn an_answer_to_skip_an_automated_step_is_obeyed_in_auto_mode() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let rb = work.path().join("rb.yaml");
+    std::fs::write(&rb, "runbook: 1\nid: skip\ntitle: Skip\nsections:\n  - title: S\n    steps:\n      - title: Dangerous\n        run: touch ran\n      - title: After\n        run: echo after\n").unwrap();
+    let out = stepwise(home.path())
+        .current_dir(work.path())
+        .args([
+            "run",
+            "--headless",
+            "--trust",
+            "--answer",
+            "dangerous=skip:not today",
+        ])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!work.path().join("ran").exists(), "the skipped step ran");
+    assert!(
+        text(&out).contains("dangerous skipped: not today"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_step_that_cannot_start_fails_that_step_not_the_session() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let rb = work.path().join("rb.yaml");
+    std::fs::write(&rb, "runbook: 1\nid: nodir\ntitle: No dir\nsections:\n  - title: S\n    steps:\n      - title: Bad dir\n        run: echo hi\n        working_dir: nope\n").unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("does not exist"), "{}", text(&out));
+    std::fs::create_dir(work.path().join("nope")).unwrap();
+    let out = stepwise(home.path())
+        .args(["resume", "--headless", "--answer", "bad-dir=rerun"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn a_capture_gets_the_real_value_while_disk_and_screen_get_the_mask() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("rb.yaml");
+    std::fs::write(&rb, "runbook: 1\nid: cap\ntitle: Cap\ninputs:\n  TOKEN: { secret: true }\nsections:\n  - title: S\n    steps:\n      - title: Header\n        run: echo \"Bearer $TOKEN\"\n        capture: HDR\n      - title: Use\n        run: test \"$HDR\" = \"Bearer $TOKEN\" && echo header ok\n").unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust", "--var", "TOKEN=s3cr3t-tok"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("use | header ok"), "{}", text(&out));
+    assert!(!text(&out).contains("s3cr3t-tok"));
+    let all = everything_under(&home.path().join("sessions"));
+    assert!(!all.contains("s3cr3t-tok"), "the secret reached disk");
+    assert!(
+        all.contains("kept as a secret capture"),
+        "the hidden stdout is said so in the log"
+    );
+}

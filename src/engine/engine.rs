@@ -49,6 +49,8 @@ pub struct Setup {
     /// In auto mode, stop before an optional section instead of running it
     /// (the interface offers it; headless runs it).
     pub pause_at_optional: bool,
+    /// Steps auto mode leaves to the driver (they have an answer waiting).
+    pub held: Vec<String>,
     /// Called after each step settles (the transcript refresh).
     pub after_step: Option<Box<dyn Fn() + Send + Sync>>,
 }
@@ -192,6 +194,11 @@ impl Engine {
         if self.setup.pause_at_optional && self.entering_optional_section(i) {
             return Ok(false);
         }
+        // A step the driver holds an answer for (e.g. `--answer STEP=skip:…`)
+        // is the driver's to decide.
+        if self.setup.held.iter().any(|h| h == &st.id) {
+            return Ok(false);
+        }
         let id = st.id.clone();
         self.start(&id, step.retry.attempts.saturating_sub(1))
             .await?;
@@ -258,7 +265,13 @@ impl Engine {
                 self.clear_retry_for(&step);
                 self.record(Event::MarkedDone { step, note }, true).await?;
             }
-            Command::Cancel { reason } => self.cancel(reason),
+            Command::Cancel { reason } => {
+                // Between two attempts of a retry, cancel stops the retry.
+                if self.running.is_none() {
+                    self.retry = None;
+                }
+                self.cancel(reason)
+            }
             Command::Note { step, text } => {
                 self.record(Event::NoteAdded { step, text }, true).await?
             }
@@ -405,6 +418,7 @@ impl Engine {
             .filter(|id| self.running.as_ref().is_none_or(|r| &r.step != id))
             .collect();
         for step in ids {
+            self.clear_retry_for(&step);
             let reason = reason.to_owned();
             self.record(Event::StepSkipped { step, reason }, true)
                 .await?;
@@ -465,6 +479,7 @@ impl Engine {
             capture_stdout: def.capture.is_some(),
             tty: def.tty,
             redactor: self.redactor.clone(),
+            hide_stdout: def.capture.is_some() && self.derives_from_secret(def),
         }
     }
 
@@ -549,7 +564,11 @@ impl Engine {
         }
         let outcome = match (&mut run.task).await {
             Ok(Ok(o)) => o,
-            Ok(Err(e)) => return Err(e),
+            // A full disk stops the session (nothing more can be recorded).
+            Ok(Err(e)) if e.kind() == io::ErrorKind::StorageFull => return Err(e),
+            // Anything else that kept the process from starting (a missing
+            // working directory, shell or program) fails this attempt only.
+            Ok(Err(e)) => return self.not_started(run, e).await,
             Err(e) => return Err(io::Error::other(format!("the step runner failed: {e}"))),
         };
         let def = self.step_def(&run.step);
@@ -610,13 +629,44 @@ impl Engine {
         }
     }
 
+    /// The attempt's process never ran: say why on the step, record the
+    /// attempt as failed, and let `on_failure` decide as for any failure.
+    async fn not_started(&mut self, run: Running, e: io::Error) -> io::Result<()> {
+        let def = self.step_def(&run.step);
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        let text = format!("attempt {attempt} could not start: {e}");
+        self.record(
+            Event::NoteAdded {
+                step: Some(step.clone()),
+                text,
+            },
+            false,
+        )
+        .await?;
+        let exit = crate::session::event::ExitInfo {
+            code: None,
+            signal: None,
+        };
+        let exited = Event::StepExited {
+            step,
+            attempt,
+            exit,
+            duration_ms: 0,
+            success: false,
+        };
+        self.record(exited, false).await?;
+        self.after_failure(&def, &run).await
+    }
+
     /// Journals a `capture:` value and makes it available to later steps.
     async fn capture(&mut self, def: &Step, outcome: &Outcome) -> io::Result<()> {
         let (Some(name), Some(out)) = (&def.capture, &outcome.stdout) else {
             return Ok(());
         };
+        // `out` is the raw stdout: later steps get the real value. It is
+        // secret when made from a secret input, or when it holds one.
         let value = String::from_utf8_lossy(out).trim().to_owned();
-        let secret = self.derives_from_secret(def);
+        let secret = self.derives_from_secret(def) || self.redactor.redact_str(&value) != value;
         if secret && !value.is_empty() {
             self.setup.secrets.push(value.clone());
             self.redactor = Arc::new(Redactor::new(&self.setup.secrets));
@@ -637,7 +687,8 @@ impl Engine {
         self.record(event, false).await
     }
 
-    /// A capture is secret when its command reads a secret input.
+    /// A capture is made from a secret when its command reads a secret input
+    /// (its stdout is then hidden: see `Spec::hide_stdout`).
     fn derives_from_secret(&self, def: &Step) -> bool {
         let run = def.run.as_deref().unwrap_or("");
         self.session

@@ -68,6 +68,10 @@ pub struct Spec {
     /// ([`Stream::Stdout`]).
     pub tty: bool,
     pub redactor: Arc<Redactor>,
+    /// Stdout goes only to the capture, never to the log or the screen:
+    /// for a `capture:` made from a secret, whose value is not known (so
+    /// cannot be masked) until the step ends.
+    pub hide_stdout: bool,
 }
 
 impl Spec {
@@ -85,6 +89,7 @@ impl Spec {
             capture_stdout: false,
             tty: false,
             redactor: Arc::new(Redactor::default()),
+            hide_stdout: false,
         }
     }
 }
@@ -200,7 +205,18 @@ pub async fn run(
             "a step needs a program to run",
         ));
     }
-    let sink = Sink::new(sink::create_log(&spec.log_path)?, out, spec.capture_stdout);
+    if let Some(dir) = spec.cwd.as_deref().filter(|d| !d.is_dir()) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("the working directory {} does not exist", dir.display()),
+        ));
+    }
+    let sink = Sink::new(
+        sink::create_log(&spec.log_path)?,
+        out,
+        spec.capture_stdout,
+        spec.hide_stdout,
+    );
     if *cancel.borrow_and_update() {
         return Ok(not_started(sink.finish().await));
     }
@@ -448,12 +464,22 @@ async fn pump(
             *source = None;
             continue;
         }
+        if stream == Stream::Stdout {
+            // The capture keeps the real bytes; only what is shown is masked.
+            sink.keep_for_capture(&buf[..read]);
+            if sink.hides_stdout() {
+                continue;
+            }
+        }
         let bytes = redact[index(stream)].push(&buf[..read]);
         publish(sink, stream, bytes, stop).await;
     }
     for stream in [Stream::Stdout, Stream::Stderr] {
         let rest = redact[index(stream)].finish();
         publish(sink, stream, rest, stop).await;
+    }
+    if let Some(note) = sink.hidden_note() {
+        publish(sink, Stream::Stdout, note, stop).await;
     }
 }
 

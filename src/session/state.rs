@@ -281,6 +281,8 @@ impl Session {
                 self.from_step = from_step.clone();
             }
             Event::SessionResumed { .. } => {
+                // A new resume checks the file again and records any change.
+                self.runbook_changed = None;
                 self.status = SessionStatus::Active;
                 self.ended_at = None;
             }

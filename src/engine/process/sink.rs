@@ -45,6 +45,10 @@ pub(super) struct Sink {
     offset: u64,
     out: Option<mpsc::Sender<Chunk>>,
     capture: Option<Vec<u8>>,
+    /// Stdout is kept for the capture only (see `Spec::hide_stdout`).
+    hide_stdout: bool,
+    /// Stdout bytes kept out of the log and off the screen.
+    hidden: u64,
     last_sync: Instant,
     /// Bytes in the file when the last sync started.
     synced_len: u64,
@@ -53,12 +57,19 @@ pub(super) struct Sink {
 }
 
 impl Sink {
-    pub(super) fn new(file: File, out: mpsc::Sender<Chunk>, capture: bool) -> Self {
+    pub(super) fn new(
+        file: File,
+        out: mpsc::Sender<Chunk>,
+        capture: bool,
+        hide_stdout: bool,
+    ) -> Self {
         Sink {
             file: Arc::new(file),
             offset: 0,
             out: Some(out),
             capture: capture.then(Vec::new),
+            hide_stdout,
+            hidden: 0,
             last_sync: Instant::now(),
             synced_len: 0,
             syncing: None,
@@ -66,7 +77,33 @@ impl Sink {
         }
     }
 
-    /// Appends redacted bytes to the log and the capture; returns the chunk
+    /// Keeps raw stdout (up to [`CAPTURE_LIMIT`]) for `capture:`.
+    pub(super) fn keep_for_capture(&mut self, raw: &[u8]) {
+        if self.hide_stdout {
+            self.hidden += raw.len() as u64;
+        }
+        if let Some(kept) = self.capture.as_mut() {
+            let room = CAPTURE_LIMIT.saturating_sub(kept.len());
+            kept.extend_from_slice(&raw[..room.min(raw.len())]);
+        }
+    }
+
+    pub(super) fn hides_stdout(&self) -> bool {
+        self.hide_stdout
+    }
+
+    /// What the log shows instead of hidden stdout.
+    pub(super) fn hidden_note(&self) -> Option<Vec<u8>> {
+        (self.hide_stdout && self.hidden > 0).then(|| {
+            format!(
+                "[stdout: {} bytes kept as a secret capture, not shown]\n",
+                self.hidden
+            )
+            .into_bytes()
+        })
+    }
+
+    /// Appends redacted bytes to the log; returns the chunk
     /// to publish, placed at its offset in the file.
     pub(super) fn record(&mut self, stream: Stream, bytes: Vec<u8>) -> Chunk {
         let offset = self.offset;
@@ -84,10 +121,6 @@ impl Sink {
                     self.error = Some(e);
                 }
             }
-        }
-        if let (Stream::Stdout, Some(kept)) = (stream, self.capture.as_mut()) {
-            let room = CAPTURE_LIMIT.saturating_sub(kept.len());
-            kept.extend_from_slice(&bytes[..room.min(bytes.len())]);
         }
         self.maybe_sync();
         Chunk {
