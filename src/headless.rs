@@ -303,9 +303,19 @@ impl<W: Write> Driver<W> {
         let line = line.trim().to_owned();
         let step = def.id.clone();
         match line.split_once(' ').unwrap_or((&line, "")) {
-            ("abort", rest) => Ok(Command::Abort {
-                reason: non_empty(rest, "aborted by the operator"),
-            }),
+            ("abort", rest) => {
+                // Like the interface, ask why when no reason came with it.
+                let reason = if rest.trim().is_empty() {
+                    let _ = write!(self.out, "  reason: ");
+                    let _ = self.out.flush();
+                    self.read_line().unwrap_or_default()
+                } else {
+                    rest.to_owned()
+                };
+                Ok(Command::Abort {
+                    reason: non_empty(&reason, "aborted by the operator"),
+                })
+            }
             ("skip", reason) if !reason.trim().is_empty() => Ok(Command::Skip {
                 step,
                 reason: reason.trim().into(),

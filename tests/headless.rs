@@ -505,3 +505,30 @@ fn a_capture_gets_the_real_value_while_disk_and_screen_get_the_mask() {
         "the hidden stdout is said so in the log"
     );
 }
+
+#[test]
+fn abort_typed_on_stdin_asks_for_a_reason_and_exits_5() {
+    use std::io::Write as _;
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("rb.yaml");
+    std::fs::write(&rb, "runbook: 1\nid: ab\ntitle: Ab\nsections:\n  - title: S\n    steps:\n      - title: Human\n").unwrap();
+    let mut child = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"abort\nwrong host\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let journal =
+        std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
+    assert!(journal.contains("\"reason\":\"wrong host\""), "{journal}");
+}
