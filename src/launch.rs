@@ -182,12 +182,11 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
     }
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));
     crate::trust::ensure(home, &args.file, &source, &runbook, args.trust, ask)?;
-    let vars = if is_headless(&args.drive) {
-        vars
+    let given = if is_headless(&args.drive) {
+        resolve_inputs(&runbook, &args.file, &vars)?
     } else {
         ask_missing_inputs(&runbook, &args.file, vars)?
     };
-    let given = resolve_inputs(&runbook, &args.file, &vars)?;
     // Recorded absolute, so a resume from another folder finds the runbook's
     // folder (where commands run) and can tell whether the file changed.
     let file = std::fs::canonicalize(&args.file).unwrap_or_else(|_| args.file.clone());
@@ -213,7 +212,8 @@ fn ask_missing_inputs(
     runbook: &Runbook,
     path: &Path,
     vars: Vec<(String, String)>,
-) -> Result<Vec<(String, String)>, Failure> {
+) -> Result<Vec<Given>, Failure> {
+    // Resolved once: `default_from` commands run a single time.
     let res = inputs::resolve(
         runbook,
         &vars,
@@ -221,22 +221,47 @@ fn ask_missing_inputs(
         &runbook.env,
         Some(&base_dir(path)),
     );
+    if !res.errors.is_empty() {
+        return Err(Failure::usage(res.errors.join("\n")));
+    }
     let missing = res
         .missing
         .iter()
         .any(|n| runbook.input(n).is_some_and(|i| i.required));
     if !missing {
-        return Ok(vars);
+        return Ok(res.given);
     }
-    let prefilled: Vec<(String, String)> =
-        res.given.into_iter().map(|g| (g.name, g.value)).collect();
-    match crate::tui::ask_inputs(runbook, &prefilled) {
-        Ok(Some(values)) => Ok(values),
-        Ok(None) => Err(Failure::usage(
-            "no session started: the inputs form was cancelled",
-        )),
-        Err(e) => Err(Failure::usage(format!("the inputs form failed: {e}"))),
-    }
+    let prefilled: Vec<(String, String)> = res
+        .given
+        .iter()
+        .map(|g| (g.name.clone(), g.value.clone()))
+        .collect();
+    let values = match crate::tui::ask_inputs(runbook, &prefilled) {
+        Ok(Some(values)) => values,
+        Ok(None) => {
+            return Err(Failure::usage(
+                "no session started: the inputs form was cancelled",
+            ));
+        }
+        Err(e) => return Err(Failure::usage(format!("the inputs form failed: {e}"))),
+    };
+    // A value left as it was keeps its source; anything else was typed.
+    Ok(values
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(name, value)| {
+            let source = res
+                .given
+                .iter()
+                .find(|g| g.name == name && g.value == value)
+                .map_or(crate::session::event::InputSource::Prompt, |g| g.source);
+            Given {
+                name,
+                value,
+                source,
+            }
+        })
+        .collect())
 }
 
 /// `stepwise resume`.

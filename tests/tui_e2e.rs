@@ -208,3 +208,41 @@ fn a_panic_restores_the_terminal_and_keeps_the_journal() {
         stepwise::session::journal::read(&session_dir(home.path()).join("journal.jsonl")).unwrap();
     assert!(!loaded.records.is_empty(), "{journal}");
 }
+
+#[test]
+fn the_inputs_form_asks_for_a_missing_value_and_runs_default_from_once() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let rb = work.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: form\ntitle: Form\ninputs:\n  TAG:\n    description: The tag\n    pattern: '^v[0-9]+$'\n  WHEN: { default_from: 'echo ran >> df-count; echo now' }\nsections:\n  - title: S\n    steps:\n      - title: Show\n        run: echo \"tag=$TAG when=$WHEN\"\n",
+    )
+    .unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn_in(work.path(), &["run", "--trust", "rb.yaml"], &env, SIZE);
+    t.wait_text("Inputs for this session");
+    t.type_text("x1");
+    t.send(b"\t");
+    t.send(keys::ENTER);
+    t.wait_text("Does not match the pattern");
+    t.send(b"\x7f\x7f");
+    t.type_text("v7");
+    t.send(b"\t");
+    t.send(keys::ENTER);
+    t.wait_text("Not run yet. Enter runs it.");
+    t.send(keys::ENTER);
+    t.wait_text("Session completed");
+    t.send(keys::ENTER);
+    assert_eq!(t.wait_exit(), Some(0));
+    let journal = std::fs::read_to_string(session_dir(home.path()).join("journal.jsonl")).unwrap();
+    assert!(
+        journal
+            .contains("\"name\":\"TAG\",\"value\":\"v7\",\"secret\":false,\"source\":\"prompt\""),
+        "{journal}"
+    );
+    let log = std::fs::read_to_string(session_dir(home.path()).join("output/show.1.log")).unwrap();
+    assert_eq!(log, "tag=v7 when=now\n");
+    let runs = std::fs::read_to_string(work.path().join("df-count")).unwrap();
+    assert_eq!(runs.lines().count(), 1, "default_from ran more than once");
+}
