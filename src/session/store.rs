@@ -78,9 +78,17 @@ pub fn publish_session_dir(staging: &Path, id: &str) -> io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// How old an unlocked staging folder must be before it counts as left
+/// behind. A live creator takes the lock a moment after making the folder
+/// and publishes it within milliseconds; without this grace, a second
+/// stepwise starting in that moment would delete the first one's folder
+/// (seen in CI as two demos at once, one losing its `output/`).
+pub const STAGING_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Removes staging folders left by a process that died while creating its
-/// session (their lock is free). Best effort: a folder that cannot be
-/// removed is left for the next time.
+/// session: their lock is free and they have not changed for
+/// [`STAGING_GRACE`]. Best effort: a folder that cannot be removed is left
+/// for the next time.
 fn sweep_staging(sessions: &Path) {
     let Ok(entries) = std::fs::read_dir(sessions) else {
         return;
@@ -91,10 +99,19 @@ fn sweep_staging(sessions: &Path) {
             .file_name()
             .to_string_lossy()
             .starts_with(STAGING_PREFIX);
-        if staged && lock_is_free(&path) {
+        if staged && is_stale(&path) && lock_is_free(&path) {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
+}
+
+/// Whether a folder has not been touched for [`STAGING_GRACE`].
+fn is_stale(dir: &Path) -> bool {
+    std::fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age >= STAGING_GRACE)
 }
 
 fn lock_is_free(dir: &Path) -> bool {
@@ -347,5 +364,41 @@ mod tests {
         assert!(refused.contains(&format!("pid {}", std::process::id())));
         drop(held);
         assert!(lock(dir.path()).is_ok());
+    }
+
+    /// Makes a staging folder as a creator would, aged by `age`.
+    fn staged(home: &Path, id: &str, age: std::time::Duration) -> PathBuf {
+        let dir = sessions_dir(home).join(format!("{STAGING_PREFIX}{id}"));
+        std::fs::create_dir_all(dir.join(OUTPUT_DIR)).unwrap();
+        let when = std::time::SystemTime::now() - age;
+        File::open(&dir).unwrap().set_modified(when).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_fresh_unlocked_staging_folder_survives_another_session_starting() {
+        let home = tempfile::tempdir().unwrap();
+        let fresh = staged(home.path(), "a", std::time::Duration::ZERO);
+        create_session_dir(home.path(), "b").unwrap();
+        assert!(
+            fresh.join(OUTPUT_DIR).is_dir(),
+            "a creator's folder was swept"
+        );
+    }
+
+    #[test]
+    fn an_old_locked_staging_folder_survives_and_an_old_free_one_is_swept() {
+        let home = tempfile::tempdir().unwrap();
+        let old = STAGING_GRACE + std::time::Duration::from_secs(5);
+        let held_dir = staged(home.path(), "held", old);
+        let _held = lock(&held_dir).unwrap();
+        File::open(&held_dir)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - old)
+            .unwrap();
+        let left = staged(home.path(), "left", old);
+        create_session_dir(home.path(), "new").unwrap();
+        assert!(held_dir.is_dir(), "a held staging folder was swept");
+        assert!(!left.exists(), "a left-behind staging folder was kept");
     }
 }
