@@ -3,6 +3,7 @@
 //! records the journal holds.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use stepwise::engine::command::{Command, End, Update};
 use stepwise::engine::engine::{Engine, Setup};
@@ -20,6 +21,8 @@ struct Harness {
     _lock: stepwise::session::store::SessionLock,
     _home: tempfile::TempDir,
     work: tempfile::TempDir,
+    /// The journal's fsync count, and its value when the engine started.
+    syncs: (Arc<std::sync::atomic::AtomicU64>, u64),
 }
 
 fn start(yaml: &str, auto: bool, values: Vec<(&str, &str)>) -> Harness {
@@ -69,6 +72,8 @@ fn start_with(
     let (up_tx, up_rx) = mpsc::channel(1024);
     let session = opened.session.clone();
     let lock = opened.lock;
+    let counter = opened.journal.sync_counter();
+    let syncs = (counter.clone(), counter.load(Ordering::SeqCst));
     let engine =
         tokio::spawn(Engine::new(opened.journal, opened.session, setup, up_tx).run(cmd_rx));
     Harness {
@@ -79,6 +84,7 @@ fn start_with(
         _lock: lock,
         _home: home,
         work,
+        syncs,
     }
 }
 
@@ -110,6 +116,11 @@ impl Harness {
         self.session.step(id).unwrap().status.clone()
     }
 
+    /// The fsyncs the engine made so far.
+    fn syncs(&self) -> u64 {
+        self.syncs.0.load(Ordering::SeqCst) - self.syncs.1
+    }
+
     async fn end(self) -> End {
         drop(self.cmds);
         self.engine.await.unwrap()
@@ -126,6 +137,27 @@ async fn auto_mode_runs_automated_steps_back_to_back_and_stops_at_a_human_step()
     assert_eq!(h.status("two"), StepStatus::Succeeded);
     assert_eq!(h.status("human"), StepStatus::Pending);
     assert_eq!(h.session.next_step(), Some(2));
+}
+
+/// Group commit: a step's exit is made durable by the fsync of the next
+/// step's "started" record (due before its spawn anyway), and the last exit
+/// by the sync before the engine waits for a person. Two automated steps
+/// then a human one: three fsyncs where one per record would make four.
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_mode_fsyncs_once_per_step_and_before_it_waits_for_a_person() {
+    let mut h = start(THREE, true, vec![]);
+    h.settle().await;
+    assert_eq!(h.status("two"), StepStatus::Succeeded);
+    assert_eq!(h.syncs(), 3, "one per step started, one before waiting");
+    h.send(Command::Confirm {
+        step: "human".into(),
+        note: Some("ok".into()),
+        checked: vec![],
+        via: ConfirmedVia::Operator,
+    })
+    .await;
+    assert_eq!(h.syncs(), 5, "the confirmation and the completion, each synced");
+    assert_eq!(h.end().await, End::Completed);
 }
 
 #[tokio::test(flavor = "multi_thread")]

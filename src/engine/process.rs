@@ -211,8 +211,9 @@ pub async fn run(
             format!("the working directory {} does not exist", dir.display()),
         ));
     }
+    sink::check_log_path(&spec.log_path)?;
     let sink = Sink::new(
-        sink::create_log(&spec.log_path)?,
+        spec.log_path.clone(),
         out,
         spec.capture_stdout,
         spec.hide_stdout,

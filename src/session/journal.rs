@@ -16,6 +16,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Why a journal could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +191,8 @@ pub struct Journal {
     /// Set once a write or sync failed: nothing more is appended, so a
     /// half-written line can never end up in the middle of the file.
     failed: Option<String>,
+    /// How many fsyncs this journal made (see [`Journal::sync_counter`]).
+    syncs: Arc<AtomicU64>,
 }
 
 impl Journal {
@@ -208,6 +211,7 @@ impl Journal {
             unsynced: false,
             len: 0,
             failed: None,
+            syncs: Arc::default(),
         })
     }
 
@@ -234,6 +238,7 @@ impl Journal {
             unsynced: false,
             len: loaded.good_len,
             failed: None,
+            syncs: Arc::default(),
         })
     }
 
@@ -288,7 +293,15 @@ impl Journal {
             return Err(e);
         }
         self.unsynced = false;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// A live count of the fsyncs this journal has made, readable after the
+    /// journal moved into an engine: how tests check the durability policy
+    /// costs what it should (one fsync per step in auto mode).
+    pub fn sync_counter(&self) -> Arc<AtomicU64> {
+        self.syncs.clone()
     }
 
     fn check_usable(&self) -> io::Result<()> {

@@ -109,7 +109,15 @@ pub fn load_context(
     let mut tails = HashMap::new();
     for step in &session.steps {
         for attempt in &step.attempts {
-            let lines = tails::read_tail(&session_dir.join(&attempt.log));
+            let log = session_dir.join(&attempt.log);
+            // A quiet attempt's empty log is made after it ends (see
+            // `engine::process::sink`): a crash in that moment leaves none.
+            let quiet = attempt.stdout_bytes + attempt.stderr_bytes == 0;
+            let lines = if quiet && !log.exists() {
+                Vec::new()
+            } else {
+                tails::read_tail(&log)
+            };
             tails.insert((step.id.clone(), attempt.number), lines);
         }
     }

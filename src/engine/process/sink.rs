@@ -1,9 +1,14 @@
 //! Where a step's (already redacted) output goes: the attempt's log file,
 //! the bounded `capture:` buffer, and the subscriber channel.
 //!
-//! The file is written as output arrives and synced in the background at
-//! most once per [`SYNC_EVERY`] while output flows, then once at the end:
-//! never per chunk, and never blocking the read loop on a slow disk.
+//! The file is created when the first output arrives (creating a file costs
+//! this disk more than a quiet step's whole process; see
+//! docs/PERFORMANCE.md), or in the background once a step that printed
+//! nothing has ended: every attempt ends with its log file, and
+//! [`check_log_path`] refuses a start whose log could not be created. It is
+//! written as output arrives and synced in the background at most once per
+//! [`SYNC_EVERY`] while output flows, then once at the end: never per chunk,
+//! and never blocking the read loop on a slow disk.
 //! A log write error does not stop the step (killing a half-done deploy
 //! because the disk filled would be worse); it is reported in the outcome,
 //! the file is cut back to the last whole chunk, and later chunks say they
@@ -14,7 +19,7 @@ use crate::session::event::Stream;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -24,8 +29,29 @@ use tokio::time::Instant;
 /// How often the log file is synced while output flows.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 
+/// Before a spawn: the log's folder exists and the log does not (two cheap
+/// `stat`s instead of the creation, which comes later).
+pub(super) fn check_log_path(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("the log {} already exists", path.display()),
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            match path.parent().filter(|d| !d.is_dir()) {
+                Some(dir) => Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("the output folder {} does not exist", dir.display()),
+                )),
+                None => Ok(()),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Creates the log file: it must not exist yet, and is 0600 from the start.
-pub(super) fn create_log(path: &Path) -> io::Result<File> {
+fn create_log(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -41,7 +67,9 @@ pub(super) struct Written {
 }
 
 pub(super) struct Sink {
-    file: Arc<File>,
+    path: PathBuf,
+    /// Created with the first output (see the module doc).
+    file: Option<Arc<File>>,
     offset: u64,
     out: Option<mpsc::Sender<Chunk>>,
     capture: Option<Vec<u8>>,
@@ -58,13 +86,14 @@ pub(super) struct Sink {
 
 impl Sink {
     pub(super) fn new(
-        file: File,
+        path: PathBuf,
         out: mpsc::Sender<Chunk>,
         capture: bool,
         hide_stdout: bool,
     ) -> Self {
         Sink {
-            file: Arc::new(file),
+            path,
+            file: None,
             offset: 0,
             out: Some(out),
             capture: capture.then(Vec::new),
@@ -108,8 +137,8 @@ impl Sink {
     pub(super) fn record(&mut self, stream: Stream, bytes: Vec<u8>) -> Chunk {
         let offset = self.offset;
         let mut logged = false;
-        if self.error.is_none() {
-            match (&*self.file).write_all(&bytes) {
+        if let Some(file) = self.file_for_writing() {
+            match (&*file).write_all(&bytes) {
                 Ok(()) => {
                     self.offset += bytes.len() as u64;
                     logged = true;
@@ -117,7 +146,7 @@ impl Sink {
                 Err(e) => {
                     // Cut a partly written chunk: the file then holds
                     // exactly `offset` bytes, all of them recorded.
-                    let _ = self.file.set_len(self.offset);
+                    let _ = file.set_len(self.offset);
                     self.error = Some(e);
                 }
             }
@@ -152,14 +181,34 @@ impl Sink {
         }
     }
 
+    /// The open log, created now if this is the first output; `None` once
+    /// writing has failed.
+    fn file_for_writing(&mut self) -> Option<Arc<File>> {
+        if self.error.is_some() {
+            return None;
+        }
+        if self.file.is_none() {
+            match create_log(&self.path) {
+                Ok(f) => self.file = Some(Arc::new(f)),
+                Err(e) => {
+                    let what = format!("cannot create the log {}: {e}", self.path.display());
+                    self.error = Some(io::Error::new(e.kind(), what));
+                }
+            }
+        }
+        self.file.clone()
+    }
+
     fn maybe_sync(&mut self) {
         if self.last_sync.elapsed() < SYNC_EVERY {
             return;
         }
+        let Some(file) = self.file.clone() else {
+            return;
+        };
         if self.syncing.as_ref().is_some_and(|h| !h.is_finished()) {
             return; // the previous sync is still running: no pile-up
         }
-        let file = Arc::clone(&self.file);
         self.syncing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
         self.last_sync = Instant::now();
         self.synced_len = self.offset;
@@ -173,9 +222,15 @@ impl Sink {
         }
         // A step that printed nothing (or nothing since the last sync)
         // leaves nothing to make durable: no fsync per quiet step.
-        if self.offset > self.synced_len {
-            let file = Arc::clone(&self.file);
+        if let Some(file) = self.file.clone().filter(|_| self.offset > self.synced_len) {
             self.note(join(tokio::task::spawn_blocking(move || file.sync_data())).await);
+        }
+        if self.file.is_none() && self.error.is_none() {
+            // Nothing was printed: the empty log is made off the engine's
+            // path. Readers take a missing log of an attempt that recorded
+            // no output as empty (a crash in this moment leaves none).
+            let path = self.path.clone();
+            drop(tokio::task::spawn_blocking(move || create_log(&path)));
         }
         Written {
             len: self.offset,
