@@ -55,7 +55,7 @@ pub fn create_session_dir(home: &Path, id: &str) -> io::Result<PathBuf> {
     let sessions = sessions_dir(home);
     fsutil::create_private_dir(&sessions)?;
     sweep_staging(&sessions);
-    let dir = sessions.join(format!("{STAGING_PREFIX}{id}"));
+    let dir = sessions.join(staging_name(std::process::id(), id));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
     std::fs::DirBuilder::new()
         .mode(0o700)
@@ -63,10 +63,27 @@ pub fn create_session_dir(home: &Path, id: &str) -> io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// A new session is built in `sessions/.new-<id>` and renamed to
-/// `sessions/<id>` once its journal holds the first records, so a crash at
-/// birth never leaves a half-made session that listings and resume trip on.
+/// A new session is built in `sessions/.new-<pid>@<host>-<id>` and renamed
+/// to `sessions/<id>` once its journal holds the first records, so a crash
+/// at birth never leaves a half-made session that listings and resume trip
+/// on. The creator's pid and host are in the name from the first instant,
+/// so another process can tell a folder being built from one left behind.
 const STAGING_PREFIX: &str = ".new-";
+
+fn staging_name(pid: u32, id: &str) -> String {
+    format!("{STAGING_PREFIX}{pid}@{}-{id}", host_for_names())
+}
+
+/// The host name as it appears in staging folder names (no `/`, no `@`).
+fn host_for_names() -> String {
+    hostname()
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' => c,
+            _ => '_',
+        })
+        .collect()
+}
 
 /// Gives a staged session its real name (see [`create_session_dir`]) and
 /// makes the rename durable. Open files in it (journal, lock) stay valid.
@@ -78,31 +95,48 @@ pub fn publish_session_dir(staging: &Path, id: &str) -> io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// How old an unlocked staging folder must be before it counts as left
-/// behind. A live creator takes the lock a moment after making the folder
-/// and publishes it within milliseconds; without this grace, a second
-/// stepwise starting in that moment would delete the first one's folder
-/// (seen in CI as two demos at once, one losing its `output/`).
+/// How old a staging folder whose creator cannot be checked (another host,
+/// or a name without a pid) must be, with its lock free, to be removed.
 pub const STAGING_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Removes staging folders left by a process that died while creating its
-/// session: their lock is free and they have not changed for
-/// [`STAGING_GRACE`]. Best effort: a folder that cannot be removed is left
-/// for the next time.
+/// session. Never one whose creator is alive: an earlier version took a
+/// free (not yet taken) lock for "left behind" and removed a folder being
+/// built, which CI caught as two demos at once, one losing its `output/`.
+/// Best effort: a folder that cannot be removed is left for the next time.
 fn sweep_staging(sessions: &Path) {
     let Ok(entries) = std::fs::read_dir(sessions) else {
         return;
     };
     for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else {
+            continue;
+        };
         let path = entry.path();
-        let staged = entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(STAGING_PREFIX);
-        if staged && is_stale(&path) && lock_is_free(&path) {
+        let left = match creator_here(rest) {
+            Some(pid) => process_is_gone(pid),
+            None => is_stale(&path) && lock_is_free(&path),
+        };
+        if left {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
+}
+
+/// The creator's pid, when a staging name (after the prefix) says it was
+/// made on this host.
+fn creator_here(rest: &str) -> Option<i32> {
+    let (pid, after) = rest.split_once('@')?;
+    let pid = pid.parse::<i32>().ok().filter(|p| *p > 0)?;
+    after
+        .strip_prefix(&host_for_names())
+        .is_some_and(|r| r.starts_with('-'))
+        .then_some(pid)
+}
+
+fn process_is_gone(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH)
 }
 
 /// Whether a folder has not been touched for [`STAGING_GRACE`].
@@ -245,10 +279,7 @@ fn holder_is_gone(holder: &str) -> bool {
     let Ok(pid) = pid.parse::<i32>() else {
         return false;
     };
-    host == hostname()
-        && pid > 0
-        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
-            == Err(nix::errno::Errno::ESRCH)
+    host == hostname() && pid > 0 && process_is_gone(pid)
 }
 
 trait PrivateMode {
@@ -366,39 +397,78 @@ mod tests {
         assert!(lock(dir.path()).is_ok());
     }
 
-    /// Makes a staging folder as a creator would, aged by `age`.
-    fn staged(home: &Path, id: &str, age: std::time::Duration) -> PathBuf {
-        let dir = sessions_dir(home).join(format!("{STAGING_PREFIX}{id}"));
+    /// Makes a staging folder named `name`, aged by `age`.
+    fn staged(home: &Path, name: &str, age: std::time::Duration) -> PathBuf {
+        let dir = sessions_dir(home).join(name);
         std::fs::create_dir_all(dir.join(OUTPUT_DIR)).unwrap();
         let when = std::time::SystemTime::now() - age;
         File::open(&dir).unwrap().set_modified(when).unwrap();
         dir
     }
 
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
     #[test]
-    fn a_fresh_unlocked_staging_folder_survives_another_session_starting() {
+    fn a_folder_being_built_by_a_live_process_survives_another_session_starting() {
         let home = tempfile::tempdir().unwrap();
-        let fresh = staged(home.path(), "a", std::time::Duration::ZERO);
-        create_session_dir(home.path(), "b").unwrap();
+        let zero = std::time::Duration::ZERO;
+        let fresh = staged(home.path(), &staging_name(std::process::id(), "a"), zero);
+        let old = staged(
+            home.path(),
+            &staging_name(std::process::id(), "b"),
+            STAGING_GRACE * 2,
+        );
+        create_session_dir(home.path(), "c").unwrap();
         assert!(
             fresh.join(OUTPUT_DIR).is_dir(),
             "a creator's folder was swept"
         );
+        assert!(
+            old.join(OUTPUT_DIR).is_dir(),
+            "a slow creator's folder was swept"
+        );
     }
 
     #[test]
-    fn an_old_locked_staging_folder_survives_and_an_old_free_one_is_swept() {
+    fn a_folder_left_by_a_dead_creator_is_swept_at_once() {
         let home = tempfile::tempdir().unwrap();
+        let left = staged(
+            home.path(),
+            &staging_name(dead_pid(), "a"),
+            std::time::Duration::ZERO,
+        );
+        create_session_dir(home.path(), "b").unwrap();
+        assert!(!left.exists(), "a left-behind staging folder was kept");
+    }
+
+    #[test]
+    fn a_folder_of_another_host_or_without_a_pid_goes_only_when_old_and_unlocked() {
+        let home = tempfile::tempdir().unwrap();
+        let zero = std::time::Duration::ZERO;
         let old = STAGING_GRACE + std::time::Duration::from_secs(5);
-        let held_dir = staged(home.path(), "held", old);
-        let _held = lock(&held_dir).unwrap();
-        File::open(&held_dir)
+        let other = format!("{STAGING_PREFIX}{}@elsewhere.example-x", dead_pid());
+        let fresh_other = staged(home.path(), &other, zero);
+        let held = staged(home.path(), ".new-held", old);
+        let _lock = lock(&held).unwrap();
+        File::open(&held)
             .unwrap()
             .set_modified(std::time::SystemTime::now() - old)
             .unwrap();
-        let left = staged(home.path(), "left", old);
+        let legacy = staged(home.path(), ".new-legacy", old);
         create_session_dir(home.path(), "new").unwrap();
-        assert!(held_dir.is_dir(), "a held staging folder was swept");
-        assert!(!left.exists(), "a left-behind staging folder was kept");
+        assert!(
+            fresh_other.is_dir(),
+            "another host's fresh folder was swept"
+        );
+        assert!(held.is_dir(), "a held staging folder was swept");
+        assert!(
+            !legacy.exists(),
+            "an old free folder without a pid was kept"
+        );
     }
 }
