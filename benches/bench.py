@@ -280,7 +280,7 @@ class Bench:
             f"stepwise median {fmt_s(median(sub))}  baseline (200 x bash -c true) {fmt_s(median(base))}",
             f"ratio {ratio:.2f} (target <= 1.5); per step {median(sub) / 200 * 1000:.2f} ms",
             f"this disk: creating a file {create:.0f} us, append + fdatasync "
-            f"{sync:.0f} us (a step creates its log and fsyncs the journal twice)",
+            f"{sync:.0f} us (a step creates its log while it spawns, and fsyncs the journal once)",
         ]
         if os.path.isdir("/dev/shm"):
             # For information: the same with the session on tmpfs, where

@@ -156,7 +156,11 @@ async fn auto_mode_fsyncs_once_per_step_and_before_it_waits_for_a_person() {
         via: ConfirmedVia::Operator,
     })
     .await;
-    assert_eq!(h.syncs(), 5, "the confirmation and the completion, each synced");
+    assert_eq!(
+        h.syncs(),
+        5,
+        "the confirmation and the completion, each synced"
+    );
     assert_eq!(h.end().await, End::Completed);
 }
 

@@ -491,6 +491,7 @@ async fn publish(
     stop: &mut watch::Receiver<bool>,
 ) {
     if !bytes.is_empty() {
+        sink.ready().await;
         let chunk = sink.record(stream, bytes);
         sink.publish(chunk, stop).await;
     }

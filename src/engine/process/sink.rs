@@ -1,14 +1,15 @@
 //! Where a step's (already redacted) output goes: the attempt's log file,
 //! the bounded `capture:` buffer, and the subscriber channel.
 //!
-//! The file is created when the first output arrives (creating a file costs
-//! this disk more than a quiet step's whole process; see
-//! docs/PERFORMANCE.md), or in the background once a step that printed
-//! nothing has ended: every attempt ends with its log file, and
-//! [`check_log_path`] refuses a start whose log could not be created. It is
-//! written as output arrives and synced in the background at most once per
-//! [`SYNC_EVERY`] while output flows, then once at the end: never per chunk,
-//! and never blocking the read loop on a slow disk.
+//! The file is created on a blocking thread while the step's process is
+//! being spawned (creating a file costs this disk about as much as a quiet
+//! step's whole process; see docs/PERFORMANCE.md), after
+//! [`check_log_path`] has refused a log that exists or a missing folder.
+//! Output waits for the creation; so does the end of the attempt, so every
+//! attempt that ended has its log. It is written as output arrives and
+//! synced in the background at most once per [`SYNC_EVERY`] while output
+//! flows, then once at the end: never per chunk, and never blocking the
+//! read loop on a slow disk.
 //! A log write error does not stop the step (killing a half-done deploy
 //! because the disk filled would be worse); it is reported in the outcome,
 //! the file is cut back to the last whole chunk, and later chunks say they
@@ -68,7 +69,8 @@ pub(super) struct Written {
 
 pub(super) struct Sink {
     path: PathBuf,
-    /// Created with the first output (see the module doc).
+    /// The creation under way (see the module doc), then the file.
+    creating: Option<JoinHandle<io::Result<File>>>,
     file: Option<Arc<File>>,
     offset: u64,
     out: Option<mpsc::Sender<Chunk>>,
@@ -92,6 +94,10 @@ impl Sink {
         hide_stdout: bool,
     ) -> Self {
         Sink {
+            creating: Some(tokio::task::spawn_blocking({
+                let path = path.clone();
+                move || create_log(&path)
+            })),
             path,
             file: None,
             offset: 0,
@@ -181,22 +187,23 @@ impl Sink {
         }
     }
 
-    /// The open log, created now if this is the first output; `None` once
-    /// writing has failed.
-    fn file_for_writing(&mut self) -> Option<Arc<File>> {
-        if self.error.is_some() {
-            return None;
-        }
-        if self.file.is_none() {
-            match create_log(&self.path) {
-                Ok(f) => self.file = Some(Arc::new(f)),
-                Err(e) => {
-                    let what = format!("cannot create the log {}: {e}", self.path.display());
-                    self.error = Some(io::Error::new(e.kind(), what));
-                }
+    /// Waits for the log's creation, if it is still under way.
+    pub(super) async fn ready(&mut self) {
+        let Some(creating) = self.creating.take() else {
+            return;
+        };
+        match creating.await.unwrap_or_else(|e| Err(io::Error::other(e))) {
+            Ok(f) => self.file = Some(Arc::new(f)),
+            Err(e) => {
+                let what = format!("cannot create the log {}: {e}", self.path.display());
+                self.error.get_or_insert(io::Error::new(e.kind(), what));
             }
         }
-        self.file.clone()
+    }
+
+    /// The open log; `None` before [`Sink::ready`] or once writing failed.
+    fn file_for_writing(&self) -> Option<Arc<File>> {
+        self.file.clone().filter(|_| self.error.is_none())
     }
 
     fn maybe_sync(&mut self) {
@@ -217,6 +224,7 @@ impl Sink {
     /// Waits for any background sync, syncs once more, and hands back what
     /// was written.
     pub(super) async fn finish(mut self) -> Written {
+        self.ready().await;
         if let Some(pending) = self.syncing.take() {
             self.note(join(pending).await);
         }
@@ -224,13 +232,6 @@ impl Sink {
         // leaves nothing to make durable: no fsync per quiet step.
         if let Some(file) = self.file.clone().filter(|_| self.offset > self.synced_len) {
             self.note(join(tokio::task::spawn_blocking(move || file.sync_data())).await);
-        }
-        if self.file.is_none() && self.error.is_none() {
-            // Nothing was printed: the empty log is made off the engine's
-            // path. Readers take a missing log of an attempt that recorded
-            // no output as empty (a crash in this moment leaves none).
-            let path = self.path.clone();
-            drop(tokio::task::spawn_blocking(move || create_log(&path)));
         }
         Written {
             len: self.offset,
