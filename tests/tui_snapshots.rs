@@ -455,3 +455,41 @@ fn tty_step_shows_its_terminal_screen() {
     );
     insta::assert_snapshot!("tty_80x24", t.backend());
 }
+
+/// A long stderr line (the reason is at its end) and a long stdout line,
+/// at 80x24: wrapped (the default), then cut with `…` after `w`.
+#[test]
+fn long_lines_wrap_or_are_cut() {
+    let mut app = app_with(&{
+        let mut r = midway();
+        r.push(started_step(7, 100, "deploy", 1));
+        r
+    });
+    output(
+        &mut app,
+        "deploy",
+        1,
+        Stream::Stdout,
+        "Deploying v1.4.2\nGET https://health.internal.example.com/api/v1/ready?region=eu-west-1\nwaiting\n",
+    );
+    output(
+        &mut app,
+        "deploy",
+        1,
+        Stream::Stderr,
+        "error: upstream connect error or disconnect/reset before headers. reset reason: connection refused\n",
+    );
+    let t = draw(&mut app, 80, 24);
+    insta::assert_snapshot!("long_lines_wrapped_80x24", t.backend());
+    app.update(ch('w'));
+    let t = draw(&mut app, 80, 24);
+    let marks = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.symbol() == "…")
+        .count();
+    assert!(marks >= 2, "both long lines are marked as cut");
+    insta::assert_snapshot!("long_lines_cut_80x24", t.backend());
+}
