@@ -569,3 +569,56 @@ fn a_completed_session_stays_on_screen_until_a_key() {
     app.update(key(KeyCode::Enter));
     assert_eq!(app.end, Some(TuiEnd::Completed));
 }
+
+/// `w` toggles between wrapped and cut long lines; in wrap mode the log
+/// scrolls by rows, also inside a wrapped line, and follows at the bottom.
+#[test]
+fn w_toggles_wrapping_and_the_log_scrolls_by_rows() {
+    let mut app = running();
+    assert!(app.wrap, "long lines wrap by default");
+    let width = app.log_layout().width;
+    let h = app.log_height();
+    assert_eq!(h, 14, "the numbers below assume a 14-row pane");
+    let mut text: String = (0..30).map(|i| format!("line {i}\n")).collect();
+    // Line 30 takes three rows; twelve short lines follow it.
+    text.push_str(&format!("{}\n", "x".repeat(width * 2 + 5)));
+    text.extend((31..43).map(|i| format!("line {i}\n")));
+    output(&mut app, "deploy", 1, Stream::Stdout, &text);
+    let at = |line, row| stepwise::tui::log_view::Pos { line, row };
+
+    // Following: the last 14 rows, from the long line's second row.
+    assert_eq!(app.log_top_pos(), at(30, 1));
+    assert!(!app.applies(stepwise::tui::keymap::Action::ToggleWrap));
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Up));
+    assert!(!app.follow);
+    assert_eq!(app.log_top_pos(), at(30, 0));
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.log_top_pos(), at(29, 0));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    assert!(app.follow, "back at the bottom row resumes follow");
+    app.update(key(KeyCode::PageUp));
+    assert_eq!(app.log_top_pos(), at(17, 0), "a page is 14 rows");
+    app.update(key(KeyCode::PageDown));
+    assert!(app.follow);
+
+    // Cut: one row per line, as before wrapping existed.
+    app.update(ch('w'));
+    assert!(!app.wrap);
+    assert!(app.status.as_deref().unwrap().contains("cut"));
+    assert_eq!(app.log_top(), 43 - h as u64);
+    assert!(
+        app.applies(stepwise::tui::keymap::Action::ToggleWrap),
+        "the hint shows while a line is cut"
+    );
+    // A paused view keeps its top line across the toggle.
+    app.update(key(KeyCode::PageUp));
+    assert_eq!(app.log_top(), 43 - 2 * h as u64);
+    app.update(ch('w'));
+    assert!(app.wrap);
+    assert!(!app.follow);
+    assert_eq!(app.log_top_pos(), at(43 - 2 * h as u64, 0));
+    app.update(key(KeyCode::End));
+    assert_eq!(app.log_top_pos(), at(30, 1));
+}

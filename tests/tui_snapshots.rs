@@ -423,3 +423,73 @@ fn the_quit_dialog_tells_a_demo_it_cannot_be_resumed() {
     );
     assert!(!screen.contains("resume later"), "{screen}");
 }
+
+/// A `tty: true` step: its emulated terminal (tui-term) in the log pane.
+/// At 80x24 the pane is shorter than the 24-row screen, so it shows the
+/// rows ending at the cursor, where the progress bar is redrawn; no cursor
+/// block is drawn, and the bar's colour survives.
+#[test]
+fn tty_step_shows_its_terminal_screen() {
+    let mut rb = runbook();
+    rb.sections[1].steps[0].tty = true;
+    let mut records = midway();
+    records.push(started_step(7, 100, "deploy", 1));
+    let session = stepwise::session::state::Session::from_records(rb, records.iter());
+    let mut app = App::new(session, vec![], t0() + chrono::Duration::seconds(125), true);
+    let mut text = String::new();
+    for i in 1..=20 {
+        text.push_str(&format!("layer {i:02} pulled\r\n"));
+    }
+    text.push_str("\x1b[32m[#####     ]\x1b[0m  50%\r\x1b[32m[########  ]\x1b[0m  80%");
+    output(&mut app, "deploy", 1, Stream::Stdout, &text);
+    let t = draw(&mut app, 80, 24);
+    let buf = t.backend().buffer();
+    let bar = (0..24)
+        .flat_map(|y| (40..80).map(move |x| (x, y)))
+        .find(|&p| buf[p].symbol() == "#")
+        .expect("the progress bar is drawn");
+    assert_eq!(buf[bar].fg, Color::Indexed(2));
+    assert!(
+        buf.content().iter().all(|c| c.symbol() != "█"),
+        "a cursor block was drawn"
+    );
+    insta::assert_snapshot!("tty_80x24", t.backend());
+}
+
+/// A long stderr line (the reason is at its end) and a long stdout line,
+/// at 80x24: wrapped (the default), then cut with `…` after `w`.
+#[test]
+fn long_lines_wrap_or_are_cut() {
+    let mut app = app_with(&{
+        let mut r = midway();
+        r.push(started_step(7, 100, "deploy", 1));
+        r
+    });
+    output(
+        &mut app,
+        "deploy",
+        1,
+        Stream::Stdout,
+        "Deploying v1.4.2\nGET https://health.internal.example.com/api/v1/ready?region=eu-west-1\nwaiting\n",
+    );
+    output(
+        &mut app,
+        "deploy",
+        1,
+        Stream::Stderr,
+        "error: upstream connect error or disconnect/reset before headers. reset reason: connection refused\n",
+    );
+    let t = draw(&mut app, 80, 24);
+    insta::assert_snapshot!("long_lines_wrapped_80x24", t.backend());
+    app.update(ch('w'));
+    let t = draw(&mut app, 80, 24);
+    let marks = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.symbol() == "…")
+        .count();
+    assert!(marks >= 2, "both long lines are marked as cut");
+    insta::assert_snapshot!("long_lines_cut_80x24", t.backend());
+}

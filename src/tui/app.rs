@@ -11,6 +11,7 @@
 use super::TuiEnd;
 use super::keymap::{self, Action, Context};
 use super::log::{LogPane, Logs};
+use super::log_view::{Layout, Pos};
 use super::modal::{LinePurpose, Modal, NotePurpose};
 use super::view;
 use crate::engine::command::{Command, End, Update};
@@ -52,9 +53,15 @@ pub struct App {
     pub logs: Logs,
     /// The attempt whose log is shown; `None` is the latest.
     pub attempt_choice: Option<u32>,
-    /// Log follows new output; when false, `anchor` is the top line shown.
+    /// Log follows new output; when false, the top row shown is row
+    /// `anchor_row` of line `anchor` (a wrapped line has several rows).
     pub follow: bool,
     pub anchor: u64,
+    pub anchor_row: usize,
+    /// Long log lines wrap onto more rows; when false they are cut at the
+    /// pane's edge, with a mark. On by default: nothing is hidden until
+    /// asked, as in the terminal the command would otherwise run in.
+    pub wrap: bool,
     pub search: Option<String>,
     pub modal: Option<Modal>,
     pub status: Option<String>,
@@ -96,6 +103,8 @@ impl App {
             attempt_choice: None,
             follow: true,
             anchor: 0,
+            anchor_row: 0,
+            wrap: true,
             search: None,
             modal: None,
             status: None,
@@ -223,6 +232,7 @@ impl App {
                 self.modal = Some(Modal::line(LinePurpose::Search, &q));
             }
             Action::Follow => self.follow = true,
+            Action::ToggleWrap => self.toggle_wrap(),
             Action::PageUp => self.scroll_by(-(self.log_height() as i64)),
             Action::PageDown => self.scroll_by(self.log_height() as i64),
             Action::Home => self.scroll_home(),
@@ -530,45 +540,94 @@ impl App {
             .screen(&self.session.steps[self.selected].id, attempt)
     }
 
-    /// Lines of log that fit in the log pane.
+    /// Rows of log that fit in the log pane.
     pub fn log_height(&self) -> usize {
         view::areas(self.size).log.height.saturating_sub(2) as usize
     }
 
-    /// The first line shown in the log pane.
-    pub fn log_top(&self) -> u64 {
-        let Some(log) = self.shown_log() else {
-            return 0;
-        };
-        let bottom = log
-            .end()
-            .saturating_sub(self.log_height() as u64)
-            .max(log.first());
-        if self.follow {
-            bottom
-        } else {
-            self.anchor.clamp(log.first(), bottom)
+    /// How log lines are laid out in the log pane: its width less the
+    /// borders and the stream gutter, wrapped or cut.
+    pub fn log_layout(&self) -> Layout {
+        Layout {
+            width: view::areas(self.size).log.width.saturating_sub(4) as usize,
+            wrap: self.wrap,
+            color: self.color,
         }
     }
 
+    /// The top row shown in the log pane: the bottom while following.
+    pub fn log_top_pos(&self) -> Pos {
+        let Some(log) = self.shown_log() else {
+            return Pos::default();
+        };
+        let layout = self.log_layout();
+        let height = self.log_height();
+        if self.follow {
+            layout.bottom(log, height)
+        } else {
+            let anchor = Pos {
+                line: self.anchor,
+                row: self.anchor_row,
+            };
+            layout.clamp(log, height, anchor)
+        }
+    }
+
+    /// The first line shown (or partly shown) in the log pane.
+    pub fn log_top(&self) -> u64 {
+        self.log_top_pos().line
+    }
+
+    /// Scrolls the log by `delta` rows; reaching the bottom follows again.
     fn scroll_by(&mut self, delta: i64) {
         let Some(log) = self.shown_log() else { return };
-        let bottom = log
-            .end()
-            .saturating_sub(self.log_height() as u64)
-            .max(log.first());
-        let top = self.log_top() as i64 + delta;
-        let top = top.clamp(log.first() as i64, bottom as i64) as u64;
+        let layout = self.log_layout();
+        let bottom = layout.bottom(log, self.log_height());
+        let top = layout.moved(log, self.log_top_pos(), delta).min(bottom);
         self.follow = top >= bottom;
-        self.anchor = top;
+        self.set_anchor(top);
+    }
+
+    fn set_anchor(&mut self, pos: Pos) {
+        self.anchor = pos.line;
+        self.anchor_row = pos.row;
     }
 
     fn scroll_home(&mut self) {
-        let height = self.log_height();
-        if let Some((first, len)) = self.shown_log().map(|l| (l.first(), l.len())) {
-            self.anchor = first;
-            self.follow = len <= height;
-        }
+        let Some(log) = self.shown_log() else { return };
+        let first = Pos {
+            line: log.first(),
+            row: 0,
+        };
+        self.follow = self.log_layout().bottom(log, self.log_height()) == first;
+        self.set_anchor(first);
+    }
+
+    /// `w`: wrap long lines, or cut them. A paused view keeps its top
+    /// line at the top.
+    fn toggle_wrap(&mut self) {
+        let top = self.log_top();
+        self.wrap = !self.wrap;
+        self.set_anchor(Pos { line: top, row: 0 });
+        self.status = Some(if self.shown_screen().is_some() {
+            // The setting holds for the other logs; a screen is not lines.
+            "w: a tty screen does not wrap.".into()
+        } else if self.wrap {
+            "Long lines wrap; w cuts them.".into()
+        } else {
+            "Long lines cut (…); w wraps.".into()
+        });
+    }
+
+    /// Whether a log line in view is wider than the pane (for the hint).
+    pub fn long_line_shown(&self) -> bool {
+        let Some(log) = self.shown_log() else {
+            return false;
+        };
+        let layout = self.log_layout();
+        let top = self.log_top_pos();
+        let end = (top.line + self.log_height() as u64).min(log.end());
+        (top.line..end).any(|n| log.line(n).is_some_and(|l| layout.is_long(&l)))
     }
 
     /// Jumps the log to the last line holding the search text.
@@ -588,7 +647,7 @@ impl App {
             .or_else(|| log.find_back(query, log.end()));
         match found {
             Some(n) => {
-                self.anchor = n;
+                self.set_anchor(Pos { line: n, row: 0 });
                 self.follow = false;
             }
             None => self.status = Some(format!("“{query}” is not in this log.")),
@@ -621,6 +680,8 @@ impl App {
             Action::SkipSection => self.section_skippable(),
             Action::Cancel => running,
             Action::Follow => !self.follow,
+            // Only when something is cut: then the key shows the rest.
+            Action::ToggleWrap => !self.wrap && self.long_line_shown(),
             // Arrows are obvious; the bar keeps its room for the rest.
             Action::Quit | Action::Help | Action::Note | Action::ToggleAuto => true,
             _ => false,

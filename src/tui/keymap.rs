@@ -41,6 +41,8 @@ pub enum Action {
     SwitchPane,
     Search,
     Follow,
+    /// Wrap long log lines, or cut them at the pane's edge.
+    ToggleWrap,
     PageUp,
     PageDown,
     Home,
@@ -185,6 +187,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Follow,
         "follow",
         "Follow the log (jump to its end)",
+    ),
+    b(
+        C::Main,
+        &[k('w')],
+        A::ToggleWrap,
+        "wrap",
+        "Wrap long log lines, or cut them at the edge (marked …)",
     ),
     b(
         C::Main,

@@ -12,6 +12,7 @@ pub mod app;
 pub mod history;
 pub mod keymap;
 pub mod log;
+pub mod log_view;
 pub mod modal;
 pub mod picker;
 pub mod terminal;

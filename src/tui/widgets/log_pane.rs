@@ -1,38 +1,35 @@
 //! The log pane: the visible lines of the selected step's attempt, with
 //! stdout and stderr told apart, SGR colours rendered (or stripped under
-//! `NO_COLOR`), and a marker when follow is paused. Only the visible lines
-//! are laid out. A `tty: true` step shows its emulated terminal screen
-//! instead (`vt_screen`). A human step, having no output of its own,
-//! shows the session's latest output as context (its title says whose).
+//! `NO_COLOR`), and a marker when follow is paused. Long lines wrap, or
+//! are cut with a mark (`w`); only the visible rows are laid out, by
+//! `log_view`, the same way `App` counts rows to scroll. A `tty: true`
+//! step shows its emulated terminal screen instead (`vt_screen`). A human
+//! step, having no output of its own, shows the session's latest output
+//! as context (its title says whose).
 
 use super::super::app::{App, Pane};
-use super::super::log::{LogLine, strip_sgr};
+use super::super::log::LogPane;
+use super::super::log_view::Pos;
 use super::super::theme;
 use crate::session::event::Stream;
-use ansi_to_tui::IntoText;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-fn display(line: &LogLine, app: &App, hit: bool) -> Line<'static> {
-    let gutter = match line.stream {
+/// One screen row of a log line: the stream's gutter, then the row's text
+/// (stderr tinted; the search hit reversed).
+fn display(stream: Stream, row: Line<'static>, app: &App, hit: bool) -> Line<'static> {
+    let gutter = match stream {
         Stream::Stdout => Span::raw("  "),
         Stream::Stderr => Span::styled("▌ ", theme::fg(app.color, Color::Red)),
     };
+    let style = row.style;
     let mut spans = vec![gutter];
-    let colored = if app.color {
-        line.text.into_text().ok()
-    } else {
-        None
-    };
-    match colored.and_then(|t| t.lines.into_iter().next()) {
-        Some(l) => spans.extend(l.spans),
-        None => spans.push(Span::raw(strip_sgr(&line.text))),
-    }
-    let mut l = Line::from(spans);
-    if line.stream == Stream::Stderr && app.color {
+    spans.extend(row.spans);
+    let mut l = Line::from(spans).style(style);
+    if stream == Stream::Stderr && app.color {
         l = l.style(theme::fg(true, Color::LightRed));
     }
     if hit {
@@ -40,6 +37,15 @@ fn display(line: &LogLine, app: &App, hit: bool) -> Line<'static> {
     } else {
         l
     }
+}
+
+/// The rows of `log` from `top` down that fill `height`.
+fn rows(app: &App, log: &LogPane, top: Pos, height: usize, hit: Option<u64>) -> Vec<Line<'static>> {
+    app.log_layout()
+        .visible(log, top, height)
+        .into_iter()
+        .map(|(n, stream, row)| display(stream, row, app, hit == Some(n)))
+        .collect()
 }
 
 fn title(app: &App) -> String {
@@ -82,18 +88,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         render_context(frame, area, app, step, log);
         return;
     }
-    let inner_h = area.height.saturating_sub(2) as u64;
+    let inner_h = area.height.saturating_sub(2) as usize;
     let lines: Vec<Line> = match app.shown_log() {
         Some(log) if !log.is_empty() => {
-            let top = app.log_top();
             let hit = if app.follow {
                 None
             } else {
                 app.search.as_ref().map(|_| app.anchor)
             };
-            (top..(top + inner_h).min(log.end()))
-                .filter_map(|n| log.line(n).map(|l| display(&l, app, hit == Some(n))))
-                .collect()
+            rows(app, log, app.log_top_pos(), inner_h, hit)
         }
         _ => vec![Line::styled(empty_text(app), theme::dim())],
     };
@@ -111,7 +114,7 @@ fn empty_text(app: &App) -> &'static str {
 
 /// A human step has no output: show the latest output of the session (its
 /// last lines), titled with the step it came from, as context.
-fn context_log(app: &App) -> Option<(&str, &super::super::log::LogPane)> {
+fn context_log(app: &App) -> Option<(&str, &LogPane)> {
     let human = app
         .step_def(app.selected)
         .is_some_and(|d| !d.is_automated());
@@ -123,19 +126,11 @@ fn context_log(app: &App) -> Option<(&str, &super::super::log::LogPane)> {
     Some((step, log))
 }
 
-fn render_context(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
-    step: &str,
-    log: &super::super::log::LogPane,
-) {
+fn render_context(frame: &mut Frame, area: Rect, app: &App, step: &str, log: &LogPane) {
     let title = format!("Log · latest output, from {step}");
     let block = super::block(&title, false);
-    let lines: Vec<Line> = log
-        .tail(area.height.saturating_sub(2) as usize)
-        .iter()
-        .map(|l| display(l, app, false))
-        .collect();
+    let height = area.height.saturating_sub(2) as usize;
+    let top = app.log_layout().bottom(log, height);
+    let lines = rows(app, log, top, height, None);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
