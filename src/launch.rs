@@ -436,7 +436,10 @@ fn drive(
         let engine = Engine::new(opened.journal, opened.session, setup, up_tx);
         let lock = opened.lock;
         let engine_task = tokio::spawn(engine.run(cmd_rx));
-        let signals = tokio::spawn(forward_signals(cmd_tx.clone()));
+        // Registered here, before anything is shown: a signal right after
+        // the first question must find the handler (registering inside
+        // the spawned task lost that race on a loaded machine).
+        let signals = tokio::spawn(forward_signals(listen_to_signals(), cmd_tx.clone()));
         let stop = cmd_tx.clone();
         let exit = if headless {
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
@@ -584,14 +587,21 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
     }
 }
 
-/// Turns SIGINT, SIGTERM and SIGHUP into engine commands.
-async fn forward_signals(cmds: mpsc::Sender<Command>) {
+type Signals = Option<[tokio::signal::unix::Signal; 3]>;
+
+/// Installs the handlers for SIGINT, SIGTERM and SIGHUP (in that order).
+fn listen_to_signals() -> Signals {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
+    Some([
+        signal(SignalKind::interrupt()).ok()?,
+        signal(SignalKind::terminate()).ok()?,
+        signal(SignalKind::hangup()).ok()?,
+    ])
+}
+
+/// Turns SIGINT, SIGTERM and SIGHUP into engine commands.
+async fn forward_signals(signals: Signals, cmds: mpsc::Sender<Command>) {
+    let Some([mut int, mut term, mut hup]) = signals else {
         return;
     };
     loop {
