@@ -154,8 +154,11 @@ pub fn is_trusted(store: &Store, review: &Review) -> bool {
         .is_some_and(|e| e.sha256 == review.sha256)
 }
 
-/// Records trust for the reviewed file (replacing an older hash).
+/// Records trust for the reviewed file (replacing an older hash). The
+/// read-modify-write holds an exclusive lock on `trusted.json.lock`, so two
+/// stepwise processes trusting different runbooks at once both count.
 pub fn record(home: &Path, review: &Review) -> Result<(), String> {
+    let _guard = lock_store(home)?;
     let mut store = load(home)?;
     store.version = STORE_VERSION;
     store.runbooks.insert(
@@ -171,6 +174,24 @@ pub fn record(home: &Path, review: &Review) -> Result<(), String> {
         },
     );
     save(home, &store)
+}
+
+/// Blocks until this process alone may change the trust store; the lock
+/// is released when the returned file is dropped.
+fn lock_store(home: &Path) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = home.join(format!("{TRUST_FILE}.lock"));
+    let locked = fsutil::create_private_dir(home).and_then(|()| {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    });
+    locked.map_err(|e| format!("cannot lock the trust store {}: {e}", path.display()))
 }
 
 fn save(home: &Path, store: &Store) -> Result<(), String> {
@@ -292,6 +313,28 @@ mod tests {
             ]
         );
         assert_eq!(r.sha256.len(), 64);
+    }
+
+    #[test]
+    fn trusting_many_runbooks_at_once_keeps_every_one() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let reviews: Vec<Review> = (0..8)
+            .map(|i| {
+                let sub = dir.path().join(format!("rb{i}"));
+                std::fs::create_dir(&sub).unwrap();
+                let (path, src, rb) = runbook_file(&sub, BODY);
+                Review::of(&path, &src, &rb).unwrap()
+            })
+            .collect();
+        std::thread::scope(|s| {
+            for review in &reviews {
+                s.spawn(|| record(home.path(), review).unwrap());
+            }
+        });
+        let store = load(home.path()).unwrap();
+        let kept = reviews.iter().filter(|r| is_trusted(&store, r)).count();
+        assert_eq!(kept, reviews.len(), "a concurrent record was lost");
     }
 
     #[test]
