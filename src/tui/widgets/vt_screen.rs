@@ -7,13 +7,14 @@
 //! cursor are shown (that is where a program writes): [`Window`] is a
 //! `tui_term` screen that starts at [`first_row`]. Under `NO_COLOR` the
 //! colours tui-term copied are taken off again, keeping bold, reverse and
-//! the other attributes. No cursor is drawn: the step's terminal takes no
+//! the other attributes. A row cut by a narrow pane ends in the log pane's
+//! cut mark (`…`). No cursor is drawn: the step's terminal takes no
 //! keyboard input, so a cursor would invite typing that goes nowhere.
 //! Pure drawing: it reads the screen, never feeds it.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Color;
+use ratatui::style::{Color, Modifier};
 use ratatui::widgets::Widget;
 use tui_term::widget::{Cursor, PseudoTerminal};
 
@@ -34,6 +35,7 @@ impl Widget for VtScreen<'_> {
         PseudoTerminal::new(&window)
             .cursor(Cursor::default().visibility(false))
             .render(area, buf);
+        mark_cut_rows(&window, area, buf);
         if !self.color {
             for y in area.top()..area.bottom() {
                 for x in area.left()..area.right() {
@@ -42,6 +44,23 @@ impl Widget for VtScreen<'_> {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A pane narrower than the emulated screen cuts its rows: a row with
+/// something beyond the pane's edge ends in the log pane's cut mark.
+fn mark_cut_rows(window: &Window, area: Rect, buf: &mut Buffer) {
+    use tui_term::widget::{Cell as _, Screen as _};
+    let (_, cols) = window.screen.size();
+    if cols <= area.width || area.width == 0 {
+        return;
+    }
+    for y in 0..area.height {
+        let cut = (area.width..cols).any(|x| window.cell(y, x).is_some_and(|c| c.has_contents()));
+        if let Some(cell) = buf.cell_mut((area.right() - 1, area.y + y)).filter(|_| cut) {
+            cell.set_symbol(crate::tui::log_view::CUT_MARK);
+            cell.modifier.insert(Modifier::REVERSED);
         }
     }
 }
@@ -84,7 +103,16 @@ pub fn first_row(rows: u16, height: u16, cursor_row: u16) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::style::Modifier;
+
+    #[test]
+    fn a_row_wider_than_the_pane_ends_in_the_cut_mark() {
+        let mut p = vt100::Parser::new(3, 20, 0);
+        p.process(b"short\r\n0123456789abcdefghij");
+        let buf = draw(&p, Rect::new(0, 0, 10, 3), true);
+        assert_eq!(row(&buf, 0), "short");
+        assert_eq!(row(&buf, 1), "012345678…");
+        assert!(buf[(9, 1)].modifier.contains(Modifier::REVERSED));
+    }
 
     fn draw(p: &vt100::Parser, area: Rect, color: bool) -> Buffer {
         let mut buf = Buffer::empty(area);
