@@ -51,7 +51,7 @@ impl Widget for VtScreen<'_> {
 /// A pane narrower than the emulated screen cuts its rows: a row with
 /// something beyond the pane's edge ends in the log pane's cut mark.
 fn mark_cut_rows(window: &Window, area: Rect, buf: &mut Buffer) {
-    use tui_term::widget::{Cell as _, Screen as _};
+    use tui_term::widget::Screen as _;
     let (_, cols) = window.screen.size();
     if cols <= area.width || area.width == 0 {
         return;
