@@ -435,11 +435,13 @@ fn drive(
         let session = opened.session.clone();
         let engine = Engine::new(opened.journal, opened.session, setup, up_tx);
         let lock = opened.lock;
+        // Registered before the engine can start a step and before anything
+        // is shown: a signal right after the first question must find the
+        // handler (registering inside the spawned task lost that race on a
+        // loaded machine).
+        let listening = listen_to_signals();
         let engine_task = tokio::spawn(engine.run(cmd_rx));
-        // Registered here, before anything is shown: a signal right after
-        // the first question must find the handler (registering inside
-        // the spawned task lost that race on a loaded machine).
-        let signals = tokio::spawn(forward_signals(listen_to_signals(), cmd_tx.clone()));
+        let signals = tokio::spawn(forward_signals(listening, cmd_tx.clone()));
         let stop = cmd_tx.clone();
         let exit = if headless {
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());

@@ -104,7 +104,7 @@ impl Scenario {
         c
     }
 
-    /// The session folder. A folder still being created (`.new-<pid>@<host>-<id>`, see
+    /// The session folder. A folder still being created (`.new-<id>`, see
     /// `store::create_session_dir`) is not a session yet.
     fn session_dir(&self) -> Option<PathBuf> {
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.home().join("sessions"))

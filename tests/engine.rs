@@ -164,6 +164,38 @@ async fn auto_mode_fsyncs_once_per_step_and_before_it_waits_for_a_person() {
     assert_eq!(h.end().await, End::Completed);
 }
 
+/// The driver hears of a step's exit only once the fsync that covers it
+/// is done: one per started step before it, and one more for the last exit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_exit_reaches_the_driver_only_once_it_is_durable() {
+    let mut h = start(THREE, true, vec![]);
+    let mut exits = 0;
+    loop {
+        let u = tokio::time::timeout(Duration::from_secs(20), h.updates.recv())
+            .await
+            .expect("the engine answered")
+            .expect("the engine is alive");
+        match u {
+            Update::Record(r) => {
+                if matches!(r.event, stepwise::session::event::Event::StepExited { .. }) {
+                    exits += 1;
+                    // Exit k is covered by step k+1's "started" (or, for
+                    // the last one, the sync before waiting): k+1 fsyncs.
+                    assert!(
+                        h.syncs() > exits,
+                        "exit {exits} announced after {} fsyncs",
+                        h.syncs()
+                    );
+                }
+                h.session.apply(&r);
+            }
+            Update::Idle | Update::Ended(_) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(exits, 2);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn manual_mode_runs_nothing_until_asked_and_a_required_note_is_enforced() {
     let mut h = start(THREE, false, vec![]);

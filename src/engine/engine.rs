@@ -2,8 +2,10 @@
 //!
 //! It takes [`Command`]s from a driver, runs automated steps as real
 //! processes, writes every event to the journal *first* and only then
-//! publishes it as an [`Update`]. It never renders, prompts or prints: the
-//! TUI and headless mode are drivers of this same loop.
+//! publishes it as an [`Update`], once it is on disk (fsync). A successful
+//! step's exit shares the fsync of whatever comes next (group commit, see
+//! `finish_attempt`). It never renders, prompts or prints: the TUI and
+//! headless mode are drivers of this same loop.
 //!
 //! A write that fails (disk full) ends the session with [`End::Failed`],
 //! naming the file. A step whose log fills up is not killed (stopping a
@@ -87,6 +89,9 @@ pub struct Engine {
     retry: Option<PendingRetry>,
     auto: bool,
     stopping: Option<End>,
+    /// Records written but not yet fsync'd (a deferred step exit): applied
+    /// to the session at once, announced to the driver only once durable.
+    held: Vec<Record>,
 }
 
 impl Engine {
@@ -108,6 +113,7 @@ impl Engine {
             running: None,
             retry: None,
             stopping: None,
+            held: Vec::new(),
         }
     }
 
@@ -120,6 +126,9 @@ impl Engine {
         let end = match self.run_loop(&mut cmds).await {
             Ok(end) => end,
             Err(e) => {
+                // A deferred exit (a step that succeeded before its log
+                // failed) is still made durable if the journal allows.
+                let _ = self.sync().await;
                 self.kill_running().await;
                 End::Failed(e.to_string())
             }
@@ -131,7 +140,7 @@ impl Engine {
     async fn run_loop(&mut self, cmds: &mut mpsc::Receiver<Command>) -> io::Result<End> {
         loop {
             if let Some(end) = self.check_end().await? {
-                self.journal.sync()?;
+                self.sync().await?;
                 return Ok(end);
             }
             if self.running.is_none() && self.retry.is_none() {
@@ -140,7 +149,7 @@ impl Engine {
                 }
                 // Nothing runs next by itself: a deferred step exit (see
                 // `finish_attempt`) is made durable before anyone is asked.
-                self.journal.sync()?;
+                self.sync().await?;
                 self.send(Update::Idle).await;
             }
             let retry_at = self.retry.as_ref().map(|r| r.at);
@@ -628,7 +637,8 @@ impl Engine {
         // step's "started" record (fsync'd before its spawn), or the sync
         // before the engine waits (`run_loop`). So it is still on disk
         // before the next step begins, at one fsync per step instead of two.
-        // A failure is synced at once (`after_failure`).
+        // Drivers and the transcript hear of it only once it is durable
+        // (`held`). A failure is synced at once (`after_failure`).
         self.record_deferred(exited).await?;
         if !success {
             self.after_failure(&def, &run).await?;
@@ -713,7 +723,7 @@ impl Engine {
 
     async fn after_failure(&mut self, def: &Step, run: &Running) -> io::Result<()> {
         if run.cancel_reason.is_some() || self.stopping.is_some() {
-            return self.journal.sync();
+            return self.sync().await;
         }
         if run.tries_left > 0 {
             self.retry = Some(PendingRetry {
@@ -721,14 +731,14 @@ impl Engine {
                 tries_left: run.tries_left - 1,
                 at: tokio::time::Instant::now() + def.retry.delay,
             });
-            return self.journal.sync();
+            return self.sync().await;
         }
         match def.on_failure {
             OnFailure::Abort => {
                 let reason = format!("step `{}` failed and its on_failure is abort", def.id);
                 self.record(Event::SessionAborted { reason }, false).await
             }
-            OnFailure::Ask | OnFailure::Continue => self.journal.sync(),
+            OnFailure::Ask | OnFailure::Continue => self.sync().await,
         }
     }
 
@@ -764,21 +774,39 @@ impl Engine {
 
     async fn record(&mut self, event: Event, by_operator: bool) -> io::Result<()> {
         let record = self.journal.append(event, by_operator)?;
-        self.applied(record).await;
+        self.announce_held().await;
+        self.session.apply(&record);
+        self.announce(record).await;
         Ok(())
     }
 
     /// Like [`Engine::record`], without the fsync: the caller guarantees a
     /// sync before the engine does anything else (see `finish_attempt`).
+    /// The driver hears of it once it is durable.
     async fn record_deferred(&mut self, event: Event) -> io::Result<()> {
         let record = self.journal.append_lazy(event)?;
-        self.applied(record).await;
+        self.session.apply(&record);
+        self.held.push(record);
         Ok(())
     }
 
-    async fn applied(&mut self, record: Record) {
+    /// Makes everything written durable, then announces what was held.
+    async fn sync(&mut self) -> io::Result<()> {
+        self.journal.sync()?;
+        self.announce_held().await;
+        Ok(())
+    }
+
+    async fn announce_held(&mut self) {
+        for record in std::mem::take(&mut self.held) {
+            self.announce(record).await;
+        }
+    }
+
+    /// Tells the driver of a durable record, and the transcript refresher
+    /// when it settles a step.
+    async fn announce(&self, record: Record) {
         let settles = settles_a_step(&record.event);
-        self.session.apply(&record);
         self.send(Update::Record(record)).await;
         if settles && let Some(hook) = &self.setup.after_step {
             hook();

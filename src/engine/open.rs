@@ -51,13 +51,12 @@ pub fn start(opts: StartOptions) -> Result<Opened, String> {
     let now = opts.clock.now();
     let id = store::new_session_id(now, &opts.runbook.id);
     let skipped = from_step_events(&opts.runbook, opts.from_step.as_deref())?;
-    let staging = store::create_session_dir(opts.home, &id).map_err(|e| {
+    let (staging, lock) = store::create_session_dir(opts.home, &id).map_err(|e| {
         format!(
             "cannot create the session folder in {}: {e}",
             opts.home.display()
         )
     })?;
-    let lock = store::lock(&staging)?;
     write_copy(&staging.join(store::RUNBOOK_COPY), opts.source)?;
     let jpath = staging.join(store::JOURNAL);
     let mut journal = Journal::create(&jpath, opts.clock.clone(), actor())

@@ -55,7 +55,8 @@ pub struct Spec {
     /// Added to the inherited environment (`GIT_TERMINAL_PROMPT=0` always wins).
     pub env: Vec<(String, String)>,
     pub cwd: Option<PathBuf>,
-    /// The attempt's log; created here (it must not exist), mode 0600.
+    /// The attempt's log; created by `run` while the process spawns (it must
+    /// not exist), mode 0600.
     pub log_path: PathBuf,
     pub timeout: Option<Duration>,
     /// From SIGTERM to SIGKILL.
@@ -192,8 +193,10 @@ fn resolve_program(program: &str, env: &[(String, String)]) -> Option<PathBuf> {
 /// cancels the attempt; if it is already `true`, nothing is spawned. Its
 /// sender being dropped means no cancel will come.
 ///
-/// Errors: the log file cannot be created (it exists, the folder is
-/// missing), the program cannot be spawned, or waiting on it fails.
+/// Errors: the log file exists or its folder is missing or not writable
+/// (checked before the spawn), the program cannot be spawned, or waiting
+/// on it fails. A creation that fails anyway comes back in
+/// [`Outcome::log_error`], after the process ran.
 pub async fn run(
     spec: Spec,
     out: mpsc::Sender<Chunk>,
@@ -451,10 +454,15 @@ async fn pump(
     let (mut out_buf, mut err_buf) = (vec![0u8; READ_BUF], vec![0u8; READ_BUF]);
     loop {
         let open = sources.stdout.is_some() || sources.stderr.is_some();
+        let sync_due = sink.sync_due();
         let (stream, read) = tokio::select! {
             n = read_some(&mut sources.stdout, &mut out_buf), if sources.stdout.is_some() => (Stream::Stdout, n),
             n = read_some(&mut sources.stderr, &mut err_buf), if sources.stderr.is_some() => (Stream::Stderr, n),
             _ = stop.wait_for(|stopped| *stopped), if open => break,
+            _ = sleep_until(sync_due), if open && sync_due.is_some() => {
+                sink.maybe_sync();
+                continue;
+            }
             else => break,
         };
         let (buf, source) = match stream {

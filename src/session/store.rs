@@ -49,41 +49,28 @@ pub fn new_session_id(now: DateTime<Utc>, runbook_id: &str) -> String {
     format!("{}-{runbook_id}-{salt:04x}", now.format("%Y%m%dT%H%M%SZ"))
 }
 
-/// Creates the folder of a new session (0700) with its output folder.
-pub fn create_session_dir(home: &Path, id: &str) -> io::Result<PathBuf> {
+/// Creates the folder of a new session (0700), takes its lock at once,
+/// then makes its output folder.
+pub fn create_session_dir(home: &Path, id: &str) -> io::Result<(PathBuf, SessionLock)> {
     use std::os::unix::fs::DirBuilderExt;
     let sessions = sessions_dir(home);
     fsutil::create_private_dir(&sessions)?;
     sweep_staging(&sessions);
-    let dir = sessions.join(staging_name(std::process::id(), id));
+    let dir = sessions.join(format!("{STAGING_PREFIX}{id}"));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    let lock = lock(&dir).map_err(io::Error::other)?;
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(dir.join(OUTPUT_DIR))?;
-    Ok(dir)
+    Ok((dir, lock))
 }
 
-/// A new session is built in `sessions/.new-<pid>@<host>-<id>` and renamed
-/// to `sessions/<id>` once its journal holds the first records, so a crash
-/// at birth never leaves a half-made session that listings and resume trip
-/// on. The creator's pid and host are in the name from the first instant,
-/// so another process can tell a folder being built from one left behind.
+/// A new session is built in `sessions/.new-<id>` and renamed to
+/// `sessions/<id>` once its journal holds the first records, so a crash at
+/// birth never leaves a half-made session that listings and resume trip on.
+/// Its lock is taken right after the folder is made and held until the
+/// session ends.
 const STAGING_PREFIX: &str = ".new-";
-
-fn staging_name(pid: u32, id: &str) -> String {
-    format!("{STAGING_PREFIX}{pid}@{}-{id}", host_for_names())
-}
-
-/// The host name as it appears in staging folder names (no `/`, no `@`).
-fn host_for_names() -> String {
-    hostname()
-        .chars()
-        .map(|c| match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' => c,
-            _ => '_',
-        })
-        .collect()
-}
 
 /// Gives a staged session its real name (see [`create_session_dir`]) and
 /// makes the rename durable. Open files in it (journal, lock) stay valid.
@@ -95,48 +82,44 @@ pub fn publish_session_dir(staging: &Path, id: &str) -> io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// How old a staging folder whose creator cannot be checked (another host,
-/// or a name without a pid) must be, with its lock free, to be removed.
+/// How old a staging folder must be, with its lock free, to be removed
+/// when its lock does not name a dead process of this host.
 pub const STAGING_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Removes staging folders left by a process that died while creating its
-/// session. Never one whose creator is alive: an earlier version took a
-/// free (not yet taken) lock for "left behind" and removed a folder being
-/// built, which CI caught as two demos at once, one losing its `output/`.
-/// Best effort: a folder that cannot be removed is left for the next time.
+/// session; never one being built. See [`left_behind`]. Best effort: a
+/// folder that cannot be removed is left for the next time.
 fn sweep_staging(sessions: &Path) {
     let Ok(entries) = std::fs::read_dir(sessions) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else {
-            continue;
-        };
-        let path = entry.path();
-        let left = match creator_here(rest) {
-            Some(pid) => process_is_gone(pid),
-            None => is_stale(&path) && lock_is_free(&path),
-        };
-        if left {
-            let _ = std::fs::remove_dir_all(&path);
+        let staged = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX);
+        if staged && left_behind(&entry.path()) {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
 
-/// The creator's pid, when a staging name (after the prefix) says it was
-/// made on this host.
-fn creator_here(rest: &str) -> Option<i32> {
-    let (pid, after) = rest.split_once('@')?;
-    let pid = pid.parse::<i32>().ok().filter(|p| *p > 0)?;
-    after
-        .strip_prefix(&host_for_names())
-        .is_some_and(|r| r.starts_with('-'))
-        .then_some(pid)
-}
-
-fn process_is_gone(pid: i32) -> bool {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH)
+/// Whether a staging folder was left behind: nobody holds its lock, and
+/// either the lock names a process of this host that is gone, or the
+/// folder is [`STAGING_GRACE`] old.
+///
+/// Why this is safe: a live creator holds the lock from the moment its
+/// lock file names it until the session ends, so `lock_is_free` is false
+/// for it whatever its pid looks like from here (another PID namespace
+/// sharing the home, pid reuse). The lock is only tried when the folder
+/// looks dead already, so a sweeper never holds it in the instant a
+/// creator takes it. The one moment a live creator's lock is free (between
+/// making the folder and taking the lock, a few system calls) is covered by
+/// the grace. An earlier rule ("no lock file means free") removed a folder
+/// being built; CI caught it as two demos at once, one losing `output/`.
+fn left_behind(dir: &Path) -> bool {
+    let holder = std::fs::read_to_string(dir.join(LOCK)).unwrap_or_default();
+    (holder_is_gone(&holder) || is_stale(dir)) && lock_is_free(dir)
 }
 
 /// Whether a folder has not been touched for [`STAGING_GRACE`].
@@ -279,7 +262,10 @@ fn holder_is_gone(holder: &str) -> bool {
     let Ok(pid) = pid.parse::<i32>() else {
         return false;
     };
-    host == hostname() && pid > 0 && process_is_gone(pid)
+    host == hostname()
+        && pid > 0
+        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH)
 }
 
 trait PrivateMode {
@@ -373,6 +359,7 @@ pub fn find_transcript(dir: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn a_dead_holder_is_told_from_a_live_or_unknown_one() {
@@ -397,78 +384,63 @@ mod tests {
         assert!(lock(dir.path()).is_ok());
     }
 
-    /// Makes a staging folder named `name`, aged by `age`.
-    fn staged(home: &Path, name: &str, age: std::time::Duration) -> PathBuf {
-        let dir = sessions_dir(home).join(name);
+    /// Makes a staging folder, aged by `age`, whose lock file names
+    /// `holder` (none when `None`).
+    fn staged(home: &Path, id: &str, holder: Option<&str>, age: Duration) -> PathBuf {
+        let dir = sessions_dir(home).join(format!("{STAGING_PREFIX}{id}"));
         std::fs::create_dir_all(dir.join(OUTPUT_DIR)).unwrap();
-        let when = std::time::SystemTime::now() - age;
-        File::open(&dir).unwrap().set_modified(when).unwrap();
+        if let Some(h) = holder {
+            std::fs::write(dir.join(LOCK), h).unwrap();
+        }
+        age_by(&dir, age);
         dir
     }
 
-    fn dead_pid() -> u32 {
+    fn age_by(dir: &Path, age: Duration) {
+        let when = std::time::SystemTime::now() - age;
+        File::open(dir).unwrap().set_modified(when).unwrap();
+    }
+
+    fn dead_holder() -> String {
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id();
         child.wait().unwrap();
-        pid
+        format!("pid {pid} on {}", hostname())
     }
 
     #[test]
-    fn a_folder_being_built_by_a_live_process_survives_another_session_starting() {
+    fn a_folder_being_built_survives_another_session_starting() {
         let home = tempfile::tempdir().unwrap();
-        let zero = std::time::Duration::ZERO;
-        let fresh = staged(home.path(), &staging_name(std::process::id(), "a"), zero);
-        let old = staged(
-            home.path(),
-            &staging_name(std::process::id(), "b"),
-            STAGING_GRACE * 2,
-        );
-        create_session_dir(home.path(), "c").unwrap();
-        assert!(
-            fresh.join(OUTPUT_DIR).is_dir(),
-            "a creator's folder was swept"
-        );
-        assert!(
-            old.join(OUTPUT_DIR).is_dir(),
-            "a slow creator's folder was swept"
-        );
-    }
-
-    #[test]
-    fn a_folder_left_by_a_dead_creator_is_swept_at_once() {
-        let home = tempfile::tempdir().unwrap();
-        let left = staged(
-            home.path(),
-            &staging_name(dead_pid(), "a"),
-            std::time::Duration::ZERO,
-        );
-        create_session_dir(home.path(), "b").unwrap();
-        assert!(!left.exists(), "a left-behind staging folder was kept");
-    }
-
-    #[test]
-    fn a_folder_of_another_host_or_without_a_pid_goes_only_when_old_and_unlocked() {
-        let home = tempfile::tempdir().unwrap();
-        let zero = std::time::Duration::ZERO;
-        let old = STAGING_GRACE + std::time::Duration::from_secs(5);
-        let other = format!("{STAGING_PREFIX}{}@elsewhere.example-x", dead_pid());
-        let fresh_other = staged(home.path(), &other, zero);
-        let held = staged(home.path(), ".new-held", old);
+        // Made, lock not taken yet: the instant the old rule got wrong.
+        let bare = staged(home.path(), "a", None, Duration::ZERO);
+        let empty = staged(home.path(), "b", Some(""), Duration::ZERO);
+        // Locked by its (live) creator, even one whose pid looks dead from
+        // here (another PID namespace), even an old one.
+        let held = staged(home.path(), "c", None, Duration::ZERO);
         let _lock = lock(&held).unwrap();
-        File::open(&held)
-            .unwrap()
-            .set_modified(std::time::SystemTime::now() - old)
-            .unwrap();
-        let legacy = staged(home.path(), ".new-legacy", old);
-        create_session_dir(home.path(), "new").unwrap();
+        std::fs::write(held.join(LOCK), dead_holder()).unwrap();
+        age_by(&held, STAGING_GRACE * 2);
+        create_session_dir(home.path(), "d").unwrap();
+        for dir in [bare, empty, held] {
+            assert!(dir.join(OUTPUT_DIR).is_dir(), "{} was swept", dir.display());
+        }
+    }
+
+    #[test]
+    fn a_folder_left_by_a_dead_creator_is_swept_at_once_and_an_old_one_anyway() {
+        let home = tempfile::tempdir().unwrap();
+        let dead = staged(home.path(), "a", Some(&dead_holder()), Duration::ZERO);
+        let old = STAGING_GRACE + Duration::from_secs(5);
+        let other_host = staged(home.path(), "b", Some("pid 1 on elsewhere"), old);
+        let never_locked = staged(home.path(), "c", None, old);
+        let fresh_other = staged(home.path(), "d", Some("pid 1 on elsewhere"), Duration::ZERO);
+        create_session_dir(home.path(), "e").unwrap();
+        for dir in [dead, other_host, never_locked] {
+            assert!(!dir.exists(), "{} was kept", dir.display());
+        }
         assert!(
             fresh_other.is_dir(),
             "another host's fresh folder was swept"
-        );
-        assert!(held.is_dir(), "a held staging folder was swept");
-        assert!(
-            !legacy.exists(),
-            "an old free folder without a pid was kept"
         );
     }
 }

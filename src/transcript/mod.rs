@@ -110,8 +110,10 @@ pub fn load_context(
     for step in &session.steps {
         for attempt in &step.attempts {
             let log = session_dir.join(&attempt.log);
-            // A quiet attempt's empty log is made after it ends (see
-            // `engine::process::sink`): a crash in that moment leaves none.
+            // The log is created while the process spawns (see
+            // `engine::process::sink`): a crash just after "step started"
+            // can leave an attempt with no output and no file. Nothing is
+            // missing then, so nothing is said.
             let quiet = attempt.stdout_bytes + attempt.stderr_bytes == 0;
             let lines = if quiet && !log.exists() {
                 Vec::new()

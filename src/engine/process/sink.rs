@@ -30,8 +30,10 @@ use tokio::time::Instant;
 /// How often the log file is synced while output flows.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 
-/// Before a spawn: the log's folder exists and the log does not (two cheap
-/// `stat`s instead of the creation, which comes later).
+/// Before a spawn: the log does not exist and its folder exists and is
+/// writable (cheap checks; the creation itself comes later, and should it
+/// still fail, the step runs on and the session stops after it, as for a
+/// full disk).
 pub(super) fn check_log_path(path: &Path) -> io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Ok(_) => Err(io::Error::new(
@@ -39,13 +41,21 @@ pub(super) fn check_log_path(path: &Path) -> io::Result<()> {
             format!("the log {} already exists", path.display()),
         )),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            match path.parent().filter(|d| !d.is_dir()) {
-                Some(dir) => Err(io::Error::new(
+            let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+                return Ok(());
+            };
+            if !dir.is_dir() {
+                return Err(io::Error::new(
                     io::ErrorKind::NotFound,
                     format!("the output folder {} does not exist", dir.display()),
-                )),
-                None => Ok(()),
+                ));
             }
+            nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    format!("the output folder {} is not writable: {e}", dir.display()),
+                )
+            })
         }
         Err(e) => Err(e),
     }
@@ -206,15 +216,38 @@ impl Sink {
         self.file.clone().filter(|_| self.error.is_none())
     }
 
-    fn maybe_sync(&mut self) {
-        if self.last_sync.elapsed() < SYNC_EVERY {
+    /// When the next background sync is due: [`SYNC_EVERY`] after the last
+    /// one, while written output is not yet synced. The read loop waits for
+    /// it too, so output followed by silence is still synced within a
+    /// second, not only at the step's end.
+    pub(super) fn sync_due(&self) -> Option<Instant> {
+        if self.file.is_none() || self.offset == self.synced_len {
+            return None;
+        }
+        let due = self.last_sync + SYNC_EVERY;
+        if self.syncing.as_ref().is_some_and(|h| !h.is_finished()) {
+            // Look again shortly: the previous sync is still running.
+            return Some(due.max(Instant::now() + Duration::from_millis(50)));
+        }
+        Some(due)
+    }
+
+    /// Starts a background sync if one is due (see [`Sink::sync_due`]).
+    pub(super) fn maybe_sync(&mut self) {
+        if self.last_sync.elapsed() < SYNC_EVERY || self.offset == self.synced_len {
             return;
         }
         let Some(file) = self.file.clone() else {
             return;
         };
-        if self.syncing.as_ref().is_some_and(|h| !h.is_finished()) {
-            return; // the previous sync is still running: no pile-up
+        if let Some(previous) = self.syncing.take() {
+            if !previous.is_finished() {
+                self.syncing = Some(previous); // still running: no pile-up
+                return;
+            }
+            if let Some(result) = futures::FutureExt::now_or_never(join(previous)) {
+                self.note(result);
+            }
         }
         self.syncing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
         self.last_sync = Instant::now();
@@ -249,4 +282,51 @@ impl Sink {
 
 async fn join(handle: JoinHandle<io::Result<()>>) -> io::Result<()> {
     handle.await.unwrap_or_else(|e| Err(io::Error::other(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn output_followed_by_silence_is_synced_within_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, _rx) = mpsc::channel(8);
+        let mut sink = Sink::new(dir.path().join("s.1.log"), tx, false, false);
+        sink.ready().await;
+        assert_eq!(sink.sync_due(), None, "nothing written, nothing due");
+        sink.record(Stream::Stdout, b"hello\n".to_vec());
+        let due = sink.sync_due().expect("unsynced output has a sync due");
+        assert!(due <= Instant::now() + SYNC_EVERY);
+        tokio::time::sleep_until(due).await;
+        sink.maybe_sync();
+        assert_eq!(sink.sync_due(), None, "the sync covered everything");
+        let written = sink.finish().await;
+        assert!(written.error.is_none());
+        assert_eq!(
+            std::fs::read(dir.path().join("s.1.log")).unwrap(),
+            b"hello\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_existing_log_or_a_missing_or_read_only_folder_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.1.log");
+        assert!(check_log_path(&log).is_ok());
+        std::fs::write(&log, "earlier").unwrap();
+        let exists = check_log_path(&log).unwrap_err();
+        assert_eq!(exists.kind(), io::ErrorKind::AlreadyExists);
+        let missing = check_log_path(&dir.path().join("gone/s.1.log")).unwrap_err();
+        assert!(missing.to_string().contains("does not exist"), "{missing}");
+        let ro = dir.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+        // root may write anywhere: only an unprivileged user sees the refusal.
+        if !nix::unistd::Uid::effective().is_root() {
+            let denied = check_log_path(&ro.join("s.1.log")).unwrap_err();
+            assert!(denied.to_string().contains("not writable"), "{denied}");
+        }
+    }
 }
