@@ -34,6 +34,20 @@ impl Failure {
             code: Exit::Invalid as i32,
         }
     }
+
+    /// A screen shown before the session (picker, trust, inputs form) did
+    /// not finish: a stop signal exits 130 with the terminal restored and
+    /// nothing started; anything else is an error of the terminal (2).
+    pub fn from_screen(what: &str, e: std::io::Error) -> Failure {
+        if crate::tui::screen::is_stop(&e) {
+            Failure {
+                message: format!("interrupted: {e} while {what} was shown; no session was started"),
+                code: Exit::Interrupted as i32,
+            }
+        } else {
+            Failure::usage(format!("{what} failed: {e}"))
+        }
+    }
 }
 
 /// Reads and validates a runbook, keeping its exact bytes for the session copy.
@@ -243,7 +257,7 @@ fn ask_missing_inputs(
                 "no session started: the inputs form was cancelled",
             ));
         }
-        Err(e) => return Err(Failure::usage(format!("the inputs form failed: {e}"))),
+        Err(e) => return Err(Failure::from_screen("the inputs form", e)),
     };
     // A value left as it was keeps its source; anything else was typed.
     Ok(values

@@ -129,8 +129,8 @@ pub fn run(home: &Path) -> Result<i32, Failure> {
         print!("{}", print(&entries, home));
         return Ok(0);
     }
-    let chosen = crate::tui::picker::pick(&entries)
-        .map_err(|e| Failure::usage(format!("the picker failed: {e}")))?;
+    let chosen =
+        crate::tui::picker::pick(&entries).map_err(|e| Failure::from_screen("the picker", e))?;
     match chosen.and_then(|i| entries.get(i)) {
         None => Ok(0),
         Some(Entry::Runbook { path, .. }) => crate::launch::run(

@@ -254,8 +254,9 @@ pub fn ensure(
     let trusted = flag
         || match ask {
             Ask::Refuse => return Err(Failure::usage(refusal(&review, changed))),
-            Ask::Screen(show) => show(&review)
-                .map_err(|e| Failure::usage(format!("the trust screen failed: {e}")))?,
+            Ask::Screen(show) => {
+                show(&review).map_err(|e| Failure::from_screen("the trust screen", e))?
+            }
         };
     if !trusted {
         return Err(Failure::usage(format!(

@@ -8,7 +8,7 @@
 //! never runs anything: `trust::ensure` does the recording.
 
 use crate::trust::Review;
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Style};
@@ -136,24 +136,16 @@ pub fn asker(headless: bool) -> crate::trust::Ask {
 
 /// Shows the trust screen until the person trusts (`true`) or quits.
 pub fn ask(review: &Review) -> std::io::Result<bool> {
-    let mut screen = TrustScreen::new(review.clone(), crate::tui::color_enabled());
-    let mut terminal = ratatui::init();
-    let result = loop {
-        if let Err(e) = terminal.draw(|f| screen.render(f)) {
-            break Err(e);
-        }
-        match event::read() {
-            Ok(Event::Key(k)) => match screen.key(k) {
-                Choice::Undecided => {}
-                Choice::Trust => break Ok(true),
-                Choice::Quit => break Ok(false),
-            },
-            Ok(_) => {}
-            Err(e) => break Err(e),
-        }
-    };
-    ratatui::restore();
-    result
+    let screen = TrustScreen::new(review.clone(), crate::tui::color_enabled());
+    let screen = std::cell::RefCell::new(screen);
+    crate::tui::screen::run(
+        |f| screen.borrow().render(f),
+        |k| match screen.borrow_mut().key(k) {
+            Choice::Undecided => None,
+            Choice::Trust => Some(true),
+            Choice::Quit => Some(false),
+        },
+    )
 }
 
 #[cfg(test)]

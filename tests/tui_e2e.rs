@@ -184,6 +184,36 @@ fn suspend_and_continue_redraw_the_screen() {
     assert_eq!(t.wait_exit(), Some(0));
 }
 
+/// The screens before a session (here the trust prompt; the picker and the
+/// inputs form share its loop) give the terminal back on SIGTERM and SIGHUP,
+/// exit 130, and start nothing.
+fn a_stop_signal_on_the_trust_screen(sig: nix::sys::signal::Signal) {
+    let home = tempfile::tempdir().unwrap();
+    let rb = fixture("e2e.yaml");
+    let mut t = Term::spawn(&["run", &rb], &[("STEPWISE_HOME", home.path())], SIZE);
+    t.wait_text("Trust this runbook?");
+    t.with_screen(|s| assert!(s.alternate_screen(), "the trust screen is up"));
+    t.signal(sig);
+    assert_eq!(t.wait_exit(), Some(130), "{}", t.raw_text());
+    t.with_screen(|s| {
+        assert!(!s.alternate_screen(), "the alternate screen was left");
+        assert!(!s.hide_cursor(), "the cursor is visible");
+    });
+    assert!(t.raw_text().contains("no session was started"), "{}", t.raw_text());
+    assert!(!home.path().join("sessions").exists(), "a session was created");
+    assert!(!home.path().join("trusted.json").exists(), "it was trusted");
+}
+
+#[test]
+fn sigterm_on_the_trust_screen_restores_the_terminal_and_exits_130() {
+    a_stop_signal_on_the_trust_screen(nix::sys::signal::Signal::SIGTERM);
+}
+
+#[test]
+fn sighup_on_the_trust_screen_restores_the_terminal_and_exits_130() {
+    a_stop_signal_on_the_trust_screen(nix::sys::signal::Signal::SIGHUP);
+}
+
 #[test]
 fn a_panic_restores_the_terminal_and_keeps_the_journal() {
     let home = tempfile::tempdir().unwrap();

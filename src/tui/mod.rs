@@ -15,6 +15,7 @@ pub mod log;
 pub mod log_view;
 pub mod modal;
 pub mod picker;
+pub mod screen;
 pub mod terminal;
 pub mod theme;
 pub mod view;

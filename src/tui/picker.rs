@@ -8,7 +8,7 @@
 
 use super::theme;
 use crate::picker::Entry;
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Modifier, Style};
@@ -110,22 +110,14 @@ pub fn render(frame: &mut Frame, entries: &[Entry], state: &Picker, color: bool)
 /// Shows the picker until the operator picks (the entry's index) or leaves.
 pub fn pick(entries: &[Entry]) -> std::io::Result<Option<usize>> {
     let color = super::color_enabled();
-    let mut state = Picker::default();
-    let mut terminal = ratatui::init();
-    let result = loop {
-        if let Err(e) = terminal.draw(|f| render(f, entries, &state, color)) {
-            break Err(e);
-        }
-        match event::read() {
-            Ok(Event::Key(k)) => match state.key(k, entries.len()) {
-                Picked::Moving => {}
-                Picked::Chosen(i) => break Ok(Some(i)),
-                Picked::Left => break Ok(None),
-            },
-            Ok(_) => {}
-            Err(e) => break Err(e),
-        }
-    };
-    ratatui::restore();
-    result
+    let state = Picker::default();
+    let state = std::cell::RefCell::new(state);
+    super::screen::run(
+        |f| render(f, entries, &state.borrow(), color),
+        |k| match state.borrow_mut().key(k, entries.len()) {
+            Picked::Moving => None,
+            Picked::Chosen(i) => Some(Some(i)),
+            Picked::Left => Some(None),
+        },
+    )
 }

@@ -7,7 +7,7 @@
 
 use super::super::theme;
 use crate::runbook::model::{Input, Runbook};
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -210,26 +210,18 @@ pub fn ask_inputs(
     runbook: &Runbook,
     prefilled: &[(String, String)],
 ) -> std::io::Result<Option<Vec<(String, String)>>> {
-    let mut form = InputsForm::new(runbook, prefilled);
+    let form = InputsForm::new(runbook, prefilled);
     if form.is_complete() {
         return Ok(Some(form.result()));
     }
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut terminal = ratatui::init();
-    let result = loop {
-        if let Err(e) = terminal.draw(|f| form.render(f, color)) {
-            break Err(e);
-        }
-        match event::read() {
-            Ok(Event::Key(k)) => match form.key(k) {
-                FormOutcome::Editing => {}
-                FormOutcome::Submitted(v) => break Ok(Some(v)),
-                FormOutcome::Cancelled => break Ok(None),
-            },
-            Ok(_) => {}
-            Err(e) => break Err(e),
-        }
-    };
-    ratatui::restore();
-    result
+    let form = std::cell::RefCell::new(form);
+    crate::tui::screen::run(
+        |f| form.borrow().render(f, color),
+        |k| match form.borrow_mut().key(k) {
+            FormOutcome::Editing => None,
+            FormOutcome::Submitted(v) => Some(Some(v)),
+            FormOutcome::Cancelled => Some(None),
+        },
+    )
 }
