@@ -35,18 +35,11 @@ impl Failure {
         }
     }
 
-    /// A screen shown before the session (picker, trust, inputs form) did
-    /// not finish: a stop signal exits 130 with the terminal restored and
-    /// nothing started; anything else is an error of the terminal (2).
+    /// A screen shown before the session (picker, trust, inputs form)
+    /// failed: an error of the terminal. (A stop signal there ends stepwise
+    /// with 130 from `tui::screen` itself.)
     pub fn from_screen(what: &str, e: std::io::Error) -> Failure {
-        if crate::tui::screen::is_stop(&e) {
-            Failure {
-                message: format!("interrupted: {e} while {what} was shown; no session was started"),
-                code: Exit::Interrupted as i32,
-            }
-        } else {
-            Failure::usage(format!("{what} failed: {e}"))
-        }
+        Failure::usage(format!("{what} failed: {e}"))
     }
 }
 

@@ -199,8 +199,15 @@ fn a_stop_signal_on_the_trust_screen(sig: nix::sys::signal::Signal) {
         assert!(!s.alternate_screen(), "the alternate screen was left");
         assert!(!s.hide_cursor(), "the cursor is visible");
     });
-    assert!(t.raw_text().contains("no session was started"), "{}", t.raw_text());
-    assert!(!home.path().join("sessions").exists(), "a session was created");
+    assert!(
+        t.raw_text().contains("no session was started"),
+        "{}",
+        t.raw_text()
+    );
+    assert!(
+        !home.path().join("sessions").exists(),
+        "a session was created"
+    );
     assert!(!home.path().join("trusted.json").exists(), "it was trusted");
 }
 
@@ -212,6 +219,51 @@ fn sigterm_on_the_trust_screen_restores_the_terminal_and_exits_130() {
 #[test]
 fn sighup_on_the_trust_screen_restores_the_terminal_and_exits_130() {
     a_stop_signal_on_the_trust_screen(nix::sys::signal::Signal::SIGHUP);
+}
+
+/// A terminal that goes away (its window closed) under a screen before the
+/// session ends stepwise (SIGHUP): it must not stay behind reading the dead
+/// terminal. (A version that only set a flag on the signal spun at full CPU
+/// inside the terminal library, which reads end-of-file forever there.)
+#[test]
+fn a_terminal_that_goes_away_under_the_trust_screen_ends_stepwise() {
+    use std::io::Read;
+    let home = tempfile::tempdir().unwrap();
+    let rb = fixture("e2e.yaml");
+    let (pty, pts) = pty_process::blocking::open().unwrap();
+    pty.resize(pty_process::Size::new(SIZE.1, SIZE.0)).unwrap();
+    let mut child = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["run", &rb])
+        .env("STEPWISE_HOME", home.path())
+        .env("TERM", "xterm-256color")
+        .spawn(pts)
+        .unwrap();
+    let mut parser = vt100::Parser::new(SIZE.1, SIZE.0, 0);
+    let mut buf = [0u8; 4096];
+    while !parser.screen().contents().contains("Trust this runbook?") {
+        let n = (&pty)
+            .read(&mut buf)
+            .expect("stepwise draws the trust screen");
+        assert!(n > 0, "the terminal closed before the trust screen");
+        parser.process(&buf[..n]);
+    }
+    drop(pty);
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("stepwise stayed behind its closed terminal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success(), "{status:?}");
+    assert!(
+        !home.path().join("sessions").exists(),
+        "a session was created"
+    );
 }
 
 #[test]

@@ -1,24 +1,25 @@
 //! The loop shared by the screens shown before a session exists: the
 //! picker, the trust prompt and the inputs form. It owns the terminal while
-//! one of them is up (`ratatui::init` / `restore`), and it makes SIGTERM,
-//! SIGINT and SIGHUP give the terminal back before stepwise exits (the
-//! session's own screen gets them from the engine instead).
+//! one of them is up (`ratatui::init` / `restore`).
 //!
-//! It never touches a session: nothing exists yet to journal.
+//! SIGTERM, SIGINT and SIGHUP while such a screen is up give the terminal
+//! back and end stepwise with exit 130 from the signal handler itself: the
+//! loop may be blocked inside the terminal library (a terminal that went
+//! away reads end-of-file forever there), so a flag it would check is not
+//! enough. The handler only makes async-signal-safe calls (`tcsetattr`,
+//! `write`, `_exit`), and nothing needs cleaning up: no session exists yet.
+//! The session's own screen gets these signals from the engine instead.
+//!
+//! It never touches a session.
 
 use crossterm::event::{self, Event, KeyEvent};
+use nix::libc;
 use ratatui::Frame;
 use std::io;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::Duration;
-
-/// How often the loop looks for a stop signal while no key comes.
-const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+use std::sync::OnceLock;
 
 /// Shows a screen: draws it with `draw`, hands each key to `key` until that
-/// returns a result. A stop signal ends it with an error of kind
-/// [`io::ErrorKind::Interrupted`] naming the signal (see [`is_stop`]). The
-/// terminal is restored on every way out.
+/// returns a result. The terminal is restored on every way out.
 pub fn run<T>(
     mut draw: impl FnMut(&mut Frame),
     mut key: impl FnMut(KeyEvent) -> Option<T>,
@@ -26,17 +27,8 @@ pub fn run<T>(
     let guard = StopSignals::install();
     let mut terminal = ratatui::init();
     let result = loop {
-        if let Some(name) = guard.stopped() {
-            break Err(io::Error::new(io::ErrorKind::Interrupted, name));
-        }
         if let Err(e) = terminal.draw(&mut draw) {
             break Err(e);
-        }
-        match event::poll(SIGNAL_CHECK) {
-            Ok(false) => continue,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => break Err(e),
-            Ok(true) => {}
         }
         match event::read() {
             Ok(Event::Key(k)) => {
@@ -54,17 +46,28 @@ pub fn run<T>(
     result
 }
 
-/// Whether a screen ended because of a stop signal (exit 130).
-pub fn is_stop(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::Interrupted
-}
+/// The terminal's settings before the screen changed them.
+static COOKED: OnceLock<libc::termios> = OnceLock::new();
 
-/// The last stop signal received while a guard was installed (0: none).
-static STOPPED: AtomicI32 = AtomicI32::new(0);
+/// What the handler writes: leave the alternate screen, show the cursor.
+const LEAVE_SCREEN: &[u8] = b"\x1b[?1049l\x1b[?25h";
+const SAID: &[u8] = b"stepwise: interrupted by a signal; no session was started\n";
 
-extern "C" fn on_stop(sig: nix::libc::c_int) {
-    // Async-signal-safe: one atomic store, nothing else.
-    STOPPED.store(sig, Ordering::SeqCst);
+extern "C" fn on_stop(_sig: libc::c_int) {
+    // SAFETY: only async-signal-safe calls, on plain data set up before the
+    // handler was installed.
+    unsafe {
+        if let Some(cooked) = COOKED.get() {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, cooked);
+        }
+        libc::write(
+            libc::STDOUT_FILENO,
+            LEAVE_SCREEN.as_ptr().cast(),
+            LEAVE_SCREEN.len(),
+        );
+        libc::write(libc::STDERR_FILENO, SAID.as_ptr().cast(), SAID.len());
+        libc::_exit(130);
+    }
 }
 
 /// Handlers for the stop signals while a screen is up; the previous ones
@@ -82,7 +85,11 @@ const STOPS: [nix::sys::signal::Signal; 3] = [
 impl StopSignals {
     fn install() -> StopSignals {
         use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, sigaction};
-        STOPPED.store(0, Ordering::SeqCst);
+        let mut cooked = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: tcgetattr fills the struct when it returns 0.
+        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, cooked.as_mut_ptr()) } == 0 {
+            let _ = COOKED.set(unsafe { cooked.assume_init() });
+        }
         let action = SigAction::new(
             SigHandler::Handler(on_stop),
             SaFlags::empty(),
@@ -90,23 +97,13 @@ impl StopSignals {
         );
         let mut previous = Vec::new();
         for sig in STOPS {
-            // SAFETY: `on_stop` only stores to an atomic, which is
-            // async-signal-safe; the previous action is put back on drop.
+            // SAFETY: `on_stop` makes only async-signal-safe calls; the
+            // previous action is put back on drop.
             if let Ok(old) = unsafe { sigaction(sig, &action) } {
                 previous.push((sig, old));
             }
         }
         StopSignals { previous }
-    }
-
-    fn stopped(&self) -> Option<String> {
-        let sig = STOPPED.load(Ordering::SeqCst);
-        (sig != 0).then(|| {
-            let name = nix::sys::signal::Signal::try_from(sig)
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_else(|_| format!("signal {sig}"));
-            format!("{name} arrived")
-        })
     }
 }
 
