@@ -2,7 +2,8 @@
 //!
 //! Automated steps run back to back; human steps are answered by `--answer`,
 //! `--yes`, or typed on stdin (`done`, `skip <reason>`, `abort`, with a note
-//! on the next line). A question nobody can answer stops the session cleanly,
+//! on the next line; `set NAME=VALUE` changes an input for the steps after
+//! it, then the question is asked again). A question nobody can answer stops the session cleanly,
 //! resumable, with exit code 4. Decisions only; the engine does the work.
 //!
 //! The output writer should be buffered (the launcher passes a `BufWriter`):
@@ -11,7 +12,7 @@
 use crate::engine::command::{Command, End, Update};
 use crate::engine::process::DisplayLines;
 use crate::runbook::model::NoteRule;
-use crate::session::event::{ConfirmedVia, Event, Record, Stream};
+use crate::session::event::{ConfirmedVia, Event, InputSource, Record, Stream};
 use crate::session::state::{Session, StepStatus};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -274,13 +275,18 @@ impl<W: Write> Driver<W> {
         })
     }
 
-    /// Asks on stdin: `done`, `skip <reason>`, `abort` (or `run` for a confirm step).
+    /// Asks on stdin: `done`, `skip <reason>`, `abort` (or `run` for a
+    /// confirm step), or `set NAME=VALUE` to change an input first.
     fn ask(&mut self, def: &crate::runbook::model::Step) -> Result<Command, Exit> {
-        let what = if def.is_automated() {
+        let mut what = if def.is_automated() {
             "run | skip <reason> | abort"
         } else {
             "done | skip <reason> | abort"
-        };
+        }
+        .to_owned();
+        if !self.session.runbook.inputs.is_empty() {
+            what.push_str(" | set NAME=VALUE");
+        }
         self.say(&format!("? {} — {}", def.id, def.title));
         if let Some(text) = &def.instructions {
             for l in text.lines() {
@@ -321,6 +327,18 @@ impl<W: Write> Driver<W> {
                 reason: reason.trim().into(),
             }),
             ("run", _) if def.is_automated() => Ok(Command::Start { step }),
+            // The engine checks the name and value (a refusal is printed)
+            // and the question comes again either way.
+            ("set", assignment) => match assignment.trim().split_once('=') {
+                Some((name, value)) if !name.trim().is_empty() => Ok(Command::GiveInput {
+                    name: name.trim().to_owned(),
+                    value: value.to_owned(),
+                }),
+                _ => {
+                    self.say("not understood: write set NAME=VALUE");
+                    self.ask(def)
+                }
+            },
             ("done", _) if !def.is_automated() => {
                 let note = if def.note == NoteRule::Required {
                     let _ = write!(self.out, "  note: ");
@@ -451,6 +469,12 @@ pub fn describe(s: &Session, e: &Event) -> Option<String> {
         Event::RunbookChanged { path, .. } => {
             format!("warning: {path} changed since the session started; using the session's copy")
         }
+        Event::InputGiven {
+            name,
+            value,
+            source: InputSource::Changed,
+            ..
+        } => format!("input {name} changed to {value}, for the steps from now on"),
         Event::InputGiven { name, value, .. } => format!("input {name} = {value}"),
         Event::StepStarted {
             step,

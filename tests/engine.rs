@@ -9,7 +9,7 @@ use stepwise::engine::command::{Command, End, Update};
 use stepwise::engine::engine::{Engine, Setup};
 use stepwise::engine::open::{self, StartOptions};
 use stepwise::session::clock::SystemClock;
-use stepwise::session::event::ConfirmedVia;
+use stepwise::session::event::{ConfirmedVia, InputSource};
 use stepwise::session::state::{Session, StepStatus};
 use tokio::sync::mpsc;
 
@@ -21,6 +21,8 @@ struct Harness {
     _lock: stepwise::session::store::SessionLock,
     _home: tempfile::TempDir,
     work: tempfile::TempDir,
+    /// The session folder.
+    dir: std::path::PathBuf,
     /// The journal's fsync count, and its value when the engine started.
     syncs: (Arc<std::sync::atomic::AtomicU64>, u64),
 }
@@ -34,6 +36,21 @@ fn start_with(
     auto: bool,
     values: Vec<(&str, &str)>,
     pause_at_optional: bool,
+) -> Harness {
+    start_full(yaml, auto, values, pause_at_optional, vec![])
+}
+
+/// Like `start`, in manual mode, with the real values of secret inputs.
+fn start_with_secrets(yaml: &str, values: Vec<(&str, &str)>, secrets: Vec<&str>) -> Harness {
+    start_full(yaml, false, values, false, secrets)
+}
+
+fn start_full(
+    yaml: &str,
+    auto: bool,
+    values: Vec<(&str, &str)>,
+    pause_at_optional: bool,
+    secrets: Vec<&str>,
 ) -> Harness {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
@@ -60,7 +77,7 @@ fn start_with(
         shell: vec!["sh".into(), "-ec".into()],
         base_dir: work.path().to_owned(),
         values,
-        secrets: vec![],
+        secrets: secrets.into_iter().map(Into::into).collect(),
         auto,
         pause_at_optional,
         held: vec![],
@@ -71,6 +88,7 @@ fn start_with(
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (up_tx, up_rx) = mpsc::channel(1024);
     let session = opened.session.clone();
+    let dir = opened.dir.clone();
     let lock = opened.lock;
     let counter = opened.journal.sync_counter();
     let syncs = (counter.clone(), counter.load(Ordering::SeqCst));
@@ -84,6 +102,7 @@ fn start_with(
         _lock: lock,
         _home: home,
         work,
+        dir,
         syncs,
     }
 }
@@ -444,4 +463,221 @@ async fn cancel_during_a_retry_delay_stops_the_retry() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(tries(&h), 1, "the retry ran after cancel");
     assert_eq!(h.status("flaky"), StepStatus::Failed);
+}
+
+// ---- Giving an input during the session -------------------------------
+
+const TAGGED: &str = r#"runbook: 1
+id: t
+title: T
+inputs:
+  TAG: { pattern: '^v\d+$' }
+  TARGET: { choices: [staging, production], default: staging }
+sections:
+  - title: S
+    steps:
+      - title: Before
+        run: echo "tag=$TAG"
+      - title: After
+        run: echo "tag=$TAG target=$TARGET"
+      - title: Long
+        run: echo started; sleep 30
+"#;
+
+impl Harness {
+    /// The bytes of an attempt's log.
+    fn log(&self, step: &str, attempt: u32) -> String {
+        let path = self.dir.join(format!("output/{step}.{attempt}.log"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    async fn give(&mut self, name: &str, value: &str) -> Vec<String> {
+        self.send(Command::GiveInput {
+            name: name.into(),
+            value: value.into(),
+        })
+        .await
+    }
+
+    fn input(&self, name: &str) -> stepwise::session::state::InputValue {
+        self.session
+            .inputs
+            .iter()
+            .find(|i| i.name == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no input {name}"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_input_given_during_the_session_reaches_the_steps_after_it() {
+    let mut h = start(TAGGED, false, vec![("TAG", "v1"), ("TARGET", "staging")]);
+    h.settle().await;
+    h.send(Command::Start {
+        step: "before".into(),
+    })
+    .await;
+    assert_eq!(h.log("before", 1), "tag=v1\n");
+    assert_eq!(h.give("TAG", "v2").await, Vec::<String>::new());
+    assert_eq!(h.give("TARGET", "production").await, Vec::<String>::new());
+    h.send(Command::Start {
+        step: "after".into(),
+    })
+    .await;
+    assert_eq!(h.log("after", 1), "tag=v2 target=production\n");
+    let tag = h.input("TAG");
+    assert_eq!(tag.value, "v2");
+    assert_eq!(tag.source, InputSource::Changed);
+    // The journal holds the change, by the operator, and a resume folds it.
+    let journal = std::fs::read_to_string(h.dir.join("journal.jsonl")).unwrap();
+    let line = journal
+        .lines()
+        .find(|l| l.contains(r#""source":"changed""#) && l.contains(r#""name":"TAG""#))
+        .expect("the change is journalled");
+    assert!(
+        line.contains(r#""value":"v2""#) && line.contains(r#""by":"#),
+        "{line}"
+    );
+    let loaded = stepwise::session::journal::read(&h.dir.join("journal.jsonl")).unwrap();
+    let folded = Session::from_records(h.session.runbook.clone(), loaded.records.iter());
+    assert_eq!(
+        folded
+            .inputs
+            .iter()
+            .find(|i| i.name == "TAG")
+            .unwrap()
+            .value,
+        "v2"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_input_change_is_refused_for_a_bad_value_an_unknown_name_or_a_running_step() {
+    let mut h = start(TAGGED, false, vec![("TAG", "v1"), ("TARGET", "staging")]);
+    h.settle().await;
+    let refused = h.give("TAG", "1.4.2").await;
+    assert!(
+        refused[0].contains("TAG must match the pattern"),
+        "{refused:?}"
+    );
+    let refused = h.give("TARGET", "prod").await;
+    assert!(
+        refused[0].contains("must be one of: staging, production"),
+        "{refused:?}"
+    );
+    let refused = h.give("TAG", "").await;
+    assert!(refused[0].contains("TAG needs a value"), "{refused:?}");
+    let refused = h.give("STABLE_TAG", "v2").await;
+    assert!(
+        refused[0].contains("no input named STABLE_TAG (inputs: TAG, TARGET)"),
+        "{refused:?}"
+    );
+    let refused = h.give("TAG", "v1").await;
+    assert!(refused[0].contains("already has this value"), "{refused:?}");
+    // While a step runs.
+    h.cmds
+        .send(Command::Start {
+            step: "long".into(),
+        })
+        .await
+        .unwrap();
+    loop {
+        match h.updates.recv().await.unwrap() {
+            Update::Record(r) => h.session.apply(&r),
+            Update::Output { .. } => break,
+            _ => {}
+        }
+    }
+    h.cmds
+        .send(Command::GiveInput {
+            name: "TAG".into(),
+            value: "v2".into(),
+        })
+        .await
+        .unwrap();
+    let refused = loop {
+        match h.updates.recv().await.unwrap() {
+            Update::Rejected(why) => break why,
+            Update::Record(r) => h.session.apply(&r),
+            _ => {}
+        }
+    };
+    assert!(refused.contains("`long` is running"), "{refused}");
+    h.send(Command::Cancel {
+        reason: "enough".into(),
+    })
+    .await;
+    assert!(
+        h.session.inputs.iter().all(|i| !i.changed()),
+        "nothing changed"
+    );
+    let journal = std::fs::read_to_string(h.dir.join("journal.jsonl")).unwrap();
+    assert!(!journal.contains(r#""source":"changed""#), "{journal}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_given_during_the_session_is_used_but_never_stored() {
+    let yaml = r#"runbook: 1
+id: t
+title: T
+inputs:
+  TOKEN: { secret: true }
+  TICKET: { required: false }
+sections:
+  - title: S
+    steps:
+      - title: Use
+        run: 'echo "token=$TOKEN"; test "${TOKEN#n3w-}" = s3cret-value && echo matched'
+"#;
+    let old = "0ld-s3cret-value";
+    let new = "n3w-s3cret-value";
+    let mut h = start_with_secrets(yaml, vec![("TOKEN", old)], vec![old]);
+    h.settle().await;
+    assert_eq!(h.give("TOKEN", new).await, Vec::<String>::new());
+    // A plain input cannot carry a secret into the journal.
+    let refused = h.give("TICKET", &format!("INC-1 {new}")).await;
+    assert!(refused[0].contains("holds a secret"), "{refused:?}");
+    // A note that quotes it is masked too.
+    h.send(Command::Note {
+        step: None,
+        text: format!("rotated to {new}"),
+    })
+    .await;
+    h.send(Command::Start { step: "use".into() }).await;
+    assert_eq!(
+        h.status("use"),
+        StepStatus::Succeeded,
+        "the step got the new value"
+    );
+    assert_eq!(h.log("use", 1), "token=••••••\nmatched\n");
+    let token = h.input("TOKEN");
+    assert!(token.secret && token.changed());
+    assert_eq!(token.value, "••••••");
+    for entry in walk(&h.dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(new),
+            "{} holds the new secret",
+            entry.display()
+        );
+        assert!(
+            !text.contains(old),
+            "{} holds the old secret",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p);
+        }
+    }
+    files
 }

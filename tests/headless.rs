@@ -532,3 +532,63 @@ fn abort_typed_on_stdin_asks_for_a_reason_and_exits_5() {
         std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
     assert!(journal.contains("\"reason\":\"wrong host\""), "{journal}");
 }
+
+#[test]
+fn set_typed_on_stdin_changes_an_input_for_the_steps_after_it() {
+    use std::io::Write as _;
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: set\ntitle: Set\ninputs:\n  TAG: { pattern: '^v\\d+$' }\n  TOKEN: { secret: true }\nsections:\n  - title: S\n    steps:\n      - title: Before\n        run: echo \"tag=$TAG\"\n      - title: Check\n      - title: After\n        run: 'echo \"tag=$TAG token=$TOKEN\"'\n",
+    )
+    .unwrap();
+    let mut child = stepwise(home.path())
+        .args(["run", "--headless", "--trust", "--var", "TAG=v1", "--var"])
+        .arg("TOKEN=0ld-t0ken")
+        .arg(&rb)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"set TAG=latest\nset TAG=v2\nset TOKEN=n3w-t0ken\nset oops\ndone\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("done | skip <reason> | abort | set NAME=VALUE"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("refused: TAG must match the pattern"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("input TAG changed to v2, for the steps from now on"),
+        "{shown}"
+    );
+    assert!(shown.contains("input TOKEN changed to ••••••"), "{shown}");
+    assert!(
+        shown.contains("not understood: write set NAME=VALUE"),
+        "{shown}"
+    );
+    assert!(shown.contains("before | tag=v1"), "{shown}");
+    assert!(shown.contains("after | tag=v2 token=••••••"), "{shown}");
+    assert!(!shown.contains("t0ken"), "{shown}");
+    let dir = &session_dirs(home.path())[0];
+    let everything = all_files_text(dir);
+    assert!(
+        !everything.contains("t0ken"),
+        "a secret reached the session folder"
+    );
+    assert!(
+        everything.contains("changed from “v1” to “v2”"),
+        "the transcript says so"
+    );
+}

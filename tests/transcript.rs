@@ -697,3 +697,75 @@ fn export_names_a_missing_session() {
         transcript::export(home.path(), "20991231", Format::Markdown).expect_err("no such session");
     assert!(err.contains("no session matches `20991231`"), "{err}");
 }
+
+/// Inputs changed during the session: every format shows the change in
+/// the timeline and the final value, and that it changed, in the inputs;
+/// a secret changed is masked (even when a faulty writer stored it).
+#[test]
+fn an_input_changed_during_the_session_shows_in_every_format() {
+    let mut records = records();
+    let change = |seq, name: &str, value: &str, secret| Record {
+        seq,
+        at: t("16:33:40"),
+        by: ana(),
+        event: Event::InputGiven {
+            name: name.into(),
+            value: value.into(),
+            secret,
+            source: InputSource::Changed,
+        },
+    };
+    records.insert(4, change(97, "STABLE_TAG", "v1.4.1", false));
+    records.insert(5, change(98, "API_TOKEN", "hunter2-n3w", false));
+    let s = Session::from_records(runbook(), records.iter());
+    let ctx = context(records);
+    let md = transcript::render(&s, &ctx, Format::Markdown);
+    assert!(
+        md.contains("| STABLE_TAG | `v1.4.1` | changed during the session at 16:33:40 UTC (+00:03:40), was “v1.4.2” |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| API_TOKEN | `••••••` | changed during the session at 16:33:40 UTC (+00:03:40) |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("Input STABLE_TAG changed from “v1.4.2” to “v1.4.1”"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Input API_TOKEN changed to a new secret value"),
+        "{md}"
+    );
+    let html = transcript::render(&s, &ctx, Format::Html);
+    assert!(html.contains("Input STABLE_TAG changed from “v1.4.2” to “v1.4.1”"));
+    assert!(html.contains(
+        "<td><code>v1.4.1</code></td><td>changed during the session at 16:33:40 UTC (+00:03:40), was “v1.4.2”</td>"
+    ));
+    let json: serde_json::Value =
+        serde_json::from_str(&transcript::render(&s, &ctx, Format::Json)).unwrap();
+    let tag = &json["inputs"][0];
+    assert_eq!(tag["value"], "v1.4.1");
+    assert_eq!(tag["source"], "changed");
+    assert_eq!(tag["changed_at"], "2026-11-26T16:33:40Z");
+    assert_eq!(tag["earlier"], serde_json::json!(["v1.4.2"]));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/transcript.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut errors = Vec::new();
+    check(&schema, &schema, &json, "$", &mut errors);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let token = &json["inputs"][1];
+    assert_eq!(token["earlier"], serde_json::json!(["••••••"]));
+    assert_eq!(json["inputs"][1]["value"], "••••••");
+    for format in [Format::Markdown, Format::Json, Format::Html] {
+        let text = transcript::render(&s, &ctx, format);
+        assert!(!text.contains("hunter2"), "{format:?} leaks a secret");
+    }
+}

@@ -622,3 +622,130 @@ fn w_toggles_wrapping_and_the_log_scrolls_by_rows() {
     app.update(key(KeyCode::End));
     assert_eq!(app.log_top_pos(), at(30, 1));
 }
+
+fn backspaces(app: &mut stepwise::tui::app::App, n: usize) {
+    for _ in 0..n {
+        app.update(key(KeyCode::Backspace));
+    }
+}
+
+fn input_modal(app: &stepwise::tui::app::App) -> &stepwise::tui::input_change::InputChange {
+    match &app.modal {
+        Some(Modal::Input(c)) => c,
+        other => panic!("not the input modal: {other:?}"),
+    }
+}
+
+#[test]
+fn i_lists_the_inputs_then_gives_a_new_value_for_the_chosen_one() {
+    use stepwise::session::event::{Event, InputSource};
+    let mut app = app_with(&midway());
+    assert!(app.applies(stepwise::tui::keymap::Action::ChangeInput));
+    assert!(app.update(ch('i')).is_empty());
+    assert!(!input_modal(&app).editing, "it opens on the list");
+    app.update(key(KeyCode::Down));
+    assert_eq!(input_modal(&app).cursor, 1);
+    app.update(ch('k'));
+    assert_eq!(input_modal(&app).cursor, 0);
+    app.update(key(KeyCode::Enter));
+    let c = input_modal(&app);
+    assert!(c.editing);
+    assert_eq!(c.text.lines(), ["v1.4.2"], "starts from the current value");
+    backspaces(&mut app, 1);
+    type_text(&mut app, "1");
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::GiveInput {
+            name: "STABLE_TAG".into(),
+            value: "v1.4.1".into()
+        }]
+    );
+    assert!(app.modal.is_none());
+    // The engine's record confirms it in the status bar.
+    engine(
+        &mut app,
+        rec(
+            7,
+            100,
+            Event::InputGiven {
+                name: "STABLE_TAG".into(),
+                value: "v1.4.1".into(),
+                secret: false,
+                source: InputSource::Changed,
+            },
+        ),
+    );
+    assert_eq!(
+        app.status.as_deref(),
+        Some("STABLE_TAG is now v1.4.1 from here on.")
+    );
+    assert_eq!(app.session.inputs[0].value, "v1.4.1");
+}
+
+#[test]
+fn an_input_value_that_does_not_fit_is_explained_and_not_sent() {
+    let mut app = app_with(&midway());
+    app.update(ch('i'));
+    app.update(key(KeyCode::Enter));
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    let error = input_modal(&app).error.clone().unwrap();
+    assert!(error.contains("already has this value"), "{error}");
+    backspaces(&mut app, 6);
+    type_text(&mut app, "latest");
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    let error = input_modal(&app).error.clone().unwrap();
+    assert!(
+        error.contains("STABLE_TAG must match the pattern"),
+        "the inputs form's check: {error}"
+    );
+    backspaces(&mut app, 6);
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(
+        input_modal(&app)
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("needs a value")
+    );
+    // Esc goes back to the list, then closes; nothing was sent.
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(!input_modal(&app).editing);
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(app.modal.is_none());
+}
+
+#[test]
+fn a_secret_input_is_typed_masked_from_an_empty_field() {
+    let mut app = app_with(&midway());
+    app.update(ch('i'));
+    app.update(ch('j'));
+    app.update(key(KeyCode::Enter));
+    let c = input_modal(&app);
+    assert_eq!(c.text.lines(), [""], "the secret is not prefilled");
+    assert_eq!(c.text.mask_char(), Some('•'));
+    assert!(!format!("{:?}", app.modal).contains("s3cr3t"));
+    type_text(&mut app, "t0ken");
+    assert!(
+        !format!("{app:?}").contains("t0ken"),
+        "Debug never shows it"
+    );
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::GiveInput {
+            name: "API_TOKEN".into(),
+            value: "t0ken".into()
+        }]
+    );
+}
+
+#[test]
+fn i_while_a_step_runs_says_when_inputs_can_change() {
+    let mut app = running();
+    assert!(!app.applies(stepwise::tui::keymap::Action::ChangeInput));
+    assert!(app.update(ch('i')).is_empty());
+    assert!(app.modal.is_none());
+    assert_eq!(
+        app.status.as_deref(),
+        Some("A step runs: i works once it ends.")
+    );
+}

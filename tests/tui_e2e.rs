@@ -307,7 +307,7 @@ fn the_inputs_form_asks_for_a_missing_value_and_runs_default_from_once() {
     t.type_text("x1");
     t.send(b"\t");
     t.send(keys::ENTER);
-    t.wait_text("Does not match the pattern");
+    t.wait_text("must match the pattern");
     t.send(b"\x7f\x7f");
     t.type_text("v7");
     t.send(b"\t");

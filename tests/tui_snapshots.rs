@@ -493,3 +493,51 @@ fn long_lines_wrap_or_are_cut() {
     assert!(marks >= 2, "both long lines are marked as cut");
     insta::assert_snapshot!("long_lines_cut_80x24", t.backend());
 }
+
+/// After STABLE_TAG was changed once: the list shows the new value, when
+/// it changed, and the secret masked (the fixture's journal holds it raw).
+fn changed_tag() -> App {
+    let mut r = midway();
+    r.push(rec(
+        7,
+        90,
+        Event::InputGiven {
+            name: "STABLE_TAG".into(),
+            value: "v1.4.1".into(),
+            secret: false,
+            source: stepwise::session::event::InputSource::Changed,
+        },
+    ));
+    app_with(&r)
+}
+
+#[test]
+fn input_change_list() {
+    let mut app = changed_tag();
+    app.update(ch('i'));
+    app.update(ch('j'));
+    both("input_list", app);
+}
+
+#[test]
+fn input_change_value_with_an_error() {
+    let mut app = changed_tag();
+    app.update(ch('i'));
+    app.update(key(KeyCode::Enter));
+    type_text(&mut app, "-rc1");
+    app.update(key(KeyCode::Enter));
+    both("input_edit_error", app);
+}
+
+#[test]
+fn input_change_secret_is_typed_masked() {
+    let mut app = changed_tag();
+    app.update(ch('i'));
+    app.update(ch('j'));
+    app.update(key(KeyCode::Enter));
+    type_text(&mut app, "hunter2");
+    let t = draw(&mut app, 80, 24);
+    let screen = format!("{:?}", t.backend());
+    assert!(!screen.contains("hunter2") && !screen.contains("s3cr3t"));
+    insta::assert_snapshot!("input_edit_secret_80x24", t.backend());
+}

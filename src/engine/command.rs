@@ -38,6 +38,13 @@ pub enum Command {
         step: Option<String>,
         text: String,
     },
+    /// Give an input a value during the session (one learnt late, or a
+    /// correction), for the steps that run from then on. The value is
+    /// real: a secret one is masked before it is journalled.
+    GiveInput {
+        name: String,
+        value: String,
+    },
     /// Turn auto mode on or off.
     SetAuto(bool),
     Abort {

@@ -18,7 +18,7 @@ use super::command::{Command, End, Update};
 use super::process::{self, Chunk, Outcome};
 use super::redact::Redactor;
 use crate::runbook::model::{OnFailure, Step};
-use crate::session::event::{Event, Record, Stream};
+use crate::session::event::{Event, InputSource, Record, Stream};
 use crate::session::journal::Journal;
 use crate::session::state::{Session, SessionStatus, StepStatus};
 use std::io;
@@ -288,6 +288,7 @@ impl Engine {
             Command::Note { step, text } => {
                 self.record(Event::NoteAdded { step, text }, true).await?
             }
+            Command::GiveInput { name, value } => self.give_input(name, value).await?,
             Command::SetAuto(on) => self.auto = on,
             Command::Abort { reason } => {
                 self.kill_running().await;
@@ -367,6 +368,7 @@ impl Engine {
     /// Refuses commands that make no sense now, with a reason for the operator.
     fn check_allowed(&self, cmd: &Command) -> Result<(), String> {
         let target = match cmd {
+            Command::GiveInput { name, value } => return self.check_input(name, value),
             Command::Start { step }
             | Command::Confirm { step, .. }
             | Command::Skip { step, .. }
@@ -409,6 +411,68 @@ impl Engine {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Refuses an input value the start of a session would refuse (the same
+    /// check), or a change while a step runs: a running command must not
+    /// see one value and its log be read against another. The value itself
+    /// is never part of a refusal (it may be a secret).
+    fn check_input(&self, name: &str, value: &str) -> Result<(), String> {
+        let inputs = &self.session.runbook.inputs;
+        let Some(input) = self.session.runbook.input(name) else {
+            if inputs.is_empty() {
+                return Err("this runbook has no inputs".into());
+            }
+            let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+            return Err(format!(
+                "the runbook has no input named {name} (inputs: {})",
+                names.join(", ")
+            ));
+        };
+        if let Some(run) = &self.running {
+            return Err(format!(
+                "`{}` is running; {name} can change once it has ended",
+                run.step
+            ));
+        }
+        super::inputs::check_given(input, value)?;
+        let current = self.values.iter().rev().find(|(k, _)| k == name);
+        if current.map_or("", |(_, v)| v.as_str()) == value {
+            return Err(format!("{name} already has this value; nothing changed"));
+        }
+        if !input.secret && self.redactor.redact_str(value) != value {
+            return Err(format!(
+                "{name} is not a secret input and the value holds a secret: it would be written to the journal"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Journals a value given during the session (a secret as the mask,
+    /// its real value added to the redactor first), then hands the real
+    /// value to the steps that run from now on, as an environment variable.
+    async fn give_input(&mut self, name: String, value: String) -> io::Result<()> {
+        let secret = self.session.runbook.input(&name).is_some_and(|i| i.secret);
+        if secret && !value.is_empty() {
+            // The earlier secret stays masked too: it may still be printed.
+            self.setup.secrets.push(value.clone());
+            self.redactor = Arc::new(Redactor::new(&self.setup.secrets));
+        }
+        let shown = if secret {
+            super::redact::MASK.to_owned()
+        } else {
+            value.clone()
+        };
+        let event = Event::InputGiven {
+            name: name.clone(),
+            value: shown,
+            secret,
+            source: InputSource::Changed,
+        };
+        self.record(event, true).await?;
+        self.values.retain(|(k, _)| k != &name);
+        self.values.push((name, value));
+        Ok(())
     }
 
     fn step_exists(&self, id: &str) -> Result<(), String> {

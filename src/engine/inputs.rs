@@ -26,6 +26,19 @@ pub fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Checks a value an operator gives for an input (the inputs form, or a
+/// change during the session): empty only when the input is optional (it
+/// then has no value), else it must pass [`check`].
+pub fn check_given(input: &Input, value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return match input.required {
+            true => Err(format!("{} needs a value", input.name)),
+            false => Ok(()),
+        };
+    }
+    check(input, value)
+}
+
 /// Checks a value against an input's pattern and choices.
 pub fn check(input: &Input, value: &str) -> Result<(), String> {
     if !input.choices.is_empty() && !input.choices.iter().any(|c| c == value) {

@@ -125,6 +125,19 @@ impl Step {
     pub fn is_automated(&self) -> bool {
         self.run.is_some()
     }
+
+    /// Whether the command names the variable: `$NAME` or `${NAME…}`
+    /// (not `$NAMES`). What the command's scripts read is not known.
+    pub fn reads(&self, name: &str) -> bool {
+        let run = self.run.as_deref().unwrap_or("");
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        run.match_indices('$').any(|(i, _)| {
+            let rest = &run[i + 1..];
+            let rest = rest.strip_prefix('{').unwrap_or(rest);
+            rest.strip_prefix(name)
+                .is_some_and(|after| !after.starts_with(word))
+        })
+    }
 }
 
 impl Runbook {
@@ -149,5 +162,36 @@ impl Runbook {
         let steps = self.steps().count();
         let automated = self.steps().filter(|(_, s)| s.is_automated()).count();
         (self.sections.len(), steps, automated, steps - automated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_reads_a_variable_named_whole_in_its_command() {
+        let step = |run: &str| Step {
+            id: "s".into(),
+            title: "S".into(),
+            instructions: None,
+            run: Some(run.into()),
+            confirm: false,
+            timeout: None,
+            retry: Retry::default(),
+            on_failure: OnFailure::Ask,
+            expect_exit: vec![0],
+            capture: None,
+            note: NoteRule::Optional,
+            checklist: vec![],
+            env: vec![],
+            working_dir: None,
+            tty: false,
+        };
+        assert!(step("deploy \"$TAG\"").reads("TAG"));
+        assert!(step("echo ${TAG:-none}").reads("TAG"));
+        assert!(step("echo $TAG").reads("TAG"));
+        assert!(!step("echo $TAGS $STABLE_TAG").reads("TAG"));
+        assert!(!step("echo TAG").reads("TAG"));
     }
 }

@@ -43,8 +43,26 @@ pub enum InputSource {
     Default,
     /// The stdout of the input's `default_from` command.
     DefaultFrom,
-    /// Typed by the operator.
+    /// Typed by the operator in the inputs form, before the session began.
     Prompt,
+    /// Given by the operator during the session (the interface's `i` key,
+    /// or `set NAME=VALUE` on stdin headless), for the steps that run
+    /// after it; usually replacing an earlier value. Journals written
+    /// before this variant existed never hold it, so they load unchanged.
+    Changed,
+}
+
+impl InputSource {
+    /// A word or two for tables and screens.
+    pub fn label(self) -> &'static str {
+        match self {
+            InputSource::Var => "--var",
+            InputSource::Default => "default",
+            InputSource::DefaultFrom => "default_from",
+            InputSource::Prompt => "typed",
+            InputSource::Changed => "changed during the session",
+        }
+    }
 }
 
 /// How a human step was confirmed.

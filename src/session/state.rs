@@ -116,12 +116,26 @@ pub struct StepState {
     pub settled_by: Option<Actor>,
 }
 
+/// An input's (or a capture's) current value: the latest record wins.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InputValue {
     pub name: String,
+    /// As journalled: the mask for a secret.
     pub value: String,
     pub secret: bool,
     pub source: super::event::InputSource,
+    /// When the current value was given.
+    pub at: DateTime<Utc>,
+    /// The values it replaced during the session, oldest first (as
+    /// journalled: masks for a secret). Empty when it never changed.
+    pub earlier: Vec<String>,
+}
+
+impl InputValue {
+    /// Whether the value was given or changed after the session began.
+    pub fn changed(&self) -> bool {
+        self.source == super::event::InputSource::Changed
+    }
 }
 
 /// The whole session, folded from its records.
@@ -297,14 +311,20 @@ impl Session {
                 secret,
                 source,
             } => {
-                let v = InputValue {
+                let mut v = InputValue {
                     name: name.clone(),
                     value: value.clone(),
                     secret: *secret,
                     source: *source,
+                    at: r.at,
+                    earlier: Vec::new(),
                 };
                 match self.inputs.iter_mut().find(|i| &i.name == name) {
-                    Some(slot) => *slot = v,
+                    Some(slot) => {
+                        v.earlier = std::mem::take(&mut slot.earlier);
+                        v.earlier.push(std::mem::take(&mut slot.value));
+                        *slot = v;
+                    }
                     None => self.inputs.push(v),
                 }
             }
@@ -319,6 +339,8 @@ impl Session {
                     value: value.clone(),
                     secret: *secret,
                     source: super::event::InputSource::DefaultFrom,
+                    at: r.at,
+                    earlier: Vec::new(),
                 };
                 match self.captures.iter_mut().find(|i| &i.name == name) {
                     Some(slot) => *slot = v,

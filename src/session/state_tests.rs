@@ -1,6 +1,6 @@
 //! Scenario tests of the fold: event sequences to statuses.
 
-use super::event::{ConfirmedVia, Event, ExitInfo, Record};
+use super::event::{ConfirmedVia, Event, ExitInfo, InputSource, Record};
 use super::state::{Session, SessionStatus, StepStatus};
 use crate::runbook::model::*;
 use chrono::TimeZone;
@@ -219,4 +219,62 @@ fn skip_abort_leave_and_complete_set_the_session_status() {
     }]);
     assert!(s.status.is_finished());
     assert!(fold(vec![Event::SessionCompleted]).ended_at.is_some());
+}
+
+fn given(name: &str, value: &str, secret: bool, source: InputSource) -> Event {
+    Event::InputGiven {
+        name: name.into(),
+        value: value.into(),
+        secret,
+        source,
+    }
+}
+
+#[test]
+fn an_input_given_again_keeps_the_latest_value_and_what_it_replaced() {
+    let s = fold(vec![
+        given("TAG", "v1", false, InputSource::Var),
+        given("TOKEN", "••••••", true, InputSource::Var),
+        given("TAG", "v2", false, InputSource::Changed),
+        given("TAG", "v3", false, InputSource::Changed),
+        given("TOKEN", "••••••", true, InputSource::Changed),
+    ]);
+    assert_eq!(
+        s.inputs.len(),
+        2,
+        "one entry per input, in first-given order"
+    );
+    let tag = &s.inputs[0];
+    assert_eq!((tag.name.as_str(), tag.value.as_str()), ("TAG", "v3"));
+    assert_eq!(tag.earlier, vec!["v1", "v2"]);
+    assert_eq!(tag.source, InputSource::Changed);
+    assert!(tag.changed());
+    assert_eq!(tag.at, s.last_at.unwrap() - chrono::Duration::seconds(1));
+    let token = &s.inputs[1];
+    assert!(token.secret && token.changed());
+    assert_eq!(token.value, "••••••");
+    assert_eq!(token.earlier, vec!["••••••"]);
+    let untouched = fold(vec![given("TAG", "v1", false, InputSource::Default)]);
+    assert!(!untouched.inputs[0].changed());
+    assert!(untouched.inputs[0].earlier.is_empty());
+}
+
+#[test]
+fn journals_from_before_the_changed_source_still_load_and_it_round_trips() {
+    let old = r#"{"seq":2,"at":"2026-11-26T16:30:00Z","type":"input_given","name":"TAG","value":"v1","secret":false,"source":"prompt"}"#;
+    let r: Record = serde_json::from_str(old).unwrap();
+    assert!(matches!(
+        r.event,
+        Event::InputGiven {
+            source: InputSource::Prompt,
+            ..
+        }
+    ));
+    let changed = Record {
+        event: given("TAG", "v2", false, InputSource::Changed),
+        ..r
+    };
+    let line = serde_json::to_string(&changed).unwrap();
+    assert!(line.contains(r#""source":"changed""#), "{line}");
+    assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), changed);
 }

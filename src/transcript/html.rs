@@ -159,7 +159,7 @@ fn inputs(out: &mut String, s: &Session) {
                 out,
                 &v.name,
                 &report::shown_value(s, v),
-                timeline::source_word(v.source),
+                &report::input_from(s, v),
             ),
             None => input_row(out, &def.name, "", "not given"),
         }
@@ -173,7 +173,7 @@ fn inputs(out: &mut String, s: &Session) {
             out,
             &v.name,
             &report::shown_value(s, v),
-            timeline::source_word(v.source),
+            &report::input_from(s, v),
         );
     }
     for v in &s.captures {

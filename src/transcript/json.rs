@@ -93,6 +93,10 @@ struct Value {
     value: String,
     secret: bool,
     source: crate::session::event::InputSource,
+    /// When a value given during the session was given (`source: changed`).
+    changed_at: Option<DateTime<Utc>>,
+    /// The values it replaced during the session, oldest first (secrets masked).
+    earlier: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -236,6 +240,15 @@ fn value(s: &Session, v: &InputValue) -> Value {
         value: report::shown_value(s, v),
         secret: report::is_secret(s, &v.name, v.secret),
         source: v.source,
+        changed_at: v.changed().then_some(v.at),
+        earlier: v
+            .earlier
+            .iter()
+            .map(|e| match report::is_secret(s, &v.name, v.secret) {
+                true => MASK.to_owned(),
+                false => e.clone(),
+            })
+            .collect(),
     }
 }
 

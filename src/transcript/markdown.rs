@@ -132,7 +132,7 @@ fn inputs(out: &mut String, s: &Session) {
 }
 
 fn input_row(s: &Session, v: &crate::session::state::InputValue) -> String {
-    let from = timeline::source_word(v.source);
+    let from = fmt::md_inline(&report::input_from(s, v));
     let value = report::shown_value(s, v);
     let shown = if value.is_empty() {
         "_empty_".to_owned()

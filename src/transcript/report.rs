@@ -230,6 +230,32 @@ pub fn shown_value(s: &Session, v: &InputValue) -> String {
     }
 }
 
+/// Where an input's value came from, in words: the source, or for a value
+/// given during the session when (UTC and since the start) and, unless it
+/// is secret, the value it replaced. The timeline has every change.
+pub fn input_from(s: &Session, v: &InputValue) -> String {
+    if !v.changed() {
+        return super::timeline::source_word(v.source).to_owned();
+    }
+    let when = format!(
+        "{} UTC ({})",
+        fmt::clock(v.at, s.started_at),
+        fmt::since(s.started_at, v.at)
+    );
+    let Some(was) = v.earlier.last() else {
+        return format!("given during the session at {when}");
+    };
+    let times = match v.earlier.len() {
+        1 => String::new(),
+        n => format!(" {n} times, last"),
+    };
+    let mut out = format!("changed during the session{times} at {when}");
+    if !is_secret(s, &v.name, v.secret) {
+        out.push_str(&format!(", was “{was}”"));
+    }
+    out
+}
+
 pub fn is_secret(s: &Session, name: &str, flagged: bool) -> bool {
     flagged || s.runbook.input(name).is_some_and(|i| i.secret)
 }

@@ -5,6 +5,7 @@ use super::{MASK, fmt, report};
 use crate::session::event::{ConfirmedVia, Event, InputSource, Record};
 use crate::session::state::Session;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
 pub struct Row {
@@ -18,10 +19,18 @@ pub struct Row {
 }
 
 pub fn rows(s: &Session, records: &[Record]) -> Vec<Row> {
+    // Each input's value so far, to say what a change replaced.
+    let mut values: HashMap<&str, &str> = HashMap::new();
     records
         .iter()
         .filter_map(|r| {
-            let what = what(s, &r.event)?;
+            let what = match &r.event {
+                Event::InputGiven { name, value, .. } => {
+                    let before = values.insert(name, value);
+                    given(s, &r.event, before)
+                }
+                e => what(s, e)?,
+            };
             let step = r
                 .event
                 .step()
@@ -79,19 +88,7 @@ fn what(s: &Session, e: &Event) -> Option<String> {
             "The runbook file changed since the session began; the session's copy is used"
                 .to_owned()
         }
-        Event::InputGiven {
-            name,
-            value,
-            secret,
-            source,
-        } => {
-            let shown = if report::is_secret(s, name, *secret) {
-                MASK
-            } else {
-                value.as_str()
-            };
-            format!("Input {name} = {shown} ({})", source_word(*source))
-        }
+        Event::InputGiven { .. } => given(s, e, None),
         Event::StepStarted { attempt, .. } => format!("Attempt {attempt} started"),
         Event::OutputRecorded { .. } => return None,
         Event::StepExited {
@@ -150,6 +147,44 @@ fn what(s: &Session, e: &Event) -> Option<String> {
     })
 }
 
+/// An input given: at the start, `Input NAME = value (--var)`; during the
+/// session, what it was changed from (the postmortem needs both values).
+fn given(s: &Session, e: &Event, before: Option<&str>) -> String {
+    let Event::InputGiven {
+        name,
+        value,
+        secret,
+        source,
+    } = e
+    else {
+        return String::new();
+    };
+    let secret = report::is_secret(s, name, *secret);
+    let shown = |v: &str| if secret { MASK.to_owned() } else { quoted(v) };
+    match (source, before) {
+        (InputSource::Changed, Some(_)) if secret => {
+            format!("Input {name} changed to a new secret value")
+        }
+        (InputSource::Changed, Some(old)) => {
+            format!(
+                "Input {name} changed from {} to {}",
+                quoted(old),
+                shown(value)
+            )
+        }
+        (InputSource::Changed, None) => format!("Input {name} given: {}", shown(value)),
+        _ => {
+            let plain = if secret { MASK } else { value.as_str() };
+            format!("Input {name} = {plain} ({})", source_word(*source))
+        }
+    }
+}
+
+/// A value in a sentence: quoted, so an empty one is still visible.
+fn quoted(v: &str) -> String {
+    format!("“{v}”")
+}
+
 fn started(e: &Event) -> String {
     let Event::SessionStarted {
         auto,
@@ -190,12 +225,7 @@ fn confirmed(s: &Session, step: &str, note: bool, ticked: usize) -> String {
 }
 
 pub fn source_word(source: InputSource) -> &'static str {
-    match source {
-        InputSource::Var => "--var",
-        InputSource::Default => "default",
-        InputSource::DefaultFrom => "default_from",
-        InputSource::Prompt => "typed",
-    }
+    source.label()
 }
 
 /// The first line of a note, cut at 100 characters.

@@ -15,8 +15,9 @@ use super::log_view::{Layout, Pos};
 use super::modal::{LinePurpose, Modal, NotePurpose};
 use super::view;
 use crate::engine::command::{Command, End, Update};
+use crate::engine::redact::MASK;
 use crate::runbook::model::{OnFailure, Step};
-use crate::session::event::Event;
+use crate::session::event::{Event, InputSource};
 use crate::session::state::{Session, StepStatus};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
@@ -219,6 +220,7 @@ impl App {
                 let step = self.selected_id();
                 self.modal = Some(Modal::note(NotePurpose::Add { step }));
             }
+            Action::ChangeInput => self.ask_input(),
             Action::Cancel => self.ask_cancel(),
             Action::SwitchPane => {
                 self.focus = if self.focus == Pane::Steps {
@@ -407,6 +409,7 @@ impl App {
         match u {
             Update::Record(r) => {
                 self.session.apply(&r);
+                self.say_input_changed(&r.event);
                 if let Event::StepStarted { step, .. } = &r.event
                     && self.track_next
                     && let Some(i) = self.session.step_index(step)
@@ -469,6 +472,22 @@ impl App {
         self.select(next);
         self.modal = Some(modal);
         self.prompted = Some(key);
+    }
+
+    /// Confirms a value given during the session, in the status bar.
+    fn say_input_changed(&mut self, e: &Event) {
+        if let Event::InputGiven {
+            name,
+            value,
+            source: InputSource::Changed,
+            ..
+        } = e
+        {
+            let masked = self.secrets.contains(name)
+                || self.session.runbook.input(name).is_some_and(|i| i.secret);
+            let shown = if masked { MASK } else { value.as_str() };
+            self.status = Some(format!("{name} is now {shown} from here on."));
+        }
     }
 
     /// At an optional section nothing of which is done yet, say how to run
@@ -679,6 +698,7 @@ impl App {
             Action::Skip => !self.session.is_settled(i) && self.session.running() != Some(i),
             Action::SkipSection => self.section_skippable(),
             Action::Cancel => running,
+            Action::ChangeInput => !running && !self.session.runbook.inputs.is_empty(),
             Action::Follow => !self.follow,
             // Only when something is cut: then the key shows the rest.
             Action::ToggleWrap => !self.wrap && self.long_line_shown(),

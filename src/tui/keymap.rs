@@ -20,6 +20,10 @@ pub enum Context {
     Line,
     /// A multi-line note.
     NoteEntry,
+    /// Changing an input: choosing which one.
+    InputPick,
+    /// Changing an input: typing its new value.
+    InputEdit,
     Help,
     /// The session has completed or was aborted: the last screen.
     Finished,
@@ -37,6 +41,8 @@ pub enum Action {
     /// Skip the selected step's whole section (optional sections only).
     SkipSection,
     Note,
+    /// Change an input's value for the steps still to run.
+    ChangeInput,
     Cancel,
     SwitchPane,
     Search,
@@ -245,6 +251,14 @@ pub static BINDINGS: &[Binding] = &[
         "quit",
         "Quit (the session is saved; resume later)",
     ),
+    // After `?` and `q`: on a narrow status bar those two keep their room.
+    b(
+        C::Main,
+        &[k('i')],
+        A::ChangeInput,
+        "input",
+        "Change an input's value for the steps still to run",
+    ),
     b(
         C::Main,
         &[ctrl('z')],
@@ -419,6 +433,48 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "cancel",
         "Discard the note",
+    ),
+    b(
+        C::InputPick,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "up",
+        "Previous input",
+    ),
+    b(
+        C::InputPick,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "down",
+        "Next input",
+    ),
+    b(
+        C::InputPick,
+        &[code(KeyCode::Enter)],
+        A::Accept,
+        "change it",
+        "Type a new value for the chosen input",
+    ),
+    b(
+        C::InputPick,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "close",
+        "Close; nothing changes",
+    ),
+    b(
+        C::InputEdit,
+        &[code(KeyCode::Enter)],
+        A::Accept,
+        "give it",
+        "Give the value to the steps still to run (it is recorded)",
+    ),
+    b(
+        C::InputEdit,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "back",
+        "Back without changing it",
     ),
     b(
         C::Help,

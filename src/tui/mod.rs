@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod history;
+pub mod input_change;
 pub mod keymap;
 pub mod log;
 pub mod log_view;

@@ -76,6 +76,8 @@ pub enum Modal {
     Help,
     /// The session ended (completed or aborted): a last look before leaving.
     Finished,
+    /// Change an input's value (`i`).
+    Input(super::input_change::InputChange),
 }
 
 fn text_area(initial: &str) -> TextArea<'static> {
@@ -125,6 +127,7 @@ impl Modal {
             Modal::Note { .. } => Context::NoteEntry,
             Modal::Help => Context::Help,
             Modal::Finished => Context::Finished,
+            Modal::Input(c) => c.context(),
         }
     }
 }
@@ -142,6 +145,7 @@ impl App {
         let action = keymap::action(modal.context(), &key);
         match modal {
             Modal::Human(p) => self.human_key(p, action, key),
+            Modal::Input(c) => self.input_key(c, key),
             Modal::Line {
                 purpose,
                 text,

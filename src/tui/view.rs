@@ -76,6 +76,7 @@ fn render_modal(frame: &mut Frame, area: Rect, app: &App, modal: &Modal) {
         } => widgets::text_entry::render_note(frame, area, purpose, text, error.as_deref()),
         Modal::Help => widgets::help::render(frame, area, app.help_scroll),
         Modal::Finished => widgets::finished::render(frame, area, app),
+        Modal::Input(c) => widgets::input_change::render(frame, area, app, c),
     }
 }
 

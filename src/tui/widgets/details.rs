@@ -3,6 +3,7 @@
 
 use super::super::app::App;
 use super::super::theme;
+use crate::engine::redact::MASK;
 use crate::runbook::duration;
 use crate::runbook::model::Step;
 use crate::session::state::{Attempt, StepState, StepStatus};
@@ -134,6 +135,7 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
             ));
         }
     }
+    lines.extend(values_read(app, step));
     let s = settings(step);
     if !s.is_empty() {
         lines.push(Line::styled(s, theme::dim()));
@@ -151,6 +153,41 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
     }
     push_history(&mut lines, app, st);
     lines
+}
+
+/// The inputs and captures the command reads, with the values it will get
+/// (secrets masked): after a change, the operator sees which value runs.
+fn values_read(app: &App, step: &Step) -> Option<Line<'static>> {
+    let s = &app.session;
+    let masked = |name: &str, flagged: bool| {
+        flagged
+            || app.secrets.iter().any(|n| n == name)
+            || s.runbook.input(name).is_some_and(|i| i.secret)
+    };
+    let shown = |name: &str, value: &str, secret: bool| -> String {
+        match masked(name, secret) {
+            true => format!("{name}={MASK}"),
+            false => format!("{name}={value}"),
+        }
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for input in s.runbook.inputs.iter().filter(|i| step.reads(&i.name)) {
+        parts.push(match s.inputs.iter().find(|v| v.name == input.name) {
+            Some(v) if v.changed() => format!("{} (changed)", shown(&v.name, &v.value, v.secret)),
+            Some(v) => shown(&v.name, &v.value, v.secret),
+            None => format!("{} not given", input.name),
+        });
+    }
+    for c in s.captures.iter().filter(|c| step.reads(&c.name)) {
+        parts.push(shown(&c.name, &c.value, c.secret));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(Line::styled(
+        format!("with {}", parts.join(" · ")),
+        theme::dim(),
+    ))
 }
 
 fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {

@@ -28,20 +28,39 @@ pub struct InputsForm {
     pub errors: Vec<Option<String>>,
 }
 
-/// Why a value is not acceptable, if it is not.
+/// Why a value is not acceptable, if it is not: the same check as a value
+/// given later in the session (`inputs::check_given`), so the form and the
+/// engine can never disagree.
 pub fn validate(input: &Input, value: &str) -> Option<String> {
-    if value.is_empty() {
-        return input.required.then(|| "A value is required.".to_string());
+    crate::engine::inputs::check_given(input, value)
+        .err()
+        .map(|e| format!("{e}."))
+}
+
+/// What an input is and what it accepts, in one line: its description,
+/// default (masked for a secret), pattern, choices, and whether optional.
+pub fn about(input: &Input) -> String {
+    let mut about = input.description.clone().unwrap_or_default();
+    if let Some(d) = &input.default {
+        about.push_str(&format!(
+            "  (default {})",
+            if input.secret {
+                "••••••"
+            } else {
+                d
+            }
+        ));
     }
-    if !input.choices.is_empty() && !input.choices.iter().any(|c| c == value) {
-        return Some(format!("Must be one of: {}.", input.choices.join(", ")));
+    if let Some(p) = &input.pattern {
+        about.push_str(&format!("  pattern {p}"));
     }
-    let pattern = input.pattern.as_deref()?;
-    match regex::Regex::new(&format!("^(?:{pattern})$")) {
-        Ok(re) if re.is_match(value) => None,
-        Ok(_) => Some(format!("Does not match the pattern {pattern}.")),
-        Err(e) => Some(format!("The runbook's pattern is invalid: {e}")),
+    if !input.choices.is_empty() {
+        about.push_str(&format!("  one of {}", input.choices.join(" | ")));
     }
+    if !input.required {
+        about.push_str("  (optional)");
+    }
+    about.trim().to_owned()
 }
 
 impl InputsForm {
@@ -151,27 +170,7 @@ impl InputsForm {
             name,
             Span::raw(format!(": {shown}{cursor}")),
         ])];
-        let mut about = input.description.clone().unwrap_or_default();
-        if let Some(d) = &input.default {
-            about.push_str(&format!(
-                "  (default {})",
-                if input.secret {
-                    "••••••"
-                } else {
-                    d
-                }
-            ));
-        }
-        if let Some(p) = &input.pattern {
-            about.push_str(&format!("  pattern {p}"));
-        }
-        if !input.choices.is_empty() {
-            about.push_str(&format!("  one of {}", input.choices.join(" | ")));
-        }
-        if !input.required {
-            about.push_str("  (optional)");
-        }
-        lines.push(Line::styled(format!("    {}", about.trim()), theme::dim()));
+        lines.push(Line::styled(format!("    {}", about(input)), theme::dim()));
         if let Some(e) = &self.errors[i] {
             lines.push(Line::styled(
                 format!("    ✗ {e}"),

@@ -5,6 +5,7 @@ pub mod details;
 pub mod failure;
 pub mod finished;
 pub mod help;
+pub mod input_change;
 pub mod inputs_form;
 pub mod log_pane;
 pub mod prompt;
