@@ -114,9 +114,15 @@ class Bench:
         if timed_rss:
             argv = ["/usr/bin/time", "-v", "-o", timed_rss, *argv]
         t = time.perf_counter()
-        term = ptyterm.Pty(argv, screen=keys is not None)
+        term = ptyterm.Pty(argv, screen=True)
         samples = keys(term) if keys else None
-        code = term.drain(timeout=300)
+        # A finished session keeps its last screen until Enter (the outcome
+        # stays readable): press it when the screen says so.
+        if term.wait_for("Session completed", time.monotonic() + 300) is None:
+            term.kill()
+            raise RuntimeError("the session did not complete on screen")
+        term.write(b"\r")
+        code = term.drain(timeout=60)
         took = time.perf_counter() - t
         if code != 0:
             raise RuntimeError(f"the TUI run exited {code}")
@@ -169,15 +175,25 @@ class Bench:
         rb = self.runbook("flood", [("flood", f"seq 1 {self.lines}")])
         count = [0]
 
-        def in_pane(cmd):
+        def in_pane(cmd, leave_when=None):
             # A tmux server of our own per run (a private socket), gone
-            # with its only pane.
+            # with its only pane. `leave_when`: press Enter once the pane
+            # shows it (stepwise keeps a finished session's screen).
             count[0] += 1
             sock = f"stepwise-bench-{os.getpid()}-{count[0]}"
             t = time.perf_counter()
             try:
                 subprocess.check_call(["tmux", "-L", sock, "new-session", "-d", "-x", "80", "-y", "24",
                                        f"{cmd}; tmux -L {sock} wait-for -S done"])
+                while leave_when:
+                    pane = subprocess.run(["tmux", "-L", sock, "capture-pane", "-p"],
+                                          capture_output=True, text=True).stdout
+                    if leave_when in pane:
+                        subprocess.check_call(["tmux", "-L", sock, "send-keys", "Enter"])
+                        break
+                    if time.perf_counter() - t > 300:
+                        raise RuntimeError("the session did not complete in the pane")
+                    time.sleep(0.02)
                 subprocess.check_call(["tmux", "-L", sock, "wait-for", "done"])
                 return time.perf_counter() - t
             finally:
@@ -188,7 +204,8 @@ class Bench:
         for _ in range(self.runs):
             plain.append(in_pane(f"seq 1 {self.lines}"))
             home = self.home()
-            sub.append(in_pane(" ".join(self.stepwise(home, "run", rb, "--auto", "--trust"))))
+            sub.append(in_pane(" ".join(self.stepwise(home, "run", rb, "--auto", "--trust")),
+                               leave_when="Session completed"))
             self.check_log(home, "flood", ref)
             shutil.rmtree(home)
         ratio = median(sub) / median(plain)
