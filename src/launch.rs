@@ -279,8 +279,9 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
     };
     let vars = parse_vars(&args.drive)?;
     // Checked before the session is opened, so a refusal writes nothing.
-    check_secrets_given(home, &what, &vars)?;
+    // (What is wrong with a session that cannot be read, open::resume says.)
     if let Ok(session) = store::find(home, &what).and_then(|dir| read_session(&dir)) {
+        check_secrets_given(&session, &vars)?;
         check_answers(&session.runbook, &args.drive)?;
     }
     let opened = open::resume(home, &what, Arc::new(SystemClock)).map_err(Failure::usage)?;
@@ -346,11 +347,11 @@ pub fn secrets_to_give_again(s: &crate::session::state::Session) -> Vec<String> 
 }
 
 /// Refuses a resume that lacks a secret, before anything is written.
-fn check_secrets_given(home: &Path, what: &str, vars: &[(String, String)]) -> Result<(), Failure> {
-    let Ok(session) = store::find(home, what).and_then(|dir| read_session(&dir)) else {
-        return Ok(()); // open::resume reports what is wrong with it
-    };
-    let missing: Vec<String> = secrets_to_give_again(&session)
+fn check_secrets_given(
+    session: &crate::session::state::Session,
+    vars: &[(String, String)],
+) -> Result<(), Failure> {
+    let missing: Vec<String> = secrets_to_give_again(session)
         .into_iter()
         .filter(|n| !vars.iter().any(|(k, _)| k == n))
         .collect();
@@ -369,14 +370,19 @@ fn check_secrets_given(home: &Path, what: &str, vars: &[(String, String)]) -> Re
 
 /// Folds a session read-only (no lock, nothing written).
 fn read_session(dir: &Path) -> Result<crate::session::state::Session, String> {
+    load_session(dir).map(|(session, _)| session)
+}
+
+/// Reads a session folder once: the fold of its journal, and the records.
+fn load_session(
+    dir: &Path,
+) -> Result<(crate::session::state::Session, Vec<crate::session::event::Record>), String> {
     let loaded =
         crate::session::journal::read(&dir.join(store::JOURNAL)).map_err(|e| e.to_string())?;
     let runbook = crate::runbook::load::load_file(&dir.join(store::RUNBOOK_COPY))
         .map_err(|e| e.to_string())?;
-    Ok(crate::session::state::Session::from_records(
-        runbook,
-        loaded.records.iter(),
-    ))
+    let session = crate::session::state::Session::from_records(runbook, loaded.records.iter());
+    Ok((session, loaded.records))
 }
 
 /// Runs the engine under the chosen driver until the session ends.
@@ -558,14 +564,19 @@ fn transcript_refresher(
 
 /// Writes the Markdown transcript (session folder, and `extra` if given).
 pub fn save_transcript(dir: &Path, extra: Option<&Path>) -> Result<Vec<PathBuf>, String> {
-    let loaded =
-        crate::session::journal::read(&dir.join(store::JOURNAL)).map_err(|e| e.to_string())?;
-    let runbook = crate::runbook::load::load_file(&dir.join(store::RUNBOOK_COPY))
-        .map_err(|e| e.to_string())?;
-    let session = crate::session::state::Session::from_records(runbook, loaded.records.iter());
-    let ctx = crate::transcript::load_context(dir, &session, loaded.records)
-        .map_err(|e| e.to_string())?;
-    crate::transcript::save(dir, extra, &session, &ctx).map_err(|e| e.to_string())
+    let (session, records) = load_session(dir)?;
+    save_loaded(dir, extra, &session, records)
+}
+
+fn save_loaded(
+    dir: &Path,
+    extra: Option<&Path>,
+    session: &crate::session::state::Session,
+    records: Vec<crate::session::event::Record>,
+) -> Result<Vec<PathBuf>, String> {
+    let ctx =
+        crate::transcript::load_context(dir, session, records).map_err(|e| e.to_string())?;
+    crate::transcript::save(dir, extra, session, &ctx).map_err(|e| e.to_string())
 }
 
 /// Tells the person where the session and its record are.
@@ -574,8 +585,16 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // One read of the journal for all of it (it may hold 100,000 records).
+    let loaded = load_session(dir);
+    // Secret values a resume must be given again, when it is resumable.
+    let resume_needs = loaded.as_ref().ok().and_then(|(session, records)| {
+        store::status_word(records, session)
+            .contains("resumable")
+            .then(|| secrets_to_give_again(session))
+    });
     // The record first, then the words: printing can fail on a lost terminal.
-    let saved = save_transcript(dir, extra);
+    let saved = loaded.and_then(|(session, records)| save_loaded(dir, extra, &session, records));
     crate::say!("session folder: {}", dir.display());
     match saved {
         Ok(paths) => {
@@ -585,12 +604,7 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
         }
         Err(e) => crate::say!("warning: the transcript could not be written: {e}"),
     }
-    if let Ok(s) = store::summarize(dir)
-        && s.status.contains("resumable")
-    {
-        let secrets = read_session(dir)
-            .map(|s| secrets_to_give_again(&s))
-            .unwrap_or_default();
+    if let Some(secrets) = resume_needs {
         let flags: String = secrets.iter().map(|n| format!(" --var {n}=…")).collect();
         crate::say!("Session saved. Resume it with:\n  stepwise resume {id}{flags}");
     }

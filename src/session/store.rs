@@ -323,7 +323,7 @@ pub fn summarize(dir: &Path) -> Result<Summary, String> {
         runbook: session.runbook.id.clone(),
         started: session.started_at,
         last_activity: session.last_at,
-        status: session_status_word(&loaded.records, &session),
+        status: status_word(&loaded.records, &session),
         done,
         total,
         transcript: find_transcript(dir),
@@ -332,7 +332,8 @@ pub fn summarize(dir: &Path) -> Result<Summary, String> {
     })
 }
 
-fn session_status_word(records: &[Record], s: &super::state::Session) -> String {
+/// The status `stepwise sessions` shows ("completed", "resumable", …).
+pub fn status_word(records: &[Record], s: &super::state::Session) -> String {
     use super::state::SessionStatus::*;
     match &s.status {
         Completed => "completed".into(),
