@@ -278,13 +278,15 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
         None => most_recent_unfinished(home)?,
     };
     let vars = parse_vars(&args.drive)?;
-    // Checked before the session is opened, so a refusal writes nothing.
-    // (What is wrong with a session that cannot be read, open::resume says.)
-    if let Ok(session) = store::find(home, &what).and_then(|dir| read_session(&dir)) {
-        check_secrets_given(&session, &vars)?;
-        check_answers(&session.runbook, &args.drive)?;
-    }
-    let opened = open::resume(home, &what, Arc::new(SystemClock)).map_err(Failure::usage)?;
+    // Checked on the session as read under its lock, before anything is
+    // written: a refusal leaves it as it was.
+    let check = |session: &crate::session::state::Session| {
+        check_secrets_given(session, &vars)
+            .and_then(|()| check_answers(&session.runbook, &args.drive))
+            .map_err(|f| f.message)
+    };
+    let opened =
+        open::resume(home, &what, Arc::new(SystemClock), &check).map_err(Failure::usage)?;
     for w in &opened.warnings {
         crate::say!("warning: {w}");
     }
@@ -366,11 +368,6 @@ fn check_secrets_given(
         session.id,
         flags.join(" ")
     )))
-}
-
-/// Folds a session read-only (no lock, nothing written).
-fn read_session(dir: &Path) -> Result<crate::session::state::Session, String> {
-    load_session(dir).map(|(session, _)| session)
 }
 
 /// Reads a session folder once: the fold of its journal, and the records.

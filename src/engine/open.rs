@@ -152,8 +152,15 @@ fn from_step_events(runbook: &Runbook, from: Option<&str>) -> Result<Vec<(Event,
         .collect())
 }
 
-/// Takes up an existing session: lock, fold, and the records that resuming adds.
-pub fn resume(home: &Path, what: &str, clock: Arc<dyn Clock>) -> Result<Opened, String> {
+/// Takes up an existing session: lock, fold, and the records that resuming
+/// adds. `check` sees the folded session before anything is written: its
+/// refusal leaves the session as it was.
+pub fn resume(
+    home: &Path,
+    what: &str,
+    clock: Arc<dyn Clock>,
+    check: &dyn Fn(&Session) -> Result<(), String>,
+) -> Result<Opened, String> {
     let dir = store::find(home, what)?;
     let lock = store::lock(&dir)?;
     let jpath = dir.join(store::JOURNAL);
@@ -174,6 +181,7 @@ pub fn resume(home: &Path, what: &str, clock: Arc<dyn Clock>) -> Result<Opened, 
             session.id
         ));
     }
+    check(&session)?;
     let journal = Journal::reopen(&jpath, &loaded, clock, actor())
         .map_err(|e| format!("cannot open {} for writing: {e}", jpath.display()))?;
     let mut opened = Opened {
