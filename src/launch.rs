@@ -373,7 +373,13 @@ fn check_secrets_given(
 /// Reads a session folder once: the fold of its journal, and the records.
 fn load_session(
     dir: &Path,
-) -> Result<(crate::session::state::Session, Vec<crate::session::event::Record>), String> {
+) -> Result<
+    (
+        crate::session::state::Session,
+        Vec<crate::session::event::Record>,
+    ),
+    String,
+> {
     let loaded =
         crate::session::journal::read(&dir.join(store::JOURNAL)).map_err(|e| e.to_string())?;
     let runbook = crate::runbook::load::load_file(&dir.join(store::RUNBOOK_COPY))
@@ -571,8 +577,7 @@ fn save_loaded(
     session: &crate::session::state::Session,
     records: Vec<crate::session::event::Record>,
 ) -> Result<Vec<PathBuf>, String> {
-    let ctx =
-        crate::transcript::load_context(dir, session, records).map_err(|e| e.to_string())?;
+    let ctx = crate::transcript::load_context(dir, session, records).map_err(|e| e.to_string())?;
     crate::transcript::save(dir, extra, session, &ctx).map_err(|e| e.to_string())
 }
 
