@@ -61,6 +61,30 @@ fn headless_run_with_answers_completes_and_writes_the_record() {
     assert!(everything.contains("token=••••••"));
 }
 
+/// With neither `$USER` nor `$LOGNAME` (containers, tmux panes), the
+/// operator recorded is the account of the user id, not "unknown".
+#[test]
+fn the_operator_is_the_accounts_name_when_user_is_unset() {
+    let home = tempfile::tempdir().unwrap();
+    let out = stepwise(home.path())
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .args(["run", "--headless", "--trust", "--yes", "--var", "TOKEN=x"])
+        .arg(fixture("small.yaml"))
+        .args(["--answer", "tell-the-team=done:paged"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let me = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .expect("the test's user has an account")
+        .name;
+    let journal =
+        std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
+    assert!(journal.contains(&format!("\"user\":\"{me}\"")), "{journal}");
+    assert!(!journal.contains("\"user\":\"unknown\""), "{journal}");
+}
+
 #[test]
 fn a_required_note_without_an_answer_waits_for_a_human_with_exit_4() {
     let home = tempfile::tempdir().unwrap();

@@ -287,11 +287,20 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "unknown-host".into())
 }
 
-/// The operator's user name.
+/// The operator's user name: `$USER`, `$LOGNAME`, else the account of
+/// the process's user id (containers and tmux often set neither variable).
 pub fn username() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// What `stepwise sessions` shows of one session.
