@@ -202,11 +202,42 @@ fn running_steps(records: &[Rec]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The process group a refused re-run names ("… process group 123, …").
+fn survivor_named(text: &str) -> Option<i32> {
+    let rest = text
+        .split("still running outside stepwise (process group ")
+        .nth(1)?;
+    rest.split(',').next()?.parse().ok()
+}
+
+/// Waits until no live process is left in `pgid` (zombies do not count).
+fn wait_group_gone(pgid: i32, context: &str) {
+    let start = Instant::now();
+    let alive = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+            let stat = std::fs::read_to_string(p.path().join("stat")).unwrap_or_default();
+            let mut f = stat
+                .rsplit_once(')')
+                .map_or("", |(_, r)| r)
+                .split_whitespace();
+            let state = f.next();
+            f.nth(1).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && state != Some("Z")
+        })
+    };
+    while alive() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{context}: group {pgid} never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Resumes until the session completes; returns the steps stepwise asked a
 /// decision about (outcome unknown or failed), in order.
 fn resume_until_complete(s: &Scenario, context: &str) -> Vec<String> {
     let mut asked = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..12 {
         let mut c = s.stepwise();
         c.args(["resume", "--headless"]);
         for a in ANSWERS {
@@ -221,6 +252,13 @@ fn resume_until_complete(s: &Scenario, context: &str) -> Vec<String> {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        if let Some(pgid) = survivor_named(&text) {
+            // The killed stepwise's step still runs (its own process
+            // group): a re-run is refused until it ends, as it should be.
+            // Wait for it, as an operator would, and ask again.
+            wait_group_gone(pgid, context);
+            continue;
+        }
         match out.status.code() {
             Some(0) => return asked,
             Some(3 | 4) => {

@@ -85,6 +85,72 @@ fn the_operator_is_the_accounts_name_when_user_is_unset() {
     assert!(!journal.contains("\"user\":\"unknown\""), "{journal}");
 }
 
+/// After `kill -9`, the step's process group lives on (it is its own
+/// session). Re-running it then would run it twice at once: refused, with
+/// the group to stop, until the group is gone.
+#[test]
+fn a_rerun_is_refused_while_the_killed_sessions_step_still_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("slow.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - title: Wait\n        run: if [ -e marker ]; then echo quick; else touch marker; echo started; sleep 60; fi\n",
+    )
+    .unwrap();
+    let mut child = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0
+        && !line.contains("wait | started")
+    {
+        line.clear();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let rerun = || {
+        stepwise(home.path())
+            .args(["resume", "--headless", "--answer", "wait=rerun"])
+            .output()
+            .unwrap()
+    };
+    let out = rerun();
+    let t = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("still running outside stepwise"), "{t}");
+    assert!(!t.contains("wait | quick"), "it ran a second time: {t}");
+    let note = session_dirs(home.path())[0].join("output/wait.1.pid");
+    let pgid: i32 = std::fs::read_to_string(&note)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(t.contains(&format!("kill -TERM -- -{pgid}")), "{t}");
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pgid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let gone = std::time::Instant::now();
+    while nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_ok() {
+        assert!(
+            gone.elapsed() < std::time::Duration::from_secs(10),
+            "the group lingers"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = rerun();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("wait | quick"), "{}", text(&out));
+}
+
 #[test]
 fn a_required_note_without_an_answer_waits_for_a_human_with_exit_4() {
     let home = tempfile::tempdir().unwrap();

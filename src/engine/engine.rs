@@ -395,6 +395,7 @@ impl Engine {
             Command::Start { .. } if self.stopping.is_some() => {
                 Err("stepwise is stopping; no new step starts".into())
             }
+            Command::Start { .. } => self.check_not_still_running(target),
             Command::Confirm { .. } if def.is_automated() => Err(format!(
                 "`{target}` is automated: run it, or mark it done by hand"
             )),
@@ -473,6 +474,26 @@ impl Engine {
         self.values.retain(|(k, _)| k != &name);
         self.values.push((name, value));
         Ok(())
+    }
+
+    /// Refuses to start a step again while the processes of its last
+    /// attempt still run: a stepwise killed with SIGKILL leaves its step
+    /// running in its own process group, and a second run of a deploy
+    /// beside the first is the worst outcome of a resume.
+    fn check_not_still_running(&self, id: &str) -> Result<(), String> {
+        let Some(last) = self.session.step(id).and_then(|s| s.attempts.last()) else {
+            return Ok(());
+        };
+        let log = self.setup.session_dir.join(&last.log);
+        match process::survivor::still_running(&log) {
+            None => Ok(()),
+            Some(pgid) => Err(format!(
+                "`{id}` attempt {} is still running outside stepwise (process group {pgid}, \
+                 left by the stepwise that stopped): wait for it to end, or stop it with \
+                 `kill -TERM -- -{pgid}`, then run it again; or mark it done or skip it",
+                last.number
+            )),
+        }
     }
 
     fn step_exists(&self, id: &str) -> Result<(), String> {

@@ -19,6 +19,7 @@
 mod display;
 mod group;
 mod sink;
+pub mod survivor;
 
 pub use display::{DISPLAY_LINE_MAX_CHARS, DisplayLines};
 pub use sink::SYNC_EVERY;
@@ -230,8 +231,10 @@ pub async fn run(
     } else {
         spawn_piped(&spec)?
     };
+    let pid = pid_of(&child)?;
+    survivor::record(&spec.log_path, pid);
     let attempt = Attempt {
-        reaper: Reaper::new(pid_of(&child)?, spec.grace),
+        reaper: Reaper::new(pid, spec.grace),
         child,
         deadline: spec.timeout.map(|t| started + t),
         drain: spec.drain,

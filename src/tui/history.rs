@@ -46,18 +46,33 @@ pub fn load(logs: &mut Logs, session: &Session, dir: &Path) {
     }
     for st in &session.steps {
         for a in &st.attempts {
-            let Some(r) = ranges.get(&(st.id.clone(), a.number)) else {
-                continue;
-            };
             let path = dir
                 .join(store::OUTPUT_DIR)
                 .join(format!("{}.{}.log", st.id, a.number));
+            let mut r = ranges
+                .remove(&(st.id.clone(), a.number))
+                .unwrap_or_default();
+            with_unrecorded_tail(&mut r, &path);
+            if r.is_empty() {
+                continue;
+            }
             let tty = session.runbook.step(&st.id).is_some_and(|d| d.tty);
-            if let Err(e) = load_attempt(logs, (&st.id, a.number, tty), &path, r) {
+            if let Err(e) = load_attempt(logs, (&st.id, a.number, tty), &path, &r) {
                 let note = format!("[stepwise: cannot read {}: {e}]\n", path.display());
                 logs.push(&st.id, a.number, Stream::Stderr, note.as_bytes());
             }
         }
+    }
+}
+
+/// Output a crash kept out of the journal: bytes in the log beyond what the
+/// journal recorded (records of a running step are written in batches).
+/// Its stream is unknown; it is shown as stdout.
+fn with_unrecorded_tail(ranges: &mut Vec<Range>, path: &Path) {
+    let recorded = ranges.iter().map(|(_, o, l)| o + l).max().unwrap_or(0);
+    let on_disk = std::fs::metadata(path).map_or(0, |m| m.len());
+    if on_disk > recorded {
+        ranges.push((Stream::Stdout, recorded, on_disk - recorded));
     }
 }
 
@@ -128,5 +143,28 @@ mod tests {
             vec![(Stream::Stderr, 0, 3), (Stream::Stdout, 3, 8)]
         );
         assert_eq!(pieces(&ranges, 0, 20).len(), 3);
+    }
+
+    #[test]
+    fn output_the_journal_never_recorded_is_shown_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.1.log");
+        std::fs::write(&log, "recorded\nwaiting\n").unwrap();
+        let mut none = Vec::new();
+        with_unrecorded_tail(&mut none, &log);
+        assert_eq!(
+            none,
+            vec![(Stream::Stdout, 0, 17)],
+            "nothing recorded: all of it"
+        );
+        let mut some = vec![(Stream::Stderr, 0, 9)];
+        with_unrecorded_tail(&mut some, &log);
+        assert_eq!(some, vec![(Stream::Stderr, 0, 9), (Stream::Stdout, 9, 8)]);
+        let mut all = vec![(Stream::Stdout, 0, 17)];
+        with_unrecorded_tail(&mut all, &log);
+        assert_eq!(all.len(), 1, "everything recorded: nothing added");
+        let mut missing = Vec::new();
+        with_unrecorded_tail(&mut missing, &dir.path().join("gone.log"));
+        assert!(missing.is_empty());
     }
 }

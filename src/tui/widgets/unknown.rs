@@ -26,7 +26,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
     let title = app.title_of(step);
     let mut lines = vec![
         Line::styled(format!("? {title}"), theme::bold()),
-        Line::raw("This step was running when stepwise stopped; it may or may not have finished."),
+        Line::raw("This step was running when stepwise stopped. It may have finished,"),
+        Line::raw("failed, or be running still: it is not re-run while it runs."),
         Line::raw("Last output:"),
     ];
     let attempt = app
@@ -40,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
         .unwrap_or_default();
     if tail.is_empty() {
         lines.push(Line::styled(
-            "  (no output kept in memory; see the session folder)",
+            "  (none recorded; the full log is in the session folder's output/)",
             theme::dim(),
         ));
     }
