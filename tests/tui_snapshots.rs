@@ -61,6 +61,22 @@ fn main_screen() {
     both("main", busy());
 }
 
+/// An automated step that has not run shows the latest output as context
+/// (the selection moves to it when the step before ends; a blank pane there
+/// made the output just produced vanish).
+#[test]
+fn an_unrun_automated_step_shows_the_latest_output_as_context() {
+    let mut app = busy();
+    app.update(key(KeyCode::Down));
+    let screen = format!("{:?}", draw(&mut app, 100, 30).backend());
+    assert!(
+        screen.contains("Log · not run yet · latest output, from deploy"),
+        "{screen}"
+    );
+    assert!(screen.contains("rolling out 3/5"), "{screen}");
+    assert!(!screen.contains("Not run yet. Enter runs it."), "{screen}");
+}
+
 #[test]
 fn main_screen_paused_log() {
     let mut app = busy();

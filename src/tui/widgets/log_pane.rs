@@ -112,13 +112,17 @@ fn empty_text(app: &App) -> &'static str {
     }
 }
 
-/// A human step has no output: show the latest output of the session (its
-/// last lines), titled with the step it came from, as context.
+/// A human step has no output, nor has an automated step that has not run
+/// yet (the selection moves on to it when the previous step ends): show the
+/// latest output of the session (its last lines), titled with the step it
+/// came from, as context. Without it the output of the step just run
+/// vanished from view, and a second Enter ran the next step.
 fn context_log(app: &App) -> Option<(&str, &LogPane)> {
     let human = app
         .step_def(app.selected)
         .is_some_and(|d| !d.is_automated());
-    if !human {
+    let not_run = app.shown_attempt().is_none() && app.session.running() != Some(app.selected);
+    if !human && !not_run {
         return None;
     }
     let (step, attempt) = app.latest_output()?;
@@ -127,7 +131,14 @@ fn context_log(app: &App) -> Option<(&str, &LogPane)> {
 }
 
 fn render_context(frame: &mut Frame, area: Rect, app: &App, step: &str, log: &LogPane) {
-    let title = format!("Log · latest output, from {step}");
+    let human = app
+        .step_def(app.selected)
+        .is_some_and(|d| !d.is_automated());
+    let title = if human {
+        format!("Log · latest output, from {step}")
+    } else {
+        format!("Log · not run yet · latest output, from {step}")
+    };
     let block = super::block(&title, false);
     let height = area.height.saturating_sub(2) as usize;
     let top = app.log_layout().bottom(log, height);
