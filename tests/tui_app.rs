@@ -366,6 +366,13 @@ fn slash_searches_the_log() {
     type_text(&mut app, "nowhere");
     app.update(key(KeyCode::Enter));
     assert!(app.status.as_deref().unwrap().contains("not in this log"));
+    // A new search starts empty: what is typed is the whole query.
+    app.status = None;
+    app.update(ch('/'));
+    type_text(&mut app, "line 42");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.search.as_deref(), Some("line 42"));
+    assert_eq!(app.anchor, 42, "{:?}", app.status);
 }
 
 #[test]
@@ -748,4 +755,19 @@ fn i_while_a_step_runs_says_when_inputs_can_change() {
         app.status.as_deref(),
         Some("A step runs: i works once it ends.")
     );
+}
+
+/// A status message does not stand for ever: it goes after a few seconds
+/// even without a key (it hid the key hints after the step it spoke of).
+#[test]
+fn a_status_message_expires_without_a_key() {
+    let mut app = running();
+    app.update(ch('i'));
+    assert!(app.status.as_deref().unwrap().contains("A step runs"));
+    let now = chrono::Utc::now();
+    app.update(Msg::Tick(now));
+    app.update(Msg::Tick(now + chrono::Duration::seconds(3)));
+    assert!(app.status.is_some(), "gone too soon");
+    app.update(Msg::Tick(now + chrono::Duration::seconds(7)));
+    assert_eq!(app.status, None);
 }

@@ -22,6 +22,9 @@ use crate::session::state::{Session, StepStatus};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
+/// How long a status message stays without a key press.
+const STATUS_LASTS: chrono::TimeDelta = chrono::TimeDelta::seconds(6);
+
 /// Everything that can happen to the interface.
 // Messages are moved once into `update`; boxing the engine update would
 // only add an allocation per output chunk.
@@ -66,6 +69,8 @@ pub struct App {
     pub search: Option<String>,
     pub modal: Option<Modal>,
     pub status: Option<String>,
+    /// The status message, and when the clock first saw it.
+    status_since: Option<(String, DateTime<Utc>)>,
     pub auto: bool,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
@@ -122,6 +127,7 @@ impl App {
             suspend: false,
             help_scroll: 0,
             dirty: true,
+            status_since: None,
         }
     }
 
@@ -157,8 +163,25 @@ impl App {
     fn tick(&mut self, now: DateTime<Utc>) {
         let second_changed = now.timestamp() != self.now.timestamp();
         self.now = now;
+        self.expire_status(now);
         if second_changed || self.session.running().is_some() {
             self.dirty = true;
+        }
+    }
+
+    /// A status message goes after [`STATUS_LASTS`] (or at the next key):
+    /// one left standing ("a step runs…" after it ended) hid the key hints.
+    fn expire_status(&mut self, now: DateTime<Utc>) {
+        match (&self.status, &self.status_since) {
+            (None, _) => self.status_since = None,
+            (Some(text), Some((seen, at))) if text == seen => {
+                if now - *at >= STATUS_LASTS {
+                    self.status = None;
+                    self.status_since = None;
+                    self.dirty = true;
+                }
+            }
+            (Some(text), _) => self.status_since = Some((text.clone(), now)),
         }
     }
 
@@ -229,10 +252,9 @@ impl App {
                     Pane::Steps
                 }
             }
-            Action::Search => {
-                let q = self.search.clone().unwrap_or_default();
-                self.modal = Some(Modal::line(LinePurpose::Search, &q));
-            }
+            // Opens empty (typing must not add to the last query); Enter
+            // alone then finds the previous match of the last query.
+            Action::Search => self.modal = Some(Modal::line(LinePurpose::Search, "")),
             Action::Follow => self.follow = true,
             Action::ToggleWrap => self.toggle_wrap(),
             Action::PageUp => self.scroll_by(-(self.log_height() as i64)),

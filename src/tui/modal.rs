@@ -289,6 +289,12 @@ impl App {
             Some(Action::Dismiss) => return Vec::new(),
             Some(Action::Accept) => {
                 let value = typed(&text);
+                if let (LinePurpose::Search, true, Some(last)) =
+                    (&purpose, value.is_empty(), self.search.clone())
+                {
+                    self.find(&last);
+                    return Vec::new();
+                }
                 if value.is_empty() {
                     let error = Some(
                         match purpose {

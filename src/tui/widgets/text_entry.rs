@@ -58,7 +58,10 @@ pub fn render_line(
             format!("Skip the whole section “{title}”: why?")
         }
         LinePurpose::Abort => "Abort the session: why?".to_string(),
-        LinePurpose::Search => "Search the log".to_string(),
+        LinePurpose::Search => match &app.search {
+            Some(last) => format!("Search the log (Enter alone: next “{last}” up)"),
+            None => "Search the log".to_string(),
+        },
     };
     draw(
         frame,
