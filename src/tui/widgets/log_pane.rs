@@ -106,6 +106,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 fn empty_text(app: &App) -> &'static str {
     match app.step_def(app.selected) {
         Some(s) if !s.is_automated() => "A human step has no output. Enter opens its prompt.",
+        Some(s) if s.confirm && app.shown_attempt().is_none() => {
+            "Not run yet: it waits for you. Enter shows what it will run, then asks."
+        }
         _ if app.session.running() == Some(app.selected) => "Running; no output yet.",
         _ if app.shown_attempt().is_some() => "This attempt printed nothing.",
         _ => "Not run yet. Enter runs it.",
@@ -131,13 +134,14 @@ fn context_log(app: &App) -> Option<(&str, &LogPane)> {
 }
 
 fn render_context(frame: &mut Frame, area: Rect, app: &App, step: &str, log: &LogPane) {
-    let human = app
-        .step_def(app.selected)
-        .is_some_and(|d| !d.is_automated());
-    let title = if human {
-        format!("Log · latest output, from {step}")
-    } else {
-        format!("Log · not run yet · latest output, from {step}")
+    let def = app.step_def(app.selected);
+    let title = match def {
+        Some(d) if !d.is_automated() => format!("Log · latest output, from {step}"),
+        // Auto mode stops at such a step: say it waits for a person.
+        Some(d) if d.confirm => {
+            format!("Log · waits for you: Enter to review · latest output, from {step}")
+        }
+        _ => format!("Log · not run yet · latest output, from {step}"),
     };
     let block = super::block(&title, false);
     let height = area.height.saturating_sub(2) as usize;
