@@ -26,6 +26,28 @@ fn all_files_text(dir: &Path) -> String {
     out
 }
 
+/// Runs `rb` headless (in `home`) and SIGKILLs stepwise once its step
+/// `wait` printed "started"; the step's own process group lives on.
+fn kill_once_started(home: &Path, rb: &Path) {
+    let mut child = stepwise(home)
+        .current_dir(home)
+        .args(["run", "--headless", "--trust"])
+        .arg(rb)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0
+        && !line.contains("wait | started")
+    {
+        line.clear();
+    }
+    assert!(line.contains("started"), "the step never printed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn headless_run_with_answers_completes_and_writes_the_record() {
     let home = tempfile::tempdir().unwrap();
@@ -97,22 +119,7 @@ fn a_rerun_is_refused_while_the_killed_sessions_step_still_runs() {
         "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - title: Wait\n        run: if [ -e marker ]; then echo quick; else touch marker; echo started; sleep 60; fi\n",
     )
     .unwrap();
-    let mut child = stepwise(home.path())
-        .current_dir(home.path())
-        .args(["run", "--headless", "--trust"])
-        .arg(&rb)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0
-        && !line.contains("wait | started")
-    {
-        line.clear();
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_once_started(home.path(), &rb);
     let rerun = || {
         stepwise(home.path())
             .args(["resume", "--headless", "--answer", "wait=rerun"])
@@ -207,22 +214,7 @@ fn sigkill_mid_step_then_resume_marks_outcome_unknown_and_rerun_completes() {
         "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - title: Wait\n        run: echo started; sleep 30\n      - title: After\n        run: echo after\n",
     )
     .unwrap();
-    let mut child = stepwise(home.path())
-        .args(["run", "--headless", "--trust"])
-        .arg(&rb)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0
-        && !line.contains("wait | started")
-    {
-        line.clear();
-    }
-    assert!(line.contains("started"), "the step never printed");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_once_started(home.path(), &rb);
     let out = stepwise(home.path())
         .args(["resume", "--headless"])
         .output()
