@@ -277,16 +277,22 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
         Some(s) => s.clone(),
         None => most_recent_unfinished(home)?,
     };
-    let vars = parse_vars(&args.drive)?;
+    let vars = std::cell::RefCell::new(parse_vars(&args.drive)?);
+    let screen = !is_headless(&args.drive);
     // Checked on the session as read under its lock, before anything is
-    // written: a refusal leaves it as it was.
+    // written: a refusal leaves it as it was. With a screen, secrets not
+    // given are asked for, masked (a `--var` shows in `ps` and history).
     let check = |session: &crate::session::state::Session| {
-        check_secrets_given(session, &vars)
+        if screen {
+            ask_missing_secrets(session, &mut vars.borrow_mut())?;
+        }
+        check_secrets_given(session, &vars.borrow())
             .and_then(|()| check_answers(&session.runbook, &args.drive))
             .map_err(|f| f.message)
     };
     let opened =
         open::resume(home, &what, Arc::new(SystemClock), &check).map_err(Failure::usage)?;
+    let vars = vars.into_inner();
     for w in &opened.warnings {
         crate::say!("warning: {w}");
     }
@@ -346,6 +352,58 @@ pub fn secrets_to_give_again(s: &crate::session::state::Session) -> Vec<String> 
                 .map(|c| c.name.clone()),
         )
         .collect()
+}
+
+/// With a screen: asks for the secrets a resume needs and `--var` did not
+/// give, in the inputs form (typed masked), and adds them to `vars`.
+fn ask_missing_secrets(
+    session: &crate::session::state::Session,
+    vars: &mut Vec<(String, String)>,
+) -> Result<(), String> {
+    let missing: Vec<String> = secrets_to_give_again(session)
+        .into_iter()
+        .filter(|n| !vars.iter().any(|(k, _)| k == n))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut form = session.runbook.clone();
+    form.inputs = missing.iter().map(|n| secret_to_ask(session, n)).collect();
+    match crate::tui::ask_inputs(&form, &[]) {
+        Ok(Some(values)) => {
+            vars.extend(values.into_iter().filter(|(_, v)| !v.is_empty()));
+            Ok(())
+        }
+        Ok(None) => Err("not resumed: the secrets were not given (nothing was written)".into()),
+        Err(e) => Err(Failure::from_screen("the inputs form", e).message),
+    }
+}
+
+/// The form field for a secret a resume needs: the runbook's input as it
+/// is (without defaults: none was stored), or one for a capture made from a
+/// secret.
+fn secret_to_ask(
+    session: &crate::session::state::Session,
+    name: &str,
+) -> crate::runbook::model::Input {
+    match session.runbook.input(name) {
+        Some(i) => crate::runbook::model::Input {
+            default: None,
+            default_from: None,
+            required: true,
+            ..i.clone()
+        },
+        None => crate::runbook::model::Input {
+            name: name.to_owned(),
+            description: Some("captured from a secret by an earlier step: its value then".into()),
+            default: None,
+            default_from: None,
+            pattern: None,
+            choices: Vec::new(),
+            required: true,
+            secret: true,
+        },
+    }
 }
 
 /// Refuses a resume that lacks a secret, before anything is written.

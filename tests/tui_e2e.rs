@@ -291,6 +291,57 @@ fn a_panic_restores_the_terminal_and_keeps_the_journal() {
     assert!(!loaded.records.is_empty(), "{journal}");
 }
 
+/// Resuming with a screen asks for a secret that was never stored, typed
+/// masked, instead of refusing until it comes back as a `--var` (which
+/// shows in `ps` and in the shell's history).
+#[test]
+fn resume_with_a_screen_asks_for_the_secret_masked() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("rb.yaml"),
+        "runbook: 1\nid: sec\ntitle: Secret\ninputs:\n  TOKEN: { secret: true }\nsections:\n  - title: S\n    steps:\n      - title: Ask\n      - title: Use\n        run: echo \"len=${#TOKEN}\"\n",
+    )
+    .unwrap();
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .env("STEPWISE_HOME", home.path())
+        .current_dir(work.path())
+        .args([
+            "run",
+            "--headless",
+            "--trust",
+            "--var",
+            "TOKEN=s3cr3t-xyz",
+            "rb.yaml",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(4), "{first:?}");
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn_in(work.path(), &["resume"], &env, SIZE);
+    t.wait_text("Inputs for this session");
+    t.type_text("s3cr3t-xyz");
+    t.wait_text("••••••••••");
+    t.send(b"\t");
+    t.send(keys::ENTER);
+    t.wait_text("A human step has no output");
+    t.send(keys::ENTER);
+    t.send(&[0x04]); // Ctrl-D: done
+    t.wait_text("✓  Ask");
+    t.send(keys::ENTER);
+    t.wait_text("Session completed");
+    t.send(keys::ENTER);
+    assert_eq!(t.wait_exit(), Some(0));
+    assert!(
+        !t.raw_text().contains("s3cr3t-xyz"),
+        "the secret reached the screen"
+    );
+    let dir = session_dir(home.path());
+    let log = std::fs::read_to_string(dir.join("output/use.1.log")).unwrap();
+    assert_eq!(log, "len=10\n", "the typed secret reached the step");
+}
+
 #[test]
 fn the_inputs_form_asks_for_a_missing_value_and_runs_default_from_once() {
     let home = tempfile::tempdir().unwrap();
