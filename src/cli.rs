@@ -82,6 +82,10 @@ pub struct DriveArgs {
     /// (the demo: its sandbox does not outlive it). Not a flag.
     #[arg(skip)]
     pub quit_note: Option<String>,
+    /// A session left unfinished is closed (aborted) with this reason, as
+    /// nothing could resume it (the demo's sandbox goes with it). Not a flag.
+    #[arg(skip)]
+    pub close_when_left: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

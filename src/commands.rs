@@ -147,6 +147,13 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
          cannot be resumed against them. Run `stepwise demo` again for a new one."
             .into(),
     );
+    if !args.keep {
+        drive.close_when_left = Some(
+            "the demo was left before the end, and its sandbox went with it: \
+             nothing is left to resume against (`stepwise demo` starts a new one)"
+                .into(),
+        );
+    }
     let run = crate::cli::RunArgs {
         file: runbook,
         drive,
@@ -155,12 +162,6 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
         trust: true,
     };
     let result = crate::launch::run(home, run);
-    if matches!(result, Ok(0)) && session_unfinished(home) {
-        crate::say!(
-            "note: a demo session runs against its sandbox, which ends with the demo: \
-             resuming it will find the service gone. Start a new one with `stepwise demo`."
-        );
-    }
     if args.keep {
         crate::say!("sandbox kept at {}", sandbox.keep().display());
     } else if let Err(e) = sandbox.stop() {
@@ -207,14 +208,4 @@ fn demo_runbook(sandbox: &Path) -> std::io::Result<std::path::PathBuf> {
 /// `stepwise` with no arguments (see `picker`).
 pub fn picker(home: &Path) -> Result<i32, Failure> {
     crate::picker::run(home)
-}
-
-/// Whether the most recent session is still resumable (the operator quit).
-fn session_unfinished(home: &Path) -> bool {
-    let Ok(ids) = store::list_ids(home) else {
-        return false;
-    };
-    ids.last()
-        .and_then(|id| store::summarize(&store::sessions_dir(home).join(id)).ok())
-        .is_some_and(|s| s.status.contains("resumable"))
 }

@@ -546,6 +546,11 @@ fn drive(
     // The engine (and with it the hook) is gone: the refresher ends.
     let _ = refresher.join();
     // The lock is held until the final transcript is written.
+    if let Some(reason) = &args.close_when_left
+        && let Err(e) = close_if_left(&dir, reason)
+    {
+        crate::say!("warning: the session could not be closed: {e}");
+    }
     report_end(&dir, extra_dir.as_deref());
     drop(lock);
     Ok(code)
@@ -640,6 +645,32 @@ fn save_loaded(
 }
 
 /// Tells the person where the session and its record are.
+/// Closes a session left resumable that nothing could resume: records it
+/// aborted, with the reason (the caller holds its lock).
+fn close_if_left(dir: &Path, reason: &str) -> Result<(), String> {
+    let (session, records) = load_session(dir)?;
+    if !store::status_word(&records, &session).contains("resumable") {
+        return Ok(());
+    }
+    let jpath = dir.join(store::JOURNAL);
+    let loaded = crate::session::journal::read(&jpath).map_err(|e| e.to_string())?;
+    let mut journal = crate::session::journal::Journal::reopen(
+        &jpath,
+        &loaded,
+        Arc::new(SystemClock),
+        open::actor(),
+    )
+    .map_err(|e| e.to_string())?;
+    let reason = reason.to_owned();
+    journal
+        .append(
+            crate::session::event::Event::SessionAborted { reason },
+            false,
+        )
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 fn report_end(dir: &Path, extra: Option<&Path>) {
     let id = dir
         .file_name()

@@ -259,6 +259,35 @@ fn a_failed_step_stops_with_exit_3_and_sessions_lists_it() {
     assert!(text(&list).contains("0/1"), "{}", text(&list));
 }
 
+/// A demo left before its end cannot be resumed (its sandbox goes with
+/// it): it is closed as aborted, with the reason, and no resume command is
+/// offered; `stepwise sessions` does not list it as resumable.
+#[test]
+fn a_demo_left_unfinished_is_closed_not_offered_for_resume() {
+    let home = tempfile::tempdir().unwrap();
+    let out = stepwise(home.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["demo", "--headless"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "it waits for a person: {t}");
+    assert!(!t.contains("Resume it with"), "{t}");
+    let dir = &session_dirs(home.path())[0];
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    let last = journal.lines().last().unwrap();
+    assert!(last.contains("\"type\":\"session_aborted\""), "{last}");
+    assert!(last.contains("sandbox went with it"), "{last}");
+    let listed = stepwise(home.path())
+        .args(["sessions", "--all"])
+        .output()
+        .unwrap();
+    assert!(!text(&listed).contains("resumable"), "{}", text(&listed));
+    let resume = stepwise(home.path()).arg("resume").output().unwrap();
+    assert_eq!(resume.status.code(), Some(2), "{}", text(&resume));
+}
+
 #[test]
 fn headless_demo_rolls_back_for_real_and_cleans_up() {
     let home = tempfile::tempdir().unwrap();
