@@ -93,3 +93,23 @@ fn schema_prints_the_committed_schema() {
     let committed: serde_json::Value = serde_json::from_str(&committed).unwrap();
     assert_eq!(printed, committed);
 }
+
+/// `description:` on a step is the common slip for `instructions:`: the
+/// help names the right key rather than the indentation.
+#[test]
+fn description_on_a_step_points_at_instructions() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: x\ntitle: X\nsections:\n  - title: S\n    steps:\n      - title: A\n        description: do it\n",
+    )
+    .unwrap();
+    stepwise()
+        .arg("validate")
+        .arg(&rb)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("rb.yaml:8:9"))
+        .stderr(predicate::str::contains("goes in `instructions:`"));
+}

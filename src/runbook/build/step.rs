@@ -51,7 +51,7 @@ pub struct BuiltStep {
 }
 
 pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
-    let f = ck.fields(node, "step", STEP_KEYS, misplaced)?;
+    let f = ck.fields(node, "step", STEP_KEYS, step_misplaced)?;
     let title = ck.nonblank(f.get("title"));
     if f.get("title").is_none() {
         let p = ck.at_line(
@@ -275,5 +275,18 @@ fn kind_rules(ck: &mut Checker, f: &Fields<'_>, automated: bool) {
             message,
         );
         ck.push(p.with_help("move the checklist to a separate human step, or remove `run:`"));
+    }
+}
+
+/// Like [`misplaced`], knowing the key is on a step: a step's text is its
+/// `instructions` (people reach for `description`, the other levels' key).
+fn step_misplaced(key: &str) -> Option<String> {
+    match key {
+        "description" => Some(
+            "a step's text goes in `instructions:` (`description` is for the runbook, \
+             a section or an input)"
+                .into(),
+        ),
+        _ => misplaced(key),
     }
 }
