@@ -769,3 +769,39 @@ fn an_input_changed_during_the_session_shows_in_every_format() {
         assert!(!text.contains("hunter2"), "{format:?} leaks a secret");
     }
 }
+
+/// "What went wrong" lists the journal's failures in the order they
+/// happened, whatever step or kind they come from (it listed every step's
+/// failures first, then interruptions).
+#[test]
+fn what_went_wrong_is_in_time_order() {
+    let mut records = records();
+    records.insert(
+        3,
+        Record {
+            seq: 99,
+            at: t("16:31:00"),
+            by: None,
+            event: Event::Interrupted {
+                signal: "SIGHUP".into(),
+            },
+        },
+    );
+    let s = Session::from_records(runbook(), records.iter());
+    let md = transcript::render(&s, &context(records), Format::Markdown);
+    let section = md
+        .split("### What went wrong")
+        .nth(1)
+        .and_then(|rest| rest.split("###").next())
+        .expect("the section");
+    let times: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("- "))
+        .filter_map(|l| l.split(" UTC").next())
+        .collect();
+    assert!(times.len() >= 2, "{section}");
+    assert!(section.contains("interrupted by SIGHUP"), "{section}");
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "{section}");
+}

@@ -9,6 +9,7 @@ use crate::session::event::{ConfirmedVia, Record};
 use crate::session::state::{
     Attempt, InputValue, Note, Session, SessionStatus, StepState, StepStatus,
 };
+use chrono::{DateTime, Utc};
 
 /// How many steps ended which way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -318,6 +319,7 @@ const LABELS: [(&str, Heading); 8] = [
 
 pub fn postmortem(s: &Session) -> Postmortem {
     let mut pm = Postmortem::default();
+    let mut troubles: Vec<(DateTime<Utc>, String)> = Vec::new();
     for st in &s.steps {
         let title = s.runbook.step(&st.id).map_or("", |d| d.title.as_str());
         let words = format!("{} {title}", st.id).to_lowercase();
@@ -335,23 +337,23 @@ pub fn postmortem(s: &Session) -> Postmortem {
             }
             pm.labelled(whole, &source, note);
         }
-        pm.failures.extend(step_troubles(s, st));
+        troubles.extend(step_troubles(s, st));
     }
     for note in &s.notes {
         pm.labelled(None, "a session note", note);
     }
     for (at, signal) in &s.interruptions {
-        pm.failures.push(format!(
-            "{} — stepwise was interrupted by {signal}",
-            fmt::utc(*at)
-        ));
+        troubles.push((*at, format!("stepwise was interrupted by {signal}")));
     }
     if let (SessionStatus::Aborted { reason }, Some(at)) = (&s.status, s.ended_at) {
-        pm.failures.push(format!(
-            "{} — the session was aborted: {reason}",
-            fmt::utc(at)
-        ));
+        troubles.push((at, format!("the session was aborted: {reason}")));
     }
+    // In the order they happened (they were gathered step by step).
+    troubles.sort_by_key(|(at, _)| *at);
+    pm.failures = troubles
+        .into_iter()
+        .map(|(at, what)| format!("{} — {what}", fmt::utc(at)))
+        .collect();
     pm
 }
 
@@ -397,24 +399,20 @@ fn mentions(text: &str, stems: &[&str]) -> bool {
         .any(|word| stems.iter().any(|stem| word.starts_with(stem)))
 }
 
-fn step_troubles(s: &Session, st: &StepState) -> Vec<String> {
+fn step_troubles(s: &Session, st: &StepState) -> Vec<(DateTime<Utc>, String)> {
     let label = label(s, st);
-    let mut out: Vec<String> = st
+    let mut out: Vec<(DateTime<Utc>, String)> = st
         .attempts
         .iter()
         .filter(|a| a.success != Some(true))
         .map(|a| {
             let at = a.ended_at.unwrap_or(a.started_at);
-            format!(
-                "{} — {label}: attempt {} {}",
-                fmt::utc(at),
-                a.number,
-                attempt_result(a)
-            )
+            let what = format!("{label}: attempt {} {}", a.number, attempt_result(a));
+            (at, what)
         })
         .collect();
     if let (StepStatus::DoneByHand, Some(at)) = (&st.status, st.settled_at) {
-        out.push(format!("{} — {label}: marked done by hand", fmt::utc(at)));
+        out.push((at, format!("{label}: marked done by hand")));
     }
     out
 }
