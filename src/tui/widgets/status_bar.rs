@@ -68,15 +68,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
 }
 
+/// Hints that always get their place, even on a narrow screen: how to get
+/// help, which lists every key (at 80 columns it used to be cut first,
+/// being last in the table).
+const PINNED: [&str; 1] = ["?"];
+
 fn hint_spans(app: &App, room: usize) -> Vec<Span<'static>> {
+    let width = |(keys, hint): &(String, &str)| keys.chars().count() + hint.chars().count() + 2;
+    let (pinned, others): (Vec<_>, Vec<_>) = hints(app)
+        .into_iter()
+        .partition(|(keys, _)| PINNED.contains(&keys.as_str()));
+    let reserved: usize = pinned.iter().map(width).sum();
     let mut spans = vec![Span::raw("│")];
     let mut used = 1;
-    for (keys, hint) in hints(app) {
-        let w = keys.chars().count() + hint.chars().count() + 2;
-        if used + w > room {
-            break;
-        }
-        used += w;
+    let fitting = others
+        .into_iter()
+        .take_while(|h| {
+            let fits = used + width(h) + reserved <= room;
+            used += width(h);
+            fits
+        })
+        .collect::<Vec<_>>();
+    for (keys, hint) in fitting.into_iter().chain(pinned) {
         spans.push(Span::styled(format!(" {keys}"), theme::bold()));
         spans.push(Span::raw(format!(" {hint}")));
     }
