@@ -115,6 +115,18 @@ pub async fn drive<W: Write>(
                 bytes,
                 ..
             } => d.on_output(&step, stream, &bytes),
+            Update::RetryScheduled {
+                step,
+                attempt,
+                of,
+                at,
+            } => {
+                let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+                d.say(&format!(
+                    "↻ {step}: attempt {attempt} of {of} in {}",
+                    crate::runbook::duration::countdown(wait)
+                ));
+            }
             Update::Idle => d.on_idle().await,
             Update::Rejected(why) => d.say(&format!("refused: {why}")),
             Update::Ended(end) => {

@@ -25,6 +25,8 @@ struct Harness {
     dir: std::path::PathBuf,
     /// The journal's fsync count, and its value when the engine started.
     syncs: (Arc<std::sync::atomic::AtomicU64>, u64),
+    /// The retries the engine announced: step, attempt to come, of how many.
+    retries: Vec<(String, u32, u32)>,
 }
 
 fn start(yaml: &str, auto: bool, values: Vec<(&str, &str)>) -> Harness {
@@ -104,6 +106,7 @@ fn start_full(
         work,
         dir,
         syncs,
+        retries: Vec::new(),
     }
 }
 
@@ -121,6 +124,9 @@ impl Harness {
                 Update::Record(r) => self.session.apply(&r),
                 Update::Rejected(why) => rejected.push(why),
                 Update::Idle | Update::Ended(_) => return rejected,
+                Update::RetryScheduled {
+                    step, attempt, of, ..
+                } => self.retries.push((step, attempt, of)),
                 Update::Output { .. } => {}
             }
         }
@@ -254,6 +260,11 @@ async fn a_retry_runs_a_second_attempt_that_can_pass() {
     let st = h.session.step("flaky").unwrap();
     assert_eq!(st.status, StepStatus::Succeeded);
     assert_eq!(st.attempts.len(), 2);
+    assert_eq!(
+        h.retries,
+        [("flaky".to_owned(), 2, 3)],
+        "the wait was announced"
+    );
     assert_eq!(st.attempts[0].success, Some(false));
     assert!(h.work.path().join("marker").exists());
 }

@@ -557,3 +557,32 @@ fn input_change_secret_is_typed_masked() {
     assert!(!screen.contains("hunter2") && !screen.contains("s3cr3t"));
     insta::assert_snapshot!("input_edit_secret_80x24", t.backend());
 }
+
+/// Between a failed attempt and the next one (`retry:`), the step shows a
+/// wait, not a failure: ↻ in the list and the countdown in the details;
+/// its next start ends it.
+#[test]
+fn a_step_waiting_for_its_retry_shows_the_wait_not_a_failure() {
+    let mut r = midway();
+    r.push(started_step(7, 100, "deploy", 1));
+    r.push(exited(8, 101, "deploy", 1, 1));
+    let mut app = app_with(&r);
+    app.update(Msg::Engine(Update::RetryScheduled {
+        step: "deploy".into(),
+        attempt: 2,
+        of: 3,
+        at: app.now + chrono::Duration::seconds(4),
+    }));
+    let screen = format!("{:?}", draw(&mut app, 100, 30).backend());
+    assert!(screen.contains("↻  Deploy"), "{screen}");
+    assert!(
+        screen.contains("failed, retrying: attempt 2 of 3 in 4s"),
+        "{screen}"
+    );
+    app.update(Msg::Engine(Update::Record(started_step(
+        9, 105, "deploy", 2,
+    ))));
+    let screen = format!("{:?}", draw(&mut app, 100, 30).backend());
+    assert!(!screen.contains("retrying"), "{screen}");
+    assert!(!screen.contains("↻"), "{screen}");
+}

@@ -816,7 +816,16 @@ impl Engine {
                 tries_left: run.tries_left - 1,
                 at: tokio::time::Instant::now() + def.retry.delay,
             });
-            return self.sync().await;
+            self.sync().await?;
+            let delay = chrono::TimeDelta::from_std(def.retry.delay).unwrap_or_default();
+            self.send(Update::RetryScheduled {
+                step: run.step.clone(),
+                attempt: run.attempt + 1,
+                of: def.retry.attempts,
+                at: self.journal.now() + delay,
+            })
+            .await;
+            return Ok(());
         }
         match def.on_failure {
             OnFailure::Abort => {

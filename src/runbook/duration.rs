@@ -54,6 +54,12 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(total as u64))
 }
 
+/// A wait still to come, in whole seconds rounded up: `in 4s`, never
+/// `in 3.9s` or `999ms` a moment after it was announced (`0ms` once due).
+pub fn countdown(d: Duration) -> String {
+    format(Duration::from_secs(d.as_millis().div_ceil(1000) as u64))
+}
+
 /// Formats a duration compactly: `1h30m`, `45s`, `1.2s`, `250ms`.
 pub fn format(d: Duration) -> String {
     let ms = d.as_millis();
@@ -140,5 +146,14 @@ mod tests {
         assert_eq!(format(Duration::from_millis(250)), "250ms");
         assert_eq!(format(Duration::from_secs(45)), "45s");
         assert_eq!(clock(Duration::from_secs(3723)), "01:02:03");
+    }
+
+    #[test]
+    fn a_countdown_is_in_whole_seconds_rounded_up() {
+        use std::time::Duration as D;
+        assert_eq!(countdown(D::from_millis(999)), "1s");
+        assert_eq!(countdown(D::from_millis(3_100)), "4s");
+        assert_eq!(countdown(D::from_secs(90)), "1m30s");
+        assert_eq!(countdown(D::ZERO), "0ms");
     }
 }

@@ -25,6 +25,23 @@ use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 /// How long a status message stays without a key press.
 const STATUS_LASTS: chrono::TimeDelta = chrono::TimeDelta::seconds(6);
 
+/// A step between a failed attempt and its next one (`retry:`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retrying {
+    pub step: String,
+    /// The attempt to come, of how many.
+    pub attempt: u32,
+    pub of: u32,
+    pub at: DateTime<Utc>,
+}
+
+impl App {
+    /// The retry the step waits for, if it does.
+    pub fn retry_of(&self, step: &str) -> Option<&Retrying> {
+        self.retrying.as_ref().filter(|r| r.step == step)
+    }
+}
+
 /// Everything that can happen to the interface.
 // Messages are moved once into `update`; boxing the engine update would
 // only add an allocation per output chunk.
@@ -69,6 +86,8 @@ pub struct App {
     pub search: Option<String>,
     pub modal: Option<Modal>,
     pub status: Option<String>,
+    /// A failed step waiting for its next `retry:` attempt.
+    pub retrying: Option<Retrying>,
     /// The status message, and when the clock first saw it.
     status_since: Option<(String, DateTime<Utc>)>,
     pub auto: bool,
@@ -128,6 +147,7 @@ impl App {
             help_scroll: 0,
             dirty: true,
             status_since: None,
+            retrying: None,
         }
     }
 
@@ -432,6 +452,16 @@ impl App {
             Update::Record(r) => {
                 self.session.apply(&r);
                 self.say_input_changed(&r.event);
+                // The wait ends when the step starts again or is settled
+                // some other way (skipped, marked done, the session ends).
+                if let Some(w) = &self.retrying
+                    && self
+                        .session
+                        .step(&w.step)
+                        .is_none_or(|st| !matches!(st.status, StepStatus::Failed))
+                {
+                    self.retrying = None;
+                }
                 if let Event::StepStarted { step, .. } = &r.event
                     && self.track_next
                     && let Some(i) = self.session.step_index(step)
@@ -451,6 +481,19 @@ impl App {
                 } else {
                     self.logs.push(&step, attempt, stream, &bytes);
                 }
+            }
+            Update::RetryScheduled {
+                step,
+                attempt,
+                of,
+                at,
+            } => {
+                self.retrying = Some(Retrying {
+                    step,
+                    attempt,
+                    of,
+                    at,
+                });
             }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),

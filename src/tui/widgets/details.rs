@@ -84,7 +84,16 @@ fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
     ])
 }
 
-fn status_text(st: &StepState) -> String {
+fn status_text(app: &App, st: &StepState) -> String {
+    if let Some(r) = app.retry_of(&st.id) {
+        let wait = (r.at - app.now).to_std().unwrap_or_default();
+        return format!(
+            "failed, retrying: attempt {} of {} in {}",
+            r.attempt,
+            r.of,
+            crate::runbook::duration::countdown(wait)
+        );
+    }
     match &st.status {
         StepStatus::Skipped { reason } => format!("skipped: {reason}"),
         other => other.label().to_string(),
@@ -118,7 +127,7 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
     };
     let mut lines = vec![
         Line::styled(step.title.clone(), theme::bold()),
-        Line::styled(format!("{kind} · {}", status_text(st)), theme::dim()),
+        Line::styled(format!("{kind} · {}", status_text(app, st)), theme::dim()),
     ];
     lines.extend(section_intro(app, st));
     if let Some(text) = &step.instructions {

@@ -79,7 +79,11 @@ fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
         .map(|d| d.title.clone())
         .unwrap_or_else(|| st.id.clone());
     let next = app.session.next_step() == Some(i);
-    let (mark, style) = theme::mark(&st.status, spinner_frame(app), app.color);
+    let (mark, style) = match app.retry_of(&st.id) {
+        // Waiting to try again is not a failure yet.
+        Some(_) => ("↻", theme::fg(app.color, ratatui::style::Color::Yellow)),
+        None => theme::mark(&st.status, spinner_frame(app), app.color),
+    };
     let dur = step_duration(app, i)
         .map(duration::format)
         .unwrap_or_default();
