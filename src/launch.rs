@@ -428,24 +428,6 @@ fn check_secrets_given(
     )))
 }
 
-/// Reads a session folder once: the fold of its journal, and the records.
-fn load_session(
-    dir: &Path,
-) -> Result<
-    (
-        crate::session::state::Session,
-        Vec<crate::session::event::Record>,
-    ),
-    String,
-> {
-    let loaded =
-        crate::session::journal::read(&dir.join(store::JOURNAL)).map_err(|e| e.to_string())?;
-    let runbook = crate::runbook::load::load_file(&dir.join(store::RUNBOOK_COPY))
-        .map_err(|e| e.to_string())?;
-    let session = crate::session::state::Session::from_records(runbook, loaded.records.iter());
-    Ok((session, loaded.records))
-}
-
 /// Runs the engine under the chosen driver until the session ends.
 fn drive(
     opened: Opened,
@@ -630,7 +612,7 @@ fn transcript_refresher(
 
 /// Writes the Markdown transcript (session folder, and `extra` if given).
 pub fn save_transcript(dir: &Path, extra: Option<&Path>) -> Result<Vec<PathBuf>, String> {
-    let (session, records) = load_session(dir)?;
+    let (session, records) = store::read_session(dir)?;
     save_loaded(dir, extra, &session, records)
 }
 
@@ -648,7 +630,7 @@ fn save_loaded(
 /// Closes a session left resumable that nothing could resume: records it
 /// aborted, with the reason (the caller holds its lock).
 fn close_if_left(dir: &Path, reason: &str) -> Result<(), String> {
-    let (session, records) = load_session(dir)?;
+    let (session, records) = store::read_session(dir)?;
     if !store::status_word(&records, &session).contains("resumable") {
         return Ok(());
     }
@@ -661,14 +643,12 @@ fn close_if_left(dir: &Path, reason: &str) -> Result<(), String> {
         open::actor(),
     )
     .map_err(|e| e.to_string())?;
-    let reason = reason.to_owned();
-    journal
-        .append(
-            crate::session::event::Event::SessionAborted { reason },
-            false,
-        )
-        .map(drop)
-        .map_err(|e| e.to_string())
+    let event = crate::session::event::Event::SessionAborted {
+        reason: reason.to_owned(),
+    };
+    journal.append(event, false).map_err(|e| e.to_string())?;
+    crate::say!("session closed: {reason}");
+    Ok(())
 }
 
 fn report_end(dir: &Path, extra: Option<&Path>) {
@@ -677,7 +657,7 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     // One read of the journal for all of it (it may hold 100,000 records).
-    let loaded = load_session(dir);
+    let loaded = store::read_session(dir);
     // Secret values a resume must be given again, when it is resumable.
     let resume_needs = loaded.as_ref().ok().and_then(|(session, records)| {
         store::status_word(records, session)

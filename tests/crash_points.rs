@@ -213,18 +213,7 @@ fn survivor_named(text: &str) -> Option<i32> {
 /// Waits until no live process is left in `pgid` (zombies do not count).
 fn wait_group_gone(pgid: i32, context: &str) {
     let start = Instant::now();
-    let alive = || {
-        std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
-            let stat = std::fs::read_to_string(p.path().join("stat")).unwrap_or_default();
-            let mut f = stat
-                .rsplit_once(')')
-                .map_or("", |(_, r)| r)
-                .split_whitespace();
-            let state = f.next();
-            f.nth(1).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && state != Some("Z")
-        })
-    };
-    while alive() {
+    while stepwise::engine::process::survivor::group_alive(pgid) {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "{context}: group {pgid} never ended"

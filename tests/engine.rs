@@ -132,6 +132,19 @@ impl Harness {
         }
     }
 
+    /// Starts `step` and applies updates until its first output arrives.
+    async fn start_until_output(&mut self, step: &str) {
+        let start = Command::Start { step: step.into() };
+        self.cmds.send(start).await.unwrap();
+        loop {
+            match self.updates.recv().await.unwrap() {
+                Update::Record(r) => self.session.apply(&r),
+                Update::Output { .. } => return,
+                _ => {}
+            }
+        }
+    }
+
     async fn send(&mut self, c: Command) -> Vec<String> {
         self.cmds.send(c).await.unwrap();
         self.settle().await
@@ -330,20 +343,8 @@ async fn cancel_stops_a_running_step_and_a_timeout_is_recorded() {
     let yaml = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Long\n        run: echo started; sleep 30\n      - title: Slow\n        run: sleep 30\n        timeout: 200ms\n";
     let mut h = start(yaml, false, vec![]);
     h.settle().await;
-    h.cmds
-        .send(Command::Start {
-            step: "long".into(),
-        })
-        .await
-        .unwrap();
     // Wait for the step's first output, then cancel it.
-    loop {
-        match h.updates.recv().await.unwrap() {
-            Update::Record(r) => h.session.apply(&r),
-            Update::Output { .. } => break,
-            _ => {}
-        }
-    }
+    h.start_until_output("long").await;
     h.send(Command::Cancel {
         reason: "wrong host".into(),
     })
@@ -586,19 +587,7 @@ async fn an_input_change_is_refused_for_a_bad_value_an_unknown_name_or_a_running
     let refused = h.give("TAG", "v1").await;
     assert!(refused[0].contains("already has this value"), "{refused:?}");
     // While a step runs.
-    h.cmds
-        .send(Command::Start {
-            step: "long".into(),
-        })
-        .await
-        .unwrap();
-    loop {
-        match h.updates.recv().await.unwrap() {
-            Update::Record(r) => h.session.apply(&r),
-            Update::Output { .. } => break,
-            _ => {}
-        }
-    }
+    h.start_until_output("long").await;
     h.cmds
         .send(Command::GiveInput {
             name: "TAG".into(),

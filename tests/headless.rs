@@ -146,7 +146,7 @@ fn a_rerun_is_refused_while_the_killed_sessions_step_still_runs() {
     )
     .unwrap();
     let gone = std::time::Instant::now();
-    while nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_ok() {
+    while stepwise::engine::process::survivor::group_alive(pgid) {
         assert!(
             gone.elapsed() < std::time::Duration::from_secs(10),
             "the group lingers"
@@ -274,6 +274,7 @@ fn a_demo_left_unfinished_is_closed_not_offered_for_resume() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(4), "it waits for a person: {t}");
     assert!(!t.contains("Resume it with"), "{t}");
+    assert!(t.contains("session closed: the demo was left"), "{t}");
     let dir = &session_dirs(home.path())[0];
     let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
     let last = journal.lines().last().unwrap();

@@ -319,10 +319,7 @@ pub struct Summary {
 
 /// Reads a session's summary (journal fold over its runbook copy).
 pub fn summarize(dir: &Path) -> Result<Summary, String> {
-    let loaded = journal::read(&dir.join(JOURNAL)).map_err(|e| e.to_string())?;
-    let runbook = crate::runbook::load::load_file(&dir.join(RUNBOOK_COPY))
-        .map_err(|e| format!("{}: the runbook copy cannot be read: {e}", dir.display()))?;
-    let session = super::state::Session::from_records(runbook, loaded.records.iter());
+    let (session, records) = read_session(dir)?;
     let (done, total) = session.progress();
     let id = dir
         .file_name()
@@ -332,13 +329,28 @@ pub fn summarize(dir: &Path) -> Result<Summary, String> {
         runbook: session.runbook.id.clone(),
         started: session.started_at,
         last_activity: session.last_at,
-        status: status_word(&loaded.records, &session),
+        status: status_word(&records, &session),
         done,
         total,
         transcript: find_transcript(dir),
         dir: dir.to_owned(),
         id,
     })
+}
+
+/// Reads a session folder read-only (no lock, nothing written): the fold
+/// of its journal over its runbook copy, and the records themselves.
+pub fn read_session(dir: &Path) -> Result<(super::state::Session, Vec<Record>), String> {
+    let loaded = journal::read(&dir.join(JOURNAL)).map_err(|e| e.to_string())?;
+    let copy = dir.join(RUNBOOK_COPY);
+    let runbook = crate::runbook::load::load_file(&copy).map_err(|e| {
+        format!(
+            "{}: the session's runbook copy cannot be read: {e}",
+            copy.display()
+        )
+    })?;
+    let session = super::state::Session::from_records(runbook, loaded.records.iter());
+    Ok((session, loaded.records))
 }
 
 /// The status `stepwise sessions` shows ("completed", "resumable", …).

@@ -25,7 +25,7 @@ mod timeline;
 
 use crate::session::event::Record;
 use crate::session::state::Session;
-use crate::session::{fsutil, journal, store};
+use crate::session::{fsutil, store};
 use chrono::FixedOffset;
 use std::collections::HashMap;
 use std::io;
@@ -185,16 +185,8 @@ pub fn save(
 /// held open by another process can be exported.
 pub fn export(home: &Path, what: &str, format: Format) -> Result<String, String> {
     let dir = store::find(home, what)?;
-    let loaded = journal::read(&dir.join(store::JOURNAL)).map_err(|e| e.to_string())?;
-    let copy = dir.join(store::RUNBOOK_COPY);
-    let runbook = crate::runbook::load::load_file(&copy).map_err(|e| {
-        format!(
-            "{}: the session's runbook copy cannot be read: {e}",
-            copy.display()
-        )
-    })?;
-    let session = Session::from_records(runbook, loaded.records.iter());
-    let ctx = load_context(&dir, &session, loaded.records)
+    let (session, records) = store::read_session(&dir)?;
+    let ctx = load_context(&dir, &session, records)
         .map_err(|e| format!("cannot read the logs in {}: {e}", dir.display()))?;
     Ok(render(&session, &ctx, format))
 }

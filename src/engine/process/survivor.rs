@@ -39,13 +39,16 @@ pub fn still_running(log: &Path) -> Option<i32> {
     if boot != boot_id() {
         return None;
     }
-    let group = nix::unistd::Pid::from_raw(-pgid);
-    let exists = nix::sys::signal::kill(group, None).is_ok();
-    (exists && has_live_member(pgid)).then_some(pgid)
+    group_alive(pgid).then_some(pgid)
 }
 
 /// Whether a process of group `pgid` is alive: zombies do not count (a
 /// container's init may never reap the orphans of a killed stepwise).
+pub fn group_alive(pgid: i32) -> bool {
+    let group = nix::unistd::Pid::from_raw(-pgid);
+    nix::sys::signal::kill(group, None).is_ok() && has_live_member(pgid)
+}
+
 fn has_live_member(pgid: i32) -> bool {
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return true; // no /proc to look in: trust kill(2)
