@@ -54,16 +54,7 @@ pub struct Answers {
     pub ask_stdin: bool,
 }
 
-/// How a headless session ended, as an exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    Completed = 0,
-    Invalid = 2,
-    Failed = 3,
-    WaitingForHuman = 4,
-    Aborted = 5,
-    Interrupted = 130,
-}
+pub use crate::outcome::Exit;
 
 struct Driver<W: Write> {
     session: Session,
@@ -173,7 +164,7 @@ impl<W: Write> Driver<W> {
         let out = &mut self.out;
         self.lines.entry(stream).or_default().push_with(bytes, |l| {
             let inerted;
-            let shown: &str = if crate::inert::is_plain(l) {
+            let shown: &str = if crate::text::is_plain(l) {
                 l
             } else {
                 inerted = inert(l);
@@ -423,7 +414,7 @@ impl<W: Write> Driver<W> {
         };
         self.say(&format!(
             "{} — {done}/{total} steps settled — session {}",
-            summary_word(exit),
+            Exit::summary_word(exit),
             self.session.id
         ));
         exit
@@ -433,7 +424,7 @@ impl<W: Write> Driver<W> {
 /// Headless lines are already cut for display (`DisplayLines`), so no
 /// further cut here; only control characters are made inert.
 fn inert(text: &str) -> String {
-    crate::inert::neutralize(text, usize::MAX)
+    crate::text::neutralize(text, usize::MAX)
 }
 
 /// Reads stdin lines on a thread of its own; the thread ends with stdin.
@@ -455,17 +446,6 @@ fn non_empty(s: &str, default: &str) -> String {
         default.to_owned()
     } else {
         s.trim().to_owned()
-    }
-}
-
-fn summary_word(exit: Exit) -> &'static str {
-    match exit {
-        Exit::Completed => "completed",
-        Exit::Failed => "stopped on a failed step",
-        Exit::WaitingForHuman => "waiting for a human answer",
-        Exit::Aborted => "aborted",
-        Exit::Interrupted => "interrupted",
-        Exit::Invalid => "invalid",
     }
 }
 

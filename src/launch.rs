@@ -20,28 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// A user-facing failure before the session runs: message and exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub code: i32,
-}
-
-impl Failure {
-    pub fn usage(message: impl Into<String>) -> Failure {
-        Failure {
-            message: message.into(),
-            code: Exit::Invalid as i32,
-        }
-    }
-
-    /// A screen shown before the session (picker, trust, inputs form)
-    /// failed: an error of the terminal. (A stop signal there ends stepwise
-    /// with 130 from `tui::screen` itself.)
-    pub fn from_screen(what: &str, e: std::io::Error) -> Failure {
-        Failure::usage(format!("{what} failed: {e}"))
-    }
-}
+pub use crate::outcome::Failure;
 
 /// Reads and validates a runbook, keeping its exact bytes for the session copy.
 pub fn read_runbook(path: &Path) -> Result<(Runbook, Vec<u8>), Failure> {
@@ -172,7 +151,10 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
         // A dry run shows the plan even when inputs are missing: they are
         // listed as missing rather than refused. An untrusted runbook's
         // `default_from` commands are not run for it.
-        let for_inputs = crate::trust::for_dry_run(home, &args.file, &source, &runbook);
+        let (for_inputs, note) = crate::trust::for_dry_run(home, &args.file, &source, &runbook);
+        if let Some(note) = note {
+            crate::say!("{note}");
+        }
         let res = inputs::resolve(
             &for_inputs,
             &vars,

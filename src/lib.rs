@@ -1,9 +1,11 @@
 //! stepwise: a terminal runbook assistant for on-call engineers.
 //!
-//! The library holds everything; `main.rs` only parses the command line and
-//! reports errors. Layers, from the bottom: `runbook` (the format), `session`
-//! (events, the journal, the fold), `engine` (runs steps, never renders),
-//! then the readers and drivers: `headless`, `tui`, `transcript`, `demo`.
+//! This package holds the drivers: the command line, the TUI, headless
+//! mode, the demo. Everything that decides and records lives in the
+//! `stepwise-core` crate (`crates/stepwise-core`), re-exported here under
+//! the same names so `stepwise::engine`, `stepwise::session`, … read as
+//! one library. `main.rs` only parses the command line and reports errors.
+//! See docs/ARCHITECTURE.md for the layers and the rules each keeps.
 
 /// Writes a line to stderr and ignores failure: a lost terminal (EIO) must
 /// not stop stepwise from finishing its record, as `eprintln!` would by
@@ -16,18 +18,13 @@ macro_rules! say {
     }};
 }
 
+pub use stepwise_core::{dryrun, engine, outcome, runbook, session, text, transcript, trust};
+
 pub mod cli;
 pub mod commands;
 pub mod demo;
-pub mod dryrun;
-pub mod engine;
 pub mod headless;
-pub mod inert;
 pub mod launch;
 pub mod picker;
-pub mod runbook;
-pub mod session;
-pub mod transcript;
-pub mod trust;
 pub mod trust_prompt;
 pub mod tui;

@@ -70,9 +70,9 @@ fn visible_part(line: &str) -> &str {
 }
 
 /// Removes colour codes and shows every other control character as an
-/// inert symbol, cut at [`MAX_LINE_CHARS`] (see [`crate::inert::neutralize`]).
+/// inert symbol, cut at [`MAX_LINE_CHARS`] (see [`crate::text::neutralize`]).
 pub fn neutralize(line: &str) -> String {
-    crate::inert::neutralize(line, MAX_LINE_CHARS)
+    crate::text::neutralize(line, MAX_LINE_CHARS)
 }
 
 #[cfg(test)]

@@ -93,9 +93,9 @@ pub struct Context {
 /// title is shown inert as a last guard. JSON escapes them by itself.
 pub fn render(session: &Session, ctx: &Context, format: Format) -> String {
     match format {
-        Format::Markdown => crate::inert::show_controls(&markdown::render(session, ctx)),
+        Format::Markdown => crate::text::show_controls(&markdown::render(session, ctx)),
         Format::Json => json::render(session, ctx),
-        Format::Html => crate::inert::show_controls(&html::render(session, ctx)),
+        Format::Html => crate::text::show_controls(&html::render(session, ctx)),
     }
 }
 

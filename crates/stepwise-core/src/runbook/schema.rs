@@ -231,7 +231,8 @@ mod tests {
     /// The committed copy must match; `UPDATE_SCHEMA=1 cargo test` rewrites it.
     #[test]
     fn committed_schema_is_current() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/runbook.schema.json");
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/runbook.schema.json");
         let fresh = serde_json::to_string_pretty(&json_schema()).unwrap() + "\n";
         if std::env::var_os("UPDATE_SCHEMA").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();

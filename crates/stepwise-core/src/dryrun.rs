@@ -104,7 +104,7 @@ pub fn shown_value(value: &str) -> String {
         value.to_owned()
     } else {
         let quoted = serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"));
-        crate::inert::show_controls(&quoted)
+        crate::text::show_controls(&quoted)
     }
 }
 

@@ -15,7 +15,7 @@
 //! This module never runs a command and never starts a session; it only
 //! reads and records trust, and describes what a runbook would run.
 
-use crate::launch::Failure;
+use crate::outcome::Failure;
 use crate::runbook::model::Runbook;
 use crate::session::fsutil;
 use serde::{Deserialize, Serialize};
@@ -267,25 +267,31 @@ pub fn ensure(
     record(home, &review).map_err(Failure::usage)
 }
 
+/// Said when a dry run left out an untrusted runbook's `default_from` commands.
+pub const DRY_RUN_UNTRUSTED_NOTE: &str = "note: this runbook is not trusted yet, so its default_from commands were not run; their inputs show as missing";
+
 /// The runbook a dry run resolves inputs with: as is when trusted; else
 /// without its `default_from` commands (a dry run of a file nobody has
-/// reviewed must run nothing), with a note on stderr saying so.
-pub fn for_dry_run(home: &Path, path: &Path, source: &[u8], runbook: &Runbook) -> Runbook {
+/// reviewed must run nothing), with [`DRY_RUN_UNTRUSTED_NOTE`] for the
+/// caller to show.
+pub fn for_dry_run(
+    home: &Path,
+    path: &Path,
+    source: &[u8],
+    runbook: &Runbook,
+) -> (Runbook, Option<&'static str>) {
     let trusted = Review::of(path, source, runbook)
         .ok()
         .zip(load(home).ok())
         .is_some_and(|(review, store)| is_trusted(&store, &review));
     let mut copy = runbook.clone();
     if trusted || runbook.inputs.iter().all(|i| i.default_from.is_none()) {
-        return copy;
+        return (copy, None);
     }
     for input in copy.inputs.iter_mut() {
         input.default_from = None;
     }
-    crate::say!(
-        "note: this runbook is not trusted yet, so its default_from commands were not run; their inputs show as missing"
-    );
-    copy
+    (copy, Some(DRY_RUN_UNTRUSTED_NOTE))
 }
 
 #[cfg(test)]
