@@ -1,4 +1,6 @@
 //! The command line: clap definitions only, written for a person in a hurry.
+//! Nothing below `main` sees these types: `launch::options` turns them into
+//! plain data once.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -78,14 +80,6 @@ pub struct DriveArgs {
     /// Also write the transcript into this folder.
     #[arg(long, value_name = "DIR")]
     pub transcript_dir: Option<PathBuf>,
-    /// Said in the interface's quit dialog instead of the resume command
-    /// (the demo: its sandbox does not outlive it). Not a flag.
-    #[arg(skip)]
-    pub quit_note: Option<String>,
-    /// A session left unfinished is closed (aborted) with this reason, as
-    /// nothing could resume it (the demo's sandbox goes with it). Not a flag.
-    #[arg(skip)]
-    pub close_when_left: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -40,7 +40,7 @@ pub fn sessions(home: &Path, all: bool, format: ListFormat) -> Result<i32, Failu
     for id in ids {
         let dir = store::sessions_dir(home).join(&id);
         match store::summarize(&dir) {
-            Ok(s) if all || s.status.contains("resumable") => rows.push(s),
+            Ok(s) if all || s.status.is_resumable() => rows.push(s),
             Ok(_) => {}
             Err(e) => crate::say!("warning: {id}: {e}"),
         }
@@ -133,7 +133,7 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
         sandbox.path().display(),
         sandbox.health_url().unwrap_or_default()
     );
-    let mut drive = args.drive.clone();
+    let mut drive: crate::launch::DriveOptions = args.drive.clone().into();
     for (k, v) in sandbox.vars() {
         if !drive.vars.iter().any(|x| x.starts_with(&format!("{k}="))) {
             drive.vars.push(format!("{k}={v}"));
@@ -154,7 +154,7 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
                 .into(),
         );
     }
-    let run = crate::cli::RunArgs {
+    let run = crate::launch::RunOptions {
         file: runbook,
         drive,
         dry_run: false,
@@ -172,7 +172,7 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
 
 /// With `--yes`, the demo answers the steps that require a note with a note
 /// that says it was a demo, so an unattended demo runs to the end.
-fn add_demo_notes(runbook: &Path, drive: &mut crate::cli::DriveArgs) {
+fn add_demo_notes(runbook: &Path, drive: &mut crate::launch::DriveOptions) {
     let Ok(rb) = crate::runbook::load::load_file(runbook) else {
         return;
     };

@@ -11,7 +11,6 @@
 
 use crate::engine::command::{Command, End, Update};
 use crate::engine::process::DisplayLines;
-use crate::runbook::model::NoteRule;
 use crate::session::event::{ConfirmedVia, Event, InputSource, Record, Stream};
 use crate::session::state::{Session, StepStatus};
 use std::collections::HashMap;
@@ -106,18 +105,6 @@ pub async fn drive<W: Write>(
                 bytes,
                 ..
             } => d.on_output(&step, stream, &bytes),
-            Update::RetryScheduled {
-                step,
-                attempt,
-                of,
-                at,
-            } => {
-                let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
-                d.say(&format!(
-                    "↻ {step}: attempt {attempt} of {of} in {}",
-                    crate::runbook::duration::countdown(wait)
-                ));
-            }
             Update::Idle => d.on_idle().await,
             Update::Rejected(why) => d.say(&format!("refused: {why}")),
             Update::Ended(end) => {
@@ -150,7 +137,7 @@ impl<W: Write> Driver<W> {
 
     fn on_record(&mut self, r: &Record) {
         self.session.apply(r);
-        if let Some(line) = describe(&self.session, &r.event) {
+        if let Some(line) = describe(&self.session, r) {
             self.flush_lines();
             self.say(&line);
         }
@@ -262,7 +249,7 @@ impl<W: Write> Driver<W> {
         note: Option<String>,
         via: ConfirmedVia,
     ) -> Result<Command, Exit> {
-        if def.note == NoteRule::Required && note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        if crate::policy::note_missing(def, note.as_deref()) {
             self.say(&format!(
                 "? `{}` needs a note: answer with --answer {}=done:<note>",
                 def.id, def.id
@@ -343,7 +330,7 @@ impl<W: Write> Driver<W> {
                 }
             },
             ("done", _) if !def.is_automated() => {
-                let note = if def.note == NoteRule::Required {
+                let note = if crate::policy::note_missing(def, None) {
                     let _ = write!(self.out, "  note: ");
                     let _ = self.out.flush();
                     let note = self.read_line();
@@ -450,8 +437,8 @@ fn non_empty(s: &str, default: &str) -> String {
 }
 
 /// One line for the events a person cares about; `None` for the rest.
-pub fn describe(s: &Session, e: &Event) -> Option<String> {
-    Some(match e {
+pub fn describe(s: &Session, r: &Record) -> Option<String> {
+    Some(match &r.event {
         Event::SessionStarted {
             session_id,
             runbook_title,
@@ -517,6 +504,17 @@ pub fn describe(s: &Session, e: &Event) -> Option<String> {
         }
         Event::Interrupted { signal } => format!("received {signal}"),
         Event::SessionAborted { reason } => format!("session aborted: {reason}"),
+        Event::AutoChanged { on } => format!("auto mode {}", if *on { "on" } else { "off" }),
+        Event::RetryScheduled {
+            step,
+            attempt,
+            of,
+            due,
+        } => format!(
+            "↻ {step}: attempt {attempt} of {of} in {}",
+            crate::runbook::duration::countdown((*due - r.at).to_std().unwrap_or_default())
+        ),
+        Event::RetryCancelled { step, reason } => format!("✗ {step}: retry cancelled: {reason}"),
         Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,
     })
 }

@@ -18,7 +18,9 @@ macro_rules! say {
     }};
 }
 
-pub use stepwise_core::{dryrun, engine, outcome, runbook, session, text, transcript, trust};
+pub use stepwise_core::{
+    dryrun, engine, outcome, policy, runbook, runner, session, text, transcript, trust,
+};
 
 pub mod cli;
 pub mod commands;

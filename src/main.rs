@@ -18,8 +18,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let home = stepwise::session::store::home(cli.home.as_deref());
     let result = match cli.command {
-        Some(Cmd::Run(args)) => launch::run(&home, args),
-        Some(Cmd::Resume(args)) => launch::resume(&home, args),
+        Some(Cmd::Run(args)) => launch::run(&home, args.into()),
+        Some(Cmd::Resume(args)) => launch::resume(&home, args.into()),
         Some(Cmd::Sessions { all, format }) => stepwise::commands::sessions(&home, all, format),
         Some(Cmd::Export {
             session,

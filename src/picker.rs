@@ -79,7 +79,7 @@ pub fn unfinished_sessions(home: &Path) -> Vec<Entry> {
     ids.into_iter()
         .rev()
         .filter_map(|id| store::summarize(&store::sessions_dir(home).join(id)).ok())
-        .filter(|s| s.status.contains("resumable"))
+        .filter(|s| s.status.is_resumable())
         .map(|summary| Entry::Session { summary })
         .collect()
 }
@@ -135,7 +135,7 @@ pub fn run(home: &Path) -> Result<i32, Failure> {
         None => Ok(0),
         Some(Entry::Runbook { path, .. }) => crate::launch::run(
             home,
-            crate::cli::RunArgs {
+            crate::launch::RunOptions {
                 file: path.clone(),
                 drive: Default::default(),
                 dry_run: false,
@@ -145,7 +145,7 @@ pub fn run(home: &Path) -> Result<i32, Failure> {
         ),
         Some(Entry::Session { summary }) => crate::launch::resume(
             home,
-            crate::cli::ResumeArgs {
+            crate::launch::ResumeOptions {
                 session: Some(summary.id.clone()),
                 drive: Default::default(),
             },

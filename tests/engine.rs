@@ -9,7 +9,7 @@ use stepwise::engine::command::{Command, End, Update};
 use stepwise::engine::engine::{Engine, Setup};
 use stepwise::engine::open::{self, StartOptions};
 use stepwise::session::clock::SystemClock;
-use stepwise::session::event::{ConfirmedVia, InputSource};
+use stepwise::session::event::{ConfirmedVia, Event, InputSource};
 use stepwise::session::state::{Session, StepStatus};
 use tokio::sync::mpsc;
 
@@ -25,7 +25,7 @@ struct Harness {
     dir: std::path::PathBuf,
     /// The journal's fsync count, and its value when the engine started.
     syncs: (Arc<std::sync::atomic::AtomicU64>, u64),
-    /// The retries the engine announced: step, attempt to come, of how many.
+    /// The retries the engine journalled: step, attempt to come, of how many.
     retries: Vec<(String, u32, u32)>,
 }
 
@@ -86,6 +86,8 @@ fn start_full(
         grace: Duration::from_millis(500),
         drain: Duration::from_millis(500),
         after_step: None,
+        runner: Arc::new(stepwise::runner::ProcessRunner),
+        close_when_left: None,
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (up_tx, up_rx) = mpsc::channel(1024);
@@ -121,12 +123,17 @@ impl Harness {
                 .expect("the engine answered within 20 s")
                 .expect("the engine is alive");
             match u {
-                Update::Record(r) => self.session.apply(&r),
+                Update::Record(r) => {
+                    if let Event::RetryScheduled {
+                        step, attempt, of, ..
+                    } = &r.event
+                    {
+                        self.retries.push((step.clone(), *attempt, *of));
+                    }
+                    self.session.apply(&r)
+                }
                 Update::Rejected(why) => rejected.push(why),
                 Update::Idle | Update::Ended(_) => return rejected,
-                Update::RetryScheduled {
-                    step, attempt, of, ..
-                } => self.retries.push((step, attempt, of)),
                 Update::Output { .. } => {}
             }
         }
@@ -276,7 +283,7 @@ async fn a_retry_runs_a_second_attempt_that_can_pass() {
     assert_eq!(
         h.retries,
         [("flaky".to_owned(), 2, 3)],
-        "the wait was announced"
+        "the wait was journalled"
     );
     assert_eq!(st.attempts[0].success, Some(false));
     assert!(h.work.path().join("marker").exists());

@@ -69,6 +69,9 @@ fn the_demo_runs_to_completion_with_keys() {
     let sessions = std::fs::read_dir(home.path().join("sessions")).unwrap();
     let dir = sessions.map(|e| e.unwrap().path()).next().unwrap();
     let summary = stepwise::session::store::summarize(&dir).unwrap();
-    assert_eq!(summary.status, "completed");
+    assert_eq!(
+        summary.status,
+        stepwise::session::store::Standing::Completed
+    );
     assert_eq!(summary.done, summary.total);
 }

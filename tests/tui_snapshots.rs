@@ -337,7 +337,7 @@ fn picker_screen() {
         runbook: "deployment-rollback".into(),
         started: Some(t0()),
         last_activity: Some(t0()),
-        status: "left (resumable)".into(),
+        status: stepwise::session::store::Standing::Left,
         done: 2,
         total: 6,
         transcript: None,
@@ -567,12 +567,14 @@ fn a_step_waiting_for_its_retry_shows_the_wait_not_a_failure() {
     r.push(started_step(7, 100, "deploy", 1));
     r.push(exited(8, 101, "deploy", 1, 1));
     let mut app = app_with(&r);
-    app.update(Msg::Engine(Update::RetryScheduled {
+    let due = app.now + chrono::Duration::seconds(4);
+    let scheduled = Event::RetryScheduled {
         step: "deploy".into(),
         attempt: 2,
         of: 3,
-        at: app.now + chrono::Duration::seconds(4),
-    }));
+        due,
+    };
+    app.update(Msg::Engine(Update::Record(rec(9, 101, scheduled))));
     let screen = format!("{:?}", draw(&mut app, 100, 30).backend());
     assert!(screen.contains("↻  Deploy"), "{screen}");
     assert!(
@@ -580,7 +582,7 @@ fn a_step_waiting_for_its_retry_shows_the_wait_not_a_failure() {
         "{screen}"
     );
     app.update(Msg::Engine(Update::Record(started_step(
-        9, 105, "deploy", 2,
+        10, 105, "deploy", 2,
     ))));
     let screen = format!("{:?}", draw(&mut app, 100, 30).backend());
     assert!(!screen.contains("retrying"), "{screen}");

@@ -18,27 +18,17 @@ use crate::engine::command::{Command, End, Update};
 use crate::engine::redact::MASK;
 use crate::runbook::model::{OnFailure, Step};
 use crate::session::event::{Event, InputSource};
-use crate::session::state::{Session, StepStatus};
+use crate::session::state::{ScheduledRetry, Session, StepStatus};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
 /// How long a status message stays without a key press.
 const STATUS_LASTS: chrono::TimeDelta = chrono::TimeDelta::seconds(6);
 
-/// A step between a failed attempt and its next one (`retry:`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Retrying {
-    pub step: String,
-    /// The attempt to come, of how many.
-    pub attempt: u32,
-    pub of: u32,
-    pub at: DateTime<Utc>,
-}
-
 impl App {
-    /// The retry the step waits for, if it does.
-    pub fn retry_of(&self, step: &str) -> Option<&Retrying> {
-        self.retrying.as_ref().filter(|r| r.step == step)
+    /// The retry the step waits for, if it does (from the journal).
+    pub fn retry_of(&self, step: &str) -> Option<&ScheduledRetry> {
+        self.session.step(step).and_then(|st| st.retry.as_ref())
     }
 }
 
@@ -86,8 +76,6 @@ pub struct App {
     pub search: Option<String>,
     pub modal: Option<Modal>,
     pub status: Option<String>,
-    /// A failed step waiting for its next `retry:` attempt.
-    pub retrying: Option<Retrying>,
     /// The status message, and when the clock first saw it.
     status_since: Option<(String, DateTime<Utc>)>,
     pub auto: bool,
@@ -147,7 +135,6 @@ impl App {
             help_scroll: 0,
             dirty: true,
             status_since: None,
-            retrying: None,
         }
     }
 
@@ -452,16 +439,6 @@ impl App {
             Update::Record(r) => {
                 self.session.apply(&r);
                 self.say_input_changed(&r.event);
-                // The wait ends when the step starts again or is settled
-                // some other way (skipped, marked done, the session ends).
-                if let Some(w) = &self.retrying
-                    && self
-                        .session
-                        .step(&w.step)
-                        .is_none_or(|st| !matches!(st.status, StepStatus::Failed))
-                {
-                    self.retrying = None;
-                }
                 if let Event::StepStarted { step, .. } = &r.event
                     && self.track_next
                     && let Some(i) = self.session.step_index(step)
@@ -481,19 +458,6 @@ impl App {
                 } else {
                     self.logs.push(&step, attempt, stream, &bytes);
                 }
-            }
-            Update::RetryScheduled {
-                step,
-                attempt,
-                of,
-                at,
-            } => {
-                self.retrying = Some(Retrying {
-                    step,
-                    attempt,
-                    of,
-                    at,
-                });
             }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),
@@ -559,14 +523,8 @@ impl App {
     /// or skip it (auto mode waits there).
     fn offer_optional_section(&mut self, next: usize) {
         let section = self.session.steps[next].section;
-        let untouched = self
-            .session
-            .steps
-            .iter()
-            .filter(|s| s.section == section)
-            .all(|s| s.status == StepStatus::Pending);
         let def = &self.session.runbook.sections[section];
-        if def.optional && untouched && self.modal.is_none() {
+        if crate::policy::enters_optional_section(&self.session, next) && self.modal.is_none() {
             self.status = Some(format!(
                 "Optional section “{}”: Enter runs its steps, S skips it all.",
                 def.title

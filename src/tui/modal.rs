@@ -7,7 +7,7 @@
 use super::app::App;
 use super::keymap::{self, Action, Context};
 use crate::engine::command::Command;
-use crate::runbook::model::{NoteRule, Step};
+use crate::runbook::model::Step;
 use crate::session::event::ConfirmedVia;
 use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
@@ -94,7 +94,7 @@ impl Modal {
             cursor: 0,
             on_note: step.checklist.is_empty(),
             note: text_area(""),
-            note_required: step.note == NoteRule::Required,
+            note_required: crate::policy::note_missing(step, None),
             error: None,
             warned_unticked: false,
         })

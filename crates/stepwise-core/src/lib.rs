@@ -18,7 +18,9 @@
 pub mod dryrun;
 pub mod engine;
 pub mod outcome;
+pub mod policy;
 pub mod runbook;
+pub mod runner;
 pub mod session;
 pub mod text;
 pub mod transcript;

@@ -1,12 +1,22 @@
-//! Text from outside (a step's output, an operator's note, a runbook
-//! string) made inert before it reaches a terminal or a document.
+//! The one place that says how text is made safe to show: the mask that
+//! replaces a secret, and text from outside (a step's output, an
+//! operator's note, a runbook string) made inert before it reaches a
+//! terminal or a document.
 //!
-//! One function, used by every plain-text reader of the journal: headless
-//! lines, transcripts. Colour codes are removed; every other control
-//! character is shown as a visible symbol (`␛` for ESC), so an OSC 52
-//! clipboard write, a title change, a cursor move or an alternate-screen
-//! switch in a log does nothing to the reader's terminal. The TUI keeps
-//! colours and has its own filter (`tui::log::sanitize`).
+//! Every plain-text reader of the journal (headless lines, transcripts,
+//! dry runs, the trust review) uses these functions. Colour codes are
+//! removed; every other control character is shown as a visible symbol
+//! (`␛` for ESC), so an OSC 52 clipboard write, a title change, a cursor
+//! move or an alternate-screen switch in a log does nothing to the
+//! reader's terminal. The interface keeps colours: its log filter
+//! (`sanitize` in the log pane module of the `stepwise` package) turns
+//! colour codes into styles and drops every other escape sequence.
+//!
+//! Never writes anything and never decides what is secret (that is
+//! `engine::redact`); it only says how a secret and a control look.
+
+/// What replaces a secret value everywhere: journal, logs, screens, exports.
+pub const MASK: &str = "••••••";
 
 /// Removes colour codes (CSI … m) and shows every other control character
 /// as a visible, inert symbol: ESC as `␛`, BEL as `␇`, other C0 controls as

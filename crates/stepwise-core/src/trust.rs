@@ -108,15 +108,9 @@ impl Review {
 
 /// Text from the runbook made safe to show: control characters (escape
 /// sequences that could retitle, move or clear the terminal) are shown as
-/// `\u{1b}`-style escapes; line breaks stay.
+/// visible symbols (`␛`), as everywhere else; line breaks stay.
 fn inert(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' => "\n".to_string(),
-            c if c.is_control() => c.escape_unicode().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
+    crate::text::show_controls(text)
 }
 
 /// Where the trust store lives.
@@ -386,7 +380,7 @@ mod tests {
         rb.sections[0].steps[0].run = Some("printf x\u{1b}]0;pwned\u{7}".into());
         assert!(crate::runbook::load::load_str("rb.yaml", "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Hi\n        run: \"printf x\\e\"\n").is_err());
         let r = Review::of(&path, &src, &rb).unwrap();
-        assert_eq!(r.commands[0].1, "printf x\\u{1b}]0;pwned\\u{7}");
+        assert_eq!(r.commands[0].1, "printf x␛]0;pwned␇");
     }
 
     #[test]

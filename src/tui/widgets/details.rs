@@ -86,7 +86,7 @@ fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
 
 fn status_text(app: &App, st: &StepState) -> String {
     if let Some(r) = app.retry_of(&st.id) {
-        let wait = (r.at - app.now).to_std().unwrap_or_default();
+        let wait = (r.due - app.now).to_std().unwrap_or_default();
         return format!(
             "failed, retrying: attempt {} of {} in {}",
             r.attempt,

@@ -44,11 +44,7 @@ pub fn about(input: &Input) -> String {
     if let Some(d) = &input.default {
         about.push_str(&format!(
             "  (default {})",
-            if input.secret {
-                "••••••"
-            } else {
-                d
-            }
+            if input.secret { crate::text::MASK } else { d }
         ));
     }
     if let Some(p) = &input.pattern {

@@ -10,32 +10,13 @@ use ratatui::style::Color;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-/// The mask shown for a secret value.
-pub const MASK: &str = "••••••";
-
-/// The environment a step sees: runbook env, step env, inputs and captures,
-/// with secret values masked.
+/// The environment the engine will give the step (the same function
+/// computes both), with secret values masked.
 pub fn environment(app: &App, step: &str) -> Vec<(String, String)> {
-    let rb = &app.session.runbook;
-    let mut env: Vec<(String, String, bool)> = rb
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone(), false))
-        .collect();
-    if let Some(s) = rb.step(step) {
-        env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone(), false)));
+    match app.session.runbook.step(step) {
+        Some(def) => crate::policy::shown_env(&app.session, &app.secrets, def),
+        None => Vec::new(),
     }
-    let vals = app.session.inputs.iter().chain(&app.session.captures);
-    env.extend(vals.map(|i| (i.name.clone(), i.value.clone(), i.secret)));
-    let secret = |k: &str, s: bool| {
-        s || app.secrets.iter().any(|n| n == k) || rb.input(k).is_some_and(|i| i.secret)
-    };
-    env.into_iter()
-        .map(|(k, v, s)| {
-            let v = if secret(&k, s) { MASK.to_string() } else { v };
-            (k, v)
-        })
-        .collect()
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {

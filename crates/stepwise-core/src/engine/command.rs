@@ -72,14 +72,6 @@ pub enum Update {
         stream: Stream,
         bytes: Vec<u8>,
     },
-    /// A failed attempt will be tried again at `at` (`retry:`): the step is
-    /// not settled, only waiting. Its next "step started" ends the wait.
-    RetryScheduled {
-        step: String,
-        attempt: u32,
-        of: u32,
-        at: chrono::DateTime<chrono::Utc>,
-    },
     /// Nothing runs; the engine waits for the driver's next command.
     Idle,
     /// A command that cannot be carried out, and why.

@@ -18,6 +18,7 @@ use super::command::{Command, End, Update};
 use super::process::{self, Chunk, Outcome};
 use super::redact::Redactor;
 use crate::runbook::model::{OnFailure, Step};
+use crate::runner::{AttemptId, Reattach, StepRunner};
 use crate::session::event::{Event, InputSource, Record, Stream};
 use crate::session::journal::Journal;
 use crate::session::state::{Session, SessionStatus, StepStatus};
@@ -55,6 +56,12 @@ pub struct Setup {
     pub held: Vec<String>,
     /// Called after each step settles (the transcript refresh).
     pub after_step: Option<Box<dyn Fn() + Send + Sync>>,
+    /// Carries out the attempts ([`crate::runner::ProcessRunner`] for real).
+    pub runner: Arc<dyn StepRunner>,
+    /// When the session would be left resumable (the operator quits, a
+    /// signal), close it as aborted with this reason instead: for a session
+    /// nothing could resume (the demo, whose sandbox is removed).
+    pub close_when_left: Option<String>,
 }
 
 struct Running {
@@ -123,7 +130,13 @@ impl Engine {
 
     /// Runs until the session completes, is aborted, left or interrupted.
     pub async fn run(mut self, mut cmds: mpsc::Receiver<Command>) -> End {
-        let end = match self.run_loop(&mut cmds).await {
+        // A resume in another mode than the journal's last one says so.
+        let auto = self.auto;
+        let started = match self.set_auto(auto, false).await {
+            Ok(()) => self.run_loop(&mut cmds).await,
+            Err(e) => Err(e),
+        };
+        let end = match started {
             Ok(end) => end,
             Err(e) => {
                 // A deferred exit (a step that succeeded before its log
@@ -133,6 +146,7 @@ impl Engine {
                 End::Failed(e.to_string())
             }
         };
+        let end = self.close_if_left(end).await;
         self.send(Update::Ended(end.clone())).await;
         end
     }
@@ -204,7 +218,8 @@ impl Engine {
         if st.status != StepStatus::Pending || !step.is_automated() || step.confirm {
             return Ok(false);
         }
-        if self.setup.pause_at_optional && self.entering_optional_section(i) {
+        if self.setup.pause_at_optional && crate::policy::enters_optional_section(&self.session, i)
+        {
             return Ok(false);
         }
         // A step the driver holds an answer for (e.g. `--answer STEP=skip:…`)
@@ -216,20 +231,6 @@ impl Engine {
         self.start(&id, step.retry.attempts.saturating_sub(1))
             .await?;
         Ok(true)
-    }
-
-    /// Whether step `i` opens an optional section nothing of which has been
-    /// done yet: the operator is offered to run or skip it, auto mode waits.
-    fn entering_optional_section(&self, i: usize) -> bool {
-        let section = self.session.steps[i].section;
-        let optional = self.session.runbook.sections[section].optional;
-        optional
-            && self
-                .session
-                .steps
-                .iter()
-                .filter(|s| s.section == section)
-                .all(|s| s.status == StepStatus::Pending)
     }
 
     fn step_def(&self, id: &str) -> Step {
@@ -280,8 +281,14 @@ impl Engine {
             }
             Command::Cancel { reason } => {
                 // Between two attempts of a retry, cancel stops the retry.
-                if self.running.is_none() {
-                    self.retry = None;
+                if self.running.is_none()
+                    && let Some(r) = self.retry.take()
+                {
+                    let event = Event::RetryCancelled {
+                        step: r.step,
+                        reason,
+                    };
+                    return self.record(event, true).await;
                 }
                 self.cancel(reason)
             }
@@ -289,7 +296,7 @@ impl Engine {
                 self.record(Event::NoteAdded { step, text }, true).await?
             }
             Command::GiveInput { name, value } => self.give_input(name, value).await?,
-            Command::SetAuto(on) => self.auto = on,
+            Command::SetAuto(on) => self.set_auto(on, true).await?,
             Command::Abort { reason } => {
                 self.kill_running().await;
                 self.retry = None;
@@ -320,6 +327,31 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// A session that ends resumable but must not be resumed
+    /// (`close_when_left`) is recorded as aborted, with the reason. The
+    /// end reported to the driver stays what happened (left, interrupted).
+    async fn close_if_left(&mut self, end: End) -> End {
+        let Some(reason) = self.setup.close_when_left.clone() else {
+            return end;
+        };
+        if matches!(end, End::Left | End::Interrupted(_))
+            && let Err(e) = self.record(Event::SessionAborted { reason }, false).await
+        {
+            return End::Failed(e.to_string());
+        }
+        end
+    }
+
+    /// Turns auto mode on or off and journals the change (by the operator,
+    /// or by the driver that started in another mode than the last one).
+    async fn set_auto(&mut self, on: bool, by_operator: bool) -> io::Result<()> {
+        self.auto = on;
+        if self.session.auto == on {
+            return Ok(());
+        }
+        self.record(Event::AutoChanged { on }, by_operator).await
     }
 
     /// Masks secrets in what the operator typed (notes, reasons) before it
@@ -399,14 +431,7 @@ impl Engine {
             Command::Confirm { .. } if def.is_automated() => Err(format!(
                 "`{target}` is automated: run it, or mark it done by hand"
             )),
-            Command::Confirm { note, .. }
-                if def.note == crate::runbook::model::NoteRule::Required
-                    && note.as_deref().is_none_or(|n| n.trim().is_empty()) =>
-            {
-                Err(format!(
-                    "`{target}` needs a note before it can be marked done"
-                ))
-            }
+            Command::Confirm { note, .. } => crate::policy::check_note(&def, note.as_deref()),
             Command::Skip { reason, .. } if reason.trim().is_empty() => {
                 Err("skipping needs a reason".into())
             }
@@ -485,9 +510,13 @@ impl Engine {
             return Ok(());
         };
         let log = self.setup.session_dir.join(&last.log);
-        match process::survivor::still_running(&log) {
-            None => Ok(()),
-            Some(pgid) => Err(format!(
+        let which = AttemptId {
+            step: id.to_owned(),
+            attempt: last.number,
+        };
+        match self.setup.runner.reattach(&which, &log) {
+            Reattach::Gone => Ok(()),
+            Reattach::Orphaned { pgid } => Err(format!(
                 "`{id}` attempt {} is still running outside stepwise (process group {pgid}, \
                  left by the stepwise that stopped): wait for it to end, or stop it with \
                  `kill -TERM -- -{pgid}`, then run it again; or mark it done or skip it",
@@ -539,17 +568,19 @@ impl Engine {
         self.record(started, true).await?;
         let log_path = self.setup.session_dir.join(&log);
         let spec = self.spec_for(&def, &command, log_path.clone());
-        let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
-        let (cancel, cancel_rx) = watch::channel(false);
-        let task = tokio::spawn(process::run(spec, tx, cancel_rx));
+        let which = AttemptId {
+            step: id.to_owned(),
+            attempt,
+        };
+        let started = self.setup.runner.start(&which, spec, CHUNKS_IN_FLIGHT);
         self.running = Some(Running {
             step: id.to_owned(),
             attempt,
             tries_left,
-            cancel,
+            cancel: started.cancel,
             cancel_reason: None,
-            chunks: rx,
-            task,
+            chunks: started.chunks,
+            task: started.done,
             pending: None,
             last_flush: Instant::now(),
             log: log_path,
@@ -568,7 +599,7 @@ impl Engine {
             .or_else(|| Some(self.setup.base_dir.clone()));
         process::Spec {
             argv,
-            env: self.step_env(def),
+            env: crate::policy::step_env(&self.session, &self.values, def),
             cwd,
             log_path,
             timeout: def.timeout,
@@ -579,17 +610,6 @@ impl Engine {
             redactor: self.redactor.clone(),
             hide_stdout: def.capture.is_some() && self.derives_from_secret(def),
         }
-    }
-
-    /// The environment of a step: runbook env, inputs, captures, step env,
-    /// and the session and step ids. Values never enter the command text.
-    fn step_env(&self, def: &Step) -> Vec<(String, String)> {
-        let mut env = self.session.runbook.env.clone();
-        env.extend(self.values.iter().cloned());
-        env.extend(def.env.iter().cloned());
-        env.push(("STEPWISE_SESSION".into(), self.session.id.clone()));
-        env.push(("STEPWISE_STEP".into(), def.id.clone()));
-        env
     }
 
     async fn on_chunk(&mut self, c: Chunk) -> io::Result<()> {
@@ -816,16 +836,14 @@ impl Engine {
                 tries_left: run.tries_left - 1,
                 at: tokio::time::Instant::now() + def.retry.delay,
             });
-            self.sync().await?;
             let delay = chrono::TimeDelta::from_std(def.retry.delay).unwrap_or_default();
-            self.send(Update::RetryScheduled {
+            let event = Event::RetryScheduled {
                 step: run.step.clone(),
                 attempt: run.attempt + 1,
                 of: def.retry.attempts,
-                at: self.journal.now() + delay,
-            })
-            .await;
-            return Ok(());
+                due: self.journal.now() + delay,
+            };
+            return self.record(event, false).await;
         }
         match def.on_failure {
             OnFailure::Abort => {

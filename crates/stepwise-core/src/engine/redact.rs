@@ -20,8 +20,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-/// What a secret value is replaced with.
-pub const MASK: &str = "••••••";
+pub use crate::text::MASK;
 
 /// The secret values of a session, ready for matching.
 #[derive(Clone)]

@@ -212,6 +212,28 @@ pub enum Event {
         reason: String,
     },
     SessionCompleted,
+    /// Auto mode was turned on or off (`a` in the interface; a driver that
+    /// starts in a mode other than the journal's last one records it too).
+    /// Journals written before this variant existed never hold it.
+    AutoChanged {
+        on: bool,
+    },
+    /// A failed attempt will be tried again at `due` (`retry:`): the step
+    /// is not settled, only waiting. Its next "step started" ends the wait,
+    /// and so does the end of the process that scheduled it (the schedule
+    /// lives in that process; a resume leaves the decision to the operator).
+    RetryScheduled {
+        step: String,
+        /// The attempt to come, and how many the step may have.
+        attempt: u32,
+        of: u32,
+        due: DateTime<Utc>,
+    },
+    /// The operator cancelled a scheduled retry before it started.
+    RetryCancelled {
+        step: String,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -228,7 +250,9 @@ impl Event {
             | HumanConfirmed { step, .. }
             | StepSkipped { step, .. }
             | MarkedDone { step, .. }
-            | OutcomeUnknown { step, .. } => Some(step),
+            | OutcomeUnknown { step, .. }
+            | RetryScheduled { step, .. }
+            | RetryCancelled { step, .. } => Some(step),
             NoteAdded { step, .. } => step.as_deref(),
             _ => None,
         }

@@ -96,6 +96,25 @@ pub struct Attempt {
     pub stderr_bytes: u64,
 }
 
+impl Attempt {
+    fn started(number: u32, at: DateTime<Utc>, command: &str, log: &str) -> Attempt {
+        Attempt {
+            number,
+            started_at: at,
+            command: command.to_owned(),
+            log: log.to_owned(),
+            ended_at: None,
+            exit: None,
+            duration_ms: None,
+            success: None,
+            timed_out: false,
+            cancelled: None,
+            stdout_bytes: 0,
+            stderr_bytes: 0,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Note {
     pub at: DateTime<Utc>,
@@ -114,6 +133,26 @@ pub struct StepState {
     /// When the step reached its current settled status.
     pub settled_at: Option<DateTime<Utc>>,
     pub settled_by: Option<Actor>,
+    /// A failed attempt waiting for its next try (`retry:`).
+    pub retry: Option<ScheduledRetry>,
+}
+
+/// A retry the engine scheduled and has not started yet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduledRetry {
+    /// The attempt to come, of how many.
+    pub attempt: u32,
+    pub of: u32,
+    pub due: DateTime<Utc>,
+}
+
+/// Auto mode turned on or off, and by whom (the first one is the mode the
+/// session started in).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutoChange {
+    pub at: DateTime<Utc>,
+    pub on: bool,
+    pub by: Option<Actor>,
 }
 
 /// An input's (or a capture's) current value: the latest record wins.
@@ -149,7 +188,10 @@ pub struct Session {
     pub last_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub status: SessionStatus,
+    /// Whether auto mode is on now.
     pub auto: bool,
+    /// Every change of auto mode, the starting mode first.
+    pub auto_history: Vec<AutoChange>,
     pub dry_run: bool,
     pub from_step: Option<String>,
     pub operators: Vec<Actor>,
@@ -179,6 +221,7 @@ impl Session {
                 checked: Vec::new(),
                 settled_at: None,
                 settled_by: None,
+                retry: None,
             })
             .collect();
         Session {
@@ -191,6 +234,7 @@ impl Session {
             ended_at: None,
             status: SessionStatus::Active,
             auto: false,
+            auto_history: Vec::new(),
             dry_run: false,
             from_step: None,
             operators: Vec::new(),
@@ -290,13 +334,14 @@ impl Session {
                 self.runbook_path = runbook_path.clone();
                 self.runbook_sha256 = runbook_sha256.clone();
                 self.started_at = Some(r.at);
-                self.auto = *auto;
+                self.set_auto(r, *auto);
                 self.dry_run = *dry_run;
                 self.from_step = from_step.clone();
             }
             Event::SessionResumed { .. } => {
                 // A new resume checks the file again and records any change.
                 self.runbook_changed = None;
+                self.drop_retries();
                 self.status = SessionStatus::Active;
                 self.ended_at = None;
             }
@@ -358,11 +403,16 @@ impl Session {
                     None => self.notes.push(note),
                 }
             }
-            Event::Interrupted { signal } => self.interruptions.push((r.at, signal.clone())),
+            Event::Interrupted { signal } => {
+                self.interruptions.push((r.at, signal.clone()));
+                self.drop_retries();
+            }
             Event::SessionLeft => {
                 self.status = SessionStatus::Left;
+                self.drop_retries();
             }
             Event::SessionAborted { reason } => {
+                self.drop_retries();
                 self.status = SessionStatus::Aborted {
                     reason: reason.clone(),
                 };
@@ -372,124 +422,166 @@ impl Session {
                 self.status = SessionStatus::Completed;
                 self.ended_at = Some(r.at);
             }
+            Event::AutoChanged { on } => self.set_auto(r, *on),
             _ => self.apply_step_event(r),
         }
+    }
+
+    /// A scheduled retry lives in the process that scheduled it: it ends
+    /// with that process (interrupted, left, aborted) and is not taken up
+    /// by a resume, which leaves the failed step to the operator.
+    fn drop_retries(&mut self) {
+        for st in &mut self.steps {
+            st.retry = None;
+        }
+    }
+
+    fn set_auto(&mut self, r: &Record, on: bool) {
+        self.auto = on;
+        self.auto_history.push(AutoChange {
+            at: r.at,
+            on,
+            by: r.by.clone(),
+        });
     }
 
     fn apply_step_event(&mut self, r: &Record) {
         let Some(id) = r.event.step() else { return };
         let Some(st) = self.step_mut(id) else { return };
-        let settle = |st: &mut StepState, status: StepStatus| {
-            st.status = status;
-            st.settled_at = Some(r.at);
-            st.settled_by = r.by.clone();
-        };
         match &r.event {
-            Event::StepStarted {
-                attempt,
-                command,
-                log,
-                ..
+            Event::StepStarted { .. }
+            | Event::OutputRecorded { .. }
+            | Event::StepTimedOut { .. }
+            | Event::StepCancelled { .. }
+            | Event::StepExited { .. } => apply_attempt_event(st, r),
+            Event::RetryScheduled {
+                attempt, of, due, ..
             } => {
-                st.status = StepStatus::Running { attempt: *attempt };
-                st.attempts.push(Attempt {
-                    number: *attempt,
-                    started_at: r.at,
-                    command: command.clone(),
-                    log: log.clone(),
-                    ended_at: None,
-                    exit: None,
-                    duration_ms: None,
-                    success: None,
-                    timed_out: false,
-                    cancelled: None,
-                    stdout_bytes: 0,
-                    stderr_bytes: 0,
+                st.retry = Some(ScheduledRetry {
+                    attempt: *attempt,
+                    of: *of,
+                    due: *due,
                 });
             }
-            Event::OutputRecorded {
-                attempt,
-                stream,
-                len,
-                ..
-            } => {
-                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
-                    match stream {
-                        super::event::Stream::Stdout => a.stdout_bytes += len,
-                        super::event::Stream::Stderr => a.stderr_bytes += len,
-                    }
-                }
-            }
-            Event::StepTimedOut { attempt, .. } => {
-                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
-                    a.timed_out = true;
-                }
-            }
-            Event::StepCancelled {
-                attempt, reason, ..
-            } => {
-                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
-                    a.cancelled = Some(reason.clone());
-                }
-            }
-            Event::StepExited {
-                attempt,
-                exit,
-                duration_ms,
-                success,
-                ..
-            } => {
-                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
-                    a.exit = Some(*exit);
-                    a.duration_ms = Some(*duration_ms);
-                    a.ended_at = Some(r.at);
-                    a.success = Some(*success && !a.timed_out && a.cancelled.is_none());
-                }
-                let ok = st.attempts.last().and_then(|a| a.success).unwrap_or(false);
-                settle(
-                    st,
-                    if ok {
-                        StepStatus::Succeeded
-                    } else {
-                        StepStatus::Failed
-                    },
-                );
-            }
-            Event::HumanConfirmed {
-                note, checked, via, ..
-            } => {
-                if let Some(text) = note {
-                    st.notes.push(Note {
-                        at: r.at,
-                        by: r.by.clone(),
-                        text: text.clone(),
-                    });
-                }
-                st.checked = checked.clone();
-                settle(st, StepStatus::Confirmed { via: *via });
-            }
-            Event::StepSkipped { reason, .. } => {
-                settle(
-                    st,
-                    StepStatus::Skipped {
-                        reason: reason.clone(),
-                    },
-                );
-            }
-            Event::MarkedDone { note, .. } => {
-                if let Some(text) = note {
-                    st.notes.push(Note {
-                        at: r.at,
-                        by: r.by.clone(),
-                        text: text.clone(),
-                    });
-                }
-                settle(st, StepStatus::DoneByHand);
-            }
+            Event::RetryCancelled { .. } => st.retry = None,
             Event::OutcomeUnknown { attempt, .. } => {
                 st.status = StepStatus::OutcomeUnknown { attempt: *attempt };
             }
-            _ => {}
+            _ => apply_human_event(st, r),
         }
+    }
+}
+
+/// Settles a step: its status, when, and by whom. A settled step waits for
+/// no retry.
+fn settle(st: &mut StepState, r: &Record, status: StepStatus) {
+    st.status = status;
+    st.settled_at = Some(r.at);
+    st.settled_by = r.by.clone();
+    st.retry = None;
+}
+
+fn note_of(r: &Record, text: &str) -> Note {
+    Note {
+        at: r.at,
+        by: r.by.clone(),
+        text: text.to_owned(),
+    }
+}
+
+fn attempt_mut(st: &mut StepState, n: u32) -> Option<&mut Attempt> {
+    st.attempts.iter_mut().rev().find(|a| a.number == n)
+}
+
+/// Events of one attempt of an automated step: started, output, timed out,
+/// cancelled, exited.
+fn apply_attempt_event(st: &mut StepState, r: &Record) {
+    match &r.event {
+        Event::StepStarted {
+            attempt,
+            command,
+            log,
+            ..
+        } => {
+            st.status = StepStatus::Running { attempt: *attempt };
+            st.retry = None;
+            st.attempts
+                .push(Attempt::started(*attempt, r.at, command, log));
+        }
+        Event::OutputRecorded {
+            attempt,
+            stream,
+            len,
+            ..
+        } => {
+            if let Some(a) = attempt_mut(st, *attempt) {
+                match stream {
+                    super::event::Stream::Stdout => a.stdout_bytes += len,
+                    super::event::Stream::Stderr => a.stderr_bytes += len,
+                }
+            }
+        }
+        Event::StepTimedOut { attempt, .. } => {
+            if let Some(a) = attempt_mut(st, *attempt) {
+                a.timed_out = true;
+            }
+        }
+        Event::StepCancelled {
+            attempt, reason, ..
+        } => {
+            if let Some(a) = attempt_mut(st, *attempt) {
+                a.cancelled = Some(reason.clone());
+            }
+        }
+        Event::StepExited {
+            attempt,
+            exit,
+            duration_ms,
+            success,
+            ..
+        } => {
+            if let Some(a) = attempt_mut(st, *attempt) {
+                a.exit = Some(*exit);
+                a.duration_ms = Some(*duration_ms);
+                a.ended_at = Some(r.at);
+                a.success = Some(*success && !a.timed_out && a.cancelled.is_none());
+            }
+            let ok = st.attempts.last().and_then(|a| a.success).unwrap_or(false);
+            let status = if ok {
+                StepStatus::Succeeded
+            } else {
+                StepStatus::Failed
+            };
+            settle(st, r, status);
+        }
+        _ => {}
+    }
+}
+
+/// Events a person causes on a step: confirmed, skipped, marked done.
+fn apply_human_event(st: &mut StepState, r: &Record) {
+    match &r.event {
+        Event::HumanConfirmed {
+            note, checked, via, ..
+        } => {
+            if let Some(text) = note {
+                st.notes.push(note_of(r, text));
+            }
+            st.checked = checked.clone();
+            settle(st, r, StepStatus::Confirmed { via: *via });
+        }
+        Event::StepSkipped { reason, .. } => {
+            let status = StepStatus::Skipped {
+                reason: reason.clone(),
+            };
+            settle(st, r, status);
+        }
+        Event::MarkedDone { note, .. } => {
+            if let Some(text) = note {
+                st.notes.push(note_of(r, text));
+            }
+            settle(st, r, StepStatus::DoneByHand);
+        }
+        _ => {}
     }
 }

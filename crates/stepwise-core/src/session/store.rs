@@ -310,7 +310,7 @@ pub struct Summary {
     pub runbook: String,
     pub started: Option<DateTime<Utc>>,
     pub last_activity: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: Standing,
     pub done: usize,
     pub total: usize,
     pub transcript: Option<PathBuf>,
@@ -329,7 +329,7 @@ pub fn summarize(dir: &Path) -> Result<Summary, String> {
         runbook: session.runbook.id.clone(),
         started: session.started_at,
         last_activity: session.last_at,
-        status: status_word(&records, &session),
+        status: Standing::of(&records, &session),
         done,
         total,
         transcript: find_transcript(dir),
@@ -353,17 +353,56 @@ pub fn read_session(dir: &Path) -> Result<(super::state::Session, Vec<Record>), 
     Ok((session, loaded.records))
 }
 
-/// The status `stepwise sessions` shows ("completed", "resumable", …).
-pub fn status_word(records: &[Record], s: &super::state::Session) -> String {
-    use super::state::SessionStatus::*;
-    match &s.status {
-        Completed => "completed".into(),
-        Aborted { .. } => "aborted".into(),
-        Left => "left (resumable)".into(),
-        Active => match records.last().map(|r| &r.event) {
-            Some(Event::Interrupted { .. }) => "interrupted (resumable)".into(),
-            _ => "unfinished (resumable)".into(),
-        },
+/// Where a session stands, as listings and resume see it: the fold's
+/// status plus whether its last record is an interruption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Completed,
+    Aborted,
+    /// The operator left; resumable.
+    Left,
+    /// A signal stopped it; resumable.
+    Interrupted,
+    /// Its process stopped without a word (a crash, `kill -9`); resumable.
+    Unfinished,
+}
+
+impl Standing {
+    pub fn of(records: &[Record], s: &super::state::Session) -> Standing {
+        use super::state::SessionStatus::*;
+        match &s.status {
+            Completed => Standing::Completed,
+            Aborted { .. } => Standing::Aborted,
+            Left => Standing::Left,
+            Active => match records.last().map(|r| &r.event) {
+                Some(Event::Interrupted { .. }) => Standing::Interrupted,
+                _ => Standing::Unfinished,
+            },
+        }
+    }
+
+    /// Whether `stepwise resume` can take the session up.
+    pub fn is_resumable(self) -> bool {
+        !matches!(self, Standing::Completed | Standing::Aborted)
+    }
+}
+
+/// Listed as its words (`sessions --format json`), as before it was an enum.
+impl serde::Serialize for Standing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::fmt::Display for Standing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            Standing::Completed => "completed",
+            Standing::Aborted => "aborted",
+            Standing::Left => "left (resumable)",
+            Standing::Interrupted => "interrupted (resumable)",
+            Standing::Unfinished => "unfinished (resumable)",
+        })
     }
 }
 

@@ -33,8 +33,7 @@ use std::path::{Path, PathBuf};
 
 pub use tails::{TAIL_LINES, neutralize};
 
-/// What replaces a secret value everywhere.
-pub const MASK: &str = "••••••";
+pub use crate::text::MASK;
 
 /// The `format` tag of JSON exports.
 pub const JSON_FORMAT: &str = "stepwise-transcript/1";

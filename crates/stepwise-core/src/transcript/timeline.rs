@@ -29,6 +29,12 @@ pub fn rows(s: &Session, records: &[Record]) -> Vec<Row> {
                     let before = values.insert(name, value);
                     given(s, &r.event, before)
                 }
+                Event::RetryScheduled {
+                    attempt, of, due, ..
+                } => format!(
+                    "Attempt {attempt} of {of} scheduled in {}",
+                    fmt::duration_ms((*due - r.at).num_milliseconds().max(0) as u64)
+                ),
                 e => what(s, e)?,
             };
             let step = r
@@ -144,6 +150,10 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         Event::SessionLeft => "Operator left the session (resumable)".to_owned(),
         Event::SessionAborted { reason } => format!("Session aborted: {reason}"),
         Event::SessionCompleted => "Session completed".to_owned(),
+        Event::AutoChanged { on: true } => "Auto mode on".to_owned(),
+        Event::AutoChanged { on: false } => "Auto mode off".to_owned(),
+        Event::RetryScheduled { attempt, of, .. } => format!("Attempt {attempt} of {of} scheduled"),
+        Event::RetryCancelled { reason, .. } => format!("Retry cancelled: {reason}"),
     })
 }
 
@@ -198,7 +208,7 @@ fn started(e: &Event) -> String {
     let mut s = "Session started".to_owned();
     let mut modes = Vec::new();
     if *auto {
-        modes.push("--auto".to_owned());
+        modes.push("auto mode".to_owned());
     }
     if *dry_run {
         modes.push("--dry-run".to_owned());

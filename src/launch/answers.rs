@@ -1,0 +1,44 @@
+//! How a driver is chosen and how headless answers are given: `--answer`
+//! parsed and checked against the runbook's step ids, `--yes`, and whether
+//! there is a screen at all.
+
+use super::options::DriveOptions;
+use crate::headless::{self, Answers};
+use crate::outcome::Failure;
+use crate::runbook::model::Runbook;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+
+pub fn answers(args: &DriveOptions, ask_stdin: bool) -> Result<Answers, Failure> {
+    let mut by_step = HashMap::new();
+    for a in &args.answers {
+        let (step, ans) = headless::parse_answer(a).map_err(Failure::usage)?;
+        by_step.insert(step, ans);
+    }
+    Ok(Answers {
+        yes: args.yes,
+        by_step,
+        ask_stdin,
+    })
+}
+
+/// Refuses `--answer` for a step the runbook does not have (a typo would
+/// otherwise surface as a mysterious wait for a human).
+pub fn check_answers(runbook: &Runbook, args: &DriveOptions) -> Result<(), Failure> {
+    for a in &args.answers {
+        let (step, _) = headless::parse_answer(a).map_err(Failure::usage)?;
+        if runbook.step(&step).is_none() {
+            let ids: Vec<&str> = runbook.steps().map(|(_, s)| s.id.as_str()).collect();
+            return Err(Failure::usage(format!(
+                "--answer {a}: the runbook has no step `{step}`. Step ids: {}",
+                ids.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether to drive without a screen.
+pub fn is_headless(args: &DriveOptions) -> bool {
+    args.headless || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal()
+}

@@ -1,0 +1,282 @@
+//! Starting and resuming sessions from the command line: read the runbook,
+//! resolve inputs, open the session, run the engine under the chosen driver
+//! (headless or the TUI), and report where the record is.
+//!
+//! Glue only: no step logic (the core's engine decides, and is the only
+//! journal writer) and no drawing (tui). Each part is a small module:
+//! `options` (plain data, no clap below `main`), `runbook_file`, `inputs`,
+//! `secrets` (what a resume must be given again), `answers` (headless),
+//! `signals`, `refresher` (the transcript kept fresh), `report` (the end).
+
+mod answers;
+mod inputs;
+pub mod options;
+mod refresher;
+mod report;
+mod runbook_file;
+mod secrets;
+mod signals;
+
+pub use crate::outcome::Failure;
+pub use answers::is_headless;
+pub use options::{DriveOptions, ResumeOptions, RunOptions};
+pub use refresher::save_transcript;
+pub use runbook_file::{base_dir, read_runbook, shell_for};
+pub use secrets::secrets_to_give_again;
+
+use crate::engine::command::{Command, End};
+use crate::engine::engine::{Engine, Setup, UPDATES_IN_FLIGHT};
+use crate::engine::open::{self, Opened};
+use crate::headless::{self, Answers};
+use crate::runner::ProcessRunner;
+use crate::session::clock::SystemClock;
+use crate::session::state::Session;
+use crate::session::store;
+use answers::{answers, check_answers};
+use inputs::{ask_missing_inputs, parse_vars, resolve_inputs};
+use secrets::{ask_missing_secrets, check_secrets_given, resumed_values};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// `stepwise run`.
+pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
+    let (runbook, source) = read_runbook(&args.file)?;
+    let vars = parse_vars(&args.drive)?;
+    check_answers(&runbook, &args.drive)?;
+    if args.dry_run {
+        // A dry run shows the plan even when inputs are missing: they are
+        // listed as missing rather than refused. An untrusted runbook's
+        // `default_from` commands are not run for it.
+        let (for_inputs, note) = crate::trust::for_dry_run(home, &args.file, &source, &runbook);
+        if let Some(note) = note {
+            crate::say!("{note}");
+        }
+        let res = crate::engine::inputs::resolve(
+            &for_inputs,
+            &vars,
+            &shell_for(&runbook),
+            &runbook.env,
+            Some(&base_dir(&args.file)),
+        );
+        let plan = crate::dryrun::plan(&runbook, &res.given, &shell_for(&runbook));
+        print!("{plan}{}", crate::dryrun::missing(&runbook, &res.given));
+        for e in &res.errors {
+            println!("  note: {e}");
+        }
+        return Ok(0);
+    }
+    let ask = crate::trust_prompt::asker(is_headless(&args.drive));
+    crate::trust::ensure(home, &args.file, &source, &runbook, args.trust, ask)?;
+    let given = if is_headless(&args.drive) {
+        resolve_inputs(&runbook, &args.file, &vars)?
+    } else {
+        ask_missing_inputs(&runbook, &args.file, vars)?
+    };
+    // Recorded absolute, so a resume from another folder finds the runbook's
+    // folder (where commands run) and can tell whether the file changed.
+    let file = std::fs::canonicalize(&args.file).unwrap_or_else(|_| args.file.clone());
+    let opened = open::start(open::StartOptions {
+        home,
+        runbook_path: &file,
+        source: &source,
+        runbook,
+        // Headless drives in auto mode: the record says so from the start.
+        auto: args.drive.auto || is_headless(&args.drive),
+        from_step: args.from.clone(),
+        inputs: &given,
+        clock: Arc::new(SystemClock),
+    })
+    .map_err(Failure::usage)?;
+    let values = given.into_iter().map(|g| (g.name, g.value)).collect();
+    drive(opened, &file, values, &args.drive)
+}
+
+/// `stepwise resume`.
+pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
+    let what = match &args.session {
+        Some(s) => s.clone(),
+        None => most_recent_unfinished(home)?,
+    };
+    let vars = std::cell::RefCell::new(parse_vars(&args.drive)?);
+    let screen = !is_headless(&args.drive);
+    // Checked on the session as read under its lock, before anything is
+    // written: a refusal leaves it as it was. With a screen, secrets not
+    // given are asked for, masked (a `--var` shows in `ps` and history).
+    let check = |session: &Session| {
+        if screen {
+            ask_missing_secrets(session, &mut vars.borrow_mut())?;
+        }
+        check_secrets_given(session, &vars.borrow())
+            .and_then(|()| check_answers(&session.runbook, &args.drive))
+            .map_err(|f| f.message)
+    };
+    let opened =
+        open::resume(home, &what, Arc::new(SystemClock), &check).map_err(Failure::usage)?;
+    let vars = vars.into_inner();
+    for w in &opened.warnings {
+        crate::say!("warning: {w}");
+    }
+    let values = resumed_values(&opened, &vars);
+    let path = PathBuf::from(&opened.session.runbook_path);
+    drive(opened, &path, values, &args.drive)
+}
+
+fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {
+    let ids = store::list_ids(home).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut unreadable = None;
+    for id in ids.into_iter().rev() {
+        match store::summarize(&store::sessions_dir(home).join(&id)) {
+            Ok(s) if s.status.is_resumable() => return Ok(id),
+            Ok(_) => {}
+            // A damaged journal must not hide its session: say why it
+            // cannot be resumed rather than "no unfinished session".
+            Err(e) => {
+                unreadable.get_or_insert(format!("session {id} cannot be resumed: {e}"));
+            }
+        }
+    }
+    Err(Failure::usage(unreadable.unwrap_or_else(|| {
+        format!("no unfinished session in {}", home.display())
+    })))
+}
+
+/// Runs the engine under the chosen driver until the session ends.
+fn drive(
+    opened: Opened,
+    runbook_path: &Path,
+    values: Vec<(String, String)>,
+    args: &DriveOptions,
+) -> Result<i32, Failure> {
+    let headless = is_headless(args);
+    let answers = answers(
+        args,
+        std::io::stdin().is_terminal() || args.answers.is_empty(),
+    )?;
+    let (refresh_hook, refresher) = refresher::transcript_refresher(opened.dir.clone(), None);
+    let setup = setup(&opened, runbook_path, values, args, &answers, refresh_hook);
+    let extra_dir = args.transcript_dir.clone().or_else(|| {
+        opened
+            .session
+            .runbook
+            .transcript_dir
+            .as_ref()
+            .map(|d| base_dir(runbook_path).join(d))
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    let dir = opened.dir.clone();
+    let driver = Driver {
+        headless,
+        answers,
+        quit_note: args.quit_note.clone(),
+    };
+    let (code, end, lock) = rt.block_on(driver.run(opened, setup));
+    // The engine (and with it the hook) is gone: the refresher ends.
+    let _ = refresher.join();
+    if args.close_when_left.is_some() && matches!(end, End::Left | End::Interrupted(_)) {
+        crate::say!(
+            "session closed: {}",
+            args.close_when_left.as_deref().unwrap_or("")
+        );
+    }
+    // The lock is held until the final transcript is written.
+    report::report_end(&dir, extra_dir.as_deref());
+    drop(lock);
+    Ok(code)
+}
+
+/// What the engine runs a session with, from the drive options.
+fn setup(
+    opened: &Opened,
+    runbook_path: &Path,
+    values: Vec<(String, String)>,
+    args: &DriveOptions,
+    answers: &Answers,
+    after_step: Box<dyn Fn() + Send + Sync>,
+) -> Setup {
+    let headless = is_headless(args);
+    // Secret inputs, and (on resume) captures made from a secret given again.
+    let given_again = secrets_to_give_again(&opened.session);
+    let runbook = &opened.session.runbook;
+    let secrets: Vec<String> = values
+        .iter()
+        .filter(|(k, _)| runbook.input(k).is_some_and(|i| i.secret) || given_again.contains(k))
+        .map(|(_, v)| v.clone())
+        .collect();
+    Setup {
+        session_dir: opened.dir.clone(),
+        shell: shell_for(runbook),
+        base_dir: base_dir(runbook_path),
+        values,
+        secrets,
+        auto: args.auto || headless,
+        pause_at_optional: !headless,
+        held: answers.by_step.keys().cloned().collect(),
+        grace: Duration::from_secs(5),
+        drain: Duration::from_secs(2),
+        after_step: Some(after_step),
+        runner: Arc::new(ProcessRunner),
+        close_when_left: args.close_when_left.clone(),
+    }
+}
+
+/// The driver side of a session: the engine task, the signal forwarder,
+/// and headless output or the interface.
+struct Driver {
+    headless: bool,
+    answers: Answers,
+    quit_note: Option<String>,
+}
+
+impl Driver {
+    async fn run(self, opened: Opened, setup: Setup) -> (i32, End, store::SessionLock) {
+        let (cmd_tx, cmd_rx) = mpsc::channel(64);
+        let (up_tx, up_rx) = mpsc::channel(UPDATES_IN_FLIGHT);
+        let session = opened.session.clone();
+        let dir = opened.dir.clone();
+        let secret_names: Vec<String> = session
+            .runbook
+            .inputs
+            .iter()
+            .filter(|i| i.secret)
+            .map(|i| i.name.clone())
+            .collect();
+        let engine = Engine::new(opened.journal, opened.session, setup, up_tx);
+        // Registered before the engine can start a step and before anything
+        // is shown: a signal right after the first question must find the
+        // handler (registering inside the spawned task lost that race on a
+        // loaded machine).
+        let listening = signals::listen_to_signals();
+        let engine_task = tokio::spawn(engine.run(cmd_rx));
+        let signals = tokio::spawn(signals::forward_signals(listening, cmd_tx.clone()));
+        let stop = cmd_tx.clone();
+        let exit = if self.headless {
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+            headless::drive(session, self.answers, out, cmd_tx, up_rx).await
+        } else {
+            let tui = crate::tui::run(
+                session,
+                cmd_tx,
+                up_rx,
+                secret_names,
+                Some(&dir),
+                self.quit_note,
+            );
+            report::tui_exit(tui.await)
+        };
+        // The driver is done (normally because the engine ended). If it
+        // failed instead (a lost terminal), the engine must not wait for
+        // commands forever holding the lock: leave, which keeps it resumable.
+        let _ = stop.send(Command::Leave).await;
+        signals.abort();
+        let end = engine_task
+            .await
+            .unwrap_or(End::Failed("the engine stopped unexpectedly".into()));
+        (report::exit_code(exit, &end), end, opened.lock)
+    }
+}

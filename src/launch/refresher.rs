@@ -1,0 +1,66 @@
+//! The transcript kept fresh while a session runs, so a crash still
+//! leaves a recent one. Reads the journal; never appends to it.
+
+use crate::session::store;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How often, at most, the transcript is rewritten while a session runs.
+const TRANSCRIPT_EVERY: Duration = Duration::from_secs(1);
+
+/// Rewrites the session folder's transcript from the journal after steps
+/// settle, so a crash still leaves a recent one.
+///
+/// The hook only signals a background thread, which rewrites the file at
+/// most once per [`TRANSCRIPT_EVERY`] and always after the last signal
+/// (coalescing a burst of steps): rewriting it after every step made a
+/// runbook of many quick steps quadratic (each rewrite reads every
+/// attempt's log tail) and put two fsyncs on the engine's path. When the
+/// engine drops the hook, the thread ends without writing: the final
+/// transcript is written by `report::report_end` after joining it.
+pub fn transcript_refresher(
+    dir: PathBuf,
+    extra: Option<PathBuf>,
+) -> (Box<dyn Fn() + Send + Sync>, std::thread::JoinHandle<()>) {
+    use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+    let (tx, rx) = sync_channel::<()>(1);
+    let worker = std::thread::spawn(move || {
+        let mut last: Option<std::time::Instant> = None;
+        while rx.recv().is_ok() {
+            let due = last.map(|t| t + TRANSCRIPT_EVERY);
+            while let Some(wait) =
+                due.and_then(|d| d.checked_duration_since(std::time::Instant::now()))
+            {
+                match rx.recv_timeout(wait) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+            if let Err(e) = save_transcript(&dir, extra.as_deref()) {
+                crate::say!("warning: the transcript could not be refreshed: {e}");
+            }
+            last = Some(std::time::Instant::now());
+        }
+    });
+    let hook = Box::new(move || {
+        // Full: a refresh is already asked for; it will see this step too.
+        let _ = tx.try_send(());
+    });
+    (hook, worker)
+}
+
+/// Writes the Markdown transcript (session folder, and `extra` if given).
+pub fn save_transcript(dir: &Path, extra: Option<&Path>) -> Result<Vec<PathBuf>, String> {
+    let (session, records) = store::read_session(dir)?;
+    save_loaded(dir, extra, &session, records)
+}
+
+pub fn save_loaded(
+    dir: &Path,
+    extra: Option<&Path>,
+    session: &crate::session::state::Session,
+    records: Vec<crate::session::event::Record>,
+) -> Result<Vec<PathBuf>, String> {
+    let ctx = crate::transcript::load_context(dir, session, records).map_err(|e| e.to_string())?;
+    crate::transcript::save(dir, extra, session, &ctx).map_err(|e| e.to_string())
+}

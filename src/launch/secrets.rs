@@ -1,0 +1,109 @@
+//! Secrets on resume: none was ever stored, so a resumed session needs
+//! them again. Which ones, asking for them (masked, with a screen), and
+//! refusing a resume that lacks one before anything is written.
+
+use crate::engine::open::Opened;
+use crate::outcome::Failure;
+use crate::session::state::Session;
+
+/// Input values for a resumed session: the journal's (non-secret) values and
+/// captures, with secrets given again by `--var` (they were never stored).
+pub fn resumed_values(o: &Opened, vars: &[(String, String)]) -> Vec<(String, String)> {
+    let s = &o.session;
+    let mut values: Vec<(String, String)> = s
+        .inputs
+        .iter()
+        .chain(s.captures.iter())
+        .filter(|i| !i.secret)
+        .map(|i| (i.name.clone(), i.value.clone()))
+        .collect();
+    let secret = |name: &str| secrets_to_give_again(s).iter().any(|n| n == name);
+    values.extend(vars.iter().filter(|(k, _)| secret(k)).cloned());
+    values
+}
+
+/// Secret values a resumed session needs again, since none was stored:
+/// secret inputs that were given or are required, and captures made from a
+/// secret (later steps would otherwise run with them empty).
+pub fn secrets_to_give_again(s: &Session) -> Vec<String> {
+    let inputs = s.runbook.inputs.iter().filter(|i| i.secret);
+    let given = |name: &str| s.inputs.iter().any(|g| g.name == name);
+    inputs
+        .filter(|i| i.required || given(&i.name))
+        .map(|i| i.name.clone())
+        .chain(
+            s.captures
+                .iter()
+                .filter(|c| c.secret)
+                .map(|c| c.name.clone()),
+        )
+        .collect()
+}
+
+/// With a screen: asks for the secrets a resume needs and `--var` did not
+/// give, in the inputs form (typed masked), and adds them to `vars`.
+pub fn ask_missing_secrets(
+    session: &Session,
+    vars: &mut Vec<(String, String)>,
+) -> Result<(), String> {
+    let missing: Vec<String> = secrets_to_give_again(session)
+        .into_iter()
+        .filter(|n| !vars.iter().any(|(k, _)| k == n))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut form = session.runbook.clone();
+    form.inputs = missing.iter().map(|n| secret_to_ask(session, n)).collect();
+    match crate::tui::ask_inputs(&form, &[]) {
+        Ok(Some(values)) => {
+            vars.extend(values.into_iter().filter(|(_, v)| !v.is_empty()));
+            Ok(())
+        }
+        Ok(None) => Err("not resumed: the secrets were not given (nothing was written)".into()),
+        Err(e) => Err(Failure::from_screen("the inputs form", e).message),
+    }
+}
+
+/// The form field for a secret a resume needs: the runbook's input as it
+/// is (without defaults: none was stored), or one for a capture made from a
+/// secret.
+fn secret_to_ask(session: &Session, name: &str) -> crate::runbook::model::Input {
+    match session.runbook.input(name) {
+        Some(i) => crate::runbook::model::Input {
+            default: None,
+            default_from: None,
+            required: true,
+            ..i.clone()
+        },
+        None => crate::runbook::model::Input {
+            name: name.to_owned(),
+            description: Some("captured from a secret by an earlier step: its value then".into()),
+            default: None,
+            default_from: None,
+            pattern: None,
+            choices: Vec::new(),
+            required: true,
+            secret: true,
+        },
+    }
+}
+
+/// Refuses a resume that lacks a secret, before anything is written.
+pub fn check_secrets_given(session: &Session, vars: &[(String, String)]) -> Result<(), Failure> {
+    let missing: Vec<String> = secrets_to_give_again(session)
+        .into_iter()
+        .filter(|n| !vars.iter().any(|(k, _)| k == n))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let flags: Vec<String> = missing.iter().map(|n| format!("--var {n}=…")).collect();
+    Err(Failure::usage(format!(
+        "{} secret and never stored: give {} again: stepwise resume {} {}",
+        missing.join(", "),
+        if missing.len() == 1 { "it" } else { "them" },
+        session.id,
+        flags.join(" ")
+    )))
+}
