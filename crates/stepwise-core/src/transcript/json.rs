@@ -1,4 +1,4 @@
-//! The JSON transcript, `"format": "stepwise-transcript/1"`: complete and
+//! The JSON transcript, `"format": "stepwise-transcript/2"`: complete and
 //! machine-readable. Runbook metadata, the session summary, inputs (secrets
 //! masked), a per-step summary, and every journal record as it is in the
 //! journal (secret values masked again, in case). Documented in
@@ -56,12 +56,21 @@ struct SessionMeta<'a> {
     last_event_at: Option<DateTime<Utc>>,
     duration_ms: Option<i64>,
     operators: &'a [Actor],
-    auto: bool,
+    /// Auto mode through the session: the mode it started in, then every
+    /// change (format 2; format 1 had a single flag).
+    auto: Vec<AutoOut<'a>>,
     dry_run: bool,
     from_step: Option<&'a str>,
     counts: CountsOut,
     session_dir: String,
     timezone: Zone<'a>,
+}
+
+#[derive(Serialize)]
+struct AutoOut<'a> {
+    at: DateTime<Utc>,
+    on: bool,
+    by: Option<&'a Actor>,
 }
 
 #[derive(Serialize)]
@@ -210,7 +219,15 @@ fn session_meta<'a>(s: &'a Session, ctx: &'a Context) -> SessionMeta<'a> {
             .zip(end)
             .map(|(a, b)| (b - a).num_milliseconds()),
         operators: &s.operators,
-        auto: s.auto,
+        auto: s
+            .auto_history
+            .iter()
+            .map(|c| AutoOut {
+                at: c.at,
+                on: c.on,
+                by: c.by.as_ref(),
+            })
+            .collect(),
         dry_run: s.dry_run,
         from_step: s.from_step.as_deref(),
         counts: counts(report::counts(s)),

@@ -36,7 +36,8 @@ pub use tails::{TAIL_LINES, neutralize};
 pub use crate::text::MASK;
 
 /// The `format` tag of JSON exports.
-pub const JSON_FORMAT: &str = "stepwise-transcript/1";
+/// Raised to 2 when `session.auto` became the history of auto mode.
+pub const JSON_FORMAT: &str = "stepwise-transcript/2";
 
 /// A transcript format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
