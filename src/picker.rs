@@ -12,27 +12,7 @@ use crate::session::store;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-/// One thing the picker offers.
-#[derive(Clone, Debug)]
-pub enum Entry {
-    /// A runbook file, with its title when it loads.
-    Runbook { path: PathBuf, title: String },
-    /// An unfinished session.
-    Session { summary: store::Summary },
-}
-
-impl Entry {
-    /// One line for the list.
-    pub fn label(&self) -> String {
-        match self {
-            Entry::Runbook { path, title } => format!("{title}  ({})", path.display()),
-            Entry::Session { summary: s } => format!(
-                "{}  {}  {}/{} done  {}",
-                s.id, s.runbook, s.done, s.total, s.status
-            ),
-        }
-    }
-}
+pub use crate::tui::picker::Entry;
 
 /// Deepest folder level searched for runbooks.
 const MAX_DEPTH: usize = 6;

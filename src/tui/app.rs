@@ -10,10 +10,10 @@
 
 use super::TuiEnd;
 use super::keymap::{self, Action, Context};
+use super::layout::{self, Areas};
 use super::log::{LogPane, Logs};
 use super::log_view::{Layout, Pos};
 use super::modal::{LinePurpose, Modal, NotePurpose};
-use super::view;
 use crate::engine::command::{Command, End, Update};
 use crate::engine::redact::MASK;
 use crate::runbook::model::{OnFailure, Step};
@@ -81,6 +81,8 @@ pub struct App {
     pub auto: bool,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
+    /// Where each panel is, computed once per resize (`layout::areas`).
+    pub areas: Areas,
     /// Names whose values are masked wherever they are shown.
     pub secrets: Vec<String>,
     /// False when `NO_COLOR` is set: styles keep only bold/reverse.
@@ -124,6 +126,7 @@ impl App {
             auto,
             now,
             size: (100, 30),
+            areas: layout::areas((100, 30)),
             secrets,
             color,
             prompted: None,
@@ -161,6 +164,7 @@ impl App {
             }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
+                self.areas = layout::areas(self.size);
                 self.dirty = true;
                 Vec::new()
             }
@@ -194,7 +198,7 @@ impl App {
 
     /// Whether the terminal is below the smallest size the screen needs.
     pub fn too_small(&self) -> bool {
-        self.size.0 < super::view::MIN_SIZE.0 || self.size.1 < super::view::MIN_SIZE.1
+        self.size.0 < layout::MIN_SIZE.0 || self.size.1 < layout::MIN_SIZE.1
     }
 
     /// A step's title by id, or nothing for an unknown id.
@@ -407,7 +411,7 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) -> Vec<Command> {
-        let areas = view::areas(self.size);
+        let areas = self.areas;
         let inside =
             |r: ratatui::layout::Rect| r.contains(ratatui::layout::Position::new(m.column, m.row));
         if self.modal.is_some() {
@@ -422,7 +426,7 @@ impl App {
             }
             MouseEventKind::ScrollDown if inside(areas.steps) => self.select(self.selected + 1),
             MouseEventKind::Down(_) if inside(areas.steps) => {
-                if let Some(i) = super::widgets::steps::step_at(self, areas.steps, m.row) {
+                if let Some(i) = layout::step_at(&self.session, self.selected, areas.steps, m.row) {
                     self.select(i);
                     self.focus = Pane::Steps;
                 }
@@ -584,14 +588,14 @@ impl App {
 
     /// Rows of log that fit in the log pane.
     pub fn log_height(&self) -> usize {
-        view::areas(self.size).log.height.saturating_sub(2) as usize
+        self.areas.log.height.saturating_sub(2) as usize
     }
 
     /// How log lines are laid out in the log pane: its width less the
     /// borders and the stream gutter, wrapped or cut.
     pub fn log_layout(&self) -> Layout {
         Layout {
-            width: view::areas(self.size).log.width.saturating_sub(4) as usize,
+            width: self.areas.log.width.saturating_sub(4) as usize,
             wrap: self.wrap,
             color: self.color,
         }

@@ -1,8 +1,8 @@
 //! The one key table: which key does what, in which context.
 //!
 //! `App::update` looks actions up here, the help overlay lists this table,
-//! and the status bar's key hints are drawn from it, so the three can never
-//! disagree. This module is data plus two lookups; it never holds state.
+//! and the status bar's key hints and every modal's key line ([`footer`])
+//! are drawn from it, so they can never disagree. This module is data plus two lookups; it never holds state.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -67,6 +67,8 @@ pub enum Action {
     NextField,
     MarkDone,
     Abort,
+    /// Note editor: a line break (the text area takes the key).
+    NewLine,
 }
 
 /// A key with its modifiers.
@@ -429,6 +431,13 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(
         C::NoteEntry,
+        &[code(KeyCode::Enter)],
+        A::NewLine,
+        "new line",
+        "Start a new line of the note",
+    ),
+    b(
+        C::NoteEntry,
         &[code(KeyCode::Esc)],
         A::Dismiss,
         "cancel",
@@ -574,6 +583,17 @@ pub fn keys_label(binding: &Binding) -> String {
         .map(key_label)
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// The footer of a modal: `Ctrl-D done · Esc cancel`, for these actions of
+/// the context in table order (all of them when `only` is empty). Every
+/// modal's key line comes from here, so it cannot disagree with the keys.
+pub fn footer(context: Context, only: &[Action]) -> String {
+    bindings(context)
+        .filter(|b| only.is_empty() || only.contains(&b.action))
+        .map(|b| format!("{} {}", keys_label(b), b.hint))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// The first binding of an action in a context (for hints in modals).

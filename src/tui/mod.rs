@@ -14,6 +14,7 @@ pub mod app;
 pub mod history;
 pub mod input_change;
 pub mod keymap;
+pub mod layout;
 pub mod log;
 pub mod log_view;
 pub mod modal;

@@ -4,16 +4,40 @@
 //! `Picker` is the state and its key handling (no I/O), `render` draws it
 //! (never mutates), and `pick` is the small blocking loop that owns the
 //! terminal while the picker is shown. What a choice starts is decided by
-//! the caller (`crate::picker`), never here.
+//! the caller (`crate::picker`), never here. The [`Entry`] type lives here:
+//! the screen owns what it shows, and the caller imports it (one way).
 
 use super::theme;
-use crate::picker::Entry;
+use crate::session::store;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use std::path::PathBuf;
+
+/// One thing the picker offers.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    /// A runbook file, with its title when it loads.
+    Runbook { path: PathBuf, title: String },
+    /// An unfinished session.
+    Session { summary: store::Summary },
+}
+
+impl Entry {
+    /// One line for the list.
+    pub fn label(&self) -> String {
+        match self {
+            Entry::Runbook { path, title } => format!("{title}  ({})", path.display()),
+            Entry::Session { summary: s } => format!(
+                "{}  {}  {}/{} done  {}",
+                s.id, s.runbook, s.done, s.total, s.status
+            ),
+        }
+    }
+}
 
 /// The picker's state: which entry is selected.
 #[derive(Clone, Debug, Default, PartialEq)]

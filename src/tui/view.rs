@@ -1,44 +1,17 @@
-//! The layout: which panel goes where, and the pure `render(frame, &App)`.
+//! The pure `render(frame, &App)`: each panel drawn where the layout the
+//! app stored at its last resize puts it (`layout::Areas`).
 //!
-//! Render reads the `App` and never changes it; the same `areas` function
-//! is used by `App::update` to map mouse clicks and size the log pane, so
-//! the two always agree on the layout.
+//! Render reads the `App` and never changes it. It computes no geometry of
+//! its own for the panels: `App::update` and `render` share the stored
+//! layout, so clicks, paging and drawing always agree.
+
+pub use super::layout::{Areas, MIN_SIZE};
 
 use super::app::App;
 use super::modal::Modal;
 use super::widgets;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-
-/// Smallest terminal the layout supports.
-pub const MIN_SIZE: (u16, u16) = (80, 24);
-
-/// Where each panel goes.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Areas {
-    pub steps: Rect,
-    pub details: Rect,
-    pub log: Rect,
-    pub status: Rect,
-}
-
-/// The panels for a terminal of `(width, height)`.
-pub fn areas((w, h): (u16, u16)) -> Areas {
-    let full = Rect::new(0, 0, w, h);
-    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(full);
-    let steps_w = (w * 2 / 5).max(32);
-    let [steps, right] =
-        Layout::horizontal([Constraint::Length(steps_w), Constraint::Min(1)]).areas(main);
-    let details_h = main.height * 9 / 20;
-    let [details, log] =
-        Layout::vertical([Constraint::Length(details_h), Constraint::Min(1)]).areas(right);
-    Areas {
-        steps,
-        details,
-        log,
-        status,
-    }
-}
+use ratatui::layout::Rect;
 
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, app: &App) {
@@ -47,7 +20,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         widgets::too_small::render(frame, area);
         return;
     }
-    let a = areas((area.width, area.height));
+    let a = app.areas;
     widgets::steps::render(frame, a.steps, app);
     widgets::details::render(frame, a.details, app);
     widgets::log_pane::render(frame, a.log, app);

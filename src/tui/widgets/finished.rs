@@ -36,7 +36,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             theme::bold(),
         ),
         Line::raw(""),
-        Line::styled("Enter / q: leave", theme::bold()),
+        Line::styled(
+            super::super::keymap::footer(super::super::keymap::Context::Finished, &[]),
+            theme::bold(),
+        ),
     ];
     let rows = super::wrapped_height(&lines, 68) as u16;
     let r = super::super::view::centered(frame, area, 70, rows + 2);

@@ -71,7 +71,8 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: u16) {
         (true, true) => " · ↑↓ more",
         (true, false) => " · ↑ more",
     };
-    let block = super::block(&format!("Help · Esc closes{more}"), true);
+    let close = keymap::footer(Context::Help, &[keymap::Action::Dismiss]);
+    let block = super::block(&format!("Help · {close}{more}"), true);
     frame.render_widget(
         Paragraph::new(lines())
             .block(block)

@@ -1,5 +1,8 @@
 //! One file per panel and per modal. Each draws from `&App` (or a modal's
-//! state) and never changes anything.
+//! state) and never changes it. One exception owns a terminal loop of its
+//! own: `inputs_form`, the screen that asks for inputs before a session
+//! exists (so before there is an `App`); its state, keys and drawing stay
+//! together in that file.
 
 pub mod details;
 pub mod failure;

@@ -70,10 +70,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, p: &HumanPrompt) {
             msg_a,
         );
     }
+    use super::super::keymap::{Action as A, Context, footer};
     let keys = if p.checked.is_empty() {
-        "Ctrl-D done · Ctrl-S skip… · Esc cancel"
+        footer(Context::HumanPrompt, &[A::Accept, A::Skip, A::Dismiss])
     } else {
-        "Ctrl-D done · Ctrl-S skip… · Tab list/note · Space tick · Esc cancel"
+        footer(
+            Context::HumanPrompt,
+            &[A::Accept, A::Skip, A::NextField, A::ToggleItem, A::Dismiss],
+        )
     };
     frame.render_widget(Paragraph::new(Line::styled(keys, theme::bold())), keys_a);
 }

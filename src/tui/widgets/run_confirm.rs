@@ -56,7 +56,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Enter / y: Run     Esc / n: Cancel",
+        super::super::keymap::footer(super::super::keymap::Context::RunConfirm, &[]),
         theme::bold(),
     ));
     let r = super::super::view::centered(frame, area, 76, lines.len() as u16 + 2);

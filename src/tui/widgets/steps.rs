@@ -1,60 +1,17 @@
 //! The steps pane: sections and steps with status marks, the next-step
-//! marker, durations, optional sections. Also maps screen rows back to
-//! steps for mouse clicks (with the same scrolling rule as the drawing).
+//! marker, durations, optional sections. Which rows are shown comes from
+//! `layout` (the same rule maps mouse clicks back to steps).
 
 use super::super::app::{App, Pane};
+use super::super::layout::{Row, offset, rows};
 use super::super::theme;
 use crate::runbook::duration;
-use crate::session::state::{Session, StepStatus};
+use crate::session::state::StepStatus;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use std::time::Duration;
-
-/// A row of the pane.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Row {
-    Section(usize),
-    Step(usize),
-}
-
-/// Every row: a section header, then its steps.
-pub fn rows(session: &Session) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for (si, _) in session.runbook.sections.iter().enumerate() {
-        rows.push(Row::Section(si));
-        for (i, st) in session.steps.iter().enumerate() {
-            if st.section == si {
-                rows.push(Row::Step(i));
-            }
-        }
-    }
-    rows
-}
-
-/// The first row shown, so that the selected step stays visible.
-fn offset(rows: &[Row], selected: usize, height: usize) -> usize {
-    let at = rows
-        .iter()
-        .position(|r| *r == Row::Step(selected))
-        .unwrap_or(0);
-    (at + 1).saturating_sub(height)
-}
-
-/// The step drawn at screen row `y` of the pane `area`, if any.
-pub fn step_at(app: &App, area: Rect, y: u16) -> Option<usize> {
-    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
-    if y < inner.y || y >= inner.bottom() {
-        return None;
-    }
-    let rows = rows(&app.session);
-    let off = offset(&rows, app.selected, inner.height as usize);
-    match rows.get(off + (y - inner.y) as usize)? {
-        Row::Step(i) => Some(*i),
-        Row::Section(_) => None,
-    }
-}
 
 /// How long a step took, or has been running.
 pub fn step_duration(app: &App, i: usize) -> Option<Duration> {

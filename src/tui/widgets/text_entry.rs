@@ -1,6 +1,7 @@
 //! Text fields in a modal: one line (skip reason, abort reason, search) or
 //! a multi-line note (add a note, mark done).
 
+use super::super::keymap::{self, Context};
 use super::super::modal::{LinePurpose, NotePurpose};
 use super::super::theme;
 use ratatui::Frame;
@@ -70,7 +71,7 @@ pub fn render_line(
         1,
         text,
         error,
-        "Enter: OK     Esc: cancel",
+        &keymap::footer(Context::Line, &[]),
     );
 }
 
@@ -92,6 +93,6 @@ pub fn render_note(
         5,
         text,
         error,
-        "Ctrl-D: save     Enter: new line     Esc: cancel",
+        &keymap::footer(Context::NoteEntry, &[]),
     );
 }

@@ -60,7 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, modal: &Modal) {
     let (title, mut lines) = text(app, modal);
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "y / Enter: yes     n / Esc: no",
+        super::super::keymap::footer(super::super::keymap::Context::YesNo, &[]),
         theme::bold(),
     ));
     // 70 columns wide, less the two borders, is where the text wraps.

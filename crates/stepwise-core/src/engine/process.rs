@@ -22,7 +22,7 @@ mod sink;
 pub mod survivor;
 
 pub use display::{DISPLAY_LINE_MAX_CHARS, DisplayLines};
-pub use sink::SYNC_EVERY;
+pub use sink::{CAPTURE_LIMIT, Chunk, SYNC_EVERY};
 
 use crate::engine::redact::{RedactStream, Redactor};
 use crate::session::event::{ExitInfo, Stream};
@@ -43,8 +43,6 @@ use tokio::time::Instant;
 
 /// Bytes read from a pipe at a time.
 pub const READ_BUF: usize = 64 * 1024;
-/// Most stdout kept for `capture:`; the log file has all of it.
-pub const CAPTURE_LIMIT: usize = 1024 * 1024;
 /// The size of the pseudo-terminal of a `tty: true` step.
 pub const PTY_ROWS: u16 = 24;
 pub const PTY_COLS: u16 = 80;
@@ -64,7 +62,8 @@ pub struct Spec {
     pub grace: Duration,
     /// How long to keep reading the pipes after the first process exits.
     pub drain: Duration,
-    /// Keep up to [`CAPTURE_LIMIT`] bytes of (redacted) stdout.
+    /// Keep up to [`CAPTURE_LIMIT`] bytes of stdout, raw (not masked:
+    /// later steps get the real value; the engine masks what it journals).
     pub capture_stdout: bool,
     /// Run in a pseudo-terminal; stdout and stderr are then one stream
     /// ([`Stream::Stdout`]).
@@ -111,18 +110,6 @@ impl fmt::Debug for Spec {
     }
 }
 
-/// A piece of output, already redacted, stored in the log at
-/// `offset..offset + bytes.len()` when `logged`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chunk {
-    pub stream: Stream,
-    pub offset: u64,
-    pub bytes: Vec<u8>,
-    /// Whether the bytes are in the log file: `false` once a write to it
-    /// failed (disk full); the chunk is then only live output.
-    pub logged: bool,
-}
-
 /// How an attempt ended.
 #[derive(Debug)]
 pub struct Outcome {
@@ -135,7 +122,8 @@ pub struct Outcome {
     pub duration: Duration,
     /// Bytes in the log file.
     pub log_len: u64,
-    /// Redacted stdout (at most [`CAPTURE_LIMIT`]), when `capture_stdout`.
+    /// Raw stdout, not masked (at most [`CAPTURE_LIMIT`]), when
+    /// `capture_stdout`: see [`Spec::capture_stdout`].
     pub stdout: Option<Vec<u8>>,
     /// The log could not be written (or synced): the file is complete only
     /// up to `log_len`, and chunks after that point exist only as sent.

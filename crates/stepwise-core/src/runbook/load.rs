@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 // The loading API in one place for callers: `load::load_file`, `load::summary`…
 pub use super::diagnostic::{LoadError, render_fancy, render_plain};
-pub use super::summary;
+pub use super::summary::summary;
 
 /// Largest runbook file accepted, in bytes.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

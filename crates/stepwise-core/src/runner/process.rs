@@ -3,7 +3,7 @@
 //! the group's id is kept beside the log so a later stepwise can tell
 //! whether it still runs.
 
-use super::{AttemptId, Reattach, Started, StepRunner, channels};
+use super::seam::{AttemptId, Reattach, Started, StepRunner, channels};
 use crate::engine::process::{self, Spec};
 use std::path::Path;
 

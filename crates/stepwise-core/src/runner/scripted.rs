@@ -9,7 +9,7 @@
 //! the way the process runner does, and records every attempt it was
 //! given, with its environment, for the test to inspect.
 
-use super::{AttemptId, Reattach, Started, StepRunner, channels};
+use super::seam::{AttemptId, Reattach, Started, StepRunner, channels};
 use crate::engine::process::{Chunk, Outcome, Spec};
 use crate::session::event::{ExitInfo, Stream};
 use std::collections::{HashMap, VecDeque};
@@ -153,11 +153,13 @@ async fn play(
             stop = Some(s);
             break;
         }
+        // As the process runner does: the capture keeps the real bytes,
+        // only what is logged and shown is masked.
+        if *stream == Stream::Stdout && spec.capture_stdout {
+            stdout.extend_from_slice(bytes);
+        }
         let bytes = spec.redactor.redact_str(&String::from_utf8_lossy(bytes));
         log.write_all(bytes.as_bytes())?;
-        if *stream == Stream::Stdout && spec.capture_stdout {
-            stdout.extend_from_slice(bytes.as_bytes());
-        }
         let chunk = Chunk {
             stream: *stream,
             offset,

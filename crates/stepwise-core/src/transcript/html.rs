@@ -7,9 +7,10 @@
 //! outputs, notes and inputs goes through [`esc`], so nothing in a log can
 //! become markup.
 
+use super::context::Context;
 use super::markdown::{section_note, sizes};
 use super::report::{self, Postmortem, Quoted};
-use super::{Context, fmt, timeline};
+use super::{fmt, timeline};
 use crate::session::state::{Attempt, Note, Session, StepState};
 
 const CSS: &str = include_str!("transcript.css");

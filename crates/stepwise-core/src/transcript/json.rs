@@ -7,8 +7,8 @@
 //! Pure: never does I/O. Field order is fixed by the structs, so the same
 //! session gives the same bytes.
 
+use super::context::{Context, JSON_FORMAT, MASK};
 use super::report::{self, Counts};
-use super::{Context, JSON_FORMAT, MASK};
 use crate::session::event::{Actor, Event, ExitInfo, Record};
 use crate::session::state::{Attempt, InputValue, Note, Session, StepState, StepStatus};
 use chrono::{DateTime, Utc};

@@ -6,8 +6,9 @@
 //! Text from people and commands is escaped so it cannot turn into HTML or
 //! break a table; outputs sit in fences longer than any backtick run inside.
 
+use super::context::Context;
 use super::report::{self, Postmortem, Quoted};
-use super::{Context, fmt, timeline};
+use super::{fmt, timeline};
 use crate::runbook::model::Section;
 use crate::session::state::{Attempt, Note, Session, StepState};
 

@@ -3,7 +3,8 @@
 //! how each step reached its status, the timeline rows, and the notes that
 //! belong in the postmortem skeleton. Pure: no I/O, no clock.
 
-use super::{MASK, fmt};
+use super::context::MASK;
+use super::fmt;
 use crate::runbook::model::{OnFailure, Step};
 use crate::session::event::{ConfirmedVia, Record};
 use crate::session::state::{
@@ -236,7 +237,7 @@ pub fn shown_value(s: &Session, v: &InputValue) -> String {
 /// is secret, the value it replaced. The timeline has every change.
 pub fn input_from(s: &Session, v: &InputValue) -> String {
     if !v.changed() {
-        return super::timeline::source_word(v.source).to_owned();
+        return v.source.label().to_owned();
     }
     let when = format!(
         "{} UTC ({})",

@@ -1,7 +1,8 @@
 //! The timeline: one row per event a person cares about, in journal order.
 //! Output chunks are left out (they are in the logs). Pure: no I/O.
 
-use super::{MASK, fmt, report};
+use super::context::MASK;
+use super::{fmt, report};
 use crate::session::event::{ConfirmedVia, Event, InputSource, Record};
 use crate::session::state::Session;
 use chrono::{DateTime, Utc};

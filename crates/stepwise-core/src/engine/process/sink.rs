@@ -15,7 +15,6 @@
 //! the file is cut back to the last whole chunk, and later chunks say they
 //! are not `logged` (the engine then stops the session after the step).
 
-use super::{CAPTURE_LIMIT, Chunk};
 use crate::session::event::Stream;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -26,6 +25,21 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+/// Most stdout kept for `capture:`; the log file has all of it.
+pub const CAPTURE_LIMIT: usize = 1024 * 1024;
+
+/// A piece of output, already redacted, stored in the log at
+/// `offset..offset + bytes.len()` when `logged`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub stream: Stream,
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+    /// Whether the bytes are in the log file: `false` once a write to it
+    /// failed (disk full); the chunk is then only live output.
+    pub logged: bool,
+}
 
 /// How often the log file is synced while output flows.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);

@@ -6,18 +6,8 @@ use super::super::diagnostic::ProblemKind;
 use super::super::model::Input;
 use super::super::node::{Node, Pos, Value};
 use super::super::slug::{env_name_suggestion, is_valid_env_name};
-use super::misplaced;
+use super::keys::{INPUT_KEYS, misplaced};
 use regex::RegexBuilder;
-
-pub const INPUT_KEYS: &[&str] = &[
-    "description",
-    "default",
-    "default_from",
-    "pattern",
-    "choices",
-    "required",
-    "secret",
-];
 
 /// Compiled patterns are capped so a hostile pattern cannot eat memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;

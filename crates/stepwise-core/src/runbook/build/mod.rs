@@ -7,6 +7,7 @@
 //! only used when the `Checker` stays clean.
 
 mod input;
+mod keys;
 mod step;
 
 use super::check::{Checker, Fields};
@@ -17,24 +18,9 @@ use super::slug::{is_valid_id, slug};
 use std::collections::HashMap;
 use step::BuiltStep;
 
-pub use input::INPUT_KEYS;
-pub use step::STEP_KEYS;
-
-pub const RUNBOOK_KEYS: &[&str] = &[
-    "runbook",
-    "id",
-    "title",
-    "description",
-    "inputs",
-    "env",
-    "working_dir",
-    "shell",
-    "transcript_dir",
-    "sections",
-    "follow_up",
-];
-
-pub const SECTION_KEYS: &[&str] = &["title", "description", "optional", "steps"];
+#[cfg(test)]
+pub use keys::{INPUT_KEYS, STEP_KEYS};
+pub use keys::{RUNBOOK_KEYS, SECTION_KEYS, misplaced};
 
 /// Builds the runbook from the document root; problems go to `ck`.
 pub fn runbook(ck: &mut Checker, root: &Node) -> Option<Runbook> {
@@ -69,18 +55,6 @@ pub fn runbook(ck: &mut Checker, root: &Node) -> Option<Runbook> {
     unique_ids(ck, &built);
     captures(ck, &built, &book.inputs, &input_places);
     Some(book)
-}
-
-/// Where an unknown key probably belongs, when it is a key of another level.
-pub fn misplaced(key: &str) -> Option<String> {
-    let at = |level: &str, keys: &[&str]| {
-        keys.contains(&key)
-            .then(|| format!("`{key}` is a key of {level}; check the indentation"))
-    };
-    at("a step (an item under `steps:`)", STEP_KEYS)
-        .or_else(|| at("a section (an item under `sections:`)", SECTION_KEYS))
-        .or_else(|| at("an input (under `inputs:` and its name)", INPUT_KEYS))
-        .or_else(|| at("the runbook's top level", RUNBOOK_KEYS))
 }
 
 fn version(ck: &mut Checker, f: &Fields<'_>) {

@@ -7,25 +7,7 @@ use super::super::model::{NoteRule, OnFailure, Retry, Step};
 use super::super::node::{Node, Pos, Value};
 use super::super::slug::{did_you_mean, is_valid_id, slug};
 use super::input::{env, variable_name};
-use super::misplaced;
-
-pub const STEP_KEYS: &[&str] = &[
-    "id",
-    "title",
-    "instructions",
-    "run",
-    "confirm",
-    "timeout",
-    "retry",
-    "on_failure",
-    "expect_exit",
-    "capture",
-    "note",
-    "checklist",
-    "env",
-    "working_dir",
-    "tty",
-];
+use super::keys::{STEP_KEYS, misplaced};
 
 const RETRY_KEYS: &[&str] = &["attempts", "delay"];
 

@@ -1,0 +1,59 @@
+//! The seam itself: which attempt ([`AttemptId`]), what a started attempt
+//! hands the engine ([`Started`]), what is left of an earlier one
+//! ([`Reattach`]), and the [`StepRunner`] trait every runner implements.
+
+use crate::engine::process::{Chunk, Outcome, Spec};
+use std::io;
+use std::path::Path;
+use tokio::sync::{mpsc, watch};
+
+/// Which attempt: the step, its attempt number (from 1), and later the
+/// target host of a fleet step.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AttemptId {
+    pub step: String,
+    pub attempt: u32,
+}
+
+/// A started attempt, as the engine holds it.
+pub struct Started {
+    /// Output, in log order; closed once the attempt's output is drained.
+    pub chunks: mpsc::Receiver<Chunk>,
+    /// Set to `true` to cancel (SIGTERM, grace, SIGKILL for a process).
+    pub cancel: watch::Sender<bool>,
+    /// How the attempt ended; an error when it could not run at all.
+    pub done: tokio::task::JoinHandle<io::Result<Outcome>>,
+}
+
+/// What is left of an attempt that an earlier stepwise process started
+/// and never saw end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reattach {
+    /// Nothing of it runs any more (or nothing can be known of it).
+    Gone,
+    /// Processes of it still run in process group `pgid`, which this
+    /// runner cannot follow: running the step again would run it twice.
+    Orphaned { pgid: i32 },
+}
+
+/// Carries out step attempts for the engine. See the module docs.
+pub trait StepRunner: Send + Sync {
+    /// Starts the attempt described by `spec`. Output chunks go to a
+    /// bounded channel of `capacity` (backpressure: a slow engine slows
+    /// the reading, it never grows a queue).
+    fn start(&self, id: &AttemptId, spec: Spec, capacity: usize) -> Started;
+
+    /// What is left of attempt `id`, whose log is `log`, started by an
+    /// earlier stepwise process.
+    fn reattach(&self, id: &AttemptId, log: &Path) -> Reattach;
+}
+
+/// The channels a runner hands out with a started attempt.
+pub(crate) fn channels(
+    capacity: usize,
+) -> (
+    (mpsc::Sender<Chunk>, mpsc::Receiver<Chunk>),
+    (watch::Sender<bool>, watch::Receiver<bool>),
+) {
+    (mpsc::channel(capacity), watch::channel(false))
+}
