@@ -457,7 +457,7 @@ async fn a_capture_reaches_the_next_step_as_an_environment_variable() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_required_note_and_a_skip_reason_are_enforced_by_the_engine() {
+async fn a_required_note_a_skip_reason_and_a_single_answer_are_enforced_by_the_engine() {
     let yaml = runbook("      - title: Check\n        note: required\n      - title: Other\n");
     let mut h = start(&yaml, MANUAL, ScriptedRunner::new());
     h.settle().await;

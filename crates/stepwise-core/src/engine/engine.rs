@@ -417,7 +417,26 @@ impl Engine {
             return Err(format!("`{target}` is running; cancel it first"));
         }
         let def = self.step_def(target);
+        let settled = self.session.step(target).map(|st| &st.status).filter(|st| {
+            matches!(
+                st,
+                StepStatus::Succeeded
+                    | StepStatus::Confirmed { .. }
+                    | StepStatus::DoneByHand
+                    | StepStatus::Skipped { .. }
+            )
+        });
         match cmd {
+            // A second answer to a step already settled (two key presses
+            // racing a slow disk) must not settle it again.
+            Command::Confirm { .. } | Command::Skip { .. } | Command::MarkDone { .. }
+                if settled.is_some() =>
+            {
+                Err(format!(
+                    "`{target}` is already {}",
+                    settled.map_or("settled", |s| s.label())
+                ))
+            }
             Command::Start { .. } if !def.is_automated() => {
                 Err(format!("`{target}` is a human step: confirm or skip it"))
             }
