@@ -9,7 +9,7 @@ use stepwise::engine::command::{Command, End, Update};
 use stepwise::session::event::{ConfirmedVia, Stream};
 use stepwise::tui::TuiEnd;
 use stepwise::tui::app::{Msg, Pane};
-use stepwise::tui::modal::Modal;
+use stepwise::tui::modals::Modal;
 
 #[test]
 fn selection_starts_on_next_step_and_moves_with_arrows_and_jk() {
@@ -392,7 +392,7 @@ fn brackets_show_earlier_attempts() {
 fn help_opens_and_closes() {
     let mut app = app_with(&midway());
     app.update(ch('?'));
-    assert!(matches!(app.modal, Some(Modal::Help)));
+    assert!(matches!(app.modal, Some(Modal::Help(_))));
     app.update(key(KeyCode::Esc));
     assert!(app.modal.is_none());
 }
@@ -487,21 +487,21 @@ fn the_help_scrolls_within_its_bounds() {
     let mut app = app_with(&midway());
     app.update(Msg::Resize(80, 24));
     app.update(ch('?'));
-    assert_eq!(app.help_scroll, 0);
+    assert_eq!(app.help_scroll(), 0);
     app.update(key(KeyCode::Up));
-    assert_eq!(app.help_scroll, 0);
+    assert_eq!(app.help_scroll(), 0);
     app.update(key(KeyCode::Down));
     app.update(ch('j'));
-    assert_eq!(app.help_scroll, 2);
+    assert_eq!(app.help_scroll(), 2);
     for _ in 0..10 {
         app.update(key(KeyCode::PageDown));
     }
-    let max = stepwise::tui::widgets::help::max_scroll((80, 24));
+    let max = stepwise::tui::modals::help::max_scroll((80, 24));
     assert!(max > 0, "the help is longer than 24 rows");
-    assert_eq!(app.help_scroll, max);
+    assert_eq!(app.help_scroll(), max);
     app.update(key(KeyCode::PageUp));
-    assert!(app.help_scroll < max);
-    assert!(matches!(app.modal, Some(Modal::Help)));
+    assert!(app.help_scroll() < max);
+    assert!(matches!(app.modal, Some(Modal::Help(_))));
     app.update(ch('?'));
     assert!(app.modal.is_none());
 }
@@ -636,7 +636,7 @@ fn backspaces(app: &mut stepwise::tui::app::App, n: usize) {
     }
 }
 
-fn input_modal(app: &stepwise::tui::app::App) -> &stepwise::tui::input_change::InputChange {
+fn input_modal(app: &stepwise::tui::app::App) -> &stepwise::tui::modals::InputChange {
     match &app.modal {
         Some(Modal::Input(c)) => c,
         other => panic!("not the input modal: {other:?}"),

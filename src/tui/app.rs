@@ -8,12 +8,13 @@
 //! driver keeps its own `Session` by folding every `Update::Record`, so the
 //! screen shows exactly what the journal holds.
 
-use super::TuiEnd;
+use super::ending::TuiEnd;
 use super::keymap::{self, Action, Context};
 use super::layout::{self, Areas};
 use super::log::{LogPane, Logs};
 use super::log_view::{Layout, Pos};
-use super::modal::{LinePurpose, Modal, NotePurpose};
+use super::look::Look;
+use super::modals::{Help, InputChange, LinePurpose, Modal, NotePurpose, Outcome};
 use crate::engine::command::{Command, End, Update};
 use crate::engine::redact::MASK;
 use crate::runbook::model::{OnFailure, Step};
@@ -97,8 +98,6 @@ pub struct App {
     /// How the session ended, kept while the last screen is shown.
     pub finished: Option<TuiEnd>,
     pub leaving: bool,
-    /// First line of the help overlay shown (it scrolls on small screens).
-    pub help_scroll: u16,
     /// The operator asked to suspend (Ctrl-Z); the driver does it.
     pub suspend: bool,
     /// Something changed since the last draw.
@@ -135,7 +134,6 @@ impl App {
             finished: None,
             leaving: false,
             suspend: false,
-            help_scroll: 0,
             dirty: true,
             status_since: None,
         }
@@ -275,8 +273,7 @@ impl App {
             Action::EarlierAttempt => self.choose_attempt(-1),
             Action::LaterAttempt => self.choose_attempt(1),
             Action::Help => {
-                self.help_scroll = 0;
-                self.modal = Some(Modal::Help);
+                self.modal = Some(Modal::Help(Help::default()));
             }
             Action::Quit => self.modal = Some(Modal::Quit),
             Action::Suspend => self.suspend = true,
@@ -732,6 +729,73 @@ impl App {
             // Arrows are obvious; the bar keeps its room for the rest.
             Action::Quit | Action::Help | Action::Note | Action::ToggleAuto => true,
             _ => false,
+        }
+    }
+}
+
+impl App {
+    /// What modals see of the app: read-only.
+    pub fn look(&self) -> Look<'_> {
+        Look {
+            session: &self.session,
+            color: self.color,
+            now: self.now,
+            secrets: &self.secrets,
+            search: self.search.as_deref(),
+            quit_note: self.quit_note.as_deref(),
+            finished: self.finished.as_ref(),
+            logs: &self.logs,
+            size: self.size,
+        }
+    }
+
+    /// The first line of the help overlay shown, when it is open.
+    pub fn help_scroll(&self) -> u16 {
+        match &self.modal {
+            Some(Modal::Help(h)) => h.scroll,
+            _ => 0,
+        }
+    }
+
+    /// A key while a modal is open: the modal decides, the app carries out.
+    fn modal_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let Some(modal) = self.modal.take() else {
+            return Vec::new();
+        };
+        match modal.key(key, &self.look()) {
+            Outcome::Keep(m) => {
+                self.modal = Some(m);
+                Vec::new()
+            }
+            // `Modal::key` has already turned an opening into the new modal.
+            Outcome::Open(_) | Outcome::Close => Vec::new(),
+            Outcome::Send(cmds) => cmds,
+            Outcome::Search(text) => {
+                self.find(&text);
+                Vec::new()
+            }
+            Outcome::Leave => {
+                self.leaving = true;
+                self.status = Some("Leaving… the session is saved.".into());
+                vec![Command::Leave]
+            }
+            Outcome::End => {
+                self.end = self.finished.take();
+                Vec::new()
+            }
+        }
+    }
+
+    /// `i` on the main screen: only while no step runs (a running command
+    /// keeps the values it started with).
+    fn ask_input(&mut self) {
+        if self.session.runbook.inputs.is_empty() {
+            self.status = Some("This runbook has no inputs.".into());
+        } else if self.session.running().is_some() {
+            // Short: the status bar of an 80-column terminal holds it.
+            self.status = Some("A step runs: i works once it ends.".into());
+        } else {
+            self.modal = Some(Modal::Input(InputChange::open(&self.look())));
         }
     }
 }

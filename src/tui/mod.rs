@@ -11,13 +11,14 @@
 //! a missing note) are asked of `stepwise_core::policy`, never re-derived.
 
 pub mod app;
+pub mod ending;
 pub mod history;
-pub mod input_change;
 pub mod keymap;
 pub mod layout;
 pub mod log;
 pub mod log_view;
-pub mod modal;
+pub mod look;
+pub mod modals;
 pub mod picker;
 pub mod screen;
 pub mod terminal;
@@ -25,6 +26,7 @@ pub mod theme;
 pub mod view;
 pub mod widgets;
 
+pub use ending::TuiEnd;
 pub use widgets::inputs_form::ask_inputs;
 
 use crate::engine::command::{Command, Update};
@@ -43,21 +45,6 @@ const FRAME: Duration = Duration::from_millis(33);
 /// keeps a key from waiting behind megabytes of output.
 const BATCH: usize = 8;
 use tokio::sync::mpsc;
-
-/// How the interface ended.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TuiEnd {
-    /// The operator left; the session can be resumed.
-    Left,
-    Completed,
-    Aborted,
-    /// A signal stopped the session.
-    Interrupted(String),
-    /// The engine could not go on (the message names the path).
-    Failed(String),
-    /// The engine went away without saying why.
-    Disconnected,
-}
 
 /// Whether colours may be used (`NO_COLOR` unset or empty).
 pub fn color_enabled() -> bool {

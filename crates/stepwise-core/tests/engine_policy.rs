@@ -303,12 +303,9 @@ async fn cancel_during_a_retry_delay_is_journalled_and_no_attempt_follows() {
         .iter()
         .any(|e| matches!(e, Event::RetryScheduled { .. }))
     {
-        match h.updates.recv().await.unwrap() {
-            Update::Record(r) => {
-                h.session.apply(&r);
-                h.records.push(r);
-            }
-            _ => {}
+        if let Update::Record(r) = h.updates.recv().await.unwrap() {
+            h.session.apply(&r);
+            h.records.push(r);
         }
     }
     assert!(h.session.step("flaky").unwrap().retry.is_some());

@@ -7,22 +7,13 @@ use crate::engine::redact::MASK;
 use crate::runbook::duration;
 use crate::runbook::model::Step;
 use crate::session::state::{Attempt, StepState, StepStatus};
-use chrono::{DateTime, Utc};
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use std::time::Duration;
-
-/// `+HH:MM:SS` since the session started (the incident clock at that time).
-pub fn since_start(app: &App, at: DateTime<Utc>) -> String {
-    let start = app.session.started_at.unwrap_or(at);
-    format!(
-        "+{}",
-        duration::clock((at - start).to_std().unwrap_or_default())
-    )
-}
 
 fn settings(step: &Step) -> String {
     let mut parts = Vec::new();
@@ -77,7 +68,7 @@ fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
         Span::raw(format!(
             "  #{} {} ",
             a.number,
-            since_start(app, a.started_at)
+            super::since_start(&app.session, a.started_at)
         )),
         Span::styled(format!("{}{outcome}", if ok { "✓ " } else { "" }), style),
         Span::styled(took, theme::dim()),
@@ -209,7 +200,7 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
                     .unwrap_or_default();
             lines.push(Line::raw(format!(
                 "  {}{who}: {}",
-                since_start(app, n.at),
+                super::since_start(&app.session, n.at),
                 n.text.replace('\n', " ⏎ ")
             )));
         }

@@ -38,10 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     let left = vec![
         Span::styled(
-            format!(
-                " {} ",
-                super::steps::truncate(&app.session.runbook.title, 28)
-            ),
+            format!(" {} ", super::truncate(&app.session.runbook.title, 28)),
             theme::bold(),
         ),
         Span::styled(

@@ -45,7 +45,7 @@ fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
         .map(duration::format)
         .unwrap_or_default();
     let room = width.saturating_sub(6 + dur.chars().count() + 1);
-    let title = truncate(&title, room);
+    let title = super::truncate(&title, room);
     let pad = width.saturating_sub(6 + title.chars().count() + dur.chars().count());
     let line = Line::from(vec![
         Span::styled(if next { " ▶ " } else { "   " }, theme::bold()),
@@ -62,20 +62,10 @@ fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
     }
 }
 
-/// Cuts text to `max` characters, with an ellipsis.
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-    s.push('…');
-    s
-}
-
 fn section_line(app: &App, si: usize, width: usize) -> Line<'static> {
     let sec = &app.session.runbook.sections[si];
     let tag = if sec.optional { " (optional)" } else { "" };
-    let title = truncate(&sec.title, width.saturating_sub(tag.len() + 1));
+    let title = super::truncate(&sec.title, width.saturating_sub(tag.len() + 1));
     Line::from(vec![
         Span::styled(title, theme::bold()),
         Span::styled(tag.to_string(), theme::dim()),

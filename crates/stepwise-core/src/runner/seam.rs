@@ -48,12 +48,12 @@ pub trait StepRunner: Send + Sync {
     fn reattach(&self, id: &AttemptId, log: &Path) -> Reattach;
 }
 
+/// The output channel of an attempt: the runner's end and the engine's.
+pub(crate) type OutputChannel = (mpsc::Sender<Chunk>, mpsc::Receiver<Chunk>);
+/// The cancel signal of an attempt: the engine's end and the runner's.
+pub(crate) type CancelChannel = (watch::Sender<bool>, watch::Receiver<bool>);
+
 /// The channels a runner hands out with a started attempt.
-pub(crate) fn channels(
-    capacity: usize,
-) -> (
-    (mpsc::Sender<Chunk>, mpsc::Receiver<Chunk>),
-    (watch::Sender<bool>, watch::Receiver<bool>),
-) {
+pub(crate) fn channels(capacity: usize) -> (OutputChannel, CancelChannel) {
     (mpsc::channel(capacity), watch::channel(false))
 }

@@ -1,9 +1,10 @@
 //! The help overlay: every key of the key table, grouped by context. It
 //! scrolls (↑/↓, PgUp/PgDn) when it does not fit, as on an 80x24 terminal,
-//! and says so in its title. Pure drawing; the scroll offset lives in `App`.
+//! and says so in its title. The scroll offset is the modal's state ([`Help`]).
 
 use super::super::keymap::{self, Context};
 use super::super::theme;
+use super::outcome::Outcome;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -63,7 +64,7 @@ pub fn max_scroll(size: (u16, u16)) -> u16 {
 
 pub fn render(frame: &mut Frame, area: Rect, scroll: u16) {
     let size = (area.width, area.height);
-    let r = super::super::view::centered(frame, area, 76, area.height);
+    let r = super::super::widgets::centered(frame, area, 76, area.height);
     let scroll = scroll.min(max_scroll(size));
     let more = match (scroll > 0, scroll < max_scroll(size)) {
         (false, false) => "",
@@ -72,7 +73,7 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: u16) {
         (true, false) => " · ↑ more",
     };
     let close = keymap::footer(Context::Help, &[keymap::Action::Dismiss]);
-    let block = super::block(&format!("Help · {close}{more}"), true);
+    let block = super::super::widgets::block(&format!("Help · {close}{more}"), true);
     frame.render_widget(
         Paragraph::new(lines())
             .block(block)
@@ -80,4 +81,30 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: u16) {
             .scroll((scroll, 0)),
         r,
     );
+}
+
+/// The help overlay's state: how far it is scrolled.
+#[derive(Clone, Debug, Default)]
+pub struct Help {
+    /// First line shown.
+    pub scroll: u16,
+}
+
+impl Help {
+    /// Scroll keys move within bounds for a terminal of `size`; Esc closes.
+    pub fn key(mut self, action: Option<keymap::Action>, size: (u16, u16)) -> Outcome<Help> {
+        use keymap::Action as A;
+        let page = page_height(size) as i32;
+        let delta = match action {
+            Some(A::Dismiss) => return Outcome::Close,
+            Some(A::Up) => -1,
+            Some(A::Down) => 1,
+            Some(A::PageUp) => -page,
+            Some(A::PageDown) => page,
+            _ => 0,
+        };
+        let max = max_scroll(size) as i32;
+        self.scroll = (self.scroll as i32 + delta).clamp(0, max) as u16;
+        Outcome::Keep(self)
+    }
 }

@@ -1,7 +1,7 @@
 //! Confirmation before a `confirm: true` step runs: the exact command, the
 //! working directory, the environment (secrets masked) and the timeout.
 
-use super::super::app::App;
+use super::super::look::Look;
 use super::super::theme;
 use crate::runbook::duration;
 use ratatui::Frame;
@@ -12,15 +12,15 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 /// The environment the engine will give the step (the same function
 /// computes both), with secret values masked.
-pub fn environment(app: &App, step: &str) -> Vec<(String, String)> {
-    match app.session.runbook.step(step) {
-        Some(def) => crate::policy::shown_env(&app.session, &app.secrets, def),
+pub fn environment(look: &Look, step: &str) -> Vec<(String, String)> {
+    match look.session.runbook.step(step) {
+        Some(def) => crate::policy::shown_env(look.session, look.secrets, def),
         None => Vec::new(),
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
-    let Some(def) = app.session.runbook.step(step) else {
+pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
+    let Some(def) = look.session.runbook.step(step) else {
         return;
     };
     let mut lines = vec![
@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
     for l in def.run.as_deref().unwrap_or("").lines() {
         lines.push(Line::styled(
             format!("$ {l}"),
-            theme::fg(app.color, Color::Cyan),
+            theme::fg(look.color, Color::Cyan),
         ));
     }
     lines.push(Line::raw(""));
@@ -38,7 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
     let dir = match def
         .working_dir
         .as_deref()
-        .or(app.session.runbook.working_dir.as_deref())
+        .or(look.session.runbook.working_dir.as_deref())
     {
         None => "the runbook's folder".to_string(),
         Some(d) if d.starts_with('/') => d.to_string(),
@@ -51,7 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
         .unwrap_or_else(|| "none".into());
     lines.push(Line::raw(format!("Timeout:   {timeout}")));
     lines.push(Line::raw("Environment:"));
-    for (k, v) in environment(app, step) {
+    for (k, v) in environment(look, step) {
         lines.push(Line::raw(format!("  {k}={v}")));
     }
     lines.push(Line::raw(""));
@@ -59,9 +59,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, step: &str) {
         super::super::keymap::footer(super::super::keymap::Context::RunConfirm, &[]),
         theme::bold(),
     ));
-    let r = super::super::view::centered(frame, area, 76, lines.len() as u16 + 2);
+    let r = super::super::widgets::centered(frame, area, 76, lines.len() as u16 + 2);
     let p = Paragraph::new(lines)
-        .block(super::block("Run this command?", true))
+        .block(super::super::widgets::block("Run this command?", true))
         .wrap(Wrap { trim: false });
     frame.render_widget(p, r);
+}
+
+/// Enter/y runs the step; Esc/n closes.
+pub fn key(
+    step: String,
+    action: Option<super::super::keymap::Action>,
+) -> super::outcome::Outcome<String> {
+    use super::super::keymap::Action as A;
+    use super::outcome::Outcome;
+    match action {
+        Some(A::Accept) => Outcome::Send(vec![crate::engine::command::Command::Start { step }]),
+        Some(A::Dismiss) => Outcome::Close,
+        _ => Outcome::Keep(step),
+    }
 }

@@ -1,20 +1,20 @@
 //! Yes/no questions: cancel the running step, quit.
 
-use super::super::app::App;
-use super::super::modal::Modal;
+use super::super::look::Look;
 use super::super::theme;
+use super::outcome::Outcome;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-fn text(app: &App, modal: &Modal) -> (&'static str, Vec<Line<'static>>) {
-    match modal {
-        Modal::CancelRunning => {
-            let step = app
+fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
+    match quit {
+        false => {
+            let step = look
                 .session
                 .running()
-                .and_then(|i| app.step_def(i))
+                .and_then(|i| look.step_def(i))
                 .map(|s| s.title.clone())
                 .unwrap_or_default();
             (
@@ -27,9 +27,9 @@ fn text(app: &App, modal: &Modal) -> (&'static str, Vec<Line<'static>>) {
                 ],
             )
         }
-        _ => {
+        true => {
             let mut lines = Vec::new();
-            if let Some(step) = app.session.running().and_then(|i| app.step_def(i)) {
+            if let Some(step) = look.session.running().and_then(|i| look.step_def(i)) {
                 lines.push(Line::styled(
                     format!(
                         "“{}” is running: quitting stops it (cancelled).",
@@ -41,12 +41,12 @@ fn text(app: &App, modal: &Modal) -> (&'static str, Vec<Line<'static>>) {
             lines.push(Line::raw(
                 "The session is saved: everything so far is in the journal.",
             ));
-            match &app.quit_note {
-                Some(note) => lines.push(Line::raw(note.clone())),
+            match look.quit_note {
+                Some(note) => lines.push(Line::raw(note.to_owned())),
                 None => lines.extend([
                     Line::raw("Leave now, and resume later with:"),
                     Line::styled(
-                        format!("  stepwise resume {}", app.session.id),
+                        format!("  stepwise resume {}", look.session.id),
                         theme::bold(),
                     ),
                 ]),
@@ -56,18 +56,31 @@ fn text(app: &App, modal: &Modal) -> (&'static str, Vec<Line<'static>>) {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, modal: &Modal) {
-    let (title, mut lines) = text(app, modal);
+pub fn render(frame: &mut Frame, area: Rect, look: &Look, quit: bool) {
+    let (title, mut lines) = text(look, quit);
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         super::super::keymap::footer(super::super::keymap::Context::YesNo, &[]),
         theme::bold(),
     ));
     // 70 columns wide, less the two borders, is where the text wraps.
-    let rows = super::wrapped_height(&lines, 68) as u16;
-    let r = super::super::view::centered(frame, area, 70, rows + 2);
+    let rows = super::super::widgets::wrapped_height(&lines, 68) as u16;
+    let r = super::super::widgets::centered(frame, area, 70, rows + 2);
     let p = Paragraph::new(lines)
-        .block(super::block(title, true))
+        .block(super::super::widgets::block(title, true))
         .wrap(Wrap { trim: false });
     frame.render_widget(p, r);
+}
+
+/// y/Enter: yes (cancel the running step, or leave); n/Esc: no.
+pub fn key(quit: bool, action: Option<super::super::keymap::Action>) -> Outcome<()> {
+    use super::super::keymap::Action as A;
+    match action {
+        Some(A::Accept) if quit => Outcome::Leave,
+        Some(A::Accept) => Outcome::Send(vec![crate::engine::command::Command::Cancel {
+            reason: "stopped by the operator".into(),
+        }]),
+        Some(A::Dismiss) => Outcome::Close,
+        _ => Outcome::Keep(()),
+    }
 }

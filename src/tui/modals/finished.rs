@@ -2,8 +2,8 @@
 //! outcome and progress over the final state until a key is pressed, so the
 //! last step's output is not whisked away. Render only.
 
-use super::super::TuiEnd;
-use super::super::app::App;
+use super::super::ending::TuiEnd;
+use super::super::look::Look;
 use super::super::theme;
 use crate::runbook::duration;
 use ratatui::Frame;
@@ -12,27 +12,27 @@ use ratatui::style::{Color, Modifier};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let (done, total) = app.session.progress();
-    let (word, color) = match app.finished {
+pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
+    let (done, total) = look.session.progress();
+    let (word, color) = match look.finished {
         Some(TuiEnd::Aborted) => ("Session aborted", Color::Red),
         _ => ("Session completed", Color::Green),
     };
-    let took = app
+    let took = look
         .session
         .started_at
-        .and_then(|t| (app.now - t).to_std().ok())
+        .and_then(|t| (look.now - t).to_std().ok())
         .map(duration::clock)
         .unwrap_or_default();
     let lines = vec![
         Line::styled(
             format!("{word}: {done}/{total} steps settled, incident clock {took}."),
-            theme::fg(app.color, color).add_modifier(Modifier::BOLD),
+            theme::fg(look.color, color).add_modifier(Modifier::BOLD),
         ),
         Line::raw("Everything is in the journal; the transcript is written as you leave"),
         Line::raw("and its path printed. Export it for the postmortem with:"),
         Line::styled(
-            format!("  stepwise export {} --format html", app.session.id),
+            format!("  stepwise export {} --format html", look.session.id),
             theme::bold(),
         ),
         Line::raw(""),
@@ -41,10 +41,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             theme::bold(),
         ),
     ];
-    let rows = super::wrapped_height(&lines, 68) as u16;
-    let r = super::super::view::centered(frame, area, 70, rows + 2);
+    let rows = super::super::widgets::wrapped_height(&lines, 68) as u16;
+    let r = super::super::widgets::centered(frame, area, 70, rows + 2);
     let p = Paragraph::new(lines)
-        .block(super::block("Done", true))
+        .block(super::super::widgets::block("Done", true))
         .wrap(Wrap { trim: false });
     frame.render_widget(p, r);
+}
+
+/// Enter, Esc or q leaves; any other key keeps the last screen.
+pub fn key(action: Option<super::super::keymap::Action>) -> super::outcome::Outcome<()> {
+    use super::outcome::Outcome;
+    match action {
+        Some(super::super::keymap::Action::Dismiss) => Outcome::End,
+        _ => Outcome::Keep(()),
+    }
 }

@@ -1,0 +1,80 @@
+//! The failure prompt: retry, skip with a reason, mark done with a note,
+//! or abort the session.
+
+use super::super::look::Look;
+use super::super::theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+/// How the last attempt ended, in words.
+pub fn outcome(look: &Look, step: &str) -> String {
+    let Some(a) = look.session.step(step).and_then(|s| s.attempts.last()) else {
+        return "It has not run.".into();
+    };
+    let how = if a.timed_out {
+        "timed out".to_string()
+    } else if let Some(r) = &a.cancelled {
+        format!("was cancelled ({r})")
+    } else {
+        a.exit
+            .map(|e| format!("ended with {e}"))
+            .unwrap_or_else(|| "ended".into())
+    };
+    format!("Attempt {} {how}.", a.number)
+}
+
+pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
+    let title = look.title_of(step);
+    let mut lines = vec![
+        Line::styled(
+            format!("✗ {title}"),
+            theme::fg(look.color, Color::Red).add_modifier(ratatui::style::Modifier::BOLD),
+        ),
+        Line::raw(outcome(look, step)),
+        Line::raw("The log pane shows its output. What now?"),
+        Line::raw(""),
+    ];
+    lines.extend(choices(super::super::keymap::Context::Failure));
+    let r = super::super::widgets::centered(frame, area, 64, lines.len() as u16 + 2);
+    let p = Paragraph::new(lines)
+        .block(super::super::widgets::block("Step failed", true))
+        .wrap(Wrap { trim: false });
+    frame.render_widget(p, r);
+}
+
+/// The choices after a failure (shared with the outcome-unknown prompt):
+/// run it again, skip it or abort (each asks a reason), mark it done (asks
+/// a note), or decide later.
+pub fn key(
+    step: String,
+    action: Option<super::super::keymap::Action>,
+) -> super::outcome::Outcome<String> {
+    use super::super::keymap::Action as A;
+    use super::outcome::{LinePurpose, NotePurpose, Opening, Outcome};
+    match action {
+        Some(A::Retry) => Outcome::Send(vec![crate::engine::command::Command::Start { step }]),
+        Some(A::Skip) => Outcome::Open(Opening::Line(LinePurpose::Skip { step })),
+        Some(A::MarkDone) => Outcome::Open(Opening::Note(NotePurpose::MarkDone { step })),
+        Some(A::Abort) => Outcome::Open(Opening::Line(LinePurpose::Abort)),
+        Some(_) => Outcome::Close,
+        None => Outcome::Keep(step),
+    }
+}
+
+/// The choices of a prompt, from the key table.
+pub fn choices(ctx: super::super::keymap::Context) -> Vec<Line<'static>> {
+    super::super::keymap::bindings(ctx)
+        .map(|b| {
+            Line::from(vec![
+                ratatui::text::Span::styled(
+                    format!("  {:<6}", super::super::keymap::keys_label(b)),
+                    theme::bold(),
+                ),
+                ratatui::text::Span::raw(b.help),
+            ])
+        })
+        .collect()
+}

@@ -1,0 +1,173 @@
+//! The human step prompt: instructions, checklist (Space ticks), a
+//! multi-line note, and the choices Done / Skip / Cancel.
+
+use super::super::keymap::Action;
+use super::super::look::Look;
+use super::super::theme;
+use super::outcome::{LinePurpose, Opening, Outcome, text_area, typed};
+use crate::engine::command::Command;
+use crate::runbook::model::Step;
+use crate::session::event::ConfirmedVia;
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Color;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui_textarea::TextArea;
+
+fn top_lines(look: &Look, p: &HumanPrompt) -> Vec<Line<'static>> {
+    let step = look.session.runbook.step(&p.step);
+    let mut lines: Vec<Line> = step
+        .and_then(|s| s.instructions.as_deref())
+        .unwrap_or("Do this step by hand, then confirm it.")
+        .lines()
+        .map(|l| Line::raw(l.to_string()))
+        .collect();
+    let items = step.map(|s| s.checklist.clone()).unwrap_or_default();
+    if !items.is_empty() {
+        lines.push(Line::raw(""));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let tick = if p.checked[i] { "[x]" } else { "[ ]" };
+        let line = Line::raw(format!("{tick} {item}"));
+        lines.push(if !p.on_note && i == p.cursor {
+            line.patch_style(theme::selected())
+        } else {
+            line
+        });
+    }
+    lines
+}
+
+pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &HumanPrompt) {
+    let title = look.title_of(&p.step);
+    let r = super::super::widgets::centered(frame, area, 72, 20);
+    let block = super::super::widgets::block(&title, true);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let top = top_lines(look, p);
+    let top_h = (super::super::widgets::wrapped_height(&top, inner.width) as u16)
+        .min(inner.height.saturating_sub(8));
+    let [top_a, note_a, msg_a, keys_a] = Layout::vertical([
+        Constraint::Length(top_h),
+        Constraint::Min(3),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(top).wrap(Wrap { trim: false }), top_a);
+    let label = if p.note_required {
+        "Note (required)"
+    } else {
+        "Note (optional)"
+    };
+    let mut note = p.note.clone();
+    note.set_block(super::super::widgets::block(label, p.on_note));
+    note.set_cursor_line_style(ratatui::style::Style::default());
+    frame.render_widget(&note, note_a);
+    if let Some(err) = &p.error {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                err.clone(),
+                theme::fg(look.color, Color::Red).add_modifier(ratatui::style::Modifier::BOLD),
+            ))
+            .wrap(Wrap { trim: true }),
+            msg_a,
+        );
+    }
+    use super::super::keymap::{Action as A, Context, footer};
+    let keys = if p.checked.is_empty() {
+        footer(Context::HumanPrompt, &[A::Accept, A::Skip, A::Dismiss])
+    } else {
+        footer(
+            Context::HumanPrompt,
+            &[A::Accept, A::Skip, A::NextField, A::ToggleItem, A::Dismiss],
+        )
+    };
+    frame.render_widget(Paragraph::new(Line::styled(keys, theme::bold())), keys_a);
+}
+
+/// The human step prompt.
+#[derive(Clone, Debug)]
+pub struct HumanPrompt {
+    pub step: String,
+    pub checked: Vec<bool>,
+    pub cursor: usize,
+    /// Keys go to the note (true) or the checklist (false).
+    pub on_note: bool,
+    pub note: TextArea<'static>,
+    pub note_required: bool,
+    pub error: Option<String>,
+    /// The operator was told some items are unticked; Done again confirms.
+    pub warned_unticked: bool,
+}
+
+impl HumanPrompt {
+    pub fn new(step: &Step) -> HumanPrompt {
+        HumanPrompt {
+            step: step.id.clone(),
+            checked: vec![false; step.checklist.len()],
+            cursor: 0,
+            on_note: step.checklist.is_empty(),
+            note: text_area(""),
+            note_required: crate::policy::note_missing(step, None),
+            error: None,
+            warned_unticked: false,
+        }
+    }
+
+    pub fn key(mut self, action: Option<Action>, key: KeyEvent) -> Outcome<HumanPrompt> {
+        let list = !self.on_note && !self.checked.is_empty();
+        match action {
+            Some(Action::Accept) => return self.accept(),
+            Some(Action::Skip) => {
+                return Outcome::Open(Opening::Line(LinePurpose::Skip { step: self.step }));
+            }
+            Some(Action::Dismiss) => return Outcome::Close,
+            Some(Action::NextField) if !self.checked.is_empty() => self.on_note = !self.on_note,
+            Some(Action::ToggleItem) if list => {
+                self.checked[self.cursor] = !self.checked[self.cursor]
+            }
+            Some(Action::Up) if list => self.cursor = self.cursor.saturating_sub(1),
+            Some(Action::Down) if list => {
+                self.cursor = (self.cursor + 1).min(self.checked.len() - 1)
+            }
+            _ if self.on_note => {
+                self.note.input(key);
+            }
+            _ => {}
+        }
+        Outcome::Keep(self)
+    }
+
+    /// Done: refused in place while a required note is missing; unticked
+    /// items are pointed out once.
+    fn accept(mut self) -> Outcome<HumanPrompt> {
+        let note = typed(&self.note);
+        let unticked = self.checked.iter().filter(|c| !**c).count();
+        if self.note_required && note.is_empty() {
+            self.error = Some(
+                "This step needs a note before it can be marked done. Type it, then Ctrl-D.".into(),
+            );
+            self.on_note = true;
+        } else if unticked > 0 && !self.warned_unticked {
+            self.error = Some(format!(
+                "{unticked} of {} items are not ticked (Space ticks). Ctrl-D again marks the step done anyway.",
+                self.checked.len()
+            ));
+            self.warned_unticked = true;
+        } else {
+            let checked = (0..self.checked.len())
+                .filter(|&i| self.checked[i])
+                .collect();
+            return Outcome::Send(vec![Command::Confirm {
+                step: self.step,
+                note: (!note.is_empty()).then_some(note),
+                checked,
+                via: ConfirmedVia::Operator,
+            }]);
+        }
+        Outcome::Keep(self)
+    }
+}

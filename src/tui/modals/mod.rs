@@ -1,0 +1,182 @@
+//! The modals: one component per file, each holding its state, how keys
+//! act on it, and how it is drawn. A key never reaches into the app: it
+//! returns an [`Outcome`] that `App` carries out (send commands, open
+//! another modal, search, leave). Drawing reads a [`Look`], a read-only
+//! view of the app, so this module never imports the app (no cycle).
+//!
+//! No I/O here; every key line shown comes from the key table.
+
+pub mod failure;
+pub mod finished;
+pub mod help;
+pub mod human;
+pub mod input_change;
+pub mod outcome;
+pub mod run_confirm;
+pub mod text_entry;
+pub mod unknown;
+pub mod yes_no;
+
+pub use help::Help;
+pub use human::HumanPrompt;
+pub use input_change::InputChange;
+pub use outcome::{LinePurpose, NotePurpose, Opening, typed};
+
+/// What a key did to the open modal, for the app to carry out.
+pub type Outcome = outcome::Outcome<Modal>;
+
+use super::keymap::{self, Context};
+use super::look::Look;
+use crate::runbook::model::Step;
+use crossterm::event::KeyEvent;
+use outcome::text_area;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui_textarea::TextArea;
+
+#[derive(Clone, Debug)]
+pub enum Modal {
+    Human(HumanPrompt),
+    RunConfirm {
+        step: String,
+    },
+    Failure {
+        step: String,
+    },
+    Unknown {
+        step: String,
+    },
+    CancelRunning,
+    Quit,
+    Line {
+        purpose: LinePurpose,
+        text: TextArea<'static>,
+        error: Option<String>,
+    },
+    Note {
+        purpose: NotePurpose,
+        text: TextArea<'static>,
+        error: Option<String>,
+    },
+    Help(Help),
+    /// The session ended (completed or aborted): a last look before leaving.
+    Finished,
+    /// Change an input's value (`i`).
+    Input(InputChange),
+}
+
+impl Modal {
+    pub fn human(step: &Step) -> Modal {
+        Modal::Human(HumanPrompt::new(step))
+    }
+
+    pub fn line(purpose: LinePurpose, initial: &str) -> Modal {
+        Modal::Line {
+            purpose,
+            text: text_area(initial),
+            error: None,
+        }
+    }
+
+    pub fn note(purpose: NotePurpose) -> Modal {
+        Modal::Note {
+            purpose,
+            text: text_area(""),
+            error: None,
+        }
+    }
+
+    pub fn context(&self) -> Context {
+        match self {
+            Modal::Human(_) => Context::HumanPrompt,
+            Modal::RunConfirm { .. } => Context::RunConfirm,
+            Modal::Failure { .. } => Context::Failure,
+            Modal::Unknown { .. } => Context::Unknown,
+            Modal::CancelRunning | Modal::Quit => Context::YesNo,
+            Modal::Line { .. } => Context::Line,
+            Modal::Note { .. } => Context::NoteEntry,
+            Modal::Help(_) => Context::Help,
+            Modal::Finished => Context::Finished,
+            Modal::Input(c) => c.context(),
+        }
+    }
+
+    /// A key pressed while this modal is open: what it does, looked up in
+    /// the key table for the modal's context.
+    pub fn key(self, key: KeyEvent, look: &Look) -> Outcome {
+        let action = keymap::action(self.context(), &key);
+        let outcome = match self {
+            Modal::Human(p) => p.key(action, key).map(Modal::Human),
+            Modal::Input(c) => c.key(key, look).map(Modal::Input),
+            Modal::Line {
+                purpose,
+                text,
+                error,
+            } => text_entry::line_key(purpose, text, error, action, key, look).map(
+                |(purpose, text, error)| Modal::Line {
+                    purpose,
+                    text,
+                    error,
+                },
+            ),
+            Modal::Note {
+                purpose,
+                text,
+                error,
+            } => text_entry::note_key(purpose, text, error, action, key).map(
+                |(purpose, text, error)| Modal::Note {
+                    purpose,
+                    text,
+                    error,
+                },
+            ),
+            Modal::RunConfirm { step } => {
+                run_confirm::key(step, action).map(|step| Modal::RunConfirm { step })
+            }
+            Modal::Failure { step } => {
+                failure::key(step, action).map(|step| Modal::Failure { step })
+            }
+            Modal::Unknown { step } => {
+                unknown::key(step, action).map(|step| Modal::Unknown { step })
+            }
+            Modal::CancelRunning => yes_no::key(false, action).map(|()| Modal::CancelRunning),
+            Modal::Quit => yes_no::key(true, action).map(|()| Modal::Quit),
+            Modal::Help(h) => h.key(action, look.size).map(Modal::Help),
+            Modal::Finished => finished::key(action).map(|()| Modal::Finished),
+        };
+        match outcome {
+            outcome::Outcome::Open(Opening::Line(purpose)) => {
+                outcome::Outcome::Keep(Modal::line(purpose, ""))
+            }
+            outcome::Outcome::Open(Opening::Note(purpose)) => {
+                outcome::Outcome::Keep(Modal::note(purpose))
+            }
+            other => other,
+        }
+    }
+
+    /// Draws the modal over `area`.
+    pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
+        match self {
+            Modal::Human(p) => human::render(frame, area, look, p),
+            Modal::RunConfirm { step } => run_confirm::render(frame, area, look, step),
+            Modal::Failure { step } => failure::render(frame, area, look, step),
+            Modal::Unknown { step } => unknown::render(frame, area, look, step),
+            Modal::CancelRunning => yes_no::render(frame, area, look, false),
+            Modal::Quit => yes_no::render(frame, area, look, true),
+            Modal::Line {
+                purpose,
+                text,
+                error,
+            } => text_entry::render_line(frame, area, look, purpose, text, error.as_deref()),
+            Modal::Note {
+                purpose,
+                text,
+                error,
+            } => text_entry::render_note(frame, area, purpose, text, error.as_deref()),
+            Modal::Help(h) => help::render(frame, area, h.scroll),
+            Modal::Finished => finished::render(frame, area, look),
+            Modal::Input(c) => input_change::render(frame, area, look, c),
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Text fields in a modal: one line (skip reason, abort reason, search) or
+//! a multi-line note (add a note, mark done).
+
+use super::super::keymap::Action;
+use super::super::keymap::{self, Context};
+use super::super::look::Look;
+use super::super::theme;
+use super::outcome::{LinePurpose, NotePurpose, Outcome, typed};
+use crate::engine::command::Command;
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+use ratatui_textarea::TextArea;
+
+fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    field_h: u16,
+    text: &TextArea<'static>,
+    error: Option<&str>,
+    keys: &str,
+) {
+    let r = super::super::widgets::centered(frame, area, 70, field_h + 6);
+    let block = super::super::widgets::block(title, true);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let [field, msg, hint] = Layout::vertical([
+        Constraint::Length(field_h + 2),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let mut t = text.clone();
+    t.set_block(super::super::widgets::block("", true));
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    frame.render_widget(&t, field);
+    if let Some(e) = error {
+        frame.render_widget(
+            Paragraph::new(Line::styled(e.to_string(), theme::bold())),
+            msg,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(Line::styled(keys.to_string(), theme::bold())),
+        hint,
+    );
+}
+
+pub fn render_line(
+    frame: &mut Frame,
+    area: Rect,
+    look: &super::super::look::Look,
+    purpose: &LinePurpose,
+    text: &TextArea<'static>,
+    error: Option<&str>,
+) {
+    let title = match purpose {
+        LinePurpose::Skip { step } => format!("Skip “{}”: why?", look.title_of(step)),
+        LinePurpose::SkipSection { title, .. } => {
+            format!("Skip the whole section “{title}”: why?")
+        }
+        LinePurpose::Abort => "Abort the session: why?".to_string(),
+        LinePurpose::Search => match look.search {
+            Some(last) => format!("Search the log (Enter alone: next “{last}” up)"),
+            None => "Search the log".to_string(),
+        },
+    };
+    draw(
+        frame,
+        area,
+        &title,
+        1,
+        text,
+        error,
+        &keymap::footer(Context::Line, &[]),
+    );
+}
+
+pub fn render_note(
+    frame: &mut Frame,
+    area: Rect,
+    purpose: &NotePurpose,
+    text: &TextArea<'static>,
+    error: Option<&str>,
+) {
+    let title = match purpose {
+        NotePurpose::Add { step } => format!("Note on {step}"),
+        NotePurpose::MarkDone { step } => format!("Mark {step} done by hand: what was done?"),
+    };
+    draw(
+        frame,
+        area,
+        &title,
+        5,
+        text,
+        error,
+        &keymap::footer(Context::NoteEntry, &[]),
+    );
+}
+
+/// A text entry's state: what it is for, the text, the error shown.
+pub type Entry<P> = (P, TextArea<'static>, Option<String>);
+
+pub fn line_key(
+    purpose: LinePurpose,
+    mut text: TextArea<'static>,
+    error: Option<String>,
+    action: Option<Action>,
+    key: KeyEvent,
+    look: &Look,
+) -> Outcome<Entry<LinePurpose>> {
+    match action {
+        Some(Action::Dismiss) => return Outcome::Close,
+        Some(Action::Accept) => {
+            let value = typed(&text);
+            if let (LinePurpose::Search, true, Some(last)) =
+                (&purpose, value.is_empty(), look.search)
+            {
+                return Outcome::Search(last.to_owned());
+            }
+            if value.is_empty() {
+                let error = Some(
+                    match purpose {
+                        LinePurpose::Search => "Type something to search for.",
+                        _ => "A reason is required: it goes into the record.",
+                    }
+                    .to_string(),
+                );
+                return Outcome::Keep((purpose, text, error));
+            }
+            return match purpose {
+                LinePurpose::Skip { step } => Outcome::Send(vec![Command::Skip {
+                    step,
+                    reason: value,
+                }]),
+                LinePurpose::SkipSection { section, .. } => {
+                    Outcome::Send(vec![Command::SkipSection {
+                        section,
+                        reason: value,
+                    }])
+                }
+                LinePurpose::Abort => Outcome::Send(vec![Command::Abort { reason: value }]),
+                LinePurpose::Search => Outcome::Search(value),
+            };
+        }
+        _ => {
+            text.input(key);
+        }
+    }
+    Outcome::Keep((purpose, text, error))
+}
+
+pub fn note_key(
+    purpose: NotePurpose,
+    mut text: TextArea<'static>,
+    error: Option<String>,
+    action: Option<Action>,
+    key: KeyEvent,
+) -> Outcome<Entry<NotePurpose>> {
+    match action {
+        Some(Action::Dismiss) => return Outcome::Close,
+        Some(Action::Accept) => {
+            let value = typed(&text);
+            if value.is_empty() {
+                let error =
+                    Some("The note is empty: type it, then Ctrl-D (Esc to cancel).".to_string());
+                return Outcome::Keep((purpose, text, error));
+            }
+            let cmd = match purpose {
+                NotePurpose::Add { step } => Command::Note {
+                    step: Some(step),
+                    text: value,
+                },
+                NotePurpose::MarkDone { step } => Command::MarkDone {
+                    step,
+                    note: Some(value),
+                },
+            };
+            return Outcome::Send(vec![cmd]);
+        }
+        _ => {
+            text.input(key);
+        }
+    }
+    Outcome::Keep((purpose, text, error))
+}
