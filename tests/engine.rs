@@ -1,5 +1,6 @@
-//! The engine in-process: commands in, journalled updates out, with real
-//! processes. Each scenario checks the statuses the fold reaches and the
+//! The engine in-process with real processes: commands in, journalled
+//! updates out. The policy alone (retries, timeouts, delays) is tested
+//! faster and without real waiting in the core's `engine_policy.rs`. Each scenario checks the statuses the fold reaches and the
 //! records the journal holds.
 
 use std::sync::Arc;
@@ -468,21 +469,8 @@ async fn skipping_a_section_during_a_retry_delay_stops_the_retry() {
     assert_eq!(tries_then, 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn cancel_during_a_retry_delay_stops_the_retry() {
-    let mut h = start(FLAKY_OPTIONAL, false, vec![]);
-    h.settle().await;
-    first_attempt_failed(&mut h).await;
-    h.send(Command::Cancel {
-        reason: "enough".into(),
-    })
-    .await;
-    // Idle came back with the step failed and no retry pending: wait past
-    // the retry delay and check nothing ran.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(tries(&h), 1, "the retry ran after cancel");
-    assert_eq!(h.status("flaky"), StepStatus::Failed);
-}
+// Cancel during a retry delay: `crates/stepwise-core/tests/engine_policy.rs`
+// (on a paused clock, where waiting past the delay costs nothing).
 
 // ---- Giving an input during the session -------------------------------
 

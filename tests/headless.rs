@@ -289,35 +289,50 @@ fn a_demo_left_unfinished_is_closed_not_offered_for_resume() {
     assert_eq!(resume.status.code(), Some(2), "{}", text(&resume));
 }
 
+/// Two full demos at once (one home, so the session store is shared), and
+/// the first one's record read closely: one pair of demo runs serves both
+/// promises (they are the slowest tests of this binary).
 #[test]
-fn headless_demo_rolls_back_for_real_and_cleans_up() {
+fn two_headless_demos_at_once_roll_back_for_real_and_clean_up() {
     let home = tempfile::tempdir().unwrap();
-    let out = stepwise(home.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["demo", "--headless", "--yes"])
-        .output()
-        .unwrap();
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{t}");
-    assert!(
-        t.contains("✗ health-before: exit"),
-        "health must fail before the rollback: {t}"
-    );
-    assert!(
-        t.contains("✓ test-rollback: exit 0"),
-        "health must pass after it: {t}"
-    );
-    let sandbox = t
-        .lines()
-        .find_map(|l| l.strip_prefix("demo sandbox: "))
-        .and_then(|l| l.split(' ').next())
-        .expect("the demo names its sandbox");
-    assert!(
-        !Path::new(sandbox).exists(),
-        "the sandbox {sandbox} was left behind"
-    );
-    let dir = &session_dirs(home.path())[0];
-    let transcript = std::fs::read_dir(dir)
+    let spawn = || {
+        stepwise(home.path())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["demo", "--headless", "--yes"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs: Vec<_> = [a, b]
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outs {
+        let t = text(out);
+        assert_eq!(out.status.code(), Some(0), "{t}");
+        assert!(
+            t.contains("✗ health-before: exit"),
+            "health must fail before the rollback: {t}"
+        );
+        assert!(
+            t.contains("✓ test-rollback: exit 0"),
+            "health must pass after it: {t}"
+        );
+        let sandbox = t
+            .lines()
+            .find_map(|l| l.strip_prefix("demo sandbox: "))
+            .and_then(|l| l.split(' ').next())
+            .expect("the demo names its sandbox");
+        assert!(
+            !Path::new(sandbox).exists(),
+            "the sandbox {sandbox} was left behind"
+        );
+    }
+    let dirs = session_dirs(home.path());
+    assert_eq!(dirs.len(), 2);
+    let transcript = std::fs::read_dir(&dirs[0])
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "md"))
@@ -339,31 +354,6 @@ fn headless_demo_rolls_back_for_real_and_cleans_up() {
         after.contains("passed (exit 0") && after.contains("\"status\":\"ok\""),
         "{after}"
     );
-}
-
-#[test]
-fn two_demos_at_once_both_complete() {
-    let home = tempfile::tempdir().unwrap();
-    let spawn = || {
-        stepwise(home.path())
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["demo", "--headless", "--yes"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
-    for child in [a, b] {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        assert!(
-            text(&out).contains("✓ test-rollback: exit 0"),
-            "{}",
-            text(&out)
-        );
-    }
-    assert_eq!(session_dirs(home.path()).len(), 2);
 }
 
 #[test]

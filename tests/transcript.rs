@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use stepwise::runbook::model::{Input, NoteRule, OnFailure, Retry, Runbook, Section, Step};
+use stepwise::runbook::model::{Input, NoteRule, Runbook, Section, Step};
 use stepwise::session::event::{Actor, ConfirmedVia, Event, ExitInfo, InputSource, Record, Stream};
 use stepwise::session::state::Session;
 use stepwise::transcript::{self, Context, Format};
@@ -14,22 +14,9 @@ const SESSION_DIR: &str =
     "/home/ana/.local/state/stepwise/sessions/20261126T163000Z-deployment-rollback-3f9a";
 
 fn step(id: &str, title: &str, run: Option<&str>) -> Step {
-    Step {
-        id: id.into(),
-        title: title.into(),
-        instructions: None,
-        run: run.map(Into::into),
-        confirm: false,
-        timeout: None,
-        retry: Retry::default(),
-        on_failure: OnFailure::Ask,
-        expect_exit: vec![0],
-        capture: None,
-        note: NoteRule::Optional,
-        checklist: Vec::new(),
-        env: Vec::new(),
-        working_dir: None,
-        tty: false,
+    match run {
+        Some(command) => Step::new(id, title).running(command),
+        None => Step::new(id, title),
     }
 }
 

@@ -16,22 +16,9 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 pub fn step(id: &str, title: &str, run: Option<&str>) -> Step {
-    Step {
-        id: id.into(),
-        title: title.into(),
-        instructions: None,
-        run: run.map(Into::into),
-        confirm: false,
-        timeout: None,
-        retry: Retry::default(),
-        on_failure: OnFailure::Ask,
-        expect_exit: vec![0],
-        capture: None,
-        note: NoteRule::Optional,
-        checklist: vec![],
-        env: vec![],
-        working_dir: None,
-        tty: false,
+    match run {
+        Some(command) => Step::new(id, title).running(command),
+        None => Step::new(id, title),
     }
 }
 

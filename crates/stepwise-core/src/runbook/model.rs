@@ -122,6 +122,35 @@ pub struct Step {
 }
 
 impl Step {
+    /// A step with every field at the format's default: a human step with
+    /// this id and title (set `run` to make it automated). The one builder
+    /// of steps for code and tests that make runbooks without YAML.
+    pub fn new(id: &str, title: &str) -> Step {
+        Step {
+            id: id.into(),
+            title: title.into(),
+            instructions: None,
+            run: None,
+            confirm: false,
+            timeout: None,
+            retry: Retry::default(),
+            on_failure: OnFailure::Ask,
+            expect_exit: vec![0],
+            capture: None,
+            note: NoteRule::Optional,
+            checklist: vec![],
+            env: vec![],
+            working_dir: None,
+            tty: false,
+        }
+    }
+
+    /// The same step, automated: it runs `command`.
+    pub fn running(mut self, command: &str) -> Step {
+        self.run = Some(command.into());
+        self
+    }
+
     pub fn is_automated(&self) -> bool {
         self.run.is_some()
     }
@@ -140,7 +169,50 @@ impl Step {
     }
 }
 
+impl Input {
+    /// An input with the format's defaults: required, not secret, no default.
+    pub fn new(name: &str) -> Input {
+        Input {
+            name: name.into(),
+            description: None,
+            default: None,
+            default_from: None,
+            pattern: None,
+            choices: vec![],
+            required: true,
+            secret: false,
+        }
+    }
+}
+
+impl Section {
+    pub fn new(title: &str, steps: Vec<Step>) -> Section {
+        Section {
+            title: title.into(),
+            description: None,
+            optional: false,
+            steps,
+        }
+    }
+}
+
 impl Runbook {
+    /// A runbook with these sections and every other field at its default.
+    pub fn new(id: &str, title: &str, sections: Vec<Section>) -> Runbook {
+        Runbook {
+            id: id.into(),
+            title: title.into(),
+            description: None,
+            inputs: vec![],
+            env: vec![],
+            working_dir: None,
+            shell: None,
+            transcript_dir: None,
+            sections,
+            follow_up: vec![],
+        }
+    }
+
     /// All steps in order, with the index of their section.
     pub fn steps(&self) -> impl Iterator<Item = (usize, &Step)> {
         self.sections
@@ -171,23 +243,7 @@ mod tests {
 
     #[test]
     fn a_step_reads_a_variable_named_whole_in_its_command() {
-        let step = |run: &str| Step {
-            id: "s".into(),
-            title: "S".into(),
-            instructions: None,
-            run: Some(run.into()),
-            confirm: false,
-            timeout: None,
-            retry: Retry::default(),
-            on_failure: OnFailure::Ask,
-            expect_exit: vec![0],
-            capture: None,
-            note: NoteRule::Optional,
-            checklist: vec![],
-            env: vec![],
-            working_dir: None,
-            tty: false,
-        };
+        let step = |run: &str| Step::new("s", "S").running(run);
         assert!(step("deploy \"$TAG\"").reads("TAG"));
         assert!(step("echo ${TAG:-none}").reads("TAG"));
         assert!(step("echo $TAG").reads("TAG"));

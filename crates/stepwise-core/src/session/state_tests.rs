@@ -6,23 +6,12 @@ use crate::runbook::model::*;
 use chrono::TimeZone;
 
 fn step(id: &str, run: Option<&str>, on_failure: OnFailure) -> Step {
-    Step {
-        id: id.into(),
-        title: id.into(),
-        instructions: None,
-        run: run.map(Into::into),
-        confirm: false,
-        timeout: None,
-        retry: Retry::default(),
-        on_failure,
-        expect_exit: vec![0],
-        capture: None,
-        note: NoteRule::Optional,
-        checklist: vec![],
-        env: vec![],
-        working_dir: None,
-        tty: false,
-    }
+    let step = Step::new(id, id);
+    let step = match run {
+        Some(command) => step.running(command),
+        None => step,
+    };
+    Step { on_failure, ..step }
 }
 
 pub(crate) fn runbook() -> Runbook {
