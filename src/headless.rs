@@ -70,6 +70,8 @@ struct Driver<W: Write> {
     backlog: std::collections::VecDeque<Update>,
     /// A signal arrived while waiting for a typed answer.
     interrupted: bool,
+    /// The time printed on each line (injected: tests can fix it).
+    clock: std::sync::Arc<dyn crate::session::clock::Clock>,
 }
 
 /// Drives a session to its end and returns the exit code.
@@ -79,8 +81,10 @@ pub async fn drive<W: Write>(
     out: W,
     cmds: mpsc::Sender<Command>,
     updates: mpsc::Receiver<Update>,
+    clock: std::sync::Arc<dyn crate::session::clock::Clock>,
 ) -> Exit {
     let mut d = Driver {
+        clock,
         session,
         answers,
         out,
@@ -124,7 +128,11 @@ impl<W: Write> Driver<W> {
     /// One timestamped line; whatever it quotes (titles, notes, commands,
     /// values) is made inert first.
     fn say(&mut self, line: &str) {
-        let now = chrono::Local::now().format("%H:%M:%S");
+        let now = self
+            .clock
+            .now()
+            .with_timezone(&chrono::Local)
+            .format("%H:%M:%S");
         let _ = writeln!(self.out, "[{now}] {}", inert(line));
     }
 
@@ -267,7 +275,20 @@ impl<W: Write> Driver<W> {
 
     /// Asks on stdin: `done`, `skip <reason>`, `abort` (or `run` for a
     /// confirm step), or `set NAME=VALUE` to change an input first.
+    /// Asks on stdin until an answer is understood (a line not understood
+    /// is said so, and the question comes again).
     fn ask(&mut self, def: &crate::runbook::model::Step) -> Result<Command, Exit> {
+        loop {
+            self.show_question(def);
+            let line = self.answer_line(def)?;
+            if let Some(cmd) = self.understand(def, line.trim())? {
+                return Ok(cmd);
+            }
+        }
+    }
+
+    /// The question: the step, its instructions and checklist, the answers.
+    fn show_question(&mut self, def: &crate::runbook::model::Step) {
         let mut what = if def.is_automated() {
             "run | skip <reason> | abort"
         } else {
@@ -288,66 +309,88 @@ impl<W: Write> Driver<W> {
         }
         let _ = write!(self.out, "  answer ({what}): ");
         let _ = self.out.flush();
-        let Some(line) = self.read_line() else {
-            let _ = writeln!(self.out);
-            if self.interrupted {
-                return Err(Exit::Interrupted);
-            }
-            self.say(&format!("? `{}` is waiting for a person: answer with --answer {}=done[:note], --yes, or on stdin", def.id, def.id));
-            return Err(Exit::WaitingForHuman);
-        };
-        let line = line.trim().to_owned();
+    }
+
+    /// The next line typed; none (end of input, a signal) stops the session.
+    fn answer_line(&mut self, def: &crate::runbook::model::Step) -> Result<String, Exit> {
+        if let Some(line) = self.read_line() {
+            return Ok(line);
+        }
+        let _ = writeln!(self.out);
+        if self.interrupted {
+            return Err(Exit::Interrupted);
+        }
+        self.say(&format!("? `{}` is waiting for a person: answer with --answer {}=done[:note], --yes, or on stdin", def.id, def.id));
+        Err(Exit::WaitingForHuman)
+    }
+
+    /// The command an answer asks for; `None` (said) when not understood.
+    fn understand(
+        &mut self,
+        def: &crate::runbook::model::Step,
+        line: &str,
+    ) -> Result<Option<Command>, Exit> {
         let step = def.id.clone();
-        match line.split_once(' ').unwrap_or((&line, "")) {
-            ("abort", rest) => {
-                // Like the interface, ask why when no reason came with it.
-                let reason = if rest.trim().is_empty() {
-                    let _ = write!(self.out, "  reason: ");
-                    let _ = self.out.flush();
-                    self.read_line().unwrap_or_default()
-                } else {
-                    rest.to_owned()
-                };
-                Ok(Command::Abort {
-                    reason: non_empty(&reason, "aborted by the operator"),
-                })
-            }
-            ("skip", reason) if !reason.trim().is_empty() => Ok(Command::Skip {
+        let cmd = match line.split_once(' ').unwrap_or((line, "")) {
+            ("abort", rest) => self.abort_with_reason(rest),
+            ("skip", reason) if !reason.trim().is_empty() => Command::Skip {
                 step,
                 reason: reason.trim().into(),
-            }),
-            ("run", _) if def.is_automated() => Ok(Command::Start { step }),
+            },
+            ("run", _) if def.is_automated() => Command::Start { step },
             // The engine checks the name and value (a refusal is printed)
             // and the question comes again either way.
             ("set", assignment) => match assignment.trim().split_once('=') {
-                Some((name, value)) if !name.trim().is_empty() => Ok(Command::GiveInput {
+                Some((name, value)) if !name.trim().is_empty() => Command::GiveInput {
                     name: name.trim().to_owned(),
                     value: value.to_owned(),
-                }),
+                },
                 _ => {
                     self.say("not understood: write set NAME=VALUE");
-                    self.ask(def)
+                    return Ok(None);
                 }
             },
             ("done", _) if !def.is_automated() => {
-                let note = if crate::policy::note_missing(def, None) {
-                    let _ = write!(self.out, "  note: ");
-                    let _ = self.out.flush();
-                    let note = self.read_line();
-                    if self.interrupted {
-                        return Err(Exit::Interrupted);
-                    }
-                    note.filter(|n| !n.trim().is_empty())
-                } else {
-                    None
-                };
-                self.confirm(def, note, ConfirmedVia::Operator)
+                let note = self.note_if_required(def)?;
+                return self.confirm(def, note, ConfirmedVia::Operator).map(Some);
             }
             _ => {
                 self.say(&format!("not understood: `{line}`"));
-                self.ask(def)
+                return Ok(None);
             }
+        };
+        Ok(Some(cmd))
+    }
+
+    /// Like the interface, asks why when no reason came with `abort`.
+    fn abort_with_reason(&mut self, rest: &str) -> Command {
+        let reason = if rest.trim().is_empty() {
+            let _ = write!(self.out, "  reason: ");
+            let _ = self.out.flush();
+            self.read_line().unwrap_or_default()
+        } else {
+            rest.to_owned()
+        };
+        Command::Abort {
+            reason: non_empty(&reason, "aborted by the operator"),
         }
+    }
+
+    /// The note a `note: required` step needs, read on the next line.
+    fn note_if_required(
+        &mut self,
+        def: &crate::runbook::model::Step,
+    ) -> Result<Option<String>, Exit> {
+        if !crate::policy::note_missing(def, None) {
+            return Ok(None);
+        }
+        let _ = write!(self.out, "  note: ");
+        let _ = self.out.flush();
+        let note = self.read_line();
+        if self.interrupted {
+            return Err(Exit::Interrupted);
+        }
+        Ok(note.filter(|n| !n.trim().is_empty()))
     }
 
     async fn next_update(&mut self) -> Option<Update> {

@@ -257,7 +257,15 @@ impl Driver {
         let stop = cmd_tx.clone();
         let exit = if self.headless {
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
-            headless::drive(session, self.answers, out, cmd_tx, up_rx).await
+            headless::drive(
+                session,
+                self.answers,
+                out,
+                cmd_tx,
+                up_rx,
+                Arc::new(SystemClock),
+            )
+            .await
         } else {
             let tui = crate::tui::run(
                 session,

@@ -258,16 +258,13 @@ impl Engine {
                 checked,
                 via,
             } => {
-                self.record(
-                    Event::HumanConfirmed {
-                        step,
-                        note,
-                        checked,
-                        via,
-                    },
-                    true,
-                )
-                .await?;
+                let event = Event::HumanConfirmed {
+                    step,
+                    note,
+                    checked,
+                    via,
+                };
+                self.record(event, true).await?;
             }
             Command::Skip { step, reason } => {
                 self.clear_retry_for(&step);
@@ -302,30 +299,36 @@ impl Engine {
                 self.retry = None;
                 self.record(Event::SessionAborted { reason }, true).await?;
             }
-            Command::Leave => {
-                self.cancel("the operator left the session".into());
-                self.wait_running().await?;
-                self.retry = None;
-                self.record(Event::SessionLeft, true).await?;
-            }
+            Command::Leave => self.leave().await?,
             Command::Interrupt {
                 signal,
                 stop_running,
-            } => {
-                self.record(
-                    Event::Interrupted {
-                        signal: signal.clone(),
-                    },
-                    false,
-                )
-                .await?;
-                if stop_running {
-                    self.cancel(format!("stepwise received {signal}"));
-                }
-                self.retry = None;
-                self.stopping = Some(End::Interrupted(signal));
-            }
+            } => self.interrupt(signal, stop_running).await?,
         }
+        Ok(())
+    }
+
+    /// The operator leaves: a running step is cancelled and its end
+    /// journalled first; the session stays resumable.
+    async fn leave(&mut self) -> io::Result<()> {
+        self.cancel("the operator left the session".into());
+        self.wait_running().await?;
+        self.retry = None;
+        self.record(Event::SessionLeft, true).await
+    }
+
+    /// A signal: journalled, then nothing new starts; SIGINT and SIGTERM
+    /// also cancel the running step (SIGHUP lets it finish).
+    async fn interrupt(&mut self, signal: String, stop_running: bool) -> io::Result<()> {
+        let event = Event::Interrupted {
+            signal: signal.clone(),
+        };
+        self.record(event, false).await?;
+        if stop_running {
+            self.cancel(format!("stepwise received {signal}"));
+        }
+        self.retry = None;
+        self.stopping = Some(End::Interrupted(signal));
         Ok(())
     }
 
@@ -710,33 +713,7 @@ impl Engine {
         };
         let def = self.step_def(&run.step);
         let (step, attempt) = (run.step.clone(), run.attempt);
-        if outcome.timed_out {
-            let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
-            self.record(
-                Event::StepTimedOut {
-                    step: step.clone(),
-                    attempt,
-                    after_ms,
-                },
-                false,
-            )
-            .await?;
-        }
-        if let Some(reason) = run
-            .cancel_reason
-            .clone()
-            .filter(|_| outcome.cancelled || outcome.exit.signal.is_some())
-        {
-            self.record(
-                Event::StepCancelled {
-                    step: step.clone(),
-                    attempt,
-                    reason,
-                },
-                true,
-            )
-            .await?;
-        }
+        self.record_stop(&run, &outcome, &def).await?;
         let success = !outcome.timed_out
             && run.cancel_reason.is_none()
             && outcome
@@ -771,6 +748,36 @@ impl Engine {
             None => Ok(()),
             Some(e) => Err(log_failure(&run.log, outcome.log_len, e)),
         }
+    }
+
+    /// Journals why an attempt stopped before its end: its timeout, or a
+    /// cancel (by the operator: it has an actor) that actually ended it.
+    async fn record_stop(
+        &mut self,
+        run: &Running,
+        outcome: &Outcome,
+        def: &Step,
+    ) -> io::Result<()> {
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        if outcome.timed_out {
+            let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
+            let event = Event::StepTimedOut {
+                step: step.clone(),
+                attempt,
+                after_ms,
+            };
+            self.record(event, false).await?;
+        }
+        let cancelled = outcome.cancelled || outcome.exit.signal.is_some();
+        if let Some(reason) = run.cancel_reason.clone().filter(|_| cancelled) {
+            let event = Event::StepCancelled {
+                step,
+                attempt,
+                reason,
+            };
+            self.record(event, true).await?;
+        }
+        Ok(())
     }
 
     /// The attempt's process never ran: say why on the step, record the

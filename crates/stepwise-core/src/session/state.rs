@@ -350,6 +350,46 @@ impl Session {
                 current_sha256,
                 ..
             } => self.runbook_changed = Some((session_sha256.clone(), current_sha256.clone())),
+            Event::InputGiven { .. } | Event::Captured { .. } => self.apply_value(r),
+            Event::NoteAdded { step, text } => {
+                let note = Note {
+                    at: r.at,
+                    by: r.by.clone(),
+                    text: text.clone(),
+                };
+                match step.as_deref().and_then(|id| self.step_mut(id)) {
+                    Some(st) => st.notes.push(note),
+                    None => self.notes.push(note),
+                }
+            }
+            Event::Interrupted { signal } => {
+                self.interruptions.push((r.at, signal.clone()));
+                self.drop_retries();
+            }
+            Event::SessionLeft => {
+                self.status = SessionStatus::Left;
+                self.drop_retries();
+            }
+            Event::SessionAborted { reason } => {
+                self.drop_retries();
+                self.status = SessionStatus::Aborted {
+                    reason: reason.clone(),
+                };
+                self.ended_at = Some(r.at);
+            }
+            Event::SessionCompleted => {
+                self.status = SessionStatus::Completed;
+                self.ended_at = Some(r.at);
+            }
+            Event::AutoChanged { on } => self.set_auto(r, *on),
+            _ => self.apply_step_event(r),
+        }
+    }
+
+    /// An input given, or a value captured: the latest record wins; an
+    /// input keeps the values it replaced.
+    fn apply_value(&mut self, r: &Record) {
+        match &r.event {
             Event::InputGiven {
                 name,
                 value,
@@ -392,38 +432,7 @@ impl Session {
                     None => self.captures.push(v),
                 }
             }
-            Event::NoteAdded { step, text } => {
-                let note = Note {
-                    at: r.at,
-                    by: r.by.clone(),
-                    text: text.clone(),
-                };
-                match step.as_deref().and_then(|id| self.step_mut(id)) {
-                    Some(st) => st.notes.push(note),
-                    None => self.notes.push(note),
-                }
-            }
-            Event::Interrupted { signal } => {
-                self.interruptions.push((r.at, signal.clone()));
-                self.drop_retries();
-            }
-            Event::SessionLeft => {
-                self.status = SessionStatus::Left;
-                self.drop_retries();
-            }
-            Event::SessionAborted { reason } => {
-                self.drop_retries();
-                self.status = SessionStatus::Aborted {
-                    reason: reason.clone(),
-                };
-                self.ended_at = Some(r.at);
-            }
-            Event::SessionCompleted => {
-                self.status = SessionStatus::Completed;
-                self.ended_at = Some(r.at);
-            }
-            Event::AutoChanged { on } => self.set_auto(r, *on),
-            _ => self.apply_step_event(r),
+            _ => {}
         }
     }
 
