@@ -23,8 +23,13 @@ fn answer(t: &Term, screen: &str) {
     } else if screen.contains("Run this command?") {
         t.send(b"y");
     } else if screen.contains("Ctrl-D done") {
-        if screen.contains("Note (required)") && !screen.contains("demo walk-through") {
+        // Type the note only into an empty field, and send Ctrl-D only once
+        // all of it is on screen: on a loaded machine a second typing could
+        // otherwise land on the main screen after the prompt closed, where
+        // its letters are hotkeys (`a` auto, `k` up).
+        if screen.contains("Note (required)") && !screen.contains("demo") {
             t.type_text("demo walk-through");
+            t.wait_text("demo walk-through");
         }
         t.send(keys::CTRL_D);
     } else {
