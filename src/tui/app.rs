@@ -201,11 +201,7 @@ impl App {
 
     /// A step's title by id, or nothing for an unknown id.
     pub fn title_of(&self, id: &str) -> String {
-        self.session
-            .runbook
-            .step(id)
-            .map(|s| s.title.clone())
-            .unwrap_or_default()
+        self.look().title_of(id)
     }
 
     /// The runbook step behind a session step index.

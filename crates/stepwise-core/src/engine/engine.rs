@@ -501,16 +501,7 @@ impl Engine {
     /// value to the steps that run from now on, as an environment variable.
     async fn give_input(&mut self, name: String, value: String) -> io::Result<()> {
         let secret = self.session.runbook.input(&name).is_some_and(|i| i.secret);
-        if secret && !value.is_empty() {
-            // The earlier secret stays masked too: it may still be printed.
-            self.setup.secrets.push(value.clone());
-            self.redactor = Arc::new(Redactor::new(&self.setup.secrets));
-        }
-        let shown = if secret {
-            super::redact::MASK.to_owned()
-        } else {
-            value.clone()
-        };
+        let shown = self.adopt(&value, secret);
         let event = Event::InputGiven {
             name: name.clone(),
             value: shown,
@@ -818,15 +809,7 @@ impl Engine {
         // secret when made from a secret input, or when it holds one.
         let value = String::from_utf8_lossy(out).trim().to_owned();
         let secret = self.derives_from_secret(def) || self.redactor.redact_str(&value) != value;
-        if secret && !value.is_empty() {
-            self.setup.secrets.push(value.clone());
-            self.redactor = Arc::new(Redactor::new(&self.setup.secrets));
-        }
-        let shown = if secret {
-            super::redact::MASK.to_owned()
-        } else {
-            value.clone()
-        };
+        let shown = self.adopt(&value, secret);
         self.values.retain(|(k, _)| k != name);
         self.values.push((name.clone(), value));
         let event = Event::Captured {
@@ -836,6 +819,21 @@ impl Engine {
             secret,
         };
         self.record(event, false).await
+    }
+
+    /// A value the steps will see from now on: a secret one is masked in
+    /// everything shown or written from now on (an earlier secret stays
+    /// masked too: it may still be printed). Returns the value as it may be
+    /// journalled: the mask for a secret.
+    fn adopt(&mut self, value: &str, secret: bool) -> String {
+        if !secret {
+            return value.to_owned();
+        }
+        if !value.is_empty() {
+            self.setup.secrets.push(value.to_owned());
+            self.redactor = Arc::new(Redactor::new(&self.setup.secrets));
+        }
+        super::redact::MASK.to_owned()
     }
 
     /// A capture is made from a secret when its command reads a secret input
