@@ -30,9 +30,10 @@ pub fn open_private_append(path: &Path) -> io::Result<File> {
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file (0600) in the same
-/// folder, fsync, rename over the target, fsync of the folder.
+/// folder, fsync, rename over the target, fsync of the folder. A bare file
+/// name (`incident.html`) is in the current folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".stepwise-")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
@@ -41,6 +42,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)
+}
+
+/// The folder a path is in: `.` for a bare file name, whose `parent()` is
+/// the empty path (which no system call accepts).
+pub fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// fsyncs a folder so a rename or a new file in it survives a crash.
