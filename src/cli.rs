@@ -42,6 +42,18 @@ pub enum Cmd {
         #[arg(short = 'o', long = "output", value_name = "PATH")]
         output: Option<PathBuf>,
     },
+    /// Check a session's record: the journal's hash chain and sequence, that every
+    /// event names a step of its runbook copy and every exit agrees with the step's
+    /// expect_exit, and that the copy is the runbook the session started with.
+    /// Prints `ok: <n> events, chain <hash>`, or the first bad line and exit code 2.
+    Verify {
+        /// Session id, unique prefix of one, or session folder.
+        session: String,
+        /// Also check that the journal still holds the records an export was made
+        /// from: the "chain head" that export shows.
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+    },
     /// Check runbooks; prints a summary per file, or diagnostics and exit code 2.
     Validate {
         #[arg(required = true, value_name = "FILE")]
@@ -107,10 +119,17 @@ pub struct RunArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ResumeArgs {
-    /// Session id or unique prefix (default: the most recent unfinished one).
+    /// Session id, unique prefix of one, or a session folder (default: the
+    /// most recent unfinished session). A folder outside this home's
+    /// sessions/ is reviewed like a new runbook: its runbook copy must be
+    /// trusted once (the trust screen; --trust headless).
     pub session: Option<String>,
     #[command(flatten)]
     pub drive: DriveArgs,
+    /// Trust the runbook copy of a session folder outside the home without
+    /// the one-time review (needed headless for such a folder).
+    #[arg(long)]
+    pub trust: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,6 +1,9 @@
-//! The small commands: `validate`, `schema`, `sessions`, `export`, `demo`,
+//! The small commands: `validate`, `schema`, `sessions`, `export`, `verify`, `demo`,
 //! the picker, and the hidden demo service. Each reads, prints and returns
 //! an exit code; the session work itself lives in `launch` and `engine`.
+
+mod verify;
+pub use verify::verify;
 
 use crate::cli::{DemoArgs, ExportFormat, ListFormat};
 use crate::launch::Failure;
@@ -42,7 +45,7 @@ pub fn sessions(home: &Path, all: bool, format: ListFormat) -> Result<i32, Failu
         match store::summarize(&dir) {
             Ok(s) if all || s.status.contains("resumable") => rows.push(s),
             Ok(_) => {}
-            Err(e) => crate::say!("warning: {id}: {e}"),
+            Err(e) => rows.push(store::Summary::damaged(&dir, e)),
         }
     }
     match format {
@@ -84,6 +87,9 @@ fn print_table(rows: &[store::Summary], all: bool) {
             r.done,
             r.total
         );
+        if let Some(why) = &r.reason {
+            println!("  {}: {}", store::DAMAGED, why.lines().next().unwrap_or(""));
+        }
         if let Some(tr) = &r.transcript {
             println!("  transcript: {}", tr.display());
         }

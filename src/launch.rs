@@ -279,6 +279,7 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
     };
     let vars = std::cell::RefCell::new(parse_vars(&args.drive)?);
     let screen = !is_headless(&args.drive);
+    trust_outside_folder(home, &what, &args)?;
     // Checked on the session as read under its lock, before anything is
     // written: a refusal leaves it as it was. With a screen, secrets not
     // given are asked for, masked (a `--var` shows in `ps` and history).
@@ -299,6 +300,26 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
     let values = resumed_values(&opened, &vars);
     let path = PathBuf::from(&opened.session.runbook_path);
     drive(opened, &path, values, &args.drive)
+}
+
+/// A session folder named by a path outside this home's `sessions/` (a
+/// copy from elsewhere, a folder someone handed over) has a runbook copy
+/// nobody here reviewed: it goes through the trust check like a new
+/// runbook file, keyed by the copy's own path and hash. Its journal's
+/// record of that hash is checked afterwards, under the lock.
+fn trust_outside_folder(home: &Path, what: &str, args: &ResumeArgs) -> Result<(), Failure> {
+    let dir = store::find(home, what).map_err(Failure::usage)?;
+    if store::is_in_home(home, &dir) {
+        return Ok(());
+    }
+    let copy = dir.join(store::RUNBOOK_COPY);
+    let bytes = crate::session::fsutil::read_no_follow(&copy)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", copy.display())))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let runbook = crate::runbook::load::load_str(&copy.display().to_string(), &text)
+        .map_err(|e| Failure::usage(crate::runbook::load::render_plain(&e)))?;
+    let ask = crate::trust_prompt::asker(is_headless(&args.drive));
+    crate::trust::ensure(home, &copy, &bytes, &runbook, args.trust, ask)
 }
 
 fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {
@@ -612,17 +633,18 @@ fn transcript_refresher(
 
 /// Writes the Markdown transcript (session folder, and `extra` if given).
 pub fn save_transcript(dir: &Path, extra: Option<&Path>) -> Result<Vec<PathBuf>, String> {
-    let (session, records) = store::read_session(dir)?;
-    save_loaded(dir, extra, &session, records)
+    save_loaded(dir, extra, crate::session::verify::read(dir)?)
 }
 
 fn save_loaded(
     dir: &Path,
     extra: Option<&Path>,
-    session: &crate::session::state::Session,
-    records: Vec<crate::session::event::Record>,
+    checked: crate::session::verify::Checked,
 ) -> Result<Vec<PathBuf>, String> {
-    let ctx = crate::transcript::load_context(dir, session, records).map_err(|e| e.to_string())?;
+    let session = &checked.session;
+    let mut ctx = crate::transcript::load_context(dir, session, checked.records)
+        .map_err(|e| e.to_string())?;
+    ctx.integrity = Some(checked.integrity);
     crate::transcript::save(dir, extra, session, &ctx).map_err(|e| e.to_string())
 }
 
@@ -657,15 +679,15 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     // One read of the journal for all of it (it may hold 100,000 records).
-    let loaded = store::read_session(dir);
+    let loaded = crate::session::verify::read(dir);
     // Secret values a resume must be given again, when it is resumable.
-    let resume_needs = loaded.as_ref().ok().and_then(|(session, records)| {
-        store::status_word(records, session)
+    let resume_needs = loaded.as_ref().ok().and_then(|c| {
+        store::status_word(&c.records, &c.session)
             .contains("resumable")
-            .then(|| secrets_to_give_again(session))
+            .then(|| secrets_to_give_again(&c.session))
     });
     // The record first, then the words: printing can fail on a lost terminal.
-    let saved = loaded.and_then(|(session, records)| save_loaded(dir, extra, &session, records));
+    let saved = loaded.and_then(|checked| save_loaded(dir, extra, checked));
     crate::say!("session folder: {}", dir.display());
     match saved {
         Ok(paths) => {

@@ -148,6 +148,7 @@ pub fn run(home: &Path) -> Result<i32, Failure> {
             crate::cli::ResumeArgs {
                 session: Some(summary.id.clone()),
                 drive: Default::default(),
+                trust: false,
             },
         ),
     }

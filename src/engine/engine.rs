@@ -70,6 +70,10 @@ struct Running {
     last_flush: Instant,
     /// The attempt's log file.
     log: PathBuf,
+    /// When the step's `timeout:` runs out; `None` once that is journalled.
+    timeout_at: Option<tokio::time::Instant>,
+    /// The timeout was journalled when it happened (see `on_timeout`).
+    timed_out: bool,
 }
 
 struct PendingRetry {
@@ -153,6 +157,7 @@ impl Engine {
                 self.send(Update::Idle).await;
             }
             let retry_at = self.retry.as_ref().map(|r| r.at);
+            let timeout_at = self.running.as_ref().and_then(|r| r.timeout_at);
             tokio::select! {
                 biased;
                 cmd = cmds.recv() => match cmd {
@@ -164,6 +169,7 @@ impl Engine {
                     None => self.finish_attempt().await?,
                 },
                 _ = sleep_until(retry_at), if retry_at.is_some() => self.start_retry().await?,
+                _ = sleep_until(timeout_at), if timeout_at.is_some() => self.on_timeout().await?,
             }
         }
     }
@@ -553,8 +559,31 @@ impl Engine {
             pending: None,
             last_flush: Instant::now(),
             log: log_path,
+            timeout_at: def.timeout.map(|t| tokio::time::Instant::now() + t),
+            timed_out: false,
         });
         Ok(())
+    }
+
+    /// The running step's `timeout:` ran out: its process runner ends the
+    /// group now (SIGTERM, then SIGKILL after the grace). Journalled at
+    /// once, so the operator hears of it when it happens, not after the
+    /// grace; the attempt counts as timed out whatever its exit.
+    async fn on_timeout(&mut self) -> io::Result<()> {
+        let Some(run) = self.running.as_mut() else {
+            return Ok(());
+        };
+        run.timeout_at = None;
+        run.timed_out = true;
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        let def = self.step_def(&step);
+        let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
+        let event = Event::StepTimedOut {
+            step,
+            attempt,
+            after_ms,
+        };
+        self.record(event, false).await
     }
 
     fn spec_for(&self, def: &Step, command: &str, log_path: PathBuf) -> process::Spec {
@@ -671,7 +700,8 @@ impl Engine {
         };
         let def = self.step_def(&run.step);
         let (step, attempt) = (run.step.clone(), run.attempt);
-        if outcome.timed_out {
+        let timed_out = outcome.timed_out || run.timed_out;
+        if outcome.timed_out && !run.timed_out {
             let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
             self.record(
                 Event::StepTimedOut {
@@ -698,7 +728,7 @@ impl Engine {
             )
             .await?;
         }
-        let success = !outcome.timed_out
+        let success = !timed_out
             && run.cancel_reason.is_none()
             && outcome
                 .exit

@@ -13,6 +13,7 @@ use crate::session::fsutil;
 use crate::session::journal::{self, Journal};
 use crate::session::state::{Session, StepStatus};
 use crate::session::store::{self, SessionLock};
+use crate::session::verify;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -165,13 +166,15 @@ pub fn resume(
     let lock = store::lock(&dir)?;
     let jpath = dir.join(store::JOURNAL);
     let loaded = journal::read(&jpath).map_err(|e| e.to_string())?;
-    let copy = std::fs::read(dir.join(store::RUNBOOK_COPY))
+    let copy = fsutil::read_no_follow(&dir.join(store::RUNBOOK_COPY))
         .map_err(|e| format!("cannot read the session's runbook copy: {e}"))?;
     let runbook = crate::runbook::load::load_str(
         &dir.join(store::RUNBOOK_COPY).display().to_string(),
         &String::from_utf8_lossy(&copy),
     )
     .map_err(|e| format!("the session's runbook copy no longer loads: {e}"))?;
+    let integrity = verify::check(&loaded, &runbook, &fsutil::sha256_hex(&copy));
+    refuse_broken(&dir, &integrity)?;
     let session = Session::from_records(runbook, loaded.records.iter());
     if session.status.is_finished() {
         return Err(format!(
@@ -191,6 +194,13 @@ pub fn resume(
         lock,
         warnings: loaded.warnings,
     };
+    if integrity.chain == crate::session::chain::Status::Unchained {
+        opened.warnings.push(
+            "this session's journal is unchained (written by an older stepwise): \
+             a change made to it by hand cannot be detected"
+                .into(),
+        );
+    }
     for event in resume_events(&opened.session) {
         let r = opened
             .journal
@@ -207,6 +217,23 @@ pub fn resume(
         ));
     }
     Ok(opened)
+}
+
+/// Refuses to take up a session whose record fails its integrity check
+/// (an edited journal or runbook copy): resuming would run what nobody
+/// trusted, or decide on a history that did not happen.
+fn refuse_broken(dir: &Path, integrity: &verify::Integrity) -> Result<(), String> {
+    match integrity.verdict() {
+        Ok(_) => Ok(()),
+        Err(why) => Err(format!(
+            "the session {} cannot be resumed: its record fails the integrity check at {}, {why}\n  \
+             Nothing was run or written. `stepwise verify {}` repeats the check; \
+             `stepwise export` still shows what the journal says, marked as failing it.",
+            dir.display(),
+            store::JOURNAL,
+            dir.display()
+        )),
+    }
 }
 
 /// The records resuming adds: resumed, a changed runbook, outcome unknown.

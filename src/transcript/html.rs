@@ -62,6 +62,13 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     if let Some(d) = &s.runbook.description {
         out.push_str(&format!("<p class=\"detail\">{}</p>\n", esc(d.trim())));
     }
+    for n in report::record_notes(s, ctx).iter().filter(|n| n.alarm) {
+        out.push_str(&format!(
+            "<p class=\"outcome failed\">⚠ {}: {}</p>\n",
+            esc(n.label),
+            esc(&n.text)
+        ));
+    }
     let word = esc(&capitalise(o.word));
     out.push_str(&format!("<p class=\"outcome {key}\">{word}</p>\n"));
     if let Some(d) = &o.detail {
@@ -110,6 +117,12 @@ fn meta(out: &mut String, s: &Session, ctx: &Context) {
     if let Some((was, now)) = &s.runbook_changed {
         let text = format!("the runbook file changed during the session (was {was}, now {now})");
         items.push(("Warning", esc(&text)));
+    }
+    for n in report::record_notes(s, ctx)
+        .into_iter()
+        .filter(|n| !n.alarm)
+    {
+        items.push((n.label, esc(&n.text)));
     }
     out.push_str("<dl class=\"meta\">\n");
     for (k, v) in items {

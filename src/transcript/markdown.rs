@@ -27,6 +27,14 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     let (off, tz) = (ctx.local_offset, ctx.tz_name.as_str());
     let title = fmt::md_inline(&rb.title);
     out.push_str(&format!("# {title} — session transcript\n\n"));
+    let record = report::record_notes(s, ctx);
+    for n in record.iter().filter(|n| n.alarm) {
+        out.push_str(&format!(
+            "> **⚠ {}:** {}\n\n",
+            n.label,
+            fmt::md_inline(&n.text)
+        ));
+    }
     if let Some(d) = &rb.description {
         out.push_str(&format!("_{}_\n\n", fmt::md_inline(d.trim())));
     }
@@ -60,6 +68,9 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
             fmt::md_code(was),
             fmt::md_code(now)
         ));
+    }
+    for n in record.iter().filter(|n| !n.alarm) {
+        out.push_str(&format!("- **{}:** {}\n", n.label, fmt::md_inline(&n.text)));
     }
     out.push('\n');
 }
@@ -302,7 +313,7 @@ fn bytes(n: u64) -> String {
 fn notes(out: &mut String, notes: &[Note], ctx: &Context) {
     for n in notes {
         for line in n.text.lines() {
-            out.push_str(&format!("> {}\n", fmt::md_escape(line)).replace("> \n", ">\n"));
+            out.push_str(&format!("> {}\n", fmt::md_quote_line(line)).replace("> \n", ">\n"));
         }
         out.push_str(&format!(
             ">\n> — {}, {}\n\n",
@@ -369,7 +380,7 @@ fn quoted(out: &mut String, items: &[Quoted], blank: &str) {
             fmt::utc(q.note.at)
         ));
         for line in q.note.text.lines() {
-            out.push_str(&format!("> {}\n", fmt::md_escape(line)).replace("> \n", ">\n"));
+            out.push_str(&format!("> {}\n", fmt::md_quote_line(line)).replace("> \n", ">\n"));
         }
         out.push('\n');
     }

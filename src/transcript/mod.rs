@@ -84,6 +84,10 @@ pub struct Context {
     pub local_offset: FixedOffset,
     /// The name of the local timezone (`Europe/Paris`, or `UTC+01:00`).
     pub tz_name: String,
+    /// What the integrity check of the record said (`session::verify`),
+    /// when it was made: every transcript then states its chain head, or
+    /// says loudly that the journal fails the check.
+    pub integrity: Option<crate::session::verify::Integrity>,
 }
 
 /// Renders a transcript. Pure: same inputs, same bytes.
@@ -131,6 +135,7 @@ pub fn load_context(
         records,
         local_offset,
         tz_name,
+        integrity: None,
     })
 }
 
@@ -181,14 +186,17 @@ pub fn save(
 }
 
 /// `stepwise export`: finds a session (id, unique prefix or folder), reads
-/// its journal and runbook copy, and renders it. Only reads, so a session
+/// its journal and runbook copy, checks them (`session::verify`: a record
+/// that fails the check is still exported, with a warning at its top),
+/// and renders it. Only reads, so a session
 /// held open by another process can be exported.
 pub fn export(home: &Path, what: &str, format: Format) -> Result<String, String> {
     let dir = store::find(home, what)?;
-    let (session, records) = store::read_session(&dir)?;
-    let ctx = load_context(&dir, &session, records)
+    let checked = crate::session::verify::read(&dir)?;
+    let mut ctx = load_context(&dir, &checked.session, checked.records)
         .map_err(|e| format!("cannot read the logs in {}: {e}", dir.display()))?;
-    Ok(render(&session, &ctx, format))
+    ctx.integrity = Some(checked.integrity);
+    Ok(render(&checked.session, &ctx, format))
 }
 
 /// The local offset at `at` and the name of the local timezone: `$TZ`, else

@@ -476,3 +476,51 @@ pub fn times_note(off: chrono::FixedOffset, tz: &str) -> String {
         fmt::offset_name(off)
     )
 }
+
+/// A fact about the record itself: its integrity check, and what loading
+/// it dropped. An `alarm` is said loudly, at the top.
+#[derive(Clone, Debug)]
+pub struct RecordNote {
+    pub label: &'static str,
+    pub text: String,
+    pub alarm: bool,
+}
+
+/// What a transcript says about the journal it was made from (nothing
+/// when no check was made).
+pub fn record_notes(s: &Session, ctx: &super::Context) -> Vec<RecordNote> {
+    use crate::session::chain::Status;
+    let Some(i) = &ctx.integrity else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    let note = |label, text, alarm| RecordNote { label, text, alarm };
+    if let Some(p) = &i.problem {
+        notes.push(note(
+            "WARNING — the journal fails its integrity check",
+            format!(
+                "line {}: {}. What this transcript shows from there on may not be what happened; \
+                 `stepwise verify {}` repeats the check",
+                p.line, p.what, s.id
+            ),
+            true,
+        ));
+    }
+    let journal = match (&i.chain, &i.problem) {
+        (Status::Intact { head }, None) => format!(
+            "{} events, hash chain intact; chain head {head}. \
+             `stepwise verify {} --head {head}` checks that the journal still holds exactly these records",
+            i.events, s.id
+        ),
+        (Status::Unchained, _) => format!(
+            "{} events, unchained (written by an older stepwise): changes to it cannot be detected",
+            i.events
+        ),
+        _ => format!("{} events, {}", i.events, i.chain.describe()),
+    };
+    notes.push(note("Journal", journal, false));
+    for w in &i.warnings {
+        notes.push(note("Warning", w.clone(), false));
+    }
+    notes
+}
