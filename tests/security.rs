@@ -555,3 +555,88 @@ fn export_says_when_it_dropped_a_torn_last_line() {
         );
     }
 }
+
+// 5. Planted symlinks, loose permissions.
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Replaces `path` in the session folder by a link to `target`; returns
+/// the original, moved aside.
+fn plant_link(path: &Path, target: &Path) -> PathBuf {
+    let aside = path.with_extension("aside");
+    std::fs::rename(path, &aside).unwrap();
+    std::os::unix::fs::symlink(target, path).unwrap();
+    aside
+}
+
+#[test]
+fn a_planted_link_in_a_session_folder_is_refused_and_never_written_through() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = stopped_session(tmp.path());
+    let id = id_of(&dir);
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let victim = outside.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    chmod(&victim, 0o644);
+    for name in ["output", "journal.jsonl", "lock", "runbook.yaml"] {
+        let target = if name == "output" { &outside } else { &victim };
+        let aside = plant_link(&dir.join(name), target);
+        let out = resume(&home, &id, &[]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {t}");
+        assert!(
+            t.contains("is a symbolic link") && t.contains("rm "),
+            "{name}: {t}"
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        let mode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{name}: the outside file was changed");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1, "{name}");
+        std::fs::remove_file(dir.join(name)).unwrap();
+        std::fs::rename(aside, dir.join(name)).unwrap();
+    }
+    let out = resume(&home, &id, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn a_home_or_session_folder_others_can_write_is_refused_with_the_chmod() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = stopped_session(tmp.path());
+    let id = id_of(&dir);
+    let journal = dir.join("journal.jsonl");
+    let sessions = home.join("sessions");
+    for (path, loose, private, fix) in [
+        (&home, 0o777, 0o700, "chmod 700"),
+        (&sessions, 0o777, 0o700, "chmod 700"),
+        (&dir, 0o777, 0o700, "chmod 700"),
+        (&dir, 0o770, 0o700, "chmod 700"),
+        (&journal, 0o666, 0o600, "chmod 600"),
+    ] {
+        chmod(path, loose);
+        let before = std::fs::read(&journal).unwrap();
+        let out = resume(&home, &id, &[]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{}: {t}", path.display());
+        assert!(
+            t.contains(&format!("{fix} {}", path.display())),
+            "{}: {t}",
+            path.display()
+        );
+        assert_eq!(std::fs::read(&journal).unwrap(), before);
+        chmod(path, private);
+    }
+    chmod(&home, 0o777);
+    let rb = runbook(tmp.path(), "fresh", &[("hello", "echo hi")]);
+    let out = run(&home, &rb, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("chmod 700"), "{}", text(&out));
+    chmod(&home, 0o700);
+    let out = resume(&home, &id, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

@@ -1,6 +1,9 @@
 //! Opening a session: creating a new one (folder, lock, runbook copy,
 //! journal, first records) or taking up an existing one (lock, fold, mark a
 //! step that was running as outcome unknown, note a changed runbook).
+//! Before either, the home and the session folder must be this user's and
+//! private, with no link planted in them (`session::guard`); a resumed
+//! session's record must pass its integrity check (`session::verify`).
 //!
 //! Runs nothing and renders nothing.
 
@@ -9,11 +12,11 @@ use super::redact::MASK;
 use crate::runbook::model::Runbook;
 use crate::session::clock::Clock;
 use crate::session::event::{Actor, Event};
-use crate::session::fsutil;
 use crate::session::journal::{self, Journal};
 use crate::session::state::{Session, StepStatus};
 use crate::session::store::{self, SessionLock};
 use crate::session::verify;
+use crate::session::{fsutil, guard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,6 +55,7 @@ pub fn start(opts: StartOptions) -> Result<Opened, String> {
     let now = opts.clock.now();
     let id = store::new_session_id(now, &opts.runbook.id);
     let skipped = from_step_events(&opts.runbook, opts.from_step.as_deref())?;
+    guard::check_home(opts.home)?;
     let (staging, lock) = store::create_session_dir(opts.home, &id).map_err(|e| {
         format!(
             "cannot create the session folder in {}: {e}",
@@ -163,6 +167,10 @@ pub fn resume(
     check: &dyn Fn(&Session) -> Result<(), String>,
 ) -> Result<Opened, String> {
     let dir = store::find(home, what)?;
+    if store::is_in_home(home, &dir) {
+        guard::check_home(home)?;
+    }
+    guard::check_session(&dir)?;
     let lock = store::lock(&dir)?;
     let jpath = dir.join(store::JOURNAL);
     let loaded = journal::read(&jpath).map_err(|e| e.to_string())?;
