@@ -72,9 +72,15 @@ pub enum Cmd {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct DriveArgs {
-    /// Give an input a value: --var STABLE_TAG=v1.4.2 (repeatable).
+    /// Give an input a value: --var STABLE_TAG=v1.4.2 (repeatable). Not for
+    /// secrets: argv is visible to every user; use --var-file or STEPWISE_VAR_NAME.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Give an input the content of a file (without its final newline); PATH -
+    /// reads one line of stdin (repeatable). For secrets, like STEPWISE_VAR_NAME=VALUE
+    /// in the environment.
+    #[arg(long = "var-file", value_name = "NAME=PATH")]
+    pub var_files: Vec<String>,
     /// Run automated steps back to back until a human step, a confirm step or a failure.
     #[arg(long)]
     pub auto: bool,

@@ -20,6 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+mod values;
+
 /// A user-facing failure before the session runs: message and exit code.
 #[derive(Debug)]
 pub struct Failure {
@@ -75,13 +77,6 @@ pub fn read_runbook(path: &Path) -> Result<(Runbook, Vec<u8>), Failure> {
 
 fn unreadable() -> crate::runbook::load::LoadError {
     crate::runbook::load::load_str("<file>", "\0").expect_err("NUL is never a runbook")
-}
-
-fn parse_vars(args: &DriveArgs) -> Result<Vec<(String, String)>, Failure> {
-    args.vars
-        .iter()
-        .map(|v| inputs::parse_var(v).map_err(Failure::usage))
-        .collect()
 }
 
 fn answers(args: &DriveArgs, ask_stdin: bool) -> Result<Answers, Failure> {
@@ -166,7 +161,12 @@ pub fn resolve_inputs(
 /// `stepwise run`.
 pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
     let (runbook, source) = read_runbook(&args.file)?;
-    let vars = parse_vars(&args.drive)?;
+    let given = values::collect(&args.drive)?;
+    let vars = values::for_use(
+        &given,
+        |n| runbook.input(n).is_some(),
+        |n| runbook.input(n).is_some_and(|i| i.secret),
+    );
     check_answers(&runbook, &args.drive)?;
     if args.dry_run {
         // A dry run shows the plan even when inputs are missing: they are
@@ -277,13 +277,20 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
         Some(s) => s.clone(),
         None => most_recent_unfinished(home)?,
     };
-    let vars = std::cell::RefCell::new(parse_vars(&args.drive)?);
+    let given = values::collect(&args.drive)?;
+    let vars = std::cell::RefCell::new(Vec::new());
     let screen = !is_headless(&args.drive);
     trust_outside_folder(home, &what, &args)?;
     // Checked on the session as read under its lock, before anything is
     // written: a refusal leaves it as it was. With a screen, secrets not
     // given are asked for, masked (a `--var` shows in `ps` and history).
     let check = |session: &crate::session::state::Session| {
+        let again = secrets_to_give_again(session);
+        let known = |n: &str| session.runbook.input(n).is_some() || again.iter().any(|a| a == n);
+        let secret = |n: &str| {
+            session.runbook.input(n).is_some_and(|i| i.secret) || again.iter().any(|a| a == n)
+        };
+        *vars.borrow_mut() = values::for_use(&given, known, secret);
         if screen {
             ask_missing_secrets(session, &mut vars.borrow_mut())?;
         }
@@ -439,14 +446,35 @@ fn check_secrets_given(
     if missing.is_empty() {
         return Ok(());
     }
-    let flags: Vec<String> = missing.iter().map(|n| format!("--var {n}=…")).collect();
     Err(Failure::usage(format!(
-        "{} secret and never stored: give {} again: stepwise resume {} {}",
+        "{} secret and never stored: give {} again: stepwise resume {}{}",
         missing.join(", "),
         if missing.len() == 1 { "it" } else { "them" },
         session.id,
-        flags.join(" ")
+        secret_flags(&missing)
     )))
+}
+
+/// How to give secrets again on resume, without putting them in argv:
+/// ` --var-file NAME=PATH…`, and the environment alternative.
+fn secret_flags(names: &[String]) -> String {
+    if names.is_empty() {
+        return String::new();
+    }
+    let files: String = names
+        .iter()
+        .map(|n| format!(" --var-file {n}=PATH"))
+        .collect();
+    let env: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}{n}", values::ENV_PREFIX))
+        .collect();
+    format!(
+        "{files}
+  (PATH: a file only you can read, or - for one line of stdin; or set {} in the \
+         environment. Not --var: other users can read the command line)",
+        env.join(", ")
+    )
 }
 
 /// Runs the engine under the chosen driver until the session ends.
@@ -698,7 +726,7 @@ fn report_end(dir: &Path, extra: Option<&Path>) {
         Err(e) => crate::say!("warning: the transcript could not be written: {e}"),
     }
     if let Some(secrets) = resume_needs {
-        let flags: String = secrets.iter().map(|n| format!(" --var {n}=…")).collect();
+        let flags = secret_flags(&secrets);
         crate::say!("Session saved. Resume it with:\n  stepwise resume {id}{flags}");
     }
 }

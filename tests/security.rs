@@ -640,3 +640,149 @@ fn a_home_or_session_folder_others_can_write_is_refused_with_the_chmod() {
     let out = resume(&home, &id, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+// 8. Secrets that never touch argv, and their encoded forms masked.
+
+const TOKEN: &str = "s3cr3t T0k/en+42";
+
+/// A runbook whose step prints the secret whole, in base64 (two
+/// alignments), hex and URL-encoded, then waits at a human step.
+fn secret_runbook(dir: &Path) -> PathBuf {
+    let path = dir.join("secret.yaml");
+    std::fs::write(
+        &path,
+        "runbook: 1\nid: secret\ntitle: secret\ninputs:\n  TOKEN: { secret: true }\n\
+         sections:\n  - title: S\n    steps:\n      - id: leak\n        title: leak\n        \
+         run: |\n          echo \"raw $TOKEN\"\n          printf '%s' \"$TOKEN\" | base64\n          \
+         printf 'user:%s' \"$TOKEN\" | base64\n          printf '%s' \"$TOKEN\" | od -An -tx1 | tr -d ' \\n'; echo\n          \
+         printf '%s' \"$TOKEN\" | sed 's/ /%20/g; s#/#%2F#g; s/+/%2B/g'\n      \
+         - id: wait\n        title: wait\n",
+    )
+    .unwrap();
+    path
+}
+
+/// Every form of [`TOKEN`] a command above prints.
+fn token_forms() -> Vec<String> {
+    use std::process::Command;
+    let sh = |script: &str| {
+        let out = Command::new("bash")
+            .args(["-c", script])
+            .env("TOKEN", TOKEN)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    vec![
+        TOKEN.to_owned(),
+        sh("printf '%s' \"$TOKEN\" | base64"),
+        sh("printf 'user:%s' \"$TOKEN\" | base64"),
+        sh("printf '%s' \"$TOKEN\" | od -An -tx1 | tr -d ' \\n'"),
+        "s3cr3t%20T0k%2Fen%2B42".to_owned(),
+    ]
+}
+
+/// Every byte stepwise left under `dir`, and what it printed.
+fn everything(dir: &Path) -> String {
+    let mut all = String::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            all.push_str(&everything(&p));
+        } else {
+            all.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
+        }
+    }
+    all
+}
+
+#[test]
+fn a_secret_from_a_file_stdin_or_the_environment_works_and_its_encoded_forms_are_masked() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = secret_runbook(tmp.path());
+    let file = tmp.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let forms = token_forms();
+    // Each way: the step sees the value (its forms are printed, masked).
+    let by_file = run(
+        &tmp.path().join("h1"),
+        &rb,
+        &["--var-file", &format!("TOKEN={}", file.display())],
+    );
+    let by_env = stepwise(&tmp.path().join("h2"))
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .env("STEPWISE_VAR_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let mut child = stepwise(&tmp.path().join("h3"))
+        .args(["run", "--headless", "--trust", "--var-file", "TOKEN=-"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{TOKEN}\n").as_bytes())
+        .unwrap();
+    let by_stdin = child.wait_with_output().unwrap();
+    for (how, out, home) in [
+        ("file", by_file, "h1"),
+        ("env", by_env, "h2"),
+        ("stdin", by_stdin, "h3"),
+    ] {
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(4), "{how}: {t}");
+        assert!(
+            t.contains("leak | raw ••••••"),
+            "{how}: the step got the value: {t}"
+        );
+        assert!(!t.contains("warning: --var"), "{how}: {t}");
+        let home = tmp.path().join(home);
+        let id = id_of(&only_session(&home));
+        let mut all = t.clone() + &everything(&home);
+        for format in ["md", "html", "json"] {
+            let out = stepwise(&home)
+                .args(["export", &id, "--format", format])
+                .output()
+                .unwrap();
+            all.push_str(&text(&out));
+        }
+        for form in &forms {
+            assert!(!all.contains(form.as_str()), "{how}: `{form}` leaked:\n{t}");
+        }
+        assert!(
+            t.contains("--var-file TOKEN=PATH"),
+            "{how}: the resume hint: {t}"
+        );
+        assert!(t.contains("STEPWISE_VAR_TOKEN"), "{how}: {t}");
+        assert!(
+            !t.contains("--var TOKEN="),
+            "{how}: the hint asks for argv: {t}"
+        );
+    }
+}
+
+#[test]
+fn a_secret_given_with_var_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = secret_runbook(tmp.path());
+    let out = run(
+        &tmp.path().join("home"),
+        &rb,
+        &["--var", &format!("TOKEN={TOKEN}")],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    assert!(
+        t.contains("warning: --var TOKEN=… puts a secret on the command line, where every user"),
+        "{t}"
+    );
+    assert!(t.contains("--var-file TOKEN=PATH"), "{t}");
+    assert!(!t.contains(TOKEN), "{t}");
+}
