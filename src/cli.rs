@@ -8,7 +8,7 @@ use std::path::PathBuf;
     name = "stepwise",
     version,
     about = "Walk an operational runbook step by step: run the automated steps, confirm the human ones, keep a timestamped record.",
-    after_help = "Exit codes: 0 completed, 2 invalid runbook or usage, 3 stopped on a failed step, 4 waiting for a human answer, 5 aborted, 130 interrupted.\nWith no command: a picker of runbooks and unfinished sessions."
+    after_help = "Exit codes: 0 completed, 2 invalid runbook or usage (or a record that fails its check), 3 stopped on a failed step, 4 waiting for a human answer, 5 aborted, 6 stopped because the record could not be written (disk full), 130 interrupted.\nWith no command: a picker of runbooks and unfinished sessions."
 )]
 pub struct Cli {
     /// Where sessions live (default: $STEPWISE_HOME, else the XDG state dir).

@@ -62,6 +62,9 @@ pub enum Exit {
     Failed = 3,
     WaitingForHuman = 4,
     Aborted = 5,
+    /// Stopped because the record could not be written (a full disk, an
+    /// I/O error): the message says what was lost.
+    Unrecorded = 6,
     Interrupted = 130,
 }
 
@@ -428,7 +431,7 @@ impl<W: Write> Driver<W> {
             (End::Interrupted(_), _) => Exit::Interrupted,
             (End::Failed(msg), _) => {
                 self.say(&format!("error: {msg}"));
-                Exit::Failed
+                Exit::Unrecorded
             }
         };
         self.say(&format!(
@@ -501,6 +504,7 @@ fn summary_word(exit: Exit) -> &'static str {
         Exit::WaitingForHuman => "waiting for a human answer",
         Exit::Aborted => "aborted",
         Exit::Interrupted => "interrupted",
+        Exit::Unrecorded => "stopped: the record could not be written",
         Exit::Invalid => "invalid",
     }
 }
@@ -573,6 +577,18 @@ pub fn describe(s: &Session, e: &Event) -> Option<String> {
         }
         Event::Interrupted { signal } => format!("received {signal}"),
         Event::SessionAborted { reason } => format!("session aborted: {reason}"),
+        Event::LogCut {
+            step,
+            attempt,
+            kept,
+            lost,
+            reason,
+        } => format!(
+            "! {step} (attempt {attempt}): its log was cut at byte {kept} ({reason}); \
+             {lost} more bytes were shown above but are kept nowhere"
+        ),
+        // Said as the error the session ends with (`finish`).
+        Event::SessionStopped { .. } => return None,
         Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,
     })
 }

@@ -587,11 +587,15 @@ fn drive(
     Ok(code)
 }
 
+/// The exit code; a record that could not be written is said once (the
+/// drivers say it when they see it).
 fn exit_code(exit: Exit, end: &End) -> i32 {
     match end {
         End::Failed(msg) => {
-            crate::say!("error: {msg}");
-            Exit::Failed as i32
+            if exit != Exit::Unrecorded {
+                crate::say!("error: {msg}");
+            }
+            Exit::Unrecorded as i32
         }
         _ => exit as i32,
     }
@@ -606,7 +610,7 @@ fn tui_exit(end: std::io::Result<crate::tui::TuiEnd>) -> Exit {
         Ok(TuiEnd::Interrupted(_)) => Exit::Interrupted,
         Ok(TuiEnd::Failed(msg)) => {
             crate::say!("error: {msg}");
-            Exit::Failed
+            Exit::Unrecorded
         }
         Err(e) => {
             crate::say!("error: the terminal failed: {e}");

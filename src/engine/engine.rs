@@ -8,10 +8,13 @@
 //! headless mode are drivers of this same loop.
 //!
 //! A write that fails (disk full) ends the session with [`End::Failed`],
-//! naming the file. A step whose log fills up is not killed (stopping a
+//! naming the file, and journals why (`session_stopped`) when the journal
+//! can still take it. A step whose log fills up is not killed (stopping a
 //! half-done deploy would be worse): it runs to its end with its output
-//! still shown live, its result is journalled if the journal can still be
-//! written, and then the session stops before any other step starts. It
+//! still shown live, where its log was cut and how much output was lost
+//! (`log_cut`) and its result are journalled if the journal can still be
+//! written, and then the session stops before any other step starts. A
+//! step whose process-group record cannot be written never starts. It
 //! stays resumable once space is freed.
 
 use super::command::{Command, End, Update};
@@ -70,6 +73,8 @@ struct Running {
     last_flush: Instant,
     /// The attempt's log file.
     log: PathBuf,
+    /// Output bytes shown live that the log could not take (a full disk).
+    lost: u64,
     /// When the step's `timeout:` runs out; `None` once that is journalled.
     timeout_at: Option<tokio::time::Instant>,
     /// The timeout was journalled when it happened (see `on_timeout`).
@@ -131,10 +136,17 @@ impl Engine {
             Ok(end) => end,
             Err(e) => {
                 // A deferred exit (a step that succeeded before its log
-                // failed) is still made durable if the journal allows.
+                // failed) is still made durable if the journal allows, and
+                // so is why the session stops (a journal that failed
+                // refuses both).
                 let _ = self.sync().await;
                 self.kill_running().await;
-                End::Failed(e.to_string())
+                let reason = e.to_string();
+                let stopped = Event::SessionStopped {
+                    reason: reason.clone(),
+                };
+                let _ = self.record(stopped, false).await;
+                End::Failed(reason)
             }
         };
         self.send(Update::Ended(end.clone())).await;
@@ -559,6 +571,7 @@ impl Engine {
             pending: None,
             last_flush: Instant::now(),
             log: log_path,
+            lost: 0,
             timeout_at: def.timeout.map(|t| tokio::time::Instant::now() + t),
             timed_out: false,
         });
@@ -629,7 +642,9 @@ impl Engine {
         let (step, attempt) = (run.step.clone(), run.attempt);
         if !c.logged {
             // The log could not take these bytes (disk full): they are shown
-            // live but never recorded as being in the file.
+            // live but never recorded as being in the file (`LogCut` says
+            // how many were lost).
+            run.lost += len;
             return self.publish_output(step, attempt, c).await;
         }
         let flush = match run.pending {
@@ -691,8 +706,12 @@ impl Engine {
         }
         let outcome = match (&mut run.task).await {
             Ok(Ok(o)) => o,
-            // A full disk stops the session (nothing more can be recorded).
-            Ok(Err(e)) if e.kind() == io::ErrorKind::StorageFull => return Err(e),
+            // A full disk stops the session. The process never ran (not
+            // even its group's record could be written): said, if it can be.
+            Ok(Err(e)) if e.kind() == io::ErrorKind::StorageFull => {
+                self.record_never_ran(&run, &e).await;
+                return Err(e);
+            }
             // Anything else that kept the process from starting (a missing
             // working directory, shell or program) fails this attempt only.
             Ok(Err(e)) => return self.not_started(run, e).await,
@@ -739,6 +758,16 @@ impl Engine {
         // decided by the operator), never done with its capture lost.
         if success {
             self.capture(&def, &outcome).await?;
+        }
+        if let Some(e) = &outcome.log_error {
+            let cut = Event::LogCut {
+                step: step.clone(),
+                attempt,
+                kept: outcome.log_len,
+                lost: run.lost,
+                reason: e.to_string(),
+            };
+            self.record(cut, false).await?;
         }
         let exited = Event::StepExited {
             step: step.clone(),
@@ -791,6 +820,32 @@ impl Engine {
         };
         self.record(exited, false).await?;
         self.after_failure(&def, &run).await
+    }
+
+    /// Best effort, before the session stops on a full disk: the attempt
+    /// did not run (a note says why) and ended without an exit, so a
+    /// resume offers to run it, knowing nothing of it is running.
+    async fn record_never_ran(&mut self, run: &Running, e: &io::Error) {
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        let text = format!("attempt {attempt} was not started: {e}");
+        let note = Event::NoteAdded {
+            step: Some(step.clone()),
+            text,
+        };
+        let exit = crate::session::event::ExitInfo {
+            code: None,
+            signal: None,
+        };
+        let exited = Event::StepExited {
+            step,
+            attempt,
+            exit,
+            duration_ms: 0,
+            success: false,
+        };
+        if self.record(note, false).await.is_ok() {
+            let _ = self.record(exited, false).await;
+        }
     }
 
     /// Journals a `capture:` value and makes it available to later steps.

@@ -225,14 +225,16 @@ pub async fn run(
     if *cancel.borrow_and_update() {
         return Ok(not_started(sink.finish().await));
     }
+    // The group's record, written by the child before it execs: a step
+    // whose record cannot be written never runs (see `survivor`).
+    let note = survivor::PidNote::create(&spec.log_path)?;
     let started = Instant::now();
     let (child, sources) = if spec.tty {
-        spawn_pty(&spec)?
+        spawn_pty(&spec, &note)?
     } else {
-        spawn_piped(&spec)?
+        spawn_piped(&spec, &note)?
     };
     let pid = pid_of(&child)?;
-    survivor::record(&spec.log_path, pid);
     let attempt = Attempt {
         reaper: Reaper::new(pid, spec.grace),
         child,
@@ -273,7 +275,7 @@ struct Sources {
     stderr: Option<Reader>,
 }
 
-fn spawn_piped(spec: &Spec) -> io::Result<(Child, Sources)> {
+fn spawn_piped(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Sources)> {
     let program =
         resolve_program(&spec.argv[0], &spec.env).unwrap_or_else(|| PathBuf::from(&spec.argv[0]));
     let mut cmd = tokio::process::Command::new(program);
@@ -288,13 +290,20 @@ fn spawn_piped(spec: &Spec) -> io::Result<(Child, Sources)> {
     if let Some(dir) = &spec.cwd {
         cmd.current_dir(dir);
     }
+    let mut write_note = note.writer();
     // SAFETY: the closure runs in the forked child between fork and exec,
-    // where only async-signal-safe calls are allowed. It calls setsid(2),
-    // which is async-signal-safe, and allocates nothing.
+    // where only async-signal-safe calls are allowed. It calls setsid(2)
+    // and the note's writer (getpid and write), all async-signal-safe, and
+    // allocates nothing.
     unsafe {
-        cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+        cmd.pre_exec(move || {
+            nix::unistd::setsid().map_err(io::Error::from)?;
+            write_note()
+        });
     }
-    let mut child = cmd.spawn().map_err(|e| spawn_error(&spec.argv[0], e))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| spawn_failure(&spec.argv[0], note, e))?;
     let sources = Sources {
         stdout: child.stdout.take().map(|r| Box::pin(r) as Reader),
         stderr: child.stderr.take().map(|r| Box::pin(r) as Reader),
@@ -306,7 +315,7 @@ fn spawn_piped(spec: &Spec) -> io::Result<(Child, Sources)> {
 /// as its controlling terminal. Stdin stays `/dev/null`; nothing is typed
 /// into the pty, so a program that insists on reading it waits for the
 /// timeout.
-fn spawn_pty(spec: &Spec) -> io::Result<(Child, Sources)> {
+fn spawn_pty(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Sources)> {
     let (pty, pts) = pty_process::open().map_err(pty_error)?;
     pty.resize(pty_process::Size::new(PTY_ROWS, PTY_COLS))
         .map_err(pty_error)?;
@@ -319,9 +328,12 @@ fn spawn_pty(spec: &Spec) -> io::Result<(Child, Sources)> {
     if let Some(dir) = &spec.cwd {
         cmd = cmd.current_dir(dir);
     }
+    // SAFETY: the note's writer is async-signal-safe (see `survivor`);
+    // pty-process runs it after making the child a session leader.
+    cmd = unsafe { cmd.pre_exec(note.writer()) };
     let child = cmd
         .spawn(pts)
-        .map_err(|e| spawn_error(&spec.argv[0], pty_error(e)))?;
+        .map_err(|e| spawn_failure(&spec.argv[0], note, pty_error(e)))?;
     let sources = Sources {
         stdout: Some(Box::pin(pty)),
         stderr: None,
@@ -338,6 +350,16 @@ fn pty_error(e: pty_process::Error) -> io::Error {
 
 fn spawn_error(program: &str, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("cannot start `{program}`: {e}"))
+}
+
+/// A failed spawn: the note not written means the child failed before its
+/// exec, writing the note (a full disk); otherwise the exec itself failed.
+fn spawn_failure(program: &str, note: &survivor::PidNote, e: io::Error) -> io::Error {
+    if note.is_written() {
+        spawn_error(program, e)
+    } else {
+        survivor::PidNote::error(note.path(), e)
+    }
 }
 
 /// One spawned attempt, from spawn to an empty process group.

@@ -212,6 +212,23 @@ pub enum Event {
         reason: String,
     },
     SessionCompleted,
+    /// An attempt's log could not be written to its end (a full disk): it
+    /// holds the first `kept` bytes of the attempt's (masked) output;
+    /// `lost` more bytes were shown live but are in no file. Journals
+    /// written before this event existed never hold it.
+    LogCut {
+        step: String,
+        attempt: u32,
+        kept: u64,
+        lost: u64,
+        reason: String,
+    },
+    /// stepwise stopped the session on an error: it could not write its
+    /// record (a full disk, an I/O error). Resumable once the cause is
+    /// fixed; written only when the journal itself could still take it.
+    SessionStopped {
+        reason: String,
+    },
 }
 
 impl Event {
@@ -228,7 +245,8 @@ impl Event {
             | HumanConfirmed { step, .. }
             | StepSkipped { step, .. }
             | MarkedDone { step, .. }
-            | OutcomeUnknown { step, .. } => Some(step),
+            | OutcomeUnknown { step, .. }
+            | LogCut { step, .. } => Some(step),
             NoteAdded { step, .. } => step.as_deref(),
             _ => None,
         }

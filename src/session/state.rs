@@ -94,6 +94,18 @@ pub struct Attempt {
     pub cancelled: Option<String>,
     pub stdout_bytes: u64,
     pub stderr_bytes: u64,
+    /// The log could not be written to its end (`log_cut`).
+    pub log_cut: Option<LogCut>,
+}
+
+/// Where an attempt's log stops short, and why (a full disk).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogCut {
+    /// Bytes the log holds.
+    pub kept: u64,
+    /// Bytes shown live after that, kept in no file.
+    pub lost: u64,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -405,6 +417,7 @@ impl Session {
                     cancelled: None,
                     stdout_bytes: 0,
                     stderr_bytes: 0,
+                    log_cut: None,
                 });
             }
             Event::OutputRecorded {
@@ -418,6 +431,21 @@ impl Session {
                         super::event::Stream::Stdout => a.stdout_bytes += len,
                         super::event::Stream::Stderr => a.stderr_bytes += len,
                     }
+                }
+            }
+            Event::LogCut {
+                attempt,
+                kept,
+                lost,
+                reason,
+                ..
+            } => {
+                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
+                    a.log_cut = Some(LogCut {
+                        kept: *kept,
+                        lost: *lost,
+                        reason: reason.clone(),
+                    });
                 }
             }
             Event::StepTimedOut { attempt, .. } => {

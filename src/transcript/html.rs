@@ -325,7 +325,14 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
                 esc(&lines.join("\n"))
             ));
         }
+        None if a.log_cut.is_some() => out.push_str("<p class=\"blank\">No output was kept.</p>\n"),
         None => out.push_str("<p class=\"blank\">No output.</p>\n"),
+    }
+    if let Some(cut) = &a.log_cut {
+        out.push_str(&format!(
+            "<p class=\"bad\"><strong>Output lost:</strong> {}.</p>\n",
+            esc(&report::log_cut(cut))
+        ));
     }
     out.push_str(&format!(
         "<p class=\"log\">Full log: <code>{}</code></p>\n</div>\n",

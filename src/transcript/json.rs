@@ -173,6 +173,15 @@ struct AttemptOut<'a> {
     stderr_bytes: u64,
     log: String,
     tail: &'a [String],
+    /// The log stops short of the output (a full disk): where and why.
+    log_cut: Option<LogCutOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct LogCutOut<'a> {
+    kept: u64,
+    lost: u64,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -361,6 +370,11 @@ fn attempt<'a>(st: &StepState, a: &'a Attempt, ctx: &'a Context) -> AttemptOut<'
             .tails
             .get(&(st.id.clone(), a.number))
             .map_or(&[][..], |t| t.as_slice()),
+        log_cut: a.log_cut.as_ref().map(|c| LogCutOut {
+            kept: c.kept,
+            lost: c.lost,
+            reason: &c.reason,
+        }),
     }
 }
 

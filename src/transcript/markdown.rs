@@ -284,7 +284,14 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
                 sizes(a)
             ));
         }
+        None if a.log_cut.is_some() => out.push_str("_No output was kept._\n\n"),
         None => out.push_str("_No output._\n\n"),
+    }
+    if let Some(cut) = &a.log_cut {
+        out.push_str(&format!(
+            "**Output lost:** {}.\n\n",
+            fmt::md_inline(&report::log_cut(cut))
+        ));
     }
     let log = ctx.session_dir.join(&a.log);
     out.push_str(&format!(

@@ -87,6 +87,7 @@ pub fn outcome(s: &Session, records: &[Record]) -> Outcome {
 fn unfinished_why(records: &[Record]) -> String {
     use crate::session::event::Event;
     match records.last().map(|r| &r.event) {
+        Some(Event::SessionStopped { reason }) => stopped_on_error(reason),
         Some(Event::Interrupted { signal }) => {
             format!(
                 "stepwise was interrupted by {signal}; `stepwise resume` takes the session up again."
@@ -523,4 +524,25 @@ pub fn record_notes(s: &Session, ctx: &super::Context) -> Vec<RecordNote> {
         notes.push(note("Warning", w.clone(), false));
     }
     notes
+}
+
+/// An attempt's log cut short, in words: where, why, and what was lost.
+pub fn log_cut(cut: &crate::session::state::LogCut) -> String {
+    let lost = match cut.lost {
+        0 => String::new(),
+        n => format!("; {n} more bytes of output were shown live but are kept nowhere"),
+    };
+    format!(
+        "the log was cut at byte {} ({}){lost}",
+        cut.kept, cut.reason
+    )
+}
+
+/// Why stepwise stopped a session on an error, in words.
+pub fn stopped_on_error(reason: &str) -> String {
+    format!(
+        "stepwise stopped the session because it could not write its record: {}. \
+         Nothing after that was recorded.",
+        reason.trim_end().trim_end_matches('.')
+    )
 }

@@ -59,6 +59,8 @@ fn tone(e: &Event) -> &'static str {
         | Event::StepCancelled { .. }
         | Event::OutcomeUnknown { .. }
         | Event::Interrupted { .. }
+        | Event::LogCut { .. }
+        | Event::SessionStopped { .. }
         | Event::SessionAborted { .. } => "bad",
         _ => "",
     }
@@ -144,6 +146,21 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         Event::SessionLeft => "Operator left the session (resumable)".to_owned(),
         Event::SessionAborted { reason } => format!("Session aborted: {reason}"),
         Event::SessionCompleted => "Session completed".to_owned(),
+        Event::LogCut {
+            attempt,
+            kept,
+            lost,
+            reason,
+            ..
+        } => {
+            let cut = crate::session::state::LogCut {
+                kept: *kept,
+                lost: *lost,
+                reason: reason.clone(),
+            };
+            format!("Attempt {attempt}: {}", report::log_cut(&cut))
+        }
+        Event::SessionStopped { reason } => report::stopped_on_error(reason),
     })
 }
 
