@@ -587,6 +587,14 @@ pub fn describe(s: &Session, e: &Event) -> Option<String> {
             "! {step} (attempt {attempt}): its log was cut at byte {kept} ({reason}); \
              {lost} more bytes were shown above but are kept nowhere"
         ),
+        Event::LeftoversEnded {
+            step,
+            attempt,
+            count,
+        } => format!(
+            "! {step} (attempt {attempt}): {}",
+            crate::transcript::leftovers_words(*count)
+        ),
         // Said as the error the session ends with (`finish`).
         Event::SessionStopped { .. } => return None,
         Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,

@@ -910,3 +910,56 @@ fn a_log_cut_by_a_full_disk_is_journalled_with_its_own_exit_code_and_said_in_the
     );
     assert!(!md.contains("still running"), "{md}");
 }
+
+// 9. Leftovers ended, and said.
+
+#[test]
+fn leftovers_ended_after_a_step_are_journalled_and_shown_and_the_duration_is_the_real_span() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let rb = runbook(
+        tmp.path(),
+        "forky",
+        &[(
+            "forky",
+            "for i in $(seq 200); do sleep 300 & done; echo forked",
+        )],
+    );
+    let out = run(&home, &rb, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let said =
+        "forky (attempt 1): ended 200 leftover processes of the step's group after it exited";
+    assert!(t.contains(said), "{t}");
+    let dir = only_session(&home);
+    let loaded = stepwise::session::journal::read(&dir.join("journal.jsonl")).unwrap();
+    use stepwise::session::event::Event;
+    let at = |kind: &str| {
+        loaded
+            .records
+            .iter()
+            .find(|r| serde_json::to_value(&r.event).unwrap()["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind}"))
+    };
+    assert!(matches!(
+        at("leftovers_ended").event,
+        Event::LeftoversEnded { count: 200, .. }
+    ));
+    let span = (at("step_exited").at - at("step_started").at).num_milliseconds();
+    let Event::StepExited { duration_ms, .. } = at("step_exited").event else {
+        unreachable!()
+    };
+    assert!(
+        duration_ms as i64 >= 2000 && (span - duration_ms as i64).abs() < 1000,
+        "the duration ({duration_ms} ms) is not the attempt's span ({span} ms)"
+    );
+    let md = stepwise(&home)
+        .args(["export", &id_of(&dir)])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("**Leftovers:** ended 200 leftover processes"),
+        "{md}"
+    );
+}

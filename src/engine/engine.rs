@@ -759,6 +759,14 @@ impl Engine {
         if success {
             self.capture(&def, &outcome).await?;
         }
+        if outcome.leftovers > 0 {
+            let ended = Event::LeftoversEnded {
+                step: step.clone(),
+                attempt,
+                count: outcome.leftovers as u32,
+            };
+            self.record_deferred(ended).await?;
+        }
         if let Some(e) = &outcome.log_error {
             let cut = Event::LogCut {
                 step: step.clone(),

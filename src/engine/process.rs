@@ -8,9 +8,10 @@
 //! cancel end the whole group: SIGTERM, `grace`, then SIGKILL until it is
 //! empty. Once the first process exits, the pipes are drained for at most
 //! `drain` (a grandchild may hold them open), then anything left in the
-//! group is ended too: a step's processes do not outlive the step. To leave
-//! a daemon running, a step must start it in a session of its own
-//! (`setsid`).
+//! group is ended too, and counted ([`Outcome::leftovers`]): a step's
+//! processes do not outlive the step. To leave a daemon running, a step
+//! must start it in a session of its own (`setsid`). The attempt's
+//! duration is its real span, to the end of all that.
 //!
 //! This module never touches the journal or the screen: the engine turns
 //! chunks and the [`Outcome`] into session events, and display code turns
@@ -131,8 +132,12 @@ pub struct Outcome {
     pub exit: ExitInfo,
     pub timed_out: bool,
     pub cancelled: bool,
-    /// From spawn to the first process's exit.
+    /// The attempt's real span: from spawn until its whole process group
+    /// was gone and its output drained (what the operator waited).
     pub duration: Duration,
+    /// Live processes left in the step's group after its first process
+    /// exited and the pipes were drained, ended then (SIGTERM, SIGKILL).
+    pub leftovers: usize,
     /// Bytes in the log file.
     pub log_len: u64,
     /// Redacted stdout (at most [`CAPTURE_LIMIT`]), when `capture_stdout`.
@@ -254,6 +259,7 @@ fn not_started(written: Written) -> Outcome {
         timed_out: false,
         cancelled: true,
         duration: Duration::ZERO,
+        leftovers: 0,
         log_len: written.len,
         stdout: written.stdout,
         log_error: written.error,
@@ -374,7 +380,6 @@ struct Attempt {
 /// How the first process ended, and why.
 struct Ending {
     status: ExitStatus,
-    exited_at: Instant,
     timed_out: bool,
     cancelled: bool,
 }
@@ -407,7 +412,7 @@ impl Attempt {
                 () = &mut pump => watch.await?,
             }
         };
-        self.reaper.finish().await;
+        let (leftovers, _) = self.reaper.finish().await;
         let written = sink.finish().await;
         Ok(Outcome {
             exit: ExitInfo {
@@ -416,7 +421,8 @@ impl Attempt {
             },
             timed_out: ending.timed_out,
             cancelled: ending.cancelled,
-            duration: ending.exited_at.saturating_duration_since(started),
+            duration: started.elapsed(),
+            leftovers,
             log_len: written.len,
             stdout: written.stdout,
             log_error: written.error,
@@ -437,7 +443,7 @@ async fn supervise(
         let ending = timed_out || cancelled;
         tokio::select! {
             status = child.wait() => {
-                return Ok(Ending { status: status?, exited_at: Instant::now(), timed_out, cancelled });
+                return Ok(Ending { status: status?, timed_out, cancelled });
             }
             () = sleep_until(deadline), if !ending => {
                 timed_out = true;

@@ -229,6 +229,15 @@ pub enum Event {
     SessionStopped {
         reason: String,
     },
+    /// After the attempt's first process exited (and its output was
+    /// drained), `count` processes of its group were still alive and were
+    /// ended (SIGTERM, then SIGKILL). Journals written before this event
+    /// existed never hold it.
+    LeftoversEnded {
+        step: String,
+        attempt: u32,
+        count: u32,
+    },
 }
 
 impl Event {
@@ -246,7 +255,8 @@ impl Event {
             | StepSkipped { step, .. }
             | MarkedDone { step, .. }
             | OutcomeUnknown { step, .. }
-            | LogCut { step, .. } => Some(step),
+            | LogCut { step, .. }
+            | LeftoversEnded { step, .. } => Some(step),
             NoteAdded { step, .. } => step.as_deref(),
             _ => None,
         }

@@ -96,6 +96,8 @@ pub struct Attempt {
     pub stderr_bytes: u64,
     /// The log could not be written to its end (`log_cut`).
     pub log_cut: Option<LogCut>,
+    /// Processes of the step's group ended after its first process exited.
+    pub leftovers: u32,
 }
 
 /// Where an attempt's log stops short, and why (a full disk).
@@ -418,6 +420,7 @@ impl Session {
                     stdout_bytes: 0,
                     stderr_bytes: 0,
                     log_cut: None,
+                    leftovers: 0,
                 });
             }
             Event::OutputRecorded {
@@ -446,6 +449,11 @@ impl Session {
                         lost: *lost,
                         reason: reason.clone(),
                     });
+                }
+            }
+            Event::LeftoversEnded { attempt, count, .. } => {
+                if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.number == *attempt) {
+                    a.leftovers = *count;
                 }
             }
             Event::StepTimedOut { attempt, .. } => {

@@ -334,6 +334,12 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
             esc(&report::log_cut(cut))
         ));
     }
+    if a.leftovers > 0 {
+        out.push_str(&format!(
+            "<p><strong>Leftovers:</strong> {}.</p>\n",
+            esc(&report::leftovers(a.leftovers))
+        ));
+    }
     out.push_str(&format!(
         "<p class=\"log\">Full log: <code>{}</code></p>\n</div>\n",
         esc(&log.to_string_lossy())

@@ -175,6 +175,8 @@ struct AttemptOut<'a> {
     tail: &'a [String],
     /// The log stops short of the output (a full disk): where and why.
     log_cut: Option<LogCutOut<'a>>,
+    /// Processes of the step's group ended after its first process exited.
+    leftovers: u32,
 }
 
 #[derive(Serialize)]
@@ -375,6 +377,7 @@ fn attempt<'a>(st: &StepState, a: &'a Attempt, ctx: &'a Context) -> AttemptOut<'
             lost: c.lost,
             reason: &c.reason,
         }),
+        leftovers: a.leftovers,
     }
 }
 

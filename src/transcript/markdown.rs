@@ -293,6 +293,12 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
             fmt::md_inline(&report::log_cut(cut))
         ));
     }
+    if a.leftovers > 0 {
+        out.push_str(&format!(
+            "**Leftovers:** {}.\n\n",
+            report::leftovers(a.leftovers)
+        ));
+    }
     let log = ctx.session_dir.join(&a.log);
     out.push_str(&format!(
         "Full log: {}\n\n",

@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use report::leftovers as leftovers_words;
 pub use tails::{TAIL_LINES, neutralize};
 
 /// What replaces a secret value everywhere.

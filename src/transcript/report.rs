@@ -546,3 +546,9 @@ pub fn stopped_on_error(reason: &str) -> String {
         reason.trim_end().trim_end_matches('.')
     )
 }
+
+/// Processes of a step's group ended after its first process exited.
+pub fn leftovers(count: u32) -> String {
+    let what = if count == 1 { "process" } else { "processes" };
+    format!("ended {count} leftover {what} of the step's group after it exited")
+}

@@ -161,6 +161,9 @@ fn what(s: &Session, e: &Event) -> Option<String> {
             format!("Attempt {attempt}: {}", report::log_cut(&cut))
         }
         Event::SessionStopped { reason } => report::stopped_on_error(reason),
+        Event::LeftoversEnded { attempt, count, .. } => {
+            format!("Attempt {attempt}: {}", report::leftovers(*count))
+        }
     })
 }
 
