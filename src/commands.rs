@@ -17,7 +17,10 @@ pub fn validate(files: &[std::path::PathBuf]) -> Result<i32, Failure> {
         match crate::runbook::load::load_file(f) {
             Ok(rb) => println!("ok: {}", crate::runbook::load::summary(&rb)),
             Err(e) => {
-                crate::say!("{}", crate::runbook::load::render_fancy(&e));
+                // Not `say!`: it would show miette's colours inert too.
+                use std::io::Write as _;
+                let text = crate::runbook::load::render_for_terminal(&e);
+                let _ = writeln!(std::io::stderr(), "{text}");
                 code = 2;
             }
         }
@@ -53,22 +56,26 @@ pub fn sessions(home: &Path, all: bool, format: ListFormat) -> Result<i32, Failu
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         ),
-        ListFormat::Table => print_table(&rows, all),
+        ListFormat::Table => print!("{}", crate::inert::show_controls(&table(&rows, all))),
     }
     Ok(0)
 }
 
-fn print_table(rows: &[store::Summary], all: bool) {
+/// The sessions table, as text (printed with its controls made inert).
+fn table(rows: &[store::Summary], all: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     if rows.is_empty() {
         let what = if all {
             "no sessions"
         } else {
             "no unfinished sessions (--all lists every session)"
         };
-        println!("{what}");
-        return;
+        let _ = writeln!(out, "{what}");
+        return out;
     }
-    println!(
+    let _ = writeln!(
+        out,
         "{:<44} {:<22} {:<17} {:<17} {:<24} PROGRESS",
         "ID", "RUNBOOK", "STARTED (UTC)", "LAST ACTIVITY", "STATUS"
     );
@@ -77,7 +84,8 @@ fn print_table(rows: &[store::Summary], all: bool) {
             .unwrap_or_default()
     };
     for r in rows {
-        println!(
+        let _ = writeln!(
+            out,
             "{:<44} {:<22} {:<17} {:<17} {:<24} {}/{}",
             r.id,
             r.runbook,
@@ -88,12 +96,14 @@ fn print_table(rows: &[store::Summary], all: bool) {
             r.total
         );
         if let Some(why) = &r.reason {
-            println!("  {}: {}", store::DAMAGED, why.lines().next().unwrap_or(""));
+            let why = why.lines().next().unwrap_or("");
+            let _ = writeln!(out, "  {}: {why}", store::DAMAGED);
         }
         if let Some(tr) = &r.transcript {
-            println!("  transcript: {}", tr.display());
+            let _ = writeln!(out, "  transcript: {}", tr.display());
         }
     }
+    out
 }
 
 /// `stepwise export`

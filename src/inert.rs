@@ -7,6 +7,11 @@
 //! clipboard write, a title change, a cursor move or an alternate-screen
 //! switch in a log does nothing to the reader's terminal. The TUI keeps
 //! colours and has its own filter (`tui::log::sanitize`).
+//!
+//! Everything stepwise prints on stderr goes through [`show_controls`]
+//! (the `say!` macro); paths and names shown on one line go through
+//! [`one_line`]; a diagnostic rendered in colour keeps only its own SGR
+//! colours ([`show_controls_keeping_sgr`]).
 
 /// Removes colour codes (CSI … m) and shows every other control character
 /// as a visible, inert symbol: ESC as `␛`, BEL as `␇`, other C0 controls as
@@ -57,6 +62,48 @@ pub fn show_controls(text: &str) -> String {
     }
     let mut out = String::with_capacity(text.len() + 64);
     for c in text.chars() {
+        match c {
+            '\n' => out.push(c),
+            c => push_inert(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Shows every control character of a one-line text inert, line breaks
+/// included (`␊`): for paths and names from the file system or a file,
+/// which may hold anything.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push('␉'),
+            c => push_inert(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Like [`show_controls`], but keeps complete SGR sequences (`ESC [ 1;31 m`):
+/// for text stepwise styled itself (a diagnostic rendered in colour) that
+/// may quote text from a file. Every other escape is shown inert.
+pub fn show_controls_keeping_sgr(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            let mut probe = chars.clone();
+            if skip_sgr(&mut probe) {
+                out.push(c);
+                for k in chars.by_ref() {
+                    out.push(k);
+                    if k == 'm' {
+                        break;
+                    }
+                }
+                continue;
+            }
+        }
         match c {
             '\n' => out.push(c),
             c => push_inert(&mut out, c),
@@ -116,6 +163,16 @@ mod tests {
                 "{line:?}"
             );
         }
+    }
+
+    #[test]
+    fn colours_stepwise_added_survive_everything_else_is_inert() {
+        let text = "\u{1b}[1;31merror\u{1b}[0m: title \u{1b}]52;c;aGk=\u{7} \u{1b}[2J\nnext";
+        assert_eq!(
+            super::show_controls_keeping_sgr(text),
+            "\u{1b}[1;31merror\u{1b}[0m: title ␛]52;c;aGk=␇ ␛[2J\nnext"
+        );
+        assert_eq!(super::one_line("a\nb\u{1b}c\td"), "a␊b␛c␉d");
     }
 
     #[test]

@@ -180,11 +180,14 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
             &runbook.env,
             Some(&base_dir(&args.file)),
         );
-        let plan = crate::dryrun::plan(&runbook, &res.given, &shell_for(&runbook));
-        print!("{plan}{}", crate::dryrun::missing(&runbook, &res.given));
+        let mut plan = crate::dryrun::plan(&runbook, &res.given, &shell_for(&runbook));
+        plan.push_str(&crate::dryrun::missing(&runbook, &res.given));
         for e in &res.errors {
-            println!("  note: {e}");
+            plan.push_str(&format!("  note: {e}\n"));
         }
+        // A note may quote a `default_from` command's stderr, a name from
+        // the command line: nothing in the plan may act on the terminal.
+        print!("{}", crate::inert::show_controls(&plan));
         return Ok(0);
     }
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));

@@ -126,7 +126,7 @@ pub fn print(entries: &[Entry], home: &Path) -> String {
 pub fn run(home: &Path) -> Result<i32, Failure> {
     let entries = entries(home);
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        print!("{}", print(&entries, home));
+        print!("{}", crate::inert::show_controls(&print(&entries, home)));
         return Ok(0);
     }
     let chosen =

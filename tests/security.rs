@@ -963,3 +963,98 @@ fn leftovers_ended_after_a_step_are_journalled_and_shown_and_the_duration_is_the
         "{md}"
     );
 }
+
+// 3. Nothing from a file reaches the terminal raw.
+
+/// Neither stdout nor stderr holds an ESC or a BEL byte.
+fn assert_inert(what: &str, out: &Output) {
+    for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        assert!(
+            !bytes.iter().any(|&b| b == 0x1b || b == 0x07),
+            "{what}: a raw control byte on {stream}:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+#[test]
+fn runbook_text_and_paths_reach_the_terminal_only_inert() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let title = tmp.path().join("title.yaml");
+    std::fs::write(
+        &title,
+        "runbook: 1\nid: t\ntitle: \"x\u{1b}]52;c;cGF5bG9hZA==\u{7}\u{1b}[2J\"\nsections:\n  - title: S\n    steps:\n      - title: a\n",
+    )
+    .unwrap();
+    let out = stepwise(&home)
+        .arg("validate")
+        .arg(&title)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_inert("validate, a title", &out);
+    assert!(
+        text(&out).contains("␛]52;c;cGF5bG9hZA==␇␛[2J"),
+        "{}",
+        text(&out)
+    );
+    let comment = tmp.path().join("comment.yaml");
+    std::fs::write(
+        &comment,
+        "runbook: 1\nid: c\n# \u{1b}]0;pwned\u{7} a comment\ntitle: c\ntimout: 3\nsections:\n  - title: S\n    steps:\n      - title: a\n",
+    )
+    .unwrap();
+    let out = stepwise(&home)
+        .arg("validate")
+        .arg(&comment)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_inert("validate, a comment", &out);
+    // A runbook file whose name holds an escape: the trust review, a dry
+    // run's notes, and the warnings of a resume.
+    let evil = tmp.path().join("evil\u{1b}]0;pwned\u{7}.yaml");
+    std::fs::write(
+        &evil,
+        "runbook: 1\nid: e\ntitle: e\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: wait\n",
+    )
+    .unwrap();
+    let out = stepwise(&home)
+        .args(["run", "--headless"])
+        .arg(&evil)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_inert("the trust review", &out);
+    assert!(text(&out).contains("evil␛]0;pwned␇.yaml"), "{}", text(&out));
+    let out = stepwise(&home)
+        .args(["run", "--dry-run", "--var", "NO\u{1b}[2J=1"])
+        .arg(&evil)
+        .output()
+        .unwrap();
+    assert_inert("a dry run", &out);
+    let out = run(&home, &evil, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    std::fs::write(
+        &evil,
+        std::fs::read_to_string(&evil).unwrap() + "# changed\n",
+    )
+    .unwrap();
+    let out = stepwise(&home)
+        .args(["resume", "--headless", "--answer", "wait=done"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("changed since this session started"),
+        "{}",
+        text(&out)
+    );
+    assert_inert("a resume's warnings", &out);
+    let out = stepwise(&home)
+        .args(["sessions", "--all"])
+        .output()
+        .unwrap();
+    assert_inert("sessions", &out);
+}
