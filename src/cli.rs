@@ -10,7 +10,7 @@ use std::path::PathBuf;
     name = "stepwise",
     version,
     about = "Walk an operational runbook step by step: run the automated steps, confirm the human ones, keep a timestamped record.",
-    after_help = "Exit codes: 0 completed, 2 invalid runbook or usage, 3 stopped on a failed step, 4 waiting for a human answer, 5 aborted, 130 interrupted.\nWith no command: a picker of runbooks and unfinished sessions."
+    after_help = "Exit codes: 0 completed, 2 invalid runbook or usage (or a record that fails its check), 3 stopped on a failed step, 4 waiting for a human answer, 5 aborted, 6 stopped because the record could not be written (disk full), 130 interrupted.\nWith no command: a picker of runbooks and unfinished sessions."
 )]
 pub struct Cli {
     /// Where sessions live (default: $STEPWISE_HOME, else the XDG state dir).
@@ -44,6 +44,18 @@ pub enum Cmd {
         #[arg(short = 'o', long = "output", value_name = "PATH")]
         output: Option<PathBuf>,
     },
+    /// Check a session's record: the journal's hash chain and sequence, that every
+    /// event names a step of its runbook copy and every exit agrees with the step's
+    /// expect_exit, and that the copy is the runbook the session started with.
+    /// Prints `ok: <n> events, chain <hash>`, or the first bad line and exit code 2.
+    Verify {
+        /// Session id, unique prefix of one, or session folder.
+        session: String,
+        /// Also check that the journal still holds the records an export was made
+        /// from: the "chain head" that export shows.
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+    },
     /// Check runbooks; prints a summary per file, or diagnostics and exit code 2.
     Validate {
         #[arg(required = true, value_name = "FILE")]
@@ -62,9 +74,15 @@ pub enum Cmd {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct DriveArgs {
-    /// Give an input a value: --var STABLE_TAG=v1.4.2 (repeatable).
+    /// Give an input a value: --var STABLE_TAG=v1.4.2 (repeatable). Not for
+    /// secrets: argv is visible to every user; use --var-file or STEPWISE_VAR_NAME.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Give an input the content of a file (without its final newline); PATH -
+    /// reads one line of stdin (repeatable). For secrets, like STEPWISE_VAR_NAME=VALUE
+    /// in the environment.
+    #[arg(long = "var-file", value_name = "NAME=PATH")]
+    pub var_files: Vec<String>,
     /// Run automated steps back to back until a human step, a confirm step or a failure.
     #[arg(long)]
     pub auto: bool,
@@ -101,10 +119,17 @@ pub struct RunArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ResumeArgs {
-    /// Session id or unique prefix (default: the most recent unfinished one).
+    /// Session id, unique prefix of one, or a session folder (default: the
+    /// most recent unfinished session). A folder outside this home's
+    /// sessions/ is reviewed like a new runbook: its runbook copy must be
+    /// trusted once (the trust screen; --trust headless).
     pub session: Option<String>,
     #[command(flatten)]
     pub drive: DriveArgs,
+    /// Trust the runbook copy of a session folder outside the home without
+    /// the one-time review (needed headless for such a folder).
+    #[arg(long)]
+    pub trust: bool,
 }
 
 #[derive(Args, Debug, Clone)]

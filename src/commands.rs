@@ -1,6 +1,9 @@
-//! The small commands: `validate`, `schema`, `sessions`, `export`, `demo`,
+//! The small commands: `validate`, `schema`, `sessions`, `export`, `verify`, `demo`,
 //! the picker, and the hidden demo service. Each reads, prints and returns
 //! an exit code; the session work itself lives in `launch` and `engine`.
+
+mod verify;
+pub use verify::verify;
 
 use crate::cli::{DemoArgs, ExportFormat, ListFormat};
 use crate::launch::Failure;
@@ -14,7 +17,10 @@ pub fn validate(files: &[std::path::PathBuf]) -> Result<i32, Failure> {
         match crate::runbook::load::load_file(f) {
             Ok(rb) => println!("ok: {}", crate::runbook::load::summary(&rb)),
             Err(e) => {
-                crate::say!("{}", crate::runbook::load::render_fancy(&e));
+                // Not `say!`: it would show miette's colours inert too.
+                use std::io::Write as _;
+                let text = crate::runbook::load::render_for_terminal(&e);
+                let _ = writeln!(std::io::stderr(), "{text}");
                 code = 2;
             }
         }
@@ -42,7 +48,7 @@ pub fn sessions(home: &Path, all: bool, format: ListFormat) -> Result<i32, Failu
         match store::summarize(&dir) {
             Ok(s) if all || s.status.is_resumable() => rows.push(s),
             Ok(_) => {}
-            Err(e) => crate::say!("warning: {id}: {e}"),
+            Err(e) => rows.push(store::Summary::damaged(&dir, e)),
         }
     }
     match format {
@@ -50,22 +56,26 @@ pub fn sessions(home: &Path, all: bool, format: ListFormat) -> Result<i32, Failu
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         ),
-        ListFormat::Table => print_table(&rows, all),
+        ListFormat::Table => print!("{}", crate::text::show_controls(&table(&rows, all))),
     }
     Ok(0)
 }
 
-fn print_table(rows: &[store::Summary], all: bool) {
+/// The sessions table, as text (printed with its controls made inert).
+fn table(rows: &[store::Summary], all: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     if rows.is_empty() {
         let what = if all {
             "no sessions"
         } else {
             "no unfinished sessions (--all lists every session)"
         };
-        println!("{what}");
-        return;
+        let _ = writeln!(out, "{what}");
+        return out;
     }
-    println!(
+    let _ = writeln!(
+        out,
         "{:<44} {:<22} {:<17} {:<17} {:<24} PROGRESS",
         "ID", "RUNBOOK", "STARTED (UTC)", "LAST ACTIVITY", "STATUS"
     );
@@ -74,7 +84,8 @@ fn print_table(rows: &[store::Summary], all: bool) {
             .unwrap_or_default()
     };
     for r in rows {
-        println!(
+        let _ = writeln!(
+            out,
             "{:<44} {:<22} {:<17} {:<17} {:<24} {}/{}",
             r.id,
             r.runbook,
@@ -84,10 +95,15 @@ fn print_table(rows: &[store::Summary], all: bool) {
             r.done,
             r.total
         );
+        if let Some(why) = &r.reason {
+            let why = why.lines().next().unwrap_or("");
+            let _ = writeln!(out, "  {}: {why}", store::DAMAGED);
+        }
         if let Some(tr) = &r.transcript {
-            println!("  transcript: {}", tr.display());
+            let _ = writeln!(out, "  transcript: {}", tr.display());
         }
     }
+    out
 }
 
 /// `stepwise export`

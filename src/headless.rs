@@ -61,10 +61,14 @@ struct Driver<W: Write> {
     out: W,
     cmds: mpsc::Sender<Command>,
     lines: HashMap<Stream, DisplayLines>,
+    /// The step whose unfinished output lines `lines` holds: a last line
+    /// without a newline is printed after its step's exit is applied, when
+    /// the session no longer says which step was running.
+    lines_step: String,
     stop: Option<Exit>,
     /// Lines typed on stdin, read by a thread started at the first question
     /// (a blocking read must never keep a signal from ending the session).
-    stdin: Option<std::sync::mpsc::Receiver<String>>,
+    stdin: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
     updates: mpsc::Receiver<Update>,
     /// Updates that arrived while waiting for a typed answer.
     backlog: std::collections::VecDeque<Update>,
@@ -90,6 +94,7 @@ pub async fn drive<W: Write>(
         out,
         cmds,
         lines: HashMap::new(),
+        lines_step: String::new(),
         stop: None,
         stdin: None,
         updates,
@@ -156,6 +161,10 @@ impl<W: Write> Driver<W> {
     fn on_output(&mut self, step: &str, stream: Stream, bytes: &[u8]) {
         let mark = if stream == Stream::Stderr { '!' } else { '|' };
         let prefix = format!("    {step} {mark} ");
+        if self.lines_step != step {
+            self.flush_lines();
+            self.lines_step = step.to_owned();
+        }
         let out = &mut self.out;
         self.lines.entry(stream).or_default().push_with(bytes, |l| {
             let inerted;
@@ -173,11 +182,7 @@ impl<W: Write> Driver<W> {
     }
 
     fn flush_lines(&mut self) {
-        let step = self
-            .session
-            .running()
-            .map(|i| self.session.steps[i].id.clone())
-            .unwrap_or_default();
+        let step = self.lines_step.clone();
         let rest: Vec<(Stream, String)> = self
             .lines
             .iter_mut()
@@ -411,7 +416,12 @@ impl<W: Write> Driver<W> {
             use std::sync::mpsc::RecvTimeoutError;
             loop {
                 match lines.recv_timeout(std::time::Duration::from_millis(50)) {
-                    Ok(line) => return Some(line),
+                    Ok(Ok(line)) => return Some(line),
+                    Ok(Err(why)) => {
+                        let now = chrono::Local::now().format("%H:%M:%S");
+                        let _ = write!(self.out, "\n[{now}] {why}\n  again: ");
+                        let _ = self.out.flush();
+                    }
                     Err(RecvTimeoutError::Disconnected) => return None,
                     Err(RecvTimeoutError::Timeout) => {}
                 }
@@ -439,7 +449,7 @@ impl<W: Write> Driver<W> {
             (End::Interrupted(_), _) => Exit::Interrupted,
             (End::Failed(msg), _) => {
                 self.say(&format!("error: {msg}"));
-                Exit::Failed
+                Exit::Unrecorded
             }
         };
         self.say(&format!(
@@ -458,17 +468,43 @@ fn inert(text: &str) -> String {
 }
 
 /// Reads stdin lines on a thread of its own; the thread ends with stdin.
-fn spawn_stdin_reader() -> std::sync::mpsc::Receiver<String> {
+/// A line that is not UTF-8 is not an answer: it comes as an error that
+/// says so (it was dropped silently, and a note typed in another encoding
+/// vanished with it).
+fn spawn_stdin_reader() -> std::sync::mpsc::Receiver<Result<String, String>> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { return };
+        let mut stdin = std::io::stdin().lock();
+        let mut number = 0usize;
+        loop {
+            let mut bytes = Vec::new();
+            match stdin.read_until(b'\n', &mut bytes) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            number += 1;
+            if bytes.ends_with(b"\n") {
+                bytes.pop();
+            }
+            if bytes.ends_with(b"\r") {
+                bytes.pop();
+            }
+            let line = String::from_utf8(bytes).map_err(|e| not_utf8(number, &e));
             if tx.send(line).is_err() {
                 return;
             }
         }
     });
     rx
+}
+
+/// What is said of a typed line that is not UTF-8 (nothing of it is used).
+fn not_utf8(number: usize, e: &std::string::FromUtf8Error) -> String {
+    format!(
+        "error: line {number} typed on stdin is not valid UTF-8 (byte {} of it); it was not used. \
+         Type it again in UTF-8",
+        e.utf8_error().valid_up_to() + 1
+    )
 }
 
 fn non_empty(s: &str, default: &str) -> String {
@@ -518,7 +554,7 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
             )
         }
         Event::StepTimedOut { step, after_ms, .. } => format!(
-            "✗ {step} timed out after {}",
+            "✗ {step} timed out after {}, sending SIGTERM to its process group (SIGKILL follows if it does not end)",
             crate::runbook::duration::format(std::time::Duration::from_millis(*after_ms))
         ),
         Event::StepCancelled { step, reason, .. } => format!("✗ {step} cancelled: {reason}"),
@@ -558,6 +594,26 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
             crate::runbook::duration::countdown((*due - r.at).to_std().unwrap_or_default())
         ),
         Event::RetryCancelled { step, reason } => format!("✗ {step}: retry cancelled: {reason}"),
+        Event::LogCut {
+            step,
+            attempt,
+            kept,
+            lost,
+            reason,
+        } => format!(
+            "! {step} (attempt {attempt}): its log was cut at byte {kept} ({reason}); \
+             {lost} more bytes were shown above but are kept nowhere"
+        ),
+        Event::LeftoversEnded {
+            step,
+            attempt,
+            count,
+        } => format!(
+            "! {step} (attempt {attempt}): {}",
+            crate::transcript::leftovers_words(*count)
+        ),
+        // Said as the error the session ends with (`finish`).
+        Event::SessionStopped { .. } => return None,
         Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,
     })
 }

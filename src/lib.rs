@@ -9,12 +9,14 @@
 
 /// Writes a line to stderr and ignores failure: a lost terminal (EIO) must
 /// not stop stepwise from finishing its record, as `eprintln!` would by
-/// panicking.
+/// panicking. Control characters in it (from a path, a runbook, a
+/// command's message) are shown inert: nothing said can act on the terminal.
 #[macro_export]
 macro_rules! say {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($t)*);
+        let text = $crate::text::show_controls(&format!($($t)*));
+        let _ = writeln!(std::io::stderr(), "{text}");
     }};
 }
 

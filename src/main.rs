@@ -26,6 +26,9 @@ fn main() -> ExitCode {
             format,
             output,
         }) => stepwise::commands::export(&home, &session, format, output.as_deref()),
+        Some(Cmd::Verify { session, head }) => {
+            stepwise::commands::verify(&home, &session, head.as_deref())
+        }
         Some(Cmd::Validate { files }) => stepwise::commands::validate(&files),
         Some(Cmd::Schema) => stepwise::commands::schema(),
         Some(Cmd::Demo(args)) => stepwise::commands::demo(&home, args),

@@ -106,7 +106,7 @@ pub fn print(entries: &[Entry], home: &Path) -> String {
 pub fn run(home: &Path) -> Result<i32, Failure> {
     let entries = entries(home);
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        print!("{}", print(&entries, home));
+        print!("{}", crate::text::show_controls(&print(&entries, home)));
         return Ok(0);
     }
     let chosen =
@@ -128,6 +128,7 @@ pub fn run(home: &Path) -> Result<i32, Failure> {
             crate::launch::ResumeOptions {
                 session: Some(summary.id.clone()),
                 drive: Default::default(),
+                trust: false,
             },
         ),
     }

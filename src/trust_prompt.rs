@@ -74,7 +74,7 @@ impl TrustScreen {
             Line::raw("Read what it will run. Trust it only if you expect every command."),
             Line::raw(""),
             label("runbook", r.title.clone()),
-            label("file", r.path.display().to_string()),
+            label("file", crate::text::one_line(&r.path.display().to_string())),
             label("sha256", r.sha256.clone()),
         ];
         if let Some(shell) = &r.shell {

@@ -432,7 +432,7 @@ fn a_capture_made_from_a_secret_must_be_given_again_on_resume_and_a_refusal_writ
         .unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(
-        text(&out).contains("--var API_TOKEN=… --var AUTH=…"),
+        text(&out).contains("--var-file API_TOKEN=PATH --var-file AUTH=PATH"),
         "the resume hint names the secrets: {}",
         text(&out)
     );

@@ -361,6 +361,7 @@ fn context(records: Vec<Record>) -> Context {
         records,
         local_offset: FixedOffset::east_opt(3600).expect("offset"),
         tz_name: "Europe/Paris".into(),
+        integrity: None,
     }
 }
 

@@ -342,6 +342,7 @@ fn picker_screen() {
         total: 6,
         transcript: None,
         dir: "/tmp/s".into(),
+        reason: None,
     };
     let entries = vec![
         Entry::Runbook {

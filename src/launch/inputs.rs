@@ -2,20 +2,11 @@
 //! resolved (defaults, `default_from`), and, with a screen, the missing
 //! ones asked for in the inputs form. Never writes anything.
 
-use super::options::DriveOptions;
 use super::runbook_file::{base_dir, shell_for};
 use crate::engine::inputs::{self, Given};
 use crate::outcome::Failure;
 use crate::runbook::model::Runbook;
 use std::path::Path;
-
-/// Parses every `--var NAME=VALUE`.
-pub fn parse_vars(args: &DriveOptions) -> Result<Vec<(String, String)>, Failure> {
-    args.vars
-        .iter()
-        .map(|v| inputs::parse_var(v).map_err(Failure::usage))
-        .collect()
-}
 
 /// Resolves inputs without asking; every problem is a usage failure.
 pub fn resolve_inputs(

@@ -16,6 +16,7 @@ mod report;
 mod runbook_file;
 mod secrets;
 mod signals;
+mod values;
 
 pub use crate::outcome::Failure;
 pub use answers::is_headless;
@@ -33,7 +34,7 @@ use crate::session::clock::SystemClock;
 use crate::session::state::Session;
 use crate::session::store;
 use answers::{answers, check_answers};
-use inputs::{ask_missing_inputs, parse_vars, resolve_inputs};
+use inputs::{ask_missing_inputs, resolve_inputs};
 use secrets::{ask_missing_secrets, check_secrets_given, resumed_values};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -44,7 +45,12 @@ use tokio::sync::mpsc;
 /// `stepwise run`.
 pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
     let (runbook, source) = read_runbook(&args.file)?;
-    let vars = parse_vars(&args.drive)?;
+    let given_values = values::collect(&args.drive)?;
+    let vars = values::for_use(
+        &given_values,
+        |n| runbook.input(n).is_some(),
+        |n| runbook.input(n).is_some_and(|i| i.secret),
+    );
     check_answers(&runbook, &args.drive)?;
     if args.dry_run {
         // A dry run shows the plan even when inputs are missing: they are
@@ -61,11 +67,14 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
             &runbook.env,
             Some(&base_dir(&args.file)),
         );
-        let plan = crate::dryrun::plan(&runbook, &res.given, &shell_for(&runbook));
-        print!("{plan}{}", crate::dryrun::missing(&runbook, &res.given));
+        let mut plan = crate::dryrun::plan(&runbook, &res.given, &shell_for(&runbook));
+        plan.push_str(&crate::dryrun::missing(&runbook, &res.given));
         for e in &res.errors {
-            println!("  note: {e}");
+            plan.push_str(&format!("  note: {e}\n"));
         }
+        // A note may quote a `default_from` command's stderr, a name from
+        // the command line: nothing in the plan may act on the terminal.
+        print!("{}", crate::text::show_controls(&plan));
         return Ok(0);
     }
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));
@@ -100,12 +109,20 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
         Some(s) => s.clone(),
         None => most_recent_unfinished(home)?,
     };
-    let vars = std::cell::RefCell::new(parse_vars(&args.drive)?);
+    let given = values::collect(&args.drive)?;
+    let vars = std::cell::RefCell::new(Vec::new());
     let screen = !is_headless(&args.drive);
+    trust_outside_folder(home, &what, &args)?;
     // Checked on the session as read under its lock, before anything is
     // written: a refusal leaves it as it was. With a screen, secrets not
     // given are asked for, masked (a `--var` shows in `ps` and history).
     let check = |session: &Session| {
+        let again = secrets_to_give_again(session);
+        let known = |n: &str| session.runbook.input(n).is_some() || again.iter().any(|a| a == n);
+        let secret = |n: &str| {
+            session.runbook.input(n).is_some_and(|i| i.secret) || again.iter().any(|a| a == n)
+        };
+        *vars.borrow_mut() = values::for_use(&given, known, secret);
         if screen {
             ask_missing_secrets(session, &mut vars.borrow_mut())?;
         }
@@ -122,6 +139,26 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
     let values = resumed_values(&opened, &vars);
     let path = PathBuf::from(&opened.session.runbook_path);
     drive(opened, &path, values, &args.drive)
+}
+
+/// A session folder named by a path outside this home's `sessions/` (a
+/// copy from elsewhere, a folder someone handed over) has a runbook copy
+/// nobody here reviewed: it goes through the trust check like a new
+/// runbook file, keyed by the copy's own path and hash. Its journal's
+/// record of that hash is checked afterwards, under the lock.
+fn trust_outside_folder(home: &Path, what: &str, args: &ResumeOptions) -> Result<(), Failure> {
+    let dir = store::find(home, what).map_err(Failure::usage)?;
+    if store::is_in_home(home, &dir) {
+        return Ok(());
+    }
+    let copy = dir.join(store::RUNBOOK_COPY);
+    let bytes = crate::session::fsutil::read_no_follow(&copy)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", copy.display())))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let runbook = crate::runbook::load::load_str(&copy.display().to_string(), &text)
+        .map_err(|e| Failure::usage(crate::runbook::load::render_plain(&e)))?;
+    let ask = crate::trust_prompt::asker(is_headless(&args.drive));
+    crate::trust::ensure(home, &copy, &bytes, &runbook, args.trust, ask)
 }
 
 fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {

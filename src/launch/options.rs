@@ -9,6 +9,8 @@ use std::path::PathBuf;
 pub struct DriveOptions {
     /// `--var NAME=VALUE`, as typed.
     pub vars: Vec<String>,
+    /// `--var-file NAME=PATH`, as typed (`-` for stdin).
+    pub var_files: Vec<String>,
     pub auto: bool,
     pub headless: bool,
     pub yes: bool,
@@ -39,12 +41,16 @@ pub struct ResumeOptions {
     /// Session id, unique prefix or folder; `None` for the most recent.
     pub session: Option<String>,
     pub drive: DriveOptions,
+    /// Trust the runbook copy of a session folder outside the home without
+    /// the one-time review (needed headless).
+    pub trust: bool,
 }
 
 impl From<crate::cli::DriveArgs> for DriveOptions {
     fn from(a: crate::cli::DriveArgs) -> DriveOptions {
         DriveOptions {
             vars: a.vars,
+            var_files: a.var_files,
             auto: a.auto,
             headless: a.headless,
             yes: a.yes,
@@ -73,6 +79,7 @@ impl From<crate::cli::ResumeArgs> for ResumeOptions {
         ResumeOptions {
             session: a.session,
             drive: a.drive.into(),
+            trust: a.trust,
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The transcript kept fresh while a session runs, so a crash still
 //! leaves a recent one. Reads the journal; never appends to it.
 
-use crate::session::store;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -51,16 +50,17 @@ pub fn transcript_refresher(
 
 /// Writes the Markdown transcript (session folder, and `extra` if given).
 pub fn save_transcript(dir: &Path, extra: Option<&Path>) -> Result<Vec<PathBuf>, String> {
-    let (session, records) = store::read_session(dir)?;
-    save_loaded(dir, extra, &session, records)
+    save_loaded(dir, extra, crate::session::verify::read(dir)?)
 }
 
 pub fn save_loaded(
     dir: &Path,
     extra: Option<&Path>,
-    session: &crate::session::state::Session,
-    records: Vec<crate::session::event::Record>,
+    checked: crate::session::verify::Checked,
 ) -> Result<Vec<PathBuf>, String> {
-    let ctx = crate::transcript::load_context(dir, session, records).map_err(|e| e.to_string())?;
+    let session = &checked.session;
+    let mut ctx = crate::transcript::load_context(dir, session, checked.records)
+        .map_err(|e| e.to_string())?;
+    ctx.integrity = Some(checked.integrity);
     crate::transcript::save(dir, extra, session, &ctx).map_err(|e| e.to_string())
 }

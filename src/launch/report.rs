@@ -12,8 +12,12 @@ use std::path::Path;
 pub fn exit_code(exit: Exit, end: &End) -> i32 {
     match end {
         End::Failed(msg) => {
-            crate::say!("error: {msg}");
-            Exit::Failed as i32
+            // A record that could not be written is said once (the drivers
+            // say it when they see it).
+            if exit != Exit::Unrecorded {
+                crate::say!("error: {msg}");
+            }
+            Exit::Unrecorded as i32
         }
         _ => exit as i32,
     }
@@ -28,7 +32,7 @@ pub fn tui_exit(end: std::io::Result<crate::tui::TuiEnd>) -> Exit {
         Ok(TuiEnd::Interrupted(_)) => Exit::Interrupted,
         Ok(TuiEnd::Failed(msg)) => {
             crate::say!("error: {msg}");
-            Exit::Failed
+            Exit::Unrecorded
         }
         Err(e) => {
             crate::say!("error: the terminal failed: {e}");
@@ -44,15 +48,15 @@ pub fn report_end(dir: &Path, extra: Option<&Path>) {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     // One read of the journal for all of it (it may hold 100,000 records).
-    let loaded = store::read_session(dir);
+    let loaded = crate::session::verify::read(dir);
     // Secret values a resume must be given again, when it is resumable.
-    let resume_needs = loaded.as_ref().ok().and_then(|(session, records)| {
-        store::Standing::of(records, session)
+    let resume_needs = loaded.as_ref().ok().and_then(|c| {
+        store::Standing::of(&c.records, &c.session)
             .is_resumable()
-            .then(|| secrets_to_give_again(session))
+            .then(|| secrets_to_give_again(&c.session))
     });
     // The record first, then the words: printing can fail on a lost terminal.
-    let saved = loaded.and_then(|(session, records)| save_loaded(dir, extra, &session, records));
+    let saved = loaded.and_then(|checked| save_loaded(dir, extra, checked));
     crate::say!("session folder: {}", dir.display());
     match saved {
         Ok(paths) => {
@@ -63,7 +67,7 @@ pub fn report_end(dir: &Path, extra: Option<&Path>) {
         Err(e) => crate::say!("warning: the transcript could not be written: {e}"),
     }
     if let Some(secrets) = resume_needs {
-        let flags: String = secrets.iter().map(|n| format!(" --var {n}=…")).collect();
+        let flags = super::secrets::secret_flags(&secrets);
         crate::say!("Session saved. Resume it with:\n  stepwise resume {id}{flags}");
     }
 }

@@ -98,12 +98,32 @@ pub fn check_secrets_given(session: &Session, vars: &[(String, String)]) -> Resu
     if missing.is_empty() {
         return Ok(());
     }
-    let flags: Vec<String> = missing.iter().map(|n| format!("--var {n}=…")).collect();
     Err(Failure::usage(format!(
-        "{} secret and never stored: give {} again: stepwise resume {} {}",
+        "{} secret and never stored: give {} again: stepwise resume {}{}",
         missing.join(", "),
         if missing.len() == 1 { "it" } else { "them" },
         session.id,
-        flags.join(" ")
+        secret_flags(&missing)
     )))
+}
+
+/// How to give secrets again on resume, without putting them in argv:
+/// ` --var-file NAME=PATH…`, and the environment alternative.
+pub fn secret_flags(names: &[String]) -> String {
+    if names.is_empty() {
+        return String::new();
+    }
+    let files: String = names
+        .iter()
+        .map(|n| format!(" --var-file {n}=PATH"))
+        .collect();
+    let env: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}{n}", super::values::ENV_PREFIX))
+        .collect();
+    format!(
+        "{files}\n  (PATH: a file only you can read, or - for one line of stdin; or set {} in the \
+         environment. Not --var: other users can read the command line)",
+        env.join(", ")
+    )
 }

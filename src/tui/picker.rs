@@ -74,7 +74,13 @@ impl Picker {
 
 fn entry_line(e: &Entry, selected: bool, color: bool) -> Line<'static> {
     let (mark, name, detail) = match e {
-        Entry::Runbook { path, title } => ("▸ run   ", title.clone(), path.display().to_string()),
+        // A file name may hold anything: shown inert, visibly (ratatui
+        // would drop a control character without a trace).
+        Entry::Runbook { path, title } => (
+            "▸ run   ",
+            crate::text::one_line(title),
+            crate::text::one_line(&path.display().to_string()),
+        ),
         Entry::Session { summary: s } => (
             "↻ resume",
             s.id.clone(),
@@ -144,4 +150,34 @@ pub fn pick(entries: &[Entry]) -> std::io::Result<Option<usize>> {
             Picked::Left => Some(None),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A runbook file named with an escape sequence in it: the terminal
+    /// never gets the escape, the operator sees it (`␛`), not a silently
+    /// shortened name.
+    #[test]
+    fn a_file_name_with_escapes_is_shown_inert_and_visible() {
+        let entries = vec![Entry::Runbook {
+            path: "runbooks/evil\u{1b}]0;pwned\u{7}.yaml".into(),
+            title: "Evil".into(),
+        }];
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 8)).unwrap();
+        terminal
+            .draw(|f| render(f, &entries, &Picker::default(), false))
+            .unwrap();
+        let screen: String = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(screen.contains("evil␛]0;pwned␇.yaml"), "{screen}");
+        assert!(!screen.contains('\u{1b}'));
+    }
 }

@@ -13,6 +13,9 @@ pub enum Exit {
     Failed = 3,
     WaitingForHuman = 4,
     Aborted = 5,
+    /// Stopped because the record could not be written (a full disk, an
+    /// I/O error): the message says what was lost.
+    Unrecorded = 6,
     Interrupted = 130,
 }
 
@@ -25,6 +28,7 @@ impl Exit {
             Exit::WaitingForHuman => "waiting for a human answer",
             Exit::Aborted => "aborted",
             Exit::Interrupted => "interrupted",
+            Exit::Unrecorded => "stopped: the record could not be written",
             Exit::Invalid => "invalid",
         }
     }

@@ -12,11 +12,23 @@
 //! (`sanitize` in the log pane module of the `stepwise` package) turns
 //! colour codes into styles and drops every other escape sequence.
 //!
+//! Everything stepwise prints on stderr goes through [`show_controls`]
+//! (the `say!` macro); paths and names shown on one line go through
+//! [`one_line`]; a diagnostic rendered in colour keeps only its own SGR
+//! colours ([`show_controls_keeping_sgr`]).
+//!
 //! Never writes anything and never decides what is secret (that is
 //! `engine::redact`); it only says how a secret and a control look.
 
 /// What replaces a secret value everywhere: journal, logs, screens, exports.
 pub const MASK: &str = "••••••";
+
+/// Control characters other than tab and newline, and bidi controls: what
+/// a runbook may not contain and what is never shown raw.
+pub fn is_hostile(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
 
 /// Removes colour codes (CSI … m) and shows every other control character
 /// as a visible, inert symbol: ESC as `␛`, BEL as `␇`, other C0 controls as
@@ -59,14 +71,54 @@ pub fn is_plain(line: &str) -> bool {
 /// line breaks and tabs; no colour handling, no cut. Text without control
 /// characters is returned as is.
 pub fn show_controls(text: &str) -> String {
-    let hostile = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t') || crate::runbook::control::is_hostile(c)
-    };
+    let hostile = |c: char| (c.is_control() && c != '\n' && c != '\t') || is_hostile(c);
     if !text.chars().any(hostile) {
         return text.to_owned();
     }
     let mut out = String::with_capacity(text.len() + 64);
     for c in text.chars() {
+        match c {
+            '\n' => out.push(c),
+            c => push_inert(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Shows every control character of a one-line text inert, line breaks
+/// included (`␊`): for paths and names from the file system or a file,
+/// which may hold anything.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push('␉'),
+            c => push_inert(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Like [`show_controls`], but keeps complete SGR sequences (`ESC [ 1;31 m`):
+/// for text stepwise styled itself (a diagnostic rendered in colour) that
+/// may quote text from a file. Every other escape is shown inert.
+pub fn show_controls_keeping_sgr(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            let mut probe = chars.clone();
+            if skip_sgr(&mut probe) {
+                out.push(c);
+                for k in chars.by_ref() {
+                    out.push(k);
+                    if k == 'm' {
+                        break;
+                    }
+                }
+                continue;
+            }
+        }
         match c {
             '\n' => out.push(c),
             c => push_inert(&mut out, c),
@@ -126,6 +178,16 @@ mod tests {
                 "{line:?}"
             );
         }
+    }
+
+    #[test]
+    fn colours_stepwise_added_survive_everything_else_is_inert() {
+        let text = "\u{1b}[1;31merror\u{1b}[0m: title \u{1b}]52;c;aGk=\u{7} \u{1b}[2J\nnext";
+        assert_eq!(
+            super::show_controls_keeping_sgr(text),
+            "\u{1b}[1;31merror\u{1b}[0m: title ␛]52;c;aGk=␇ ␛[2J\nnext"
+        );
+        assert_eq!(super::one_line("a\nb\u{1b}c\td"), "a␊b␛c␉d");
     }
 
     #[test]

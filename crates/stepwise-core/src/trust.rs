@@ -87,7 +87,10 @@ impl Review {
     pub fn lines(&self) -> Vec<String> {
         let mut out = vec![
             format!("runbook: {}", self.title),
-            format!("file:    {}", self.path.display()),
+            format!(
+                "file:    {}",
+                crate::text::one_line(&self.path.display().to_string())
+            ),
             format!("sha256:  {}", self.sha256),
         ];
         if let Some(shell) = &self.shell {

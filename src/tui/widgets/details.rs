@@ -64,7 +64,7 @@ fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
         Some(false) => theme::fg(app.color, Color::Red),
         None => theme::fg(app.color, Color::Yellow),
     };
-    Line::from(vec![
+    let mut spans = vec![
         Span::raw(format!(
             "  #{} {} ",
             a.number,
@@ -72,7 +72,23 @@ fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
         )),
         Span::styled(format!("{}{outcome}", if ok { "✓ " } else { "" }), style),
         Span::styled(took, theme::dim()),
-    ])
+    ];
+    spans.extend(record_notes(a, app));
+    Line::from(spans)
+}
+
+/// What the record says besides the exit: leftovers ended, a log cut short.
+fn record_notes(a: &Attempt, app: &App) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    if a.leftovers > 0 {
+        let words = crate::transcript::leftovers_words(a.leftovers);
+        spans.push(Span::styled(format!(" · {words}"), theme::dim()));
+    }
+    if let Some(cut) = &a.log_cut {
+        let words = format!(" · log cut at byte {}, {} bytes lost", cut.kept, cut.lost);
+        spans.push(Span::styled(words, theme::fg(app.color, Color::Red)));
+    }
+    spans
 }
 
 fn status_text(app: &App, st: &StepState) -> String {

@@ -8,10 +8,13 @@
 //! headless mode are drivers of this same loop.
 //!
 //! A write that fails (disk full) ends the session with [`End::Failed`],
-//! naming the file. A step whose log fills up is not killed (stopping a
+//! naming the file, and journals why (`session_stopped`) when the journal
+//! can still take it. A step whose log fills up is not killed (stopping a
 //! half-done deploy would be worse): it runs to its end with its output
-//! still shown live, its result is journalled if the journal can still be
-//! written, and then the session stops before any other step starts. It
+//! still shown live, where its log was cut and how much output was lost
+//! (`log_cut`) and its result are journalled if the journal can still be
+//! written, and then the session stops before any other step starts. A
+//! step whose process-group record cannot be written never starts. It
 //! stays resumable once space is freed.
 
 use super::command::{Command, End, Update};
@@ -77,6 +80,12 @@ struct Running {
     last_flush: Instant,
     /// The attempt's log file.
     log: PathBuf,
+    /// Output bytes shown live that the log could not take (a full disk).
+    lost: u64,
+    /// When the step's `timeout:` runs out; `None` once that is journalled.
+    timeout_at: Option<tokio::time::Instant>,
+    /// The timeout was journalled when it happened (see `on_timeout`).
+    timed_out: bool,
 }
 
 struct PendingRetry {
@@ -140,10 +149,17 @@ impl Engine {
             Ok(end) => end,
             Err(e) => {
                 // A deferred exit (a step that succeeded before its log
-                // failed) is still made durable if the journal allows.
+                // failed) is still made durable if the journal allows, and
+                // so is why the session stops (a journal that failed
+                // refuses both).
                 let _ = self.sync().await;
                 self.kill_running().await;
-                End::Failed(e.to_string())
+                let reason = e.to_string();
+                let stopped = Event::SessionStopped {
+                    reason: reason.clone(),
+                };
+                let _ = self.record(stopped, false).await;
+                End::Failed(reason)
             }
         };
         let end = self.close_if_left(end).await;
@@ -167,6 +183,7 @@ impl Engine {
                 self.send(Update::Idle).await;
             }
             let retry_at = self.retry.as_ref().map(|r| r.at);
+            let timeout_at = self.running.as_ref().and_then(|r| r.timeout_at);
             tokio::select! {
                 biased;
                 cmd = cmds.recv() => match cmd {
@@ -178,6 +195,7 @@ impl Engine {
                     None => self.finish_attempt().await?,
                 },
                 _ = sleep_until(retry_at), if retry_at.is_some() => self.start_retry().await?,
+                _ = sleep_until(timeout_at), if timeout_at.is_some() => self.on_timeout().await?,
             }
         }
     }
@@ -597,8 +615,32 @@ impl Engine {
             pending: None,
             last_flush: Instant::now(),
             log: log_path,
+            lost: 0,
+            timeout_at: def.timeout.map(|t| tokio::time::Instant::now() + t),
+            timed_out: false,
         });
         Ok(())
+    }
+
+    /// The running step's `timeout:` ran out: its process runner ends the
+    /// group now (SIGTERM, then SIGKILL after the grace). Journalled at
+    /// once, so the operator hears of it when it happens, not after the
+    /// grace; the attempt counts as timed out whatever its exit.
+    async fn on_timeout(&mut self) -> io::Result<()> {
+        let Some(run) = self.running.as_mut() else {
+            return Ok(());
+        };
+        run.timeout_at = None;
+        run.timed_out = true;
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        let def = self.step_def(&step);
+        let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
+        let event = Event::StepTimedOut {
+            step,
+            attempt,
+            after_ms,
+        };
+        self.record(event, false).await
     }
 
     fn spec_for(&self, def: &Step, command: &str, log_path: PathBuf) -> process::Spec {
@@ -633,7 +675,9 @@ impl Engine {
         let (step, attempt) = (run.step.clone(), run.attempt);
         if !c.logged {
             // The log could not take these bytes (disk full): they are shown
-            // live but never recorded as being in the file.
+            // live but never recorded as being in the file (`LogCut` says
+            // how many were lost).
+            run.lost += len;
             return self.publish_output(step, attempt, c).await;
         }
         let flush = match run.pending {
@@ -695,8 +739,12 @@ impl Engine {
         }
         let outcome = match (&mut run.task).await {
             Ok(Ok(o)) => o,
-            // A full disk stops the session (nothing more can be recorded).
-            Ok(Err(e)) if e.kind() == io::ErrorKind::StorageFull => return Err(e),
+            // A full disk stops the session. The process never ran (not
+            // even its group's record could be written): said, if it can be.
+            Ok(Err(e)) if e.kind() == io::ErrorKind::StorageFull => {
+                self.record_never_ran(&run, &e).await;
+                return Err(e);
+            }
             // Anything else that kept the process from starting (a missing
             // working directory, shell or program) fails this attempt only.
             Ok(Err(e)) => return self.not_started(run, e).await,
@@ -704,8 +752,9 @@ impl Engine {
         };
         let def = self.step_def(&run.step);
         let (step, attempt) = (run.step.clone(), run.attempt);
+        let timed_out = outcome.timed_out || run.timed_out;
         self.record_stop(&run, &outcome, &def).await?;
-        let success = !outcome.timed_out
+        let success = !timed_out
             && run.cancel_reason.is_none()
             && outcome
                 .exit
@@ -716,6 +765,24 @@ impl Engine {
         // decided by the operator), never done with its capture lost.
         if success {
             self.capture(&def, &outcome).await?;
+        }
+        if outcome.leftovers > 0 {
+            let ended = Event::LeftoversEnded {
+                step: step.clone(),
+                attempt,
+                count: outcome.leftovers as u32,
+            };
+            self.record_deferred(ended).await?;
+        }
+        if let Some(e) = &outcome.log_error {
+            let cut = Event::LogCut {
+                step: step.clone(),
+                attempt,
+                kept: outcome.log_len,
+                lost: run.lost,
+                reason: e.to_string(),
+            };
+            self.record(cut, false).await?;
         }
         let exited = Event::StepExited {
             step: step.clone(),
@@ -750,7 +817,9 @@ impl Engine {
         def: &Step,
     ) -> io::Result<()> {
         let (step, attempt) = (run.step.clone(), run.attempt);
-        if outcome.timed_out {
+        // A timeout already said when it struck (`run.timed_out`) is not
+        // journalled twice.
+        if outcome.timed_out && !run.timed_out {
             let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
             let event = Event::StepTimedOut {
                 step: step.clone(),
@@ -798,6 +867,32 @@ impl Engine {
         };
         self.record(exited, false).await?;
         self.after_failure(&def, &run).await
+    }
+
+    /// Best effort, before the session stops on a full disk: the attempt
+    /// did not run (a note says why) and ended without an exit, so a
+    /// resume offers to run it, knowing nothing of it is running.
+    async fn record_never_ran(&mut self, run: &Running, e: &io::Error) {
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        let text = format!("attempt {attempt} was not started: {e}");
+        let note = Event::NoteAdded {
+            step: Some(step.clone()),
+            text,
+        };
+        let exit = crate::session::event::ExitInfo {
+            code: None,
+            signal: None,
+        };
+        let exited = Event::StepExited {
+            step,
+            attempt,
+            exit,
+            duration_ms: 0,
+            success: false,
+        };
+        if self.record(note, false).await.is_ok() {
+            let _ = self.record(exited, false).await;
+        }
     }
 
     /// Journals a `capture:` value and makes it available to later steps.

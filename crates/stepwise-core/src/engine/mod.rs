@@ -2,7 +2,8 @@
 //!
 //! `engine` decides what happens next and journals it; `process` runs one
 //! step attempt as a real process (own session and process group, streamed
-//! bytes, timeout, cancel, log file); `redact` masks secret values; `inputs`
+//! bytes, timeout, cancel, log file); `redact` masks secret values (and, per
+//! `secret_forms`, their encoded forms); `inputs`
 //! resolves input values; `open` creates and resumes sessions. Nothing in
 //! here renders or reads the terminal.
 
@@ -13,3 +14,4 @@ pub mod inputs;
 pub mod open;
 pub mod process;
 pub mod redact;
+pub mod secret_forms;

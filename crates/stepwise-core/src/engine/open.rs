@@ -1,6 +1,9 @@
 //! Opening a session: creating a new one (folder, lock, runbook copy,
 //! journal, first records) or taking up an existing one (lock, fold, mark a
 //! step that was running as outcome unknown, note a changed runbook).
+//! Before either, the home and the session folder must be this user's and
+//! private, with no link planted in them (`session::guard`); a resumed
+//! session's record must pass its integrity check (`session::verify`).
 //!
 //! Runs nothing and renders nothing.
 
@@ -9,10 +12,11 @@ use super::redact::MASK;
 use crate::runbook::model::Runbook;
 use crate::session::clock::Clock;
 use crate::session::event::{Actor, Event};
-use crate::session::fsutil;
 use crate::session::journal::{self, Journal};
 use crate::session::state::{Session, StepStatus};
 use crate::session::store::{self, SessionLock};
+use crate::session::verify;
+use crate::session::{fsutil, guard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,6 +55,7 @@ pub fn start(opts: StartOptions) -> Result<Opened, String> {
     let now = opts.clock.now();
     let id = store::new_session_id(now, &opts.runbook.id);
     let skipped = from_step_events(&opts.runbook, opts.from_step.as_deref())?;
+    guard::check_home(opts.home)?;
     let (staging, lock) = store::create_session_dir(opts.home, &id).map_err(|e| {
         format!(
             "cannot create the session folder in {}: {e}",
@@ -162,16 +167,22 @@ pub fn resume(
     check: &dyn Fn(&Session) -> Result<(), String>,
 ) -> Result<Opened, String> {
     let dir = store::find(home, what)?;
+    if store::is_in_home(home, &dir) {
+        guard::check_home(home)?;
+    }
+    guard::check_session(&dir)?;
     let lock = store::lock(&dir)?;
     let jpath = dir.join(store::JOURNAL);
     let loaded = journal::read(&jpath).map_err(|e| e.to_string())?;
-    let copy = std::fs::read(dir.join(store::RUNBOOK_COPY))
+    let copy = fsutil::read_no_follow(&dir.join(store::RUNBOOK_COPY))
         .map_err(|e| format!("cannot read the session's runbook copy: {e}"))?;
     let runbook = crate::runbook::load::load_str(
         &dir.join(store::RUNBOOK_COPY).display().to_string(),
         &String::from_utf8_lossy(&copy),
     )
     .map_err(|e| format!("the session's runbook copy no longer loads: {e}"))?;
+    let integrity = verify::check(&loaded, &runbook, &fsutil::sha256_hex(&copy));
+    refuse_broken(&dir, &integrity)?;
     let session = Session::from_records(runbook, loaded.records.iter());
     if session.status.is_finished() {
         return Err(format!(
@@ -191,6 +202,13 @@ pub fn resume(
         lock,
         warnings: loaded.warnings,
     };
+    if integrity.chain == crate::session::chain::Status::Unchained {
+        opened.warnings.push(
+            "this session's journal is unchained (written by an older stepwise): \
+             a change made to it by hand cannot be detected"
+                .into(),
+        );
+    }
     for event in resume_events(&opened.session) {
         let r = opened
             .journal
@@ -207,6 +225,23 @@ pub fn resume(
         ));
     }
     Ok(opened)
+}
+
+/// Refuses to take up a session whose record fails its integrity check
+/// (an edited journal or runbook copy): resuming would run what nobody
+/// trusted, or decide on a history that did not happen.
+fn refuse_broken(dir: &Path, integrity: &verify::Integrity) -> Result<(), String> {
+    match integrity.verdict() {
+        Ok(_) => Ok(()),
+        Err(why) => Err(format!(
+            "the session {} cannot be resumed: its record fails the integrity check at {}, {why}\n  \
+             Nothing was run or written. `stepwise verify {}` repeats the check; \
+             `stepwise export` still shows what the journal says, marked as failing it.",
+            dir.display(),
+            store::JOURNAL,
+            dir.display()
+        )),
+    }
 }
 
 /// The records resuming adds: resumed, a changed runbook, outcome unknown.

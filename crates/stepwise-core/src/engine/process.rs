@@ -8,9 +8,10 @@
 //! cancel end the whole group: SIGTERM, `grace`, then SIGKILL until it is
 //! empty. Once the first process exits, the pipes are drained for at most
 //! `drain` (a grandchild may hold them open), then anything left in the
-//! group is ended too: a step's processes do not outlive the step. To leave
-//! a daemon running, a step must start it in a session of its own
-//! (`setsid`).
+//! group is ended too, and counted ([`Outcome::leftovers`]): a step's
+//! processes do not outlive the step. To leave a daemon running, a step
+//! must start it in a session of its own (`setsid`). The attempt's
+//! duration is its real span, to the end of all that.
 //!
 //! This module never touches the journal or the screen: the engine turns
 //! chunks and the [`Outcome`] into session events, and display code turns
@@ -118,8 +119,12 @@ pub struct Outcome {
     pub exit: ExitInfo,
     pub timed_out: bool,
     pub cancelled: bool,
-    /// From spawn to the first process's exit.
+    /// The attempt's real span: from spawn until its whole process group
+    /// was gone and its output drained (what the operator waited).
     pub duration: Duration,
+    /// Live processes left in the step's group after its first process
+    /// exited and the pipes were drained, ended then (SIGTERM, SIGKILL).
+    pub leftovers: usize,
     /// Bytes in the log file.
     pub log_len: u64,
     /// Raw stdout, not masked (at most [`CAPTURE_LIMIT`]), when
@@ -213,14 +218,16 @@ pub async fn run(
     if *cancel.borrow_and_update() {
         return Ok(not_started(sink.finish().await));
     }
+    // The group's record, written by the child before it execs: a step
+    // whose record cannot be written never runs (see `survivor`).
+    let note = survivor::PidNote::create(&spec.log_path)?;
     let started = Instant::now();
     let (child, sources) = if spec.tty {
-        spawn_pty(&spec)?
+        spawn_pty(&spec, &note)?
     } else {
-        spawn_piped(&spec)?
+        spawn_piped(&spec, &note)?
     };
     let pid = pid_of(&child)?;
-    survivor::record(&spec.log_path, pid);
     let attempt = Attempt {
         reaper: Reaper::new(pid, spec.grace),
         child,
@@ -240,6 +247,7 @@ fn not_started(written: Written) -> Outcome {
         timed_out: false,
         cancelled: true,
         duration: Duration::ZERO,
+        leftovers: 0,
         log_len: written.len,
         stdout: written.stdout,
         log_error: written.error,
@@ -261,7 +269,7 @@ struct Sources {
     stderr: Option<Reader>,
 }
 
-fn spawn_piped(spec: &Spec) -> io::Result<(Child, Sources)> {
+fn spawn_piped(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Sources)> {
     let program =
         resolve_program(&spec.argv[0], &spec.env).unwrap_or_else(|| PathBuf::from(&spec.argv[0]));
     let mut cmd = tokio::process::Command::new(program);
@@ -276,13 +284,20 @@ fn spawn_piped(spec: &Spec) -> io::Result<(Child, Sources)> {
     if let Some(dir) = &spec.cwd {
         cmd.current_dir(dir);
     }
+    let mut write_note = note.writer();
     // SAFETY: the closure runs in the forked child between fork and exec,
-    // where only async-signal-safe calls are allowed. It calls setsid(2),
-    // which is async-signal-safe, and allocates nothing.
+    // where only async-signal-safe calls are allowed. It calls setsid(2)
+    // and the note's writer (getpid and write), all async-signal-safe, and
+    // allocates nothing.
     unsafe {
-        cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+        cmd.pre_exec(move || {
+            nix::unistd::setsid().map_err(io::Error::from)?;
+            write_note()
+        });
     }
-    let mut child = cmd.spawn().map_err(|e| spawn_error(&spec.argv[0], e))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| spawn_failure(&spec.argv[0], note, e))?;
     let sources = Sources {
         stdout: child.stdout.take().map(|r| Box::pin(r) as Reader),
         stderr: child.stderr.take().map(|r| Box::pin(r) as Reader),
@@ -294,7 +309,7 @@ fn spawn_piped(spec: &Spec) -> io::Result<(Child, Sources)> {
 /// as its controlling terminal. Stdin stays `/dev/null`; nothing is typed
 /// into the pty, so a program that insists on reading it waits for the
 /// timeout.
-fn spawn_pty(spec: &Spec) -> io::Result<(Child, Sources)> {
+fn spawn_pty(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Sources)> {
     let (pty, pts) = pty_process::open().map_err(pty_error)?;
     pty.resize(pty_process::Size::new(PTY_ROWS, PTY_COLS))
         .map_err(pty_error)?;
@@ -307,9 +322,12 @@ fn spawn_pty(spec: &Spec) -> io::Result<(Child, Sources)> {
     if let Some(dir) = &spec.cwd {
         cmd = cmd.current_dir(dir);
     }
+    // SAFETY: the note's writer is async-signal-safe (see `survivor`);
+    // pty-process runs it after making the child a session leader.
+    cmd = unsafe { cmd.pre_exec(note.writer()) };
     let child = cmd
         .spawn(pts)
-        .map_err(|e| spawn_error(&spec.argv[0], pty_error(e)))?;
+        .map_err(|e| spawn_failure(&spec.argv[0], note, pty_error(e)))?;
     let sources = Sources {
         stdout: Some(Box::pin(pty)),
         stderr: None,
@@ -328,6 +346,16 @@ fn spawn_error(program: &str, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("cannot start `{program}`: {e}"))
 }
 
+/// A failed spawn: the note not written means the child failed before its
+/// exec, writing the note (a full disk); otherwise the exec itself failed.
+fn spawn_failure(program: &str, note: &survivor::PidNote, e: io::Error) -> io::Error {
+    if note.is_written() {
+        spawn_error(program, e)
+    } else {
+        survivor::PidNote::error(note.path(), e)
+    }
+}
+
 /// One spawned attempt, from spawn to an empty process group.
 struct Attempt {
     child: Child,
@@ -340,7 +368,6 @@ struct Attempt {
 /// How the first process ended, and why.
 struct Ending {
     status: ExitStatus,
-    exited_at: Instant,
     timed_out: bool,
     cancelled: bool,
 }
@@ -373,7 +400,7 @@ impl Attempt {
                 () = &mut pump => watch.await?,
             }
         };
-        self.reaper.finish().await;
+        let (leftovers, _) = self.reaper.finish().await;
         let written = sink.finish().await;
         Ok(Outcome {
             exit: ExitInfo {
@@ -382,7 +409,8 @@ impl Attempt {
             },
             timed_out: ending.timed_out,
             cancelled: ending.cancelled,
-            duration: ending.exited_at.saturating_duration_since(started),
+            duration: started.elapsed(),
+            leftovers,
             log_len: written.len,
             stdout: written.stdout,
             log_error: written.error,
@@ -403,7 +431,7 @@ async fn supervise(
         let ending = timed_out || cancelled;
         tokio::select! {
             status = child.wait() => {
-                return Ok(Ending { status: status?, exited_at: Instant::now(), timed_out, cancelled });
+                return Ok(Ending { status: status?, timed_out, cancelled });
             }
             () = sleep_until(deadline), if !ending => {
                 timed_out = true;

@@ -1,5 +1,7 @@
 //! Secret redaction: every occurrence of a secret value becomes [`MASK`]
-//! before output reaches disk, the journal or a subscriber.
+//! before output reaches disk, the journal or a subscriber; so does every
+//! occurrence of its base64, hex and URL-encoded forms (`secret_forms.rs`
+//! says exactly which).
 //!
 //! A [`Redactor`] holds the secret values of a session. A [`RedactStream`]
 //! (one per output stream) masks a byte stream that arrives in pieces: a
@@ -50,7 +52,8 @@ impl fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// Builds a redactor from secret values; empty values are ignored.
+    /// Builds a redactor from secret values and their derived forms;
+    /// empty values are ignored.
     pub fn new<I, S>(secrets: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -61,6 +64,11 @@ impl Redactor {
             .map(|s| s.as_ref().to_vec())
             .filter(|s| !s.is_empty())
             .collect();
+        let derived: Vec<Vec<u8>> = secrets
+            .iter()
+            .flat_map(|s| super::secret_forms::derived(s))
+            .collect();
+        secrets.extend(derived);
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
         let mut by_first = vec![Vec::new(); 256];

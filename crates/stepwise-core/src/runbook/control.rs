@@ -42,11 +42,7 @@ fn check_text(ck: &mut Checker, node: &Node, text: &str) {
     ck.push(problem);
 }
 
-/// Control characters other than tab and newline, and bidi controls.
-pub fn is_hostile(c: char) -> bool {
-    (c.is_control() && c != '\t' && c != '\n')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
-}
+pub use crate::text::is_hostile;
 
 fn describe(c: char) -> &'static str {
     match c {

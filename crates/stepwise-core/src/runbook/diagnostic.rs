@@ -322,6 +322,28 @@ pub fn render_fancy(err: &LoadError) -> String {
     out
 }
 
+/// Renders the error for a terminal with nothing in it that can act on
+/// the terminal: a file whose quoted text holds control characters (an
+/// escape in a title or a comment) is rendered plain, every control shown
+/// inert (`␛]52…`); otherwise in colour, keeping only the colours miette
+/// adds (the file name, from the command line, may hold anything too).
+pub fn render_for_terminal(err: &LoadError) -> String {
+    let quotes_controls = err.problems.iter().any(|p| {
+        p.source
+            .as_ref()
+            .is_some_and(|s| s.inner().chars().any(is_raw_control))
+    });
+    if quotes_controls {
+        crate::text::show_controls(&render_plain(err))
+    } else {
+        crate::text::show_controls_keeping_sgr(&render_fancy(err))
+    }
+}
+
+fn is_raw_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || crate::text::is_hostile(c)
+}
+
 fn fallback_text(err: &LoadError) -> String {
     let mut out = format!("{err}\n");
     for p in err.problems() {

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 // The loading API in one place for callers: `load::load_file`, `load::summary`…
-pub use super::diagnostic::{LoadError, render_fancy, render_plain};
+pub use super::diagnostic::{LoadError, render_fancy, render_for_terminal, render_plain};
 pub use super::summary::summary;
 
 /// Largest runbook file accepted, in bytes.

@@ -190,6 +190,7 @@ async fn play(
         log_len: offset,
         stdout: spec.capture_stdout.then_some(stdout),
         log_error: None,
+        leftovers: 0,
     })
 }
 

@@ -234,6 +234,32 @@ pub enum Event {
         step: String,
         reason: String,
     },
+    /// An attempt's log could not be written to its end (a full disk): it
+    /// holds the first `kept` bytes of the attempt's (masked) output;
+    /// `lost` more bytes were shown live but are in no file. Journals
+    /// written before this event existed never hold it.
+    LogCut {
+        step: String,
+        attempt: u32,
+        kept: u64,
+        lost: u64,
+        reason: String,
+    },
+    /// stepwise stopped the session on an error: it could not write its
+    /// record (a full disk, an I/O error). Resumable once the cause is
+    /// fixed; written only when the journal itself could still take it.
+    SessionStopped {
+        reason: String,
+    },
+    /// After the attempt's first process exited (and its output was
+    /// drained), `count` processes of its group were still alive and were
+    /// ended (SIGTERM, then SIGKILL). Journals written before this event
+    /// existed never hold it.
+    LeftoversEnded {
+        step: String,
+        attempt: u32,
+        count: u32,
+    },
 }
 
 impl Event {
@@ -252,7 +278,9 @@ impl Event {
             | MarkedDone { step, .. }
             | OutcomeUnknown { step, .. }
             | RetryScheduled { step, .. }
-            | RetryCancelled { step, .. } => Some(step),
+            | RetryCancelled { step, .. }
+            | LogCut { step, .. }
+            | LeftoversEnded { step, .. } => Some(step),
             NoteAdded { step, .. } => step.as_deref(),
             _ => None,
         }

@@ -7,8 +7,12 @@
 //! append, so the file never holds a broken line before a good one.
 //! Loading drops a torn last line (a crash mid-write) with a warning and
 //! refuses a damaged line in the middle, naming it, without touching the file.
+//! Every line is chained to the one before by a hash (see `chain.rs`);
+//! loading checks the chain and says where it breaks, appending continues
+//! it (or, on a journal from before the chain, continues without one).
 //! This module never decides what happens next; it only records.
 
+use super::chain;
 use super::clock::Clock;
 use super::event::{Actor, Event, Record};
 use super::fsutil;
@@ -48,11 +52,13 @@ pub struct Loaded {
     pub warnings: Vec<String>,
     /// Length in bytes of the intact part (everything up to the last good newline).
     pub good_len: u64,
+    /// What the hash chain of the intact part says.
+    pub chain: chain::Status,
 }
 
 /// Reads and checks a journal file. Never modifies it.
 pub fn read(path: &Path) -> Result<Loaded, JournalError> {
-    let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
+    let bytes = fsutil::read_no_follow(path).map_err(|source| JournalError::Io {
         path: path.to_owned(),
         source,
     })?;
@@ -63,6 +69,7 @@ pub fn read(path: &Path) -> Result<Loaded, JournalError> {
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
     let mut records = Vec::new();
     let mut warnings = Vec::new();
+    let mut checker = chain::Checker::new();
     let mut start = 0usize;
     let mut line_no = 0usize;
     while start < bytes.len() {
@@ -70,7 +77,10 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
         let end = memchr_newline(&bytes[start..]).map(|i| start + i);
         let line = &bytes[start..end.unwrap_or(bytes.len())];
         match (end, parse_line(line)) {
-            (Some(_), Ok(r)) => records.push(r),
+            (Some(_), Ok(r)) => {
+                checker.push(line, &r);
+                records.push(r);
+            }
             // No newline: the write of this line never finished.
             (None, _) => {
                 warnings.push(format!(
@@ -82,6 +92,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
                     records,
                     warnings,
                     good_len: start as u64,
+                    chain: checker.status(),
                 });
             }
             (Some(_), Err(reason)) => {
@@ -103,6 +114,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
         records,
         warnings,
         good_len: start as u64,
+        chain: checker.status(),
     })
 }
 
@@ -149,6 +161,9 @@ mod fast {
         stream: Stream,
         offset: u64,
         len: u64,
+        /// The chain's hash (checked on the raw line, not here).
+        #[serde(default, rename = "hash", borrow)]
+        _hash: Option<Cow<'a, str>>,
     }
 
     fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -193,6 +208,10 @@ pub struct Journal {
     failed: Option<String>,
     /// How many fsyncs this journal made (see [`Journal::sync_counter`]).
     syncs: Arc<AtomicU64>,
+    /// Whether lines are chained (false only when continuing a journal
+    /// written before the chain), and the last line's hash.
+    chained: bool,
+    head: Option<String>,
 }
 
 impl Journal {
@@ -212,6 +231,8 @@ impl Journal {
             len: 0,
             failed: None,
             syncs: Arc::default(),
+            chained: true,
+            head: None,
         })
     }
 
@@ -223,6 +244,20 @@ impl Journal {
         clock: Arc<dyn Clock>,
         actor: Actor,
     ) -> io::Result<Journal> {
+        let (chained, head) = match &loaded.chain {
+            chain::Status::Intact { head } => (true, Some(head.clone())),
+            chain::Status::Unchained => (loaded.records.is_empty(), None),
+            broken @ chain::Status::Broken { .. } => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: {}; nothing was appended (`stepwise verify` says more)",
+                        path.display(),
+                        broken.describe()
+                    ),
+                ));
+            }
+        };
         let file = fsutil::open_private_append(path)?;
         if file.metadata()?.len() != loaded.good_len {
             file.set_len(loaded.good_len)?;
@@ -239,6 +274,8 @@ impl Journal {
             len: loaded.good_len,
             failed: None,
             syncs: Arc::default(),
+            chained,
+            head,
         })
     }
 
@@ -326,6 +363,15 @@ impl Journal {
         };
         self.check_usable()?;
         let mut line = serde_json::to_vec(&record).map_err(io::Error::other)?;
+        let hash = self.chained.then(|| {
+            let prev = self
+                .head
+                .as_deref()
+                .map_or_else(|| chain::genesis_for(&record.event), str::to_owned);
+            let hash = chain::link(&prev, &line);
+            chain::seal(&mut line, &hash);
+            hash
+        });
         line.push(b'\n');
         if let Err(e) = self.file.write_all(&line) {
             // Cut a partly written line (truncating needs no space), and
@@ -340,6 +386,9 @@ impl Journal {
         }
         self.len += line.len() as u64;
         self.next_seq += 1;
+        if hash.is_some() {
+            self.head = hash;
+        }
         Ok(record)
     }
 }

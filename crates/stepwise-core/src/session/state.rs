@@ -94,6 +94,20 @@ pub struct Attempt {
     pub cancelled: Option<String>,
     pub stdout_bytes: u64,
     pub stderr_bytes: u64,
+    /// The log could not be written to its end (`log_cut`).
+    pub log_cut: Option<LogCut>,
+    /// Processes of the step's group ended after its first process exited.
+    pub leftovers: u32,
+}
+
+/// Where an attempt's log stops short, and why (a full disk).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogCut {
+    /// Bytes the log holds.
+    pub kept: u64,
+    /// Bytes shown live after that, kept in no file.
+    pub lost: u64,
+    pub reason: String,
 }
 
 impl Attempt {
@@ -111,6 +125,8 @@ impl Attempt {
             cancelled: None,
             stdout_bytes: 0,
             stderr_bytes: 0,
+            log_cut: None,
+            leftovers: 0,
         }
     }
 }
@@ -462,7 +478,9 @@ impl Session {
             | Event::OutputRecorded { .. }
             | Event::StepTimedOut { .. }
             | Event::StepCancelled { .. }
-            | Event::StepExited { .. } => apply_attempt_event(st, r),
+            | Event::StepExited { .. }
+            | Event::LogCut { .. }
+            | Event::LeftoversEnded { .. } => apply_attempt_event(st, r),
             Event::RetryScheduled {
                 attempt, of, due, ..
             } => {
@@ -528,6 +546,26 @@ fn apply_attempt_event(st: &mut StepState, r: &Record) {
                     super::event::Stream::Stdout => a.stdout_bytes += len,
                     super::event::Stream::Stderr => a.stderr_bytes += len,
                 }
+            }
+        }
+        Event::LogCut {
+            attempt,
+            kept,
+            lost,
+            reason,
+            ..
+        } => {
+            if let Some(a) = attempt_mut(st, *attempt) {
+                a.log_cut = Some(LogCut {
+                    kept: *kept,
+                    lost: *lost,
+                    reason: reason.clone(),
+                });
+            }
+        }
+        Event::LeftoversEnded { attempt, count, .. } => {
+            if let Some(a) = attempt_mut(st, *attempt) {
+                a.leftovers = *count;
             }
         }
         Event::StepTimedOut { attempt, .. } => {

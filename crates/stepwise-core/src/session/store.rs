@@ -7,7 +7,6 @@
 
 use super::event::{Event, Record};
 use super::fsutil;
-use super::journal;
 use chrono::{DateTime, Utc};
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
@@ -165,6 +164,16 @@ pub fn find(home: &Path, what: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// Whether a session folder is one of this home's (`<home>/sessions/<id>`),
+/// rather than a folder elsewhere named by its path.
+pub fn is_in_home(home: &Path, dir: &Path) -> bool {
+    let parent = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| d.parent().map(Path::to_owned));
+    let sessions = std::fs::canonicalize(sessions_dir(home)).ok();
+    parent.is_some() && parent == sessions
+}
+
 /// Session ids in the home, oldest first.
 pub fn list_ids(home: &Path) -> io::Result<Vec<String>> {
     let dir = sessions_dir(home);
@@ -195,13 +204,9 @@ pub struct SessionLock {
 /// Takes the session's lock, or says who holds it.
 pub fn lock(dir: &Path) -> Result<SessionLock, String> {
     let path = dir.join(LOCK);
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode_private()
+    let mut file = fsutil::private_read_write()
         .open(&path)
+        .map_err(|e| fsutil::no_follow_error(&path, e))
         .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
     if !acquire(&mut file) {
         let holder = read_holder(&mut file);
@@ -268,17 +273,6 @@ fn holder_is_gone(holder: &str) -> bool {
             == Err(nix::errno::Errno::ESRCH)
 }
 
-trait PrivateMode {
-    fn mode_private(&mut self) -> &mut Self;
-}
-
-impl PrivateMode for std::fs::OpenOptions {
-    fn mode_private(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
-    }
-}
-
 /// The machine's host name, for records and lock messages.
 pub fn hostname() -> String {
     nix::unistd::gethostname()
@@ -315,11 +309,48 @@ pub struct Summary {
     pub total: usize,
     pub transcript: Option<PathBuf>,
     pub dir: PathBuf,
+    /// Why a `damaged` session cannot be read or trusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
+impl Summary {
+    /// A session whose journal or runbook copy cannot be read: listed, not
+    /// hidden, with the reason (an empty or damaged journal is something
+    /// the operator must hear about).
+    pub fn damaged(dir: &Path, reason: String) -> Summary {
+        Summary {
+            id: dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            runbook: String::new(),
+            started: None,
+            last_activity: None,
+            status: Standing::Damaged,
+            done: 0,
+            total: 0,
+            transcript: find_transcript(dir),
+            dir: dir.to_owned(),
+            reason: Some(reason),
+        }
+    }
+}
+
+/// The status of a session that cannot be read or trusted.
+pub const DAMAGED: &str = "damaged";
+
 /// Reads a session's summary (journal fold over its runbook copy).
+/// A session whose record fails its integrity check (`verify.rs`) is an
+/// error here: listed as damaged, never offered for resume.
 pub fn summarize(dir: &Path) -> Result<Summary, String> {
-    let (session, records) = read_session(dir)?;
+    let checked = super::verify::read(dir)?;
+    if let Err(why) = checked.integrity.verdict() {
+        return Err(format!(
+            "the journal fails its integrity check at {why} (`stepwise verify` says more)"
+        ));
+    }
+    let (session, records) = (checked.session, checked.records);
     let (done, total) = session.progress();
     let id = dir
         .file_name()
@@ -335,22 +366,17 @@ pub fn summarize(dir: &Path) -> Result<Summary, String> {
         transcript: find_transcript(dir),
         dir: dir.to_owned(),
         id,
+        reason: None,
     })
 }
 
 /// Reads a session folder read-only (no lock, nothing written): the fold
 /// of its journal over its runbook copy, and the records themselves.
+/// Its integrity is checked too ([`super::verify::read`], which says what
+/// it found); this returns only what was read.
 pub fn read_session(dir: &Path) -> Result<(super::state::Session, Vec<Record>), String> {
-    let loaded = journal::read(&dir.join(JOURNAL)).map_err(|e| e.to_string())?;
-    let copy = dir.join(RUNBOOK_COPY);
-    let runbook = crate::runbook::load::load_file(&copy).map_err(|e| {
-        format!(
-            "{}: the session's runbook copy cannot be read: {e}",
-            copy.display()
-        )
-    })?;
-    let session = super::state::Session::from_records(runbook, loaded.records.iter());
-    Ok((session, loaded.records))
+    let checked = super::verify::read(dir)?;
+    Ok((checked.session, checked.records))
 }
 
 /// Where a session stands, as listings and resume see it: the fold's
@@ -365,6 +391,9 @@ pub enum Standing {
     Interrupted,
     /// Its process stopped without a word (a crash, `kill -9`); resumable.
     Unfinished,
+    /// Its journal or runbook copy cannot be read or trusted: listed with
+    /// the reason, never resumed.
+    Damaged,
 }
 
 impl Standing {
@@ -383,7 +412,10 @@ impl Standing {
 
     /// Whether `stepwise resume` can take the session up.
     pub fn is_resumable(self) -> bool {
-        !matches!(self, Standing::Completed | Standing::Aborted)
+        !matches!(
+            self,
+            Standing::Completed | Standing::Aborted | Standing::Damaged
+        )
     }
 }
 
@@ -402,6 +434,7 @@ impl std::fmt::Display for Standing {
             Standing::Left => "left (resumable)",
             Standing::Interrupted => "interrupted (resumable)",
             Standing::Unfinished => "unfinished (resumable)",
+            Standing::Damaged => DAMAGED,
         })
     }
 }

@@ -58,4 +58,8 @@ pub struct Context {
     pub local_offset: FixedOffset,
     /// The name of the local timezone (`Europe/Paris`, or `UTC+01:00`).
     pub tz_name: String,
+    /// What the integrity check of the record said (`session::verify`),
+    /// when it was made: every transcript then states its chain head, or
+    /// says loudly that the journal fails the check.
+    pub integrity: Option<crate::session::verify::Integrity>,
 }

@@ -123,6 +123,36 @@ pub fn md_escape(text: &str) -> String {
         .replace('[', "\\[")
 }
 
+/// One line of quoted text (a note, a reason typed by a person) inside a
+/// Markdown blockquote: shown as the words typed, never as Markdown. On
+/// top of [`md_escape`], backticks (no code fence or span), emphasis marks
+/// and a leading block marker (`#` heading, `>`, list markers, `=`/`-`
+/// underlines, `|`, `~~~`, `1.`) are escaped, so a note reading
+/// "## Outcome: success" or opening a ``` fence cannot pass for part of
+/// the transcript.
+pub fn md_quote_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let body = line.trim_start();
+    out.push_str(&line[..line.len() - body.len()]);
+    let digits = body.chars().take_while(char::is_ascii_digit).count();
+    let marker_at = if digits > 0 && body[digits..].starts_with(['.', ')']) {
+        Some(digits)
+    } else if body.starts_with(['#', '>', '-', '+', '*', '=', '|', '~', '_']) {
+        Some(0)
+    } else {
+        None
+    };
+    for (i, c) in body.char_indices() {
+        match c {
+            '\\' | '<' | '[' | '`' | '*' | '_' => out.push('\\'),
+            _ if Some(i) == marker_at => out.push('\\'),
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Inline code, with a backtick run longer than any inside.
 pub fn md_code(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -157,5 +187,18 @@ mod tests {
             "UTC-05:30"
         );
         assert_eq!(md_code("a`b"), "``a`b``");
+    }
+
+    #[test]
+    fn a_quoted_line_is_never_markdown() {
+        assert_eq!(
+            md_quote_line("## Outcome: success"),
+            "\\## Outcome: success"
+        );
+        assert_eq!(md_quote_line("```"), "\\`\\`\\`");
+        assert_eq!(md_quote_line("  - item *bold*"), "  \\- item \\*bold\\*");
+        assert_eq!(md_quote_line("12. done"), "12\\. done");
+        assert_eq!(md_quote_line("> quoted"), "\\> quoted");
+        assert_eq!(md_quote_line("v1.4.2 is fine"), "v1.4.2 is fine");
     }
 }

@@ -63,6 +63,13 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     if let Some(d) = &s.runbook.description {
         out.push_str(&format!("<p class=\"detail\">{}</p>\n", esc(d.trim())));
     }
+    for n in report::record_notes(s, ctx).iter().filter(|n| n.alarm) {
+        out.push_str(&format!(
+            "<p class=\"outcome failed\">⚠ {}: {}</p>\n",
+            esc(n.label),
+            esc(&n.text)
+        ));
+    }
     let word = esc(&capitalise(o.word));
     out.push_str(&format!("<p class=\"outcome {key}\">{word}</p>\n"));
     if let Some(d) = &o.detail {
@@ -111,6 +118,12 @@ fn meta(out: &mut String, s: &Session, ctx: &Context) {
     if let Some((was, now)) = &s.runbook_changed {
         let text = format!("the runbook file changed during the session (was {was}, now {now})");
         items.push(("Warning", esc(&text)));
+    }
+    for n in report::record_notes(s, ctx)
+        .into_iter()
+        .filter(|n| !n.alarm)
+    {
+        items.push((n.label, esc(&n.text)));
     }
     out.push_str("<dl class=\"meta\">\n");
     for (k, v) in items {
@@ -313,7 +326,20 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
                 esc(&lines.join("\n"))
             ));
         }
+        None if a.log_cut.is_some() => out.push_str("<p class=\"blank\">No output was kept.</p>\n"),
         None => out.push_str("<p class=\"blank\">No output.</p>\n"),
+    }
+    if let Some(cut) = &a.log_cut {
+        out.push_str(&format!(
+            "<p class=\"bad\"><strong>Output lost:</strong> {}.</p>\n",
+            esc(&report::log_cut(cut))
+        ));
+    }
+    if a.leftovers > 0 {
+        out.push_str(&format!(
+            "<p><strong>Leftovers:</strong> {}.</p>\n",
+            esc(&report::leftovers(a.leftovers))
+        ));
     }
     out.push_str(&format!(
         "<p class=\"log\">Full log: <code>{}</code></p>\n</div>\n",

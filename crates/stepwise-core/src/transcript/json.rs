@@ -23,7 +23,48 @@ struct Transcript<'a> {
     captures: Vec<Value>,
     steps: Vec<StepSummary<'a>>,
     notes: Vec<NoteOut<'a>>,
+    /// The integrity check of the journal, when one was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integrity: Option<IntegrityOut<'a>>,
     events: Vec<Record>,
+}
+
+#[derive(Serialize)]
+struct IntegrityOut<'a> {
+    events: usize,
+    /// `intact`, `unchained` or `broken`.
+    chain: &'static str,
+    /// The last record's hash, when the chain is intact.
+    head: Option<&'a str>,
+    /// The first line that fails the check.
+    problem: Option<ProblemOut<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ProblemOut<'a> {
+    line: usize,
+    what: &'a str,
+}
+
+fn integrity(ctx: &Context) -> Option<IntegrityOut<'_>> {
+    use crate::session::chain::Status;
+    let i = ctx.integrity.as_ref()?;
+    let chain = match (&i.chain, &i.problem) {
+        (_, Some(_)) | (Status::Broken { .. }, _) => "broken",
+        (Status::Intact { .. }, None) => "intact",
+        (Status::Unchained, None) => "unchained",
+    };
+    Some(IntegrityOut {
+        events: i.events,
+        chain,
+        head: i.head(),
+        problem: i.problem.as_ref().map(|p| ProblemOut {
+            line: p.line,
+            what: &p.what,
+        }),
+        warnings: &i.warnings,
+    })
 }
 
 #[derive(Serialize)]
@@ -141,6 +182,17 @@ struct AttemptOut<'a> {
     stderr_bytes: u64,
     log: String,
     tail: &'a [String],
+    /// The log stops short of the output (a full disk): where and why.
+    log_cut: Option<LogCutOut<'a>>,
+    /// Processes of the step's group ended after its first process exited.
+    leftovers: u32,
+}
+
+#[derive(Serialize)]
+struct LogCutOut<'a> {
+    kept: u64,
+    lost: u64,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -165,6 +217,7 @@ pub fn render(s: &Session, ctx: &Context) -> String {
         captures: s.captures.iter().map(|v| value(s, v)).collect(),
         steps: s.steps.iter().map(|st| step(s, st, ctx)).collect(),
         notes: s.notes.iter().map(note).collect(),
+        integrity: integrity(ctx),
         events: ctx.records.iter().map(|r| redacted(s, r)).collect(),
     };
     let mut text = serde_json::to_string_pretty(&t)
@@ -336,6 +389,12 @@ fn attempt<'a>(st: &StepState, a: &'a Attempt, ctx: &'a Context) -> AttemptOut<'
             .tails
             .get(&(st.id.clone(), a.number))
             .map_or(&[][..], |t| t.as_slice()),
+        log_cut: a.log_cut.as_ref().map(|c| LogCutOut {
+            kept: c.kept,
+            lost: c.lost,
+            reason: &c.reason,
+        }),
+        leftovers: a.leftovers,
     }
 }
 

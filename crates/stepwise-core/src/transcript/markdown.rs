@@ -28,6 +28,14 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     let (off, tz) = (ctx.local_offset, ctx.tz_name.as_str());
     let title = fmt::md_inline(&rb.title);
     out.push_str(&format!("# {title} — session transcript\n\n"));
+    let record = report::record_notes(s, ctx);
+    for n in record.iter().filter(|n| n.alarm) {
+        out.push_str(&format!(
+            "> **⚠ {}:** {}\n\n",
+            n.label,
+            fmt::md_inline(&n.text)
+        ));
+    }
     if let Some(d) = &rb.description {
         out.push_str(&format!("_{}_\n\n", fmt::md_inline(d.trim())));
     }
@@ -61,6 +69,9 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
             fmt::md_code(was),
             fmt::md_code(now)
         ));
+    }
+    for n in record.iter().filter(|n| !n.alarm) {
+        out.push_str(&format!("- **{}:** {}\n", n.label, fmt::md_inline(&n.text)));
     }
     out.push('\n');
 }
@@ -274,7 +285,20 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
                 sizes(a)
             ));
         }
+        None if a.log_cut.is_some() => out.push_str("_No output was kept._\n\n"),
         None => out.push_str("_No output._\n\n"),
+    }
+    if let Some(cut) = &a.log_cut {
+        out.push_str(&format!(
+            "**Output lost:** {}.\n\n",
+            fmt::md_inline(&report::log_cut(cut))
+        ));
+    }
+    if a.leftovers > 0 {
+        out.push_str(&format!(
+            "**Leftovers:** {}.\n\n",
+            report::leftovers(a.leftovers)
+        ));
     }
     let log = ctx.session_dir.join(&a.log);
     out.push_str(&format!(
@@ -303,7 +327,7 @@ fn bytes(n: u64) -> String {
 fn notes(out: &mut String, notes: &[Note], ctx: &Context) {
     for n in notes {
         for line in n.text.lines() {
-            out.push_str(&format!("> {}\n", fmt::md_escape(line)).replace("> \n", ">\n"));
+            out.push_str(&format!("> {}\n", fmt::md_quote_line(line)).replace("> \n", ">\n"));
         }
         out.push_str(&format!(
             ">\n> — {}, {}\n\n",
@@ -370,7 +394,7 @@ fn quoted(out: &mut String, items: &[Quoted], blank: &str) {
             fmt::utc(q.note.at)
         ));
         for line in q.note.text.lines() {
-            out.push_str(&format!("> {}\n", fmt::md_escape(line)).replace("> \n", ">\n"));
+            out.push_str(&format!("> {}\n", fmt::md_quote_line(line)).replace("> \n", ">\n"));
         }
         out.push('\n');
     }

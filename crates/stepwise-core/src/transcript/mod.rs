@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use report::leftovers as leftovers_words;
 pub use tails::{TAIL_LINES, neutralize};
 
 pub use context::{Context, Format, JSON_FORMAT, MASK};
@@ -81,6 +82,7 @@ pub fn load_context(
         records,
         local_offset,
         tz_name,
+        integrity: None,
     })
 }
 
@@ -131,14 +133,17 @@ pub fn save(
 }
 
 /// `stepwise export`: finds a session (id, unique prefix or folder), reads
-/// its journal and runbook copy, and renders it. Only reads, so a session
+/// its journal and runbook copy, checks them (`session::verify`: a record
+/// that fails the check is still exported, with a warning at its top),
+/// and renders it. Only reads, so a session
 /// held open by another process can be exported.
 pub fn export(home: &Path, what: &str, format: Format) -> Result<String, String> {
     let dir = store::find(home, what)?;
-    let (session, records) = store::read_session(&dir)?;
-    let ctx = load_context(&dir, &session, records)
+    let checked = crate::session::verify::read(&dir)?;
+    let mut ctx = load_context(&dir, &checked.session, checked.records)
         .map_err(|e| format!("cannot read the logs in {}: {e}", dir.display()))?;
-    Ok(render(&session, &ctx, format))
+    ctx.integrity = Some(checked.integrity);
+    Ok(render(&checked.session, &ctx, format))
 }
 
 /// The local offset at `at` and the name of the local timezone: `$TZ`, else

@@ -88,6 +88,7 @@ pub fn outcome(s: &Session, records: &[Record]) -> Outcome {
 fn unfinished_why(records: &[Record]) -> String {
     use crate::session::event::Event;
     match records.last().map(|r| &r.event) {
+        Some(Event::SessionStopped { reason }) => stopped_on_error(reason),
         Some(Event::Interrupted { signal }) => {
             format!(
                 "stepwise was interrupted by {signal}; `stepwise resume` takes the session up again."
@@ -476,4 +477,79 @@ pub fn times_note(off: chrono::FixedOffset, tz: &str) -> String {
         "UTC, with local time ({tz}, {}) in brackets",
         fmt::offset_name(off)
     )
+}
+
+/// A fact about the record itself: its integrity check, and what loading
+/// it dropped. An `alarm` is said loudly, at the top.
+#[derive(Clone, Debug)]
+pub struct RecordNote {
+    pub label: &'static str,
+    pub text: String,
+    pub alarm: bool,
+}
+
+/// What a transcript says about the journal it was made from (nothing
+/// when no check was made).
+pub fn record_notes(s: &Session, ctx: &super::Context) -> Vec<RecordNote> {
+    use crate::session::chain::Status;
+    let Some(i) = &ctx.integrity else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    let note = |label, text, alarm| RecordNote { label, text, alarm };
+    if let Some(p) = &i.problem {
+        notes.push(note(
+            "WARNING — the journal fails its integrity check",
+            format!(
+                "line {}: {}. What this transcript shows from there on may not be what happened; \
+                 `stepwise verify {}` repeats the check",
+                p.line, p.what, s.id
+            ),
+            true,
+        ));
+    }
+    let journal = match (&i.chain, &i.problem) {
+        (Status::Intact { head }, None) => format!(
+            "{} events, hash chain intact; chain head {head}. \
+             `stepwise verify {} --head {head}` checks that the journal still holds exactly these records",
+            i.events, s.id
+        ),
+        (Status::Unchained, _) => format!(
+            "{} events, unchained (written by an older stepwise): changes to it cannot be detected",
+            i.events
+        ),
+        _ => format!("{} events, {}", i.events, i.chain.describe()),
+    };
+    notes.push(note("Journal", journal, false));
+    for w in &i.warnings {
+        notes.push(note("Warning", w.clone(), false));
+    }
+    notes
+}
+
+/// An attempt's log cut short, in words: where, why, and what was lost.
+pub fn log_cut(cut: &crate::session::state::LogCut) -> String {
+    let lost = match cut.lost {
+        0 => String::new(),
+        n => format!("; {n} more bytes of output were shown live but are kept nowhere"),
+    };
+    format!(
+        "the log was cut at byte {} ({}){lost}",
+        cut.kept, cut.reason
+    )
+}
+
+/// Why stepwise stopped a session on an error, in words.
+pub fn stopped_on_error(reason: &str) -> String {
+    format!(
+        "stepwise stopped the session because it could not write its record: {}. \
+         Nothing after that was recorded.",
+        reason.trim_end().trim_end_matches('.')
+    )
+}
+
+/// Processes of a step's group ended after its first process exited.
+pub fn leftovers(count: u32) -> String {
+    let what = if count == 1 { "process" } else { "processes" };
+    format!("ended {count} leftover {what} of the step's group after it exited")
 }

@@ -66,6 +66,8 @@ fn tone(e: &Event) -> &'static str {
         | Event::StepCancelled { .. }
         | Event::OutcomeUnknown { .. }
         | Event::Interrupted { .. }
+        | Event::LogCut { .. }
+        | Event::SessionStopped { .. }
         | Event::SessionAborted { .. } => "bad",
         _ => "",
     }
@@ -155,6 +157,24 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         Event::AutoChanged { on: false } => "Auto mode off".to_owned(),
         Event::RetryScheduled { attempt, of, .. } => format!("Attempt {attempt} of {of} scheduled"),
         Event::RetryCancelled { reason, .. } => format!("Retry cancelled: {reason}"),
+        Event::LogCut {
+            attempt,
+            kept,
+            lost,
+            reason,
+            ..
+        } => {
+            let cut = crate::session::state::LogCut {
+                kept: *kept,
+                lost: *lost,
+                reason: reason.clone(),
+            };
+            format!("Attempt {attempt}: {}", report::log_cut(&cut))
+        }
+        Event::SessionStopped { reason } => report::stopped_on_error(reason),
+        Event::LeftoversEnded { attempt, count, .. } => {
+            format!("Attempt {attempt}: {}", report::leftovers(*count))
+        }
     })
 }
 

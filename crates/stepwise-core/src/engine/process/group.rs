@@ -60,12 +60,19 @@ impl Reaper {
     }
 
     /// Ends whatever is left of the group (nothing, usually) and waits until
-    /// it is gone. Returns false if some member survived every SIGKILL.
-    pub(super) async fn finish(&mut self) -> bool {
+    /// it is gone. Returns how many live processes were left in the group
+    /// when this began (the step's leftovers), and false if some member
+    /// survived every SIGKILL.
+    pub(super) async fn finish(&mut self) -> (usize, bool) {
         if !group_alive(self.pgid) {
             self.settled = true;
-            return true;
+            return (0, true);
         }
+        let left = live_members(self.pgid);
+        (left, self.end_the_rest().await)
+    }
+
+    async fn end_the_rest(&mut self) -> bool {
         self.terminate();
         let first_kill = self.kill_at.unwrap_or_else(Instant::now);
         let give_up = first_kill.max(Instant::now()) + GIVE_UP_AFTER;
@@ -116,15 +123,30 @@ pub(super) fn group_alive(pgid: Pid) -> bool {
 /// `/proc` cannot be read (then the signal check has to be trusted).
 fn live_member(pgid: Pid) -> Option<bool> {
     let entries = std::fs::read_dir("/proc").ok()?;
-    let alive = entries.flatten().any(|entry| {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else {
-            return false;
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        matches!(parse_stat(&stat), Some((state, pgrp)) if pgrp == pgid.as_raw() && !matches!(state, 'Z' | 'X'))
-    });
-    Some(alive)
+    Some(entries.flatten().any(|entry| is_live_member(&entry, pgid)))
+}
+
+/// How many members of `pgid` are alive (not zombies): 0 when `/proc`
+/// cannot be read.
+fn live_members(pgid: Pid) -> usize {
+    std::fs::read_dir("/proc").map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|entry| is_live_member(entry, pgid))
+            .count()
+    })
+}
+
+fn is_live_member(entry: &std::fs::DirEntry, pgid: Pid) -> bool {
+    let name = entry.file_name();
+    let Some(pid) = name
+        .to_str()
+        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return false;
+    };
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    matches!(parse_stat(&stat), Some((state, pgrp)) if pgrp == pgid.as_raw() && !matches!(state, 'Z' | 'X'))
 }
 
 /// The state letter and process group from a `/proc/<pid>/stat` line:

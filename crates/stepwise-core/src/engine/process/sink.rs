@@ -75,12 +75,14 @@ pub(super) fn check_log_path(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Creates the log file: it must not exist yet, and is 0600 from the start.
+/// Creates the log file: it must not exist yet (a symbolic link counts),
+/// and is 0600 from the start.
 fn create_log(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(path)
 }
 

@@ -7,7 +7,15 @@
 //!
 //! A hint about live processes, never session state: the journal stays the
 //! record. Written without fsync (a machine that crashed has no survivors).
+//!
+//! The note is written by the step's process itself, between its fork and
+//! its exec ([`PidNote::writer`]): if it cannot be written (a full disk),
+//! the exec is refused and the step never runs. A step running without
+//! its note is one a resume could start a second time beside the first.
 
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
 /// The note's path for an attempt's log path (`x.1.log` → `x.1.pid`).
@@ -15,19 +23,94 @@ pub fn note_path(log: &Path) -> PathBuf {
     log.with_extension("pid")
 }
 
-/// Records the group an attempt's process leads (best effort).
-pub(super) fn record(log: &Path, pgid: i32) {
-    use std::io::Write;
-    let line = format!("{pgid} {}\n", boot_id());
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode_0600()
-        .open(note_path(log));
-    if let Ok(mut f) = file {
-        let _ = f.write_all(line.as_bytes());
+/// An attempt's note, created (0600, new, never through a link) before
+/// its process is spawned, and written by that process.
+pub(super) struct PidNote {
+    path: PathBuf,
+    file: File,
+    /// What follows the pid on the line: ` <boot id>\n`.
+    tail: Vec<u8>,
+}
+
+impl PidNote {
+    /// Creates the empty note beside the attempt's log.
+    pub(super) fn create(log: &Path) -> io::Result<PidNote> {
+        let path = note_path(log);
+        let file = crate::session::fsutil::create_private_file(&path)
+            .map_err(|e| PidNote::error(&path, e))?;
+        Ok(PidNote {
+            tail: format!(" {}\n", boot_id()).into_bytes(),
+            path,
+            file,
+        })
     }
+
+    /// The hook to run in the forked child before its exec (after
+    /// `setsid`, so its pid is its group's id): writes `<pid> <boot id>` in
+    /// one `write(2)`. A failed or short write fails the exec.
+    ///
+    /// Async-signal-safe: it only reads what was captured, formats into a
+    /// stack buffer, and calls `getpid` and `write`; nothing allocates.
+    pub(super) fn writer(&self) -> impl FnMut() -> io::Result<()> + Send + Sync + 'static {
+        let fd: RawFd = self.file.as_raw_fd();
+        let tail = self.tail.clone();
+        move || {
+            let mut buf = [0u8; 128];
+            let pid = nix::unistd::getpid().as_raw();
+            let mut len = format_decimal(pid, &mut buf);
+            let end = (len + tail.len()).min(buf.len());
+            buf[len..end].copy_from_slice(&tail[..end - len]);
+            len = end;
+            // SAFETY: `fd` is the note's descriptor, open in this forked
+            // child (it closes at exec); `buf[..len]` is initialised.
+            let written = unsafe { nix::libc::write(fd, buf.as_ptr().cast(), len) };
+            match written {
+                n if n == len as isize => Ok(()),
+                -1 => Err(io::Error::last_os_error()),
+                _ => Err(io::Error::from_raw_os_error(nix::libc::ENOSPC)),
+            }
+        }
+    }
+
+    /// Whether the child wrote the note (after a failed spawn: whether the
+    /// failure came after the note, from the exec itself).
+    pub(super) fn is_written(&self) -> bool {
+        self.file.metadata().is_ok_and(|m| m.len() > 0)
+    }
+
+    /// The error for a note that could not be written, naming the file.
+    pub(super) fn error(path: &Path, e: io::Error) -> io::Error {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot write {}, the record of the step's process group: {e}. The step was not \
+                 started: without that record a resume could not tell whether it still runs",
+                path.display()
+            ),
+        )
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Writes `n` (positive) in decimal at the start of `buf`; returns the length.
+fn format_decimal(n: i32, buf: &mut [u8]) -> usize {
+    let mut digits = [0u8; 12];
+    let mut i = digits.len();
+    let mut n = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let len = digits.len() - i;
+    buf[..len].copy_from_slice(&digits[i..]);
+    len
 }
 
 /// The process group of that attempt, if some process of it still runs on
@@ -73,21 +156,28 @@ fn boot_id() -> String {
         .unwrap_or_default()
 }
 
-trait Private {
-    fn mode_0600(&mut self) -> &mut Self;
-}
-
-impl Private for std::fs::OpenOptions {
-    fn mode_0600(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::process::CommandExt;
+
+    #[test]
+    fn the_note_is_written_by_the_child_before_it_execs() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.1.log");
+        let note = PidNote::create(&log).unwrap();
+        let mut cmd = std::process::Command::new("true");
+        // SAFETY: the hook is async-signal-safe (see `writer`).
+        unsafe { cmd.pre_exec(note.writer()) };
+        let pid = cmd.spawn().unwrap().id();
+        assert!(note.is_written());
+        let text = std::fs::read_to_string(note_path(&log)).unwrap();
+        assert_eq!(text, format!("{pid} {}\n", boot_id()));
+        assert!(
+            PidNote::create(&log).is_err(),
+            "a second note for one attempt"
+        );
+    }
 
     #[test]
     fn a_live_group_is_found_and_a_gone_one_is_not() {
@@ -100,7 +190,7 @@ mod tests {
             .spawn()
             .unwrap();
         let pgid = child.id() as i32;
-        record(&log, pgid);
+        std::fs::write(note_path(&log), format!("{pgid} {}\n", boot_id())).unwrap();
         assert_eq!(still_running(&log), Some(pgid));
         child.kill().unwrap();
         // Not reaped yet: a zombie, which is no survivor.
