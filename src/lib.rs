@@ -22,6 +22,7 @@ pub mod demo;
 pub mod dryrun;
 pub mod engine;
 pub mod headless;
+pub mod import;
 pub mod inert;
 pub mod launch;
 pub mod picker;
