@@ -30,7 +30,7 @@ pub fn yaml(plan: &Plan) -> String {
         comment(
             &mut out,
             0,
-            "Read by the commands below and not set by them: stepwise asks for each at the start (or --var NAME=VALUE). Give them defaults here if they rarely change.",
+            "Values the commands below read, as environment variables. stepwise asks at the start for those without a default (or give --var NAME=VALUE).",
         );
         out.push_str("inputs:\n");
         for input in &plan.inputs {
