@@ -614,3 +614,22 @@ fn random_documents_import_or_are_refused_never_a_bug() {
         }
     });
 }
+
+/// The example in docs/import.md is what the command gives for it.
+#[test]
+fn the_documented_example_is_the_real_output() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/import.md"))
+        .unwrap();
+    let block = |fence: &str| {
+        let start = doc
+            .find(fence)
+            .unwrap_or_else(|| panic!("no {fence} in docs/import.md"))
+            + fence.len();
+        let end = start + doc[start..].find("\n````\n").unwrap();
+        doc[start..=end].to_owned()
+    };
+    let md = block("````markdown\n");
+    let yaml = block("````yaml\n");
+    let out = import("restart.md", md.as_bytes(), &Options::default()).unwrap();
+    assert_eq!(out.yaml, yaml, "docs/import.md's example is out of date");
+}
