@@ -10,6 +10,7 @@ use super::heuristics::{self, PartKind};
 use super::plan::{InputPlan, Plan, SectionPlan, StepPlan};
 use super::steps::{self, Literal};
 use crate::runbook::slug;
+use std::collections::{HashMap, HashSet};
 
 /// Why a document cannot become a runbook.
 #[derive(Debug, PartialEq, Eq)]
@@ -318,7 +319,10 @@ fn assign_ids(plan: &mut Plan) {
         s if s.is_empty() => "imported".to_owned(),
         s => s,
     };
-    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut taken: HashSet<String> = HashSet::new();
+    // The next suffix to try for a base: a title repeated in every section
+    // ("Notify affected parties") must not cost a scan of all the others.
+    let mut next: HashMap<String, usize> = HashMap::new();
     let mut n = 0;
     for section in &mut plan.sections {
         for step in &mut section.steps {
@@ -327,18 +331,27 @@ fn assign_ids(plan: &mut Plan) {
                 s if s.is_empty() => format!("step-{n}"),
                 s => s,
             };
-            let mut id = base.clone();
-            let mut k = 1;
+            let mut k = next.get(&base).copied().unwrap_or(1);
+            let mut id = suffixed(&base, k);
             while taken.contains(&id) {
                 k += 1;
-                let suffix = format!("-{k}");
-                let room = slug::MAX_ID_LEN - suffix.len();
-                id = format!("{}{suffix}", &base[..base.len().min(room)]);
+                id = suffixed(&base, k);
             }
+            next.insert(base, k + 1);
             taken.insert(id.clone());
             step.id = id;
         }
     }
+}
+
+/// `base` for the first, `base-2`, `base-3`… after, within 64 characters.
+fn suffixed(base: &str, k: usize) -> String {
+    if k <= 1 {
+        return base.to_owned();
+    }
+    let suffix = format!("-{k}");
+    let room = slug::MAX_ID_LEN - suffix.len();
+    format!("{}{suffix}", &base[..base.len().min(room)])
 }
 
 /// Inputs: every variable a command reads that the document does not set
@@ -422,4 +435,104 @@ fn describe_input(
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(md: &str) -> Document {
+        super::super::parse::parse(md).unwrap()
+    }
+
+    fn ids(plan: &Plan) -> Vec<&str> {
+        plan.steps().map(|s| s.id.as_str()).collect()
+    }
+
+    #[test]
+    fn ids_are_unique_slugs_in_document_order() {
+        let long = "word ".repeat(20);
+        let md = format!(
+            "# T\n\n## A\n\n1. Check it\n2. Check it\n3. 🚀\n4. Check it 2\n5. {long}\n6. {long}\n"
+        );
+        let plan = plan(doc(&md), "t").unwrap();
+        let got = ids(&plan);
+        assert_eq!(
+            got[..4],
+            ["check-it", "check-it-2", "step-3", "check-it-2-2"]
+        );
+        assert!(got[4].len() <= 64 && got[5].len() <= 64 && got[4] != got[5]);
+        assert!(got[5].ends_with("-2"));
+        assert_eq!(plan.id, "t");
+    }
+
+    #[test]
+    fn a_title_repeated_thousands_of_times_stays_linear() {
+        let md: String = (0..5000)
+            .map(|_| "## S\n\n1. Notify the team\n\n")
+            .collect();
+        let plan = plan(doc(&md), "t").unwrap();
+        assert_eq!(ids(&plan).last(), Some(&"notify-the-team-5000"));
+    }
+
+    #[test]
+    fn parts_become_sections_description_or_follow_up() {
+        let md = "# T\n\nIntro text.\n\n## Overview\n\nMore.\n\n## Fix\n\n1. Do it\n\n## Why\n\nBecause.\n\n## Then\n\n### Sub\n\n1. Again\n\n## Prevention\n\nTo avoid it:\n\n- Add alerts\n\n## Conclusion\n\nDone.\n";
+        let plan = plan(doc(md), "t").unwrap();
+        let titles: Vec<&str> = plan.sections.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["Fix", "Then › Sub"]);
+        assert_eq!(
+            plan.sections[1].description.as_deref(),
+            Some("Why:\nBecause.")
+        );
+        assert_eq!(
+            plan.description.as_deref(),
+            Some("Intro text.\n\nMore.\n\nDone.")
+        );
+        assert_eq!(plan.follow_up, ["Add alerts"]);
+        assert_eq!(
+            plan.follow_up_notes,
+            ["From \"Prevention\" (line 23):", "  To avoid it:"]
+        );
+    }
+
+    #[test]
+    fn items_there_without_a_heading_make_a_section_named_after_the_title() {
+        let plan = plan(doc("# Restart\n\nWhen it hangs:\n\n1. Restart it\n"), "t").unwrap();
+        assert_eq!(plan.sections[0].title, "Restart");
+        assert_eq!(plan.description.as_deref(), Some("When it hangs:"));
+        assert_eq!(plan.sections[0].description, None);
+        let plan = plan_without_title();
+        assert_eq!(plan.title, "From the file name");
+    }
+
+    fn plan_without_title() -> Plan {
+        plan(doc("## A\n\n- x\n"), "From the file name").unwrap()
+    }
+
+    #[test]
+    fn inputs_come_in_document_order_with_defaults_from_settings() {
+        let md = "# T\n\n```sh\nexport B=2\nexport UNUSED=x\n```\n\n## S\n\nFirst:\n\n```sh\necho $A $B\n```\n\n```sh\necho <a-b> $API_TOKEN\n```\n";
+        let plan = plan(doc(md), "t").unwrap();
+        let got: Vec<(&str, Option<&str>, bool)> = plan
+            .inputs
+            .iter()
+            .map(|i| (i.name.as_str(), i.default.as_deref(), i.secret))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("B", Some("2"), false),
+                ("UNUSED", Some("x"), false),
+                ("A", None, false),
+                ("A_B", None, false),
+                ("API_TOKEN", None, true)
+            ]
+        );
+        assert!(
+            plan.inputs[0].description.contains("sets it to 2 (line 3)"),
+            "{}",
+            plan.inputs[0].description
+        );
+    }
 }
