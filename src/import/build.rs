@@ -394,10 +394,12 @@ fn inputs(plan: &Plan, literals: &[Literal]) -> Vec<InputPlan> {
             let literal = literals
                 .iter()
                 .find(|l| l.name == name && !l.value.is_empty());
+            let secret = heuristics::is_secret_name(&name);
             InputPlan {
-                description: describe_input(&name, &steps, placeholder.as_deref(), literal),
-                default: literal.map(|l| l.value.clone()),
-                secret: heuristics::is_secret_name(&name),
+                description: describe_input(&name, &steps, placeholder.as_deref(), literal, secret),
+                // A secret's value is never copied into the runbook file.
+                default: literal.filter(|_| !secret).map(|l| l.value.clone()),
+                secret,
                 name,
             }
         })
@@ -409,6 +411,7 @@ fn describe_input(
     steps: &[&StepPlan],
     placeholder: Option<&str>,
     literal: Option<&Literal>,
+    secret: bool,
 ) -> String {
     let mut text = String::new();
     if let Some(first) = steps.first() {
@@ -429,10 +432,17 @@ fn describe_input(
         if !text.is_empty() {
             text.push(' ');
         }
-        text.push_str(&format!(
-            "The document sets it to {} (line {}); every command gets it.",
-            l.value, l.line
-        ));
+        text.push_str(&if secret {
+            format!(
+                "The document sets it (line {}); as a secret its value is not copied here: give it with --var {name}=….",
+                l.line
+            )
+        } else {
+            format!(
+                "The document sets it to {} (line {}); every command gets it.",
+                l.value, l.line
+            )
+        });
     }
     text
 }
@@ -512,7 +522,7 @@ mod tests {
 
     #[test]
     fn inputs_come_in_document_order_with_defaults_from_settings() {
-        let md = "# T\n\n```sh\nexport B=2\nexport UNUSED=x\n```\n\n## S\n\nFirst:\n\n```sh\necho $A $B\n```\n\n```sh\necho <a-b> $API_TOKEN\n```\n";
+        let md = "# T\n\n```sh\nexport B=2\nexport UNUSED=x\nexport API_TOKEN=abc\n```\n\n## S\n\nFirst:\n\n```sh\necho $A $B\n```\n\n```sh\nX=<x>; echo <a-b> $API_TOKEN $X\n```\n";
         let plan = plan(doc(md), "t").unwrap();
         let got: Vec<(&str, Option<&str>, bool)> = plan
             .inputs
@@ -524,11 +534,13 @@ mod tests {
             [
                 ("B", Some("2"), false),
                 ("UNUSED", Some("x"), false),
+                ("API_TOKEN", None, true),
                 ("A", None, false),
                 ("A_B", None, false),
-                ("API_TOKEN", None, true)
+                ("X", None, false),
             ]
         );
+        assert!(plan.inputs[2].description.contains("not copied"));
         assert!(
             plan.inputs[0].description.contains("sets it to 2 (line 3)"),
             "{}",

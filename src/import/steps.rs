@@ -376,6 +376,13 @@ impl Builder {
                 (u.name.clone(), placeholder)
             })
             .collect();
+        // A placeholder is an input even where the block also assigns its
+        // name (`NAME=<name>`): the document means it to be filled in.
+        for (placeholder, name) in &code.placeholders {
+            if !step.reads.iter().any(|(n, _)| n == name) {
+                step.reads.push((name.clone(), Some(placeholder.clone())));
+            }
+        }
         self.out
             .literals
             .extend(code.scan.literals.iter().map(|(name, value)| Literal {
