@@ -297,13 +297,22 @@ fn list_item(out: &mut String, indent: usize, text: &str) {
 /// character YAML could take as a break or a byte order mark.
 fn literal_ok(text: &str) -> bool {
     let body = text.strip_suffix('\n').unwrap_or(text);
-    !body.is_empty()
-        && !text.starts_with('\n')
-        && !body.ends_with('\n')
-        && !text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}', '\u{feff}'])
-        && body
-            .split('\n')
-            .all(|l| !l.ends_with([' ', '\t']) && !l.starts_with('\t'))
+    if body.is_empty() || text.starts_with('\n') || body.ends_with('\n') {
+        return false;
+    }
+    let mut line_start = true;
+    let mut prev = '\n';
+    for c in body.chars() {
+        match c {
+            '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => return false,
+            '\t' if line_start => return false,
+            '\n' if prev == ' ' || prev == '\t' => return false,
+            _ => {}
+        }
+        line_start = c == '\n';
+        prev = c;
+    }
+    prev != ' ' && prev != '\t'
 }
 
 /// A double-quoted YAML string. With a `column` (where it starts), folded
@@ -473,6 +482,9 @@ mod tests {
         assert!(!literal_ok("\na"));
         assert!(!literal_ok("a\n\n"));
         assert!(!literal_ok("a\n\tb"));
+        assert!(!literal_ok("a\nb "));
+        assert!(!literal_ok("a\t\nb"));
+        assert!(literal_ok("a\tb\nc"));
         let mut out = String::new();
         field_block(&mut out, 2, "run", "  indented\nnext");
         assert_eq!(out, "  run: |2-\n      indented\n    next\n");

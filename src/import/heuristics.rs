@@ -159,8 +159,10 @@ pub fn reads_as_future_work(text: &str) -> bool {
 /// The command-like verb a step title starts with, if any: "deploy" for
 /// "Deploy the previous stable version", "switch" for "Then switch to the tag".
 pub fn command_verb(title: &str) -> Option<String> {
-    words(title)
-        .into_iter()
+    title
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .map(|w| w.trim_matches('-').to_lowercase())
+        .filter(|w| !w.is_empty())
         .find(|w| !LEAD_WORDS.contains(&w.as_str()))
         .filter(|w| COMMAND_VERBS.contains(&w.as_str()))
 }
