@@ -137,20 +137,18 @@ pub fn decode(bytes: &[u8]) -> Result<String, ImportError> {
 /// about a millisecond rather than ten.
 fn first_hostile(text: &str) -> Option<(usize, char)> {
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let suspect = (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f || b == 0xc2 || b == 0xe2;
-        if suspect
-            && let Some(c) = text[i..].chars().next()
+    let suspect =
+        |b: &u8| (*b < 0x20 && *b != b'\t' && *b != b'\n') || matches!(*b, 0x7f | 0xc2 | 0xe2);
+    let mut from = 0;
+    while let Some(at) = bytes[from..].iter().position(suspect) {
+        // 0xC2 and 0xE2 only ever start a character: `i` is a boundary.
+        let i = from + at;
+        if let Some(c) = text[i..].chars().next()
             && crate::runbook::control::is_hostile(c)
         {
             return Some((i, c));
         }
-        i += 1;
-        while i < bytes.len() && (bytes[i] & 0xc0) == 0x80 {
-            i += 1;
-        }
+        from = i + 1;
     }
     None
 }
@@ -163,9 +161,8 @@ fn not_something_else(text: &str) -> Result<(), ImportError> {
         .find(|l| !l.is_empty())
         .unwrap_or("");
     let lower = first.to_ascii_lowercase();
-    if text.lines().any(|l| l.starts_with("runbook:"))
-        && text.lines().any(|l| l.starts_with("sections:"))
-    {
+    let top_level = |key: &str| text.starts_with(key) || text.contains(&format!("\n{key}"));
+    if top_level("runbook:") && top_level("sections:") {
         return Err(ImportError::new(
             "this is already a stepwise runbook (YAML), not a Markdown document",
             "check it with `stepwise validate FILE`, run it with `stepwise run FILE`",
