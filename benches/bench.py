@@ -345,6 +345,54 @@ class Bench:
             f"ratio {med / median(base):.1f}",
         ], med <= 0.020)
 
+    # --- 9 -------------------------------------------------------------------
+    def b9_import(self):
+        """`stepwise import` of a 1 MB Markdown document (a long wiki page,
+        see gen_markdown.py), alternating with `cat` of the same file; the
+        runbook written must validate. Two figures without a target beside
+        it: the densest document whose runbook still fits the 1 MiB limit
+        (with `stepwise validate` of that runbook, the loader's share), and
+        the refusal of a dense 1 MB document, whose runbook would not."""
+        gen = os.path.join(ROOT, "benches", "gen_markdown.py")
+
+        def generate(name, size, shape):
+            path = os.path.join(self.work, name)
+            out = subprocess.check_output([sys.executable, gen, path, str(size), "--shape", shape])
+            return path, int(out)
+
+        doc, size = generate("procedure.md", 1_000_000, "wiki")
+        out = os.path.join(self.work, "procedure.yaml")
+        base, sub = [], []
+        for _ in range(max(self.runs, 20)):
+            base.append(timed(["cat", doc]))
+            sub.append(timed([self.bin, "import", doc, "-o", out]))
+        summary = subprocess.check_output([self.bin, "validate", out], text=True).strip()
+        med, cat = median(sub), median(base)
+        lines = [
+            f"wiki page, {size} bytes -> runbook {os.path.getsize(out)} bytes, {summary}",
+            f"median {med * 1000:.1f} ms (target <= 100 ms); `cat` of the same file {cat * 1000:.1f} ms; "
+            f"ratio {med / cat:.0f}",
+            f"runs {[round(x * 1000, 1) for x in sub]} ms",
+        ]
+        dense, dense_size = generate("dense.md", 380_000, "dense")
+        dense_out = os.path.join(self.work, "dense.yaml")
+        imp, val = [], []
+        for _ in range(max(self.runs, 5)):
+            imp.append(timed([self.bin, "import", dense, "-o", dense_out]))
+            val.append(timed([self.bin, "validate", dense_out]))
+        summary = subprocess.check_output([self.bin, "validate", dense_out], text=True).strip()
+        lines.append(
+            f"densest that fits: {dense_size} bytes of the seed's shape -> runbook {os.path.getsize(dense_out)} "
+            f"bytes, {summary}: import {median(imp) * 1000:.1f} ms, of which `stepwise validate` of the "
+            f"runbook alone {median(val) * 1000:.1f} ms (medians; no target)")
+        big, big_size = generate("dense-1mb.md", 1_000_000, "dense")
+        refused = [timed([self.bin, "import", big, "-o", out + ".refused"], expect=(2,))
+                   for _ in range(max(self.runs, 5))]
+        lines.append(
+            f"dense 1 MB ({big_size} bytes): its runbook would be over 1 MiB, refused with exit 2 in "
+            f"{median(refused) * 1000:.1f} ms (median; no target)")
+        report(9, "stepwise import of a 1 MB Markdown document", lines, med <= 0.100)
+
     # --- 7 and 8 -------------------------------------------------------------
     def big_session(self, record_bytes=400):
         """A generated session with 100,000 journal events (cached)."""
@@ -423,6 +471,7 @@ ALL = {
     "6": "b6_validate",
     "7": "b7_resume",
     "8": "b8_export",
+    "9": "b9_import",
 }
 
 

@@ -63,6 +63,22 @@ pub enum Cmd {
     },
     /// Print the JSON Schema of the runbook format (for editors).
     Schema,
+    /// Turn a procedure written in Markdown into a runbook (YAML to stdout, or -o FILE).
+    #[command(
+        long_about = "Turn a procedure written in Markdown (a wiki page, a RUNBOOK.md) into a commented runbook that passes `stepwise validate`.\n\nThe first # heading is the title; the text before the first section, and sections headed Introduction, Overview, Conclusion..., the description; every other heading a section. Numbered and bulleted items become human steps (nested items a checklist); ```sh, ```bash, ```shell and ```console blocks become automated steps where they stand, titled by the sentence before them, each asking before it runs; sections headed Prevention, Follow-up, Lessons... become follow_up items. $VARS and <placeholders> in the commands become inputs. Nothing is run. The header of the output says what to review; the rules are in docs/import.md.",
+        after_help = "Examples:\n  stepwise import docs/rollback.md -o runbooks/rollback.yaml\n  curl -fsS https://wiki/raw/page.md | stepwise import - --id db-failover > runbooks/db-failover.yaml\n\nExit codes: 0 written, 2 the document cannot become a runbook (the message says why and what to do)."
+    )]
+    Import {
+        /// The Markdown document; `-` reads stdin.
+        #[arg(value_name = "FILE.md")]
+        file: PathBuf,
+        /// Write the runbook to this file (atomically) instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "RUNBOOK.yaml")]
+        output: Option<PathBuf>,
+        /// The runbook's id (default: a slug of the document's title).
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+    },
     /// Roll back a real (local, throwaway) broken deployment with the bundled runbook.
     Demo(DemoArgs),
     /// Print shell completions: stepwise completions bash|zsh|fish > file.

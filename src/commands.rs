@@ -1,4 +1,5 @@
-//! The small commands: `validate`, `schema`, `sessions`, `export`, `verify`, `demo`,
+//! The small commands: `validate`, `schema`, `import`, `sessions`, `export`, `verify`,
+//! `demo`,
 //! the picker, and the hidden demo service. Each reads, prints and returns
 //! an exit code; the session work itself lives in `launch` and `engine`.
 
@@ -35,6 +36,29 @@ pub fn schema() -> Result<i32, Failure> {
         "{}",
         serde_json::to_string_pretty(&schema).unwrap_or_default()
     );
+    Ok(0)
+}
+
+/// `stepwise import FILE.md [-o RUNBOOK.yaml] [--id ID]`: the runbook on
+/// stdout, or written atomically to `-o`; a summary and what to review on
+/// stderr.
+pub fn import(file: &Path, output: Option<&Path>, id: Option<String>) -> Result<i32, Failure> {
+    let shown = file.display().to_string();
+    let fail =
+        |e: crate::import::ImportError| Failure::usage(format!("error: import {shown}: {e}"));
+    let (name, bytes) = crate::import::read(file).map_err(fail)?;
+    let imported =
+        crate::import::import(&name, &bytes, &crate::import::Options { id }).map_err(fail)?;
+    let summary = crate::runbook::load::summary(&imported.runbook);
+    match output {
+        None => print!("{}", imported.yaml),
+        Some(path) => {
+            let document = (file != Path::new("-")).then_some(file);
+            crate::import::write(path, &imported.yaml, document).map_err(fail)?;
+            crate::say!("wrote {}", path.display());
+        }
+    }
+    crate::say!("imported: {summary}; review the comments at its top before the first run");
     Ok(0)
 }
 

@@ -28,6 +28,7 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod headless;
+pub mod import;
 pub mod launch;
 pub mod picker;
 pub mod trust_prompt;

@@ -31,6 +31,9 @@ fn main() -> ExitCode {
         }
         Some(Cmd::Validate { files }) => stepwise::commands::validate(&files),
         Some(Cmd::Schema) => stepwise::commands::schema(),
+        Some(Cmd::Import { file, output, id }) => {
+            stepwise::commands::import(&file, output.as_deref(), id)
+        }
         Some(Cmd::Demo(args)) => stepwise::commands::demo(&home, args),
         Some(Cmd::Completions { shell }) => {
             let mut cmd = Cli::command();
