@@ -190,6 +190,8 @@ pub fn run(home: &Path, args: RunArgs) -> Result<i32, Failure> {
         print!("{}", crate::inert::show_controls(&plan));
         return Ok(0);
     }
+    // Before the trust store in it is read or written.
+    crate::session::guard::check_home(home).map_err(Failure::usage)?;
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));
     crate::trust::ensure(home, &args.file, &source, &runbook, args.trust, ask)?;
     let given = if is_headless(&args.drive) {
@@ -283,6 +285,7 @@ pub fn resume(home: &Path, args: ResumeArgs) -> Result<i32, Failure> {
     let given = values::collect(&args.drive)?;
     let vars = std::cell::RefCell::new(Vec::new());
     let screen = !is_headless(&args.drive);
+    crate::session::guard::check_home(home).map_err(Failure::usage)?;
     trust_outside_folder(home, &what, &args)?;
     // Checked on the session as read under its lock, before anything is
     // written: a refusal leaves it as it was. With a screen, secrets not
@@ -509,7 +512,8 @@ fn drive(
         })
         .map(|(_, v)| v.clone())
         .collect();
-    let (refresh_hook, refresher) = transcript_refresher(opened.dir.clone(), None);
+    let checked = opened.checked.clone();
+    let (refresh_hook, refresher) = transcript_refresher(opened.dir.clone(), checked.clone());
     let setup = Setup {
         session_dir: opened.dir.clone(),
         shell: shell_for(&opened.session.runbook),
@@ -585,7 +589,7 @@ fn drive(
     {
         crate::say!("warning: the session could not be closed: {e}");
     }
-    report_end(&dir, extra_dir.as_deref());
+    report_end(&dir, extra_dir.as_deref(), checked.as_ref());
     drop(lock);
     Ok(code)
 }
@@ -634,10 +638,11 @@ const TRANSCRIPT_EVERY: Duration = Duration::from_secs(1);
 /// runbook of many quick steps quadratic (each rewrite reads every
 /// attempt's log tail) and put two fsyncs on the engine's path. When the
 /// engine drops the hook, the thread ends without writing: the final
-/// transcript is written by [`report_end`] after joining it.
+/// transcript is written by [`report_end`] after joining it. The part of
+/// the journal `checked` when the session was taken up is not hashed again.
 fn transcript_refresher(
     dir: PathBuf,
-    extra: Option<PathBuf>,
+    checked: Option<crate::session::journal::Checked>,
 ) -> (Box<dyn Fn() + Send + Sync>, std::thread::JoinHandle<()>) {
     use std::sync::mpsc::{RecvTimeoutError, sync_channel};
     let (tx, rx) = sync_channel::<()>(1);
@@ -653,7 +658,9 @@ fn transcript_refresher(
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             }
-            if let Err(e) = save_transcript(&dir, extra.as_deref()) {
+            let saved = crate::session::verify::read_after(&dir, checked.as_ref())
+                .and_then(|c| save_loaded(&dir, None, c));
+            if let Err(e) = saved {
                 crate::say!("warning: the transcript could not be refreshed: {e}");
             }
             last = Some(std::time::Instant::now());
@@ -666,11 +673,8 @@ fn transcript_refresher(
     (hook, worker)
 }
 
-/// Writes the Markdown transcript (session folder, and `extra` if given).
-pub fn save_transcript(dir: &Path, extra: Option<&Path>) -> Result<Vec<PathBuf>, String> {
-    save_loaded(dir, extra, crate::session::verify::read(dir)?)
-}
-
+/// Writes the Markdown transcript (session folder, and `extra` if given)
+/// of a session folder read and checked.
 fn save_loaded(
     dir: &Path,
     extra: Option<&Path>,
@@ -683,7 +687,6 @@ fn save_loaded(
     crate::transcript::save(dir, extra, session, &ctx).map_err(|e| e.to_string())
 }
 
-/// Tells the person where the session and its record are.
 /// Closes a session left resumable that nothing could resume: records it
 /// aborted, with the reason (the caller holds its lock).
 fn close_if_left(dir: &Path, reason: &str) -> Result<(), String> {
@@ -708,13 +711,18 @@ fn close_if_left(dir: &Path, reason: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn report_end(dir: &Path, extra: Option<&Path>) {
+/// Tells the person where the session and its record are.
+fn report_end(
+    dir: &Path,
+    extra: Option<&Path>,
+    checked: Option<&crate::session::journal::Checked>,
+) {
     let id = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     // One read of the journal for all of it (it may hold 100,000 records).
-    let loaded = crate::session::verify::read(dir);
+    let loaded = crate::session::verify::read_after(dir, checked);
     // Secret values a resume must be given again, when it is resumable.
     let resume_needs = loaded.as_ref().ok().and_then(|c| {
         store::status_word(&c.records, &c.session)

@@ -637,6 +637,17 @@ fn a_home_or_session_folder_others_can_write_is_refused_with_the_chmod() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("chmod 700"), "{}", text(&out));
     chmod(&home, 0o700);
+    // Whoever can write the trust store can trust runbooks for you.
+    let store = home.join("trusted.json");
+    chmod(&store, 0o666);
+    let out = run(&home, &rb, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("chmod 600 {}", store.display())),
+        "{}",
+        text(&out)
+    );
+    chmod(&store, 0o600);
     let out = resume(&home, &id, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
