@@ -8,7 +8,9 @@ were added, and the last step was running when the process died, so resuming
 it stops at the "outcome unknown" decision (headless exit code 4).
 
 Every `output_recorded` names a real byte range of a real log file under
-`output/`, so exports read real tails. Writes:
+`output/`, so exports read real tails. Every line is hash-chained as
+stepwise writes it (src/session/chain.rs), so loading costs what it costs
+for a real journal. Writes:
   HOME/sessions/<id>/{journal.jsonl,runbook.yaml,output/*.log}
 and prints the session id.
 
@@ -62,16 +64,23 @@ def main():
     t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     seq = 0
     out = open(os.path.join(folder, "journal.jsonl"), "w")
+    # The hash chain, as stepwise writes it (src/session/chain.rs): each
+    # line ends with ,"hash":"<sha256(previous hash, "\n", line without it)>"}.
+    prev = hashlib.sha256(
+        f"stepwise-journal-chain/1\n{sha}\n{sid}\n".encode()
+    ).hexdigest()
 
     def emit(event, by=False):
-        nonlocal seq
+        nonlocal seq, prev
         seq += 1
         at = (t0 + dt.timedelta(milliseconds=seq)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         rec = {"seq": seq, "at": at}
         if by:
             rec["by"] = {"user": "bench", "host": "bench"}
         rec.update(event)
-        out.write(json.dumps(rec, separators=(",", ":"), ensure_ascii=False) + "\n")
+        body = json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
+        prev = hashlib.sha256((prev + "\n" + body).encode()).hexdigest()
+        out.write(body[:-1] + ',"hash":"' + prev + '"}\n')
 
     emit(
         {

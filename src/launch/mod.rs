@@ -21,7 +21,6 @@ mod values;
 pub use crate::outcome::Failure;
 pub use answers::is_headless;
 pub use options::{DriveOptions, ResumeOptions, RunOptions};
-pub use refresher::save_transcript;
 pub use runbook_file::{base_dir, read_runbook, shell_for};
 pub use secrets::secrets_to_give_again;
 
@@ -77,6 +76,8 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
         print!("{}", crate::text::show_controls(&plan));
         return Ok(0);
     }
+    // Before the trust store in it is read or written.
+    crate::session::guard::check_home(home).map_err(Failure::usage)?;
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));
     crate::trust::ensure(home, &args.file, &source, &runbook, args.trust, ask)?;
     let given = if is_headless(&args.drive) {
@@ -112,6 +113,7 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
     let given = values::collect(&args.drive)?;
     let vars = std::cell::RefCell::new(Vec::new());
     let screen = !is_headless(&args.drive);
+    crate::session::guard::check_home(home).map_err(Failure::usage)?;
     trust_outside_folder(home, &what, &args)?;
     // Checked on the session as read under its lock, before anything is
     // written: a refusal leaves it as it was. With a screen, secrets not
@@ -192,7 +194,9 @@ fn drive(
         args,
         std::io::stdin().is_terminal() || args.answers.is_empty(),
     )?;
-    let (refresh_hook, refresher) = refresher::transcript_refresher(opened.dir.clone(), None);
+    let checked = opened.checked.clone();
+    let (refresh_hook, refresher) =
+        refresher::transcript_refresher(opened.dir.clone(), checked.clone());
     let setup = setup(&opened, runbook_path, values, args, &answers, refresh_hook);
     let extra_dir = args.transcript_dir.clone().or_else(|| {
         opened
@@ -222,7 +226,7 @@ fn drive(
         );
     }
     // The lock is held until the final transcript is written.
-    report::report_end(&dir, extra_dir.as_deref());
+    report::report_end(&dir, extra_dir.as_deref(), checked.as_ref());
     drop(lock);
     Ok(code)
 }

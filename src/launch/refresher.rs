@@ -16,10 +16,12 @@ const TRANSCRIPT_EVERY: Duration = Duration::from_secs(1);
 /// runbook of many quick steps quadratic (each rewrite reads every
 /// attempt's log tail) and put two fsyncs on the engine's path. When the
 /// engine drops the hook, the thread ends without writing: the final
-/// transcript is written by `report::report_end` after joining it.
+/// transcript is written by `report::report_end` after joining it. The part
+/// of the journal `checked` when the session was taken up is not hashed
+/// again.
 pub fn transcript_refresher(
     dir: PathBuf,
-    extra: Option<PathBuf>,
+    checked: Option<crate::session::journal::Checked>,
 ) -> (Box<dyn Fn() + Send + Sync>, std::thread::JoinHandle<()>) {
     use std::sync::mpsc::{RecvTimeoutError, sync_channel};
     let (tx, rx) = sync_channel::<()>(1);
@@ -35,7 +37,9 @@ pub fn transcript_refresher(
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             }
-            if let Err(e) = save_transcript(&dir, extra.as_deref()) {
+            let saved = crate::session::verify::read_after(&dir, checked.as_ref())
+                .and_then(|c| save_loaded(&dir, None, c));
+            if let Err(e) = saved {
                 crate::say!("warning: the transcript could not be refreshed: {e}");
             }
             last = Some(std::time::Instant::now());
@@ -48,11 +52,8 @@ pub fn transcript_refresher(
     (hook, worker)
 }
 
-/// Writes the Markdown transcript (session folder, and `extra` if given).
-pub fn save_transcript(dir: &Path, extra: Option<&Path>) -> Result<Vec<PathBuf>, String> {
-    save_loaded(dir, extra, crate::session::verify::read(dir)?)
-}
-
+/// Writes the Markdown transcript (session folder, and `extra` if given)
+/// of a session folder read and checked.
 pub fn save_loaded(
     dir: &Path,
     extra: Option<&Path>,

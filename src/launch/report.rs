@@ -42,13 +42,17 @@ pub fn tui_exit(end: std::io::Result<crate::tui::TuiEnd>) -> Exit {
 }
 
 /// Tells the person where the session and its record are.
-pub fn report_end(dir: &Path, extra: Option<&Path>) {
+pub fn report_end(
+    dir: &Path,
+    extra: Option<&Path>,
+    checked: Option<&crate::session::journal::Checked>,
+) {
     let id = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     // One read of the journal for all of it (it may hold 100,000 records).
-    let loaded = crate::session::verify::read(dir);
+    let loaded = crate::session::verify::read_after(dir, checked);
     // Secret values a resume must be given again, when it is resumable.
     let resume_needs = loaded.as_ref().ok().and_then(|c| {
         store::Standing::of(&c.records, &c.session)

@@ -17,6 +17,8 @@
 //! step whose process-group record cannot be written never starts. It
 //! stays resumable once space is freed.
 
+mod facts;
+
 use super::command::{Command, End, Update};
 use super::process::{self, Chunk, Outcome};
 use super::redact::Redactor;
@@ -622,27 +624,6 @@ impl Engine {
         Ok(())
     }
 
-    /// The running step's `timeout:` ran out: its process runner ends the
-    /// group now (SIGTERM, then SIGKILL after the grace). Journalled at
-    /// once, so the operator hears of it when it happens, not after the
-    /// grace; the attempt counts as timed out whatever its exit.
-    async fn on_timeout(&mut self) -> io::Result<()> {
-        let Some(run) = self.running.as_mut() else {
-            return Ok(());
-        };
-        run.timeout_at = None;
-        run.timed_out = true;
-        let (step, attempt) = (run.step.clone(), run.attempt);
-        let def = self.step_def(&step);
-        let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
-        let event = Event::StepTimedOut {
-            step,
-            attempt,
-            after_ms,
-        };
-        self.record(event, false).await
-    }
-
     fn spec_for(&self, def: &Step, command: &str, log_path: PathBuf) -> process::Spec {
         let mut argv = self.setup.shell.clone();
         argv.push(command.to_owned());
@@ -753,7 +734,7 @@ impl Engine {
         let def = self.step_def(&run.step);
         let (step, attempt) = (run.step.clone(), run.attempt);
         let timed_out = outcome.timed_out || run.timed_out;
-        self.record_stop(&run, &outcome, &def).await?;
+        self.record_attempt_facts(&run, &outcome, &def).await?;
         let success = !timed_out
             && run.cancel_reason.is_none()
             && outcome
@@ -765,24 +746,6 @@ impl Engine {
         // decided by the operator), never done with its capture lost.
         if success {
             self.capture(&def, &outcome).await?;
-        }
-        if outcome.leftovers > 0 {
-            let ended = Event::LeftoversEnded {
-                step: step.clone(),
-                attempt,
-                count: outcome.leftovers as u32,
-            };
-            self.record_deferred(ended).await?;
-        }
-        if let Some(e) = &outcome.log_error {
-            let cut = Event::LogCut {
-                step: step.clone(),
-                attempt,
-                kept: outcome.log_len,
-                lost: run.lost,
-                reason: e.to_string(),
-            };
-            self.record(cut, false).await?;
         }
         let exited = Event::StepExited {
             step: step.clone(),
@@ -806,38 +769,6 @@ impl Engine {
             None => Ok(()),
             Some(e) => Err(log_failure(&run.log, outcome.log_len, e)),
         }
-    }
-
-    /// Journals why an attempt stopped before its end: its timeout, or a
-    /// cancel (by the operator: it has an actor) that actually ended it.
-    async fn record_stop(
-        &mut self,
-        run: &Running,
-        outcome: &Outcome,
-        def: &Step,
-    ) -> io::Result<()> {
-        let (step, attempt) = (run.step.clone(), run.attempt);
-        // A timeout already said when it struck (`run.timed_out`) is not
-        // journalled twice.
-        if outcome.timed_out && !run.timed_out {
-            let after_ms = def.timeout.map_or(0, |t| t.as_millis() as u64);
-            let event = Event::StepTimedOut {
-                step: step.clone(),
-                attempt,
-                after_ms,
-            };
-            self.record(event, false).await?;
-        }
-        let cancelled = outcome.cancelled || outcome.exit.signal.is_some();
-        if let Some(reason) = run.cancel_reason.clone().filter(|_| cancelled) {
-            let event = Event::StepCancelled {
-                step,
-                attempt,
-                reason,
-            };
-            self.record(event, true).await?;
-        }
-        Ok(())
     }
 
     /// The attempt's process never ran: say why on the step, record the
@@ -867,32 +798,6 @@ impl Engine {
         };
         self.record(exited, false).await?;
         self.after_failure(&def, &run).await
-    }
-
-    /// Best effort, before the session stops on a full disk: the attempt
-    /// did not run (a note says why) and ended without an exit, so a
-    /// resume offers to run it, knowing nothing of it is running.
-    async fn record_never_ran(&mut self, run: &Running, e: &io::Error) {
-        let (step, attempt) = (run.step.clone(), run.attempt);
-        let text = format!("attempt {attempt} was not started: {e}");
-        let note = Event::NoteAdded {
-            step: Some(step.clone()),
-            text,
-        };
-        let exit = crate::session::event::ExitInfo {
-            code: None,
-            signal: None,
-        };
-        let exited = Event::StepExited {
-            step,
-            attempt,
-            exit,
-            duration_ms: 0,
-            success: false,
-        };
-        if self.record(note, false).await.is_ok() {
-            let _ = self.record(exited, false).await;
-        }
     }
 
     /// Journals a `capture:` value and makes it available to later steps.

@@ -28,6 +28,9 @@ pub struct Opened {
     pub session: Session,
     pub lock: SessionLock,
     pub warnings: Vec<String>,
+    /// The part of the journal checked when it was opened (a resume), so
+    /// reading it again under the same lock need not check it twice.
+    pub checked: Option<journal::Checked>,
 }
 
 /// How a new session starts.
@@ -97,6 +100,7 @@ pub fn start(opts: StartOptions) -> Result<Opened, String> {
         session,
         lock,
         warnings: Vec::new(),
+        checked: None,
     })
 }
 
@@ -200,6 +204,7 @@ pub fn resume(
         journal,
         session,
         lock,
+        checked: loaded.checked(),
         warnings: loaded.warnings,
     };
     if integrity.chain == crate::session::chain::Status::Unchained {

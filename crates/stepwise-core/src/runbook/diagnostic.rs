@@ -328,11 +328,9 @@ pub fn render_fancy(err: &LoadError) -> String {
 /// inert (`␛]52…`); otherwise in colour, keeping only the colours miette
 /// adds (the file name, from the command line, may hold anything too).
 pub fn render_for_terminal(err: &LoadError) -> String {
-    let quotes_controls = err.problems.iter().any(|p| {
-        p.source
-            .as_ref()
-            .is_some_and(|s| s.inner().chars().any(is_raw_control))
-    });
+    // Every problem of a file points into the same source: looked at once.
+    let source = err.problems.iter().find_map(|p| p.source.as_ref());
+    let quotes_controls = source.is_some_and(|s| s.inner().chars().any(is_raw_control));
     if quotes_controls {
         crate::text::show_controls(&render_plain(err))
     } else {

@@ -50,18 +50,23 @@ pub fn genesis_for(first: &Event) -> String {
 
 /// The hash of a line whose JSON without the hash field is `body`.
 pub fn link(prev: &str, body: &[u8]) -> String {
-    link_parts(prev, &[body])
+    let hex = link_hex(prev.as_bytes(), &[body]);
+    String::from_utf8_lossy(&hex).into_owned()
 }
 
-/// [`link`] of a body given in pieces (no copy to join them).
-fn link_parts(prev: &str, body: &[&[u8]]) -> String {
+/// [`link`] of a body given in pieces (no copy to join them), as hex
+/// digits on the stack: the loader checks every line of a journal that may
+/// hold 100,000, so nothing here allocates.
+fn link_hex(prev: &[u8], body: &[&[u8]]) -> [u8; HEX_LEN] {
     let mut h = Sha256::new();
-    h.update(prev.as_bytes());
+    h.update(prev);
     h.update(b"\n");
     for part in body {
         h.update(part);
     }
-    hex(&h.finalize())
+    let mut out = [0u8; HEX_LEN];
+    hex_into(&h.finalize(), &mut out);
+    out
 }
 
 /// Adds `hash` as the last field of the JSON object `body` (`{…}`).
@@ -76,14 +81,20 @@ pub fn seal(body: &mut Vec<u8>, hash: &str) {
 /// A line (without its newline) split at its hash field, when it ends
 /// with one: the body the hash covers is the first part followed by `}`.
 pub fn split(line: &[u8]) -> Option<(&[u8], &str)> {
+    let (head, hash) = split_raw(line)?;
+    let hash = std::str::from_utf8(hash).ok()?;
+    hash.bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then_some((head, hash))
+}
+
+/// [`split`] without checking that the hash is hex (a hash that is not
+/// simply does not match).
+fn split_raw(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let tail = HASH_FIELD.len() + HEX_LEN + 2;
     let at = line.len().checked_sub(tail)?;
     let (head, rest) = line.split_at(at);
     let hash = rest.strip_prefix(HASH_FIELD)?.strip_suffix(b"\"}")?;
-    let hash = std::str::from_utf8(hash).ok()?;
-    if !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
     Some((head, hash))
 }
 
@@ -113,8 +124,8 @@ impl Status {
 #[derive(Debug, Default)]
 pub struct Checker {
     lines: usize,
-    /// The hash of the last line; `None` before the first.
-    prev: Option<String>,
+    /// The hash of the last line (hex digits); `None` before the first.
+    prev: Option<[u8; HEX_LEN]>,
     /// Whether the first line carried a hash.
     chained: Option<bool>,
     broken: Option<(usize, String)>,
@@ -131,7 +142,7 @@ impl Checker {
         if self.broken.is_some() {
             return;
         }
-        let split = split(line);
+        let split = split_raw(line);
         let chained = *self.chained.get_or_insert(split.is_some());
         let Some((head, hash)) = split else {
             if chained {
@@ -143,11 +154,10 @@ impl Checker {
             self.break_at("it has a hash, while the lines before it have none");
             return;
         }
-        let prev = self
-            .prev
-            .take()
-            .unwrap_or_else(|| genesis_for(&record.event));
-        let expected = link_parts(&prev, &[head, b"}"]);
+        let expected = match &self.prev {
+            Some(prev) => link_hex(prev, &[head, b"}"]),
+            None => link_hex(genesis_for(&record.event).as_bytes(), &[head, b"}"]),
+        };
         if expected != hash {
             self.break_at(
                 "its hash does not follow from the line before it: this line was changed, \
@@ -156,6 +166,27 @@ impl Checker {
             return;
         }
         self.prev = Some(expected);
+    }
+
+    /// Counts a line without checking it: one of a prefix this process
+    /// checked already ([`Checker::trust`] follows it).
+    pub fn skip(&mut self) {
+        self.lines += 1;
+    }
+
+    /// Takes the lines skipped so far as checked, ending with `head`.
+    pub fn trust(&mut self, head: &str) {
+        if let Ok(head) = <[u8; HEX_LEN]>::try_from(head.as_bytes()) {
+            self.prev = Some(head);
+            self.chained = Some(true);
+        }
+    }
+
+    /// Marks the chain broken at the current line.
+    pub fn break_here(&mut self, reason: &str) {
+        if self.broken.is_none() {
+            self.break_at(reason);
+        }
     }
 
     fn break_at(&mut self, reason: &str) {
@@ -169,26 +200,27 @@ impl Checker {
                 line: *line,
                 reason: reason.clone(),
             },
-            (None, Some(head)) => Status::Intact { head: head.clone() },
+            (None, Some(head)) => Status::Intact {
+                head: String::from_utf8_lossy(head).into_owned(),
+            },
             (None, None) => Status::Unchained,
         }
-    }
-
-    /// The last hash, to chain the next line to (`None`: unchained, or
-    /// nothing yet).
-    pub fn head(&self) -> Option<&str> {
-        self.prev.as_deref()
     }
 }
 
 fn hex(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    hex_into(bytes, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Lower-case hex digits of `bytes` into `out` (twice as long).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xf)];
     }
-    out
 }
 
 #[cfg(test)]

@@ -18,12 +18,17 @@ use std::fs::Metadata;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-/// The stepwise home and its `sessions/` (when they exist).
+/// The stepwise home, its trust store and its `sessions/` (when they exist).
 pub fn check_home(home: &Path) -> Result<(), String> {
     // The home itself may be a link the user made (to another disk): what
     // it points to is checked.
     if let Ok(meta) = std::fs::metadata(home) {
         check_owner_and_mode(home, &meta, "folder")?;
+    }
+    // Whoever can write the trust store can trust runbooks for you.
+    let store = crate::trust::TRUST_FILE;
+    for file in [store.to_owned(), format!("{store}.lock")] {
+        check_entry(&home.join(file), Kind::File)?;
     }
     let sessions = super::store::sessions_dir(home);
     check_entry(&sessions, Kind::Dir)

@@ -56,20 +56,60 @@ pub struct Loaded {
     pub chain: chain::Status,
 }
 
+/// The part of a journal this process already checked (when it took the
+/// session up, under its lock, which it still holds): its length and the
+/// chain's head there. Reading the journal again, those lines' hashes are
+/// not computed a second time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub len: u64,
+    pub head: String,
+}
+
+impl Loaded {
+    /// What a later read of the same journal can skip checking again.
+    pub fn checked(&self) -> Option<Checked> {
+        match &self.chain {
+            chain::Status::Intact { head } => Some(Checked {
+                len: self.good_len,
+                head: head.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// Reads and checks a journal file. Never modifies it.
 pub fn read(path: &Path) -> Result<Loaded, JournalError> {
+    read_after(path, None)
+}
+
+/// [`read`], taking the part `checked` as checked already.
+pub fn read_after(path: &Path, checked: Option<&Checked>) -> Result<Loaded, JournalError> {
     let bytes = fsutil::read_no_follow(path).map_err(|source| JournalError::Io {
         path: path.to_owned(),
         source,
     })?;
-    parse(path, &bytes)
+    parse_after(path, &bytes, checked)
 }
 
 /// Parses journal bytes (see [`read`]).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
+    parse_after(path, bytes, None)
+}
+
+fn parse_after(
+    path: &Path,
+    bytes: &[u8],
+    checked: Option<&Checked>,
+) -> Result<Loaded, JournalError> {
     let mut records = Vec::new();
     let mut warnings = Vec::new();
     let mut checker = chain::Checker::new();
+    let mut trusted = checked.filter(|c| c.len <= bytes.len() as u64);
+    if checked.is_some() && trusted.is_none() {
+        checker.break_here("the journal is shorter than when this session was taken up");
+    }
     let mut start = 0usize;
     let mut line_no = 0usize;
     while start < bytes.len() {
@@ -78,11 +118,22 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
         let line = &bytes[start..end.unwrap_or(bytes.len())];
         match (end, parse_line(line)) {
             (Some(_), Ok(r)) => {
-                checker.push(line, &r);
+                match trusted {
+                    Some(c) if (start as u64) < c.len => checker.skip(),
+                    Some(c) => {
+                        checker.trust(&c.head);
+                        trusted = None;
+                        checker.push(line, &r);
+                    }
+                    None => checker.push(line, &r),
+                }
                 records.push(r);
             }
             // No newline: the write of this line never finished.
             (None, _) => {
+                if let Some(c) = trusted {
+                    checker.trust(&c.head);
+                }
                 warnings.push(format!(
                     "the last line of {} ({} bytes) was cut short by a crash and was dropped",
                     path.display(),
@@ -104,6 +155,9 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
             }
         }
         start = end.map_or(bytes.len(), |e| e + 1);
+    }
+    if let Some(c) = trusted {
+        checker.trust(&c.head);
     }
     if records.is_empty() && warnings.is_empty() {
         return Err(JournalError::Empty {
@@ -500,6 +554,31 @@ mod tests {
         assert_eq!(read(&path).unwrap().records, written);
         // Anything unusual goes the general way, with its error.
         assert!(fast::output_record(r#"{"seq":1,"type":"output_recorded"}"#).is_none());
+    }
+
+    #[test]
+    fn a_part_checked_once_is_not_hashed_again_and_what_follows_is() {
+        let (_d, path) = journal_with(3);
+        let first = read(&path).unwrap();
+        let checked = first.checked().expect("an intact chain");
+        let mut j = Journal::reopen(&path, &first, clock(), actor()).unwrap();
+        j.append(Event::SessionCompleted, false).unwrap();
+        let whole = read(&path).unwrap();
+        let after = read_after(&path, Some(&checked)).unwrap();
+        assert_eq!(after.chain, whole.chain);
+        assert!(matches!(after.chain, chain::Status::Intact { .. }));
+        let mut lines: Vec<String> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        lines[3] = lines[3].replace("T16:", "T17:");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let tampered = read_after(&path, Some(&checked)).unwrap();
+        assert!(matches!(
+            tampered.chain,
+            chain::Status::Broken { line: 4, .. }
+        ));
     }
 
     #[test]

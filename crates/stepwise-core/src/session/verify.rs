@@ -15,7 +15,8 @@ use super::event::{Event, Record};
 use super::journal::{self, Loaded};
 use super::state::Session;
 use super::store::{JOURNAL, RUNBOOK_COPY};
-use crate::runbook::model::Runbook;
+use crate::runbook::model::{Runbook, Step};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The first thing wrong with a session's record.
@@ -90,6 +91,8 @@ pub fn check(loaded: &Loaded, runbook: &Runbook, copy_sha256: &str) -> Integrity
 /// The first record (by line) that breaks a rule of a journal stepwise
 /// writes; line `n` holds record `n - 1`.
 fn structure_problem(records: &[Record], runbook: &Runbook, copy_sha256: &str) -> Option<Problem> {
+    // Looked up once per record of a journal that may hold 100,000.
+    let steps: HashMap<&str, &Step> = runbook.steps().map(|(_, s)| (s.id.as_str(), s)).collect();
     let mut ended_at: Option<usize> = None;
     for (i, r) in records.iter().enumerate() {
         let line = i + 1;
@@ -106,7 +109,7 @@ fn structure_problem(records: &[Record], runbook: &Runbook, copy_sha256: &str) -
                 what: format!("the session ends here, yet line {line} follows it"),
             });
         }
-        if let Some(what) = record_problem(i, &r.event, runbook, copy_sha256) {
+        if let Some(what) = record_problem(i, &r.event, &steps, copy_sha256) {
             return at(what);
         }
         if matches!(
@@ -120,7 +123,12 @@ fn structure_problem(records: &[Record], runbook: &Runbook, copy_sha256: &str) -
 }
 
 /// What is wrong with the record at `index`, on its own.
-fn record_problem(index: usize, e: &Event, runbook: &Runbook, copy_sha256: &str) -> Option<String> {
+fn record_problem(
+    index: usize,
+    e: &Event,
+    steps: &HashMap<&str, &Step>,
+    copy_sha256: &str,
+) -> Option<String> {
     match e {
         Event::SessionStarted { runbook_sha256, .. } if index == 0 => {
             (runbook_sha256 != copy_sha256).then(|| {
@@ -133,13 +141,13 @@ fn record_problem(index: usize, e: &Event, runbook: &Runbook, copy_sha256: &str)
         }
         Event::SessionStarted { .. } => Some("a second session_started".into()),
         _ if index == 0 => Some("the journal does not begin with session_started".into()),
-        _ => step_problem(e, runbook),
+        _ => step_problem(e, steps),
     }
 }
 
-fn step_problem(e: &Event, runbook: &Runbook) -> Option<String> {
+fn step_problem(e: &Event, steps: &HashMap<&str, &Step>) -> Option<String> {
     let id = e.step()?;
-    let Some(def) = runbook.step(id) else {
+    let Some(def) = steps.get(id) else {
         return Some(format!(
             "it names step `{id}`, which the session's runbook copy does not have"
         ));
@@ -175,7 +183,13 @@ pub struct Checked {
 /// An unreadable journal or copy is an error; a record that fails a
 /// check is not (it is in [`Integrity::problem`]): the caller decides.
 pub fn read(dir: &Path) -> Result<Checked, String> {
-    let loaded = journal::read(&dir.join(JOURNAL)).map_err(|e| e.to_string())?;
+    read_after(dir, None)
+}
+
+/// [`read`], taking the part of the journal this process checked when it
+/// took the session up (and has held locked since) as checked.
+pub fn read_after(dir: &Path, checked: Option<&journal::Checked>) -> Result<Checked, String> {
+    let loaded = journal::read_after(&dir.join(JOURNAL), checked).map_err(|e| e.to_string())?;
     let copy = dir.join(RUNBOOK_COPY);
     let bytes = super::fsutil::read_no_follow(&copy).map_err(|e| {
         format!(
