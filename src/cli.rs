@@ -80,6 +80,9 @@ pub struct DriveArgs {
     /// Also write the transcript into this folder.
     #[arg(long, value_name = "DIR")]
     pub transcript_dir: Option<PathBuf>,
+    /// Who is at the keyboard, recorded on every action (default: the account's name).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -105,6 +108,9 @@ pub struct ResumeArgs {
     pub session: Option<String>,
     #[command(flatten)]
     pub drive: DriveArgs,
+    /// Why the session is taken up (recorded; e.g. "shift change" at a handover).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

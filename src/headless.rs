@@ -487,7 +487,11 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
             runbook_title,
             ..
         } => format!("session {session_id} — {runbook_title}"),
-        Event::SessionResumed { .. } => format!("resumed session {}", s.id),
+        Event::SessionResumed { .. } => format!(
+            "resumed session {} — {}",
+            s.id,
+            crate::transcript::timeline::resumed(&r.event, r.by.as_ref())
+        ),
         Event::RunbookChanged { path, .. } => {
             format!("warning: {path} changed since the session started; using the session's copy")
         }

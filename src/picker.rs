@@ -128,6 +128,7 @@ pub fn run(home: &Path) -> Result<i32, Failure> {
             crate::launch::ResumeOptions {
                 session: Some(summary.id.clone()),
                 drive: Default::default(),
+                reason: None,
             },
         ),
     }

@@ -68,6 +68,7 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
         }
         return Ok(0);
     }
+    check_operator(&args.drive)?;
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));
     crate::trust::ensure(home, &args.file, &source, &runbook, args.trust, ask)?;
     let given = if is_headless(&args.drive) {
@@ -88,6 +89,7 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
         from_step: args.from.clone(),
         inputs: &given,
         clock: Arc::new(SystemClock),
+        operator: args.drive.operator.clone(),
     })
     .map_err(Failure::usage)?;
     let values = given.into_iter().map(|g| (g.name, g.value)).collect();
@@ -100,6 +102,7 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
         Some(s) => s.clone(),
         None => most_recent_unfinished(home)?,
     };
+    check_operator(&args.drive)?;
     let vars = std::cell::RefCell::new(parse_vars(&args.drive)?);
     let screen = !is_headless(&args.drive);
     // Checked on the session as read under its lock, before anything is
@@ -113,8 +116,12 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
             .and_then(|()| check_answers(&session.runbook, &args.drive))
             .map_err(|f| f.message)
     };
-    let opened =
-        open::resume(home, &what, Arc::new(SystemClock), &check).map_err(Failure::usage)?;
+    let taker = open::Taker {
+        operator: args.drive.operator.clone(),
+        reason: args.reason.clone(),
+    };
+    let opened = open::resume_as(home, &what, Arc::new(SystemClock), &taker, &check)
+        .map_err(Failure::usage)?;
     let vars = vars.into_inner();
     for w in &opened.warnings {
         crate::say!("warning: {w}");
@@ -122,6 +129,14 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
     let values = resumed_values(&opened, &vars);
     let path = PathBuf::from(&opened.session.runbook_path);
     drive(opened, &path, values, &args.drive)
+}
+
+/// `--operator` must be a name a transcript can show.
+fn check_operator(args: &DriveOptions) -> Result<(), Failure> {
+    match &args.operator {
+        Some(name) => open::check_operator(name).map_err(Failure::usage),
+        None => Ok(()),
+    }
 }
 
 fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {

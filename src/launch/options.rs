@@ -21,6 +21,8 @@ pub struct DriveOptions {
     /// A session left unfinished is closed (aborted) with this reason, as
     /// nothing could resume it (the demo's sandbox goes with it).
     pub close_when_left: Option<String>,
+    /// `--operator NAME`: who acts; `None` for the account's name.
+    pub operator: Option<String>,
 }
 
 /// `stepwise run`.
@@ -39,6 +41,8 @@ pub struct ResumeOptions {
     /// Session id, unique prefix or folder; `None` for the most recent.
     pub session: Option<String>,
     pub drive: DriveOptions,
+    /// `--reason TEXT`: why the session is taken up (a handover's reason).
+    pub reason: Option<String>,
 }
 
 impl From<crate::cli::DriveArgs> for DriveOptions {
@@ -52,6 +56,7 @@ impl From<crate::cli::DriveArgs> for DriveOptions {
             transcript_dir: a.transcript_dir,
             quit_note: None,
             close_when_left: None,
+            operator: a.operator,
         }
     }
 }
@@ -73,6 +78,7 @@ impl From<crate::cli::ResumeArgs> for ResumeOptions {
         ResumeOptions {
             session: a.session,
             drive: a.drive.into(),
+            reason: a.reason,
         }
     }
 }

@@ -201,7 +201,14 @@ fn skip_abort_leave_and_complete_set_the_session_status() {
         }
     );
     assert_eq!(fold(vec![Event::SessionLeft]).status, SessionStatus::Left);
-    let s = fold(vec![Event::SessionLeft, Event::SessionResumed { pid: 1 }]);
+    let s = fold(vec![
+        Event::SessionLeft,
+        Event::SessionResumed {
+            pid: 1,
+            handed_over_from: None,
+            reason: None,
+        },
+    ]);
     assert_eq!(s.status, SessionStatus::Active);
     let s = fold(vec![Event::SessionAborted {
         reason: "wrong tag".into(),

@@ -56,6 +56,10 @@ struct SessionMeta<'a> {
     last_event_at: Option<DateTime<Utc>>,
     duration_ms: Option<i64>,
     operators: &'a [Actor],
+    /// Who started the session.
+    started_by: Option<&'a Actor>,
+    /// Resumes by another operator than the one who acted last.
+    handovers: Vec<HandoverOut<'a>>,
     /// Auto mode through the session: the mode it started in, then every
     /// change (format 2; format 1 had a single flag).
     auto: Vec<AutoOut<'a>>,
@@ -71,6 +75,14 @@ struct AutoOut<'a> {
     at: DateTime<Utc>,
     on: bool,
     by: Option<&'a Actor>,
+}
+
+#[derive(Serialize)]
+struct HandoverOut<'a> {
+    at: DateTime<Utc>,
+    from: &'a Actor,
+    to: Option<&'a Actor>,
+    reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -219,6 +231,17 @@ fn session_meta<'a>(s: &'a Session, ctx: &'a Context) -> SessionMeta<'a> {
             .zip(end)
             .map(|(a, b)| (b - a).num_milliseconds()),
         operators: &s.operators,
+        started_by: s.started_by.as_ref(),
+        handovers: s
+            .handovers
+            .iter()
+            .map(|h| HandoverOut {
+                at: h.at,
+                from: &h.from,
+                to: h.to.as_ref(),
+                reason: h.reason.as_deref(),
+            })
+            .collect(),
         auto: s
             .auto_history
             .iter()

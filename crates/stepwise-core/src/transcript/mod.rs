@@ -22,7 +22,7 @@ mod json;
 mod markdown;
 mod report;
 mod tails;
-mod timeline;
+pub mod timeline;
 
 use crate::session::event::Record;
 use crate::session::state::Session;

@@ -36,6 +36,7 @@ pub fn rows(s: &Session, records: &[Record]) -> Vec<Row> {
                     "Attempt {attempt} of {of} scheduled in {}",
                     fmt::duration_ms((*due - r.at).num_milliseconds().max(0) as u64)
                 ),
+                Event::SessionResumed { .. } => resumed(&r.event, r.by.as_ref()),
                 e => what(s, e)?,
             };
             let step = r
@@ -90,7 +91,7 @@ fn who(r: &Record) -> String {
 fn what(s: &Session, e: &Event) -> Option<String> {
     Some(match e {
         Event::SessionStarted { .. } => started(e),
-        Event::SessionResumed { .. } => "Session resumed".to_owned(),
+        Event::SessionResumed { .. } => resumed(e, None),
         Event::RunbookChanged { .. } => {
             "The runbook file changed since the session began; the session's copy is used"
                 .to_owned()
@@ -156,6 +157,29 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         Event::RetryScheduled { attempt, of, .. } => format!("Attempt {attempt} of {of} scheduled"),
         Event::RetryCancelled { reason, .. } => format!("Retry cancelled: {reason}"),
     })
+}
+
+/// A resume in words: `Handed over from alice to bob: shift change`, or
+/// `Session resumed by bob`. Shared with headless output and `follow`.
+pub fn resumed(e: &Event, by: Option<&crate::session::event::Actor>) -> String {
+    let Event::SessionResumed {
+        handed_over_from,
+        reason,
+        ..
+    } = e
+    else {
+        return String::new();
+    };
+    let to = by.map_or("someone", |a| a.user.as_str());
+    let mut out = match handed_over_from {
+        Some(from) => format!("Handed over from {} to {to}", from.user),
+        None if by.is_some() => format!("Session resumed by {to}"),
+        None => "Session resumed".to_owned(),
+    };
+    if let Some(reason) = reason {
+        out.push_str(&format!(": {}", first_line(reason)));
+    }
+    out
 }
 
 /// An input given: at the start, `Input NAME = value (--var)`; during the
