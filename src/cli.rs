@@ -34,6 +34,13 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
     },
+    /// One line on where a session stands (default: the one running now, else the latest).
+    Status {
+        /// Session id, unique prefix of one, or session folder.
+        session: Option<String>,
+        #[arg(long, value_enum, default_value = "line")]
+        format: StatusFormat,
+    },
     /// Write a session's transcript (Markdown, JSON or HTML) to stdout or a file.
     Export {
         /// Session id, unique prefix of one, or session folder.
@@ -125,6 +132,12 @@ pub struct DemoArgs {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListFormat {
     Table,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFormat {
+    Line,
     Json,
 }
 

@@ -80,7 +80,11 @@ fn print_table(rows: &[store::Summary], all: bool) {
             r.runbook,
             t(r.started),
             t(r.last_activity),
-            r.status,
+            if r.running {
+                "running now".to_owned()
+            } else {
+                r.status.to_string()
+            },
             r.done,
             r.total
         );

@@ -28,5 +28,6 @@ pub mod demo;
 pub mod headless;
 pub mod launch;
 pub mod picker;
+pub mod status;
 pub mod trust_prompt;
 pub mod tui;

@@ -144,3 +144,74 @@ fn an_operator_name_with_spaces_is_refused() {
     assert!(text(&out).contains("--operator"), "{}", text(&out));
     assert!(session_dirs(home.path()).is_empty());
 }
+
+/// Starts `rb` headless in the background as `operator`, and returns once
+/// its output has a line containing `until`.
+fn spawn_until(home: &Path, rb: &Path, operator: &str, until: &str) -> std::process::Child {
+    let mut child = stepwise(home)
+        .current_dir(home)
+        .args(["run", "--headless", "--trust", "--operator", operator])
+        .arg(rb)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0 && !line.contains(until)
+    {
+        line.clear();
+    }
+    assert!(line.contains(until), "never printed {until:?}");
+    // Keep draining so the runner never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    child
+}
+
+fn write_runbook(home: &Path, steps: &str) -> PathBuf {
+    let rb = home.join("rb.yaml");
+    std::fs::write(
+        &rb,
+        format!("runbook: 1\nid: rb\ntitle: Deployment rollback\nsections:\n  - title: S\n    steps:\n{steps}"),
+    )
+    .unwrap();
+    rb
+}
+
+#[test]
+fn status_names_the_running_step_and_sessions_marks_it_running() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = write_runbook(
+        home.path(),
+        "      - title: Tolerated\n        run: exit 3\n        on_failure: continue\n      - title: Deploy v1.4.2\n        id: deploy\n        run: echo started; sleep 30\n      - title: Check\n        run: 'true'\n",
+    );
+    let mut child = spawn_until(home.path(), &rb, "alice", "deploy | started");
+    let out = stepwise(home.path()).arg("status").output().unwrap();
+    let line = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{line}");
+    assert!(
+        line.starts_with("Deployment rollback — step 2/3 Deploy v1.4.2 (running "),
+        "{line}"
+    );
+    assert!(
+        line.contains("— 1 failed (allowed), 0 skipped — started "),
+        "{line}"
+    );
+    assert!(line.contains(" by alice, "), "{line}");
+    let out = stepwise(home.path())
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["state"], "running");
+    assert_eq!(json["step"]["id"], "deploy");
+    assert_eq!(json["failed_allowed"], 1);
+    assert_eq!(json["started_by"], "alice");
+    let list = text(&stepwise(home.path()).arg("sessions").output().unwrap());
+    assert!(list.contains("running now"), "{list}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let list = text(&stepwise(home.path()).arg("sessions").output().unwrap());
+    assert!(!list.contains("running now"), "{list}");
+    let line = text(&stepwise(home.path()).arg("status").output().unwrap());
+    assert!(line.contains("(was running; session stopped)"), "{line}");
+}

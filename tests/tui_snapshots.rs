@@ -338,6 +338,7 @@ fn picker_screen() {
         started: Some(t0()),
         last_activity: Some(t0()),
         status: stepwise::session::store::Standing::Left,
+        running: false,
         done: 2,
         total: 6,
         transcript: None,
