@@ -34,6 +34,14 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
     },
+    /// Watch a session another process is running, read-only (default: the one running now).
+    Follow {
+        /// Session id, unique prefix of one, or session folder.
+        session: Option<String>,
+        /// Headless lines instead of the screen (for a pipe or ssh); ends with the session's exit code.
+        #[arg(long)]
+        plain: bool,
+    },
     /// One line on where a session stands (default: the one running now, else the latest).
     Status {
         /// Session id, unique prefix of one, or session folder.

@@ -453,7 +453,7 @@ impl<W: Write> Driver<W> {
 
 /// Headless lines are already cut for display (`DisplayLines`), so no
 /// further cut here; only control characters are made inert.
-fn inert(text: &str) -> String {
+pub fn inert(text: &str) -> String {
     crate::text::neutralize(text, usize::MAX)
 }
 

@@ -25,6 +25,7 @@ pub use stepwise_core::{
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod follow;
 pub mod headless;
 pub mod launch;
 pub mod picker;

@@ -589,3 +589,12 @@ fn a_step_waiting_for_its_retry_shows_the_wait_not_a_failure() {
     assert!(!screen.contains("retrying"), "{screen}");
     assert!(!screen.contains("↻"), "{screen}");
 }
+
+/// `stepwise follow`: the banner says read only, and the key hints are
+/// only the ones that move the view.
+#[test]
+fn following_read_only() {
+    let mut app = busy();
+    app.read_only = true;
+    both("following_read_only", app);
+}

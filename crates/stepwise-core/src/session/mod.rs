@@ -1,5 +1,6 @@
 //! Sessions: events, the append-only journal, the pure fold, and where
-//! session folders live, and `status`: the one-line summary.
+//! session folders live, `tail` (reading a journal as it grows) and
+//! `status` (the one-line summary).
 
 pub mod clock;
 pub mod event;
@@ -8,6 +9,7 @@ pub mod journal;
 pub mod state;
 pub mod status;
 pub mod store;
+pub mod tail;
 
 #[cfg(test)]
 #[path = "state_tests.rs"]

@@ -1,9 +1,11 @@
 //! `stepwise status`: where a session stands, in one line for a person and
-//! as fields for a program. Pure: the fold, the standing and the time are
+//! as fields for a program; and the exit code a session ended with, for
+//! `stepwise follow`. Pure: the fold, the standing and the time are
 //! given; nothing is read or printed here.
 
-use super::state::{Session, StepStatus};
+use super::state::{Session, SessionStatus, StepStatus};
 use super::store::Standing;
+use crate::outcome::Exit;
 use crate::runbook::model::OnFailure;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
@@ -168,6 +170,27 @@ fn failed_words(st: &Status) -> String {
         (n, a) if a == n => format!("{n} failed (allowed)"),
         (n, 0) => format!("{n} failed"),
         (n, a) => format!("{n} failed ({a} allowed)"),
+    }
+}
+
+/// The exit code a headless run of the session ended with, read from the
+/// journal (`stepwise follow --plain` ends with it); `None` while a process
+/// still holds it and no end is recorded. Left on a failed step is 3, left
+/// waiting for a person 4; no end recorded and nothing holding it (a
+/// signal, `kill -9`) is 130.
+pub fn exit_of(s: &Session, held: bool) -> Option<Exit> {
+    match s.status {
+        SessionStatus::Completed => Some(Exit::Completed),
+        SessionStatus::Aborted { .. } => Some(Exit::Aborted),
+        SessionStatus::Left => {
+            let waiting = s.next_step().map(|i| &s.steps[i].status);
+            Some(match waiting {
+                Some(StepStatus::Failed | StepStatus::OutcomeUnknown { .. }) => Exit::Failed,
+                _ => Exit::WaitingForHuman,
+            })
+        }
+        SessionStatus::Active if held => None,
+        SessionStatus::Active => Some(Exit::Interrupted),
     }
 }
 

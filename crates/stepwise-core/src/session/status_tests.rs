@@ -152,3 +152,26 @@ fn short_durations_stay_short() {
     assert_eq!(short(720_000), "12m");
     assert_eq!(short(3_900_000), "1h05m");
 }
+
+#[test]
+fn the_exit_code_follows_the_journal_and_the_lock() {
+    let running = fold(vec![(0, session_started()), (10, started("check"))]);
+    assert_eq!(exit_of(&running, true), None);
+    assert_eq!(exit_of(&running, false), Some(Exit::Interrupted));
+    let failed = fold(vec![
+        (0, session_started()),
+        (10, started("check")),
+        (20, exited("check", false)),
+        (21, Event::SessionLeft),
+    ]);
+    assert_eq!(exit_of(&failed, true), Some(Exit::Failed));
+    let waiting = fold(vec![
+        (0, session_started()),
+        (10, started("check")),
+        (20, exited("check", true)),
+        (21, Event::SessionLeft),
+    ]);
+    assert_eq!(exit_of(&waiting, false), Some(Exit::WaitingForHuman));
+    let done = fold(vec![(0, session_started()), (1, Event::SessionCompleted)]);
+    assert_eq!(exit_of(&done, false), Some(Exit::Completed));
+}
