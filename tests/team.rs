@@ -215,3 +215,136 @@ fn status_names_the_running_step_and_sessions_marks_it_running() {
     let line = text(&stepwise(home.path()).arg("status").output().unwrap());
     assert!(line.contains("(was running; session stopped)"), "{line}");
 }
+
+/// `HH:MM:SS` of an RFC 3339 time, as the timeline prints it (UTC).
+fn clock(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%H:%M:%S").to_string()
+}
+
+fn records(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn at_of(r: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    r["at"].as_str().unwrap().parse().unwrap()
+}
+
+/// `kill -9` leaves no record of the end: the timeline shows the gap, from
+/// the last sign of life (the last record, or a later write to the running
+/// step's log) to the resume, and who resumed.
+#[test]
+fn a_kill_9_gap_is_a_timeline_row_with_the_right_times() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = write_runbook(
+        home.path(),
+        "      - title: Wait\n        run: echo started; sleep 0.3; echo still alive\n",
+    );
+    let mut child = spawn_until(home.path(), &rb, "alice", "wait | started");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = stepwise(home.path())
+        .args(["resume", "--headless", "--operator", "bob"])
+        .args(["--answer", "wait=done:checked by hand"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dir = session_dirs(home.path())[0].clone();
+    let recs = records(&dir);
+    let resumed = recs
+        .iter()
+        .position(|r| r["type"] == "session_resumed")
+        .unwrap();
+    let last_record = at_of(&recs[resumed - 1]);
+    let log_written: chrono::DateTime<chrono::Utc> =
+        std::fs::metadata(dir.join("output/wait.1.log"))
+            .unwrap()
+            .modified()
+            .unwrap()
+            .into();
+    let resume_at = at_of(&recs[resumed]);
+    let (sign_at, sign) = if log_written > last_record && log_written < resume_at {
+        (log_written, "last log write")
+    } else {
+        (last_record, "last record")
+    };
+    assert!(resume_at - sign_at >= chrono::Duration::seconds(1));
+    let id = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let md = export(home.path(), &id, "md");
+    let expected = format!(
+        "stepwise stopped at {} ({sign}); resumed at {} by bob",
+        clock(sign_at),
+        clock(resume_at)
+    );
+    assert!(md.contains(&expected), "{expected}\n{md}");
+    assert!(export(home.path(), &id, "html").contains(&expected));
+}
+
+/// The timeline tells the story: one row for the inputs given at the start,
+/// an approval with who and the exact command, a failure the runbook
+/// allows labelled so and kept out of "What went wrong", a note's text
+/// where it was written and its `TODO:` line in the action items.
+#[test]
+fn the_timeline_tells_the_story() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: rb\ntitle: Story\ninputs:\n  A:\n    default: one\n  B:\n    default_from: echo two\n  C:\n    default: three\nsections:\n  - title: S\n    steps:\n      - title: Tolerated\n        run: echo bad; exit 3\n        on_failure: continue\n      - title: Deploy\n        id: deploy\n        confirm: true\n        run: echo deploying \"$A\"\n      - title: Check\n        id: check\nfollow_up:\n  - Write the postmortem\n",
+    )
+    .unwrap();
+    let out = stepwise(home.path())
+        .args([
+            "run",
+            "--headless",
+            "--trust",
+            "--yes",
+            "--operator",
+            "alice",
+        ])
+        .arg(&rb)
+        .args(["--answer", "check=done:TODO: fix the tag script"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = session_dirs(home.path())[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let md = export(home.path(), &id, "md");
+    let timeline = &md[md.find("## Timeline").unwrap()..md.find("## Steps").unwrap()];
+    assert!(
+        timeline.contains("| 3 inputs: 2 defaults, 1 discovered |"),
+        "{timeline}"
+    );
+    assert!(!timeline.contains("Input A"), "{timeline}");
+    assert!(
+        timeline.contains("Run approved, attempt 1 started: echo deploying \"$A\" | alice@"),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("Attempt 1 failed as allowed (on_failure: continue): exit 3"),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("note: TODO: fix the tag script"),
+        "{timeline}"
+    );
+    let wrong = &md[md.find("### What went wrong").unwrap()..md.find("### Action items").unwrap()];
+    assert!(!wrong.contains("Tolerated"), "{wrong}");
+    let actions = &md[md.find("### Action items").unwrap()..];
+    assert!(actions.contains("TODO: fix the tag script"), "{actions}");
+    assert!(md.contains("- [ ] Write the postmortem"), "{md}");
+    assert!(md.contains("Full log: `output/tolerated.1.log`"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&export(home.path(), &id, "json")).unwrap();
+    assert_eq!(json["format"], "stepwise-transcript/3");
+    assert_eq!(
+        json["steps"][0]["attempts"][0]["log"],
+        "output/tolerated.1.log"
+    );
+}

@@ -1,4 +1,4 @@
-//! The JSON transcript, `"format": "stepwise-transcript/2"`: complete and
+//! The JSON transcript, `"format": "stepwise-transcript/3"`: complete and
 //! machine-readable. Runbook metadata, the session summary, inputs (secrets
 //! masked), a per-step summary, and every journal record as it is in the
 //! journal (secret values masked again, in case). Documented in
@@ -354,7 +354,8 @@ fn attempt<'a>(st: &StepState, a: &'a Attempt, ctx: &'a Context) -> AttemptOut<'
         cancelled: a.cancelled.as_deref(),
         stdout_bytes: a.stdout_bytes,
         stderr_bytes: a.stderr_bytes,
-        log: ctx.session_dir.join(&a.log).to_string_lossy().into_owned(),
+        // Relative to `session.session_dir` (format 3; absolute before).
+        log: a.log.clone(),
         tail: ctx
             .tails
             .get(&(st.id.clone(), a.number))
