@@ -34,6 +34,21 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
     },
+    /// Watch a session another process is running, read-only (default: the one running now).
+    Follow {
+        /// Session id, unique prefix of one, or session folder.
+        session: Option<String>,
+        /// Headless lines instead of the screen (for a pipe or ssh); ends with the session's exit code.
+        #[arg(long)]
+        plain: bool,
+    },
+    /// One line on where a session stands (default: the one running now, else the latest).
+    Status {
+        /// Session id, unique prefix of one, or session folder.
+        session: Option<String>,
+        #[arg(long, value_enum, default_value = "line")]
+        format: StatusFormat,
+    },
     /// Write a session's transcript (Markdown, JSON or HTML) to stdout or a file.
     Export {
         /// Session id, unique prefix of one, or session folder.
@@ -114,6 +129,9 @@ pub struct DriveArgs {
     /// Also write the transcript into this folder.
     #[arg(long, value_name = "DIR")]
     pub transcript_dir: Option<PathBuf>,
+    /// Who is at the keyboard, recorded on every action (default: the account's name).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -146,6 +164,9 @@ pub struct ResumeArgs {
     /// the one-time review (needed headless for such a folder).
     #[arg(long)]
     pub trust: bool,
+    /// Why the session is taken up (recorded; e.g. "shift change" at a handover).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -160,6 +181,12 @@ pub struct DemoArgs {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListFormat {
     Table,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFormat {
+    Line,
     Json,
 }
 

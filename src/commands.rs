@@ -115,7 +115,11 @@ fn table(rows: &[store::Summary], all: bool) -> String {
             r.runbook,
             t(r.started),
             t(r.last_activity),
-            r.status,
+            if r.running {
+                "running now".to_owned()
+            } else {
+                r.status.to_string()
+            },
             r.done,
             r.total
         );

@@ -463,7 +463,7 @@ impl<W: Write> Driver<W> {
 
 /// Headless lines are already cut for display (`DisplayLines`), so no
 /// further cut here; only control characters are made inert.
-fn inert(text: &str) -> String {
+pub fn inert(text: &str) -> String {
     crate::text::neutralize(text, usize::MAX)
 }
 
@@ -523,7 +523,11 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
             runbook_title,
             ..
         } => format!("session {session_id} — {runbook_title}"),
-        Event::SessionResumed { .. } => format!("resumed session {}", s.id),
+        Event::SessionResumed { .. } => format!(
+            "resumed session {} — {}",
+            s.id,
+            crate::transcript::timeline::resumed(&r.event, r.by.as_ref())
+        ),
         Event::RunbookChanged { path, .. } => {
             format!("warning: {path} changed since the session started; using the session's copy")
         }

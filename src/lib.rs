@@ -27,9 +27,11 @@ pub use stepwise_core::{
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod follow;
 pub mod headless;
 pub mod import;
 pub mod launch;
 pub mod picker;
+pub mod status;
 pub mod trust_prompt;
 pub mod tui;

@@ -21,6 +21,12 @@ fn main() -> ExitCode {
         Some(Cmd::Run(args)) => launch::run(&home, args.into()),
         Some(Cmd::Resume(args)) => launch::resume(&home, args.into()),
         Some(Cmd::Sessions { all, format }) => stepwise::commands::sessions(&home, all, format),
+        Some(Cmd::Follow { session, plain }) => {
+            stepwise::follow::follow(&home, session.as_deref(), plain)
+        }
+        Some(Cmd::Status { session, format }) => {
+            stepwise::status::status(&home, session.as_deref(), format)
+        }
         Some(Cmd::Export {
             session,
             format,

@@ -129,6 +129,7 @@ pub fn run(home: &Path) -> Result<i32, Failure> {
                 session: Some(summary.id.clone()),
                 drive: Default::default(),
                 trust: false,
+                reason: None,
             },
         ),
     }

@@ -69,6 +69,7 @@ fn start_full(
         from_step: None,
         inputs: &[],
         clock: Arc::new(SystemClock),
+        operator: None,
     })
     .unwrap();
     let values: Vec<(String, String)> = values

@@ -359,6 +359,7 @@ fn context(records: Vec<Record>) -> Context {
         session_dir: PathBuf::from(SESSION_DIR),
         tails: tails(),
         records,
+        log_written: Default::default(),
         local_offset: FixedOffset::east_opt(3600).expect("offset"),
         tz_name: "Europe/Paris".into(),
         integrity: None,
@@ -582,7 +583,7 @@ fn json_export_matches_the_schema() {
     ))
     .expect("schema");
     let schema: serde_json::Value = serde_json::from_str(&schema_text).expect("schema is JSON");
-    assert_eq!(doc["format"], "stepwise-transcript/2");
+    assert_eq!(doc["format"], "stepwise-transcript/3");
     let mut errors = Vec::new();
     check(&schema, &schema, &doc, "$", &mut errors);
     assert!(errors.is_empty(), "{}", errors.join("\n"));

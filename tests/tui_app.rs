@@ -771,3 +771,22 @@ fn a_status_message_expires_without_a_key() {
     app.update(Msg::Tick(now + chrono::Duration::seconds(7)));
     assert_eq!(app.status, None);
 }
+
+/// `stepwise follow`: keys that would change the session send nothing and
+/// say why; moving the view still works; `q` leaves at once (no dialog).
+#[test]
+fn read_only_keys_change_nothing_and_q_leaves() {
+    let mut app = app_with(&midway());
+    app.read_only = true;
+    for c in ['a', 's', 'n', 'r', 'c', 'S', 'i'] {
+        assert!(app.update(ch(c)).is_empty(), "{c}");
+        assert!(app.modal.is_none(), "{c} opened a dialog");
+    }
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(app.modal.is_none());
+    assert!(app.status.as_deref().unwrap_or("").contains("read only"));
+    app.update(ch('j'));
+    assert_eq!(app.selected_id(), "health");
+    assert!(app.update(ch('q')).is_empty());
+    assert_eq!(app.end, Some(TuiEnd::Left));
+}

@@ -62,6 +62,7 @@ async fn auto_mode_toggled_with_a_is_journalled_both_ways_and_exported() {
         from_step: None,
         inputs: &[],
         clock: Arc::new(SystemClock),
+        operator: None,
     })
     .unwrap();
     let dir = opened.dir.clone();

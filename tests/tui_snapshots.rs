@@ -338,6 +338,7 @@ fn picker_screen() {
         started: Some(t0()),
         last_activity: Some(t0()),
         status: stepwise::session::store::Standing::Left,
+        running: false,
         done: 2,
         total: 6,
         transcript: None,
@@ -588,4 +589,13 @@ fn a_step_waiting_for_its_retry_shows_the_wait_not_a_failure() {
     let screen = format!("{:?}", draw(&mut app, 100, 30).backend());
     assert!(!screen.contains("retrying"), "{screen}");
     assert!(!screen.contains("↻"), "{screen}");
+}
+
+/// `stepwise follow`: the banner says read only, and the key hints are
+/// only the ones that move the view.
+#[test]
+fn following_read_only() {
+    let mut app = busy();
+    app.read_only = true;
+    both("following_read_only", app);
 }

@@ -78,6 +78,7 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
     }
     // Before the trust store in it is read or written.
     crate::session::guard::check_home(home).map_err(Failure::usage)?;
+    check_operator(&args.drive)?;
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));
     crate::trust::ensure(home, &args.file, &source, &runbook, args.trust, ask)?;
     let given = if is_headless(&args.drive) {
@@ -98,6 +99,7 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
         from_step: args.from.clone(),
         inputs: &given,
         clock: Arc::new(SystemClock),
+        operator: args.drive.operator.clone(),
     })
     .map_err(Failure::usage)?;
     let values = given.into_iter().map(|g| (g.name, g.value)).collect();
@@ -110,6 +112,7 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
         Some(s) => s.clone(),
         None => most_recent_unfinished(home)?,
     };
+    check_operator(&args.drive)?;
     let given = values::collect(&args.drive)?;
     let vars = std::cell::RefCell::new(Vec::new());
     let screen = !is_headless(&args.drive);
@@ -132,8 +135,12 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
             .and_then(|()| check_answers(&session.runbook, &args.drive))
             .map_err(|f| f.message)
     };
-    let opened =
-        open::resume(home, &what, Arc::new(SystemClock), &check).map_err(Failure::usage)?;
+    let taker = open::Taker {
+        operator: args.drive.operator.clone(),
+        reason: args.reason.clone(),
+    };
+    let opened = open::resume_as(home, &what, Arc::new(SystemClock), &taker, &check)
+        .map_err(Failure::usage)?;
     let vars = vars.into_inner();
     for w in &opened.warnings {
         crate::say!("warning: {w}");
@@ -161,6 +168,14 @@ fn trust_outside_folder(home: &Path, what: &str, args: &ResumeOptions) -> Result
         .map_err(|e| Failure::usage(crate::runbook::load::render_plain(&e)))?;
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));
     crate::trust::ensure(home, &copy, &bytes, &runbook, args.trust, ask)
+}
+
+/// `--operator` must be a name a transcript can show.
+fn check_operator(args: &DriveOptions) -> Result<(), Failure> {
+    match &args.operator {
+        Some(name) => open::check_operator(name).map_err(Failure::usage),
+        None => Ok(()),
+    }
 }
 
 fn most_recent_unfinished(home: &Path) -> Result<String, Failure> {

@@ -23,6 +23,8 @@ pub struct DriveOptions {
     /// A session left unfinished is closed (aborted) with this reason, as
     /// nothing could resume it (the demo's sandbox goes with it).
     pub close_when_left: Option<String>,
+    /// `--operator NAME`: who acts; `None` for the account's name.
+    pub operator: Option<String>,
 }
 
 /// `stepwise run`.
@@ -44,6 +46,8 @@ pub struct ResumeOptions {
     /// Trust the runbook copy of a session folder outside the home without
     /// the one-time review (needed headless).
     pub trust: bool,
+    /// `--reason TEXT`: why the session is taken up (a handover's reason).
+    pub reason: Option<String>,
 }
 
 impl From<crate::cli::DriveArgs> for DriveOptions {
@@ -58,6 +62,7 @@ impl From<crate::cli::DriveArgs> for DriveOptions {
             transcript_dir: a.transcript_dir,
             quit_note: None,
             close_when_left: None,
+            operator: a.operator,
         }
     }
 }
@@ -80,6 +85,7 @@ impl From<crate::cli::ResumeArgs> for ResumeOptions {
             session: a.session,
             drive: a.drive.into(),
             trust: a.trust,
+            reason: a.reason,
         }
     }
 }

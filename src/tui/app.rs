@@ -102,6 +102,9 @@ pub struct App {
     pub suspend: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
+    /// `stepwise follow`: another process runs the session; keys only
+    /// move the view (`keymap::changes_nothing`), and `q` leaves at once.
+    pub read_only: bool,
 }
 
 impl App {
@@ -136,6 +139,7 @@ impl App {
             suspend: false,
             dirty: true,
             status_since: None,
+            read_only: false,
         }
     }
 
@@ -228,6 +232,14 @@ impl App {
             return self.modal_key(key);
         }
         match keymap::action(Context::Main, &key) {
+            Some(Action::Quit) if self.read_only => {
+                self.end = Some(TuiEnd::Left);
+                Vec::new()
+            }
+            Some(action) if self.read_only && !keymap::changes_nothing(action) => {
+                self.status = Some("Following — read only: this view changes nothing.".into());
+                Vec::new()
+            }
             Some(action) => self.main_action(action),
             None => Vec::new(),
         }
@@ -706,6 +718,9 @@ impl App {
 
     /// Whether a main-screen action does something now (for key hints).
     pub fn applies(&self, action: Action) -> bool {
+        if self.read_only && !keymap::changes_nothing(action) {
+            return false;
+        }
         let i = self.selected;
         let status = self.session.steps.get(i).map(|s| &s.status);
         let running = self.session.running().is_some();

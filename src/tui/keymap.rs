@@ -536,6 +536,29 @@ fn matches(key: &Key, ev: &KeyEvent) -> bool {
 }
 
 /// The action a key press asks for in a context, if any.
+/// Whether a main-screen action only changes the view, never the session:
+/// the keys `stepwise follow` (read only) answers.
+pub fn changes_nothing(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Up
+            | Action::Down
+            | Action::SwitchPane
+            | Action::Search
+            | Action::Follow
+            | Action::ToggleWrap
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Home
+            | Action::End
+            | Action::EarlierAttempt
+            | Action::LaterAttempt
+            | Action::Help
+            | Action::Quit
+            | Action::Suspend
+    )
+}
+
 pub fn action(context: Context, ev: &KeyEvent) -> Option<Action> {
     if ev.kind == KeyEventKind::Release {
         return None;

@@ -9,6 +9,8 @@
 //! or memory in tests) and its event stream. The engine decides what
 //! happens; the policy questions (optional sections, a step's environment,
 //! a missing note) are asked of `stepwise_core::policy`, never re-derived.
+//! `run_read_only` is the same screen for `stepwise follow`, fed from a
+//! journal instead of an engine.
 
 pub mod app;
 pub mod ending;
@@ -81,6 +83,40 @@ pub async fn run(
     terminal::leave();
     // The resume command is printed by the caller, with the session folder
     // and the transcript, once for every driver.
+    result.map(|(end, _)| end)
+}
+
+/// `stepwise follow`: the same screen over a session another process
+/// runs, fed with its journal's records and output as `updates`. Read only:
+/// keys only move the view, and nothing is ever sent to an engine.
+pub async fn run_read_only(
+    session: Session,
+    updates: mpsc::Receiver<Update>,
+) -> std::io::Result<TuiEnd> {
+    let secrets = session
+        .runbook
+        .inputs
+        .iter()
+        .filter(|i| i.secret)
+        .map(|i| i.name.clone())
+        .collect();
+    let mut app = App::new(session, secrets, chrono::Utc::now(), color_enabled());
+    app.read_only = true;
+    // No engine: whatever a command might be, it goes nowhere.
+    let (cmds, mut nowhere) = mpsc::channel(1);
+    tokio::spawn(async move { while nowhere.recv().await.is_some() {} });
+    let mut host = RealTerminal(terminal::enter());
+    let jobs = JobSignals::new()?;
+    let result = event_loop(
+        &mut host,
+        EventStream::new(),
+        Some(jobs),
+        app,
+        cmds,
+        updates,
+    )
+    .await;
+    terminal::leave();
     result.map(|(end, _)| end)
 }
 

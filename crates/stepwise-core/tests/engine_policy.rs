@@ -100,6 +100,7 @@ fn start(yaml: &str, opts: Options, runner: ScriptedRunner) -> Harness {
         from_step: None,
         inputs: &given,
         clock: clock(),
+        operator: None,
     })
     .unwrap();
     let values = given.into_iter().map(|g| (g.name, g.value)).collect();

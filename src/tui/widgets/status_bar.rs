@@ -36,6 +36,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if app.session.dry_run {
         mode.push_str(" DRY-RUN");
     }
+    if app.read_only {
+        mode = format!("FOLLOWING — READ ONLY ({})", app.session.status.label());
+    }
     let left = vec![
         Span::styled(
             format!(" {} ", super::truncate(&app.session.runbook.title, 28)),
@@ -46,7 +49,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             theme::fg(app.color, Color::Yellow),
         ),
         Span::raw(format!("{done}/{total} ")),
-        Span::styled(format!("{mode} "), theme::fg(app.color, Color::Cyan)),
+        Span::styled(
+            format!("{mode} "),
+            if app.read_only {
+                theme::fg(app.color, Color::Magenta).add_modifier(ratatui::style::Modifier::BOLD)
+            } else {
+                theme::fg(app.color, Color::Cyan)
+            },
+        ),
     ];
     let used: usize = left.iter().map(|s| s.width()).sum();
     let mut spans = left;

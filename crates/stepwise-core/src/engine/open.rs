@@ -44,13 +44,45 @@ pub struct StartOptions<'a> {
     pub from_step: Option<String>,
     pub inputs: &'a [Given],
     pub clock: Arc<dyn Clock>,
+    /// `--operator NAME`; `None` records the account's name.
+    pub operator: Option<String>,
 }
 
+/// Who takes a session up, and why (`stepwise resume --operator --reason`).
+#[derive(Clone, Debug, Default)]
+pub struct Taker {
+    /// `--operator NAME`; `None` records the account's name.
+    pub operator: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The account's user name and this host.
 pub fn actor() -> Actor {
+    actor_as(None)
+}
+
+/// The named operator (else the account's user name) and this host: two
+/// engineers on one shared account stay apart through `--operator`.
+pub fn actor_as(operator: Option<&str>) -> Actor {
     Actor {
-        user: store::username(),
+        user: operator.map_or_else(store::username, str::to_owned),
         host: store::hostname(),
     }
+}
+
+/// Refuses an operator name that could not be read back in a transcript.
+pub fn check_operator(name: &str) -> Result<(), String> {
+    let bad = name.trim().is_empty()
+        || name.len() > 64
+        || name
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '@');
+    if bad {
+        return Err(format!(
+            "--operator {name:?}: give a short name without spaces or '@' (e.g. --operator alice)"
+        ));
+    }
+    Ok(())
 }
 
 /// Creates and opens a new session.
@@ -67,7 +99,8 @@ pub fn start(opts: StartOptions) -> Result<Opened, String> {
     })?;
     write_copy(&staging.join(store::RUNBOOK_COPY), opts.source)?;
     let jpath = staging.join(store::JOURNAL);
-    let mut journal = Journal::create(&jpath, opts.clock.clone(), actor())
+    let by = actor_as(opts.operator.as_deref());
+    let mut journal = Journal::create(&jpath, opts.clock.clone(), by)
         .map_err(|e| format!("cannot create {}: {e}", jpath.display()))?;
     let mut session = Session::new(opts.runbook.clone());
     let started = Event::SessionStarted {
@@ -170,6 +203,18 @@ pub fn resume(
     clock: Arc<dyn Clock>,
     check: &dyn Fn(&Session) -> Result<(), String>,
 ) -> Result<Opened, String> {
+    resume_as(home, what, clock, &Taker::default(), check)
+}
+
+/// [`resume`] by a named operator, with a reason: a different operator
+/// than the one who acted last is recorded as a handover.
+pub fn resume_as(
+    home: &Path,
+    what: &str,
+    clock: Arc<dyn Clock>,
+    taker: &Taker,
+    check: &dyn Fn(&Session) -> Result<(), String>,
+) -> Result<Opened, String> {
     let dir = store::find(home, what)?;
     if store::is_in_home(home, &dir) {
         guard::check_home(home)?;
@@ -197,7 +242,8 @@ pub fn resume(
         ));
     }
     check(&session)?;
-    let journal = Journal::reopen(&jpath, &loaded, clock, actor())
+    let by = actor_as(taker.operator.as_deref());
+    let journal = Journal::reopen(&jpath, &loaded, clock, by.clone())
         .map_err(|e| format!("cannot open {} for writing: {e}", jpath.display()))?;
     let mut opened = Opened {
         dir,
@@ -214,10 +260,10 @@ pub fn resume(
                 .into(),
         );
     }
-    for event in resume_events(&opened.session) {
+    for (event, by_operator) in resume_events(&opened.session, &by, taker) {
         let r = opened
             .journal
-            .append(event, false)
+            .append(event, by_operator)
             .map_err(|e| format!("cannot write {}: {e}", jpath.display()))?;
         opened.session.apply(&r);
     }
@@ -249,10 +295,14 @@ fn refuse_broken(dir: &Path, integrity: &verify::Integrity) -> Result<(), String
     }
 }
 
-/// The records resuming adds: resumed, a changed runbook, outcome unknown.
-fn resume_events(s: &Session) -> Vec<Event> {
+/// The records resuming adds: resumed (by whom, from whom), a changed
+/// runbook, outcome unknown. Only the first is the operator's doing.
+fn resume_events(s: &Session, by: &Actor, taker: &Taker) -> Vec<(Event, bool)> {
+    let handed_over_from = s.operator.clone().filter(|last| last.user != by.user);
     let mut events = vec![Event::SessionResumed {
         pid: std::process::id(),
+        handed_over_from,
+        reason: taker.reason.clone().filter(|r| !r.trim().is_empty()),
     }];
     if let Ok(current) = std::fs::read(&s.runbook_path) {
         let sha = fsutil::sha256_hex(&current);
@@ -272,5 +322,6 @@ fn resume_events(s: &Session) -> Vec<Event> {
             });
         }
     }
-    events
+    let resumed = std::iter::once(true).chain(std::iter::repeat(false));
+    events.into_iter().zip(resumed).collect()
 }

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 pub struct Record {
     pub seq: u64,
     pub at: DateTime<Utc>,
-    /// The operator (`$USER`) and host, for events a person caused or witnessed.
+    /// The operator (`--operator`, else `$USER`) and host, for events a
+    /// person caused or witnessed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<Actor>,
     #[serde(flatten)]
@@ -116,8 +117,16 @@ pub enum Event {
         pid: u32,
     },
     /// A process took the session up again (after a quit or a crash).
+    /// Recorded with the operator who resumed (`by`).
     SessionResumed {
         pid: u32,
+        /// The operator who held the session last, when someone else takes
+        /// it up (a handover). Older journals never hold it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handed_over_from: Option<Actor>,
+        /// Why the session was taken up (`stepwise resume --reason`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// The runbook file on disk differs from the session's copy.
     RunbookChanged {

@@ -176,7 +176,7 @@ fn memchr_newline(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
 }
 
-fn parse_line(line: &[u8]) -> Result<Record, String> {
+pub(crate) fn parse_line(line: &[u8]) -> Result<Record, String> {
     let text = std::str::from_utf8(line).map_err(|e| format!("not UTF-8 ({e})"))?;
     if let Some(record) = fast::output_record(text) {
         return Ok(record);

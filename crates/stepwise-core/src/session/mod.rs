@@ -1,5 +1,6 @@
 //! Sessions: events, the append-only journal, the pure fold, and where
-//! session folders live.
+//! session folders live, `tail` (reading a journal as it grows) and
+//! `status` (the one-line summary).
 
 pub mod chain;
 pub mod clock;
@@ -8,7 +9,9 @@ pub mod fsutil;
 pub mod guard;
 pub mod journal;
 pub mod state;
+pub mod status;
 pub mod store;
+pub mod tail;
 pub mod verify;
 
 #[cfg(test)]

@@ -171,6 +171,17 @@ pub struct AutoChange {
     pub by: Option<Actor>,
 }
 
+/// A resume by another operator than the one who acted last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Handover {
+    pub at: DateTime<Utc>,
+    pub from: Actor,
+    /// The operator who took the session up (absent only in a hand-made
+    /// journal).
+    pub to: Option<Actor>,
+    pub reason: Option<String>,
+}
+
 /// An input's (or a capture's) current value: the latest record wins.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InputValue {
@@ -210,7 +221,14 @@ pub struct Session {
     pub auto_history: Vec<AutoChange>,
     pub dry_run: bool,
     pub from_step: Option<String>,
+    /// Everyone who acted, in order of first appearance.
     pub operators: Vec<Actor>,
+    /// Who started the session.
+    pub started_by: Option<Actor>,
+    /// Who acted last: the operator holding the session, or who left it.
+    pub operator: Option<Actor>,
+    /// Every handover between operators, in order.
+    pub handovers: Vec<Handover>,
     pub inputs: Vec<InputValue>,
     /// Captured values (secret ones hold the mask).
     pub captures: Vec<InputValue>,
@@ -254,6 +272,9 @@ impl Session {
             dry_run: false,
             from_step: None,
             operators: Vec::new(),
+            started_by: None,
+            operator: None,
+            handovers: Vec::new(),
             inputs: Vec::new(),
             captures: Vec::new(),
             steps,
@@ -331,10 +352,11 @@ impl Session {
         self.last_seq = r.seq;
         self.records += 1;
         self.last_at = Some(r.at);
-        if let Some(by) = &r.by
-            && !self.operators.contains(by)
-        {
-            self.operators.push(by.clone());
+        if let Some(by) = &r.by {
+            if !self.operators.contains(by) {
+                self.operators.push(by.clone());
+            }
+            self.operator = Some(by.clone());
         }
         match &r.event {
             Event::SessionStarted {
@@ -350,11 +372,24 @@ impl Session {
                 self.runbook_path = runbook_path.clone();
                 self.runbook_sha256 = runbook_sha256.clone();
                 self.started_at = Some(r.at);
+                self.started_by = r.by.clone();
                 self.set_auto(r, *auto);
                 self.dry_run = *dry_run;
                 self.from_step = from_step.clone();
             }
-            Event::SessionResumed { .. } => {
+            Event::SessionResumed {
+                handed_over_from,
+                reason,
+                ..
+            } => {
+                if let Some(from) = handed_over_from {
+                    self.handovers.push(Handover {
+                        at: r.at,
+                        from: from.clone(),
+                        to: r.by.clone(),
+                        reason: reason.clone(),
+                    });
+                }
                 // A new resume checks the file again and records any change.
                 self.runbook_changed = None;
                 self.drop_retries();

@@ -201,7 +201,14 @@ fn skip_abort_leave_and_complete_set_the_session_status() {
         }
     );
     assert_eq!(fold(vec![Event::SessionLeft]).status, SessionStatus::Left);
-    let s = fold(vec![Event::SessionLeft, Event::SessionResumed { pid: 1 }]);
+    let s = fold(vec![
+        Event::SessionLeft,
+        Event::SessionResumed {
+            pid: 1,
+            handed_over_from: None,
+            reason: None,
+        },
+    ]);
     assert_eq!(s.status, SessionStatus::Active);
     let s = fold(vec![Event::SessionAborted {
         reason: "wrong tag".into(),
@@ -266,4 +273,40 @@ fn journals_from_before_the_changed_source_still_load_and_it_round_trips() {
     let line = serde_json::to_string(&changed).unwrap();
     assert!(line.contains(r#""source":"changed""#), "{line}");
     assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), changed);
+}
+
+/// Journals written before operators and handovers load unchanged: a
+/// resume record with only its pid is a resume by nobody in particular.
+#[test]
+fn an_old_resume_record_loads_without_a_handover() {
+    let line = r#"{"seq":5,"at":"2026-11-26T16:30:00Z","type":"session_resumed","pid":7}"#;
+    let r: Record = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        r.event,
+        Event::SessionResumed {
+            pid: 7,
+            handed_over_from: None,
+            reason: None,
+        }
+    );
+    let s = fold(vec![r.event]);
+    assert!(s.handovers.is_empty());
+}
+
+/// A resume by someone other than the last operator is a handover.
+#[test]
+fn a_resume_naming_the_last_operator_is_folded_as_a_handover() {
+    use super::event::Actor;
+    let actor = |u: &str| Actor {
+        user: u.into(),
+        host: "h".into(),
+    };
+    let s = fold(vec![Event::SessionResumed {
+        pid: 1,
+        handed_over_from: Some(actor("alice")),
+        reason: Some("shift change".into()),
+    }]);
+    assert_eq!(s.handovers.len(), 1);
+    assert_eq!(s.handovers[0].from, actor("alice"));
+    assert_eq!(s.handovers[0].reason.as_deref(), Some("shift change"));
 }

@@ -255,6 +255,37 @@ fn read_holder(file: &mut File) -> String {
     holder
 }
 
+/// Whether a process holds the session's lock right now, found without
+/// taking it (a follower or `status` must never block a runner, even for
+/// an instant): Linux lists every held lock in `/proc/locks` by device and
+/// inode. Elsewhere, whether the lock file names a live process here.
+pub fn is_held(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let path = dir.join(LOCK);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return false;
+    };
+    match std::fs::read_to_string("/proc/locks") {
+        Ok(locks) => locks_hold(&locks, meta.dev(), meta.ino()),
+        Err(_) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            !holder.trim().is_empty() && !holder_is_gone(&holder)
+        }
+    }
+}
+
+/// Whether `/proc/locks` text lists a lock on (device, inode): fields like
+/// `1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF`, the device as hex
+/// major:minor.
+fn locks_hold(locks: &str, dev: u64, ino: u64) -> bool {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let want = format!("{major:02x}:{minor:02x}:{ino}");
+    locks
+        .lines()
+        .any(|l| !l.contains("->") && l.split_whitespace().any(|f| f == want))
+}
+
 /// Whether the lock file names a process on this host that no longer exists.
 fn holder_is_gone(holder: &str) -> bool {
     let Some((pid, host)) = holder
@@ -305,6 +336,8 @@ pub struct Summary {
     pub started: Option<DateTime<Utc>>,
     pub last_activity: Option<DateTime<Utc>>,
     pub status: Standing,
+    /// Whether a process holds the session now (`stepwise follow` can watch it).
+    pub running: bool,
     pub done: usize,
     pub total: usize,
     pub transcript: Option<PathBuf>,
@@ -331,6 +364,7 @@ impl Summary {
             done: 0,
             total: 0,
             transcript: find_transcript(dir),
+            running: is_held(dir),
             dir: dir.to_owned(),
             reason: Some(reason),
         }
@@ -361,6 +395,7 @@ pub fn summarize(dir: &Path) -> Result<Summary, String> {
         started: session.started_at,
         last_activity: session.last_at,
         status: Standing::of(&records, &session),
+        running: is_held(dir),
         done,
         total,
         transcript: find_transcript(dir),
@@ -454,6 +489,21 @@ pub fn find_transcript(dir: &Path) -> Option<PathBuf> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// `status`, `sessions` and `follow` see a held lock without taking it.
+    #[test]
+    fn a_held_lock_is_seen_without_taking_it() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!is_held(dir.path()), "no lock file: not held");
+        let held = lock(dir.path()).unwrap();
+        assert!(is_held(dir.path()));
+        assert!(is_held(dir.path()), "looking twice takes nothing");
+        drop(held);
+        assert!(!is_held(dir.path()));
+        let again = lock(dir.path()).unwrap();
+        assert!(is_held(dir.path()));
+        drop(again);
+    }
 
     #[test]
     fn a_dead_holder_is_told_from_a_live_or_unknown_one() {

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 pub use crate::text::MASK;
 
 /// The `format` tag of JSON exports.
-/// Raised to 2 when `session.auto` became the history of auto mode.
-pub const JSON_FORMAT: &str = "stepwise-transcript/2";
+/// Raised to 2 when `session.auto` became the history of auto mode; to 3
+/// when `steps[].attempts[].log` became relative to `session.session_dir`.
+pub const JSON_FORMAT: &str = "stepwise-transcript/3";
 
 /// A transcript format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +55,9 @@ pub struct Context {
     pub tails: HashMap<(String, u32), Vec<String>>,
     /// The journal records, as read.
     pub records: Vec<Record>,
+    /// When each attempt's log was last written, by (step id, attempt):
+    /// a sign of life after the last record, for the timeline's gaps.
+    pub log_written: HashMap<(String, u32), chrono::DateTime<chrono::Utc>>,
     /// The local offset shown beside UTC times.
     pub local_offset: FixedOffset,
     /// The name of the local timezone (`Europe/Paris`, or `UTC+01:00`).

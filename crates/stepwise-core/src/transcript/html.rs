@@ -106,6 +106,13 @@ fn meta(out: &mut String, s: &Session, ctx: &Context) {
             format!("<code class=\"hash\">{}</code>", esc(&s.runbook_sha256)),
         ),
         ("Session", format!("<code>{}</code>", esc(&s.id))),
+        (
+            "Session folder",
+            format!(
+                "<code>{}</code> (log paths are relative to it)",
+                esc(&ctx.session_dir.to_string_lossy())
+            ),
+        ),
         ("Operators", esc(&report::operators(s))),
     ];
     items.extend(
@@ -211,7 +218,7 @@ fn timeline_table(out: &mut String, s: &Session, ctx: &Context) {
         "<th>UTC</th><th>{}</th><th>Since start</th><th>Step</th><th>What happened</th><th>Who</th></tr></thead>\n<tbody>\n",
         esc(&ctx.tz_name)
     ));
-    for row in timeline::rows(s, &ctx.records) {
+    for row in timeline::rows(s, ctx) {
         out.push_str(&format!(
             "<tr><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"who\">{}</td></tr>\n",
             fmt::clock(row.at, s.started_at),
@@ -311,7 +318,6 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
         "<pre class=\"cmd\"><code>{}</code></pre>\n",
         esc(a.command.trim_end())
     ));
-    let log = ctx.session_dir.join(&a.log);
     match ctx
         .tails
         .get(&(st.id.clone(), a.number))
@@ -342,8 +348,8 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
         ));
     }
     out.push_str(&format!(
-        "<p class=\"log\">Full log: <code>{}</code></p>\n</div>\n",
-        esc(&log.to_string_lossy())
+        "<p class=\"log\">Full log: <code>{}</code> (in the session folder)</p>\n</div>\n",
+        esc(&a.log)
     ));
 }
 

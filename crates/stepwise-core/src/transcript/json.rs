@@ -1,4 +1,4 @@
-//! The JSON transcript, `"format": "stepwise-transcript/2"`: complete and
+//! The JSON transcript, `"format": "stepwise-transcript/3"`: complete and
 //! machine-readable. Runbook metadata, the session summary, inputs (secrets
 //! masked), a per-step summary, and every journal record as it is in the
 //! journal (secret values masked again, in case). Documented in
@@ -97,6 +97,10 @@ struct SessionMeta<'a> {
     last_event_at: Option<DateTime<Utc>>,
     duration_ms: Option<i64>,
     operators: &'a [Actor],
+    /// Who started the session.
+    started_by: Option<&'a Actor>,
+    /// Resumes by another operator than the one who acted last.
+    handovers: Vec<HandoverOut<'a>>,
     /// Auto mode through the session: the mode it started in, then every
     /// change (format 2; format 1 had a single flag).
     auto: Vec<AutoOut<'a>>,
@@ -112,6 +116,14 @@ struct AutoOut<'a> {
     at: DateTime<Utc>,
     on: bool,
     by: Option<&'a Actor>,
+}
+
+#[derive(Serialize)]
+struct HandoverOut<'a> {
+    at: DateTime<Utc>,
+    from: &'a Actor,
+    to: Option<&'a Actor>,
+    reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -272,6 +284,17 @@ fn session_meta<'a>(s: &'a Session, ctx: &'a Context) -> SessionMeta<'a> {
             .zip(end)
             .map(|(a, b)| (b - a).num_milliseconds()),
         operators: &s.operators,
+        started_by: s.started_by.as_ref(),
+        handovers: s
+            .handovers
+            .iter()
+            .map(|h| HandoverOut {
+                at: h.at,
+                from: &h.from,
+                to: h.to.as_ref(),
+                reason: h.reason.as_deref(),
+            })
+            .collect(),
         auto: s
             .auto_history
             .iter()
@@ -384,7 +407,8 @@ fn attempt<'a>(st: &StepState, a: &'a Attempt, ctx: &'a Context) -> AttemptOut<'
         cancelled: a.cancelled.as_deref(),
         stdout_bytes: a.stdout_bytes,
         stderr_bytes: a.stderr_bytes,
-        log: ctx.session_dir.join(&a.log).to_string_lossy().into_owned(),
+        // Relative to `session.session_dir` (format 3; absolute before).
+        log: a.log.clone(),
         tail: ctx
             .tails
             .get(&(st.id.clone(), a.number))

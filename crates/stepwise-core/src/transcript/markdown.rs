@@ -50,6 +50,10 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     ));
     out.push_str(&format!("- **Session:** {}\n", fmt::md_code(&s.id)));
     out.push_str(&format!(
+        "- **Session folder:** {} (log paths below are relative to it)\n",
+        fmt::md_code(&ctx.session_dir.to_string_lossy())
+    ));
+    out.push_str(&format!(
         "- **Operators:** {}\n",
         fmt::md_inline(&report::operators(s))
     ));
@@ -161,7 +165,7 @@ fn timeline_table(out: &mut String, s: &Session, ctx: &Context) {
         fmt::md_inline(&ctx.tz_name)
     ));
     out.push_str("| --- | --- | --- | --- | --- | --- |\n");
-    for row in timeline::rows(s, &ctx.records) {
+    for row in timeline::rows(s, ctx) {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             fmt::clock(row.at, s.started_at),
@@ -300,10 +304,9 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
             report::leftovers(a.leftovers)
         ));
     }
-    let log = ctx.session_dir.join(&a.log);
     out.push_str(&format!(
-        "Full log: {}\n\n",
-        fmt::md_code(&log.to_string_lossy())
+        "Full log: {} (in the session folder)\n\n",
+        fmt::md_code(&a.log)
     ));
 }
 

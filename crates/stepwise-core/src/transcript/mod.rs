@@ -22,7 +22,7 @@ mod json;
 mod markdown;
 mod report;
 mod tails;
-mod timeline;
+pub mod timeline;
 
 use crate::session::event::Record;
 use crate::session::state::Session;
@@ -58,9 +58,13 @@ pub fn load_context(
     records: Vec<Record>,
 ) -> io::Result<Context> {
     let mut tails = HashMap::new();
+    let mut log_written = HashMap::new();
     for step in &session.steps {
         for attempt in &step.attempts {
             let log = session_dir.join(&attempt.log);
+            if let Ok(t) = std::fs::metadata(&log).and_then(|m| m.modified()) {
+                log_written.insert((step.id.clone(), attempt.number), t.into());
+            }
             // The log is created while the process spawns (see
             // `engine::process::sink`): a crash just after "step started"
             // can leave an attempt with no output and no file. Nothing is
@@ -80,6 +84,7 @@ pub fn load_context(
         session_dir: session_dir.to_owned(),
         tails,
         records,
+        log_written,
         local_offset,
         tz_name,
         integrity: None,

@@ -174,7 +174,7 @@ pub fn how_reached(st: &StepState, def: Option<&Step>) -> String {
         }
         StepStatus::Succeeded => "ran and passed".to_owned(),
         StepStatus::Failed if def.is_some_and(|d| d.on_failure == OnFailure::Continue) => {
-            "failed (the runbook lets the session continue past this step)".to_owned()
+            "failed as allowed (on_failure: continue)".to_owned()
         }
         StepStatus::Failed => "failed".to_owned(),
         StepStatus::Confirmed {
@@ -401,12 +401,28 @@ fn mentions(text: &str, stems: &[&str]) -> bool {
         .any(|word| stems.iter().any(|stem| word.starts_with(stem)))
 }
 
+/// Whether attempt `attempt` of `step` is the failure the runbook allows
+/// (`on_failure: continue`): the step's last attempt, and the step failed.
+pub fn failed_as_allowed(s: &Session, step: &str, attempt: u32) -> bool {
+    let Some(st) = s.step(step) else {
+        return false;
+    };
+    st.status == StepStatus::Failed
+        && st.attempts.last().is_some_and(|a| a.number == attempt)
+        && s.runbook
+            .step(step)
+            .is_some_and(|d| d.on_failure == OnFailure::Continue)
+}
+
+/// What went wrong at a step; an allowed failure (`on_failure: continue`)
+/// is not one.
 fn step_troubles(s: &Session, st: &StepState) -> Vec<(DateTime<Utc>, String)> {
     let label = label(s, st);
     let mut out: Vec<(DateTime<Utc>, String)> = st
         .attempts
         .iter()
         .filter(|a| a.success != Some(true))
+        .filter(|a| !failed_as_allowed(s, &st.id, a.number))
         .map(|a| {
             let at = a.ended_at.unwrap_or(a.started_at);
             let what = format!("{label}: attempt {} {}", a.number, attempt_result(a));

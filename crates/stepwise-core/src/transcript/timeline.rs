@@ -1,7 +1,9 @@
-//! The timeline: one row per event a person cares about, in journal order.
-//! Output chunks are left out (they are in the logs). Pure: no I/O.
+//! The timeline: one row per event a person cares about, in journal order,
+//! with who did it. Output chunks are left out (they are in the logs); the
+//! inputs given at the start are one row; a gap where stepwise was not
+//! running is a row. Pure: no I/O (log times come in the `Context`).
 
-use super::context::MASK;
+use super::context::{Context, MASK};
 use super::{fmt, report};
 use crate::session::event::{ConfirmedVia, Event, InputSource, Record};
 use crate::session::state::Session;
@@ -19,48 +21,148 @@ pub struct Row {
     pub tone: &'static str,
 }
 
-pub fn rows(s: &Session, records: &[Record]) -> Vec<Row> {
+/// The rows of a session's timeline. The inputs given at the start are one
+/// row (their values are in the Inputs section); later changes are rows of
+/// their own. A resume after stepwise stopped without a word is preceded by
+/// a row for the gap, at the last sign of life (record or log write).
+pub fn rows(s: &Session, ctx: &Context) -> Vec<Row> {
     // Each input's value so far, to say what a change replaced.
     let mut values: HashMap<&str, &str> = HashMap::new();
-    records
-        .iter()
-        .filter_map(|r| {
-            let what = match &r.event {
-                Event::InputGiven { name, value, .. } => {
-                    let before = values.insert(name, value);
-                    given(s, &r.event, before)
+    let mut out = Vec::new();
+    let mut inputs_shown = false;
+    for (i, r) in ctx.records.iter().enumerate() {
+        let what = match &r.event {
+            Event::InputGiven {
+                name,
+                value,
+                source,
+                ..
+            } => {
+                let before = values.insert(name, value);
+                if *source != InputSource::Changed {
+                    if !std::mem::replace(&mut inputs_shown, true) {
+                        out.push(row(s, r, inputs_at_start(&ctx.records)));
+                    }
+                    continue;
                 }
-                Event::RetryScheduled {
-                    attempt, of, due, ..
-                } => format!(
-                    "Attempt {attempt} of {of} scheduled in {}",
-                    fmt::duration_ms((*due - r.at).num_milliseconds().max(0) as u64)
-                ),
-                e => what(s, e)?,
-            };
-            let step = r
-                .event
-                .step()
-                .and_then(|id| s.step(id))
-                .map(|st| report::label(s, st))
-                .unwrap_or_default();
-            Some(Row {
-                at: r.at,
-                step,
-                what,
-                who: who(r),
-                tone: tone(&r.event),
-            })
-        })
-        .collect()
+                given(s, &r.event, before)
+            }
+            Event::RetryScheduled {
+                attempt, of, due, ..
+            } => format!(
+                "Attempt {attempt} of {of} scheduled in {}",
+                fmt::duration_ms((*due - r.at).num_milliseconds().max(0) as u64)
+            ),
+            Event::SessionResumed { .. } => {
+                out.extend(gap(s, ctx, i));
+                resumed(&r.event, r.by.as_ref())
+            }
+            e => match what(s, e) {
+                Some(w) => w,
+                None => continue,
+            },
+        };
+        out.push(row(s, r, what));
+    }
+    out
 }
 
-fn tone(e: &Event) -> &'static str {
+fn row(s: &Session, r: &Record, what: String) -> Row {
+    let step = r
+        .event
+        .step()
+        .and_then(|id| s.step(id))
+        .map(|st| report::label(s, st))
+        .unwrap_or_default();
+    Row {
+        at: r.at,
+        step,
+        what,
+        who: who(r),
+        tone: tone(s, &r.event),
+    }
+}
+
+/// `13 inputs: 11 defaults, 2 discovered`: the values given before the
+/// session began, counted by where they came from.
+fn inputs_at_start(records: &[Record]) -> String {
+    let sources = [
+        (InputSource::Default, "default", "defaults"),
+        (InputSource::DefaultFrom, "discovered", "discovered"),
+        (InputSource::Var, "from --var", "from --var"),
+        (InputSource::Prompt, "typed", "typed"),
+    ];
+    let given: Vec<InputSource> = records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::InputGiven { source, .. } if *source != InputSource::Changed => Some(*source),
+            _ => None,
+        })
+        .collect();
+    let counts: Vec<String> = sources
+        .iter()
+        .filter_map(|(src, one, many)| {
+            let n = given.iter().filter(|g| *g == src).count();
+            (n > 0).then(|| format!("{n} {}", if n == 1 { one } else { many }))
+        })
+        .collect();
+    let noun = if given.len() == 1 { "input" } else { "inputs" };
+    format!("{} {noun}: {}", given.len(), counts.join(", "))
+}
+
+/// Before the resume at `records[i]`: when stepwise had stopped without a
+/// word (no "left" record), a row at its last sign of life — its last
+/// record, or a later write to the log of an attempt it was running.
+fn gap(s: &Session, ctx: &Context, i: usize) -> Option<Row> {
+    let resume = ctx.records.get(i)?;
+    let last = ctx.records[..i]
+        .iter()
+        .rev()
+        .find(|r| !matches!(r.event, Event::OutputRecorded { .. }))?;
+    if matches!(last.event, Event::SessionLeft) {
+        return None;
+    }
+    let last_at = ctx.records[i - 1].at.max(last.at);
+    let log_at = ctx
+        .log_written
+        .iter()
+        .filter(|((step, attempt), _)| {
+            s.step(step)
+                .and_then(|st| st.attempts.iter().find(|a| a.number == *attempt))
+                .is_some_and(|a| a.started_at <= last_at)
+        })
+        .map(|(_, at)| *at)
+        .filter(|at| *at > last_at && *at < resume.at)
+        .max();
+    let (at, sign) = match log_at {
+        Some(at) => (at, "last log write"),
+        None => (last_at, "last record"),
+    };
+    let by = resume.by.as_ref().map_or("someone", |a| a.user.as_str());
+    Some(Row {
+        at,
+        step: String::new(),
+        what: format!(
+            "stepwise stopped at {} ({sign}); resumed at {} by {by}",
+            fmt::clock(at, None),
+            fmt::clock(resume.at, None)
+        ),
+        who: "stepwise".to_owned(),
+        tone: "bad",
+    })
+}
+
+fn tone(s: &Session, e: &Event) -> &'static str {
     match e {
         Event::StepExited { success: true, .. }
         | Event::HumanConfirmed { .. }
         | Event::MarkedDone { .. }
         | Event::SessionCompleted => "good",
+        Event::StepExited { step, attempt, .. } | Event::StepTimedOut { step, attempt, .. }
+            if report::failed_as_allowed(s, step, *attempt) =>
+        {
+            ""
+        }
         Event::StepExited { success: false, .. }
         | Event::StepTimedOut { .. }
         | Event::StepCancelled { .. }
@@ -92,32 +194,56 @@ fn who(r: &Record) -> String {
 fn what(s: &Session, e: &Event) -> Option<String> {
     Some(match e {
         Event::SessionStarted { .. } => started(e),
-        Event::SessionResumed { .. } => "Session resumed".to_owned(),
+        Event::SessionResumed { .. } => resumed(e, None),
         Event::RunbookChanged { .. } => {
             "The runbook file changed since the session began; the session's copy is used"
                 .to_owned()
         }
         Event::InputGiven { .. } => given(s, e, None),
+        Event::StepStarted {
+            step,
+            attempt,
+            command,
+            ..
+        } if s.runbook.step(step).is_some_and(|d| d.confirm) => {
+            format!(
+                "Run approved, attempt {attempt} started: {}",
+                one_line(command)
+            )
+        }
         Event::StepStarted { attempt, .. } => format!("Attempt {attempt} started"),
         Event::OutputRecorded { .. } => return None,
         Event::StepExited {
+            step,
             attempt,
             exit,
             duration_ms,
             success,
-            ..
         } => {
-            let word = if *success { "passed" } else { "failed" };
+            let word = match success {
+                true => "passed",
+                false if report::failed_as_allowed(s, step, *attempt) => {
+                    "failed as allowed (on_failure: continue)"
+                }
+                false => "failed",
+            };
             format!(
                 "Attempt {attempt} {word}: {exit} after {}",
                 fmt::duration_ms(*duration_ms)
             )
         }
         Event::StepTimedOut {
-            attempt, after_ms, ..
+            step,
+            attempt,
+            after_ms,
         } => {
+            let allowed = if report::failed_as_allowed(s, step, *attempt) {
+                " (failed as allowed: on_failure: continue)"
+            } else {
+                ""
+            };
             format!(
-                "Attempt {attempt} timed out after {}",
+                "Attempt {attempt} timed out after {}{allowed}",
                 fmt::duration_ms(*after_ms)
             )
         }
@@ -142,10 +268,13 @@ fn what(s: &Session, e: &Event) -> Option<String> {
             checked,
             step,
             ..
-        } => confirmed(s, step, note.is_some(), checked.len()),
+        } => confirmed(s, step, note.as_deref(), checked.len()),
         Event::StepSkipped { reason, .. } => format!("Skipped: {reason}"),
-        Event::MarkedDone { .. } => "Marked done by hand".to_owned(),
-        Event::NoteAdded { text, .. } => format!("Note: {}", first_line(text)),
+        Event::MarkedDone { note: None, .. } => "Marked done by hand".to_owned(),
+        Event::MarkedDone { note: Some(n), .. } => {
+            format!("Marked done by hand; note: {}", one_line(n))
+        }
+        Event::NoteAdded { text, .. } => format!("Note: {}", one_line(text)),
         Event::OutcomeUnknown { attempt, .. } => {
             format!("Attempt {attempt} was running when stepwise stopped: outcome unknown")
         }
@@ -176,6 +305,29 @@ fn what(s: &Session, e: &Event) -> Option<String> {
             format!("Attempt {attempt}: {}", report::leftovers(*count))
         }
     })
+}
+
+/// A resume in words: `Handed over from alice to bob: shift change`, or
+/// `Session resumed by bob`. Shared with headless output and `follow`.
+pub fn resumed(e: &Event, by: Option<&crate::session::event::Actor>) -> String {
+    let Event::SessionResumed {
+        handed_over_from,
+        reason,
+        ..
+    } = e
+    else {
+        return String::new();
+    };
+    let to = by.map_or("someone", |a| a.user.as_str());
+    let mut out = match handed_over_from {
+        Some(from) => format!("Handed over from {} to {to}", from.user),
+        None if by.is_some() => format!("Session resumed by {to}"),
+        None => "Session resumed".to_owned(),
+    };
+    if let Some(reason) = reason {
+        out.push_str(&format!(": {}", first_line(reason)));
+    }
+    out
 }
 
 /// An input given: at the start, `Input NAME = value (--var)`; during the
@@ -243,20 +395,30 @@ fn started(e: &Event) -> String {
     s
 }
 
-fn confirmed(s: &Session, step: &str, note: bool, ticked: usize) -> String {
+fn confirmed(s: &Session, step: &str, note: Option<&str>, ticked: usize) -> String {
     let mut out = "Confirmed done".to_owned();
     let items = s.runbook.step(step).map_or(0, |d| d.checklist.len());
     if items > 0 {
         out.push_str(&format!("; {ticked} of {items} checklist items ticked"));
     }
-    if note {
-        out.push_str("; note written");
+    if let Some(note) = note {
+        out.push_str(&format!("; note: {}", one_line(note)));
     }
     out
 }
 
 pub fn source_word(source: InputSource) -> &'static str {
     source.label()
+}
+
+/// A note or a command whole, on one line: its lines joined by ` / `.
+fn one_line(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join(" / ")
 }
 
 /// The first line of a note, cut at 100 characters.

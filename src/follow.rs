@@ -1,0 +1,276 @@
+//! `stepwise follow [SESSION]`: a read-only view of a session another
+//! process is running — the checklist screen (`tui::run_read_only`), or
+//! with `--plain` the headless line format (so it works in a pipe or over
+//! ssh). It reads the journal as it grows (polled every
+//! [`POLL`]) and each step's output from the byte ranges the journal gives
+//! in its log; it takes no lock and writes nothing, so any number of
+//! followers never block or slow the runner. `--plain` ends when the
+//! session ends, with the exit code the run ended with
+//! (`session::status::exit_of`); the screen stays until `q`.
+
+use crate::engine::command::Update;
+use crate::engine::process::DisplayLines;
+use crate::launch::Failure;
+use crate::outcome::Exit;
+use crate::session::event::{Event, Record, Stream};
+use crate::session::state::Session;
+use crate::session::tail::Tail;
+use crate::session::{status, store};
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How often the journal is read again for new records.
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// `stepwise follow`: the screen, or lines with `--plain` (chosen too when
+/// stdout is not a terminal).
+pub fn follow(home: &Path, what: Option<&str>, plain: bool) -> Result<i32, Failure> {
+    use std::io::IsTerminal;
+    if plain || !std::io::stdout().is_terminal() {
+        return follow_plain(home, what);
+    }
+    follow_screen(home, what)
+}
+
+/// `stepwise follow` on a terminal: the checklist screen, read only.
+fn follow_screen(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
+    let dir = crate::status::pick(home, what)?;
+    let watch = Watch::open(&dir)?;
+    let session = watch.session.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    let end = rt.block_on(async move {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let feeder = tokio::spawn(feed(watch, tx));
+        let end = crate::tui::run_read_only(session, rx).await;
+        feeder.abort();
+        end
+    });
+    end.map(|_| 0)
+        .map_err(|e| Failure::usage(format!("the terminal failed: {e}")))
+}
+
+/// Sends the journal's records, and the output they point at, to the
+/// screen as they are written; stops reading once the session ended.
+async fn feed(mut watch: Watch, tx: tokio::sync::mpsc::Sender<Update>) {
+    let mut over = false;
+    while !tx.is_closed() {
+        if !over {
+            let records = match watch.poll() {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.send(Update::Rejected(e.message)).await;
+                    over = true;
+                    continue;
+                }
+            };
+            for r in &records {
+                watch.session.apply(r);
+                let output = watch.output_of(r);
+                let _ = tx.send(Update::Record(r.clone())).await;
+                if let Some(u) = output {
+                    let _ = tx.send(u).await;
+                }
+            }
+            over = watch.ended(!records.is_empty()).is_some();
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// `stepwise follow --plain`
+pub fn follow_plain(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
+    let dir = crate::status::pick(home, what)?;
+    let mut watch = Watch::open(&dir)?;
+    let out = std::io::stdout().lock();
+    let mut printer = Printer {
+        out,
+        lines: HashMap::new(),
+        dir: dir.clone(),
+    };
+    loop {
+        let records = watch.poll()?;
+        for r in &records {
+            watch.session.apply(r);
+            printer.record(&watch.session, r);
+        }
+        if let Some(exit) = watch.ended(!records.is_empty()) {
+            printer.finish(&watch.session, exit);
+            return Ok(exit as i32);
+        }
+        let _ = printer.out.flush();
+        std::thread::sleep(POLL);
+    }
+}
+
+/// A session folder being watched: its journal read as it grows, folded.
+pub struct Watch {
+    pub dir: PathBuf,
+    pub session: Session,
+    tail: Tail,
+    /// The lock was free at the last look.
+    seen_free: bool,
+}
+
+impl Watch {
+    /// Opens a session folder read-only (its runbook copy and journal).
+    pub fn open(dir: &Path) -> Result<Watch, Failure> {
+        let copy = dir.join(store::RUNBOOK_COPY);
+        let runbook = crate::runbook::load::load_file(&copy).map_err(|e| {
+            Failure::usage(format!(
+                "{}: the session's runbook copy cannot be read: {e}",
+                copy.display()
+            ))
+        })?;
+        Ok(Watch {
+            dir: dir.to_owned(),
+            session: Session::new(runbook),
+            tail: Tail::new(&dir.join(store::JOURNAL)),
+            seen_free: false,
+        })
+    }
+
+    /// The records written since the last poll (not yet folded).
+    pub fn poll(&mut self) -> Result<Vec<Record>, Failure> {
+        self.tail.poll().map_err(|e| Failure::usage(e.to_string()))
+    }
+
+    /// How the session ended, once it has: an end record, or nobody
+    /// holding it any more. The lock must be seen free twice with no record
+    /// in between: the runner may write its last records and let go between
+    /// a poll and the look at the lock. `fresh`: records just arrived.
+    pub fn ended(&mut self, fresh: bool) -> Option<Exit> {
+        if let Some(exit) = status::exit_of(&self.session, true) {
+            return Some(exit);
+        }
+        if fresh || store::is_held(&self.dir) {
+            self.seen_free = false;
+            return None;
+        }
+        if !std::mem::replace(&mut self.seen_free, true) {
+            return None;
+        }
+        status::exit_of(&self.session, false)
+    }
+}
+
+impl Watch {
+    /// The live output an `output_recorded` record points at, read from
+    /// its attempt's log.
+    fn output_of(&self, r: &Record) -> Option<Update> {
+        let Event::OutputRecorded {
+            step,
+            attempt,
+            stream,
+            offset,
+            len,
+        } = &r.event
+        else {
+            return None;
+        };
+        let bytes = output_bytes(&self.dir, &self.session, step, *attempt, (*offset, *len))?;
+        Some(Update::Output {
+            step: step.clone(),
+            attempt: *attempt,
+            stream: *stream,
+            bytes,
+        })
+    }
+}
+
+/// Bytes `at` (offset, length) of an attempt's log.
+fn output_bytes(
+    dir: &Path,
+    s: &Session,
+    step: &str,
+    attempt: u32,
+    at: (u64, u64),
+) -> Option<Vec<u8>> {
+    let log = s
+        .step(step)?
+        .attempts
+        .iter()
+        .find(|a| a.number == attempt)
+        .map(|a| dir.join(&a.log))?;
+    read_range(&log, at.0, at.1).ok()
+}
+
+/// Prints records and output in the headless line format.
+struct Printer<W: Write> {
+    out: W,
+    lines: HashMap<Stream, DisplayLines>,
+    dir: PathBuf,
+}
+
+impl<W: Write> Printer<W> {
+    fn record(&mut self, s: &Session, r: &Record) {
+        if let Event::OutputRecorded {
+            step,
+            attempt,
+            stream,
+            offset,
+            len,
+        } = &r.event
+        {
+            return self.output(s, step, *attempt, *stream, (*offset, *len));
+        }
+        if let Some(line) = crate::headless::describe(s, r) {
+            self.flush_lines(s);
+            let at = r.at.with_timezone(&chrono::Local).format("%H:%M:%S");
+            let _ = writeln!(self.out, "[{at}] {}", crate::headless::inert(&line));
+        }
+    }
+
+    /// The bytes an `output_recorded` record points at, from the log.
+    fn output(&mut self, s: &Session, step: &str, attempt: u32, stream: Stream, at: (u64, u64)) {
+        let Some(bytes) = output_bytes(&self.dir, s, step, attempt, at) else {
+            return;
+        };
+        let mark = if stream == Stream::Stderr { '!' } else { '|' };
+        let out = &mut self.out;
+        self.lines
+            .entry(stream)
+            .or_default()
+            .push_with(&bytes, |l| {
+                let _ = writeln!(out, "    {step} {mark} {}", crate::headless::inert(l));
+            });
+    }
+
+    fn flush_lines(&mut self, s: &Session) {
+        let step = s
+            .running()
+            .map(|i| s.steps[i].id.clone())
+            .unwrap_or_default();
+        for (stream, dl) in self.lines.iter_mut() {
+            if let Some(l) = dl.finish() {
+                let mark = if *stream == Stream::Stderr { '!' } else { '|' };
+                let _ = writeln!(self.out, "    {step} {mark} {}", crate::headless::inert(&l));
+            }
+        }
+    }
+
+    fn finish(&mut self, s: &Session, exit: Exit) {
+        self.flush_lines(s);
+        let (done, total) = s.progress();
+        let at = chrono::Local::now().format("%H:%M:%S");
+        let _ = writeln!(
+            self.out,
+            "[{at}] {} — {done}/{total} steps settled — session {}",
+            exit.summary_word(),
+            s.id
+        );
+        let _ = self.out.flush();
+    }
+}
+
+fn read_range(path: &Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut buf = Vec::with_capacity(len.min(1 << 20) as usize);
+    f.take(len).read_to_end(&mut buf)?;
+    Ok(buf)
+}

@@ -1,0 +1,48 @@
+//! `stepwise status [SESSION]`: one line for a person (or `--format json`
+//! for a program) on where a session stands. Reads the journal without a
+//! lock and writes nothing; the words come from `session::status`.
+
+use crate::cli::StatusFormat;
+use crate::launch::Failure;
+use crate::session::{status, store};
+use std::path::{Path, PathBuf};
+
+/// `stepwise status`
+pub fn status(home: &Path, what: Option<&str>, format: StatusFormat) -> Result<i32, Failure> {
+    let dir = pick(home, what)?;
+    let (session, records) = store::read_session(&dir).map_err(Failure::usage)?;
+    let standing = store::Standing::of(&records, &session);
+    let offset = *chrono::Local::now().offset();
+    let st = status::of(
+        &session,
+        standing,
+        store::is_held(&dir),
+        chrono::Utc::now(),
+        offset,
+    );
+    match format {
+        StatusFormat::Line => println!("{}", st.line),
+        StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&st).unwrap_or_default()),
+    }
+    Ok(0)
+}
+
+/// The session named (id, unique prefix or folder), else the most recent
+/// one a process is running now, else the most recent one.
+pub fn pick(home: &Path, what: Option<&str>) -> Result<PathBuf, Failure> {
+    if let Some(what) = what {
+        return store::find(home, what).map_err(Failure::usage);
+    }
+    let ids = store::list_ids(home)
+        .map_err(|e| Failure::usage(format!("cannot list {}: {e}", home.display())))?;
+    let dirs: Vec<PathBuf> = ids
+        .iter()
+        .map(|id| store::sessions_dir(home).join(id))
+        .collect();
+    dirs.iter()
+        .rev()
+        .find(|d| store::is_held(d))
+        .or(dirs.last())
+        .cloned()
+        .ok_or_else(|| Failure::usage(format!("no session in {}", home.display())))
+}

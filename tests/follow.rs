@@ -1,0 +1,168 @@
+//! `stepwise follow --plain` against a session another process runs
+//! headless: the same lines in the same order, the same exit code, no
+//! lock taken and nothing written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{session_dirs, stepwise, text};
+
+fn write_runbook(home: &Path, steps: &str) -> PathBuf {
+    let rb = home.join("rb.yaml");
+    std::fs::write(
+        &rb,
+        format!("runbook: 1\nid: rb\ntitle: Deployment rollback\nsections:\n  - title: S\n    steps:\n{steps}"),
+    )
+    .unwrap();
+    rb
+}
+
+/// The runner, headless, in the background; returns once its session
+/// folder exists.
+fn start_runner(home: &Path, rb: &Path) -> Child {
+    let child = stepwise(home)
+        .current_dir(home)
+        .args(["run", "--headless", "--trust", "--operator", "alice"])
+        .arg(rb)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Published under its id once its first records are written.
+    let published = |d: &PathBuf| {
+        !d.file_name().unwrap().to_string_lossy().starts_with('.')
+            && d.join("journal.jsonl").is_file()
+    };
+    while !session_dirs(home).iter().any(published) {
+        assert!(Instant::now() < deadline, "the session never appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
+
+fn follower(home: &Path) -> Command {
+    let mut c = stepwise(home);
+    c.args(["follow", "--plain"]);
+    c
+}
+
+/// Lines without their `[HH:MM:SS] ` time (the runner stamps the time it
+/// prints, the follower the time of the record).
+fn untimed(out: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| match l.strip_prefix('[') {
+            Some(rest) => rest.split_once("] ").map_or(l, |(_, r)| r).to_owned(),
+            None => l.to_owned(),
+        })
+        .collect()
+}
+
+const STEPS: &str = "      - title: One
+        run: echo one; sleep 0.3; echo uno >&2
+      - title: Tolerated
+        run: echo bad; exit 3
+        on_failure: continue
+      - title: Two
+        run: for i in 1 2 3; do echo two $i; sleep 0.1; done
+      - title: Fails
+        run: echo failing; exit 1
+";
+
+#[test]
+fn follow_plain_prints_the_runners_lines_in_order_and_its_exit_code() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = write_runbook(home.path(), STEPS);
+    let runner = start_runner(home.path(), &rb);
+    let followed = follower(home.path()).output().unwrap();
+    let ran = runner.wait_with_output().unwrap();
+    assert_eq!(ran.status.code(), Some(3), "stopped on a failed step");
+    assert_eq!(followed.status.code(), Some(3), "{}", text(&followed));
+    let mut seen = untimed(&followed.stdout);
+    let header = seen.remove(0);
+    assert!(header.ends_with("— Deployment rollback"), "{header}");
+    // The runner's own advice on what to do next is the driver's, not a record.
+    let expected: Vec<String> = untimed(&ran.stdout)
+        .into_iter()
+        .filter(|l| !l.starts_with("✗ stopped:"))
+        .collect();
+    assert_eq!(seen, expected);
+    assert!(seen.contains(&"    one ! uno".to_owned()), "{seen:?}");
+}
+
+#[test]
+fn follow_plain_on_a_finished_session_prints_it_and_ends_with_its_code() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = write_runbook(home.path(), "      - title: Quick\n        run: echo hi\n");
+    let ran = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(ran.status.code(), Some(0));
+    let followed = follower(home.path()).output().unwrap();
+    assert_eq!(followed.status.code(), Some(0), "{}", text(&followed));
+    let t = text(&followed);
+    assert!(t.contains("    quick | hi"), "{t}");
+    assert!(t.contains("completed — 1/1 steps settled"), "{t}");
+}
+
+/// Followers take no lock and write nothing: one frozen (SIGSTOP, like a
+/// stuck ssh pipe) and two live ones leave the runner to finish as it
+/// would alone, and the session folder holds only what the runner wrote.
+#[test]
+fn followers_never_block_the_runner_nor_write() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = write_runbook(
+        home.path(),
+        "      - title: Noisy\n        run: seq 1 20000; sleep 0.2\n      - title: After\n        run: echo after\n",
+    );
+    let runner = start_runner(home.path(), &rb);
+    let spawn = || {
+        follower(home.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let frozen = spawn();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(frozen.id() as i32),
+        nix::sys::signal::Signal::SIGSTOP,
+    )
+    .unwrap();
+    let live: Vec<Child> = (0..2).map(|_| spawn()).collect();
+    let ran = runner.wait_with_output().unwrap();
+    assert_eq!(ran.status.code(), Some(0));
+    for f in live {
+        let out = f.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let t = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            t.contains("    noisy | 20000\n"),
+            "every output line arrives"
+        );
+    }
+    let dir = &session_dirs(home.path())[0];
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        names
+            .iter()
+            .all(
+                |n| ["journal.jsonl", "lock", "output", "runbook.yaml"].contains(&n.as_str())
+                    || n.ends_with(".md")
+            ),
+        "{names:?}"
+    );
+    let mut frozen = frozen;
+    frozen.kill().unwrap();
+    frozen.wait().unwrap();
+}

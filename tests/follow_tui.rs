@@ -1,0 +1,107 @@
+//! `stepwise follow` in a pseudo-terminal: the checklist screen over a
+//! session another process runs, read only, fed from the journal; how long
+//! a record takes to reach the screen.
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{PATIENCE, Term};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const SIZE: (u16, u16) = (100, 30);
+
+/// The step `Wait` runs until the test creates `go` in `home`.
+fn start_runner(home: &Path) -> std::process::Child {
+    let rb = home.join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: rb\ntitle: Gate\nsections:\n  - title: S\n    steps:\n      - title: Wait for the gate\n        id: wait\n        run: echo waiting; while [ ! -e go ]; do sleep 0.005; done; echo through\n      - title: Then this\n        run: 'true'\n",
+    )
+    .unwrap();
+    cli::stepwise(home)
+        .current_dir(home)
+        .args(["run", "--headless", "--trust", "--operator", "alice"])
+        .arg(&rb)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The one published session folder, once it exists.
+fn session_dir(home: &Path) -> std::path::PathBuf {
+    let start = Instant::now();
+    loop {
+        let found = cli::session_dirs(home).into_iter().find(|d| {
+            !d.file_name().unwrap().to_string_lossy().starts_with('.')
+                && d.join("journal.jsonl").is_file()
+        });
+        if let Some(d) = found {
+            return d;
+        }
+        assert!(start.elapsed() < PATIENCE, "no session appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The steps pane row of `title`.
+fn row<'a>(screen: &'a str, title: &str) -> &'a str {
+    screen.lines().find(|l| l.contains(title)).unwrap_or("")
+}
+
+/// Polls every millisecond until `journal` holds a line with `what`; the
+/// instant it was seen.
+fn seen_in_journal(journal: &Path, what: &str) -> Instant {
+    let start = Instant::now();
+    loop {
+        if std::fs::read_to_string(journal)
+            .unwrap_or_default()
+            .contains(what)
+        {
+            return Instant::now();
+        }
+        assert!(start.elapsed() < PATIENCE, "the journal never held {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn follow_shows_a_step_turn_from_running_to_done_within_200_ms() {
+    let home = tempfile::tempdir().unwrap();
+    let mut runner = start_runner(home.path());
+    let dir = session_dir(home.path());
+    let env = [("STEPWISE_HOME", home.path())];
+    let t = Term::spawn(&["follow"], &env, SIZE);
+    t.wait_text("FOLLOWING — READ ONLY");
+    t.wait_text("waiting");
+    assert!(!row(&t.screen(), "Wait for the gate").contains('✓'));
+    // Keys that would change the session are refused, on screen.
+    t.send(b"s");
+    t.wait_text("read only");
+
+    std::fs::write(home.path().join("go"), "").unwrap();
+    let recorded = seen_in_journal(&dir.join("journal.jsonl"), "\"type\":\"step_exited\"");
+    let shown = loop {
+        if row(&t.screen(), "Wait for the gate").contains('✓') {
+            break Instant::now();
+        }
+        assert!(
+            recorded.elapsed() < PATIENCE,
+            "never shown:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let latency = shown.saturating_duration_since(recorded);
+    eprintln!("follow latency: journal record → screen in {latency:?}");
+    assert!(latency < Duration::from_millis(200), "{latency:?}");
+    assert_eq!(runner.wait().unwrap().code(), Some(0));
+    t.wait_text("READ ONLY (completed)");
+    t.send(b"q");
+    let mut t = t;
+    assert_eq!(t.wait_exit(), Some(0));
+}
