@@ -237,7 +237,7 @@ impl App {
                 Vec::new()
             }
             Some(action) if self.read_only && !keymap::changes_nothing(action) => {
-                self.status = Some("Following — read only: this view changes nothing.".into());
+                self.status = Some("This view is read only.".into());
                 Vec::new()
             }
             Some(action) => self.main_action(action),

@@ -12,9 +12,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 /// Time since the session started, `HH:MM:SS`.
+/// The incident clock: time since the session started, stopped at its end.
 pub fn incident_clock(app: &App) -> String {
     let start = app.session.started_at.unwrap_or(app.now);
-    duration::clock((app.now - start).to_std().unwrap_or_default())
+    let end = app.session.ended_at.unwrap_or(app.now);
+    duration::clock((end - start).to_std().unwrap_or_default())
 }
 
 /// `key hint` pairs that apply now, in table order.
