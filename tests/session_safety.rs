@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/tmpfs.rs"]
+mod tmpfs;
 use cli::{session_dirs, stepwise, text};
+use tmpfs::Tmpfs;
 
 fn only_session(home: &Path) -> PathBuf {
     let dirs = session_dirs(home);
@@ -429,56 +432,12 @@ fn sigterm_while_waiting_for_a_typed_answer_exits_130() {
 
 // ------------------------------------------------------------ disk full
 
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `size`, or says why not (the test is then skipped).
-    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
-        let out = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(dir)
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if out.status.success() {
-            Ok(Tmpfs(dir.to_owned()))
-        } else {
-            Err(text(&out))
-        }
-    }
-
-    fn grow(&self, size: &str) {
-        let out = Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
-            .arg(&self.0)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "remount: {}", text(&out));
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).output();
-    }
-}
-
 #[test]
 fn a_full_disk_stops_the_session_naming_the_path_and_resume_works_after() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
-    std::fs::create_dir(&home).unwrap();
-    let disk = match Tmpfs::mount(&home, "1m") {
-        Ok(d) => d,
-        Err(why) => {
-            eprintln!("skipped: a tmpfs cannot be mounted here: {why}");
-            return;
-        }
+    let Some(disk) = Tmpfs::mount(&home, "1m") else {
+        return;
     };
     let rb = runbook(
         tmp.path(),
