@@ -5,25 +5,12 @@ use std::path::{Path, PathBuf};
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::{session_dirs, stepwise, text};
+use cli::{all_files_text, session_dirs, stepwise, text};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/runbooks")
         .join(name)
-}
-
-fn all_files_text(dir: &Path) -> String {
-    let mut out = String::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.push_str(&all_files_text(&p));
-        } else {
-            out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
-        }
-    }
-    out
 }
 
 /// Runs `rb` headless (in `home`) and SIGKILLs stepwise once its step
@@ -499,20 +486,6 @@ fn an_answer_for_a_step_the_runbook_lacks_is_refused_before_anything_runs() {
     assert!(session_dirs(home.path()).is_empty());
 }
 
-/// All files under a folder, as text.
-fn everything_under(dir: &Path) -> String {
-    let mut out = String::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.push_str(&everything_under(&p));
-        } else {
-            out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
-        }
-    }
-    out
-}
-
 #[test]
 fn resume_from_another_folder_runs_steps_in_the_runbooks_folder() {
     let home = tempfile::tempdir().unwrap();
@@ -600,7 +573,7 @@ fn a_capture_gets_the_real_value_while_disk_and_screen_get_the_mask() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("use | header ok"), "{}", text(&out));
     assert!(!text(&out).contains("s3cr3t-tok"));
-    let all = everything_under(&home.path().join("sessions"));
+    let all = all_files_text(&home.path().join("sessions"));
     assert!(!all.contains("s3cr3t-tok"), "the secret reached disk");
     assert!(
         all.contains("kept as a secret capture"),

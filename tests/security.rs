@@ -143,20 +143,6 @@ fn token_forms() -> Vec<String> {
     ]
 }
 
-/// Every byte stepwise left under `dir`, and what it printed.
-fn everything(dir: &Path) -> String {
-    let mut all = String::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            all.push_str(&everything(&p));
-        } else {
-            all.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
-        }
-    }
-    all
-}
-
 #[test]
 fn a_secret_from_a_file_stdin_or_the_environment_works_and_its_encoded_forms_are_masked() {
     use std::io::Write;
@@ -206,7 +192,7 @@ fn a_secret_from_a_file_stdin_or_the_environment_works_and_its_encoded_forms_are
         assert!(!t.contains("warning: --var"), "{how}: {t}");
         let home = tmp.path().join(home);
         let id = id_of(&only_session(&home));
-        let mut all = t.clone() + &everything(&home);
+        let mut all = t.clone() + &all_files_text(&home);
         for format in ["md", "html", "json"] {
             let out = stepwise(&home)
                 .args(["export", &id, "--format", format])

@@ -29,3 +29,18 @@ pub fn session_dirs(home: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// Every file under a folder, as text, one after another: for checking
+/// what stepwise left on disk (a secret must be nowhere in it).
+pub fn all_files_text(dir: &Path) -> String {
+    let mut out = String::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.push_str(&all_files_text(&p));
+        } else {
+            out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}

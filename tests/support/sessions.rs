@@ -8,7 +8,8 @@ use std::process::Output;
 
 #[path = "cli.rs"]
 mod cli;
-pub use cli::{session_dirs, stepwise, text};
+#[allow(unused_imports)] // each test binary uses some of them
+pub use cli::{all_files_text, session_dirs, stepwise, text};
 
 /// Writes a runbook: `steps` are `(id, run)`; an empty `run` is a human step.
 pub fn runbook(dir: &Path, id: &str, steps: &[(&str, &str)]) -> PathBuf {

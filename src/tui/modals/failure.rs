@@ -7,7 +7,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 /// How the last attempt ended, in words.
 pub fn outcome(look: &Look, step: &str) -> String {
@@ -38,11 +37,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         Line::raw(""),
     ];
     lines.extend(choices(super::super::keymap::Context::Failure));
-    let r = super::super::widgets::centered(frame, area, 64, lines.len() as u16 + 2);
-    let p = Paragraph::new(lines)
-        .block(super::super::widgets::block("Step failed", true))
-        .wrap(Wrap { trim: false });
-    frame.render_widget(p, r);
+    super::super::widgets::dialog(frame, area, 64, "Step failed", lines);
 }
 
 /// The choices after a failure (shared with the outcome-unknown prompt):

@@ -10,7 +10,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
     let (done, total) = look.session.progress();
@@ -41,12 +40,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
             theme::bold(),
         ),
     ];
-    let rows = super::super::widgets::wrapped_height(&lines, 68) as u16;
-    let r = super::super::widgets::centered(frame, area, 70, rows + 2);
-    let p = Paragraph::new(lines)
-        .block(super::super::widgets::block("Done", true))
-        .wrap(Wrap { trim: false });
-    frame.render_widget(p, r);
+    super::super::widgets::dialog(frame, area, 70, "Done", lines);
 }
 
 /// Enter, Esc or q leaves; any other key keeps the last screen.

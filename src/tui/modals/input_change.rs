@@ -115,13 +115,7 @@ fn list(look: &Look, c: &InputChange) -> Vec<Line<'static>> {
 
 fn render_list(frame: &mut Frame, area: Rect, look: &Look, c: &InputChange) {
     let lines = list(look, c);
-    let inner_w = WIDTH.min(area.width.saturating_sub(2)).saturating_sub(2);
-    let h = super::super::widgets::wrapped_height(&lines, inner_w) as u16 + 2;
-    let r = super::super::widgets::centered(frame, area, WIDTH, h);
-    let p = Paragraph::new(lines)
-        .block(super::super::widgets::block("Change an input", true))
-        .wrap(Wrap { trim: false });
-    frame.render_widget(p, r);
+    super::super::widgets::dialog(frame, area, WIDTH, "Change an input", lines);
 }
 
 fn render_edit(frame: &mut Frame, area: Rect, look: &Look, c: &InputChange) {

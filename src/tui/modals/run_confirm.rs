@@ -8,7 +8,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 /// The environment the engine will give the step (the same function
 /// computes both), with secret values masked.
@@ -59,11 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         super::super::keymap::footer(super::super::keymap::Context::RunConfirm, &[]),
         theme::bold(),
     ));
-    let r = super::super::widgets::centered(frame, area, 76, lines.len() as u16 + 2);
-    let p = Paragraph::new(lines)
-        .block(super::super::widgets::block("Run this command?", true))
-        .wrap(Wrap { trim: false });
-    frame.render_widget(p, r);
+    super::super::widgets::dialog(frame, area, 76, "Run this command?", lines);
 }
 
 /// Enter/y runs the step; Esc/n closes.

@@ -8,7 +8,6 @@ use super::super::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
     let title = look.title_of(step);
@@ -39,11 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
     );
     lines.push(Line::raw(""));
     lines.extend(super::failure::choices(Context::Unknown));
-    let r = super::super::widgets::centered(frame, area, 72, lines.len() as u16 + 2);
-    let p = Paragraph::new(lines)
-        .block(super::super::widgets::block("Outcome unknown", true))
-        .wrap(Wrap { trim: false });
-    frame.render_widget(p, r);
+    super::super::widgets::dialog(frame, area, 72, "Outcome unknown", lines);
 }
 
 /// The same choices as after a failure (see `failure::key`).

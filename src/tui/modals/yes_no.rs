@@ -6,7 +6,6 @@ use super::outcome::Outcome;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
     match quit {
@@ -63,13 +62,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, quit: bool) {
         super::super::keymap::footer(super::super::keymap::Context::YesNo, &[]),
         theme::bold(),
     ));
-    // 70 columns wide, less the two borders, is where the text wraps.
-    let rows = super::super::widgets::wrapped_height(&lines, 68) as u16;
-    let r = super::super::widgets::centered(frame, area, 70, rows + 2);
-    let p = Paragraph::new(lines)
-        .block(super::super::widgets::block(title, true))
-        .wrap(Wrap { trim: false });
-    frame.render_widget(p, r);
+    super::super::widgets::dialog(frame, area, 70, title, lines);
 }
 
 /// y/Enter: yes (cancel the running step, or leave); n/Esc: no.

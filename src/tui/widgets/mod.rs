@@ -85,3 +85,22 @@ pub fn centered(frame: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
     frame.render_widget(ratatui::widgets::Clear, r);
     r
 }
+
+/// A modal's box of text: centred, at most `width` wide, as tall as its
+/// lines once wrapped at that width (so nothing is cut while the screen
+/// has room), with a bold border and `title`.
+pub fn dialog(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    title: &str,
+    lines: Vec<ratatui::text::Line<'_>>,
+) {
+    let inner_w = width.min(area.width.saturating_sub(2)).saturating_sub(2);
+    let h = wrapped_height(&lines, inner_w) as u16 + 2;
+    let r = centered(frame, area, width, h);
+    let p = ratatui::widgets::Paragraph::new(lines)
+        .block(block(title, true))
+        .wrap(ratatui::widgets::Wrap { trim: false });
+    frame.render_widget(p, r);
+}
