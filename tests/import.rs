@@ -501,19 +501,24 @@ fn the_help_says_what_import_does() {
 
 // --- an imported runbook runs without edits ---------------------------------
 
+/// `stepwise import FIXTURE -o RB`, which must succeed.
+fn import_to(home: &Path, name: &str, rb: &Path) {
+    let out = stepwise(home)
+        .arg("import")
+        .arg(fixture(name))
+        .arg("-o")
+        .arg(rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
 #[test]
 fn the_imported_rollback_runbook_runs_headless_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let rb = dir.path().join("rollback.yaml");
-    let out = stepwise(&home)
-        .arg("import")
-        .arg(fixture("rollback-procedure.md"))
-        .arg("-o")
-        .arg(&rb)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    import_to(&home, "rollback-procedure.md", &rb);
     let out = stepwise(&home)
         .args(["run", "--headless", "--yes", "--trust", "--home"])
         .arg(&home)
@@ -551,14 +556,7 @@ fn an_imported_runbook_runs_its_commands_headless() {
             .unwrap();
     }
     let rb = dir.path().join("disk-full.yaml");
-    let out = stepwise(&home)
-        .arg("import")
-        .arg(fixture("disk-full.md"))
-        .arg("-o")
-        .arg(&rb)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    import_to(&home, "disk-full.md", &rb);
     let out = stepwise(&home)
         .args(["run", "--headless", "--yes", "--trust", "--home"])
         .arg(&home)

@@ -131,19 +131,22 @@ async fn auto_mode_toggled_with_a_is_journalled_both_ways_and_exported() {
 
     let (session, records) = stepwise::session::store::read_session(&dir).unwrap();
     let ctx = stepwise::transcript::load_context(&dir, &session, records).unwrap();
-    for format in [
-        stepwise::transcript::Format::Markdown,
-        stepwise::transcript::Format::Json,
-        stepwise::transcript::Format::Html,
-    ] {
-        let text = stepwise::transcript::render(&session, &ctx, format);
-        assert!(
-            text.contains("Auto mode on") || text.contains("\"on\": true"),
-            "{format:?}: {text}"
-        );
-        assert!(
-            text.contains("Auto mode off") || text.contains("\"on\": false"),
-            "{format:?}: {text}"
-        );
+    let render = |f| stepwise::transcript::render(&session, &ctx, f);
+    use stepwise::transcript::Format;
+    for format in [Format::Markdown, Format::Html] {
+        let text = render(format);
+        let on = text.find("Auto mode on").expect("auto on in the timeline");
+        let off = text
+            .find("Auto mode off")
+            .expect("auto off in the timeline");
+        assert!(on < off, "{format:?}: in the order they happened");
     }
+    let json: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+    let history: Vec<bool> = json["session"]["auto"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["on"].as_bool().unwrap())
+        .collect();
+    assert_eq!(history, [false, true, false], "start, then both changes");
 }
