@@ -20,4 +20,4 @@ mod seam;
 pub use crate::engine::process::{Chunk, Outcome, Spec};
 pub use process::ProcessRunner;
 pub use scripted::{Act, Given, ScriptedRunner};
-pub use seam::{AttemptId, Reattach, Started, StepRunner};
+pub use seam::{AttemptId, Reattach, Started, StepRunner, TtyInput};

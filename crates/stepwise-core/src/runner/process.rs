@@ -19,6 +19,7 @@ impl StepRunner for ProcessRunner {
             chunks,
             cancel,
             done,
+            input: None,
         }
     }
 

@@ -120,6 +120,7 @@ impl StepRunner for ScriptedRunner {
             chunks,
             cancel,
             done,
+            input: None,
         }
     }
 

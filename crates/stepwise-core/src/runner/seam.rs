@@ -23,6 +23,21 @@ pub struct Started {
     pub cancel: watch::Sender<bool>,
     /// How the attempt ended; an error when it could not run at all.
     pub done: tokio::task::JoinHandle<io::Result<Outcome>>,
+    /// Keys and size for the pseudo-terminal of a `tty: true` attempt;
+    /// `None` for a pipe attempt (its stdin is `/dev/null`) or a runner
+    /// that cannot take input. What goes in here is never journalled.
+    pub input: Option<mpsc::Sender<TtyInput>>,
+}
+
+/// What a driver sends to the pseudo-terminal of a running `tty: true`
+/// attempt, through the engine. Typed bytes are forwarded as they are
+/// (Ctrl-C is byte 3, for the step's line discipline to turn into SIGINT).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TtyInput {
+    /// Bytes typed (or pasted) by the operator.
+    Bytes(Vec<u8>),
+    /// The pane the step is shown in changed size.
+    Resize { rows: u16, cols: u16 },
 }
 
 /// What is left of an attempt that an earlier stepwise process started
