@@ -239,24 +239,34 @@ class Bench:
         ], worst <= 64 and abs(growth) < 0.10)
 
     # --- 4 -------------------------------------------------------------------
+    KEY_SAMPLES = 30
+
     def b4_key_latency(self):
-        rb = self.runbook("keys", [("flood", f"seq 1 {self.lines}"), ("after", "true")])
+        """j/k move the selection between the flooding step and the next
+        one; each key changes the Details pane, which shows the selected
+        step's exact command. The log pane is no witness: it keeps the
+        running step's log in view whatever is selected. A sample counts
+        only while the flood still runs (the session not yet completed)."""
+        shown = {"flood": "details-of-flood", "after": "details-of-after"}
+        # A flood that lasts 6 s at full speed whatever the machine's speed,
+        # long enough for far more than KEY_SAMPLES keys.
+        rb = self.runbook("keys", [("flood", f"timeout 6 yes 0123456789 || true # {shown['flood']}"),
+                                   ("after", f"true # {shown['after']}")])
         samples = []
+
+        def during_flood(term):
+            return not term.screen.contains("Session completed")
 
         def press(term):
             out = []
-            # Let the TUI start and the flood begin.
-            if term.wait_for("Log · flood", time.monotonic() + 10) is None:
+            if term.wait_for(shown["flood"], time.monotonic() + 10) is None:
                 return out
-            for _ in range(5):
-                term.pump(0.01)
             target = "after"
-            while not term.closed:
-                key = b"j" if target == "after" else b"k"
+            while not term.closed and during_flood(term):
                 t0 = time.perf_counter()
-                term.write(key)
-                seen = term.wait_for(f"Log · {target}", time.monotonic() + 2)
-                if seen is None:
+                term.write(b"j" if target == "after" else b"k")
+                seen = term.wait_for(shown[target], time.monotonic() + 2)
+                if seen is None or not during_flood(term):
                     break
                 out.append(seen - t0)
                 target = "flood" if target == "after" else "after"
@@ -270,14 +280,16 @@ class Bench:
             _, got = self.tui(home, rb, keys=press)
             samples += got
             shutil.rmtree(home)
-        if not samples:
-            report(4, "key-to-screen latency during the flood", ["no sample"], False)
+        if len(samples) < self.KEY_SAMPLES:
+            report(4, "key-to-screen latency during the flood", [
+                f"only {len(samples)} keys sampled during the flood (need >= {self.KEY_SAMPLES}): "
+                "the benchmark is not measuring key latency"], False)
             return
         med, worst = median(samples) * 1000, max(samples) * 1000
-        report(4, "key-to-screen latency during the flood of 2 (j/k in a pty)", [
-            f"{len(samples)} keys: median {med:.1f} ms (target <= 30), worst {worst:.1f} ms (target <= 100)",
+        report(4, "key-to-screen latency during a flood (j/k in a pty, Details pane)", [
+            f"{len(samples)} keys: median {med:.1f} ms (target <= 16), worst {worst:.1f} ms (target <= 50)",
             f"p90 {sorted(samples)[int(len(samples) * 0.9)] * 1000:.1f} ms",
-        ], med <= 30 and worst <= 100)
+        ], med <= 16 and worst <= 50)
 
     # --- 5 -------------------------------------------------------------------
     def b5_step_overhead(self):
