@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ptyterm  # noqa: E402
+import startup_follow  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = []
@@ -73,6 +74,8 @@ class Bench:
         self.runs = args.runs
         self.work = tempfile.mkdtemp(prefix="stepwise-bench-")
         self.lines = args.lines
+        self.root = ROOT
+        self.timed = timed
 
     def home(self):
         """A fresh stepwise home (sessions live here)."""
@@ -405,6 +408,13 @@ class Bench:
             f"{median(refused) * 1000:.1f} ms (median; no target)")
         report(9, "stepwise import of a 1 MB Markdown document", lines, med <= 0.100)
 
+    # --- 10 and 11 (in startup_follow.py) ---------------------------------------
+    def b10_startup(self):
+        startup_follow.b10_startup(self, report, median)
+
+    def b11_followers(self):
+        startup_follow.b11_followers(self, report, median)
+
     # --- 7 and 8 -------------------------------------------------------------
     def big_session(self, record_bytes=400):
         """A generated session with 100,000 journal events (cached)."""
@@ -484,6 +494,8 @@ ALL = {
     "7": "b7_resume",
     "8": "b8_export",
     "9": "b9_import",
+    "10": "b10_startup",
+    "11": "b11_followers",
 }
 
 
