@@ -241,13 +241,22 @@ fn sigkill_mid_step_then_resume_reattaches_and_journals_the_real_exit() {
     assert!(t.contains("after | after"), "{t}");
     let runs = std::fs::read_dir(home.path())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("done."))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("done.")
+        })
         .count();
     assert_eq!(runs, 1, "the step ran once");
     let session = &session_dirs(home.path())[0];
     let journal = std::fs::read_to_string(session.join("journal.jsonl")).unwrap();
     assert!(!journal.contains("outcome_unknown"), "{journal}");
-    assert!(journal.contains("\"type\":\"step_reattached\""), "{journal}");
+    assert!(
+        journal.contains("\"type\":\"step_reattached\""),
+        "{journal}"
+    );
     assert!(journal.contains("\"exit\":{\"code\":3"), "{journal}");
     let log = std::fs::read_to_string(session.join("output/wait.1.log")).unwrap();
     assert_eq!(log, "started\nfinished\n");
