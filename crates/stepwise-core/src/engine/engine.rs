@@ -62,7 +62,7 @@ pub struct Setup {
     pub held: Vec<String>,
     /// Called after each step settles (the transcript refresh).
     pub after_step: Option<Box<dyn Fn() + Send + Sync>>,
-    /// Carries out the attempts ([`crate::runner::ProcessRunner`] for real).
+    /// Carries out the attempts ([`crate::runner::MonitorRunner`] for real).
     pub runner: Arc<dyn StepRunner>,
     /// When the session would be left resumable (the operator quits, a
     /// signal), close it as aborted with this reason instead: for a session

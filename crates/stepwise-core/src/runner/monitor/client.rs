@@ -82,7 +82,8 @@ impl StepRunner for MonitorRunner {
                     wire::write(&mut sock, &Frame::Hello { from }).await?;
                     link.follow(sock, &log, from).await
                 }
-                Err(_) => link.from_exit_file(&log, from).await,
+                // The monitor is gone: the rest of the log, then its exit.
+                Err(_) => link.replay_exit(&log, from).await,
             }
         });
         Some(Started {
@@ -213,11 +214,6 @@ impl Link {
         };
         reader.abort();
         result
-    }
-
-    /// The monitor is gone: the rest of the log from `from`, then its exit.
-    async fn from_exit_file(self, log: &Path, from: u64) -> io::Result<Outcome> {
-        self.replay_exit(log, from).await
     }
 
     async fn replay_exit(&self, log: &Path, from: u64) -> io::Result<Outcome> {
