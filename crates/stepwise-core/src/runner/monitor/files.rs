@@ -59,10 +59,13 @@ impl DirFlags for std::fs::OpenOptions {
     }
 }
 
-/// Writes the monitor's note: `<pid> <boot id>`.
+/// Writes the monitor's note: `<pid> <boot id>`, in one write to a new
+/// file (0600, never through a link). Not synced: after a crash of the
+/// machine its boot id says it means nothing anyway.
 pub fn write_note(log: &Path) -> io::Result<()> {
+    use std::io::Write;
     let text = format!("{} {}\n", std::process::id(), boot_id());
-    fsutil::write_atomic(&note_path(log), text.as_bytes())
+    fsutil::create_private_file(&note_path(log))?.write_all(text.as_bytes())
 }
 
 /// The monitor of that attempt, if it is alive on this boot: its pid.
