@@ -390,7 +390,10 @@ fn sighup_leaves_the_running_step_running_starts_nothing_new_and_resume_takes_it
     let journal = journal_text(home.path());
     assert!(journal.contains("\"type\":\"interrupted\""), "{journal}");
     assert!(!journal.contains("\"type\":\"step_exited\""), "{journal}");
-    assert!(!journal.contains("\"type\":\"step_cancelled\""), "{journal}");
+    assert!(
+        !journal.contains("\"type\":\"step_cancelled\""),
+        "{journal}"
+    );
     assert!(
         !journal
             .lines()
@@ -412,7 +415,10 @@ fn sighup_leaves_the_running_step_running_starts_nothing_new_and_resume_takes_it
         .find(|l| l.contains("\"type\":\"step_exited\"") && l.contains("\"step\":\"first\""))
         .unwrap_or_else(|| panic!("no step_exited for first: {journal}"));
     assert!(exited.contains("\"success\":true"), "{exited}");
-    assert!(journal.contains("\"type\":\"step_reattached\""), "{journal}");
+    assert!(
+        journal.contains("\"type\":\"step_reattached\""),
+        "{journal}"
+    );
 }
 
 #[test]

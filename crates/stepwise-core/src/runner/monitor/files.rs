@@ -97,6 +97,26 @@ fn boot_id() -> String {
         .unwrap_or_default()
 }
 
+/// Puts the exit file in place: a temporary file (0600) beside it,
+/// written, renamed over it. Not yet durable: see [`sync_exit`].
+pub fn place_exit(log: &Path, bytes: &[u8]) -> io::Result<File> {
+    use std::io::Write;
+    let path = exit_path(log);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".stepwise-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .tempfile_in(fsutil::parent_dir(&path))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(&path).map_err(|e| e.error)
+}
+
+/// Makes the placed exit file durable: fsync of the file, then of its
+/// folder (the rename).
+pub fn sync_exit(log: &Path, file: File) -> io::Result<()> {
+    file.sync_all()?;
+    fsutil::sync_dir(fsutil::parent_dir(log))
+}
+
 /// The exit file, if the monitor wrote one.
 pub fn read_exit(log: &Path) -> Option<super::record::ExitRecord> {
     let bytes = fsutil::read_no_follow(&exit_path(log)).ok()?;

@@ -7,9 +7,10 @@
 //! leftovers), forwards each chunk to the attached stepwise, if any, and
 //! accepts a new stepwise on its socket (which first names the log offset
 //! it has; the rest is sent from the log file, then live output). When the
-//! step has ended it writes the exit file durably, sends the exit to the
-//! attached stepwise, waits at most [`LINGER`] for it to hang up, removes
-//! its socket and exits. It never touches the journal.
+//! step has ended it puts the exit file in place, sends the exit to the
+//! attached stepwise, makes the file durable (fsync of it and its folder),
+//! waits at most [`LINGER`] for stepwise to hang up, removes its socket and
+//! exits. It never touches the journal.
 
 use super::files;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
@@ -135,9 +136,14 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let record = ExitRecord::from_outcome(&result, started_at, m.runs.clone());
     let on_disk =
         serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
-    crate::session::fsutil::write_atomic(&files::exit_path(&log), &on_disk)?;
+    // In place first (write, rename), so the attached stepwise can go on;
+    // made durable (fsync of the file and its folder) while it does, before
+    // this monitor exits.
+    let written = files::place_exit(&log, &on_disk)?;
     let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
-    m.finish(json, &mut from_clients).await;
+    m.send(Frame::Exit(json)).await;
+    files::sync_exit(&log, written)?;
+    m.linger(&mut from_clients).await;
     let _ = std::fs::remove_file(real_socket(&log));
     Ok(())
 }
@@ -242,10 +248,9 @@ impl Monitor {
         }
     }
 
-    /// Sends the exit, then waits (at most [`LINGER`]) for the attached
-    /// stepwise to hang up.
-    async fn finish(&mut self, json: Vec<u8>, from_clients: &mut mpsc::Receiver<FromClient>) {
-        self.send(Frame::Exit(json)).await;
+    /// After the exit was sent: waits (at most [`LINGER`]) for the
+    /// attached stepwise to hang up.
+    async fn linger(&mut self, from_clients: &mut mpsc::Receiver<FromClient>) {
         let deadline = tokio::time::Instant::now() + LINGER;
         while self.client.is_some() {
             match tokio::time::timeout_at(deadline, from_clients.recv()).await {
