@@ -65,7 +65,19 @@ impl DirFlags for std::fs::OpenOptions {
 pub fn write_note(log: &Path) -> io::Result<()> {
     use std::io::Write;
     let text = format!("{} {}\n", std::process::id(), boot_id());
-    fsutil::create_private_file(&note_path(log))?.write_all(text.as_bytes())
+    let path = note_path(log);
+    fsutil::create_private_file(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot write {}, the record of the step's monitor: {e}. The step was not \
+                     started: without that record a resume could not find it",
+                    path.display()
+                ),
+            )
+        })
 }
 
 /// The monitor of that attempt, if it is alive on this boot: its pid.

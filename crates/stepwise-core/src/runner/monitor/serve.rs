@@ -95,11 +95,16 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let spec = spec.into_spec();
     let log = spec.log_path.clone();
     let (redactor, hidden) = (spec.redactor.clone(), spec.hide_stdout);
-    files::write_note(&log)?;
-    let (_dir, sock_path) = files::socket_path(&log)?;
-    let _ = std::fs::remove_file(real_socket(&log)); // a stale one
-    let listener = UnixListener::bind(&sock_path)?;
-    set_private(&real_socket(&log));
+    // Without its note and socket nothing could find this monitor again:
+    // the step is not started, and stepwise hears why (a full disk).
+    let listener = match listen(&log) {
+        Ok(l) => l,
+        Err(e) => {
+            let record = ExitRecord::from_outcome(&Err(e), chrono::Utc::now(), Vec::new());
+            let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
+            return wire::write(&mut sock, &Frame::Exit(json)).await;
+        }
+    };
     let started_at = chrono::Utc::now();
     let (events, mut from_clients) = mpsc::channel(16);
     let (cancel, cancel_rx) = watch::channel(false);
@@ -138,14 +143,25 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
         serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
     // In place first (write, rename), so the attached stepwise can go on;
     // made durable (fsync of the file and its folder) while it does, before
-    // this monitor exits.
-    let written = files::place_exit(&log, &on_disk)?;
+    // this monitor exits. A file that cannot be written (a full disk) does
+    // not keep the exit from the attached stepwise.
+    let written = files::place_exit(&log, &on_disk);
     let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
     m.send(Frame::Exit(json)).await;
-    files::sync_exit(&log, written)?;
+    let synced = written.and_then(|file| files::sync_exit(&log, file));
     m.linger(&mut from_clients).await;
     let _ = std::fs::remove_file(real_socket(&log));
-    Ok(())
+    synced
+}
+
+/// Writes the monitor's note and opens its socket (replacing a stale one).
+fn listen(log: &Path) -> io::Result<UnixListener> {
+    files::write_note(log)?;
+    let (_dir, sock_path) = files::socket_path(log)?;
+    let _ = std::fs::remove_file(real_socket(log));
+    let listener = UnixListener::bind(&sock_path)?;
+    set_private(&real_socket(log));
+    Ok(listener)
 }
 
 /// The socket's real path (for removal and mode; too long to bind).
