@@ -72,7 +72,7 @@ async fn the_timeout_is_enforced_with_no_stepwise_attached() {
 #[tokio::test(flavor = "multi_thread")]
 async fn cancel_works_after_a_reattach() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = spec(dir.path(), "echo one; echo two >&2; sleep 30");
+    let spec = spec(dir.path(), "echo one; sleep 0.2; echo two >&2; sleep 30");
     let log = spec.log_path.clone();
     let mut started = runner().start(&id(), spec, 8);
     let mut seen = 0;
