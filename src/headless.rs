@@ -616,6 +616,14 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
             "! {step} (attempt {attempt}): {}",
             crate::transcript::leftovers_words(*count)
         ),
+        Event::StepReattached {
+            step,
+            attempt,
+            ended_at,
+        } => format!(
+            "▶ {step} (attempt {attempt}) taken up: {}",
+            crate::transcript::timeline::reattached(*attempt, *ended_at)
+        ),
         // Said as the error the session ends with (`finish`).
         Event::SessionStopped { .. } => return None,
         Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,

@@ -15,6 +15,14 @@ fn main() -> ExitCode {
     {
         std::process::exit(stepwise::demo::service::run_hidden(&args[2..]));
     }
+    // Hidden subcommand: a step's monitor (see stepwise_core::runner::monitor),
+    // started by stepwise itself, detached, with its spec on stdin.
+    if args
+        .get(1)
+        .is_some_and(|a| a == stepwise::runner::monitor::HIDDEN_COMMAND)
+    {
+        std::process::exit(stepwise::runner::monitor::serve::main());
+    }
     let cli = Cli::parse();
     let home = stepwise::session::store::home(cli.home.as_deref());
     let result = match cli.command {

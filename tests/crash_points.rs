@@ -1,41 +1,53 @@
 //! Crash at every point: the real binary is killed with SIGKILL at many
-//! moments of a session (automated steps with output, human steps, a retry
-//! and a capture used later), then resumed headless until it completes.
+//! moments of a session whose steps print continuously (a line every
+//! 50 ms, then a marker file): during output, between steps, during a
+//! retry delay, during a `tty: true` step. Then it is resumed headless
+//! until the session completes.
 //!
-//! After every kill the test checks that the session completes, that no
-//! human confirmation is lost or repeated, that "outcome unknown" is only
-//! reported for a step whose last record before the kill was "step started",
-//! and that every attempt's log is an intact prefix of what the step prints
-//! and holds every line the operator saw before the kill.
+//! Each step's monitor holds it, so stepwise's death must change nothing
+//! for the step. After every kill the test checks: every step ran to its
+//! end exactly as often as it should (every marker written, none twice);
+//! every attempt's log is byte-identical to what the step printed, with
+//! the secret masked; no "outcome unknown" while a monitor lived (only an
+//! attempt killed before its monitor even started may be unknown); every
+//! exit code in the journal equals the one its monitor recorded; no human
+//! confirmation lost or repeated.
 //!
-//! Kill moments: right after the Nth line stepwise printed (N = 0 … the
-//! length of a full run), then the same lines plus a growing delay, so the
-//! points fall between lines too. 50 points by default (about 30–60 s in a
-//! debug build); `STEPWISE_SOAK_KILLS=500 cargo test --test crash_points`
-//! runs a longer soak.
+//! Kill moments: spread evenly over a full run's duration. 20 points by
+//! default; `STEPWISE_SOAK_KILLS=200 cargo test --test crash_points` runs
+//! a longer soak.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const RUNBOOK: &str = r#"runbook: 1
 id: crash
 title: Crash points
+inputs:
+  TOKEN: { secret: true }
 sections:
   - title: Before
     steps:
-      - title: Count
-        run: for i in 1 2 3 4 5 6; do echo "count $i"; sleep 0.02; done
+      - title: Stream
+        run: |
+          for i in $(seq 1 60); do echo "stream $i/60"; if [ $i = 30 ]; then echo "token $TOKEN"; fi; sleep 0.05; done
+          echo run >> "$MARKERS/stream"
       - title: Look around
         instructions: Check the dashboard.
       - title: Flaky
         run: |
-          for i in 1 2 3; do echo "flaky $i"; sleep 0.02; done
-          if [ -f "$MARKER" ]; then echo "flaky ok"; else : > "$MARKER"; echo "flaky fails once"; exit 1; fi
-        retry: { attempts: 2, delay: 50ms }
+          for i in $(seq 1 10); do echo "flaky $i"; sleep 0.05; done
+          echo run >> "$MARKERS/flaky"
+          if [ "$(wc -l < "$MARKERS/flaky")" -ge 2 ]; then echo "flaky ok"; else echo "flaky fails once"; exit 1; fi
+        retry: { attempts: 2, delay: 1s }
+      - title: Terminal
+        tty: true
+        run: |
+          for i in $(seq 1 20); do echo "tty $i"; sleep 0.05; done
+          echo run >> "$MARKERS/terminal"
   - title: After
     steps:
       - title: Version
@@ -44,28 +56,48 @@ sections:
       - title: Approve
         note: required
       - title: Use version
-        run: for i in 1 2 3 4; do echo "deploy $VERSION $i"; sleep 0.02; done
+        run: |
+          for i in $(seq 1 20); do echo "deploy $VERSION $i"; sleep 0.05; done
+          echo run >> "$MARKERS/use-version"
 "#;
 
+const TOKEN: &str = "tok-3141592653";
 const HUMAN: [&str; 2] = ["look-around", "approve"];
 const ANSWERS: [&str; 2] = ["look-around=done", "approve=done:approved"];
+/// How many times each step with a marker runs to its end.
+const RUNS: [(&str, usize); 4] = [
+    ("stream", 1),
+    ("flaky", 2),
+    ("terminal", 1),
+    ("use-version", 1),
+];
 
 /// Every full output a step may print, one per possible path through it.
 fn expected_outputs(step: &str) -> Vec<String> {
-    let lines = |v: Vec<String>| v.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let lines =
+        |v: Vec<String>, end: &str| v.iter().map(|l| format!("{l}{end}")).collect::<String>();
     match step {
-        "count" => vec![lines((1..=6).map(|i| format!("count {i}")).collect())],
+        "stream" => {
+            let mut v: Vec<String> = (1..=60).map(|i| format!("stream {i}/60")).collect();
+            v.insert(30, "token ••••••".to_owned());
+            vec![lines(v, "\n")]
+        }
         "flaky" => ["flaky fails once", "flaky ok"]
             .iter()
             .map(|end| {
-                let mut v: Vec<String> = (1..=3).map(|i| format!("flaky {i}")).collect();
+                let mut v: Vec<String> = (1..=10).map(|i| format!("flaky {i}")).collect();
                 v.push((*end).to_owned());
-                lines(v)
+                lines(v, "\n")
             })
             .collect(),
+        "terminal" => vec![lines(
+            (1..=20).map(|i| format!("tty {i}")).collect(),
+            "\r\n",
+        )],
         "version" => vec!["v9.8.7\n".to_owned()],
         "use-version" => vec![lines(
-            (1..=4).map(|i| format!("deploy v9.8.7 {i}")).collect(),
+            (1..=20).map(|i| format!("deploy v9.8.7 {i}")).collect(),
+            "\n",
         )],
         other => panic!("no output expected from {other}"),
     }
@@ -79,6 +111,7 @@ impl Scenario {
     fn new() -> Scenario {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("rb.yaml"), RUNBOOK).unwrap();
+        std::fs::create_dir(dir.path().join("markers")).unwrap();
         Scenario { dir }
     }
 
@@ -89,7 +122,8 @@ impl Scenario {
     fn stepwise(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_stepwise"));
         c.env("STEPWISE_HOME", self.home())
-            .env("MARKER", self.dir.path().join("marker"))
+            .env("MARKERS", self.dir.path().join("markers"))
+            .env("STEPWISE_VAR_TOKEN", TOKEN)
             .current_dir(self.dir.path())
             .stdin(Stdio::null());
         c
@@ -117,32 +151,20 @@ impl Scenario {
     }
 }
 
-/// Runs stepwise and kills it `delay` after it printed `after_lines` lines.
-/// Returns the lines printed before the kill, and whether it was killed.
-fn run_and_kill(s: &Scenario, after_lines: usize, delay: Duration) -> (Vec<String>, bool) {
+/// Runs stepwise and kills it `after` its start. Returns the lines it
+/// printed before the kill, and whether it was killed (not ended).
+fn run_and_kill(s: &Scenario, after: Duration) -> (Vec<String>, bool) {
     let mut child = s.run_cmd().stdout(Stdio::piped()).spawn().unwrap();
-    let (tx, rx) = mpsc::channel();
     let out = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
+        BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
     });
-    let mut seen = Vec::new();
-    let mut ended = false;
-    while seen.len() < after_lines {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(l) => seen.push(l),
-            Err(_) => {
-                ended = true;
-                break;
-            }
-        }
-    }
-    if !ended {
-        std::thread::sleep(delay);
+    let deadline = Instant::now() + after;
+    while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(5));
     }
     let killed = child.try_wait().unwrap().is_none();
     if killed {
@@ -153,11 +175,8 @@ fn run_and_kill(s: &Scenario, after_lines: usize, delay: Duration) -> (Vec<Strin
         .unwrap();
     }
     child.wait().unwrap();
-    reader.join().unwrap();
-    // Lines the reader got between the last check and the kill were printed
-    // before it too.
-    seen.extend(rx.try_iter());
-    (seen, killed)
+    // The step's monitor does not hold stepwise's stdout: the reader ends.
+    (reader.join().unwrap(), killed)
 }
 
 #[derive(Debug)]
@@ -202,26 +221,6 @@ fn running_steps(records: &[Rec]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The process group a refused re-run names ("… process group 123, …").
-fn survivor_named(text: &str) -> Option<i32> {
-    let rest = text
-        .split("still running outside stepwise (process group ")
-        .nth(1)?;
-    rest.split(',').next()?.parse().ok()
-}
-
-/// Waits until no live process is left in `pgid` (zombies do not count).
-fn wait_group_gone(pgid: i32, context: &str) {
-    let start = Instant::now();
-    while stepwise::engine::process::survivor::group_alive(pgid) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{context}: group {pgid} never ended"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Resumes until the session completes; returns the steps stepwise asked a
 /// decision about (outcome unknown or failed), in order.
 fn resume_until_complete(s: &Scenario, context: &str) -> Vec<String> {
@@ -241,13 +240,6 @@ fn resume_until_complete(s: &Scenario, context: &str) -> Vec<String> {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        if let Some(pgid) = survivor_named(&text) {
-            // The killed stepwise's step still runs (its own process
-            // group): a re-run is refused until it ends, as it should be.
-            // Wait for it, as an operator would, and ask again.
-            wait_group_gone(pgid, context);
-            continue;
-        }
         match out.status.code() {
             Some(0) => return asked,
             Some(3 | 4) => {
@@ -260,61 +252,47 @@ fn resume_until_complete(s: &Scenario, context: &str) -> Vec<String> {
                 assert!(!asked.contains(&step), "{context}: asked twice:\n{text}");
                 asked.push(step);
             }
-            _ => {
-                let ps = Command::new("sh").arg("-c").arg("ps -ef | grep -v grep | grep -E 'stepwise|sleep|bash'; cat /proc/locks; ls -l /proc/*/fd 2>/dev/null | grep lock").output().unwrap();
-                panic!(
-                    "{context}: resume failed:\n{text}\n{}",
-                    String::from_utf8_lossy(&ps.stdout)
-                )
-            }
+            _ => panic!("{context}: resume failed:\n{text}"),
         }
     }
     panic!("{context}: the session never completed");
 }
 
-/// The log of each attempt: an intact prefix of one of the step's possible
-/// outputs (whole when the attempt exited), starting with every line shown
-/// before the kill.
+/// The log of each attempt: byte-identical to one of the step's possible
+/// outputs (every attempt runs to its end under its monitor), and holding
+/// every line stepwise showed before the kill. An attempt without a log
+/// never started (killed before its monitor ran). Each exit in the
+/// journal is the one the monitor recorded.
 fn check_logs(
     dir: &Path,
     records: &[Rec],
     shown: &BTreeMap<(String, u64), Vec<String>>,
     ctx: &str,
 ) {
-    let exited: BTreeSet<(String, u64)> = records
-        .iter()
-        .filter(|r| r.kind == "step_exited")
-        .map(|r| (r.step.clone().unwrap(), r.attempt.unwrap()))
-        .collect();
     for r in records.iter().filter(|r| r.kind == "step_started") {
         let (step, attempt) = (r.step.clone().unwrap(), r.attempt.unwrap());
         let log_path = dir.join(r.value["log"].as_str().unwrap());
-        let whole = exited.contains(&(step.clone(), attempt));
         let key = (step.clone(), attempt);
         let log = match std::fs::read(&log_path) {
             Ok(log) => String::from_utf8(log).expect("a log with broken bytes"),
-            // Killed between "step started" and the log's creation: the step
-            // never ran, so nothing can have been written or shown.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !whole => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 assert!(!shown.contains_key(&key), "{ctx}: shown output, no log");
-                String::new()
+                assert!(
+                    !log_path.with_extension("monitor").exists(),
+                    "{ctx}: {step}.{attempt} had a monitor and no log"
+                );
+                continue;
             }
             Err(e) => panic!("{ctx}: {}: {e}", log_path.display()),
         };
-        let fits = expected_outputs(&step).iter().any(|full| {
-            if whole {
-                *full == log
-            } else {
-                full.starts_with(&log)
-            }
-        });
         assert!(
-            fits,
-            "{ctx}: log of {step}.{attempt} (exited: {whole}) is {log:?}"
+            expected_outputs(&step).contains(&log),
+            "{ctx}: log of {step}.{attempt} is {log:?}"
         );
+        assert!(!log.contains(TOKEN), "{ctx}: the secret reached the log");
         for (i, line) in shown.get(&key).into_iter().flatten().enumerate() {
             assert_eq!(
-                log.lines().nth(i),
+                log.lines().nth(i).map(|l| l.trim_end_matches('\r')),
                 Some(line.as_str()),
                 "{ctx}: {step}.{attempt} showed a line its log lacks"
             );
@@ -323,12 +301,22 @@ fn check_logs(
             .iter()
             .filter(|o| o.kind == "output_recorded" && o.step.as_ref() == Some(&step))
             .filter(|o| o.attempt == Some(attempt))
-            .map(|o| o.value["offset"].as_u64().unwrap() + o.value["len"].as_u64().unwrap())
-            .max()
-            .unwrap_or(0);
-        assert!(
-            recorded <= log.len() as u64,
-            "{ctx}: the journal claims output the log of {step}.{attempt} lacks"
+            .map(|o| o.value["len"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            recorded,
+            log.len() as u64,
+            "{ctx}: the journal's output records of {step}.{attempt} do not cover its log"
+        );
+        let exited = records
+            .iter()
+            .find(|e| e.kind == "step_exited" && e.step == r.step && e.attempt == r.attempt)
+            .unwrap_or_else(|| panic!("{ctx}: {step}.{attempt} has no exit"));
+        let exit_file = std::fs::read(log_path.with_extension("exit")).unwrap();
+        let real: serde_json::Value = serde_json::from_slice(&exit_file).unwrap();
+        assert_eq!(
+            exited.value["exit"]["code"], real["code"],
+            "{ctx}: {step}.{attempt}: journal and monitor disagree on the exit"
         );
     }
 }
@@ -346,19 +334,35 @@ fn shown_by_attempt(lines: &[String]) -> BTreeMap<(String, u64), Vec<String>> {
             let attempt = current[step];
             out.entry((step.to_owned(), attempt))
                 .or_default()
-                .push(text.to_owned());
+                .push(text.trim_end_matches('\r').to_owned());
         }
     }
     out
 }
 
-/// One kill point, end to end.
-fn crash_once(after_lines: usize, delay: Duration) {
-    let ctx = format!("kill after line {after_lines} + {delay:?}");
+/// What was going on when stepwise was killed, from the journal's tail.
+fn phase(records: &[Rec]) -> &'static str {
+    let running = running_steps(records);
+    if running.contains("terminal") {
+        return "tty step";
+    }
+    if !running.is_empty() {
+        return "output";
+    }
+    match records.iter().rev().find(|r| r.kind != "output_recorded") {
+        Some(r) if r.kind == "retry_scheduled" => "retry delay",
+        _ => "between steps",
+    }
+}
+
+/// One kill point, end to end; what was going on at the kill.
+fn crash_once(after: Duration) -> &'static str {
+    let ctx = format!("kill after {after:?}");
     let s = Scenario::new();
-    let (shown, killed) = run_and_kill(&s, after_lines, delay);
+    let (shown, killed) = run_and_kill(&s, after);
     let before = s.session_dir().map(|d| journal(&d)).unwrap_or_default();
     let running = running_steps(&before);
+    let at = phase(&before);
     if s.session_dir().is_none() || before.is_empty() {
         // Killed before the session existed: nothing to resume; start again.
         let out = s.run_cmd().output().unwrap();
@@ -367,11 +371,9 @@ fn crash_once(after_lines: usize, delay: Duration) {
         assert!(killed, "{ctx}: the run ended on its own, unfinished");
         let asked = resume_until_complete(&s, &ctx);
         for step in &asked {
-            let failed = step == "flaky" && !running.contains(step);
-            assert!(
-                running.contains(step) || failed,
-                "{ctx}: asked about {step}, running were {running:?}"
-            );
+            // Only the failed first attempt of `flaky` (killed in its retry
+            // delay) is asked about; never a step whose monitor lived.
+            assert_eq!(step, "flaky", "{ctx}: asked about {step}");
         }
     }
     let dir = s.session_dir().unwrap();
@@ -384,54 +386,73 @@ fn crash_once(after_lines: usize, delay: Duration) {
         leftovers.is_empty(),
         "{ctx}: a half-made session was left: {leftovers:?}"
     );
-    let after = journal(&dir);
+    let after_kill = journal(&dir);
     assert!(
-        after.iter().any(|r| r.kind == "session_completed"),
+        after_kill.iter().any(|r| r.kind == "session_completed"),
         "{ctx}: not completed"
     );
     for step in HUMAN {
-        let n = after
+        let n = after_kill
             .iter()
             .filter(|r| r.kind == "human_confirmed" && r.step.as_deref() == Some(step))
             .count();
         assert_eq!(n, 1, "{ctx}: {step} confirmed {n} times");
     }
-    let unknown: Vec<&String> = after
-        .iter()
-        .filter(|r| r.kind == "outcome_unknown")
-        .filter_map(|r| r.step.as_ref())
-        .collect();
-    for step in &unknown {
-        assert!(running.contains(*step), "{ctx}: {step} was not running");
+    for r in after_kill.iter().filter(|r| r.kind == "outcome_unknown") {
+        let step = r.step.as_ref().unwrap();
+        assert!(running.contains(step), "{ctx}: {step} was not running");
+        let note = dir.join(format!("output/{step}.{}.monitor", r.attempt.unwrap()));
+        assert!(
+            !note.exists(),
+            "{ctx}: outcome unknown while {step}'s monitor lived"
+        );
     }
-    assert_eq!(
-        unknown.len(),
-        running.len(),
-        "{ctx}: {running:?} vs {unknown:?}"
-    );
-    check_logs(&dir, &after, &shown_by_attempt(&shown), &ctx);
+    for (step, runs) in RUNS {
+        let marker = s.dir.path().join("markers").join(step);
+        let n = std::fs::read_to_string(&marker)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        assert_eq!(
+            n, runs,
+            "{ctx}: {step} ran to its end {n} times, not {runs}"
+        );
+    }
+    check_logs(&dir, &after_kill, &shown_by_attempt(&shown), &ctx);
+    at
 }
 
 fn kill_points() -> usize {
     std::env::var("STEPWISE_SOAK_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(50)
+        .unwrap_or(20)
 }
 
 #[test]
 fn sigkill_at_every_point_then_resume_loses_nothing() {
-    // A full run, to know how many lines it prints.
+    // A full run, to know how long it lasts.
     let s = Scenario::new();
+    let begun = Instant::now();
     let out = s.run_cmd().output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let total = String::from_utf8_lossy(&out.stdout).lines().count();
-    let started = Instant::now();
+    let full = begun.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let kills = kill_points();
+    let mut phases: BTreeMap<&str, usize> = BTreeMap::new();
     for k in 0..kills {
-        let line = k % (total + 1);
-        let delay = Duration::from_millis(7 * (k / (total + 1)) as u64);
-        crash_once(line, delay);
+        let at = full.mul_f64((k as f64 + 0.5) / kills as f64);
+        *phases.entry(crash_once(at)).or_default() += 1;
     }
-    eprintln!("{kills} kill points in {:?}", started.elapsed());
+    eprintln!("{kills} kill points over a {full:?} run: {phases:?}");
+    for phase in ["output", "tty step", "retry delay"] {
+        assert!(
+            phases.contains_key(phase),
+            "no kill fell in: {phase} ({phases:?})"
+        );
+    }
 }

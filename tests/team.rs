@@ -246,6 +246,14 @@ fn a_kill_9_gap_is_a_timeline_row_with_the_right_times() {
     let mut child = spawn_until(home.path(), &rb, "alice", "wait | started");
     child.kill().unwrap();
     child.wait().unwrap();
+    // The step outlives stepwise under its monitor: the gap starts at its
+    // last log write, once it has ended.
+    let exit = session_dirs(home.path())[0].join("output/wait.1.exit");
+    let begun = std::time::Instant::now();
+    while !exit.exists() {
+        assert!(begun.elapsed().as_secs() < 30, "the step never ended");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let out = stepwise(home.path())
         .args(["resume", "--headless", "--operator", "bob"])

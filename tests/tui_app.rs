@@ -284,6 +284,27 @@ fn outcome_unknown_prompt_on_resume() {
     );
 }
 
+/// `q` while a step runs: leave it running (l), cancel it then
+/// quit (c), or stay (Esc).
+#[test]
+fn q_while_a_step_runs_leaves_it_running_or_cancels_it() {
+    let mut app = running();
+    app.update(ch('q'));
+    assert!(matches!(app.modal, Some(Modal::QuitRunning)));
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(app.modal.is_none());
+    app.update(ch('q'));
+    assert_eq!(app.update(ch('c')), vec![Command::Leave]);
+    let mut app = running();
+    app.update(ch('q'));
+    assert!(
+        app.update(key(KeyCode::Enter)).is_empty(),
+        "Enter decides nothing"
+    );
+    assert_eq!(app.update(ch('l')), vec![Command::LeaveRunning]);
+    assert!(app.leaving);
+}
+
 #[test]
 fn tab_switches_pane_and_arrows_scroll_the_log() {
     let mut app = running();

@@ -379,3 +379,72 @@ fn the_inputs_form_asks_for_a_missing_value_and_runs_default_from_once() {
     let runs = std::fs::read_to_string(work.path().join("df-count")).unwrap();
     assert_eq!(runs.lines().count(), 1, "default_from ran more than once");
 }
+
+/// Issue 13: the terminal is closed under the interface while a step runs
+/// (SIGHUP). stepwise journals the interruption and exits; the step runs
+/// on under its monitor to its end; `resume` shows it finished.
+#[test]
+fn closing_the_terminal_under_a_running_step_leaves_it_running_to_its_end() {
+    use std::io::Read;
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("hup.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: hup\ntitle: Hup\nsections:\n  - title: S\n    steps:\n      - title: Migrate\n        run: for i in $(seq 1 30); do echo \"migrating table $i/30\"; sleep 0.1; done; touch migrated\n",
+    )
+    .unwrap();
+    let (pty, pts) = pty_process::blocking::open().unwrap();
+    pty.resize(pty_process::Size::new(SIZE.1, SIZE.0)).unwrap();
+    let mut child = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["run", "--trust", "--auto"])
+        .arg(&rb)
+        .env("STEPWISE_HOME", home.path())
+        .env("TERM", "xterm-256color")
+        .current_dir(home.path())
+        .spawn(pts)
+        .unwrap();
+    let mut parser = vt100::Parser::new(SIZE.1, SIZE.0, 0);
+    let mut buf = [0u8; 4096];
+    while !parser.screen().contents().contains("migrating table 3/30") {
+        let n = (&pty).read(&mut buf).expect("stepwise draws the step");
+        assert!(n > 0, "the terminal closed before the step printed");
+        parser.process(&buf[..n]);
+    }
+    drop(pty);
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("stepwise stayed behind its closed terminal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let dir = session_dir(home.path());
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    assert!(journal.contains("\"signal\":\"SIGHUP\""), "{journal}");
+    assert!(
+        !journal.contains("step_exited"),
+        "the step was ended: {journal}"
+    );
+    let start = std::time::Instant::now();
+    while !home.path().join("migrated").exists() {
+        assert!(start.elapsed() < PATIENCE, "the step died with stepwise");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["resume", "--headless"])
+        .env("STEPWISE_HOME", home.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("migrating table 30/30") && text.contains("✓ migrate: exit 0"),
+        "{text}"
+    );
+    let log = std::fs::read_to_string(dir.join("output/migrate.1.log")).unwrap();
+    let want: String = (1..=30)
+        .map(|i| format!("migrating table {i}/30\n"))
+        .collect();
+    assert_eq!(log, want, "the log lost output");
+}

@@ -12,6 +12,7 @@ use ratatui::style::{Color, Modifier};
 use stepwise::engine::command::Update;
 use stepwise::session::event::{Event, Stream};
 use stepwise::tui::app::{App, Msg};
+use stepwise::tui::modals::Modal;
 use stepwise::tui::view;
 
 fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
@@ -364,11 +365,112 @@ fn picker_screen() {
     }
 }
 
+/// Quitting while a step runs offers to leave it running (its monitor
+/// holds it; resume re-attaches) or to cancel it.
 #[test]
-fn quit_while_a_step_runs_says_it_will_be_stopped() {
+fn quit_while_a_step_runs_offers_to_leave_it_running() {
     let mut app = busy();
     app.update(ch('q'));
     both("quit_running", app);
+}
+
+fn screen_of(app: &mut App, w: u16, h: u16) -> String {
+    let t = draw(app, w, h);
+    let b = t.backend().buffer();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| b[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Issue 14 item 4: the facts, and the stop command on a line of its own
+/// inside the dialog, at 80 and 100 columns; `r` while the group runs is
+/// refused in the dialog; with the group gone it asks before a re-run.
+#[test]
+fn the_unknown_prompt_states_the_facts_and_shows_the_stop_command() {
+    use stepwise::engine::process::survivor::GroupFacts;
+    use stepwise::tui::modals::unknown::UnknownPrompt;
+    let last = t0() + chrono::Duration::seconds(160);
+    let facts = GroupFacts {
+        pgid: Some(4242),
+        pids: vec![4242, 4250],
+        last_output: Some(last.into()),
+    };
+    for (w, h) in [(80, 24), (100, 30)] {
+        let mut app = busy();
+        app.modal = Some(Modal::Unknown(UnknownPrompt::new(
+            "deploy".into(),
+            facts.clone(),
+        )));
+        let screen = screen_of(&mut app, w, h);
+        assert!(
+            screen.contains("process group 4242 (pids 4242, 4250)"),
+            "{screen}"
+        );
+        let stop = screen
+            .lines()
+            .find(|l| l.contains("kill -TERM -- -4242"))
+            .unwrap_or_else(|| panic!("no stop command at {w}x{h}:\n{screen}"));
+        let inside = stop.trim_matches(|c: char| c.is_whitespace() || "│┃".contains(c));
+        assert_eq!(inside, "kill -TERM -- -4242", "not on its own line");
+        assert!(screen.contains("it ran at least 1m"), "{screen}");
+        assert!(app.update(ch('r')).is_empty(), "re-run while it runs");
+        let screen = screen_of(&mut app, w, h);
+        assert!(screen.contains("Not re-run: it still runs"), "{screen}");
+    }
+    let mut app = busy();
+    let gone = GroupFacts {
+        pids: Vec::new(),
+        ..facts
+    };
+    app.modal = Some(Modal::Unknown(UnknownPrompt::new("deploy".into(), gone)));
+    assert!(screen_of(&mut app, 100, 30).contains("No process of it runs any more"));
+    assert!(
+        app.update(ch('r')).is_empty(),
+        "re-run without a confirmation"
+    );
+    assert!(screen_of(&mut app, 100, 30).contains("Run it again?"));
+    assert!(app.update(ch('n')).is_empty());
+    app.update(ch('r'));
+    assert_eq!(
+        app.update(ch('y')),
+        vec![stepwise::engine::command::Command::Start {
+            step: "deploy".into()
+        }]
+    );
+}
+
+/// Issue 14 item 5: after an outcome-unknown attempt is re-run, only the
+/// new attempt is "running"; the old one says its outcome is unknown.
+#[test]
+fn details_show_only_the_attempt_running_now_as_running() {
+    let mut r = midway();
+    r.push(started_step(7, 60, "deploy", 1));
+    r.push(rec(
+        8,
+        90,
+        Event::OutcomeUnknown {
+            step: "deploy".into(),
+            attempt: 1,
+        },
+    ));
+    r.push(started_step(9, 97, "deploy", 2));
+    let mut app = app_with(&r);
+    let screen = screen_of(&mut app, 100, 30);
+    let attempts: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("#1 ") || l.contains("#2 "))
+        .collect();
+    assert_eq!(attempts.len(), 2, "{screen}");
+    assert!(attempts[0].contains("outcome unknown"), "{screen}");
+    assert!(!attempts[0].contains("running"), "{screen}");
+    assert!(attempts[1].contains("running for 28s"), "{screen}");
 }
 
 #[test]

@@ -28,7 +28,7 @@ use crate::engine::command::{Command, End};
 use crate::engine::engine::{Engine, Setup, UPDATES_IN_FLIGHT};
 use crate::engine::open::{self, Opened};
 use crate::headless::{self, Answers};
-use crate::runner::ProcessRunner;
+use crate::runner::MonitorRunner;
 use crate::session::clock::SystemClock;
 use crate::session::state::Session;
 use crate::session::store;
@@ -276,9 +276,14 @@ fn setup(
         grace: Duration::from_secs(5),
         drain: Duration::from_secs(2),
         after_step: Some(after_step),
-        runner: Arc::new(ProcessRunner),
+        runner: Arc::new(MonitorRunner::new(monitor_exe())),
         close_when_left: args.close_when_left.clone(),
     }
+}
+
+/// The binary that runs step monitors: this one (`stepwise __monitor`).
+fn monitor_exe() -> PathBuf {
+    std::env::current_exe().unwrap_or_else(|_| PathBuf::from("stepwise"))
 }
 
 /// The driver side of a session: the engine task, the signal forwarder,
@@ -335,8 +340,9 @@ impl Driver {
         };
         // The driver is done (normally because the engine ended). If it
         // failed instead (a lost terminal), the engine must not wait for
-        // commands forever holding the lock: leave, which keeps it resumable.
-        let _ = stop.send(Command::Leave).await;
+        // commands forever holding the lock: leave, which keeps it
+        // resumable, and a running step running (resume re-attaches).
+        let _ = stop.send(Command::LeaveRunning).await;
         signals.abort();
         let end = engine_task
             .await

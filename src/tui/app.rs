@@ -105,6 +105,8 @@ pub struct App {
     /// `stepwise follow`: another process runs the session; keys only
     /// move the view (`keymap::changes_nothing`), and `q` leaves at once.
     pub read_only: bool,
+    /// The session folder (what the outcome-unknown prompt looks at).
+    pub session_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -138,6 +140,7 @@ impl App {
             leaving: false,
             suspend: false,
             dirty: true,
+            session_dir: None,
             status_since: None,
             read_only: false,
         }
@@ -283,6 +286,10 @@ impl App {
             Action::Help => {
                 self.modal = Some(Modal::Help(Help::default()));
             }
+            // The demo (a quit note) cannot be resumed: quitting stops it.
+            Action::Quit if self.session.running().is_some() && self.quit_note.is_none() => {
+                self.modal = Some(Modal::QuitRunning)
+            }
             Action::Quit => self.modal = Some(Modal::Quit),
             Action::Suspend => self.suspend = true,
             _ => {}
@@ -328,7 +335,7 @@ impl App {
                 self.status = Some("This step is settled; n adds a note to it.".into());
             }
             StepStatus::Failed => self.modal = Some(Modal::Failure { step: id }),
-            StepStatus::OutcomeUnknown { .. } => self.modal = Some(Modal::Unknown { step: id }),
+            StepStatus::OutcomeUnknown { .. } => self.modal = Some(self.unknown_prompt(id)),
             _ => return self.open_step(id),
         }
         Vec::new()
@@ -502,14 +509,27 @@ impl App {
             StepStatus::Failed if asks => Modal::Failure {
                 step: key.0.clone(),
             },
-            StepStatus::OutcomeUnknown { .. } => Modal::Unknown {
-                step: key.0.clone(),
-            },
+            StepStatus::OutcomeUnknown { .. } => self.unknown_prompt(key.0.clone()),
             _ => return,
         };
         self.select(next);
         self.modal = Some(modal);
         self.prompted = Some(key);
+    }
+
+    /// The outcome-unknown prompt of `step`, with what its session folder
+    /// tells of the attempt (its process group, its last output).
+    fn unknown_prompt(&self, step: String) -> Modal {
+        let log = self
+            .session
+            .step(&step)
+            .and_then(|s| s.attempts.last())
+            .zip(self.session_dir.as_ref())
+            .map(|(a, dir)| dir.join(&a.log));
+        let facts = log
+            .map(|l| crate::engine::process::survivor::group_facts(&l))
+            .unwrap_or_default();
+        Modal::Unknown(super::modals::unknown::UnknownPrompt::new(step, facts))
     }
 
     /// Confirms a value given during the session, in the status bar.
@@ -789,6 +809,11 @@ impl App {
                 self.leaving = true;
                 self.status = Some("Leaving… the session is saved.".into());
                 vec![Command::Leave]
+            }
+            Outcome::LeaveRunning => {
+                self.leaving = true;
+                self.status = Some("Leaving… the step runs on; resume re-attaches.".into());
+                vec![Command::LeaveRunning]
             }
             Outcome::End => {
                 self.end = self.finished.take();

@@ -10,7 +10,7 @@
 
 use super::log::Logs;
 use crate::session::event::{Event, Stream};
-use crate::session::state::Session;
+use crate::session::state::{Session, StepStatus};
 use crate::session::store;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -52,7 +52,13 @@ pub fn load(logs: &mut Logs, session: &Session, dir: &Path) {
             let mut r = ranges
                 .remove(&(st.id.clone(), a.number))
                 .unwrap_or_default();
-            with_unrecorded_tail(&mut r, &path);
+            // A step still running is taken up by the engine, which sends
+            // its output from the journal's offset on: no tail read here.
+            let running =
+                matches!(st.status, StepStatus::Running { attempt } if attempt == a.number);
+            if !running {
+                with_unrecorded_tail(&mut r, &path);
+            }
             if r.is_empty() {
                 continue;
             }

@@ -16,6 +16,8 @@ pub enum Context {
     Unknown,
     /// A yes/no question (cancel the running step, quit).
     YesNo,
+    /// Quitting while a step runs: leave it running, or cancel it.
+    QuitRunning,
     /// A one-line text field (skip reason, abort reason, search).
     Line,
     /// A multi-line note.
@@ -393,6 +395,27 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "decide later",
         "Close; decide later",
+    ),
+    b(
+        C::QuitRunning,
+        &[k('l')],
+        A::Accept,
+        "leave running",
+        "Quit; the step runs on (`stepwise resume` re-attaches)",
+    ),
+    b(
+        C::QuitRunning,
+        &[k('c')],
+        A::Cancel,
+        "cancel it",
+        "Cancel the step, then quit",
+    ),
+    b(
+        C::QuitRunning,
+        &[k('n'), code(KeyCode::Esc)],
+        A::Dismiss,
+        "stay",
+        "Do not quit",
     ),
     b(
         C::YesNo,

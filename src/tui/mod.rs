@@ -68,6 +68,7 @@ pub async fn run(
     app.quit_note = quit_note;
     if let Some(dir) = session_dir {
         history::load(&mut app.logs, &app.session, dir);
+        app.session_dir = Some(dir.to_owned());
     }
     let mut host = RealTerminal(terminal::enter());
     let jobs = JobSignals::new()?;

@@ -506,14 +506,20 @@ async fn resume_refuses_a_rerun_while_the_runner_reports_the_earlier_attempt_ali
     };
 
     let opened = reopen(&h);
+    // Opening leaves the step running: the engine takes it up (this
+    // runner cannot re-attach, so its outcome is unknown).
     assert!(matches!(
         opened.session.step("migrate").unwrap().status,
-        StepStatus::OutcomeUnknown { attempt: 1 }
+        StepStatus::Running { attempt: 1 }
     ));
     let alive = Arc::new(ScriptedRunner::new().orphan("migrate", 4242));
     let home = std::mem::replace(&mut h.home, tempfile::tempdir().unwrap());
     let mut again = drive(opened, home, vec![], MANUAL, alive);
     again.settle().await;
+    assert_eq!(
+        again.status("migrate"),
+        StepStatus::OutcomeUnknown { attempt: 1 }
+    );
     let refused = again.send(start_cmd("migrate")).await;
     assert_eq!(refused.len(), 1);
     assert!(refused[0].contains("kill -TERM -- -4242"), "{}", refused[0]);

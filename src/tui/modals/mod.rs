@@ -43,11 +43,11 @@ pub enum Modal {
     Failure {
         step: String,
     },
-    Unknown {
-        step: String,
-    },
+    Unknown(unknown::UnknownPrompt),
     CancelRunning,
     Quit,
+    /// Quit while a step runs: leave it running, or cancel it.
+    QuitRunning,
     Line {
         purpose: LinePurpose,
         text: TextArea<'static>,
@@ -91,8 +91,9 @@ impl Modal {
             Modal::Human(_) => Context::HumanPrompt,
             Modal::RunConfirm { .. } => Context::RunConfirm,
             Modal::Failure { .. } => Context::Failure,
-            Modal::Unknown { .. } => Context::Unknown,
+            Modal::Unknown(p) => p.context(),
             Modal::CancelRunning | Modal::Quit => Context::YesNo,
+            Modal::QuitRunning => Context::QuitRunning,
             Modal::Line { .. } => Context::Line,
             Modal::Note { .. } => Context::NoteEntry,
             Modal::Help(_) => Context::Help,
@@ -136,11 +137,10 @@ impl Modal {
             Modal::Failure { step } => {
                 failure::key(step, action).map(|step| Modal::Failure { step })
             }
-            Modal::Unknown { step } => {
-                unknown::key(step, action).map(|step| Modal::Unknown { step })
-            }
+            Modal::Unknown(p) => p.key(action).map(Modal::Unknown),
             Modal::CancelRunning => yes_no::key(false, action).map(|()| Modal::CancelRunning),
             Modal::Quit => yes_no::key(true, action).map(|()| Modal::Quit),
+            Modal::QuitRunning => yes_no::quit_running_key(action).map(|()| Modal::QuitRunning),
             Modal::Help(h) => h.key(action, look.size).map(Modal::Help),
             Modal::Finished => finished::key(action).map(|()| Modal::Finished),
         };
@@ -161,9 +161,10 @@ impl Modal {
             Modal::Human(p) => human::render(frame, area, look, p),
             Modal::RunConfirm { step } => run_confirm::render(frame, area, look, step),
             Modal::Failure { step } => failure::render(frame, area, look, step),
-            Modal::Unknown { step } => unknown::render(frame, area, look, step),
+            Modal::Unknown(p) => unknown::render(frame, area, look, p),
             Modal::CancelRunning => yes_no::render(frame, area, look, false),
             Modal::Quit => yes_no::render(frame, area, look, true),
+            Modal::QuitRunning => yes_no::render_quit_running(frame, area, look),
             Modal::Line {
                 purpose,
                 text,

@@ -20,6 +20,9 @@ pub enum Outcome<S> {
     Search(String),
     /// Quit was confirmed: the session is left (it stays resumable).
     Leave,
+    /// Quit was confirmed leaving the running step running under its
+    /// monitor (`stepwise resume` re-attaches).
+    LeaveRunning,
     /// The last screen was dismissed: the interface ends.
     End,
 }
@@ -34,6 +37,7 @@ impl<S> Outcome<S> {
             Outcome::Open(o) => Outcome::Open(o),
             Outcome::Search(t) => Outcome::Search(t),
             Outcome::Leave => Outcome::Leave,
+            Outcome::LeaveRunning => Outcome::LeaveRunning,
             Outcome::End => Outcome::End,
         }
     }

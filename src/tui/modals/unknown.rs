@@ -1,29 +1,145 @@
-//! The outcome-unknown prompt (on resume): the last lines of the step's
-//! output and the choice to re-run, mark done or skip.
+//! The outcome-unknown prompt (on resume, in the rare case nothing of the
+//! attempt can be followed: its monitor is gone without recording an
+//! exit). It states what is known (whether processes of the step's group
+//! still run, with their pids, and the command to stop them on a line of
+//! its own; when output was last written; how long the step ran), the
+//! last lines of its output, and the choices: re-run (after a
+//! confirmation, and never while the group runs), mark done, or skip.
 
 use super::super::keymap::{self, Context};
 use super::super::log::strip_sgr;
 use super::super::look::Look;
 use super::super::theme;
+use crate::engine::process::survivor::GroupFacts;
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
-    let title = look.title_of(step);
-    let mut lines = vec![
-        Line::styled(format!("? {title}"), theme::bold()),
-        Line::raw("This step was running when stepwise stopped. It may have finished,"),
-        Line::raw("failed, or be running still: it is not re-run while it runs."),
-        Line::raw("Last output:"),
-    ];
+/// The prompt's state: the step, what was found on disk when it opened,
+/// and where the operator is in it.
+#[derive(Clone, Debug)]
+pub struct UnknownPrompt {
+    pub step: String,
+    pub facts: GroupFacts,
+    /// `r` was pressed while the group runs: refused, said here.
+    pub refused: bool,
+    /// `r` was pressed with the group gone: "run it again?" is asked.
+    pub confirming: bool,
+}
+
+impl UnknownPrompt {
+    pub fn new(step: String, facts: GroupFacts) -> UnknownPrompt {
+        UnknownPrompt {
+            step,
+            facts,
+            refused: false,
+            confirming: false,
+        }
+    }
+
+    pub fn context(&self) -> Context {
+        if self.confirming {
+            Context::YesNo
+        } else {
+            Context::Unknown
+        }
+    }
+
+    /// r: re-run, asked first (refused while the group runs); d, s: as
+    /// after a failure; in the confirmation, y runs it and n goes back.
+    pub fn key(mut self, action: Option<keymap::Action>) -> super::outcome::Outcome<Self> {
+        use super::outcome::Outcome;
+        use keymap::Action as A;
+        if self.confirming {
+            return match action {
+                Some(A::Accept) => Outcome::Send(vec![crate::engine::command::Command::Start {
+                    step: self.step,
+                }]),
+                Some(A::Dismiss) => {
+                    self.confirming = false;
+                    Outcome::Keep(self)
+                }
+                _ => Outcome::Keep(self),
+            };
+        }
+        match action {
+            Some(A::Retry) if !self.facts.pids.is_empty() => {
+                self.refused = true;
+                Outcome::Keep(self)
+            }
+            Some(A::Retry) => {
+                self.confirming = true;
+                Outcome::Keep(self)
+            }
+            other => {
+                let facts = self.facts;
+                let (refused, confirming) = (self.refused, self.confirming);
+                super::failure::key(self.step, other).map(|step| UnknownPrompt {
+                    step,
+                    facts,
+                    refused,
+                    confirming,
+                })
+            }
+        }
+    }
+}
+
+/// What is known, in lines: the group, the last output, the time run.
+fn fact_lines(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::raw(
+        "Its monitor is gone and recorded no exit (it was killed, or a reboot).",
+    )];
+    match (p.facts.pgid, p.facts.pids.as_slice()) {
+        (Some(pgid), pids) if !pids.is_empty() => {
+            let pids: Vec<String> = pids.iter().map(i32::to_string).collect();
+            lines.push(Line::styled(
+                format!(
+                    "Still running: process group {pgid} (pids {}).",
+                    pids.join(", ")
+                ),
+                theme::bold(),
+            ));
+            lines.push(Line::raw("It is not re-run while it runs. Stop it with:"));
+            lines.push(Line::styled(
+                format!("  kill -TERM -- -{pgid}"),
+                theme::bold(),
+            ));
+        }
+        _ => lines.push(Line::raw(
+            "No process of it runs any more: it finished, failed or was killed.",
+        )),
+    }
+    let attempt = look.session.step(&p.step).and_then(|s| s.attempts.last());
+    let last: Option<DateTime<Utc>> = p.facts.last_output.map(DateTime::<Utc>::from);
+    if let Some(a) = attempt {
+        let began = a.started_at.format("%H:%M:%S UTC");
+        let line = match last.filter(|l| *l >= a.started_at) {
+            Some(l) => format!(
+                "Began {began}; output last written {} (it ran at least {}).",
+                l.format("%H:%M:%S UTC"),
+                crate::runbook::duration::format((l - a.started_at).to_std().unwrap_or_default())
+            ),
+            None => format!("Began {began}; no output was written."),
+        };
+        lines.push(Line::raw(line));
+    }
+    lines
+}
+
+pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
+    let title = look.title_of(&p.step);
+    let mut lines = vec![Line::styled(format!("? {title}"), theme::bold())];
+    lines.extend(fact_lines(look, p));
+    lines.push(Line::raw("Last output:"));
     let attempt = look
         .session
-        .step(step)
+        .step(&p.step)
         .and_then(|s| s.attempts.last())
         .map(|a| a.number);
     let tail = attempt
-        .and_then(|n| look.logs.get(step, n))
+        .and_then(|n| look.logs.get(&p.step, n))
         .map(|l| l.tail(5))
         .unwrap_or_default();
     if tail.is_empty() {
@@ -37,11 +153,23 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
             .map(|l| Line::styled(format!("  {}", strip_sgr(&l.text)), theme::dim())),
     );
     lines.push(Line::raw(""));
-    lines.extend(super::failure::choices(Context::Unknown));
-    super::super::widgets::dialog(frame, area, 72, "Outcome unknown", lines);
-}
-
-/// The same choices as after a failure (see `failure::key`).
-pub fn key(step: String, action: Option<keymap::Action>) -> super::outcome::Outcome<String> {
-    super::failure::key(step, action)
+    if p.refused {
+        lines.push(Line::styled(
+            "Not re-run: it still runs. Stop it with the command above first.",
+            theme::bold(),
+        ));
+    }
+    if p.confirming {
+        lines.push(Line::styled(
+            "Run it again? It may already have done its work.",
+            theme::bold(),
+        ));
+        lines.push(Line::styled(
+            keymap::footer(Context::YesNo, &[]),
+            theme::bold(),
+        ));
+    } else {
+        lines.extend(super::failure::choices(Context::Unknown));
+    }
+    super::super::widgets::dialog(frame, area, 76, "Outcome unknown", lines);
 }

@@ -1,4 +1,5 @@
-//! Yes/no questions: cancel the running step, quit.
+//! Yes/no questions: cancel the running step, quit (and, while a step
+//! runs, quit leaving it running or cancelling it).
 
 use super::super::look::Look;
 use super::super::theme;
@@ -73,6 +74,45 @@ pub fn key(quit: bool, action: Option<super::super::keymap::Action>) -> Outcome<
         Some(A::Accept) => Outcome::Send(vec![crate::engine::command::Command::Cancel {
             reason: "stopped by the operator".into(),
         }]),
+        Some(A::Dismiss) => Outcome::Close,
+        _ => Outcome::Keep(()),
+    }
+}
+
+/// Quitting while a step runs: its monitor keeps it running (resume
+/// re-attaches), or it is cancelled first.
+pub fn render_quit_running(frame: &mut Frame, area: Rect, look: &Look) {
+    let step = look
+        .session
+        .running()
+        .and_then(|i| look.step_def(i))
+        .map(|s| s.title.clone())
+        .unwrap_or_default();
+    let mut lines = vec![
+        Line::styled(format!("“{step}” is running."), theme::bold()),
+        Line::raw("Leave it running: it goes on without stepwise, its output is"),
+        Line::raw("logged and its exit recorded; resume re-attaches with:"),
+    ];
+    lines.push(Line::styled(
+        format!("  stepwise resume {}", look.session.id),
+        theme::bold(),
+    ));
+    lines.push(Line::raw(
+        "Or cancel it (its process group is stopped), then quit.",
+    ));
+    lines.push(Line::raw(""));
+    lines.extend(super::failure::choices(
+        super::super::keymap::Context::QuitRunning,
+    ));
+    super::super::widgets::dialog(frame, area, 70, "Quit?", lines);
+}
+
+/// l: leave it running; c: cancel it, then quit; n/Esc: stay.
+pub fn quit_running_key(action: Option<super::super::keymap::Action>) -> Outcome<()> {
+    use super::super::keymap::Action as A;
+    match action {
+        Some(A::Accept) => Outcome::LeaveRunning,
+        Some(A::Cancel) => Outcome::Leave,
         Some(A::Dismiss) => Outcome::Close,
         _ => Outcome::Keep(()),
     }

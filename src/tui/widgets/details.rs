@@ -73,6 +73,12 @@ fn attempt_line(a: &Attempt, app: &App, live: bool) -> Line<'static> {
         Span::styled(format!("{}{outcome}", if ok { "✓ " } else { "" }), style),
         Span::styled(took, theme::dim()),
     ];
+    if a.ended_away.is_some() {
+        spans.push(Span::styled(
+            " (ended while stepwise was not running)",
+            theme::dim(),
+        ));
+    }
     spans.extend(record_notes(a, app));
     Line::from(spans)
 }
@@ -223,8 +229,17 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
     }
     if !st.attempts.is_empty() {
         lines.push(Line::styled("Attempts", theme::bold()));
-        let live = matches!(st.status, StepStatus::Running { .. });
-        lines.extend(st.attempts.iter().map(|a| attempt_line(a, app, live)));
+        // Only the attempt running now is "running": an earlier one left
+        // without an exit (outcome unknown, then re-run) is not.
+        let running = match st.status {
+            StepStatus::Running { attempt } => Some(attempt),
+            _ => None,
+        };
+        lines.extend(
+            st.attempts
+                .iter()
+                .map(|a| attempt_line(a, app, running == Some(a.number))),
+        );
     }
 }
 

@@ -52,8 +52,14 @@ pub enum Command {
     },
     /// The operator leaves; the session stays resumable.
     Leave,
+    /// The operator leaves with the running step still running, held by
+    /// its monitor (`resume` re-attaches). With a runner whose steps cannot
+    /// outlive stepwise this is [`Command::Leave`].
+    LeaveRunning,
     /// A signal arrived. `stop_running` cancels the running step (SIGINT,
-    /// SIGTERM); otherwise it may finish but nothing new starts (SIGHUP).
+    /// SIGTERM); otherwise (SIGHUP) nothing new starts and the running step
+    /// is left running under its monitor (or, with a runner whose steps
+    /// cannot outlive stepwise, may finish first).
     Interrupt {
         signal: String,
         stop_running: bool,

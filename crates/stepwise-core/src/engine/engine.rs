@@ -18,6 +18,7 @@
 //! stays resumable once space is freed.
 
 mod facts;
+mod reattach;
 
 use super::command::{Command, End, Update};
 use super::process::{self, Chunk, Outcome};
@@ -61,7 +62,7 @@ pub struct Setup {
     pub held: Vec<String>,
     /// Called after each step settles (the transcript refresh).
     pub after_step: Option<Box<dyn Fn() + Send + Sync>>,
-    /// Carries out the attempts ([`crate::runner::ProcessRunner`] for real).
+    /// Carries out the attempts ([`crate::runner::MonitorRunner`] for real).
     pub runner: Arc<dyn StepRunner>,
     /// When the session would be left resumable (the operator quits, a
     /// signal), close it as aborted with this reason instead: for a session
@@ -144,7 +145,10 @@ impl Engine {
         // A resume in another mode than the journal's last one says so.
         let auto = self.auto;
         let started = match self.set_auto(auto, false).await {
-            Ok(()) => self.run_loop(&mut cmds).await,
+            Ok(()) => match self.take_up_running().await {
+                Ok(()) => self.run_loop(&mut cmds).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         let end = match started {
@@ -320,6 +324,11 @@ impl Engine {
                 self.record(Event::SessionAborted { reason }, true).await?;
             }
             Command::Leave => self.leave().await?,
+            Command::LeaveRunning if self.can_detach() => {
+                self.detach().await?;
+                self.record(Event::SessionLeft, true).await?
+            }
+            Command::LeaveRunning => self.leave().await?,
             Command::Interrupt {
                 signal,
                 stop_running,
@@ -346,6 +355,8 @@ impl Engine {
         self.record(event, false).await?;
         if stop_running {
             self.cancel(format!("stepwise received {signal}"));
+        } else if self.can_detach() {
+            self.detach().await?;
         }
         self.retry = None;
         self.stopping = Some(End::Interrupted(signal));
@@ -548,7 +559,12 @@ impl Engine {
             attempt: last.number,
         };
         match self.setup.runner.reattach(&which, &log) {
-            Reattach::Gone => Ok(()),
+            Reattach::Gone | Reattach::Finished { .. } => Ok(()),
+            Reattach::Live { monitor } => Err(format!(
+                "`{id}` attempt {} is still running under its monitor (pid {monitor}): \
+                 resume re-attaches to it; stop it with `kill -TERM {monitor}`",
+                last.number
+            )),
             Reattach::Orphaned { pgid } => Err(format!(
                 "`{id}` attempt {} is still running outside stepwise (process group {pgid}, \
                  left by the stepwise that stopped): wait for it to end, or stop it with \
@@ -740,7 +756,8 @@ impl Engine {
             && outcome
                 .exit
                 .code
-                .is_some_and(|c| def.expect_exit.contains(&c));
+                .is_some_and(|c| def.expect_exit.contains(&c))
+            && self.capture_kept(&def, &run, &outcome).await?;
         // The capture is journalled before the exit that settles the step:
         // a crash between the two leaves the step running (outcome unknown,
         // decided by the operator), never done with its capture lost.

@@ -1,6 +1,6 @@
 //! Opening a session: creating a new one (folder, lock, runbook copy,
-//! journal, first records) or taking up an existing one (lock, fold, mark a
-//! step that was running as outcome unknown, note a changed runbook).
+//! journal, first records) or taking up an existing one (lock, fold, note a
+//! changed runbook; a step that was running is taken up by the engine).
 //! Before either, the home and the session folder must be this user's and
 //! private, with no link planted in them (`session::guard`); a resumed
 //! session's record must pass its integrity check (`session::verify`).
@@ -13,7 +13,7 @@ use crate::runbook::model::Runbook;
 use crate::session::clock::Clock;
 use crate::session::event::{Actor, Event};
 use crate::session::journal::{self, Journal};
-use crate::session::state::{Session, StepStatus};
+use crate::session::state::Session;
 use crate::session::store::{self, SessionLock};
 use crate::session::verify;
 use crate::session::{fsutil, guard};
@@ -296,7 +296,9 @@ fn refuse_broken(dir: &Path, integrity: &verify::Integrity) -> Result<(), String
 }
 
 /// The records resuming adds: resumed (by whom, from whom), a changed
-/// runbook, outcome unknown. Only the first is the operator's doing.
+/// runbook. Only the first is the operator's doing. A step that was
+/// running is the engine's to take up (re-attach, or outcome unknown),
+/// once it knows the runner.
 fn resume_events(s: &Session, by: &Actor, taker: &Taker) -> Vec<(Event, bool)> {
     let handed_over_from = s.operator.clone().filter(|last| last.user != by.user);
     let mut events = vec![Event::SessionResumed {
@@ -311,14 +313,6 @@ fn resume_events(s: &Session, by: &Actor, taker: &Taker) -> Vec<(Event, bool)> {
                 path: s.runbook_path.clone(),
                 session_sha256: s.runbook_sha256.clone(),
                 current_sha256: sha,
-            });
-        }
-    }
-    for st in &s.steps {
-        if let StepStatus::Running { attempt } = st.status {
-            events.push(Event::OutcomeUnknown {
-                step: st.id.clone(),
-                attempt,
             });
         }
     }

@@ -34,6 +34,9 @@ pub struct Redactor {
     /// For each byte value, whether some secret starts with it: the hot scan.
     starts: [bool; 256],
     longest: usize,
+    /// The values given to [`Redactor::new`], without derived forms: what a
+    /// step's monitor needs to build the same redactor in its own process.
+    given: Vec<Vec<u8>>,
 }
 
 impl Default for Redactor {
@@ -64,6 +67,7 @@ impl Redactor {
             .map(|s| s.as_ref().to_vec())
             .filter(|s| !s.is_empty())
             .collect();
+        let given = secrets.clone();
         let derived: Vec<Vec<u8>> = secrets
             .iter()
             .flat_map(|s| super::secret_forms::derived(s))
@@ -83,7 +87,14 @@ impl Redactor {
             by_first,
             starts,
             longest,
+            given,
         }
+    }
+
+    /// The secret values this redactor was built from (not their derived
+    /// forms). Only for handing them to a step's monitor over a pipe.
+    pub fn given(&self) -> &[Vec<u8>] {
+        &self.given
     }
 
     /// True when there is nothing to mask: streams pass bytes through.

@@ -7,17 +7,21 @@
 //! and says, for an attempt begun by an earlier stepwise process, what is
 //! left of it ([`Reattach`]).
 //!
-//! Runners: [`ProcessRunner`] (a real process on this machine, in its own
-//! session and process group) and [`ScriptedRunner`] (a script, for tests
+//! Runners: [`MonitorRunner`] (a real process held by a monitor process
+//! that outlives stepwise; what the binary uses), [`ProcessRunner`] (a real
+//! process on this machine, in its own session and process group, held by
+//! stepwise itself) and [`ScriptedRunner`] (a script, for tests
 //! of the engine's policy on tokio's paused clock). A runner never touches
 //! the journal or the screen: what it reports becomes session events only
 //! through the engine.
 
+pub mod monitor;
 mod process;
 mod scripted;
 mod seam;
 
 pub use crate::engine::process::{Chunk, Outcome, Spec};
+pub use monitor::MonitorRunner;
 pub use process::ProcessRunner;
 pub use scripted::{Act, Given, ScriptedRunner};
 pub use seam::{AttemptId, Reattach, Started, StepRunner, TtyInput};

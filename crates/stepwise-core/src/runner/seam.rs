@@ -49,6 +49,14 @@ pub enum Reattach {
     /// Processes of it still run in process group `pgid`, which this
     /// runner cannot follow: running the step again would run it twice.
     Orphaned { pgid: i32 },
+    /// Its monitor (process `monitor`) still holds it: [`StepRunner::attach`]
+    /// follows it to its end.
+    Live { monitor: i32 },
+    /// It ended at `ended_at` while no stepwise was attached; its exit was
+    /// recorded and [`StepRunner::attach`] hands it over.
+    Finished {
+        ended_at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// Carries out step attempts for the engine. See the module docs.
@@ -61,6 +69,21 @@ pub trait StepRunner: Send + Sync {
     /// What is left of attempt `id`, whose log is `log`, started by an
     /// earlier stepwise process.
     fn reattach(&self, id: &AttemptId, log: &Path) -> Reattach;
+
+    /// Takes up attempt `id` (see [`Reattach::Live`], [`Reattach::Finished`]):
+    /// its output from log offset `from` on (what the journal already has
+    /// is not sent again), then live output and its real outcome. `None`
+    /// when this runner cannot (the default).
+    fn attach(&self, id: &AttemptId, log: &Path, from: u64, capacity: usize) -> Option<Started> {
+        let _ = (id, log, from, capacity);
+        None
+    }
+
+    /// Whether an attempt keeps running when its [`Started`] is dropped
+    /// (stepwise leaving with the step running, or losing its terminal).
+    fn survives_detach(&self) -> bool {
+        false
+    }
 }
 
 /// The output channel of an attempt: the runner's end and the engine's.

@@ -269,6 +269,17 @@ pub enum Event {
         attempt: u32,
         count: u32,
     },
+    /// A resume found the attempt (left running by an earlier stepwise)
+    /// still held by its monitor: re-attached, its output and exit follow
+    /// as usual. With `ended_at`, it had finished then, while no stepwise
+    /// was running; its exit (real code and duration) follows. Journals
+    /// written before this event existed never hold it.
+    StepReattached {
+        step: String,
+        attempt: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl Event {
@@ -289,7 +300,8 @@ impl Event {
             | RetryScheduled { step, .. }
             | RetryCancelled { step, .. }
             | LogCut { step, .. }
-            | LeftoversEnded { step, .. } => Some(step),
+            | LeftoversEnded { step, .. }
+            | StepReattached { step, .. } => Some(step),
             NoteAdded { step, .. } => step.as_deref(),
             _ => None,
         }

@@ -15,7 +15,7 @@
 
 use super::store::{JOURNAL, LOCK, OUTPUT_DIR, RUNBOOK_COPY};
 use std::fs::Metadata;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 /// The stepwise home, its trust store and its `sessions/` (when they exist).
@@ -35,7 +35,8 @@ pub fn check_home(home: &Path) -> Result<(), String> {
 }
 
 /// A session folder before it is taken up: the folder, `output/`, the
-/// journal, the lock, the runbook copy and every log and `.pid` file.
+/// journal, the lock, the runbook copy and every log and `.pid` file
+/// (and a step monitor's socket, which must be a socket).
 pub fn check_session(dir: &Path) -> Result<(), String> {
     check_entry(dir, Kind::Dir)?;
     for file in [JOURNAL, LOCK, RUNBOOK_COPY] {
@@ -47,7 +48,16 @@ pub fn check_session(dir: &Path) -> Result<(), String> {
         return Ok(());
     };
     for entry in entries.flatten() {
-        check_entry(&entry.path(), Kind::File)?;
+        let is_monitor_socket = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(".m-") && n.ends_with(".sock"));
+        let kind = if is_monitor_socket {
+            Kind::Socket
+        } else {
+            Kind::File
+        };
+        check_entry(&entry.path(), kind)?;
     }
     Ok(())
 }
@@ -56,6 +66,8 @@ pub fn check_session(dir: &Path) -> Result<(), String> {
 enum Kind {
     Dir,
     File,
+    /// A step monitor's socket (`runner::monitor::files`).
+    Socket,
 }
 
 /// One path, not followed if it is a link; a missing one is fine (it will
@@ -81,8 +93,10 @@ fn check_entry(path: &Path, kind: Kind) -> Result<(), String> {
     let what = match kind {
         Kind::Dir if !meta.is_dir() => return Err(not_a(path, "folder")),
         Kind::File if !meta.is_file() => return Err(not_a(path, "regular file")),
+        Kind::Socket if !meta.file_type().is_socket() => return Err(not_a(path, "socket")),
         Kind::Dir => "folder",
         Kind::File => "file",
+        Kind::Socket => "socket",
     };
     check_owner_and_mode(path, &meta, what)
 }

@@ -98,6 +98,10 @@ pub struct Attempt {
     pub log_cut: Option<LogCut>,
     /// Processes of the step's group ended after its first process exited.
     pub leftovers: u32,
+    /// A resume re-attached to it (`step_reattached`).
+    pub reattached: bool,
+    /// It ended then, while no stepwise was running (`step_reattached`).
+    pub ended_away: Option<DateTime<Utc>>,
 }
 
 /// Where an attempt's log stops short, and why (a full disk).
@@ -127,6 +131,8 @@ impl Attempt {
             stderr_bytes: 0,
             log_cut: None,
             leftovers: 0,
+            reattached: false,
+            ended_away: None,
         }
     }
 }
@@ -515,7 +521,8 @@ impl Session {
             | Event::StepCancelled { .. }
             | Event::StepExited { .. }
             | Event::LogCut { .. }
-            | Event::LeftoversEnded { .. } => apply_attempt_event(st, r),
+            | Event::LeftoversEnded { .. }
+            | Event::StepReattached { .. } => apply_attempt_event(st, r),
             Event::RetryScheduled {
                 attempt, of, due, ..
             } => {
@@ -598,6 +605,14 @@ fn apply_attempt_event(st: &mut StepState, r: &Record) {
                 });
             }
         }
+        Event::StepReattached {
+            attempt, ended_at, ..
+        } => {
+            if let Some(a) = attempt_mut(st, *attempt) {
+                a.reattached = true;
+                a.ended_away = *ended_at;
+            }
+        }
         Event::LeftoversEnded { attempt, count, .. } => {
             if let Some(a) = attempt_mut(st, *attempt) {
                 a.leftovers = *count;
@@ -625,7 +640,7 @@ fn apply_attempt_event(st: &mut StepState, r: &Record) {
             if let Some(a) = attempt_mut(st, *attempt) {
                 a.exit = Some(*exit);
                 a.duration_ms = Some(*duration_ms);
-                a.ended_at = Some(r.at);
+                a.ended_at = Some(a.ended_away.unwrap_or(r.at));
                 a.success = Some(*success && !a.timed_out && a.cancelled.is_none());
             }
             let ok = st.attempts.last().and_then(|a| a.success).unwrap_or(false);

@@ -304,7 +304,21 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         Event::LeftoversEnded { attempt, count, .. } => {
             format!("Attempt {attempt}: {}", report::leftovers(*count))
         }
+        Event::StepReattached {
+            attempt, ended_at, ..
+        } => reattached(*attempt, *ended_at),
     })
+}
+
+/// A re-attach in words. Shared with headless output.
+pub fn reattached(attempt: u32, ended_at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    match ended_at {
+        Some(at) => format!(
+            "Attempt {attempt} finished while stepwise was not running (at {}); its real exit follows",
+            at.format("%H:%M:%S UTC")
+        ),
+        None => format!("Re-attached to attempt {attempt}, still running under its monitor"),
+    }
 }
 
 /// A resume in words: `Handed over from alice to bob: shift change`, or

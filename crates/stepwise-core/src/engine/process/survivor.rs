@@ -136,17 +136,58 @@ fn has_live_member(pgid: i32) -> bool {
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return true; // no /proc to look in: trust kill(2)
     };
-    procs.flatten().any(|p| {
-        let stat = std::fs::read_to_string(p.path().join("stat")).unwrap_or_default();
-        // After the command name (in parentheses): state, ppid, pgrp, …
-        let mut rest = stat
-            .rsplit_once(')')
-            .map_or("", |(_, r)| r)
-            .split_whitespace();
-        let state = rest.next();
-        let group = rest.nth(1).and_then(|g| g.parse::<i32>().ok());
-        group == Some(pgid) && !matches!(state, Some("Z" | "X"))
-    })
+    procs.flatten().any(|p| is_live_member(&p.path(), pgid))
+}
+
+fn is_live_member(proc_dir: &Path, pgid: i32) -> bool {
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+    // After the command name (in parentheses): state, ppid, pgrp, …
+    let mut rest = stat
+        .rsplit_once(')')
+        .map_or("", |(_, r)| r)
+        .split_whitespace();
+    let state = rest.next();
+    let group = rest.nth(1).and_then(|g| g.parse::<i32>().ok());
+    group == Some(pgid) && !matches!(state, Some("Z" | "X"))
+}
+
+/// The live (not zombie) processes of group `pgid`, by pid, sorted.
+pub fn live_members(pgid: i32) -> Vec<i32> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut pids: Vec<i32> = procs
+        .flatten()
+        .filter(|p| is_live_member(&p.path(), pgid))
+        .filter_map(|p| p.file_name().to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+/// What can be told of an attempt nothing follows any more (its monitor
+/// gone without an exit): its process group, the processes of it still
+/// alive on this boot, and when its log was last written.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupFacts {
+    pub pgid: Option<i32>,
+    pub pids: Vec<i32>,
+    pub last_output: Option<std::time::SystemTime>,
+}
+
+/// The [`GroupFacts`] of the attempt whose log is `log`.
+pub fn group_facts(log: &Path) -> GroupFacts {
+    let pgid = std::fs::read_to_string(note_path(log))
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<i32>().ok())
+        .filter(|p| *p > 1);
+    let pids = still_running(log).map(live_members).unwrap_or_default();
+    let last_output = std::fs::metadata(log).and_then(|m| m.modified()).ok();
+    GroupFacts {
+        pgid,
+        pids,
+        last_output,
+    }
 }
 
 /// This boot's id (pids are only comparable within one boot).

@@ -1,0 +1,137 @@
+//! Steps that outlive a stepwise (`impl Engine`, split from `engine.rs`):
+//! taking up, on resume, an attempt an earlier stepwise left running
+//! (re-attached through the runner, or journalled as outcome unknown when
+//! nothing of it can be followed), and leaving a running step to its
+//! monitor (quit "leave it running", SIGHUP).
+
+use super::{CHUNKS_IN_FLIGHT, Engine, Running};
+use crate::engine::process::Outcome;
+use crate::runbook::model::Step;
+use crate::runner::{AttemptId, Reattach};
+use crate::session::event::Event;
+use crate::session::state::StepStatus;
+use std::io;
+use std::time::Instant;
+
+impl Engine {
+    /// For each step the journal shows running (an earlier stepwise ended
+    /// while it ran): re-attach when its monitor still holds it or left its
+    /// exit; otherwise its outcome is unknown.
+    pub(super) async fn take_up_running(&mut self) -> io::Result<()> {
+        let running: Vec<(String, u32)> = self
+            .session
+            .steps
+            .iter()
+            .filter_map(|st| match st.status {
+                StepStatus::Running { attempt } => Some((st.id.clone(), attempt)),
+                _ => None,
+            })
+            .collect();
+        for (step, attempt) in running {
+            if self.running.is_some() || !self.reattach(&step, attempt).await? {
+                let event = Event::OutcomeUnknown { step, attempt };
+                self.record(event, false).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-attaches to `step`'s attempt if its runner can; false if not.
+    async fn reattach(&mut self, step: &str, attempt: u32) -> io::Result<bool> {
+        let Some(a) = self
+            .session
+            .step(step)
+            .and_then(|s| s.attempts.iter().find(|a| a.number == attempt))
+        else {
+            return Ok(false);
+        };
+        let log = self.setup.session_dir.join(&a.log);
+        let from = a.stdout_bytes + a.stderr_bytes;
+        let which = AttemptId {
+            step: step.to_owned(),
+            attempt,
+        };
+        let ended_at = match self.setup.runner.reattach(&which, &log) {
+            Reattach::Live { .. } => None,
+            Reattach::Finished { ended_at } => Some(ended_at),
+            Reattach::Gone | Reattach::Orphaned { .. } => return Ok(false),
+        };
+        let runner = self.setup.runner.clone();
+        let Some(started) = runner.attach(&which, &log, from, CHUNKS_IN_FLIGHT) else {
+            return Ok(false);
+        };
+        let def = self.step_def(step);
+        let event = Event::StepReattached {
+            step: step.to_owned(),
+            attempt,
+            ended_at,
+        };
+        self.record(event, false).await?;
+        self.running = Some(Running {
+            step: step.to_owned(),
+            attempt,
+            // Attempts left of the run it belongs to (counted from 1).
+            tries_left: def.retry.attempts.saturating_sub(attempt),
+            cancel: started.cancel,
+            cancel_reason: None,
+            chunks: started.chunks,
+            task: started.done,
+            pending: None,
+            last_flush: Instant::now(),
+            log,
+            lost: 0,
+            // The monitor enforces the timeout; it is journalled at the exit.
+            timeout_at: None,
+            timed_out: false,
+        });
+        Ok(true)
+    }
+
+    /// Whether a running step can be left to run on: its runner keeps it
+    /// alive, and the session can be resumed (not the demo's).
+    pub(super) fn can_detach(&self) -> bool {
+        self.setup.runner.survives_detach() && self.setup.close_when_left.is_none()
+    }
+
+    /// Leaves the running step to its monitor: what output the journal
+    /// lacks is recorded (a resume re-attaches from there), then the
+    /// connection is dropped. The step runs on.
+    pub(super) async fn detach(&mut self) -> io::Result<()> {
+        let Some(mut run) = self.running.take() else {
+            return Ok(());
+        };
+        if let Some(p) = run.pending.take() {
+            self.record_output(&run.step, run.attempt, p)?;
+        }
+        drop(run);
+        self.retry = None;
+        self.sync().await
+    }
+
+    /// Whether a step's `capture:` survived: a capture made while no
+    /// stepwise was attached is kept on disk only when it is not secret.
+    /// When it is lost the attempt cannot count as a success; a note says
+    /// so (run the step again).
+    pub(super) async fn capture_kept(
+        &mut self,
+        def: &Step,
+        run: &Running,
+        outcome: &Outcome,
+    ) -> io::Result<bool> {
+        if def.capture.is_none() || outcome.stdout.is_some() {
+            return Ok(true);
+        }
+        let text = format!(
+            "attempt {} finished while stepwise was not running; its capture {} may hold a \
+             secret, so its monitor did not keep it on disk: run the step again to capture it",
+            run.attempt,
+            def.capture.as_deref().unwrap_or("")
+        );
+        let note = Event::NoteAdded {
+            step: Some(run.step.clone()),
+            text,
+        };
+        self.record(note, false).await?;
+        Ok(false)
+    }
+}

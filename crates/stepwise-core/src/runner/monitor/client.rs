@@ -1,0 +1,259 @@
+//! [`MonitorRunner`]: stepwise's side of its monitors. Starting an attempt
+//! spawns `<exe> __monitor` detached (own session; stdio on `/dev/null`)
+//! with one end of a socket pair as its stdin, sends the spec over it and
+//! follows the monitor's frames. Re-attaching connects to the monitor's
+//! socket and says which log offset the journal has; a monitor that has
+//! already gone left its exit file, and the rest of the output is read
+//! from the log.
+//!
+//! Dropping a started attempt's channels (the engine detaching) closes the
+//! connection and nothing else: the step runs on under its monitor.
+
+use super::files;
+use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
+use super::wire::{self, Frame};
+use crate::engine::process::{Chunk, Outcome, Spec, survivor};
+use crate::runner::seam::{AttemptId, Reattach, Started, StepRunner, TtyInput, channels};
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, watch};
+
+/// Runs each attempt under a monitor process (the binary at `exe`).
+#[derive(Clone, Debug)]
+pub struct MonitorRunner {
+    exe: PathBuf,
+}
+
+impl MonitorRunner {
+    /// `exe` is the stepwise binary (it has the hidden `__monitor` mode).
+    pub fn new(exe: PathBuf) -> MonitorRunner {
+        MonitorRunner { exe }
+    }
+}
+
+impl StepRunner for MonitorRunner {
+    fn start(&self, _id: &AttemptId, spec: Spec, capacity: usize) -> Started {
+        let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
+        let (input, input_rx) = tty_channel(spec.tty);
+        let log = spec.log_path.clone();
+        let exe = self.exe.clone();
+        let done = tokio::spawn(async move {
+            let sock = spawn_monitor(&exe, &spec).await?;
+            let link = Link::new(tx, cancel_rx, input_rx);
+            link.follow(sock, &log, 0).await
+        });
+        Started {
+            chunks,
+            cancel,
+            done,
+            input,
+        }
+    }
+
+    fn reattach(&self, _id: &AttemptId, log: &Path) -> Reattach {
+        if let Some(pid) = files::monitor_alive(log) {
+            return Reattach::Live { monitor: pid };
+        }
+        if let Some(exit) = files::read_exit(log) {
+            return Reattach::Finished {
+                ended_at: exit.ended_at,
+            };
+        }
+        match survivor::still_running(log) {
+            Some(pgid) => Reattach::Orphaned { pgid },
+            None => Reattach::Gone,
+        }
+    }
+
+    fn attach(&self, _id: &AttemptId, log: &Path, from: u64, capacity: usize) -> Option<Started> {
+        if files::monitor_alive(log).is_none() && files::read_exit(log).is_none() {
+            return None;
+        }
+        let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
+        let log = log.to_owned();
+        let done = tokio::spawn(async move {
+            let link = Link::new(tx, cancel_rx, None);
+            let (_dir, path) = files::socket_path(&log)?;
+            match UnixStream::connect(&path).await {
+                Ok(mut sock) => {
+                    wire::write(&mut sock, &Frame::Hello { from }).await?;
+                    link.follow(sock, &log, from).await
+                }
+                // The monitor is gone: the rest of the log, then its exit.
+                Err(_) => link.replay_exit(&log, from).await,
+            }
+        });
+        Some(Started {
+            chunks,
+            cancel,
+            done,
+            input: None,
+        })
+    }
+
+    fn survives_detach(&self) -> bool {
+        true
+    }
+}
+
+fn tty_channel(
+    tty: bool,
+) -> (
+    Option<mpsc::Sender<TtyInput>>,
+    Option<mpsc::Receiver<TtyInput>>,
+) {
+    if !tty {
+        return (None, None);
+    }
+    let (tx, rx) = mpsc::channel(64);
+    (Some(tx), Some(rx))
+}
+
+/// Spawns the monitor, detached, and hands it the spec over the socket
+/// pair (never argv, environment or disk: it holds secrets).
+async fn spawn_monitor(exe: &Path, spec: &Spec) -> io::Result<UnixStream> {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.arg(files::HIDDEN_COMMAND)
+        .stdin(Stdio::from(OwnedFd::from(theirs)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(false);
+    // SAFETY: setsid(2) is async-signal-safe; nothing else runs between
+    // the fork and the exec.
+    unsafe {
+        cmd.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(io::Error::from));
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot start the step's monitor: {e}")))?;
+    // Reaped while this stepwise lives; after it, by init.
+    tokio::spawn(async move {
+        let _ = child.wait().await;
+    });
+    ours.set_nonblocking(true)?;
+    let mut sock = UnixStream::from_std(ours)?;
+    let json = serde_json::to_vec(&WireSpec::from_spec(spec)).map_err(io::Error::other)?;
+    wire::write(&mut sock, &Frame::Spec(json)).await?;
+    Ok(sock)
+}
+
+/// The engine's ends of one followed attempt.
+struct Link {
+    out: mpsc::Sender<Chunk>,
+    cancel: watch::Receiver<bool>,
+    input: Option<mpsc::Receiver<TtyInput>>,
+}
+
+/// Why following a monitor stopped before its exit.
+fn detached() -> io::Error {
+    io::Error::other("detached from the step's monitor; the step runs on")
+}
+
+impl Link {
+    fn new(
+        out: mpsc::Sender<Chunk>,
+        cancel: watch::Receiver<bool>,
+        input: Option<mpsc::Receiver<TtyInput>>,
+    ) -> Link {
+        Link { out, cancel, input }
+    }
+
+    /// Follows the monitor to its exit: chunks to the engine, cancel and
+    /// keys to the monitor. `next` is the first log offset not yet had.
+    async fn follow(mut self, sock: UnixStream, log: &Path, mut next: u64) -> io::Result<Outcome> {
+        let (mut rd, mut wr) = sock.into_split();
+        let (ftx, mut frames) = mpsc::channel(4);
+        let reader = tokio::spawn(async move {
+            while let Ok(Some(f)) = wire::read(&mut rd).await {
+                if ftx.send(f).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let (mut cancel_open, mut input_open) = (true, self.input.is_some());
+        let result = loop {
+            tokio::select! {
+                f = frames.recv() => match f {
+                    Some(Frame::Chunk(c)) => {
+                        if c.logged {
+                            next = c.offset + c.bytes.len() as u64;
+                        }
+                        if self.out.send(c).await.is_err() {
+                            break Err(detached());
+                        }
+                    }
+                    Some(Frame::Exit(json)) => {
+                        break serde_json::from_slice::<ExitRecord>(&json)
+                            .map_err(io::Error::other)
+                            .and_then(|r| r.outcome());
+                    }
+                    Some(_) => {}
+                    // The monitor went without a word: its exit file
+                    // says how the step ended, if it got that far.
+                    None => break self.replay_exit(log, next).await,
+                },
+                changed = self.cancel.changed(), if cancel_open => match changed {
+                    Ok(()) if *self.cancel.borrow_and_update() => {
+                        let _ = wire::write(&mut wr, &Frame::Cancel).await;
+                    }
+                    Ok(()) => {}
+                    Err(_) => cancel_open = false,
+                },
+                key = recv_input(&mut self.input), if input_open => match key {
+                    Some(k) => {
+                        let _ = wire::write(&mut wr, &input_frame(k)).await;
+                    }
+                    None => input_open = false,
+                },
+                () = self.out.closed() => break Err(detached()),
+            }
+        };
+        reader.abort();
+        result
+    }
+
+    async fn replay_exit(&self, log: &Path, from: u64) -> io::Result<Outcome> {
+        let Some(exit) = files::read_exit(log) else {
+            return Err(io::Error::other(
+                "the step's monitor ended without recording how the step ended",
+            ));
+        };
+        let mut at = from;
+        while at < exit.log_len {
+            let end = next_switch(&exit.runs, at)
+                .unwrap_or(u64::MAX)
+                .min(at + 64 * 1024)
+                .min(exit.log_len);
+            let bytes = files::read_at(log, at, end - at)?;
+            let chunk = Chunk {
+                stream: stream_at(&exit.runs, at),
+                offset: at,
+                bytes,
+                logged: true,
+            };
+            if self.out.send(chunk).await.is_err() {
+                return Err(detached());
+            }
+            at = end;
+        }
+        exit.outcome()
+    }
+}
+
+async fn recv_input(input: &mut Option<mpsc::Receiver<TtyInput>>) -> Option<TtyInput> {
+    match input {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn input_frame(k: TtyInput) -> Frame {
+    match k {
+        TtyInput::Bytes(b) => Frame::Input(b),
+        TtyInput::Resize { rows, cols } => Frame::Resize { rows, cols },
+    }
+}

@@ -1,0 +1,22 @@
+//! Steps that outlive stepwise: each running attempt is held by a monitor
+//! process (the same binary, `stepwise __monitor`), detached from stepwise's
+//! session and terminal, like podman's conmon or containerd's shim. The
+//! monitor owns the step's pipes (or pty), writes its log, enforces its
+//! timeout, reaps it and records its exit durably beside the log; stepwise
+//! is a client that can die and come back (`resume` re-attaches).
+//!
+//! Parts: `wire` (frames on the socket), `record` (the spec sent over and
+//! the exit record left behind), `files` (the files beside the log, the
+//! short socket path, liveness), `serve` (the monitor's body), `client`
+//! ([`MonitorRunner`], the `StepRunner` stepwise uses).
+//!
+//! Never touches the journal: the engine journals what the runner reports.
+
+mod client;
+pub mod files;
+pub mod record;
+pub mod serve;
+mod wire;
+
+pub use client::MonitorRunner;
+pub use files::HIDDEN_COMMAND;

@@ -1,0 +1,282 @@
+//! The monitor's body: what `stepwise __monitor` runs, detached from
+//! stepwise (own session, no terminal, stdio on `/dev/null`).
+//!
+//! It reads the spec from the socket it inherited as fd 0, runs the step
+//! with `engine::process::run` (which masks secrets, writes the log,
+//! enforces the timeout and SIGTERM → grace → SIGKILL, reaps and ends
+//! leftovers), forwards each chunk to the attached stepwise, if any, and
+//! accepts a new stepwise on its socket (which first names the log offset
+//! it has; the rest is sent from the log file, then live output). When the
+//! step has ended it puts the exit file in place, sends the exit to the
+//! attached stepwise, makes the file durable (fsync of it and its folder),
+//! waits at most [`LINGER`] for stepwise to hang up, removes its socket and
+//! exits. It never touches the journal.
+
+use super::files;
+use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
+use super::wire::{self, Frame};
+use crate::engine::process::{self, Chunk};
+use crate::session::event::Stream;
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::FromRawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::net::UnixListener;
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::sync::{mpsc, watch};
+
+/// How long a monitor waits, after writing the exit, for stepwise to read
+/// it and hang up.
+pub const LINGER: Duration = Duration::from_millis(800);
+/// Output read back from the log per frame when a stepwise re-attaches.
+const CATCH_UP: u64 = 64 * 1024;
+
+/// Runs a monitor; the process's exit code.
+pub fn main() -> i32 {
+    let Ok(sock) = take_stdin_socket() else {
+        return 2;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    match rt {
+        Ok(rt) => rt.block_on(serve(sock)).map_or(1, |()| 0),
+        Err(_) => 1,
+    }
+}
+
+/// Moves the inherited socket off fd 0 (close-on-exec, so the step never
+/// inherits it) and puts `/dev/null` there.
+fn take_stdin_socket() -> io::Result<std::os::unix::net::UnixStream> {
+    use nix::libc;
+    // SAFETY: plain fd calls on descriptors this process owns.
+    unsafe {
+        let fd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::close(null);
+        }
+        let sock = std::os::unix::net::UnixStream::from_raw_fd(fd);
+        sock.set_nonblocking(true)?;
+        Ok(sock)
+    }
+}
+
+/// Events from the clients' readers, by connection number.
+enum FromClient {
+    Frame(u64, Frame),
+    Closed(u64),
+}
+
+struct Monitor {
+    log: PathBuf,
+    /// The attached stepwise: its connection number and writing end.
+    client: Option<(u64, OwnedWriteHalf)>,
+    /// Connections that have not said hello yet.
+    waiting: HashMap<u64, OwnedWriteHalf>,
+    next_id: u64,
+    events: mpsc::Sender<FromClient>,
+    cancel: watch::Sender<bool>,
+    offset: u64,
+    runs: Vec<(u64, Stream)>,
+}
+
+async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
+    let mut sock = tokio::net::UnixStream::from_std(sock)?;
+    let Some(Frame::Spec(json)) = wire::read(&mut sock).await? else {
+        return Err(io::Error::other("no spec from stepwise"));
+    };
+    let spec: WireSpec = serde_json::from_slice(&json).map_err(io::Error::other)?;
+    let spec = spec.into_spec();
+    let log = spec.log_path.clone();
+    let (redactor, hidden) = (spec.redactor.clone(), spec.hide_stdout);
+    // Without its note and socket nothing could find this monitor again:
+    // the step is not started, and stepwise hears why (a full disk).
+    let listener = match listen(&log) {
+        Ok(l) => l,
+        Err(e) => {
+            let record = ExitRecord::from_outcome(&Err(e), chrono::Utc::now(), Vec::new());
+            let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
+            return wire::write(&mut sock, &Frame::Exit(json)).await;
+        }
+    };
+    let started_at = chrono::Utc::now();
+    let (events, mut from_clients) = mpsc::channel(16);
+    let (cancel, cancel_rx) = watch::channel(false);
+    let (tx, mut chunks) = mpsc::channel(8);
+    let task = tokio::spawn(process::run(spec, tx, cancel_rx));
+    let mut m = Monitor {
+        log: log.clone(),
+        client: None,
+        waiting: HashMap::new(),
+        next_id: 0,
+        events,
+        cancel,
+        offset: 0,
+        runs: Vec::new(),
+    };
+    // The inherited socket is attached from the start, at offset 0.
+    let first = m.add(sock);
+    m.attach(first, 0).await;
+    loop {
+        tokio::select! {
+            chunk = chunks.recv() => match chunk {
+                Some(c) => m.forward(c).await,
+                None => break,
+            },
+            conn = listener.accept() => if let Ok((s, _)) = conn {
+                m.add(s);
+            },
+            Some(ev) = from_clients.recv() => m.on_client(ev).await,
+        }
+    }
+    let result = task
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
+    let record = ExitRecord::from_outcome(&result, started_at, m.runs.clone());
+    let on_disk =
+        serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
+    // In place first (write, rename), so the attached stepwise can go on;
+    // made durable (fsync of the file and its folder) while it does, before
+    // this monitor exits. A file that cannot be written (a full disk) does
+    // not keep the exit from the attached stepwise.
+    let written = files::place_exit(&log, &on_disk);
+    let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
+    m.send(Frame::Exit(json)).await;
+    let synced = written.and_then(|file| files::sync_exit(&log, file));
+    m.linger(&mut from_clients).await;
+    let _ = std::fs::remove_file(real_socket(&log));
+    synced
+}
+
+/// Writes the monitor's note and opens its socket (replacing a stale one).
+fn listen(log: &Path) -> io::Result<UnixListener> {
+    files::write_note(log)?;
+    let (_dir, sock_path) = files::socket_path(log)?;
+    let _ = std::fs::remove_file(real_socket(log));
+    let listener = UnixListener::bind(&sock_path)?;
+    set_private(&real_socket(log));
+    Ok(listener)
+}
+
+/// The socket's real path (for removal and mode; too long to bind).
+fn real_socket(log: &Path) -> PathBuf {
+    crate::session::fsutil::parent_dir(log).join(files::socket_name(log))
+}
+
+fn set_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+impl Monitor {
+    /// Takes a new connection: its frames are read on a task of their own.
+    fn add(&mut self, s: tokio::net::UnixStream) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let (mut rd, wr) = s.into_split();
+        self.waiting.insert(id, wr);
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(f)) = wire::read(&mut rd).await {
+                if events.send(FromClient::Frame(id, f)).await.is_err() {
+                    return;
+                }
+            }
+            let _ = events.send(FromClient::Closed(id)).await;
+        });
+        id
+    }
+
+    async fn on_client(&mut self, ev: FromClient) {
+        match ev {
+            FromClient::Frame(id, Frame::Hello { from }) => self.attach(id, from).await,
+            FromClient::Frame(id, f) if self.is_client(id) => match f {
+                Frame::Cancel => {
+                    let _ = self.cancel.send(true);
+                }
+                Frame::Input(_) | Frame::Resize { .. } => forward_input(f),
+                _ => {}
+            },
+            FromClient::Frame(..) => {}
+            FromClient::Closed(id) => {
+                self.waiting.remove(&id);
+                if self.is_client(id) {
+                    self.client = None;
+                }
+            }
+        }
+    }
+
+    fn is_client(&self, id: u64) -> bool {
+        self.client.as_ref().is_some_and(|(c, _)| *c == id)
+    }
+
+    /// Makes connection `id` the attached stepwise (a newer one replaces
+    /// an older), and sends it the log from `from` to what was forwarded.
+    async fn attach(&mut self, id: u64, from: u64) {
+        let Some(wr) = self.waiting.remove(&id) else {
+            return;
+        };
+        self.client = Some((id, wr));
+        let mut at = from.min(self.offset);
+        while at < self.offset {
+            let end = next_switch(&self.runs, at)
+                .unwrap_or(u64::MAX)
+                .min(at + CATCH_UP)
+                .min(self.offset);
+            let Ok(bytes) = files::read_at(&self.log, at, end - at) else {
+                break;
+            };
+            let chunk = Chunk {
+                stream: stream_at(&self.runs, at),
+                offset: at,
+                bytes,
+                logged: true,
+            };
+            self.send(Frame::Chunk(chunk)).await;
+            at = end;
+        }
+    }
+
+    async fn forward(&mut self, c: Chunk) {
+        if c.logged {
+            if self.runs.last().is_none_or(|(_, s)| *s != c.stream) {
+                self.runs.push((c.offset, c.stream));
+            }
+            self.offset = c.offset + c.bytes.len() as u64;
+        }
+        self.send(Frame::Chunk(c)).await;
+    }
+
+    /// Sends to the attached stepwise; one that cannot take it is dropped
+    /// (it re-attaches from the log).
+    async fn send(&mut self, f: Frame) {
+        if let Some((_, wr)) = self.client.as_mut()
+            && wire::write(wr, &f).await.is_err()
+        {
+            self.client = None;
+        }
+    }
+
+    /// After the exit was sent: waits (at most [`LINGER`]) for the
+    /// attached stepwise to hang up.
+    async fn linger(&mut self, from_clients: &mut mpsc::Receiver<FromClient>) {
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while self.client.is_some() {
+            match tokio::time::timeout_at(deadline, from_clients.recv()).await {
+                Ok(Some(ev)) => self.on_client(ev).await,
+                _ => break,
+            }
+        }
+    }
+}
+
+/// Keys and sizes for the pty of a `tty: true` step. `process::run` has
+/// no input path yet: the one place to wire it when it gets one.
+fn forward_input(_f: Frame) {}

@@ -1,0 +1,158 @@
+//! The frames between stepwise and a step's monitor, over a Unix socket:
+//! `[kind: u8][len: u32 big-endian][payload]`. Output travels as raw bytes
+//! (no encoding on the hot path); the spec and the exit as JSON.
+//!
+//! Framing only: no policy, no files.
+
+use crate::engine::process::Chunk;
+use crate::session::event::Stream;
+use std::io;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The largest frame accepted (a 1 MiB capture encoded as JSON fits).
+const MAX_FRAME: usize = 16 * 1024 * 1024;
+
+/// What travels, either way.
+#[derive(Debug, PartialEq)]
+pub enum Frame {
+    /// Client → monitor, first on the inherited socket: the spec (JSON).
+    Spec(Vec<u8>),
+    /// Client → monitor, first on a re-attach: send the log from here on.
+    Hello { from: u64 },
+    /// Client → monitor: cancel the attempt.
+    Cancel,
+    /// Client → monitor: bytes typed into a `tty: true` step.
+    Input(Vec<u8>),
+    /// Client → monitor: the pane of a `tty: true` step changed size.
+    Resize { rows: u16, cols: u16 },
+    /// Monitor → client: output, already masked, at its place in the log.
+    Chunk(Chunk),
+    /// Monitor → client: how the attempt ended (JSON `ExitRecord`).
+    Exit(Vec<u8>),
+}
+
+impl Frame {
+    fn kind(&self) -> u8 {
+        match self {
+            Frame::Spec(_) => b'S',
+            Frame::Hello { .. } => b'H',
+            Frame::Cancel => b'K',
+            Frame::Input(_) => b'I',
+            Frame::Resize { .. } => b'R',
+            Frame::Chunk(_) => b'C',
+            Frame::Exit(_) => b'X',
+        }
+    }
+
+    fn payload(&self) -> Vec<u8> {
+        match self {
+            Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => b.clone(),
+            Frame::Hello { from } => from.to_be_bytes().to_vec(),
+            Frame::Cancel => Vec::new(),
+            Frame::Resize { rows, cols } => [rows.to_be_bytes(), cols.to_be_bytes()].concat(),
+            Frame::Chunk(c) => {
+                let mut p = Vec::with_capacity(10 + c.bytes.len());
+                p.push(u8::from(c.stream == Stream::Stderr));
+                p.push(u8::from(c.logged));
+                p.extend_from_slice(&c.offset.to_be_bytes());
+                p.extend_from_slice(&c.bytes);
+                p
+            }
+        }
+    }
+
+    fn parse(kind: u8, p: Vec<u8>) -> io::Result<Frame> {
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, "a malformed monitor frame");
+        Ok(match kind {
+            b'S' => Frame::Spec(p),
+            b'I' => Frame::Input(p),
+            b'X' => Frame::Exit(p),
+            b'K' => Frame::Cancel,
+            b'H' => Frame::Hello {
+                from: u64::from_be_bytes(
+                    p.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?,
+                ),
+            },
+            b'R' if p.len() == 4 => Frame::Resize {
+                rows: u16::from_be_bytes([p[0], p[1]]),
+                cols: u16::from_be_bytes([p[2], p[3]]),
+            },
+            b'C' if p.len() >= 10 => Frame::Chunk(Chunk {
+                stream: if p[0] == 1 {
+                    Stream::Stderr
+                } else {
+                    Stream::Stdout
+                },
+                logged: p[1] == 1,
+                offset: u64::from_be_bytes(p[2..10].try_into().map_err(|_| bad())?),
+                bytes: p[10..].to_vec(),
+            }),
+            _ => return Err(bad()),
+        })
+    }
+}
+
+/// Writes one frame (header and payload in one write).
+pub async fn write<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> io::Result<()> {
+    let payload = frame.payload();
+    let mut buf = Vec::with_capacity(5 + payload.len());
+    buf.push(frame.kind());
+    buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    buf.extend_from_slice(&payload);
+    w.write_all(&buf).await
+}
+
+/// Reads one frame; `None` at a clean end of the stream.
+pub async fn read<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Option<Frame>> {
+    let mut head = [0u8; 5];
+    match r.read_exact(&mut head).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+    if len > MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a monitor frame too large",
+        ));
+    }
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload).await?;
+    Frame::parse(head[0], payload).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_frame_reads_back_as_written() {
+        let frames = vec![
+            Frame::Spec(b"{}".to_vec()),
+            Frame::Hello { from: 1 << 40 },
+            Frame::Cancel,
+            Frame::Input(vec![3, 27]),
+            Frame::Resize {
+                rows: 30,
+                cols: 100,
+            },
+            Frame::Chunk(Chunk {
+                stream: Stream::Stderr,
+                offset: 77,
+                bytes: b"x\n".to_vec(),
+                logged: true,
+            }),
+            Frame::Exit(b"{\"code\":0}".to_vec()),
+        ];
+        let (mut a, mut b) = tokio::net::UnixStream::pair().unwrap();
+        for f in &frames {
+            write(&mut a, f).await.unwrap();
+        }
+        drop(a);
+        for f in frames {
+            assert_eq!(read(&mut b).await.unwrap(), Some(f));
+        }
+        assert_eq!(read(&mut b).await.unwrap(), None);
+    }
+}

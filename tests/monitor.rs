@@ -1,0 +1,134 @@
+//! The step monitor through its runner (`MonitorRunner`, the real binary's
+//! `__monitor` mode): the timeout is enforced with no stepwise attached,
+//! cancel works after a re-attach, secrets reach the monitor only over its
+//! socket, its files are private, and it does not outlive its step.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use stepwise::engine::process::Spec;
+use stepwise::engine::redact::Redactor;
+use stepwise::runner::monitor::files;
+use stepwise::runner::{AttemptId, MonitorRunner, Reattach, StepRunner};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn runner() -> MonitorRunner {
+    MonitorRunner::new(PathBuf::from(env!("CARGO_BIN_EXE_stepwise")))
+}
+
+fn id() -> AttemptId {
+    AttemptId {
+        step: "s".into(),
+        attempt: 1,
+    }
+}
+
+fn spec(dir: &Path, command: &str) -> Spec {
+    let argv = vec!["sh".into(), "-c".into(), command.into()];
+    Spec::new(argv, dir.join("s.1.log"))
+}
+
+/// Polls until `cond` holds (a generous deadline, never a fixed sleep).
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < PATIENCE, "never: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_timeout_is_enforced_with_no_stepwise_attached() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = spec(dir.path(), "echo begun; sleep 30");
+    spec.timeout = Some(Duration::from_millis(300));
+    spec.grace = Duration::from_millis(200);
+    let log = spec.log_path.clone();
+    let mut started = runner().start(&id(), spec, 8);
+    started.chunks.recv().await.expect("the step printed");
+    drop(started); // stepwise goes away
+    wait_until("an exit file", || files::read_exit(&log).is_some());
+    let exit = files::read_exit(&log).unwrap();
+    assert!(exit.timed_out, "{exit:?}");
+    assert_eq!(exit.signal, Some(15));
+    wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
+    assert_eq!(
+        runner().reattach(&id(), &log),
+        Reattach::Finished {
+            ended_at: exit.ended_at
+        }
+    );
+    // A later stepwise takes the finished attempt up: output, then exit.
+    let mut again = runner().attach(&id(), &log, 0, 8).expect("attachable");
+    let first = again.chunks.recv().await.unwrap();
+    assert_eq!(first.bytes, b"begun\n");
+    let outcome = again.done.await.unwrap().unwrap();
+    assert!(outcome.timed_out);
+    assert_eq!(outcome.log_len, 6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_works_after_a_reattach() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path(), "echo one; sleep 0.2; echo two >&2; sleep 30");
+    let log = spec.log_path.clone();
+    let mut started = runner().start(&id(), spec, 8);
+    let mut seen = 0;
+    while seen < 8 {
+        seen += started.chunks.recv().await.unwrap().bytes.len();
+    }
+    drop(started);
+    assert!(matches!(
+        runner().reattach(&id(), &log),
+        Reattach::Live { .. }
+    ));
+    // Re-attached from offset 4: the rest comes from the log, stream kept.
+    let mut again = runner().attach(&id(), &log, 4, 8).unwrap();
+    let chunk = again.chunks.recv().await.unwrap();
+    assert_eq!((chunk.offset, chunk.bytes.as_slice()), (4, &b"two\n"[..]));
+    assert_eq!(chunk.stream, stepwise::session::event::Stream::Stderr);
+    again.cancel.send(true).unwrap();
+    while again.chunks.recv().await.is_some() {}
+    let outcome = again.done.await.unwrap().unwrap();
+    assert!(outcome.cancelled, "{outcome:?}");
+    wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
+    assert!(!dir.path().join(files::socket_name(&log)).exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_reach_the_monitor_only_over_its_socket_and_its_files_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "hunter2-monitor-secret";
+    let mut spec = spec(dir.path(), "echo \"token $TOKEN\"; sleep 0.5");
+    spec.env = vec![("TOKEN".into(), secret.into())];
+    spec.redactor = Arc::new(Redactor::new([secret]));
+    let log = spec.log_path.clone();
+    let mut started = runner().start(&id(), spec, 8);
+    let chunk = started.chunks.recv().await.unwrap();
+    assert_eq!(chunk.bytes, "token ••••••\n".as_bytes());
+    let pid = files::monitor_alive(&log).expect("a live monitor");
+    for what in ["cmdline", "environ"] {
+        let bytes = std::fs::read(format!("/proc/{pid}/{what}")).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(secret),
+            "the secret is in the monitor's {what}"
+        );
+    }
+    while started.chunks.recv().await.is_some() {}
+    let outcome = started.done.await.unwrap().unwrap();
+    assert_eq!(outcome.exit.code, Some(0));
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret),
+            "the secret reached {}",
+            entry.path().display()
+        );
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", entry.path().display());
+    }
+}
