@@ -18,6 +18,7 @@
 //! stays resumable once space is freed.
 
 mod facts;
+mod updates;
 
 use super::command::{Command, End, Update};
 use super::process::{self, Chunk, Outcome};
@@ -267,6 +268,10 @@ impl Engine {
             return Ok(());
         }
         match self.mask_operator_text(cmd) {
+            Command::Start { step } if self.step_def(&step).is_update() => {
+                self.send_update(&step, None).await?
+            }
+            Command::SendUpdate { step, text } => self.send_update(&step, Some(text)).await?,
             Command::Start { step } => {
                 let tries = self.step_def(&step).retry.attempts.saturating_sub(1);
                 self.retry = None;
@@ -425,6 +430,7 @@ impl Engine {
         let target = match cmd {
             Command::GiveInput { name, value } => return self.check_input(name, value),
             Command::Start { step }
+            | Command::SendUpdate { step, .. }
             | Command::Confirm { step, .. }
             | Command::Skip { step, .. }
             | Command::MarkDone { step, .. } => step,
@@ -459,6 +465,18 @@ impl Engine {
                     "`{target}` is already {}",
                     settled.map_or("settled", |s| s.label())
                 ))
+            }
+            Command::SendUpdate { .. } if !def.is_update() => {
+                Err(format!("`{target}` is not an update step"))
+            }
+            Command::Start { .. } | Command::SendUpdate { .. } if def.is_update() => {
+                match settled {
+                    Some(s) => Err(format!("`{target}` is already {}", s.label())),
+                    None => Ok(()),
+                }
+            }
+            Command::Confirm { .. } if def.is_update() => {
+                Err(format!("`{target}` is an update step: send it, or skip it"))
             }
             Command::Start { .. } if !def.is_automated() => {
                 Err(format!("`{target}` is a human step: confirm or skip it"))

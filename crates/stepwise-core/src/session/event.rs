@@ -269,6 +269,27 @@ pub enum Event {
         attempt: u32,
         count: u32,
     },
+    /// An update is about to be sent (journalled, fsync'd, before any
+    /// channel sees it): the text exactly as it will go (masked), its
+    /// status word, the channels, and the key every send of it carries.
+    /// An intent with no `update_result` after it was cut short by a
+    /// crash: its delivery is unknown and a resume asks before re-sending.
+    /// Journals written before this event existed never hold it.
+    UpdateIntent {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        key: String,
+        status: crate::runbook::model::UpdateStatus,
+        channels: Vec<String>,
+        text: String,
+    },
+    /// How each channel took the update of `key` (an error text is masked).
+    UpdateResult {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        key: String,
+        results: Vec<crate::comms::ChannelOutcome>,
+    },
 }
 
 impl Event {
@@ -290,7 +311,9 @@ impl Event {
             | RetryCancelled { step, .. }
             | LogCut { step, .. }
             | LeftoversEnded { step, .. } => Some(step),
-            NoteAdded { step, .. } => step.as_deref(),
+            NoteAdded { step, .. } | UpdateIntent { step, .. } | UpdateResult { step, .. } => {
+                step.as_deref()
+            }
             _ => None,
         }
     }

@@ -1,0 +1,117 @@
+//! Sending an update step (`impl Engine`, split from `engine.rs`), exactly
+//! once across crashes: the intent (text, channels, idempotency key) is
+//! journalled and fsync'd before any channel sees it, the result after. A
+//! re-send of an update not delivered everywhere (failed, or unknown after
+//! a crash) carries the same key and text, to the channels that did not
+//! take it; an edited text is a new update with a new key. Delivery itself
+//! is `crate::comms`; this file only decides and journals.
+
+use super::Engine;
+use crate::comms::{self, Payload, transport::Route};
+use crate::session::event::Event;
+use crate::session::state::SentUpdate;
+use std::io;
+
+impl Engine {
+    /// Sends the update step `id`: its draft, or `edited` (the operator's
+    /// text from the editor, masked here), or a re-send of the last one.
+    pub(super) async fn send_update(&mut self, id: &str, edited: Option<String>) -> io::Result<()> {
+        let def = self.step_def(id);
+        let now = self.journal.now();
+        let values = crate::policy::step_env(&self.session, &self.values, &def);
+        let Some(draft) = comms::draft(&self.session, &def, &values, &self.redactor, now) else {
+            return Ok(());
+        };
+        let last = self.last_update(id).filter(|u| !u.delivered());
+        let (key, text, channels) = match (last, edited) {
+            (Some(u), None) => {
+                let pending = undelivered(&u);
+                (u.key, u.text, pending)
+            }
+            (_, Some(t)) => (
+                self.new_key(id),
+                self.redactor.redact_str(&t),
+                draft.channels,
+            ),
+            (None, None) => (self.new_key(id), draft.text, draft.channels),
+        };
+        let intent = Event::UpdateIntent {
+            step: Some(id.to_owned()),
+            key: key.clone(),
+            status: draft.status,
+            channels: channels.clone(),
+            text: text.clone(),
+        };
+        self.record(intent, true).await?;
+        let payload = self.payload(key.clone(), text, draft.status.word());
+        let route = Route {
+            channels: &self.session.runbook.channels,
+            values: &values,
+            base_dir: &self.setup.base_dir,
+            shell: &self.setup.shell,
+            redactor: &self.redactor,
+            limits: comms::Limits::default(),
+        };
+        let results = comms::deliver(&route, &channels, &payload).await;
+        let result = Event::UpdateResult {
+            step: Some(id.to_owned()),
+            key,
+            results,
+        };
+        self.record(result, true).await
+    }
+
+    fn last_update(&self, id: &str) -> Option<SentUpdate> {
+        self.session
+            .updates
+            .iter()
+            .rev()
+            .find(|u| u.step.as_deref() == Some(id))
+            .cloned()
+    }
+
+    /// `<session>:<step>:<n>`, n counting this step's distinct updates.
+    fn new_key(&self, id: &str) -> String {
+        let mut keys: Vec<&str> = self
+            .session
+            .updates
+            .iter()
+            .filter(|u| u.step.as_deref() == Some(id))
+            .map(|u| u.key.as_str())
+            .collect();
+        keys.dedup();
+        format!("{}:{id}:{}", self.session.id, keys.len() + 1)
+    }
+
+    fn payload(&self, key: String, message: String, status: &'static str) -> Payload {
+        let actor = self.journal.actor();
+        Payload {
+            session: self.session.id.clone(),
+            runbook: self.session.runbook.id.clone(),
+            status,
+            message,
+            progress: comms::draft::progress(&self.session),
+            current_step: comms::draft::current_step(&self.session),
+            started: self
+                .session
+                .started_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            expected_end: None,
+            actor: format!("{}@{}", actor.user, actor.host),
+            idempotency_key: key,
+        }
+    }
+}
+
+/// The channels that did not take `u`: all of them when its result is
+/// unknown (a crash between intent and result).
+fn undelivered(u: &SentUpdate) -> Vec<String> {
+    match &u.results {
+        None => u.channels.clone(),
+        Some(r) => r
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.channel.clone())
+            .collect(),
+    }
+}
