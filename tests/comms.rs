@@ -115,7 +115,10 @@ async fn an_update_cut_by_kill_9_is_resent_only_when_asked_with_the_same_key() {
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["results"][0]["ok"], true);
     let everything = sessions::all_files_text(&dir);
-    assert!(!everything.contains("tok-SECRET-42"), "the webhook URL reached the disk");
+    assert!(
+        !everything.contains("tok-SECRET-42"),
+        "the webhook URL reached the disk"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,7 +135,10 @@ async fn a_failed_send_is_journalled_shown_and_the_session_goes_on() {
         .unwrap();
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
-    assert!(shown.contains("✗ status-page (HTTP 503: maintenance)"), "{shown}");
+    assert!(
+        shown.contains("✗ status-page (HTTP 503: maintenance)"),
+        "{shown}"
+    );
     assert!(shown.contains("▶ after"), "{shown}");
     server.requests.recv().await.unwrap();
     let j = journal(&only_session(&home));

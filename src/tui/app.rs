@@ -339,7 +339,9 @@ impl App {
         let Some(def) = self.step_def(self.selected) else {
             return Vec::new();
         };
-        if !def.is_automated() {
+        if def.is_update() {
+            self.modal = self.update_draft(&def);
+        } else if !def.is_automated() {
             self.modal = Some(Modal::human(def));
         } else if def.confirm {
             self.modal = Some(Modal::RunConfirm { step: id });
@@ -347,6 +349,17 @@ impl App {
             return vec![Command::Start { step: id }];
         }
         Vec::new()
+    }
+
+    /// The editor over an update step's draft, made from the values as
+    /// journalled (secrets are masks there, as they would be in the text).
+    fn update_draft(&self, def: &crate::runbook::model::Step) -> Option<Modal> {
+        let values = crate::policy::recorded_values(&self.session);
+        let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
+        let d = crate::comms::draft(&self.session, def, &values, &none, chrono::Utc::now())?;
+        let draft =
+            crate::tui::modals::UpdateDraft::new(&d.step, d.status.word(), &d.channels, &d.text);
+        Some(Modal::Update(draft))
     }
 
     fn retry(&mut self) -> Vec<Command> {

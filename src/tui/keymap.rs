@@ -20,6 +20,8 @@ pub enum Context {
     Line,
     /// A multi-line note.
     NoteEntry,
+    /// The draft of a status update, before it is sent.
+    UpdateDraft,
     /// Changing an input: choosing which one.
     InputPick,
     /// Changing an input: typing its new value.
@@ -442,6 +444,27 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "cancel",
         "Discard the note",
+    ),
+    b(
+        C::UpdateDraft,
+        &[ctrl('d')],
+        A::Accept,
+        "send",
+        "Send the update as it reads now (Enter starts a new line)",
+    ),
+    b(
+        C::UpdateDraft,
+        &[code(KeyCode::Enter)],
+        A::NewLine,
+        "new line",
+        "Start a new line of the update",
+    ),
+    b(
+        C::UpdateDraft,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "cancel",
+        "Close the draft without sending",
     ),
     b(
         C::InputPick,
