@@ -221,7 +221,10 @@ fn show_updates(path: &Path) {
         crate::say!("the demo sent no status update");
         return;
     };
-    crate::say!("status updates the demo sent (its `updates` channel, {}):", path.display());
+    crate::say!(
+        "status updates the demo sent (its `updates` channel, {}):",
+        path.display()
+    );
     for line in text.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;

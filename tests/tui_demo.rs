@@ -71,7 +71,10 @@ fn the_demo_runs_to_completion_with_keys() {
     let out = t.raw_text();
     assert!(out.contains("transcript:"), "{out}");
     assert!(out.contains("status updates the demo sent"), "{out}");
-    assert!(out.contains("[resolved] Resolved: v1.4.2 is live again"), "{out}");
+    assert!(
+        out.contains("[resolved] Resolved: v1.4.2 is live again"),
+        "{out}"
+    );
     assert!(
         !Path::new(&sandbox).exists(),
         "the sandbox {sandbox} is still there"
