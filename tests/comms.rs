@@ -144,3 +144,53 @@ async fn a_failed_send_is_journalled_shown_and_the_session_goes_on() {
     let j = journal(&only_session(&home));
     assert_eq!(of_type(&j, "update_result")[0]["results"][0]["ok"], false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_update_is_in_the_transcripts_communications_and_timeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let rb = runbook(tmp.path());
+    let mut server = http::start(vec![http::ok()]).await;
+    let out = stepwise(&home)
+        .args(["run", "--headless", "--trust", "--yes"])
+        .arg(&rb)
+        .env("STEPWISE_VAR_HOOK_URL", &server.url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    server.requests.recv().await.unwrap();
+    let id = only_session(&home)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let export = |format: &str| {
+        let o = stepwise(&home)
+            .args(["export", &id, "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let md = export("md");
+    assert!(md.contains("## Communications"), "{md}");
+    assert!(md.contains("**identified**"), "{md}");
+    assert!(
+        md.contains("> Rolling back to v1.4.2 (0/2 steps done)."),
+        "{md}"
+    );
+    assert!(
+        md.contains("Update delivered: status-page (HTTP 200)"),
+        "{md}"
+    );
+    let html = export("html");
+    assert!(html.contains("<h2>Communications</h2>"), "{html}");
+    let json: serde_json::Value = serde_json::from_str(&export("json")).unwrap();
+    assert_eq!(json["format"], "stepwise-transcript/4");
+    let c = &json["communications"][0];
+    assert_eq!(c["status"], "identified");
+    assert_eq!(c["outcome"], "delivered");
+    assert_eq!(c["results"][0]["detail"], "HTTP 200");
+    assert_eq!(json["steps"][0]["kind"], "update");
+}
