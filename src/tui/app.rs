@@ -95,6 +95,8 @@ pub struct App {
     /// Said in the quit dialog instead of the resume command, when resuming
     /// would not work (the demo).
     pub quit_note: Option<String>,
+    /// Step durations of this runbook's earlier sessions: the expected end.
+    pub history: crate::comms::estimate::History,
     /// How the session ended, kept while the last screen is shown.
     pub finished: Option<TuiEnd>,
     pub leaving: bool,
@@ -140,6 +142,7 @@ impl App {
             dirty: true,
             status_since: None,
             read_only: false,
+            history: Default::default(),
         }
     }
 
@@ -351,12 +354,18 @@ impl App {
         Vec::new()
     }
 
+    /// When the session should end, from the earlier sessions' times.
+    pub fn expected_end(&self) -> Option<DateTime<Utc>> {
+        crate::comms::estimate::expected_end(&self.session, &self.history, self.now)
+    }
+
     /// The editor over an update step's draft, made from the values as
     /// journalled (secrets are masks there, as they would be in the text).
     fn update_draft(&self, def: &crate::runbook::model::Step) -> Option<Modal> {
         let values = crate::policy::recorded_values(&self.session);
         let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
-        let d = crate::comms::draft(&self.session, def, &values, &none, chrono::Utc::now())?;
+        let end = self.expected_end();
+        let d = crate::comms::draft(&self.session, def, &values, &none, self.now, end)?;
         let draft =
             crate::tui::modals::UpdateDraft::new(&d.step, d.status.word(), &d.channels, &d.text);
         Some(Modal::Update(draft))

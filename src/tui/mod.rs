@@ -68,6 +68,10 @@ pub async fn run(
     app.quit_note = quit_note;
     if let Some(dir) = session_dir {
         history::load(&mut app.logs, &app.session, dir);
+        if let Some(sessions) = dir.parent() {
+            app.history =
+                crate::comms::estimate::load(sessions, &app.session.runbook.id, &app.session.id);
+        }
     }
     let mut host = RealTerminal(terminal::enter());
     let jobs = JobSignals::new()?;

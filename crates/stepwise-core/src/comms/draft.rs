@@ -20,18 +20,20 @@ pub struct Draft {
 /// Said wherever an estimate would go when there is none.
 pub const NO_ESTIMATE: &str = "no estimate yet";
 
-/// The draft of `def` (an update step) at `now`. `values` are the real
-/// input and capture values; the result is masked with `redactor`.
+/// The draft of `def` (an update step) at `now`, with the session's
+/// expected end (`$EXPECTED_END`). `values` are the real input and capture
+/// values; the result is masked with `redactor`.
 pub fn draft(
     session: &Session,
     def: &Step,
     values: &[(String, String)],
     redactor: &Redactor,
     now: DateTime<Utc>,
+    expected_end: Option<DateTime<Utc>>,
 ) -> Option<Draft> {
     let spec = def.update.as_ref()?;
     let mut all = values.to_vec();
-    all.extend(builtins(session, now));
+    all.extend(builtins(session, now, expected_end));
     let text = redactor.redact_str(&super::template::render(&spec.template, &all));
     let channels = if spec.channels.is_empty() {
         session
@@ -52,7 +54,11 @@ pub fn draft(
 }
 
 /// `$PROGRESS`, `$CURRENT_STEP`, `$ELAPSED`, `$EXPECTED_END`.
-pub fn builtins(session: &Session, now: DateTime<Utc>) -> Vec<(String, String)> {
+pub fn builtins(
+    session: &Session,
+    now: DateTime<Utc>,
+    expected_end: Option<DateTime<Utc>>,
+) -> Vec<(String, String)> {
     let p = progress(session);
     let elapsed = session
         .started_at
@@ -68,7 +74,7 @@ pub fn builtins(session: &Session, now: DateTime<Utc>) -> Vec<(String, String)> 
             current_step(session).unwrap_or_else(|| "none".into()),
         ),
         ("ELAPSED".into(), elapsed),
-        ("EXPECTED_END".into(), NO_ESTIMATE.into()),
+        ("EXPECTED_END".into(), super::estimate::words(expected_end)),
     ]
 }
 

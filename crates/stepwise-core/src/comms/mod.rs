@@ -11,6 +11,7 @@
 //! channel's settings in memory only and never returned.
 
 pub mod draft;
+pub mod estimate;
 pub mod payload;
 pub mod template;
 pub mod transport;

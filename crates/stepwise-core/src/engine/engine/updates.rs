@@ -19,7 +19,9 @@ impl Engine {
         let def = self.step_def(id);
         let now = self.journal.now();
         let values = crate::policy::step_env(&self.session, &self.values, &def);
-        let Some(draft) = comms::draft(&self.session, &def, &values, &self.redactor, now) else {
+        let end = self.expected_end(now);
+        let Some(draft) = comms::draft(&self.session, &def, &values, &self.redactor, now, end)
+        else {
             return Ok(());
         };
         let last = self.last_update(id).filter(|u| !u.delivered());
@@ -43,7 +45,8 @@ impl Engine {
             text: text.clone(),
         };
         self.record(intent, true).await?;
-        let payload = self.payload(key.clone(), text, draft.status.word());
+        let mut payload = self.payload(key.clone(), text, draft.status.word());
+        payload.expected_end = end.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let route = Route {
             channels: &self.session.runbook.channels,
             values: &values,
@@ -59,6 +62,16 @@ impl Engine {
             results,
         };
         self.record(result, true).await
+    }
+
+    /// From the earlier sessions of this runbook in the same home.
+    fn expected_end(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let sessions = self.setup.session_dir.parent()?;
+        let h = comms::estimate::load(sessions, &self.session.runbook.id, &self.session.id);
+        comms::estimate::expected_end(&self.session, &h, now)
     }
 
     fn last_update(&self, id: &str) -> Option<SentUpdate> {
