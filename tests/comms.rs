@@ -194,3 +194,30 @@ async fn every_update_is_in_the_transcripts_communications_and_timeline() {
     assert_eq!(c["results"][0]["detail"], "HTTP 200");
     assert_eq!(json["steps"][0]["kind"], "update");
 }
+
+#[test]
+fn bad_channels_and_update_steps_are_refused_with_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "runbook: 1\nid: bad\ntitle: Bad\nchannels:\n  ops:\n    slack: {}\n  two:\n    file: x\n    command: y\n\
+         sections:\n  - title: S\n    steps:\n      - id: u\n        title: U\n        update: hi\n        status: fixed\n\
+         \x20     - id: h\n        title: H\n        status: resolved\n        run: echo\n        update: x\n",
+    )
+    .unwrap();
+    let out = stepwise(tmp.path()).arg("validate").arg(&path).env("NO_COLOR", "1").output().unwrap();
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    for want in [
+        "bad.yaml:6:5",
+        "missing `webhook`",
+        "channel `two` must have exactly",
+        "bad.yaml:16:17",
+        "found `fixed`",
+        "`run:` or `update:`, not",
+    ] {
+        assert!(shown.contains(want), "no `{want}` in:\n{shown}");
+    }
+}
+
