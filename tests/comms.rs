@@ -206,7 +206,12 @@ fn bad_channels_and_update_steps_are_refused_with_file_line_and_column() {
          \x20     - id: h\n        title: H\n        status: resolved\n        run: echo\n        update: x\n",
     )
     .unwrap();
-    let out = stepwise(tmp.path()).arg("validate").arg(&path).env("NO_COLOR", "1").output().unwrap();
+    let out = stepwise(tmp.path())
+        .arg("validate")
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(2), "{shown}");
     for want in [
@@ -220,4 +225,3 @@ fn bad_channels_and_update_steps_are_refused_with_file_line_and_column() {
         assert!(shown.contains(want), "no `{want}` in:\n{shown}");
     }
 }
-

@@ -105,6 +105,7 @@ fn runbook() -> Runbook {
             "Add a canary stage to the deploy pipeline".into(),
         ],
         channels: vec![],
+        cadence: None,
     }
 }
 

@@ -97,6 +97,7 @@ pub fn runbook() -> Runbook {
         ],
         follow_up: vec![],
         channels: vec![],
+        cadence: None,
     }
 }
 

@@ -10,6 +10,7 @@
 //! already masked; real values (webhook URLs, tokens) are filled into a
 //! channel's settings in memory only and never returned.
 
+pub mod cadence;
 pub mod draft;
 pub mod estimate;
 pub mod payload;

@@ -17,6 +17,10 @@ pub enum Command {
         step: String,
         text: String,
     },
+    /// Send a regular update (`updates:`) now: this text, or the draft.
+    SendCadence {
+        text: Option<String>,
+    },
     /// A human step is done.
     Confirm {
         step: String,

@@ -68,6 +68,9 @@ pub struct Setup {
     /// signal), close it as aborted with this reason instead: for a session
     /// nothing could resume (the demo, whose sandbox is removed).
     pub close_when_left: Option<String>,
+    /// Send regular updates (`updates:`) when due, without asking: for a
+    /// driver with no person at it (headless). The interface offers them.
+    pub cadence_sends: bool,
 }
 
 struct Running {
@@ -187,6 +190,7 @@ impl Engine {
             }
             let retry_at = self.retry.as_ref().map(|r| r.at);
             let timeout_at = self.running.as_ref().and_then(|r| r.timeout_at);
+            let cadence_at = self.cadence_at();
             tokio::select! {
                 biased;
                 cmd = cmds.recv() => match cmd {
@@ -199,6 +203,7 @@ impl Engine {
                 },
                 _ = sleep_until(retry_at), if retry_at.is_some() => self.start_retry().await?,
                 _ = sleep_until(timeout_at), if timeout_at.is_some() => self.on_timeout().await?,
+                _ = sleep_until(cadence_at), if cadence_at.is_some() => self.send_cadence(None).await?,
             }
         }
     }
@@ -272,6 +277,7 @@ impl Engine {
                 self.send_update(&step, None).await?
             }
             Command::SendUpdate { step, text } => self.send_update(&step, Some(text)).await?,
+            Command::SendCadence { text } => self.send_cadence(text).await?,
             Command::Start { step } => {
                 let tries = self.step_def(&step).retry.attempts.saturating_sub(1);
                 self.retry = None;

@@ -90,3 +90,14 @@ pub struct UpdateSpec {
     /// Names of channels declared at the top level.
     pub channels: Vec<String>,
 }
+
+/// `updates:` at the top level: a status update every so often while the
+/// session runs, drafted from what the journal recorded since the last one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cadence {
+    #[serde(with = "crate::runbook::duration::serde_millis")]
+    pub every: std::time::Duration,
+    /// Channels the updates go to; empty means every channel.
+    pub channels: Vec<String>,
+    pub status: UpdateStatus,
+}

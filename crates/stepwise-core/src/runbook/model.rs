@@ -7,7 +7,7 @@
 use serde::Serialize;
 use std::time::Duration;
 
-pub use super::channel::{Channel, Transport, UpdateSpec, UpdateStatus};
+pub use super::channel::{Cadence, Channel, Transport, UpdateSpec, UpdateStatus};
 
 /// Version of the runbook format this build understands.
 pub const FORMAT_VERSION: u64 = 1;
@@ -31,6 +31,8 @@ pub struct Runbook {
     pub follow_up: Vec<String>,
     /// Where update steps send (`channels:`), in the order written.
     pub channels: Vec<Channel>,
+    /// Regular updates (`updates:`), if any.
+    pub cadence: Option<Cadence>,
 }
 
 /// A value asked for at session start and passed to commands as an
@@ -223,6 +225,7 @@ impl Runbook {
             sections,
             follow_up: vec![],
             channels: vec![],
+            cadence: None,
         }
     }
 

@@ -49,6 +49,17 @@ pub fn json_schema() -> Value {
                 "description": "Where update steps send status updates: a name, and exactly one transport.",
                 "propertyNames": { "$ref": "#/$defs/id" },
                 "additionalProperties": { "$ref": "#/$defs/channel" }
+            },
+            "updates": {
+                "type": "object",
+                "required": ["every"],
+                "additionalProperties": false,
+                "description": "Regular status updates while the session runs, drafted from the journal.",
+                "properties": {
+                    "every": { "$ref": "#/$defs/duration" },
+                    "channels": { "type": "array", "items": { "$ref": "#/$defs/id" }, "description": "Default: every channel." },
+                    "status": { "enum": ["investigating", "identified", "monitoring", "resolved"], "default": "monitoring" }
+                }
             }
         },
         "$defs": defs()

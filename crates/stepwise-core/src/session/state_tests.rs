@@ -36,6 +36,7 @@ pub(crate) fn runbook() -> Runbook {
         }],
         follow_up: vec![],
         channels: vec![],
+        cadence: None,
     }
 }
 

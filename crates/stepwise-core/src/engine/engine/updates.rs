@@ -8,6 +8,7 @@
 
 use super::Engine;
 use crate::comms::{self, Payload, transport::Route};
+use crate::runbook::model::{Step, UpdateStatus};
 use crate::session::event::Event;
 use crate::session::state::SentUpdate;
 use std::io;
@@ -37,16 +38,65 @@ impl Engine {
             ),
             (None, None) => (self.new_key(id), draft.text, draft.channels),
         };
+        let status = draft.status;
+        self.deliver(Some(&def), key, status, channels, text).await
+    }
+
+    /// Sends a regular update (`updates:`): its draft from the journal, or
+    /// `edited` (the operator's text, masked here).
+    pub(super) async fn send_cadence(&mut self, edited: Option<String>) -> io::Result<()> {
+        let Some(c) = self.session.runbook.cadence.clone() else {
+            return Ok(());
+        };
+        let now = self.journal.now();
+        let text = match edited {
+            Some(t) => t,
+            None => comms::cadence::draft(&self.session, now, self.expected_end(now)),
+        };
+        let text = self.redactor.redact_str(&text);
+        let n = self
+            .session
+            .updates
+            .iter()
+            .filter(|u| u.step.is_none())
+            .count()
+            + 1;
+        let key = format!("{}:cadence:{n}", self.session.id);
+        let channels = comms::cadence::channels(&self.session, &c);
+        self.deliver(None, key, c.status, channels, text).await
+    }
+
+    /// Journals the intent (fsync'd), sends, journals each channel's answer.
+    async fn deliver(
+        &mut self,
+        def: Option<&Step>,
+        key: String,
+        status: UpdateStatus,
+        channels: Vec<String>,
+        text: String,
+    ) -> io::Result<()> {
+        let step = def.map(|d| d.id.clone());
+        let now = self.journal.now();
         let intent = Event::UpdateIntent {
-            step: Some(id.to_owned()),
+            step: step.clone(),
             key: key.clone(),
-            status: draft.status,
+            status,
             channels: channels.clone(),
             text: text.clone(),
         };
         self.record(intent, true).await?;
-        let mut payload = self.payload(key.clone(), text, draft.status.word());
-        payload.expected_end = end.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let mut payload = self.payload(key.clone(), text, status.word());
+        payload.expected_end = self
+            .expected_end(now)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let values = match def {
+            Some(d) => crate::policy::step_env(&self.session, &self.values, d),
+            None => {
+                let mut v = self.session.runbook.env.clone();
+                v.extend(self.values.iter().cloned());
+                v
+            }
+        };
         let route = Route {
             channels: &self.session.runbook.channels,
             values: &values,
@@ -56,12 +106,19 @@ impl Engine {
             limits: comms::Limits::default(),
         };
         let results = comms::deliver(&route, &channels, &payload).await;
-        let result = Event::UpdateResult {
-            step: Some(id.to_owned()),
-            key,
-            results,
-        };
+        let result = Event::UpdateResult { step, key, results };
         self.record(result, true).await
+    }
+
+    /// When the engine sends the next regular update by itself (a driver
+    /// without a person: `Setup::cadence_sends`), on tokio's clock.
+    pub(super) fn cadence_at(&self) -> Option<tokio::time::Instant> {
+        if !self.setup.cadence_sends || self.stopping.is_some() {
+            return None;
+        }
+        let due = comms::cadence::due(&self.session)?;
+        let wait = (due - self.journal.now()).to_std().unwrap_or_default();
+        Some(tokio::time::Instant::now() + wait)
     }
 
     /// From the earlier sessions of this runbook in the same home.

@@ -4,7 +4,7 @@
 
 use super::super::check::{Checker, Field, Fields};
 use super::super::diagnostic::ProblemKind;
-use super::super::model::{Channel, Transport, UpdateSpec, UpdateStatus};
+use super::super::model::{Cadence, Channel, Transport, UpdateSpec, UpdateStatus};
 use super::super::node::{Node, Pos, Value};
 use super::super::slug::{did_you_mean, is_valid_id};
 
@@ -220,4 +220,37 @@ pub fn check_step_channels(ck: &mut Checker, update: &UpdateSpec, at: Pos, decla
         );
         ck.push(p.with_help(help));
     }
+}
+
+const CADENCE_KEYS: &[&str] = &["every", "channels", "status"];
+
+/// `updates: { every: 30m, channels: [...], status: monitoring }`.
+pub fn cadence(ck: &mut Checker, f: Option<Field<'_>>, declared: &[Channel]) -> Option<Cadence> {
+    let field = f?;
+    let cf = ck.fields(field.value, "updates", CADENCE_KEYS, |_| None)?;
+    if cf.get("every").is_none() {
+        let p = ck.at_line(
+            ProblemKind::Missing,
+            field.key.pos,
+            "incomplete",
+            "`updates` has no `every`".into(),
+        );
+        ck.push(p.with_help("add how often, e.g. `updates: { every: 30m }`"));
+        return None;
+    }
+    let every = ck.duration(cf.get("every"))?;
+    let spec = UpdateSpec {
+        template: String::new(),
+        status: match cf.get("status") {
+            Some(_) => status(ck, cf.get("status")),
+            None => UpdateStatus::Monitoring,
+        },
+        channels: ck.texts(cf.get("channels")).unwrap_or_default(),
+    };
+    check_step_channels(ck, &spec, field.key.pos, declared);
+    Some(Cadence {
+        every,
+        channels: spec.channels,
+        status: spec.status,
+    })
 }

@@ -14,6 +14,7 @@ pub const RUNBOOK_KEYS: &[&str] = &[
     "sections",
     "follow_up",
     "channels",
+    "updates",
 ];
 
 pub const SECTION_KEYS: &[&str] = &["title", "description", "optional", "steps"];
