@@ -264,6 +264,7 @@ impl App {
                 self.modal = Some(Modal::note(NotePurpose::Add { step }));
             }
             Action::ChangeInput => self.ask_input(),
+            Action::RegularUpdate => self.regular_update(),
             Action::Cancel => self.ask_cancel(),
             Action::SwitchPane => {
                 self.focus = if self.focus == Pane::Steps {
@@ -359,6 +360,17 @@ impl App {
         crate::comms::estimate::expected_end(&self.session, &self.history, self.now)
     }
 
+    /// `u`: the editor over a regular update's draft (`updates:`).
+    fn regular_update(&mut self) {
+        let Some(c) = &self.session.runbook.cadence else {
+            return;
+        };
+        let text = crate::comms::cadence::draft(&self.session, self.now, self.expected_end());
+        let channels = crate::comms::cadence::channels(&self.session, c);
+        let draft = crate::tui::modals::UpdateDraft::new(None, c.status.word(), &channels, &text);
+        self.modal = Some(Modal::Update(draft));
+    }
+
     /// The editor over an update step's draft, made from the values as
     /// journalled (secrets are masks there, as they would be in the text).
     fn update_draft(&self, def: &crate::runbook::model::Step) -> Option<Modal> {
@@ -366,8 +378,12 @@ impl App {
         let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
         let end = self.expected_end();
         let d = crate::comms::draft(&self.session, def, &values, &none, self.now, end)?;
-        let draft =
-            crate::tui::modals::UpdateDraft::new(&d.step, d.status.word(), &d.channels, &d.text);
+        let draft = crate::tui::modals::UpdateDraft::new(
+            Some(&d.step),
+            d.status.word(),
+            &d.channels,
+            &d.text,
+        );
         Some(Modal::Update(draft))
     }
 
@@ -756,6 +772,7 @@ impl App {
             Action::SkipSection => self.section_skippable(),
             Action::Cancel => running,
             Action::ChangeInput => !running && !self.session.runbook.inputs.is_empty(),
+            Action::RegularUpdate => self.session.runbook.cadence.is_some(),
             Action::Follow => !self.follow,
             // Only when something is cut: then the key shows the rest.
             Action::ToggleWrap => !self.wrap && self.long_line_shown(),

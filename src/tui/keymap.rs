@@ -45,6 +45,8 @@ pub enum Action {
     Note,
     /// Change an input's value for the steps still to run.
     ChangeInput,
+    /// Draft a regular status update now (`updates:`).
+    RegularUpdate,
     Cancel,
     SwitchPane,
     Search,
@@ -262,6 +264,13 @@ pub static BINDINGS: &[Binding] = &[
         A::ChangeInput,
         "input",
         "Change an input's value for the steps still to run",
+    ),
+    b(
+        C::Main,
+        &[k('u')],
+        A::RegularUpdate,
+        "update",
+        "Draft a regular status update now (the runbook's `updates:`)",
     ),
     b(
         C::Main,

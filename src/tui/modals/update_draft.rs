@@ -13,7 +13,8 @@ use ratatui_textarea::TextArea;
 
 #[derive(Clone, Debug)]
 pub struct UpdateDraft {
-    pub step: String,
+    /// The update step, or `None` for a regular update (`updates:`).
+    pub step: Option<String>,
     /// `Update (identified) to incident, status-page`.
     pub heading: String,
     pub text: TextArea<'static>,
@@ -21,12 +22,12 @@ pub struct UpdateDraft {
 }
 
 impl UpdateDraft {
-    pub fn new(step: &str, status: &str, channels: &[String], draft: &str) -> UpdateDraft {
+    pub fn new(step: Option<&str>, status: &str, channels: &[String], draft: &str) -> UpdateDraft {
         let mut text = TextArea::new(draft.lines().map(str::to_owned).collect());
         text.move_cursor(ratatui_textarea::CursorMove::Bottom);
         text.move_cursor(ratatui_textarea::CursorMove::End);
         UpdateDraft {
-            step: step.to_owned(),
+            step: step.map(str::to_owned),
             heading: format!("Update ({status}) to {}", channels.join(", ")),
             text,
             error: None,
@@ -42,9 +43,9 @@ impl UpdateDraft {
                     self.error = Some("The update is empty: write it, or Esc.".into());
                     return Outcome::Keep(self);
                 }
-                Outcome::Send(vec![Command::SendUpdate {
-                    step: self.step,
-                    text,
+                Outcome::Send(vec![match self.step {
+                    Some(step) => Command::SendUpdate { step, text },
+                    None => Command::SendCadence { text: Some(text) },
                 }])
             }
             _ => {

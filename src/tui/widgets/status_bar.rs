@@ -34,6 +34,20 @@ fn expected_end(app: &App) -> String {
     }
 }
 
+/// `next update in 12:30 ` (the runbook's `updates:`), or `update due (u) `.
+fn next_update(app: &App) -> String {
+    let Some(due) = crate::comms::cadence::due(&app.session) else {
+        return String::new();
+    };
+    match (due - app.now).to_std() {
+        Ok(left) if !left.is_zero() => {
+            let s = left.as_secs();
+            format!("next update in {}:{:02} ", s / 60, s % 60)
+        }
+        _ => "update due (u) ".into(),
+    }
+}
+
 /// `key hint` pairs that apply now, in table order.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let ctx = app.context();
@@ -67,6 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ),
         Span::raw(format!("{done}/{total} ")),
         Span::raw(expected_end(app)),
+        Span::styled(next_update(app), theme::fg(app.color, Color::LightMagenta)),
         Span::styled(
             format!("{mode} "),
             if app.read_only {
