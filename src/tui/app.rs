@@ -344,7 +344,7 @@ impl App {
             return Vec::new();
         };
         if def.is_update() {
-            self.modal = self.update_draft(&def);
+            self.modal = self.update_draft(def);
         } else if !def.is_automated() {
             self.modal = Some(Modal::human(def));
         } else if def.confirm {

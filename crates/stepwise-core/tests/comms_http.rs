@@ -222,7 +222,7 @@ async fn secrets_are_masked_in_the_message_and_in_errors() {
     session.id = "s".into();
     let def = session.runbook.step("u").unwrap().clone();
     let now = chrono::Utc::now();
-    let d = comms::draft(&session, &def, &token(), &redactor, now).unwrap();
+    let d = comms::draft(&session, &def, &token(), &redactor, now, None).unwrap();
     assert_eq!(d.text, "token is ••••••");
     let out = send(
         &webhook(&server.url),

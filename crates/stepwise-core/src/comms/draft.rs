@@ -17,8 +17,7 @@ pub struct Draft {
     pub channels: Vec<String>,
 }
 
-/// Said wherever an estimate would go when there is none.
-pub const NO_ESTIMATE: &str = "no estimate yet";
+pub use super::estimate::NO_ESTIMATE;
 
 /// The draft of `def` (an update step) at `now`, with the session's
 /// expected end (`$EXPECTED_END`). `values` are the real input and capture
@@ -79,10 +78,10 @@ pub fn builtins(
 }
 
 /// Settled, total, failed and skipped steps.
-pub fn progress(session: &Session) -> super::Progress {
+pub fn progress(session: &Session) -> super::payload::Progress {
     let (done, total) = session.progress();
     let count = |f: fn(&StepStatus) -> bool| session.steps.iter().filter(|s| f(&s.status)).count();
-    super::Progress {
+    super::payload::Progress {
         done,
         total,
         failed: count(|s| matches!(s, StepStatus::Failed)),

@@ -11,6 +11,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// Said wherever an estimate would go when there is none.
+pub const NO_ESTIMATE: &str = "no estimate yet";
+
 /// Durations (ms) per step id, from earlier sessions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
@@ -95,7 +98,7 @@ fn last_boundary(s: &Session) -> Option<DateTime<Utc>> {
 pub fn words(end: Option<DateTime<Utc>>) -> String {
     match end {
         Some(t) => t.format("%H:%M UTC").to_string(),
-        None => super::draft::NO_ESTIMATE.to_owned(),
+        None => NO_ESTIMATE.to_owned(),
     }
 }
 

@@ -21,11 +21,4 @@ pub use draft::{Draft, draft};
 pub use payload::{Payload, Progress};
 pub use transport::{Limits, deliver};
 
-/// How one channel took an update.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ChannelOutcome {
-    pub channel: String,
-    pub ok: bool,
-    /// `HTTP 200`, `exit 0`, `appended`, or why it failed (masked).
-    pub detail: String,
-}
+pub use crate::session::event::ChannelOutcome;

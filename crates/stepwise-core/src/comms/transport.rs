@@ -6,11 +6,11 @@
 //! stdin and the input values as environment variables; a file gets one
 //! JSON line, fsync'd. Never panics on a bad answer and never journals.
 
-use super::ChannelOutcome;
 use super::payload::Payload;
 use super::template::render;
 use crate::engine::redact::Redactor;
 use crate::runbook::model::{Channel, Transport};
+use crate::session::event::ChannelOutcome;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;

@@ -97,6 +97,15 @@ impl std::fmt::Display for ExitInfo {
     }
 }
 
+/// How one channel took a status update (`update_result`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelOutcome {
+    pub channel: String,
+    pub ok: bool,
+    /// `HTTP 200`, `exit 0`, `appended`, or why it failed (masked).
+    pub detail: String,
+}
+
 /// What happened. Serialized with a `type` field in snake_case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -288,7 +297,7 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         step: Option<String>,
         key: String,
-        results: Vec<crate::comms::ChannelOutcome>,
+        results: Vec<ChannelOutcome>,
     },
 }
 

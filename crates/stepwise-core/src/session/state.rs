@@ -173,7 +173,7 @@ pub struct SentUpdate {
     pub status: crate::runbook::model::UpdateStatus,
     pub channels: Vec<String>,
     pub text: String,
-    pub results: Option<Vec<crate::comms::ChannelOutcome>>,
+    pub results: Option<Vec<super::event::ChannelOutcome>>,
 }
 
 impl SentUpdate {
