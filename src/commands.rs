@@ -206,12 +206,33 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
         trust: true,
     };
     let result = crate::launch::run(home, run);
+    show_updates(&sandbox.updates_file());
     if args.keep {
         crate::say!("sandbox kept at {}", sandbox.keep().display());
     } else if let Err(e) = sandbox.stop() {
         crate::say!("warning: the sandbox could not be removed: {e}");
     }
     result
+}
+
+/// What the demo "posted": every update its file channel received.
+fn show_updates(path: &Path) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        crate::say!("the demo sent no status update");
+        return;
+    };
+    crate::say!(
+        "status updates the demo sent (its `updates` channel, {}):",
+        path.display()
+    );
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let word = v["status"].as_str().unwrap_or("?");
+        let message = crate::headless::inert(v["message"].as_str().unwrap_or(""));
+        crate::say!("  [{word}] {message}");
+    }
 }
 
 /// With `--yes`, the demo answers the steps that require a note with a note

@@ -27,7 +27,8 @@ pub enum Answer {
 
 /// Parses `STEP=done[:note]`, `STEP=skip:<reason>`, `STEP=rerun`.
 pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
-    let usage = "write STEP=done[:note], STEP=skip:<reason> or STEP=rerun";
+    let usage =
+        "write STEP=done[:note], STEP=skip:<reason>, STEP=rerun or STEP=resend (an update step)";
     let (step, ans) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: {usage}"))?;
@@ -39,7 +40,8 @@ pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
         ("done", note) => Answer::Done(note.filter(|n| !n.is_empty())),
         ("skip", Some(r)) if !r.trim().is_empty() => Answer::Skip(r),
         ("skip", _) => return Err(format!("`{text}`: a skip needs a reason, {usage}")),
-        ("rerun", None) => Answer::Rerun,
+        // `resend` (an update step) is the same decision: carry it out again.
+        ("rerun" | "resend" | "send", None) => Answer::Rerun,
         _ => return Err(format!("`{text}`: {usage}")),
     };
     Ok((step.to_owned(), answer))
@@ -239,6 +241,14 @@ impl<W: Write> Driver<W> {
                 self.say(&format!("✗ stopped: `{step}` failed. Resume with --answer {step}=rerun, {step}=skip:<reason> or {step}=done:<note>"));
                 Err(Exit::Failed)
             }
+            (StepStatus::OutcomeUnknown { .. }, None) if def.is_update() => {
+                self.say(&format!("? `{step}`: stepwise stopped while sending this update; whether the channels got it is unknown. Answer with --answer {step}=resend (the same idempotency key, to the channels with no recorded answer), {step}=done:<note> (it arrived) or {step}=skip:<reason>"));
+                Err(Exit::WaitingForHuman)
+            }
+            (_, Some(Answer::Done(_) | Answer::Rerun)) if def.is_update() => {
+                Ok(Command::Start { step })
+            }
+            (_, None) if def.is_update() && self.answers.yes => Ok(Command::Start { step }),
             (StepStatus::OutcomeUnknown { .. }, _) => {
                 self.say(&format!("? `{step}` was running when stepwise stopped; its outcome is unknown. Answer with --answer {step}=rerun, {step}=done:<note> or {step}=skip:<reason>"));
                 Err(Exit::WaitingForHuman)
@@ -296,6 +306,8 @@ impl<W: Write> Driver<W> {
     fn show_question(&mut self, def: &crate::runbook::model::Step) {
         let mut what = if def.is_automated() {
             "run | skip <reason> | abort"
+        } else if def.is_update() {
+            "send | skip <reason> | abort"
         } else {
             "done | skip <reason> | abort"
         }
@@ -311,6 +323,14 @@ impl<W: Write> Driver<W> {
         }
         for item in &def.checklist {
             let _ = writeln!(self.out, "    [ ] {}", inert(item));
+        }
+        if let Some(u) = &def.update {
+            let _ = writeln!(
+                self.out,
+                "    update ({}): {}",
+                u.status.word(),
+                inert(&u.template)
+            );
         }
         let _ = write!(self.out, "  answer ({what}): ");
         let _ = self.out.flush();
@@ -343,6 +363,7 @@ impl<W: Write> Driver<W> {
                 reason: reason.trim().into(),
             },
             ("run", _) if def.is_automated() => Command::Start { step },
+            ("send" | "done", _) if def.is_update() => Command::Start { step },
             // The engine checks the name and value (a refusal is printed)
             // and the question comes again either way.
             ("set", assignment) => match assignment.trim().split_once('=') {
@@ -624,6 +645,34 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
             "▶ {step} (attempt {attempt}) taken up: {}",
             crate::transcript::timeline::reattached(*attempt, *ended_at)
         ),
+        Event::UpdateIntent {
+            step,
+            status,
+            channels,
+            text,
+            ..
+        } => format!(
+            "✉ {}: sending ({}) to {}: {}",
+            step.as_deref().unwrap_or("update"),
+            status.word(),
+            channels.join(", "),
+            one_line(text)
+        ),
+        Event::UpdateResult { step, results, .. } => {
+            let name = step.as_deref().unwrap_or("update");
+            let each: Vec<String> = results
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {} ({})",
+                        if c.ok { "✓" } else { "✗" },
+                        c.channel,
+                        c.detail
+                    )
+                })
+                .collect();
+            format!("✉ {name}: {}", each.join("; "))
+        }
         // Said as the error the session ends with (`finish`).
         Event::SessionStopped { .. } => return None,
         Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,

@@ -21,7 +21,7 @@ macro_rules! say {
 }
 
 pub use stepwise_core::{
-    dryrun, engine, outcome, policy, runbook, runner, session, text, transcript, trust,
+    comms, dryrun, engine, outcome, policy, runbook, runner, session, text, transcript, trust,
 };
 
 pub mod cli;

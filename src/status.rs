@@ -20,11 +20,33 @@ pub fn status(home: &Path, what: Option<&str>, format: StatusFormat) -> Result<i
         chrono::Utc::now(),
         offset,
     );
+    let end = expected_end(&dir, &session);
     match format {
-        StatusFormat::Line => println!("{}", st.line),
-        StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&st).unwrap_or_default()),
+        StatusFormat::Line => match &end {
+            Some(words) => println!("{} · expected end: {words}", st.line),
+            None => println!("{}", st.line),
+        },
+        StatusFormat::Json => {
+            let mut v = serde_json::to_value(&st).unwrap_or_default();
+            if let (Some(map), Some(words)) = (v.as_object_mut(), end) {
+                map.insert("expected_end".into(), words.into());
+            }
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
     }
     Ok(0)
+}
+
+/// The expected end of a session still in progress (`14:05 UTC`, or `no
+/// estimate yet`), from the earlier sessions of its runbook in the home.
+fn expected_end(dir: &Path, session: &crate::session::state::Session) -> Option<String> {
+    if session.status.is_finished() {
+        return None;
+    }
+    let sessions = dir.parent()?;
+    let h = crate::comms::estimate::load(sessions, &session.runbook.id, &session.id);
+    let end = crate::comms::estimate::expected_end(session, &h, chrono::Utc::now());
+    Some(crate::comms::estimate::words(end))
 }
 
 /// The session named (id, unique prefix or folder), else the most recent

@@ -96,6 +96,14 @@ impl TrustScreen {
                     .map(|l| Line::styled(format!("    $ {l}"), cmd_style)),
             );
         }
+        if !r.channels.is_empty() {
+            lines.push(Line::raw(""));
+            let title = format!("Where it sends status updates ({}):", r.channels.len());
+            lines.push(Line::styled(title, crate::tui::theme::bold()));
+        }
+        for (name, to) in &r.channels {
+            lines.push(Line::styled(format!("  {name} → {to}"), cmd_style));
+        }
         lines
     }
 
@@ -174,6 +182,10 @@ mod tests {
                     "./deploy.sh \"$STABLE_TAG\"\necho deployed".into(),
                 ),
             ],
+            channels: vec![(
+                "incident (slack)".into(),
+                "the URL given as input SLACK_WEBHOOK_URL (POST)".into(),
+            )],
         }
     }
 

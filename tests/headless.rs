@@ -398,7 +398,7 @@ fn export_writes_each_format_without_the_secret() {
         .into_owned();
     for (format, marker) in [
         ("md", "# Small runbook"),
-        ("json", "stepwise-transcript/3"),
+        ("json", "stepwise-transcript/4"),
         ("html", "<!DOCTYPE html>"),
     ] {
         let out = stepwise(home.path())

@@ -350,7 +350,7 @@ fn the_timeline_tells_the_story() {
     assert!(md.contains("- [ ] Write the postmortem"), "{md}");
     assert!(md.contains("Full log: `output/tolerated.1.log`"), "{md}");
     let json: serde_json::Value = serde_json::from_str(&export(home.path(), &id, "json")).unwrap();
-    assert_eq!(json["format"], "stepwise-transcript/3");
+    assert_eq!(json["format"], "stepwise-transcript/4");
     assert_eq!(
         json["steps"][0]["attempts"][0]["log"],
         "output/tolerated.1.log"

@@ -104,6 +104,8 @@ fn runbook() -> Runbook {
             "Implement thorough testing procedures".into(),
             "Add a canary stage to the deploy pipeline".into(),
         ],
+        channels: vec![],
+        cadence: None,
     }
 }
 
@@ -583,7 +585,7 @@ fn json_export_matches_the_schema() {
     ))
     .expect("schema");
     let schema: serde_json::Value = serde_json::from_str(&schema_text).expect("schema is JSON");
-    assert_eq!(doc["format"], "stepwise-transcript/3");
+    assert_eq!(doc["format"], "stepwise-transcript/4");
     let mut errors = Vec::new();
     check(&schema, &schema, &doc, "$", &mut errors);
     assert!(errors.is_empty(), "{}", errors.join("\n"));

@@ -22,6 +22,9 @@ fn answer(t: &Term, screen: &str) {
         panic!("a step failed in the demo:\n{screen}");
     } else if screen.contains("Run this command?") {
         t.send(b"y");
+    } else if screen.contains("Ctrl-D send") {
+        // An update step's draft: sent as drafted.
+        t.send(keys::CTRL_D);
     } else if screen.contains("Ctrl-D done") {
         // Type the note only into an empty field, and send Ctrl-D only once
         // all of it is on screen: on a loaded machine a second typing could
@@ -67,6 +70,11 @@ fn the_demo_runs_to_completion_with_keys() {
     assert_eq!(t.wait_exit(), Some(0), "{}", t.raw_text());
     let out = t.raw_text();
     assert!(out.contains("transcript:"), "{out}");
+    assert!(out.contains("status updates the demo sent"), "{out}");
+    assert!(
+        out.contains("[resolved] Resolved: v1.4.2 is live again"),
+        "{out}"
+    );
     assert!(
         !Path::new(&sandbox).exists(),
         "the sandbox {sandbox} is still there"

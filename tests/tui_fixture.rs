@@ -96,6 +96,8 @@ pub fn runbook() -> Runbook {
             ),
         ],
         follow_up: vec![],
+        channels: vec![],
+        cadence: None,
     }
 }
 

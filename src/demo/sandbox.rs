@@ -24,6 +24,9 @@ use tempfile::TempDir;
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often start-up is checked.
 const START_POLL: Duration = Duration::from_millis(20);
+/// Where the demo's status updates go (the runbook's `updates` channel).
+pub const UPDATES_FILE: &str = "updates.jsonl";
+
 /// How long `stepwise demo` monitors health after the rollback.
 const MONITOR_SECONDS: &str = "5";
 const GIT_NAME: &str = "stepwise demo";
@@ -125,6 +128,11 @@ impl Sandbox {
         }
     }
 
+    /// The updates the runbook's `file` channel wrote, one JSON line each.
+    pub fn updates_file(&self) -> PathBuf {
+        self.root.join(UPDATES_FILE)
+    }
+
     /// The runbook inputs that point `runbooks/rollback.yaml` at this sandbox,
     /// to be given exactly like `--var NAME=VALUE`. `CURRENT_TAG` and
     /// `STABLE_TAG` are absent on purpose: the runbook discovers them from
@@ -145,6 +153,10 @@ impl Sandbox {
             ("LOG_CMD", format!("{} 200", bin("tail-log"))),
             ("RESOURCES_CMD", bin("resources")),
             ("MONITOR_SECONDS", MONITOR_SECONDS.to_string()),
+            (
+                "UPDATES_FILE",
+                self.root.join(UPDATES_FILE).display().to_string(),
+            ),
         ];
         if let Some(url) = self.health_url() {
             vars.insert(1, ("HEALTH_URL", url));

@@ -278,6 +278,7 @@ fn setup(
         after_step: Some(after_step),
         runner: Arc::new(MonitorRunner::new(monitor_exe())),
         close_when_left: args.close_when_left.clone(),
+        cadence_sends: headless,
     }
 }
 

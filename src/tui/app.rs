@@ -95,6 +95,8 @@ pub struct App {
     /// Said in the quit dialog instead of the resume command, when resuming
     /// would not work (the demo).
     pub quit_note: Option<String>,
+    /// Step durations of this runbook's earlier sessions: the expected end.
+    pub history: crate::comms::estimate::History,
     /// How the session ended, kept while the last screen is shown.
     pub finished: Option<TuiEnd>,
     pub leaving: bool,
@@ -143,6 +145,7 @@ impl App {
             session_dir: None,
             status_since: None,
             read_only: false,
+            history: Default::default(),
         }
     }
 
@@ -264,6 +267,7 @@ impl App {
                 self.modal = Some(Modal::note(NotePurpose::Add { step }));
             }
             Action::ChangeInput => self.ask_input(),
+            Action::RegularUpdate => self.regular_update(),
             Action::Cancel => self.ask_cancel(),
             Action::SwitchPane => {
                 self.focus = if self.focus == Pane::Steps {
@@ -346,7 +350,9 @@ impl App {
         let Some(def) = self.step_def(self.selected) else {
             return Vec::new();
         };
-        if !def.is_automated() {
+        if def.is_update() {
+            self.modal = self.update_draft(def);
+        } else if !def.is_automated() {
             self.modal = Some(Modal::human(def));
         } else if def.confirm {
             self.modal = Some(Modal::RunConfirm { step: id });
@@ -354,6 +360,38 @@ impl App {
             return vec![Command::Start { step: id }];
         }
         Vec::new()
+    }
+
+    /// When the session should end, from the earlier sessions' times.
+    pub fn expected_end(&self) -> Option<DateTime<Utc>> {
+        crate::comms::estimate::expected_end(&self.session, &self.history, self.now)
+    }
+
+    /// `u`: the editor over a regular update's draft (`updates:`).
+    fn regular_update(&mut self) {
+        let Some(c) = &self.session.runbook.cadence else {
+            return;
+        };
+        let text = crate::comms::cadence::draft(&self.session, self.now, self.expected_end());
+        let channels = crate::comms::cadence::channels(&self.session, c);
+        let draft = crate::tui::modals::UpdateDraft::new(None, c.status.word(), &channels, &text);
+        self.modal = Some(Modal::Update(draft));
+    }
+
+    /// The editor over an update step's draft, made from the values as
+    /// journalled (secrets are masks there, as they would be in the text).
+    fn update_draft(&self, def: &crate::runbook::model::Step) -> Option<Modal> {
+        let values = crate::policy::recorded_values(&self.session);
+        let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
+        let end = self.expected_end();
+        let d = crate::comms::draft(&self.session, def, &values, &none, self.now, end)?;
+        let draft = crate::tui::modals::UpdateDraft::new(
+            Some(&d.step),
+            d.status.word(),
+            &d.channels,
+            &d.text,
+        );
+        Some(Modal::Update(draft))
     }
 
     fn retry(&mut self) -> Vec<Command> {
@@ -754,6 +792,7 @@ impl App {
             Action::SkipSection => self.section_skippable(),
             Action::Cancel => running,
             Action::ChangeInput => !running && !self.session.runbook.inputs.is_empty(),
+            Action::RegularUpdate => self.session.runbook.cadence.is_some(),
             Action::Follow => !self.follow,
             // Only when something is cut: then the key shows the rest.
             Action::ToggleWrap => !self.wrap && self.long_line_shown(),

@@ -22,6 +22,8 @@ pub enum Context {
     Line,
     /// A multi-line note.
     NoteEntry,
+    /// The draft of a status update, before it is sent.
+    UpdateDraft,
     /// Changing an input: choosing which one.
     InputPick,
     /// Changing an input: typing its new value.
@@ -45,6 +47,8 @@ pub enum Action {
     Note,
     /// Change an input's value for the steps still to run.
     ChangeInput,
+    /// Draft a regular status update now (`updates:`).
+    RegularUpdate,
     Cancel,
     SwitchPane,
     Search,
@@ -265,6 +269,13 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(
         C::Main,
+        &[k('u')],
+        A::RegularUpdate,
+        "update",
+        "Draft a regular status update now (the runbook's `updates:`)",
+    ),
+    b(
+        C::Main,
         &[ctrl('z')],
         A::Suspend,
         "suspend",
@@ -465,6 +476,27 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "cancel",
         "Discard the note",
+    ),
+    b(
+        C::UpdateDraft,
+        &[ctrl('d')],
+        A::Accept,
+        "send",
+        "Send the update as it reads now (Enter starts a new line)",
+    ),
+    b(
+        C::UpdateDraft,
+        &[code(KeyCode::Enter)],
+        A::NewLine,
+        "new line",
+        "Start a new line of the update",
+    ),
+    b(
+        C::UpdateDraft,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "cancel",
+        "Close the draft without sending",
     ),
     b(
         C::InputPick,

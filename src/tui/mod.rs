@@ -69,6 +69,10 @@ pub async fn run(
     if let Some(dir) = session_dir {
         history::load(&mut app.logs, &app.session, dir);
         app.session_dir = Some(dir.to_owned());
+        if let Some(sessions) = dir.parent() {
+            app.history =
+                crate::comms::estimate::load(sessions, &app.session.runbook.id, &app.session.id);
+        }
     }
     let mut host = RealTerminal(terminal::enter());
     let jobs = JobSignals::new()?;

@@ -15,6 +15,7 @@
 //! Drivers (the TUI, headless mode, the command line) live in the
 //! `stepwise` package and only show what this crate decides.
 
+pub mod comms;
 pub mod dryrun;
 pub mod engine;
 pub mod outcome;

@@ -56,6 +56,8 @@ pub struct Review {
     pub shell: Option<String>,
     /// Every command the runbook can run: (where it comes from, the command).
     pub commands: Vec<(String, String)>,
+    /// Where updates can go: (channel and transport, host or file).
+    pub channels: Vec<(String, String)>,
 }
 
 impl Review {
@@ -74,12 +76,27 @@ impl Review {
             let cmd = s.run.as_ref()?;
             Some((format!("step {}", s.id), inert(cmd)))
         }));
+        commands.extend(runbook.channels.iter().filter_map(|c| match &c.transport {
+            crate::runbook::model::Transport::Command { run } => {
+                Some((format!("channel {} (command)", c.name), inert(run)))
+            }
+            _ => None,
+        }));
+        let channels = runbook
+            .channels
+            .iter()
+            .map(|c| {
+                let label = format!("{} ({})", c.name, c.transport.kind());
+                (label, inert(&destination(&c.transport)))
+            })
+            .collect();
         Ok(Review {
             title: inert(&runbook.title),
             path,
             sha256: fsutil::sha256_hex(source),
             shell: runbook.shell.as_ref().map(|s| inert(&s.join(" "))),
             commands,
+            channels,
         })
     }
 
@@ -105,8 +122,34 @@ impl Review {
             out.push(format!("  {from}:"));
             out.extend(cmd.lines().map(|l| format!("    $ {l}")));
         }
+        if !self.channels.is_empty() {
+            out.push(format!("where it sends updates ({}):", self.channels.len()));
+        }
+        for (name, to) in &self.channels {
+            out.push(format!("  {name} → {to}"));
+        }
         out
     }
+}
+
+/// Where a channel sends, for the review: the host of a URL written in the
+/// runbook, or the input that will give it; the file; the command.
+pub fn destination(t: &crate::runbook::model::Transport) -> String {
+    use crate::runbook::model::Transport;
+    let url = match t {
+        Transport::Slack { webhook } => webhook,
+        Transport::Webhook { url, .. } => url,
+        Transport::File { path } => return format!("file {path}"),
+        Transport::Command { run } => return format!("command {run}"),
+    };
+    if let Some(var) = url.trim().strip_prefix('$') {
+        let var = var.trim_matches(|c| c == '{' || c == '}');
+        return format!("the URL given as input {var} (POST)");
+    }
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    format!("host {host} (POST)")
 }
 
 /// Text from the runbook made safe to show: control characters (escape

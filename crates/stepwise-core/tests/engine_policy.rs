@@ -57,6 +57,8 @@ struct Options {
     pause_at_optional: bool,
     inputs: Vec<(&'static str, &'static str)>,
     secrets: Vec<&'static str>,
+    /// The engine sends regular updates by itself (headless).
+    cadence: bool,
 }
 
 const MANUAL: Options = Options {
@@ -64,6 +66,7 @@ const MANUAL: Options = Options {
     pause_at_optional: false,
     inputs: Vec::new(),
     secrets: Vec::new(),
+    cadence: false,
 };
 
 const AUTO: Options = Options {
@@ -71,6 +74,7 @@ const AUTO: Options = Options {
     pause_at_optional: false,
     inputs: Vec::new(),
     secrets: Vec::new(),
+    cadence: false,
 };
 
 fn runbook(steps: &str) -> String {
@@ -128,6 +132,7 @@ fn drive(
         after_step: None,
         runner: runner.clone(),
         close_when_left: None,
+        cadence_sends: opts.cadence,
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (up_tx, up_rx) = mpsc::channel(1024);
@@ -582,4 +587,60 @@ async fn output_is_journalled_with_its_place_in_the_log() {
     assert_eq!(places, [(Stream::Stdout, 0, 4), (Stream::Stderr, 4, 4)]);
     let log = std::fs::read_to_string(h.dir.join("output/talk.1.log")).unwrap();
     assert_eq!(log, "one\ntwo\n");
+}
+
+#[tokio::test(start_paused = true)]
+async fn regular_updates_go_out_on_the_clock_from_what_the_journal_recorded() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nchannels: { ops: { file: updates.jsonl } }\n\
+                updates: { every: 30m }\nsections:\n  - title: S\n    steps:\n\
+                \x20     - title: Quick\n        run: x\n      - title: Slow\n        run: y\n";
+    let runner = ScriptedRunner::new()
+        .script("quick", [Act::exits(0, "")])
+        .script("slow", [Act::runs_for(Duration::from_secs(70 * 60))]);
+    let opts = Options {
+        cadence: true,
+        ..AUTO
+    };
+    let t0 = tokio::time::Instant::now();
+    let mut h = start(yaml, opts, runner);
+    h.settle().await;
+    assert_eq!(h.status("slow"), StepStatus::Succeeded);
+    let sent: Vec<(i64, String, String)> = h
+        .records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::UpdateIntent {
+                step: None,
+                key,
+                text,
+                ..
+            } => {
+                let secs = (r.at - h.session.started_at.unwrap()).num_seconds();
+                Some((
+                    secs,
+                    key.rsplit(':').next().unwrap().to_owned(),
+                    text.clone(),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    // Every 30 minutes while Slow runs (70 minutes): at 30 and 60.
+    assert_eq!(
+        sent.iter().map(|s| (s.0, s.1.as_str())).collect::<Vec<_>>(),
+        [(1800, "1"), (3600, "2")]
+    );
+    assert_eq!(
+        sent[0].2,
+        "T: 1/2 steps done after 30m.\nSince the last update: ✓ Quick.\nNow: Slow.\nExpected end: no estimate yet."
+    );
+    assert!(
+        sent[1].2.contains("No step settled since the last update."),
+        "{}",
+        sent[1].2
+    );
+    let file = std::fs::read_to_string(h.home.path().join("updates.jsonl")).unwrap();
+    assert_eq!(file.lines().count(), 2);
+    assert!(tokio::time::Instant::now() - t0 >= Duration::from_secs(70 * 60));
+    assert_eq!(h.end().await, End::Completed);
 }

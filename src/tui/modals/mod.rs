@@ -15,12 +15,14 @@ pub mod outcome;
 pub mod run_confirm;
 pub mod text_entry;
 pub mod unknown;
+pub mod update_draft;
 pub mod yes_no;
 
 pub use help::Help;
 pub use human::HumanPrompt;
 pub use input_change::InputChange;
 pub use outcome::{LinePurpose, NotePurpose, Opening, typed};
+pub use update_draft::UpdateDraft;
 
 /// What a key did to the open modal, for the app to carry out.
 pub type Outcome = outcome::Outcome<Modal>;
@@ -63,6 +65,8 @@ pub enum Modal {
     Finished,
     /// Change an input's value (`i`).
     Input(InputChange),
+    /// The draft of an update step, editable before it is sent.
+    Update(UpdateDraft),
 }
 
 impl Modal {
@@ -99,6 +103,7 @@ impl Modal {
             Modal::Help(_) => Context::Help,
             Modal::Finished => Context::Finished,
             Modal::Input(c) => c.context(),
+            Modal::Update(_) => Context::UpdateDraft,
         }
     }
 
@@ -109,6 +114,7 @@ impl Modal {
         let outcome = match self {
             Modal::Human(p) => p.key(action, key).map(Modal::Human),
             Modal::Input(c) => c.key(key, look).map(Modal::Input),
+            Modal::Update(d) => d.key(action, key).map(Modal::Update),
             Modal::Line {
                 purpose,
                 text,
@@ -178,6 +184,7 @@ impl Modal {
             Modal::Help(h) => help::render(frame, area, h.scroll),
             Modal::Finished => finished::render(frame, area, look),
             Modal::Input(c) => input_change::render(frame, area, look, c),
+            Modal::Update(d) => update_draft::render(frame, area, d),
         }
     }
 }

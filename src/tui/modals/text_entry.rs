@@ -14,7 +14,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui_textarea::TextArea;
 
-fn draw(
+pub(super) fn draw(
     frame: &mut Frame,
     area: Rect,
     title: &str,

@@ -135,6 +135,8 @@ fn section_intro(app: &App, st: &StepState) -> Vec<Line<'static>> {
 fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
     let kind = if step.is_automated() {
         "automated"
+    } else if step.is_update() {
+        "update step"
     } else {
         "human step"
     };
@@ -157,6 +159,7 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
             ));
         }
     }
+    lines.extend(update_lines(app, step));
     lines.extend(values_read(app, step));
     let s = settings(step);
     if !s.is_empty() {
@@ -174,6 +177,51 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
         }
     }
     push_history(&mut lines, app, st);
+    lines
+}
+
+/// An update step: its template, status and channels, then every send of
+/// it and how each channel took it.
+fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
+    let Some(u) = &step.update else {
+        return Vec::new();
+    };
+    let to = if u.channels.is_empty() {
+        "every channel".to_owned()
+    } else {
+        u.channels.join(", ")
+    };
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(format!("✉ {} → {to}", u.status.word()), theme::dim()),
+        Line::styled(u.template.clone(), theme::fg(app.color, Color::Cyan)),
+    ];
+    for sent in app
+        .session
+        .updates
+        .iter()
+        .filter(|x| x.step.as_deref() == Some(&step.id))
+    {
+        let outcome = match &sent.results {
+            None => "delivery unknown".to_owned(),
+            Some(r) => r
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {} ({})",
+                        if c.ok { "✓" } else { "✗" },
+                        c.channel,
+                        c.detail
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        lines.push(Line::raw(format!(
+            "sent {}: {outcome}",
+            sent.at.format("%H:%M:%S")
+        )));
+    }
     lines
 }
 

@@ -19,6 +19,35 @@ pub fn incident_clock(app: &App) -> String {
     duration::clock((end - start).to_std().unwrap_or_default())
 }
 
+/// `end ~14:05 UTC ` from earlier sessions' times; `no estimate yet ` for
+/// a runbook with a communication plan and no history; else nothing.
+fn expected_end(app: &App) -> String {
+    if app.session.status.is_finished() {
+        return String::new();
+    }
+    match app.expected_end() {
+        Some(t) => format!("end ~{} ", t.format("%H:%M UTC")),
+        None if !app.session.runbook.channels.is_empty() => {
+            format!("{} ", crate::comms::draft::NO_ESTIMATE)
+        }
+        None => String::new(),
+    }
+}
+
+/// `next update in 12:30 ` (the runbook's `updates:`), or `update due (u) `.
+fn next_update(app: &App) -> String {
+    let Some(due) = crate::comms::cadence::due(&app.session) else {
+        return String::new();
+    };
+    match (due - app.now).to_std() {
+        Ok(left) if !left.is_zero() => {
+            let s = left.as_secs();
+            format!("next update in {}:{:02} ", s / 60, s % 60)
+        }
+        _ => "update due (u) ".into(),
+    }
+}
+
 /// `key hint` pairs that apply now, in table order.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let ctx = app.context();
@@ -51,6 +80,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             theme::fg(app.color, Color::Yellow),
         ),
         Span::raw(format!("{done}/{total} ")),
+        Span::raw(expected_end(app)),
+        Span::styled(next_update(app), theme::fg(app.color, Color::LightMagenta)),
         Span::styled(
             format!("{mode} "),
             if app.read_only {

@@ -6,9 +6,20 @@ use crate::session::event::{ConfirmedVia, Record, Stream};
 /// A request from a driver.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Run an automated step (also re-runs a failed or outcome-unknown one).
+    /// Run an automated step (also re-runs a failed or outcome-unknown one);
+    /// for an update step, send its draft (or re-send the last one).
     Start {
         step: String,
+    },
+    /// Send an update step with this text (edited by the operator; masked
+    /// before it is journalled). `Start` sends the draft as it is.
+    SendUpdate {
+        step: String,
+        text: String,
+    },
+    /// Send a regular update (`updates:`) now: this text, or the draft.
+    SendCadence {
+        text: Option<String>,
     },
     /// A human step is done.
     Confirm {

@@ -19,6 +19,7 @@
 
 mod facts;
 mod reattach;
+mod updates;
 
 use super::command::{Command, End, Update};
 use super::process::{self, Chunk, Outcome};
@@ -68,6 +69,9 @@ pub struct Setup {
     /// signal), close it as aborted with this reason instead: for a session
     /// nothing could resume (the demo, whose sandbox is removed).
     pub close_when_left: Option<String>,
+    /// Send regular updates (`updates:`) when due, without asking: for a
+    /// driver with no person at it (headless). The interface offers them.
+    pub cadence_sends: bool,
 }
 
 struct Running {
@@ -190,6 +194,7 @@ impl Engine {
             }
             let retry_at = self.retry.as_ref().map(|r| r.at);
             let timeout_at = self.running.as_ref().and_then(|r| r.timeout_at);
+            let cadence_at = self.cadence_at();
             tokio::select! {
                 biased;
                 cmd = cmds.recv() => match cmd {
@@ -202,6 +207,7 @@ impl Engine {
                 },
                 _ = sleep_until(retry_at), if retry_at.is_some() => self.start_retry().await?,
                 _ = sleep_until(timeout_at), if timeout_at.is_some() => self.on_timeout().await?,
+                _ = sleep_until(cadence_at), if cadence_at.is_some() => self.send_cadence(None).await?,
             }
         }
     }
@@ -271,6 +277,11 @@ impl Engine {
             return Ok(());
         }
         match self.mask_operator_text(cmd) {
+            Command::Start { step } if self.step_def(&step).is_update() => {
+                self.send_update(&step, None).await?
+            }
+            Command::SendUpdate { step, text } => self.send_update(&step, Some(text)).await?,
+            Command::SendCadence { text } => self.send_cadence(text).await?,
             Command::Start { step } => {
                 let tries = self.step_def(&step).retry.attempts.saturating_sub(1);
                 self.retry = None;
@@ -436,6 +447,7 @@ impl Engine {
         let target = match cmd {
             Command::GiveInput { name, value } => return self.check_input(name, value),
             Command::Start { step }
+            | Command::SendUpdate { step, .. }
             | Command::Confirm { step, .. }
             | Command::Skip { step, .. }
             | Command::MarkDone { step, .. } => step,
@@ -470,6 +482,18 @@ impl Engine {
                     "`{target}` is already {}",
                     settled.map_or("settled", |s| s.label())
                 ))
+            }
+            Command::SendUpdate { .. } if !def.is_update() => {
+                Err(format!("`{target}` is not an update step"))
+            }
+            Command::Start { .. } | Command::SendUpdate { .. } if def.is_update() => {
+                match settled {
+                    Some(s) => Err(format!("`{target}` is already {}", s.label())),
+                    None => Ok(()),
+                }
+            }
+            Command::Confirm { .. } if def.is_update() => {
+                Err(format!("`{target}` is an update step: send it, or skip it"))
             }
             Command::Start { .. } if !def.is_automated() => {
                 Err(format!("`{target}` is a human step: confirm or skip it"))

@@ -2,6 +2,7 @@
 //! the JSON Schema, and the one-line summary `stepwise validate` prints.
 
 mod build;
+pub mod channel;
 mod check;
 pub mod control;
 pub mod diagnostic;

@@ -7,6 +7,8 @@
 use serde::Serialize;
 use std::time::Duration;
 
+pub use super::channel::{Cadence, Channel, Transport, UpdateSpec, UpdateStatus};
+
 /// Version of the runbook format this build understands.
 pub const FORMAT_VERSION: u64 = 1;
 
@@ -27,6 +29,10 @@ pub struct Runbook {
     pub transcript_dir: Option<String>,
     pub sections: Vec<Section>,
     pub follow_up: Vec<String>,
+    /// Where update steps send (`channels:`), in the order written.
+    pub channels: Vec<Channel>,
+    /// Regular updates (`updates:`), if any.
+    pub cadence: Option<Cadence>,
 }
 
 /// A value asked for at session start and passed to commands as an
@@ -119,6 +125,8 @@ pub struct Step {
     pub working_dir: Option<String>,
     /// Run in a pseudo-terminal.
     pub tty: bool,
+    /// An update step (`update:`): a message sent to channels, no command.
+    pub update: Option<UpdateSpec>,
 }
 
 impl Step {
@@ -142,6 +150,7 @@ impl Step {
             env: vec![],
             working_dir: None,
             tty: false,
+            update: None,
         }
     }
 
@@ -153,6 +162,11 @@ impl Step {
 
     pub fn is_automated(&self) -> bool {
         self.run.is_some()
+    }
+
+    /// Whether the step sends a status update (`update:`).
+    pub fn is_update(&self) -> bool {
+        self.update.is_some()
     }
 
     /// Whether the command names the variable: `$NAME` or `${NAME…}`
@@ -210,6 +224,8 @@ impl Runbook {
             transcript_dir: None,
             sections,
             follow_up: vec![],
+            channels: vec![],
+            cadence: None,
         }
     }
 
@@ -223,6 +239,10 @@ impl Runbook {
 
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps().map(|(_, s)| s).find(|s| s.id == id)
+    }
+
+    pub fn channel(&self, name: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.name == name)
     }
 
     pub fn input(&self, name: &str) -> Option<&Input> {

@@ -43,14 +43,57 @@ pub fn json_schema() -> Value {
                 "type": "array",
                 "items": { "$ref": "#/$defs/scalar" },
                 "description": "Action items for after the incident; exported into the postmortem, not run."
+            },
+            "channels": {
+                "type": "object",
+                "description": "Where update steps send status updates: a name, and exactly one transport.",
+                "propertyNames": { "$ref": "#/$defs/id" },
+                "additionalProperties": { "$ref": "#/$defs/channel" }
+            },
+            "updates": {
+                "type": "object",
+                "required": ["every"],
+                "additionalProperties": false,
+                "description": "Regular status updates while the session runs, drafted from the journal.",
+                "properties": {
+                    "every": { "$ref": "#/$defs/duration" },
+                    "channels": { "type": "array", "items": { "$ref": "#/$defs/id" }, "description": "Default: every channel." },
+                    "status": { "enum": ["investigating", "identified", "monitoring", "resolved"], "default": "monitoring" }
+                }
             }
         },
         "$defs": defs()
     })
 }
 
+fn channel_def() -> Value {
+    json!({
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": false,
+        "description": "One transport. Text may name inputs (`$SLACK_WEBHOOK_URL`), filled in only when sending.",
+        "properties": {
+            "slack": {
+                "type": "object", "required": ["webhook"], "additionalProperties": false,
+                "properties": { "webhook": { "$ref": "#/$defs/text", "description": "The incoming-webhook URL; normally a secret input." } }
+            },
+            "webhook": {
+                "type": "object", "required": ["url"], "additionalProperties": false,
+                "properties": {
+                    "url": { "$ref": "#/$defs/text", "description": "Receives the documented JSON payload by POST." },
+                    "headers": { "type": "object", "additionalProperties": { "$ref": "#/$defs/scalar" } }
+                }
+            },
+            "command": { "$ref": "#/$defs/text", "description": "A command given the payload as JSON on stdin." },
+            "file": { "$ref": "#/$defs/text", "description": "A file the payload is appended to, one JSON line per update." }
+        }
+    })
+}
+
 fn defs() -> Value {
     json!({
+        "channel": channel_def(),
         "text": { "type": "string", "minLength": 1, "pattern": "\\S" },
         "scalar": { "type": ["string", "number", "boolean"] },
         "id": {
@@ -178,8 +221,13 @@ fn step_def() -> Value {
             "checklist": { "type": "array", "items": { "$ref": "#/$defs/scalar" }, "description": "Sub-items a person ticks one by one." },
             "env": { "$ref": "#/$defs/env" },
             "working_dir": { "$ref": "#/$defs/text" },
-            "tty": { "type": "boolean", "default": false, "description": "Run in a pseudo-terminal." }
+            "tty": { "type": "boolean", "default": false, "description": "Run in a pseudo-terminal." },
+            "update": { "$ref": "#/$defs/text", "description": "An update step: this message template is sent to channels (not with `run`)." },
+            "status": { "enum": ["investigating", "identified", "monitoring", "resolved"], "default": "investigating" },
+            "channels": { "type": "array", "items": { "$ref": "#/$defs/id" }, "description": "Channels this update goes to; default: all." }
         },
+        "not": { "required": ["run", "update"] },
+        "dependentRequired": { "status": ["update"], "channels": ["update"] },
         "if": { "not": { "required": ["run"] } },
         "then": { "properties": forbidden },
         "else": { "properties": { "checklist": false } }

@@ -97,6 +97,15 @@ impl std::fmt::Display for ExitInfo {
     }
 }
 
+/// How one channel took a status update (`update_result`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelOutcome {
+    pub channel: String,
+    pub ok: bool,
+    /// `HTTP 200`, `exit 0`, `appended`, or why it failed (masked).
+    pub detail: String,
+}
+
 /// What happened. Serialized with a `type` field in snake_case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -280,6 +289,27 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ended_at: Option<DateTime<Utc>>,
     },
+    /// An update is about to be sent (journalled, fsync'd, before any
+    /// channel sees it): the text exactly as it will go (masked), its
+    /// status word, the channels, and the key every send of it carries.
+    /// An intent with no `update_result` after it was cut short by a
+    /// crash: its delivery is unknown and a resume asks before re-sending.
+    /// Journals written before this event existed never hold it.
+    UpdateIntent {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        key: String,
+        status: crate::runbook::model::UpdateStatus,
+        channels: Vec<String>,
+        text: String,
+    },
+    /// How each channel took the update of `key` (an error text is masked).
+    UpdateResult {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        key: String,
+        results: Vec<ChannelOutcome>,
+    },
 }
 
 impl Event {
@@ -302,7 +332,9 @@ impl Event {
             | LogCut { step, .. }
             | LeftoversEnded { step, .. }
             | StepReattached { step, .. } => Some(step),
-            NoteAdded { step, .. } => step.as_deref(),
+            NoteAdded { step, .. } | UpdateIntent { step, .. } | UpdateResult { step, .. } => {
+                step.as_deref()
+            }
             _ => None,
         }
     }

@@ -168,6 +168,29 @@ pub struct ScheduledRetry {
     pub due: DateTime<Utc>,
 }
 
+/// One send of a status update: what went where, and how each channel
+/// took it (`None` until the result is journalled; after a crash, unknown).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentUpdate {
+    pub at: DateTime<Utc>,
+    pub by: Option<Actor>,
+    pub step: Option<String>,
+    pub key: String,
+    pub status: crate::runbook::model::UpdateStatus,
+    pub channels: Vec<String>,
+    pub text: String,
+    pub results: Option<Vec<super::event::ChannelOutcome>>,
+}
+
+impl SentUpdate {
+    /// Every channel took it.
+    pub fn delivered(&self) -> bool {
+        self.results
+            .as_ref()
+            .is_some_and(|r| r.iter().all(|c| c.ok))
+    }
+}
+
 /// Auto mode turned on or off, and by whom (the first one is the mode the
 /// session started in).
 #[derive(Clone, Debug, PartialEq)]
@@ -243,6 +266,8 @@ pub struct Session {
     pub notes: Vec<Note>,
     pub runbook_changed: Option<(String, String)>,
     pub interruptions: Vec<(DateTime<Utc>, String)>,
+    /// Every status update sent or attempted, in order (`update_intent`).
+    pub updates: Vec<SentUpdate>,
     pub last_seq: u64,
     pub records: usize,
 }
@@ -287,6 +312,7 @@ impl Session {
             notes: Vec::new(),
             runbook_changed: None,
             interruptions: Vec::new(),
+            updates: Vec::new(),
             last_seq: 0,
             records: 0,
         }
@@ -439,6 +465,7 @@ impl Session {
                 self.ended_at = Some(r.at);
             }
             Event::AutoChanged { on } => self.set_auto(r, *on),
+            Event::UpdateIntent { .. } | Event::UpdateResult { .. } => self.apply_update(r),
             _ => self.apply_step_event(r),
         }
     }
@@ -487,6 +514,56 @@ impl Session {
                 match self.captures.iter_mut().find(|i| &i.name == name) {
                     Some(slot) => *slot = v,
                     None => self.captures.push(v),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An update intent or result: the list of updates, and the status of
+    /// an update step (running between the two; then succeeded when every
+    /// channel took it, failed otherwise).
+    fn apply_update(&mut self, r: &Record) {
+        match &r.event {
+            Event::UpdateIntent {
+                step,
+                key,
+                status,
+                channels,
+                text,
+            } => {
+                self.updates.push(SentUpdate {
+                    at: r.at,
+                    by: r.by.clone(),
+                    step: step.clone(),
+                    key: key.clone(),
+                    status: *status,
+                    channels: channels.clone(),
+                    text: text.clone(),
+                    results: None,
+                });
+                let sends = self.updates.iter().filter(|u| &u.step == step).count() as u32;
+                if let Some(st) = step.as_deref().and_then(|id| self.step_mut(id)) {
+                    st.status = StepStatus::Running { attempt: sends };
+                    st.retry = None;
+                }
+            }
+            Event::UpdateResult { step, key, results } => {
+                let Some(u) = self.updates.iter_mut().rev().find(|u| &u.key == key) else {
+                    return;
+                };
+                u.results = Some(results.clone());
+                let ok = u.delivered();
+                if let Some(st) = step.as_deref().and_then(|id| self.step_mut(id)) {
+                    settle(
+                        st,
+                        r,
+                        if ok {
+                            StepStatus::Succeeded
+                        } else {
+                            StepStatus::Failed
+                        },
+                    );
                 }
             }
             _ => {}

@@ -35,6 +35,8 @@ pub(crate) fn runbook() -> Runbook {
             ],
         }],
         follow_up: vec![],
+        channels: vec![],
+        cadence: None,
     }
 }
 

@@ -12,7 +12,7 @@ pub use crate::text::MASK;
 /// The `format` tag of JSON exports.
 /// Raised to 2 when `session.auto` became the history of auto mode; to 3
 /// when `steps[].attempts[].log` became relative to `session.session_dir`.
-pub const JSON_FORMAT: &str = "stepwise-transcript/3";
+pub const JSON_FORMAT: &str = "stepwise-transcript/4";
 
 /// A transcript format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

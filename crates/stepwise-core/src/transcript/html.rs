@@ -45,6 +45,7 @@ pub fn render(s: &Session, ctx: &Context) -> String {
     inputs(&mut out, s);
     timeline_table(&mut out, s, ctx);
     steps(&mut out, s, ctx);
+    communications(&mut out, s);
     follow_up(&mut out, s);
     postmortem(&mut out, &report::postmortem(s));
     out.push_str("</main>\n</body>\n</html>\n");
@@ -362,6 +363,39 @@ fn notes(out: &mut String, notes: &[Note], ctx: &Context) {
             esc(&fmt::stamp(n.at, ctx.local_offset, &ctx.tz_name))
         ));
     }
+}
+
+/// Every status update, as in the Markdown; left out when none was sent.
+fn communications(out: &mut String, s: &Session) {
+    if s.updates.is_empty() {
+        return;
+    }
+    out.push_str("<section>\n<h2>Communications</h2>\n<ul>\n");
+    for u in &s.updates {
+        out.push_str(&format!(
+            "<li><strong>{}</strong> {} by {} to {} — {}<blockquote>{}</blockquote>",
+            u.status.word(),
+            esc(&super::fmt::utc(u.at)),
+            esc(&super::fmt::who(u.by.as_ref())),
+            esc(&u.channels.join(", ")),
+            report::update_outcome(u),
+            esc(&u.text),
+        ));
+        if let Some(results) = &u.results {
+            out.push_str("<ul>");
+            for c in results {
+                let mark = if c.ok { "✓" } else { "✗" };
+                out.push_str(&format!(
+                    "<li>{mark} {}: {}</li>",
+                    esc(&c.channel),
+                    esc(&c.detail)
+                ));
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</li>\n");
+    }
+    out.push_str("</ul>\n</section>\n");
 }
 
 fn follow_up(out: &mut String, s: &Session) {

@@ -1,4 +1,4 @@
-//! The JSON transcript, `"format": "stepwise-transcript/3"`: complete and
+//! The JSON transcript, `"format": "stepwise-transcript/4"`: complete and
 //! machine-readable. Runbook metadata, the session summary, inputs (secrets
 //! masked), a per-step summary, and every journal record as it is in the
 //! journal (secret values masked again, in case). Documented in
@@ -23,6 +23,8 @@ struct Transcript<'a> {
     captures: Vec<Value>,
     steps: Vec<StepSummary<'a>>,
     notes: Vec<NoteOut<'a>>,
+    /// Every status update sent or attempted (format 4).
+    communications: Vec<UpdateOut<'a>>,
     /// The integrity check of the journal, when one was made.
     #[serde(skip_serializing_if = "Option::is_none")]
     integrity: Option<IntegrityOut<'a>>,
@@ -214,6 +216,35 @@ struct ChecklistItem<'a> {
 }
 
 #[derive(Serialize)]
+struct UpdateOut<'a> {
+    at: DateTime<Utc>,
+    by: Option<&'a Actor>,
+    step: Option<&'a str>,
+    idempotency_key: &'a str,
+    status: &'static str,
+    channels: &'a [String],
+    text: &'a str,
+    /// `delivered`, `failed` (some channel refused) or `unknown` (a crash
+    /// came between the send and its answer).
+    outcome: &'static str,
+    results: Option<&'a [crate::comms::ChannelOutcome]>,
+}
+
+fn update(u: &crate::session::state::SentUpdate) -> UpdateOut<'_> {
+    UpdateOut {
+        at: u.at,
+        by: u.by.as_ref(),
+        step: u.step.as_deref(),
+        idempotency_key: &u.key,
+        status: u.status.word(),
+        channels: &u.channels,
+        text: &u.text,
+        outcome: super::report::update_outcome(u),
+        results: u.results.as_deref(),
+    }
+}
+
+#[derive(Serialize)]
 struct NoteOut<'a> {
     at: DateTime<Utc>,
     by: Option<&'a Actor>,
@@ -229,6 +260,7 @@ pub fn render(s: &Session, ctx: &Context) -> String {
         captures: s.captures.iter().map(|v| value(s, v)).collect(),
         steps: s.steps.iter().map(|st| step(s, st, ctx)).collect(),
         notes: s.notes.iter().map(note).collect(),
+        communications: s.updates.iter().map(update).collect(),
         integrity: integrity(ctx),
         events: ctx.records.iter().map(|r| redacted(s, r)).collect(),
     };
@@ -355,6 +387,8 @@ fn step<'a>(s: &'a Session, st: &'a StepState, ctx: &'a Context) -> StepSummary<
         section: st.section,
         kind: if def.is_some_and(|d| d.is_automated()) {
             "automated"
+        } else if def.is_some_and(|d| d.is_update()) {
+            "update"
         } else {
             "human"
         },

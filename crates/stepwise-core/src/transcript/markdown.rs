@@ -18,6 +18,7 @@ pub fn render(s: &Session, ctx: &Context) -> String {
     inputs(&mut out, s);
     timeline_table(&mut out, s, ctx);
     steps(&mut out, s, ctx);
+    communications(&mut out, s);
     follow_up(&mut out, s);
     postmortem(&mut out, &report::postmortem(s));
     out
@@ -338,6 +339,37 @@ fn notes(out: &mut String, notes: &[Note], ctx: &Context) {
             fmt::stamp(n.at, ctx.local_offset, &ctx.tz_name)
         ));
     }
+}
+
+/// Every status update: when, who, status, channels, the text as sent,
+/// and how each channel took it. Left out when nothing was sent.
+fn communications(out: &mut String, s: &Session) {
+    if s.updates.is_empty() {
+        return;
+    }
+    out.push_str("## Communications\n\n");
+    for u in &s.updates {
+        out.push_str(&format!(
+            "- **{}** {} by {} to {} — {}\n",
+            u.status.word(),
+            fmt::utc(u.at),
+            fmt::who(u.by.as_ref()),
+            u.channels.join(", "),
+            report::update_outcome(u),
+        ));
+        for line in u.text.lines() {
+            out.push_str(&format!("  > {}\n", fmt::md_inline(line)));
+        }
+        for c in u.results.iter().flatten() {
+            let mark = if c.ok { "✓" } else { "✗" };
+            out.push_str(&format!(
+                "  - {mark} {}: {}\n",
+                c.channel,
+                fmt::md_inline(&c.detail)
+            ));
+        }
+    }
+    out.push('\n');
 }
 
 fn follow_up(out: &mut String, s: &Session) {

@@ -569,3 +569,12 @@ pub fn leftovers(count: u32) -> String {
     let what = if count == 1 { "process" } else { "processes" };
     format!("ended {count} leftover {what} of the step's group after it exited")
 }
+
+/// How an update fared: `delivered`, `failed` or `unknown`.
+pub fn update_outcome(u: &crate::session::state::SentUpdate) -> &'static str {
+    match &u.results {
+        None => "unknown",
+        Some(_) if u.delivered() => "delivered",
+        Some(_) => "failed",
+    }
+}

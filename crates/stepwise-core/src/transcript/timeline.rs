@@ -171,8 +171,24 @@ fn tone(s: &Session, e: &Event) -> &'static str {
         | Event::LogCut { .. }
         | Event::SessionStopped { .. }
         | Event::SessionAborted { .. } => "bad",
+        Event::UpdateResult { results, .. } if results.iter().any(|c| !c.ok) => "bad",
+        Event::UpdateResult { .. } => "good",
         _ => "",
     }
+}
+
+/// `Update delivered: incident (HTTP 200)` or which channels failed, why.
+fn update_result(results: &[crate::comms::ChannelOutcome]) -> String {
+    let each: Vec<String> = results
+        .iter()
+        .map(|c| format!("{} ({})", c.channel, one_line(&c.detail)))
+        .collect();
+    let word = if results.iter().all(|c| c.ok) {
+        "Update delivered"
+    } else {
+        "Update NOT delivered everywhere"
+    };
+    format!("{word}: {}", each.join("; "))
 }
 
 fn who(r: &Record) -> String {
@@ -285,6 +301,18 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         Event::AutoChanged { on: true } => "Auto mode on".to_owned(),
         Event::AutoChanged { on: false } => "Auto mode off".to_owned(),
         Event::RetryScheduled { attempt, of, .. } => format!("Attempt {attempt} of {of} scheduled"),
+        Event::UpdateIntent {
+            status,
+            channels,
+            text,
+            ..
+        } => format!(
+            "Update ({}) to {}: {}",
+            status.word(),
+            channels.join(", "),
+            one_line(text)
+        ),
+        Event::UpdateResult { results, .. } => update_result(results),
         Event::RetryCancelled { reason, .. } => format!("Retry cancelled: {reason}"),
         Event::LogCut {
             attempt,

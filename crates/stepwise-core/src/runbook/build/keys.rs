@@ -13,6 +13,8 @@ pub const RUNBOOK_KEYS: &[&str] = &[
     "transcript_dir",
     "sections",
     "follow_up",
+    "channels",
+    "updates",
 ];
 
 pub const SECTION_KEYS: &[&str] = &["title", "description", "optional", "steps"];
@@ -33,6 +35,9 @@ pub const STEP_KEYS: &[&str] = &[
     "env",
     "working_dir",
     "tty",
+    "update",
+    "status",
+    "channels",
 ];
 
 pub const INPUT_KEYS: &[&str] = &[

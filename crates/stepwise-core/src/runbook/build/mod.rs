@@ -6,6 +6,7 @@
 //! It never reads files and never stops at the first problem; the result is
 //! only used when the `Checker` stays clean.
 
+mod channels;
 mod input;
 mod keys;
 mod step;
@@ -50,10 +51,18 @@ pub fn runbook(ck: &mut Checker, root: &Node) -> Option<Runbook> {
         transcript_dir: ck.nonblank(f.get("transcript_dir")),
         sections: Vec::new(),
         follow_up: ck.texts(f.get("follow_up")).unwrap_or_default(),
+        channels: channels::channels(ck, f.get("channels")),
+        cadence: None,
     };
     let built = sections(ck, &f, root.pos, &mut book.sections);
     unique_ids(ck, &built);
     captures(ck, &built, &book.inputs, &input_places);
+    book.cadence = channels::cadence(ck, f.get("updates"), &book.channels);
+    for b in &built {
+        if let (Some(u), Some(pos)) = (&b.step.update, b.update_pos) {
+            channels::check_step_channels(ck, u, pos, &book.channels);
+        }
+    }
     Some(book)
 }
 

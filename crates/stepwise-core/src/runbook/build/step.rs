@@ -30,6 +30,8 @@ pub struct BuiltStep {
     pub id_derived: bool,
     /// Where `capture:` is written, if present.
     pub capture_pos: Option<Pos>,
+    /// Where `update:` (or its `channels:`) is written, if present.
+    pub update_pos: Option<Pos>,
 }
 
 pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
@@ -46,7 +48,8 @@ pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
     }
     let (id, id_pos, id_derived) = step_id(ck, &f, title.as_deref());
     let run = ck.nonblank(f.get("run"));
-    let step = Step {
+    let update = super::channels::update(ck, &f);
+    let mut step = Step {
         id,
         title: title.unwrap_or_default(),
         instructions: ck.string(f.get("instructions")),
@@ -62,14 +65,21 @@ pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
         working_dir: ck.nonblank(f.get("working_dir")),
         tty: ck.boolean(f.get("tty")).unwrap_or(false),
         run,
+        update,
     };
+    // A failed send never stops the session: shown, journalled, retryable.
+    if step.is_update() {
+        step.on_failure = OnFailure::Continue;
+    }
     kind_rules(ck, &f, f.get("run").is_some());
     let capture_pos = f.get("capture").map(|c| c.value.pos);
+    let update_pos = f.get("channels").or(f.get("update")).map(|c| c.value.pos);
     Some(BuiltStep {
         step,
         id_pos,
         id_derived,
         capture_pos,
+        update_pos,
     })
 }
 
