@@ -355,10 +355,21 @@ fn slash_searches_the_log() {
     type_text(&mut app, "line 7");
     app.update(key(KeyCode::Enter));
     assert!(!app.follow);
-    assert_eq!(app.anchor, 79, "the last match before the view");
+    assert_eq!(app.anchor, 7, "following: from the start of the log");
+    assert_eq!(app.hit, Some(7));
     app.update(ch('/'));
     app.update(key(KeyCode::Enter));
-    assert_eq!(app.anchor, 78);
+    assert_eq!(app.anchor, 70, "Enter alone: the next match");
+    app.update(ch('n'));
+    assert_eq!(app.anchor, 71, "n: the next match");
+    assert!(app.modal.is_none(), "n moves between matches, no note");
+    app.update(ch('N'));
+    app.update(ch('N'));
+    assert_eq!(app.anchor, 7, "N: the previous match");
+    app.update(ch('N'));
+    assert_eq!(app.anchor, 79, "round the start");
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.hit, None);
     app.update(ch('/'));
     for _ in 0..6 {
         app.update(key(KeyCode::Backspace));

@@ -12,9 +12,11 @@ use super::ending::TuiEnd;
 use super::keymap::{self, Action, Context};
 use super::layout::{self, Areas};
 use super::log::{LogPane, Logs};
+use super::log_file::Direction;
 use super::log_view::{Layout, Pos};
 use super::look::Look;
 use super::modals::{Help, InputChange, LinePurpose, Modal, NotePurpose, Outcome};
+use super::search::{Found, SearchJob, Searching};
 use crate::engine::command::{Command, End, Update};
 use crate::engine::redact::MASK;
 use crate::runbook::model::{OnFailure, Step};
@@ -44,6 +46,8 @@ pub enum Msg {
     Engine(Update),
     Tick(DateTime<Utc>),
     Resize(u16, u16),
+    /// A log search running off the event loop has an answer.
+    Found(Found),
 }
 
 /// Which pane the arrow keys move in.
@@ -75,6 +79,14 @@ pub struct App {
     /// asked, as in the terminal the command would otherwise run in.
     pub wrap: bool,
     pub search: Option<String>,
+    /// The line of the search match shown (`n`/`N` move from it).
+    pub hit: Option<u64>,
+    /// A search running off the event loop.
+    pub searching: Option<Searching>,
+    /// A search for the event loop to start (taken by it).
+    pub search_job: Option<SearchJob>,
+    /// The session folder: attempts' logs are read from there.
+    pub session_dir: Option<std::path::PathBuf>,
     pub modal: Option<Modal>,
     pub status: Option<String>,
     /// The status message, and when the clock first saw it.
@@ -123,6 +135,10 @@ impl App {
             anchor_row: 0,
             wrap: true,
             search: None,
+            hit: None,
+            searching: None,
+            search_job: None,
+            session_dir: None,
             modal: None,
             status: None,
             auto,
@@ -169,6 +185,26 @@ impl App {
                 self.areas = layout::areas(self.size);
                 self.dirty = true;
                 Vec::new()
+            }
+            Msg::Found(f) => {
+                self.found(f);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Reads every attempt's log from the session folder (not a tty
+    /// step's: that is a screen, not lines).
+    pub fn attach_logs(&mut self) {
+        let Some(dir) = self.session_dir.clone() else {
+            return;
+        };
+        for st in &self.session.steps {
+            if self.session.runbook.step(&st.id).is_some_and(|d| d.tty) {
+                continue;
+            }
+            for a in &st.attempts {
+                self.logs.attach(&st.id, a.number, dir.join(&a.log));
             }
         }
     }
@@ -231,6 +267,18 @@ impl App {
         if self.modal.is_some() {
             return self.modal_key(key);
         }
+        if self.hit.is_some() || self.searching.is_some() {
+            match keymap::action(Context::Found, &key) {
+                Some(Action::NextMatch) => {
+                    return self.then_none(|a| a.next_match(Direction::Forward));
+                }
+                Some(Action::PrevMatch) => {
+                    return self.then_none(|a| a.next_match(Direction::Backward));
+                }
+                Some(Action::Dismiss) => return self.then_none(App::end_search),
+                _ => {}
+            }
+        }
         match keymap::action(Context::Main, &key) {
             Some(Action::Quit) if self.read_only => {
                 self.end = Some(TuiEnd::Left);
@@ -243,6 +291,11 @@ impl App {
             Some(action) => self.main_action(action),
             None => Vec::new(),
         }
+    }
+
+    fn then_none(&mut self, f: impl FnOnce(&mut App)) -> Vec<Command> {
+        f(self);
+        Vec::new()
     }
 
     fn main_action(&mut self, action: Action) -> Vec<Command> {
@@ -308,6 +361,7 @@ impl App {
         if index != self.selected {
             self.attempt_choice = None;
             self.follow = true;
+            self.hit = None;
         }
         self.selected = index;
         self.track_next = Some(index) == self.session.next_step();
@@ -448,6 +502,9 @@ impl App {
             Update::Record(r) => {
                 self.session.apply(&r);
                 self.say_input_changed(&r.event);
+                if matches!(r.event, Event::StepStarted { .. }) {
+                    self.attach_logs();
+                }
                 if let Event::StepStarted { step, .. } = &r.event
                     && self.track_next
                     && let Some(i) = self.session.step_index(step)
@@ -639,7 +696,7 @@ impl App {
         self.set_anchor(top);
     }
 
-    fn set_anchor(&mut self, pos: Pos) {
+    pub(super) fn set_anchor(&mut self, pos: Pos) {
         self.anchor = pos.line;
         self.anchor_row = pos.row;
     }
@@ -679,30 +736,6 @@ impl App {
         let top = self.log_top_pos();
         let end = (top.line + self.log_height() as u64).min(log.end());
         (top.line..end).any(|n| log.line(n).is_some_and(|l| layout.is_long(&l)))
-    }
-
-    /// Jumps the log to the last line holding the search text.
-    pub(super) fn find(&mut self, query: &str) {
-        self.search = Some(query.to_string());
-        let Some(log) = self.shown_log() else {
-            self.status = Some("No log to search.".into());
-            return;
-        };
-        let before = if self.follow {
-            log.end()
-        } else {
-            self.log_top()
-        };
-        let found = log
-            .find_back(query, before)
-            .or_else(|| log.find_back(query, log.end()));
-        match found {
-            Some(n) => {
-                self.set_anchor(Pos { line: n, row: 0 });
-                self.follow = false;
-            }
-            None => self.status = Some(format!("“{query}” is not in this log.")),
-        }
     }
 
     /// Whether a human-prompt action does something (for key hints): the

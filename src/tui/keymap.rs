@@ -25,6 +25,8 @@ pub enum Context {
     /// Changing an input: typing its new value.
     InputEdit,
     Help,
+    /// A log search match is shown (or a search runs).
+    Found,
     /// The session has completed or was aborted: the last screen.
     Finished,
 }
@@ -69,6 +71,10 @@ pub enum Action {
     Abort,
     /// Note editor: a line break (the text area takes the key).
     NewLine,
+    /// The next match of the log search.
+    NextMatch,
+    /// The previous match of the log search.
+    PrevMatch,
 }
 
 /// A key with its modifiers.
@@ -267,6 +273,27 @@ pub static BINDINGS: &[Binding] = &[
         A::Suspend,
         "suspend",
         "Suspend to the shell (fg comes back; running steps go on)",
+    ),
+    b(
+        C::Found,
+        &[k('n')],
+        A::NextMatch,
+        "next match",
+        "After a search: the next match in the log",
+    ),
+    b(
+        C::Found,
+        &[k('N')],
+        A::PrevMatch,
+        "previous match",
+        "After a search: the previous match in the log",
+    ),
+    b(
+        C::Found,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "leave matches",
+        "After a search: stop it, or leave the matches (n adds a note again)",
     ),
     b(
         C::HumanPrompt,

@@ -1,8 +1,12 @@
-//! Log panes: a bounded ring of display lines per step attempt.
+//! Log panes: the lines of each step attempt's output.
 //!
-//! Bytes arrive in arbitrary chunks; they are cut into lines here and kept
-//! up to a fixed number of lines and bytes. The full output lives on disk;
-//! this is only what the screen can show. No I/O, no rendering.
+//! Once the attempt's log file is known ([`LogPane::attach`]), lines come
+//! from the file itself, through a lazy index ([`super::log_file`]): the
+//! pane pages through the whole output, however big, with flat memory,
+//! and a line keeps its number while output flows. Until then (or when
+//! the file cannot be read) bytes arriving in chunks are cut into lines
+//! here and kept in a ring up to a fixed number of lines and bytes. The
+//! only I/O is reading the attempt's log; no rendering.
 //!
 //! Lines are kept as raw bytes and made safe for the terminal only when
 //! they are looked at ([`LogPane::line`]: lossy UTF-8, only SGR colour
@@ -11,8 +15,14 @@
 //! lines thus costs a newline search and a copy per chunk, while a frame
 //! sanitizes only the few lines it shows.
 
+use super::log_file::LogFile;
 use crate::session::event::Stream;
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Stderr ranges remembered per attempt (older ones show as stdout).
+const MAX_STDERR_RANGES: usize = 65_536;
 
 /// Lines kept per attempt.
 pub const MAX_LINES: usize = 5_000;
@@ -26,6 +36,23 @@ const MAX_PARTIAL: usize = 64 * 1024;
 pub struct LogLine {
     pub stream: Stream,
     pub text: String,
+    /// Some bytes were not UTF-8 (shown as `�`).
+    pub lossy: bool,
+    /// The line was too long to read as one: it goes on in the next.
+    pub cut: bool,
+}
+
+impl LogLine {
+    /// A line made safe to show from raw bytes.
+    pub fn of(stream: Stream, bytes: &[u8]) -> LogLine {
+        let text = String::from_utf8_lossy(bytes);
+        LogLine {
+            stream,
+            lossy: matches!(text, std::borrow::Cow::Owned(_)),
+            text: sanitize(&text),
+            cut: false,
+        }
+    }
 }
 
 /// Where a kept line's bytes are in `LogPane::data` (absolute positions).
@@ -48,6 +75,12 @@ pub struct LogPane {
     dropped: u64,
     /// Bytes of an unfinished line, per stream.
     partial: [Vec<u8>; 2],
+    /// The attempt's log on disk: when it can be read, lines come from it.
+    file: Option<Arc<Mutex<LogFile>>>,
+    /// Bytes pushed so far: the offset in the log of the next chunk.
+    at: u64,
+    /// `[start, end)` byte ranges of stderr in the log, merged, newest last.
+    stderr: VecDeque<(u64, u64)>,
 }
 
 fn slot(stream: Stream) -> usize {
@@ -58,8 +91,64 @@ fn slot(stream: Stream) -> usize {
 }
 
 impl LogPane {
+    /// Reads lines from the attempt's log at `path` from now on.
+    pub fn attach(&mut self, path: PathBuf) {
+        if self.file.is_none() {
+            self.file = Some(Arc::new(Mutex::new(LogFile::new(path))));
+        }
+    }
+
+    /// The log on disk, brought up to date, when it can be read.
+    fn disk(&self) -> Option<MutexGuard<'_, LogFile>> {
+        let mut f = self.file.as_ref()?.lock().ok()?;
+        if f.indexed() < self.at || !f.ready() {
+            let _ = f.refresh();
+        }
+        (f.ready() && f.end() > 0).then_some(f)
+    }
+
+    /// Whether lines come from the log on disk (the whole output).
+    pub fn from_disk(&self) -> bool {
+        self.disk().is_some()
+    }
+
+    /// The log file's path, when attached.
+    pub fn path(&self) -> Option<PathBuf> {
+        Some(self.file.as_ref()?.lock().ok()?.path().to_path_buf())
+    }
+
+    /// The next chunk pushed sits at `offset` in the log (resume).
+    pub fn seek(&mut self, offset: u64) {
+        self.at = offset;
+    }
+
+    fn note_stream(&mut self, stream: Stream, len: u64) {
+        let (start, end) = (self.at, self.at + len);
+        self.at = end;
+        if stream != Stream::Stderr || len == 0 {
+            return;
+        }
+        match self.stderr.back_mut() {
+            Some(last) if last.1 == start => last.1 = end,
+            _ => self.stderr.push_back((start, end)),
+        }
+        if self.stderr.len() > MAX_STDERR_RANGES {
+            self.stderr.pop_front();
+        }
+    }
+
+    /// The stream of the byte at `offset` in the log, as far as known.
+    fn stream_at(&self, offset: u64) -> Stream {
+        let i = self.stderr.partition_point(|r| r.1 <= offset);
+        match self.stderr.get(i) {
+            Some(r) if r.0 <= offset => Stream::Stderr,
+            _ => Stream::Stdout,
+        }
+    }
+
     /// Appends a chunk of output.
     pub fn push(&mut self, stream: Stream, bytes: &[u8]) {
+        self.note_stream(stream, bytes.len() as u64);
         let mut rest = bytes;
         if !self.partial[slot(stream)].is_empty()
             && let Some(pos) = rest.iter().position(|&b| b == b'\n')
@@ -142,43 +231,52 @@ impl LogPane {
         &self.data[(l.start - self.base) as usize..(l.end - self.base) as usize]
     }
 
-    /// Number of the first line kept (lines are numbered from 0 since the start).
+    /// Number of the first line there is (lines are numbered from 0
+    /// since the start; the ring forgets the oldest, the file never).
     pub fn first(&self) -> u64 {
+        if self.disk().is_some() {
+            return 0;
+        }
         self.dropped
     }
 
     /// One past the last line, unfinished lines included.
     pub fn end(&self) -> u64 {
+        if let Some(f) = self.disk() {
+            return f.end();
+        }
         self.dropped + self.len() as u64
     }
 
-    /// Lines kept, unfinished ones included.
+    /// Lines kept in the ring, unfinished ones included.
     pub fn len(&self) -> usize {
         self.lines.len() + self.partial.iter().filter(|p| !p.is_empty()).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len() == 0 && self.disk().is_none()
     }
 
-    /// The line with absolute number `n`, if still kept, made safe to show.
+    /// The line with absolute number `n`, if there, made safe to show.
     pub fn line(&self, n: u64) -> Option<LogLine> {
+        if let Some(mut f) = self.disk() {
+            let l = f.line(n)?;
+            drop(f);
+            return Some(LogLine {
+                cut: l.cut,
+                ..LogLine::of(self.stream_at(l.offset), &l.bytes)
+            });
+        }
         let i = usize::try_from(n.checked_sub(self.dropped)?).ok()?;
         if let Some(l) = self.lines.get(i) {
-            return Some(LogLine {
-                stream: l.stream,
-                text: sanitize(&String::from_utf8_lossy(self.text(l))),
-            });
+            return Some(LogLine::of(l.stream, self.text(l)));
         }
         let extra = i - self.lines.len();
         [Stream::Stdout, Stream::Stderr]
             .into_iter()
             .filter(|s| !self.partial[slot(*s)].is_empty())
             .nth(extra)
-            .map(|s| LogLine {
-                stream: s,
-                text: sanitize(&String::from_utf8_lossy(&self.partial[slot(s)])),
-            })
+            .map(|s| LogLine::of(s, &self.partial[slot(s)]))
     }
 
     /// The last `count` lines (for the outcome-unknown prompt).
@@ -242,6 +340,22 @@ impl Logs {
 
     pub fn get(&self, step: &str, attempt: u32) -> Option<&LogPane> {
         self.panes.get(&(step.to_string(), attempt))
+    }
+
+    /// The attempt's log on disk is at `path`: its lines come from there.
+    pub fn attach(&mut self, step: &str, attempt: u32, path: PathBuf) {
+        self.panes
+            .entry((step.to_string(), attempt))
+            .or_default()
+            .attach(path);
+    }
+
+    /// The next chunk of an attempt sits at `offset` in its log (resume).
+    pub fn seek(&mut self, step: &str, attempt: u32, offset: u64) {
+        self.panes
+            .entry((step.to_string(), attempt))
+            .or_default()
+            .seek(offset);
     }
 }
 

@@ -69,7 +69,27 @@ fn title(app: &App) -> String {
         (_, false) => " · PAUSED · f to follow",
         (false, true) => "",
     };
-    format!("Log · {id}{which}{mode}")
+    let search = match &app.searching {
+        Some(s) => format!(" · searching “{}” {}% · Esc stops", s.query, s.percent()),
+        None => String::new(),
+    };
+    format!("Log · {id}{which}{mode}{search}")
+}
+
+/// A note on the lines in view that are not shown exactly as written:
+/// bytes that are not UTF-8, a line too long to read as one.
+fn notes(log: &LogPane, top: u64, shown: usize) -> Option<String> {
+    let lines: Vec<_> = (top..top + shown as u64)
+        .filter_map(|n| log.line(n))
+        .collect();
+    let mut says = Vec::new();
+    if lines.iter().any(|l| l.lossy) {
+        says.push("� marks bytes that are not UTF-8");
+    }
+    if lines.iter().any(|l| l.cut) {
+        says.push("a line over 64 KiB goes on in the next");
+    }
+    (!says.is_empty()).then(|| format!("  ({})", says.join("; ")))
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -91,12 +111,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let inner_h = area.height.saturating_sub(2) as usize;
     let lines: Vec<Line> = match app.shown_log() {
         Some(log) if !log.is_empty() => {
-            let hit = if app.follow {
-                None
-            } else {
-                app.search.as_ref().map(|_| app.anchor)
-            };
-            rows(app, log, app.log_top_pos(), inner_h, hit)
+            let top = app.log_top_pos();
+            let mut rows = rows(app, log, top, inner_h, app.hit);
+            if let Some(note) = notes(log, top.line, rows.len()) {
+                // The last row says what the screen does not show as is.
+                rows.truncate(inner_h.saturating_sub(1));
+                rows.push(Line::styled(note, theme::dim()));
+            }
+            rows
         }
         _ => vec![Line::styled(empty_text(app), theme::dim())],
     };
