@@ -48,6 +48,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// A log search running off the event loop has an answer.
     Found(Found),
+    /// Text pasted (bracketed paste): only for a step being typed into.
+    Paste(String),
 }
 
 /// Which pane the arrow keys move in.
@@ -85,6 +87,11 @@ pub struct App {
     pub searching: Option<Searching>,
     /// A search for the event loop to start (taken by it).
     pub search_job: Option<SearchJob>,
+    /// The tty step the keys go to (`t`); `None`: keys are hotkeys.
+    pub typing: Option<String>,
+    /// The latest output: which attempt, and when (for "may be waiting
+    /// for input").
+    pub last_output: Option<(String, u32, DateTime<Utc>)>,
     /// The session folder: attempts' logs are read from there.
     pub session_dir: Option<std::path::PathBuf>,
     pub modal: Option<Modal>,
@@ -139,6 +146,8 @@ impl App {
             searching: None,
             search_job: None,
             session_dir: None,
+            typing: None,
+            last_output: None,
             modal: None,
             status: None,
             auto,
@@ -165,11 +174,16 @@ impl App {
             // While the screen is too small to show anything, no key acts:
             // a blind Enter could run a step nobody saw.
             Msg::Key(_) if self.too_small() => Vec::new(),
+            Msg::Key(key) if self.typing.is_some() && self.modal.is_none() => {
+                self.dirty = true;
+                self.typing_key(key)
+            }
             Msg::Key(key) => {
                 self.dirty = true;
                 self.status = None;
                 self.key(key)
             }
+            Msg::Paste(text) => self.typing_paste(&text),
             Msg::Mouse(m) => self.mouse(m),
             Msg::Engine(u) => {
                 self.dirty = true;
@@ -184,7 +198,7 @@ impl App {
                 self.size = (w, h);
                 self.areas = layout::areas(self.size);
                 self.dirty = true;
-                Vec::new()
+                self.tty_size()
             }
             Msg::Found(f) => {
                 self.found(f);
@@ -338,6 +352,7 @@ impl App {
             }
             Action::Quit => self.modal = Some(Modal::Quit),
             Action::Suspend => self.suspend = true,
+            Action::TypeIntoStep => return self.start_typing(),
             _ => {}
         }
         Vec::new()
@@ -373,6 +388,7 @@ impl App {
         };
         let id = state.id.clone();
         match state.status {
+            StepStatus::Running { .. } if self.typeable().is_some() => return self.start_typing(),
             StepStatus::Running { .. } => {
                 self.status = Some("This step is running; c cancels it.".into());
             }
@@ -505,6 +521,7 @@ impl App {
                 if matches!(r.event, Event::StepStarted { .. }) {
                     self.attach_logs();
                 }
+                self.check_typing();
                 if let Event::StepStarted { step, .. } = &r.event
                     && self.track_next
                     && let Some(i) = self.session.step_index(step)
@@ -519,6 +536,7 @@ impl App {
                 stream,
                 bytes,
             } => {
+                self.last_output = Some((step.clone(), attempt, self.now));
                 if self.session.runbook.step(&step).is_some_and(|d| d.tty) {
                     self.logs.push_tty(&step, attempt, &bytes);
                 } else {
@@ -768,6 +786,7 @@ impl App {
             Action::Cancel => running,
             Action::ChangeInput => !running && !self.session.runbook.inputs.is_empty(),
             Action::Follow => !self.follow,
+            Action::TypeIntoStep => self.typeable().is_some(),
             // Only when something is cut: then the key shows the rest.
             Action::ToggleWrap => !self.wrap && self.long_line_shown(),
             // Arrows are obvious; the bar keeps its room for the rest.

@@ -75,6 +75,8 @@ pub enum Action {
     NextMatch,
     /// The previous match of the log search.
     PrevMatch,
+    /// Give the keyboard to the running `tty: true` step.
+    TypeIntoStep,
 }
 
 /// A key with its modifiers.
@@ -194,7 +196,20 @@ pub static BINDINGS: &[Binding] = &[
         "pane",
         "Switch focus between steps and log",
     ),
-    b(C::Main, &[k('/')], A::Search, "search", "Search in the log"),
+    b(
+        C::Main,
+        &[k('t')],
+        A::TypeIntoStep,
+        "type into step",
+        "Type into the running tty: true step (Enter on it too); Ctrl-] gives the keys back",
+    ),
+    b(
+        C::Main,
+        &[k('/')],
+        A::Search,
+        "search",
+        "Search the whole log, from the view on",
+    ),
     b(
         C::Main,
         &[k('f')],

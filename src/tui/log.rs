@@ -302,6 +302,8 @@ impl LogPane {
 pub struct Logs {
     panes: HashMap<(String, u32), LogPane>,
     screens: HashMap<(String, u32), vt100::Parser>,
+    /// Screens whose last output did not end a line (a prompt, maybe).
+    open_line: std::collections::HashSet<(String, u32)>,
 }
 
 impl std::fmt::Debug for Logs {
@@ -322,6 +324,28 @@ impl Logs {
             .entry((step.to_string(), attempt))
             .or_insert_with(|| vt100::Parser::new(PTY_ROWS, PTY_COLS, 0))
             .process(bytes);
+        let key = (step.to_string(), attempt);
+        if bytes.ends_with(b"\n") {
+            self.open_line.remove(&key);
+        } else if !bytes.is_empty() {
+            self.open_line.insert(key);
+        }
+    }
+
+    /// Whether a tty attempt's last output left a line open (a prompt?).
+    pub fn ends_open(&self, step: &str, attempt: u32) -> bool {
+        self.open_line.contains(&(step.to_string(), attempt))
+    }
+
+    /// The emulated screen of a tty attempt takes the size its terminal
+    /// was given.
+    pub fn resize_tty(&mut self, step: &str, attempt: u32, rows: u16, cols: u16) {
+        use crate::engine::process::{PTY_COLS, PTY_ROWS};
+        self.screens
+            .entry((step.to_string(), attempt))
+            .or_insert_with(|| vt100::Parser::new(PTY_ROWS, PTY_COLS, 0))
+            .screen_mut()
+            .set_size(rows, cols);
     }
 
     /// The emulated screen of a `tty: true` attempt, if it wrote anything.

@@ -27,6 +27,8 @@ pub mod screen;
 pub mod search;
 pub mod terminal;
 pub mod theme;
+pub mod tty_keys;
+pub mod typing;
 pub mod view;
 pub mod widgets;
 
@@ -311,6 +313,7 @@ fn terminal_msg(ev: Event) -> Option<Msg> {
         Event::Key(k) => Some(Msg::Key(k)),
         Event::Mouse(m) => Some(Msg::Mouse(m)),
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
         _ => None,
     }
 }

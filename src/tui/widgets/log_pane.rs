@@ -69,6 +69,12 @@ fn title(app: &App) -> String {
         (_, false) => " · PAUSED · f to follow",
         (false, true) => "",
     };
+    if app.typing.is_some() && app.shown_screen().is_some() {
+        return format!("Log · {id}{which} · TYPING INTO IT — Ctrl-] gives the keys back");
+    }
+    if app.may_wait_for_input() {
+        return format!("Log · {id}{which} · quiet: may be waiting for input — t to type into it");
+    }
     let search = match &app.searching {
         Some(s) => format!(" · searching “{}” {}% · Esc stops", s.query, s.percent()),
         None => String::new(),

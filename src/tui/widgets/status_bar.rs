@@ -32,7 +32,17 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// While the keys go to a tty step: only that, and how to get them back.
+fn typing_banner(frame: &mut Frame, area: Rect, step: &str) {
+    let text = format!(" typing into {step} — Ctrl-] to give the keys back");
+    let style = theme::selected().add_modifier(ratatui::style::Modifier::BOLD);
+    frame.render_widget(Paragraph::new(text).style(style), area);
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(step) = &app.typing {
+        return typing_banner(frame, area, step);
+    }
     let (done, total) = app.session.progress();
     let mut mode = if app.auto { "AUTO" } else { "MANUAL" }.to_string();
     if app.session.dry_run {
