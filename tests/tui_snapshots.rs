@@ -50,7 +50,7 @@ fn busy() -> App {
 }
 
 fn both(name: &str, mut app: App) {
-    for (w, h) in [(100, 30), (80, 24)] {
+    for (w, h) in [(100, 30), (80, 24), (200, 50)] {
         let t = draw(&mut app, w, h);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
     }
@@ -91,6 +91,19 @@ fn main_screen_paused_log() {
     }
     app.update(key(KeyCode::PageUp));
     both("paused", app);
+}
+
+/// After `/`: the match is on the top row, reversed; the status bar says
+/// which line and how to move between matches.
+#[test]
+fn a_search_match() {
+    let mut app = busy();
+    app.update(key(KeyCode::Char('/')));
+    for c in "slow".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Enter));
+    both("search_match", app);
 }
 
 #[test]
@@ -357,7 +370,7 @@ fn picker_screen() {
         Entry::Session { summary },
     ];
     let state = Picker { selected: 2 };
-    for (w, h) in [(100, 30), (80, 24)] {
+    for (w, h) in [(100, 30), (80, 24), (200, 50)] {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         t.draw(|f| render(f, &entries, &state, true)).unwrap();
         insta::assert_snapshot!(format!("picker_{w}x{h}"), t.backend());

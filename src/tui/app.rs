@@ -410,7 +410,14 @@ impl App {
             return Vec::new();
         };
         if !def.is_automated() {
-            self.modal = Some(Modal::human(def));
+            let mut modal = Modal::human(def);
+            // A note added with `n` counts for `note: required`.
+            if let Modal::Human(p) = &mut modal
+                && crate::policy::has_note(&self.session, &id)
+            {
+                p.note_required = false;
+            }
+            self.modal = Some(modal);
         } else if def.confirm {
             self.modal = Some(Modal::RunConfirm { step: id });
         } else {

@@ -201,7 +201,7 @@ pub static BINDINGS: &[Binding] = &[
         &[k('t')],
         A::TypeIntoStep,
         "type into step",
-        "Type into the running tty: true step (Enter on it too); Ctrl-] gives the keys back",
+        "Type into the running tty step (also Enter); Ctrl-] ends it",
     ),
     b(
         C::Main,
@@ -359,12 +359,14 @@ pub static BINDINGS: &[Binding] = &[
         "cancel",
         "Close without confirming",
     ),
+    // Not Enter: Enter opened this question, a second one must not run
+    // a step that asked to be confirmed.
     b(
         C::RunConfirm,
-        &[code(KeyCode::Enter), k('y')],
+        &[k('y')],
         A::Accept,
         "run",
-        "Run the command",
+        "Run the command (y; Enter does not)",
     ),
     b(
         C::RunConfirm,

@@ -166,8 +166,9 @@ impl App {
                 self.hit = Some(n);
                 self.follow = false;
                 self.set_anchor(Pos { line: n, row: 0 });
+                // Short: an 80-column status bar holds it whole.
                 self.status = Some(format!(
-                    "“{}” on line {}: n next, N previous, Esc leaves the matches.",
+                    "“{}” at line {} · n/N next/previous",
                     f.query,
                     n + 1
                 ));

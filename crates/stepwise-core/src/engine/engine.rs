@@ -490,6 +490,8 @@ impl Engine {
             Command::Confirm { .. } if def.is_automated() => Err(format!(
                 "`{target}` is automated: run it, or mark it done by hand"
             )),
+            // A note added earlier (`n`) counts for `note: required`.
+            Command::Confirm { .. } if crate::policy::has_note(&self.session, target) => Ok(()),
             Command::Confirm { note, .. } => crate::policy::check_note(&def, note.as_deref()),
             Command::Skip { reason, .. } if reason.trim().is_empty() => {
                 Err("skipping needs a reason".into())
