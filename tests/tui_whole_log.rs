@@ -82,7 +82,7 @@ fn home_shows_line_one_and_search_covers_the_whole_log() {
     t.type_text("line 12345");
     t.send(keys::ENTER);
     t.wait_for("the match", PATIENCE, |s| {
-        has_row(s, "line 12345") && s.contains("at line 12345")
+        has_row(s, "line 12345") && s.contains(": line 12345")
     });
     // The next match is line 123450 (numbers are counted from the cursor on).
     t.send(b"n");

@@ -383,57 +383,18 @@ impl Logs {
     }
 }
 
-/// Keeps printable text and SGR sequences (`ESC [ … m`); drops every other
-/// escape sequence and control character; tabs become spaces; a carriage
-/// return starts the line over, as a terminal would show it.
+/// Keeps printable text and SGR sequences (`ESC [ … m`); every other
+/// escape sequence and control character is shown inert (`␛]52;…␇`), as
+/// the transcript shows it, so an operator sees that output tried to reach
+/// the terminal; tabs become spaces; a carriage return starts the line
+/// over, as a terminal would show it.
 pub fn sanitize(raw: &str) -> String {
     let raw = match raw.rfind('\r') {
         Some(i) if i + 1 < raw.len() => &raw[i + 1..],
         Some(i) => &raw[..i],
         None => raw,
     };
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\x1b' => {
-                if let Some(seq) = escape(&mut chars) {
-                    out.push_str(&seq);
-                }
-            }
-            '\t' => out.push_str("    "),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Reads one escape sequence after ESC; returns it only when it is SGR.
-fn escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
-    match chars.next()? {
-        '[' => {
-            let mut params = String::new();
-            for c in chars.by_ref() {
-                if ('\x40'..='\x7e').contains(&c) {
-                    let ok = c == 'm' && params.chars().all(|p| p.is_ascii_digit() || p == ';');
-                    return ok.then(|| format!("\x1b[{params}m"));
-                }
-                params.push(c);
-            }
-            None
-        }
-        ']' | 'P' | '_' | '^' => {
-            // OSC / DCS / APC / PM: up to BEL or ESC \.
-            while let Some(c) = chars.next() {
-                if c == '\x07' || (c == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
-                    break;
-                }
-            }
-            None
-        }
-        _ => None,
-    }
+    crate::text::show_controls_keeping_sgr(raw).replace('\t', "    ")
 }
 
 /// Removes SGR sequences (for `NO_COLOR` and searching).
@@ -515,9 +476,16 @@ mod tests {
     #[test]
     fn only_sgr_survives() {
         assert_eq!(sanitize("\x1b[31mred\x1b[0m"), "\x1b[31mred\x1b[0m");
-        assert_eq!(sanitize("a\x1b[2Jb\x1b]0;title\x07c\x07d"), "abcd");
+        assert_eq!(
+            sanitize("a\x1b[2Jb\x1b]0;title\x07c\x07d"),
+            "a␛[2Jb␛]0;title␇c␇d"
+        );
         assert_eq!(sanitize("10%\r50%\r100%"), "100%");
-        assert_eq!(sanitize("x\x1b[?1049hy"), "xy");
+        assert_eq!(sanitize("x\x1b[?1049hy"), "x␛[?1049hy");
+        assert_eq!(
+            sanitize("before\x1b]52;c;aGk=\x07after"),
+            "before␛]52;c;aGk=␇after"
+        );
         assert_eq!(strip_sgr("\x1b[1;32mok\x1b[0m"), "ok");
     }
 }

@@ -167,11 +167,7 @@ impl App {
                 self.follow = false;
                 self.set_anchor(Pos { line: n, row: 0 });
                 // Short: an 80-column status bar holds it whole.
-                self.status = Some(format!(
-                    "“{}” at line {} · n/N next/previous",
-                    f.query,
-                    n + 1
-                ));
+                self.status = Some(format!("“{}”: line {} · n/N more", f.query, n + 1));
             }
             Ok(None) => {
                 self.hit = None;
