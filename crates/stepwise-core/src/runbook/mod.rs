@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+pub mod comments;
 pub mod control;
 pub mod diagnostic;
 pub mod duration;
