@@ -429,10 +429,22 @@ fn the_details_pane_says_when_it_cannot_hold_everything() {
             .map(|c| c.symbol())
             .collect()
     };
-    assert!(screen(&draw(&mut app, 80, 24)).contains("more than fits"));
+    let first = screen(&draw(&mut app, 80, 24));
+    assert!(first.contains("more: D scrolls"), "{first}");
+    // D scrolls it, down to its end, then back to the top.
+    app.update(key(KeyCode::Char('D')));
+    let scrolled = screen(&draw(&mut app, 80, 24));
+    assert_ne!(first, scrolled);
+    for _ in 0..40 {
+        app.update(key(KeyCode::Char('D')));
+        if screen(&draw(&mut app, 80, 24)).contains("end: D goes to the top") {
+            break;
+        }
+    }
+    assert!(screen(&draw(&mut app, 80, 24)).contains("end: D goes to the top"));
     let mut short = app_with(&started());
     short.select(0);
-    assert!(!screen(&draw(&mut short, 100, 30)).contains("more than fits"));
+    assert!(!screen(&draw(&mut short, 100, 30)).contains("D scrolls"));
 }
 
 #[test]

@@ -87,6 +87,9 @@ pub struct App {
     pub searching: Option<Searching>,
     /// A search for the event loop to start (taken by it).
     pub search_job: Option<SearchJob>,
+    /// Rows the Details pane is scrolled by (`D`; taken modulo what is
+    /// hidden, so it goes round to the top).
+    pub details_scroll: usize,
     /// The tty step the keys go to (`t`); `None`: keys are hotkeys.
     pub typing: Option<String>,
     /// The latest output: which attempt, and when (for "may be waiting
@@ -147,6 +150,7 @@ impl App {
             search_job: None,
             session_dir: None,
             typing: None,
+            details_scroll: 0,
             last_output: None,
             modal: None,
             status: None,
@@ -353,6 +357,7 @@ impl App {
             Action::Quit => self.modal = Some(Modal::Quit),
             Action::Suspend => self.suspend = true,
             Action::TypeIntoStep => return self.start_typing(),
+            Action::ScrollDetails => self.details_scroll += 3,
             _ => {}
         }
         Vec::new()
@@ -374,6 +379,7 @@ impl App {
         let last = self.session.steps.len().saturating_sub(1);
         let index = index.min(last);
         if index != self.selected {
+            self.details_scroll = 0;
             self.attempt_choice = None;
             self.follow = true;
             self.hit = None;

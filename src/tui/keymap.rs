@@ -77,6 +77,8 @@ pub enum Action {
     PrevMatch,
     /// Give the keyboard to the running `tty: true` step.
     TypeIntoStep,
+    /// Scroll the Details pane (round to the top after its end).
+    ScrollDetails,
 }
 
 /// A key with its modifiers.
@@ -202,6 +204,13 @@ pub static BINDINGS: &[Binding] = &[
         A::TypeIntoStep,
         "type into step",
         "Type into the running tty step (also Enter); Ctrl-] ends it",
+    ),
+    b(
+        C::Main,
+        &[k('D')],
+        A::ScrollDetails,
+        "details",
+        "Scroll the Details pane (after its end, back to the top)",
     ),
     b(
         C::Main,
@@ -600,6 +609,7 @@ pub fn changes_nothing(action: Action) -> bool {
             | Action::Help
             | Action::Quit
             | Action::Suspend
+            | Action::ScrollDetails
     )
 }
 

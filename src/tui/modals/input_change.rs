@@ -73,7 +73,9 @@ fn list_width(look: &Look) -> u16 {
 
 fn list(look: &Look, c: &InputChange) -> Vec<Line<'static>> {
     let inputs = &look.session.runbook.inputs;
-    let inner = list_width(look).min(look.size.0.saturating_sub(2)).saturating_sub(2) as usize;
+    let inner = list_width(look)
+        .min(look.size.0.saturating_sub(2))
+        .saturating_sub(2) as usize;
     let name_w = inputs
         .iter()
         .map(|i| i.name.chars().count())
