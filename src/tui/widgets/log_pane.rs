@@ -70,10 +70,10 @@ fn title(app: &App) -> String {
         (false, true) => "",
     };
     if app.typing.is_some() && app.shown_screen().is_some() {
-        return format!("Log · {id}{which} · TYPING INTO IT — Ctrl-] gives the keys back");
+        return format!("Log · {id}{which} · TYPING · Ctrl-] ends");
     }
     if app.may_wait_for_input() {
-        return format!("Log · {id}{which} · quiet: may be waiting for input — t to type into it");
+        return format!("Log · {id}{which} · waiting for input? t to type");
     }
     let search = match &app.searching {
         Some(s) => format!(" · searching “{}” {}% · Esc stops", s.query, s.percent()),
@@ -95,7 +95,7 @@ fn notes(log: &LogPane, top: u64, shown: usize) -> Option<String> {
     if lines.iter().any(|l| l.cut) {
         says.push("a line over 64 KiB goes on in the next");
     }
-    (!says.is_empty()).then(|| format!("  ({})", says.join("; ")))
+    (!says.is_empty()).then(|| format!(" {} ", says.join("; ")))
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -115,14 +115,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let inner_h = area.height.saturating_sub(2) as usize;
+    let mut block = block;
     let lines: Vec<Line> = match app.shown_log() {
         Some(log) if !log.is_empty() => {
             let top = app.log_top_pos();
-            let mut rows = rows(app, log, top, inner_h, app.hit);
+            let rows = rows(app, log, top, inner_h, app.hit);
             if let Some(note) = notes(log, top.line, rows.len()) {
-                // The last row says what the screen does not show as is.
-                rows.truncate(inner_h.saturating_sub(1));
-                rows.push(Line::styled(note, theme::dim()));
+                // The bottom border says what is not shown as written.
+                block = block.title_bottom(Line::styled(note, theme::dim()));
             }
             rows
         }

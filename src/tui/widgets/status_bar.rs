@@ -90,7 +90,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 /// Hints that always get their place, even on a narrow screen: how to get
 /// help, which lists every key (at 80 columns it used to be cut first,
 /// being last in the table).
-const PINNED: [&str; 1] = ["?"];
+/// `t` too: a step waiting for typed input must say how to type into it.
+const PINNED: [&str; 2] = ["t", "?"];
 
 fn hint_spans(app: &App, room: usize) -> Vec<Span<'static>> {
     let width = |(keys, hint): &(String, &str)| keys.chars().count() + hint.chars().count() + 2;
