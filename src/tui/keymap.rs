@@ -202,7 +202,7 @@ pub static BINDINGS: &[Binding] = &[
         C::Main,
         &[k('t')],
         A::TypeIntoStep,
-        "type into step",
+        "type",
         "Type into the running tty step (also Enter); Ctrl-] ends it",
     ),
     b(
