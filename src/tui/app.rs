@@ -16,7 +16,7 @@ use super::log_file::Direction;
 use super::log_view::{Layout, Pos};
 use super::look::Look;
 use super::modals::{Help, InputChange, LinePurpose, Modal, NotePurpose, Outcome};
-use super::search::{Found, SearchJob, Searching};
+use super::search_job::{Found, SearchJob, Searching};
 use crate::engine::command::{Command, End, Update};
 use crate::engine::redact::MASK;
 use crate::runbook::model::{OnFailure, Step};

@@ -25,6 +25,7 @@ pub mod modals;
 pub mod picker;
 pub mod screen;
 pub mod search;
+pub mod search_job;
 pub mod terminal;
 pub mod theme;
 pub mod tty_keys;

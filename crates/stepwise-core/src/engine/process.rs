@@ -28,7 +28,7 @@ pub use display::{DISPLAY_LINE_MAX_CHARS, DisplayLines};
 pub use sink::{CAPTURE_LIMIT, Chunk, SYNC_EVERY};
 
 use crate::engine::redact::{RedactStream, Redactor};
-use crate::runner::TtyInput;
+use crate::runner::tty_input::TtyInput;
 use crate::session::event::{ExitInfo, Stream};
 use group::Reaper;
 use sink::{Sink, Written};

@@ -16,6 +16,7 @@
 mod process;
 mod scripted;
 mod seam;
+pub mod tty_input;
 
 pub use crate::engine::process::{Chunk, Outcome, Spec};
 pub use process::ProcessRunner;
