@@ -54,8 +54,14 @@ fn title(app: &App) -> String {
         return format!("Log · {id}");
     };
     let total = app.session.steps[app.selected].attempts.len();
-    let which = if total > 1 {
-        format!(" attempt {attempt}/{total} ([ ])")
+    // Out of as many as the step may take (`retry.attempts`), not only
+    // those made so far.
+    let most = app
+        .step_def(app.selected)
+        .map_or(0, |d| d.retry.attempts as usize)
+        .max(total);
+    let which = if total > 1 || most > 1 {
+        format!(" attempt {attempt}/{most} ([ ])")
     } else {
         String::new()
     };
