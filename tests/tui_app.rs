@@ -801,3 +801,30 @@ fn read_only_keys_change_nothing_and_q_leaves() {
     assert!(app.update(ch('q')).is_empty());
     assert_eq!(app.end, Some(TuiEnd::Left));
 }
+
+/// A note added with `n` counts for `note: required`: the prompt does not
+/// ask for it again and Ctrl-D confirms at once.
+#[test]
+fn a_note_added_with_n_counts_for_a_required_note() {
+    let mut records = started();
+    let seq = records.len() as u64 + 1;
+    records.push(rec(
+        seq,
+        30,
+        stepwise::session::event::Event::NoteAdded {
+            step: Some("identify".into()),
+            text: "5xx spike, INC-42".into(),
+        },
+    ));
+    let mut app = app_with(&records);
+    app.update(key(KeyCode::Enter));
+    match &app.modal {
+        Some(Modal::Human(p)) => assert!(!p.note_required, "the note is there already"),
+        other => panic!("{other:?}"),
+    }
+    let cmds = app.update(ctrl('d'));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Confirm { step, .. }] if step == "identify"),
+        "{cmds:?}"
+    );
+}
