@@ -16,7 +16,10 @@ pub fn validate(files: &[std::path::PathBuf]) -> Result<i32, Failure> {
     let mut code = 0;
     for f in files {
         match crate::runbook::load::load_file(f) {
-            Ok(rb) => println!("ok: {}", crate::runbook::load::summary(&rb)),
+            Ok(rb) => {
+                println!("ok: {}", crate::runbook::load::summary(&rb));
+                warn_cut_text(f);
+            }
             Err(e) => {
                 // Not `say!`: it would show miette's colours inert too.
                 use std::io::Write as _;
@@ -27,6 +30,23 @@ pub fn validate(files: &[std::path::PathBuf]) -> Result<i32, Failure> {
         }
     }
     Ok(code)
+}
+
+/// Warns where a `#` cuts the text of a field short (a YAML comment).
+fn warn_cut_text(file: &Path) {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return;
+    };
+    for c in crate::runbook::comments::cut_by_comments(&text) {
+        crate::say!(
+            "{}:{}:{}: warning: `{}` starts a YAML comment, so it is not part of the text; \
+             quote the whole value (\"…\") to keep it",
+            file.display(),
+            c.line,
+            c.column,
+            c.dropped
+        );
+    }
 }
 
 /// `stepwise schema`

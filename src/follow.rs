@@ -46,7 +46,7 @@ fn follow_screen(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
     let end = rt.block_on(async move {
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let feeder = tokio::spawn(feed(watch, tx));
-        let end = crate::tui::run_read_only(session, rx).await;
+        let end = crate::tui::run_read_only(session, rx, &dir).await;
         feeder.abort();
         end
     });

@@ -62,7 +62,7 @@ async fn go((spec, dir): (Spec, TempDir)) -> Ran {
         }
         chunks
     };
-    let (outcome, chunks) = tokio::join!(run(spec, tx, cancel), collect);
+    let (outcome, chunks) = tokio::join!(run(spec, tx, cancel, None), collect);
     let elapsed = started.elapsed();
     Ran {
         outcome: outcome.expect("run"),
@@ -147,7 +147,7 @@ async fn an_existing_log_or_a_missing_program_is_an_error() {
     std::fs::write(&spec.log_path, "earlier attempt").expect("write");
     let (tx, _rx) = mpsc::channel(1);
     let (_c, cancel) = watch::channel(false);
-    assert!(run(spec, tx.clone(), cancel.clone()).await.is_err());
+    assert!(run(spec, tx.clone(), cancel.clone(), None).await.is_err());
     assert_eq!(
         std::fs::read(dir.path().join("step.1.log")).expect("log"),
         b"earlier attempt"
@@ -157,7 +157,9 @@ async fn an_existing_log_or_a_missing_program_is_an_error() {
         vec!["/nonexistent/stepwise-prog".into()],
         dir.path().join("step.2.log"),
     );
-    let err = run(spec, tx, cancel).await.expect_err("no such program");
+    let err = run(spec, tx, cancel, None)
+        .await
+        .expect_err("no such program");
     assert!(
         err.to_string().contains("/nonexistent/stepwise-prog"),
         "{err}"
@@ -198,7 +200,7 @@ async fn cancel_through_the_channel_ends_the_group() {
         while rx.recv().await.is_some() {}
         first
     };
-    let (outcome, first) = tokio::join!(run(spec, tx, cancel), operator);
+    let (outcome, first) = tokio::join!(run(spec, tx, cancel, None), operator);
     let outcome = outcome.expect("run");
     assert!(outcome.cancelled && !outcome.timed_out);
     assert_eq!(outcome.exit.signal, Some(15));
@@ -212,7 +214,7 @@ async fn a_cancel_before_the_start_spawns_nothing() {
     let (_c, cancel) = watch::channel(true);
     let mut spec = spec;
     spec.cwd = Some(dir.path().to_path_buf());
-    let outcome = run(spec, tx, cancel).await.expect("run");
+    let outcome = run(spec, tx, cancel, None).await.expect("run");
     assert!(outcome.cancelled);
     assert_eq!((outcome.exit.code, outcome.exit.signal), (None, None));
     assert!(!dir.path().join("ran").exists());
@@ -277,7 +279,7 @@ async fn a_100_mb_line_completes_in_bounded_memory() {
         }
         total
     };
-    let (outcome, received) = tokio::join!(run(spec, tx, cancel), count);
+    let (outcome, received) = tokio::join!(run(spec, tx, cancel, None), count);
     let outcome = outcome.expect("run");
     assert_eq!(outcome.exit.code, Some(0));
     assert_eq!((outcome.log_len, received), (SIZE, SIZE));
@@ -335,7 +337,7 @@ async fn a_gone_receiver_does_not_stop_the_step_or_the_log() {
     let (tx, rx) = mpsc::channel(1);
     drop(rx);
     let (_c, cancel) = watch::channel(false);
-    let outcome = run(spec, tx, cancel).await.expect("run");
+    let outcome = run(spec, tx, cancel, None).await.expect("run");
     let expected: String = (1..=100_000).map(|n| format!("{n}\n")).collect();
     assert_eq!(outcome.log_len, expected.len() as u64);
     assert_eq!(std::fs::read(&log_path).expect("log"), expected.as_bytes());
@@ -349,7 +351,7 @@ async fn a_stalled_receiver_cannot_block_a_timeout() {
     let (tx, rx) = mpsc::channel(1);
     let (_c, cancel) = watch::channel(false);
     // The receiver is alive but never reads.
-    let outcome = run(spec, tx, cancel).await.expect("run");
+    let outcome = run(spec, tx, cancel, None).await.expect("run");
     assert!(outcome.timed_out);
     drop((rx, dir));
 }
@@ -419,7 +421,7 @@ async fn throughput_of_ten_million_lines() {
             }
             n
         };
-        let (outcome, received) = tokio::join!(run(spec, tx, cancel), count);
+        let (outcome, received) = tokio::join!(run(spec, tx, cancel, None), count);
         let elapsed = started.elapsed();
         assert_eq!(outcome.expect("run").log_len, received as u64);
         let ratio = elapsed.as_secs_f64() / to_file.as_secs_f64();
@@ -482,11 +484,66 @@ async fn a_fork_happy_step_is_cleaned_up_completely_on_cancel() {
         while rx.recv().await.is_some() {}
         pgid
     };
-    let (outcome, pgid) = tokio::join!(run(spec, tx, cancel), operator);
+    let (outcome, pgid) = tokio::join!(run(spec, tx, cancel, None), operator);
     assert!(outcome.expect("run").cancelled);
     assert_eq!(
         live_in_group(pgid),
         Vec::<i32>::new(),
         "processes of the group survived the cancel"
+    );
+}
+
+/// With a person at the screen (`interactive`), a tty step's stdin is its
+/// pseudo-terminal and typed keys arrive: `read -s` is answered, and what
+/// was typed is in neither the output nor the log (no echo).
+#[tokio::test]
+async fn an_interactive_tty_step_reads_typed_keys() {
+    use stepwise::runner::TtyInput;
+    let (mut spec, _dir) = sh("read -s -p 'Password: ' p; echo; echo \"got ${#p}\"");
+    spec.argv[0] = "bash".into(); // `read -s` is bash's
+    spec.tty = true;
+    spec.interactive = true;
+    let log_path = spec.log_path.clone();
+    let (_cancel, cancel) = watch::channel(false);
+    let (tx, mut rx) = mpsc::channel::<Chunk>(16);
+    let (keys, keys_rx) = mpsc::channel(8);
+    let typist = async move {
+        let mut seen = Vec::new();
+        let mut typed = false;
+        while let Some(c) = rx.recv().await {
+            seen.extend_from_slice(&c.bytes);
+            if String::from_utf8_lossy(&seen).contains("Password:") && !typed {
+                typed = true;
+                keys.send(TtyInput::Resize { rows: 20, cols: 60 })
+                    .await
+                    .unwrap();
+                keys.send(TtyInput::Bytes(b"hunter2\r".to_vec()))
+                    .await
+                    .unwrap();
+            }
+        }
+        seen
+    };
+    let (outcome, seen) = tokio::join!(run(spec, tx, cancel, Some(keys_rx)), typist);
+    assert_eq!(outcome.expect("run").exit.code, Some(0));
+    let out = String::from_utf8_lossy(&seen).into_owned();
+    assert!(out.contains("got 7"), "{out:?}");
+    let log = std::fs::read_to_string(log_path).unwrap();
+    assert!(
+        !log.contains("hunter2") && !out.contains("hunter2"),
+        "{log:?}"
+    );
+}
+
+/// Headless (not interactive), a tty step that reads gets end-of-file.
+#[tokio::test]
+async fn a_headless_tty_step_that_reads_gets_end_of_file() {
+    let (mut spec, dir) = sh("read -r line; echo \"read exit $?\"");
+    spec.tty = true;
+    let ran = go((spec, dir)).await;
+    assert!(
+        ran.text(Stream::Stdout).contains("read exit 1"),
+        "{:?}",
+        ran.text(Stream::Stdout)
     );
 }

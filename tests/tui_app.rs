@@ -376,10 +376,21 @@ fn slash_searches_the_log() {
     type_text(&mut app, "line 7");
     app.update(key(KeyCode::Enter));
     assert!(!app.follow);
-    assert_eq!(app.anchor, 79, "the last match before the view");
+    assert_eq!(app.anchor, 7, "following: from the start of the log");
+    assert_eq!(app.hit, Some(7));
     app.update(ch('/'));
     app.update(key(KeyCode::Enter));
-    assert_eq!(app.anchor, 78);
+    assert_eq!(app.anchor, 70, "Enter alone: the next match");
+    app.update(ch('n'));
+    assert_eq!(app.anchor, 71, "n: the next match");
+    assert!(app.modal.is_none(), "n moves between matches, no note");
+    app.update(ch('N'));
+    app.update(ch('N'));
+    assert_eq!(app.anchor, 7, "N: the previous match");
+    app.update(ch('N'));
+    assert_eq!(app.anchor, 79, "round the start");
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.hit, None);
     app.update(ch('/'));
     for _ in 0..6 {
         app.update(key(KeyCode::Backspace));
@@ -810,4 +821,31 @@ fn read_only_keys_change_nothing_and_q_leaves() {
     assert_eq!(app.selected_id(), "health");
     assert!(app.update(ch('q')).is_empty());
     assert_eq!(app.end, Some(TuiEnd::Left));
+}
+
+/// A note added with `n` counts for `note: required`: the prompt does not
+/// ask for it again and Ctrl-D confirms at once.
+#[test]
+fn a_note_added_with_n_counts_for_a_required_note() {
+    let mut records = started();
+    let seq = records.len() as u64 + 1;
+    records.push(rec(
+        seq,
+        30,
+        stepwise::session::event::Event::NoteAdded {
+            step: Some("identify".into()),
+            text: "5xx spike, INC-42".into(),
+        },
+    ));
+    let mut app = app_with(&records);
+    app.update(key(KeyCode::Enter));
+    match &app.modal {
+        Some(Modal::Human(p)) => assert!(!p.note_required, "the note is there already"),
+        other => panic!("{other:?}"),
+    }
+    let cmds = app.update(ctrl('d'));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Confirm { step, .. }] if step == "identify"),
+        "{cmds:?}"
+    );
 }

@@ -88,3 +88,23 @@ fn the_demo_runs_to_completion_with_keys() {
     );
     assert_eq!(summary.done, summary.total);
 }
+
+#[test]
+fn quitting_the_demo_exits_aborted_and_names_no_removed_path() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn_in(repo, &["demo"], &env, (110, 32));
+    t.wait_text("Deployment rollback");
+    let sandbox = sandbox_path(&t.raw_text());
+    t.send(b"q");
+    t.wait_text("Quit");
+    t.send(b"y");
+    assert_eq!(t.wait_exit(), Some(5), "{}", t.raw_text());
+    let out = t.raw_text();
+    let after = &out[out.find("session closed").expect("the closing line")..];
+    assert!(
+        !after.contains(&sandbox),
+        "a removed path is printed: {after}"
+    );
+}

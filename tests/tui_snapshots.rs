@@ -51,7 +51,7 @@ fn busy() -> App {
 }
 
 fn both(name: &str, mut app: App) {
-    for (w, h) in [(100, 30), (80, 24)] {
+    for (w, h) in [(100, 30), (80, 24), (200, 50)] {
         let t = draw(&mut app, w, h);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
     }
@@ -92,6 +92,19 @@ fn main_screen_paused_log() {
     }
     app.update(key(KeyCode::PageUp));
     both("paused", app);
+}
+
+/// After `/`: the match is on the top row, reversed; the status bar says
+/// which line and how to move between matches.
+#[test]
+fn a_search_match() {
+    let mut app = busy();
+    app.update(key(KeyCode::Char('/')));
+    for c in "slow".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Enter));
+    both("search_match", app);
 }
 
 #[test]
@@ -358,7 +371,7 @@ fn picker_screen() {
         Entry::Session { summary },
     ];
     let state = Picker { selected: 2 };
-    for (w, h) in [(100, 30), (80, 24)] {
+    for (w, h) in [(100, 30), (80, 24), (200, 50)] {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         t.draw(|f| render(f, &entries, &state, true)).unwrap();
         insta::assert_snapshot!(format!("picker_{w}x{h}"), t.backend());
@@ -518,10 +531,22 @@ fn the_details_pane_says_when_it_cannot_hold_everything() {
             .map(|c| c.symbol())
             .collect()
     };
-    assert!(screen(&draw(&mut app, 80, 24)).contains("more than fits"));
+    let first = screen(&draw(&mut app, 80, 24));
+    assert!(first.contains("more: D scrolls"), "{first}");
+    // D scrolls it, down to its end, then back to the top.
+    app.update(key(KeyCode::Char('D')));
+    let scrolled = screen(&draw(&mut app, 80, 24));
+    assert_ne!(first, scrolled);
+    for _ in 0..40 {
+        app.update(key(KeyCode::Char('D')));
+        if screen(&draw(&mut app, 80, 24)).contains("end: D goes to the top") {
+            break;
+        }
+    }
+    assert!(screen(&draw(&mut app, 80, 24)).contains("end: D goes to the top"));
     let mut short = app_with(&started());
     short.select(0);
-    assert!(!screen(&draw(&mut short, 100, 30)).contains("more than fits"));
+    assert!(!screen(&draw(&mut short, 100, 30)).contains("D scrolls"));
 }
 
 #[test]

@@ -113,3 +113,25 @@ fn description_on_a_step_points_at_instructions() {
         .stderr(predicate::str::contains("rb.yaml:8:9"))
         .stderr(predicate::str::contains("goes in `instructions:`"));
 }
+
+/// `- Posted in #ops` loses `#ops` to a YAML comment: validate says where,
+/// and how to keep it, and the runbook is still valid.
+#[test]
+fn a_comment_cutting_text_short_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("c.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Tell\n        id: tell\n        checklist:\n          - Posted in #ops\n          - \"Quoted in #ops\"\n",
+    )
+    .unwrap();
+    stepwise()
+        .arg("validate")
+        .arg(&rb)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "c.yaml:10:23: warning: `#ops` starts a YAML comment",
+        ))
+        .stderr(predicate::str::contains("quote the whole value").count(1));
+}

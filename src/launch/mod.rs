@@ -213,7 +213,14 @@ fn drive(
     let (refresh_hook, refresher) =
         refresher::transcript_refresher(opened.dir.clone(), checked.clone());
     let setup = setup(&opened, runbook_path, values, args, &answers, refresh_hook);
+    // The demo (closed when left) removes its sandbox, the runbook's
+    // folder, as it ends: a copy of the transcript there would be a path
+    // to nothing.
+    let removed = args.close_when_left.is_some();
     let extra_dir = args.transcript_dir.clone().or_else(|| {
+        if removed {
+            return None;
+        }
         opened
             .session
             .runbook
@@ -231,7 +238,7 @@ fn drive(
         answers,
         quit_note: args.quit_note.clone(),
     };
-    let (code, end, lock) = rt.block_on(driver.run(opened, setup));
+    let (mut code, end, lock) = rt.block_on(driver.run(opened, setup));
     // The engine (and with it the hook) is gone: the refresher ends.
     let _ = refresher.join();
     if args.close_when_left.is_some() && matches!(end, End::Left | End::Interrupted(_)) {
@@ -239,6 +246,11 @@ fn drive(
             "session closed: {}",
             args.close_when_left.as_deref().unwrap_or("")
         );
+        // Recorded as aborted: the exit code of a person quitting says so
+        // too (the README's 5); headless keeps "waits for a person" (4).
+        if matches!(end, End::Left) && code == crate::outcome::Exit::Completed as i32 {
+            code = crate::outcome::Exit::Aborted as i32;
+        }
     }
     // The lock is held until the final transcript is written.
     report::report_end(&dir, extra_dir.as_deref(), checked.as_ref());

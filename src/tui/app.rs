@@ -12,9 +12,11 @@ use super::ending::TuiEnd;
 use super::keymap::{self, Action, Context};
 use super::layout::{self, Areas};
 use super::log::{LogPane, Logs};
+use super::log_file::Direction;
 use super::log_view::{Layout, Pos};
 use super::look::Look;
 use super::modals::{Help, InputChange, LinePurpose, Modal, NotePurpose, Outcome};
+use super::search_job::{Found, SearchJob, Searching};
 use crate::engine::command::{Command, End, Update};
 use crate::engine::redact::MASK;
 use crate::runbook::model::{OnFailure, Step};
@@ -44,6 +46,10 @@ pub enum Msg {
     Engine(Update),
     Tick(DateTime<Utc>),
     Resize(u16, u16),
+    /// A log search running off the event loop has an answer.
+    Found(Found),
+    /// Text pasted (bracketed paste): only for a step being typed into.
+    Paste(String),
 }
 
 /// Which pane the arrow keys move in.
@@ -75,6 +81,23 @@ pub struct App {
     /// asked, as in the terminal the command would otherwise run in.
     pub wrap: bool,
     pub search: Option<String>,
+    /// The line of the search match shown (`n`/`N` move from it).
+    pub hit: Option<u64>,
+    /// A search running off the event loop.
+    pub searching: Option<Searching>,
+    /// A search for the event loop to start (taken by it).
+    pub search_job: Option<SearchJob>,
+    /// Rows the Details pane is scrolled by (`D`; taken modulo what is
+    /// hidden, so it goes round to the top).
+    pub details_scroll: usize,
+    /// The tty step the keys go to (`t`); `None`: keys are hotkeys.
+    pub typing: Option<String>,
+    /// The latest output: which attempt, and when (for "may be waiting
+    /// for input").
+    pub last_output: Option<(String, u32, DateTime<Utc>)>,
+    /// The session folder: attempts' logs are read from there, and the
+    /// outcome-unknown prompt looks at it.
+    pub session_dir: Option<std::path::PathBuf>,
     pub modal: Option<Modal>,
     pub status: Option<String>,
     /// The status message, and when the clock first saw it.
@@ -107,8 +130,6 @@ pub struct App {
     /// `stepwise follow`: another process runs the session; keys only
     /// move the view (`keymap::changes_nothing`), and `q` leaves at once.
     pub read_only: bool,
-    /// The session folder (what the outcome-unknown prompt looks at).
-    pub session_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -127,6 +148,13 @@ impl App {
             anchor_row: 0,
             wrap: true,
             search: None,
+            hit: None,
+            searching: None,
+            search_job: None,
+            session_dir: None,
+            typing: None,
+            details_scroll: 0,
+            last_output: None,
             modal: None,
             status: None,
             auto,
@@ -142,7 +170,6 @@ impl App {
             leaving: false,
             suspend: false,
             dirty: true,
-            session_dir: None,
             status_since: None,
             read_only: false,
             history: Default::default(),
@@ -155,11 +182,16 @@ impl App {
             // While the screen is too small to show anything, no key acts:
             // a blind Enter could run a step nobody saw.
             Msg::Key(_) if self.too_small() => Vec::new(),
+            Msg::Key(key) if self.typing.is_some() && self.modal.is_none() => {
+                self.dirty = true;
+                self.typing_key(key)
+            }
             Msg::Key(key) => {
                 self.dirty = true;
                 self.status = None;
                 self.key(key)
             }
+            Msg::Paste(text) => self.typing_paste(&text),
             Msg::Mouse(m) => self.mouse(m),
             Msg::Engine(u) => {
                 self.dirty = true;
@@ -174,7 +206,27 @@ impl App {
                 self.size = (w, h);
                 self.areas = layout::areas(self.size);
                 self.dirty = true;
+                self.tty_size()
+            }
+            Msg::Found(f) => {
+                self.found(f);
                 Vec::new()
+            }
+        }
+    }
+
+    /// Reads every attempt's log from the session folder (not a tty
+    /// step's: that is a screen, not lines).
+    pub fn attach_logs(&mut self) {
+        let Some(dir) = self.session_dir.clone() else {
+            return;
+        };
+        for st in &self.session.steps {
+            if self.session.runbook.step(&st.id).is_some_and(|d| d.tty) {
+                continue;
+            }
+            for a in &st.attempts {
+                self.logs.attach(&st.id, a.number, dir.join(&a.log));
             }
         }
     }
@@ -237,6 +289,18 @@ impl App {
         if self.modal.is_some() {
             return self.modal_key(key);
         }
+        if self.hit.is_some() || self.searching.is_some() {
+            match keymap::action(Context::Found, &key) {
+                Some(Action::NextMatch) => {
+                    return self.then_none(|a| a.next_match(Direction::Forward));
+                }
+                Some(Action::PrevMatch) => {
+                    return self.then_none(|a| a.next_match(Direction::Backward));
+                }
+                Some(Action::Dismiss) => return self.then_none(App::end_search),
+                _ => {}
+            }
+        }
         match keymap::action(Context::Main, &key) {
             Some(Action::Quit) if self.read_only => {
                 self.end = Some(TuiEnd::Left);
@@ -249,6 +313,11 @@ impl App {
             Some(action) => self.main_action(action),
             None => Vec::new(),
         }
+    }
+
+    fn then_none(&mut self, f: impl FnOnce(&mut App)) -> Vec<Command> {
+        f(self);
+        Vec::new()
     }
 
     fn main_action(&mut self, action: Action) -> Vec<Command> {
@@ -296,6 +365,8 @@ impl App {
             }
             Action::Quit => self.modal = Some(Modal::Quit),
             Action::Suspend => self.suspend = true,
+            Action::TypeIntoStep => return self.start_typing(),
+            Action::ScrollDetails => self.details_scroll += 3,
             _ => {}
         }
         Vec::new()
@@ -317,8 +388,10 @@ impl App {
         let last = self.session.steps.len().saturating_sub(1);
         let index = index.min(last);
         if index != self.selected {
+            self.details_scroll = 0;
             self.attempt_choice = None;
             self.follow = true;
+            self.hit = None;
         }
         self.selected = index;
         self.track_next = Some(index) == self.session.next_step();
@@ -330,6 +403,7 @@ impl App {
         };
         let id = state.id.clone();
         match state.status {
+            StepStatus::Running { .. } if self.typeable().is_some() => return self.start_typing(),
             StepStatus::Running { .. } => {
                 self.status = Some("This step is running; c cancels it.".into());
             }
@@ -353,7 +427,14 @@ impl App {
         if def.is_update() {
             self.modal = self.update_draft(def);
         } else if !def.is_automated() {
-            self.modal = Some(Modal::human(def));
+            let mut modal = Modal::human(def);
+            // A note added with `n` counts for `note: required`.
+            if let Modal::Human(p) = &mut modal
+                && crate::policy::has_note(&self.session, &id)
+            {
+                p.note_required = false;
+            }
+            self.modal = Some(modal);
         } else if def.confirm {
             self.modal = Some(Modal::RunConfirm { step: id });
         } else {
@@ -493,6 +574,17 @@ impl App {
             Update::Record(r) => {
                 self.session.apply(&r);
                 self.say_input_changed(&r.event);
+                if matches!(r.event, Event::StepStarted { .. }) {
+                    self.attach_logs();
+                }
+                self.check_typing();
+                // The step ended while "leave it running?" was open: the
+                // question is the plain one now.
+                if matches!(self.modal, Some(Modal::QuitRunning))
+                    && self.session.running().is_none()
+                {
+                    self.modal = Some(Modal::Quit);
+                }
                 if let Event::StepStarted { step, .. } = &r.event
                     && self.track_next
                     && let Some(i) = self.session.step_index(step)
@@ -507,6 +599,7 @@ impl App {
                 stream,
                 bytes,
             } => {
+                self.last_output = Some((step.clone(), attempt, self.now));
                 if self.session.runbook.step(&step).is_some_and(|d| d.tty) {
                     self.logs.push_tty(&step, attempt, &bytes);
                 } else {
@@ -697,7 +790,7 @@ impl App {
         self.set_anchor(top);
     }
 
-    fn set_anchor(&mut self, pos: Pos) {
+    pub(super) fn set_anchor(&mut self, pos: Pos) {
         self.anchor = pos.line;
         self.anchor_row = pos.row;
     }
@@ -739,30 +832,6 @@ impl App {
         (top.line..end).any(|n| log.line(n).is_some_and(|l| layout.is_long(&l)))
     }
 
-    /// Jumps the log to the last line holding the search text.
-    pub(super) fn find(&mut self, query: &str) {
-        self.search = Some(query.to_string());
-        let Some(log) = self.shown_log() else {
-            self.status = Some("No log to search.".into());
-            return;
-        };
-        let before = if self.follow {
-            log.end()
-        } else {
-            self.log_top()
-        };
-        let found = log
-            .find_back(query, before)
-            .or_else(|| log.find_back(query, log.end()));
-        match found {
-            Some(n) => {
-                self.set_anchor(Pos { line: n, row: 0 });
-                self.follow = false;
-            }
-            None => self.status = Some(format!("“{query}” is not in this log.")),
-        }
-    }
-
     /// Whether a human-prompt action does something (for key hints): the
     /// checklist keys only where there is a checklist.
     pub fn prompt_applies(&self, action: Action) -> bool {
@@ -794,6 +863,7 @@ impl App {
             Action::ChangeInput => !running && !self.session.runbook.inputs.is_empty(),
             Action::RegularUpdate => self.session.runbook.cadence.is_some(),
             Action::Follow => !self.follow,
+            Action::TypeIntoStep => self.typeable().is_some(),
             // Only when something is cut: then the key shows the rest.
             Action::ToggleWrap => !self.wrap && self.long_line_shown(),
             // Arrows are obvious; the bar keeps its room for the rest.

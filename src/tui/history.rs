@@ -108,6 +108,9 @@ fn load_attempt(
         _ => bytes.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1),
     };
     let shown = &bytes[skip..];
+    // The pane learns where in the log these bytes are: its stderr tint
+    // follows the file's offsets.
+    logs.seek(step, attempt, start + skip as u64);
     for (stream, from, to) in pieces(ranges, start + skip as u64, shown.len() as u64) {
         let chunk = &shown[from as usize..to as usize];
         if tty {

@@ -29,6 +29,8 @@ pub enum Context {
     /// Changing an input: typing its new value.
     InputEdit,
     Help,
+    /// A log search match is shown (or a search runs).
+    Found,
     /// The session has completed or was aborted: the last screen.
     Finished,
 }
@@ -75,6 +77,14 @@ pub enum Action {
     Abort,
     /// Note editor: a line break (the text area takes the key).
     NewLine,
+    /// The next match of the log search.
+    NextMatch,
+    /// The previous match of the log search.
+    PrevMatch,
+    /// Give the keyboard to the running `tty: true` step.
+    TypeIntoStep,
+    /// Scroll the Details pane (round to the top after its end).
+    ScrollDetails,
 }
 
 /// A key with its modifiers.
@@ -194,7 +204,27 @@ pub static BINDINGS: &[Binding] = &[
         "pane",
         "Switch focus between steps and log",
     ),
-    b(C::Main, &[k('/')], A::Search, "search", "Search in the log"),
+    b(
+        C::Main,
+        &[k('t')],
+        A::TypeIntoStep,
+        "type",
+        "Type into the running tty step (also Enter); Ctrl-] ends it",
+    ),
+    b(
+        C::Main,
+        &[k('D')],
+        A::ScrollDetails,
+        "details",
+        "Scroll the Details pane (after its end, back to the top)",
+    ),
+    b(
+        C::Main,
+        &[k('/')],
+        A::Search,
+        "search",
+        "Search the whole log, from the view on",
+    ),
     b(
         C::Main,
         &[k('f')],
@@ -282,6 +312,27 @@ pub static BINDINGS: &[Binding] = &[
         "Suspend to the shell (fg comes back; running steps go on)",
     ),
     b(
+        C::Found,
+        &[k('n')],
+        A::NextMatch,
+        "next match",
+        "After a search: the next match in the log",
+    ),
+    b(
+        C::Found,
+        &[k('N')],
+        A::PrevMatch,
+        "previous match",
+        "After a search: the previous match in the log",
+    ),
+    b(
+        C::Found,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "leave matches",
+        "After a search: stop it, or leave the matches (n adds a note again)",
+    ),
+    b(
         C::HumanPrompt,
         &[ctrl('d')],
         A::Accept,
@@ -330,12 +381,14 @@ pub static BINDINGS: &[Binding] = &[
         "cancel",
         "Close without confirming",
     ),
+    // Not Enter: Enter opened this question, a second one must not run
+    // a step that asked to be confirmed.
     b(
         C::RunConfirm,
-        &[code(KeyCode::Enter), k('y')],
+        &[k('y')],
         A::Accept,
         "run",
-        "Run the command",
+        "Run the command (y; Enter does not)",
     ),
     b(
         C::RunConfirm,
@@ -611,6 +664,7 @@ pub fn changes_nothing(action: Action) -> bool {
             | Action::Help
             | Action::Quit
             | Action::Suspend
+            | Action::ScrollDetails
     )
 }
 

@@ -1,8 +1,12 @@
-//! Log panes: a bounded ring of display lines per step attempt.
+//! Log panes: the lines of each step attempt's output.
 //!
-//! Bytes arrive in arbitrary chunks; they are cut into lines here and kept
-//! up to a fixed number of lines and bytes. The full output lives on disk;
-//! this is only what the screen can show. No I/O, no rendering.
+//! Once the attempt's log file is known ([`LogPane::attach`]), lines come
+//! from the file itself, through a lazy index ([`super::log_file`]): the
+//! pane pages through the whole output, however big, with flat memory,
+//! and a line keeps its number while output flows. Until then (or when
+//! the file cannot be read) bytes arriving in chunks are cut into lines
+//! here and kept in a ring up to a fixed number of lines and bytes. The
+//! only I/O is reading the attempt's log; no rendering.
 //!
 //! Lines are kept as raw bytes and made safe for the terminal only when
 //! they are looked at ([`LogPane::line`]: lossy UTF-8, only SGR colour
@@ -11,8 +15,14 @@
 //! lines thus costs a newline search and a copy per chunk, while a frame
 //! sanitizes only the few lines it shows.
 
+use super::log_file::LogFile;
 use crate::session::event::Stream;
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Stderr ranges remembered per attempt (older ones show as stdout).
+const MAX_STDERR_RANGES: usize = 65_536;
 
 /// Lines kept per attempt.
 pub const MAX_LINES: usize = 5_000;
@@ -26,6 +36,23 @@ const MAX_PARTIAL: usize = 64 * 1024;
 pub struct LogLine {
     pub stream: Stream,
     pub text: String,
+    /// Some bytes were not UTF-8 (shown as `�`).
+    pub lossy: bool,
+    /// The line was too long to read as one: it goes on in the next.
+    pub cut: bool,
+}
+
+impl LogLine {
+    /// A line made safe to show from raw bytes.
+    pub fn of(stream: Stream, bytes: &[u8]) -> LogLine {
+        let text = String::from_utf8_lossy(bytes);
+        LogLine {
+            stream,
+            lossy: matches!(text, std::borrow::Cow::Owned(_)),
+            text: sanitize(&text),
+            cut: false,
+        }
+    }
 }
 
 /// Where a kept line's bytes are in `LogPane::data` (absolute positions).
@@ -48,6 +75,12 @@ pub struct LogPane {
     dropped: u64,
     /// Bytes of an unfinished line, per stream.
     partial: [Vec<u8>; 2],
+    /// The attempt's log on disk: when it can be read, lines come from it.
+    file: Option<Arc<Mutex<LogFile>>>,
+    /// Bytes pushed so far: the offset in the log of the next chunk.
+    at: u64,
+    /// `[start, end)` byte ranges of stderr in the log, merged, newest last.
+    stderr: VecDeque<(u64, u64)>,
 }
 
 fn slot(stream: Stream) -> usize {
@@ -58,8 +91,64 @@ fn slot(stream: Stream) -> usize {
 }
 
 impl LogPane {
+    /// Reads lines from the attempt's log at `path` from now on.
+    pub fn attach(&mut self, path: PathBuf) {
+        if self.file.is_none() {
+            self.file = Some(Arc::new(Mutex::new(LogFile::new(path))));
+        }
+    }
+
+    /// The log on disk, brought up to date, when it can be read.
+    fn disk(&self) -> Option<MutexGuard<'_, LogFile>> {
+        let mut f = self.file.as_ref()?.lock().ok()?;
+        if f.indexed() < self.at || !f.ready() {
+            let _ = f.refresh();
+        }
+        (f.ready() && f.end() > 0).then_some(f)
+    }
+
+    /// Whether lines come from the log on disk (the whole output).
+    pub fn from_disk(&self) -> bool {
+        self.disk().is_some()
+    }
+
+    /// The log file's path, when attached.
+    pub fn path(&self) -> Option<PathBuf> {
+        Some(self.file.as_ref()?.lock().ok()?.path().to_path_buf())
+    }
+
+    /// The next chunk pushed sits at `offset` in the log (resume).
+    pub fn seek(&mut self, offset: u64) {
+        self.at = offset;
+    }
+
+    fn note_stream(&mut self, stream: Stream, len: u64) {
+        let (start, end) = (self.at, self.at + len);
+        self.at = end;
+        if stream != Stream::Stderr || len == 0 {
+            return;
+        }
+        match self.stderr.back_mut() {
+            Some(last) if last.1 == start => last.1 = end,
+            _ => self.stderr.push_back((start, end)),
+        }
+        if self.stderr.len() > MAX_STDERR_RANGES {
+            self.stderr.pop_front();
+        }
+    }
+
+    /// The stream of the byte at `offset` in the log, as far as known.
+    fn stream_at(&self, offset: u64) -> Stream {
+        let i = self.stderr.partition_point(|r| r.1 <= offset);
+        match self.stderr.get(i) {
+            Some(r) if r.0 <= offset => Stream::Stderr,
+            _ => Stream::Stdout,
+        }
+    }
+
     /// Appends a chunk of output.
     pub fn push(&mut self, stream: Stream, bytes: &[u8]) {
+        self.note_stream(stream, bytes.len() as u64);
         let mut rest = bytes;
         if !self.partial[slot(stream)].is_empty()
             && let Some(pos) = rest.iter().position(|&b| b == b'\n')
@@ -142,43 +231,52 @@ impl LogPane {
         &self.data[(l.start - self.base) as usize..(l.end - self.base) as usize]
     }
 
-    /// Number of the first line kept (lines are numbered from 0 since the start).
+    /// Number of the first line there is (lines are numbered from 0
+    /// since the start; the ring forgets the oldest, the file never).
     pub fn first(&self) -> u64 {
+        if self.disk().is_some() {
+            return 0;
+        }
         self.dropped
     }
 
     /// One past the last line, unfinished lines included.
     pub fn end(&self) -> u64 {
+        if let Some(f) = self.disk() {
+            return f.end();
+        }
         self.dropped + self.len() as u64
     }
 
-    /// Lines kept, unfinished ones included.
+    /// Lines kept in the ring, unfinished ones included.
     pub fn len(&self) -> usize {
         self.lines.len() + self.partial.iter().filter(|p| !p.is_empty()).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len() == 0 && self.disk().is_none()
     }
 
-    /// The line with absolute number `n`, if still kept, made safe to show.
+    /// The line with absolute number `n`, if there, made safe to show.
     pub fn line(&self, n: u64) -> Option<LogLine> {
+        if let Some(mut f) = self.disk() {
+            let l = f.line(n)?;
+            drop(f);
+            return Some(LogLine {
+                cut: l.cut,
+                ..LogLine::of(self.stream_at(l.offset), &l.bytes)
+            });
+        }
         let i = usize::try_from(n.checked_sub(self.dropped)?).ok()?;
         if let Some(l) = self.lines.get(i) {
-            return Some(LogLine {
-                stream: l.stream,
-                text: sanitize(&String::from_utf8_lossy(self.text(l))),
-            });
+            return Some(LogLine::of(l.stream, self.text(l)));
         }
         let extra = i - self.lines.len();
         [Stream::Stdout, Stream::Stderr]
             .into_iter()
             .filter(|s| !self.partial[slot(*s)].is_empty())
             .nth(extra)
-            .map(|s| LogLine {
-                stream: s,
-                text: sanitize(&String::from_utf8_lossy(&self.partial[slot(s)])),
-            })
+            .map(|s| LogLine::of(s, &self.partial[slot(s)]))
     }
 
     /// The last `count` lines (for the outcome-unknown prompt).
@@ -204,6 +302,8 @@ impl LogPane {
 pub struct Logs {
     panes: HashMap<(String, u32), LogPane>,
     screens: HashMap<(String, u32), vt100::Parser>,
+    /// Screens whose last output did not end a line (a prompt, maybe).
+    open_line: std::collections::HashSet<(String, u32)>,
 }
 
 impl std::fmt::Debug for Logs {
@@ -224,6 +324,28 @@ impl Logs {
             .entry((step.to_string(), attempt))
             .or_insert_with(|| vt100::Parser::new(PTY_ROWS, PTY_COLS, 0))
             .process(bytes);
+        let key = (step.to_string(), attempt);
+        if bytes.ends_with(b"\n") {
+            self.open_line.remove(&key);
+        } else if !bytes.is_empty() {
+            self.open_line.insert(key);
+        }
+    }
+
+    /// Whether a tty attempt's last output left a line open (a prompt?).
+    pub fn ends_open(&self, step: &str, attempt: u32) -> bool {
+        self.open_line.contains(&(step.to_string(), attempt))
+    }
+
+    /// The emulated screen of a tty attempt takes the size its terminal
+    /// was given.
+    pub fn resize_tty(&mut self, step: &str, attempt: u32, rows: u16, cols: u16) {
+        use crate::engine::process::{PTY_COLS, PTY_ROWS};
+        self.screens
+            .entry((step.to_string(), attempt))
+            .or_insert_with(|| vt100::Parser::new(PTY_ROWS, PTY_COLS, 0))
+            .screen_mut()
+            .set_size(rows, cols);
     }
 
     /// The emulated screen of a `tty: true` attempt, if it wrote anything.
@@ -243,59 +365,36 @@ impl Logs {
     pub fn get(&self, step: &str, attempt: u32) -> Option<&LogPane> {
         self.panes.get(&(step.to_string(), attempt))
     }
+
+    /// The attempt's log on disk is at `path`: its lines come from there.
+    pub fn attach(&mut self, step: &str, attempt: u32, path: PathBuf) {
+        self.panes
+            .entry((step.to_string(), attempt))
+            .or_default()
+            .attach(path);
+    }
+
+    /// The next chunk of an attempt sits at `offset` in its log (resume).
+    pub fn seek(&mut self, step: &str, attempt: u32, offset: u64) {
+        self.panes
+            .entry((step.to_string(), attempt))
+            .or_default()
+            .seek(offset);
+    }
 }
 
-/// Keeps printable text and SGR sequences (`ESC [ … m`); drops every other
-/// escape sequence and control character; tabs become spaces; a carriage
-/// return starts the line over, as a terminal would show it.
+/// Keeps printable text and SGR sequences (`ESC [ … m`); every other
+/// escape sequence and control character is shown inert (`␛]52;…␇`), as
+/// the transcript shows it, so an operator sees that output tried to reach
+/// the terminal; tabs become spaces; a carriage return starts the line
+/// over, as a terminal would show it.
 pub fn sanitize(raw: &str) -> String {
     let raw = match raw.rfind('\r') {
         Some(i) if i + 1 < raw.len() => &raw[i + 1..],
         Some(i) => &raw[..i],
         None => raw,
     };
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\x1b' => {
-                if let Some(seq) = escape(&mut chars) {
-                    out.push_str(&seq);
-                }
-            }
-            '\t' => out.push_str("    "),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Reads one escape sequence after ESC; returns it only when it is SGR.
-fn escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
-    match chars.next()? {
-        '[' => {
-            let mut params = String::new();
-            for c in chars.by_ref() {
-                if ('\x40'..='\x7e').contains(&c) {
-                    let ok = c == 'm' && params.chars().all(|p| p.is_ascii_digit() || p == ';');
-                    return ok.then(|| format!("\x1b[{params}m"));
-                }
-                params.push(c);
-            }
-            None
-        }
-        ']' | 'P' | '_' | '^' => {
-            // OSC / DCS / APC / PM: up to BEL or ESC \.
-            while let Some(c) = chars.next() {
-                if c == '\x07' || (c == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
-                    break;
-                }
-            }
-            None
-        }
-        _ => None,
-    }
+    crate::text::show_controls_keeping_sgr(raw).replace('\t', "    ")
 }
 
 /// Removes SGR sequences (for `NO_COLOR` and searching).
@@ -377,9 +476,16 @@ mod tests {
     #[test]
     fn only_sgr_survives() {
         assert_eq!(sanitize("\x1b[31mred\x1b[0m"), "\x1b[31mred\x1b[0m");
-        assert_eq!(sanitize("a\x1b[2Jb\x1b]0;title\x07c\x07d"), "abcd");
+        assert_eq!(
+            sanitize("a\x1b[2Jb\x1b]0;title\x07c\x07d"),
+            "a␛[2Jb␛]0;title␇c␇d"
+        );
         assert_eq!(sanitize("10%\r50%\r100%"), "100%");
-        assert_eq!(sanitize("x\x1b[?1049hy"), "xy");
+        assert_eq!(sanitize("x\x1b[?1049hy"), "x␛[?1049hy");
+        assert_eq!(
+            sanitize("before\x1b]52;c;aGk=\x07after"),
+            "before␛]52;c;aGk=␇after"
+        );
         assert_eq!(strip_sgr("\x1b[1;32mok\x1b[0m"), "ok");
     }
 }

@@ -297,6 +297,8 @@ mod tests {
         LogLine {
             stream: Stream::Stdout,
             text: s.into(),
+            lossy: false,
+            cut: false,
         }
     }
 

@@ -18,13 +18,18 @@ pub mod history;
 pub mod keymap;
 pub mod layout;
 pub mod log;
+pub mod log_file;
 pub mod log_view;
 pub mod look;
 pub mod modals;
 pub mod picker;
 pub mod screen;
+pub mod search;
+pub mod search_job;
 pub mod terminal;
 pub mod theme;
+pub mod tty_keys;
+pub mod typing;
 pub mod view;
 pub mod widgets;
 
@@ -68,7 +73,8 @@ pub async fn run(
     app.quit_note = quit_note;
     if let Some(dir) = session_dir {
         history::load(&mut app.logs, &app.session, dir);
-        app.session_dir = Some(dir.to_owned());
+        app.session_dir = Some(dir.to_path_buf());
+        app.attach_logs();
         if let Some(sessions) = dir.parent() {
             app.history =
                 crate::comms::estimate::load(sessions, &app.session.runbook.id, &app.session.id);
@@ -97,6 +103,7 @@ pub async fn run(
 pub async fn run_read_only(
     session: Session,
     updates: mpsc::Receiver<Update>,
+    dir: &Path,
 ) -> std::io::Result<TuiEnd> {
     let secrets = session
         .runbook
@@ -107,6 +114,8 @@ pub async fn run_read_only(
         .collect();
     let mut app = App::new(session, secrets, chrono::Utc::now(), color_enabled());
     app.read_only = true;
+    app.session_dir = Some(dir.to_path_buf());
+    app.attach_logs();
     // No engine: whatever a command might be, it goes nowhere.
     let (cmds, mut nowhere) = mpsc::channel(1);
     tokio::spawn(async move { while nowhere.recv().await.is_some() {} });
@@ -213,6 +222,7 @@ pub async fn event_loop<H: Host>(
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut batch = Vec::with_capacity(BATCH);
+    let (found_tx, mut found_rx) = mpsc::channel(4);
     let mut last_draw = Instant::now();
     let mut drawn = false;
     let mut engine_done = false;
@@ -244,11 +254,23 @@ pub async fn event_loop<H: Host>(
                 batch.drain(..).for_each(|u| { app.update(Msg::Engine(u)); });
                 (Vec::new(), false)
             },
+            Some(f) = found_rx.recv() => {
+                app.update(Msg::Found(f));
+                (Vec::new(), true)
+            },
             _ = frame.tick() => {
                 app.update(Msg::Tick(chrono::Utc::now()));
+                // A search's progress moves on screen.
+                app.dirty |= app.searching.is_some();
                 (Vec::new(), false)
             },
         };
+        if let Some(job) = app.search_job.take() {
+            let tx = found_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.blocking_send(search::run(job));
+            });
+        }
         if std::mem::take(&mut app.suspend) {
             host.suspend()?;
             app.dirty = true;
@@ -296,6 +318,7 @@ fn terminal_msg(ev: Event) -> Option<Msg> {
         Event::Key(k) => Some(Msg::Key(k)),
         Event::Mouse(m) => Some(Msg::Mouse(m)),
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
         _ => None,
     }
 }

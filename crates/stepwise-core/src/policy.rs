@@ -91,6 +91,14 @@ pub fn note_missing(def: &Step, note: Option<&str>) -> bool {
     def.note == NoteRule::Required && note.is_none_or(|n| n.trim().is_empty())
 }
 
+/// Whether a note was already added to the step (with `n`): it counts
+/// for `note: required`.
+pub fn has_note(session: &crate::session::state::Session, step: &str) -> bool {
+    session
+        .step(step)
+        .is_some_and(|s| s.notes.iter().any(|n| !n.text.trim().is_empty()))
+}
+
 /// The refusal for a human step confirmed without its required note.
 pub fn check_note(def: &Step, note: Option<&str>) -> Result<(), String> {
     if note_missing(def, note) {

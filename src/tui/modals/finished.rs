@@ -25,7 +25,10 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
         .unwrap_or_default();
     let lines = vec![
         Line::styled(
-            format!("{word}: {done}/{total} steps settled, incident clock {took}."),
+            format!(
+                "{word}: {done}/{total} steps settled{}, incident clock {took}.",
+                breakdown(look)
+            ),
             theme::fg(look.color, color).add_modifier(Modifier::BOLD),
         ),
         Line::raw("Everything is in the journal; the transcript is written as you leave"),
@@ -50,4 +53,34 @@ pub fn key(action: Option<super::super::keymap::Action>) -> super::outcome::Outc
         Some(super::super::keymap::Action::Dismiss) => Outcome::End,
         _ => Outcome::Keep(()),
     }
+}
+
+/// What "settled" hides: `: 19 done, 1 failed (allowed), 2 skipped`.
+fn breakdown(look: &Look) -> String {
+    use crate::session::state::StepStatus as S;
+    let (mut done, mut allowed, mut failed, mut skipped, mut open) = (0, 0, 0, 0, 0);
+    for (i, st) in look.session.steps.iter().enumerate() {
+        match st.status {
+            S::Succeeded | S::Confirmed { .. } | S::DoneByHand => done += 1,
+            S::Failed if look.session.is_settled(i) => allowed += 1,
+            S::Failed => failed += 1,
+            S::Skipped { .. } => skipped += 1,
+            _ => open += 1,
+        }
+    }
+    let parts: Vec<String> = [
+        (done, "done"),
+        (allowed, "failed (allowed)"),
+        (failed, "failed"),
+        (skipped, "skipped"),
+        (open, "not settled"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, w)| format!("{n} {w}"))
+    .collect();
+    if parts.len() <= 1 {
+        return String::new();
+    }
+    format!(" ({})", parts.join(", "))
 }

@@ -12,6 +12,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 const GROUPS: &[(Context, &str)] = &[
     (Context::Main, "Main screen"),
+    (Context::Found, "After a log search"),
     (Context::HumanPrompt, "Human step prompt"),
     (Context::Failure, "After a failure"),
     (Context::Unknown, "Outcome unknown"),

@@ -152,8 +152,9 @@ impl HumanPrompt {
             );
             self.on_note = true;
         } else if unticked > 0 && !self.warned_unticked {
+            let verb = if unticked == 1 { "is" } else { "are" };
             self.error = Some(format!(
-                "{unticked} of {} items are not ticked (Space ticks). Ctrl-D again marks the step done anyway.",
+                "{unticked} of {} items {verb} not ticked (Space ticks). Ctrl-D again marks the step done anyway.",
                 self.checked.len()
             ));
             self.warned_unticked = true;

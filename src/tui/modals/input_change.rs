@@ -65,8 +65,17 @@ fn cut(text: &str, width: usize) -> String {
     super::super::widgets::truncate(text, width)
 }
 
+/// The list dialog's width: as wide as the screen allows (values are
+/// what one checks here), up to a readable limit.
+fn list_width(look: &Look) -> u16 {
+    look.size.0.saturating_sub(4).clamp(WIDTH, 120)
+}
+
 fn list(look: &Look, c: &InputChange) -> Vec<Line<'static>> {
     let inputs = &look.session.runbook.inputs;
+    let inner = list_width(look)
+        .min(look.size.0.saturating_sub(2))
+        .saturating_sub(2) as usize;
     let name_w = inputs
         .iter()
         .map(|i| i.name.chars().count())
@@ -82,6 +91,10 @@ fn list(look: &Look, c: &InputChange) -> Vec<Line<'static>> {
     ];
     for (i, input) in inputs.iter().enumerate() {
         let (value, from) = current(look, input);
+        // The value gets the room the name and where it came from leave.
+        let value_w = inner
+            .saturating_sub(name_w + 6 + from.chars().count())
+            .max(8);
         let chosen = i == c.cursor;
         let style = if chosen {
             theme::selected()
@@ -91,10 +104,10 @@ fn list(look: &Look, c: &InputChange) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![
             Span::styled(
                 format!(
-                    "{} {:<name_w$}  {:<24}  ",
+                    "{} {:<name_w$}  {:<value_w$}  ",
                     if chosen { "▶" } else { " " },
                     cut(&input.name, name_w),
-                    cut(&value, 24)
+                    cut(&value, value_w)
                 ),
                 style,
             ),
@@ -115,7 +128,7 @@ fn list(look: &Look, c: &InputChange) -> Vec<Line<'static>> {
 
 fn render_list(frame: &mut Frame, area: Rect, look: &Look, c: &InputChange) {
     let lines = list(look, c);
-    super::super::widgets::dialog(frame, area, WIDTH, "Change an input", lines);
+    super::super::widgets::dialog(frame, area, list_width(look), "Change an input", lines);
 }
 
 fn render_edit(frame: &mut Frame, area: Rect, look: &Look, c: &InputChange) {

@@ -64,7 +64,9 @@ pub fn render_line(
         }
         LinePurpose::Abort => "Abort the session: why?".to_string(),
         LinePurpose::Search => match look.search {
-            Some(last) => format!("Search the log (Enter alone: next “{last}” up)"),
+            Some(last) => {
+                format!("Search the whole log from the view on (Enter alone: next “{last}”)")
+            }
             None => "Search the log".to_string(),
         },
     };

@@ -121,6 +121,9 @@ fn fact_lines(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
                 l.format("%H:%M:%S UTC"),
                 crate::runbook::duration::format((l - a.started_at).to_std().unwrap_or_default())
             ),
+            None if a.stdout_bytes + a.stderr_bytes > 0 => {
+                format!("Began {began}; when its output was last written is not known.")
+            }
             None => format!("Began {began}; no output was written."),
         };
         lines.push(Line::raw(line));

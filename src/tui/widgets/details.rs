@@ -299,16 +299,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         (Some(step), Some(st)) => body(app, step, st),
         _ => vec![Line::raw("This runbook has no steps.")],
     };
-    // Say so when the pane cannot hold it all, rather than cut silently.
-    let cut = super::wrapped_height(&lines, area.width.saturating_sub(2))
-        > usize::from(area.height.saturating_sub(2));
-    let title = if cut {
-        "Details · ↓ more than fits"
+    // Say so when the pane cannot hold it all, rather than cut silently;
+    // `D` scrolls it (round to the top after the end).
+    let total = super::wrapped_height(&lines, area.width.saturating_sub(2));
+    let room = usize::from(area.height.saturating_sub(2));
+    let scroll = if total > room {
+        app.details_scroll % (total - room + 1)
     } else {
-        "Details"
+        0
+    };
+    let title = match (total > room, scroll) {
+        (false, _) => "Details".to_string(),
+        (true, 0) => "Details · ↓ more: D scrolls".to_string(),
+        (true, s) if s + room >= total => "Details · end: D goes to the top".to_string(),
+        (true, _) => "Details · ↕ more: D scrolls".to_string(),
     };
     let p = Paragraph::new(lines)
-        .block(super::block(title, false))
-        .wrap(Wrap { trim: false });
+        .block(super::block(&title, false))
+        .wrap(Wrap { trim: false })
+        .scroll((scroll as u16, 0));
     frame.render_widget(p, area);
 }

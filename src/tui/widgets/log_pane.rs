@@ -54,8 +54,14 @@ fn title(app: &App) -> String {
         return format!("Log · {id}");
     };
     let total = app.session.steps[app.selected].attempts.len();
-    let which = if total > 1 {
-        format!(" attempt {attempt}/{total} ([ ])")
+    // Out of as many as the step may take (`retry.attempts`), not only
+    // those made so far.
+    let most = app
+        .step_def(app.selected)
+        .map_or(0, |d| d.retry.attempts as usize)
+        .max(total);
+    let which = if total > 1 || most > 1 {
+        format!(" attempt {attempt}/{most} ([ ])")
     } else {
         String::new()
     };
@@ -69,7 +75,33 @@ fn title(app: &App) -> String {
         (_, false) => " · PAUSED · f to follow",
         (false, true) => "",
     };
-    format!("Log · {id}{which}{mode}")
+    if app.typing.is_some() && app.shown_screen().is_some() {
+        return format!("Log · {id}{which} · TYPING · Ctrl-] ends");
+    }
+    if app.may_wait_for_input() {
+        return format!("Log · {id}{which} · waiting for input? t to type");
+    }
+    let search = match &app.searching {
+        Some(s) => format!(" · searching “{}” {}% · Esc stops", s.query, s.percent()),
+        None => String::new(),
+    };
+    format!("Log · {id}{which}{mode}{search}")
+}
+
+/// A note on the lines in view that are not shown exactly as written:
+/// bytes that are not UTF-8, a line too long to read as one.
+fn notes(log: &LogPane, top: u64, shown: usize) -> Option<String> {
+    let lines: Vec<_> = (top..top + shown as u64)
+        .filter_map(|n| log.line(n))
+        .collect();
+    let mut says = Vec::new();
+    if lines.iter().any(|l| l.lossy) {
+        says.push("� marks bytes that are not UTF-8");
+    }
+    if lines.iter().any(|l| l.cut) {
+        says.push("a line over 64 KiB goes on in the next");
+    }
+    (!says.is_empty()).then(|| format!(" {} ", says.join("; ")))
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -89,14 +121,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let inner_h = area.height.saturating_sub(2) as usize;
+    let mut block = block;
     let lines: Vec<Line> = match app.shown_log() {
         Some(log) if !log.is_empty() => {
-            let hit = if app.follow {
-                None
-            } else {
-                app.search.as_ref().map(|_| app.anchor)
-            };
-            rows(app, log, app.log_top_pos(), inner_h, hit)
+            let top = app.log_top_pos();
+            let rows = rows(app, log, top, inner_h, app.hit);
+            if let Some(note) = notes(log, top.line, rows.len()) {
+                // The bottom border says what is not shown as written.
+                block = block.title_bottom(Line::styled(note, theme::dim()));
+            }
+            rows
         }
         _ => vec![Line::styled(empty_text(app), theme::dim())],
     };

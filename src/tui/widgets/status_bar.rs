@@ -61,7 +61,17 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// While the keys go to a tty step: only that, and how to get them back.
+fn typing_banner(frame: &mut Frame, area: Rect, step: &str) {
+    let text = format!(" typing into {step} — Ctrl-] to give the keys back");
+    let style = theme::selected().add_modifier(ratatui::style::Modifier::BOLD);
+    frame.render_widget(Paragraph::new(text).style(style), area);
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(step) = &app.typing {
+        return typing_banner(frame, area, step);
+    }
     let (done, total) = app.session.progress();
     let mut mode = if app.auto { "AUTO" } else { "MANUAL" }.to_string();
     if app.session.dry_run {
@@ -111,7 +121,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 /// Hints that always get their place, even on a narrow screen: how to get
 /// help, which lists every key (at 80 columns it used to be cut first,
 /// being last in the table).
-const PINNED: [&str; 1] = ["?"];
+/// `t` too: a step waiting for typed input must say how to type into it.
+const PINNED: [&str; 2] = ["t", "?"];
 
 fn hint_spans(app: &App, room: usize) -> Vec<Span<'static>> {
     let width = |(keys, hint): &(String, &str)| keys.chars().count() + hint.chars().count() + 2;

@@ -75,6 +75,9 @@ pub enum Command {
         signal: String,
         stop_running: bool,
     },
+    /// Keys typed into (or a new size for) the running `tty: true` step's
+    /// pseudo-terminal. Forwarded as is; never journalled, never logged.
+    TtyInput(crate::runner::TtyInput),
 }
 
 /// Something the engine reports.

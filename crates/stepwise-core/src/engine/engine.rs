@@ -91,6 +91,8 @@ struct Running {
     lost: u64,
     /// When the step's `timeout:` runs out; `None` once that is journalled.
     timeout_at: Option<tokio::time::Instant>,
+    /// The keyboard of a `tty: true` attempt a person can type into.
+    input: Option<mpsc::Sender<crate::runner::TtyInput>>,
     /// The timeout was journalled when it happened (see `on_timeout`).
     timed_out: bool,
 }
@@ -263,6 +265,14 @@ impl Engine {
         Ok(true)
     }
 
+    /// Hands typed keys or a size to the running attempt's terminal, if
+    /// it takes any (dropped otherwise: a key must never wait).
+    fn forward_tty(&self, input: crate::runner::TtyInput) {
+        if let Some(tx) = self.running.as_ref().and_then(|r| r.input.as_ref()) {
+            let _ = tx.try_send(input);
+        }
+    }
+
     fn step_def(&self, id: &str) -> Step {
         self.session
             .runbook
@@ -272,6 +282,12 @@ impl Engine {
     }
 
     async fn handle(&mut self, cmd: Command) -> io::Result<()> {
+        // Typing goes to the step and nowhere else: not checked against
+        // the session, never masked into a record, never journalled.
+        if let Command::TtyInput(input) = cmd {
+            self.forward_tty(input);
+            return Ok(());
+        }
         if let Err(why) = self.check_allowed(&cmd) {
             self.send(Update::Rejected(why)).await;
             return Ok(());
@@ -344,6 +360,7 @@ impl Engine {
                 signal,
                 stop_running,
             } => self.interrupt(signal, stop_running).await?,
+            Command::TtyInput(input) => self.forward_tty(input),
         }
         Ok(())
     }
@@ -508,6 +525,8 @@ impl Engine {
             Command::Confirm { .. } if def.is_automated() => Err(format!(
                 "`{target}` is automated: run it, or mark it done by hand"
             )),
+            // A note added earlier (`n`) counts for `note: required`.
+            Command::Confirm { .. } if crate::policy::has_note(&self.session, target) => Ok(()),
             Command::Confirm { note, .. } => crate::policy::check_note(&def, note.as_deref()),
             Command::Skip { reason, .. } if reason.trim().is_empty() => {
                 Err("skipping needs a reason".into())
@@ -660,6 +679,7 @@ impl Engine {
             lost: 0,
             timeout_at: def.timeout.map(|t| tokio::time::Instant::now() + t),
             timed_out: false,
+            input: started.input,
         });
         Ok(())
     }
@@ -683,6 +703,10 @@ impl Engine {
             drain: self.setup.drain,
             capture_stdout: def.capture.is_some(),
             tty: def.tty,
+            // A driver that stops before optional sections has a person at
+            // a screen, who can type into a tty step; headless, its stdin
+            // gives end-of-file.
+            interactive: def.tty && self.setup.pause_at_optional,
             redactor: self.redactor.clone(),
             hide_stdout: def.capture.is_some() && self.derives_from_secret(def),
         }

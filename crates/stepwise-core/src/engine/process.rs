@@ -2,7 +2,9 @@
 //!
 //! [`run`] spawns the command in its own session and process group (so it
 //! has no controlling terminal and can never read the operator's keyboard),
-//! with stdin from `/dev/null`. It reads stdout and stderr as bytes, masks
+//! with stdin from `/dev/null` — except a `tty: true` step with a person at
+//! the screen ([`Spec::interactive`]), whose pseudo-terminal is its stdin
+//! and gets the keys the operator chooses to type into it. It reads stdout and stderr as bytes, masks
 //! secrets ([`RedactStream`] per stream), appends to the attempt's log file
 //! and publishes [`Chunk`]s that name their place in that file. Timeout and
 //! cancel end the whole group: SIGTERM, `grace`, then SIGKILL until it is
@@ -26,6 +28,7 @@ pub use display::{DISPLAY_LINE_MAX_CHARS, DisplayLines};
 pub use sink::{CAPTURE_LIMIT, Chunk, SYNC_EVERY};
 
 use crate::engine::redact::{RedactStream, Redactor};
+use crate::runner::tty_input::TtyInput;
 use crate::session::event::{ExitInfo, Stream};
 use group::Reaper;
 use sink::{Sink, Written};
@@ -69,6 +72,10 @@ pub struct Spec {
     /// Run in a pseudo-terminal; stdout and stderr are then one stream
     /// ([`Stream::Stdout`]).
     pub tty: bool,
+    /// With `tty`: the pseudo-terminal is also the step's stdin, and keys
+    /// typed by a person arrive through `run`'s `input`. Without it stdin
+    /// is `/dev/null` (a read gets end-of-file).
+    pub interactive: bool,
     pub redactor: Arc<Redactor>,
     /// Stdout goes only to the capture, never to the log or the screen:
     /// for a `capture:` made from a secret, whose value is not known (so
@@ -90,6 +97,7 @@ impl Spec {
             drain: Duration::from_secs(2),
             capture_stdout: false,
             tty: false,
+            interactive: false,
             redactor: Arc::new(Redactor::default()),
             hide_stdout: false,
         }
@@ -195,6 +203,7 @@ pub async fn run(
     spec: Spec,
     out: mpsc::Sender<Chunk>,
     mut cancel: watch::Receiver<bool>,
+    input: Option<mpsc::Receiver<TtyInput>>,
 ) -> io::Result<Outcome> {
     if spec.argv.is_empty() {
         return Err(io::Error::new(
@@ -222,11 +231,14 @@ pub async fn run(
     // whose record cannot be written never runs (see `survivor`).
     let note = survivor::PidNote::create(&spec.log_path)?;
     let started = Instant::now();
-    let (child, sources) = if spec.tty {
-        spawn_pty(&spec, &note)?
+    let (child, sources, keys) = if spec.tty {
+        spawn_pty(&spec, &note, input)?
     } else {
-        spawn_piped(&spec, &note)?
+        let (child, sources) = spawn_piped(&spec, &note)?;
+        (child, sources, None)
     };
+    // Aborted when the attempt ends, whatever way it does.
+    let _keys = keys.map(AbortOnDrop);
     let pid = pid_of(&child)?;
     let attempt = Attempt {
         reaper: Reaper::new(pid, spec.grace),
@@ -305,11 +317,25 @@ fn spawn_piped(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Sour
     Ok((child, sources))
 }
 
+/// A task that is aborted when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// `tty: true`: pty-process makes the child a session leader with the pty
-/// as its controlling terminal. Stdin stays `/dev/null`; nothing is typed
-/// into the pty, so a program that insists on reading it waits for the
-/// timeout.
-fn spawn_pty(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Sources)> {
+/// as its controlling terminal. Interactive (a person at a screen), the
+/// pty is its stdin, stdout and stderr, and what `input` brings is written
+/// into it (keys) or sizes it; otherwise stdin is `/dev/null`, so a read
+/// gets end-of-file at once.
+fn spawn_pty(
+    spec: &Spec,
+    note: &survivor::PidNote,
+    input: Option<mpsc::Receiver<TtyInput>>,
+) -> io::Result<(Child, Sources, Option<tokio::task::JoinHandle<()>>)> {
     let (pty, pts) = pty_process::open().map_err(pty_error)?;
     pty.resize(pty_process::Size::new(PTY_ROWS, PTY_COLS))
         .map_err(pty_error)?;
@@ -317,8 +343,11 @@ fn spawn_pty(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Source
         .args(&spec.argv[1..])
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
         .kill_on_drop(true);
+    let input = input.filter(|_| spec.interactive);
+    if input.is_none() {
+        cmd = cmd.stdin(Stdio::null());
+    }
     if let Some(dir) = &spec.cwd {
         cmd = cmd.current_dir(dir);
     }
@@ -328,11 +357,30 @@ fn spawn_pty(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Source
     let child = cmd
         .spawn(pts)
         .map_err(|e| spawn_failure(&spec.argv[0], note, pty_error(e)))?;
+    let (read, write) = pty.into_split();
+    let keys = input.map(|rx| tokio::spawn(type_into(write, rx)));
     let sources = Sources {
-        stdout: Some(Box::pin(pty)),
+        stdout: Some(Box::pin(read)),
         stderr: None,
     };
-    Ok((child, sources))
+    Ok((child, sources, keys))
+}
+
+/// Writes typed keys into the pty and passes sizes on, until the sender
+/// goes or the pty does. Nothing of it is kept anywhere.
+async fn type_into(mut pty: pty_process::OwnedWritePty, mut rx: mpsc::Receiver<TtyInput>) {
+    use tokio::io::AsyncWriteExt;
+    while let Some(input) = rx.recv().await {
+        let ok = match input {
+            TtyInput::Bytes(bytes) => pty.write_all(&bytes).await.is_ok(),
+            TtyInput::Resize { rows, cols } => pty
+                .resize(pty_process::Size::new(rows.max(1), cols.max(1)))
+                .is_ok(),
+        };
+        if !ok {
+            break;
+        }
+    }
 }
 
 fn pty_error(e: pty_process::Error) -> io::Error {

@@ -4,6 +4,7 @@
 mod build;
 pub mod channel;
 mod check;
+pub mod comments;
 pub mod control;
 pub mod diagnostic;
 pub mod duration;

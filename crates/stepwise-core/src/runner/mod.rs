@@ -19,6 +19,7 @@ pub mod monitor;
 mod process;
 mod scripted;
 mod seam;
+pub mod tty_input;
 
 pub use crate::engine::process::{Chunk, Outcome, Spec};
 pub use monitor::MonitorRunner;

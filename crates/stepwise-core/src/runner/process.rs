@@ -7,6 +7,9 @@ use super::seam::{AttemptId, Reattach, Started, StepRunner, channels};
 use crate::engine::process::{self, Spec};
 use std::path::Path;
 
+/// Keys (and sizes) on their way to a tty step's terminal.
+const KEYS_IN_FLIGHT: usize = 256;
+
 /// Runs attempts as real local processes. Stateless.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ProcessRunner;
@@ -14,12 +17,18 @@ pub struct ProcessRunner;
 impl StepRunner for ProcessRunner {
     fn start(&self, _id: &AttemptId, spec: Spec, capacity: usize) -> Started {
         let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
-        let done = tokio::spawn(process::run(spec, tx, cancel_rx));
+        let (input, keys) = if spec.tty && spec.interactive {
+            let (tx, rx) = tokio::sync::mpsc::channel(KEYS_IN_FLIGHT);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let done = tokio::spawn(process::run(spec, tx, cancel_rx, keys));
         Started {
             chunks,
             cancel,
             done,
-            input: None,
+            input,
         }
     }
 

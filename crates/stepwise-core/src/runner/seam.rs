@@ -29,16 +29,7 @@ pub struct Started {
     pub input: Option<mpsc::Sender<TtyInput>>,
 }
 
-/// What a driver sends to the pseudo-terminal of a running `tty: true`
-/// attempt, through the engine. Typed bytes are forwarded as they are
-/// (Ctrl-C is byte 3, for the step's line discipline to turn into SIGINT).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TtyInput {
-    /// Bytes typed (or pasted) by the operator.
-    Bytes(Vec<u8>),
-    /// The pane the step is shown in changed size.
-    Resize { rows: u16, cols: u16 },
-}
+pub use super::tty_input::TtyInput;
 
 /// What is left of an attempt that an earlier stepwise process started
 /// and never saw end.

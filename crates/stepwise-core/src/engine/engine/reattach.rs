@@ -76,6 +76,7 @@ impl Engine {
             cancel_reason: None,
             chunks: started.chunks,
             task: started.done,
+            input: started.input,
             pending: None,
             last_flush: Instant::now(),
             log,

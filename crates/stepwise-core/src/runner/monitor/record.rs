@@ -26,6 +26,9 @@ pub struct WireSpec {
     pub drain_ms: u64,
     pub capture_stdout: bool,
     pub tty: bool,
+    /// A person is at the screen: the pty is the step's stdin.
+    #[serde(default)]
+    pub interactive: bool,
     pub secrets: Vec<Vec<u8>>,
     pub hide_stdout: bool,
 }
@@ -42,6 +45,7 @@ impl WireSpec {
             drain_ms: s.drain.as_millis() as u64,
             capture_stdout: s.capture_stdout,
             tty: s.tty,
+            interactive: s.interactive,
             secrets: s.redactor.given().to_vec(),
             hide_stdout: s.hide_stdout,
         }
@@ -58,6 +62,7 @@ impl WireSpec {
             drain: Duration::from_millis(self.drain_ms),
             capture_stdout: self.capture_stdout,
             tty: self.tty,
+            interactive: self.interactive,
             redactor: Arc::new(Redactor::new(self.secrets)),
             hide_stdout: self.hide_stdout,
         }

@@ -16,6 +16,7 @@ use super::files;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
 use super::wire::{self, Frame};
 use crate::engine::process::{self, Chunk};
+use crate::runner::seam::TtyInput;
 use crate::session::event::Stream;
 use std::collections::HashMap;
 use std::io;
@@ -74,6 +75,9 @@ enum FromClient {
 }
 
 struct Monitor {
+    /// Keys and sizes for the step's pty (a `tty: true` step with a
+    /// person at the screen); `None` otherwise.
+    keys: Option<mpsc::Sender<TtyInput>>,
     log: PathBuf,
     /// The attached stepwise: its connection number and writing end.
     client: Option<(u64, OwnedWriteHalf)>,
@@ -109,8 +113,10 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let (events, mut from_clients) = mpsc::channel(16);
     let (cancel, cancel_rx) = watch::channel(false);
     let (tx, mut chunks) = mpsc::channel(8);
-    let task = tokio::spawn(process::run(spec, tx, cancel_rx));
+    let (keys, keys_rx) = key_channel(spec.tty && spec.interactive);
+    let task = tokio::spawn(process::run(spec, tx, cancel_rx, keys_rx));
     let mut m = Monitor {
+        keys,
         log: log.clone(),
         client: None,
         waiting: HashMap::new(),
@@ -200,7 +206,7 @@ impl Monitor {
                 Frame::Cancel => {
                     let _ = self.cancel.send(true);
                 }
-                Frame::Input(_) | Frame::Resize { .. } => forward_input(f),
+                Frame::Input(_) | Frame::Resize { .. } => self.forward_input(f),
                 _ => {}
             },
             FromClient::Frame(..) => {}
@@ -277,6 +283,32 @@ impl Monitor {
     }
 }
 
-/// Keys and sizes for the pty of a `tty: true` step. `process::run` has
-/// no input path yet: the one place to wire it when it gets one.
-fn forward_input(_f: Frame) {}
+/// The channel of keys for the step's pty, when it takes keys.
+fn key_channel(
+    takes_keys: bool,
+) -> (
+    Option<mpsc::Sender<TtyInput>>,
+    Option<mpsc::Receiver<TtyInput>>,
+) {
+    if !takes_keys {
+        return (None, None);
+    }
+    let (tx, rx) = mpsc::channel(64);
+    (Some(tx), Some(rx))
+}
+
+impl Monitor {
+    /// Keys and sizes from the attached stepwise, to the step's pty. A
+    /// full queue drops the key rather than stall the monitor's loop.
+    fn forward_input(&self, f: Frame) {
+        let Some(keys) = &self.keys else {
+            return;
+        };
+        let k = match f {
+            Frame::Input(bytes) => TtyInput::Bytes(bytes),
+            Frame::Resize { rows, cols } => TtyInput::Resize { rows, cols },
+            _ => return,
+        };
+        let _ = keys.try_send(k);
+    }
+}

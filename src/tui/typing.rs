@@ -1,0 +1,101 @@
+//! Typing into a running `tty: true` step: `t` (or Enter on it) gives the
+//! step the keyboard; from then every key is turned into the bytes a
+//! terminal sends (`tty_keys`) and handed to the engine as
+//! [`Command::TtyInput`], hotkeys off, until `Ctrl-]` gives the keys back
+//! or the step ends. The step's terminal is sized to the log pane, and
+//! resized with it. What is typed is never shown by stepwise (the step's
+//! own echo is), never kept, never journalled, never put in a note.
+
+use super::app::App;
+use super::tty_keys;
+use crate::engine::command::Command;
+use crate::runner::TtyInput;
+use crate::session::state::StepStatus;
+use chrono::TimeDelta;
+use crossterm::event::KeyEvent;
+
+/// How long a tty step prints nothing, its last line open, before the
+/// pane says it may be waiting for input.
+pub const QUIET: TimeDelta = TimeDelta::seconds(3);
+
+impl App {
+    /// The running tty step the selection is on, and its attempt.
+    pub fn typeable(&self) -> Option<(String, u32)> {
+        let st = self.session.steps.get(self.selected)?;
+        let StepStatus::Running { attempt } = st.status else {
+            return None;
+        };
+        let tty = self.step_def(self.selected).is_some_and(|d| d.tty);
+        (tty && !self.read_only).then(|| (st.id.clone(), attempt))
+    }
+
+    /// `t`: gives the keys to the selected running tty step.
+    pub(super) fn start_typing(&mut self) -> Vec<Command> {
+        let Some((step, _)) = self.typeable() else {
+            self.status = Some("t types into a running tty: true step; none is selected.".into());
+            return Vec::new();
+        };
+        self.typing = Some(step);
+        self.tty_size()
+    }
+
+    /// A key while typing: `Ctrl-]` gives the keys back; any other goes
+    /// to the step.
+    pub(super) fn typing_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if tty_keys::is_release(&key) {
+            self.typing = None;
+            self.status = Some("The keys are stepwise's again.".into());
+            return Vec::new();
+        }
+        let bytes = tty_keys::bytes(&key);
+        if bytes.is_empty() {
+            return Vec::new();
+        }
+        vec![Command::TtyInput(TtyInput::Bytes(bytes))]
+    }
+
+    /// Pasted text while typing goes to the step as it is.
+    pub(super) fn typing_paste(&mut self, text: &str) -> Vec<Command> {
+        match self.typing {
+            Some(_) => vec![Command::TtyInput(TtyInput::Bytes(text.as_bytes().to_vec()))],
+            None => Vec::new(),
+        }
+    }
+
+    /// The step's terminal takes the log pane's size (inside its border).
+    pub(super) fn tty_size(&mut self) -> Vec<Command> {
+        let Some((step, attempt)) = self.typeable().filter(|_| self.typing.is_some()) else {
+            return Vec::new();
+        };
+        let rows = self.areas.log.height.saturating_sub(2).max(1);
+        let cols = self.areas.log.width.saturating_sub(2).max(1);
+        self.logs.resize_tty(&step, attempt, rows, cols);
+        vec![Command::TtyInput(TtyInput::Resize { rows, cols })]
+    }
+
+    /// The typed-into step ended (or the selection left it): the keys
+    /// come back.
+    pub(super) fn check_typing(&mut self) {
+        if let Some(step) = &self.typing
+            && self.typeable().is_none_or(|(s, _)| &s != step)
+        {
+            self.status = Some(format!(
+                "{step} is no longer running: the keys are stepwise's again."
+            ));
+            self.typing = None;
+        }
+    }
+
+    /// Whether the shown tty step looks like it waits for input: quiet
+    /// for [`QUIET`] with its last line open.
+    pub fn may_wait_for_input(&self) -> bool {
+        let Some((step, attempt)) = self.typeable() else {
+            return false;
+        };
+        let quiet = self
+            .last_output
+            .as_ref()
+            .is_none_or(|(s, a, at)| (s, *a) != (&step, attempt) || self.now - *at >= QUIET);
+        quiet && self.logs.ends_open(&step, attempt)
+    }
+}

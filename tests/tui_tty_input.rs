@@ -1,0 +1,69 @@
+//! A `tty: true` step takes the keyboard (issue 14, item 3), in the real
+//! binary in a pseudo-terminal: `read -s -p 'Password: '` is answered by
+//! typing into it after `t`, and nothing typed reaches the journal, the
+//! transcript or the log.
+
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{PATIENCE, Term, keys};
+use std::path::Path;
+
+fn all_text(dir: &Path) -> String {
+    let mut out = String::new();
+    for e in walk(dir) {
+        out.push_str(&String::from_utf8_lossy(
+            &std::fs::read(e).unwrap_or_default(),
+        ));
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p);
+        }
+    }
+    files
+}
+
+#[test]
+fn a_tty_step_is_answered_by_typing_and_nothing_typed_is_kept() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: pw\ntitle: Password\nsections:\n  - title: Ask\n    steps:\n      \
+         - title: Ask for a password\n        id: ask\n        tty: true\n        \
+         run: \"read -s -p 'Password: ' p; echo; echo \\\"got ${#p} characters\\\"\"\n",
+    )
+    .unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn(&["run", "--trust", rb.to_str().unwrap()], &env, (100, 30));
+    t.wait_text("Ask for a password");
+    t.send(keys::ENTER);
+    // The prompt in the log pane (the command in Details says it too).
+    t.wait_for("the prompt", PATIENCE, |s| s.contains("│Password:"));
+    t.send(b"t");
+    t.wait_text("typing into ask");
+    t.type_text("hunter2");
+    t.send(keys::ENTER);
+    // The step ends with the answer: the keys come back, the session is done.
+    t.wait_text("Session completed");
+    let screen = t.screen();
+    assert!(!screen.contains("hunter2"), "{screen}");
+    assert!(!screen.contains("typing into ask"), "{screen}");
+    t.send(keys::ENTER);
+    t.wait_exit();
+    let kept = all_text(&home.path().join("sessions"));
+    assert!(kept.contains("got 7 characters"), "the log has the output");
+    assert!(
+        !kept.contains("hunter2"),
+        "something typed was kept: {kept}"
+    );
+}
