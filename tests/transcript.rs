@@ -104,6 +104,7 @@ fn runbook() -> Runbook {
             "Implement thorough testing procedures".into(),
             "Add a canary stage to the deploy pipeline".into(),
         ],
+        targets: vec![],
     }
 }
 

@@ -96,6 +96,7 @@ pub fn runbook() -> Runbook {
             ),
         ],
         follow_up: vec![],
+        targets: vec![],
     }
 }
 

@@ -6,6 +6,7 @@ mod check;
 pub mod control;
 pub mod diagnostic;
 pub mod duration;
+pub mod fleet;
 pub mod load;
 pub mod model;
 pub mod node;

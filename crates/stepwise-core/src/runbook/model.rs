@@ -4,6 +4,7 @@
 //! unique, durations parsed, patterns compiled-checked, names valid. This
 //! module holds no parsing and no I/O.
 
+pub use super::fleet::{Amount, Between, Rollout, Target, Transport};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct Runbook {
     pub transcript_dir: Option<String>,
     pub sections: Vec<Section>,
     pub follow_up: Vec<String>,
+    /// Named groups of hosts that fleet steps run on (`on:`).
+    pub targets: Vec<Target>,
 }
 
 /// A value asked for at session start and passed to commands as an
@@ -119,6 +122,11 @@ pub struct Step {
     pub working_dir: Option<String>,
     /// Run in a pseudo-terminal.
     pub tty: bool,
+    /// The targets (groups of hosts) a fleet step runs on; empty for a
+    /// step that runs once, here.
+    pub on: Vec<String>,
+    /// How a fleet step goes through its hosts.
+    pub rollout: Rollout,
 }
 
 impl Step {
@@ -142,6 +150,8 @@ impl Step {
             env: vec![],
             working_dir: None,
             tty: false,
+            on: vec![],
+            rollout: Rollout::default(),
         }
     }
 
@@ -153,6 +163,11 @@ impl Step {
 
     pub fn is_automated(&self) -> bool {
         self.run.is_some()
+    }
+
+    /// A step that runs once per host of its targets (`on:`).
+    pub fn is_fleet(&self) -> bool {
+        !self.on.is_empty()
     }
 
     /// Whether the command names the variable: `$NAME` or `${NAME…}`
@@ -210,6 +225,7 @@ impl Runbook {
             transcript_dir: None,
             sections,
             follow_up: vec![],
+            targets: vec![],
         }
     }
 
@@ -223,6 +239,10 @@ impl Runbook {
 
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps().map(|(_, s)| s).find(|s| s.id == id)
+    }
+
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.name == name)
     }
 
     pub fn input(&self, name: &str) -> Option<&Input> {

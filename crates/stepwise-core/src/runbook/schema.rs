@@ -43,6 +43,12 @@ pub fn json_schema() -> Value {
                 "type": "array",
                 "items": { "$ref": "#/$defs/scalar" },
                 "description": "Action items for after the incident; exported into the postmortem, not run."
+            },
+            "targets": {
+                "type": "object",
+                "description": "Named groups of hosts that fleet steps run on (`on:`).",
+                "propertyNames": { "$ref": "#/$defs/id" },
+                "additionalProperties": target_def()
             }
         },
         "$defs": defs()
@@ -96,6 +102,35 @@ fn defs() -> Value {
                 "attempts": { "type": "integer", "minimum": 1, "description": "Total runs, the first included. Default 1." },
                 "delay": { "$ref": "#/$defs/duration", "description": "Wait between attempts. Default 0s." }
             }
+        }
+    })
+}
+
+fn target_def() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "not": { "required": ["hosts", "hosts_from"] },
+        "properties": {
+            "hosts": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[^-\\s/][^\\s/]*$" }, "description": "ssh destinations, exactly as `ssh DEST` takes them." },
+            "hosts_from": { "type": "string", "description": "A command printing one host per line, or Ansible inventory JSON (with `group`)." },
+            "group": { "type": "string", "description": "The group of the Ansible inventory JSON that `hosts_from` prints." },
+            "transport": { "enum": ["ssh", "local"], "default": "ssh", "description": "`ssh` (the OpenSSH client) or `local` (here, once per host, TARGET set)." }
+        }
+    })
+}
+
+fn rollout_def() -> Value {
+    let amount = json!({ "oneOf": [ { "type": "integer", "minimum": 0 }, { "type": "string", "pattern": "^[0-9]{1,3}%$" } ] });
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "How a fleet step goes through its hosts.",
+        "properties": {
+            "batches": { "type": "array", "minItems": 1, "items": amount, "description": "Batch sizes in order (a count or a share of all hosts); the last repeats." },
+            "max_in_flight": { "type": "integer", "minimum": 1, "default": 10, "description": "At most this many hosts at once." },
+            "max_failures": { "allOf": [amount], "description": "The rollout stops when failures exceed this (a count or a share). Default 0." },
+            "between_batches": { "type": "string", "description": "`confirm`, `none`, or a duration to wait." }
         }
     })
 }
@@ -178,7 +213,12 @@ fn step_def() -> Value {
             "checklist": { "type": "array", "items": { "$ref": "#/$defs/scalar" }, "description": "Sub-items a person ticks one by one." },
             "env": { "$ref": "#/$defs/env" },
             "working_dir": { "$ref": "#/$defs/text" },
-            "tty": { "type": "boolean", "default": false, "description": "Run in a pseudo-terminal." }
+            "tty": { "type": "boolean", "default": false, "description": "Run in a pseudo-terminal." },
+            "on": {
+                "description": "Run the command once per host of these targets (a fleet step).",
+                "oneOf": [ { "type": "string" }, { "type": "array", "minItems": 1, "items": { "type": "string" } } ]
+            },
+            "rollout": rollout_def()
         },
         "if": { "not": { "required": ["run"] } },
         "then": { "properties": forbidden },

@@ -35,6 +35,7 @@ pub(crate) fn runbook() -> Runbook {
             ],
         }],
         follow_up: vec![],
+        targets: vec![],
     }
 }
 

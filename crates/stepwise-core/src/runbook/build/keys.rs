@@ -13,6 +13,7 @@ pub const RUNBOOK_KEYS: &[&str] = &[
     "transcript_dir",
     "sections",
     "follow_up",
+    "targets",
 ];
 
 pub const SECTION_KEYS: &[&str] = &["title", "description", "optional", "steps"];
@@ -33,6 +34,8 @@ pub const STEP_KEYS: &[&str] = &[
     "env",
     "working_dir",
     "tty",
+    "on",
+    "rollout",
 ];
 
 pub const INPUT_KEYS: &[&str] = &[
@@ -43,6 +46,15 @@ pub const INPUT_KEYS: &[&str] = &[
     "choices",
     "required",
     "secret",
+];
+
+pub const TARGET_KEYS: &[&str] = &["hosts", "hosts_from", "group", "transport"];
+
+pub const ROLLOUT_KEYS: &[&str] = &[
+    "batches",
+    "max_in_flight",
+    "max_failures",
+    "between_batches",
 ];
 
 /// Where an unknown key probably belongs, when it is a key of another level.

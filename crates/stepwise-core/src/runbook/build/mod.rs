@@ -6,6 +6,7 @@
 //! It never reads files and never stops at the first problem; the result is
 //! only used when the `Checker` stays clean.
 
+mod fleet;
 mod input;
 mod keys;
 mod step;
@@ -50,10 +51,12 @@ pub fn runbook(ck: &mut Checker, root: &Node) -> Option<Runbook> {
         transcript_dir: ck.nonblank(f.get("transcript_dir")),
         sections: Vec::new(),
         follow_up: ck.texts(f.get("follow_up")).unwrap_or_default(),
+        targets: fleet::targets(ck, f.get("targets")),
     };
     let built = sections(ck, &f, root.pos, &mut book.sections);
     unique_ids(ck, &built);
     captures(ck, &built, &book.inputs, &input_places);
+    fleet::known_targets(ck, &built, &book.targets);
     Some(book)
 }
 

@@ -30,6 +30,8 @@ pub struct BuiltStep {
     pub id_derived: bool,
     /// Where `capture:` is written, if present.
     pub capture_pos: Option<Pos>,
+    /// The targets of `on:`, with where each is written.
+    pub on_places: Vec<(String, Pos)>,
 }
 
 pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
@@ -46,6 +48,7 @@ pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
     }
     let (id, id_pos, id_derived) = step_id(ck, &f, title.as_deref());
     let run = ck.nonblank(f.get("run"));
+    let on_places = super::fleet::on(ck, f.get("on"));
     let step = Step {
         id,
         title: title.unwrap_or_default(),
@@ -62,14 +65,18 @@ pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
         working_dir: ck.nonblank(f.get("working_dir")),
         tty: ck.boolean(f.get("tty")).unwrap_or(false),
         run,
+        on: on_places.iter().map(|(n, _)| n.clone()).collect(),
+        rollout: super::fleet::rollout(ck, f.get("rollout")),
     };
     kind_rules(ck, &f, f.get("run").is_some());
+    super::fleet::step_rules(ck, &f);
     let capture_pos = f.get("capture").map(|c| c.value.pos);
     Some(BuiltStep {
         step,
         id_pos,
         id_derived,
         capture_pos,
+        on_places,
     })
 }
 
