@@ -151,6 +151,8 @@ pub struct StepState {
     pub settled_by: Option<Actor>,
     /// A failed attempt waiting for its next try (`retry:`).
     pub retry: Option<ScheduledRetry>,
+    /// Each host of a fleet step (empty for another step).
+    pub fleet: super::fleet::FleetState,
 }
 
 /// A retry the engine scheduled and has not started yet.
@@ -239,6 +241,8 @@ pub struct Session {
     pub interruptions: Vec<(DateTime<Utc>, String)>,
     pub last_seq: u64,
     pub records: usize,
+    /// The hosts the session is limited to (`--limit`), if it is.
+    pub limit: Option<Vec<String>>,
 }
 
 impl Session {
@@ -256,6 +260,7 @@ impl Session {
                 settled_at: None,
                 settled_by: None,
                 retry: None,
+                fleet: Default::default(),
             })
             .collect();
         Session {
@@ -283,6 +288,7 @@ impl Session {
             interruptions: Vec::new(),
             last_seq: 0,
             records: 0,
+            limit: None,
         }
     }
 
@@ -433,6 +439,7 @@ impl Session {
                 self.ended_at = Some(r.at);
             }
             Event::AutoChanged { on } => self.set_auto(r, *on),
+            Event::HostsLimited { hosts } => self.limit = Some(hosts.clone()),
             _ => self.apply_step_event(r),
         }
     }
@@ -528,7 +535,15 @@ impl Session {
             Event::RetryCancelled { .. } => st.retry = None,
             Event::OutcomeUnknown { attempt, .. } => {
                 st.status = StepStatus::OutcomeUnknown { attempt: *attempt };
+                st.fleet.attempt_over();
             }
+            Event::FleetPlanned { .. }
+            | Event::HostStarted { .. }
+            | Event::HostOutputRecorded { .. }
+            | Event::HostExited { .. }
+            | Event::BatchWaiting { .. }
+            | Event::BatchAnswered { .. }
+            | Event::RolloutStopped { .. } => st.fleet.apply(r),
             _ => apply_human_event(st, r),
         }
     }
