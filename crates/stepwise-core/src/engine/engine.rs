@@ -18,6 +18,7 @@
 //! stays resumable once space is freed.
 
 mod facts;
+mod fleet;
 
 use super::command::{Command, End, Update};
 use super::process::{self, Chunk, Outcome};
@@ -67,6 +68,9 @@ pub struct Setup {
     /// signal), close it as aborted with this reason instead: for a session
     /// nothing could resume (the demo, whose sandbox is removed).
     pub close_when_left: Option<String>,
+    /// Carries out fleet hosts over ssh; `None`: an [`crate::runner::SshRunner`]
+    /// with the default options, made when a fleet step first starts.
+    pub ssh: Option<Arc<dyn StepRunner>>,
 }
 
 struct Running {
@@ -88,6 +92,23 @@ struct Running {
     timeout_at: Option<tokio::time::Instant>,
     /// The timeout was journalled when it happened (see `on_timeout`).
     timed_out: bool,
+    /// A fleet step: its coordinator's reports (`chunks` stays empty).
+    fleet: Option<FleetLink>,
+}
+
+/// The engine's end of a running fleet coordinator.
+struct FleetLink {
+    happenings: mpsc::Receiver<crate::engine::fleet::Happening>,
+    /// The batch whose end waits for the operator, and where the answer goes.
+    waiting: Option<(u32, tokio::sync::oneshot::Sender<bool>)>,
+}
+
+/// What a running attempt does next.
+enum Progress {
+    Chunk(Chunk),
+    Fleet(crate::engine::fleet::Happening),
+    /// Its output is drained (a fleet: its coordinator ended).
+    Over,
 }
 
 struct PendingRetry {
@@ -192,10 +213,7 @@ impl Engine {
                     Some(c) => self.handle(c).await?,
                     None => self.handle(Command::Leave).await?,
                 },
-                chunk = next_chunk(&mut self.running) => match chunk {
-                    Some(c) => self.on_chunk(c).await?,
-                    None => self.finish_attempt().await?,
-                },
+                p = progress(&mut self.running) => self.on_progress(p).await?,
                 _ = sleep_until(retry_at), if retry_at.is_some() => self.start_retry().await?,
                 _ = sleep_until(timeout_at), if timeout_at.is_some() => self.on_timeout().await?,
             }
@@ -314,6 +332,7 @@ impl Engine {
             }
             Command::GiveInput { name, value } => self.give_input(name, value).await?,
             Command::SetAuto(on) => self.set_auto(on, true).await?,
+            Command::Rollout { step, proceed, via } => self.answer_batch(step, proceed, via).await?,
             Command::Abort { reason } => {
                 self.kill_running().await;
                 self.retry = None;
@@ -542,10 +561,18 @@ impl Engine {
         let Some(last) = self.session.step(id).and_then(|s| s.attempts.last()) else {
             return Ok(());
         };
+        if let Some((host, pgid)) = fleet::fleet_survivor(self, id, last.number) {
+            return Err(format!(
+                "`{id}` attempt {} still runs for host {host} outside stepwise (process group \
+                 {pgid}): wait for it to end, or stop it with `kill -TERM -- -{pgid}`, then run it again",
+                last.number
+            ));
+        }
         let log = self.setup.session_dir.join(&last.log);
         let which = AttemptId {
             step: id.to_owned(),
             attempt: last.number,
+            target: None,
         };
         match self.setup.runner.reattach(&which, &log) {
             Reattach::Gone => Ok(()),
@@ -599,11 +626,15 @@ impl Engine {
             log: log.clone(),
         };
         self.record(started, true).await?;
+        if def.is_fleet() {
+            return self.start_fleet(&def, attempt, tries_left);
+        }
         let log_path = self.setup.session_dir.join(&log);
         let spec = self.spec_for(&def, &command, log_path.clone());
         let which = AttemptId {
             step: id.to_owned(),
             attempt,
+            target: None,
         };
         let started = self.setup.runner.start(&which, spec, CHUNKS_IN_FLIGHT);
         self.running = Some(Running {
@@ -620,6 +651,7 @@ impl Engine {
             lost: 0,
             timeout_at: def.timeout.map(|t| tokio::time::Instant::now() + t),
             timed_out: false,
+            fleet: None,
         });
         Ok(())
     }
@@ -645,6 +677,7 @@ impl Engine {
             tty: def.tty,
             redactor: self.redactor.clone(),
             hide_stdout: def.capture.is_some() && self.derives_from_secret(def),
+            stdin: None,
         }
     }
 
@@ -735,12 +768,14 @@ impl Engine {
         let (step, attempt) = (run.step.clone(), run.attempt);
         let timed_out = outcome.timed_out || run.timed_out;
         self.record_attempt_facts(&run, &outcome, &def).await?;
+        // A fleet coordinator's exit is 0 when its rollout went through.
+        let expected = |c: i32| match run.fleet {
+            Some(_) => c == 0,
+            None => def.expect_exit.contains(&c),
+        };
         let success = !timed_out
             && run.cancel_reason.is_none()
-            && outcome
-                .exit
-                .code
-                .is_some_and(|c| def.expect_exit.contains(&c));
+            && outcome.exit.code.is_some_and(expected);
         // The capture is journalled before the exit that settles the step:
         // a crash between the two leaves the step running (outcome unknown,
         // decided by the operator), never done with its capture lost.
@@ -894,13 +929,19 @@ impl Engine {
 
     /// Lets the running step end (after a cancel) and journals its result.
     async fn wait_running(&mut self) -> io::Result<()> {
-        while let Some(run) = self.running.as_mut() {
-            match run.chunks.recv().await {
-                Some(c) => self.on_chunk(c).await?,
-                None => self.finish_attempt().await?,
-            }
+        while self.running.is_some() {
+            let p = progress(&mut self.running).await;
+            self.on_progress(p).await?;
         }
         Ok(())
+    }
+
+    async fn on_progress(&mut self, p: Progress) -> io::Result<()> {
+        match p {
+            Progress::Chunk(c) => self.on_chunk(c).await,
+            Progress::Fleet(h) => self.on_happening(h).await,
+            Progress::Over => self.finish_attempt().await,
+        }
     }
 
     async fn kill_running(&mut self) {
@@ -966,9 +1007,18 @@ fn log_failure(path: &std::path::Path, kept: u64, e: &io::Error) -> io::Error {
     )
 }
 
-async fn next_chunk(running: &mut Option<Running>) -> Option<Chunk> {
+async fn progress(running: &mut Option<Running>) -> Progress {
     match running {
-        Some(r) => r.chunks.recv().await,
+        Some(Running {
+            fleet: Some(f), ..
+        }) => match f.happenings.recv().await {
+            Some(h) => Progress::Fleet(h),
+            None => Progress::Over,
+        },
+        Some(r) => match r.chunks.recv().await {
+            Some(c) => Progress::Chunk(c),
+            None => Progress::Over,
+        },
         None => std::future::pending().await,
     }
 }
