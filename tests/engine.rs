@@ -90,6 +90,7 @@ fn start_full(
         after_step: None,
         runner: Arc::new(stepwise::runner::ProcessRunner),
         close_when_left: None,
+        fleet: Default::default(),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (up_tx, up_rx) = mpsc::channel(1024);

@@ -80,6 +80,7 @@ async fn auto_mode_toggled_with_a_is_journalled_both_ways_and_exported() {
         after_step: None,
         runner: Arc::new(ScriptedRunner::new()),
         close_when_left: None,
+        fleet: Default::default(),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (up_tx, up_rx) = mpsc::channel(64);

@@ -25,10 +25,10 @@ pub use runbook_file::{base_dir, read_runbook, shell_for};
 pub use secrets::secrets_to_give_again;
 
 use crate::engine::command::{Command, End};
-use crate::engine::engine::{Engine, Setup, UPDATES_IN_FLIGHT};
+use crate::engine::engine::{Engine, FleetSetup, Setup, UPDATES_IN_FLIGHT};
 use crate::engine::open::{self, Opened};
 use crate::headless::{self, Answers};
-use crate::runner::ProcessRunner;
+use crate::runner::{ProcessRunner, SshOptions};
 use crate::session::clock::SystemClock;
 use crate::session::state::Session;
 use crate::session::store;
@@ -278,6 +278,14 @@ fn setup(
         after_step: Some(after_step),
         runner: Arc::new(ProcessRunner),
         close_when_left: args.close_when_left.clone(),
+        fleet: FleetSetup {
+            ssh: None,
+            ssh_options: SshOptions {
+                config: args.ssh_config.clone(),
+                connect_timeout: None,
+            },
+            limit: args.limit.clone(),
+        },
     }
 }
 

@@ -468,6 +468,16 @@ impl App {
                     self.logs.push(&step, attempt, stream, &bytes);
                 }
             }
+            Update::HostOutput {
+                step,
+                host,
+                stream,
+                bytes,
+            } => {
+                let attempt = self.session.step(&step).map_or(1, |s| s.attempts.len() as u32);
+                let prefixed = crate::tui::fleet::prefix_lines(&host, &bytes);
+                self.logs.push(&step, attempt, stream, &prefixed);
+            }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),
             // A completed or aborted session stays on screen until a key:

@@ -128,6 +128,7 @@ fn drive(
         after_step: None,
         runner: runner.clone(),
         close_when_left: None,
+        fleet: Default::default(),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (up_tx, up_rx) = mpsc::channel(1024);

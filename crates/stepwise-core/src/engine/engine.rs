@@ -68,9 +68,19 @@ pub struct Setup {
     /// signal), close it as aborted with this reason instead: for a session
     /// nothing could resume (the demo, whose sandbox is removed).
     pub close_when_left: Option<String>,
+    /// How fleet steps reach their hosts, and which hosts.
+    pub fleet: FleetSetup,
+}
+
+/// The fleet part of [`Setup`].
+#[derive(Default)]
+pub struct FleetSetup {
     /// Carries out fleet hosts over ssh; `None`: an [`crate::runner::SshRunner`]
-    /// with the default options, made when a fleet step first starts.
+    /// with these `ssh` options, made when a fleet step first starts.
     pub ssh: Option<Arc<dyn StepRunner>>,
+    pub ssh_options: crate::runner::SshOptions,
+    /// `--limit`: run fleet steps on these hosts only (journalled).
+    pub limit: Option<Vec<String>>,
 }
 
 struct Running {
@@ -164,7 +174,7 @@ impl Engine {
     pub async fn run(mut self, mut cmds: mpsc::Receiver<Command>) -> End {
         // A resume in another mode than the journal's last one says so.
         let auto = self.auto;
-        let started = match self.set_auto(auto, false).await {
+        let started = match self.set_auto(auto, false).await.and(self.set_limit().await) {
             Ok(()) => self.run_loop(&mut cmds).await,
             Err(e) => Err(e),
         };

@@ -8,7 +8,7 @@ use super::{Engine, FleetLink, Running};
 use crate::engine::command::Update;
 use crate::engine::fleet::{self, Happening, Plan, Shared};
 use crate::runbook::model::Step;
-use crate::runner::{SshOptions, SshRunner, StepRunner};
+use crate::runner::{SshRunner, StepRunner};
 use crate::session::event::{ConfirmedVia, Event};
 use std::io;
 use std::sync::Arc;
@@ -77,12 +77,24 @@ impl Engine {
     }
 
     fn ssh_runner(&mut self) -> io::Result<Arc<dyn StepRunner>> {
-        if let Some(r) = &self.setup.ssh {
+        if let Some(r) = &self.setup.fleet.ssh {
             return Ok(r.clone());
         }
-        let r: Arc<dyn StepRunner> = Arc::new(SshRunner::new(SshOptions::default())?);
-        self.setup.ssh = Some(r.clone());
+        let options = self.setup.fleet.ssh_options.clone();
+        let r: Arc<dyn StepRunner> = Arc::new(SshRunner::new(options)?);
+        self.setup.fleet.ssh = Some(r.clone());
         Ok(r)
+    }
+
+    /// `--limit` given: journalled when it differs from the session's.
+    pub(super) async fn set_limit(&mut self) -> io::Result<()> {
+        let Some(hosts) = self.setup.fleet.limit.clone() else {
+            return Ok(());
+        };
+        if self.session.limit.as_ref() == Some(&hosts) {
+            return Ok(());
+        }
+        self.record(Event::HostsLimited { hosts }, true).await
     }
 
     /// Journals (and publishes) one thing that happened in the rollout.
