@@ -163,3 +163,102 @@ fn values_never_reach_the_remote_process_list() {
     assert!(!listing.contains("export TOKEN"), "{listing}");
     assert!(t.contains("deploy [web-1] | 14"), "the value reached the command: {t}");
 }
+
+/// Whether a process whose command line contains `pattern` runs (the
+/// remote side here is this machine).
+fn running(pattern: &str) -> bool {
+    std::process::Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Waits (bounded) until `cond` holds; false if it never did.
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..600 {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+fn journal_has(home: &Path, needle: &str) -> bool {
+    session_dirs(home)
+        .pop()
+        .and_then(|d| std::fs::read_to_string(d.join("journal.jsonl")).ok())
+        .is_some_and(|j| j.contains(needle))
+}
+
+#[test]
+fn cancel_leaves_no_remote_process() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&[Alias::Up("web-1"), Alias::Up("web-2")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = runbook(tmp.path(), "web-1, web-2", "sleep 4242", "{ max_in_flight: 2 }");
+    let home = tmp.path().join("home");
+    let mut child = stepwise(&home)
+        .args(["run", "--trust", "--headless", "--ssh-config"])
+        .arg(&server.config)
+        .arg(&rb)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(eventually(|| running("^sleep 4242")), "the remote step started");
+    assert!(eventually(|| journal_has(&home, r#""host":"web-2","batch":1"#)));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    child.wait().unwrap();
+    assert!(eventually(|| !running("^sleep 4242")), "a remote `sleep 4242` outlived the cancel");
+    let j = journal(&home);
+    assert!(j.contains(r#""type":"rollout_stopped""#), "{j}");
+}
+
+#[test]
+fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&[Alias::Up("web-1"), Alias::Up("web-2"), Alias::Up("web-3")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let marks = tmp.path().join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let run = format!(
+        r#"echo ran >> {}/$TARGET; if [ "$TARGET" = web-3 ] && [ ! -e {}/again ]; then sleep 4243; fi"#,
+        marks.display(),
+        marks.display()
+    );
+    let rb = runbook(tmp.path(), "web-1, web-2, web-3", &run, "{ batches: [2, 1] }");
+    let home = tmp.path().join("home");
+    let mut child = stepwise(&home)
+        .args(["run", "--trust", "--headless", "--ssh-config"])
+        .arg(&server.config)
+        .arg(&rb)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(eventually(|| running("^sleep 4243")), "web-3 started");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Its local ssh loses its stdin with stepwise: the remote side ends.
+    assert!(eventually(|| !running("^sleep 4243")), "the remote side ended with stepwise");
+    let resume = |answer: &str| {
+        stepwise(&home)
+            .args(["resume", "--headless", "--answer", answer, "--ssh-config"])
+            .arg(&server.config)
+            .env("STEPWISE_VAR_TOKEN", "")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(marks.join("again"), "").unwrap();
+    let out = resume("deploy=rerun");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let lines = |h: &str| std::fs::read_to_string(marks.join(h)).unwrap().lines().count();
+    assert_eq!((lines("web-1"), lines("web-2"), lines("web-3")), (1, 1, 2), "{t}");
+    let j = journal(&home);
+    assert!(j.contains(r#""type":"fleet_planned","step":"deploy","attempt":2,"batches":[["web-3"]]"#), "{j}");
+}

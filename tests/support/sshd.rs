@@ -136,6 +136,7 @@ impl Sshd {
             .arg("-e")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("sshd.log")).unwrap())
             .spawn()
             .expect("sshd starts");
         let sshd = Sshd {
