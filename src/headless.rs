@@ -175,7 +175,11 @@ impl<W: Write> Driver<W> {
         match &r.event {
             Event::StepExited { step, .. } => {
                 self.flush_host_lines(step);
-                let fleet = self.session.step(step).map(|s| s.fleet.clone()).unwrap_or_default();
+                let fleet = self
+                    .session
+                    .step(step)
+                    .map(|s| s.fleet.clone())
+                    .unwrap_or_default();
                 if fleet.is_fleet() {
                     for line in crate::headless_fleet::recap(&fleet) {
                         let _ = writeln!(self.out, "    {}", inert(&line));
@@ -183,14 +187,19 @@ impl<W: Write> Driver<W> {
                 }
             }
             Event::BatchWaiting { step, batch, .. } => {
-                let go = matches!(self.answers.by_step.get(step), Some(Answer::Continue)) || self.answers.yes;
+                let go = matches!(self.answers.by_step.get(step), Some(Answer::Continue))
+                    || self.answers.yes;
                 if !go {
                     self.say(&format!("✗ {step}: nobody to confirm after batch {batch}; stopping the rollout. Resume with --answer {step}=continue to go on"));
                 }
                 let cmd = Command::Rollout {
                     step: step.clone(),
                     proceed: go,
-                    via: if go { ConfirmedVia::Answer } else { ConfirmedVia::Operator },
+                    via: if go {
+                        ConfirmedVia::Answer
+                    } else {
+                        ConfirmedVia::Operator
+                    },
                 };
                 let cmds = self.cmds.clone();
                 tokio::spawn(async move {
@@ -206,7 +215,10 @@ impl<W: Write> Driver<W> {
         let mark = if stream == Stream::Stderr { '!' } else { '|' };
         let prefix = format!("    {step} [{host}] {mark} ");
         let out = &mut self.out;
-        let lines = self.host_lines.entry((host.to_owned(), stream)).or_default();
+        let lines = self
+            .host_lines
+            .entry((host.to_owned(), stream))
+            .or_default();
         lines.push_with(bytes, |l| {
             let _ = out
                 .write_all(prefix.as_bytes())

@@ -137,7 +137,7 @@ impl Harness {
                 }
                 Update::Rejected(why) => rejected.push(why),
                 Update::Idle | Update::Ended(_) => return rejected,
-                Update::Output { .. } => {}
+                Update::Output { .. } | Update::HostOutput { .. } => {}
             }
         }
     }

@@ -28,11 +28,17 @@ fn journal(home: &Path) -> String {
 }
 
 fn position(hay: &str, needle: &str) -> usize {
-    hay.find(needle).unwrap_or_else(|| panic!("`{needle}` not in:\n{hay}"))
+    hay.find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in:\n{hay}"))
 }
 
 fn four() -> Vec<Alias> {
-    vec![Alias::Up("web-1"), Alias::Up("web-2"), Alias::Up("web-3"), Alias::Up("web-4")]
+    vec![
+        Alias::Up("web-1"),
+        Alias::Up("web-2"),
+        Alias::Up("web-3"),
+        Alias::Up("web-4"),
+    ]
 }
 
 #[test]
@@ -50,7 +56,14 @@ fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
     );
     let home = tmp.path().join("home");
     let out = stepwise(&home)
-        .args(["run", "--trust", "--headless", "--answer", "deploy=continue", "--ssh-config"])
+        .args([
+            "run",
+            "--trust",
+            "--headless",
+            "--answer",
+            "deploy=continue",
+            "--ssh-config",
+        ])
         .arg(&server.config)
         .arg(&rb)
         .env("STEPWISE_VAR_TOKEN", "s3cr3t-t0ken")
@@ -58,18 +71,30 @@ fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
         .unwrap();
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
-    assert!(t.contains("deploy [web-3] | deploying web-3 index 2 token=••••••"), "{t}");
+    assert!(
+        t.contains("deploy [web-3] | deploying web-3 index 2 token=••••••"),
+        "{t}"
+    );
     assert!(t.contains("deploy [web-1] ! oops"), "{t}");
     assert!(t.contains("[web-4] ✓ deploy: exit 0"), "{t}");
     assert!(t.contains("4 hosts: ✓4 ✗0"), "{t}");
     assert!(!t.contains("s3cr3t-t0ken"), "{t}");
     let j = journal(&home);
     // The canary ran alone; the rest only after the go-ahead.
-    let canary = position(&j, r#""type":"host_exited","step":"deploy","attempt":1,"host":"web-1""#);
+    let canary = position(
+        &j,
+        r#""type":"host_exited","step":"deploy","attempt":1,"host":"web-1""#,
+    );
     let waiting = position(&j, r#""type":"batch_waiting""#);
     let answered = position(&j, r#""type":"batch_answered""#);
-    let second = position(&j, r#""type":"host_started","step":"deploy","attempt":1,"host":"web-2""#);
-    assert!(canary < waiting && waiting < answered && answered < second, "{j}");
+    let second = position(
+        &j,
+        r#""type":"host_started","step":"deploy","attempt":1,"host":"web-2""#,
+    );
+    assert!(
+        canary < waiting && waiting < answered && answered < second,
+        "{j}"
+    );
     let dir = session_dirs(&home).pop().unwrap();
     assert!(!all_files_text(&dir).contains("s3cr3t-t0ken"));
     assert!(dir.join("output/deploy.web-4.1.log").exists());
@@ -98,9 +123,15 @@ fn a_failing_host_stops_the_rollout_by_the_budget() {
     let t = text(&out);
     assert_ne!(out.status.code(), Some(0), "{t}");
     assert!(t.contains("[web-2] ✗ deploy: exit 3"), "{t}");
-    assert!(t.contains("rollout stopped: 1 host(s) failed, more than the 0 allowed"), "{t}");
+    assert!(
+        t.contains("rollout stopped: 1 host(s) failed, more than the 0 allowed"),
+        "{t}"
+    );
     let j = journal(&home);
-    assert!(!j.contains(r#""type":"host_started","step":"deploy","attempt":1,"host":"web-3""#), "{j}");
+    assert!(
+        !j.contains(r#""type":"host_started","step":"deploy","attempt":1,"host":"web-3""#),
+        "{j}"
+    );
     assert!(t.contains("web-3      3  · pending"), "{t}");
     assert!(t.contains("web-1      1  ✓ succeeded"), "{t}");
 }
@@ -110,7 +141,12 @@ fn an_unknown_host_key_and_a_down_host_are_said_and_the_others_go_on() {
     if !sshd::available() {
         return;
     }
-    let server = Sshd::start(&[Alias::Up("web-1"), Alias::UnknownKey("stranger"), Alias::Down("down"), Alias::Up("web-4")]);
+    let server = Sshd::start(&[
+        Alias::Up("web-1"),
+        Alias::UnknownKey("stranger"),
+        Alias::Down("down"),
+        Alias::Up("web-4"),
+    ]);
     let tmp = tempfile::tempdir().unwrap();
     let rb = runbook(
         tmp.path(),
@@ -127,7 +163,10 @@ fn an_unknown_host_key_and_a_down_host_are_said_and_the_others_go_on() {
         .unwrap();
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
-    assert!(t.contains("the host key of stranger is unknown or changed"), "{t}");
+    assert!(
+        t.contains("the host key of stranger is unknown or changed"),
+        "{t}"
+    );
     assert!(t.contains("run `ssh stranger` once"), "{t}");
     assert!(t.contains("connection to down refused"), "{t}");
     assert!(t.contains("[web-1] ✓ deploy"), "{t}");
@@ -158,10 +197,16 @@ fn values_never_reach_the_remote_process_list() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     let listing = std::fs::read_to_string(&ps).unwrap();
-    assert!(listing.contains("STEPWISE_SCRIPT"), "the wrapper ran: {listing}");
+    assert!(
+        listing.contains("STEPWISE_SCRIPT"),
+        "the wrapper ran: {listing}"
+    );
     assert!(!listing.contains("s3cr3t-in-env"), "{listing}");
     assert!(!listing.contains("export TOKEN"), "{listing}");
-    assert!(t.contains("deploy [web-1] | 14"), "the value reached the command: {t}");
+    assert!(
+        t.contains("deploy [web-1] | 14"),
+        "the value reached the command: {t}"
+    );
 }
 
 /// Whether a process whose command line contains `pattern` runs (the
@@ -198,7 +243,12 @@ fn cancel_leaves_no_remote_process() {
     }
     let server = Sshd::start(&[Alias::Up("web-1"), Alias::Up("web-2")]);
     let tmp = tempfile::tempdir().unwrap();
-    let rb = runbook(tmp.path(), "web-1, web-2", "sleep 4242", "{ max_in_flight: 2 }");
+    let rb = runbook(
+        tmp.path(),
+        "web-1, web-2",
+        "sleep 4242",
+        "{ max_in_flight: 2 }",
+    );
     let home = tmp.path().join("home");
     let mut child = stepwise(&home)
         .args(["run", "--trust", "--headless", "--ssh-config"])
@@ -207,12 +257,21 @@ fn cancel_leaves_no_remote_process() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    assert!(eventually(|| running("^sleep 4242")), "the remote step started");
-    assert!(eventually(|| journal_has(&home, r#""host":"web-2","batch":1"#)));
+    assert!(
+        eventually(|| running("^sleep 4242")),
+        "the remote step started"
+    );
+    assert!(eventually(|| journal_has(
+        &home,
+        r#""host":"web-2","batch":1"#
+    )));
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     child.wait().unwrap();
-    assert!(eventually(|| !running("^sleep 4242")), "a remote `sleep 4242` outlived the cancel");
+    assert!(
+        eventually(|| !running("^sleep 4242")),
+        "a remote `sleep 4242` outlived the cancel"
+    );
     let j = journal(&home);
     assert!(j.contains(r#""type":"rollout_stopped""#), "{j}");
 }
@@ -231,7 +290,12 @@ fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
         marks.display(),
         marks.display()
     );
-    let rb = runbook(tmp.path(), "web-1, web-2, web-3", &run, "{ batches: [2, 1] }");
+    let rb = runbook(
+        tmp.path(),
+        "web-1, web-2, web-3",
+        &run,
+        "{ batches: [2, 1] }",
+    );
     let home = tmp.path().join("home");
     let mut child = stepwise(&home)
         .args(["run", "--trust", "--headless", "--ssh-config"])
@@ -244,7 +308,10 @@ fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
     child.kill().unwrap();
     child.wait().unwrap();
     // Its local ssh loses its stdin with stepwise: the remote side ends.
-    assert!(eventually(|| !running("^sleep 4243")), "the remote side ended with stepwise");
+    assert!(
+        eventually(|| !running("^sleep 4243")),
+        "the remote side ended with stepwise"
+    );
     let resume = |answer: &str| {
         stepwise(&home)
             .args(["resume", "--headless", "--answer", answer, "--ssh-config"])
@@ -257,8 +324,20 @@ fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
     let out = resume("deploy=rerun");
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
-    let lines = |h: &str| std::fs::read_to_string(marks.join(h)).unwrap().lines().count();
-    assert_eq!((lines("web-1"), lines("web-2"), lines("web-3")), (1, 1, 2), "{t}");
+    let lines = |h: &str| {
+        std::fs::read_to_string(marks.join(h))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(
+        (lines("web-1"), lines("web-2"), lines("web-3")),
+        (1, 1, 2),
+        "{t}"
+    );
     let j = journal(&home);
-    assert!(j.contains(r#""type":"fleet_planned","step":"deploy","attempt":2,"batches":[["web-3"]]"#), "{j}");
+    assert!(
+        j.contains(r#""type":"fleet_planned","step":"deploy","attempt":2,"batches":[["web-3"]]"#),
+        "{j}"
+    );
 }

@@ -474,7 +474,10 @@ impl App {
                 stream,
                 bytes,
             } => {
-                let attempt = self.session.step(&step).map_or(1, |s| s.attempts.len() as u32);
+                let attempt = self
+                    .session
+                    .step(&step)
+                    .map_or(1, |s| s.attempts.len() as u32);
                 let prefixed = crate::tui::fleet::prefix_lines(&host, &bytes);
                 self.logs.push(&step, attempt, stream, &prefixed);
             }

@@ -41,13 +41,27 @@ pub fn summary(st: &StepState, targets: &[String]) -> Option<String> {
 
 /// The host grid: host, batch, status, duration, last output line.
 pub fn grid(f: &FleetState, last_line: impl Fn(&str) -> String) -> Vec<String> {
-    let width = f.hosts.iter().map(|h| h.host.chars().count()).max().unwrap_or(4).max(4);
-    let mut out = vec![format!("{:<width$}  batch  status            duration  last line", "host")];
+    let width = f
+        .hosts
+        .iter()
+        .map(|h| h.host.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = vec![format!(
+        "{:<width$}  batch  status            duration  last line",
+        "host"
+    )];
     for h in &f.hosts {
-        let took = h.duration_ms.map_or("-".to_owned(), |ms| format!("{:.1}s", ms as f64 / 1000.0));
+        let took = h
+            .duration_ms
+            .map_or("-".to_owned(), |ms| format!("{:.1}s", ms as f64 / 1000.0));
         let status = format!("{} {}", h.status.mark(), h.status.label());
         let last = h.message.clone().unwrap_or_else(|| last_line(&h.host));
-        out.push(format!("{:<width$}  {:>5}  {:<16}  {:>8}  {last}", h.host, h.batch, status, took));
+        out.push(format!(
+            "{:<width$}  {:>5}  {:<16}  {:>8}  {last}",
+            h.host, h.batch, status, took
+        ));
     }
     out
 }

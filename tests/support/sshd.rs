@@ -42,7 +42,9 @@ impl Drop for Sshd {
 pub fn available() -> bool {
     let here = Path::new(SSHD).exists() && which("ssh") && which("ssh-keygen");
     if !here && std::env::var_os("CI").is_some() {
-        panic!("CI is set but {SSHD}, ssh or ssh-keygen is missing: install openssh-server and openssh-client");
+        panic!(
+            "CI is set but {SSHD}, ssh or ssh-keygen is missing: install openssh-server and openssh-client"
+        );
     }
     if !here {
         eprintln!("skipped: {SSHD} is not installed (apt-get install openssh-server)");
@@ -105,7 +107,11 @@ impl Sshd {
                 Alias::UnknownKey(n) => (n, true, false),
                 Alias::Down(n) => (n, false, false),
             };
-            let addr = if served { ip(i) } else { "127.0.0.254".to_owned() };
+            let addr = if served {
+                ip(i)
+            } else {
+                "127.0.0.254".to_owned()
+            };
             writeln!(client, "Host {name}\n  HostName {addr}").unwrap();
             if served {
                 writeln!(server, "ListenAddress {addr}").unwrap();

@@ -160,7 +160,7 @@ impl Harness {
                 }
                 Update::Rejected(why) => refused.push(why),
                 Update::Idle | Update::Ended(_) => break,
-                Update::Output { .. } => {}
+                Update::Output { .. } | Update::HostOutput { .. } => {}
             }
         }
         refused

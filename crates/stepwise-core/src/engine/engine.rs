@@ -342,7 +342,9 @@ impl Engine {
             }
             Command::GiveInput { name, value } => self.give_input(name, value).await?,
             Command::SetAuto(on) => self.set_auto(on, true).await?,
-            Command::Rollout { step, proceed, via } => self.answer_batch(step, proceed, via).await?,
+            Command::Rollout { step, proceed, via } => {
+                self.answer_batch(step, proceed, via).await?
+            }
             Command::Abort { reason } => {
                 self.kill_running().await;
                 self.retry = None;
@@ -783,9 +785,8 @@ impl Engine {
             Some(_) => c == 0,
             None => def.expect_exit.contains(&c),
         };
-        let success = !timed_out
-            && run.cancel_reason.is_none()
-            && outcome.exit.code.is_some_and(expected);
+        let success =
+            !timed_out && run.cancel_reason.is_none() && outcome.exit.code.is_some_and(expected);
         // The capture is journalled before the exit that settles the step:
         // a crash between the two leaves the step running (outcome unknown,
         // decided by the operator), never done with its capture lost.
@@ -1019,9 +1020,7 @@ fn log_failure(path: &std::path::Path, kept: u64, e: &io::Error) -> io::Error {
 
 async fn progress(running: &mut Option<Running>) -> Progress {
     match running {
-        Some(Running {
-            fleet: Some(f), ..
-        }) => match f.happenings.recv().await {
+        Some(Running { fleet: Some(f), .. }) => match f.happenings.recv().await {
             Some(h) => Progress::Fleet(h),
             None => Progress::Over,
         },

@@ -21,5 +21,5 @@ pub mod ssh;
 pub use crate::engine::process::{Chunk, Outcome, Spec};
 pub use process::ProcessRunner;
 pub use scripted::{Act, Given, ScriptedRunner};
-pub use ssh::{SshOptions, SshRunner};
 pub use seam::{AttemptId, Reattach, Started, StepRunner, TtyInput};
+pub use ssh::{SshOptions, SshRunner};

@@ -138,7 +138,10 @@ impl StepRunner for SshRunner {
     fn start(&self, id: &AttemptId, mut spec: Spec, capacity: usize) -> Started {
         let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
         let host = id.target.clone().unwrap_or_default();
-        self.hosts.lock().unwrap_or_else(|e| e.into_inner()).insert(host.clone());
+        self.hosts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(host.clone());
         let command = spec.argv.pop().unwrap_or_default();
         let body = script(&spec.env, &command, &marker());
         let mut argv = self.ssh_argv(&host);

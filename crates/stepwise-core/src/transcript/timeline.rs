@@ -321,22 +321,46 @@ fn what(s: &Session, e: &Event) -> Option<String> {
 fn fleet_what(e: &Event) -> Option<String> {
     Some(match e {
         Event::HostsLimited { hosts } => format!("Limited to hosts {}", hosts.join(", ")),
-        Event::FleetPlanned { attempt, batches, budget, .. } => {
+        Event::FleetPlanned {
+            attempt,
+            batches,
+            budget,
+            ..
+        } => {
             let sizes: Vec<String> = batches.iter().map(|b| b.len().to_string()).collect();
             let hosts: usize = batches.iter().map(Vec::len).sum();
-            format!("Attempt {attempt}: rollout to {hosts} hosts in batches of {} (failures allowed: {budget})", sizes.join(", "))
+            format!(
+                "Attempt {attempt}: rollout to {hosts} hosts in batches of {} (failures allowed: {budget})",
+                sizes.join(", ")
+            )
         }
         Event::HostStarted { host, batch, .. } => format!("[{host}] started (batch {batch})"),
-        Event::HostExited { host, exit, success, message, .. } => {
+        Event::HostExited {
+            host,
+            exit,
+            success,
+            message,
+            ..
+        } => {
             let word = if *success { "succeeded" } else { "failed" };
             match message {
                 Some(m) => format!("[{host}] {word} ({exit}): {}", one_line(m)),
                 None => format!("[{host}] {word} ({exit})"),
             }
         }
-        Event::BatchWaiting { batch, .. } => format!("Batch {batch} done; waiting for the operator"),
-        Event::BatchAnswered { batch, proceed: true, .. } => format!("After batch {batch}: continue"),
-        Event::BatchAnswered { batch, proceed: false, .. } => format!("After batch {batch}: stop the rollout"),
+        Event::BatchWaiting { batch, .. } => {
+            format!("Batch {batch} done; waiting for the operator")
+        }
+        Event::BatchAnswered {
+            batch,
+            proceed: true,
+            ..
+        } => format!("After batch {batch}: continue"),
+        Event::BatchAnswered {
+            batch,
+            proceed: false,
+            ..
+        } => format!("After batch {batch}: stop the rollout"),
         Event::RolloutStopped { reason, .. } => format!("Rollout stopped: {}", one_line(reason)),
         _ => return None,
     })

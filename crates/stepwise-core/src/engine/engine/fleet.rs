@@ -18,7 +18,12 @@ use tokio::sync::{mpsc, watch};
 impl Engine {
     /// Starts attempt `attempt` of fleet step `def` (its "step started"
     /// is journalled already).
-    pub(super) fn start_fleet(&mut self, def: &Step, attempt: u32, tries_left: u32) -> io::Result<()> {
+    pub(super) fn start_fleet(
+        &mut self,
+        def: &Step,
+        attempt: u32,
+        tries_left: u32,
+    ) -> io::Result<()> {
         let ssh = self.ssh_runner()?;
         let template = self.spec_for(def, def.run.as_deref().unwrap_or(""), Default::default());
         let done = self
@@ -105,11 +110,27 @@ impl Engine {
         let (step, attempt) = (run.step.clone(), run.attempt);
         match h {
             Happening::Planned { batches, budget } => {
-                let e = Event::FleetPlanned { step, attempt, batches, budget };
+                let e = Event::FleetPlanned {
+                    step,
+                    attempt,
+                    batches,
+                    budget,
+                };
                 self.record(e, false).await
             }
-            Happening::Starting { host, batch, log, ack } => {
-                let e = Event::HostStarted { step, attempt, host, batch, log };
+            Happening::Starting {
+                host,
+                batch,
+                log,
+                ack,
+            } => {
+                let e = Event::HostStarted {
+                    step,
+                    attempt,
+                    host,
+                    batch,
+                    log,
+                };
                 self.record(e, false).await?;
                 let _ = ack.send(());
                 Ok(())
@@ -127,28 +148,68 @@ impl Engine {
                     let record = self.journal.append_lazy(e)?;
                     self.session.apply(&record);
                 }
-                let u = Update::HostOutput { step, host, stream: chunk.stream, bytes: chunk.bytes };
+                let u = Update::HostOutput {
+                    step,
+                    host,
+                    stream: chunk.stream,
+                    bytes: chunk.bytes,
+                };
                 self.send(u).await;
                 Ok(())
             }
-            Happening::Exited { host, exit, duration_ms, success, message } => {
-                let e = Event::HostExited { step, attempt, host, exit, duration_ms, success, message };
+            Happening::Exited {
+                host,
+                exit,
+                duration_ms,
+                success,
+                message,
+            } => {
+                let e = Event::HostExited {
+                    step,
+                    attempt,
+                    host,
+                    exit,
+                    duration_ms,
+                    success,
+                    message,
+                };
                 self.record(e, false).await
             }
             Happening::Waiting { batch, answer } => {
                 if let Some(link) = self.running.as_mut().and_then(|r| r.fleet.as_mut()) {
                     link.waiting = Some((batch, answer));
                 }
-                self.record(Event::BatchWaiting { step, attempt, batch }, false).await
+                self.record(
+                    Event::BatchWaiting {
+                        step,
+                        attempt,
+                        batch,
+                    },
+                    false,
+                )
+                .await
             }
             Happening::Stopped { reason } => {
-                self.record(Event::RolloutStopped { step, attempt, reason }, false).await
+                self.record(
+                    Event::RolloutStopped {
+                        step,
+                        attempt,
+                        reason,
+                    },
+                    false,
+                )
+                .await
             }
         }
     }
 
     /// The operator's answer after a batch: go on, or stop the rollout.
-    pub(super) async fn answer_batch(&mut self, step: String, proceed: bool, via: ConfirmedVia) -> io::Result<()> {
+    pub(super) async fn answer_batch(
+        &mut self,
+        step: String,
+        proceed: bool,
+        via: ConfirmedVia,
+    ) -> io::Result<()> {
         let waiting = self
             .running
             .as_mut()
@@ -156,11 +217,20 @@ impl Engine {
             .and_then(|r| r.fleet.as_mut())
             .and_then(|f| f.waiting.take());
         let Some((batch, answer)) = waiting else {
-            self.send(Update::Rejected(format!("`{step}` is not waiting between batches"))).await;
+            self.send(Update::Rejected(format!(
+                "`{step}` is not waiting between batches"
+            )))
+            .await;
             return Ok(());
         };
         let attempt = self.running.as_ref().map_or(0, |r| r.attempt);
-        let e = Event::BatchAnswered { step, attempt, batch, proceed, via };
+        let e = Event::BatchAnswered {
+            step,
+            attempt,
+            batch,
+            proceed,
+            via,
+        };
         self.record(e, true).await?;
         let _ = answer.send(proceed);
         Ok(())
@@ -171,8 +241,12 @@ impl Engine {
 /// machine (the local `ssh` or the local process of a host).
 pub(super) fn fleet_survivor(engine: &Engine, id: &str, attempt: u32) -> Option<(String, i32)> {
     let st = engine.session.step(id)?;
-    st.fleet.hosts.iter().filter(|h| h.attempt == attempt).find_map(|h| {
-        let log = engine.setup.session_dir.join(h.log.as_ref()?);
-        crate::engine::process::survivor::still_running(&log).map(|pgid| (h.host.clone(), pgid))
-    })
+    st.fleet
+        .hosts
+        .iter()
+        .filter(|h| h.attempt == attempt)
+        .find_map(|h| {
+            let log = engine.setup.session_dir.join(h.log.as_ref()?);
+            crate::engine::process::survivor::still_running(&log).map(|pgid| (h.host.clone(), pgid))
+        })
 }

@@ -103,32 +103,59 @@ fn no_exit() -> ExitInfo {
 /// `-`, `_` and `.` becomes `_` (`deploy@web-1` → `deploy_web-1`).
 pub fn file_safe(host: &str) -> String {
     host.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// Words for a failure that is not the command's own: ssh could not reach
 /// or log in to the host (exit 255), read from what ssh said in the log.
-fn why_failed(t: Transport, host: &str, exit: ExitInfo, timed_out: bool, log: &Path) -> Option<String> {
+fn why_failed(
+    t: Transport,
+    host: &str,
+    exit: ExitInfo,
+    timed_out: bool,
+    log: &Path,
+) -> Option<String> {
     if timed_out {
         return Some("timed out (`timeout:`)".into());
     }
     if t != Transport::Ssh || exit.code != Some(255) {
         return None;
     }
-    let text = std::fs::read(log).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = std::fs::read(log)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let said = |s: &str| text.contains(s);
-    Some(if said("Host key verification failed") || said("No ED25519 host key is known") || said("host key for") {
-        format!("ssh: the host key of {host} is unknown or changed (checking is never turned off): run `ssh {host}` once to check and accept it, then retry")
-    } else if said("Connection refused") {
-        format!("ssh: connection to {host} refused: is sshd running there?")
-    } else if said("timed out") {
-        format!("ssh: connecting to {host} timed out (ConnectTimeout): is the host up and reachable?")
-    } else if said("Could not resolve hostname") {
-        format!("ssh: cannot resolve {host}: check the name, or its `Host` entry in your ssh config")
-    } else if said("Permission denied") {
-        format!("ssh: {host} refused the login (BatchMode: no password prompts): load your key in ssh-agent, or run `ssh {host}` to check")
-    } else {
-        format!("ssh could not run the command on {host} (exit 255): see its log")
-    })
+    Some(
+        if said("Host key verification failed")
+            || said("No ED25519 host key is known")
+            || said("host key for")
+        {
+            format!(
+                "ssh: the host key of {host} is unknown or changed (checking is never turned off): run `ssh {host}` once to check and accept it, then retry"
+            )
+        } else if said("Connection refused") {
+            format!("ssh: connection to {host} refused: is sshd running there?")
+        } else if said("timed out") {
+            format!(
+                "ssh: connecting to {host} timed out (ConnectTimeout): is the host up and reachable?"
+            )
+        } else if said("Could not resolve hostname") {
+            format!(
+                "ssh: cannot resolve {host}: check the name, or its `Host` entry in your ssh config"
+            )
+        } else if said("Permission denied") {
+            format!(
+                "ssh: {host} refused the login (BatchMode: no password prompts): load your key in ssh-agent, or run `ssh {host}` to check"
+            )
+        } else {
+            format!("ssh could not run the command on {host} (exit 255): see its log")
+        },
+    )
 }

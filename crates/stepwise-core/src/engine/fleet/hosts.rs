@@ -79,11 +79,14 @@ async fn from_command(
 pub fn parse(text: &str, group: Option<&str>) -> Result<Vec<String>, String> {
     let trimmed = text.trim_start();
     if !trimmed.starts_with('{') {
-        let lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+        let lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'));
         return Ok(lines.map(str::to_owned).collect());
     }
-    let json: serde_json::Value =
-        serde_json::from_str(trimmed).map_err(|e| format!("`hosts_from` printed JSON that does not parse: {e}"))?;
+    let json: serde_json::Value = serde_json::from_str(trimmed)
+        .map_err(|e| format!("`hosts_from` printed JSON that does not parse: {e}"))?;
     let group = group.unwrap_or("all");
     let mut out = Vec::new();
     collect(&json, group, &mut out, 0);
@@ -94,7 +97,9 @@ fn collect(json: &serde_json::Value, group: &str, out: &mut Vec<String>, depth: 
     let Some(g) = json.get(group).filter(|_| depth < 16) else {
         return;
     };
-    let hosts = g.as_array().or_else(|| g.get("hosts").and_then(|h| h.as_array()));
+    let hosts = g
+        .as_array()
+        .or_else(|| g.get("hosts").and_then(|h| h.as_array()));
     for h in hosts.into_iter().flatten().filter_map(|h| h.as_str()) {
         if !out.iter().any(|o| o == h) {
             out.push(h.to_owned());

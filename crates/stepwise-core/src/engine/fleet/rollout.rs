@@ -66,11 +66,19 @@ impl Shared {
 
 /// Runs the rollout to its end; the outcome is exit 0 when it went
 /// through within its failure budget, 1 otherwise.
-pub async fn run(plan: Plan, tx: mpsc::Sender<Happening>, cancel: watch::Receiver<bool>) -> io::Result<Outcome> {
+pub async fn run(
+    plan: Plan,
+    tx: mpsc::Sender<Happening>,
+    cancel: watch::Receiver<bool>,
+) -> io::Result<Outcome> {
     let began = Instant::now();
     let limit = plan.limit.as_deref();
     let all = hosts::resolve(&plan.book, &plan.def, &plan.shell, &plan.base_dir, limit).await?;
-    let todo: Vec<String> = all.iter().map(|h| h.host.clone()).filter(|h| !plan.done.contains(h)).collect();
+    let todo: Vec<String> = all
+        .iter()
+        .map(|h| h.host.clone())
+        .filter(|h| !plan.done.contains(h))
+        .collect();
     let rollout = &plan.def.rollout;
     let batches = rollout.batches_of(&todo);
     let budget = rollout.budget(all.len());
@@ -78,7 +86,9 @@ pub async fn run(plan: Plan, tx: mpsc::Sender<Happening>, cancel: watch::Receive
         batches: batches.clone(),
         budget: budget as u32,
     };
-    tx.send(planned).await.map_err(|_| io::Error::other("the engine is gone"))?;
+    tx.send(planned)
+        .await
+        .map_err(|_| io::Error::other("the engine is gone"))?;
     let mut r = Rollout {
         shared: Arc::new(plan.shared),
         all,
@@ -118,7 +128,9 @@ impl Rollout {
         loop {
             while running.len() < max_in_flight && !self.stopped && !*self.cancel.borrow() {
                 let Some(name) = queue.next() else { break };
-                let Some(index) = self.all.iter().position(|h| &h.host == name) else { continue };
+                let Some(index) = self.all.iter().position(|h| &h.host == name) else {
+                    continue;
+                };
                 let task = host::run(
                     self.shared.clone(),
                     self.all[index].clone(),
@@ -168,7 +180,12 @@ impl Rollout {
             }
             Between::Confirm => {
                 let (answer, answered) = oneshot::channel();
-                if self.tx.send(Happening::Waiting { batch: n, answer }).await.is_err() {
+                if self
+                    .tx
+                    .send(Happening::Waiting { batch: n, answer })
+                    .await
+                    .is_err()
+                {
                     return false;
                 }
                 let go = tokio::select! {

@@ -15,14 +15,25 @@ use super::step::BuiltStep;
 pub fn targets(ck: &mut Checker, f: Option<Field<'_>>) -> Vec<Target> {
     let Some(field) = f else { return vec![] };
     let Value::Map(entries) = &field.value.value else {
-        ck.wrong_type(field, "a mapping of target names", "{ web: { hosts: [web-1] } }");
+        ck.wrong_type(
+            field,
+            "a mapping of target names",
+            "{ web: { hosts: [web-1] } }",
+        );
         return vec![];
     };
     let mut out = Vec::new();
     for (key, node) in entries {
-        let Some(name) = ck.scalar_text(key) else { continue };
+        let Some(name) = ck.scalar_text(key) else {
+            continue;
+        };
         if !is_valid_id(&name) {
-            let p = ck.at(ProblemKind::InvalidId, key.pos, "invalid target name", format!("`{name}` is not a valid target name"));
+            let p = ck.at(
+                ProblemKind::InvalidId,
+                key.pos,
+                "invalid target name",
+                format!("`{name}` is not a valid target name"),
+            );
             ck.push(p.with_help("use lowercase letters, digits, `-` and `_`, e.g. `web`"));
         }
         if let Some(t) = target(ck, name, node) {
@@ -46,21 +57,47 @@ fn target(ck: &mut Checker, name: String, node: &Node) -> Option<Target> {
     let group = ck.nonblank(f.get("group"));
     let transport = transport(ck, f.get("transport"));
     match (f.get("hosts"), f.get("hosts_from")) {
-        (Some(h), Some(_)) => conflict(ck, h.key.pos, "`hosts` and `hosts_from` together", "keep one: a fixed list under `hosts`, or a command under `hosts_from`"),
+        (Some(h), Some(_)) => conflict(
+            ck,
+            h.key.pos,
+            "`hosts` and `hosts_from` together",
+            "keep one: a fixed list under `hosts`, or a command under `hosts_from`",
+        ),
         (None, None) => {
-            let p = ck.at_line(ProblemKind::Missing, node.pos, "no hosts", format!("target `{name}` has neither `hosts` nor `hosts_from`"));
+            let p = ck.at_line(
+                ProblemKind::Missing,
+                node.pos,
+                "no hosts",
+                format!("target `{name}` has neither `hosts` nor `hosts_from`"),
+            );
             ck.push(p.with_help("add `hosts: [web-1, web-2]`, or `hosts_from: <a command printing one host per line>`"));
         }
         (Some(h), None) if hosts.is_empty() => {
-            let p = ck.at_line(ProblemKind::Missing, h.key.pos, "empty list", format!("target `{name}` has an empty `hosts` list"));
+            let p = ck.at_line(
+                ProblemKind::Missing,
+                h.key.pos,
+                "empty list",
+                format!("target `{name}` has an empty `hosts` list"),
+            );
             ck.push(p.with_help("list at least one host, e.g. `hosts: [web-1]`"));
         }
         _ => {}
     }
     if let (Some(g), None) = (f.get("group"), f.get("hosts_from")) {
-        conflict(ck, g.key.pos, "`group` without `hosts_from`", "`group` picks a group of the Ansible inventory JSON that `hosts_from` prints: add `hosts_from`, or remove `group`");
+        conflict(
+            ck,
+            g.key.pos,
+            "`group` without `hosts_from`",
+            "`group` picks a group of the Ansible inventory JSON that `hosts_from` prints: add `hosts_from`, or remove `group`",
+        );
     }
-    Some(Target { name, hosts, hosts_from, group, transport })
+    Some(Target {
+        name,
+        hosts,
+        hosts_from,
+        group,
+        transport,
+    })
 }
 
 /// A host must be usable as `ssh DEST` and nothing else: no leading `-`
@@ -68,20 +105,34 @@ fn target(ck: &mut Checker, name: String, node: &Node) -> Option<Target> {
 fn host_name(ck: &mut Checker, host: &str, pos: Pos) {
     let bad = host.is_empty()
         || host.starts_with('-')
-        || host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/');
+        || host
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/');
     if bad {
-        let p = ck.at(ProblemKind::InvalidValue, pos, "not a host", format!("`{host}` is not a valid ssh destination"));
+        let p = ck.at(
+            ProblemKind::InvalidValue,
+            pos,
+            "not a host",
+            format!("`{host}` is not a valid ssh destination"),
+        );
         ck.push(p.with_help("write a host name or alias as `ssh` takes it, e.g. `web-1` or `deploy@web-1.example.com` (no spaces, `/`, or leading `-`)"));
     }
 }
 
 fn transport(ck: &mut Checker, f: Option<Field<'_>>) -> Transport {
-    let Some(field) = f else { return Transport::Ssh };
+    let Some(field) = f else {
+        return Transport::Ssh;
+    };
     match ck.string(f).as_deref() {
         Some("ssh") => Transport::Ssh,
         Some("local") => Transport::Local,
         Some(other) => {
-            let p = ck.at(ProblemKind::InvalidValue, field.value.pos, "not a transport", format!("`transport` must be `ssh` or `local`, found `{other}`"));
+            let p = ck.at(
+                ProblemKind::InvalidValue,
+                field.value.pos,
+                "not a transport",
+                format!("`transport` must be `ssh` or `local`, found `{other}`"),
+            );
             ck.push(p.with_help("write `transport: ssh` (the default) or `transport: local` (run here once per host, with TARGET set)"));
             Transport::Ssh
         }
@@ -90,7 +141,12 @@ fn transport(ck: &mut Checker, f: Option<Field<'_>>) -> Transport {
 }
 
 fn conflict(ck: &mut Checker, pos: Pos, label: &str, help: &str) {
-    let p = ck.at(ProblemKind::Conflict, pos, label, format!("{label} cannot be used here"));
+    let p = ck.at(
+        ProblemKind::Conflict,
+        pos,
+        label,
+        format!("{label} cannot be used here"),
+    );
     ck.push(p.with_help(help.to_owned()));
 }
 
@@ -113,7 +169,9 @@ pub fn on(ck: &mut Checker, f: Option<Field<'_>>) -> Vec<(String, Pos)> {
 
 /// A step's `rollout:`.
 pub fn rollout(ck: &mut Checker, f: Option<Field<'_>>) -> Rollout {
-    let Some(field) = f else { return Rollout::default() };
+    let Some(field) = f else {
+        return Rollout::default();
+    };
     let Some(rf) = ck.fields(field.value, "rollout", ROLLOUT_KEYS, |_| None) else {
         return Rollout::default();
     };
@@ -125,8 +183,15 @@ pub fn rollout(ck: &mut Checker, f: Option<Field<'_>>) -> Rollout {
         match ck.integer(Some(mf)) {
             Some(n) if n >= 1 => r.max_in_flight = n as usize,
             Some(n) => {
-                let p = ck.at(ProblemKind::InvalidValue, mf.value.pos, "must be 1 or more", format!("`max_in_flight` is {n}"));
-                ck.push(p.with_help("write how many hosts may run at once, e.g. `max_in_flight: 10`"));
+                let p = ck.at(
+                    ProblemKind::InvalidValue,
+                    mf.value.pos,
+                    "must be 1 or more",
+                    format!("`max_in_flight` is {n}"),
+                );
+                ck.push(
+                    p.with_help("write how many hosts may run at once, e.g. `max_in_flight: 10`"),
+                );
             }
             None => {}
         }
@@ -144,11 +209,19 @@ fn batches(ck: &mut Checker, f: Field<'_>) -> Option<Vec<Amount>> {
         _ => vec![f.value],
     };
     if items.is_empty() {
-        let p = ck.at_line(ProblemKind::InvalidValue, f.key.pos, "no batches", "`batches` is an empty list".into());
+        let p = ck.at_line(
+            ProblemKind::InvalidValue,
+            f.key.pos,
+            "no batches",
+            "`batches` is an empty list".into(),
+        );
         ck.push(p.with_help("write batch sizes, e.g. `batches: [1, \"25%\", \"100%\"]`, or remove the key (one batch of every host)"));
         return None;
     }
-    items.into_iter().map(|n| amount(ck, n, "batches", 1)).collect()
+    items
+        .into_iter()
+        .map(|n| amount(ck, n, "batches", 1))
+        .collect()
 }
 
 /// A count (at least `min`) or a share `"N%"` (1 to 100).
@@ -168,8 +241,17 @@ fn amount(ck: &mut Checker, node: &Node, key: &str, min: i64) -> Option<Amount> 
             Value::Str(s) => format!("`{s}`"),
             other => other.kind().to_owned(),
         };
-        let p = ck.at(ProblemKind::InvalidValue, node.pos, "not a count or a share", format!("`{key}` takes a number ({min} or more) or a share like \"25%\", found {found}"));
-        ck.push(p.with_help(format!("write e.g. `{key}: 2` or `{key}: \"25%\"` (quote the share)")));
+        let p = ck.at(
+            ProblemKind::InvalidValue,
+            node.pos,
+            "not a count or a share",
+            format!(
+                "`{key}` takes a number ({min} or more) or a share like \"25%\", found {found}"
+            ),
+        );
+        ck.push(p.with_help(format!(
+            "write e.g. `{key}: 2` or `{key}: \"25%\"` (quote the share)"
+        )));
     }
     parsed
 }
@@ -192,16 +274,27 @@ pub fn step_rules(ck: &mut Checker, f: &Fields<'_>) {
     let has = |k: &str| f.get(k);
     if let Some(on) = has("on") {
         if has("run").is_none() {
-            conflict(ck, on.key.pos, "`on` without `run`", "`on` runs the step's command on each host: add `run:`, or remove `on`");
+            conflict(
+                ck,
+                on.key.pos,
+                "`on` without `run`",
+                "`on` runs the step's command on each host: add `run:`, or remove `on`",
+            );
         }
         for key in ["tty", "capture"] {
             if let Some(k) = has(key) {
-                let help = format!("`{key}` is not available on a fleet step (one with `on:`): remove it");
+                let help =
+                    format!("`{key}` is not available on a fleet step (one with `on:`): remove it");
                 conflict(ck, k.key.pos, &format!("`{key}` with `on`"), &help);
             }
         }
     } else if let Some(r) = has("rollout") {
-        conflict(ck, r.key.pos, "`rollout` without `on`", "`rollout` says how a fleet step goes through its hosts: add `on: <target>`, or remove `rollout`");
+        conflict(
+            ck,
+            r.key.pos,
+            "`rollout` without `on`",
+            "`rollout` says how a fleet step goes through its hosts: add `on: <target>`, or remove `rollout`",
+        );
     }
 }
 
@@ -218,7 +311,15 @@ pub fn known_targets(ck: &mut Checker, steps: &[BuiltStep], targets: &[Target]) 
                 None if names.is_empty() => "define it under a top-level `targets:`, e.g. `targets: { web: { hosts: [web-1, web-2] } }`".into(),
                 None => format!("targets of this runbook: {}", names.join(", ")),
             };
-            let p = ck.at(ProblemKind::InvalidValue, *pos, "unknown target", format!("step `{}` runs on `{name}`, which is not a target", b.step.id));
+            let p = ck.at(
+                ProblemKind::InvalidValue,
+                *pos,
+                "unknown target",
+                format!(
+                    "step `{}` runs on `{name}`, which is not a target",
+                    b.step.id
+                ),
+            );
             ck.push(p.with_help(help));
         }
     }
