@@ -573,7 +573,7 @@ impl Engine {
         let Some(last) = self.session.step(id).and_then(|s| s.attempts.last()) else {
             return Ok(());
         };
-        if let Some((host, pgid)) = fleet::fleet_survivor(self, id, last.number) {
+        if let Some((host, pgid)) = self.fleet_survivor(id, last.number) {
             return Err(format!(
                 "`{id}` attempt {} still runs for host {host} outside stepwise (process group \
                  {pgid}): wait for it to end, or stop it with `kill -TERM -- -{pgid}`, then run it again",

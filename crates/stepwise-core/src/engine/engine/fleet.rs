@@ -235,18 +235,19 @@ impl Engine {
         let _ = answer.send(proceed);
         Ok(())
     }
-}
 
-/// Whether the processes of a fleet step's last attempt still run on this
-/// machine (the local `ssh` or the local process of a host).
-pub(super) fn fleet_survivor(engine: &Engine, id: &str, attempt: u32) -> Option<(String, i32)> {
-    let st = engine.session.step(id)?;
-    st.fleet
-        .hosts
-        .iter()
-        .filter(|h| h.attempt == attempt)
-        .find_map(|h| {
-            let log = engine.setup.session_dir.join(h.log.as_ref()?);
-            crate::engine::process::survivor::still_running(&log).map(|pgid| (h.host.clone(), pgid))
-        })
+    /// Whether the processes of a fleet step's last attempt still run on this
+    /// machine (the local `ssh` or the local process of a host).
+    pub(super) fn fleet_survivor(&self, id: &str, attempt: u32) -> Option<(String, i32)> {
+        let st = self.session.step(id)?;
+        st.fleet
+            .hosts
+            .iter()
+            .filter(|h| h.attempt == attempt)
+            .find_map(|h| {
+                let log = self.setup.session_dir.join(h.log.as_ref()?);
+                crate::engine::process::survivor::still_running(&log)
+                    .map(|pgid| (h.host.clone(), pgid))
+            })
+    }
 }

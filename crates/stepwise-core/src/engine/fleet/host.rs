@@ -3,9 +3,9 @@
 //! cancel on, and report its exit with, for a failure to reach the host,
 //! what to do about it.
 
-use super::Happening;
+use super::happening::{Happening, until_cancelled};
 use super::hosts::HostEntry;
-use super::rollout::Shared;
+use super::shared::Shared;
 use crate::runbook::model::Transport;
 use crate::runner::AttemptId;
 use crate::session::event::ExitInfo;
@@ -63,7 +63,7 @@ pub async fn run(
                 }
                 None => break,
             },
-            _ = super::cancelled(&mut cancel), if !cancelled => {
+            _ = until_cancelled(&mut cancel), if !cancelled => {
                 cancelled = true;
                 let _ = started.cancel.send(true);
             }

@@ -113,7 +113,7 @@ fn collect(json: &serde_json::Value, group: &str, out: &mut Vec<String>, depth: 
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use crate::engine::fleet::hosts::parse;
 
     #[test]
     fn lines_or_ansible_json() {

@@ -3,13 +3,12 @@
 //! (when they exceed it, no new host starts and the running ones finish),
 //! and the pause or the operator's answer between batches.
 
-use super::Happening;
+use super::happening::{Happening, until_cancelled};
 use super::host;
 use super::hosts::{self, HostEntry};
-use crate::engine::process::{Outcome, Spec};
-use crate::engine::redact::Redactor;
+use super::shared::Shared;
+use crate::engine::process::Outcome;
 use crate::runbook::model::{Between, Runbook, Step};
-use crate::runner::StepRunner;
 use crate::session::event::ExitInfo;
 use std::io;
 use std::path::PathBuf;
@@ -28,40 +27,6 @@ pub struct Plan {
     /// Hosts that succeeded in an earlier attempt: never run again.
     pub done: Vec<String>,
     pub shared: Shared,
-}
-
-/// What every host of the attempt shares.
-pub struct Shared {
-    pub step: String,
-    pub attempt: u32,
-    pub session_dir: PathBuf,
-    pub local: Arc<dyn StepRunner>,
-    pub ssh: Arc<dyn StepRunner>,
-    /// The shell argv and the command (the command last).
-    pub argv: Vec<String>,
-    pub env: Vec<(String, String)>,
-    pub cwd: Option<PathBuf>,
-    pub timeout: Option<Duration>,
-    pub grace: Duration,
-    pub drain: Duration,
-    pub redactor: Arc<Redactor>,
-    pub expect_exit: Vec<i32>,
-}
-
-impl Shared {
-    /// The spec of one host: `TARGET` and `TARGET_INDEX` besides the values.
-    pub fn spec(&self, host: &str, index: usize, log_path: PathBuf) -> Spec {
-        let mut spec = Spec::new(self.argv.clone(), log_path);
-        spec.env = self.env.clone();
-        spec.env.push(("TARGET".into(), host.to_owned()));
-        spec.env.push(("TARGET_INDEX".into(), index.to_string()));
-        spec.cwd = self.cwd.clone();
-        spec.timeout = self.timeout;
-        spec.grace = self.grace;
-        spec.drain = self.drain;
-        spec.redactor = self.redactor.clone();
-        spec
-    }
 }
 
 /// Runs the rollout to its end; the outcome is exit 0 when it went
@@ -175,7 +140,7 @@ impl Rollout {
             Between::Pause(d) => {
                 tokio::select! {
                     _ = tokio::time::sleep(d) => true,
-                    _ = super::cancelled(&mut self.cancel) => false,
+                    _ = until_cancelled(&mut self.cancel) => false,
                 }
             }
             Between::Confirm => {
@@ -190,7 +155,7 @@ impl Rollout {
                 }
                 let go = tokio::select! {
                     a = answered => a.unwrap_or(false),
-                    _ = super::cancelled(&mut self.cancel) => false,
+                    _ = until_cancelled(&mut self.cancel) => false,
                 };
                 if !go {
                     let reason = format!("stopped after batch {n}");

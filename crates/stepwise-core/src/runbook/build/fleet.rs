@@ -9,7 +9,6 @@ use super::super::fleet::{Amount, Between, Rollout, Target, Transport};
 use super::super::node::{Node, Pos, Value};
 use super::super::slug::{did_you_mean, is_valid_id};
 use super::keys::{ROLLOUT_KEYS, TARGET_KEYS};
-use super::step::BuiltStep;
 
 /// The `targets:` mapping: name → hosts.
 pub fn targets(ck: &mut Checker, f: Option<Field<'_>>) -> Vec<Target> {
@@ -299,10 +298,15 @@ pub fn step_rules(ck: &mut Checker, f: &Fields<'_>) {
 }
 
 /// Every `on:` names a target of the runbook.
-pub fn known_targets(ck: &mut Checker, steps: &[BuiltStep], targets: &[Target]) {
+/// `steps`: each step's id and its `on:` targets with their places.
+pub fn known_targets<'a>(
+    ck: &mut Checker,
+    steps: impl Iterator<Item = (&'a str, &'a [(String, Pos)])>,
+    targets: &[Target],
+) {
     let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
-    for b in steps {
-        for (name, pos) in &b.on_places {
+    for (id, places) in steps {
+        for (name, pos) in places {
             if names.contains(&name.as_str()) {
                 continue;
             }
@@ -315,10 +319,7 @@ pub fn known_targets(ck: &mut Checker, steps: &[BuiltStep], targets: &[Target]) 
                 ProblemKind::InvalidValue,
                 *pos,
                 "unknown target",
-                format!(
-                    "step `{}` runs on `{name}`, which is not a target",
-                    b.step.id
-                ),
+                format!("step `{}` runs on `{name}`, which is not a target", id),
             );
             ck.push(p.with_help(help));
         }

@@ -56,7 +56,10 @@ pub fn runbook(ck: &mut Checker, root: &Node) -> Option<Runbook> {
     let built = sections(ck, &f, root.pos, &mut book.sections);
     unique_ids(ck, &built);
     captures(ck, &built, &book.inputs, &input_places);
-    fleet::known_targets(ck, &built, &book.targets);
+    let places = built
+        .iter()
+        .map(|b| (b.step.id.as_str(), b.on_places.as_slice()));
+    fleet::known_targets(ck, places, &book.targets);
     Some(book)
 }
 
