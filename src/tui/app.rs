@@ -319,6 +319,14 @@ impl App {
         };
         let id = state.id.clone();
         match state.status {
+            StepStatus::Running { .. } if state.fleet.waiting.is_some() => {
+                let via = crate::session::event::ConfirmedVia::Operator;
+                return vec![Command::Rollout {
+                    step: id,
+                    proceed: true,
+                    via,
+                }];
+            }
             StepStatus::Running { .. } => {
                 self.status = Some("This step is running; c cancels it.".into());
             }
@@ -738,7 +746,11 @@ impl App {
         let status = self.session.steps.get(i).map(|s| &s.status);
         let running = self.session.running().is_some();
         match action {
-            Action::Act => !running || self.session.running() != Some(i),
+            Action::Act => {
+                !running
+                    || self.session.running() != Some(i)
+                    || self.session.steps[i].fleet.waiting.is_some()
+            }
             Action::Retry => matches!(
                 status,
                 Some(StepStatus::Failed | StepStatus::OutcomeUnknown { .. })

@@ -41,9 +41,13 @@ fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
         Some(_) => ("↻", theme::fg(app.color, ratatui::style::Color::Yellow)),
         None => theme::mark(&st.status, spinner_frame(app), app.color),
     };
-    let dur = step_duration(app, i)
+    let mut dur = step_duration(app, i)
         .map(duration::format)
         .unwrap_or_default();
+    let on = app.step_def(i).map(|d| d.on.clone()).unwrap_or_default();
+    if let Some(fleet) = crate::tui::fleet::summary(st, &on) {
+        dur = format!("{fleet} {dur}");
+    }
     let room = width.saturating_sub(6 + dur.chars().count() + 1);
     let title = super::truncate(&title, room);
     let pad = width.saturating_sub(6 + title.chars().count() + dur.chars().count());
