@@ -123,7 +123,8 @@ pub struct DriveArgs {
     /// Headless: confirm every human step (recorded as "confirmed with --yes").
     #[arg(long)]
     pub yes: bool,
-    /// Headless: answer one step: STEP=done[:note], STEP=skip:<reason>, STEP=rerun.
+    /// Headless: answer one step: STEP=done[:note], STEP=skip:<reason>, STEP=rerun,
+    /// STEP=continue (a fleet step: go on after each batch).
     #[arg(long = "answer", value_name = "STEP=ANSWER")]
     pub answers: Vec<String>,
     /// Also write the transcript into this folder.
@@ -132,6 +133,13 @@ pub struct DriveArgs {
     /// Who is at the keyboard, recorded on every action (default: the account's name).
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
+    /// Fleet steps: pass `-F FILE` to every ssh call (default: $STEPWISE_SSH_CONFIG,
+    /// else ssh's own ~/.ssh/config).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Fleet steps: run on these hosts only (comma-separated), recorded in the journal.
+    #[arg(long, value_name = "HOST,HOST")]
+    pub limit: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

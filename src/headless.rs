@@ -23,12 +23,14 @@ pub enum Answer {
     Done(Option<String>),
     Skip(String),
     Rerun,
+    /// A fleet step: go on after each batch (`between_batches: confirm`).
+    Continue,
 }
 
 /// Parses `STEP=done[:note]`, `STEP=skip:<reason>`, `STEP=rerun`.
 pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
-    let usage =
-        "write STEP=done[:note], STEP=skip:<reason>, STEP=rerun or STEP=resend (an update step)";
+    let usage = "write STEP=done[:note], STEP=skip:<reason>, STEP=rerun, STEP=resend (an update \
+                 step) or STEP=continue (a fleet step's next batch)";
     let (step, ans) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: {usage}"))?;
@@ -42,6 +44,7 @@ pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
         ("skip", _) => return Err(format!("`{text}`: a skip needs a reason, {usage}")),
         // `resend` (an update step) is the same decision: carry it out again.
         ("rerun" | "resend" | "send", None) => Answer::Rerun,
+        ("continue", None) => Answer::Continue,
         _ => return Err(format!("`{text}`: {usage}")),
     };
     Ok((step.to_owned(), answer))
@@ -63,6 +66,8 @@ struct Driver<W: Write> {
     out: W,
     cmds: mpsc::Sender<Command>,
     lines: HashMap<Stream, DisplayLines>,
+    /// Unfinished output lines of each host of a fleet step.
+    host_lines: HashMap<(String, Stream), DisplayLines>,
     /// The step whose unfinished output lines `lines` holds: a last line
     /// without a newline is printed after its step's exit is applied, when
     /// the session no longer says which step was running.
@@ -96,6 +101,7 @@ pub async fn drive<W: Write>(
         out,
         cmds,
         lines: HashMap::new(),
+        host_lines: HashMap::new(),
         lines_step: String::new(),
         stop: None,
         stdin: None,
@@ -116,6 +122,12 @@ pub async fn drive<W: Write>(
                 bytes,
                 ..
             } => d.on_output(&step, stream, &bytes),
+            Update::HostOutput {
+                step,
+                host,
+                stream,
+                bytes,
+            } => d.on_host_output(&step, &host, stream, &bytes),
             Update::Idle => d.on_idle().await,
             Update::Rejected(why) => d.say(&format!("refused: {why}")),
             Update::Ended(end) => {
@@ -155,6 +167,78 @@ impl<W: Write> Driver<W> {
         if let Some(line) = describe(&self.session, r) {
             self.flush_lines();
             self.say(&line);
+        }
+        self.on_fleet_record(r);
+    }
+
+    /// After a fleet step's exit, its recap table; after a batch that
+    /// waits for the operator, the answer (`--answer STEP=continue`).
+    fn on_fleet_record(&mut self, r: &Record) {
+        match &r.event {
+            Event::StepExited { step, .. } => {
+                self.flush_host_lines(step);
+                let fleet = self
+                    .session
+                    .step(step)
+                    .map(|s| s.fleet.clone())
+                    .unwrap_or_default();
+                if fleet.is_fleet() {
+                    for line in crate::headless_fleet::recap(&fleet) {
+                        let _ = writeln!(self.out, "    {}", inert(&line));
+                    }
+                }
+            }
+            Event::BatchWaiting { step, batch, .. } => {
+                let go = matches!(self.answers.by_step.get(step), Some(Answer::Continue))
+                    || self.answers.yes;
+                if !go {
+                    self.say(&format!("✗ {step}: nobody to confirm after batch {batch}; stopping the rollout. Resume with --answer {step}=continue to go on"));
+                }
+                let cmd = Command::Rollout {
+                    step: step.clone(),
+                    proceed: go,
+                    via: if go {
+                        ConfirmedVia::Answer
+                    } else {
+                        ConfirmedVia::Operator
+                    },
+                };
+                let cmds = self.cmds.clone();
+                tokio::spawn(async move {
+                    let _ = cmds.send(cmd).await;
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// A host's output lines, each prefixed `[host]`.
+    fn on_host_output(&mut self, step: &str, host: &str, stream: Stream, bytes: &[u8]) {
+        let mark = if stream == Stream::Stderr { '!' } else { '|' };
+        let prefix = format!("    {step} [{host}] {mark} ");
+        let out = &mut self.out;
+        let lines = self
+            .host_lines
+            .entry((host.to_owned(), stream))
+            .or_default();
+        lines.push_with(bytes, |l| {
+            let _ = out
+                .write_all(prefix.as_bytes())
+                .and_then(|()| out.write_all(inert(l).as_bytes()))
+                .and_then(|()| out.write_all(b"\n"));
+        });
+    }
+
+    fn flush_host_lines(&mut self, step: &str) {
+        let rest: Vec<(String, Stream, String)> = self
+            .host_lines
+            .iter_mut()
+            .filter_map(|((h, s), dl)| dl.finish().map(|l| (h.clone(), *s, l)))
+            .collect();
+        self.host_lines.clear();
+        for (host, stream, l) in rest {
+            let mark = if stream == Stream::Stderr { '!' } else { '|' };
+            let _ = writeln!(self.out, "    {step} [{host}] {mark} {}", inert(&l));
         }
     }
 
@@ -230,6 +314,16 @@ impl<W: Write> Driver<W> {
         // rather than also marking a failure done.
         let answer = self.answers.by_step.remove(&st.id);
         let step = st.id.clone();
+        if let Some(Answer::Continue) = answer {
+            // Kept: it answers every batch of the step's rollout.
+            self.answers.by_step.insert(step.clone(), Answer::Continue);
+            return match st.status {
+                StepStatus::Pending | StepStatus::Failed | StepStatus::OutcomeUnknown { .. } => {
+                    Ok(Command::Start { step })
+                }
+                _ => Err(Exit::Failed),
+            };
+        }
         match (&st.status, answer) {
             (_, Some(Answer::Skip(reason))) => Ok(Command::Skip { step, reason }),
             (StepStatus::Failed, Some(Answer::Rerun)) => Ok(Command::Start { step }),
@@ -619,6 +713,14 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
             crate::runbook::duration::countdown((*due - r.at).to_std().unwrap_or_default())
         ),
         Event::RetryCancelled { step, reason } => format!("✗ {step}: retry cancelled: {reason}"),
+        Event::HostsLimited { .. }
+        | Event::FleetPlanned { .. }
+        | Event::HostStarted { .. }
+        | Event::HostOutputRecorded { .. }
+        | Event::HostExited { .. }
+        | Event::BatchWaiting { .. }
+        | Event::BatchAnswered { .. }
+        | Event::RolloutStopped { .. } => return crate::headless_fleet::describe(&r.event),
         Event::LogCut {
             step,
             attempt,

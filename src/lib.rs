@@ -29,6 +29,7 @@ pub mod commands;
 pub mod demo;
 pub mod follow;
 pub mod headless;
+pub mod headless_fleet;
 pub mod import;
 pub mod launch;
 pub mod picker;

@@ -91,6 +91,7 @@ fn start_full(
         runner: Arc::new(stepwise::runner::ProcessRunner),
         close_when_left: None,
         cadence_sends: false,
+        fleet: Default::default(),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (up_tx, up_rx) = mpsc::channel(1024);
@@ -137,7 +138,7 @@ impl Harness {
                 }
                 Update::Rejected(why) => rejected.push(why),
                 Update::Idle | Update::Ended(_) => return rejected,
-                Update::Output { .. } => {}
+                Update::Output { .. } | Update::HostOutput { .. } => {}
             }
         }
     }

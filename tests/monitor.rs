@@ -22,6 +22,7 @@ fn id() -> AttemptId {
     AttemptId {
         step: "s".into(),
         attempt: 1,
+        target: None,
     }
 }
 

@@ -106,6 +106,7 @@ fn runbook() -> Runbook {
         ],
         channels: vec![],
         cadence: None,
+        targets: vec![],
     }
 }
 

@@ -98,6 +98,7 @@ pub fn runbook() -> Runbook {
         follow_up: vec![],
         channels: vec![],
         cadence: None,
+        targets: vec![],
     }
 }
 

@@ -124,7 +124,9 @@ fn a_paused_view_stays_on_the_same_lines_while_output_flows() {
     t.wait_text("Step failed");
     t.send(keys::ESC);
     // Esc and q sent together read as Alt-q: the dialog closes first.
-    t.wait_for("the dialog closed", PATIENCE, |s| !s.contains("Step failed"));
+    t.wait_for("the dialog closed", PATIENCE, |s| {
+        !s.contains("Step failed")
+    });
     t.send(b"q");
     t.wait_text("Quit?");
     t.send(b"y");

@@ -25,10 +25,10 @@ pub use runbook_file::{base_dir, read_runbook, shell_for};
 pub use secrets::secrets_to_give_again;
 
 use crate::engine::command::{Command, End};
-use crate::engine::engine::{Engine, Setup, UPDATES_IN_FLIGHT};
+use crate::engine::engine::{Engine, FleetSetup, Setup, UPDATES_IN_FLIGHT};
 use crate::engine::open::{self, Opened};
 use crate::headless::{self, Answers};
-use crate::runner::MonitorRunner;
+use crate::runner::{MonitorRunner, SshOptions};
 use crate::session::clock::SystemClock;
 use crate::session::state::Session;
 use crate::session::store;
@@ -291,6 +291,14 @@ fn setup(
         runner: Arc::new(MonitorRunner::new(monitor_exe())),
         close_when_left: args.close_when_left.clone(),
         cadence_sends: headless,
+        fleet: FleetSetup {
+            ssh: None,
+            ssh_options: SshOptions {
+                config: args.ssh_config.clone(),
+                connect_timeout: None,
+            },
+            limit: args.limit.clone(),
+        },
     }
 }
 

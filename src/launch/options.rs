@@ -25,6 +25,10 @@ pub struct DriveOptions {
     pub close_when_left: Option<String>,
     /// `--operator NAME`: who acts; `None` for the account's name.
     pub operator: Option<String>,
+    /// `--ssh-config FILE` (or `STEPWISE_SSH_CONFIG`): `ssh -F FILE`.
+    pub ssh_config: Option<PathBuf>,
+    /// `--limit web-1,web-3`: fleet steps run on these hosts only.
+    pub limit: Option<Vec<String>>,
 }
 
 /// `stepwise run`.
@@ -63,6 +67,13 @@ impl From<crate::cli::DriveArgs> for DriveOptions {
             quit_note: None,
             close_when_left: None,
             operator: a.operator,
+            ssh_config: a
+                .ssh_config
+                .or_else(|| std::env::var_os("STEPWISE_SSH_CONFIG").map(PathBuf::from)),
+            limit: a.limit.map(|l| {
+                let hosts = l.split(',').map(str::trim).filter(|h| !h.is_empty());
+                hosts.map(str::to_owned).collect()
+            }),
         }
     }
 }

@@ -404,6 +404,14 @@ impl App {
         let id = state.id.clone();
         match state.status {
             StepStatus::Running { .. } if self.typeable().is_some() => return self.start_typing(),
+            StepStatus::Running { .. } if state.fleet.waiting.is_some() => {
+                let via = crate::session::event::ConfirmedVia::Operator;
+                return vec![Command::Rollout {
+                    step: id,
+                    proceed: true,
+                    via,
+                }];
+            }
             StepStatus::Running { .. } => {
                 self.status = Some("This step is running; c cancels it.".into());
             }
@@ -605,6 +613,19 @@ impl App {
                 } else {
                     self.logs.push(&step, attempt, stream, &bytes);
                 }
+            }
+            Update::HostOutput {
+                step,
+                host,
+                stream,
+                bytes,
+            } => {
+                let attempt = self
+                    .session
+                    .step(&step)
+                    .map_or(1, |s| s.attempts.len() as u32);
+                let prefixed = crate::tui::fleet::prefix_lines(&host, &bytes);
+                self.logs.push(&step, attempt, stream, &prefixed);
             }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),
@@ -852,7 +873,11 @@ impl App {
         let status = self.session.steps.get(i).map(|s| &s.status);
         let running = self.session.running().is_some();
         match action {
-            Action::Act => !running || self.session.running() != Some(i),
+            Action::Act => {
+                !running
+                    || self.session.running() != Some(i)
+                    || self.session.steps[i].fleet.waiting.is_some()
+            }
             Action::Retry => matches!(
                 status,
                 Some(StepStatus::Failed | StepStatus::OutcomeUnknown { .. })

@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod ending;
+pub mod fleet;
 pub mod history;
 pub mod keymap;
 pub mod layout;

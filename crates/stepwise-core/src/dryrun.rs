@@ -50,6 +50,9 @@ pub fn plan(runbook: &Runbook, given: &[Given], shell: &[String]) -> String {
         }
         for step in &section.steps {
             write_step(&mut out, step);
+            for line in fleet_lines(runbook, step) {
+                let _ = writeln!(out, "    {line}");
+            }
         }
     }
     out
@@ -89,6 +92,52 @@ fn write_step(out: &mut String, step: &crate::runbook::model::Step) {
             }
         }
     }
+}
+
+/// A fleet step's hosts and batches (`hosts_from` is not run in a dry run).
+fn fleet_lines(runbook: &Runbook, step: &crate::runbook::model::Step) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for name in &step.on {
+        let Some(t) = runbook.target(name) else {
+            continue;
+        };
+        match &t.hosts_from {
+            Some(cmd) => out.push(format!(
+                "on {name}: hosts from `{}` (not run in a dry run)",
+                shown_value(cmd)
+            )),
+            None => {
+                let how = match t.transport {
+                    crate::runbook::model::HostTransport::Ssh => "ssh",
+                    crate::runbook::model::HostTransport::Local => "local",
+                };
+                out.push(format!("on {name} ({how}): {}", t.hosts.join(", ")));
+                for h in &t.hosts {
+                    if !hosts.contains(h) {
+                        hosts.push(h.clone());
+                    }
+                }
+            }
+        }
+    }
+    let r = &step.rollout;
+    for (i, batch) in r.batches_of(&hosts).iter().enumerate() {
+        out.push(format!("batch {}: {}", i + 1, batch.join(", ")));
+    }
+    if step.is_fleet() {
+        let between = match r.between_batches {
+            crate::runbook::model::Between::None => "go on".to_owned(),
+            crate::runbook::model::Between::Confirm => "ask the operator".to_owned(),
+            crate::runbook::model::Between::Pause(d) => format!("wait {}", duration::format(d)),
+        };
+        out.push(format!(
+            "at most {} at once; stops when more than {} fail; between batches: {between}",
+            r.max_in_flight,
+            r.budget(hosts.len()),
+        ));
+    }
+    out
 }
 
 /// A value as data: plain words as they are; anything with spaces, quotes,

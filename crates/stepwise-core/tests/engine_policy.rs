@@ -133,6 +133,7 @@ fn drive(
         runner: runner.clone(),
         close_when_left: None,
         cadence_sends: opts.cadence,
+        fleet: Default::default(),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (up_tx, up_rx) = mpsc::channel(1024);
@@ -164,7 +165,7 @@ impl Harness {
                 }
                 Update::Rejected(why) => refused.push(why),
                 Update::Idle | Update::Ended(_) => break,
-                Update::Output { .. } => {}
+                Update::Output { .. } | Update::HostOutput { .. } => {}
             }
         }
         refused

@@ -275,6 +275,20 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
             )));
         }
     }
+    if st.fleet.is_fleet() {
+        lines.push(Line::styled("Hosts", theme::bold()));
+        if let Some(b) = st.fleet.waiting {
+            let text = format!(
+                "  Batch {b} is done: Enter goes on with the next batch, c stops the rollout"
+            );
+            lines.push(Line::styled(text, theme::bold()));
+        }
+        if let Some(why) = &st.fleet.stopped {
+            lines.push(Line::raw(format!("  Rollout stopped: {why}")));
+        }
+        let grid = crate::tui::fleet::grid(&st.fleet, |_| String::new());
+        lines.extend(grid.into_iter().map(|l| Line::raw(format!("  {l}"))));
+    }
     if !st.attempts.is_empty() {
         lines.push(Line::styled("Attempts", theme::bold()));
         // Only the attempt running now is "running": an earlier one left

@@ -45,10 +45,14 @@ fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
         .map(duration::format)
         .unwrap_or_default();
     // The time is the last attempt's: say when there were more.
-    let dur = match st.attempts.len() {
+    let mut dur = match st.attempts.len() {
         n if n > 1 && !dur.is_empty() => format!("{n}× {dur}"),
         _ => dur,
     };
+    let on = app.step_def(i).map(|d| d.on.clone()).unwrap_or_default();
+    if let Some(fleet) = crate::tui::fleet::summary(st, &on) {
+        dur = format!("{fleet} {dur}");
+    }
     let room = width.saturating_sub(6 + dur.chars().count() + 1);
     let title = super::truncate(&title, room);
     let pad = width.saturating_sub(6 + title.chars().count() + dur.chars().count());

@@ -58,6 +58,13 @@ pub enum Command {
     },
     /// Turn auto mode on or off.
     SetAuto(bool),
+    /// After a batch of a fleet step (`between_batches: confirm`): go on
+    /// with the next batch, or stop the rollout.
+    Rollout {
+        step: String,
+        proceed: bool,
+        via: ConfirmedVia,
+    },
     Abort {
         reason: String,
     },
@@ -89,6 +96,13 @@ pub enum Update {
     Output {
         step: String,
         attempt: u32,
+        stream: Stream,
+        bytes: Vec<u8>,
+    },
+    /// Live output of one host of the running fleet step (already redacted).
+    HostOutput {
+        step: String,
+        host: String,
         stream: Stream,
         bytes: Vec<u8>,
     },

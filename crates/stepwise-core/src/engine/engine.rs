@@ -18,6 +18,7 @@
 //! stays resumable once space is freed.
 
 mod facts;
+mod fleet;
 mod reattach;
 mod updates;
 
@@ -72,6 +73,19 @@ pub struct Setup {
     /// Send regular updates (`updates:`) when due, without asking: for a
     /// driver with no person at it (headless). The interface offers them.
     pub cadence_sends: bool,
+    /// How fleet steps reach their hosts, and which hosts.
+    pub fleet: FleetSetup,
+}
+
+/// The fleet part of [`Setup`].
+#[derive(Default)]
+pub struct FleetSetup {
+    /// Carries out fleet hosts over ssh; `None`: an [`crate::runner::SshRunner`]
+    /// with these `ssh` options, made when a fleet step first starts.
+    pub ssh: Option<Arc<dyn StepRunner>>,
+    pub ssh_options: crate::runner::SshOptions,
+    /// `--limit`: run fleet steps on these hosts only (journalled).
+    pub limit: Option<Vec<String>>,
 }
 
 struct Running {
@@ -95,6 +109,23 @@ struct Running {
     input: Option<mpsc::Sender<crate::runner::TtyInput>>,
     /// The timeout was journalled when it happened (see `on_timeout`).
     timed_out: bool,
+    /// A fleet step: its coordinator's reports (`chunks` stays empty).
+    fleet: Option<FleetLink>,
+}
+
+/// The engine's end of a running fleet coordinator.
+struct FleetLink {
+    happenings: mpsc::Receiver<crate::engine::fleet::Happening>,
+    /// The batch whose end waits for the operator, and where the answer goes.
+    waiting: Option<(u32, tokio::sync::oneshot::Sender<bool>)>,
+}
+
+/// What a running attempt does next.
+enum Progress {
+    Chunk(Chunk),
+    Fleet(crate::engine::fleet::Happening),
+    /// Its output is drained (a fleet: its coordinator ended).
+    Over,
 }
 
 struct PendingRetry {
@@ -151,8 +182,11 @@ impl Engine {
         // A resume in another mode than the journal's last one says so.
         let auto = self.auto;
         let started = match self.set_auto(auto, false).await {
-            Ok(()) => match self.take_up_running().await {
-                Ok(()) => self.run_loop(&mut cmds).await,
+            Ok(()) => match self.set_limit().await {
+                Ok(()) => match self.take_up_running().await {
+                    Ok(()) => self.run_loop(&mut cmds).await,
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -203,10 +237,7 @@ impl Engine {
                     Some(c) => self.handle(c).await?,
                     None => self.handle(Command::Leave).await?,
                 },
-                chunk = next_chunk(&mut self.running) => match chunk {
-                    Some(c) => self.on_chunk(c).await?,
-                    None => self.finish_attempt().await?,
-                },
+                p = progress(&mut self.running) => self.on_progress(p).await?,
                 _ = sleep_until(retry_at), if retry_at.is_some() => self.start_retry().await?,
                 _ = sleep_until(timeout_at), if timeout_at.is_some() => self.on_timeout().await?,
                 _ = sleep_until(cadence_at), if cadence_at.is_some() => self.send_cadence(None).await?,
@@ -345,6 +376,9 @@ impl Engine {
             }
             Command::GiveInput { name, value } => self.give_input(name, value).await?,
             Command::SetAuto(on) => self.set_auto(on, true).await?,
+            Command::Rollout { step, proceed, via } => {
+                self.answer_batch(step, proceed, via).await?
+            }
             Command::Abort { reason } => {
                 self.kill_running().await;
                 self.retry = None;
@@ -596,10 +630,18 @@ impl Engine {
         let Some(last) = self.session.step(id).and_then(|s| s.attempts.last()) else {
             return Ok(());
         };
+        if let Some((host, pgid)) = self.fleet_survivor(id, last.number) {
+            return Err(format!(
+                "`{id}` attempt {} still runs for host {host} outside stepwise (process group \
+                 {pgid}): wait for it to end, or stop it with `kill -TERM -- -{pgid}`, then run it again",
+                last.number
+            ));
+        }
         let log = self.setup.session_dir.join(&last.log);
         let which = AttemptId {
             step: id.to_owned(),
             attempt: last.number,
+            target: None,
         };
         match self.setup.runner.reattach(&which, &log) {
             Reattach::Gone | Reattach::Finished { .. } => Ok(()),
@@ -658,11 +700,15 @@ impl Engine {
             log: log.clone(),
         };
         self.record(started, true).await?;
+        if def.is_fleet() {
+            return self.start_fleet(&def, attempt, tries_left);
+        }
         let log_path = self.setup.session_dir.join(&log);
         let spec = self.spec_for(&def, &command, log_path.clone());
         let which = AttemptId {
             step: id.to_owned(),
             attempt,
+            target: None,
         };
         let started = self.setup.runner.start(&which, spec, CHUNKS_IN_FLIGHT);
         self.running = Some(Running {
@@ -680,6 +726,7 @@ impl Engine {
             timeout_at: def.timeout.map(|t| tokio::time::Instant::now() + t),
             timed_out: false,
             input: started.input,
+            fleet: None,
         });
         Ok(())
     }
@@ -709,6 +756,7 @@ impl Engine {
             interactive: def.tty && self.setup.pause_at_optional,
             redactor: self.redactor.clone(),
             hide_stdout: def.capture.is_some() && self.derives_from_secret(def),
+            stdin: None,
         }
     }
 
@@ -799,12 +847,14 @@ impl Engine {
         let (step, attempt) = (run.step.clone(), run.attempt);
         let timed_out = outcome.timed_out || run.timed_out;
         self.record_attempt_facts(&run, &outcome, &def).await?;
+        // A fleet coordinator's exit is 0 when its rollout went through.
+        let expected = |c: i32| match run.fleet {
+            Some(_) => c == 0,
+            None => def.expect_exit.contains(&c),
+        };
         let success = !timed_out
             && run.cancel_reason.is_none()
-            && outcome
-                .exit
-                .code
-                .is_some_and(|c| def.expect_exit.contains(&c))
+            && outcome.exit.code.is_some_and(expected)
             && self.capture_kept(&def, &run, &outcome).await?;
         // The capture is journalled before the exit that settles the step:
         // a crash between the two leaves the step running (outcome unknown,
@@ -959,13 +1009,19 @@ impl Engine {
 
     /// Lets the running step end (after a cancel) and journals its result.
     async fn wait_running(&mut self) -> io::Result<()> {
-        while let Some(run) = self.running.as_mut() {
-            match run.chunks.recv().await {
-                Some(c) => self.on_chunk(c).await?,
-                None => self.finish_attempt().await?,
-            }
+        while self.running.is_some() {
+            let p = progress(&mut self.running).await;
+            self.on_progress(p).await?;
         }
         Ok(())
+    }
+
+    async fn on_progress(&mut self, p: Progress) -> io::Result<()> {
+        match p {
+            Progress::Chunk(c) => self.on_chunk(c).await,
+            Progress::Fleet(h) => self.on_happening(h).await,
+            Progress::Over => self.finish_attempt().await,
+        }
     }
 
     async fn kill_running(&mut self) {
@@ -1031,9 +1087,16 @@ fn log_failure(path: &std::path::Path, kept: u64, e: &io::Error) -> io::Error {
     )
 }
 
-async fn next_chunk(running: &mut Option<Running>) -> Option<Chunk> {
+async fn progress(running: &mut Option<Running>) -> Progress {
     match running {
-        Some(r) => r.chunks.recv().await,
+        Some(Running { fleet: Some(f), .. }) => match f.happenings.recv().await {
+            Some(h) => Progress::Fleet(h),
+            None => Progress::Over,
+        },
+        Some(r) => match r.chunks.recv().await {
+            Some(c) => Progress::Chunk(c),
+            None => Progress::Over,
+        },
         None => std::future::pending().await,
     }
 }

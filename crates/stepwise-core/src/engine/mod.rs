@@ -10,6 +10,7 @@
 pub mod command;
 #[allow(clippy::module_inception)]
 pub mod engine;
+pub mod fleet;
 pub mod inputs;
 pub mod open;
 pub mod process;

@@ -81,6 +81,10 @@ pub struct Spec {
     /// for a `capture:` made from a secret, whose value is not known (so
     /// cannot be masked) until the step ends.
     pub hide_stdout: bool,
+    /// The read end of a pipe for the process's stdin, instead of
+    /// `/dev/null` (pipe attempts only): how the ssh runner hands values
+    /// to the remote side without putting them in any argv.
+    pub stdin: Option<std::os::fd::OwnedFd>,
 }
 
 impl Spec {
@@ -100,6 +104,7 @@ impl Spec {
             interactive: false,
             redactor: Arc::new(Redactor::default()),
             hide_stdout: false,
+            stdin: None,
         }
     }
 }
@@ -200,7 +205,7 @@ fn resolve_program(program: &str, env: &[(String, String)]) -> Option<PathBuf> {
 /// on it fails. A creation that fails anyway comes back in
 /// [`Outcome::log_error`], after the process ran.
 pub async fn run(
-    spec: Spec,
+    mut spec: Spec,
     out: mpsc::Sender<Chunk>,
     mut cancel: watch::Receiver<bool>,
     input: Option<mpsc::Receiver<TtyInput>>,
@@ -234,7 +239,8 @@ pub async fn run(
     let (child, sources, keys) = if spec.tty {
         spawn_pty(&spec, &note, input)?
     } else {
-        let (child, sources) = spawn_piped(&spec, &note)?;
+        let stdin = spec.stdin.take().map_or_else(Stdio::null, Stdio::from);
+        let (child, sources) = spawn_piped(&spec, &note, stdin)?;
         (child, sources, None)
     };
     // Aborted when the attempt ends, whatever way it does.
@@ -281,7 +287,11 @@ struct Sources {
     stderr: Option<Reader>,
 }
 
-fn spawn_piped(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Sources)> {
+fn spawn_piped(
+    spec: &Spec,
+    note: &survivor::PidNote,
+    stdin: Stdio,
+) -> io::Result<(Child, Sources)> {
     let program =
         resolve_program(&spec.argv[0], &spec.env).unwrap_or_else(|| PathBuf::from(&spec.argv[0]));
     let mut cmd = tokio::process::Command::new(program);
@@ -289,7 +299,7 @@ fn spawn_piped(spec: &Spec, note: &survivor::PidNote) -> io::Result<(Child, Sour
         .args(&spec.argv[1..])
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);

@@ -8,6 +8,7 @@ pub mod comments;
 pub mod control;
 pub mod diagnostic;
 pub mod duration;
+pub mod fleet;
 pub mod load;
 pub mod model;
 pub mod node;

@@ -4,6 +4,7 @@
 //! unique, durations parsed, patterns compiled-checked, names valid. This
 //! module holds no parsing and no I/O.
 
+pub use super::fleet::{Amount, Between, Rollout, Target, Transport as HostTransport};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub struct Runbook {
     pub channels: Vec<Channel>,
     /// Regular updates (`updates:`), if any.
     pub cadence: Option<Cadence>,
+    /// Named groups of hosts that fleet steps run on (`on:`).
+    pub targets: Vec<Target>,
 }
 
 /// A value asked for at session start and passed to commands as an
@@ -127,6 +130,11 @@ pub struct Step {
     pub tty: bool,
     /// An update step (`update:`): a message sent to channels, no command.
     pub update: Option<UpdateSpec>,
+    /// The targets (groups of hosts) a fleet step runs on; empty for a
+    /// step that runs once, here.
+    pub on: Vec<String>,
+    /// How a fleet step goes through its hosts.
+    pub rollout: Rollout,
 }
 
 impl Step {
@@ -151,6 +159,8 @@ impl Step {
             working_dir: None,
             tty: false,
             update: None,
+            on: vec![],
+            rollout: Rollout::default(),
         }
     }
 
@@ -167,6 +177,11 @@ impl Step {
     /// Whether the step sends a status update (`update:`).
     pub fn is_update(&self) -> bool {
         self.update.is_some()
+    }
+
+    /// A step that runs once per host of its targets (`on:`).
+    pub fn is_fleet(&self) -> bool {
+        !self.on.is_empty()
     }
 
     /// Whether the command names the variable: `$NAME` or `${NAME…}`
@@ -226,6 +241,7 @@ impl Runbook {
             follow_up: vec![],
             channels: vec![],
             cadence: None,
+            targets: vec![],
         }
     }
 
@@ -243,6 +259,10 @@ impl Runbook {
 
     pub fn channel(&self, name: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.name == name)
+    }
+
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.name == name)
     }
 
     pub fn input(&self, name: &str) -> Option<&Input> {

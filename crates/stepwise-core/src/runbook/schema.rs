@@ -60,6 +60,12 @@ pub fn json_schema() -> Value {
                     "channels": { "type": "array", "items": { "$ref": "#/$defs/id" }, "description": "Default: every channel." },
                     "status": { "enum": ["investigating", "identified", "monitoring", "resolved"], "default": "monitoring" }
                 }
+            },
+            "targets": {
+                "type": "object",
+                "description": "Named groups of hosts that fleet steps run on (`on:`).",
+                "propertyNames": { "$ref": "#/$defs/id" },
+                "additionalProperties": target_def()
             }
         },
         "$defs": defs()
@@ -143,6 +149,35 @@ fn defs() -> Value {
     })
 }
 
+fn target_def() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "not": { "required": ["hosts", "hosts_from"] },
+        "properties": {
+            "hosts": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[^-\\s/][^\\s/]*$" }, "description": "ssh destinations, exactly as `ssh DEST` takes them." },
+            "hosts_from": { "type": "string", "description": "A command printing one host per line, or Ansible inventory JSON (with `group`)." },
+            "group": { "type": "string", "description": "The group of the Ansible inventory JSON that `hosts_from` prints." },
+            "transport": { "enum": ["ssh", "local"], "default": "ssh", "description": "`ssh` (the OpenSSH client) or `local` (here, once per host, TARGET set)." }
+        }
+    })
+}
+
+fn rollout_def() -> Value {
+    let amount = json!({ "oneOf": [ { "type": "integer", "minimum": 0 }, { "type": "string", "pattern": "^[0-9]{1,3}%$" } ] });
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "How a fleet step goes through its hosts.",
+        "properties": {
+            "batches": { "type": "array", "minItems": 1, "items": amount, "description": "Batch sizes in order (a count or a share of all hosts); the last repeats." },
+            "max_in_flight": { "type": "integer", "minimum": 1, "default": 10, "description": "At most this many hosts at once." },
+            "max_failures": { "allOf": [amount], "description": "The rollout stops when failures exceed this (a count or a share). Default 0." },
+            "between_batches": { "type": "string", "description": "`confirm`, `none`, or a duration to wait." }
+        }
+    })
+}
+
 fn input_def() -> Value {
     json!({
         "description": "Settings of an input; a bare value is short for `default:`, nothing for all defaults.",
@@ -196,42 +231,48 @@ fn step_def() -> Value {
         .map(|k| (k.to_string(), Value::Bool(false)))
         .collect();
     json!({
-        "type": "object",
-        "required": ["title"],
-        "additionalProperties": false,
-        "description": "A step: automated when it has `run`, done by a person otherwise.",
-        "properties": {
-            "id": { "$ref": "#/$defs/id", "description": "Unique step id; default: a slug of the title." },
-            "title": { "$ref": "#/$defs/text" },
-            "instructions": { "type": "string", "description": "What to do and what counts as done." },
-            "run": { "$ref": "#/$defs/text", "description": "Shell command; values reach it only as environment variables." },
-            "confirm": { "type": "boolean", "default": false, "description": "Ask before running, even with --auto." },
-            "timeout": { "$ref": "#/$defs/duration" },
-            "retry": { "$ref": "#/$defs/retry" },
-            "on_failure": { "enum": ["ask", "abort", "continue"], "default": "ask" },
-            "expect_exit": {
-                "description": "Exit codes that count as success. Default 0.",
-                "oneOf": [
-                    { "$ref": "#/$defs/exit_code" },
-                    { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/exit_code" } }
-                ]
+            "type": "object",
+            "required": ["title"],
+            "additionalProperties": false,
+            "description": "A step: automated when it has `run`, done by a person otherwise.",
+            "properties": {
+                "id": { "$ref": "#/$defs/id", "description": "Unique step id; default: a slug of the title." },
+                "title": { "$ref": "#/$defs/text" },
+                "instructions": { "type": "string", "description": "What to do and what counts as done." },
+                "run": { "$ref": "#/$defs/text", "description": "Shell command; values reach it only as environment variables." },
+                "confirm": { "type": "boolean", "default": false, "description": "Ask before running, even with --auto." },
+                "timeout": { "$ref": "#/$defs/duration" },
+                "retry": { "$ref": "#/$defs/retry" },
+                "on_failure": { "enum": ["ask", "abort", "continue"], "default": "ask" },
+                "expect_exit": {
+                    "description": "Exit codes that count as success. Default 0.",
+                    "oneOf": [
+                        { "$ref": "#/$defs/exit_code" },
+                        { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/exit_code" } }
+                    ]
+                },
+                "capture": { "$ref": "#/$defs/variable", "description": "Store the trimmed stdout in this variable for later steps." },
+                "note": { "enum": ["optional", "required"], "default": "optional" },
+                "checklist": { "type": "array", "items": { "$ref": "#/$defs/scalar" }, "description": "Sub-items a person ticks one by one." },
+                "env": { "$ref": "#/$defs/env" },
+                "working_dir": { "$ref": "#/$defs/text" },
+                "tty": { "type": "boolean", "default": false, "description": "Run in a pseudo-terminal." },
+                "update": { "$ref": "#/$defs/text", "description": "An update step: this message template is sent to channels (not with `run`)." },
+                "status": { "enum": ["investigating", "identified", "monitoring", "resolved"], "default": "investigating" },
+                "channels": { "type": "array", "items": { "$ref": "#/$defs/id" }, "description": "Channels this update goes to; default: all." }
+    ,
+                "on": {
+                    "description": "Run the command once per host of these targets (a fleet step).",
+                    "oneOf": [ { "type": "string" }, { "type": "array", "minItems": 1, "items": { "type": "string" } } ]
+                },
+                "rollout": rollout_def()
             },
-            "capture": { "$ref": "#/$defs/variable", "description": "Store the trimmed stdout in this variable for later steps." },
-            "note": { "enum": ["optional", "required"], "default": "optional" },
-            "checklist": { "type": "array", "items": { "$ref": "#/$defs/scalar" }, "description": "Sub-items a person ticks one by one." },
-            "env": { "$ref": "#/$defs/env" },
-            "working_dir": { "$ref": "#/$defs/text" },
-            "tty": { "type": "boolean", "default": false, "description": "Run in a pseudo-terminal." },
-            "update": { "$ref": "#/$defs/text", "description": "An update step: this message template is sent to channels (not with `run`)." },
-            "status": { "enum": ["investigating", "identified", "monitoring", "resolved"], "default": "investigating" },
-            "channels": { "type": "array", "items": { "$ref": "#/$defs/id" }, "description": "Channels this update goes to; default: all." }
-        },
-        "not": { "required": ["run", "update"] },
-        "dependentRequired": { "status": ["update"], "channels": ["update"] },
-        "if": { "not": { "required": ["run"] } },
-        "then": { "properties": forbidden },
-        "else": { "properties": { "checklist": false } }
-    })
+            "not": { "required": ["run", "update"] },
+            "dependentRequired": { "status": ["update"], "channels": ["update"] },
+            "if": { "not": { "required": ["run"] } },
+            "then": { "properties": forbidden },
+            "else": { "properties": { "checklist": false } }
+        })
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod monitor;
 mod process;
 mod scripted;
 mod seam;
+pub mod ssh;
 pub mod tty_input;
 
 pub use crate::engine::process::{Chunk, Outcome, Spec};
@@ -26,3 +27,4 @@ pub use monitor::MonitorRunner;
 pub use process::ProcessRunner;
 pub use scripted::{Act, Given, ScriptedRunner};
 pub use seam::{AttemptId, Reattach, Started, StepRunner, TtyInput};
+pub use ssh::{SshOptions, SshRunner};

@@ -13,6 +13,8 @@ use tokio::sync::{mpsc, watch};
 pub struct AttemptId {
     pub step: String,
     pub attempt: u32,
+    /// The host, for one host of a fleet step.
+    pub target: Option<String>,
 }
 
 /// A started attempt, as the engine holds it.

@@ -310,6 +310,72 @@ pub enum Event {
         key: String,
         results: Vec<ChannelOutcome>,
     },
+    /// The session runs on these hosts only (`--limit`), from now on.
+    /// Journals written before the fleet events existed never hold them.
+    HostsLimited {
+        hosts: Vec<String>,
+    },
+    /// A fleet step's attempt will run on these hosts, in these batches
+    /// (hosts that succeeded in an earlier attempt are left out).
+    FleetPlanned {
+        step: String,
+        attempt: u32,
+        batches: Vec<Vec<String>>,
+        /// The failures the rollout takes before it stops.
+        budget: u32,
+    },
+    /// One host of a fleet step's attempt started; its log is
+    /// `output/<step>.<host>.<attempt>.log`.
+    HostStarted {
+        step: String,
+        attempt: u32,
+        host: String,
+        batch: u32,
+        log: String,
+    },
+    /// A run of one host's output, stored in its log at `offset..offset+len`.
+    HostOutputRecorded {
+        step: String,
+        attempt: u32,
+        host: String,
+        stream: Stream,
+        offset: u64,
+        len: u64,
+    },
+    HostExited {
+        step: String,
+        attempt: u32,
+        host: String,
+        exit: ExitInfo,
+        duration_ms: u64,
+        success: bool,
+        /// Why, in words, when the host could not be reached or run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// A batch ended and the rollout waits for the operator
+    /// (`between_batches: confirm`).
+    BatchWaiting {
+        step: String,
+        attempt: u32,
+        /// The batch that ended (from 1).
+        batch: u32,
+    },
+    /// The operator answered after a batch: go on with the next, or stop.
+    BatchAnswered {
+        step: String,
+        attempt: u32,
+        batch: u32,
+        proceed: bool,
+        via: ConfirmedVia,
+    },
+    /// The rollout started no more hosts (failure budget exceeded, a
+    /// stop after a batch, a cancel).
+    RolloutStopped {
+        step: String,
+        attempt: u32,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -331,7 +397,14 @@ impl Event {
             | RetryCancelled { step, .. }
             | LogCut { step, .. }
             | LeftoversEnded { step, .. }
-            | StepReattached { step, .. } => Some(step),
+            | StepReattached { step, .. }
+            | FleetPlanned { step, .. }
+            | HostStarted { step, .. }
+            | HostOutputRecorded { step, .. }
+            | HostExited { step, .. }
+            | BatchWaiting { step, .. }
+            | BatchAnswered { step, .. }
+            | RolloutStopped { step, .. } => Some(step),
             NoteAdded { step, .. } | UpdateIntent { step, .. } | UpdateResult { step, .. } => {
                 step.as_deref()
             }

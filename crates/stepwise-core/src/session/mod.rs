@@ -5,6 +5,7 @@
 pub mod chain;
 pub mod clock;
 pub mod event;
+pub mod fleet;
 pub mod fsutil;
 pub mod guard;
 pub mod journal;

@@ -157,6 +157,8 @@ pub struct StepState {
     pub settled_by: Option<Actor>,
     /// A failed attempt waiting for its next try (`retry:`).
     pub retry: Option<ScheduledRetry>,
+    /// Each host of a fleet step (empty for another step).
+    pub fleet: super::fleet::FleetState,
 }
 
 /// A retry the engine scheduled and has not started yet.
@@ -270,6 +272,8 @@ pub struct Session {
     pub updates: Vec<SentUpdate>,
     pub last_seq: u64,
     pub records: usize,
+    /// The hosts the session is limited to (`--limit`), if it is.
+    pub limit: Option<Vec<String>>,
 }
 
 impl Session {
@@ -287,6 +291,7 @@ impl Session {
                 settled_at: None,
                 settled_by: None,
                 retry: None,
+                fleet: Default::default(),
             })
             .collect();
         Session {
@@ -315,6 +320,7 @@ impl Session {
             updates: Vec::new(),
             last_seq: 0,
             records: 0,
+            limit: None,
         }
     }
 
@@ -466,6 +472,7 @@ impl Session {
             }
             Event::AutoChanged { on } => self.set_auto(r, *on),
             Event::UpdateIntent { .. } | Event::UpdateResult { .. } => self.apply_update(r),
+            Event::HostsLimited { hosts } => self.limit = Some(hosts.clone()),
             _ => self.apply_step_event(r),
         }
     }
@@ -612,7 +619,15 @@ impl Session {
             Event::RetryCancelled { .. } => st.retry = None,
             Event::OutcomeUnknown { attempt, .. } => {
                 st.status = StepStatus::OutcomeUnknown { attempt: *attempt };
+                st.fleet.attempt_over();
             }
+            Event::FleetPlanned { .. }
+            | Event::HostStarted { .. }
+            | Event::HostOutputRecorded { .. }
+            | Event::HostExited { .. }
+            | Event::BatchWaiting { .. }
+            | Event::BatchAnswered { .. }
+            | Event::RolloutStopped { .. } => st.fleet.apply(r),
             _ => apply_human_event(st, r),
         }
     }

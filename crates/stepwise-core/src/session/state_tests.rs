@@ -37,6 +37,7 @@ pub(crate) fn runbook() -> Runbook {
         follow_up: vec![],
         channels: vec![],
         cadence: None,
+        targets: vec![],
     }
 }
 

@@ -300,6 +300,7 @@ fn step(out: &mut String, s: &Session, st: &StepState, ctx: &Context) {
         }
         out.push_str("</ul>\n");
     }
+    out.push_str(&super::fleet::html(&st.fleet, ctx, esc));
     for a in &st.attempts {
         attempt(out, st, a, ctx);
     }

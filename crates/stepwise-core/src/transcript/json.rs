@@ -177,6 +177,9 @@ struct StepSummary<'a> {
     settled_at: Option<DateTime<Utc>>,
     settled_by: Option<&'a Actor>,
     attempts: Vec<AttemptOut<'a>>,
+    /// A fleet step's hosts, batches and answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fleet: Option<super::fleet::FleetOut<'a>>,
     checklist: Vec<ChecklistItem<'a>>,
     notes: Vec<NoteOut<'a>>,
 }
@@ -402,6 +405,7 @@ fn step<'a>(s: &'a Session, st: &'a StepState, ctx: &'a Context) -> StepSummary<
         settled_at: st.settled_at,
         settled_by: st.settled_by.as_ref(),
         attempts: st.attempts.iter().map(|a| attempt(st, a, ctx)).collect(),
+        fleet: super::fleet::json(&st.fleet),
         checklist: checklist
             .iter()
             .enumerate()

@@ -251,6 +251,7 @@ fn step(out: &mut String, s: &Session, st: &StepState, ctx: &Context) {
         }
         out.push('\n');
     }
+    out.push_str(&super::fleet::markdown(&st.fleet, ctx));
     for a in &st.attempts {
         attempt(out, st, a, ctx);
     }

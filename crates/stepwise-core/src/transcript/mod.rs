@@ -16,6 +16,7 @@
 //! faulty writer cannot leak one through a transcript.
 
 mod context;
+mod fleet;
 mod fmt;
 mod html;
 mod json;

@@ -170,6 +170,8 @@ fn tone(s: &Session, e: &Event) -> &'static str {
         | Event::Interrupted { .. }
         | Event::LogCut { .. }
         | Event::SessionStopped { .. }
+        | Event::HostExited { success: false, .. }
+        | Event::RolloutStopped { .. }
         | Event::SessionAborted { .. } => "bad",
         Event::UpdateResult { results, .. } if results.iter().any(|c| !c.ok) => "bad",
         Event::UpdateResult { .. } => "good",
@@ -228,7 +230,14 @@ fn what(s: &Session, e: &Event) -> Option<String> {
             )
         }
         Event::StepStarted { attempt, .. } => format!("Attempt {attempt} started"),
-        Event::OutputRecorded { .. } => return None,
+        Event::OutputRecorded { .. } | Event::HostOutputRecorded { .. } => return None,
+        Event::HostsLimited { .. }
+        | Event::FleetPlanned { .. }
+        | Event::HostStarted { .. }
+        | Event::HostExited { .. }
+        | Event::BatchWaiting { .. }
+        | Event::BatchAnswered { .. }
+        | Event::RolloutStopped { .. } => return fleet_what(e),
         Event::StepExited {
             step,
             attempt,
@@ -347,6 +356,56 @@ pub fn reattached(attempt: u32, ended_at: Option<chrono::DateTime<chrono::Utc>>)
         ),
         None => format!("Re-attached to attempt {attempt}, still running under its monitor"),
     }
+}
+
+/// A fleet event in words: the plan, each host's start and end, the
+/// batches and their confirmations.
+fn fleet_what(e: &Event) -> Option<String> {
+    Some(match e {
+        Event::HostsLimited { hosts } => format!("Limited to hosts {}", hosts.join(", ")),
+        Event::FleetPlanned {
+            attempt,
+            batches,
+            budget,
+            ..
+        } => {
+            let sizes: Vec<String> = batches.iter().map(|b| b.len().to_string()).collect();
+            let hosts: usize = batches.iter().map(Vec::len).sum();
+            format!(
+                "Attempt {attempt}: rollout to {hosts} hosts in batches of {} (failures allowed: {budget})",
+                sizes.join(", ")
+            )
+        }
+        Event::HostStarted { host, batch, .. } => format!("[{host}] started (batch {batch})"),
+        Event::HostExited {
+            host,
+            exit,
+            success,
+            message,
+            ..
+        } => {
+            let word = if *success { "succeeded" } else { "failed" };
+            match message {
+                Some(m) => format!("[{host}] {word} ({exit}): {}", one_line(m)),
+                None => format!("[{host}] {word} ({exit})"),
+            }
+        }
+        Event::BatchWaiting { batch, .. } => {
+            format!("Batch {batch} done; waiting for the operator")
+        }
+        Event::BatchAnswered {
+            batch,
+            proceed: true,
+            ..
+        } => format!("After batch {batch}: continue"),
+        Event::BatchAnswered {
+            batch,
+            proceed: false,
+            ..
+        } => format!("After batch {batch}: stop the rollout"),
+        Event::RolloutStopped { reason, .. } => format!("Rollout stopped: {}", one_line(reason)),
+        _ => return None,
+    })
 }
 
 /// A resume in words: `Handed over from alice to bob: shift change`, or

@@ -50,6 +50,7 @@ impl Engine {
         let which = AttemptId {
             step: step.to_owned(),
             attempt,
+            target: None,
         };
         let ended_at = match self.setup.runner.reattach(&which, &log) {
             Reattach::Live { .. } => None,
@@ -77,6 +78,7 @@ impl Engine {
             chunks: started.chunks,
             task: started.done,
             input: started.input,
+            fleet: None,
             pending: None,
             last_flush: Instant::now(),
             log,

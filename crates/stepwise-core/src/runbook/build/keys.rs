@@ -15,6 +15,7 @@ pub const RUNBOOK_KEYS: &[&str] = &[
     "follow_up",
     "channels",
     "updates",
+    "targets",
 ];
 
 pub const SECTION_KEYS: &[&str] = &["title", "description", "optional", "steps"];
@@ -38,6 +39,8 @@ pub const STEP_KEYS: &[&str] = &[
     "update",
     "status",
     "channels",
+    "on",
+    "rollout",
 ];
 
 pub const INPUT_KEYS: &[&str] = &[
@@ -48,6 +51,15 @@ pub const INPUT_KEYS: &[&str] = &[
     "choices",
     "required",
     "secret",
+];
+
+pub const TARGET_KEYS: &[&str] = &["hosts", "hosts_from", "group", "transport"];
+
+pub const ROLLOUT_KEYS: &[&str] = &[
+    "batches",
+    "max_in_flight",
+    "max_failures",
+    "between_batches",
 ];
 
 /// Where an unknown key probably belongs, when it is a key of another level.

@@ -7,6 +7,7 @@
 //! only used when the `Checker` stays clean.
 
 mod channels;
+mod fleet;
 mod input;
 mod keys;
 mod step;
@@ -53,6 +54,7 @@ pub fn runbook(ck: &mut Checker, root: &Node) -> Option<Runbook> {
         follow_up: ck.texts(f.get("follow_up")).unwrap_or_default(),
         channels: channels::channels(ck, f.get("channels")),
         cadence: None,
+        targets: fleet::targets(ck, f.get("targets")),
     };
     let built = sections(ck, &f, root.pos, &mut book.sections);
     unique_ids(ck, &built);
@@ -63,6 +65,10 @@ pub fn runbook(ck: &mut Checker, root: &Node) -> Option<Runbook> {
             channels::check_step_channels(ck, u, pos, &book.channels);
         }
     }
+    let places = built
+        .iter()
+        .map(|b| (b.step.id.as_str(), b.on_places.as_slice()));
+    fleet::known_targets(ck, places, &book.targets);
     Some(book)
 }
 

@@ -32,6 +32,8 @@ pub struct BuiltStep {
     pub capture_pos: Option<Pos>,
     /// Where `update:` (or its `channels:`) is written, if present.
     pub update_pos: Option<Pos>,
+    /// The targets of `on:`, with where each is written.
+    pub on_places: Vec<(String, Pos)>,
 }
 
 pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
@@ -49,6 +51,7 @@ pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
     let (id, id_pos, id_derived) = step_id(ck, &f, title.as_deref());
     let run = ck.nonblank(f.get("run"));
     let update = super::channels::update(ck, &f);
+    let on_places = super::fleet::on(ck, f.get("on"));
     let mut step = Step {
         id,
         title: title.unwrap_or_default(),
@@ -66,12 +69,15 @@ pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
         tty: ck.boolean(f.get("tty")).unwrap_or(false),
         run,
         update,
+        on: on_places.iter().map(|(n, _)| n.clone()).collect(),
+        rollout: super::fleet::rollout(ck, f.get("rollout")),
     };
     // A failed send never stops the session: shown, journalled, retryable.
     if step.is_update() {
         step.on_failure = OnFailure::Continue;
     }
     kind_rules(ck, &f, f.get("run").is_some());
+    super::fleet::step_rules(ck, &f);
     let capture_pos = f.get("capture").map(|c| c.value.pos);
     let update_pos = f.get("channels").or(f.get("update")).map(|c| c.value.pos);
     Some(BuiltStep {
@@ -80,6 +86,7 @@ pub fn step(ck: &mut Checker, node: &Node) -> Option<BuiltStep> {
         id_derived,
         capture_pos,
         update_pos,
+        on_places,
     })
 }
 

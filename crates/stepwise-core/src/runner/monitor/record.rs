@@ -65,6 +65,9 @@ impl WireSpec {
             interactive: self.interactive,
             redactor: Arc::new(Redactor::new(self.secrets)),
             hide_stdout: self.hide_stdout,
+            // A step under a monitor reads /dev/null (or its pty): only a
+            // fleet host's ssh, run without a monitor, is fed a stdin.
+            stdin: None,
         }
     }
 }

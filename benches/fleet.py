@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Fleet benchmark (issue 16): `true` on 50 hosts over ssh, max_in_flight 50.
+
+Starts a private sshd on loopback (50 aliases h01..h50 -> 127.0.0.2..51,
+generated keys, known_hosts in a temp folder), then measures in one run:
+  - stepwise: a fleet step `run: true` on the 50 hosts, headless;
+  - plain:    `for h in ...; do ssh ... h true & done; wait` with the same
+              ControlMaster settings (cold masters, like stepwise's);
+  - ansible:  `ansible all -m command -a true -f 50`, when installed.
+Prints wall times, the ratio stepwise/plain (target <= 1.3) and stepwise's
+peak RSS (target <= 64 MiB, GNU time). Usage: benches/fleet.py [BINARY]
+"""
+import os, subprocess, sys, tempfile, time, socket
+
+N = 50
+BIN = sys.argv[1] if len(sys.argv) > 1 else "target/release/stepwise"
+
+
+def sh(*argv, **kw):
+    subprocess.run(argv, check=True, **kw)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def setup(d):
+    for k in ("host_key", "user_key"):
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/{k}")
+    os.rename(f"{d}/user_key.pub", f"{d}/authorized_keys")
+    port = free_port()
+    user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    hostkey = open(f"{d}/host_key.pub").read().split()[:2]
+    server = [f"Port {port}", f"HostKey {d}/host_key", f"PidFile {d}/sshd.pid",
+              f"AuthorizedKeysFile {d}/authorized_keys", "PasswordAuthentication no",
+              "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
+              "PermitRootLogin yes", "LogLevel ERROR", "MaxStartups 200", "MaxSessions 100"]
+    client, known, hosts, listen = [], [], [], []
+    for i in range(N):
+        name, ip = f"h{i + 1:02d}", f"127.0.0.{i + 2}"
+        hosts.append(name)
+        listen.append(f"ListenAddress {ip}")
+        client += [f"Host {name}", f"  HostName {ip}"]
+        known.append(f"[{ip}]:{port} {hostkey[0]} {hostkey[1]}")
+    client += ["Host *", f"  Port {port}", f"  User {user}", f"  IdentityFile {d}/user_key",
+               "  IdentitiesOnly yes", f"  UserKnownHostsFile {d}/known_hosts",
+               "  GlobalKnownHostsFile /dev/null", "  StrictHostKeyChecking yes", "  LogLevel ERROR"]
+    for name, lines in (("ssh_config", client), ("known_hosts", known)):
+        open(f"{d}/{name}", "w").write("\n".join(lines) + "\n")
+    os.makedirs("/run/sshd", exist_ok=True)
+    # sshd listens on at most 16 sockets: one server per 15 addresses.
+    sshd = []
+    for k in range(0, N, 15):
+        cfg = f"{d}/sshd_config.{k}"
+        lines = [l.replace("sshd.pid", f"sshd.{k}.pid") for l in server] + listen[k:k + 15]
+        open(cfg, "w").write("\n".join(lines) + "\n")
+        sshd.append(subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", cfg, "-e"],
+                                     stderr=open(f"{d}/sshd.{k}.log", "w")))
+    for i in range(N):
+        for _ in range(500):
+            try:
+                socket.create_connection((f"127.0.0.{i + 2}", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        else:
+            sys.exit(f"sshd never listened on 127.0.0.{i + 2}: see {d}/sshd.*.log")
+    return sshd, hosts
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="fb-")
+    sshd, hosts = setup(d)
+    try:
+        rb = f"{d}/fleet.yaml"
+        open(rb, "w").write(
+            "runbook: 1\nid: bench\ntitle: Bench\ntargets:\n  all:\n    hosts: [%s]\n"
+            "sections:\n  - title: S\n    steps:\n      - id: t\n        title: T\n        on: all\n"
+            "        run: 'true'\n        rollout: { max_in_flight: %d }\n" % (", ".join(hosts), N))
+        env = dict(os.environ, STEPWISE_HOME=f"{d}/home")
+        t0 = time.monotonic()
+        sh("/usr/bin/time", "-v", "-o", f"{d}/rss", BIN, "run", "--trust", "--headless",
+           "--ssh-config", f"{d}/ssh_config", rb, env=env, stdout=subprocess.DEVNULL)
+        ours = time.monotonic() - t0
+        rss = next(int(l.split()[-1]) for l in open(f"{d}/rss") if "Maximum resident" in l)
+        cp = tempfile.mkdtemp(prefix="fp-", dir="/tmp")
+        opts = (f"-F {d}/ssh_config -o BatchMode=yes -o ConnectTimeout=10 -o ControlMaster=auto "
+                f"-o ControlPath={cp}/%C -o ControlPersist=60 -T")
+        loop = f"for h in {' '.join(hosts)}; do ssh {opts} $h true & done; wait"
+        t0 = time.monotonic()
+        sh("bash", "-c", loop)
+        plain = time.monotonic() - t0
+        sh("bash", "-c", f"for h in {' '.join(hosts)}; do ssh {opts} -O exit $h 2>/dev/null & done; wait")
+        ansible = None
+        if subprocess.run(["sh", "-c", "command -v ansible"], capture_output=True).returncode == 0:
+            inv = f"{d}/inv.ini"
+            open(inv, "w").write("\n".join(hosts) + "\n")
+            aenv = dict(os.environ, ANSIBLE_SSH_ARGS=f"-F {d}/ssh_config", ANSIBLE_HOST_KEY_CHECKING="True")
+            t0 = time.monotonic()
+            sh("ansible", "all", "-i", inv, "-m", "command", "-a", "true", "-f", str(N), env=aenv,
+               stdout=subprocess.DEVNULL)
+            ansible = time.monotonic() - t0
+        load = open("/proc/loadavg").read().split()[:3]
+        print(f"fleet: `true` on {N} hosts, max_in_flight {N}, one run, load {' '.join(load)}")
+        print(f"  stepwise   {ours:6.2f} s   peak RSS {rss / 1024:.1f} MiB (target <= 64)")
+        print(f"  plain loop {plain:6.2f} s")
+        print(f"  ratio      {ours / plain:6.2f}x (target <= 1.3)")
+        print(f"  ansible    {'%6.2f s' % ansible if ansible else 'not installed'}")
+    finally:
+        for p in sshd:
+            p.terminate()
+            p.wait()
+
+
+if __name__ == "__main__":
+    main()

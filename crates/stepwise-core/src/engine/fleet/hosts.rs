@@ -1,0 +1,124 @@
+//! A fleet step's hosts: the `hosts` of its targets, or what their
+//! `hosts_from` command prints (one host per line, or Ansible inventory
+//! JSON and a `group`), limited by `--limit`. Runs `hosts_from` commands;
+//! nothing else.
+
+use crate::runbook::model::{HostTransport as Transport, Runbook, Step};
+use std::io;
+use std::path::Path;
+
+/// One host and how it is reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostEntry {
+    pub host: String,
+    pub transport: Transport,
+}
+
+/// The hosts of `step`, in order, without duplicates, within `limit`.
+pub async fn resolve(
+    book: &Runbook,
+    step: &Step,
+    shell: &[String],
+    cwd: &Path,
+    limit: Option<&[String]>,
+) -> io::Result<Vec<HostEntry>> {
+    let mut out: Vec<HostEntry> = Vec::new();
+    for name in &step.on {
+        let target = book
+            .target(name)
+            .ok_or_else(|| io::Error::other(format!("no target `{name}`")))?;
+        let hosts = match &target.hosts_from {
+            Some(cmd) => from_command(cmd, target.group.as_deref(), shell, cwd).await?,
+            None => target.hosts.clone(),
+        };
+        for host in hosts {
+            if out.iter().any(|h| h.host == host) || limit.is_some_and(|l| !l.contains(&host)) {
+                continue;
+            }
+            out.push(HostEntry {
+                host,
+                transport: target.transport,
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err(io::Error::other(format!(
+            "step `{}` has no hosts to run on (check its targets and `--limit`)",
+            step.id
+        )));
+    }
+    Ok(out)
+}
+
+async fn from_command(
+    cmd: &str,
+    group: Option<&str>,
+    shell: &[String],
+    cwd: &Path,
+) -> io::Result<Vec<String>> {
+    let out = tokio::process::Command::new(&shell[0])
+        .args(&shell[1..])
+        .arg(cmd)
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "`hosts_from` command `{cmd}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse(&text, group).map_err(io::Error::other)
+}
+
+/// One host per line, or Ansible inventory JSON (`--list`): the hosts of
+/// `group` (its `hosts`, and those of its `children`).
+pub fn parse(text: &str, group: Option<&str>) -> Result<Vec<String>, String> {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with('{') {
+        let lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'));
+        return Ok(lines.map(str::to_owned).collect());
+    }
+    let json: serde_json::Value = serde_json::from_str(trimmed)
+        .map_err(|e| format!("`hosts_from` printed JSON that does not parse: {e}"))?;
+    let group = group.unwrap_or("all");
+    let mut out = Vec::new();
+    collect(&json, group, &mut out, 0);
+    Ok(out)
+}
+
+fn collect(json: &serde_json::Value, group: &str, out: &mut Vec<String>, depth: usize) {
+    let Some(g) = json.get(group).filter(|_| depth < 16) else {
+        return;
+    };
+    let hosts = g
+        .as_array()
+        .or_else(|| g.get("hosts").and_then(|h| h.as_array()));
+    for h in hosts.into_iter().flatten().filter_map(|h| h.as_str()) {
+        if !out.iter().any(|o| o == h) {
+            out.push(h.to_owned());
+        }
+    }
+    let children = g.get("children").and_then(|c| c.as_array());
+    for child in children.into_iter().flatten().filter_map(|c| c.as_str()) {
+        collect(json, child, out, depth + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::fleet::hosts::parse;
+
+    #[test]
+    fn lines_or_ansible_json() {
+        assert_eq!(parse("a\n\n b \n# no\n", None).unwrap(), vec!["a", "b"]);
+        let inv = r#"{"workers":{"hosts":["w1","w2"],"children":["gpu"]},"gpu":{"hosts":["g1"]},"_meta":{}}"#;
+        assert_eq!(parse(inv, Some("workers")).unwrap(), vec!["w1", "w2", "g1"]);
+    }
+}

@@ -1,0 +1,164 @@
+//! The fleet part of the runbook model: `targets:` (named groups of hosts)
+//! and a step's `on:` and `rollout:`. Plain, validated data, like
+//! `model.rs`; no parsing, no I/O (a `hosts_from` command is run when the
+//! step starts, by the engine, never by the loader).
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// How a target's hosts are reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// The OpenSSH client, `ssh HOST`, with the user's ssh config.
+    #[default]
+    Ssh,
+    /// On this machine, once per host name (`TARGET` set): rehearsals, the demo.
+    Local,
+}
+
+/// A named group of hosts (`targets: { web: { hosts: [...] } }`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Target {
+    pub name: String,
+    /// ssh destinations, exactly as `ssh DEST` takes them.
+    pub hosts: Vec<String>,
+    /// A command printing one host per line, or Ansible inventory JSON.
+    pub hosts_from: Option<String>,
+    /// Which group of the Ansible inventory JSON `hosts_from` prints.
+    pub group: Option<String>,
+    pub transport: Transport,
+}
+
+/// The size of a batch, or a failure budget: a count or a share of the hosts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Amount {
+    Count(usize),
+    /// 1 to 100.
+    Percent(u32),
+}
+
+impl Amount {
+    /// The amount for `total` hosts: a share is rounded up (at least 1 for
+    /// a batch, see [`Rollout::batches_of`]).
+    pub fn of(self, total: usize) -> usize {
+        match self {
+            Amount::Count(n) => n,
+            Amount::Percent(p) => (total * p as usize).div_ceil(100),
+        }
+    }
+}
+
+impl std::fmt::Display for Amount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Amount::Count(n) => write!(f, "{n}"),
+            Amount::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// What happens between two batches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Between {
+    #[default]
+    None,
+    /// Ask the human, with the batch's results on screen.
+    Confirm,
+    /// Wait this long.
+    #[serde(with = "crate::runbook::duration::serde_millis")]
+    Pause(Duration),
+}
+
+/// How a fleet step goes through its hosts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rollout {
+    /// Batch sizes in order; the last one repeats until every host ran
+    /// (Ansible's `serial`). A share is of all the step's hosts.
+    pub batches: Vec<Amount>,
+    /// At most this many hosts run at once.
+    pub max_in_flight: usize,
+    /// The rollout stops when failures EXCEED this.
+    pub max_failures: Amount,
+    pub between_batches: Between,
+}
+
+impl Default for Rollout {
+    fn default() -> Self {
+        Rollout {
+            batches: vec![Amount::Percent(100)],
+            max_in_flight: 10,
+            max_failures: Amount::Count(0),
+            between_batches: Between::None,
+        }
+    }
+}
+
+impl Rollout {
+    /// Splits `hosts` into batches, in order. Every batch has at least one host.
+    pub fn batches_of(&self, hosts: &[String]) -> Vec<Vec<String>> {
+        let total = hosts.len();
+        let mut out = Vec::new();
+        let mut rest = hosts;
+        let mut sizes = self.batches.iter().copied();
+        let mut last = Amount::Percent(100);
+        while !rest.is_empty() {
+            let size = sizes.next().unwrap_or(last);
+            last = size;
+            let n = size.of(total).clamp(1, rest.len());
+            out.push(rest[..n].to_vec());
+            rest = &rest[n..];
+        }
+        out
+    }
+
+    /// How many failures the rollout takes before it stops (it stops
+    /// when there are more than this).
+    pub fn budget(&self, total: usize) -> usize {
+        match self.max_failures {
+            Amount::Count(n) => n,
+            Amount::Percent(p) => total * p as usize / 100,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("h{i}")).collect()
+    }
+
+    #[test]
+    fn canary_then_a_quarter_then_the_rest() {
+        let r = Rollout {
+            batches: vec![Amount::Count(1), Amount::Percent(25), Amount::Percent(100)],
+            ..Rollout::default()
+        };
+        let sizes: Vec<usize> = r.batches_of(&hosts(10)).iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![1, 3, 6]);
+    }
+
+    #[test]
+    fn the_last_batch_size_repeats() {
+        let r = Rollout {
+            batches: vec![Amount::Count(2)],
+            ..Rollout::default()
+        };
+        let sizes: Vec<usize> = r.batches_of(&hosts(5)).iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![2, 2, 1]);
+    }
+
+    #[test]
+    fn a_percent_budget_rounds_down() {
+        let r = Rollout {
+            max_failures: Amount::Percent(10),
+            ..Rollout::default()
+        };
+        assert_eq!(r.budget(25), 2);
+        assert_eq!(r.budget(9), 0);
+    }
+}

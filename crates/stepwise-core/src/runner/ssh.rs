@@ -1,0 +1,197 @@
+//! The runner of one host of a fleet step over OpenSSH: the `ssh` client
+//! itself (the user's config, agent, ProxyJump, known_hosts), run as a
+//! local process by `engine::process::run` (log, masking, cancel, group).
+//!
+//! - One ControlMaster connection per host for the session, its socket
+//!   under a private 0700 folder (`%C`, a hash: short enough for the
+//!   104-byte socket path limit), `BatchMode=yes` (never a prompt: a host
+//!   that wants a password or has an unknown key fails, with a message),
+//!   `ConnectTimeout`. Host-key checking is never turned off.
+//! - Values never appear in any argv, local or remote: the remote command
+//!   is a fixed wrapper ([`WRAPPER`]) that reads a script of `export`s and
+//!   the step's command from the channel's stdin, and runs it in a session
+//!   (process group) of its own.
+//! - Cancel and timeout end the local `ssh`; the wrapper sees its stdin
+//!   close and ends the remote group (SIGTERM, 2 s, SIGKILL).
+//!
+//! It never touches the journal or the screen.
+
+use super::seam::{AttemptId, Reattach, Started, StepRunner, channels};
+use crate::engine::process::{self, Spec};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The remote command (fixed text; no value ever goes in it). It keeps the
+/// channel's stdin as fd 3, reads the marker line then the script up to
+/// the marker, runs the script under `setsid` (its own group) with the
+/// script in the environment, and watches fd 3: end of input (the local
+/// ssh is gone) ends the group. When the script ends, anything left in its
+/// group is ended too, as for a local step.
+pub const WRAPPER: &str = "exec sh -c 'exec 3<&0; IFS= read -r m || exit 97; s=; \
+while IFS= read -r l; do [ \"$l\" = \"$m\" ] && break; s=\"$s$l
+\"; done; export STEPWISE_SCRIPT=\"$s\"; unset s l; \
+setsid sh -c \"eval \\\"\\$STEPWISE_SCRIPT\\\"\" </dev/null 3<&- & p=$!; \
+( while IFS= read -r _ <&3; do :; done; kill -TERM -$p; sleep 2; kill -KILL -$p ) >/dev/null 2>&1 & w=$!; \
+wait $p; r=$?; kill $w 2>/dev/null; kill -KILL -$p 2>/dev/null; exit $r'";
+
+/// How ssh is called.
+#[derive(Clone, Debug, Default)]
+pub struct SshOptions {
+    /// `-F FILE` for every call (`--ssh-config`, `STEPWISE_SSH_CONFIG`).
+    pub config: Option<PathBuf>,
+    /// Seconds; default 10.
+    pub connect_timeout: Option<u32>,
+}
+
+/// Runs fleet hosts over ssh. Holds the private folder of the control
+/// sockets; dropping it closes the masters (`ssh -O exit`).
+pub struct SshRunner {
+    options: SshOptions,
+    sockets: tempfile::TempDir,
+    hosts: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+impl SshRunner {
+    pub fn new(options: SshOptions) -> io::Result<SshRunner> {
+        let base = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|d| d.is_dir() && d.as_os_str().len() < 40)
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
+        // tempfile makes the folder 0700.
+        let sockets = tempfile::Builder::new().prefix("sw-").tempdir_in(base)?;
+        Ok(SshRunner {
+            options,
+            sockets,
+            hosts: Default::default(),
+        })
+    }
+
+    /// `ssh` and its options for `host`, up to (not including) the remote command.
+    pub fn ssh_argv(&self, host: &str) -> Vec<String> {
+        let mut argv = vec!["ssh".to_owned()];
+        if let Some(cfg) = &self.options.config {
+            argv.push("-F".into());
+            argv.push(cfg.display().to_string());
+        }
+        let timeout = self.options.connect_timeout.unwrap_or(10);
+        let control = self.sockets.path().join("%C");
+        for o in [
+            "BatchMode=yes".to_owned(),
+            format!("ConnectTimeout={timeout}"),
+            "ControlMaster=auto".to_owned(),
+            format!("ControlPath={}", control.display()),
+            "ControlPersist=60".to_owned(),
+            "ServerAliveInterval=15".to_owned(),
+        ] {
+            argv.push("-o".into());
+            argv.push(o);
+        }
+        argv.extend(["-T".into(), "--".into(), host.to_owned()]);
+        argv
+    }
+}
+
+impl Drop for SshRunner {
+    fn drop(&mut self) {
+        let hosts = std::mem::take(&mut *self.hosts.lock().unwrap_or_else(|e| e.into_inner()));
+        for host in hosts {
+            let mut argv = self.ssh_argv(&host);
+            let dest = argv.pop().unwrap_or_default();
+            argv.pop(); // `--`
+            let _ = std::process::Command::new(&argv[0])
+                .args(&argv[1..])
+                .args(["-O", "exit", "--", &dest])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// The script sent on stdin: the marker, `export`s of every value, the
+/// command, the marker again.
+pub fn script(env: &[(String, String)], command: &str, marker: &str) -> Vec<u8> {
+    let mut s = format!("{marker}\nset -e\n");
+    for (k, v) in env {
+        s.push_str(&format!("export {k}={}\n", quote(v)));
+    }
+    s.push_str(command);
+    s.push_str(&format!("\n{marker}\n"));
+    s.into_bytes()
+}
+
+/// Single-quoted for sh: the value exactly, nothing expanded.
+fn quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
+
+fn marker() -> String {
+    use sha2::Digest;
+    let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+    let hash = sha2::Sha256::digest(seed.as_bytes());
+    let hex: String = hash.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("#stepwise-{hex}")
+}
+
+impl StepRunner for SshRunner {
+    fn start(&self, id: &AttemptId, mut spec: Spec, capacity: usize) -> Started {
+        let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
+        let host = id.target.clone().unwrap_or_default();
+        self.hosts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(host.clone());
+        let command = spec.argv.pop().unwrap_or_default();
+        let body = script(&spec.env, &command, &marker());
+        let mut argv = self.ssh_argv(&host);
+        argv.push(WRAPPER.to_owned());
+        spec.argv = argv;
+        spec.env = Vec::new();
+        spec.cwd = None;
+        spec.tty = false;
+        let done = tokio::spawn(async move {
+            let (read, write) = std::io::pipe()?;
+            spec.stdin = Some(read.into());
+            // The write end stays open until ssh ends: its end of input is
+            // the remote side's signal that stepwise is gone.
+            let mut feed = write.try_clone()?;
+            let feeder = std::thread::spawn(move || feed.write_all(&body));
+            let outcome = process::run(spec, tx, cancel_rx, None).await;
+            drop(write);
+            let _ = feeder.join();
+            outcome
+        });
+        Started {
+            chunks,
+            cancel,
+            done,
+            input: None,
+        }
+    }
+
+    fn reattach(&self, _id: &AttemptId, log: &Path) -> Reattach {
+        match process::survivor::still_running(log) {
+            Some(pgid) => Reattach::Orphaned { pgid },
+            None => Reattach::Gone,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_quoted_whole_in_the_script() {
+        let env = vec![("TOKEN".to_owned(), "a'b $c\nd".to_owned())];
+        let s = String::from_utf8(script(&env, "echo hi", "#m")).unwrap();
+        assert_eq!(s, "#m\nset -e\nexport TOKEN='a'\\''b $c\nd'\necho hi\n#m\n");
+    }
+
+    #[test]
+    fn the_wrapper_holds_no_single_quote_inside() {
+        let inner = WRAPPER.strip_prefix("exec sh -c '").unwrap();
+        assert!(!inner[..inner.len() - 1].contains('\''));
+    }
+}

@@ -1,0 +1,238 @@
+//! The fold of a fleet step's per-host events: each host's state, the
+//! batches, the answers between them. Part of the session fold
+//! (`state.rs` calls [`FleetState::apply`]); pure, never does I/O.
+
+use super::event::{Actor, Event, ExitInfo, Record, Stream};
+use chrono::{DateTime, Utc};
+
+/// Where one host of a fleet step stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostStatus {
+    /// Planned, not started yet (or not reached: the rollout stopped).
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    /// Running when the process holding the session died.
+    Unknown,
+}
+
+impl HostStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            HostStatus::Pending => "pending",
+            HostStatus::Running => "running",
+            HostStatus::Succeeded => "succeeded",
+            HostStatus::Failed => "failed",
+            HostStatus::Unknown => "outcome unknown",
+        }
+    }
+
+    /// A one-character mark for grids and recaps.
+    pub fn mark(self) -> &'static str {
+        match self {
+            HostStatus::Pending => "·",
+            HostStatus::Running => "▶",
+            HostStatus::Succeeded => "✓",
+            HostStatus::Failed => "✗",
+            HostStatus::Unknown => "?",
+        }
+    }
+}
+
+/// One host of a fleet step, as of its latest attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostState {
+    pub host: String,
+    /// The batch (from 1) of its latest plan.
+    pub batch: u32,
+    pub status: HostStatus,
+    /// The step attempt the host last ran in (0: never ran).
+    pub attempt: u32,
+    /// Relative to the session folder.
+    pub log: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub exit: Option<ExitInfo>,
+    pub duration_ms: Option<u64>,
+    pub message: Option<String>,
+    pub stdout_bytes: u64,
+    pub stderr_bytes: u64,
+    /// How many times it was started, all attempts of the step together.
+    pub runs: u32,
+}
+
+/// An answer given after a batch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchAnswer {
+    pub attempt: u32,
+    pub batch: u32,
+    pub proceed: bool,
+    pub at: DateTime<Utc>,
+    pub by: Option<Actor>,
+}
+
+/// Everything known of a fleet step's hosts. Empty for another step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FleetState {
+    /// Every host ever planned, in plan order.
+    pub hosts: Vec<HostState>,
+    /// The batches of the latest plan.
+    pub batches: Vec<Vec<String>>,
+    pub budget: u32,
+    /// The batch (from 1) whose end waits for the operator.
+    pub waiting: Option<u32>,
+    pub answers: Vec<BatchAnswer>,
+    /// Why the latest rollout stopped early.
+    pub stopped: Option<String>,
+}
+
+impl FleetState {
+    pub fn is_fleet(&self) -> bool {
+        !self.hosts.is_empty()
+    }
+
+    pub fn host(&self, name: &str) -> Option<&HostState> {
+        self.hosts.iter().find(|h| h.host == name)
+    }
+
+    fn host_mut(&mut self, name: &str) -> Option<&mut HostState> {
+        self.hosts.iter_mut().find(|h| h.host == name)
+    }
+
+    /// Hosts that succeeded: never run again by a resume or a retry.
+    pub fn succeeded(&self) -> Vec<String> {
+        self.with(HostStatus::Succeeded)
+    }
+
+    pub fn with(&self, status: HostStatus) -> Vec<String> {
+        let hosts = self.hosts.iter().filter(|h| h.status == status);
+        hosts.map(|h| h.host.clone()).collect()
+    }
+
+    pub fn count(&self, status: HostStatus) -> usize {
+        self.hosts.iter().filter(|h| h.status == status).count()
+    }
+
+    /// Folds one fleet event of this step.
+    pub fn apply(&mut self, r: &Record) {
+        match &r.event {
+            Event::FleetPlanned {
+                batches, budget, ..
+            } => self.plan(batches, *budget),
+            Event::HostStarted {
+                attempt,
+                host,
+                batch,
+                log,
+                ..
+            } => {
+                if let Some(h) = self.host_mut(host) {
+                    h.status = HostStatus::Running;
+                    h.attempt = *attempt;
+                    h.batch = *batch;
+                    h.log = Some(log.clone());
+                    h.started_at = Some(r.at);
+                    (h.exit, h.duration_ms, h.message) = (None, None, None);
+                    (h.stdout_bytes, h.stderr_bytes) = (0, 0);
+                    h.runs += 1;
+                }
+            }
+            Event::HostOutputRecorded {
+                host, stream, len, ..
+            } => {
+                if let Some(h) = self.host_mut(host) {
+                    match stream {
+                        Stream::Stdout => h.stdout_bytes += len,
+                        Stream::Stderr => h.stderr_bytes += len,
+                    }
+                }
+            }
+            Event::HostExited {
+                host,
+                exit,
+                duration_ms,
+                success,
+                message,
+                ..
+            } => {
+                if let Some(h) = self.host_mut(host) {
+                    h.status = if *success {
+                        HostStatus::Succeeded
+                    } else {
+                        HostStatus::Failed
+                    };
+                    h.exit = Some(*exit);
+                    h.duration_ms = Some(*duration_ms);
+                    h.message = message.clone();
+                }
+            }
+            Event::BatchWaiting { batch, .. } => self.waiting = Some(*batch),
+            Event::BatchAnswered {
+                attempt,
+                batch,
+                proceed,
+                ..
+            } => {
+                self.waiting = None;
+                self.answers.push(BatchAnswer {
+                    attempt: *attempt,
+                    batch: *batch,
+                    proceed: *proceed,
+                    at: r.at,
+                    by: r.by.clone(),
+                });
+            }
+            Event::RolloutStopped { reason, .. } => self.stopped = Some(reason.clone()),
+            _ => {}
+        }
+    }
+
+    fn plan(&mut self, batches: &[Vec<String>], budget: u32) {
+        self.batches = batches.to_vec();
+        self.budget = budget;
+        self.waiting = None;
+        self.stopped = None;
+        for (i, batch) in batches.iter().enumerate() {
+            for host in batch {
+                let b = i as u32 + 1;
+                match self.host_mut(host) {
+                    Some(h) => {
+                        h.batch = b;
+                        h.status = HostStatus::Pending;
+                    }
+                    None => self.hosts.push(HostState::planned(host, b)),
+                }
+            }
+        }
+    }
+
+    /// The attempt ended (or its outcome became unknown): a host still
+    /// marked running is of unknown outcome.
+    pub fn attempt_over(&mut self) {
+        self.waiting = None;
+        for h in &mut self.hosts {
+            if h.status == HostStatus::Running {
+                h.status = HostStatus::Unknown;
+            }
+        }
+    }
+}
+
+impl HostState {
+    fn planned(host: &str, batch: u32) -> HostState {
+        HostState {
+            host: host.to_owned(),
+            batch,
+            status: HostStatus::Pending,
+            attempt: 0,
+            log: None,
+            started_at: None,
+            exit: None,
+            duration_ms: None,
+            message: None,
+            stdout_bytes: 0,
+            stderr_bytes: 0,
+            runs: 0,
+        }
+    }
+}

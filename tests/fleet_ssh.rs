@@ -1,0 +1,343 @@
+//! Fleet steps over a real OpenSSH server (a private `sshd` on loopback,
+//! started by each test): canary and confirm, the failure budget, an
+//! unknown host key and a down host, secrets masked and values kept out
+//! of the remote process list, cancel, `kill -9` and resume.
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/sshd.rs"]
+mod sshd;
+
+use cli::{all_files_text, session_dirs, stepwise, text};
+use sshd::{Alias, Sshd};
+use std::path::Path;
+
+fn runbook(dir: &Path, hosts: &str, run: &str, rollout: &str) -> std::path::PathBuf {
+    let yaml = format!(
+        "runbook: 1\nid: fleet\ntitle: Fleet\ninputs:\n  TOKEN:\n    secret: true\n    required: false\n    default: ''\n\
+         targets:\n  web:\n    hosts: [{hosts}]\nsections:\n  - title: Roll\n    steps:\n      - id: deploy\n        title: Deploy\n        on: web\n        run: |\n          {run}\n        rollout: {rollout}\n"
+    );
+    let path = dir.join("fleet.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+fn journal(home: &Path) -> String {
+    let dir = session_dirs(home).pop().expect("a session");
+    std::fs::read_to_string(dir.join("journal.jsonl")).unwrap()
+}
+
+fn position(hay: &str, needle: &str) -> usize {
+    hay.find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in:\n{hay}"))
+}
+
+fn four() -> Vec<Alias> {
+    vec![
+        Alias::Up("web-1"),
+        Alias::Up("web-2"),
+        Alias::Up("web-3"),
+        Alias::Up("web-4"),
+    ]
+}
+
+#[test]
+fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&four());
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = runbook(
+        tmp.path(),
+        "web-1, web-2, web-3, web-4",
+        r#"echo "deploying $TARGET index $TARGET_INDEX token=$TOKEN"; echo oops >&2"#,
+        r#"{ batches: [1, "100%"], max_in_flight: 2, between_batches: confirm }"#,
+    );
+    let home = tmp.path().join("home");
+    let out = stepwise(&home)
+        .args([
+            "run",
+            "--trust",
+            "--headless",
+            "--answer",
+            "deploy=continue",
+            "--ssh-config",
+        ])
+        .arg(&server.config)
+        .arg(&rb)
+        .env("STEPWISE_VAR_TOKEN", "s3cr3t-t0ken")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("deploy [web-3] | deploying web-3 index 2 token=••••••"),
+        "{t}"
+    );
+    assert!(t.contains("deploy [web-1] ! oops"), "{t}");
+    assert!(t.contains("[web-4] ✓ deploy: exit 0"), "{t}");
+    assert!(t.contains("4 hosts: ✓4 ✗0"), "{t}");
+    assert!(!t.contains("s3cr3t-t0ken"), "{t}");
+    let j = journal(&home);
+    // The canary ran alone; the rest only after the go-ahead.
+    let canary = position(
+        &j,
+        r#""type":"host_exited","step":"deploy","attempt":1,"host":"web-1""#,
+    );
+    let waiting = position(&j, r#""type":"batch_waiting""#);
+    let answered = position(&j, r#""type":"batch_answered""#);
+    let second = position(
+        &j,
+        r#""type":"host_started","step":"deploy","attempt":1,"host":"web-2""#,
+    );
+    assert!(
+        canary < waiting && waiting < answered && answered < second,
+        "{j}"
+    );
+    let dir = session_dirs(&home).pop().unwrap();
+    assert!(!all_files_text(&dir).contains("s3cr3t-t0ken"));
+    assert!(dir.join("output/deploy.web-4.1.log").exists());
+}
+
+#[test]
+fn a_failing_host_stops_the_rollout_by_the_budget() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&four());
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = runbook(
+        tmp.path(),
+        "web-1, web-2, web-3, web-4",
+        r#"if [ "$TARGET" = web-2 ]; then echo broken; exit 3; fi; echo fine"#,
+        r#"{ batches: [1, 1, 2], max_failures: 0 }"#,
+    );
+    let home = tmp.path().join("home");
+    let out = stepwise(&home)
+        .args(["run", "--trust", "--headless", "--ssh-config"])
+        .arg(&server.config)
+        .arg(&rb)
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("[web-2] ✗ deploy: exit 3"), "{t}");
+    assert!(
+        t.contains("rollout stopped: 1 host(s) failed, more than the 0 allowed"),
+        "{t}"
+    );
+    let j = journal(&home);
+    assert!(
+        !j.contains(r#""type":"host_started","step":"deploy","attempt":1,"host":"web-3""#),
+        "{j}"
+    );
+    assert!(t.contains("web-3      3  · pending"), "{t}");
+    assert!(t.contains("web-1      1  ✓ succeeded"), "{t}");
+}
+
+#[test]
+fn an_unknown_host_key_and_a_down_host_are_said_and_the_others_go_on() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&[
+        Alias::Up("web-1"),
+        Alias::UnknownKey("stranger"),
+        Alias::Down("down"),
+        Alias::Up("web-4"),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = runbook(
+        tmp.path(),
+        "web-1, stranger, down, web-4",
+        r#"echo "hello from $TARGET""#,
+        r#"{ max_failures: 2, max_in_flight: 4 }"#,
+    );
+    let home = tmp.path().join("home");
+    let out = stepwise(&home)
+        .args(["run", "--trust", "--headless", "--ssh-config"])
+        .arg(&server.config)
+        .arg(&rb)
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("the host key of stranger is unknown or changed"),
+        "{t}"
+    );
+    assert!(t.contains("run `ssh stranger` once"), "{t}");
+    assert!(t.contains("connection to down refused"), "{t}");
+    assert!(t.contains("[web-1] ✓ deploy"), "{t}");
+    assert!(t.contains("[web-4] ✓ deploy"), "{t}");
+    // Host-key checking stays on: the stranger's key was not added.
+    let known = std::fs::read_to_string(server.dir.path().join("known_hosts")).unwrap();
+    assert_eq!(known.lines().count(), 2);
+}
+
+#[test]
+fn values_never_reach_the_remote_process_list() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&[Alias::Up("web-1")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let ps = tmp.path().join("ps.txt");
+    let run = format!(r#"ps -eo args > {}; echo "$TOKEN" | wc -c"#, ps.display());
+    let rb = runbook(tmp.path(), "web-1", &run, "{}");
+    let home = tmp.path().join("home");
+    let out = stepwise(&home)
+        .args(["run", "--trust", "--headless", "--ssh-config"])
+        .arg(&server.config)
+        .arg(&rb)
+        .env("STEPWISE_VAR_TOKEN", "s3cr3t-in-env")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let listing = std::fs::read_to_string(&ps).unwrap();
+    assert!(
+        listing.contains("STEPWISE_SCRIPT"),
+        "the wrapper ran: {listing}"
+    );
+    assert!(!listing.contains("s3cr3t-in-env"), "{listing}");
+    assert!(!listing.contains("export TOKEN"), "{listing}");
+    assert!(
+        t.contains("deploy [web-1] | 14"),
+        "the value reached the command: {t}"
+    );
+}
+
+/// Whether a process whose command line contains `pattern` runs (the
+/// remote side here is this machine).
+fn running(pattern: &str) -> bool {
+    std::process::Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Waits (bounded) until `cond` holds; false if it never did.
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..600 {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+fn journal_has(home: &Path, needle: &str) -> bool {
+    session_dirs(home)
+        .pop()
+        .and_then(|d| std::fs::read_to_string(d.join("journal.jsonl")).ok())
+        .is_some_and(|j| j.contains(needle))
+}
+
+#[test]
+fn cancel_leaves_no_remote_process() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&[Alias::Up("web-1"), Alias::Up("web-2")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = runbook(
+        tmp.path(),
+        "web-1, web-2",
+        "sleep 4242",
+        "{ max_in_flight: 2 }",
+    );
+    let home = tmp.path().join("home");
+    let mut child = stepwise(&home)
+        .args(["run", "--trust", "--headless", "--ssh-config"])
+        .arg(&server.config)
+        .arg(&rb)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        eventually(|| running("^sleep 4242")),
+        "the remote step started"
+    );
+    assert!(eventually(|| journal_has(
+        &home,
+        r#""host":"web-2","batch":1"#
+    )));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    child.wait().unwrap();
+    assert!(
+        eventually(|| !running("^sleep 4242")),
+        "a remote `sleep 4242` outlived the cancel"
+    );
+    let j = journal(&home);
+    assert!(j.contains(r#""type":"rollout_stopped""#), "{j}");
+}
+
+#[test]
+fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&[Alias::Up("web-1"), Alias::Up("web-2"), Alias::Up("web-3")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let marks = tmp.path().join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let run = format!(
+        r#"echo ran >> {}/$TARGET; if [ "$TARGET" = web-3 ] && [ ! -e {}/again ]; then sleep 4243; fi"#,
+        marks.display(),
+        marks.display()
+    );
+    let rb = runbook(
+        tmp.path(),
+        "web-1, web-2, web-3",
+        &run,
+        "{ batches: [2, 1] }",
+    );
+    let home = tmp.path().join("home");
+    let mut child = stepwise(&home)
+        .args(["run", "--trust", "--headless", "--ssh-config"])
+        .arg(&server.config)
+        .arg(&rb)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(eventually(|| running("^sleep 4243")), "web-3 started");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Its local ssh loses its stdin with stepwise: the remote side ends.
+    assert!(
+        eventually(|| !running("^sleep 4243")),
+        "the remote side ended with stepwise"
+    );
+    let resume = |answer: &str| {
+        stepwise(&home)
+            .args(["resume", "--headless", "--answer", answer, "--ssh-config"])
+            .arg(&server.config)
+            .env("STEPWISE_VAR_TOKEN", "")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(marks.join("again"), "").unwrap();
+    let out = resume("deploy=rerun");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let lines = |h: &str| {
+        std::fs::read_to_string(marks.join(h))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(
+        (lines("web-1"), lines("web-2"), lines("web-3")),
+        (1, 1, 2),
+        "{t}"
+    );
+    let j = journal(&home);
+    assert!(
+        j.contains(r#""type":"fleet_planned","step":"deploy","attempt":2,"batches":[["web-3"]]"#),
+        "{j}"
+    );
+}
