@@ -70,6 +70,10 @@ fn human_step_with_required_note_refuses_empty_then_confirms() {
         other => panic!("{other:?}"),
     }
     type_text(&mut app, "5xx spike");
+    match &app.modal {
+        Some(Modal::Human(p)) => assert_eq!(p.error, None, "the note is typed: the message goes"),
+        other => panic!("{other:?}"),
+    }
     app.update(key(KeyCode::Enter));
     type_text(&mut app, "INC-42");
     let cmds = app.update(ctrl('d'));

@@ -99,8 +99,17 @@ pub struct HumanPrompt {
     pub note: TextArea<'static>,
     pub note_required: bool,
     pub error: Option<String>,
+    /// What `error` is about, so it goes once the operator has fixed it.
+    problem: Option<Problem>,
     /// The operator was told some items are unticked; Done again confirms.
     pub warned_unticked: bool,
+}
+
+/// A problem the prompt pointed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Problem {
+    NoteMissing,
+    Unticked,
 }
 
 impl HumanPrompt {
@@ -113,7 +122,22 @@ impl HumanPrompt {
             note: text_area(""),
             note_required: crate::policy::note_missing(step, None),
             error: None,
+            problem: None,
             warned_unticked: false,
+        }
+    }
+
+    /// Drops the message about a problem the operator has since fixed
+    /// (typed the note, ticked every item): it must not linger.
+    fn forget_fixed(&mut self) {
+        let fixed = match self.problem {
+            Some(Problem::NoteMissing) => !typed(&self.note).is_empty(),
+            Some(Problem::Unticked) => self.checked.iter().all(|c| *c),
+            None => false,
+        };
+        if fixed {
+            self.error = None;
+            self.problem = None;
         }
     }
 
@@ -138,6 +162,7 @@ impl HumanPrompt {
             }
             _ => {}
         }
+        self.forget_fixed();
         Outcome::Keep(self)
     }
 
@@ -150,6 +175,7 @@ impl HumanPrompt {
             self.error = Some(
                 "This step needs a note before it can be marked done. Type it, then Ctrl-D.".into(),
             );
+            self.problem = Some(Problem::NoteMissing);
             self.on_note = true;
         } else if unticked > 0 && !self.warned_unticked {
             let verb = if unticked == 1 { "is" } else { "are" };
@@ -158,6 +184,7 @@ impl HumanPrompt {
                 self.checked.len()
             ));
             self.warned_unticked = true;
+            self.problem = Some(Problem::Unticked);
         } else {
             let checked = (0..self.checked.len())
                 .filter(|&i| self.checked[i])
