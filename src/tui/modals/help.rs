@@ -16,6 +16,8 @@ const GROUPS: &[(Context, &str)] = &[
     (Context::HumanPrompt, "Human step prompt"),
     (Context::Failure, "After a failure"),
     (Context::Unknown, "Outcome unknown"),
+    (Context::QuitRunning, "Quitting while a step runs"),
+    (Context::UpdateDraft, "A status update's draft"),
 ];
 
 pub fn lines() -> Vec<Line<'static>> {
