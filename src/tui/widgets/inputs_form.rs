@@ -146,7 +146,17 @@ impl InputsForm {
             KeyCode::Char(c) => self.values[self.focus].push(c),
             _ => {}
         }
+        self.forget_fixed();
         FormOutcome::Editing
+    }
+
+    /// A field's message goes as soon as its value is acceptable (a new
+    /// message waits for Enter: none appears while typing).
+    fn forget_fixed(&mut self) {
+        let i = self.focus;
+        if self.errors[i].is_some() && validate(&self.inputs[i], &self.values[i]).is_none() {
+            self.errors[i] = None;
+        }
     }
 
     fn field_lines(&self, i: usize, color: bool) -> Vec<Line<'static>> {
@@ -219,4 +229,35 @@ pub fn ask_inputs(
             FormOutcome::Cancelled => Some(None),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn a_message_about_a_value_goes_once_the_value_is_fixed() {
+        let rb = crate::runbook::load::load_str(
+            "t.yaml",
+            "runbook: 1\nid: t\ntitle: T\ninputs:\n  WORKER:\n    pattern: '^w[0-9]+$'\n\
+             sections:\n  - title: S\n    steps:\n      - id: a\n        title: A\n        run: 'true'\n",
+        )
+        .unwrap();
+        let mut form = InputsForm::new(&rb, &[]);
+        form.key(key(KeyCode::Char('x')));
+        assert!(matches!(
+            form.key(key(KeyCode::Enter)),
+            FormOutcome::Editing
+        ));
+        assert!(form.errors[0].as_deref().unwrap().contains("must match"));
+        form.key(key(KeyCode::Backspace));
+        form.key(key(KeyCode::Char('w')));
+        assert!(form.errors[0].is_some(), "w alone does not match yet");
+        form.key(key(KeyCode::Char('7')));
+        assert_eq!(form.errors[0], None, "w7 matches: the message goes");
+    }
 }
