@@ -81,21 +81,9 @@ pub async fn run(
                 crate::comms::estimate::load(sessions, &app.session.runbook.id, &app.session.id);
         }
     }
-    let mut host = RealTerminal(terminal::enter());
-    let jobs = JobSignals::new()?;
-    let result = event_loop(
-        &mut host,
-        EventStream::new(),
-        Some(jobs),
-        app,
-        cmds,
-        updates,
-    )
-    .await;
-    terminal::leave();
     // The resume command is printed by the caller, with the session folder
     // and the transcript, once for every driver.
-    result.map(|(end, _)| end)
+    on_terminal(app, cmds, updates).await
 }
 
 /// `stepwise follow`: the same screen over a session another process
@@ -120,6 +108,16 @@ pub async fn run_read_only(
     // No engine: whatever a command might be, it goes nowhere.
     let (cmds, mut nowhere) = mpsc::channel(1);
     tokio::spawn(async move { while nowhere.recv().await.is_some() {} });
+    on_terminal(app, cmds, updates).await
+}
+
+/// Runs `app` on the real terminal until it ends; the terminal is restored
+/// on every path (`terminal::enter`).
+async fn on_terminal(
+    app: App,
+    cmds: mpsc::Sender<Command>,
+    updates: mpsc::Receiver<Update>,
+) -> std::io::Result<TuiEnd> {
     let mut host = RealTerminal(terminal::enter());
     let jobs = JobSignals::new()?;
     let result = event_loop(
