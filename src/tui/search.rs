@@ -24,10 +24,39 @@ pub fn line_matches(bytes: &[u8], needle: &str) -> bool {
     strip_sgr(&line.text).to_lowercase().contains(needle)
 }
 
+/// A search's text: lines are matched as shown; blocks of plain lines
+/// are ruled out at once by a case-blind scan for the text.
+struct Matcher {
+    needle: String,
+    quick: Option<regex::bytes::Regex>,
+}
+
+impl Matcher {
+    fn new(query: &str) -> Matcher {
+        let needle = query.to_lowercase();
+        let quick = regex::bytes::RegexBuilder::new(&regex::escape(&needle))
+            .case_insensitive(true)
+            .build()
+            .ok();
+        Matcher { needle, quick }
+    }
+}
+
+impl log_file::LineMatch for Matcher {
+    fn line(&self, bytes: &[u8]) -> bool {
+        line_matches(bytes, &self.needle)
+    }
+
+    /// Plain lines are shown as they are, so a case-blind find on their
+    /// bytes answers for all of them.
+    fn may_hold(&self, lines: &[u8]) -> bool {
+        self.quick.as_ref().is_none_or(|q| q.is_match(lines))
+    }
+}
+
 /// Runs a job (blocking: call it from a blocking task).
 pub fn run(job: SearchJob) -> Found {
-    let needle = job.query.to_lowercase();
-    let hit = move |b: &[u8]| line_matches(b, &needle);
+    let hit = Matcher::new(&job.query);
     let line = log_file::search(&job.path, job.from, job.dir, &hit, &job.progress)
         .map_err(|e| format!("cannot read {}: {e}", job.path.display()));
     Found {
