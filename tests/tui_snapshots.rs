@@ -726,3 +726,57 @@ fn following_read_only() {
     app.read_only = true;
     both("following_read_only", app);
 }
+
+/// Issue 14 item 10: the selection moved off the next step; the steps
+/// pane says which step `▶` marks and that `g` goes back to it.
+#[test]
+fn selection_away_from_the_next_step() {
+    let mut app = app_with(&midway());
+    let next = app.session.next_step().unwrap();
+    app.update(key(KeyCode::Up));
+    assert_ne!(app.selected, next);
+    let screen = format!("{:?}", draw(&mut app, 100, 30).backend());
+    assert!(screen.contains("g goes there"), "{screen}");
+    assert!(screen.contains("g to ▶"), "{screen}");
+    both("selection_away_from_next", app);
+}
+
+/// `g` selects the next step again; the legend goes.
+#[test]
+fn g_goes_back_to_the_next_step() {
+    let mut app = app_with(&midway());
+    let next = app.session.next_step().unwrap();
+    app.update(key(KeyCode::Up));
+    app.update(key(KeyCode::Char('g')));
+    assert_eq!(app.selected, next);
+    let screen = format!("{:?}", draw(&mut app, 80, 24).backend());
+    assert!(!screen.contains("g goes there"), "{screen}");
+}
+
+/// Issue 14 item 7: a message longer than the bar is shown whole, wrapped
+/// in a box above it, and the bar keeps `? help` and `q quit`.
+#[test]
+fn a_long_message_is_shown_whole_above_the_bar() {
+    let mut app = app_with(&midway());
+    app.status =
+        Some("Optional section “Troubleshooting”: Enter runs its steps, S skips it all.".into());
+    for (w, h) in [(80, 24), (100, 30)] {
+        let screen = format!("{:?}", draw(&mut app, w, h).backend());
+        assert!(screen.contains("S skips it all."), "{w}x{h}: {screen}");
+        assert!(!screen.contains("ste…"), "{w}x{h}: {screen}");
+    }
+    both("long_message", app);
+}
+
+/// Issue 14 item 7: at 80 columns the bar keeps `? help` and `q quit`
+/// whatever else it must leave out.
+#[test]
+fn the_bar_keeps_help_and_quit_at_80_columns() {
+    for mut app in [app_with(&midway()), busy()] {
+        let t = draw(&mut app, 80, 24);
+        let last = (0..80)
+            .map(|x| t.backend().buffer()[(x, 23)].symbol().to_string())
+            .collect::<String>();
+        assert!(last.contains("? help") && last.contains("q quit"), "{last}");
+    }
+}

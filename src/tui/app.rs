@@ -367,6 +367,7 @@ impl App {
             Action::Suspend => self.suspend = true,
             Action::TypeIntoStep => return self.start_typing(),
             Action::ScrollDetails => self.details_scroll += 3,
+            Action::GoToNext => self.go_to_next(),
             _ => {}
         }
         Vec::new()
@@ -380,6 +381,18 @@ impl App {
                 self.selected + 1
             }),
             Pane::Log => self.scroll_by(if up { -1 } else { 1 }),
+        }
+    }
+
+    /// The next step (`▶`), when the selection is on another one.
+    pub fn away_from_next(&self) -> Option<usize> {
+        self.session.next_step().filter(|&n| n != self.selected)
+    }
+
+    /// `g`: back to the next step; the selection follows it again.
+    fn go_to_next(&mut self) {
+        if let Some(next) = self.session.next_step() {
+            self.select(next);
         }
     }
 
@@ -889,6 +902,7 @@ impl App {
             Action::RegularUpdate => self.session.runbook.cadence.is_some(),
             Action::Follow => !self.follow,
             Action::TypeIntoStep => self.typeable().is_some(),
+            Action::GoToNext => self.away_from_next().is_some(),
             // Only when something is cut: then the key shows the rest.
             Action::ToggleWrap => !self.wrap && self.long_line_shown(),
             // Arrows are obvious; the bar keeps its room for the rest.

@@ -85,6 +85,8 @@ pub enum Action {
     TypeIntoStep,
     /// Scroll the Details pane (round to the top after its end).
     ScrollDetails,
+    /// Select the next step (`▶`) again; the selection follows it after.
+    GoToNext,
 }
 
 /// A key with its modifiers.
@@ -140,6 +142,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Act,
         "act",
         "Run the selected step, or open its prompt",
+    ),
+    b(
+        C::Main,
+        &[k('g')],
+        A::GoToNext,
+        "to ▶",
+        "Select ▶ (the next step) again; the selection follows it",
     ),
     b(
         C::Main,
@@ -651,6 +660,7 @@ pub fn changes_nothing(action: Action) -> bool {
         action,
         Action::Up
             | Action::Down
+            | Action::GoToNext
             | Action::SwitchPane
             | Action::Search
             | Action::Follow

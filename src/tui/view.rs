@@ -23,6 +23,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     widgets::details::render(frame, a.details, app);
     widgets::log_pane::render(frame, a.log, app);
     widgets::status_bar::render(frame, a.status, app);
+    widgets::status_bar::render_message(frame, area, app);
     if let Some(modal) = &app.modal {
         modal.draw(frame, area, &app.look());
     }

@@ -23,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
         .and_then(|t| (look.now - t).to_std().ok())
         .map(duration::clock)
         .unwrap_or_default();
-    let lines = vec![
+    let mut lines = vec![
         Line::styled(
             format!(
                 "{word}: {done}/{total} steps settled{}, incident clock {took}.",
@@ -33,17 +33,22 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
         ),
         Line::raw("Everything is in the journal; the transcript is written as you leave"),
         Line::raw("and its path printed. Export it for the postmortem with:"),
-        Line::styled(
-            format!("  stepwise export {} --format html", look.session.id),
-            theme::bold(),
-        ),
+    ];
+    let cmd = format!("stepwise export {} --format html", look.session.id);
+    // Wide enough for the command on one line when the screen allows.
+    let width = (cmd.chars().count() as u16 + 6).clamp(70, area.width.saturating_sub(2));
+    let inner = usize::from(width.saturating_sub(2));
+    for l in super::super::widgets::command_lines(&cmd, inner) {
+        lines.push(Line::styled(l, theme::bold()));
+    }
+    lines.extend([
         Line::raw(""),
         Line::styled(
             super::super::keymap::footer(super::super::keymap::Context::Finished, &[]),
             theme::bold(),
         ),
-    ];
-    super::super::widgets::dialog(frame, area, 70, "Done", lines);
+    ]);
+    super::super::widgets::dialog(frame, area, width, "Done", lines);
 }
 
 /// Enter, Esc or q leaves; any other key keeps the last screen.

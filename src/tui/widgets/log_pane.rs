@@ -48,10 +48,13 @@ fn rows(app: &App, log: &LogPane, top: Pos, height: usize, hit: Option<u64>) -> 
         .collect()
 }
 
-fn title(app: &App) -> String {
+/// The pane's title, fitted to `width`: the step and how to get out of
+/// a mode stay; the attempt, then the `[ ]` hint, then "following" go
+/// first when it is too long.
+fn title(app: &App, width: usize) -> String {
     let id = app.selected_id();
     let Some(attempt) = app.shown_attempt() else {
-        return format!("Log · {id}");
+        return super::fit_title(&[(format!("Log · {id}"), 0)], width);
     };
     let total = app.session.steps[app.selected].attempts.len();
     // Out of as many as the step may take (`retry.attempts`), not only
@@ -60,32 +63,42 @@ fn title(app: &App) -> String {
         .step_def(app.selected)
         .map_or(0, |d| d.retry.attempts as usize)
         .max(total);
-    let which = if total > 1 || most > 1 {
-        format!(" attempt {attempt}/{most} ([ ])")
-    } else {
-        String::new()
-    };
+    let mut parts = vec![(format!("Log · {id}"), 0)];
+    if total > 1 || most > 1 {
+        parts.push((format!(" attempt {attempt}/{most}"), 2));
+        parts.push((" ([ ])".to_string(), 3));
+    }
     // Following only means something for the attempt that is running.
     let live = matches!(
         app.session.steps[app.selected].status,
         crate::session::state::StepStatus::Running { attempt: n } if n == attempt
     );
-    let mode = match (live, app.follow) {
-        (true, true) => " · following",
-        (_, false) => " · PAUSED · f to follow",
-        (false, true) => "",
+    let mode = if app.typing.is_some() && app.shown_screen().is_some() {
+        " · TYPING · Ctrl-] ends"
+    } else if app.may_wait_for_input() {
+        " · waiting for input? t to type"
+    } else {
+        match (live, app.follow) {
+            (true, true) => " · following",
+            (_, false) => " · PAUSED · f to follow",
+            (false, true) => "",
+        }
     };
-    if app.typing.is_some() && app.shown_screen().is_some() {
-        return format!("Log · {id}{which} · TYPING · Ctrl-] ends");
+    parts.push((mode.to_string(), if mode == " · following" { 4 } else { 1 }));
+    if let Some(s) = &app.searching {
+        let q = super::truncate(&s.query, 16);
+        let say = format!(" · searching “{q}” {}% · Esc stops", s.percent());
+        parts.push((say, 1));
     }
-    if app.may_wait_for_input() {
-        return format!("Log · {id}{which} · waiting for input? t to type");
-    }
-    let search = match &app.searching {
-        Some(s) => format!(" · searching “{}” {}% · Esc stops", s.query, s.percent()),
-        None => String::new(),
-    };
-    format!("Log · {id}{which}{mode}{search}")
+    // A long id gives way to the attempt and the mode (down to 16).
+    let rest: usize = parts[1..]
+        .iter()
+        .filter(|(_, rank)| *rank <= 2)
+        .map(|(t, _)| t.chars().count())
+        .sum();
+    let id_room = width.saturating_sub(6 + rest).max(16);
+    parts[0].0 = format!("Log · {}", super::truncate(&id, id_room));
+    super::fit_title(&parts, width)
 }
 
 /// A note on the lines in view that are not shown exactly as written:
@@ -105,7 +118,11 @@ fn notes(log: &LogPane, top: u64, shown: usize) -> Option<String> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let block = super::block(&title(app), app.focus == Pane::Log && app.modal.is_none());
+    let room = area.width.saturating_sub(4) as usize;
+    let block = super::block(
+        &title(app, room),
+        app.focus == Pane::Log && app.modal.is_none(),
+    );
     if let Some(screen) = app.shown_screen() {
         let inner = block.inner(area);
         frame.render_widget(block, area);
@@ -132,7 +149,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             }
             rows
         }
-        _ => vec![Line::styled(empty_text(app), theme::dim())],
+        _ => {
+            let text = Paragraph::new(Line::styled(empty_text(app), theme::dim()))
+                .wrap(ratatui::widgets::Wrap { trim: true });
+            return frame.render_widget(text.block(block), area);
+        }
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
@@ -169,13 +190,18 @@ fn context_log(app: &App) -> Option<(&str, &LogPane)> {
 
 fn render_context(frame: &mut Frame, area: Rect, app: &App, step: &str, log: &LogPane) {
     let def = app.step_def(app.selected);
-    let title = match def {
-        Some(d) if !d.is_automated() => format!("Log · latest output, from {step}"),
+    let head = match def {
+        Some(d) if !d.is_automated() => "Log",
         // Auto mode stops at such a step: say it waits for a person.
-        Some(d) if d.confirm => {
-            format!("Log · waits for you: Enter to review · latest output, from {step}")
-        }
-        _ => format!("Log · not run yet · latest output, from {step}"),
+        Some(d) if d.confirm => "Log · waits for you: Enter to review",
+        _ => "Log · not run yet",
+    };
+    let room = area.width.saturating_sub(4) as usize;
+    let long = format!("{head} · latest output, from {step}");
+    let title = if long.chars().count() <= room {
+        long
+    } else {
+        super::fit_title(&[(format!("{head} · from {step}"), 0)], room)
     };
     let block = super::block(&title, false);
     let height = area.height.saturating_sub(2) as usize;

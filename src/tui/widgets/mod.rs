@@ -62,6 +62,57 @@ pub fn since_start(
     )
 }
 
+/// A title made of `parts` (text with its own separator, and a rank: 0
+/// must stay), at most `max` characters: the parts of the highest rank
+/// go first, so an instruction is left out whole rather than cut; what
+/// still does not fit is cut after a word, with an ellipsis.
+pub fn fit_title(parts: &[(String, u8)], max: usize) -> String {
+    let mut keep: Vec<&(String, u8)> = parts.iter().collect();
+    let len = |k: &[&(String, u8)]| k.iter().map(|(t, _)| t.chars().count()).sum::<usize>();
+    while len(&keep) > max {
+        let Some(worst) = keep.iter().map(|(_, r)| *r).max().filter(|r| *r > 0) else {
+            break;
+        };
+        let at = keep.iter().rposition(|(_, r)| *r == worst).unwrap_or(0);
+        keep.remove(at);
+    }
+    let text: String = keep.iter().map(|(t, _)| t.as_str()).collect();
+    cut_after_word(&text, max)
+}
+
+/// Cuts text to `max` characters at the end of a word, with an ellipsis.
+pub fn cut_after_word(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut = truncate(text, max);
+    let body = cut.trim_end_matches('…');
+    // A word is not cut unless it is a long one (a step id, a path).
+    match body.rfind(' ') {
+        Some(i) if body.len() - i < 12 => format!("{}…", body[..i].trim_end_matches([' ', '·'])),
+        _ => cut,
+    }
+}
+
+/// A shell command to copy, indented, on lines of at most `width`
+/// characters: never wrapped by the box it is in, it breaks only between
+/// words, with a ` \` continuation, so it pastes into a shell as written.
+pub fn command_lines(cmd: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::from(" ")];
+    for word in cmd.split(' ') {
+        let last = lines.last_mut().expect("one line at least");
+        let fits = last.chars().count() + 1 + word.chars().count() + 2 <= width;
+        if fits || last.trim().is_empty() {
+            last.push(' ');
+            last.push_str(word);
+        } else {
+            last.push_str(" \\");
+            lines.push(format!("    {word}"));
+        }
+    }
+    lines
+}
+
 /// Cuts text to `max` characters, with an ellipsis.
 pub fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -103,4 +154,48 @@ pub fn dialog(
         .block(block(title, true))
         .wrap(ratatui::widgets::Wrap { trim: false });
     frame.render_widget(p, r);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_command_breaks_between_words_with_a_continuation() {
+        let cmd = "stepwise export 20261130T020314Z-a-rather-long-runbook-id-0282 --format html";
+        assert_eq!(command_lines(cmd, 90), vec![format!("  {cmd}")]);
+        let lines = command_lines(cmd, 70);
+        assert_eq!(
+            lines,
+            vec![
+                "  stepwise export 20261130T020314Z-a-rather-long-runbook-id-0282 \\",
+                "    --format html",
+            ]
+        );
+        assert!(lines.iter().all(|l| l.chars().count() <= 70));
+    }
+
+    #[test]
+    fn a_title_leaves_out_whole_parts_before_cutting() {
+        let parts = [
+            ("Log · deploy-stable".to_string(), 0),
+            (" attempt 2/3".to_string(), 2),
+            (" · following".to_string(), 4),
+            (" · PAUSED · f to follow".to_string(), 1),
+        ];
+        let paused = "Log · deploy-stable attempt 2/3 · PAUSED · f to follow";
+        assert_eq!(fit_title(&parts, 60), paused);
+        assert_eq!(
+            fit_title(&parts, 55),
+            "Log · deploy-stable attempt 2/3 · PAUSED · f to follow"
+        );
+        assert_eq!(
+            fit_title(&parts, 44),
+            "Log · deploy-stable · PAUSED · f to follow"
+        );
+        assert_eq!(
+            cut_after_word("Log · waits for you: Enter to review", 33),
+            "Log · waits for you: Enter to…"
+        );
+    }
 }

@@ -68,21 +68,27 @@ fn typing_banner(frame: &mut Frame, area: Rect, step: &str) {
     frame.render_widget(Paragraph::new(text).style(style), area);
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    if let Some(step) = &app.typing {
-        return typing_banner(frame, area, step);
-    }
+/// The facts on the left, most important first: the bar drops from the
+/// end of this list (and shortens the title) before a pinned key hint
+/// would be cut.
+fn facts(app: &App, title_max: usize) -> Vec<Span<'static>> {
     let (done, total) = app.session.progress();
     let mut mode = if app.auto { "AUTO" } else { "MANUAL" }.to_string();
     if app.session.dry_run {
         mode.push_str(" DRY-RUN");
     }
-    if app.read_only {
+    let mode_style = if app.read_only {
         mode = format!("FOLLOWING — READ ONLY ({})", app.session.status.label());
-    }
-    let left = vec![
+        theme::fg(app.color, Color::Magenta).add_modifier(ratatui::style::Modifier::BOLD)
+    } else {
+        theme::fg(app.color, Color::Cyan)
+    };
+    vec![
         Span::styled(
-            format!(" {} ", super::truncate(&app.session.runbook.title, 28)),
+            format!(
+                " {} ",
+                super::truncate(&app.session.runbook.title, title_max)
+            ),
             theme::bold(),
         ),
         Span::styled(
@@ -90,26 +96,56 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             theme::fg(app.color, Color::Yellow),
         ),
         Span::raw(format!("{done}/{total} ")),
-        Span::raw(expected_end(app)),
+        Span::styled(format!("{mode} "), mode_style),
         Span::styled(next_update(app), theme::fg(app.color, Color::LightMagenta)),
-        Span::styled(
-            format!("{mode} "),
-            if app.read_only {
-                theme::fg(app.color, Color::Magenta).add_modifier(ratatui::style::Modifier::BOLD)
-            } else {
-                theme::fg(app.color, Color::Cyan)
-            },
-        ),
-    ];
-    let used: usize = left.iter().map(|s| s.width()).sum();
-    let mut spans = left;
-    match &app.status {
-        Some(msg) => spans.push(Span::styled(
-            format!("│ {msg}"),
-            theme::fg(app.color, Color::LightYellow),
-        )),
-        None => spans.extend(hint_spans(app, (area.width as usize).saturating_sub(used))),
+        Span::raw(expected_end(app)),
+    ]
+}
+
+/// The facts that fit beside `keep` columns: the estimate and the update
+/// clock go first, then the title shortens (to 12 characters at least).
+fn fitting_facts(app: &App, width: usize, keep: usize) -> Vec<Span<'static>> {
+    let size = |s: &[Span]| s.iter().map(Span::width).sum::<usize>();
+    let mut left = facts(app, 28);
+    while size(&left) + keep > width && left.len() > 4 {
+        left.pop();
     }
+    let over = (size(&left) + keep).saturating_sub(width);
+    if over > 0 {
+        let title = app.session.runbook.title.chars().count().min(28);
+        left[0] = facts(app, title.saturating_sub(over).max(12)).remove(0);
+    }
+    left
+}
+
+/// Whether the status message fits on the bar beside the facts that
+/// must stay; when not, [`render_message`] shows it whole above the bar.
+pub fn message_fits(app: &App, width: usize) -> bool {
+    let Some(msg) = &app.status else { return true };
+    let must = facts(app, 12)[..4].iter().map(Span::width).sum::<usize>();
+    must + 2 + msg.chars().count() <= width
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(step) = &app.typing {
+        return typing_banner(frame, area, step);
+    }
+    let width = area.width as usize;
+    let spans = match &app.status {
+        Some(msg) if message_fits(app, width) => {
+            let text = format!("│ {msg}");
+            let mut spans = fitting_facts(app, width, text.chars().count());
+            spans.push(Span::styled(text, theme::fg(app.color, Color::LightYellow)));
+            spans
+        }
+        _ => {
+            let pinned = pinned_width(app);
+            let mut spans = fitting_facts(app, width, pinned);
+            let used: usize = spans.iter().map(Span::width).sum();
+            spans.extend(hint_spans(app, width.saturating_sub(used)));
+            spans
+        }
+    };
     let style = if app.color {
         ratatui::style::Style::default().bg(Color::DarkGray)
     } else {
@@ -118,25 +154,60 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
 }
 
+/// A status message too long for the bar: whole, wrapped, in a box just
+/// above it (over the bottom of the panes, until the next key).
+pub fn render_message(frame: &mut Frame, area: Rect, app: &App) {
+    let Some(msg) = &app.status else { return };
+    if app.typing.is_some() || message_fits(app, area.width as usize) {
+        return;
+    }
+    let line = Line::styled(msg.clone(), theme::fg(app.color, Color::LightYellow));
+    let inner = area.width.saturating_sub(2);
+    let h = (super::wrapped_height(std::slice::from_ref(&line), inner) as u16 + 2)
+        .min(area.height.saturating_sub(1));
+    let r = Rect::new(area.x, area.bottom().saturating_sub(1 + h), area.width, h);
+    frame.render_widget(ratatui::widgets::Clear, r);
+    let p = Paragraph::new(line)
+        .block(super::block("Message · any key closes", false))
+        .wrap(ratatui::widgets::Wrap { trim: false });
+    frame.render_widget(p, r);
+}
+
 /// Hints that always get their place, even on a narrow screen: how to get
-/// help, which lists every key (at 80 columns it used to be cut first,
-/// being last in the table).
+/// help (which lists every key) and how to quit — at 80 columns they used
+/// to be cut first, being last in the table.
 /// `t` too: a step waiting for typed input must say how to type into it.
-const PINNED: [&str; 2] = ["t", "?"];
+/// `g` too: when the selection left the next step, how to go back to it.
+const PINNED: [&str; 4] = ["t", "g", "?", "q"];
+
+fn hint_width((keys, hint): &(String, &str)) -> usize {
+    keys.chars().count() + hint.chars().count() + 2
+}
+
+fn pinned_width(app: &App) -> usize {
+    1 + hints(app)
+        .iter()
+        .filter(|(keys, _)| PINNED.contains(&keys.as_str()))
+        .map(hint_width)
+        .sum::<usize>()
+}
 
 fn hint_spans(app: &App, room: usize) -> Vec<Span<'static>> {
-    let width = |(keys, hint): &(String, &str)| keys.chars().count() + hint.chars().count() + 2;
     let (pinned, others): (Vec<_>, Vec<_>) = hints(app)
         .into_iter()
         .partition(|(keys, _)| PINNED.contains(&keys.as_str()));
-    let reserved: usize = pinned.iter().map(width).sum();
+    let reserved: usize = pinned.iter().map(hint_width).sum();
     let mut spans = vec![Span::raw("│")];
     let mut used = 1;
+    // In table order (most useful first); one too wide for what is left
+    // lets a shorter one after it in.
     let fitting = others
         .into_iter()
-        .take_while(|h| {
-            let fits = used + width(h) + reserved <= room;
-            used += width(h);
+        .filter(|h| {
+            let fits = used + hint_width(h) + reserved <= room;
+            if fits {
+                used += hint_width(h);
+            }
             fits
         })
         .collect::<Vec<_>>();

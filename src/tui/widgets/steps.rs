@@ -44,8 +44,12 @@ fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
     let dur = step_duration(app, i)
         .map(duration::format)
         .unwrap_or_default();
-    // The time is the last attempt's: say when there were more.
+    // The time is the last attempt's: say when there were more (in
+    // words when the title keeps 12 characters beside them).
     let mut dur = match st.attempts.len() {
+        n if n > 1 && !dur.is_empty() && width >= 6 + 12 + dur.len() + 14 => {
+            format!("{dur} · {n} attempts")
+        }
         n if n > 1 && !dur.is_empty() => format!("{n}× {dur}"),
         _ => dur,
     };
@@ -81,8 +85,28 @@ fn section_line(app: &App, si: usize, width: usize) -> Line<'static> {
     ])
 }
 
+/// When the selection is away from the next step: which one `▶` marks
+/// and how to go back to it, on the pane's bottom border, whole.
+fn legend(app: &App, width: usize) -> Option<String> {
+    let next = app.away_from_next()?;
+    let title = app
+        .step_def(next)
+        .map(|d| d.title.clone())
+        .unwrap_or_else(|| app.session.steps[next].id.clone());
+    let short = " ▶ is next · g goes there ";
+    let room = width.saturating_sub(short.chars().count() + 2);
+    Some(if room >= 10 {
+        format!(" ▶ next: {} · g goes there ", super::truncate(&title, room))
+    } else {
+        short.to_string()
+    })
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let block = super::block("Steps", app.focus == Pane::Steps && app.modal.is_none());
+    let mut block = super::block("Steps", app.focus == Pane::Steps && app.modal.is_none());
+    if let Some(legend) = legend(app, area.width.saturating_sub(2) as usize) {
+        block = block.title_bottom(Line::styled(legend, theme::bold()));
+    }
     let inner = block.inner(area);
     let rows = rows(&app.session);
     let off = offset(&rows, app.selected, inner.height as usize);
