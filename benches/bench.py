@@ -23,6 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ptyterm  # noqa: E402
 import startup_follow  # noqa: E402
+import whole_log  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = []
@@ -415,6 +416,16 @@ class Bench:
     def b11_followers(self):
         startup_follow.b11_followers(self, report, median)
 
+    # --- 12, 13 and 14 (in whole_log.py): the whole-log pane on 1 GiB -------
+    def b12_search(self):
+        whole_log.b12_search(self, report, median)
+
+    def b13_log_keys(self):
+        whole_log.b13_log_keys(self, report, median)
+
+    def b14_log_memory(self):
+        whole_log.b14_log_memory(self, report, median)
+
     # --- 7 and 8 -------------------------------------------------------------
     def big_session(self, record_bytes=400):
         """A generated session with 100,000 journal events (cached)."""
@@ -496,6 +507,9 @@ ALL = {
     "9": "b9_import",
     "10": "b10_startup",
     "11": "b11_followers",
+    "12": "b12_search",
+    "13": "b13_log_keys",
+    "14": "b14_log_memory",
 }
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The stepwise benchmark suite (issue 7): builds the release binary and runs
-# every benchmark, or the ones named (1 2 peer 3 4 5 6 7 8 9).
+# every benchmark, or the ones named (1 2 peer 3 4 5 6 7 8 9 10 11 12 13 14).
 #
 #   benches/run.sh                 # all, 5 runs each
 #   benches/run.sh --runs 9 1 2    # only 1 and 2, 9 runs each

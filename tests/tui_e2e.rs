@@ -448,3 +448,34 @@ fn closing_the_terminal_under_a_running_step_leaves_it_running_to_its_end() {
         .collect();
     assert_eq!(log, want, "the log lost output");
 }
+
+/// Issue 14 items 7 and 10 at 80x24: the bar keeps `? help` and `q quit`;
+/// moving the selection off `▶` makes the list say which step `▶` marks,
+/// `g` goes back to it, and the selection then follows `▶` as steps end.
+#[test]
+fn at_80_columns_the_two_marks_are_explained_and_g_goes_back() {
+    let home = tempfile::tempdir().unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let rb = fixture("e2e.yaml");
+    let mut t = Term::spawn(&["run", "--trust", &rb], &env, (80, 24));
+    t.wait_text("Not run yet. Enter runs it.");
+    let bar = |s: &str| s.lines().last().unwrap_or_default().to_string();
+    t.wait_for("help and quit on the bar", PATIENCE, |s| {
+        bar(s).contains("? help") && bar(s).contains("q quit")
+    });
+    t.send(keys::DOWN);
+    t.wait_text("g goes there");
+    t.wait_for("g on the bar", PATIENCE, |s| bar(s).contains("g to ▶"));
+    t.send(b"g");
+    t.wait_for("the legend gone", PATIENCE, |s| !s.contains("g goes there"));
+    // Back on ▶, the selection follows it: Enter runs the step, and the
+    // selection moves on to the human step with it.
+    t.send(keys::ENTER);
+    t.wait_text("✓  Print the version");
+    t.wait_text("Log · latest output, from version");
+    assert!(!t.screen().contains("g goes there"), "{}", t.screen());
+    t.send(b"q");
+    t.wait_text("saved");
+    t.send(b"y");
+    assert_eq!(t.wait_exit(), Some(0));
+}
