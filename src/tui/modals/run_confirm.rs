@@ -3,6 +3,7 @@
 
 use super::super::look::Look;
 use super::super::theme;
+use super::super::widgets::wrapped_height;
 use crate::runbook::duration;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -50,15 +51,48 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         .unwrap_or_else(|| "none".into());
     lines.push(Line::raw(format!("Timeout:   {timeout}")));
     lines.push(Line::raw("Environment:"));
-    for (k, v) in environment(look, step) {
-        lines.push(Line::raw(format!("  {k}={v}")));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        super::super::keymap::footer(super::super::keymap::Context::RunConfirm, &[]),
-        theme::bold(),
-    ));
+    let env: Vec<Line> = environment(look, step)
+        .into_iter()
+        .map(|(k, v)| Line::raw(format!("  {k}={v}")))
+        .collect();
+    let footer = [
+        Line::raw(""),
+        Line::styled(
+            super::super::keymap::footer(super::super::keymap::Context::RunConfirm, &[]),
+            theme::bold(),
+        ),
+    ];
+    // The command and the keys always show; on a short screen the
+    // environment gives way, saying how much is left out.
+    let inner = 76.min(area.width.saturating_sub(2)).saturating_sub(2);
+    let room = usize::from(area.height.saturating_sub(4))
+        .saturating_sub(wrapped_height(&lines, inner) + footer.len());
+    lines.extend(fit_env(env, room, inner));
+    lines.extend(footer);
     super::super::widgets::dialog(frame, area, 76, "Run this command?", lines);
+}
+
+/// The environment's lines in at most `room` rows: the first ones, then
+/// how many more there are.
+fn fit_env(env: Vec<Line<'static>>, room: usize, width: u16) -> Vec<Line<'static>> {
+    if wrapped_height(&env, width) <= room {
+        return env;
+    }
+    let total = env.len();
+    let mut kept = Vec::new();
+    for line in env {
+        if wrapped_height(&kept, width) + wrapped_height(std::slice::from_ref(&line), width) + 1
+            > room
+        {
+            break;
+        }
+        kept.push(line);
+    }
+    let more = total - kept.len();
+    kept.push(Line::raw(format!(
+        "  … and {more} more (a taller terminal shows them all)"
+    )));
+    kept
 }
 
 /// Enter/y runs the step; Esc/n closes.

@@ -184,10 +184,17 @@ fn hint_width((keys, hint): &(String, &str)) -> usize {
     keys.chars().count() + hint.chars().count() + 2
 }
 
+/// The room the key hints keep before the facts: on the main screen the
+/// pinned ones and the first other one (`Enter act`, mostly); all of a
+/// modal's (a few, and what it is waiting for).
 fn pinned_width(app: &App) -> usize {
-    1 + hints(app)
+    let main = app.context() == Context::Main;
+    let (pinned, others): (Vec<_>, Vec<_>) = hints(app)
+        .into_iter()
+        .partition(|(keys, _)| !main || PINNED.contains(&keys.as_str()));
+    1 + pinned
         .iter()
-        .filter(|(keys, _)| PINNED.contains(&keys.as_str()))
+        .chain(others.first())
         .map(hint_width)
         .sum::<usize>()
 }
