@@ -762,18 +762,7 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
         ),
         Event::UpdateResult { step, results, .. } => {
             let name = step.as_deref().unwrap_or("update");
-            let each: Vec<String> = results
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} {} ({})",
-                        if c.ok { "✓" } else { "✗" },
-                        c.channel,
-                        c.detail
-                    )
-                })
-                .collect();
-            format!("✉ {name}: {}", each.join("; "))
+            format!("✉ {name}: {}", crate::comms::delivered(results))
         }
         // Said as the error the session ends with (`finish`).
         Event::SessionStopped { .. } => return None,

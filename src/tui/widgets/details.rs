@@ -204,18 +204,7 @@ fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
     {
         let outcome = match &sent.results {
             None => "delivery unknown".to_owned(),
-            Some(r) => r
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} {} ({})",
-                        if c.ok { "✓" } else { "✗" },
-                        c.channel,
-                        c.detail
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
+            Some(r) => crate::comms::delivered(r),
         };
         lines.push(Line::raw(format!(
             "sent {}: {outcome}",

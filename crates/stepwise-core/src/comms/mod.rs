@@ -22,3 +22,20 @@ pub use payload::{Payload, Progress};
 pub use transport::{Limits, deliver};
 
 pub use crate::session::event::ChannelOutcome;
+
+/// What each channel answered, on one line: `✓ ops (HTTP 200); ✗ log (…)`
+/// (the headless lines and the interface's Details pane say it alike).
+pub fn delivered(results: &[ChannelOutcome]) -> String {
+    results
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} ({})",
+                if c.ok { "✓" } else { "✗" },
+                c.channel,
+                c.detail
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
