@@ -26,7 +26,9 @@ deployed=0
 for _ in $(seq 400); do
   s=$(screen)
   if grep -q "What now?" <<<"$s"; then echo "a step failed:"; echo "$s"; exit 1; fi
-  if grep -q "Run this command?" <<<"$s"; then
+  if grep -q "Ctrl-D send" <<<"$s"; then
+    tmux send-keys -t "$SESSION" C-d   # an update step's draft: send it as drafted
+  elif grep -q "Run this command?" <<<"$s"; then
     tmux send-keys -t "$SESSION" y; deployed=1
   elif grep -q "Ctrl-D done" <<<"$s"; then
     if [ "$deployed" = 1 ] && grep -q "Note (required)" <<<"$s"; then break; fi
