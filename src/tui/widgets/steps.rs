@@ -94,7 +94,8 @@ fn legend(app: &App, width: usize) -> Option<String> {
         .map(|d| d.title.clone())
         .unwrap_or_else(|| app.session.steps[next].id.clone());
     let short = " ▶ is next · g goes there ";
-    let room = width.saturating_sub(short.chars().count() + 2);
+    // What the long form says besides the title: " ▶ next: " and " · g goes there ".
+    let room = width.saturating_sub(25);
     Some(if room >= 10 {
         format!(" ▶ next: {} · g goes there ", super::truncate(&title, room))
     } else {
