@@ -155,7 +155,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// A status message too long for the bar: whole, wrapped, in a box just
-/// above it (over the bottom of the panes, until the next key).
+/// above it (over the bottom of the panes, until the next key or it expires).
 pub fn render_message(frame: &mut Frame, area: Rect, app: &App) {
     let Some(msg) = &app.status else { return };
     if app.typing.is_some() || message_fits(app, area.width as usize) {
@@ -168,7 +168,7 @@ pub fn render_message(frame: &mut Frame, area: Rect, app: &App) {
     let r = Rect::new(area.x, area.bottom().saturating_sub(1 + h), area.width, h);
     frame.render_widget(ratatui::widgets::Clear, r);
     let p = Paragraph::new(line)
-        .block(super::block("Message · any key closes", false))
+        .block(super::block("Message", false))
         .wrap(ratatui::widgets::Wrap { trim: false });
     frame.render_widget(p, r);
 }
