@@ -599,9 +599,16 @@ fn random_documents_import_or_are_refused_never_a_bug() {
         "[x](http://u)", "`c`", "~~s~~", "---\n", "...", "\t", "é", "→", " — ", "  ", "=",
         "export A=1\n", "%", "@", "|", "?", "<br>", "[^1]", "[^1]: note\n",
     ];
+    // The same cases on every run, so a red run is the change's doing;
+    // `PROPTEST_RNG_SEED=<n>` explores others.
+    let rng_seed = match std::env::var("PROPTEST_RNG_SEED") {
+        Ok(_) => ProptestConfig::default().rng_seed,
+        Err(_) => proptest::test_runner::RngSeed::Fixed(0x5eed),
+    };
     let config = ProptestConfig {
         cases: 400,
         failure_persistence: None,
+        rng_seed,
         ..ProptestConfig::default()
     };
     proptest!(config, |(picks in proptest::collection::vec(0..PIECES.len(), 1..80))| {

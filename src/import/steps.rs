@@ -155,6 +155,9 @@ impl Builder {
         if let Some(context) = self.context.take() {
             prepend_instructions(&mut step, &context);
         }
+        if step.title.trim().is_empty() {
+            name_untitled(&mut step);
+        }
         if !step.is_automated()
             && let Some(verb) = heuristics::command_verb(&step.title)
         {
@@ -327,14 +330,20 @@ impl Builder {
     }
 
     fn code(&mut self, code: CodeStep, lead: Option<&Inline>, first_of_item: bool, line: usize) {
-        let title = match lead {
-            Some(p) if first_of_item => heuristics::title(&p.plain),
-            Some(p) => heuristics::title(heuristics::last_sentence(&doc::collapse(&p.plain))),
-            None => Title {
+        let from_lead = match lead {
+            Some(p) if first_of_item => Some(heuristics::title(&p.plain)),
+            Some(p) => Some(heuristics::title(heuristics::last_sentence(
+                &doc::collapse(&p.plain),
+            ))),
+            None => None,
+        };
+        // A lead with no words ("...") names nothing: the command does.
+        let title = from_lead
+            .filter(|t| !t.text.trim().is_empty())
+            .unwrap_or_else(|| Title {
                 text: run_title(&code.run),
                 shortened: false,
-            },
-        };
+            });
         let mut step = StepPlan {
             title: title.text.clone(),
             line,
@@ -393,6 +402,17 @@ impl Builder {
             }));
         self.push_step(step);
     }
+}
+
+/// A lead-in with no words (":", "...") names nothing: the command names
+/// the step, else the line it came from, with a note to name it.
+fn name_untitled(step: &mut StepPlan) {
+    step.title = match &step.run {
+        Some(run) => run_title(run),
+        None => format!("Step from line {}", step.line),
+    };
+    step.notes
+        .push("TODO: name this step (its text gave no title)".to_owned());
 }
 
 /// "Run `df -h`": the title of a code block with no sentence before it.
@@ -467,6 +487,18 @@ mod tests {
         assert_eq!(titles(&s), ["Bump the version", "Tag it"]);
         assert_eq!(s.steps[0].checklist, ["Cargo.toml", "CHANGELOG.md"]);
         assert!(s.steps[1].notes.iter().any(|n| n.contains("ticked")));
+    }
+
+    #[test]
+    fn a_lead_in_without_words_never_makes_an_untitled_step() {
+        let s = steps("...\n```sh\n1. \n```\n\n:\n```text\nkeep calm\n```\n");
+        assert_eq!(titles(&s), ["Run `1.`", "Step from line 7"]);
+        assert!(
+            s.steps[1]
+                .notes
+                .iter()
+                .any(|n| n.contains("name this step"))
+        );
     }
 
     #[test]
