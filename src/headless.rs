@@ -252,18 +252,36 @@ impl<W: Write> Driver<W> {
             self.lines_step = step.to_owned();
         }
         let out = &mut self.out;
+        // One look at the whole chunk instead of one per line: a line
+        // borrowed from a plain chunk is plain. A line begun in an earlier
+        // chunk comes as a copy (outside `bytes`) and is looked at alone.
+        let plain_chunk = crate::text::is_plain_bytes(bytes);
+        let inside = bytes.as_ptr_range();
         self.lines.entry(stream).or_default().push_with(bytes, |l| {
             let inerted;
-            let shown: &str = if crate::text::is_plain(l) {
+            let known_plain = plain_chunk && inside.contains(&l.as_ptr());
+            let shown: &str = if known_plain || crate::text::is_plain(l) {
                 l
             } else {
                 inerted = inert(l);
                 &inerted
             };
-            let _ = out
-                .write_all(prefix.as_bytes())
-                .and_then(|()| out.write_all(shown.as_bytes()))
-                .and_then(|()| out.write_all(b"\n"));
+            // A line borrowed from the chunk is followed there by its `\n`:
+            // written with it, one copy fewer per line.
+            let at = (l.as_ptr() as usize).wrapping_sub(inside.start as usize);
+            let with_newline = known_plain
+                .then(|| bytes.get(at..=at + l.len()))
+                .flatten()
+                .filter(|b| b.last() == Some(&b'\n'));
+            let _ = match with_newline {
+                Some(line) => out
+                    .write_all(prefix.as_bytes())
+                    .and_then(|()| out.write_all(line)),
+                None => out
+                    .write_all(prefix.as_bytes())
+                    .and_then(|()| out.write_all(shown.as_bytes()))
+                    .and_then(|()| out.write_all(b"\n")),
+            };
         });
     }
 

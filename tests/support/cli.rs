@@ -38,8 +38,15 @@ pub fn all_files_text(dir: &Path) -> String {
         let p = e.unwrap().path();
         if p.is_dir() {
             out.push_str(&all_files_text(&p));
-        } else {
-            out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
+        } else if p.is_file() {
+            // Regular files only: a step's monitor may still hold its socket
+            // for a moment after stepwise exits (reading one gives ENXIO),
+            // and removes it then (gone between the listing and the read).
+            match std::fs::read(&p) {
+                Ok(bytes) => out.push_str(&String::from_utf8_lossy(&bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => panic!("{}: {e}", p.display()),
+            }
         }
     }
     out

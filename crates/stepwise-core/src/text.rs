@@ -67,6 +67,19 @@ pub fn is_plain(line: &str) -> bool {
     })
 }
 
+/// Whether every line of `bytes` is [`is_plain`]: only printable ASCII,
+/// tabs and line feeds. A tight loop over a whole chunk of output, for
+/// callers that would otherwise ask line by line.
+pub fn is_plain_bytes(bytes: &[u8]) -> bool {
+    // Branch-free within a block, so the compiler can use vector
+    // instructions; a block at a time, so a bad byte stops the look early.
+    bytes.chunks(256).all(|block| {
+        block.iter().fold(true, |ok, &b| {
+            ok & ((b.wrapping_sub(0x20) < 0x5f) | (b == b'\t') | (b == b'\n'))
+        })
+    })
+}
+
 /// Shows every control character of a whole document inert, keeping its
 /// line breaks and tabs; no colour handling, no cut. Text without control
 /// characters is returned as is.
@@ -159,6 +172,14 @@ fn skip_sgr(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::neutralize;
+
+    #[test]
+    fn is_plain_bytes_means_every_line_is_plain() {
+        assert!(super::is_plain_bytes(b"one\ttwo\n\nthree"));
+        for bad in [&b"a\rb"[..], b"\x1b[31m", b"\x7f", "é".as_bytes()] {
+            assert!(!super::is_plain_bytes(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn is_plain_agrees_with_neutralize() {

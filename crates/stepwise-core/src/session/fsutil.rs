@@ -53,14 +53,20 @@ pub fn private_read_write() -> OpenOptions {
 /// Reads a whole file, refusing a symbolic link.
 pub fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| no_follow_error(path, e))?;
+    let mut file = open_no_follow(path)?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Opens a file for reading, refusing a symbolic link (as
+/// [`read_no_follow`]), to read it in parts.
+pub fn open_no_follow(path: &Path) -> io::Result<std::fs::File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| no_follow_error(path, e))
 }
 
 /// `ELOOP` from an `O_NOFOLLOW` open, said for people: what the path is

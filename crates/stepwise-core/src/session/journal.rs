@@ -86,94 +86,140 @@ pub fn read(path: &Path) -> Result<Loaded, JournalError> {
 
 /// [`read`], taking the part `checked` as checked already.
 pub fn read_after(path: &Path, checked: Option<&Checked>) -> Result<Loaded, JournalError> {
-    let bytes = fsutil::read_no_follow(path).map_err(|source| JournalError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    parse_after(path, &bytes, checked)
+    let mut records = Vec::new();
+    let scanned = scan_file(path, checked, |r| records.push(r))?;
+    Ok(scanned.into_loaded(records))
 }
 
 /// Parses journal bytes (see [`read`]).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, JournalError> {
-    parse_after(path, bytes, None)
+    let mut records = Vec::new();
+    let scanned = scan(path, bytes, bytes.len() as u64, None, |r| records.push(r))?;
+    Ok(scanned.into_loaded(records))
 }
 
-fn parse_after(
+/// What [`scan_file`] says besides the records it handed over.
+#[derive(Debug)]
+pub struct Scanned {
+    /// Records handed over.
+    pub count: usize,
+    pub warnings: Vec<String>,
+    /// See [`Loaded::good_len`].
+    pub good_len: u64,
+    pub chain: chain::Status,
+}
+
+impl Scanned {
+    fn into_loaded(self, records: Vec<Record>) -> Loaded {
+        Loaded {
+            records,
+            warnings: self.warnings,
+            good_len: self.good_len,
+            chain: self.chain,
+        }
+    }
+}
+
+/// Reads and checks a journal file like [`read_after`], handing each
+/// record to `each` in order instead of keeping them: memory stays flat
+/// whatever the journal's length (an export of 100,000 records). The file
+/// is read in blocks, a line at a time. A damaged line is an error, as
+/// for [`read`]; records before it were handed over already.
+pub fn scan_file(
     path: &Path,
-    bytes: &[u8],
     checked: Option<&Checked>,
-) -> Result<Loaded, JournalError> {
-    let mut records = Vec::new();
+    each: impl FnMut(Record),
+) -> Result<Scanned, JournalError> {
+    let io_error = |source| JournalError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = fsutil::open_no_follow(path).map_err(io_error)?;
+    let len = file.metadata().map_err(io_error)?.len();
+    let reader = io::BufReader::with_capacity(256 * 1024, file);
+    scan(path, reader, len, checked, each)
+}
+
+/// The one loop behind every read: lines from `input` (`len` bytes when
+/// it was opened), each parsed, chained, and handed to `each`.
+fn scan(
+    path: &Path,
+    mut input: impl io::BufRead,
+    len: u64,
+    checked: Option<&Checked>,
+    mut each: impl FnMut(Record),
+) -> Result<Scanned, JournalError> {
+    let mut count = 0usize;
     let mut warnings = Vec::new();
     let mut checker = chain::Checker::new();
-    let mut trusted = checked.filter(|c| c.len <= bytes.len() as u64);
+    let mut trusted = checked.filter(|c| c.len <= len);
     if checked.is_some() && trusted.is_none() {
         checker.break_here("the journal is shorter than when this session was taken up");
     }
-    let mut start = 0usize;
+    let mut start = 0u64;
     let mut line_no = 0usize;
-    while start < bytes.len() {
-        line_no += 1;
-        let end = memchr_newline(&bytes[start..]).map(|i| start + i);
-        let line = &bytes[start..end.unwrap_or(bytes.len())];
-        match (end, parse_line(line)) {
-            (Some(_), Ok(r)) => {
-                match trusted {
-                    Some(c) if (start as u64) < c.len => checker.skip(),
-                    Some(c) => {
-                        checker.trust(&c.head);
-                        trusted = None;
-                        checker.push(line, &r);
-                    }
-                    None => checker.push(line, &r),
-                }
-                records.push(r);
-            }
-            // No newline: the write of this line never finished.
-            (None, _) => {
-                if let Some(c) = trusted {
-                    checker.trust(&c.head);
-                }
-                warnings.push(format!(
-                    "the last line of {} ({} bytes) was cut short by a crash and was dropped",
-                    path.display(),
-                    line.len()
-                ));
-                return Ok(Loaded {
-                    records,
-                    warnings,
-                    good_len: start as u64,
-                    chain: checker.status(),
-                });
-            }
-            (Some(_), Err(reason)) => {
-                return Err(JournalError::Damaged {
-                    path: path.to_owned(),
-                    line: line_no,
-                    reason,
-                });
-            }
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(|source| JournalError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+        if n == 0 {
+            break;
         }
-        start = end.map_or(bytes.len(), |e| e + 1);
+        line_no += 1;
+        // No newline: the write of this line never finished.
+        let Some(line) = buf.strip_suffix(b"\n") else {
+            if let Some(c) = trusted {
+                checker.trust(&c.head);
+            }
+            warnings.push(format!(
+                "the last line of {} ({} bytes) was cut short by a crash and was dropped",
+                path.display(),
+                buf.len()
+            ));
+            return Ok(Scanned {
+                count,
+                warnings,
+                good_len: start,
+                chain: checker.status(),
+            });
+        };
+        let r = parse_line(line).map_err(|reason| JournalError::Damaged {
+            path: path.to_owned(),
+            line: line_no,
+            reason,
+        })?;
+        match trusted {
+            Some(c) if start < c.len => checker.skip(),
+            Some(c) => {
+                checker.trust(&c.head);
+                trusted = None;
+                checker.push(line, &r);
+            }
+            None => checker.push(line, &r),
+        }
+        each(r);
+        count += 1;
+        start += n as u64;
     }
     if let Some(c) = trusted {
         checker.trust(&c.head);
     }
-    if records.is_empty() && warnings.is_empty() {
+    if count == 0 && warnings.is_empty() {
         return Err(JournalError::Empty {
             path: path.to_owned(),
         });
     }
-    Ok(Loaded {
-        records,
+    Ok(Scanned {
+        count,
         warnings,
-        good_len: start as u64,
+        good_len: start,
         chain: checker.status(),
     })
-}
-
-fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
 }
 
 pub(crate) fn parse_line(line: &[u8]) -> Result<Record, String> {

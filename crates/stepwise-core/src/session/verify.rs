@@ -76,10 +76,7 @@ pub fn check(loaded: &Loaded, runbook: &Runbook, copy_sha256: &str) -> Integrity
         _ => None,
     };
     let structure = structure_problem(&loaded.records, runbook, copy_sha256);
-    let problem = match (chain_problem, structure) {
-        (Some(a), Some(b)) => Some(if b.line < a.line { b } else { a }),
-        (a, b) => a.or(b),
-    };
+    let problem = first_problem(chain_problem, structure);
     Integrity {
         events: loaded.records.len(),
         chain: loaded.chain.clone(),
@@ -91,10 +88,45 @@ pub fn check(loaded: &Loaded, runbook: &Runbook, copy_sha256: &str) -> Integrity
 /// The first record (by line) that breaks a rule of a journal stepwise
 /// writes; line `n` holds record `n - 1`.
 fn structure_problem(records: &[Record], runbook: &Runbook, copy_sha256: &str) -> Option<Problem> {
-    // Looked up once per record of a journal that may hold 100,000.
-    let steps: HashMap<&str, &Step> = runbook.steps().map(|(_, s)| (s.id.as_str(), s)).collect();
-    let mut ended_at: Option<usize> = None;
-    for (i, r) in records.iter().enumerate() {
+    let mut rules = Structure::new(runbook, copy_sha256);
+    for r in records {
+        rules.push(r);
+    }
+    rules.problem
+}
+
+/// [`structure_problem`] one record at a time, for a journal read as a
+/// stream.
+struct Structure<'a> {
+    /// Looked up once per record of a journal that may hold 100,000.
+    steps: HashMap<&'a str, &'a Step>,
+    copy_sha256: &'a str,
+    /// Records seen.
+    seen: usize,
+    ended_at: Option<usize>,
+    problem: Option<Problem>,
+}
+
+impl<'a> Structure<'a> {
+    fn new(runbook: &'a Runbook, copy_sha256: &'a str) -> Structure<'a> {
+        Structure {
+            steps: runbook.steps().map(|(_, s)| (s.id.as_str(), s)).collect(),
+            copy_sha256,
+            seen: 0,
+            ended_at: None,
+            problem: None,
+        }
+    }
+
+    fn push(&mut self, r: &Record) {
+        let i = self.seen;
+        self.seen += 1;
+        if self.problem.is_none() {
+            self.problem = self.check(i, r);
+        }
+    }
+
+    fn check(&mut self, i: usize, r: &Record) -> Option<Problem> {
         let line = i + 1;
         let at = |what: String| Some(Problem { line, what });
         if r.seq != line as u64 {
@@ -103,23 +135,23 @@ fn structure_problem(records: &[Record], runbook: &Runbook, copy_sha256: &str) -
                 r.seq
             ));
         }
-        if let Some(end) = ended_at {
+        if let Some(end) = self.ended_at {
             return Some(Problem {
                 line: end,
                 what: format!("the session ends here, yet line {line} follows it"),
             });
         }
-        if let Some(what) = record_problem(i, &r.event, &steps, copy_sha256) {
+        if let Some(what) = record_problem(i, &r.event, &self.steps, self.copy_sha256) {
             return at(what);
         }
         if matches!(
             r.event,
             Event::SessionCompleted | Event::SessionAborted { .. }
         ) {
-            ended_at = Some(line);
+            self.ended_at = Some(line);
         }
+        None
     }
-    None
 }
 
 /// What is wrong with the record at `index`, on its own.
@@ -189,7 +221,64 @@ pub fn read(dir: &Path) -> Result<Checked, String> {
 /// [`read`], taking the part of the journal this process checked when it
 /// took the session up (and has held locked since) as checked.
 pub fn read_after(dir: &Path, checked: Option<&journal::Checked>) -> Result<Checked, String> {
-    let loaded = journal::read_after(&dir.join(JOURNAL), checked).map_err(|e| e.to_string())?;
+    let mut records = Vec::new();
+    let (session, integrity) = read_each(dir, checked, |r| records.push(r))?;
+    Ok(Checked {
+        session,
+        records,
+        integrity,
+    })
+}
+
+/// [`read_after`] reading the journal as a stream: each record is
+/// checked and folded as it is read, then handed to `each`, which keeps
+/// what it needs. Memory is then the fold's and what `each` keeps, not
+/// the journal's (an export of 100,000 records).
+pub fn read_each(
+    dir: &Path,
+    checked: Option<&journal::Checked>,
+    mut each: impl FnMut(Record),
+) -> Result<(Session, Integrity), String> {
+    let jpath = dir.join(JOURNAL);
+    let (runbook, sha) = match read_copy(dir) {
+        Ok(copy) => copy,
+        // A journal that cannot be read is said first, as it always was.
+        Err(e) => return Err(journal::read(&jpath).err().map_or(e, |j| j.to_string())),
+    };
+    let mut rules = Structure::new(&runbook, &sha);
+    let mut session = Session::new(runbook.clone());
+    let scanned = journal::scan_file(&jpath, checked, |r| {
+        rules.push(&r);
+        session.apply(&r);
+        each(r);
+    })
+    .map_err(|e| e.to_string())?;
+    let chain_problem = match &scanned.chain {
+        chain::Status::Broken { line, reason } => Some(Problem {
+            line: *line,
+            what: format!("the hash chain is broken: {reason}"),
+        }),
+        _ => None,
+    };
+    let integrity = Integrity {
+        events: scanned.count,
+        chain: scanned.chain.clone(),
+        problem: first_problem(chain_problem, rules.problem),
+        warnings: scanned.warnings,
+    };
+    Ok((session, integrity))
+}
+
+/// The earlier of the chain's problem and the structure's (by line).
+fn first_problem(chain: Option<Problem>, structure: Option<Problem>) -> Option<Problem> {
+    match (chain, structure) {
+        (Some(a), Some(b)) => Some(if b.line < a.line { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The session's runbook copy, loaded, and the SHA-256 of its bytes.
+fn read_copy(dir: &Path) -> Result<(Runbook, String), String> {
     let copy = dir.join(RUNBOOK_COPY);
     let bytes = super::fsutil::read_no_follow(&copy).map_err(|e| {
         format!(
@@ -207,11 +296,5 @@ pub fn read_after(dir: &Path, checked: Option<&journal::Checked>) -> Result<Chec
             copy.display()
         )
     })?;
-    let integrity = check(&loaded, &runbook, &super::fsutil::sha256_hex(&bytes));
-    let session = Session::from_records(runbook, loaded.records.iter());
-    Ok(Checked {
-        session,
-        records: loaded.records,
-        integrity,
-    })
+    Ok((runbook, super::fsutil::sha256_hex(&bytes)))
 }

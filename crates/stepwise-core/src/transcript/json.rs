@@ -28,7 +28,17 @@ struct Transcript<'a> {
     /// The integrity check of the journal, when one was made.
     #[serde(skip_serializing_if = "Option::is_none")]
     integrity: Option<IntegrityOut<'a>>,
-    events: Vec<Record>,
+    events: Events<'a>,
+}
+
+/// Every record, each masked as it is written ([`redacted`]): no second
+/// copy of a journal that may hold 100,000 records.
+struct Events<'a>(&'a Session, &'a [Record]);
+
+impl Serialize for Events<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq(self.1.iter().map(|r| redacted(self.0, r)))
+    }
 }
 
 #[derive(Serialize)]
@@ -265,7 +275,7 @@ pub fn render(s: &Session, ctx: &Context) -> String {
         notes: s.notes.iter().map(note).collect(),
         communications: s.updates.iter().map(update).collect(),
         integrity: integrity(ctx),
-        events: ctx.records.iter().map(|r| redacted(s, r)).collect(),
+        events: Events(s, &ctx.records),
     };
     let mut text = serde_json::to_string_pretty(&t)
         .unwrap_or_else(|e| format!("{{\"format\": \"{JSON_FORMAT}\", \"error\": \"{e}\"}}"));

@@ -20,6 +20,7 @@ mod fleet;
 mod fmt;
 mod html;
 mod json;
+mod kept;
 mod markdown;
 mod report;
 mod tails;
@@ -142,14 +143,16 @@ pub fn save(
 /// its journal and runbook copy, checks them (`session::verify`: a record
 /// that fails the check is still exported, with a warning at its top),
 /// and renders it. Only reads, so a session
-/// held open by another process can be exported.
+/// held open by another process can be exported. The journal is read as
+/// a stream, keeping only the records the format needs (`kept.rs`).
 pub fn export(home: &Path, what: &str, format: Format) -> Result<String, String> {
     let dir = store::find(home, what)?;
-    let checked = crate::session::verify::read(&dir)?;
-    let mut ctx = load_context(&dir, &checked.session, checked.records)
+    let mut kept = kept::Kept::new(format);
+    let (session, integrity) = crate::session::verify::read_each(&dir, None, |r| kept.push(r))?;
+    let mut ctx = load_context(&dir, &session, kept.finish())
         .map_err(|e| format!("cannot read the logs in {}: {e}", dir.display()))?;
-    ctx.integrity = Some(checked.integrity);
-    Ok(render(&checked.session, &ctx, format))
+    ctx.integrity = Some(integrity);
+    Ok(render(&session, &ctx, format))
 }
 
 /// The local offset at `at` and the name of the local timezone: `$TZ`, else

@@ -36,6 +36,17 @@ impl DisplayLines {
     /// lie whole in `bytes` (the usual case in a flood) are handed over
     /// borrowed: one UTF-8 check and one newline search per chunk, no copy.
     pub fn push_with(&mut self, bytes: &[u8], mut done: impl FnMut(&str)) {
+        let mut bytes = bytes;
+        if !self.is_clean() {
+            // A line begun in an earlier chunk (chunks end anywhere, so
+            // almost every chunk of a flood starts with one): finish it the
+            // careful way, then the rest of the chunk takes the fast path.
+            let Some(end) = bytes.iter().position(|&b| b == b'\n') else {
+                return self.push_slow(bytes, done);
+            };
+            self.push_slow(&bytes[..=end], &mut done);
+            bytes = &bytes[end + 1..];
+        }
         let fast = if self.is_clean() {
             whole_lines(bytes)
         } else {

@@ -7,7 +7,7 @@ use super::super::model::Input;
 use super::super::node::{Node, Pos, Value};
 use super::super::slug::{env_name_suggestion, is_valid_env_name};
 use super::keys::{INPUT_KEYS, misplaced};
-use regex::RegexBuilder;
+use regex_automata::{MatchKind, meta, util::syntax};
 
 /// Compiled patterns are capped so a hostile pattern cannot eat memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -135,15 +135,32 @@ fn settings(ck: &mut Checker, node: &Node, input: &mut Input) {
 }
 
 /// Checks that a pattern compiles; returns it anchored to the whole value.
-fn pattern(ck: &mut Checker, f: Field<'_>, text: &str) -> Option<regex::Regex> {
+///
+/// Compiled as `regex::Regex` would compile it (same syntax, size limit
+/// and match semantics), but only the forward NFA and its PikeVM: no lazy
+/// DFA, hence no reverse NFA, no one-pass DFA. The runbook's loader only
+/// matches the default once, and each Unicode class (`\S`, `\w`) costs a
+/// compiler hundreds of KiB to build: half of `stepwise validate`'s time
+/// went there (docs/PERFORMANCE.md). The engine compiles the pattern
+/// again, in full, to check what is typed.
+fn pattern(ck: &mut Checker, f: Field<'_>, text: &str) -> Option<meta::Regex> {
     let anchored = format!("^(?:{text})$");
-    match RegexBuilder::new(&anchored)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-    {
+    let config = meta::Config::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(true)
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid(false)
+        .dfa(false)
+        .onepass(false)
+        .backtrack(false);
+    let built = meta::Builder::new()
+        .configure(config)
+        .syntax(syntax::Config::new().utf8(true))
+        .build(&anchored);
+    match built {
         Ok(re) => Some(re),
         Err(e) => {
-            let why = regex_reason(&e, text);
+            let why = regex_reason(&as_regex_error(&e), text);
             let p = ck.at(
                 ProblemKind::InvalidPattern,
                 f.value.pos,
@@ -153,6 +170,16 @@ fn pattern(ck: &mut Checker, f: Field<'_>, text: &str) -> Option<regex::Regex> {
             ck.push(p.with_help("write a regular expression in Rust `regex` syntax; quote it with '…' so backslashes stay as written, e.g. '^v\\d+\\.\\d+\\.\\d+$'"));
             None
         }
+    }
+}
+
+/// The error `regex::Regex` gives for the same failure (as the regex
+/// crate maps it), so messages stay as they were.
+fn as_regex_error(e: &meta::BuildError) -> regex::Error {
+    match (e.size_limit(), e.syntax_error()) {
+        (Some(limit), _) => regex::Error::CompiledTooBig(limit),
+        (None, Some(syntax)) => regex::Error::Syntax(syntax.to_string()),
+        (None, None) => regex::Error::Syntax(e.to_string()),
     }
 }
 

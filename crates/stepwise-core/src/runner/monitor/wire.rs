@@ -44,20 +44,33 @@ impl Frame {
         }
     }
 
-    fn payload(&self) -> Vec<u8> {
+    /// Appends the payload to `buf`: output is copied once, straight
+    /// into the frame (this is the path every byte of a flood takes).
+    fn payload_into(&self, buf: &mut Vec<u8>) {
         match self {
-            Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => b.clone(),
-            Frame::Hello { from } => from.to_be_bytes().to_vec(),
-            Frame::Cancel => Vec::new(),
-            Frame::Resize { rows, cols } => [rows.to_be_bytes(), cols.to_be_bytes()].concat(),
-            Frame::Chunk(c) => {
-                let mut p = Vec::with_capacity(10 + c.bytes.len());
-                p.push(u8::from(c.stream == Stream::Stderr));
-                p.push(u8::from(c.logged));
-                p.extend_from_slice(&c.offset.to_be_bytes());
-                p.extend_from_slice(&c.bytes);
-                p
+            Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => buf.extend_from_slice(b),
+            Frame::Hello { from } => buf.extend_from_slice(&from.to_be_bytes()),
+            Frame::Cancel => {}
+            Frame::Resize { rows, cols } => {
+                buf.extend_from_slice(&rows.to_be_bytes());
+                buf.extend_from_slice(&cols.to_be_bytes());
             }
+            Frame::Chunk(c) => {
+                buf.push(u8::from(c.stream == Stream::Stderr));
+                buf.push(u8::from(c.logged));
+                buf.extend_from_slice(&c.offset.to_be_bytes());
+                buf.extend_from_slice(&c.bytes);
+            }
+        }
+    }
+
+    fn payload_len(&self) -> usize {
+        match self {
+            Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => b.len(),
+            Frame::Hello { .. } => 8,
+            Frame::Cancel => 0,
+            Frame::Resize { .. } => 4,
+            Frame::Chunk(c) => 10 + c.bytes.len(),
         }
     }
 
@@ -77,16 +90,20 @@ impl Frame {
                 rows: u16::from_be_bytes([p[0], p[1]]),
                 cols: u16::from_be_bytes([p[2], p[3]]),
             },
-            b'C' if p.len() >= 10 => Frame::Chunk(Chunk {
-                stream: if p[0] == 1 {
-                    Stream::Stderr
-                } else {
-                    Stream::Stdout
-                },
-                logged: p[1] == 1,
-                offset: u64::from_be_bytes(p[2..10].try_into().map_err(|_| bad())?),
-                bytes: p[10..].to_vec(),
-            }),
+            b'C' if p.len() >= 10 => {
+                let mut p = p;
+                let head: Vec<u8> = p.drain(..10).collect();
+                Frame::Chunk(Chunk {
+                    stream: if head[0] == 1 {
+                        Stream::Stderr
+                    } else {
+                        Stream::Stdout
+                    },
+                    logged: head[1] == 1,
+                    offset: u64::from_be_bytes(head[2..10].try_into().map_err(|_| bad())?),
+                    bytes: p,
+                })
+            }
             _ => return Err(bad()),
         })
     }
@@ -94,11 +111,11 @@ impl Frame {
 
 /// Writes one frame (header and payload in one write).
 pub async fn write<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> io::Result<()> {
-    let payload = frame.payload();
-    let mut buf = Vec::with_capacity(5 + payload.len());
+    let len = frame.payload_len();
+    let mut buf = Vec::with_capacity(5 + len);
     buf.push(frame.kind());
-    buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    buf.extend_from_slice(&payload);
+    buf.extend_from_slice(&(len as u32).to_be_bytes());
+    frame.payload_into(&mut buf);
     w.write_all(&buf).await
 }
 
@@ -117,8 +134,14 @@ pub async fn read<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Option<Frame>> 
             "a monitor frame too large",
         ));
     }
-    let mut payload = vec![0u8; len];
-    r.read_exact(&mut payload).await?;
+    // Read into spare capacity: no zeroing of a buffer about to be filled.
+    let mut payload = Vec::with_capacity(len);
+    while payload.len() < len {
+        let rest = (len - payload.len()) as u64;
+        if (&mut *r).take(rest).read_buf(&mut payload).await? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+    }
     Frame::parse(head[0], payload).map(Some)
 }
 
