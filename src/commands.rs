@@ -167,14 +167,31 @@ pub fn export(
         ExportFormat::Json => Format::Json,
         ExportFormat::Html => Format::Html,
     };
-    let text = crate::transcript::export(home, what, format).map_err(Failure::usage)?;
-    match output {
-        None => print!("{text}"),
-        Some(path) => {
-            crate::session::fsutil::write_atomic(path, text.as_bytes())
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            crate::say!("wrote {}", path.display());
+    use crate::transcript::{ExportError, export_to};
+    // A session problem is said as it is; nothing is written then.
+    let mut session_error = None;
+    let mut write = |out: &mut dyn std::io::Write| match export_to(home, what, format, out) {
+        Ok(()) => Ok(()),
+        Err(ExportError::Write(e)) => Err(e),
+        Err(ExportError::Session(m)) => {
+            session_error = Some(m);
+            Err(std::io::Error::other("the session could not be read"))
         }
+    };
+    let written = match output {
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut out).and_then(|()| std::io::Write::flush(&mut out))
+        }
+        Some(path) => crate::session::fsutil::write_atomic_with(path, write),
+    };
+    if let Some(m) = session_error {
+        return Err(Failure::usage(m));
+    }
+    let target = output.map_or("the output".to_owned(), |p| p.display().to_string());
+    written.map_err(|e| Failure::usage(format!("cannot write {target}: {e}")))?;
+    if let Some(path) = output {
+        crate::say!("wrote {}", path.display());
     }
     Ok(0)
 }

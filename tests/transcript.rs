@@ -366,6 +366,7 @@ fn context(records: Vec<Record>) -> Context {
         local_offset: FixedOffset::east_opt(3600).expect("offset"),
         tz_name: "Europe/Paris".into(),
         integrity: None,
+        journal: None,
     }
 }
 

@@ -66,4 +66,15 @@ pub struct Context {
     /// when it was made: every transcript then states its chain head, or
     /// says loudly that the journal fails the check.
     pub integrity: Option<crate::session::verify::Integrity>,
+    /// Where the JSON `events` list is read again, record by record, when
+    /// `records` does not hold them all (an export streams the journal).
+    pub journal: Option<JournalSource>,
+}
+
+/// The journal file an export read, and how many records it read there:
+/// the second reading stops at the same record even if the session goes on.
+#[derive(Clone, Debug)]
+pub struct JournalSource {
+    pub path: PathBuf,
+    pub count: usize,
 }

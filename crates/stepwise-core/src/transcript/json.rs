@@ -7,7 +7,7 @@
 //! Pure: never does I/O. Field order is fixed by the structs, so the same
 //! session gives the same bytes.
 
-use super::context::{Context, JSON_FORMAT, MASK};
+use super::context::{Context, JSON_FORMAT, JournalSource, MASK};
 use super::report::{self, Counts};
 use crate::session::event::{Actor, Event, ExitInfo, Record};
 use crate::session::state::{Attempt, InputValue, Note, Session, StepState, StepStatus};
@@ -32,13 +32,48 @@ struct Transcript<'a> {
 }
 
 /// Every record, each masked as it is written ([`redacted`]): no second
-/// copy of a journal that may hold 100,000 records.
-struct Events<'a>(&'a Session, &'a [Record]);
+/// copy of a journal that may hold 100,000 records. When the context names
+/// the journal, the records are read from it again one at a time (an
+/// export keeps only what the other fields need).
+struct Events<'a>(&'a Session, &'a Context);
 
 impl Serialize for Events<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        ser.collect_seq(self.1.iter().map(|r| redacted(self.0, r)))
+        match &self.1.journal {
+            None => ser.collect_seq(self.1.records.iter().map(|r| redacted(self.0, r))),
+            Some(source) => stream_events(self.0, source, ser),
+        }
     }
+}
+
+/// The first `source.count` records of the journal, serialized as read.
+fn stream_events<S: serde::Serializer>(
+    s: &Session,
+    source: &JournalSource,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::{Error, SerializeSeq};
+    let mut seq = ser.serialize_seq(Some(source.count))?;
+    let (mut written, mut failed) = (0, None);
+    let scanned = crate::session::journal::scan_file(&source.path, None, |r| {
+        if written == source.count || failed.is_some() {
+            return;
+        }
+        written += 1;
+        failed = seq.serialize_element(&redacted(s, &r)).err();
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if written < source.count {
+        let why = scanned
+            .err()
+            .map_or("it is shorter".to_owned(), |e| e.to_string());
+        return Err(S::Error::custom(format!(
+            "the journal changed while it was exported: {why}"
+        )));
+    }
+    seq.end()
 }
 
 #[derive(Serialize)]
@@ -265,6 +300,15 @@ struct NoteOut<'a> {
 }
 
 pub fn render(s: &Session, ctx: &Context) -> String {
+    let mut out = Vec::new();
+    if let Err(e) = write(s, ctx, &mut out) {
+        out = format!("{{\"format\": \"{JSON_FORMAT}\", \"error\": \"{e}\"}}\n").into_bytes();
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`render`] into a writer, the events streamed (see [`Events`]).
+pub fn write(s: &Session, ctx: &Context, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let t = Transcript {
         format: JSON_FORMAT,
         runbook: runbook_meta(s),
@@ -275,12 +319,10 @@ pub fn render(s: &Session, ctx: &Context) -> String {
         notes: s.notes.iter().map(note).collect(),
         communications: s.updates.iter().map(update).collect(),
         integrity: integrity(ctx),
-        events: Events(s, &ctx.records),
+        events: Events(s, ctx),
     };
-    let mut text = serde_json::to_string_pretty(&t)
-        .unwrap_or_else(|e| format!("{{\"format\": \"{JSON_FORMAT}\", \"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &t).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 fn runbook_meta(s: &Session) -> RunbookMeta<'_> {

@@ -1,22 +1,21 @@
 //! Which journal records an export keeps while the journal streams by
 //! (`session::verify::read_each`): the fold has every record already, and
-//! the renderers need the records themselves only for the timeline, the
-//! outcome and the JSON `events` list.
+//! the renderers need the records themselves only for the timeline and
+//! the outcome (the JSON `events` list reads the journal again, see
+//! `json::Events`).
 //!
 //! Markdown and HTML leave `output_recorded` records out of the timeline,
 //! so they are dropped, except where a renderer looks at one: the record
 //! just before a resume (the timeline's gap starts at it) and the very
 //! last record (the outcome of an unfinished session). What is kept is
 //! then exactly what those readers saw in the whole list, and memory is
-//! the size of the session's story, not of its output. JSON lists every
-//! event, so it keeps every record. Pure: no I/O.
+//! the size of the session's story, not of its output. Pure: no I/O.
 
-use super::context::Format;
 use crate::session::event::{Event, Record};
 
 /// The records kept so far.
+#[derive(Default)]
 pub struct Kept {
-    all: bool,
     records: Vec<Record>,
     /// The last output record dropped, until the next record says
     /// whether a reader needs it.
@@ -24,20 +23,12 @@ pub struct Kept {
 }
 
 impl Kept {
-    pub fn new(format: Format) -> Kept {
-        Kept {
-            all: format == Format::Json,
-            records: Vec::new(),
-            pending: None,
-        }
+    pub fn new() -> Kept {
+        Kept::default()
     }
 
     /// The next record of the journal, in order.
     pub fn push(&mut self, r: Record) {
-        if self.all {
-            self.records.push(r);
-            return;
-        }
         if matches!(r.event, Event::OutputRecorded { .. }) {
             self.pending = Some(r);
             return;
@@ -100,8 +91,8 @@ mod tests {
     }
 
     #[test]
-    fn markdown_keeps_the_output_before_a_resume_and_the_last_record() {
-        let mut k = Kept::new(Format::Markdown);
+    fn the_output_before_a_resume_and_the_last_record_are_kept() {
+        let mut k = Kept::new();
         k.push(rec(1, Event::SessionLeft));
         for seq in 2..5 {
             k.push(output(seq));
@@ -112,14 +103,5 @@ mod tests {
         k.push(output(8));
         k.push(output(9));
         assert_eq!(seqs(k), [1, 4, 5, 7, 9]);
-    }
-
-    #[test]
-    fn json_keeps_every_record() {
-        let mut k = Kept::new(Format::Json);
-        for seq in 1..4 {
-            k.push(output(seq));
-        }
-        assert_eq!(seqs(k), [1, 2, 3]);
     }
 }

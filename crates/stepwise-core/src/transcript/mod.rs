@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 pub use report::leftovers as leftovers_words;
 pub use tails::{TAIL_LINES, neutralize};
 
-pub use context::{Context, Format, JSON_FORMAT, MASK};
+pub use context::{Context, Format, JSON_FORMAT, JournalSource, MASK};
 
 /// Renders a transcript. Pure: same inputs, same bytes.
 ///
@@ -90,6 +90,7 @@ pub fn load_context(
         local_offset,
         tz_name,
         integrity: None,
+        journal: None,
     })
 }
 
@@ -146,13 +147,59 @@ pub fn save(
 /// held open by another process can be exported. The journal is read as
 /// a stream, keeping only the records the format needs (`kept.rs`).
 pub fn export(home: &Path, what: &str, format: Format) -> Result<String, String> {
-    let dir = store::find(home, what)?;
-    let mut kept = kept::Kept::new(format);
-    let (session, integrity) = crate::session::verify::read_each(&dir, None, |r| kept.push(r))?;
-    let mut ctx = load_context(&dir, &session, kept.finish())
-        .map_err(|e| format!("cannot read the logs in {}: {e}", dir.display()))?;
+    let mut out = Vec::new();
+    export_to(home, what, format, &mut out).map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Why [`export_to`] failed: the session (a message for the user) or the
+/// output (the writer's error).
+#[derive(Debug)]
+pub enum ExportError {
+    Session(String),
+    Write(io::Error),
+}
+
+impl std::fmt::Display for ExportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExportError::Session(m) => f.write_str(m),
+            ExportError::Write(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// [`export`] into a writer. The journal streams by once for the fold and
+/// what the renderers keep ([`kept`]); JSON reads it a second time for its
+/// `events` list, masking and writing one record at a time, so memory
+/// stays flat in the number of events for every format.
+pub fn export_to(
+    home: &Path,
+    what: &str,
+    format: Format,
+    out: &mut dyn io::Write,
+) -> Result<(), ExportError> {
+    let dir = store::find(home, what).map_err(ExportError::Session)?;
+    let mut kept = kept::Kept::new();
+    let mut count = 0;
+    let (session, integrity) = crate::session::verify::read_each(&dir, None, |r| {
+        count += 1;
+        kept.push(r)
+    })
+    .map_err(ExportError::Session)?;
+    let mut ctx = load_context(&dir, &session, kept.finish()).map_err(|e| {
+        ExportError::Session(format!("cannot read the logs in {}: {e}", dir.display()))
+    })?;
     ctx.integrity = Some(integrity);
-    Ok(render(&session, &ctx, format))
+    ctx.journal = Some(JournalSource {
+        path: dir.join(crate::session::store::JOURNAL),
+        count,
+    });
+    match format {
+        Format::Json => json::write(&session, &ctx, out),
+        _ => out.write_all(render(&session, &ctx, format).as_bytes()),
+    }
+    .map_err(ExportError::Write)
 }
 
 /// The local offset at `at` and the name of the local timezone: `$TZ`, else
