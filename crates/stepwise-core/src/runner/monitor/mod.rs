@@ -8,7 +8,8 @@
 //! Parts: `wire` (frames on the socket), `record` (the spec sent over and
 //! the exit record left behind), `files` (the files beside the log, the
 //! short socket path, liveness), `serve` (the monitor's body), `client`
-//! ([`MonitorRunner`], the `StepRunner` stepwise uses).
+//! ([`MonitorRunner`], the `StepRunner` stepwise uses), `zygote` (the one
+//! spawner per stepwise that forks each attempt's monitor).
 //!
 //! Never touches the journal: the engine journals what the runner reports.
 
@@ -17,6 +18,7 @@ pub mod files;
 pub mod record;
 pub mod serve;
 mod wire;
+pub mod zygote;
 
 pub use client::MonitorRunner;
 pub use files::HIDDEN_COMMAND;
