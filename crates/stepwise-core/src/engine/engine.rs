@@ -19,6 +19,7 @@
 
 mod facts;
 mod fleet;
+mod fleet_resume;
 mod reattach;
 mod updates;
 
@@ -757,6 +758,7 @@ impl Engine {
             redactor: self.redactor.clone(),
             hide_stdout: def.capture.is_some() && self.derives_from_secret(def),
             stdin: None,
+            feed: None,
         }
     }
 
