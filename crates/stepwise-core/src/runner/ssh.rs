@@ -172,6 +172,10 @@ impl StepRunner for SshRunner {
     fn survives_detach(&self) -> bool {
         self.local.survives_detach()
     }
+
+    fn exit_recorded(&self, id: &AttemptId) {
+        self.local.exit_recorded(id)
+    }
 }
 
 #[cfg(test)]

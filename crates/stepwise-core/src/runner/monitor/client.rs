@@ -17,12 +17,14 @@ use super::wire::{self, Frame};
 use super::zygote::{ZYGOTE_ARG, send_fd};
 use crate::engine::process::{Chunk, Outcome, Spec, survivor};
 use crate::runner::seam::{AttemptId, Reattach, Started, StepRunner, TtyInput, channels};
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use tokio::net::UnixStream;
+use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::{mpsc, watch};
 
 /// Runs each attempt under a monitor process (the binary at `exe`),
@@ -32,7 +34,13 @@ pub struct MonitorRunner {
     exe: PathBuf,
     /// The connection to the spawner, once started.
     zygote: Arc<Mutex<Option<std::os::unix::net::UnixStream>>>,
+    /// Connections of attempts whose exit came and is not yet durable in
+    /// the journal: [`StepRunner::exit_recorded`] acknowledges it on them.
+    acks: Acks,
 }
+
+/// Open connections by attempt, waiting to acknowledge the exit.
+type Acks = Arc<Mutex<HashMap<AttemptId, OwnedWriteHalf>>>;
 
 impl MonitorRunner {
     /// `exe` is the stepwise binary (it has the hidden `__monitor` mode).
@@ -40,19 +48,21 @@ impl MonitorRunner {
         MonitorRunner {
             exe,
             zygote: Arc::default(),
+            acks: Arc::default(),
         }
     }
 }
 
 impl StepRunner for MonitorRunner {
-    fn start(&self, _id: &AttemptId, spec: Spec, capacity: usize) -> Started {
+    fn start(&self, id: &AttemptId, spec: Spec, capacity: usize) -> Started {
         let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
         let (input, input_rx) = tty_channel(spec.tty);
         let log = spec.log_path.clone();
         let (exe, zygote) = (self.exe.clone(), self.zygote.clone());
+        let (id, acks) = (id.clone(), self.acks.clone());
         let done = tokio::spawn(async move {
             let sock = spawn_monitor(&exe, &zygote, &spec).await?;
-            let link = Link::new(tx, cancel_rx, input_rx);
+            let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
             link.follow(sock, &log, 0).await
         });
         Started {
@@ -78,7 +88,7 @@ impl StepRunner for MonitorRunner {
         }
     }
 
-    fn attach(&self, _id: &AttemptId, log: &Path, from: u64, capacity: usize) -> Option<Started> {
+    fn attach(&self, id: &AttemptId, log: &Path, from: u64, capacity: usize) -> Option<Started> {
         if files::monitor_alive(log).is_none() && files::read_exit(log).is_none() {
             return None;
         }
@@ -88,8 +98,9 @@ impl StepRunner for MonitorRunner {
         // with nobody at the screen).
         let (input, input_rx) = tty_channel(true);
         let log = log.to_owned();
+        let (id, acks) = (id.clone(), self.acks.clone());
         let done = tokio::spawn(async move {
-            let link = Link::new(tx, cancel_rx, input_rx);
+            let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
             let (_dir, path) = files::socket_path(&log)?;
             match UnixStream::connect(&path).await {
                 Ok(mut sock) => {
@@ -110,6 +121,19 @@ impl StepRunner for MonitorRunner {
 
     fn survives_detach(&self) -> bool {
         true
+    }
+
+    /// Tells the attempt's monitor its exit is durable in the journal (it
+    /// then need not make its exit file durable) and hangs up.
+    fn exit_recorded(&self, id: &AttemptId) {
+        let wr = self
+            .acks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        if let Some(wr) = wr {
+            let _ = wr.try_write(&wire::encode(&Frame::Ack));
+        }
     }
 }
 
@@ -194,6 +218,8 @@ struct Link {
     out: mpsc::Sender<Chunk>,
     cancel: watch::Receiver<bool>,
     input: Option<mpsc::Receiver<TtyInput>>,
+    /// Where the connection waits, once the exit came, for the journal.
+    ack: (AttemptId, Acks),
 }
 
 /// Why following a monitor stopped before its exit.
@@ -206,8 +232,14 @@ impl Link {
         out: mpsc::Sender<Chunk>,
         cancel: watch::Receiver<bool>,
         input: Option<mpsc::Receiver<TtyInput>>,
+        ack: (AttemptId, Acks),
     ) -> Link {
-        Link { out, cancel, input }
+        Link {
+            out,
+            cancel,
+            input,
+            ack,
+        }
     }
 
     /// Follows the monitor to its exit: chunks to the engine, cancel and
@@ -235,6 +267,12 @@ impl Link {
                         }
                     }
                     Some(Frame::Exit(json)) => {
+                        // The engine acknowledges a step's exit (not a
+                        // fleet host's) once its journal has it durably.
+                        let (id, acks) = &self.ack;
+                        if id.target.is_none() {
+                            acks.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), wr);
+                        }
                         break serde_json::from_slice::<ExitRecord>(&json)
                             .map_err(io::Error::other)
                             .and_then(|r| r.outcome());

@@ -9,8 +9,9 @@
 //! accepts a new stepwise on its socket (which first names the log offset
 //! it has; the rest is sent from the log file, then live output). When the
 //! step has ended it sends the exit to the attached stepwise, then puts
-//! the exit file in place and makes it durable (fsync of it and its
-//! folder), waits at most [`LINGER`] for stepwise to hang up, removes its socket and
+//! the exit file in place, waits at most [`LINGER`] for stepwise to
+//! acknowledge the exit as journalled and hang up, makes the file durable
+//! (fsync of it and its folder) unless it was acknowledged, removes its socket and
 //! exits. It never touches the journal.
 
 use super::files;
@@ -100,6 +101,8 @@ struct Monitor {
     cancel: watch::Sender<bool>,
     offset: u64,
     runs: Vec<(u64, Stream)>,
+    /// The attached stepwise has the exit durably in its journal.
+    acked: bool,
 }
 
 async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
@@ -137,6 +140,7 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
         cancel,
         offset: 0,
         runs: Vec::new(),
+        acked: false,
     };
     // The inherited socket is attached from the start, at offset 0.
     let first = m.add(sock);
@@ -160,15 +164,21 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let on_disk =
         serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
     // The exit goes to the attached stepwise first (it journals it
-    // durably itself), then the file is put in place (write, rename) and
-    // made durable (fsync of the file and its folder) before this monitor
-    // exits: for the stepwise that is not attached, or dies before its
-    // journal has the exit. A file that cannot be written (a full disk)
-    // does not keep the exit from the attached stepwise.
+    // durably itself), then the file is put in place (write, rename).
+    // Unless that stepwise acknowledges, while this monitor lingers, that
+    // its journal has the exit durably, the file is made durable (fsync of
+    // it and its folder) before this monitor exits: for a stepwise that is
+    // not attached, or dies before its journal has the exit. A file that
+    // cannot be written (a full disk) does not keep the exit from the
+    // attached stepwise.
     let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
     m.send(Frame::Exit(json)).await;
-    let synced = files::place_exit(&log, &on_disk).and_then(|file| files::sync_exit(&log, file));
+    let placed = files::place_exit(&log, &on_disk);
     m.linger(&mut from_clients).await;
+    let synced = match placed {
+        Ok(_) if m.acked => Ok(()),
+        placed => placed.and_then(|file| files::sync_exit(&log, file)),
+    };
     let _ = std::fs::remove_file(real_socket(&log));
     synced
 }
@@ -220,6 +230,7 @@ impl Monitor {
                     let _ = self.cancel.send(true);
                 }
                 Frame::Input(_) | Frame::Resize { .. } => self.forward_input(f),
+                Frame::Ack => self.acked = true,
                 _ => {}
             },
             FromClient::Frame(..) => {}

@@ -29,6 +29,9 @@ pub enum Frame {
     Chunk(Chunk),
     /// Monitor → client: how the attempt ended (JSON `ExitRecord`).
     Exit(Vec<u8>),
+    /// Client → monitor, after the exit: it is durable in the journal, so
+    /// the exit file need not be made durable.
+    Ack,
 }
 
 impl Frame {
@@ -41,6 +44,7 @@ impl Frame {
             Frame::Resize { .. } => b'R',
             Frame::Chunk(_) => b'C',
             Frame::Exit(_) => b'X',
+            Frame::Ack => b'A',
         }
     }
 
@@ -48,7 +52,7 @@ impl Frame {
         match self {
             Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => b.clone(),
             Frame::Hello { from } => from.to_be_bytes().to_vec(),
-            Frame::Cancel => Vec::new(),
+            Frame::Cancel | Frame::Ack => Vec::new(),
             Frame::Resize { rows, cols } => [rows.to_be_bytes(), cols.to_be_bytes()].concat(),
             Frame::Chunk(c) => {
                 let mut p = Vec::with_capacity(10 + c.bytes.len());
@@ -68,6 +72,7 @@ impl Frame {
             b'I' => Frame::Input(p),
             b'X' => Frame::Exit(p),
             b'K' => Frame::Cancel,
+            b'A' => Frame::Ack,
             b'H' => Frame::Hello {
                 from: u64::from_be_bytes(
                     p.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?,
@@ -94,12 +99,17 @@ impl Frame {
 
 /// Writes one frame (header and payload in one write).
 pub async fn write<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> io::Result<()> {
+    w.write_all(&encode(frame)).await
+}
+
+/// One frame as bytes: header and payload.
+pub fn encode(frame: &Frame) -> Vec<u8> {
     let payload = frame.payload();
     let mut buf = Vec::with_capacity(5 + payload.len());
     buf.push(frame.kind());
     buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
     buf.extend_from_slice(&payload);
-    w.write_all(&buf).await
+    buf
 }
 
 /// Reads one frame; `None` at a clean end of the stream.
@@ -144,6 +154,7 @@ mod tests {
                 logged: true,
             }),
             Frame::Exit(b"{\"code\":0}".to_vec()),
+            Frame::Ack,
         ];
         let (mut a, mut b) = tokio::net::UnixStream::pair().unwrap();
         for f in &frames {
