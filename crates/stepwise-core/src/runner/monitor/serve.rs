@@ -22,7 +22,6 @@ use crate::runner::seam::TtyInput;
 use crate::session::event::Stream;
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::net::UnixListener;
@@ -35,19 +34,6 @@ pub const LINGER: Duration = Duration::from_millis(800);
 /// Output read back from the log per frame when a stepwise re-attaches.
 const CATCH_UP: u64 = 64 * 1024;
 
-/// Runs a monitor (or, with the argument `zygote`, the spawner of
-/// monitors: see [`super::zygote`]); the process's exit code.
-pub fn main() -> i32 {
-    let zygote = std::env::args_os().nth(2);
-    if zygote.is_some_and(|a| a == super::zygote::ZYGOTE_ARG) {
-        return super::zygote::main();
-    }
-    match take_stdin_socket() {
-        Ok(sock) => serve_socket(sock),
-        Err(_) => 2,
-    }
-}
-
 /// Runs a monitor on `sock` (the spec comes first on it); its exit code.
 pub fn serve_socket(sock: std::os::unix::net::UnixStream) -> i32 {
     if sock.set_nonblocking(true).is_err() {
@@ -59,25 +45,6 @@ pub fn serve_socket(sock: std::os::unix::net::UnixStream) -> i32 {
     match rt {
         Ok(rt) => rt.block_on(serve(sock)).map_or(1, |()| 0),
         Err(_) => 1,
-    }
-}
-
-/// Moves the inherited socket off fd 0 (close-on-exec, so the step never
-/// inherits it) and puts `/dev/null` there.
-pub(super) fn take_stdin_socket() -> io::Result<std::os::unix::net::UnixStream> {
-    use nix::libc;
-    // SAFETY: plain fd calls on descriptors this process owns.
-    unsafe {
-        let fd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
-        if null >= 0 {
-            libc::dup2(null, 0);
-            libc::close(null);
-        }
-        Ok(std::os::unix::net::UnixStream::from_raw_fd(fd))
     }
 }
 

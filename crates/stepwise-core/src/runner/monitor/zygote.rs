@@ -22,7 +22,7 @@ pub const ZYGOTE_ARG: &str = "zygote";
 
 /// Runs the spawner until stepwise hangs up; the process's exit code.
 pub fn main() -> i32 {
-    let Ok(ctl) = super::serve::take_stdin_socket() else {
+    let Ok(ctl) = super::fd0::take_stdin_socket() else {
         return 2;
     };
     if ctl.set_nonblocking(false).is_err() {
