@@ -183,3 +183,21 @@ async fn keys_reach_a_tty_step_after_a_reattach() {
         String::from_utf8_lossy(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_acknowledged_exit_still_leaves_its_file_and_the_monitor_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path(), "echo done; exit 4");
+    let log = spec.log_path.clone();
+    let r = runner();
+    let mut started = r.start(&id(), spec, 8);
+    while started.chunks.recv().await.is_some() {}
+    let outcome = started.done.await.unwrap().unwrap();
+    assert_eq!(outcome.exit.code, Some(4));
+    // The engine's word that its journal has the exit durably.
+    r.exit_recorded(&id());
+    wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
+    let exit = files::read_exit(&log).expect("the exit file, synced or not");
+    assert_eq!(exit.code, Some(4));
+    assert!(!dir.path().join(files::socket_name(&log)).exists());
+}
