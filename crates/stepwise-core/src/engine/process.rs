@@ -83,8 +83,8 @@ pub struct Spec {
     /// cannot be masked) until the step ends.
     pub hide_stdout: bool,
     /// The read end of a pipe for the process's stdin, instead of
-    /// `/dev/null` (pipe attempts only): how the ssh runner hands values
-    /// to the remote side without putting them in any argv.
+    /// `/dev/null` (pipe attempts only). It cannot cross to a monitor:
+    /// the ssh runner uses [`Spec::feed`].
     pub stdin: Option<std::os::fd::OwnedFd>,
     /// Bytes for the process's stdin (pipe attempts without `stdin`): `run`
     /// writes them into a pipe whose write end it holds until the process

@@ -55,6 +55,9 @@ pub struct SshRunner {
     local: Arc<dyn StepRunner>,
     sockets: tempfile::TempDir,
     hosts: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Every attempt started, with its log: a host whose attempt is still
+    /// held by its monitor keeps its master connection.
+    attempts: std::sync::Mutex<Vec<(AttemptId, PathBuf)>>,
 }
 
 impl SshRunner {
@@ -72,6 +75,7 @@ impl SshRunner {
             local,
             sockets,
             hosts: Default::default(),
+            attempts: Default::default(),
         })
     }
 
@@ -101,9 +105,20 @@ impl SshRunner {
 }
 
 impl Drop for SshRunner {
+    /// Closes the master connections, but for hosts whose attempt still
+    /// runs under its monitor (stepwise left it running): closing theirs
+    /// would end that attempt; it ends by itself (`ControlPersist`) once
+    /// its last session has.
     fn drop(&mut self) {
         let hosts = std::mem::take(&mut *self.hosts.lock().unwrap_or_else(|e| e.into_inner()));
-        for host in hosts {
+        let attempts =
+            std::mem::take(&mut *self.attempts.lock().unwrap_or_else(|e| e.into_inner()));
+        let held: std::collections::BTreeSet<String> = attempts
+            .iter()
+            .filter(|(id, log)| matches!(self.local.reattach(id, log), Reattach::Live { .. }))
+            .filter_map(|(id, _)| id.target.clone())
+            .collect();
+        for host in hosts.into_iter().filter(|h| !held.contains(h)) {
             let mut argv = self.ssh_argv(&host);
             let dest = argv.pop().unwrap_or_default();
             argv.pop(); // `--`
@@ -158,6 +173,10 @@ impl StepRunner for SshRunner {
         spec.env = Vec::new();
         spec.cwd = None;
         spec.tty = false;
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id.clone(), spec.log_path.clone()));
         self.local.start(id, spec, capacity)
     }
 

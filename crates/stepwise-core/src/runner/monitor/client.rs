@@ -3,10 +3,12 @@
 //! (`<exe> __monitor zygote`, started once, detached: own session, stdio
 //! on `/dev/null`), which forks the attempt's monitor on it; with no
 //! spawner, `<exe> __monitor` is exec'd with that end as its stdin. Then
-//! the spec goes over the pair and the monitor's frames are followed. Re-attaching connects to the monitor's
-//! socket and says which log offset the journal has; a monitor that has
-//! already gone left its exit file, and the rest of the output is read
-//! from the log.
+//! the spec goes over the pair and the monitor's frames are followed.
+//! Re-attaching connects to the monitor's socket and says which log offset
+//! the journal has; a monitor that has already gone left its exit file,
+//! and the rest of the output is read from the log. Once the engine has
+//! the exit durably in its journal, [`StepRunner::exit_recorded`] says so
+//! to the monitor (`Ack`) and hangs up.
 //!
 //! Dropping a started attempt's channels (the engine detaching) closes the
 //! connection and nothing else: the step runs on under its monitor.
