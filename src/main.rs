@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         .get(1)
         .is_some_and(|a| a == stepwise::runner::monitor::HIDDEN_COMMAND)
     {
-        std::process::exit(stepwise::runner::monitor::serve::main());
+        std::process::exit(stepwise::runner::monitor::main());
     }
     let cli = Cli::parse();
     let home = stepwise::session::store::home(cli.home.as_deref());

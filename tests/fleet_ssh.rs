@@ -1,7 +1,8 @@
 //! Fleet steps over a real OpenSSH server (a private `sshd` on loopback,
 //! started by each test): canary and confirm, the failure budget, an
 //! unknown host key and a down host, secrets masked and values kept out
-//! of the remote process list, cancel, `kill -9` and resume.
+//! of the remote process list, cancel, `kill -9` (the hosts' attempts,
+//! held by monitors, finish) and resume (their real exits journalled).
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -276,8 +277,31 @@ fn cancel_leaves_no_remote_process() {
     assert!(j.contains(r#""type":"rollout_stopped""#), "{j}");
 }
 
+/// The journal's events of one type, as JSON.
+fn events(home: &Path, kind: &str) -> Vec<serde_json::Value> {
+    journal(home)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == kind)
+        .collect()
+}
+
+/// A host's exit in attempt `attempt`: (code, success, message).
+fn host_exit(home: &Path, host: &str, attempt: u64) -> (i64, bool, String) {
+    let all = events(home, "host_exited");
+    let e = all
+        .iter()
+        .find(|e| e["host"] == host && e["attempt"] == attempt)
+        .unwrap_or_else(|| panic!("no exit of {host} in attempt {attempt}: {all:?}"));
+    (
+        e["exit"]["code"].as_i64().unwrap_or(-1),
+        e["success"].as_bool().unwrap_or(false),
+        e["message"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
 #[test]
-fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
+fn after_kill_9_the_remote_attempts_finish_and_a_resume_journals_their_real_exits() {
     if !sshd::available() {
         return;
     }
@@ -285,16 +309,17 @@ fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
     let tmp = tempfile::tempdir().unwrap();
     let marks = tmp.path().join("marks");
     std::fs::create_dir(&marks).unwrap();
+    let m = marks.display();
+    // web-2 and web-3 (the second batch) wait for `go`, which comes only
+    // after stepwise was killed; then web-2 succeeds and web-3 fails.
     let run = format!(
-        r#"echo ran >> {}/$TARGET; if [ "$TARGET" = web-3 ] && [ ! -e {}/again ]; then sleep 4243; fi"#,
-        marks.display(),
-        marks.display()
+        r#"echo ran >> {m}/$TARGET; if [ "$TARGET" != web-1 ] && [ ! -e {m}/again ]; then touch {m}/started-$TARGET; while [ ! -e {m}/go ]; do sleep 0.05; done; echo "finished $TARGET"; touch {m}/done-$TARGET; [ "$TARGET" = web-2 ] || exit 3; fi"#
     );
     let rb = runbook(
         tmp.path(),
         "web-1, web-2, web-3",
         &run,
-        "{ batches: [2, 1] }",
+        "{ batches: [1, 2] }",
     );
     let home = tmp.path().join("home");
     let mut child = stepwise(&home)
@@ -304,26 +329,49 @@ fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    assert!(eventually(|| running("^sleep 4243")), "web-3 started");
+    let both = || {
+        ["web-2", "web-3"]
+            .iter()
+            .all(|h| marks.join(format!("started-{h}")).exists())
+    };
+    assert!(eventually(both), "the second batch started");
+    assert!(eventually(|| journal_has(
+        &home,
+        r#""host":"web-3","batch":2"#
+    )));
     child.kill().unwrap();
     child.wait().unwrap();
-    // Its local ssh loses its stdin with stepwise: the remote side ends.
-    assert!(
-        eventually(|| !running("^sleep 4243")),
-        "the remote side ended with stepwise"
-    );
-    let resume = |answer: &str| {
-        stepwise(&home)
-            .args(["resume", "--headless", "--answer", answer, "--ssh-config"])
-            .arg(&server.config)
-            .env("STEPWISE_VAR_TOKEN", "")
-            .output()
-            .unwrap()
+    // Held by their monitors, the hosts' `ssh` and the remote side go on.
+    std::fs::write(marks.join("go"), "").unwrap();
+    let done = || {
+        ["web-2", "web-3"]
+            .iter()
+            .all(|h| marks.join(format!("done-{h}")).exists())
     };
+    assert!(
+        eventually(done),
+        "the remote attempts finished without stepwise"
+    );
     std::fs::write(marks.join("again"), "").unwrap();
-    let out = resume("deploy=rerun");
+    let out = stepwise(&home)
+        .args([
+            "resume",
+            "--headless",
+            "--answer",
+            "deploy=rerun",
+            "--ssh-config",
+        ])
+        .arg(&server.config)
+        .env("STEPWISE_VAR_TOKEN", "")
+        .output()
+        .unwrap();
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
+    // Their real exits, from their monitors; web-2 is not run again.
+    let (code, ok, why) = host_exit(&home, "web-2", 1);
+    assert_eq!((code, ok), (0, true), "{why}");
+    assert!(why.contains("while stepwise was not running"), "{why}");
+    assert_eq!(host_exit(&home, "web-3", 1).0, 3);
     let lines = |h: &str| {
         std::fs::read_to_string(marks.join(h))
             .unwrap()
@@ -335,6 +383,9 @@ fn after_kill_9_a_resume_reruns_only_the_unfinished_hosts() {
         (1, 1, 2),
         "{t}"
     );
+    let dir = session_dirs(&home).pop().unwrap();
+    let log = std::fs::read_to_string(dir.join("output/deploy.web-2.1.log")).unwrap();
+    assert!(log.contains("finished web-2"), "{log}");
     let j = journal(&home);
     assert!(
         j.contains(r#""type":"fleet_planned","step":"deploy","attempt":2,"batches":[["web-3"]]"#),

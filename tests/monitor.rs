@@ -133,3 +133,71 @@ async fn secrets_reach_the_monitor_only_over_its_socket_and_its_files_are_privat
         assert_eq!(mode, 0o600, "{} is {mode:o}", entry.path().display());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_reach_a_tty_step_after_a_reattach() {
+    use stepwise::runner::TtyInput;
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = spec(dir.path(), "echo ready; read line; echo \"got $line\"");
+    spec.tty = true;
+    spec.interactive = true;
+    let log = spec.log_path.clone();
+    let mut started = runner().start(&id(), spec, 8);
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("ready") {
+        seen.extend(started.chunks.recv().await.expect("the prompt").bytes);
+    }
+    drop(started); // stepwise goes away; the step waits for its line
+    assert!(matches!(
+        runner().reattach(&id(), &log),
+        Reattach::Live { .. }
+    ));
+    let mut again = runner().attach(&id(), &log, 0, 8).unwrap();
+    let keys = again
+        .input
+        .clone()
+        .expect("a re-attached attempt takes keys");
+    keys.send(TtyInput::Resize {
+        rows: 30,
+        cols: 100,
+    })
+    .await
+    .unwrap();
+    keys.send(TtyInput::Bytes(b"hello\r".to_vec()))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while let Some(c) = again.chunks.recv().await {
+        out.extend(c.bytes);
+    }
+    let outcome = again.done.await.unwrap().unwrap();
+    assert_eq!(
+        outcome.exit.code,
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out).contains("got hello"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_acknowledged_exit_still_leaves_its_file_and_the_monitor_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path(), "echo done; exit 4");
+    let log = spec.log_path.clone();
+    let r = runner();
+    let mut started = r.start(&id(), spec, 8);
+    while started.chunks.recv().await.is_some() {}
+    let outcome = started.done.await.unwrap().unwrap();
+    assert_eq!(outcome.exit.code, Some(4));
+    // The engine's word that its journal has the exit durably.
+    r.exit_recorded(&id());
+    wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
+    let exit = files::read_exit(&log).expect("the exit file, synced or not");
+    assert_eq!(exit.code, Some(4));
+    assert!(!dir.path().join(files::socket_name(&log)).exists());
+}

@@ -19,6 +19,7 @@
 
 mod facts;
 mod fleet;
+mod fleet_resume;
 mod reattach;
 mod updates;
 
@@ -757,6 +758,7 @@ impl Engine {
             redactor: self.redactor.clone(),
             hide_stdout: def.capture.is_some() && self.derives_from_secret(def),
             stdin: None,
+            feed: None,
         }
     }
 
@@ -1064,6 +1066,15 @@ impl Engine {
     /// when it settles a step.
     async fn announce(&self, record: Record) {
         let settles = settles_a_step(&record.event);
+        if let Event::StepExited { step, attempt, .. } = &record.event {
+            // Durable now: the attempt's monitor need not sync its exit file.
+            let id = crate::runner::AttemptId {
+                step: step.clone(),
+                attempt: *attempt,
+                target: None,
+            };
+            self.setup.runner.exit_recorded(&id);
+        }
         self.send(Update::Record(record)).await;
         if settles && let Some(hook) = &self.setup.after_step {
             hook();

@@ -20,6 +20,7 @@
 //! chunks into lines ([`DisplayLines`]).
 
 mod display;
+mod feed;
 mod group;
 mod sink;
 pub mod survivor;
@@ -82,9 +83,14 @@ pub struct Spec {
     /// cannot be masked) until the step ends.
     pub hide_stdout: bool,
     /// The read end of a pipe for the process's stdin, instead of
-    /// `/dev/null` (pipe attempts only): how the ssh runner hands values
-    /// to the remote side without putting them in any argv.
+    /// `/dev/null` (pipe attempts only). It cannot cross to a monitor:
+    /// the ssh runner uses [`Spec::feed`].
     pub stdin: Option<std::os::fd::OwnedFd>,
+    /// Bytes for the process's stdin (pipe attempts without `stdin`): `run`
+    /// writes them into a pipe whose write end it holds until the process
+    /// ends, so its end of input means whoever runs the attempt is gone.
+    /// Never shown by `Debug` (it may hold values).
+    pub feed: Option<Vec<u8>>,
 }
 
 impl Spec {
@@ -105,6 +111,7 @@ impl Spec {
             redactor: Arc::new(Redactor::default()),
             hide_stdout: false,
             stdin: None,
+            feed: None,
         }
     }
 }
@@ -235,11 +242,21 @@ pub async fn run(
     // The group's record, written by the child before it execs: a step
     // whose record cannot be written never runs (see `survivor`).
     let note = survivor::PidNote::create(&spec.log_path)?;
+    // The write end of a fed stdin, held until the attempt ends.
+    let mut feeding = None;
     let started = Instant::now();
     let (child, sources, keys) = if spec.tty {
         spawn_pty(&spec, &note, input)?
     } else {
-        let stdin = spec.stdin.take().map_or_else(Stdio::null, Stdio::from);
+        let stdin = match (spec.stdin.take(), spec.feed.take()) {
+            (Some(fd), _) => Stdio::from(fd),
+            (None, Some(bytes)) => {
+                let (held, read) = feed::Feed::start(bytes)?;
+                feeding = Some(held);
+                Stdio::from(read)
+            }
+            (None, None) => Stdio::null(),
+        };
         let (child, sources) = spawn_piped(&spec, &note, stdin)?;
         (child, sources, None)
     };
@@ -253,7 +270,9 @@ pub async fn run(
         drain: spec.drain,
         redactor: Arc::clone(&spec.redactor),
     };
-    attempt.run(sources, sink, &mut cancel, started).await
+    let outcome = attempt.run(sources, sink, &mut cancel, started).await;
+    drop(feeding);
+    outcome
 }
 
 fn not_started(written: Written) -> Outcome {

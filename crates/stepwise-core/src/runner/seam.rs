@@ -72,6 +72,12 @@ pub trait StepRunner: Send + Sync {
         None
     }
 
+    /// The exit of attempt `id` is durable in the journal: a runner that
+    /// keeps its own durable record of exits may spare that work.
+    fn exit_recorded(&self, id: &AttemptId) {
+        let _ = id;
+    }
+
     /// Whether an attempt keeps running when its [`Started`] is dropped
     /// (stepwise leaving with the step running, or losing its terminal).
     fn survives_detach(&self) -> bool {

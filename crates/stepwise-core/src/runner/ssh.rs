@@ -1,6 +1,8 @@
 //! The runner of one host of a fleet step over OpenSSH: the `ssh` client
 //! itself (the user's config, agent, ProxyJump, known_hosts), run as a
-//! local process by `engine::process::run` (log, masking, cancel, group).
+//! local attempt by the session's local runner (under a monitor, like a
+//! local step: log, masking, cancel, group; a crash of stepwise leaves it
+//! running, and a resume re-attaches to it).
 //!
 //! - One ControlMaster connection per host for the session, its socket
 //!   under a private 0700 folder (`%C`, a hash: short enough for the
@@ -12,14 +14,16 @@
 //!   the step's command from the channel's stdin, and runs it in a session
 //!   (process group) of its own.
 //! - Cancel and timeout end the local `ssh`; the wrapper sees its stdin
-//!   close and ends the remote group (SIGTERM, 2 s, SIGKILL).
+//!   close and ends the remote group (SIGTERM, 2 s, SIGKILL). That stdin
+//!   is fed by whoever holds the attempt (its monitor), not by stepwise.
 //!
 //! It never touches the journal or the screen.
 
-use super::seam::{AttemptId, Reattach, Started, StepRunner, channels};
-use crate::engine::process::{self, Spec};
-use std::io::{self, Write};
+use super::seam::{AttemptId, Reattach, Started, StepRunner};
+use crate::engine::process::Spec;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The remote command (fixed text; no value ever goes in it). It keeps the
 /// channel's stdin as fd 3, reads the marker line then the script up to
@@ -47,12 +51,19 @@ pub struct SshOptions {
 /// sockets; dropping it closes the masters (`ssh -O exit`).
 pub struct SshRunner {
     options: SshOptions,
+    /// Runs the local `ssh` of each host attempt.
+    local: Arc<dyn StepRunner>,
     sockets: tempfile::TempDir,
     hosts: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Every attempt started, with its log: a host whose attempt is still
+    /// held by its monitor keeps its master connection.
+    attempts: std::sync::Mutex<Vec<(AttemptId, PathBuf)>>,
 }
 
 impl SshRunner {
-    pub fn new(options: SshOptions) -> io::Result<SshRunner> {
+    /// `local` runs each host's `ssh` (the session's runner: a monitor per
+    /// attempt in the binary).
+    pub fn new(options: SshOptions, local: Arc<dyn StepRunner>) -> io::Result<SshRunner> {
         let base = std::env::var_os("XDG_RUNTIME_DIR")
             .map(PathBuf::from)
             .filter(|d| d.is_dir() && d.as_os_str().len() < 40)
@@ -61,8 +72,10 @@ impl SshRunner {
         let sockets = tempfile::Builder::new().prefix("sw-").tempdir_in(base)?;
         Ok(SshRunner {
             options,
+            local,
             sockets,
             hosts: Default::default(),
+            attempts: Default::default(),
         })
     }
 
@@ -92,9 +105,20 @@ impl SshRunner {
 }
 
 impl Drop for SshRunner {
+    /// Closes the master connections, but for hosts whose attempt still
+    /// runs under its monitor (stepwise left it running): closing theirs
+    /// would end that attempt; it ends by itself (`ControlPersist`) once
+    /// its last session has.
     fn drop(&mut self) {
         let hosts = std::mem::take(&mut *self.hosts.lock().unwrap_or_else(|e| e.into_inner()));
-        for host in hosts {
+        let attempts =
+            std::mem::take(&mut *self.attempts.lock().unwrap_or_else(|e| e.into_inner()));
+        let held: std::collections::BTreeSet<String> = attempts
+            .iter()
+            .filter(|(id, log)| matches!(self.local.reattach(id, log), Reattach::Live { .. }))
+            .filter_map(|(id, _)| id.target.clone())
+            .collect();
+        for host in hosts.into_iter().filter(|h| !held.contains(h)) {
             let mut argv = self.ssh_argv(&host);
             let dest = argv.pop().unwrap_or_default();
             argv.pop(); // `--`
@@ -136,45 +160,40 @@ fn marker() -> String {
 
 impl StepRunner for SshRunner {
     fn start(&self, id: &AttemptId, mut spec: Spec, capacity: usize) -> Started {
-        let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
         let host = id.target.clone().unwrap_or_default();
         self.hosts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(host.clone());
         let command = spec.argv.pop().unwrap_or_default();
-        let body = script(&spec.env, &command, &marker());
         let mut argv = self.ssh_argv(&host);
         argv.push(WRAPPER.to_owned());
+        spec.feed = Some(script(&spec.env, &command, &marker()));
         spec.argv = argv;
         spec.env = Vec::new();
         spec.cwd = None;
         spec.tty = false;
-        let done = tokio::spawn(async move {
-            let (read, write) = std::io::pipe()?;
-            spec.stdin = Some(read.into());
-            // The write end stays open until ssh ends: its end of input is
-            // the remote side's signal that stepwise is gone.
-            let mut feed = write.try_clone()?;
-            let feeder = std::thread::spawn(move || feed.write_all(&body));
-            let outcome = process::run(spec, tx, cancel_rx, None).await;
-            drop(write);
-            let _ = feeder.join();
-            outcome
-        });
-        Started {
-            chunks,
-            cancel,
-            done,
-            input: None,
-        }
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id.clone(), spec.log_path.clone()));
+        self.local.start(id, spec, capacity)
     }
 
-    fn reattach(&self, _id: &AttemptId, log: &Path) -> Reattach {
-        match process::survivor::still_running(log) {
-            Some(pgid) => Reattach::Orphaned { pgid },
-            None => Reattach::Gone,
-        }
+    fn reattach(&self, id: &AttemptId, log: &Path) -> Reattach {
+        self.local.reattach(id, log)
+    }
+
+    fn attach(&self, id: &AttemptId, log: &Path, from: u64, capacity: usize) -> Option<Started> {
+        self.local.attach(id, log, from, capacity)
+    }
+
+    fn survives_detach(&self) -> bool {
+        self.local.survives_detach()
+    }
+
+    fn exit_recorded(&self, id: &AttemptId) {
+        self.local.exit_recorded(id)
     }
 }
 

@@ -87,7 +87,8 @@ impl Engine {
             return Ok(r.clone());
         }
         let options = self.setup.fleet.ssh_options.clone();
-        let r: Arc<dyn StepRunner> = Arc::new(SshRunner::new(options)?);
+        let local = self.setup.runner.clone();
+        let r: Arc<dyn StepRunner> = Arc::new(SshRunner::new(options, local)?);
         self.setup.fleet.ssh = Some(r.clone());
         Ok(r)
     }

@@ -28,6 +28,9 @@ impl Engine {
             })
             .collect();
         for (step, attempt) in running {
+            if self.session.step(&step).is_some_and(|s| s.fleet.is_fleet()) {
+                self.take_up_hosts(&step, attempt).await?;
+            }
             if self.running.is_some() || !self.reattach(&step, attempt).await? {
                 let event = Event::OutcomeUnknown { step, attempt };
                 self.record(event, false).await?;

@@ -1,10 +1,14 @@
 //! [`MonitorRunner`]: stepwise's side of its monitors. Starting an attempt
-//! spawns `<exe> __monitor` detached (own session; stdio on `/dev/null`)
-//! with one end of a socket pair as its stdin, sends the spec over it and
-//! follows the monitor's frames. Re-attaching connects to the monitor's
-//! socket and says which log offset the journal has; a monitor that has
-//! already gone left its exit file, and the rest of the output is read
-//! from the log.
+//! makes a socket pair and passes one end to the runner's spawner
+//! (`<exe> __monitor zygote`, started once, detached: own session, stdio
+//! on `/dev/null`), which forks the attempt's monitor on it; with no
+//! spawner, `<exe> __monitor` is exec'd with that end as its stdin. Then
+//! the spec goes over the pair and the monitor's frames are followed.
+//! Re-attaching connects to the monitor's socket and says which log offset
+//! the journal has; a monitor that has already gone left its exit file,
+//! and the rest of the output is read from the log. Once the engine has
+//! the exit durably in its journal, [`StepRunner::exit_recorded`] says so
+//! to the monitor (`Ack`) and hangs up.
 //!
 //! Dropping a started attempt's channels (the engine detaching) closes the
 //! connection and nothing else: the step runs on under its monitor.
@@ -12,37 +16,55 @@
 use super::files;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
 use super::wire::{self, Frame};
+use super::zygote::{ZYGOTE_ARG, send_fd};
 use crate::engine::process::{Chunk, Outcome, Spec, survivor};
 use crate::runner::seam::{AttemptId, Reattach, Started, StepRunner, TtyInput, channels};
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use tokio::net::UnixStream;
+use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::{mpsc, watch};
 
-/// Runs each attempt under a monitor process (the binary at `exe`).
+/// Runs each attempt under a monitor process (the binary at `exe`),
+/// forked by this runner's spawner (see [`super::zygote`]).
 #[derive(Clone, Debug)]
 pub struct MonitorRunner {
     exe: PathBuf,
+    /// The connection to the spawner, once started.
+    zygote: Arc<Mutex<Option<std::os::unix::net::UnixStream>>>,
+    /// Connections of attempts whose exit came and is not yet durable in
+    /// the journal: [`StepRunner::exit_recorded`] acknowledges it on them.
+    acks: Acks,
 }
+
+/// Open connections by attempt, waiting to acknowledge the exit.
+type Acks = Arc<Mutex<HashMap<AttemptId, OwnedWriteHalf>>>;
 
 impl MonitorRunner {
     /// `exe` is the stepwise binary (it has the hidden `__monitor` mode).
     pub fn new(exe: PathBuf) -> MonitorRunner {
-        MonitorRunner { exe }
+        MonitorRunner {
+            exe,
+            zygote: Arc::default(),
+            acks: Arc::default(),
+        }
     }
 }
 
 impl StepRunner for MonitorRunner {
-    fn start(&self, _id: &AttemptId, spec: Spec, capacity: usize) -> Started {
+    fn start(&self, id: &AttemptId, spec: Spec, capacity: usize) -> Started {
         let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
         let (input, input_rx) = tty_channel(spec.tty);
         let log = spec.log_path.clone();
-        let exe = self.exe.clone();
+        let (exe, zygote) = (self.exe.clone(), self.zygote.clone());
+        let (id, acks) = (id.clone(), self.acks.clone());
         let done = tokio::spawn(async move {
-            let sock = spawn_monitor(&exe, &spec).await?;
-            let link = Link::new(tx, cancel_rx, input_rx);
+            let sock = spawn_monitor(&exe, &zygote, &spec).await?;
+            let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
             link.follow(sock, &log, 0).await
         });
         Started {
@@ -68,14 +90,19 @@ impl StepRunner for MonitorRunner {
         }
     }
 
-    fn attach(&self, _id: &AttemptId, log: &Path, from: u64, capacity: usize) -> Option<Started> {
+    fn attach(&self, id: &AttemptId, log: &Path, from: u64, capacity: usize) -> Option<Started> {
         if files::monitor_alive(log).is_none() && files::read_exit(log).is_none() {
             return None;
         }
         let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
+        // Keys for a re-attached `tty: true` step go to its monitor, which
+        // drops them when its step takes none (a pipe step, or one started
+        // with nobody at the screen).
+        let (input, input_rx) = tty_channel(true);
         let log = log.to_owned();
+        let (id, acks) = (id.clone(), self.acks.clone());
         let done = tokio::spawn(async move {
-            let link = Link::new(tx, cancel_rx, None);
+            let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
             let (_dir, path) = files::socket_path(&log)?;
             match UnixStream::connect(&path).await {
                 Ok(mut sock) => {
@@ -90,12 +117,25 @@ impl StepRunner for MonitorRunner {
             chunks,
             cancel,
             done,
-            input: None,
+            input,
         })
     }
 
     fn survives_detach(&self) -> bool {
         true
+    }
+
+    /// Tells the attempt's monitor its exit is durable in the journal (it
+    /// then need not make its exit file durable) and hangs up.
+    fn exit_recorded(&self, id: &AttemptId) {
+        let wr = self
+            .acks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        if let Some(wr) = wr {
+            let _ = wr.try_write(&wire::encode(&Frame::Ack));
+        }
     }
 }
 
@@ -112,13 +152,54 @@ fn tty_channel(
     (Some(tx), Some(rx))
 }
 
-/// Spawns the monitor, detached, and hands it the spec over the socket
+/// Starts the monitor, detached (forked by the spawner; exec'd directly
+/// when no spawner can be had), and hands it the spec over the socket
 /// pair (never argv, environment or disk: it holds secrets).
-async fn spawn_monitor(exe: &Path, spec: &Spec) -> io::Result<UnixStream> {
+async fn spawn_monitor(exe: &Path, zygote: &Zygote, spec: &Spec) -> io::Result<UnixStream> {
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    let theirs = OwnedFd::from(theirs);
+    if hand_to_zygote(exe, zygote, &theirs).is_err() {
+        spawn_detached(exe, None, theirs).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot start the step's monitor: {e}"))
+        })?;
+    }
+    ours.set_nonblocking(true)?;
+    let mut sock = UnixStream::from_std(ours)?;
+    let json = serde_json::to_vec(&WireSpec::from_spec(spec)).map_err(io::Error::other)?;
+    wire::write(&mut sock, &Frame::Spec(json)).await?;
+    Ok(sock)
+}
+
+type Zygote = Mutex<Option<std::os::unix::net::UnixStream>>;
+
+/// Hands `sock` to the spawner, starting it first if needed (again, once,
+/// if the one there has gone).
+fn hand_to_zygote(exe: &Path, zygote: &Zygote, sock: &OwnedFd) -> io::Result<()> {
+    let mut ctl = zygote.lock().unwrap_or_else(|e| e.into_inner());
+    let mut last = Err(io::Error::other("no spawner"));
+    for _ in 0..2 {
+        if ctl.is_none() {
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+            spawn_detached(exe, Some(ZYGOTE_ARG), OwnedFd::from(theirs))?;
+            *ctl = Some(ours);
+        }
+        last = ctl.as_ref().map_or(last, |c| send_fd(c, sock));
+        if last.is_ok() {
+            return last;
+        }
+        *ctl = None;
+    }
+    last
+}
+
+/// Spawns `<exe> __monitor [arg]` in its own session, stdio on
+/// `/dev/null` but for `stdin`; reaped while this stepwise lives (after
+/// it, by init).
+fn spawn_detached(exe: &Path, arg: Option<&str>, stdin: OwnedFd) -> io::Result<()> {
     let mut cmd = tokio::process::Command::new(exe);
     cmd.arg(files::HIDDEN_COMMAND)
-        .stdin(Stdio::from(OwnedFd::from(theirs)))
+        .args(arg)
+        .stdin(Stdio::from(stdin))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(false);
@@ -127,18 +208,11 @@ async fn spawn_monitor(exe: &Path, spec: &Spec) -> io::Result<UnixStream> {
     unsafe {
         cmd.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(io::Error::from));
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot start the step's monitor: {e}")))?;
-    // Reaped while this stepwise lives; after it, by init.
+    let mut child = cmd.spawn()?;
     tokio::spawn(async move {
         let _ = child.wait().await;
     });
-    ours.set_nonblocking(true)?;
-    let mut sock = UnixStream::from_std(ours)?;
-    let json = serde_json::to_vec(&WireSpec::from_spec(spec)).map_err(io::Error::other)?;
-    wire::write(&mut sock, &Frame::Spec(json)).await?;
-    Ok(sock)
+    Ok(())
 }
 
 /// The engine's ends of one followed attempt.
@@ -146,6 +220,8 @@ struct Link {
     out: mpsc::Sender<Chunk>,
     cancel: watch::Receiver<bool>,
     input: Option<mpsc::Receiver<TtyInput>>,
+    /// Where the connection waits, once the exit came, for the journal.
+    ack: (AttemptId, Acks),
 }
 
 /// Why following a monitor stopped before its exit.
@@ -158,8 +234,14 @@ impl Link {
         out: mpsc::Sender<Chunk>,
         cancel: watch::Receiver<bool>,
         input: Option<mpsc::Receiver<TtyInput>>,
+        ack: (AttemptId, Acks),
     ) -> Link {
-        Link { out, cancel, input }
+        Link {
+            out,
+            cancel,
+            input,
+            ack,
+        }
     }
 
     /// Follows the monitor to its exit: chunks to the engine, cancel and
@@ -187,6 +269,12 @@ impl Link {
                         }
                     }
                     Some(Frame::Exit(json)) => {
+                        // The engine acknowledges a step's exit (not a
+                        // fleet host's) once its journal has it durably.
+                        let (id, acks) = &self.ack;
+                        if id.target.is_none() {
+                            acks.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), wr);
+                        }
                         break serde_json::from_slice::<ExitRecord>(&json)
                             .map_err(io::Error::other)
                             .and_then(|r| r.outcome());

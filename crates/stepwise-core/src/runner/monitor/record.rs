@@ -31,6 +31,9 @@ pub struct WireSpec {
     pub interactive: bool,
     pub secrets: Vec<Vec<u8>>,
     pub hide_stdout: bool,
+    /// Bytes for the step's stdin (a fleet host's ssh: its script).
+    #[serde(default)]
+    pub feed: Option<Vec<u8>>,
 }
 
 impl WireSpec {
@@ -48,6 +51,7 @@ impl WireSpec {
             interactive: s.interactive,
             secrets: s.redactor.given().to_vec(),
             hide_stdout: s.hide_stdout,
+            feed: s.feed.clone(),
         }
     }
 
@@ -65,9 +69,10 @@ impl WireSpec {
             interactive: self.interactive,
             redactor: Arc::new(Redactor::new(self.secrets)),
             hide_stdout: self.hide_stdout,
-            // A step under a monitor reads /dev/null (or its pty): only a
-            // fleet host's ssh, run without a monitor, is fed a stdin.
+            // A step under a monitor reads /dev/null, its pty, or what it
+            // is fed (a fleet host's ssh), held by the monitor.
             stdin: None,
+            feed: self.feed,
         }
     }
 }

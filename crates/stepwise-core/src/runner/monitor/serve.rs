@@ -1,15 +1,17 @@
 //! The monitor's body: what `stepwise __monitor` runs, detached from
 //! stepwise (own session, no terminal, stdio on `/dev/null`).
 //!
-//! It reads the spec from the socket it inherited as fd 0, runs the step
+//! It reads the spec from the socket it inherited as fd 0 (or was handed
+//! by the spawner it was forked from, `zygote`), runs the step
 //! with `engine::process::run` (which masks secrets, writes the log,
 //! enforces the timeout and SIGTERM → grace → SIGKILL, reaps and ends
 //! leftovers), forwards each chunk to the attached stepwise, if any, and
 //! accepts a new stepwise on its socket (which first names the log offset
 //! it has; the rest is sent from the log file, then live output). When the
-//! step has ended it puts the exit file in place, sends the exit to the
-//! attached stepwise, makes the file durable (fsync of it and its folder),
-//! waits at most [`LINGER`] for stepwise to hang up, removes its socket and
+//! step has ended it sends the exit to the attached stepwise, then puts
+//! the exit file in place, waits at most [`LINGER`] for stepwise to
+//! acknowledge the exit as journalled and hang up, makes the file durable
+//! (fsync of it and its folder) unless it was acknowledged, removes its socket and
 //! exits. It never touches the journal.
 
 use super::files;
@@ -20,7 +22,6 @@ use crate::runner::seam::TtyInput;
 use crate::session::event::Stream;
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::net::UnixListener;
@@ -33,38 +34,17 @@ pub const LINGER: Duration = Duration::from_millis(800);
 /// Output read back from the log per frame when a stepwise re-attaches.
 const CATCH_UP: u64 = 64 * 1024;
 
-/// Runs a monitor; the process's exit code.
-pub fn main() -> i32 {
-    let Ok(sock) = take_stdin_socket() else {
+/// Runs a monitor on `sock` (the spec comes first on it); its exit code.
+pub fn serve_socket(sock: std::os::unix::net::UnixStream) -> i32 {
+    if sock.set_nonblocking(true).is_err() {
         return 2;
-    };
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
     match rt {
         Ok(rt) => rt.block_on(serve(sock)).map_or(1, |()| 0),
         Err(_) => 1,
-    }
-}
-
-/// Moves the inherited socket off fd 0 (close-on-exec, so the step never
-/// inherits it) and puts `/dev/null` there.
-fn take_stdin_socket() -> io::Result<std::os::unix::net::UnixStream> {
-    use nix::libc;
-    // SAFETY: plain fd calls on descriptors this process owns.
-    unsafe {
-        let fd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
-        if null >= 0 {
-            libc::dup2(null, 0);
-            libc::close(null);
-        }
-        let sock = std::os::unix::net::UnixStream::from_raw_fd(fd);
-        sock.set_nonblocking(true)?;
-        Ok(sock)
     }
 }
 
@@ -88,6 +68,8 @@ struct Monitor {
     cancel: watch::Sender<bool>,
     offset: u64,
     runs: Vec<(u64, Stream)>,
+    /// The attached stepwise has the exit durably in its journal.
+    acked: bool,
 }
 
 async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
@@ -125,6 +107,7 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
         cancel,
         offset: 0,
         runs: Vec::new(),
+        acked: false,
     };
     // The inherited socket is attached from the start, at offset 0.
     let first = m.add(sock);
@@ -147,15 +130,22 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let record = ExitRecord::from_outcome(&result, started_at, m.runs.clone());
     let on_disk =
         serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
-    // In place first (write, rename), so the attached stepwise can go on;
-    // made durable (fsync of the file and its folder) while it does, before
-    // this monitor exits. A file that cannot be written (a full disk) does
-    // not keep the exit from the attached stepwise.
-    let written = files::place_exit(&log, &on_disk);
+    // The exit goes to the attached stepwise first (it journals it
+    // durably itself), then the file is put in place (write, rename).
+    // Unless that stepwise acknowledges, while this monitor lingers, that
+    // its journal has the exit durably, the file is made durable (fsync of
+    // it and its folder) before this monitor exits: for a stepwise that is
+    // not attached, or dies before its journal has the exit. A file that
+    // cannot be written (a full disk) does not keep the exit from the
+    // attached stepwise.
     let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
     m.send(Frame::Exit(json)).await;
-    let synced = written.and_then(|file| files::sync_exit(&log, file));
+    let placed = files::place_exit(&log, &on_disk);
     m.linger(&mut from_clients).await;
+    let synced = match placed {
+        Ok(_) if m.acked => Ok(()),
+        placed => placed.and_then(|file| files::sync_exit(&log, file)),
+    };
     let _ = std::fs::remove_file(real_socket(&log));
     synced
 }
@@ -207,6 +197,7 @@ impl Monitor {
                     let _ = self.cancel.send(true);
                 }
                 Frame::Input(_) | Frame::Resize { .. } => self.forward_input(f),
+                Frame::Ack => self.acked = true,
                 _ => {}
             },
             FromClient::Frame(..) => {}

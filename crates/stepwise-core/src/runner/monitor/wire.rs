@@ -29,6 +29,9 @@ pub enum Frame {
     Chunk(Chunk),
     /// Monitor → client: how the attempt ended (JSON `ExitRecord`).
     Exit(Vec<u8>),
+    /// Client → monitor, after the exit: it is durable in the journal, so
+    /// the exit file need not be made durable.
+    Ack,
 }
 
 impl Frame {
@@ -41,6 +44,7 @@ impl Frame {
             Frame::Resize { .. } => b'R',
             Frame::Chunk(_) => b'C',
             Frame::Exit(_) => b'X',
+            Frame::Ack => b'A',
         }
     }
 
@@ -50,7 +54,7 @@ impl Frame {
         match self {
             Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => buf.extend_from_slice(b),
             Frame::Hello { from } => buf.extend_from_slice(&from.to_be_bytes()),
-            Frame::Cancel => {}
+            Frame::Cancel | Frame::Ack => {}
             Frame::Resize { rows, cols } => {
                 buf.extend_from_slice(&rows.to_be_bytes());
                 buf.extend_from_slice(&cols.to_be_bytes());
@@ -68,7 +72,7 @@ impl Frame {
         match self {
             Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => b.len(),
             Frame::Hello { .. } => 8,
-            Frame::Cancel => 0,
+            Frame::Cancel | Frame::Ack => 0,
             Frame::Resize { .. } => 4,
             Frame::Chunk(c) => 10 + c.bytes.len(),
         }
@@ -81,6 +85,7 @@ impl Frame {
             b'I' => Frame::Input(p),
             b'X' => Frame::Exit(p),
             b'K' => Frame::Cancel,
+            b'A' => Frame::Ack,
             b'H' => Frame::Hello {
                 from: u64::from_be_bytes(
                     p.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?,
@@ -111,12 +116,18 @@ impl Frame {
 
 /// Writes one frame (header and payload in one write).
 pub async fn write<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> io::Result<()> {
+    w.write_all(&encode(frame)).await
+}
+
+/// One frame as bytes: header and payload (output copied once, straight
+/// into the frame).
+pub fn encode(frame: &Frame) -> Vec<u8> {
     let len = frame.payload_len();
     let mut buf = Vec::with_capacity(5 + len);
     buf.push(frame.kind());
     buf.extend_from_slice(&(len as u32).to_be_bytes());
     frame.payload_into(&mut buf);
-    w.write_all(&buf).await
+    buf
 }
 
 /// Reads one frame; `None` at a clean end of the stream.
@@ -167,6 +178,7 @@ mod tests {
                 logged: true,
             }),
             Frame::Exit(b"{\"code\":0}".to_vec()),
+            Frame::Ack,
         ];
         let (mut a, mut b) = tokio::net::UnixStream::pair().unwrap();
         for f in &frames {
