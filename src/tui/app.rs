@@ -405,12 +405,7 @@ impl App {
         match state.status {
             StepStatus::Running { .. } if self.typeable().is_some() => return self.start_typing(),
             StepStatus::Running { .. } if state.fleet.waiting.is_some() => {
-                let via = crate::session::event::ConfirmedVia::Operator;
-                return vec![Command::Rollout {
-                    step: id,
-                    proceed: true,
-                    via,
-                }];
+                self.modal = Some(Modal::Batch { step: id });
             }
             StepStatus::Running { .. } => {
                 self.status = Some("This step is running; c cancels it.".into());
@@ -420,7 +415,7 @@ impl App {
             _ if self.session.is_settled(self.selected) => {
                 self.status = Some("This step is settled; n adds a note to it.".into());
             }
-            StepStatus::Failed => self.modal = Some(Modal::Failure { step: id }),
+            StepStatus::Failed => self.modal = Some(self.failure_prompt(id)),
             StepStatus::OutcomeUnknown { .. } => self.modal = Some(self.unknown_prompt(id)),
             _ => return self.open_step(id),
         }
@@ -582,6 +577,7 @@ impl App {
             Update::Record(r) => {
                 self.session.apply(&r);
                 self.say_input_changed(&r.event);
+                self.fleet_record(&r.event);
                 if matches!(r.event, Event::StepStarted { .. }) {
                     self.attach_logs();
                 }
@@ -658,9 +654,7 @@ impl App {
             .step_def(next)
             .is_none_or(|d| d.on_failure == OnFailure::Ask);
         let modal = match st.status {
-            StepStatus::Failed if asks => Modal::Failure {
-                step: key.0.clone(),
-            },
+            StepStatus::Failed if asks => self.failure_prompt(key.0.clone()),
             StepStatus::OutcomeUnknown { .. } => self.unknown_prompt(key.0.clone()),
             _ => return,
         };

@@ -13,6 +13,10 @@ pub enum Context {
     HumanPrompt,
     RunConfirm,
     Failure,
+    /// A fleet step failed: retry its failed hosts, accept, abort.
+    FleetFailure,
+    /// A fleet step waits between two batches.
+    Batch,
     Unknown,
     /// A yes/no question (cancel the running step, quit).
     YesNo,
@@ -431,6 +435,55 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "decide later",
         "Close; decide later",
+    ),
+    b(
+        C::FleetFailure,
+        &[k('r')],
+        A::Retry,
+        "retry failed hosts",
+        "Re-run only the hosts that failed or did not finish",
+    ),
+    b(
+        C::FleetFailure,
+        &[k('c')],
+        A::MarkDone,
+        "accept and continue",
+        "Accept the failure and go on (asks a reason, recorded)",
+    ),
+    b(
+        C::FleetFailure,
+        &[k('a')],
+        A::Abort,
+        "abort",
+        "Abort the session (asks a reason)",
+    ),
+    b(
+        C::FleetFailure,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "decide later",
+        "Close; decide later (s skips the step)",
+    ),
+    b(
+        C::Batch,
+        &[code(KeyCode::Enter), k('y')],
+        A::Accept,
+        "next batch",
+        "Go on with the next batch",
+    ),
+    b(
+        C::Batch,
+        &[k('s'), k('c')],
+        A::Cancel,
+        "stop",
+        "Stop the rollout (the step fails; r runs the rest later)",
+    ),
+    b(
+        C::Batch,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "decide later",
+        "Close; Enter on the step asks again",
     ),
     b(
         C::Unknown,

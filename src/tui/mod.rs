@@ -13,6 +13,7 @@
 //! journal instead of an engine.
 
 pub mod app;
+mod app_fleet;
 pub mod ending;
 pub mod fleet;
 pub mod history;

@@ -15,6 +15,8 @@ const GROUPS: &[(Context, &str)] = &[
     (Context::Found, "After a log search"),
     (Context::HumanPrompt, "Human step prompt"),
     (Context::Failure, "After a failure"),
+    (Context::FleetFailure, "After a fleet step's failure"),
+    (Context::Batch, "Between two batches of a fleet step"),
     (Context::Unknown, "Outcome unknown"),
     (Context::QuitRunning, "Quitting while a step runs"),
     (Context::UpdateDraft, "A status update's draft"),
