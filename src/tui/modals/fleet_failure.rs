@@ -59,13 +59,6 @@ pub fn to_redo(f: &FleetState) -> Vec<String> {
     left.map(|h| h.host.clone()).collect()
 }
 
-/// The hosts that failed, for the recorded acceptance.
-pub fn failed(f: &FleetState) -> Vec<String> {
-    let mut v = f.with(HostStatus::Failed);
-    v.extend(f.with(HostStatus::Unknown));
-    v
-}
-
 fn names(hosts: &[String]) -> String {
     let mut s = hosts.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
     if hosts.len() > 5 {
@@ -74,22 +67,13 @@ fn names(hosts: &[String]) -> String {
     s
 }
 
-/// The note recorded when the operator accepts a fleet failure: which
-/// hosts were left failed, and why that is acceptable.
+/// The note recorded when the operator accepts a fleet failure.
 pub fn accepted_note(look: &Look, step: &str, reason: &str) -> String {
-    let hosts = look
-        .session
-        .step(step)
-        .map(|s| failed(&s.fleet))
-        .unwrap_or_default();
-    match hosts.is_empty() {
-        true => format!("Failure accepted: {reason}"),
-        false => format!(
-            "Failure accepted with {} host(s) not done ({}): {reason}",
-            hosts.len(),
-            hosts.join(", ")
-        ),
-    }
+    let fleet = look.session.step(step).map(|s| &s.fleet);
+    fleet.map_or_else(
+        || format!("Failure accepted: {reason}"),
+        |f| f.accepted_note(reason),
+    )
 }
 
 /// r retries the failed hosts, c asks the reason to accept, a asks the
