@@ -1,8 +1,9 @@
 //! A fleet step in the real binary, in a pseudo-terminal at 80x24 and
 //! 100x30: the question between two batches is a dialog with the batch's
 //! results, a failed fleet step gets the fleet failure prompt (retry
-//! failed hosts, accept with a reason, abort), and the accepted failure
-//! is recorded.
+//! failed hosts, accept with a reason, abort), the host grid and a
+//! host's own log with search (`h`, j/k, Enter, `/`, Esc), and the
+//! accepted failure is recorded.
 
 #[path = "support/pty.rs"]
 mod pty;
@@ -58,6 +59,14 @@ fn walk(size: (u16, u16)) {
     t.wait_text("1 failed");
     t.wait_text("r runs again: blue-3");
     t.wait_text("Accept the failure and go on");
+    // Decide later: first a look at the failed host's own log.
+    t.send(keys::ESC);
+    t.wait_for("the prompt closed", pty::PATIENCE, |s| {
+        !s.contains("Fleet step failed")
+    });
+    hosts_and_a_host_log(&t);
+    t.send(keys::ENTER);
+    t.wait_text("Fleet step failed");
     t.send(b"c");
     t.wait_text("Accept the failed hosts and go on: why?");
     t.type_text("blue-3 is being retired");
@@ -79,6 +88,35 @@ fn walk(size: (u16, u16)) {
             .contains("Failure accepted with 1 host(s) not done (blue-3): blue-3 is being retired"),
         "{journal}"
     );
+}
+
+/// `h`: the host grid in the log pane; j/j picks blue-3, Enter opens its
+/// own log (no `[host]` prefix), `/` finds a line in it, Esc Esc back.
+fn hosts_and_a_host_log(t: &Term) {
+    t.send(b"h");
+    t.wait_text("Hosts · restart");
+    t.wait_text("✗ blue-3");
+    t.wait_text("· blue-4");
+    t.send(b"j");
+    t.send(b"j");
+    t.send(keys::ENTER);
+    t.wait_text("Log · restart [blue-3]");
+    t.wait_text("  restarting on blue-3");
+    t.send(b"/");
+    t.wait_text("Search the log");
+    t.type_text("restarting");
+    t.send(keys::ENTER);
+    t.wait_text("“restarting”: line 1");
+    t.send(keys::ESC);
+    t.wait_for("the matches left", pty::PATIENCE, |s| {
+        !s.contains("“restarting”")
+    });
+    t.send(keys::ESC);
+    t.wait_text("Hosts · restart");
+    t.send(keys::ESC);
+    t.wait_for("the step's log again", pty::PATIENCE, |s| {
+        !s.contains("Hosts · restart") && s.contains("Log · restart")
+    });
 }
 
 #[test]

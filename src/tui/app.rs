@@ -113,6 +113,8 @@ pub struct App {
     pub color: bool,
     /// The (step, attempts) a failure/unknown prompt was last opened for.
     pub prompted: Option<(String, usize)>,
+    /// The host grid of a fleet step, or one host's log, in the log pane.
+    pub hosts: Option<super::host_view::HostView>,
     /// Set once the engine has ended: the interface should close.
     pub end: Option<TuiEnd>,
     /// Said in the quit dialog instead of the resume command, when resuming
@@ -164,6 +166,7 @@ impl App {
             secrets,
             color,
             prompted: None,
+            hosts: None,
             end: None,
             quit_note: None,
             finished: None,
@@ -301,6 +304,9 @@ impl App {
                 _ => {}
             }
         }
+        if self.hosts_key(&key).is_some() {
+            return Vec::new();
+        }
         match keymap::action(Context::Main, &key) {
             Some(Action::Quit) if self.read_only => {
                 self.end = Some(TuiEnd::Left);
@@ -367,6 +373,7 @@ impl App {
             Action::Suspend => self.suspend = true,
             Action::TypeIntoStep => return self.start_typing(),
             Action::ScrollDetails => self.details_scroll += 3,
+            Action::Hosts => self.toggle_hosts(),
             _ => {}
         }
         Vec::new()
@@ -392,6 +399,7 @@ impl App {
             self.attempt_choice = None;
             self.follow = true;
             self.hit = None;
+            self.hosts = None;
         }
         self.selected = index;
         self.track_next = Some(index) == self.session.next_step();
@@ -622,6 +630,8 @@ impl App {
                     .map_or(1, |s| s.attempts.len() as u32);
                 let prefixed = crate::tui::fleet::prefix_lines(&host, &bytes);
                 self.logs.push(&step, attempt, stream, &prefixed);
+                let own = super::host_view::log_key(&step, &host);
+                self.logs.push(&own, attempt, stream, &bytes);
             }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),
@@ -734,9 +744,8 @@ impl App {
 
     /// The log shown in the log pane, if the selected step has any.
     pub fn shown_log(&self) -> Option<&LogPane> {
-        let attempt = self.shown_attempt()?;
-        self.logs
-            .get(&self.session.steps[self.selected].id, attempt)
+        let (key, attempt) = self.shown_log_key()?;
+        self.logs.get(&key, attempt)
     }
 
     /// For a human step (which has no output of its own): the step and
@@ -883,6 +892,7 @@ impl App {
             Action::RegularUpdate => self.session.runbook.cadence.is_some(),
             Action::Follow => !self.follow,
             Action::TypeIntoStep => self.typeable().is_some(),
+            Action::Hosts => status.is_some() && self.session.steps[i].fleet.is_fleet(),
             // Only when something is cut: then the key shows the rest.
             Action::ToggleWrap => !self.wrap && self.long_line_shown(),
             // Arrows are obvious; the bar keeps its room for the rest.

@@ -17,6 +17,8 @@ pub enum Context {
     FleetFailure,
     /// A fleet step waits between two batches.
     Batch,
+    /// The host grid of a fleet step in the log pane, or a host's log.
+    Hosts,
     Unknown,
     /// A yes/no question (cancel the running step, quit).
     YesNo,
@@ -89,6 +91,8 @@ pub enum Action {
     TypeIntoStep,
     /// Scroll the Details pane (round to the top after its end).
     ScrollDetails,
+    /// A fleet step: its host grid in the log pane (again: its log).
+    Hosts,
 }
 
 /// A key with its modifiers.
@@ -217,6 +221,13 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(
         C::Main,
+        &[k('h')],
+        A::Hosts,
+        "hosts",
+        "A fleet step: its host grid in the log pane (h again: the step's log)",
+    ),
+    b(
+        C::Main,
         &[k('D')],
         A::ScrollDetails,
         "details",
@@ -314,6 +325,34 @@ pub static BINDINGS: &[Binding] = &[
         A::Suspend,
         "suspend",
         "Suspend to the shell (fg comes back; running steps go on)",
+    ),
+    b(
+        C::Hosts,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "host up",
+        "Host grid: the previous host",
+    ),
+    b(
+        C::Hosts,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "host down",
+        "Host grid: the next host",
+    ),
+    b(
+        C::Hosts,
+        &[code(KeyCode::Enter)],
+        A::Accept,
+        "host log",
+        "Host grid: open the host's log here (/ searches it, n/N)",
+    ),
+    b(
+        C::Hosts,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "back",
+        "A host's log: back to the grid; the grid: back to the step's log",
     ),
     b(
         C::Found,
@@ -718,6 +757,7 @@ pub fn changes_nothing(action: Action) -> bool {
             | Action::Quit
             | Action::Suspend
             | Action::ScrollDetails
+            | Action::Hosts
     )
 }
 

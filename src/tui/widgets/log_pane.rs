@@ -49,7 +49,10 @@ fn rows(app: &App, log: &LogPane, top: Pos, height: usize, hit: Option<u64>) -> 
 }
 
 fn title(app: &App) -> String {
-    let id = app.selected_id();
+    let mut id = app.selected_id();
+    if let Some(host) = app.hosts.as_ref().and_then(|v| v.open.as_ref()) {
+        id = format!("{id} [{host}] · Esc: hosts");
+    }
     let Some(attempt) = app.shown_attempt() else {
         return format!("Log · {id}");
     };
@@ -105,6 +108,9 @@ fn notes(log: &LogPane, top: u64, shown: usize) -> Option<String> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    if app.grid_shown() {
+        return super::host_grid::render(frame, area, app);
+    }
     let block = super::block(&title(app), app.focus == Pane::Log && app.modal.is_none());
     if let Some(screen) = app.shown_screen() {
         let inner = block.inner(area);
