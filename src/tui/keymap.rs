@@ -224,7 +224,7 @@ pub static BINDINGS: &[Binding] = &[
         &[k('h')],
         A::Hosts,
         "hosts",
-        "A fleet step: its host grid in the log pane (h again: the step's log)",
+        "Fleet step: its host grid in the log pane (h again: back)",
     ),
     b(
         C::Main,
@@ -352,7 +352,7 @@ pub static BINDINGS: &[Binding] = &[
         &[code(KeyCode::Esc)],
         A::Dismiss,
         "back",
-        "A host's log: back to the grid; the grid: back to the step's log",
+        "Back: from a host's log to the grid, then to the step's log",
     ),
     b(
         C::Found,
