@@ -114,7 +114,7 @@ pub struct App {
     /// The (step, attempts) a failure/unknown prompt was last opened for.
     pub prompted: Option<(String, usize)>,
     /// The host grid of a fleet step, or one host's log, in the log pane.
-    pub hosts: Option<super::host_view::HostView>,
+    pub hosts: Option<super::host_pick::HostView>,
     /// Set once the engine has ended: the interface should close.
     pub end: Option<TuiEnd>,
     /// Said in the quit dialog instead of the resume command, when resuming
@@ -630,7 +630,7 @@ impl App {
                     .map_or(1, |s| s.attempts.len() as u32);
                 let prefixed = crate::tui::fleet::prefix_lines(&host, &bytes);
                 self.logs.push(&step, attempt, stream, &prefixed);
-                let own = super::host_view::log_key(&step, &host);
+                let own = super::host_pick::log_key(&step, &host);
                 self.logs.push(&own, attempt, stream, &bytes);
             }
             Update::Idle => self.idle(),

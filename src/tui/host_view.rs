@@ -9,20 +9,7 @@ use super::app::App;
 use super::keymap::{self, Action, Context};
 use crossterm::event::KeyEvent;
 
-/// Which fleet step's hosts are shown, the host picked, and whether its
-/// log is open.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HostView {
-    pub step: String,
-    pub cursor: usize,
-    /// The host whose log is shown (the grid is shown while `None`).
-    pub open: Option<String>,
-}
-
-/// The key of a host's log among the attempts' logs (`Logs`).
-pub fn log_key(step: &str, host: &str) -> String {
-    format!("{step} [{host}]")
-}
+pub use super::host_pick::{HostView, log_key};
 
 impl App {
     /// `h`: the host grid of the selected fleet step, or back to its log.

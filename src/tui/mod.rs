@@ -17,6 +17,7 @@ mod app_fleet;
 pub mod ending;
 pub mod fleet;
 pub mod history;
+pub mod host_pick;
 pub mod host_view;
 pub mod keymap;
 pub mod layout;

@@ -57,7 +57,7 @@ fn last_line(app: &App, step: &str, host: &str) -> String {
     let Some(h) = app.session.step(step).and_then(|s| s.fleet.host(host)) else {
         return String::new();
     };
-    let key = crate::tui::host_view::log_key(step, host);
+    let key = crate::tui::host_pick::log_key(step, host);
     let log = app.logs.get(&key, h.attempt);
     let line = log.and_then(|l| l.tail(1).into_iter().next());
     line.map(|l| crate::tui::log::strip_sgr(&l.text))
