@@ -231,3 +231,57 @@ fn abort_answers_a_failed_fleet_step_and_a_reason_is_needed_to_accept() {
     assert_eq!(out.status.code(), Some(5), "{t}");
     assert!(t.contains("session aborted: wrong window"), "{t}");
 }
+
+/// `hosts_from` gets the runbook's input values as environment variables,
+/// as a step's command does: the hosts come from `--var`, and a value that
+/// looks like shell text stays data (it is never pasted into the command).
+const FROM_INPUTS: &str = "runbook: 1
+id: from-inputs
+title: Hosts from inputs
+inputs:
+  INSTANCES: { default: solo }
+targets:
+  blue:
+    transport: local
+    hosts_from: printf '%s\\n' $INSTANCES
+sections:
+  - title: S
+    steps:
+      - id: restart
+        title: Restart
+        on: blue
+        run: echo \"restarting $TARGET\"
+";
+
+#[test]
+fn hosts_from_gets_input_values_as_environment_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("from-inputs.yaml");
+    std::fs::write(&rb, FROM_INPUTS).unwrap();
+    let run = |vars: &[&str]| {
+        let mut cmd = stepwise(dir.path());
+        cmd.args(["run", "--trust", "--headless", "--yes"]);
+        for v in vars {
+            cmd.args(["--var", v]);
+        }
+        cmd.arg(&rb).output().unwrap()
+    };
+    let out = run(&[]);
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("restart [solo] | restarting solo"), "{t}");
+    assert!(
+        t.contains("1 hosts: ✓1 ✗0") || t.contains("1 host: ✓1 ✗0"),
+        "{t}"
+    );
+    let out = run(&["INSTANCES=a-1 a-2;touch${IFS}pwned a-3"]);
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    for host in ["a-1", "a-2;touch${IFS}pwned", "a-3"] {
+        assert!(
+            t.contains(&format!("restart [{host}] | restarting {host}")),
+            "{t}"
+        );
+    }
+    assert!(!dir.path().join("pwned").exists());
+}
