@@ -71,8 +71,15 @@ fn repository_has_the_good_and_the_broken_release_and_the_broken_one_is_deployed
         git(&repo, &["describe", "--tags", "--abbrev=0", "v1.5.0^"]),
         "v1.4.2"
     );
-    let deployed = fs::read_to_string(sandbox.path().join("deployed/VERSION")).unwrap();
-    assert_eq!(deployed.trim(), "v1.5.0");
+    for instance in ["blue-1", "blue-2", "blue-3"] {
+        let version = sandbox
+            .path()
+            .join("deployed")
+            .join(instance)
+            .join("VERSION");
+        let deployed = fs::read_to_string(version).unwrap();
+        assert_eq!(deployed.trim(), "v1.5.0", "{instance}");
+    }
     for script in [
         "deploy",
         "pause-deploys",
@@ -142,6 +149,42 @@ fn plain_bin_deploy_works_and_a_pause_stops_it_unless_overridden() {
     assert_eq!(health(&sandbox).status.code(), Some(22));
     assert_eq!(run("deploy", &["v9.9.9"]).status.code(), Some(4));
     assert_eq!(run("deploy", &["--upload-pack=x"]).status.code(), Some(2));
+}
+
+/// `TARGET` names the one instance a deploy acts on (the runbook's fleet
+/// step sets it per host); the whole service is healthy only once every
+/// instance is.
+#[test]
+fn a_deploy_with_target_rolls_back_that_instance_only() {
+    let sandbox = started();
+    let with_target = |target: &str| {
+        let mut env = sandbox.vars();
+        env.push(("TARGET".into(), target.into()));
+        bash(r#"$DEPLOY_CMD v1.4.2"#, &env)
+    };
+    let instance = |name: &str| {
+        let url = format!("http://127.0.0.1:{}/{name}/health", sandbox.port().unwrap());
+        bash(&format!(r#"$HTTP_GET {url}"#), &sandbox.vars())
+    };
+    let canary = with_target("blue-1");
+    assert!(canary.status.success(), "{}", text(&canary.stderr));
+    let said = text(&canary.stdout);
+    assert!(said.contains("deploy [blue-1]: v1.5.0 -> v1.4.2"), "{said}");
+    assert!(said.contains(r#""instance":"blue-1""#), "{said}");
+    assert!(!said.contains("blue-2"), "{said}");
+    assert!(instance("blue-1").status.success());
+    assert_eq!(instance("blue-2").status.code(), Some(22));
+    let whole = health(&sandbox);
+    assert_eq!(whole.status.code(), Some(22));
+    assert!(text(&whole.stdout).contains(r#""healthy":"1/3""#));
+    for name in ["blue-2", "blue-3"] {
+        assert!(with_target(name).status.success());
+    }
+    let whole = health(&sandbox);
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+    assert!(text(&whole.stdout).contains(r#""healthy":"3/3""#));
+    assert_eq!(with_target("blue-9").status.code(), Some(4));
+    assert_eq!(with_target("../repo").status.code(), Some(4));
 }
 
 #[test]
