@@ -301,6 +301,8 @@ struct SectionDef {
 struct StepDef {
     id: String,
     run: Option<String>,
+    /// A fleet step: run once per host, `TARGET` set (here: the instances).
+    on: Option<String>,
     on_failure: Option<String>,
     capture: Option<String>,
     retry: Option<RetryDef>,
@@ -363,6 +365,35 @@ fn run_step(step: &StepDef, run: &str, env: &[(String, String)]) -> Output {
     out
 }
 
+/// A fleet step on `instances`: once per name in INSTANCES, in order, with
+/// `TARGET` and `TARGET_INDEX` set as the engine sets them; stops at the
+/// first failure (the runbook allows none); the outputs joined.
+fn run_on_instances(step: &StepDef, run: &str, env: &[(String, String)]) -> Output {
+    let (_, names) = env.iter().find(|(k, _)| k == "INSTANCES").unwrap();
+    assert_eq!(names, "blue-1 blue-2 blue-3", "the demo's three instances");
+    let mut all: Option<Output> = None;
+    for (i, name) in names.split(' ').enumerate() {
+        let mut host_env = env.to_vec();
+        host_env.push(("TARGET".into(), name.into()));
+        host_env.push(("TARGET_INDEX".into(), i.to_string()));
+        let out = run_step(step, run, &host_env);
+        let ok = out.status.success();
+        all = Some(match all {
+            None => out,
+            Some(mut prev) => {
+                prev.stdout.extend(out.stdout);
+                prev.stderr.extend(out.stderr);
+                prev.status = out.status;
+                prev
+            }
+        });
+        if !ok {
+            break;
+        }
+    }
+    all.unwrap()
+}
+
 #[test]
 fn script_walk_every_automated_step_of_rollback_yaml_against_the_sandbox() {
     let sandbox = started();
@@ -388,7 +419,11 @@ fn script_walk_every_automated_step_of_rollback_yaml_against_the_sandbox() {
     let mut ran = Vec::new();
     for step in doc.sections.iter().flat_map(|s| &s.steps) {
         let Some(run) = &step.run else { continue };
-        let out = run_step(step, run, &env);
+        let out = match step.on.as_deref() {
+            Some("instances") => run_on_instances(step, run, &env),
+            Some(other) => panic!("unknown target {other}"),
+            None => run_step(step, run, &env),
+        };
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         if step.on_failure.as_deref() == Some("continue") {
             assert!(
@@ -413,7 +448,10 @@ fn script_walk_every_automated_step_of_rollback_yaml_against_the_sandbox() {
     assert!(output("health-before").contains(r#""status":"error""#));
     assert!(output("changes-undone").contains("use the cluster cache"));
     assert!(output("pause-deploys").contains("deployments paused"));
-    assert!(output("deploy-stable").contains("v1.5.0 -> v1.4.2"));
+    for name in ["blue-1", "blue-2", "blue-3"] {
+        let said = format!("deploy [{name}]: v1.5.0 -> v1.4.2");
+        assert!(output("deploy-stable").contains(&said), "{said}");
+    }
     assert!(output("update-config").contains("release = v1.4.2"));
     assert!(output("test-rollback").contains(r#""version":"v1.4.2","status":"ok""#));
     assert!(output("monitor").contains(", 0 failed in 5 s"));
