@@ -105,7 +105,10 @@ fn health_is_500_before_the_deploy_and_200_after() {
 
     let deploy = bash(r#"$DEPLOY_CMD v1.4.2"#, &sandbox.vars());
     assert!(deploy.status.success(), "{}", text(&deploy.stderr));
-    assert!(text(&deploy.stdout).contains("v1.5.0 -> v1.4.2"));
+    for name in ["blue-1", "blue-2", "blue-3"] {
+        let said = format!("deploy [{name}]: v1.5.0 -> v1.4.2");
+        assert!(text(&deploy.stdout).contains(&said), "{said}");
+    }
 
     let after = health(&sandbox);
     assert!(after.status.success(), "{}", text(&after.stderr));
@@ -169,7 +172,7 @@ fn a_deploy_with_target_rolls_back_that_instance_only() {
     let canary = with_target("blue-1");
     assert!(canary.status.success(), "{}", text(&canary.stderr));
     let said = text(&canary.stdout);
-    assert!(said.contains("deploy [blue-1]: v1.5.0 -> v1.4.2"), "{said}");
+    assert!(said.contains("deploy: v1.5.0 -> v1.4.2"), "{said}");
     assert!(said.contains(r#""instance":"blue-1""#), "{said}");
     assert!(!said.contains("blue-2"), "{said}");
     assert!(instance("blue-1").status.success());
@@ -448,9 +451,17 @@ fn script_walk_every_automated_step_of_rollback_yaml_against_the_sandbox() {
     assert!(output("health-before").contains(r#""status":"error""#));
     assert!(output("changes-undone").contains("use the cluster cache"));
     assert!(output("pause-deploys").contains("deployments paused"));
+    let deploy = output("deploy-stable");
+    assert_eq!(
+        deploy.matches("deploy: v1.5.0 -> v1.4.2").count(),
+        3,
+        "{deploy}"
+    );
     for name in ["blue-1", "blue-2", "blue-3"] {
-        let said = format!("deploy [{name}]: v1.5.0 -> v1.4.2");
-        assert!(output("deploy-stable").contains(&said), "{said}");
+        assert!(
+            deploy.contains(&format!(r#""instance":"{name}""#)),
+            "{deploy}"
+        );
     }
     assert!(output("update-config").contains("release = v1.4.2"));
     assert!(output("test-rollback").contains(r#""version":"v1.4.2","status":"ok""#));

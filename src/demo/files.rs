@@ -152,7 +152,11 @@ if [ -e "$lock" ] && [ "$during_pause" = no ]; then
   exit 3
 fi
 instances=${TARGET:-$(ls "$DIR/deployed")}
+# Run for one instance (TARGET set), stepwise already prefixes each line
+# with it; for all of them, the lines say which instance they are about.
+tag=deploy
 for name in $instances; do
+  [ -n "${TARGET:-}" ] || tag="deploy [$name]"
   d=$DIR/deployed/$name
   case $name in ''|.*|*[!A-Za-z0-9._-]*) d= ;; esac
   if [ -z "$d" ] || [ ! -d "$d/.git" ]; then
@@ -165,14 +169,14 @@ for name in $instances; do
     exit 4
   fi
   was=$(cat "$d/VERSION" 2>/dev/null || echo unknown)
-  echo "deploy [$name]: $was -> $ref"
+  echo "$tag: $was -> $ref"
   git -C "$d" checkout --quiet --detach "$ref^{commit}"
   now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   echo "$now INFO deploy $ref (was $was) on $name" >> "$DIR/log/service.log"
-  echo "deploy [$name]: $(cat "$d/VERSION") is live"
+  echo "$tag: $(cat "$d/VERSION") is live"
   port=$(cat "$DIR/state/port" 2>/dev/null || true)
   if [ -n "$port" ]; then
-    echo "deploy [$name]: health $("$DIR/bin/http-get" "http://127.0.0.1:$port/$name/health" 2>&1 || true)"
+    echo "$tag: health $("$DIR/bin/http-get" "http://127.0.0.1:$port/$name/health" 2>&1 || true)"
   fi
 done
 "#;
