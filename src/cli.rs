@@ -123,8 +123,10 @@ pub struct DriveArgs {
     /// Headless: confirm every human step (recorded as "confirmed with --yes").
     #[arg(long)]
     pub yes: bool,
-    /// Headless: answer one step: STEP=done[:note], STEP=skip:<reason>, STEP=rerun,
-    /// STEP=continue (a fleet step: go on after each batch).
+    /// Headless: answer one step: STEP=done[:note], STEP=skip:<reason>, STEP=rerun (or
+    /// retry: a fleet step re-runs its failed hosts only), STEP=continue (a fleet step: go
+    /// on after each batch), STEP=accept:<reason> (a failed fleet step: go on, recorded),
+    /// STEP=abort[:reason].
     #[arg(long = "answer", value_name = "STEP=ANSWER")]
     pub answers: Vec<String>,
     /// Also write the transcript into this folder.

@@ -25,12 +25,18 @@ pub enum Answer {
     Rerun,
     /// A fleet step: go on after each batch (`between_batches: confirm`).
     Continue,
+    /// A failed fleet step: accept its failed hosts and go on (the reason
+    /// is recorded with the list of hosts not done).
+    Accept(String),
+    /// A failed step: abort the session with this reason.
+    Abort(String),
 }
 
 /// Parses `STEP=done[:note]`, `STEP=skip:<reason>`, `STEP=rerun`.
 pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
-    let usage = "write STEP=done[:note], STEP=skip:<reason>, STEP=rerun, STEP=resend (an update \
-                 step) or STEP=continue (a fleet step's next batch)";
+    let usage = "write STEP=done[:note], STEP=skip:<reason>, STEP=rerun (or retry), STEP=resend \
+                 (an update step), STEP=continue (a fleet step's next batch), \
+                 STEP=accept:<reason> (a failed fleet step) or STEP=abort[:reason]";
     let (step, ans) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: {usage}"))?;
@@ -43,8 +49,14 @@ pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
         ("skip", Some(r)) if !r.trim().is_empty() => Answer::Skip(r),
         ("skip", _) => return Err(format!("`{text}`: a skip needs a reason, {usage}")),
         // `resend` (an update step) is the same decision: carry it out again.
-        ("rerun" | "resend" | "send", None) => Answer::Rerun,
+        ("rerun" | "retry" | "resend" | "send", None) => Answer::Rerun,
         ("continue", None) => Answer::Continue,
+        ("accept", Some(r)) if !r.trim().is_empty() => Answer::Accept(r),
+        ("accept", _) => return Err(format!("`{text}`: accepting needs a reason, {usage}")),
+        ("abort", r) => Answer::Abort(
+            r.filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| format!("--answer {text}")),
+        ),
         _ => return Err(format!("`{text}`: {usage}")),
     };
     Ok((step.to_owned(), answer))
@@ -72,6 +84,9 @@ struct Driver<W: Write> {
     /// without a newline is printed after its step's exit is applied, when
     /// the session no longer says which step was running.
     lines_step: String,
+    /// Fleet steps a `continue` answer has re-run once after a failure:
+    /// a second failure stops, rather than re-running it forever.
+    continued: std::collections::HashSet<String>,
     stop: Option<Exit>,
     /// Lines typed on stdin, read by a thread started at the first question
     /// (a blocking read must never keep a signal from ending the session).
@@ -103,6 +118,7 @@ pub async fn drive<W: Write>(
         lines: HashMap::new(),
         host_lines: HashMap::new(),
         lines_step: String::new(),
+        continued: Default::default(),
         stop: None,
         stdin: None,
         updates,
@@ -336,18 +352,46 @@ impl<W: Write> Driver<W> {
             // Kept: it answers every batch of the step's rollout.
             self.answers.by_step.insert(step.clone(), Answer::Continue);
             return match st.status {
-                StepStatus::Pending | StepStatus::Failed | StepStatus::OutcomeUnknown { .. } => {
+                StepStatus::Pending => Ok(Command::Start { step }),
+                StepStatus::Failed | StepStatus::OutcomeUnknown { .. }
+                    if self.continued.insert(step.clone()) =>
+                {
                     Ok(Command::Start { step })
+                }
+                StepStatus::Failed => {
+                    self.say(&format!("✗ stopped: fleet step `{step}` failed again. Resume with --answer {step}=retry (its failed hosts only), {step}=accept:<reason> or {step}=abort:<reason>"));
+                    Err(Exit::Failed)
                 }
                 _ => Err(Exit::Failed),
             };
         }
+        let failed = matches!(
+            st.status,
+            StepStatus::Failed | StepStatus::OutcomeUnknown { .. }
+        );
+        let answer = match answer {
+            // Kept for the failure they answer: the step has not failed yet.
+            Some(a @ (Answer::Accept(_) | Answer::Abort(_))) if !failed => {
+                self.answers.by_step.insert(step.clone(), a);
+                None
+            }
+            a => a,
+        };
         match (&st.status, answer) {
+            (_, Some(Answer::Accept(reason))) => Ok(Command::MarkDone {
+                note: Some(st.fleet.accepted_note(&reason)),
+                step,
+            }),
+            (_, Some(Answer::Abort(reason))) => Ok(Command::Abort { reason }),
             (_, Some(Answer::Skip(reason))) => Ok(Command::Skip { step, reason }),
             (StepStatus::Failed, Some(Answer::Rerun)) => Ok(Command::Start { step }),
             (StepStatus::OutcomeUnknown { .. }, Some(Answer::Rerun)) => Ok(Command::Start { step }),
             (StepStatus::Failed | StepStatus::OutcomeUnknown { .. }, Some(Answer::Done(note))) => {
                 Ok(Command::MarkDone { step, note })
+            }
+            (StepStatus::Failed, _) if st.fleet.is_fleet() => {
+                self.say(&format!("✗ stopped: fleet step `{step}` failed. Resume with --answer {step}=retry (its failed hosts only), {step}=accept:<reason> or {step}=abort:<reason>"));
+                Err(Exit::Failed)
             }
             (StepStatus::Failed, _) => {
                 self.say(&format!("✗ stopped: `{step}` failed. Resume with --answer {step}=rerun, {step}=skip:<reason> or {step}=done:<note>"));

@@ -64,13 +64,7 @@ pub fn describe(e: &Event) -> Option<String> {
 
 /// The recap of a fleet step: host, batch, status, exit, duration.
 pub fn recap(f: &FleetState) -> Vec<String> {
-    let width = f
-        .hosts
-        .iter()
-        .map(|h| h.host.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let width = f.host_width();
     let mut out = vec![format!(
         "{:<width$}  batch  status           exit      duration",
         "host"

@@ -71,8 +71,15 @@ fn repository_has_the_good_and_the_broken_release_and_the_broken_one_is_deployed
         git(&repo, &["describe", "--tags", "--abbrev=0", "v1.5.0^"]),
         "v1.4.2"
     );
-    let deployed = fs::read_to_string(sandbox.path().join("deployed/VERSION")).unwrap();
-    assert_eq!(deployed.trim(), "v1.5.0");
+    for instance in ["blue-1", "blue-2", "blue-3"] {
+        let version = sandbox
+            .path()
+            .join("deployed")
+            .join(instance)
+            .join("VERSION");
+        let deployed = fs::read_to_string(version).unwrap();
+        assert_eq!(deployed.trim(), "v1.5.0", "{instance}");
+    }
     for script in [
         "deploy",
         "pause-deploys",
@@ -98,7 +105,10 @@ fn health_is_500_before_the_deploy_and_200_after() {
 
     let deploy = bash(r#"$DEPLOY_CMD v1.4.2"#, &sandbox.vars());
     assert!(deploy.status.success(), "{}", text(&deploy.stderr));
-    assert!(text(&deploy.stdout).contains("v1.5.0 -> v1.4.2"));
+    for name in ["blue-1", "blue-2", "blue-3"] {
+        let said = format!("deploy [{name}]: v1.5.0 -> v1.4.2");
+        assert!(text(&deploy.stdout).contains(&said), "{said}");
+    }
 
     let after = health(&sandbox);
     assert!(after.status.success(), "{}", text(&after.stderr));
@@ -142,6 +152,42 @@ fn plain_bin_deploy_works_and_a_pause_stops_it_unless_overridden() {
     assert_eq!(health(&sandbox).status.code(), Some(22));
     assert_eq!(run("deploy", &["v9.9.9"]).status.code(), Some(4));
     assert_eq!(run("deploy", &["--upload-pack=x"]).status.code(), Some(2));
+}
+
+/// `TARGET` names the one instance a deploy acts on (the runbook's fleet
+/// step sets it per host); the whole service is healthy only once every
+/// instance is.
+#[test]
+fn a_deploy_with_target_rolls_back_that_instance_only() {
+    let sandbox = started();
+    let with_target = |target: &str| {
+        let mut env = sandbox.vars();
+        env.push(("TARGET".into(), target.into()));
+        bash(r#"$DEPLOY_CMD v1.4.2"#, &env)
+    };
+    let instance = |name: &str| {
+        let url = format!("http://127.0.0.1:{}/{name}/health", sandbox.port().unwrap());
+        bash(&format!(r#"$HTTP_GET {url}"#), &sandbox.vars())
+    };
+    let canary = with_target("blue-1");
+    assert!(canary.status.success(), "{}", text(&canary.stderr));
+    let said = text(&canary.stdout);
+    assert!(said.contains("deploy: v1.5.0 -> v1.4.2"), "{said}");
+    assert!(said.contains(r#""instance":"blue-1""#), "{said}");
+    assert!(!said.contains("blue-2"), "{said}");
+    assert!(instance("blue-1").status.success());
+    assert_eq!(instance("blue-2").status.code(), Some(22));
+    let whole = health(&sandbox);
+    assert_eq!(whole.status.code(), Some(22));
+    assert!(text(&whole.stdout).contains(r#""healthy":"1/3""#));
+    for name in ["blue-2", "blue-3"] {
+        assert!(with_target(name).status.success());
+    }
+    let whole = health(&sandbox);
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+    assert!(text(&whole.stdout).contains(r#""healthy":"3/3""#));
+    assert_eq!(with_target("blue-9").status.code(), Some(4));
+    assert_eq!(with_target("../repo").status.code(), Some(4));
 }
 
 #[test]
@@ -258,6 +304,8 @@ struct SectionDef {
 struct StepDef {
     id: String,
     run: Option<String>,
+    /// A fleet step: run once per host, `TARGET` set (here: the instances).
+    on: Option<String>,
     on_failure: Option<String>,
     capture: Option<String>,
     retry: Option<RetryDef>,
@@ -320,6 +368,35 @@ fn run_step(step: &StepDef, run: &str, env: &[(String, String)]) -> Output {
     out
 }
 
+/// A fleet step on `instances`: once per name in INSTANCES, in order, with
+/// `TARGET` and `TARGET_INDEX` set as the engine sets them; stops at the
+/// first failure (the runbook allows none); the outputs joined.
+fn run_on_instances(step: &StepDef, run: &str, env: &[(String, String)]) -> Output {
+    let (_, names) = env.iter().find(|(k, _)| k == "INSTANCES").unwrap();
+    assert_eq!(names, "blue-1 blue-2 blue-3", "the demo's three instances");
+    let mut all: Option<Output> = None;
+    for (i, name) in names.split(' ').enumerate() {
+        let mut host_env = env.to_vec();
+        host_env.push(("TARGET".into(), name.into()));
+        host_env.push(("TARGET_INDEX".into(), i.to_string()));
+        let out = run_step(step, run, &host_env);
+        let ok = out.status.success();
+        all = Some(match all {
+            None => out,
+            Some(mut prev) => {
+                prev.stdout.extend(out.stdout);
+                prev.stderr.extend(out.stderr);
+                prev.status = out.status;
+                prev
+            }
+        });
+        if !ok {
+            break;
+        }
+    }
+    all.unwrap()
+}
+
 #[test]
 fn script_walk_every_automated_step_of_rollback_yaml_against_the_sandbox() {
     let sandbox = started();
@@ -345,7 +422,11 @@ fn script_walk_every_automated_step_of_rollback_yaml_against_the_sandbox() {
     let mut ran = Vec::new();
     for step in doc.sections.iter().flat_map(|s| &s.steps) {
         let Some(run) = &step.run else { continue };
-        let out = run_step(step, run, &env);
+        let out = match step.on.as_deref() {
+            Some("instances") => run_on_instances(step, run, &env),
+            Some(other) => panic!("unknown target {other}"),
+            None => run_step(step, run, &env),
+        };
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         if step.on_failure.as_deref() == Some("continue") {
             assert!(
@@ -370,7 +451,18 @@ fn script_walk_every_automated_step_of_rollback_yaml_against_the_sandbox() {
     assert!(output("health-before").contains(r#""status":"error""#));
     assert!(output("changes-undone").contains("use the cluster cache"));
     assert!(output("pause-deploys").contains("deployments paused"));
-    assert!(output("deploy-stable").contains("v1.5.0 -> v1.4.2"));
+    let deploy = output("deploy-stable");
+    assert_eq!(
+        deploy.matches("deploy: v1.5.0 -> v1.4.2").count(),
+        3,
+        "{deploy}"
+    );
+    for name in ["blue-1", "blue-2", "blue-3"] {
+        assert!(
+            deploy.contains(&format!(r#""instance":"{name}""#)),
+            "{deploy}"
+        );
+    }
     assert!(output("update-config").contains("release = v1.4.2"));
     assert!(output("test-rollback").contains(r#""version":"v1.4.2","status":"ok""#));
     assert!(output("monitor").contains(", 0 failed in 5 s"));

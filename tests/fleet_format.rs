@@ -119,3 +119,169 @@ fn a_local_fleet_runs_each_host_with_target_set_and_limit_is_journalled() {
         "{journal}"
     );
 }
+
+/// Three local hosts; `blue-2` fails until the file `fixed` exists in the
+/// runbook's folder. No confirm between batches: the budget stops it.
+const FAILING: &str = "runbook: 1
+id: failing
+title: Failing fleet
+targets:
+  blue:
+    transport: local
+    hosts: [blue-1, blue-2, blue-3]
+sections:
+  - title: S
+    steps:
+      - id: restart
+        title: Restart
+        on: blue
+        run: |
+          echo \"ran on $TARGET\" >> ran.txt
+          test \"$TARGET\" != blue-2 || test -e fixed
+        rollout: { batches: [1, \"100%\"], max_in_flight: 1 }
+      - id: after
+        title: After
+        run: echo after
+";
+
+fn failing_fleet(dir: &std::path::Path) -> std::path::PathBuf {
+    let rb = dir.join("failing.yaml");
+    std::fs::write(&rb, FAILING).unwrap();
+    rb
+}
+
+fn only_session(home: &std::path::Path) -> String {
+    let dirs: Vec<_> = std::fs::read_dir(home.join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.into_iter().next().unwrap()
+}
+
+#[test]
+fn a_failed_fleet_step_is_retried_on_its_failed_hosts_only_then_accepted_or_aborted() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = failing_fleet(dir.path());
+    let out = stepwise(dir.path())
+        .args(["run", "--trust", "--headless"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    assert!(t.contains("restart=retry (its failed hosts only)"), "{t}");
+    assert!(t.contains("restart=accept:<reason>"), "{t}");
+    let id = only_session(dir.path());
+    // retry: blue-2 again (still failing), never blue-1; blue-3 is reached.
+    let out = stepwise(dir.path())
+        .args(["resume", "--headless", "--answer", "restart=retry", &id])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap();
+    assert_eq!(ran.matches("blue-1").count(), 1, "{ran}");
+    assert_eq!(ran.matches("blue-2").count(), 2, "{ran}");
+    // accept: recorded with the hosts not done, and the session goes on.
+    let out = stepwise(dir.path())
+        .args([
+            "resume",
+            "--headless",
+            "--answer",
+            "restart=accept:blue-2 is retired",
+        ])
+        .arg(&id)
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("after |") || t.contains("✓ after"), "{t}");
+    let journal =
+        std::fs::read_to_string(dir.path().join("sessions").join(&id).join("journal.jsonl"))
+            .unwrap();
+    assert!(
+        journal.contains("Failure accepted with 1 host(s) not done (blue-2): blue-2 is retired"),
+        "{journal}"
+    );
+}
+
+#[test]
+fn abort_answers_a_failed_fleet_step_and_a_reason_is_needed_to_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = failing_fleet(dir.path());
+    stepwise(dir.path())
+        .args(["run", "--trust", "--headless", "--answer", "restart=accept"])
+        .arg(&rb)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("accepting needs a reason"));
+    let out = stepwise(dir.path())
+        .args([
+            "run",
+            "--trust",
+            "--headless",
+            "--answer",
+            "restart=abort:wrong window",
+        ])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(5), "{t}");
+    assert!(t.contains("session aborted: wrong window"), "{t}");
+}
+
+/// `hosts_from` gets the runbook's input values as environment variables,
+/// as a step's command does: the hosts come from `--var`, and a value that
+/// looks like shell text stays data (it is never pasted into the command).
+const FROM_INPUTS: &str = "runbook: 1
+id: from-inputs
+title: Hosts from inputs
+inputs:
+  INSTANCES: { default: solo }
+targets:
+  blue:
+    transport: local
+    hosts_from: printf '%s\\n' $INSTANCES
+sections:
+  - title: S
+    steps:
+      - id: restart
+        title: Restart
+        on: blue
+        run: echo \"restarting $TARGET\"
+";
+
+#[test]
+fn hosts_from_gets_input_values_as_environment_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("from-inputs.yaml");
+    std::fs::write(&rb, FROM_INPUTS).unwrap();
+    let run = |vars: &[&str]| {
+        let mut cmd = stepwise(dir.path());
+        cmd.args(["run", "--trust", "--headless", "--yes"]);
+        for v in vars {
+            cmd.args(["--var", v]);
+        }
+        cmd.arg(&rb).output().unwrap()
+    };
+    let out = run(&[]);
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("restart [solo] | restarting solo"), "{t}");
+    assert!(
+        t.contains("1 hosts: ✓1 ✗0") || t.contains("1 host: ✓1 ✗0"),
+        "{t}"
+    );
+    let out = run(&["INSTANCES=a-1 a-2;touch${IFS}pwned a-3"]);
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    for host in ["a-1", "a-2;touch${IFS}pwned", "a-3"] {
+        assert!(
+            t.contains(&format!("restart [{host}] | restarting {host}")),
+            "{t}"
+        );
+    }
+    assert!(!dir.path().join("pwned").exists());
+}

@@ -339,6 +339,18 @@ fn two_headless_demos_at_once_roll_back_for_real_and_clean_up() {
             t.contains("✓ test-rollback: exit 0"),
             "health must pass after it: {t}"
         );
+        for said in [
+            "deploy-stable: 3 hosts in batches of 1, 2 (failures allowed: 0)",
+            "[blue-1] ▶ deploy-stable (batch 1)",
+            "⏸ deploy-stable: batch 1 done; waiting for a go-ahead",
+            "[blue-3] ▶ deploy-stable (batch 2)",
+            "3 hosts: ✓3 ✗0",
+        ] {
+            assert!(
+                t.contains(said),
+                "the demo rolls back as a fleet: {said}\n{t}"
+            );
+        }
         let sandbox = t
             .lines()
             .find_map(|l| l.strip_prefix("demo sandbox: "))

@@ -1,7 +1,8 @@
 //! `stepwise demo` in the interface, driven to completion with keys as a
 //! person would: auto mode on, Enter on the next step, `y` to run a
-//! confirmed command, a typed note where one is required. The sandbox the
-//! demo printed must be gone afterwards.
+//! confirmed command, a typed note where one is required, Enter on the
+//! "Next batch?" question after the canary instance. The sandbox the demo
+//! printed must be gone afterwards.
 
 #[path = "support/pty.rs"]
 mod pty;
@@ -51,6 +52,7 @@ fn the_demo_runs_to_completion_with_keys() {
     assert!(Path::new(&sandbox).is_dir(), "sandbox {sandbox}");
     t.send(b"a");
     let deadline = Instant::now() + Duration::from_secs(300);
+    let mut batch_asked = false;
     while !t.has_exited() {
         assert!(
             Instant::now() < deadline,
@@ -58,6 +60,13 @@ fn the_demo_runs_to_completion_with_keys() {
             t.screen()
         );
         let before = t.screen();
+        if before.contains("Next batch?") {
+            assert!(
+                before.contains("Next: batch 2, 2 host(s): blue-2, blue-3"),
+                "{before}"
+            );
+            batch_asked = true;
+        }
         answer(&t, &before);
         // Let the screen react before the next key (or give up waiting and
         // look again: a running step needs no key).
@@ -68,6 +77,7 @@ fn the_demo_runs_to_completion_with_keys() {
         std::thread::sleep(Duration::from_millis(150));
     }
     assert_eq!(t.wait_exit(), Some(0), "{}", t.raw_text());
+    assert!(batch_asked, "the canary's batch question never showed");
     let out = t.raw_text();
     assert!(out.contains("transcript:"), "{out}");
     assert!(out.contains("status updates the demo sent"), "{out}");

@@ -9,8 +9,12 @@
 
 /// The git repository of the service (the team's clone).
 pub const REPO_DIR: &str = "repo";
-/// The deployed working copy ("production"), a clone of `repo`.
+/// "Production": one deployed working copy (a clone of `repo`) per
+/// instance, `deployed/<instance>`.
 pub const DEPLOYED_DIR: &str = "deployed";
+/// The service's instances, each with its own deployed copy; the demo rolls
+/// them back as a fleet (`INSTANCES` of the runbook).
+pub const INSTANCES: [&str; 3] = ["blue-1", "blue-2", "blue-3"];
 /// The live configuration the running service reads.
 pub const LIVE_CONFIG: &str = "etc/service.conf";
 /// Kept configuration snapshots, one per release: `etc/releases/<tag>.conf`.
@@ -127,8 +131,9 @@ pub const SCRIPTS: [(&str, &str); 7] = [
 
 const DEPLOY: &str = r#"#!/bin/sh
 # deploy [--during-pause] REF: make REF (a tag or commit of repo/) the
-# deployed release, by checking it out in deployed/. The service reads the
-# deployed copy on every request, so no restart is needed.
+# deployed release of the instance named by $TARGET (deployed/$TARGET), or
+# of every instance, one after the other, when TARGET is not set. The
+# service reads the deployed copies on every request, so no restart is needed.
 # While deployments are paused (state/deploy.lock), only a deploy that says
 # --during-pause goes through: that is the on-call engineer's rollback, the
 # pause is there to stop everything else.
@@ -136,7 +141,7 @@ set -eu
 DIR=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd -P)
 during_pause=no
 if [ "${1:-}" = "--during-pause" ]; then during_pause=yes; shift; fi
-if [ $# -ne 1 ]; then echo "usage: deploy [--during-pause] REF" >&2; exit 2; fi
+if [ $# -ne 1 ]; then echo "usage: [TARGET=INSTANCE] deploy [--during-pause] REF" >&2; exit 2; fi
 ref=$1
 case $ref in -*|'') echo "deploy: not a ref: '$ref'" >&2; exit 2 ;; esac
 lock=$DIR/state/deploy.lock
@@ -146,17 +151,34 @@ if [ -e "$lock" ] && [ "$during_pause" = no ]; then
   echo "deploy: refusing to deploy $ref (an emergency rollback passes --during-pause)" >&2
   exit 3
 fi
-git -C "$DIR/deployed" fetch --quiet --tags origin
-if ! git -C "$DIR/deployed" rev-parse --verify --quiet "$ref^{commit}" >/dev/null; then
-  echo "deploy: no such release in the repository: $ref" >&2
-  exit 4
-fi
-was=$(cat "$DIR/deployed/VERSION" 2>/dev/null || echo unknown)
-echo "deploy: $was -> $ref"
-git -C "$DIR/deployed" checkout --quiet --detach "$ref^{commit}"
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-echo "$now INFO deploy $ref (was $was)" >> "$DIR/log/service.log"
-echo "deploy: $(cat "$DIR/deployed/VERSION") is live"
+instances=${TARGET:-$(ls "$DIR/deployed")}
+# Run for one instance (TARGET set), stepwise already prefixes each line
+# with it; for all of them, the lines say which instance they are about.
+tag=deploy
+for name in $instances; do
+  [ -n "${TARGET:-}" ] || tag="deploy [$name]"
+  d=$DIR/deployed/$name
+  case $name in ''|.*|*[!A-Za-z0-9._-]*) d= ;; esac
+  if [ -z "$d" ] || [ ! -d "$d/.git" ]; then
+    echo "deploy: no instance '$name' (instances: $(ls "$DIR/deployed" | tr '\n' ' '))" >&2
+    exit 4
+  fi
+  git -C "$d" fetch --quiet --tags origin
+  if ! git -C "$d" rev-parse --verify --quiet "$ref^{commit}" >/dev/null; then
+    echo "deploy: no such release in the repository: $ref" >&2
+    exit 4
+  fi
+  was=$(cat "$d/VERSION" 2>/dev/null || echo unknown)
+  echo "$tag: $was -> $ref"
+  git -C "$d" checkout --quiet --detach "$ref^{commit}"
+  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  echo "$now INFO deploy $ref (was $was) on $name" >> "$DIR/log/service.log"
+  echo "$tag: $(cat "$d/VERSION") is live"
+  port=$(cat "$DIR/state/port" 2>/dev/null || true)
+  if [ -n "$port" ]; then
+    echo "$tag: health $("$DIR/bin/http-get" "http://127.0.0.1:$port/$name/health" 2>&1 || true)"
+  fi
+done
 "#;
 
 const PAUSE_DEPLOYS: &str = r#"#!/bin/sh

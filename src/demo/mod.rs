@@ -1,7 +1,8 @@
 //! The sandbox behind `stepwise demo`: a throwaway deployment environment in
-//! a temporary folder (a git repository with a good and a broken release, a
-//! deployed working copy of the broken one, live configuration, a deploy lock,
-//! the scripts a real team would have) and the tiny HTTP service it runs.
+//! a temporary folder (a git repository with a good and a broken release,
+//! three deployed instances of the broken one, live configuration, a deploy
+//! lock, the scripts a real team would have) and the tiny HTTP service that
+//! plays the instances.
 //!
 //! The demo runs the real `runbooks/rollback.yaml` against it: the sandbox
 //! only supplies input values (`Sandbox::vars`), never steps of its own.

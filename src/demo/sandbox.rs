@@ -136,7 +136,8 @@ impl Sandbox {
     /// The runbook inputs that point `runbooks/rollback.yaml` at this sandbox,
     /// to be given exactly like `--var NAME=VALUE`. `CURRENT_TAG` and
     /// `STABLE_TAG` are absent on purpose: the runbook discovers them from
-    /// `REPO_DIR` with `default_from`. `HEALTH_URL` is present once the
+    /// `REPO_DIR` with `default_from`. `INSTANCES` names the three instances
+    /// the deploy step rolls back as a fleet. `HEALTH_URL` is present once the
     /// service is started.
     pub fn vars(&self) -> Vec<(String, String)> {
         let bin = |script: &str| self.root.join("bin").join(script).display().to_string();
@@ -153,6 +154,7 @@ impl Sandbox {
             ("LOG_CMD", format!("{} 200", bin("tail-log"))),
             ("RESOURCES_CMD", bin("resources")),
             ("MONITOR_SECONDS", MONITOR_SECONDS.to_string()),
+            ("INSTANCES", files::INSTANCES.join(" ")),
             (
                 "UPDATES_FILE",
                 self.root.join(UPDATES_FILE).display().to_string(),
@@ -254,18 +256,22 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Every instance gets its own clone, at the broken release.
     fn deploy_broken_release(&self) -> io::Result<()> {
-        git(
-            &self.root,
-            &["clone", "--quiet", files::REPO_DIR, files::DEPLOYED_DIR],
-            None,
-        )?;
-        let deployed = self.root.join(files::DEPLOYED_DIR);
-        git(
-            &deployed,
-            &["checkout", "--quiet", "--detach", files::BROKEN_TAG],
-            None,
-        )
+        for name in files::INSTANCES {
+            let dest = format!("{}/{name}", files::DEPLOYED_DIR);
+            git(
+                &self.root,
+                &["clone", "--quiet", files::REPO_DIR, &dest],
+                None,
+            )?;
+            git(
+                &self.root.join(&dest),
+                &["checkout", "--quiet", "--detach", files::BROKEN_TAG],
+                None,
+            )?;
+        }
+        Ok(())
     }
 
     fn write_live_config(&self) -> io::Result<()> {

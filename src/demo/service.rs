@@ -3,16 +3,18 @@
 //! needs nothing a user might lack (no Python, no Node, no new dependency).
 //!
 //! It listens on 127.0.0.1 port 0, writes the chosen port to a file, and
-//! answers `GET /health` from what is deployed *at request time*: the deployed
-//! working copy's `VERSION` and `service.conf`, and the live `etc/service.conf`.
-//! A deploy therefore needs no restart. Every request appends one line to the
+//! answers from what is deployed *at request time*: `GET /blue-1/health` from
+//! that instance's deployed working copy (`VERSION`, `service.conf`) and the
+//! live `etc/service.conf`; `GET /health` for the whole service (healthy when
+//! every instance is), as users behind a balancer see it. One process plays
+//! every instance. A deploy therefore needs no restart. Every request appends one line to the
 //! sandbox's service log. It stops by itself when its parent process goes away
 //! or the sandbox folder is removed, so a killed demo leaves no server behind.
 //!
 //! It must never listen on anything but 127.0.0.1, never write outside the
 //! sandbox folder, and never change what is deployed.
 
-use crate::demo::files::{DEPLOYED_DIR, LIVE_CONFIG, SERVICE_LOG, SERVICE_PID};
+use crate::demo::files::{DEPLOYED_DIR, INSTANCES, LIVE_CONFIG, SERVICE_LOG, SERVICE_PID};
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -227,15 +229,61 @@ fn reason(code: u16) -> &'static str {
 pub fn route(method: &str, path: &str, dir: &Path) -> Reply {
     match (method, path) {
         ("GET", "/health") => health(dir),
-        ("GET", "/") => Reply::text(200, "stepwise demo service: see /health"),
-        ("GET", _) => Reply::text(404, "not found"),
+        ("GET", "/") => Reply::text(
+            200,
+            "stepwise demo service: see /health, or /INSTANCE/health for one instance",
+        ),
+        ("GET", _) => match instance_of(path) {
+            Some(name) => instance_health(dir, name),
+            None => Reply::text(404, "not found"),
+        },
         _ => Reply::text(405, "only GET is served"),
     }
 }
 
-/// The health of what is deployed now, read from the sandbox on every call.
+/// `blue-1` from `/blue-1/health`, when it is one of the instances.
+fn instance_of(path: &str) -> Option<&str> {
+    let name = path.strip_prefix('/')?.strip_suffix("/health")?;
+    INSTANCES.contains(&name).then_some(name)
+}
+
+/// The service as its users see it, through a balancer in front of every
+/// instance: healthy when every instance is. The answer is the first failing
+/// instance's (else the first warning one's, else the first one's), with
+/// how many instances are healthy (`"healthy":"2/3"`).
 pub fn health(dir: &Path) -> Reply {
-    let deployed = dir.join(DEPLOYED_DIR);
+    let all: Vec<Reply> = INSTANCES.iter().map(|n| one_health(dir, n)).collect();
+    let ok = all.iter().filter(|r| r.code == 200).count();
+    let pick = all
+        .iter()
+        .find(|r| r.code != 200)
+        .or_else(|| all.iter().find(|r| r.level != "INFO"))
+        .unwrap_or(&all[0]);
+    let mut reply = pick.clone();
+    let healthy = format!("{ok}/{}", all.len());
+    reply.body = with_field(&reply.body, "healthy", &healthy);
+    reply.detail = format!("{} healthy={healthy}", reply.detail);
+    reply
+}
+
+/// The health of one instance (`/blue-1/health`), naming it.
+pub fn instance_health(dir: &Path, name: &str) -> Reply {
+    let mut reply = one_health(dir, name);
+    reply.body = with_field(&reply.body, "instance", name);
+    reply.detail = format!("instance={name} {}", reply.detail);
+    reply
+}
+
+/// `body` (a JSON object and a newline) with one more string field at its end.
+fn with_field(body: &str, name: &str, value: &str) -> String {
+    let open = body.trim_end().strip_suffix('}').unwrap_or(body);
+    format!("{open},{}:{}}}\n", quote(name), quote(value))
+}
+
+/// The health of what is deployed on one instance now, read from the
+/// sandbox on every call.
+fn one_health(dir: &Path, name: &str) -> Reply {
+    let deployed = dir.join(DEPLOYED_DIR).join(name);
     let Some(version) = read_trimmed(&deployed.join("VERSION")) else {
         return health_reply(503, "unknown", None, "nothing deployed".to_string());
     };
@@ -342,20 +390,27 @@ mod tests {
 
     fn sandbox_with(version: &str, cache: &str, live: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("deployed")).unwrap();
         std::fs::create_dir_all(dir.path().join("etc")).unwrap();
-        std::fs::write(dir.path().join("deployed/VERSION"), format!("{version}\n")).unwrap();
-        std::fs::write(
-            dir.path().join("deployed/service.conf"),
-            format!("# release defaults\ncache_backend = {cache}\n"),
-        )
-        .unwrap();
+        for name in INSTANCES {
+            deploy(dir.path(), name, version, cache);
+        }
         std::fs::write(
             dir.path().join("etc/service.conf"),
             format!("release = {live}\n"),
         )
         .unwrap();
         dir
+    }
+
+    fn deploy(dir: &Path, name: &str, version: &str, cache: &str) {
+        let deployed = dir.join("deployed").join(name);
+        std::fs::create_dir_all(&deployed).unwrap();
+        std::fs::write(deployed.join("VERSION"), format!("{version}\n")).unwrap();
+        std::fs::write(
+            deployed.join("service.conf"),
+            format!("# release defaults\ncache_backend = {cache}\n"),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -365,9 +420,27 @@ mod tests {
         assert_eq!(reply.code, 200);
         assert_eq!(
             reply.body,
-            "{\"version\":\"v1.4.2\",\"status\":\"ok\",\"config\":\"v1.4.2\"}\n"
+            "{\"version\":\"v1.4.2\",\"status\":\"ok\",\"config\":\"v1.4.2\",\"healthy\":\"3/3\"}\n"
         );
         assert_eq!(reply.level, "INFO");
+    }
+
+    #[test]
+    fn one_instance_rolled_back_is_healthy_alone_and_the_service_is_not_yet() {
+        let dir = sandbox_with("v1.5.0", "cluster", "v1.5.0");
+        deploy(dir.path(), "blue-1", "v1.4.2", "memory");
+        let canary = route("GET", "/blue-1/health", dir.path());
+        assert_eq!(canary.code, 200);
+        assert!(
+            canary.body.contains("\"instance\":\"blue-1\""),
+            "{}",
+            canary.body
+        );
+        assert_eq!(route("GET", "/blue-2/health", dir.path()).code, 500);
+        let all = health(dir.path());
+        assert_eq!(all.code, 500);
+        assert!(all.body.contains("\"healthy\":\"1/3\""), "{}", all.body);
+        assert!(all.detail.contains("healthy=1/3"), "{}", all.detail);
     }
 
     #[test]
@@ -400,6 +473,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(route("GET", "/", dir.path()).code, 200);
         assert_eq!(route("GET", "/nope", dir.path()).code, 404);
+        assert_eq!(route("GET", "/blue-9/health", dir.path()).code, 404);
+        assert_eq!(route("GET", "/blue-1/health", dir.path()).code, 503);
         assert_eq!(route("POST", "/health", dir.path()).code, 405);
     }
 

@@ -113,6 +113,8 @@ pub struct App {
     pub color: bool,
     /// The (step, attempts) a failure/unknown prompt was last opened for.
     pub prompted: Option<(String, usize)>,
+    /// The host grid of a fleet step, or one host's log, in the log pane.
+    pub hosts: Option<super::host_pick::HostView>,
     /// Set once the engine has ended: the interface should close.
     pub end: Option<TuiEnd>,
     /// Said in the quit dialog instead of the resume command, when resuming
@@ -164,6 +166,7 @@ impl App {
             secrets,
             color,
             prompted: None,
+            hosts: None,
             end: None,
             quit_note: None,
             finished: None,
@@ -301,6 +304,9 @@ impl App {
                 _ => {}
             }
         }
+        if self.hosts_key(&key).is_some() {
+            return Vec::new();
+        }
         match keymap::action(Context::Main, &key) {
             Some(Action::Quit) if self.read_only => {
                 self.end = Some(TuiEnd::Left);
@@ -368,6 +374,7 @@ impl App {
             Action::TypeIntoStep => return self.start_typing(),
             Action::ScrollDetails => self.details_scroll += 3,
             Action::GoToNext => self.go_to_next(),
+            Action::Hosts => self.toggle_hosts(),
             _ => {}
         }
         Vec::new()
@@ -405,6 +412,7 @@ impl App {
             self.attempt_choice = None;
             self.follow = true;
             self.hit = None;
+            self.hosts = None;
         }
         self.selected = index;
         self.track_next = Some(index) == self.session.next_step();
@@ -418,12 +426,7 @@ impl App {
         match state.status {
             StepStatus::Running { .. } if self.typeable().is_some() => return self.start_typing(),
             StepStatus::Running { .. } if state.fleet.waiting.is_some() => {
-                let via = crate::session::event::ConfirmedVia::Operator;
-                return vec![Command::Rollout {
-                    step: id,
-                    proceed: true,
-                    via,
-                }];
+                self.modal = Some(Modal::Batch { step: id });
             }
             StepStatus::Running { .. } => {
                 self.status = Some("This step is running; c cancels it.".into());
@@ -433,7 +436,7 @@ impl App {
             _ if self.session.is_settled(self.selected) => {
                 self.status = Some("This step is settled; n adds a note to it.".into());
             }
-            StepStatus::Failed => self.modal = Some(Modal::Failure { step: id }),
+            StepStatus::Failed => self.modal = Some(self.failure_prompt(id)),
             StepStatus::OutcomeUnknown { .. } => self.modal = Some(self.unknown_prompt(id)),
             _ => return self.open_step(id),
         }
@@ -595,6 +598,7 @@ impl App {
             Update::Record(r) => {
                 self.session.apply(&r);
                 self.say_input_changed(&r.event);
+                self.fleet_record(&r.event);
                 if matches!(r.event, Event::StepStarted { .. }) {
                     self.attach_logs();
                 }
@@ -639,6 +643,8 @@ impl App {
                     .map_or(1, |s| s.attempts.len() as u32);
                 let prefixed = crate::tui::fleet::prefix_lines(&host, &bytes);
                 self.logs.push(&step, attempt, stream, &prefixed);
+                let own = super::host_pick::log_key(&step, &host);
+                self.logs.push(&own, attempt, stream, &bytes);
             }
             Update::Idle => self.idle(),
             Update::Rejected(why) => self.status = Some(why),
@@ -671,9 +677,7 @@ impl App {
             .step_def(next)
             .is_none_or(|d| d.on_failure == OnFailure::Ask);
         let modal = match st.status {
-            StepStatus::Failed if asks => Modal::Failure {
-                step: key.0.clone(),
-            },
+            StepStatus::Failed if asks => self.failure_prompt(key.0.clone()),
             StepStatus::OutcomeUnknown { .. } => self.unknown_prompt(key.0.clone()),
             _ => return,
         };
@@ -753,9 +757,8 @@ impl App {
 
     /// The log shown in the log pane, if the selected step has any.
     pub fn shown_log(&self) -> Option<&LogPane> {
-        let attempt = self.shown_attempt()?;
-        self.logs
-            .get(&self.session.steps[self.selected].id, attempt)
+        let (key, attempt) = self.shown_log_key()?;
+        self.logs.get(&key, attempt)
     }
 
     /// For a human step (which has no output of its own): the step and
@@ -903,6 +906,7 @@ impl App {
             Action::Follow => !self.follow,
             Action::TypeIntoStep => self.typeable().is_some(),
             Action::GoToNext => self.away_from_next().is_some(),
+            Action::Hosts => status.is_some() && self.session.steps[i].fleet.is_fleet(),
             // Only when something is cut: then the key shows the rest.
             Action::ToggleWrap => !self.wrap && self.long_line_shown(),
             // Arrows are obvious; the bar keeps its room for the rest.

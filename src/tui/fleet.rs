@@ -41,13 +41,7 @@ pub fn summary(st: &StepState, targets: &[String]) -> Option<String> {
 
 /// The host grid: host, batch, status, duration, last output line.
 pub fn grid(f: &FleetState, last_line: impl Fn(&str) -> String) -> Vec<String> {
-    let width = f
-        .hosts
-        .iter()
-        .map(|h| h.host.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let width = f.host_width();
     let mut out = vec![format!(
         "{:<width$}  batch  status            duration  last line",
         "host"

@@ -13,6 +13,12 @@ pub enum Context {
     HumanPrompt,
     RunConfirm,
     Failure,
+    /// A fleet step failed: retry its failed hosts, accept, abort.
+    FleetFailure,
+    /// A fleet step waits between two batches.
+    Batch,
+    /// The host grid of a fleet step in the log pane, or a host's log.
+    Hosts,
     Unknown,
     /// A yes/no question (cancel the running step, quit).
     YesNo,
@@ -87,6 +93,8 @@ pub enum Action {
     ScrollDetails,
     /// Select the next step (`▶`) again; the selection follows it after.
     GoToNext,
+    /// A fleet step: its host grid in the log pane (again: its log).
+    Hosts,
 }
 
 /// A key with its modifiers.
@@ -222,6 +230,13 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(
         C::Main,
+        &[k('h')],
+        A::Hosts,
+        "hosts",
+        "Fleet step: its host grid in the log pane (h again: back)",
+    ),
+    b(
+        C::Main,
         &[k('D')],
         A::ScrollDetails,
         "details",
@@ -319,6 +334,34 @@ pub static BINDINGS: &[Binding] = &[
         A::Suspend,
         "suspend",
         "Suspend to the shell (fg comes back; running steps go on)",
+    ),
+    b(
+        C::Hosts,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "host up",
+        "Host grid: the previous host",
+    ),
+    b(
+        C::Hosts,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "host down",
+        "Host grid: the next host",
+    ),
+    b(
+        C::Hosts,
+        &[code(KeyCode::Enter)],
+        A::Accept,
+        "host log",
+        "Host grid: open the host's log here (/ searches it, n/N)",
+    ),
+    b(
+        C::Hosts,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "back",
+        "Back: from a host's log to the grid, then to the step's log",
     ),
     b(
         C::Found,
@@ -440,6 +483,55 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "decide later",
         "Close; decide later",
+    ),
+    b(
+        C::FleetFailure,
+        &[k('r')],
+        A::Retry,
+        "retry failed hosts",
+        "Re-run only the hosts that failed or did not finish",
+    ),
+    b(
+        C::FleetFailure,
+        &[k('c')],
+        A::MarkDone,
+        "accept and continue",
+        "Accept the failure and go on (asks a reason, recorded)",
+    ),
+    b(
+        C::FleetFailure,
+        &[k('a')],
+        A::Abort,
+        "abort",
+        "Abort the session (asks a reason)",
+    ),
+    b(
+        C::FleetFailure,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "decide later",
+        "Close; decide later (s skips the step)",
+    ),
+    b(
+        C::Batch,
+        &[code(KeyCode::Enter), k('y')],
+        A::Accept,
+        "next batch",
+        "Go on with the next batch",
+    ),
+    b(
+        C::Batch,
+        &[k('s'), k('c')],
+        A::Cancel,
+        "stop",
+        "Stop the rollout (the step fails; r runs the rest later)",
+    ),
+    b(
+        C::Batch,
+        &[code(KeyCode::Esc)],
+        A::Dismiss,
+        "decide later",
+        "Close; Enter on the step asks again",
     ),
     b(
         C::Unknown,
@@ -675,6 +767,7 @@ pub fn changes_nothing(action: Action) -> bool {
             | Action::Quit
             | Action::Suspend
             | Action::ScrollDetails
+            | Action::Hosts
     )
 }
 

@@ -13,9 +13,12 @@
 //! journal instead of an engine.
 
 pub mod app;
+mod app_fleet;
 pub mod ending;
 pub mod fleet;
 pub mod history;
+pub mod host_pick;
+pub mod host_view;
 pub mod keymap;
 pub mod layout;
 pub mod log;

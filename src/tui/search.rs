@@ -106,11 +106,10 @@ impl App {
         if let Some(old) = self.searching.take() {
             old.progress.cancel.store(true, Ordering::Relaxed);
         }
-        let (Some(log), Some(attempt)) = (self.shown_log(), self.shown_attempt()) else {
+        let (Some(log), Some(key)) = (self.shown_log(), self.shown_log_key()) else {
             self.status = Some("No log to search.".into());
             return;
         };
-        let key = (self.selected_id(), attempt);
         let Some(path) = log.path().filter(|_| log.from_disk()) else {
             let line = find_in_memory(log, &query, from, dir);
             return self.show(Found {
@@ -151,7 +150,7 @@ impl App {
 
     /// Shows the match, or says there is none.
     fn show(&mut self, f: Found) {
-        if (self.selected_id(), self.shown_attempt().unwrap_or(0)) != f.log {
+        if self.shown_log_key() != Some(f.log.clone()) {
             return;
         }
         match f.line {

@@ -61,13 +61,14 @@ pub fn key(
 
 /// The choices of a prompt, from the key table.
 pub fn choices(ctx: super::super::keymap::Context) -> Vec<Line<'static>> {
-    super::super::keymap::bindings(ctx)
+    use super::super::keymap::{bindings, keys_label};
+    let width = bindings(ctx)
+        .map(|b| keys_label(b).chars().count() + 1)
+        .fold(6, usize::max);
+    bindings(ctx)
         .map(|b| {
             Line::from(vec![
-                ratatui::text::Span::styled(
-                    format!("  {:<6}", super::super::keymap::keys_label(b)),
-                    theme::bold(),
-                ),
+                ratatui::text::Span::styled(format!("  {:<width$}", keys_label(b)), theme::bold()),
                 ratatui::text::Span::raw(b.help),
             ])
         })

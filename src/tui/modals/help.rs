@@ -13,8 +13,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 const GROUPS: &[(Context, &str)] = &[
     (Context::Main, "Main screen"),
     (Context::Found, "After a log search"),
+    (Context::Hosts, "A fleet step's hosts (h)"),
     (Context::HumanPrompt, "Human step prompt"),
     (Context::Failure, "After a failure"),
+    (Context::FleetFailure, "After a fleet step's failure"),
+    (Context::Batch, "Between two batches of a fleet step"),
     (Context::Unknown, "Outcome unknown"),
     (Context::QuitRunning, "Quitting while a step runs"),
     (Context::UpdateDraft, "A status update's draft"),

@@ -6,8 +6,10 @@
 //!
 //! No I/O here; every key line shown comes from the key table.
 
+pub mod batch;
 pub mod failure;
 pub mod finished;
+pub mod fleet_failure;
 pub mod help;
 pub mod human;
 pub mod input_change;
@@ -43,6 +45,14 @@ pub enum Modal {
         step: String,
     },
     Failure {
+        step: String,
+    },
+    /// A fleet step failed: retry its failed hosts, accept, abort.
+    FleetFailure {
+        step: String,
+    },
+    /// A fleet step waits between two batches.
+    Batch {
         step: String,
     },
     Unknown(unknown::UnknownPrompt),
@@ -95,6 +105,8 @@ impl Modal {
             Modal::Human(_) => Context::HumanPrompt,
             Modal::RunConfirm { .. } => Context::RunConfirm,
             Modal::Failure { .. } => Context::Failure,
+            Modal::FleetFailure { .. } => Context::FleetFailure,
+            Modal::Batch { .. } => Context::Batch,
             Modal::Unknown(p) => p.context(),
             Modal::CancelRunning | Modal::Quit => Context::YesNo,
             Modal::QuitRunning => Context::QuitRunning,
@@ -143,6 +155,10 @@ impl Modal {
             Modal::Failure { step } => {
                 failure::key(step, action).map(|step| Modal::Failure { step })
             }
+            Modal::FleetFailure { step } => {
+                fleet_failure::key(step, action).map(|step| Modal::FleetFailure { step })
+            }
+            Modal::Batch { step } => batch::key(step, action).map(|step| Modal::Batch { step }),
             Modal::Unknown(p) => p.key(action).map(Modal::Unknown),
             Modal::CancelRunning => yes_no::key(false, action).map(|()| Modal::CancelRunning),
             Modal::Quit => yes_no::key(true, action).map(|()| Modal::Quit),
@@ -167,6 +183,8 @@ impl Modal {
             Modal::Human(p) => human::render(frame, area, look, p),
             Modal::RunConfirm { step } => run_confirm::render(frame, area, look, step),
             Modal::Failure { step } => failure::render(frame, area, look, step),
+            Modal::FleetFailure { step } => fleet_failure::render(frame, area, look, step),
+            Modal::Batch { step } => batch::render(frame, area, look, step),
             Modal::Unknown(p) => unknown::render(frame, area, look, p),
             Modal::CancelRunning => yes_no::render(frame, area, look, false),
             Modal::Quit => yes_no::render(frame, area, look, true),

@@ -63,6 +63,10 @@ pub enum LinePurpose {
     },
     Abort,
     Search,
+    /// Accept a fleet step's failure and continue (the reason is recorded).
+    Accept {
+        step: String,
+    },
 }
 
 /// What a multi-line note is for.

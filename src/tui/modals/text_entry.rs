@@ -63,6 +63,7 @@ pub fn render_line(
             format!("Skip the whole section “{title}”: why?")
         }
         LinePurpose::Abort => "Abort the session: why?".to_string(),
+        LinePurpose::Accept { .. } => "Accept the failed hosts and go on: why?".to_string(),
         LinePurpose::Search => match look.search {
             Some(last) => {
                 format!("Search the whole log from the view on (Enter alone: next “{last}”)")
@@ -146,6 +147,10 @@ pub fn line_key(
                 }
                 LinePurpose::Abort => Outcome::Send(vec![Command::Abort { reason: value }]),
                 LinePurpose::Search => Outcome::Search(value),
+                LinePurpose::Accept { step } => {
+                    let note = Some(super::fleet_failure::accepted_note(look, &step, &value));
+                    Outcome::Send(vec![Command::MarkDone { step, note }])
+                }
             };
         }
         _ => {

@@ -268,7 +268,7 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
         lines.push(Line::styled("Hosts", theme::bold()));
         if let Some(b) = st.fleet.waiting {
             let text = format!(
-                "  Batch {b} is done: Enter goes on with the next batch, c stops the rollout"
+                "  Batch {b} is done: Enter asks whether to go on with the next batch or stop"
             );
             lines.push(Line::styled(text, theme::bold()));
         }

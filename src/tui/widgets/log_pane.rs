@@ -52,7 +52,10 @@ fn rows(app: &App, log: &LogPane, top: Pos, height: usize, hit: Option<u64>) -> 
 /// a mode stay; the attempt, then the `[ ]` hint, then "following" go
 /// first when it is too long.
 fn title(app: &App, width: usize) -> String {
-    let id = app.selected_id();
+    let mut id = app.selected_id();
+    if let Some(host) = app.hosts.as_ref().and_then(|v| v.open.as_ref()) {
+        id = format!("{id} [{host}] · Esc: hosts");
+    }
     let Some(attempt) = app.shown_attempt() else {
         return super::fit_title(&[(format!("Log · {id}"), 0)], width);
     };
@@ -118,6 +121,9 @@ fn notes(log: &LogPane, top: u64, shown: usize) -> Option<String> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    if app.grid_shown() {
+        return super::host_grid::render(frame, area, app);
+    }
     let room = area.width.saturating_sub(4) as usize;
     let block = super::block(
         &title(app, room),

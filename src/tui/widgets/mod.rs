@@ -9,6 +9,7 @@
 //! imports nothing of the app, so modals can use it.
 
 pub mod details;
+pub mod host_grid;
 pub mod inputs_form;
 pub mod log_pane;
 pub mod status_bar;

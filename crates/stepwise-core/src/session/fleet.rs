@@ -113,6 +113,34 @@ impl FleetState {
         self.hosts.iter().filter(|h| h.status == status).count()
     }
 
+    /// The width of the host column of a grid or recap (at least 4).
+    pub fn host_width(&self) -> usize {
+        let widths = self.hosts.iter().map(|h| h.host.chars().count());
+        widths.max().unwrap_or(4).max(4)
+    }
+
+    /// Hosts that failed or whose outcome is unknown.
+    pub fn not_done(&self) -> Vec<String> {
+        let mut v = self.with(HostStatus::Failed);
+        v.extend(self.with(HostStatus::Unknown));
+        v
+    }
+
+    /// The note recorded when the operator accepts a fleet step's failure
+    /// and goes on (TUI `c`, headless `--answer STEP=accept:<reason>`):
+    /// which hosts are left not done, and why that is acceptable.
+    pub fn accepted_note(&self, reason: &str) -> String {
+        let hosts = self.not_done();
+        match hosts.is_empty() {
+            true => format!("Failure accepted: {reason}"),
+            false => format!(
+                "Failure accepted with {} host(s) not done ({}): {reason}",
+                hosts.len(),
+                hosts.join(", ")
+            ),
+        }
+    }
+
     /// Folds one fleet event of this step.
     pub fn apply(&mut self, r: &Record) {
         match &r.event {

@@ -1,7 +1,8 @@
 //! A fleet step's hosts: the `hosts` of its targets, or what their
 //! `hosts_from` command prints (one host per line, or Ansible inventory
-//! JSON and a `group`), limited by `--limit`. Runs `hosts_from` commands;
-//! nothing else.
+//! JSON and a `group`), limited by `--limit`. Runs `hosts_from` commands
+//! (with the step's values as environment variables, as a step's command
+//! gets them: never pasted into the command text); nothing else.
 
 use crate::runbook::model::{HostTransport as Transport, Runbook, Step};
 use std::io;
@@ -14,12 +15,19 @@ pub struct HostEntry {
     pub transport: Transport,
 }
 
+/// Where and how a `hosts_from` command runs: the runbook's shell, its
+/// folder, and the step's environment (inputs, captures, `env:`).
+pub struct Context<'a> {
+    pub shell: &'a [String],
+    pub cwd: &'a Path,
+    pub env: &'a [(String, String)],
+}
+
 /// The hosts of `step`, in order, without duplicates, within `limit`.
 pub async fn resolve(
     book: &Runbook,
     step: &Step,
-    shell: &[String],
-    cwd: &Path,
+    ctx: &Context<'_>,
     limit: Option<&[String]>,
 ) -> io::Result<Vec<HostEntry>> {
     let mut out: Vec<HostEntry> = Vec::new();
@@ -28,7 +36,7 @@ pub async fn resolve(
             .target(name)
             .ok_or_else(|| io::Error::other(format!("no target `{name}`")))?;
         let hosts = match &target.hosts_from {
-            Some(cmd) => from_command(cmd, target.group.as_deref(), shell, cwd).await?,
+            Some(cmd) => from_command(cmd, target.group.as_deref(), ctx).await?,
             None => target.hosts.clone(),
         };
         for host in hosts {
@@ -53,13 +61,13 @@ pub async fn resolve(
 async fn from_command(
     cmd: &str,
     group: Option<&str>,
-    shell: &[String],
-    cwd: &Path,
+    ctx: &Context<'_>,
 ) -> io::Result<Vec<String>> {
-    let out = tokio::process::Command::new(&shell[0])
-        .args(&shell[1..])
+    let out = tokio::process::Command::new(&ctx.shell[0])
+        .args(&ctx.shell[1..])
         .arg(cmd)
-        .current_dir(cwd)
+        .envs(ctx.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(ctx.cwd)
         .stdin(std::process::Stdio::null())
         .output()
         .await?;

@@ -38,7 +38,12 @@ pub async fn run(
 ) -> io::Result<Outcome> {
     let began = Instant::now();
     let limit = plan.limit.as_deref();
-    let all = hosts::resolve(&plan.book, &plan.def, &plan.shell, &plan.base_dir, limit).await?;
+    let ctx = hosts::Context {
+        shell: &plan.shell,
+        cwd: &plan.base_dir,
+        env: &plan.shared.env,
+    };
+    let all = hosts::resolve(&plan.book, &plan.def, &ctx, limit).await?;
     let todo: Vec<String> = all
         .iter()
         .map(|h| h.host.clone())

@@ -1,0 +1,90 @@
+//! The failure prompt of a fleet step: retry only the hosts that failed
+//! (or whose outcome is unknown), accept the failure and continue (a
+//! reason is asked and recorded with the step), or abort the session.
+
+use super::super::keymap::{Action, Context};
+use super::super::look::Look;
+use super::super::theme;
+use crate::engine::command::Command;
+use crate::session::fleet::{FleetState, HostStatus};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::text::Line;
+
+pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
+    let Some(st) = look.session.step(step) else {
+        return;
+    };
+    let red = theme::fg(look.color, Color::Red).add_modifier(ratatui::style::Modifier::BOLD);
+    let mut lines = vec![Line::styled(format!("✗ {}", look.title_of(step)), red)];
+    lines.extend(summary(&st.fleet).into_iter().map(Line::raw));
+    lines.push(Line::raw(""));
+    lines.extend(super::failure::choices(Context::FleetFailure));
+    super::super::widgets::dialog(frame, area, 64, "Fleet step failed", lines);
+}
+
+/// What went wrong: why the rollout stopped, the counts, the hosts to redo.
+pub fn summary(f: &FleetState) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(why) = &f.stopped {
+        out.push(format!("Rollout stopped: {why}."));
+    }
+    let mut counts = format!(
+        "{} hosts: ✓{}",
+        f.hosts.len(),
+        f.count(HostStatus::Succeeded)
+    );
+    for (status, word) in [
+        (HostStatus::Failed, "failed"),
+        (HostStatus::Unknown, "outcome unknown"),
+        (HostStatus::Pending, "not reached"),
+    ] {
+        let n = f.count(status);
+        if n > 0 {
+            counts.push_str(&format!(", {n} {word}"));
+        }
+    }
+    out.push(counts);
+    let redo = to_redo(f);
+    if !redo.is_empty() {
+        out.push(format!("r runs again: {}", names(&redo)));
+    }
+    out
+}
+
+/// The hosts a retry runs: every one that did not succeed.
+pub fn to_redo(f: &FleetState) -> Vec<String> {
+    let left = f.hosts.iter().filter(|h| h.status != HostStatus::Succeeded);
+    left.map(|h| h.host.clone()).collect()
+}
+
+fn names(hosts: &[String]) -> String {
+    let mut s = hosts.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if hosts.len() > 5 {
+        s.push_str(&format!(" and {} more", hosts.len() - 5));
+    }
+    s
+}
+
+/// The note recorded when the operator accepts a fleet failure.
+pub fn accepted_note(look: &Look, step: &str, reason: &str) -> String {
+    let fleet = look.session.step(step).map(|s| &s.fleet);
+    fleet.map_or_else(
+        || format!("Failure accepted: {reason}"),
+        |f| f.accepted_note(reason),
+    )
+}
+
+/// r retries the failed hosts, c asks the reason to accept, a asks the
+/// reason to abort, Esc decides later.
+pub fn key(step: String, action: Option<Action>) -> super::outcome::Outcome<String> {
+    use super::outcome::{LinePurpose, Opening, Outcome};
+    match action {
+        Some(Action::Retry) => Outcome::Send(vec![Command::Start { step }]),
+        Some(Action::MarkDone) => Outcome::Open(Opening::Line(LinePurpose::Accept { step })),
+        Some(Action::Abort) => Outcome::Open(Opening::Line(LinePurpose::Abort)),
+        Some(_) => Outcome::Close,
+        None => Outcome::Keep(step),
+    }
+}
