@@ -383,6 +383,6 @@ fn summary_counts_sections_and_steps() {
     let one = load(&with_step("title: a"));
     assert_eq!(
         summary(&one),
-        "T — 1 sections, 1 steps (0 automated, 1 human)"
+        "T — 1 section, 1 step (0 automated, 1 human)"
     );
 }
