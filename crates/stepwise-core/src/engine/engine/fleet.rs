@@ -138,26 +138,7 @@ impl Engine {
                 Ok(())
             }
             Happening::Output { host, chunk } => {
-                if chunk.logged {
-                    let e = Event::HostOutputRecorded {
-                        step: step.clone(),
-                        attempt,
-                        host: host.clone(),
-                        stream: chunk.stream,
-                        offset: chunk.offset,
-                        len: chunk.bytes.len() as u64,
-                    };
-                    let record = self.journal.append_lazy(e)?;
-                    self.session.apply(&record);
-                }
-                let u = Update::HostOutput {
-                    step,
-                    host,
-                    stream: chunk.stream,
-                    bytes: chunk.bytes,
-                };
-                self.send(u).await;
-                Ok(())
+                self.host_output(&step, attempt, host, chunk).await
             }
             Happening::Exited {
                 host,
@@ -206,6 +187,37 @@ impl Engine {
     }
 
     /// The operator's answer after a batch: go on, or stop the rollout.
+    /// A host's output: journalled (lazily, like a step's) when its
+    /// monitor logged it, then shown.
+    pub(super) async fn host_output(
+        &mut self,
+        step: &str,
+        attempt: u32,
+        host: String,
+        chunk: crate::engine::process::Chunk,
+    ) -> io::Result<()> {
+        if chunk.logged {
+            let e = Event::HostOutputRecorded {
+                step: step.to_owned(),
+                attempt,
+                host: host.clone(),
+                stream: chunk.stream,
+                offset: chunk.offset,
+                len: chunk.bytes.len() as u64,
+            };
+            let record = self.journal.append_lazy(e)?;
+            self.session.apply(&record);
+        }
+        let u = Update::HostOutput {
+            step: step.to_owned(),
+            host,
+            stream: chunk.stream,
+            bytes: chunk.bytes,
+        };
+        self.send(u).await;
+        Ok(())
+    }
+
     pub(super) async fn answer_batch(
         &mut self,
         step: String,

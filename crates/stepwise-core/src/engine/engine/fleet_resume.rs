@@ -6,7 +6,6 @@
 //! what the step's "outcome unknown" says of them.
 
 use super::{CHUNKS_IN_FLIGHT, Engine};
-use crate::engine::command::Update;
 use crate::runner::{AttemptId, Reattach};
 use crate::session::event::Event;
 use crate::session::fleet::HostStatus;
@@ -62,25 +61,7 @@ impl Engine {
             return Ok(());
         };
         while let Some(chunk) = started.chunks.recv().await {
-            if chunk.logged {
-                let e = Event::HostOutputRecorded {
-                    step: step.to_owned(),
-                    attempt,
-                    host: host.clone(),
-                    stream: chunk.stream,
-                    offset: chunk.offset,
-                    len: chunk.bytes.len() as u64,
-                };
-                let record = self.journal.append_lazy(e)?;
-                self.session.apply(&record);
-            }
-            let u = Update::HostOutput {
-                step: step.to_owned(),
-                host: host.clone(),
-                stream: chunk.stream,
-                bytes: chunk.bytes,
-            };
-            self.send(u).await;
+            self.host_output(step, attempt, host.clone(), chunk).await?;
         }
         let expect = self.step_def(step).expect_exit;
         let event = match started.done.await {
