@@ -80,6 +80,19 @@ fn dry_run_lists_hosts_and_batches() {
 }
 
 #[test]
+fn dry_run_shows_a_hosts_from_command_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/rollback.yaml");
+    stepwise(dir.path())
+        .args(["run", "--dry-run", rb])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "on instances: hosts from the output of (not run in a dry run):\n      $ printf '%s\\n' $INSTANCES\n",
+        ));
+}
+
+#[test]
 fn a_local_fleet_runs_each_host_with_target_set_and_limit_is_journalled() {
     let dir = tempfile::tempdir().unwrap();
     let rb = concat!(

@@ -103,10 +103,15 @@ fn fleet_lines(runbook: &Runbook, step: &crate::runbook::model::Step) -> Vec<Str
             continue;
         };
         match &t.hosts_from {
-            Some(cmd) => out.push(format!(
-                "on {name}: hosts from `{}` (not run in a dry run)",
-                shown_value(cmd)
-            )),
+            Some(cmd) => {
+                out.push(format!(
+                    "on {name}: hosts from the output of (not run in a dry run):"
+                ));
+                out.extend(
+                    cmd.lines()
+                        .map(|l| format!("  $ {}", crate::text::show_controls(l))),
+                );
+            }
             None => {
                 let how = match t.transport {
                     crate::runbook::model::HostTransport::Ssh => "ssh",
