@@ -2,7 +2,7 @@
 //! keys that apply right now (from the key table).
 
 use super::super::app::App;
-use super::super::keymap::{self, Context};
+use super::super::keymap::{self, Action, Binding, Context};
 use super::super::theme;
 use crate::runbook::duration;
 use ratatui::Frame;
@@ -48,16 +48,42 @@ fn next_update(app: &App) -> String {
     }
 }
 
-/// `key hint` pairs that apply now, in table order.
+/// `key hint` pairs that apply now, in table order. While a fleet step's
+/// host grid (or a host's log) is shown, its keys come first and the main
+/// screen's bindings it takes over are left out.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let ctx = app.context();
-    keymap::bindings(ctx)
-        .filter(|b| match ctx {
-            Context::Main => app.applies(b.action),
-            Context::HumanPrompt => app.prompt_applies(b.action),
-            _ => true,
-        })
+    let hosts = host_bindings(app);
+    let taken = |b: &Binding| {
+        b.keys
+            .iter()
+            .any(|k| hosts.iter().any(|h| h.keys.contains(k)))
+    };
+    let main = keymap::bindings(ctx).filter(|b| match ctx {
+        Context::Main => app.applies(b.action) && !taken(b),
+        Context::HumanPrompt => app.prompt_applies(b.action),
+        _ => true,
+    });
+    hosts
+        .iter()
+        .copied()
+        .chain(main)
         .map(|b| (keymap::keys_label(b), b.hint))
+        .collect()
+}
+
+/// The host view's bindings that apply now: all of them on the grid, only
+/// "back" on a host's log; none without the view or under a modal.
+fn host_bindings(app: &App) -> Vec<&'static Binding> {
+    let Some(view) = app
+        .hosts
+        .as_ref()
+        .filter(|_| app.context() == Context::Main)
+    else {
+        return Vec::new();
+    };
+    keymap::bindings(Context::Hosts)
+        .filter(|b| view.open.is_none() || b.action == Action::Dismiss)
         .collect()
 }
 
@@ -185,16 +211,18 @@ fn hint_width((keys, hint): &(String, &str)) -> usize {
 }
 
 /// The room the key hints keep before the facts: on the main screen the
-/// pinned ones and the first other one (`Enter act`, mostly); all of a
-/// modal's (a few, and what it is waiting for).
+/// pinned ones and the first other one (`Enter act`, mostly), or all the
+/// host view's while it is shown; all of a modal's (a few, and what it is
+/// waiting for).
 fn pinned_width(app: &App) -> usize {
     let main = app.context() == Context::Main;
     let (pinned, others): (Vec<_>, Vec<_>) = hints(app)
         .into_iter()
         .partition(|(keys, _)| !main || PINNED.contains(&keys.as_str()));
+    let first = host_bindings(app).len().max(1);
     1 + pinned
         .iter()
-        .chain(others.first())
+        .chain(others.iter().take(first))
         .map(hint_width)
         .sum::<usize>()
 }
