@@ -94,16 +94,11 @@ fn the_operator_is_the_accounts_name_when_user_is_unset() {
     assert!(!journal.contains("\"user\":\"unknown\""), "{journal}");
 }
 
-/// The pid of the monitor holding `log`'s attempt, from its note.
+/// The pid of the monitor holding `log`'s attempt (it answers on its
+/// socket).
 fn monitor_pid(session: &Path, log: &str) -> i32 {
-    let note = session.join(format!("output/{log}.monitor"));
-    std::fs::read_to_string(note)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
+    let log = session.join(format!("output/{log}.log"));
+    stepwise::runner::monitor::files::monitor_alive(&log).expect("a live monitor")
 }
 
 /// When the monitor itself is killed too (the rare case it leaves), the
