@@ -227,3 +227,37 @@ async fn an_exit_nobody_acknowledged_is_left_in_its_file() {
     wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
     assert_eq!(files::read_exit(&log).expect("the exit file").code, Some(5));
 }
+
+/// The race a `kill -9` of stepwise can leave: the attempt journalled as
+/// started and its spec sent, stepwise dead before the monitor ran. The
+/// monitor claims the attempt, sees its stepwise gone and runs nothing;
+/// the runner then says the attempt never started (a resume runs it once,
+/// without a question). Deterministic: stepwise's end is closed before
+/// the monitor even starts.
+#[test]
+fn a_monitor_whose_stepwise_went_before_it_ran_runs_nothing() {
+    use std::io::Write;
+    use std::os::fd::OwnedFd;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let spec = spec(dir.path(), &format!("touch {}", marker.display()));
+    let log = spec.log_path.clone();
+    let json = serde_json::to_vec(&stepwise::runner::monitor::record::WireSpec::from_spec(
+        &spec,
+    ))
+    .unwrap();
+    let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    ours.write_all(b"S").unwrap();
+    ours.write_all(&(json.len() as u32).to_be_bytes()).unwrap();
+    ours.write_all(&json).unwrap();
+    drop(ours); // stepwise is gone, its spec sent
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .arg(files::HIDDEN_COMMAND)
+        .stdin(std::process::Stdio::from(OwnedFd::from(theirs)))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!marker.exists(), "the step ran without its stepwise");
+    assert_eq!(only_files(dir.path()), Vec::<String>::new());
+    assert_eq!(runner().reattach(&id(), &log), Reattach::NeverStarted);
+}

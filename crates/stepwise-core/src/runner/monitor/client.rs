@@ -85,6 +85,12 @@ impl StepRunner for MonitorRunner {
                 ended_at: exit.ended_at,
             };
         }
+        // The step's process-group note is created before the step is
+        // spawned, by the monitor, after its claim: with the monitor gone
+        // and no note, the step never ran, and no monitor will run it.
+        if !survivor::note_path(log).exists() {
+            return Reattach::NeverStarted;
+        }
         match survivor::still_running(log) {
             Some(pgid) => Reattach::Orphaned { pgid },
             None => Reattach::Gone,
