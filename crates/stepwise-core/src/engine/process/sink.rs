@@ -1,14 +1,12 @@
 //! Where a step's (already redacted) output goes: the attempt's log file,
 //! the bounded `capture:` buffer, and the subscriber channel.
 //!
-//! The file is created on a blocking thread when the first output comes
-//! (creating a file costs this disk about as much as a quiet step's whole
-//! process, and makes the journal's next fsync dearer; see
-//! docs/PERFORMANCE.md), after [`check_log_path`] has refused, before the
-//! spawn, a log that exists or a missing folder. A step that prints
-//! nothing leaves no log: every reader takes a missing log of an attempt
-//! with no recorded output as empty. Output waits for the creation; so
-//! does the end of the attempt. It is written as output arrives and
+//! The file is created on a blocking thread while the step's process is
+//! being spawned (creating a file costs this disk about as much as a quiet
+//! step's whole process; see docs/PERFORMANCE.md), after
+//! [`check_log_path`] has refused a log that exists or a missing folder.
+//! Output waits for the creation; so does the end of the attempt, so every
+//! attempt that ended has its log. It is written as output arrives and
 //! synced in the background at most once per [`SYNC_EVERY`] while output
 //! flows, then once at the end: never per chunk, and never blocking the
 //! read loop on a slow disk.
@@ -99,8 +97,6 @@ pub(super) struct Sink {
     path: PathBuf,
     /// The creation under way (see the module doc), then the file.
     creating: Option<JoinHandle<io::Result<File>>>,
-    /// Whether the creation was started (at the first output).
-    opened: bool,
     file: Option<Arc<File>>,
     offset: u64,
     out: Option<mpsc::Sender<Chunk>>,
@@ -124,8 +120,10 @@ impl Sink {
         hide_stdout: bool,
     ) -> Self {
         Sink {
-            creating: None,
-            opened: false,
+            creating: Some(tokio::task::spawn_blocking({
+                let path = path.clone();
+                move || create_log(&path)
+            })),
             path,
             file: None,
             offset: 0,
@@ -215,18 +213,8 @@ impl Sink {
         }
     }
 
-    /// Creates the log, if not yet done, and waits for the creation.
+    /// Waits for the log's creation, if it is still under way.
     pub(super) async fn ready(&mut self) {
-        if !self.opened {
-            self.opened = true;
-            let path = self.path.clone();
-            self.creating = Some(tokio::task::spawn_blocking(move || create_log(&path)));
-        }
-        self.created().await;
-    }
-
-    /// Waits for the log's creation, if it is under way.
-    async fn created(&mut self) {
         let Some(creating) = self.creating.take() else {
             return;
         };
@@ -285,7 +273,7 @@ impl Sink {
     /// Waits for any background sync, syncs once more, and hands back what
     /// was written.
     pub(super) async fn finish(mut self) -> Written {
-        self.created().await;
+        self.ready().await;
         if let Some(pending) = self.syncing.take() {
             self.note(join(pending).await);
         }
@@ -315,17 +303,6 @@ async fn join(handle: JoinHandle<io::Result<()>>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_quiet_attempt_leaves_no_log_and_no_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let (tx, _rx) = mpsc::channel(8);
-        let sink = Sink::new(dir.path().join("s.1.log"), tx, false, false);
-        let written = sink.finish().await;
-        assert!(written.error.is_none());
-        assert_eq!(written.len, 0);
-        assert!(!dir.path().join("s.1.log").exists());
-    }
 
     #[tokio::test(start_paused = true)]
     async fn output_followed_by_silence_is_synced_within_a_second() {
