@@ -1,9 +1,19 @@
 #!/usr/bin/env python3
-# Usage: python3 benches/step_cost_ab.py BEFORE_BIN AFTER_BIN RUNS
-"""Benchmark 5's commands, alternating two binaries in one loop: 200 `true`
-steps, --auto --headless, a fresh home each run; and 200 x `bash -c true`."""
+# Usage: python3 benches/step_cost_ab.py [--premon PREMON_BIN] BEFORE_BIN AFTER_BIN RUNS
+"""Benchmark 5's commands, alternating binaries in one loop: 200 `true`
+steps, --auto --headless, a fresh home each run; and 200 x `bash -c true`.
+With --premon (a build from before the step monitor existed), that binary
+runs in the same loop too and the monitor's share per step is printed:
+(binary - premon) / 200 for before and after. Sessions go to TMPDIR
+(`TMPDIR=/dev/shm` for tmpfs)."""
 import os, shutil, subprocess, sys, tempfile, time, json, statistics
-before, after, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+args = sys.argv[1:]
+bins = []
+if args[0] == "--premon":
+    bins.append(("premon", args[1]))
+    args = args[2:]
+before, after, runs = args[0], args[1], int(args[2])
+bins += [("before", before), ("after", after)]
 work = tempfile.mkdtemp(prefix="alt5-")
 rb = os.path.join(work, "steps200.yaml")
 lines = ["runbook: 1", "id: bench-steps200", "title: Bench", "sections:", "  - title: Bench", "    steps:"]
@@ -12,19 +22,34 @@ for i in range(200):
 open(rb, "w").write("\n".join(lines) + "\n")
 script = os.path.join(work, "true200.sh")
 open(script, "w").write("#!/bin/bash\nfor i in $(seq 200); do bash -c true; done\n")
+def remove(path):
+    # A monitor may still write beside its log for a moment after stepwise
+    # exits (main's exit file, before it lingers): try again shortly.
+    for _ in range(50):
+        try:
+            shutil.rmtree(path); return
+        except OSError:
+            time.sleep(0.1)
+    shutil.rmtree(path, ignore_errors=True)
 def timed(argv):
     t = time.perf_counter(); subprocess.check_call(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); return time.perf_counter() - t
-res = {"base": [], "before": [], "after": []}
+res = {"base": []}
+res.update({name: [] for name, _ in bins})
+loads = [os.getloadavg()[0]]
 for _ in range(runs):
     res["base"].append(timed(["bash", script]))
-    for name, b in (("before", before), ("after", after)):
+    for name, b in bins:
         home = tempfile.mkdtemp(dir=work)
         res[name].append(timed([b, "--home", home, "run", rb, "--auto", "--headless", "--trust"]))
-        shutil.rmtree(home)
+        remove(home)
+    loads.append(os.getloadavg()[0])
 med = {k: statistics.median(v) for k, v in res.items()}
-print(f"load {os.getloadavg()}")
+print(f"sessions in {work} ({tempfile.gettempdir()}); load (1 min) over the run: min {min(loads):.2f} max {max(loads):.2f}; now {os.getloadavg()}")
 for k in res:
     print(f"{k}: median {med[k]*1000:.0f} ms  ({med[k]/200*1000:.2f} ms/step)  runs {[round(x*1000) for x in res[k]]}")
-print(f"ratio before/base {med['before']/med['base']:.2f}; after/base {med['after']/med['base']:.2f}; after/before {med['after']/med['before']:.2f}")
-print(f"monitor cost per step: {(med['after']-med['before'])/200*1000:.2f} ms")
-shutil.rmtree(work)
+print(" ".join(f"{k}/base {med[k]/med['base']:.2f};" for k, _ in bins) + f" after/before {med['after']/med['before']:.2f}")
+print(f"after - before per step: {(med['after']-med['before'])/200*1000:.2f} ms")
+if "premon" in med:
+    for k in ("before", "after"):
+        print(f"the monitor's share per step ({k} - premon): {(med[k]-med['premon'])/200*1000:.2f} ms")
+remove(work)

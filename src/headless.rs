@@ -762,6 +762,9 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
         Event::OutcomeUnknown { step, .. } => {
             format!("? {step} was running when stepwise stopped: outcome unknown")
         }
+        Event::StepNotStarted { step, attempt } => {
+            format!("↻ {step} (attempt {attempt}) never started before stepwise stopped: run again")
+        }
         Event::Interrupted { signal } => format!("received {signal}"),
         Event::SessionAborted { reason } => format!("session aborted: {reason}"),
         Event::AutoChanged { on } => format!("auto mode {}", if *on { "on" } else { "off" }),

@@ -94,16 +94,11 @@ fn the_operator_is_the_accounts_name_when_user_is_unset() {
     assert!(!journal.contains("\"user\":\"unknown\""), "{journal}");
 }
 
-/// The pid of the monitor holding `log`'s attempt, from its note.
+/// The pid of the monitor holding `log`'s attempt (it answers on its
+/// socket).
 fn monitor_pid(session: &Path, log: &str) -> i32 {
-    let note = session.join(format!("output/{log}.monitor"));
-    std::fs::read_to_string(note)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
+    let log = session.join(format!("output/{log}.log"));
+    stepwise::runner::monitor::files::monitor_alive(&log).expect("a live monitor")
 }
 
 /// When the monitor itself is killed too (the rare case it leaves), the
@@ -167,6 +162,51 @@ fn with_its_monitor_killed_too_a_rerun_is_refused_while_the_step_still_runs() {
     let out = rerun();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("wait | quick"), "{}", text(&out));
+}
+
+/// An attempt journalled as started that never ran (stepwise killed
+/// before the step's monitor ran it: no monitor, no exit, no process-group
+/// note; made here by stopping everything and removing what ran) is run
+/// again on resume as a new attempt, without a question.
+#[test]
+fn an_attempt_that_never_started_runs_again_on_resume_without_a_question() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("slow.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - title: Wait\n        run: if [ -e marker ]; then echo quick; else touch marker; echo started; sleep 60; fi\n",
+    )
+    .unwrap();
+    kill_once_started(home.path(), &rb);
+    let session = session_dirs(home.path())[0].clone();
+    let log = session.join("output/wait.1.log");
+    let pgid = stepwise::engine::process::survivor::still_running(&log).unwrap();
+    let kill = nix::sys::signal::Signal::SIGKILL;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(monitor_pid(&session, "wait.1")),
+        kill,
+    )
+    .unwrap();
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), kill).unwrap();
+    while stepwise::runner::monitor::files::monitor_alive(&log).is_some()
+        || stepwise::engine::process::survivor::group_alive(pgid)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::fs::remove_file(session.join("output/wait.1.pid")).unwrap();
+    std::fs::remove_file(&log).unwrap();
+    let out = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["resume", "--headless"])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("wait (attempt 1) never started"), "{t}");
+    assert!(t.contains("wait | quick"), "{t}");
+    assert!(!t.contains("outcome unknown"), "{t}");
+    let journal = std::fs::read_to_string(session.join("journal.jsonl")).unwrap();
+    assert!(journal.contains("\"step_not_started\""), "{journal}");
 }
 
 #[test]

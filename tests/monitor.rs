@@ -95,7 +95,17 @@ async fn cancel_works_after_a_reattach() {
     let outcome = again.done.await.unwrap().unwrap();
     assert!(outcome.cancelled, "{outcome:?}");
     wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
-    assert!(!dir.path().join(files::socket_name(&log)).exists());
+    assert_eq!(only_files(dir.path()), ["s.1.exit", "s.1.log", "s.1.pid"]);
+}
+
+/// The names in `dir`, sorted: the monitor leaves no socket file.
+fn only_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,7 +195,7 @@ async fn keys_reach_a_tty_step_after_a_reattach() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_acknowledged_exit_still_leaves_its_file_and_the_monitor_goes() {
+async fn an_acknowledged_exit_leaves_no_exit_file_and_the_monitor_goes() {
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(dir.path(), "echo done; exit 4");
     let log = spec.log_path.clone();
@@ -197,7 +207,57 @@ async fn an_acknowledged_exit_still_leaves_its_file_and_the_monitor_goes() {
     // The engine's word that its journal has the exit durably.
     r.exit_recorded(&id());
     wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
-    let exit = files::read_exit(&log).expect("the exit file, synced or not");
-    assert_eq!(exit.code, Some(4));
-    assert!(!dir.path().join(files::socket_name(&log)).exists());
+    assert!(files::read_exit(&log).is_none(), "the journal has it");
+    assert_eq!(only_files(dir.path()), ["s.1.log", "s.1.pid"]);
+}
+
+/// An exit nobody acknowledged (stepwise went right after reading it) is
+/// left in the exit file for a resume.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exit_nobody_acknowledged_is_left_in_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path(), "echo done; exit 5");
+    let log = spec.log_path.clone();
+    let r = runner();
+    let mut started = r.start(&id(), spec, 8);
+    while started.chunks.recv().await.is_some() {}
+    let outcome = started.done.await.unwrap().unwrap();
+    assert_eq!(outcome.exit.code, Some(5));
+    drop(r); // stepwise goes away without a word
+    wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
+    assert_eq!(files::read_exit(&log).expect("the exit file").code, Some(5));
+}
+
+/// The race a `kill -9` of stepwise can leave: the attempt journalled as
+/// started and its spec sent, stepwise dead before the monitor ran. The
+/// monitor claims the attempt, sees its stepwise gone and runs nothing;
+/// the runner then says the attempt never started (a resume runs it once,
+/// without a question). Deterministic: stepwise's end is closed before
+/// the monitor even starts.
+#[test]
+fn a_monitor_whose_stepwise_went_before_it_ran_runs_nothing() {
+    use std::io::Write;
+    use std::os::fd::OwnedFd;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let spec = spec(dir.path(), &format!("touch {}", marker.display()));
+    let log = spec.log_path.clone();
+    let json = serde_json::to_vec(&stepwise::runner::monitor::record::WireSpec::from_spec(
+        &spec,
+    ))
+    .unwrap();
+    let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    ours.write_all(b"S").unwrap();
+    ours.write_all(&(json.len() as u32).to_be_bytes()).unwrap();
+    ours.write_all(&json).unwrap();
+    drop(ours); // stepwise is gone, its spec sent
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .arg(files::HIDDEN_COMMAND)
+        .stdin(std::process::Stdio::from(OwnedFd::from(theirs)))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!marker.exists(), "the step ran without its stepwise");
+    assert_eq!(only_files(dir.path()), Vec::<String>::new());
+    assert_eq!(runner().reattach(&id(), &log), Reattach::NeverStarted);
 }

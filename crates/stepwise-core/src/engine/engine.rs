@@ -645,7 +645,7 @@ impl Engine {
             target: None,
         };
         match self.setup.runner.reattach(&which, &log) {
-            Reattach::Gone | Reattach::Finished { .. } => Ok(()),
+            Reattach::Gone | Reattach::Finished { .. } | Reattach::NeverStarted => Ok(()),
             Reattach::Live { monitor } => Err(format!(
                 "`{id}` attempt {} is still running under its monitor (pid {monitor}): \
                  resume re-attaches to it; stop it with `kill -TERM {monitor}`",

@@ -50,6 +50,11 @@ pub enum Reattach {
     Finished {
         ended_at: chrono::DateTime<chrono::Utc>,
     },
+    /// It never ran and never will: the stepwise that started it stopped
+    /// before its monitor ran the step (the monitor, if it got as far as
+    /// claiming the attempt, saw that and ran nothing). Running the step
+    /// again runs it once.
+    NeverStarted,
 }
 
 /// Carries out step attempts for the engine. See the module docs.

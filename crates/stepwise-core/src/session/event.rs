@@ -376,6 +376,15 @@ pub enum Event {
         attempt: u32,
         reason: String,
     },
+    /// A resume found that the attempt, journalled as started by an
+    /// earlier stepwise, never ran (that stepwise stopped before the
+    /// step's monitor ran it): the step is pending again and runs as a
+    /// new attempt, without a question. Journals written before this
+    /// event existed never hold it.
+    StepNotStarted {
+        step: String,
+        attempt: u32,
+    },
 }
 
 impl Event {
@@ -404,7 +413,8 @@ impl Event {
             | HostExited { step, .. }
             | BatchWaiting { step, .. }
             | BatchAnswered { step, .. }
-            | RolloutStopped { step, .. } => Some(step),
+            | RolloutStopped { step, .. }
+            | StepNotStarted { step, .. } => Some(step),
             NoteAdded { step, .. } | UpdateIntent { step, .. } | UpdateResult { step, .. } => {
                 step.as_deref()
             }

@@ -621,6 +621,12 @@ impl Session {
                 st.status = StepStatus::OutcomeUnknown { attempt: *attempt };
                 st.fleet.attempt_over();
             }
+            Event::StepNotStarted { attempt, .. } => {
+                st.status = StepStatus::Pending;
+                if let Some(a) = attempt_mut(st, *attempt) {
+                    a.cancelled = Some(NOT_STARTED.to_owned());
+                }
+            }
             Event::FleetPlanned { .. }
             | Event::HostStarted { .. }
             | Event::HostOutputRecorded { .. }
@@ -632,6 +638,9 @@ impl Session {
         }
     }
 }
+
+/// Why an attempt journalled as started has no exit (`step_not_started`).
+pub const NOT_STARTED: &str = "never started: stepwise stopped before the step's monitor ran it";
 
 /// Settles a step: its status, when, and by whom. A settled step waits for
 /// no retry.

@@ -303,6 +303,9 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         Event::OutcomeUnknown { attempt, .. } => {
             format!("Attempt {attempt} was running when stepwise stopped: outcome unknown")
         }
+        Event::StepNotStarted { attempt, .. } => {
+            format!("Attempt {attempt} never started (stepwise stopped first): run again")
+        }
         Event::Interrupted { signal } => format!("stepwise interrupted by {signal}"),
         Event::SessionLeft => "Operator left the session (resumable)".to_owned(),
         Event::SessionAborted { reason } => format!("Session aborted: {reason}"),

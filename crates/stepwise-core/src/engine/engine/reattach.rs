@@ -16,7 +16,8 @@ use std::time::Instant;
 impl Engine {
     /// For each step the journal shows running (an earlier stepwise ended
     /// while it ran): re-attach when its monitor still holds it or left its
-    /// exit; otherwise its outcome is unknown.
+    /// exit; pending again when it never started; otherwise its outcome is
+    /// unknown.
     pub(super) async fn take_up_running(&mut self) -> io::Result<()> {
         let running: Vec<(String, u32)> = self
             .session
@@ -39,7 +40,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Re-attaches to `step`'s attempt if its runner can; false if not.
+    /// Re-attaches to `step`'s attempt if its runner can (or journals that
+    /// it never started); false if neither.
     async fn reattach(&mut self, step: &str, attempt: u32) -> io::Result<bool> {
         let Some(a) = self
             .session
@@ -59,6 +61,12 @@ impl Engine {
             Reattach::Live { .. } => None,
             Reattach::Finished { ended_at } => Some(ended_at),
             Reattach::Gone | Reattach::Orphaned { .. } => return Ok(false),
+            Reattach::NeverStarted => {
+                let step = step.to_owned();
+                self.record(Event::StepNotStarted { step, attempt }, false)
+                    .await?;
+                return Ok(true);
+            }
         };
         let runner = self.setup.runner.clone();
         let Some(started) = runner.attach(&which, &log, from, CHUNKS_IN_FLIGHT) else {

@@ -4,7 +4,8 @@
 //! on `/dev/null`), which forks the attempt's monitor on it; with no
 //! spawner, `<exe> __monitor` is exec'd with that end as its stdin. Then
 //! the spec goes over the pair and the monitor's frames are followed.
-//! Re-attaching connects to the monitor's socket and says which log offset
+//! Re-attaching connects to the monitor's (abstract) socket, checks it is
+//! this user's, and says which log offset
 //! the journal has; a monitor that has already gone left its exit file,
 //! and the rest of the output is read from the log. Once the engine has
 //! the exit durably in its journal, [`StepRunner::exit_recorded`] says so
@@ -84,6 +85,12 @@ impl StepRunner for MonitorRunner {
                 ended_at: exit.ended_at,
             };
         }
+        // The step's process-group note is created before the step is
+        // spawned, by the monitor, after its claim: with the monitor gone
+        // and no note, the step never ran, and no monitor will run it.
+        if !survivor::note_path(log).exists() {
+            return Reattach::NeverStarted;
+        }
         match survivor::still_running(log) {
             Some(pgid) => Reattach::Orphaned { pgid },
             None => Reattach::Gone,
@@ -103,14 +110,14 @@ impl StepRunner for MonitorRunner {
         let (id, acks) = (id.clone(), self.acks.clone());
         let done = tokio::spawn(async move {
             let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
-            let (_dir, path) = files::socket_path(&log)?;
-            match UnixStream::connect(&path).await {
-                Ok(mut sock) => {
+            match files::connect(&log).map(|(s, _)| open_async(s)) {
+                Some(Ok(mut sock)) => {
                     wire::write(&mut sock, &Frame::Hello { from }).await?;
                     link.follow(sock, &log, from).await
                 }
+                Some(Err(e)) => Err(e),
                 // The monitor is gone: the rest of the log, then its exit.
-                Err(_) => link.replay_exit(&log, from).await,
+                None => link.replay_exit(&log, from).await,
             }
         });
         Some(Started {
@@ -137,6 +144,12 @@ impl StepRunner for MonitorRunner {
             let _ = wr.try_write(&wire::encode(&Frame::Ack));
         }
     }
+}
+
+/// A connected std socket as a tokio one.
+fn open_async(s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+    s.set_nonblocking(true)?;
+    UnixStream::from_std(s)
 }
 
 fn tty_channel(

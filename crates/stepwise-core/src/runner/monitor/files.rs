@@ -1,16 +1,25 @@
-//! The files a monitor keeps beside its attempt's log (all 0600):
-//! `<step>.<attempt>.monitor` (its pid and this boot's id: is it alive?),
-//! `<step>.<attempt>.exit` (how the step ended, written durably), and a
-//! short-named socket `.m-<hash>.sock` to re-attach to.
+//! The files and names a monitor keeps beside its attempt's log:
+//! `<step>.<attempt>.exit` (how the step ended, 0600, written only when
+//! no attached stepwise acknowledged the exit as journalled), and a Linux
+//! **abstract-namespace** Unix socket to re-attach to, named after the
+//! log (`\0stepwise/m/<hash>`): no file, nothing to unlink, nothing stale
+//! (it vanishes with the monitor), and a successful connect *is* the
+//! liveness test (the peer's pid comes with it, `SO_PEERCRED`).
 //!
-//! Socket paths are limited to about 104 bytes; a session folder can be
-//! deeper than that, so both ends reach the socket through an open handle
-//! of its folder: `/proc/self/fd/<n>/.m-<hash>.sock`.
+//! An abstract socket has no file mode: anyone on the machine may
+//! connect. Both ends therefore check the other's credentials
+//! (`SO_PEERCRED`) and refuse a peer of another user.
+//!
+//! The name is bound once per attempt before the step runs: binding it is
+//! also the monitor's claim on the attempt (a second monitor of the same
+//! attempt cannot bind it, and does not run the step).
 
 use crate::session::fsutil;
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
 /// The hidden subcommand of the binary that runs a monitor.
@@ -21,92 +30,45 @@ pub fn exit_path(log: &Path) -> PathBuf {
     log.with_extension("exit")
 }
 
-/// The monitor's pid note (`x.1.log` → `x.1.monitor`).
-pub fn note_path(log: &Path) -> PathBuf {
-    log.with_extension("monitor")
-}
-
-/// The socket's file name, short whatever the step's id.
-pub fn socket_name(log: &Path) -> String {
+/// The socket's abstract name: the log's folder by device and inode (the
+/// same however the path was spelt) and the log's file name, hashed.
+pub fn socket_name(log: &Path) -> io::Result<String> {
+    let dir = std::fs::metadata(fsutil::parent_dir(log))?;
     let name = log.file_name().map(|n| n.as_encoded_bytes()).unwrap_or(b"");
-    format!(".m-{}.sock", &fsutil::sha256_hex(name)[..16])
+    let mut key = format!("{}:{}:", dir.dev(), dir.ino()).into_bytes();
+    key.extend_from_slice(name);
+    Ok(format!("stepwise/m/{}", &fsutil::sha256_hex(&key)[..32]))
 }
 
-/// The socket's path as a short path through an open handle of its
-/// folder; the handle must stay open while the path is used.
-pub fn socket_path(log: &Path) -> io::Result<(File, PathBuf)> {
-    let dir = fsutil::parent_dir(log);
-    let handle = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags_dir()
-        .open(dir)?;
-    let path = PathBuf::from(format!(
-        "/proc/self/fd/{}/{}",
-        handle.as_raw_fd(),
-        socket_name(log)
-    ));
-    Ok((handle, path))
+fn address(log: &Path) -> io::Result<SocketAddr> {
+    SocketAddr::from_abstract_name(socket_name(log)?.as_bytes())
 }
 
-trait DirFlags {
-    fn custom_flags_dir(&mut self) -> &mut Self;
+/// Binds the attempt's socket: the monitor's claim on it. Fails with
+/// `AddrInUse` when another monitor holds that attempt.
+pub fn bind(log: &Path) -> io::Result<UnixListener> {
+    UnixListener::bind_addr(&address(log)?)
 }
 
-impl DirFlags for std::fs::OpenOptions {
-    fn custom_flags_dir(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.custom_flags(nix::libc::O_DIRECTORY | nix::libc::O_NOFOLLOW)
-    }
+/// Connects to the monitor of that attempt, if one is alive: the
+/// connection and the monitor's pid. A peer of another user is refused.
+pub fn connect(log: &Path) -> Option<(UnixStream, i32)> {
+    let sock = UnixStream::connect_addr(&address(log).ok()?).ok()?;
+    let pid = same_user_peer(&sock)?;
+    Some((sock, pid))
 }
 
-/// Writes the monitor's note: `<pid> <boot id>`, in one write to a new
-/// file (0600, never through a link). Not synced: after a crash of the
-/// machine its boot id says it means nothing anyway.
-pub fn write_note(log: &Path) -> io::Result<()> {
-    use std::io::Write;
-    let text = format!("{} {}\n", std::process::id(), boot_id());
-    let path = note_path(log);
-    fsutil::create_private_file(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!(
-                    "cannot write {}, the record of the step's monitor: {e}. The step was not \
-                     started: without that record a resume could not find it",
-                    path.display()
-                ),
-            )
-        })
+/// The peer's pid, if it runs as this process's user.
+pub fn same_user_peer(sock: &impl std::os::fd::AsFd) -> Option<i32> {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    let cred = getsockopt(sock, PeerCredentials).ok()?;
+    (cred.uid() == nix::unistd::getuid().as_raw()).then_some(cred.pid())
 }
 
-/// The monitor of that attempt, if it is alive on this boot: its pid.
-/// A zombie, a pid of another boot or a pid reused by another program
-/// does not count.
+/// The monitor of that attempt, if it is alive: its pid. Liveness is a
+/// connect to its socket (the monitor sees the connection close unused).
 pub fn monitor_alive(log: &Path) -> Option<i32> {
-    let text = std::fs::read_to_string(note_path(log)).ok()?;
-    let (pid, boot) = text.trim().split_once(' ')?;
-    let pid: i32 = pid.parse().ok().filter(|p| *p > 1)?;
-    if boot != boot_id() {
-        return None;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let state = stat.rsplit_once(')')?.1.split_whitespace().next();
-    if matches!(state, Some("Z" | "X")) {
-        return None;
-    }
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let is_monitor = cmdline
-        .split(|b| *b == 0)
-        .any(|arg| arg == HIDDEN_COMMAND.as_bytes());
-    is_monitor.then_some(pid)
-}
-
-/// This boot's id (pids are only comparable within one boot).
-fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
+    connect(log).map(|(_, pid)| pid)
 }
 
 /// Puts the exit file in place: a temporary file (0600) beside it,
@@ -149,25 +111,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_socket_path_is_short_however_deep_the_folder() {
+    fn the_socket_is_found_by_its_log_and_gone_with_its_listener() {
         let dir = tempfile::tempdir().unwrap();
         let deep = dir.path().join("a".repeat(90)).join("b".repeat(90));
         std::fs::create_dir_all(&deep).unwrap();
         let log = deep.join(format!("{}.12.log", "s".repeat(60)));
-        let (_handle, path) = socket_path(&log).unwrap();
-        assert!(path.as_os_str().len() < 60, "{}", path.display());
-        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        std::os::unix::net::UnixStream::connect(&path).unwrap();
-        drop(listener);
-        assert!(deep.join(socket_name(&log)).exists());
-    }
-
-    #[test]
-    fn a_note_of_a_process_that_is_no_monitor_means_no_monitor() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("s.1.log");
         assert_eq!(monitor_alive(&log), None);
-        write_note(&log).unwrap();
-        assert_eq!(monitor_alive(&log), None, "the test runner is no monitor");
+        let listener = bind(&log).unwrap();
+        assert_eq!(
+            bind(&log).unwrap_err().kind(),
+            io::ErrorKind::AddrInUse,
+            "one claim per attempt"
+        );
+        assert_eq!(monitor_alive(&log), Some(std::process::id() as i32));
+        let other = deep.join("t.1.log");
+        assert_eq!(monitor_alive(&other), None, "another attempt's name");
+        drop(listener);
+        assert_eq!(monitor_alive(&log), None, "nothing stale is left");
+        assert_eq!(std::fs::read_dir(&deep).unwrap().count(), 0, "no file");
     }
 }

@@ -8,11 +8,17 @@
 //! leftovers), forwards each chunk to the attached stepwise, if any, and
 //! accepts a new stepwise on its socket (which first names the log offset
 //! it has; the rest is sent from the log file, then live output). When the
-//! step has ended it sends the exit to the attached stepwise, then puts
-//! the exit file in place, waits at most [`LINGER`] for stepwise to
-//! acknowledge the exit as journalled and hang up, makes the file durable
-//! (fsync of it and its folder) unless it was acknowledged, removes its socket and
-//! exits. It never touches the journal.
+//! step has ended it sends the exit to the attached stepwise and waits at
+//! most [`LINGER`] for it to acknowledge the exit as journalled and hang
+//! up; only when no acknowledgement came does it write the exit file
+//! beside the log, durably (fsync of it and its folder). It never touches
+//! the journal.
+//!
+//! Before it runs anything it binds its socket (its claim on the attempt,
+//! see `files`) and then checks that the stepwise that sent the spec is
+//! still there: a monitor whose stepwise died before that point exits
+//! without running the step, so a resume that finds no monitor, no exit
+//! and no process-group note knows the attempt never started.
 
 use super::files;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
@@ -81,8 +87,8 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let spec = spec.into_spec();
     let log = spec.log_path.clone();
     let (redactor, hidden) = (spec.redactor.clone(), spec.hide_stdout);
-    // Without its note and socket nothing could find this monitor again:
-    // the step is not started, and stepwise hears why (a full disk).
+    // Without its socket nothing could find this monitor again: the step
+    // is not started, and stepwise hears why.
     let listener = match listen(&log) {
         Ok(l) => l,
         Err(e) => {
@@ -91,6 +97,11 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
             return wire::write(&mut sock, &Frame::Exit(json)).await;
         }
     };
+    // Claimed; a stepwise that died before this point never saw the step
+    // start and will never follow it: run nothing (a resume re-runs it).
+    if hung_up(&sock) {
+        return Ok(());
+    }
     let started_at = chrono::Utc::now();
     let (events, mut from_clients) = mpsc::channel(16);
     let (cancel, cancel_rx) = watch::channel(false);
@@ -118,7 +129,9 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
                 Some(c) => m.forward(c).await,
                 None => break,
             },
-            conn = listener.accept() => if let Ok((s, _)) = conn {
+            conn = listener.accept() => if let Ok((s, _)) = conn
+                && files::same_user_peer(&s).is_some()
+            {
                 m.add(s);
             },
             Some(ev) = from_clients.recv() => m.on_client(ev).await,
@@ -131,43 +144,52 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let on_disk =
         serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
     // The exit goes to the attached stepwise first (it journals it
-    // durably itself), then the file is put in place (write, rename).
-    // Unless that stepwise acknowledges, while this monitor lingers, that
-    // its journal has the exit durably, the file is made durable (fsync of
-    // it and its folder) before this monitor exits: for a stepwise that is
-    // not attached, or dies before its journal has the exit. A file that
-    // cannot be written (a full disk) does not keep the exit from the
-    // attached stepwise.
+    // durably itself). Unless that stepwise acknowledges, while this
+    // monitor lingers, that its journal has the exit durably, the exit
+    // file is written and made durable (fsync of it and its folder) before
+    // this monitor exits: for a stepwise that is not attached, or dies
+    // before its journal has the exit. The socket goes with the process,
+    // after the file: a re-attaching stepwise that sees it close finds
+    // the file.
     let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
     m.send(Frame::Exit(json)).await;
-    let placed = files::place_exit(&log, &on_disk);
     m.linger(&mut from_clients).await;
-    let synced = match placed {
-        Ok(_) if m.acked => Ok(()),
-        placed => placed.and_then(|file| files::sync_exit(&log, file)),
+    let written = match m.acked {
+        true => Ok(()),
+        false => files::place_exit(&log, &on_disk).and_then(|f| files::sync_exit(&log, f)),
     };
-    let _ = std::fs::remove_file(real_socket(&log));
-    synced
+    drop(listener);
+    written
 }
 
-/// Writes the monitor's note and opens its socket (replacing a stale one).
+/// Binds the monitor's socket (no file: an abstract name).
 fn listen(log: &Path) -> io::Result<UnixListener> {
-    files::write_note(log)?;
-    let (_dir, sock_path) = files::socket_path(log)?;
-    let _ = std::fs::remove_file(real_socket(log));
-    let listener = UnixListener::bind(&sock_path)?;
-    set_private(&real_socket(log));
-    Ok(listener)
+    let listener = files::bind(log).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot open the socket of the step's monitor for {}: {e}. The step was not \
+                 started",
+                log.display()
+            ),
+        )
+    })?;
+    listener.set_nonblocking(true)?;
+    UnixListener::from_std(listener)
 }
 
-/// The socket's real path (for removal and mode; too long to bind).
-fn real_socket(log: &Path) -> PathBuf {
-    crate::session::fsutil::parent_dir(log).join(files::socket_name(log))
-}
-
-fn set_private(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+/// Whether the other end of `sock` has gone (closed, or its process died).
+fn hung_up(sock: &tokio::net::UnixStream) -> bool {
+    use nix::libc;
+    use std::os::fd::AsRawFd;
+    let mut fd = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let n = unsafe { libc::poll(&mut fd, 1, 0) };
+    n == 1 && fd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
 }
 
 impl Monitor {
