@@ -13,6 +13,7 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod tail;
+pub mod timefmt;
 pub mod verify;
 
 #[cfg(test)]
