@@ -244,6 +244,9 @@ fn scan(
 
 pub(crate) fn parse_line(line: &[u8]) -> Result<Record, String> {
     let text = std::str::from_utf8(line).map_err(|e| format!("not UTF-8 ({e})"))?;
+    if let Some(record) = super::output_line::parse(text) {
+        return Ok(record);
+    }
     if let Some(record) = fast::output_record(text) {
         return Ok(record);
     }

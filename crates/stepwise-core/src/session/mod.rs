@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod fsutil;
 pub mod guard;
 pub mod journal;
+mod output_line;
 pub mod state;
 pub mod status;
 pub mod store;
