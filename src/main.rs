@@ -24,37 +24,39 @@ fn main() -> ExitCode {
         std::process::exit(stepwise::runner::monitor::main());
     }
     let cli = Cli::parse();
-    let home = stepwise::session::store::home(cli.home.as_deref());
+    // Only the commands that read or write sessions look for the home.
+    let home_flag = cli.home;
+    let home = || stepwise::session::store::home(home_flag.as_deref());
     let result = match cli.command {
-        Some(Cmd::Run(args)) => launch::run(&home, args.into()),
-        Some(Cmd::Resume(args)) => launch::resume(&home, args.into()),
-        Some(Cmd::Sessions { all, format }) => stepwise::commands::sessions(&home, all, format),
+        Some(Cmd::Run(args)) => launch::run(&home(), args.into()),
+        Some(Cmd::Resume(args)) => launch::resume(&home(), args.into()),
+        Some(Cmd::Sessions { all, format }) => stepwise::commands::sessions(&home(), all, format),
         Some(Cmd::Follow { session, plain }) => {
-            stepwise::follow::follow(&home, session.as_deref(), plain)
+            stepwise::follow::follow(&home(), session.as_deref(), plain)
         }
         Some(Cmd::Status { session, format }) => {
-            stepwise::status::status(&home, session.as_deref(), format)
+            stepwise::status::status(&home(), session.as_deref(), format)
         }
         Some(Cmd::Export {
             session,
             format,
             output,
-        }) => stepwise::commands::export(&home, &session, format, output.as_deref()),
+        }) => stepwise::commands::export(&home(), &session, format, output.as_deref()),
         Some(Cmd::Verify { session, head }) => {
-            stepwise::commands::verify(&home, &session, head.as_deref())
+            stepwise::commands::verify(&home(), &session, head.as_deref())
         }
         Some(Cmd::Validate { files }) => stepwise::commands::validate(&files),
         Some(Cmd::Schema) => stepwise::commands::schema(),
         Some(Cmd::Import { file, output, id }) => {
             stepwise::commands::import(&file, output.as_deref(), id)
         }
-        Some(Cmd::Demo(args)) => stepwise::commands::demo(&home, args),
+        Some(Cmd::Demo(args)) => stepwise::commands::demo(&home(), args),
         Some(Cmd::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "stepwise", &mut std::io::stdout());
             Ok(0)
         }
-        None => stepwise::commands::picker(&home),
+        None => stepwise::commands::picker(&home()),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

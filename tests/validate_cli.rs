@@ -76,6 +76,29 @@ fn hostile_inputs_exit_2_without_a_panic() {
     }
 }
 
+/// The binary parses on its main thread (no parser thread): nesting up to
+/// the limit, in this debug build, must still fit its stack and come back
+/// as a problem, not a crash.
+#[test]
+fn nesting_up_to_the_limit_is_parsed_on_the_main_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.yaml");
+    let text = format!(
+        "runbook: 1\nid: t\ntitle: T\nsections: [{{ title: S, steps: [{{ title: a, instructions: {}x{} }}] }}]\n",
+        "[".repeat(55),
+        "]".repeat(55)
+    );
+    std::fs::write(&path, text).unwrap();
+    stepwise()
+        .arg("validate")
+        .arg(&path)
+        .timeout(std::time::Duration::from_secs(10))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("panicked").not())
+        .stderr(predicate::str::contains("instructions"));
+}
+
 #[test]
 fn schema_prints_the_committed_schema() {
     let committed = std::fs::read_to_string(

@@ -5,8 +5,9 @@
 //! hostile input from hanging the parser or exhausting memory. Parsing runs on
 //! its own thread with a generous stack because serde's recursive descent uses
 //! a lot of stack per level in debug builds: 64 levels would overflow the
-//! 2 MiB stack of a test or tokio worker thread. A panic in the parser is
-//! caught there and reported as a problem; this module must never let one
+//! 2 MiB stack of a test or tokio worker thread. On the main thread with the
+//! usual 8 MiB stack limit it runs in place. A panic in the parser is
+//! caught and reported as a problem; this module must never let one
 //! escape, and never interprets runbook semantics.
 
 use super::check::Checker;
@@ -55,6 +56,12 @@ impl Failure {
 pub fn parse(text: &str) -> Result<Node, Failure> {
     let run =
         || serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|e| failure(&e));
+    if on_a_big_stack() {
+        // No thread to start: a quarter of a millisecond of `stepwise
+        // validate` (a thread, its stack, a new malloc arena).
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
+        return caught.unwrap_or_else(|_| Err(parser_panicked()));
+    }
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .name("yaml-parse".into())
@@ -66,6 +73,16 @@ pub fn parse(text: &str) -> Result<Node, Failure> {
             Err(_) => run(),
         }
     })
+}
+
+/// Whether this is the process's main thread with a stack limit of at
+/// least a quarter of the parser thread's: room for [`MAX_DEPTH`] levels
+/// even in a debug build. Test threads and tokio workers (2 MiB) are not.
+fn on_a_big_stack() -> bool {
+    use nix::sys::resource::{Resource, getrlimit};
+    let main = std::thread::current().name() == Some("main");
+    let enough = (PARSE_STACK_BYTES / 4) as u64;
+    main && getrlimit(Resource::RLIMIT_STACK).is_ok_and(|(soft, _)| soft >= enough)
 }
 
 fn parser_panicked() -> Failure {

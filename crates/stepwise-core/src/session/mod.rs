@@ -9,10 +9,12 @@ pub mod fleet;
 pub mod fsutil;
 pub mod guard;
 pub mod journal;
+mod output_line;
 pub mod state;
 pub mod status;
 pub mod store;
 pub mod tail;
+pub mod timefmt;
 pub mod verify;
 
 #[cfg(test)]

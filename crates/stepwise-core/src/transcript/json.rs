@@ -7,9 +7,9 @@
 //! Pure: never does I/O. Field order is fixed by the structs, so the same
 //! session gives the same bytes.
 
-use super::context::{Context, JSON_FORMAT, JournalSource, MASK};
+use super::context::{Context, JSON_FORMAT, MASK};
 use super::report::{self, Counts};
-use crate::session::event::{Actor, Event, ExitInfo, Record};
+use crate::session::event::{Actor, ExitInfo};
 use crate::session::state::{Attempt, InputValue, Note, Session, StepState, StepStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -28,52 +28,7 @@ struct Transcript<'a> {
     /// The integrity check of the journal, when one was made.
     #[serde(skip_serializing_if = "Option::is_none")]
     integrity: Option<IntegrityOut<'a>>,
-    events: Events<'a>,
-}
-
-/// Every record, each masked as it is written ([`redacted`]): no second
-/// copy of a journal that may hold 100,000 records. When the context names
-/// the journal, the records are read from it again one at a time (an
-/// export keeps only what the other fields need).
-struct Events<'a>(&'a Session, &'a Context);
-
-impl Serialize for Events<'_> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        match &self.1.journal {
-            None => ser.collect_seq(self.1.records.iter().map(|r| redacted(self.0, r))),
-            Some(source) => stream_events(self.0, source, ser),
-        }
-    }
-}
-
-/// The first `source.count` records of the journal, serialized as read.
-fn stream_events<S: serde::Serializer>(
-    s: &Session,
-    source: &JournalSource,
-    ser: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::{Error, SerializeSeq};
-    let mut seq = ser.serialize_seq(Some(source.count))?;
-    let (mut written, mut failed) = (0, None);
-    let scanned = crate::session::journal::scan_file(&source.path, None, |r| {
-        if written == source.count || failed.is_some() {
-            return;
-        }
-        written += 1;
-        failed = seq.serialize_element(&redacted(s, &r)).err();
-    });
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    if written < source.count {
-        let why = scanned
-            .err()
-            .map_or("it is shorter".to_owned(), |e| e.to_string());
-        return Err(S::Error::custom(format!(
-            "the journal changed while it was exported: {why}"
-        )));
-    }
-    seq.end()
+    // `events` follows, written by `json_events` (see [`write`]).
 }
 
 #[derive(Serialize)]
@@ -307,8 +262,11 @@ pub fn render(s: &Session, ctx: &Context) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// [`render`] into a writer, the events streamed (see [`Events`]).
+/// [`render`] into a writer. Every field but the last, `events`, is
+/// serialised here; the events are streamed by `json_events` in the same
+/// pretty layout, so the whole is what serialising it at once would give.
 pub fn write(s: &Session, ctx: &Context, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
     let t = Transcript {
         format: JSON_FORMAT,
         runbook: runbook_meta(s),
@@ -319,10 +277,17 @@ pub fn write(s: &Session, ctx: &Context, out: &mut dyn std::io::Write) -> std::i
         notes: s.notes.iter().map(note).collect(),
         communications: s.updates.iter().map(update).collect(),
         integrity: integrity(ctx),
-        events: Events(s, ctx),
     };
-    serde_json::to_writer_pretty(&mut *out, &t).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")
+    let mut head = serde_json::to_vec_pretty(&t).map_err(std::io::Error::other)?;
+    // The head ends "\n}": the events go in before that brace.
+    debug_assert!(head.ends_with(b"\n}"));
+    head.truncate(head.len().saturating_sub(2));
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, out);
+    out.write_all(&head)?;
+    out.write_all(b",\n  \"events\": ")?;
+    super::json_events::write(s, ctx, &mut out)?;
+    out.write_all(b"\n}\n")?;
+    out.flush()
 }
 
 fn runbook_meta(s: &Session) -> RunbookMeta<'_> {
@@ -518,27 +483,4 @@ fn note(n: &Note) -> NoteOut<'_> {
         by: n.by.as_ref(),
         text: &n.text,
     }
-}
-
-/// The record as in the journal, with any secret value masked.
-fn redacted(s: &Session, r: &Record) -> Record {
-    let mut r = r.clone();
-    match &mut r.event {
-        Event::InputGiven {
-            name,
-            value,
-            secret,
-            ..
-        }
-        | Event::Captured {
-            name,
-            value,
-            secret,
-            ..
-        } if report::is_secret(s, name, *secret) => {
-            *value = MASK.to_owned();
-        }
-        _ => {}
-    }
-    r
 }

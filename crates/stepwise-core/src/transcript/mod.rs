@@ -20,6 +20,7 @@ mod fleet;
 mod fmt;
 mod html;
 mod json;
+mod json_events;
 mod kept;
 mod markdown;
 mod report;
