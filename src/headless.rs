@@ -78,7 +78,7 @@ struct Driver<W: Write> {
     out: W,
     cmds: mpsc::Sender<Command>,
     lines: HashMap<Stream, DisplayLines>,
-    /// The fast path's output of one chunk (kept: its capacity is reused).
+    /// The fast path's output of one chunk (scratch space, reused).
     fast: Vec<u8>,
     /// Unfinished output lines of each host of a fleet step.
     host_lines: HashMap<(String, Stream), DisplayLines>,
@@ -281,14 +281,12 @@ impl<W: Write> Driver<W> {
             memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1)
         };
         lines.push_with(&bytes[..head], |l| careful_line(out, prefix, l));
-        let buf = &mut self.fast;
-        buf.clear();
-        let fast = if lines.is_clean() {
-            crate::headless_lines::prefixed_plain_lines(prefix, &bytes[head..], buf)
+        let (fast, written) = if lines.is_clean() {
+            crate::headless_lines::prefixed_plain_lines(prefix, &bytes[head..], &mut self.fast)
         } else {
-            0
+            (0, 0)
         };
-        let _ = out.write_all(buf);
+        let _ = out.write_all(&self.fast[..written]);
         lines.push_with(&bytes[head + fast..], |l| careful_line(out, prefix, l));
     }
 
