@@ -4,7 +4,7 @@
 //! A command printing millions of short lines makes the per-line cost of
 //! the printer the cost of the session (issue 19, benchmark 1), so the
 //! lines that need no care (printable ASCII and tabs, not longer than a
-//! display line) are found with a vectorised newline search and copied
+//! display line) are found a 64-byte block at a time (`text::newline_mask`) and copied
 //! with their prefix, no allocation or formatting per line. Everything
 //! else (a line begun in an earlier chunk, control characters, `\r`, long
 //! lines, other UTF-8) is left to `DisplayLines` and `inert`, the careful
@@ -29,7 +29,7 @@ pub fn prefixed_plain_lines(prefix: &[u8], bytes: &[u8], out: &mut Vec<u8>) -> (
     let mut start = 0;
     let mut base = 0;
     for block in lines.chunks(64) {
-        let mut ends = newlines(block);
+        let mut ends = crate::text::newline_mask(block);
         while ends != 0 {
             let end = base + ends.trailing_zeros() as usize;
             // Plain is ASCII: bytes are characters.
@@ -43,22 +43,6 @@ pub fn prefixed_plain_lines(prefix: &[u8], bytes: &[u8], out: &mut Vec<u8>) -> (
         base += block.len();
     }
     (start, w.at)
-}
-
-/// Bit `i` set when `block[i]` is a newline (a block of at most 64 bytes):
-/// a branch-free loop the compiler turns into vector compares, so a line
-/// costs a bit scan, not a search call.
-fn newlines(block: &[u8]) -> u64 {
-    fn mask<'a>(bytes: impl Iterator<Item = &'a u8>) -> u64 {
-        bytes
-            .enumerate()
-            .fold(0, |m, (i, &b)| m | (u64::from(b == b'\n') << i))
-    }
-    // A full block has a size known at compile time: vectorised.
-    match <&[u8; 64]>::try_from(block) {
-        Ok(full) => mask(full.iter()),
-        Err(_) => mask(block.iter()),
-    }
 }
 
 /// Short copies of a fixed size (a prefix, a short line) into a buffer

@@ -180,22 +180,47 @@ impl LogFile {
         // The last block cached may grow: forget it.
         let last = self.lines / EVERY;
         self.blocks.retain(|(b, _)| *b < last);
-        let mut from = 0;
-        // Newlines found by a vectorised search while lines are shorter
-        // than `MAX_LINE`; from the first longer one, the splitter.
-        for nl in memchr::memchr_iter(b'\n', buf) {
-            if self.split.len + (nl - from) >= MAX_LINE {
-                break;
-            }
-            self.split.len = 0;
-            self.line_ends(nl + 1);
-            from = nl + 1;
-        }
+        // The fast way while lines stay shorter than `MAX_LINE`; from the
+        // first longer one, the splitter.
+        let mut from = self.count_short_lines(buf);
         while let Some((_, next)) = self.split.next(buf, from) {
             self.line_ends(next);
             from = next;
         }
         self.scanned += buf.len() as u64;
+    }
+
+    /// Counts the lines of `buf` 64 bytes at a time (a mask of newlines, a
+    /// bit count; line by line only in a block where a mark falls) until
+    /// a line would reach `MAX_LINE`; returns where the current line
+    /// starts, where the splitter takes over.
+    fn count_short_lines(&mut self, buf: &[u8]) -> usize {
+        let (mut from, mut base) = (0, 0);
+        for block in buf.chunks(64) {
+            let mut ends = crate::text::newline_mask(block);
+            let first = base + ends.trailing_zeros().min(block.len() as u32) as usize;
+            if self.split.len + (first - from) >= MAX_LINE {
+                return from;
+            }
+            if ends != 0 {
+                self.split.len = 0;
+                let count = u64::from(ends.count_ones());
+                if self.lines % EVERY + count < EVERY {
+                    let last = base + 63 - ends.leading_zeros() as usize;
+                    self.lines += count;
+                    self.open_start = self.scanned + last as u64 + 1;
+                    from = last + 1;
+                } else {
+                    while ends != 0 {
+                        from = base + ends.trailing_zeros() as usize + 1;
+                        self.line_ends(from);
+                        ends &= ends - 1;
+                    }
+                }
+            }
+            base += block.len();
+        }
+        from
     }
 
     /// A line ended; the next starts at `next` in the buffer being indexed.

@@ -80,6 +80,23 @@ pub fn is_plain_bytes(bytes: &[u8]) -> bool {
     })
 }
 
+/// Bit `i` set when `block[i]` is a newline, for a block of at most 64
+/// bytes: a branch-free loop the compiler turns into vector compares, so
+/// that a flood of short lines costs a bit scan per line rather than a
+/// search call per line (the headless printer, the log pane's index).
+pub fn newline_mask(block: &[u8]) -> u64 {
+    fn mask<'a>(bytes: impl Iterator<Item = &'a u8>) -> u64 {
+        bytes
+            .enumerate()
+            .fold(0, |m, (i, &b)| m | (u64::from(b == b'\n') << i))
+    }
+    // A full block has a size known at compile time: vectorised.
+    match <&[u8; 64]>::try_from(block) {
+        Ok(full) => mask(full.iter()),
+        Err(_) => mask(block.iter().take(64)),
+    }
+}
+
 /// Shows every control character of a whole document inert, keeping its
 /// line breaks and tabs; no colour handling, no cut. Text without control
 /// characters is returned as is.
