@@ -78,6 +78,8 @@ struct Driver<W: Write> {
     out: W,
     cmds: mpsc::Sender<Command>,
     lines: HashMap<Stream, DisplayLines>,
+    /// The fast path's output of one chunk (scratch space, reused).
+    fast: Vec<u8>,
     /// Unfinished output lines of each host of a fleet step.
     host_lines: HashMap<(String, Stream), DisplayLines>,
     /// The step whose unfinished output lines `lines` holds: a last line
@@ -116,6 +118,7 @@ pub async fn drive<W: Write>(
         out,
         cmds,
         lines: HashMap::new(),
+        fast: Vec::new(),
         host_lines: HashMap::new(),
         lines_step: String::new(),
         continued: Default::default(),
@@ -258,8 +261,10 @@ impl<W: Write> Driver<W> {
         }
     }
 
-    /// Prints each completed line with its prefix. Lines are written as
-    /// bytes into the (buffered) output: no allocation or formatting per line.
+    /// Prints each completed line with its prefix. Whole plain lines take
+    /// the fast path (`headless_lines`: one pass, one buffer, one write);
+    /// the rest (a line begun in an earlier chunk, control characters,
+    /// `\r`, long lines) goes through `DisplayLines` and `inert`.
     fn on_output(&mut self, step: &str, stream: Stream, bytes: &[u8]) {
         let mark = if stream == Stream::Stderr { '!' } else { '|' };
         let prefix = format!("    {step} {mark} ");
@@ -267,38 +272,22 @@ impl<W: Write> Driver<W> {
             self.flush_lines();
             self.lines_step = step.to_owned();
         }
-        let out = &mut self.out;
-        // One look at the whole chunk instead of one per line: a line
-        // borrowed from a plain chunk is plain. A line begun in an earlier
-        // chunk comes as a copy (outside `bytes`) and is looked at alone.
-        let plain_chunk = crate::text::is_plain_bytes(bytes);
-        let inside = bytes.as_ptr_range();
-        self.lines.entry(stream).or_default().push_with(bytes, |l| {
-            let inerted;
-            let known_plain = plain_chunk && inside.contains(&l.as_ptr());
-            let shown: &str = if known_plain || crate::text::is_plain(l) {
-                l
-            } else {
-                inerted = inert(l);
-                &inerted
-            };
-            // A line borrowed from the chunk is followed there by its `\n`:
-            // written with it, one copy fewer per line.
-            let at = (l.as_ptr() as usize).wrapping_sub(inside.start as usize);
-            let with_newline = known_plain
-                .then(|| bytes.get(at..=at + l.len()))
-                .flatten()
-                .filter(|b| b.last() == Some(&b'\n'));
-            let _ = match with_newline {
-                Some(line) => out
-                    .write_all(prefix.as_bytes())
-                    .and_then(|()| out.write_all(line)),
-                None => out
-                    .write_all(prefix.as_bytes())
-                    .and_then(|()| out.write_all(shown.as_bytes()))
-                    .and_then(|()| out.write_all(b"\n")),
-            };
-        });
+        let lines = self.lines.entry(stream).or_default();
+        let (out, prefix) = (&mut self.out, prefix.as_bytes());
+        // A line begun in an earlier chunk is finished the careful way.
+        let head = if lines.is_clean() {
+            0
+        } else {
+            memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1)
+        };
+        lines.push_with(&bytes[..head], |l| careful_line(out, prefix, l));
+        let (fast, written) = if lines.is_clean() {
+            crate::headless_lines::prefixed_plain_lines(prefix, &bytes[head..], &mut self.fast)
+        } else {
+            (0, 0)
+        };
+        let _ = out.write_all(&self.fast[..written]);
+        lines.push_with(&bytes[head + fast..], |l| careful_line(out, prefix, l));
     }
 
     fn flush_lines(&mut self) {
@@ -638,6 +627,21 @@ impl<W: Write> Driver<W> {
     }
 }
 
+/// One line of output with its prefix, made inert unless it is plain.
+fn careful_line(out: &mut impl Write, prefix: &[u8], line: &str) {
+    let inerted;
+    let shown = if crate::text::is_plain(line) {
+        line
+    } else {
+        inerted = inert(line);
+        &inerted
+    };
+    let _ = out
+        .write_all(prefix)
+        .and_then(|()| out.write_all(shown.as_bytes()))
+        .and_then(|()| out.write_all(b"\n"));
+}
+
 /// Headless lines are already cut for display (`DisplayLines`), so no
 /// further cut here; only control characters are made inert.
 pub fn inert(text: &str) -> String {
@@ -842,5 +846,83 @@ fn one_line(command: &str) -> String {
     match lines.count() {
         0 => first.to_owned(),
         n => format!("{first} … (+{n} more lines)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::process::DISPLAY_LINE_MAX_CHARS;
+
+    /// What the driver prints for a step's stdout arriving in `chunks`.
+    fn printed(chunks: &[&[u8]]) -> String {
+        let runbook = crate::runbook::load_str(
+            "t.yaml",
+            "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - id: s\n        title: s\n        run: \"true\"\n",
+        )
+        .unwrap();
+        let (cmds, _keep) = mpsc::channel(1);
+        let (tx, rx) = mpsc::channel(chunks.len() + 1);
+        for c in chunks {
+            let bytes = c.to_vec();
+            let (step, attempt, stream) = ("s".to_owned(), 1, Stream::Stdout);
+            tx.try_send(Update::Output {
+                step,
+                attempt,
+                stream,
+                bytes,
+            })
+            .unwrap();
+        }
+        drop(tx);
+        let answers = Answers {
+            yes: false,
+            by_step: HashMap::new(),
+            ask_stdin: false,
+        };
+        let mut out = Vec::new();
+        let clock = std::sync::Arc::new(crate::session::clock::SystemClock);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let session = Session::new(runbook);
+        rt.block_on(drive(session, answers, &mut out, cmds, rx, clock));
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Plain lines (the fast path), lines that need care, a line longer
+    /// than a display line: cut anywhere, the same text is printed.
+    #[test]
+    fn a_line_split_across_chunks_is_printed_whole_and_the_same() {
+        let long = "x".repeat(DISPLAY_LINE_MAX_CHARS + 5);
+        let text = format!(
+            "one\ntwo\tcols\n\nred \x1b[31mR\x1b[0m\ncaf\u{e9}\nbar 10%\r50%\n{long}\nlast\n"
+        );
+        let text = text.as_bytes();
+        let whole = printed(&[text]);
+        let cut = format!(
+            "    s | {}… [cut 5 bytes]\n",
+            &long[..DISPLAY_LINE_MAX_CHARS]
+        );
+        assert!(
+            whole.starts_with("    s | one\n    s | two\tcols\n    s | \n"),
+            "{whole}"
+        );
+        // Colour sequences are dropped, as `inert` always did.
+        assert!(whole.contains("    s | red R\n"), "{whole}");
+        assert!(
+            whole.contains("    s | caf\u{e9}\n    s | 50%\n"),
+            "{whole}"
+        );
+        assert!(whole.ends_with(&format!("{cut}    s | last\n")), "{whole}");
+        // Every cut but those deep inside the long line (a few of those).
+        let start = text.len() - "\nlast\n".len() - long.len();
+        let inside = start + 10..start + long.len() - 10;
+        let cuts = (0..text.len()).filter(|at| !inside.contains(at) || at % 97 == 0);
+        for at in cuts {
+            assert_eq!(printed(&[&text[..at], &text[at..]]), whole, "cut at {at}");
+        }
+        let three: Vec<&[u8]> = text.chunks(3).collect();
+        assert_eq!(printed(&three), whole);
     }
 }

@@ -30,6 +30,7 @@ pub mod demo;
 pub mod follow;
 pub mod headless;
 pub mod headless_fleet;
+pub mod headless_lines;
 pub mod import;
 pub mod launch;
 pub mod picker;

@@ -146,9 +146,15 @@ impl LogPane {
         }
     }
 
-    /// Appends a chunk of output.
+    /// Appends a chunk of output. Once the log file takes it (it is
+    /// indexed from the chunk, see [`LogFile::feed`]), lines come from
+    /// the file and the ring is left alone.
     pub fn push(&mut self, stream: Stream, bytes: &[u8]) {
+        let at = self.at;
         self.note_stream(stream, bytes.len() as u64);
+        if self.fed_to_file(at, bytes) {
+            return;
+        }
         let mut rest = bytes;
         if !self.partial[slot(stream)].is_empty()
             && let Some(pos) = rest.iter().position(|&b| b == b'\n')
@@ -171,6 +177,14 @@ impl LogPane {
             let line = std::mem::take(partial);
             self.push_line(stream, &line);
         }
+    }
+
+    /// Whether the attached log file indexed the chunk at `at`.
+    fn fed_to_file(&self, at: u64, bytes: &[u8]) -> bool {
+        let Some(file) = self.file.as_ref() else {
+            return false;
+        };
+        file.lock().is_ok_and(|mut f| f.feed(at, bytes))
     }
 
     /// Keeps `text`, which is whole lines each ending in `\n`.

@@ -155,21 +155,81 @@ impl LogFile {
         Ok(())
     }
 
+    /// Indexes `bytes`, just written at offset `at` of the file, without
+    /// reading them back: a flood is indexed from the chunks the pane is
+    /// given rather than read twice. Only when they are exactly the next
+    /// bytes to index and the file has them (a chunk the disk refused is
+    /// not in it); `false` otherwise (`refresh` then reads the file).
+    pub fn feed(&mut self, at: u64, bytes: &[u8]) -> bool {
+        let end = at + bytes.len() as u64;
+        let in_file = self.ready()
+            && self
+                .file
+                .as_ref()
+                .and_then(|f| f.metadata().ok())
+                .is_some_and(|m| m.len() >= end);
+        if !in_file || at != self.scanned {
+            return false;
+        }
+        self.index(bytes);
+        true
+    }
+
     /// Counts the line ends in `buf`, the bytes at `self.scanned`.
     fn index(&mut self, buf: &[u8]) {
         // The last block cached may grow: forget it.
         let last = self.lines / EVERY;
         self.blocks.retain(|(b, _)| *b < last);
-        let mut from = 0;
+        // The fast way while lines stay shorter than `MAX_LINE`; from the
+        // first longer one, the splitter.
+        let mut from = self.count_short_lines(buf);
         while let Some((_, next)) = self.split.next(buf, from) {
-            self.lines += 1;
-            self.open_start = self.scanned + next as u64;
-            if self.lines.is_multiple_of(EVERY) {
-                self.marks.push(self.open_start);
-            }
+            self.line_ends(next);
             from = next;
         }
         self.scanned += buf.len() as u64;
+    }
+
+    /// Counts the lines of `buf` 64 bytes at a time (a mask of newlines, a
+    /// bit count; line by line only in a block where a mark falls) until
+    /// a line would reach `MAX_LINE`; returns where the current line
+    /// starts, where the splitter takes over.
+    fn count_short_lines(&mut self, buf: &[u8]) -> usize {
+        let (mut from, mut base) = (0, 0);
+        for block in buf.chunks(64) {
+            let mut ends = crate::text::newline_mask(block);
+            let first = base + ends.trailing_zeros().min(block.len() as u32) as usize;
+            if self.split.len + (first - from) >= MAX_LINE {
+                return from;
+            }
+            if ends != 0 {
+                self.split.len = 0;
+                let count = u64::from(ends.count_ones());
+                if self.lines % EVERY + count < EVERY {
+                    let last = base + 63 - ends.leading_zeros() as usize;
+                    self.lines += count;
+                    self.open_start = self.scanned + last as u64 + 1;
+                    from = last + 1;
+                } else {
+                    while ends != 0 {
+                        from = base + ends.trailing_zeros() as usize + 1;
+                        self.line_ends(from);
+                        ends &= ends - 1;
+                    }
+                }
+            }
+            base += block.len();
+        }
+        from
+    }
+
+    /// A line ended; the next starts at `next` in the buffer being indexed.
+    fn line_ends(&mut self, next: usize) {
+        self.lines += 1;
+        self.open_start = self.scanned + next as u64;
+        if self.lines.is_multiple_of(EVERY) {
+            self.marks.push(self.open_start);
+        }
     }
 
     /// Lines known, an unfinished last line included.
@@ -508,6 +568,60 @@ mod tests {
         let rest = f.line(1).unwrap();
         assert_eq!((rest.bytes.len(), rest.cut), (10, false));
         assert_eq!(text(&mut f, 2), "end");
+    }
+
+    /// What the index knows, line by line: number, offset, text, cut.
+    fn lines_of(f: &mut LogFile) -> Vec<(u64, u64, Vec<u8>, bool)> {
+        (0..f.end())
+            .map(|n| {
+                let l = f.line(n).unwrap();
+                (n, l.offset, l.bytes, l.cut)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_fed_as_written_index_as_reading_the_file_does() {
+        let mut data = numbered(3_000);
+        data.extend(vec![b'y'; MAX_LINE * 2 + 7]);
+        data.extend_from_slice(b"\nshort\n\n");
+        data.extend(vec![b'z'; MAX_LINE - 1]);
+        data.extend_from_slice(b"\nend");
+        let (_d, read) = file_of(&data);
+        let mut whole = LogFile::new(read);
+        whole.refresh().unwrap();
+        let expected = lines_of(&mut whole);
+        for size in [1, 7, 4096, MAX_LINE + 1, 1 << 20] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s.1.log");
+            let mut fed = LogFile::new(path.clone());
+            let mut at = 0;
+            for chunk in data.chunks(size) {
+                let mut log = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .unwrap();
+                std::io::Write::write_all(&mut log, chunk).unwrap();
+                assert!(fed.feed(at, chunk), "chunk at {at} of {size}");
+                at += chunk.len() as u64;
+            }
+            assert_eq!(fed.indexed(), data.len() as u64);
+            assert_eq!(lines_of(&mut fed), expected, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn a_chunk_not_in_the_file_or_out_of_place_is_not_fed() {
+        let (_d, path) = file_of(b"a\nb\n");
+        let mut f = LogFile::new(path);
+        assert!(!f.feed(0, b"a\nb\nc\n"), "the file does not have it all");
+        assert!(!f.feed(2, b"b\n"), "not the next bytes to index");
+        assert!(f.feed(0, b"a\n"));
+        assert_eq!(f.end(), 1);
+        f.refresh().unwrap();
+        assert_eq!(f.end(), 2);
+        assert_eq!(text(&mut f, 1), "b");
     }
 
     fn find(path: &Path, needle: &str, from: u64, dir: Direction) -> Option<u64> {

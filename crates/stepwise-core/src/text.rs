@@ -80,6 +80,40 @@ pub fn is_plain_bytes(bytes: &[u8]) -> bool {
     })
 }
 
+/// Bit `i` set when `block[i]` is a newline, for a block of at most 64
+/// bytes, so that a flood of short lines costs a bit scan per line rather
+/// than a search call per line (the headless printer, the log pane's
+/// index). Eight bytes at a time in a `u64` (exact zero-byte test, then
+/// the eight flags gathered by one multiplication): no `unsafe`, no
+/// per-byte branch.
+#[inline]
+pub fn newline_mask(block: &[u8]) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // Bit 8k of the flags (one per byte) lands on bit 56 + k; no two
+    // partial products meet, so nothing carries into the top byte.
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let mut mask = 0;
+    for (i, word) in block.chunks(8).enumerate() {
+        let bytes = match <[u8; 8]>::try_from(word) {
+            Ok(full) => full,
+            Err(_) => {
+                let mut padded = [0u8; 8];
+                padded[..word.len()].copy_from_slice(word);
+                padded
+            }
+        };
+        let x = u64::from_le_bytes(bytes) ^ u64::from_le_bytes([b'\n'; 8]);
+        // High bit of each byte set where that byte of `x` is zero.
+        let zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        let mut flags = ((zero >> 7).wrapping_mul(GATHER) >> 56) as u8;
+        // Padding bytes are zero, not newlines: never flagged. Keep only
+        // the bytes there are.
+        flags &= (0xffu16 >> (8 - word.len())) as u8;
+        mask |= u64::from(flags) << (8 * i);
+    }
+    mask
+}
+
 /// Shows every control character of a whole document inert, keeping its
 /// line breaks and tabs; no colour handling, no cut. Text without control
 /// characters is returned as is.
@@ -171,6 +205,32 @@ fn skip_sgr(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn newline_mask_flags_exactly_the_newlines() {
+        let bytes: Vec<u8> = (0..600u32)
+            .map(|i| match (i * 7919) % 13 {
+                0 | 5 => b'\n',
+                1 => 0x8a,
+                2 => 0x0b,
+                3 => 0,
+                4 => 0xff,
+                n => b'a' + n as u8,
+            })
+            .collect();
+        for start in 0..64 {
+            for len in 0..=64 {
+                let block = &bytes[start..start + len];
+                let expected = block
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .fold(0u64, |m, (i, _)| m | 1 << i);
+                assert_eq!(super::newline_mask(block), expected, "{start}+{len}");
+            }
+        }
+    }
+
     use super::neutralize;
 
     #[test]

@@ -72,7 +72,7 @@ impl DisplayLines {
     }
 
     /// Nothing held back: no partial line, no pending `\r`.
-    fn is_clean(&self) -> bool {
+    pub fn is_clean(&self) -> bool {
         !self.pending_cr && self.line.is_empty() && self.cut == 0
     }
 

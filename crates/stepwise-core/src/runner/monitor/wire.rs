@@ -95,20 +95,7 @@ impl Frame {
                 rows: u16::from_be_bytes([p[0], p[1]]),
                 cols: u16::from_be_bytes([p[2], p[3]]),
             },
-            b'C' if p.len() >= 10 => {
-                let mut p = p;
-                let head: Vec<u8> = p.drain(..10).collect();
-                Frame::Chunk(Chunk {
-                    stream: if head[0] == 1 {
-                        Stream::Stderr
-                    } else {
-                        Stream::Stdout
-                    },
-                    logged: head[1] == 1,
-                    offset: u64::from_be_bytes(head[2..10].try_into().map_err(|_| bad())?),
-                    bytes: p,
-                })
-            }
+
             _ => return Err(bad()),
         })
     }
@@ -145,7 +132,39 @@ pub async fn read<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Option<Frame>> 
             "a monitor frame too large",
         ));
     }
-    // Read into spare capacity: no zeroing of a buffer about to be filled.
+    if head[0] == b'C' && len >= CHUNK_HEAD {
+        // Output: its own header apart, so the bytes land where they stay
+        // (no move of the whole chunk to cut the header off).
+        let mut sub = [0u8; CHUNK_HEAD];
+        r.read_exact(&mut sub).await?;
+        let bytes = read_payload(r, len - CHUNK_HEAD).await?;
+        return Ok(Some(Frame::Chunk(chunk_of(&sub, bytes))));
+    }
+    let payload = read_payload(r, len).await?;
+    Frame::parse(head[0], payload).map(Some)
+}
+
+/// A chunk frame's own header: stream, logged, offset.
+const CHUNK_HEAD: usize = 10;
+
+fn chunk_of(sub: &[u8; CHUNK_HEAD], bytes: Vec<u8>) -> Chunk {
+    let mut offset = [0u8; 8];
+    offset.copy_from_slice(&sub[2..]);
+    Chunk {
+        stream: if sub[0] == 1 {
+            Stream::Stderr
+        } else {
+            Stream::Stdout
+        },
+        logged: sub[1] == 1,
+        offset: u64::from_be_bytes(offset),
+        bytes,
+    }
+}
+
+/// Reads `len` bytes into spare capacity: no zeroing of a buffer about to
+/// be filled.
+async fn read_payload<R: AsyncRead + Unpin>(r: &mut R, len: usize) -> io::Result<Vec<u8>> {
     let mut payload = Vec::with_capacity(len);
     while payload.len() < len {
         let rest = (len - payload.len()) as u64;
@@ -153,7 +172,7 @@ pub async fn read<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Option<Frame>> 
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
     }
-    Frame::parse(head[0], payload).map(Some)
+    Ok(payload)
 }
 
 #[cfg(test)]
