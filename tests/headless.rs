@@ -101,6 +101,10 @@ fn monitor_pid(session: &Path, log: &str) -> i32 {
     stepwise::runner::monitor::files::monitor_alive(&log).expect("a live monitor")
 }
 
+/// One step that sleeps a minute the first time it runs (it leaves a
+/// marker) and ends at once when run again.
+const SLOW_ONCE: &str = "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - title: Wait\n        run: if [ -e marker ]; then echo quick; else touch marker; echo started; sleep 60; fi\n";
+
 /// When the monitor itself is killed too (the rare case it leaves), the
 /// step's process group may still live: the outcome is unknown, and a
 /// re-run is refused, with the group to stop, until the group is gone.
@@ -108,11 +112,7 @@ fn monitor_pid(session: &Path, log: &str) -> i32 {
 fn with_its_monitor_killed_too_a_rerun_is_refused_while_the_step_still_runs() {
     let home = tempfile::tempdir().unwrap();
     let rb = home.path().join("slow.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - title: Wait\n        run: if [ -e marker ]; then echo quick; else touch marker; echo started; sleep 60; fi\n",
-    )
-    .unwrap();
+    std::fs::write(&rb, SLOW_ONCE).unwrap();
     kill_once_started(home.path(), &rb);
     let session = session_dirs(home.path())[0].clone();
     nix::sys::signal::kill(
@@ -172,11 +172,7 @@ fn with_its_monitor_killed_too_a_rerun_is_refused_while_the_step_still_runs() {
 fn an_attempt_that_never_started_runs_again_on_resume_without_a_question() {
     let home = tempfile::tempdir().unwrap();
     let rb = home.path().join("slow.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - title: Wait\n        run: if [ -e marker ]; then echo quick; else touch marker; echo started; sleep 60; fi\n",
-    )
-    .unwrap();
+    std::fs::write(&rb, SLOW_ONCE).unwrap();
     kill_once_started(home.path(), &rb);
     let session = session_dirs(home.path())[0].clone();
     let log = session.join("output/wait.1.log");
