@@ -171,10 +171,50 @@ fn with_its_monitor_killed_too_a_rerun_is_refused_while_the_step_still_runs() {
 #[test]
 fn an_attempt_that_never_started_runs_again_on_resume_without_a_question() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("slow.yaml");
+    let session = killed_with_its_monitor_and_group(home.path());
+    std::fs::remove_file(session.join("output/wait.1.pid")).unwrap();
+    std::fs::remove_file(session.join("output/wait.1.log")).unwrap();
+    let out = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["resume", "--headless"])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("wait (attempt 1) never started"), "{t}");
+    assert!(t.contains("wait | quick"), "{t}");
+    assert!(!t.contains("outcome unknown"), "{t}");
+    let journal = std::fs::read_to_string(session.join("journal.jsonl")).unwrap();
+    assert!(journal.contains("\"step_not_started\""), "{journal}");
+}
+
+/// "Never started" needs every sign of it: an attempt whose process-group
+/// note is missing but whose log holds output did run, so resume asks.
+#[test]
+fn an_attempt_with_output_but_no_group_note_is_not_taken_for_never_started() {
+    let home = tempfile::tempdir().unwrap();
+    let session = killed_with_its_monitor_and_group(home.path());
+    std::fs::remove_file(session.join("output/wait.1.pid")).unwrap();
+    let out = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["resume", "--headless"])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    assert!(t.contains("outcome unknown"), "{t}");
+    assert!(!t.contains("never started"), "{t}");
+    assert!(!t.contains("wait | quick"), "{t}");
+}
+
+/// The slow-once step started, then stepwise, its monitor and the step's
+/// process group all killed (what is left after the machine lost them):
+/// the session folder.
+fn killed_with_its_monitor_and_group(home: &std::path::Path) -> std::path::PathBuf {
+    let rb = home.join("slow.yaml");
     std::fs::write(&rb, SLOW_ONCE).unwrap();
-    kill_once_started(home.path(), &rb);
-    let session = session_dirs(home.path())[0].clone();
+    kill_once_started(home, &rb);
+    let session = session_dirs(home)[0].clone();
     let log = session.join("output/wait.1.log");
     let pgid = stepwise::engine::process::survivor::still_running(&log).unwrap();
     let kill = nix::sys::signal::Signal::SIGKILL;
@@ -189,20 +229,7 @@ fn an_attempt_that_never_started_runs_again_on_resume_without_a_question() {
     {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    std::fs::remove_file(session.join("output/wait.1.pid")).unwrap();
-    std::fs::remove_file(&log).unwrap();
-    let out = stepwise(home.path())
-        .current_dir(home.path())
-        .args(["resume", "--headless"])
-        .output()
-        .unwrap();
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{t}");
-    assert!(t.contains("wait (attempt 1) never started"), "{t}");
-    assert!(t.contains("wait | quick"), "{t}");
-    assert!(!t.contains("outcome unknown"), "{t}");
-    let journal = std::fs::read_to_string(session.join("journal.jsonl")).unwrap();
-    assert!(journal.contains("\"step_not_started\""), "{journal}");
+    session
 }
 
 #[test]

@@ -86,9 +86,11 @@ impl StepRunner for MonitorRunner {
             };
         }
         // The step's process-group note is created before the step is
-        // spawned, by the monitor, after its claim: with the monitor gone
-        // and no note, the step never ran, and no monitor will run it.
-        if !survivor::note_path(log).exists() {
+        // spawned, by the monitor, after its claim: with the monitor gone,
+        // no note and no output, the step never ran, and no monitor will
+        // run it. Output without a note (a note removed by hand, a folder
+        // copied in part) means it did run: that is not "never started".
+        if !survivor::note_path(log).exists() && !has_output(log) {
             return Reattach::NeverStarted;
         }
         match survivor::still_running(log) {
@@ -357,4 +359,9 @@ fn input_frame(k: TtyInput) -> Frame {
         TtyInput::Bytes(b) => Frame::Input(b),
         TtyInput::Resize { rows, cols } => Frame::Resize { rows, cols },
     }
+}
+
+/// Whether the attempt's log holds any byte.
+fn has_output(log: &Path) -> bool {
+    std::fs::metadata(log).is_ok_and(|m| m.len() > 0)
 }
