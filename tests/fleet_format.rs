@@ -131,6 +131,17 @@ fn a_local_fleet_runs_each_host_with_target_set_and_limit_is_journalled() {
         journal.contains(r#""type":"hosts_limited","hosts":["blue-1","blue-3"]"#),
         "{journal}"
     );
+    // Each host's exit is in the journal, acknowledged to its monitor, so
+    // no monitor left an exit file behind.
+    let output: Vec<String> = std::fs::read_dir(session.join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        output.contains(&"restart.blue-1.1.log".to_owned()),
+        "{output:?}"
+    );
+    assert!(!output.iter().any(|f| f.ends_with(".exit")), "{output:?}");
 }
 
 /// Three local hosts; `blue-2` fails until the file `fixed` exists in the

@@ -1066,13 +1066,8 @@ impl Engine {
     /// when it settles a step.
     async fn announce(&self, record: Record) {
         let settles = settles_a_step(&record.event);
-        if let Event::StepExited { step, attempt, .. } = &record.event {
-            // Durable now: the attempt's monitor need not sync its exit file.
-            let id = crate::runner::AttemptId {
-                step: step.clone(),
-                attempt: *attempt,
-                target: None,
-            };
+        if let Some(id) = exit_of(&record.event) {
+            // Durable now: the attempt's monitor need not write its exit file.
             self.setup.runner.exit_recorded(&id);
         }
         self.send(Update::Record(record)).await;
@@ -1127,4 +1122,24 @@ fn settles_a_step(e: &Event) -> bool {
             | Event::StepSkipped { .. }
             | Event::MarkedDone { .. }
     )
+}
+
+/// The attempt whose exit this record journals: a step's, or one host's
+/// of a fleet step.
+fn exit_of(event: &Event) -> Option<crate::runner::AttemptId> {
+    let (step, attempt, target) = match event {
+        Event::StepExited { step, attempt, .. } => (step, attempt, None),
+        Event::HostExited {
+            step,
+            attempt,
+            host,
+            ..
+        } => (step, attempt, Some(host.clone())),
+        _ => return None,
+    };
+    Some(crate::runner::AttemptId {
+        step: step.clone(),
+        attempt: *attempt,
+        target,
+    })
 }

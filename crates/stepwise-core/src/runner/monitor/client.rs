@@ -284,12 +284,10 @@ impl Link {
                         }
                     }
                     Some(Frame::Exit(json)) => {
-                        // The engine acknowledges a step's exit (not a
-                        // fleet host's) once its journal has it durably.
+                        // The engine acknowledges the exit (a step's, or
+                        // a fleet host's) once its journal has it durably.
                         let (id, acks) = &self.ack;
-                        if id.target.is_none() {
-                            acks.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), wr);
-                        }
+                        acks.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), wr);
                         break serde_json::from_slice::<ExitRecord>(&json)
                             .map_err(io::Error::other)
                             .and_then(|r| r.outcome());
