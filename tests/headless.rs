@@ -174,13 +174,8 @@ fn an_attempt_that_never_started_runs_again_on_resume_without_a_question() {
     let session = killed_with_its_monitor_and_group(home.path());
     std::fs::remove_file(session.join("output/wait.1.pid")).unwrap();
     std::fs::remove_file(session.join("output/wait.1.log")).unwrap();
-    let out = stepwise(home.path())
-        .current_dir(home.path())
-        .args(["resume", "--headless"])
-        .output()
-        .unwrap();
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{t}");
+    let (code, t) = resume_headless(home.path());
+    assert_eq!(code, Some(0), "{t}");
     assert!(t.contains("wait (attempt 1) never started"), "{t}");
     assert!(t.contains("wait | quick"), "{t}");
     assert!(!t.contains("outcome unknown"), "{t}");
@@ -195,16 +190,21 @@ fn an_attempt_with_output_but_no_group_note_is_not_taken_for_never_started() {
     let home = tempfile::tempdir().unwrap();
     let session = killed_with_its_monitor_and_group(home.path());
     std::fs::remove_file(session.join("output/wait.1.pid")).unwrap();
-    let out = stepwise(home.path())
-        .current_dir(home.path())
-        .args(["resume", "--headless"])
-        .output()
-        .unwrap();
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(4), "{t}");
+    let (code, t) = resume_headless(home.path());
+    assert_eq!(code, Some(4), "{t}");
     assert!(t.contains("outcome unknown"), "{t}");
     assert!(!t.contains("never started"), "{t}");
     assert!(!t.contains("wait | quick"), "{t}");
+}
+
+/// `stepwise resume --headless` in `home`: its exit code and its output.
+fn resume_headless(home: &std::path::Path) -> (Option<i32>, String) {
+    let out = stepwise(home)
+        .current_dir(home)
+        .args(["resume", "--headless"])
+        .output()
+        .unwrap();
+    (out.status.code(), text(&out))
 }
 
 /// The slow-once step started, then stepwise, its monitor and the step's
