@@ -36,9 +36,12 @@ def timed(argv):
 res = {"base": []}
 res.update({name: [] for name, _ in bins})
 loads = [os.getloadavg()[0]]
-for _ in range(runs):
+for r in range(runs):
     res["base"].append(timed(["bash", script]))
-    for name, b in bins:
+    # Each binary takes each slot after the baseline in turn: the slot
+    # measured differently for the same binary (perf_ab.py's A/A run).
+    k = r % len(bins)
+    for name, b in bins[k:] + bins[:k]:
         home = tempfile.mkdtemp(dir=work)
         res[name].append(timed([b, "--home", home, "run", rb, "--auto", "--headless", "--trust"]))
         remove(home)
