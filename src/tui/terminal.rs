@@ -16,21 +16,29 @@ pub const TEST_PANIC: &str = "STEPWISE_TEST_PANIC";
 
 /// Enters the interface's screen: raw mode, alternate screen, mouse; and a
 /// panic hook that undoes all of it before the panic message is printed.
+///
+/// The hook restores with `ratatui::try_restore`, never `ratatui::restore`:
+/// the latter prints its failure with `eprintln!`, which panics when the
+/// terminal is gone (closed under the interface), and a panic inside the
+/// panic hook aborts the process before the engine journals anything.
 pub fn enter() -> ratatui::DefaultTerminal {
+    let original = std::panic::take_hook();
     let terminal = ratatui::init();
+    let _ = std::panic::take_hook(); // ratatui's own, replaced below
     let _ = crossterm::execute!(stdout(), EnableMouseCapture);
-    let ratatui_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let _ = crossterm::execute!(stdout(), DisableMouseCapture);
-        ratatui_hook(info);
+        let _ = ratatui::try_restore();
+        original(info);
     }));
     terminal
 }
 
-/// Leaves the interface's screen and gives the terminal back as it was.
+/// Leaves the interface's screen and gives the terminal back as it was;
+/// a terminal that is gone is not an error here (nothing to give back).
 pub fn leave() {
     let _ = crossterm::execute!(stdout(), DisableMouseCapture);
-    ratatui::restore();
+    let _ = ratatui::try_restore();
 }
 
 /// Stops the process as the shell's Ctrl-Z would, with the terminal given
