@@ -261,3 +261,81 @@ fn a_monitor_whose_stepwise_went_before_it_ran_runs_nothing() {
     assert_eq!(only_files(dir.path()), Vec::<String>::new());
     assert_eq!(runner().reattach(&id(), &log), Reattach::NeverStarted);
 }
+
+/// `(state, ppid, start time in clock ticks since boot)` of process `pid`.
+fn proc_stat(pid: i32) -> Option<(String, i32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((
+        rest[0].into(),
+        rest[1].parse().ok()?,
+        rest[19].parse().ok()?,
+    ))
+}
+
+/// The live (not zombie) children of `parent`.
+fn live_children(parent: i32) -> Vec<i32> {
+    let procs = std::fs::read_dir("/proc").unwrap();
+    procs
+        .flatten()
+        .filter_map(|p| p.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            proc_stat(pid).is_some_and(|(state, ppid, _)| ppid == parent && state != "Z")
+        })
+        .collect()
+}
+
+/// The second attempt is run by the spare monitor the runner had forked
+/// when the first one started (older than the request to start it), and
+/// the spare forked then goes, with the spawner, once stepwise does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = runner();
+    let mut first = r.start(&id(), spec(dir.path(), "true"), 8);
+    while first.chunks.recv().await.is_some() {}
+    first.done.await.unwrap().unwrap();
+    r.exit_recorded(&id());
+    // A gap the clock can see (start times count in 10 ms ticks).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .unwrap()
+        .unwrap() as f64;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let second_id = AttemptId { attempt: 2, ..id() };
+    let log = dir.path().join("s.2.log");
+    let mut second = r.start(
+        &second_id,
+        Spec::new(vec!["sleep".into(), "30".into()], log.clone()),
+        8,
+    );
+    wait_until("the second monitor", || {
+        files::monitor_alive(&log).is_some()
+    });
+    let monitor = files::monitor_alive(&log).unwrap();
+    let (_, spawner, started) = proc_stat(monitor).unwrap();
+    assert!(
+        (started as f64) / ticks < uptime - 0.2,
+        "the monitor was forked when asked for ({} s), not ahead of it ({uptime} s)",
+        started as f64 / ticks
+    );
+    second.cancel.send(true).unwrap();
+    while second.chunks.recv().await.is_some() {}
+    assert!(second.done.await.unwrap().unwrap().cancelled);
+    r.exit_recorded(&second_id);
+    wait_until("the second monitor gone", || {
+        files::monitor_alive(&log).is_none()
+    });
+    assert_eq!(live_children(spawner).len(), 1, "one spare waits");
+    drop(r); // stepwise goes
+    wait_until("the spare and the spawner gone", || {
+        live_children(spawner).is_empty() && proc_stat(spawner).is_none_or(|(s, _, _)| s == "Z")
+    });
+    assert!(!dir.path().join("s.3.log").exists());
+}

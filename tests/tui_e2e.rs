@@ -449,6 +449,55 @@ fn closing_the_terminal_under_a_running_step_leaves_it_running_to_its_end() {
     assert_eq!(log, want, "the log lost output");
 }
 
+/// The terminal closed while the finished screen waits for a key: the
+/// terminal's input ends, and stepwise exits instead of staying behind
+/// (it used to poll the ended input forever at 100 % CPU).
+#[test]
+fn closing_the_terminal_on_the_finished_screen_ends_stepwise() {
+    use std::io::Read;
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("done.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: done\ntitle: Done\nsections:\n  - title: S\n    steps:\n      - title: Quick\n        run: echo quick\n",
+    )
+    .unwrap();
+    let (pty, pts) = pty_process::blocking::open().unwrap();
+    pty.resize(pty_process::Size::new(SIZE.1, SIZE.0)).unwrap();
+    let mut child = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["run", "--trust", "--auto"])
+        .arg(&rb)
+        .env("STEPWISE_HOME", home.path())
+        .env("TERM", "xterm-256color")
+        .current_dir(home.path())
+        .spawn(pts)
+        .unwrap();
+    let mut parser = vt100::Parser::new(SIZE.1, SIZE.0, 0);
+    let mut buf = [0u8; 4096];
+    while !parser.screen().contents().contains("Session completed") {
+        let n = (&pty)
+            .read(&mut buf)
+            .expect("stepwise draws the finished screen");
+        assert!(n > 0, "the terminal closed before the session completed");
+        parser.process(&buf[..n]);
+    }
+    drop(pty);
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("stepwise stayed behind its closed terminal on the finished screen");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "the session had completed");
+    let journal = std::fs::read_to_string(session_dir(home.path()).join("journal.jsonl")).unwrap();
+    assert!(journal.contains("session_completed"), "{journal}");
+}
+
 /// Issue 14 items 7 and 10 at 80x24: the bar keeps `? help` and `q quit`;
 /// moving the selection off `▶` makes the list say which step `▶` marks,
 /// `g` goes back to it, and the selection then follows `▶` as steps end.

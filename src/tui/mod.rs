@@ -55,6 +55,9 @@ const FRAME: Duration = Duration::from_millis(33);
 /// update holds up to 64 KiB (thousands of short lines): a small batch
 /// keeps a key from waiting behind megabytes of output.
 const BATCH: usize = 8;
+/// How long the interface waits, once the terminal's input has ended, for
+/// the SIGHUP that normally comes with it (the engine journals that).
+const INPUT_LOST_GRACE: Duration = Duration::from_secs(2);
 use tokio::sync::mpsc;
 
 /// Whether colours may be used (`NO_COLOR` unset or empty).
@@ -133,6 +136,12 @@ async fn on_terminal(
     )
     .await;
     terminal::leave();
+    // ratatui's terminal reports a cursor it cannot show, when dropped,
+    // with `eprintln!`, which panics once the terminal is gone: show it
+    // here, and when that fails the terminal is gone and is not dropped.
+    if host.0.show_cursor().is_err() {
+        std::mem::forget(host);
+    }
     result.map(|(end, _)| end)
 }
 
@@ -228,23 +237,39 @@ pub async fn event_loop<H: Host>(
     let mut last_draw = Instant::now();
     let mut drawn = false;
     let mut engine_done = false;
+    // Set when the terminal's input ended: the stream is not polled again.
+    let mut input_lost: Option<tokio::time::Instant> = None;
     loop {
         // Keys first; then engine updates; then the clock. During a flood
         // updates are always ready and `biased` would never reach the tick,
         // so frames are also drawn from the update branch when one is due.
         let (out, draw_now) = tokio::select! {
             biased;
-            ev = events.next() => match ev {
+            ev = events.next(), if input_lost.is_none() => match ev {
                 Some(Ok(ev)) => {
                     let is_key = matches!(ev, Event::Key(_));
                     let out = terminal_msg(ev).map(|m| app.update(m)).unwrap_or_default();
                     (out, is_key)
                 }
-                Some(Err(e)) => return Err(e),
-                None => (Vec::new(), false),
+                // The terminal is gone (its input failed or ended): a
+                // finished session ends as its last screen would.
+                Some(Err(e)) => return terminal_gone(&mut app, e),
+                None if app.finished.is_some() => return Ok(finish(&mut app)),
+                None => {
+                    input_lost = Some(tokio::time::Instant::now() + INPUT_LOST_GRACE);
+                    (Vec::new(), false)
+                }
             },
+            () = lost_terminal(input_lost) => return Err(input_ended()),
             _ = job(&mut tstp) => { app.suspend = true; (Vec::new(), false) }
-            _ = job(&mut cont) => { host.resume()?; app.dirty = true; (Vec::new(), true) }
+            _ = job(&mut cont) => {
+                // A closed terminal sends SIGHUP and SIGCONT.
+                if let Err(e) = host.resume() {
+                    return terminal_gone(&mut app, e);
+                }
+                app.dirty = true;
+                (Vec::new(), true)
+            }
             n = updates.recv_many(&mut batch, BATCH), if !engine_done => {
                 if n == 0 {
                     // The engine is gone; a last screen may still wait for a key.
@@ -283,9 +308,9 @@ pub async fn event_loop<H: Host>(
             if !draw_now {
                 app.update(Msg::Tick(chrono::Utc::now()));
             }
-            host.terminal()
-                .draw(|f| view::render(f, &app))
-                .map_err(backend_error)?;
+            if let Err(e) = host.terminal().draw(|f| view::render(f, &app)) {
+                return terminal_gone(&mut app, backend_error(e));
+            }
             app.dirty = false;
             last_draw = Instant::now();
             if !drawn {
@@ -306,6 +331,32 @@ pub async fn event_loop<H: Host>(
 
 fn backend_error(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
+}
+
+/// The terminal failed (most often: it was closed). A finished session
+/// ends as its last screen would; otherwise the interface has failed.
+fn terminal_gone(app: &mut App, e: std::io::Error) -> std::io::Result<(TuiEnd, String)> {
+    if app.finished.is_some() {
+        return Ok(finish(app));
+    }
+    Err(e)
+}
+
+/// Resolves at `deadline`, never without one.
+async fn lost_terminal(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The terminal's input ended and no signal ended the session: nobody is
+/// left to answer (a running step runs on; `resume` continues).
+fn input_ended() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        "the terminal's input ended",
+    )
 }
 
 fn finish(app: &mut App) -> (TuiEnd, String) {

@@ -40,6 +40,9 @@ pub struct MonitorRunner {
     /// Connections of attempts whose exit came and is not yet durable in
     /// the journal: [`StepRunner::exit_recorded`] acknowledges it on them.
     acks: Acks,
+    /// A monitor forked ahead of need, waiting for its spec (see
+    /// [`Spare`]).
+    spare: Arc<Spare>,
 }
 
 /// Open connections by attempt, waiting to acknowledge the exit.
@@ -52,6 +55,7 @@ impl MonitorRunner {
             exe,
             zygote: Arc::default(),
             acks: Arc::default(),
+            spare: Arc::default(),
         }
     }
 }
@@ -61,10 +65,10 @@ impl StepRunner for MonitorRunner {
         let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
         let (input, input_rx) = tty_channel(spec.tty);
         let log = spec.log_path.clone();
-        let (exe, zygote) = (self.exe.clone(), self.zygote.clone());
+        let (exe, zygote, spare) = (self.exe.clone(), self.zygote.clone(), self.spare.clone());
         let (id, acks) = (id.clone(), self.acks.clone());
         let done = tokio::spawn(async move {
-            let sock = spawn_monitor(&exe, &zygote, &spec).await?;
+            let sock = spawn_monitor(&exe, &zygote, &spare, &spec).await?;
             let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
             link.follow(sock, &log, 0).await
         });
@@ -167,10 +171,32 @@ fn tty_channel(
     (Some(tx), Some(rx))
 }
 
-/// Starts the monitor, detached (forked by the spawner; exec'd directly
-/// when no spawner can be had), and hands it the spec over the socket
-/// pair (never argv, environment or disk: it holds secrets).
-async fn spawn_monitor(exe: &Path, zygote: &Zygote, spec: &Spec) -> io::Result<UnixStream> {
+/// Starts the attempt's monitor and hands it the spec over their socket
+/// pair (never argv, environment or disk: it holds secrets). The spare
+/// monitor is used when there is one, ready since the last attempt
+/// started; otherwise one is forked by the spawner (exec'd directly when
+/// no spawner can be had). Then the next attempt's spare is made.
+async fn spawn_monitor(
+    exe: &Path,
+    zygote: &Zygote,
+    spare: &Spare,
+    spec: &Spec,
+) -> io::Result<UnixStream> {
+    let json = serde_json::to_vec(&WireSpec::from_spec(spec)).map_err(io::Error::other)?;
+    let from_spare = match spare.take() {
+        Some(s) => send_spec(s, &json).await.ok(),
+        None => None,
+    };
+    let sock = match from_spare {
+        Some(sock) => sock,
+        None => send_spec(fresh_monitor(exe, zygote)?, &json).await?,
+    };
+    spare.make(exe, zygote);
+    Ok(sock)
+}
+
+/// A new monitor on our end of a fresh socket pair, not yet given a spec.
+fn fresh_monitor(exe: &Path, zygote: &Zygote) -> io::Result<std::os::unix::net::UnixStream> {
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
     let theirs = OwnedFd::from(theirs);
     if hand_to_zygote(exe, zygote, &theirs).is_err() {
@@ -178,11 +204,44 @@ async fn spawn_monitor(exe: &Path, zygote: &Zygote, spec: &Spec) -> io::Result<U
             io::Error::new(e.kind(), format!("cannot start the step's monitor: {e}"))
         })?;
     }
-    ours.set_nonblocking(true)?;
-    let mut sock = UnixStream::from_std(ours)?;
-    let json = serde_json::to_vec(&WireSpec::from_spec(spec)).map_err(io::Error::other)?;
-    wire::write(&mut sock, &Frame::Spec(json)).await?;
+    Ok(ours)
+}
+
+async fn send_spec(ours: std::os::unix::net::UnixStream, json: &[u8]) -> io::Result<UnixStream> {
+    let mut sock = open_async(ours)?;
+    wire::write(&mut sock, &Frame::Spec(json.to_vec())).await?;
     Ok(sock)
+}
+
+/// One monitor forked by the spawner ahead of need: it has started (its
+/// runtime built) and waits for a spec, so the fork and the start of a
+/// monitor happen while the previous step runs, not between two steps.
+/// It claims nothing and runs nothing before its spec comes; when
+/// stepwise hangs up first (the session ends, stepwise dies) it exits.
+#[derive(Debug, Default)]
+struct Spare(Mutex<Option<std::os::unix::net::UnixStream>>);
+
+impl Spare {
+    /// The spare, if there is one and its monitor is still there.
+    fn take(&self) -> Option<std::os::unix::net::UnixStream> {
+        let s = self.0.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        (!files::hung_up(&s)).then_some(s)
+    }
+
+    /// Has the spawner fork a spare, unless there is one (never an exec'd
+    /// monitor: a spare is not worth a start of the whole binary).
+    fn make(&self, exe: &Path, zygote: &Zygote) {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_some() {
+            return;
+        }
+        let Ok((ours, theirs)) = std::os::unix::net::UnixStream::pair() else {
+            return;
+        };
+        if hand_to_zygote(exe, zygote, &OwnedFd::from(theirs)).is_ok() {
+            *slot = Some(ours);
+        }
+    }
 }
 
 type Zygote = Mutex<Option<std::os::unix::net::UnixStream>>;

@@ -80,6 +80,9 @@ struct Monitor {
 
 async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let mut sock = tokio::net::UnixStream::from_std(sock)?;
+    // The thread that will create the log, started while no spec is here
+    // yet (a spare monitor waits here between two steps; see `client`).
+    drop(tokio::task::spawn_blocking(|| ()));
     let Some(Frame::Spec(json)) = wire::read(&mut sock).await? else {
         return Err(io::Error::other("no spec from stepwise"));
     };
@@ -99,7 +102,7 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     };
     // Claimed; a stepwise that died before this point never saw the step
     // start and will never follow it: run nothing (a resume re-runs it).
-    if hung_up(&sock) {
+    if files::hung_up(&sock) {
         return Ok(());
     }
     let started_at = chrono::Utc::now();
@@ -176,20 +179,6 @@ fn listen(log: &Path) -> io::Result<UnixListener> {
     })?;
     listener.set_nonblocking(true)?;
     UnixListener::from_std(listener)
-}
-
-/// Whether the other end of `sock` has gone (closed, or its process died).
-fn hung_up(sock: &tokio::net::UnixStream) -> bool {
-    use nix::libc;
-    use std::os::fd::AsRawFd;
-    let mut fd = libc::pollfd {
-        fd: sock.as_raw_fd(),
-        events: libc::POLLRDHUP,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, no wait.
-    let n = unsafe { libc::poll(&mut fd, 1, 0) };
-    n == 1 && fd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
 }
 
 impl Monitor {
