@@ -106,6 +106,20 @@ pub fn read_at(log: &Path, at: u64, len: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Whether the peer of `sock` has hung up (or the socket failed), without
+/// waiting.
+pub fn hung_up(sock: &impl std::os::fd::AsRawFd) -> bool {
+    use nix::libc;
+    let mut fd = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let n = unsafe { libc::poll(&mut fd, 1, 0) };
+    n == 1 && fd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,18 +144,4 @@ mod tests {
         assert_eq!(monitor_alive(&log), None, "nothing stale is left");
         assert_eq!(std::fs::read_dir(&deep).unwrap().count(), 0, "no file");
     }
-}
-
-/// Whether the peer of `sock` has hung up (or the socket failed), without
-/// waiting.
-pub fn hung_up(sock: &impl std::os::fd::AsRawFd) -> bool {
-    use nix::libc;
-    let mut fd = libc::pollfd {
-        fd: sock.as_raw_fd(),
-        events: libc::POLLRDHUP,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, no wait.
-    let n = unsafe { libc::poll(&mut fd, 1, 0) };
-    n == 1 && fd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
 }
