@@ -339,3 +339,38 @@ async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
     });
     assert!(!dir.path().join("s.3.log").exists());
 }
+
+/// A pipe step spawned by its monitor leads its own process group (what
+/// timeouts, cancel and the leftover sweep signal), and has no terminal
+/// it could open: its monitor's session has none (and only a session
+/// leader could take one), so a prompt on `/dev/tty` fails at once
+/// instead of waiting for keys nobody can type.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pipe_step_leads_its_own_group_and_has_no_terminal_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let command = "if (exec 3</dev/tty) 2>/dev/null; then echo tty; else echo no-tty; fi; \
+                   cut -d' ' -f1,5,6 /proc/$$/stat";
+    let r = runner();
+    let mut started = r.start(&id(), spec(dir.path(), command), 8);
+    let mut out = Vec::new();
+    while let Some(c) = started.chunks.recv().await {
+        out.extend_from_slice(&c.bytes);
+    }
+    started.done.await.unwrap().unwrap();
+    r.exit_recorded(&id());
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("no-tty"), "{text}");
+    let ids: Vec<i32> = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let (pid, pgid, sid) = (ids[0], ids[1], ids[2]);
+    assert_eq!(pgid, pid, "the step leads its own group: {text}");
+    assert_ne!(sid, std::process::id() as i32, "not in the test's session");
+    let note = std::fs::read_to_string(dir.path().join("s.1.pid")).unwrap();
+    let noted: i32 = note.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(noted, pid, "the note names the step's group: {note}");
+}

@@ -14,9 +14,13 @@
 //! its note is one a resume could start a second time beside the first.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
+
+/// The width of the pid in a note written by [`PidNote::reserve`] and
+/// [`PidNote::record`] (a pid of Linux has at most 7 digits).
+const PID_WIDTH: usize = 10;
 
 /// The note's path for an attempt's log path (`x.1.log` → `x.1.pid`).
 pub fn note_path(log: &Path) -> PathBuf {
@@ -70,6 +74,27 @@ impl PidNote {
                 _ => Err(io::Error::from_raw_os_error(nix::libc::ENOSPC)),
             }
         }
+    }
+
+    /// Writes the note's whole line with the pid as zeros (see
+    /// [`PidNote::record`]), before a spawn that runs no code of ours in
+    /// the child. A note that cannot be written keeps the step from
+    /// starting.
+    pub(super) fn reserve(&self) -> io::Result<()> {
+        let mut line = vec![b'0'; PID_WIDTH];
+        line.extend_from_slice(&self.tail);
+        (&self.file)
+            .write_all(&line)
+            .map_err(|e| PidNote::error(&self.path, e))
+    }
+
+    /// Writes `pid`, zero-padded, over the zeros [`PidNote::reserve`] left.
+    pub(super) fn record(&self, pid: i32) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let digits = format!("{pid:0PID_WIDTH$}");
+        self.file
+            .write_all_at(digits.as_bytes(), 0)
+            .map_err(|e| PidNote::error(&self.path, e))
     }
 
     /// Whether the child wrote the note (after a failed spawn: whether the
@@ -218,6 +243,30 @@ mod tests {
             PidNote::create(&log).is_err(),
             "a second note for one attempt"
         );
+    }
+
+    #[test]
+    fn a_reserved_note_names_no_group_until_the_pid_is_written_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.1.log");
+        let note = PidNote::create(&log).unwrap();
+        note.reserve().unwrap();
+        assert!(note.is_written());
+        assert_eq!(group_facts(&log).pgid, None, "all zeros: no group known");
+        assert_eq!(still_running(&log), None);
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = child.id() as i32;
+        note.record(pgid).unwrap();
+        let text = std::fs::read_to_string(note_path(&log)).unwrap();
+        assert_eq!(text, format!("{pgid:010} {}\n", boot_id()));
+        assert_eq!(still_running(&log), Some(pgid));
+        assert_eq!(group_facts(&log).pgid, Some(pgid));
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     #[test]

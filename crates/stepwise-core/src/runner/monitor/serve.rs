@@ -42,6 +42,9 @@ const CATCH_UP: u64 = 64 * 1024;
 
 /// Runs a monitor on `sock` (the spec comes first on it); its exit code.
 pub fn serve_socket(sock: std::os::unix::net::UnixStream) -> i32 {
+    // Forked by the spawner or exec'd, a monitor leads its own session
+    // and never opens a terminal as its own.
+    process::leads_own_session_without_terminal();
     if sock.set_nonblocking(true).is_err() {
         return 2;
     }
