@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
-# Usage: python3 benches/step_cost_ab.py [--premon PREMON_BIN] BEFORE_BIN AFTER_BIN RUNS
+# Usage: python3 benches/step_cost_ab.py [--keep] [--premon PREMON_BIN] BEFORE_BIN AFTER_BIN RUNS
 """Benchmark 5's commands, alternating binaries in one loop: 200 `true`
 steps, --auto --headless, a fresh home each run; and 200 x `bash -c true`.
 With --premon (a build from before the step monitor existed), that binary
 runs in the same loop too and the monitor's share per step is printed:
 (binary - premon) / 200 for before and after. Sessions go to TMPDIR
-(`TMPDIR=/dev/shm` for tmpfs)."""
+(`TMPDIR=/dev/shm` for tmpfs).
+
+--keep removes the sessions at the end of the loop instead of after each
+run. On an ext4 without a journal (this machine's), creating a file skips
+every inode of its block group deleted in the last 30 s (5.5 min while
+its inode-table block is dirty) one by one (`recently_deleted` in
+ext4's inode allocator), so each run's deleted sessions make the next
+runs' file creations slower, run after run: a cost of the benchmark's
+own clean-up, which no session pays in use."""
 import os, shutil, subprocess, sys, tempfile, time, json, statistics
 args = sys.argv[1:]
+keep = args[0] == "--keep"
+if keep:
+    args = args[1:]
 bins = []
 if args[0] == "--premon":
     bins.append(("premon", args[1]))
@@ -44,10 +55,11 @@ for r in range(runs):
     for name, b in bins[k:] + bins[:k]:
         home = tempfile.mkdtemp(dir=work)
         res[name].append(timed([b, "--home", home, "run", rb, "--auto", "--headless", "--trust"]))
-        remove(home)
+        if not keep:
+            remove(home)
     loads.append(os.getloadavg()[0])
 med = {k: statistics.median(v) for k, v in res.items()}
-print(f"sessions in {work} ({tempfile.gettempdir()}); load (1 min) over the run: min {min(loads):.2f} max {max(loads):.2f}; now {os.getloadavg()}")
+print(f"sessions in {work} ({tempfile.gettempdir()}; {'kept to the end' if keep else 'removed after each run'}); load (1 min) over the run: min {min(loads):.2f} max {max(loads):.2f}; now {os.getloadavg()}")
 for k in res:
     print(f"{k}: median {med[k]*1000:.0f} ms  ({med[k]/200*1000:.2f} ms/step)  runs {[round(x*1000) for x in res[k]]}")
 print(" ".join(f"{k}/base {med[k]/med['base']:.2f};" for k, _ in bins) + f" after/before {med['after']/med['before']:.2f}")
