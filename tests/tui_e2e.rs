@@ -380,45 +380,62 @@ fn the_inputs_form_asks_for_a_missing_value_and_runs_default_from_once() {
     assert_eq!(runs.lines().count(), 1, "default_from ran more than once");
 }
 
-/// Issue 13: the terminal is closed under the interface while a step runs
-/// (SIGHUP). stepwise journals the interruption and exits; the step runs
-/// on under its monitor to its end; `resume` shows it finished.
-#[test]
-fn closing_the_terminal_under_a_running_step_leaves_it_running_to_its_end() {
+/// `stepwise run --trust --auto` of a one-step runbook (`run`) in a pty
+/// of its own, read until `text` is on screen; then the terminal is
+/// closed under it. Returns stepwise, still to be waited for.
+fn close_the_terminal_once_shown(home: &Path, run: &str, text: &str) -> std::process::Child {
     use std::io::Read;
-    let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("hup.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: hup\ntitle: Hup\nsections:\n  - title: S\n    steps:\n      - title: Migrate\n        run: for i in $(seq 1 30); do echo \"migrating table $i/30\"; sleep 0.1; done; touch migrated\n",
-    )
-    .unwrap();
+    let rb = home.join("one.yaml");
+    let yaml = format!(
+        "runbook: 1\nid: one\ntitle: One\nsections:\n  - title: S\n    steps:\n      - title: Migrate\n        run: {run}\n"
+    );
+    std::fs::write(&rb, yaml).unwrap();
     let (pty, pts) = pty_process::blocking::open().unwrap();
     pty.resize(pty_process::Size::new(SIZE.1, SIZE.0)).unwrap();
-    let mut child = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+    let child = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_stepwise"))
         .args(["run", "--trust", "--auto"])
         .arg(&rb)
-        .env("STEPWISE_HOME", home.path())
+        .env("STEPWISE_HOME", home)
         .env("TERM", "xterm-256color")
-        .current_dir(home.path())
+        .current_dir(home)
         .spawn(pts)
         .unwrap();
     let mut parser = vt100::Parser::new(SIZE.1, SIZE.0, 0);
     let mut buf = [0u8; 4096];
-    while !parser.screen().contents().contains("migrating table 3/30") {
-        let n = (&pty).read(&mut buf).expect("stepwise draws the step");
-        assert!(n > 0, "the terminal closed before the step printed");
+    while !parser.screen().contents().contains(text) {
+        let n = (&pty).read(&mut buf).expect("stepwise draws its screen");
+        assert!(n > 0, "the terminal closed before {text:?} was shown");
         parser.process(&buf[..n]);
     }
     drop(pty);
+    child
+}
+
+/// How stepwise ended, once it has: it must not stay behind.
+fn exit_once_gone(child: &mut std::process::Child) -> std::process::ExitStatus {
     let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
         if start.elapsed() > PATIENCE {
             let _ = child.kill();
             panic!("stepwise stayed behind its closed terminal");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Issue 13: the terminal is closed under the interface while a step runs
+/// (SIGHUP). stepwise journals the interruption and exits; the step runs
+/// on under its monitor to its end; `resume` shows it finished.
+#[test]
+fn closing_the_terminal_under_a_running_step_leaves_it_running_to_its_end() {
+    let home = tempfile::tempdir().unwrap();
+    let run =
+        "for i in $(seq 1 30); do echo \"migrating table $i/30\"; sleep 0.1; done; touch migrated";
+    let mut child = close_the_terminal_once_shown(home.path(), run, "migrating table 3/30");
+    exit_once_gone(&mut child);
     let dir = session_dir(home.path());
     let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
     assert!(journal.contains("\"signal\":\"SIGHUP\""), "{journal}");
@@ -450,49 +467,14 @@ fn closing_the_terminal_under_a_running_step_leaves_it_running_to_its_end() {
 }
 
 /// The terminal closed while the finished screen waits for a key: the
-/// terminal's input ends, and stepwise exits instead of staying behind
-/// (it used to poll the ended input forever at 100 % CPU).
+/// terminal fails or its input ends, and stepwise exits with the
+/// session's own code instead of staying behind (it used to poll the
+/// ended input forever at 100 % CPU, or panic in ratatui's `eprintln!`).
 #[test]
 fn closing_the_terminal_on_the_finished_screen_ends_stepwise() {
-    use std::io::Read;
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("done.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: done\ntitle: Done\nsections:\n  - title: S\n    steps:\n      - title: Quick\n        run: echo quick\n",
-    )
-    .unwrap();
-    let (pty, pts) = pty_process::blocking::open().unwrap();
-    pty.resize(pty_process::Size::new(SIZE.1, SIZE.0)).unwrap();
-    let mut child = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args(["run", "--trust", "--auto"])
-        .arg(&rb)
-        .env("STEPWISE_HOME", home.path())
-        .env("TERM", "xterm-256color")
-        .current_dir(home.path())
-        .spawn(pts)
-        .unwrap();
-    let mut parser = vt100::Parser::new(SIZE.1, SIZE.0, 0);
-    let mut buf = [0u8; 4096];
-    while !parser.screen().contents().contains("Session completed") {
-        let n = (&pty)
-            .read(&mut buf)
-            .expect("stepwise draws the finished screen");
-        assert!(n > 0, "the terminal closed before the session completed");
-        parser.process(&buf[..n]);
-    }
-    drop(pty);
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > PATIENCE {
-            let _ = child.kill();
-            panic!("stepwise stayed behind its closed terminal on the finished screen");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut child = close_the_terminal_once_shown(home.path(), "echo quick", "Session completed");
+    let status = exit_once_gone(&mut child);
     assert_eq!(status.code(), Some(0), "the session had completed");
     let journal = std::fs::read_to_string(session_dir(home.path()).join("journal.jsonl")).unwrap();
     assert!(journal.contains("session_completed"), "{journal}");

@@ -227,6 +227,17 @@ mod tests {
     use super::*;
     use std::os::unix::process::CommandExt;
 
+    /// A `sleep 30` leading its own process group, and that group.
+    fn sleeper_in_own_group() -> (std::process::Child, i32) {
+        let child = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = child.id() as i32;
+        (child, pgid)
+    }
+
     #[test]
     fn the_note_is_written_by_the_child_before_it_execs() {
         let dir = tempfile::tempdir().unwrap();
@@ -254,12 +265,7 @@ mod tests {
         assert!(note.is_written());
         assert_eq!(group_facts(&log).pgid, None, "all zeros: no group known");
         assert_eq!(still_running(&log), None);
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let pgid = child.id() as i32;
+        let (mut child, pgid) = sleeper_in_own_group();
         note.record(pgid).unwrap();
         let text = std::fs::read_to_string(note_path(&log)).unwrap();
         assert_eq!(text, format!("{pgid:010} {}\n", boot_id()));
@@ -274,12 +280,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("s.1.log");
         assert_eq!(still_running(&log), None, "no note, nothing known");
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let pgid = child.id() as i32;
+        let (mut child, pgid) = sleeper_in_own_group();
         std::fs::write(note_path(&log), format!("{pgid} {}\n", boot_id())).unwrap();
         assert_eq!(still_running(&log), Some(pgid));
         child.kill().unwrap();
