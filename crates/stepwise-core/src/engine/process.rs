@@ -230,14 +230,15 @@ pub async fn run(
         ));
     }
     sink::check_log_path(&spec.log_path)?;
-    let sink = Sink::new(
+    let (log_path, capture, hide) = (
         spec.log_path.clone(),
-        out,
         spec.capture_stdout,
         spec.hide_stdout,
     );
     if *cancel.borrow_and_update() {
-        return Ok(not_started(sink.finish().await));
+        return Ok(not_started(
+            Sink::new(log_path, out, capture, hide).finish().await,
+        ));
     }
     // The group's record, written by the child before it execs: a step
     // whose record cannot be written never runs (see `survivor`).
@@ -260,6 +261,10 @@ pub async fn run(
         let (child, sources) = spawn_piped(&spec, &note, stdin)?;
         (child, sources, None)
     };
+    // The log is created (on a blocking thread) once the step is spawned,
+    // while it runs: created before, it made the note's creation wait
+    // for the output folder, on the way to the spawn.
+    let sink = Sink::new(log_path, out, capture, hide);
     // Aborted when the attempt ends, whatever way it does.
     let _keys = keys.map(AbortOnDrop);
     let pid = pid_of(&child)?;

@@ -1,9 +1,9 @@
 //! Where a step's (already redacted) output goes: the attempt's log file,
 //! the bounded `capture:` buffer, and the subscriber channel.
 //!
-//! The file is created on a blocking thread while the step's process is
-//! being spawned (creating a file costs this disk about as much as a quiet
-//! step's whole process; see docs/PERFORMANCE.md), after
+//! The file is created on a blocking thread once the step's process is
+//! spawned, while it runs (creating a file costs this disk about as much
+//! as a quiet step's whole process; see docs/PERFORMANCE.md), after
 //! [`check_log_path`] has refused a log that exists or a missing folder.
 //! Output waits for the creation; so does the end of the attempt, so every
 //! attempt that ended has its log. It is written as output arrives and
