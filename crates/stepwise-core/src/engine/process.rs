@@ -230,11 +230,7 @@ pub async fn run(
         ));
     }
     sink::check_log_path(&spec.log_path)?;
-    let (log_path, capture, hide) = (
-        spec.log_path.clone(),
-        spec.capture_stdout,
-        spec.hide_stdout,
-    );
+    let (log_path, capture, hide) = (spec.log_path.clone(), spec.capture_stdout, spec.hide_stdout);
     if *cancel.borrow_and_update() {
         return Ok(not_started(
             Sink::new(log_path, out, capture, hide).finish().await,
