@@ -337,7 +337,6 @@ async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
     wait_until("the spare and the spawner gone", || {
         live_children(spawner).is_empty() && proc_stat(spawner).is_none_or(|(s, _, _)| s == "Z")
     });
-    assert!(!dir.path().join("s.3.log").exists());
 }
 
 /// A pipe step spawned by its monitor leads its own process group (what
@@ -349,7 +348,7 @@ async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
 async fn a_pipe_step_leads_its_own_group_and_has_no_terminal_to_open() {
     let dir = tempfile::tempdir().unwrap();
     let command = "if (exec 3</dev/tty) 2>/dev/null; then echo tty; else echo no-tty; fi; \
-                   cut -d' ' -f1,5,6 /proc/$$/stat";
+                   cut -d' ' -f1,4,5,6,7 /proc/$$/stat";
     let r = runner();
     let mut started = r.start(&id(), spec(dir.path(), command), 8);
     let mut out = Vec::new();
@@ -367,9 +366,11 @@ async fn a_pipe_step_leads_its_own_group_and_has_no_terminal_to_open() {
         .split(' ')
         .map(|n| n.parse().unwrap())
         .collect();
-    let (pid, pgid, sid) = (ids[0], ids[1], ids[2]);
+    let (pid, ppid, pgid, sid, tty) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
     assert_eq!(pgid, pid, "the step leads its own group: {text}");
-    assert_ne!(sid, std::process::id() as i32, "not in the test's session");
+    assert_eq!(sid, ppid, "in the session its monitor leads: {text}");
+    assert_ne!(sid, pid, "spawned without a setsid of its own: {text}");
+    assert_eq!(tty, 0, "no controlling terminal: {text}");
     let note = std::fs::read_to_string(dir.path().join("s.1.pid")).unwrap();
     let noted: i32 = note.split(' ').next().unwrap().parse().unwrap();
     assert_eq!(noted, pid, "the note names the step's group: {note}");

@@ -260,7 +260,7 @@ pub async fn event_loop<H: Host>(
                     (Vec::new(), false)
                 }
             },
-            () = lost_terminal(input_lost) => return Err(input_ended()),
+            () = lost_terminal(input_lost) => return terminal_gone(&mut app, input_ended()),
             _ = job(&mut tstp) => { app.suspend = true; (Vec::new(), false) }
             _ = job(&mut cont) => {
                 // A closed terminal sends SIGHUP and SIGCONT.

@@ -1,7 +1,8 @@
 //! Running one step attempt as a real process.
 //!
-//! [`run`] spawns the command in its own session and process group (so it
-//! has no controlling terminal and can never read the operator's keyboard),
+//! [`run`] spawns the command in its own process group and in a session
+//! with no controlling terminal (its own, or its monitor's), so it can
+//! never read the operator's keyboard,
 //! with stdin from `/dev/null` — except a `tty: true` step with a person at
 //! the screen ([`Spec::interactive`]), whose pseudo-terminal is its stdin
 //! and gets the keys the operator chooses to type into it. It reads stdout and stderr as bytes, masks
@@ -236,8 +237,9 @@ pub async fn run(
             Sink::new(log_path, out, capture, hide).finish().await,
         ));
     }
-    // The group's record, written by the child before it execs: a step
-    // whose record cannot be written never runs (see `survivor`).
+    // The group's record, written before the step execs (by the child, or
+    // as a line whose pid is written after): a step whose record cannot be
+    // written never runs (see `survivor`).
     let note = survivor::PidNote::create(&spec.log_path)?;
     // The write end of a fed stdin, held until the attempt ends.
     let mut feeding = None;

@@ -8,7 +8,8 @@
 //! left of it ([`Reattach`]).
 //!
 //! Runners: [`MonitorRunner`] (a real process held by a monitor process
-//! that outlives stepwise; what the binary uses), [`ProcessRunner`] (a real
+//! that outlives stepwise, in its own process group within the monitor's
+//! session; what the binary uses), [`ProcessRunner`] (a real
 //! process on this machine, in its own session and process group, held by
 //! stepwise itself) and [`ScriptedRunner`] (a script, for tests
 //! of the engine's policy on tokio's paused clock). A runner never touches

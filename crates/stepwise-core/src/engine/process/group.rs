@@ -1,9 +1,9 @@
 //! Ending a step's whole process group: SIGTERM, a grace period, then
 //! SIGKILL, repeated until nothing in the group is left alive.
 //!
-//! The step's first process is a session leader, so its pid is the group id
-//! and everything it starts (unless it leaves the group on purpose) is a
-//! member. "Alive" ignores zombies: in a container whose init does not reap
+//! The step's first process leads its own process group, so its pid is the
+//! group id and everything it starts (unless it leaves the group on
+//! purpose) is a member. "Alive" ignores zombies: in a container whose init does not reap
 //! orphans, a killed grandchild stays a zombie forever, and it is dead for
 //! every purpose that matters here.
 

@@ -1,17 +1,22 @@
 //! Which process group an attempt ran in, kept beside its log as
-//! `output/<step>.<attempt>.pid` ("<pgid> <boot id>"), so that after a
-//! crash of stepwise (`kill -9`) a resume can tell whether the step's
-//! processes are still running: each step is its own session and process
+//! `output/<step>.<attempt>.pid` ("<pgid> <boot id>[ <session>]"), so
+//! that after a crash of stepwise (`kill -9`) a resume can tell whether
+//! the step's processes are still running: each step is its own process
 //! group, so it outlives stepwise, and re-running it then would run it
 //! twice at once (two deploys).
 //!
 //! A hint about live processes, never session state: the journal stays the
 //! record. Written without fsync (a machine that crashed has no survivors).
 //!
-//! The note is written by the step's process itself, between its fork and
-//! its exec ([`PidNote::writer`]): if it cannot be written (a full disk),
-//! the exec is refused and the step never runs. A step running without
-//! its note is one a resume could start a second time beside the first.
+//! Either the step's process writes the note itself, between its fork and
+//! its exec ([`PidNote::writer`]), or the whole line is written before the
+//! spawn with the pid as zeros and the session the step is spawned into
+//! ([`PidNote::reserve`]), and the pid over the zeros after
+//! ([`PidNote::record`]). A note still all zeros (its monitor killed in
+//! between) is answered from the session: the step is a live process of
+//! it. If the line cannot be written (a full disk), the step never runs:
+//! a step running without its note is one a resume could start a second
+//! time beside the first.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -77,24 +82,34 @@ impl PidNote {
     }
 
     /// Writes the note's whole line with the pid as zeros (see
-    /// [`PidNote::record`]), before a spawn that runs no code of ours in
-    /// the child. A note that cannot be written keeps the step from
-    /// starting.
+    /// [`PidNote::record`]) and this process's session, which the step
+    /// joins, before a spawn that runs no code of ours in the child. A
+    /// note that cannot be written keeps the step from starting.
     pub(super) fn reserve(&self) -> io::Result<()> {
+        let session = nix::unistd::getsid(None).map_or(0, |s| s.as_raw());
         let mut line = vec![b'0'; PID_WIDTH];
-        line.extend_from_slice(&self.tail);
+        line.extend_from_slice(&self.tail[..self.tail.len() - 1]);
+        line.extend_from_slice(format!(" {session}\n").as_bytes());
         (&self.file)
             .write_all(&line)
             .map_err(|e| PidNote::error(&self.path, e))
     }
 
-    /// Writes `pid`, zero-padded, over the zeros [`PidNote::reserve`] left.
+    /// Writes `pid`, zero-padded, over the zeros [`PidNote::reserve`] left
+    /// (the step already runs: an error says so).
     pub(super) fn record(&self, pid: i32) -> io::Result<()> {
         use std::os::unix::fs::FileExt;
         let digits = format!("{pid:0PID_WIDTH$}");
-        self.file
-            .write_all_at(digits.as_bytes(), 0)
-            .map_err(|e| PidNote::error(&self.path, e))
+        self.file.write_all_at(digits.as_bytes(), 0).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot write the step's process group into {}: {e}. The step had started \
+                     and was killed at once",
+                    self.path.display()
+                ),
+            )
+        })
     }
 
     /// Whether the child wrote the note (after a failed spawn: whether the
@@ -141,13 +156,50 @@ fn format_decimal(n: i32, buf: &mut [u8]) -> usize {
 /// The process group of that attempt, if some process of it still runs on
 /// this boot of this machine.
 pub fn still_running(log: &Path) -> Option<i32> {
-    let text = std::fs::read_to_string(note_path(log)).ok()?;
-    let (pgid, boot) = text.trim().split_once(' ')?;
-    let pgid: i32 = pgid.parse().ok().filter(|p| *p > 1)?;
-    if boot != boot_id() {
+    let note = read_note(log)?;
+    if note.boot != boot_id() {
         return None;
     }
-    group_alive(pgid).then_some(pgid)
+    if note.pgid > 1 {
+        return group_alive(note.pgid).then_some(note.pgid);
+    }
+    // The pid still zeros: the monitor was killed between the spawn and
+    // writing it. The step, if it was spawned, is a live process of the
+    // monitor's session other than the monitor itself.
+    note.session.filter(|s| *s > 1).and_then(group_in_session)
+}
+
+/// A note's fields: the group (0 while still zeros), the boot, and the
+/// session a step spawned by [`PidNote::reserve`]'s way joined.
+struct Noted {
+    pgid: i32,
+    boot: String,
+    session: Option<i32>,
+}
+
+fn read_note(log: &Path) -> Option<Noted> {
+    let text = std::fs::read_to_string(note_path(log)).ok()?;
+    let mut fields = text.split_whitespace();
+    Some(Noted {
+        pgid: fields.next()?.parse().ok()?,
+        boot: fields.next()?.to_owned(),
+        session: fields.next().and_then(|s| s.parse().ok()),
+    })
+}
+
+/// The process group of a live (not zombie) process of session `sid`
+/// that does not lead the session.
+fn group_in_session(sid: i32) -> Option<i32> {
+    let procs = std::fs::read_dir("/proc").ok()?;
+    procs.flatten().find_map(|p| {
+        let stat = std::fs::read_to_string(p.path().join("stat")).ok()?;
+        // After the command name: state, ppid, pgrp, session, …
+        let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let (state, pgrp, session) = (*rest.first()?, rest.get(2)?, rest.get(3)?);
+        let pgrp: i32 = pgrp.parse().ok()?;
+        let alive = !matches!(state, "Z" | "X");
+        (alive && session.parse() == Ok(sid) && pgrp != sid).then_some(pgrp)
+    })
 }
 
 /// Whether a process of group `pgid` is alive: zombies do not count (a
@@ -202,11 +254,12 @@ pub struct GroupFacts {
 
 /// The [`GroupFacts`] of the attempt whose log is `log`.
 pub fn group_facts(log: &Path) -> GroupFacts {
-    let pgid = std::fs::read_to_string(note_path(log))
-        .ok()
-        .and_then(|t| t.split_whitespace().next()?.parse::<i32>().ok())
-        .filter(|p| *p > 1);
-    let pids = still_running(log).map(live_members).unwrap_or_default();
+    let running = still_running(log);
+    let pgid = read_note(log)
+        .map(|n| n.pgid)
+        .filter(|p| *p > 1)
+        .or(running);
+    let pids = running.map(live_members).unwrap_or_default();
     let last_output = std::fs::metadata(log).and_then(|m| m.modified()).ok();
     GroupFacts {
         pgid,
@@ -257,22 +310,58 @@ mod tests {
     }
 
     #[test]
-    fn a_reserved_note_names_no_group_until_the_pid_is_written_over_it() {
+    fn a_reserved_note_has_zeros_and_the_session_until_the_pid_is_written_over_it() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("s.1.log");
         let note = PidNote::create(&log).unwrap();
         note.reserve().unwrap();
         assert!(note.is_written());
-        assert_eq!(group_facts(&log).pgid, None, "all zeros: no group known");
-        assert_eq!(still_running(&log), None);
+        let session = nix::unistd::getsid(None).unwrap();
+        let zeros = "0".repeat(PID_WIDTH);
+        let text = std::fs::read_to_string(note_path(&log)).unwrap();
+        assert_eq!(text, format!("{zeros} {} {session}\n", boot_id()));
         let (mut child, pgid) = sleeper_in_own_group();
         note.record(pgid).unwrap();
         let text = std::fs::read_to_string(note_path(&log)).unwrap();
-        assert_eq!(text, format!("{pgid:010} {}\n", boot_id()));
+        assert_eq!(text, format!("{pgid:010} {} {session}\n", boot_id()));
         assert_eq!(still_running(&log), Some(pgid));
         assert_eq!(group_facts(&log).pgid, Some(pgid));
         child.kill().unwrap();
         child.wait().unwrap();
+    }
+
+    /// The monitor killed between the spawn and writing the pid: the note
+    /// is still all zeros, and the step is found as the live process of
+    /// the session it joined (a rerun is then refused while it runs).
+    #[test]
+    fn a_note_still_all_zeros_is_answered_from_the_session_the_step_joined() {
+        // A "monitor" leading its own session spawns a "step" into its own
+        // group and dies before writing the pid.
+        let script = "import os,time\nos.setsid()\npid=os.fork()\nif pid==0:\n    \
+                      os.setpgid(0,0)\n    fd=os.open('/dev/null',os.O_RDWR)\n    \
+                      os.dup2(fd,1)\n    os.dup2(fd,2)\n    time.sleep(30)\n    os._exit(0)\n\
+                      print(os.getsid(0),pid,flush=True)\n";
+        let out = std::process::Command::new("python3")
+            .args(["-c", script])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (session, step) = text.trim().split_once(' ').unwrap();
+        let step: i32 = step.parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.1.log");
+        let note = format!("{} {} {session}\n", "0".repeat(PID_WIDTH), boot_id());
+        std::fs::write(note_path(&log), note).unwrap();
+        assert_eq!(still_running(&log), Some(step));
+        let facts = group_facts(&log);
+        assert_eq!((facts.pgid, facts.pids), (Some(step), vec![step]));
+        let group = nix::unistd::Pid::from_raw(step);
+        nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL).unwrap();
+        let start = std::time::Instant::now();
+        while still_running(&log).is_some() {
+            assert!(start.elapsed().as_secs() < 10, "the step never went");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     #[test]

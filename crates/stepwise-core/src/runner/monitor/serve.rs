@@ -43,8 +43,12 @@ const CATCH_UP: u64 = 64 * 1024;
 /// Runs a monitor on `sock` (the spec comes first on it); its exit code.
 pub fn serve_socket(sock: std::os::unix::net::UnixStream) -> i32 {
     // Forked by the spawner or exec'd, a monitor leads its own session
-    // and never opens a terminal as its own.
-    process::leads_own_session_without_terminal();
+    // (checked: `stepwise __monitor` typed in a shell does not) and never
+    // opens a terminal as its own.
+    let (sid, pid) = (nix::unistd::getsid(None), nix::unistd::getpid());
+    if sid == Ok(pid) && !has_terminal() {
+        process::leads_own_session_without_terminal();
+    }
     if sock.set_nonblocking(true).is_err() {
         return 2;
     }
@@ -55,6 +59,16 @@ pub fn serve_socket(sock: std::os::unix::net::UnixStream) -> i32 {
         Ok(rt) => rt.block_on(serve(sock)).map_or(1, |()| 0),
         Err(_) => 1,
     }
+}
+
+/// Whether this process has a controlling terminal (`tty_nr` in
+/// `/proc/self/stat`; unknown counts as having one).
+fn has_terminal() -> bool {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let tty = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(4)?.parse::<i64>().ok());
+    tty != Some(0)
 }
 
 /// Events from the clients' readers, by connection number.
@@ -84,7 +98,9 @@ struct Monitor {
 async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let mut sock = tokio::net::UnixStream::from_std(sock)?;
     // The thread that will create the log, started while no spec is here
-    // yet (a spare monitor waits here between two steps; see `client`).
+    // yet (a spare monitor waits here between two steps; see `client`). An
+    // idle blocking thread ends after 10 s: a spare that waited longer
+    // starts another one, as a monitor without a spare would.
     drop(tokio::task::spawn_blocking(|| ()));
     let Some(Frame::Spec(json)) = wire::read(&mut sock).await? else {
         return Err(io::Error::other("no spec from stepwise"));
