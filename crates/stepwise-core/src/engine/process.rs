@@ -318,8 +318,8 @@ static OWN_SESSION: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// own process group to be out of reach of any terminal (it cannot open
 /// `/dev/tty`: the session has none, and only a session leader could
 /// acquire one), so it is spawned without a fork of this process
-/// (`posix_spawn`, vfork-like: no copy of the monitor's memory), about
-/// a millisecond sooner (docs/PERFORMANCE.md).
+/// (`posix_spawn`, vfork-like: no copy of the monitor's memory; measured
+/// in docs/PERFORMANCE.md, fifth pass).
 pub fn leads_own_session_without_terminal() {
     OWN_SESSION.store(true, std::sync::atomic::Ordering::Relaxed);
 }
@@ -369,12 +369,13 @@ fn spawn_piped(
 
 /// Spawns the step as the leader of its own process group, with no code
 /// of ours between fork and exec (so the standard library can use
-/// `posix_spawn`). The note's line is written in full (the pid as zeros)
-/// before, so a full disk still keeps the step from starting; the pid is
-/// then written over the zeros, which allocates nothing and cannot fail
-/// for want of space. Should it fail all the same, the step's group is
-/// killed at once. A note still all zeros (the monitor killed in between)
-/// reads as "no known group": a resume asks, as for outcome unknown.
+/// `posix_spawn`). The note's line is written in full before (the pid as
+/// zeros, and this session), so a full disk still keeps the step from
+/// starting; the pid is then written over the zeros. Should that fail
+/// (an overwrite needs no new block on most file systems, but may on a
+/// copy-on-write one), the step's group is killed at once and the error
+/// says it had started. A note still all zeros (the monitor killed in
+/// between) is answered from the session (see `survivor`).
 fn spawn_grouped(
     cmd: &mut tokio::process::Command,
     program: &str,
