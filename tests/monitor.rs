@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stepwise::engine::process::Spec;
+use stepwise::engine::process::survivor::ProcStat;
 use stepwise::engine::redact::Redactor;
 use stepwise::runner::monitor::files;
 use stepwise::runner::{AttemptId, MonitorRunner, Reattach, StepRunner};
@@ -262,15 +263,8 @@ fn a_monitor_whose_stepwise_went_before_it_ran_runs_nothing() {
     assert_eq!(runner().reattach(&id(), &log), Reattach::NeverStarted);
 }
 
-/// `(state, ppid, start time in clock ticks since boot)` of process `pid`.
-fn proc_stat(pid: i32) -> Option<(String, i32, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    Some((
-        rest[0].into(),
-        rest[1].parse().ok()?,
-        rest[19].parse().ok()?,
-    ))
+fn proc_stat(pid: i32) -> Option<ProcStat> {
+    ProcStat::read(Path::new(&format!("/proc/{pid}")))
 }
 
 /// The live (not zombie) children of `parent`.
@@ -279,9 +273,7 @@ fn live_children(parent: i32) -> Vec<i32> {
     procs
         .flatten()
         .filter_map(|p| p.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| {
-            proc_stat(pid).is_some_and(|(state, ppid, _)| ppid == parent && state != "Z")
-        })
+        .filter(|&pid| proc_stat(pid).is_some_and(|s| s.ppid == parent && s.alive()))
         .collect()
 }
 
@@ -319,7 +311,8 @@ async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
         files::monitor_alive(&log).is_some()
     });
     let monitor = files::monitor_alive(&log).unwrap();
-    let (_, spawner, started) = proc_stat(monitor).unwrap();
+    let stat = proc_stat(monitor).unwrap();
+    let (spawner, started) = (stat.ppid, stat.started);
     assert!(
         (started as f64) / ticks < uptime - 0.2,
         "the monitor was forked when asked for ({} s), not ahead of it ({uptime} s)",
@@ -335,7 +328,7 @@ async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
     assert_eq!(live_children(spawner).len(), 1, "one spare waits");
     drop(r); // stepwise goes
     wait_until("the spare and the spawner gone", || {
-        live_children(spawner).is_empty() && proc_stat(spawner).is_none_or(|(s, _, _)| s == "Z")
+        live_children(spawner).is_empty() && proc_stat(spawner).is_none_or(|s| !s.alive())
     });
 }
 

@@ -192,14 +192,47 @@ fn read_note(log: &Path) -> Option<Noted> {
 fn group_in_session(sid: i32) -> Option<i32> {
     let procs = std::fs::read_dir("/proc").ok()?;
     procs.flatten().find_map(|p| {
-        let stat = std::fs::read_to_string(p.path().join("stat")).ok()?;
-        // After the command name: state, ppid, pgrp, session, …
-        let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let (state, pgrp, session) = (*rest.first()?, rest.get(2)?, rest.get(3)?);
-        let pgrp: i32 = pgrp.parse().ok()?;
-        let alive = !matches!(state, "Z" | "X");
-        (alive && session.parse() == Ok(sid) && pgrp != sid).then_some(pgrp)
+        let stat = ProcStat::read(&p.path())?;
+        (stat.alive() && stat.session == sid && stat.pgrp != sid).then_some(stat.pgrp)
     })
+}
+
+/// What stepwise reads of a process in `/proc/<pid>/stat`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcStat {
+    /// `R`, `S`, `D`, `Z` (zombie), `X` (dead), …
+    pub state: String,
+    pub ppid: i32,
+    pub pgrp: i32,
+    pub session: i32,
+    /// The controlling terminal's device number; 0: none.
+    pub tty_nr: i64,
+    /// When it started, in clock ticks since boot.
+    pub started: u64,
+}
+
+impl ProcStat {
+    /// The process whose `/proc` folder is `proc_dir` (`/proc/self`
+    /// works); `None` when it is gone or unreadable.
+    pub fn read(proc_dir: &Path) -> Option<ProcStat> {
+        let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
+        // After the command name (in parentheses, which may hold spaces):
+        // state, ppid, pgrp, session, tty_nr, 14 more, starttime, …
+        let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+        Some(ProcStat {
+            state: rest.next()?.to_owned(),
+            ppid: rest.next()?.parse().ok()?,
+            pgrp: rest.next()?.parse().ok()?,
+            session: rest.next()?.parse().ok()?,
+            tty_nr: rest.next()?.parse().ok()?,
+            started: rest.nth(14)?.parse().ok()?,
+        })
+    }
+
+    /// Not a zombie, not dead.
+    pub fn alive(&self) -> bool {
+        !matches!(self.state.as_str(), "Z" | "X")
+    }
 }
 
 /// Whether a process of group `pgid` is alive: zombies do not count (a
@@ -217,15 +250,7 @@ fn has_live_member(pgid: i32) -> bool {
 }
 
 fn is_live_member(proc_dir: &Path, pgid: i32) -> bool {
-    let stat = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
-    // After the command name (in parentheses): state, ppid, pgrp, …
-    let mut rest = stat
-        .rsplit_once(')')
-        .map_or("", |(_, r)| r)
-        .split_whitespace();
-    let state = rest.next();
-    let group = rest.nth(1).and_then(|g| g.parse::<i32>().ok());
-    group == Some(pgid) && !matches!(state, Some("Z" | "X"))
+    ProcStat::read(proc_dir).is_some_and(|s| s.pgrp == pgid && s.alive())
 }
 
 /// The live (not zombie) processes of group `pgid`, by pid, sorted.
@@ -335,16 +360,17 @@ mod tests {
     /// the session it joined (a rerun is then refused while it runs).
     #[test]
     fn a_note_still_all_zeros_is_answered_from_the_session_the_step_joined() {
-        // A "monitor" leading its own session spawns a "step" into its own
-        // group and dies before writing the pid.
-        let script = "import os,time\nos.setsid()\npid=os.fork()\nif pid==0:\n    \
-                      os.setpgid(0,0)\n    fd=os.open('/dev/null',os.O_RDWR)\n    \
-                      os.dup2(fd,1)\n    os.dup2(fd,2)\n    time.sleep(30)\n    os._exit(0)\n\
-                      print(os.getsid(0),pid,flush=True)\n";
-        let out = std::process::Command::new("python3")
-            .args(["-c", script])
-            .output()
-            .unwrap();
+        // A "monitor" leading its own session (a bash after `setsid`)
+        // spawns a "step" into its own group (`set -m`: a background job
+        // gets a group of its own) and dies before writing the pid.
+        let mut monitor = std::process::Command::new("bash");
+        monitor.args(["-c", "set -m; sleep 30 >/dev/null 2>&1 & echo $$ $!"]);
+        // SAFETY: setsid(2) is async-signal-safe; nothing else runs
+        // between the fork and the exec.
+        unsafe {
+            monitor.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(io::Error::from));
+        }
+        let out = monitor.output().unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
         let (session, step) = text.trim().split_once(' ').unwrap();
         let step: i32 = step.parse().unwrap();
@@ -362,6 +388,17 @@ mod tests {
             assert!(start.elapsed().as_secs() < 10, "the step never went");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn proc_stat_reads_this_process_as_the_kernel_tells_it() {
+        let me = ProcStat::read(Path::new("/proc/self")).unwrap();
+        assert_eq!(me.ppid, nix::unistd::getppid().as_raw());
+        assert_eq!(me.pgrp, nix::unistd::getpgrp().as_raw());
+        assert_eq!(me.session, nix::unistd::getsid(None).unwrap().as_raw());
+        assert!(me.alive());
+        assert!(me.started > 0);
+        assert_eq!(ProcStat::read(Path::new("/proc/no-such-process")), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@
 use super::files;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
 use super::wire::{self, Frame};
+use crate::engine::process::survivor::ProcStat;
 use crate::engine::process::{self, Chunk};
 use crate::runner::seam::TtyInput;
 use crate::session::event::Stream;
@@ -61,14 +62,10 @@ pub fn serve_socket(sock: std::os::unix::net::UnixStream) -> i32 {
     }
 }
 
-/// Whether this process has a controlling terminal (`tty_nr` in
-/// `/proc/self/stat`; unknown counts as having one).
+/// Whether this process has a controlling terminal (unknown counts as
+/// having one).
 fn has_terminal() -> bool {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let tty = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().nth(4)?.parse::<i64>().ok());
-    tty != Some(0)
+    ProcStat::read(Path::new("/proc/self")).is_none_or(|s| s.tty_nr != 0)
 }
 
 /// Events from the clients' readers, by connection number.
