@@ -104,10 +104,35 @@ class Bench:
         return os.path.join(sessions, only)
 
     # --- the baseline of 1 and 2 -------------------------------------------
+    def settle(self, *files):
+        """Before a timed flood (baseline or stepwise alike): the files it
+        will write are removed, not truncated, and the disk is synced, so
+        that no run pays for the I/O of the run before it. Truncating a
+        file and writing it again makes ext4 start writing the whole file
+        back when it is closed (its `auto_da_alloc`), and a sync waits
+        behind whatever the disk is still writing: without this, the run
+        right after the baseline waited for the baseline's 78 MB (see
+        docs/PERFORMANCE.md, "The flood's sync")."""
+        for f in files:
+            try:
+                os.remove(f)
+            except FileNotFoundError:
+                pass
+        os.sync()
+
     def seq_to_file(self):
         out = os.path.join(self.work, "seq.out")
+        self.settle(out)
         t = timed(["sh", "-c", f"seq 1 {self.lines} > {out}"])
         return t, out
+
+    def headless_flood(self, home, runbook):
+        """One headless run of the flood, its output in a file; the time."""
+        path = os.path.join(self.work, "headless.out")
+        self.settle(path)
+        with open(path, "wb") as out:
+            return timed(self.stepwise(home, "run", runbook, "--auto", "--headless", "--trust"),
+                         stdout=out)
 
     def check_log(self, home, step, reference):
         log = os.path.join(self.session_dir(home), "output", f"{step}.1.log")
@@ -141,9 +166,7 @@ class Bench:
             t, ref = self.seq_to_file()
             base.append(t)
             home = self.home()
-            with open(os.path.join(self.work, "headless.out"), "wb") as out:
-                sub.append(timed(self.stepwise(home, "run", rb, "--auto", "--headless", "--trust"),
-                                 stdout=out))
+            sub.append(self.headless_flood(home, rb))
             self.check_log(home, "flood", ref)
             shutil.rmtree(home)
         ratio = median(sub) / median(base)
@@ -161,6 +184,7 @@ class Bench:
             t, ref = self.seq_to_file()
             base.append(t)
             home = self.home()
+            self.settle()
             sub.append(self.tui(home, rb)[0])
             self.check_log(home, "flood", ref)
             shutil.rmtree(home)
@@ -307,11 +331,14 @@ class Bench:
         # one by one, every inode of its block group deleted in the last
         # 30 s to 5.5 min, so each run's deleted session slows the next
         # runs' file creations (see docs/PERFORMANCE.md). The figure with
-        # the old order follows, for information.
+        # the old order follows, for information. The disk is synced before
+        # each timed run (see `settle`).
         base, sub, homes = [], [], []
         for _ in range(self.runs):
+            self.settle()
             base.append(timed(["bash", script]))
             homes.append(self.home())
+            self.settle()
             sub.append(timed(self.stepwise(homes[-1], "run", rb, "--auto", "--headless", "--trust")))
         for home in homes:
             shutil.rmtree(home)

@@ -47,11 +47,10 @@ def flood(b, bins, tui):
             b.bin = binary
             home = b.home()
             if tui:
+                b.settle()
                 res[name].append(b.tui(home, rb)[0])
             else:
-                with open(os.path.join(b.work, "headless.out"), "wb") as out:
-                    res[name].append(bench.timed(b.stepwise(home, "run", rb, "--auto", "--headless",
-                                                            "--trust"), stdout=out))
+                res[name].append(b.headless_flood(home, rb))
             b.check_log(home, "flood", ref)
             shutil.rmtree(home)
     base = med(res["seq > file"])

@@ -13,11 +13,18 @@ every inode of its block group deleted in the last 30 s (5.5 min while
 its inode-table block is dirty) one by one (`recently_deleted` in
 ext4's inode allocator), so each run's deleted sessions make the next
 runs' file creations slower, run after run: a cost of the benchmark's
-own clean-up, which no session pays in use."""
+own clean-up, which no session pays in use.
+
+--settle syncs the disk before every timed run (baseline and binaries
+alike), so that no run waits behind the write-back of the runs before it
+(benchmark 5 does this too; see docs/PERFORMANCE.md, "The flood's
+sync")."""
 import os, shutil, subprocess, sys, tempfile, time, json, statistics
 args = sys.argv[1:]
-keep = args[0] == "--keep"
-if keep:
+keep = settle = False
+while args[0] in ("--keep", "--settle"):
+    keep |= args[0] == "--keep"
+    settle |= args[0] == "--settle"
     args = args[1:]
 bins = []
 if args[0] == "--premon":
@@ -43,6 +50,8 @@ def remove(path):
             time.sleep(0.1)
     shutil.rmtree(path, ignore_errors=True)
 def timed(argv):
+    if settle:
+        os.sync()
     t = time.perf_counter(); subprocess.check_call(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); return time.perf_counter() - t
 res = {"base": []}
 res.update({name: [] for name, _ in bins})
@@ -59,7 +68,7 @@ for r in range(runs):
             remove(home)
     loads.append(os.getloadavg()[0])
 med = {k: statistics.median(v) for k, v in res.items()}
-print(f"sessions in {work} ({tempfile.gettempdir()}; {'kept to the end' if keep else 'removed after each run'}); load (1 min) over the run: min {min(loads):.2f} max {max(loads):.2f}; now {os.getloadavg()}")
+print(f"sessions in {work} ({tempfile.gettempdir()}; {'kept to the end' if keep else 'removed after each run'}{'; disk synced before each run' if settle else ''}); load (1 min) over the run: min {min(loads):.2f} max {max(loads):.2f}; now {os.getloadavg()}")
 for k in res:
     print(f"{k}: median {med[k]*1000:.0f} ms  ({med[k]/200*1000:.2f} ms/step)  runs {[round(x*1000) for x in res[k]]}")
 print(" ".join(f"{k}/base {med[k]/med['base']:.2f};" for k, _ in bins) + f" after/before {med['after']/med['before']:.2f}")
