@@ -132,6 +132,9 @@ async fn secrets_reach_the_monitor_only_over_its_socket_and_its_files_are_privat
     while started.chunks.recv().await.is_some() {}
     let outcome = started.done.await.unwrap().unwrap();
     assert_eq!(outcome.exit.code, Some(0));
+    // Unacknowledged, the monitor makes its exit file durable (written
+    // aside, then renamed) before it goes: list the folder after that.
+    wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let entry = entry.unwrap();
         let bytes = std::fs::read(entry.path()).unwrap_or_default();
@@ -277,6 +280,50 @@ fn live_children(parent: i32) -> Vec<i32> {
         .collect()
 }
 
+/// Seconds since boot, as `/proc/<pid>/stat` counts a process's start.
+fn uptime() -> f64 {
+    let text = std::fs::read_to_string("/proc/uptime").unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// `pid` was forked at least 0.2 s before `asked` (seconds since boot):
+/// ahead of the request, not because of it.
+fn assert_forked_before(pid: i32, asked: f64) {
+    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .unwrap()
+        .unwrap() as f64;
+    let forked = proc_stat(pid).unwrap().started as f64 / ticks;
+    assert!(
+        forked < asked - 0.2,
+        "the monitor was forked when asked for ({forked} s), not ahead of it ({asked} s)"
+    );
+}
+
+/// A session with a command to run has its runner `prepare`: the first
+/// attempt, too, is run by a monitor forked ahead of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn prepare_has_the_first_attempt_run_by_a_monitor_forked_ahead_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = runner();
+    r.prepare();
+    // Forking the spawner and the spare takes milliseconds; a second is
+    // ample, and a gap the clock can see (10 ms ticks).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let asked = uptime();
+    let log = dir.path().join("s.1.log");
+    let mut first = r.start(
+        &id(),
+        Spec::new(vec!["sleep".into(), "30".into()], log.clone()),
+        8,
+    );
+    wait_until("the first monitor", || files::monitor_alive(&log).is_some());
+    assert_forked_before(files::monitor_alive(&log).unwrap(), asked);
+    first.cancel.send(true).unwrap();
+    while first.chunks.recv().await.is_some() {}
+    assert!(first.done.await.unwrap().unwrap().cancelled);
+    r.exit_recorded(&id());
+}
+
 /// The second attempt is run by the spare monitor the runner had forked
 /// when the first one started (older than the request to start it), and
 /// the spare forked then goes, with the spawner, once stepwise does.
@@ -290,16 +337,7 @@ async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
     r.exit_recorded(&id());
     // A gap the clock can see (start times count in 10 ms ticks).
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .unwrap()
-        .unwrap() as f64;
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let asked = uptime();
     let second_id = AttemptId { attempt: 2, ..id() };
     let log = dir.path().join("s.2.log");
     let mut second = r.start(
@@ -311,13 +349,8 @@ async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
         files::monitor_alive(&log).is_some()
     });
     let monitor = files::monitor_alive(&log).unwrap();
-    let stat = proc_stat(monitor).unwrap();
-    let (spawner, started) = (stat.ppid, stat.started);
-    assert!(
-        (started as f64) / ticks < uptime - 0.2,
-        "the monitor was forked when asked for ({} s), not ahead of it ({uptime} s)",
-        started as f64 / ticks
-    );
+    let spawner = proc_stat(monitor).unwrap().ppid;
+    assert_forked_before(monitor, asked);
     second.cancel.send(true).unwrap();
     while second.chunks.recv().await.is_some() {}
     assert!(second.done.await.unwrap().unwrap().cancelled);
@@ -325,7 +358,10 @@ async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
     wait_until("the second monitor gone", || {
         files::monitor_alive(&log).is_none()
     });
-    assert_eq!(live_children(spawner).len(), 1, "one spare waits");
+    // The monitor lets its lock go just before it exits.
+    wait_until("one spare waiting, the second monitor gone", || {
+        live_children(spawner).len() == 1
+    });
     drop(r); // stepwise goes
     wait_until("the spare and the spawner gone", || {
         live_children(spawner).is_empty() && proc_stat(spawner).is_none_or(|s| !s.alive())

@@ -178,8 +178,20 @@ impl Engine {
         &self.session
     }
 
+    /// Whether a step still to settle runs a command on this machine (a
+    /// fleet step runs it over ssh).
+    fn has_command_to_run(&self) -> bool {
+        (0..self.session.steps.len())
+            .filter(|&i| !self.session.is_settled(i))
+            .filter_map(|i| self.session.runbook.step(&self.session.steps[i].id))
+            .any(|def| def.run.is_some() && !def.is_fleet())
+    }
+
     /// Runs until the session completes, is aborted, left or interrupted.
     pub async fn run(mut self, mut cmds: mpsc::Receiver<Command>) -> End {
+        if self.has_command_to_run() {
+            self.setup.runner.prepare();
+        }
         // A resume in another mode than the journal's last one says so.
         let auto = self.auto;
         let started = match self.set_auto(auto, false).await {

@@ -83,6 +83,11 @@ pub trait StepRunner: Send + Sync {
         let _ = id;
     }
 
+    /// An attempt is likely to start soon (a session with a command left
+    /// to run is starting): a runner may get ready ahead of need. Must
+    /// return at once, and start nothing a step could see.
+    fn prepare(&self) {}
+
     /// Whether an attempt keeps running when its [`Started`] is dropped
     /// (stepwise leaving with the step running, or losing its terminal).
     fn survives_detach(&self) -> bool {

@@ -80,6 +80,13 @@ impl StepRunner for MonitorRunner {
         }
     }
 
+    /// Makes the spare (and the spawner) while the session starts, so the
+    /// first attempt does not wait for them either.
+    fn prepare(&self) {
+        let (exe, zygote, spare) = (self.exe.clone(), self.zygote.clone(), self.spare.clone());
+        tokio::task::spawn_blocking(move || spare.make(&exe, &zygote));
+    }
+
     fn reattach(&self, _id: &AttemptId, log: &Path) -> Reattach {
         if let Some(pid) = files::monitor_alive(log) {
             return Reattach::Live { monitor: pid };
