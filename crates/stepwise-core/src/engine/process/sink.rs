@@ -313,12 +313,19 @@ async fn join(handle: JoinHandle<io::Result<()>>) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn output_followed_by_silence_is_synced_within_a_second() {
+    /// A sink on `s.1.log` in a fresh folder, its log created; the folder
+    /// and the subscriber's end are kept alive by the caller.
+    async fn ready_sink() -> (tempfile::TempDir, mpsc::Receiver<Chunk>, Sink) {
         let dir = tempfile::tempdir().unwrap();
-        let (tx, _rx) = mpsc::channel(8);
+        let (tx, rx) = mpsc::channel(8);
         let mut sink = Sink::new(dir.path().join("s.1.log"), tx, false, false);
         sink.ready().await;
+        (dir, rx, sink)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn output_followed_by_silence_is_synced_within_a_second() {
+        let (dir, _rx, mut sink) = ready_sink().await;
         assert_eq!(sink.sync_due(), None, "nothing written, nothing due");
         sink.record(Stream::Stdout, b"hello\n".to_vec());
         let due = sink.sync_due().expect("unsynced output has a sync due");
@@ -339,10 +346,7 @@ mod tests {
     /// not passed; below that, none does.
     #[tokio::test(start_paused = true)]
     async fn a_flood_is_synced_every_few_megabytes_not_only_at_its_end() {
-        let dir = tempfile::tempdir().unwrap();
-        let (tx, _rx) = mpsc::channel(8);
-        let mut sink = Sink::new(dir.path().join("s.1.log"), tx, false, false);
-        sink.ready().await;
+        let (_dir, _rx, mut sink) = ready_sink().await;
         let piece = vec![b'x'; 1024 * 1024];
         let pieces = SYNC_BYTES as usize / piece.len();
         for _ in 1..pieces {
