@@ -352,8 +352,10 @@ class Bench:
         ]
         removed, base3 = [], []
         for _ in range(self.runs):
+            self.settle()
             base3.append(timed(["bash", script]))
             home = self.home()
+            self.settle()
             removed.append(timed(self.stepwise(home, "run", rb, "--auto", "--headless", "--trust")))
             shutil.rmtree(home)
         lines.append(f"for information, each session removed right after its run: median "
@@ -363,9 +365,11 @@ class Bench:
             # file creation and fsync cost next to nothing.
             shm, base2 = [], []
             for _ in range(self.runs):
+                self.settle()
                 base2.append(timed(["bash", script]))
                 home = tempfile.mkdtemp(prefix="stepwise-bench-", dir="/dev/shm")
                 try:
+                    self.settle()
                     shm.append(timed(self.stepwise(home, "run", rb, "--auto", "--headless", "--trust")))
                 finally:
                     shutil.rmtree(home)

@@ -280,6 +280,17 @@ fn live_children(parent: i32) -> Vec<i32> {
         .collect()
 }
 
+/// The monitor spawners (`stepwise __monitor zygote`) `parent` started.
+fn spawners_of(parent: i32) -> Vec<i32> {
+    live_children(parent)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.split(|&b| b == 0).any(|a| a == b"zygote"))
+        })
+        .collect()
+}
+
 /// Seconds since boot, as `/proc/<pid>/stat` counts a process's start.
 fn uptime() -> f64 {
     let text = std::fs::read_to_string("/proc/uptime").unwrap();
@@ -304,11 +315,19 @@ fn assert_forked_before(pid: i32, asked: f64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn prepare_has_the_first_attempt_run_by_a_monitor_forked_ahead_of_it() {
     let dir = tempfile::tempdir().unwrap();
+    let me = std::process::id() as i32;
+    let before = spawners_of(me);
     let r = runner();
     r.prepare();
-    // Forking the spawner and the spare takes milliseconds; a second is
-    // ample, and a gap the clock can see (10 ms ticks).
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Until a spawner started since has forked its spare (another test's
+    // may be counted too: the margin below covers ours), then a gap the
+    // clock can see (10 ms ticks).
+    wait_until("a new spawner with its spare", || {
+        spawners_of(me)
+            .iter()
+            .any(|z| !before.contains(z) && !live_children(*z).is_empty())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let asked = uptime();
     let log = dir.path().join("s.1.log");
     let mut first = r.start(

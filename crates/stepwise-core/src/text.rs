@@ -87,16 +87,17 @@ pub fn is_plain_bytes(bytes: &[u8]) -> bool {
 /// x86_64 processor); anything else, eight bytes at a time in a `u64`.
 #[inline]
 pub fn newline_mask(block: &[u8]) -> u64 {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if let Ok(full) = <&[u8; 64]>::try_from(block) {
-        // SAFETY: SSE2 is in the x86_64 baseline, so the feature the
-        // function is compiled for is there on every machine this runs on.
+        // SAFETY: this build targets SSE2 (checked above at compile time;
+        // it is in the x86_64 baseline), so the feature the function is
+        // compiled for is there on every machine the build runs on.
         return unsafe { sse2::newline_mask(full) };
     }
     newline_mask_swar(block)
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8};
 
