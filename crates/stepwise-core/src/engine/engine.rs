@@ -39,11 +39,13 @@ use tokio::sync::{mpsc, watch};
 
 /// Output chunks (up to 64 KiB each) between a step's reader and the
 /// engine. With [`UPDATES_IN_FLIGHT`] this bounds the output held in memory
-/// (about 1 MiB) whatever a step prints: a slow driver slows the reading of
-/// the pipe (backpressure) instead of growing a queue.
-pub const CHUNKS_IN_FLIGHT: usize = 8;
+/// (about half a MiB) whatever a step prints: a slow driver slows the
+/// reading of the pipe (backpressure) instead of growing a queue. Deeper
+/// queues made no flood faster, only the peak memory higher (issue 19 #3,
+/// docs/PERFORMANCE.md).
+pub const CHUNKS_IN_FLIGHT: usize = 4;
 /// Updates between the engine and a driver (a driver's channel capacity).
-pub const UPDATES_IN_FLIGHT: usize = 8;
+pub const UPDATES_IN_FLIGHT: usize = 4;
 
 /// Everything the engine needs besides the journal and the folded session.
 pub struct Setup {

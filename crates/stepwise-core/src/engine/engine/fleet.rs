@@ -15,6 +15,10 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
+/// Host events (output, exits) of a fleet step in flight to the engine:
+/// all its hosts share them.
+const HAPPENINGS_IN_FLIGHT: usize = 8;
+
 impl Engine {
     /// Starts attempt `attempt` of fleet step `def` (its "step started"
     /// is journalled already).
@@ -54,7 +58,7 @@ impl Engine {
                 expect_exit: def.expect_exit.clone(),
             },
         };
-        let (tx, happenings) = mpsc::channel(super::CHUNKS_IN_FLIGHT);
+        let (tx, happenings) = mpsc::channel(HAPPENINGS_IN_FLIGHT);
         let (cancel, cancel_rx) = watch::channel(false);
         let task = tokio::spawn(fleet::run(plan, tx, cancel_rx));
         // The step's own chunk channel stays empty: output comes per host.

@@ -329,7 +329,9 @@ impl Link {
     /// keys to the monitor. `next` is the first log offset not yet had.
     async fn follow(mut self, sock: UnixStream, log: &Path, mut next: u64) -> io::Result<Outcome> {
         let (mut rd, mut wr) = sock.into_split();
-        let (ftx, mut frames) = mpsc::channel(4);
+        // Two frames read ahead; the engine's queues hold the rest (see
+        // `CHUNKS_IN_FLIGHT`).
+        let (ftx, mut frames) = mpsc::channel(2);
         let reader = tokio::spawn(async move {
             while let Ok(Some(f)) = wire::read(&mut rd).await {
                 if ftx.send(f).await.is_err() {
