@@ -686,11 +686,12 @@ async fn read_some(source: &mut Option<Reader>, buf: &mut [u8]) -> usize {
 mod tests {
     use super::*;
 
-    /// A step's stdout pipe is widened to [`PIPE_SIZE`]; a user other
-    /// than root gets no more than the system's limit, and where that is
-    /// lower the pipe keeps the kernel's default.
+    /// `widen_pipe` (called on every piped step's stdout) makes a pipe
+    /// hold [`PIPE_SIZE`]; a user other than root gets no more than the
+    /// system's limit, and where that is lower the pipe keeps the
+    /// kernel's default.
     #[test]
-    fn a_step_pipe_is_widened_to_a_megabyte_unless_the_system_forbids() {
+    fn widen_pipe_makes_a_pipe_hold_a_megabyte_unless_the_system_forbids() {
         let (read, _write) = nix::unistd::pipe().unwrap();
         let limit: i32 = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
             .ok()

@@ -156,17 +156,7 @@ fn format_decimal(n: i32, buf: &mut [u8]) -> usize {
 /// The process group of that attempt, if some process of it still runs on
 /// this boot of this machine.
 pub fn still_running(log: &Path) -> Option<i32> {
-    let note = read_note(log)?;
-    if note.boot != boot_id() {
-        return None;
-    }
-    if note.pgid > 1 {
-        return group_alive(note.pgid).then_some(note.pgid);
-    }
-    // The pid still zeros: the monitor was killed between the spawn and
-    // writing it. The step, if it was spawned, is a live process of the
-    // monitor's session other than the monitor itself.
-    note.session.filter(|s| *s > 1).and_then(group_in_session)
+    read_note(log)?.running_group()
 }
 
 /// A note's fields: the group (0 while still zeros), the boot, and the
@@ -175,6 +165,23 @@ struct Noted {
     pgid: i32,
     boot: String,
     session: Option<i32>,
+}
+
+impl Noted {
+    /// The group of the noted step, if some process of it still runs on
+    /// this boot (see [`still_running`]).
+    fn running_group(&self) -> Option<i32> {
+        if self.boot != boot_id() {
+            return None;
+        }
+        if self.pgid > 1 {
+            return group_alive(self.pgid).then_some(self.pgid);
+        }
+        // The pid still zeros: the monitor was killed between the spawn and
+        // writing it. The step, if it was spawned, is a live process of the
+        // monitor's session other than the monitor itself.
+        self.session.filter(|s| *s > 1).and_then(group_in_session)
+    }
 }
 
 fn read_note(log: &Path) -> Option<Noted> {
@@ -279,11 +286,9 @@ pub struct GroupFacts {
 
 /// The [`GroupFacts`] of the attempt whose log is `log`.
 pub fn group_facts(log: &Path) -> GroupFacts {
-    let running = still_running(log);
-    let pgid = read_note(log)
-        .map(|n| n.pgid)
-        .filter(|p| *p > 1)
-        .or(running);
+    let note = read_note(log);
+    let running = note.as_ref().and_then(Noted::running_group);
+    let pgid = note.map(|n| n.pgid).filter(|p| *p > 1).or(running);
     let pids = running.map(live_members).unwrap_or_default();
     let last_output = std::fs::metadata(log).and_then(|m| m.modified()).ok();
     GroupFacts {
