@@ -124,10 +124,13 @@ impl StepRunner for MonitorRunner {
         let done = tokio::spawn(async move {
             let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
             match files::connect(&log).map(|(s, _)| open_async(s)) {
-                Some(Ok(mut sock)) => {
-                    wire::write(&mut sock, &Frame::Hello { from }).await?;
-                    link.follow(sock, &log, from).await
-                }
+                Some(Ok(mut sock)) => match wire::write(&mut sock, &Frame::Hello { from }).await {
+                    Ok(()) => link.follow(sock, &log, from).await,
+                    // The monitor went between the connect and the hello
+                    // (its step had just ended): as in `follow`, its exit
+                    // file says how the step ended.
+                    Err(_) => link.replay_exit(&log, from).await,
+                },
                 Some(Err(e)) => Err(e),
                 // The monitor is gone: the rest of the log, then its exit.
                 None => link.replay_exit(&log, from).await,
