@@ -199,7 +199,7 @@ async fn keys_reach_a_tty_step_after_a_reattach() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_acknowledged_exit_leaves_no_exit_file_and_the_monitor_goes() {
+async fn an_acknowledged_exit_leaves_no_exit_file_and_lets_the_attempt_go() {
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(dir.path(), "echo done; exit 4");
     let log = spec.log_path.clone();
@@ -210,7 +210,11 @@ async fn an_acknowledged_exit_leaves_no_exit_file_and_the_monitor_goes() {
     assert_eq!(outcome.exit.code, Some(4));
     // The engine's word that its journal has the exit durably.
     r.exit_recorded(&id());
-    wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
+    // The monitor lets the attempt's socket go (it may wait for another
+    // attempt as a spare).
+    wait_until("the attempt's monitor gone", || {
+        files::monitor_alive(&log).is_none()
+    });
     assert!(files::read_exit(&log).is_none(), "the journal has it");
     assert_eq!(only_files(dir.path()), ["s.1.log", "s.1.pid"]);
 }
@@ -343,48 +347,95 @@ async fn prepare_has_the_first_attempt_run_by_a_monitor_forked_ahead_of_it() {
     r.exit_recorded(&id());
 }
 
-/// The second attempt is run by the spare monitor the runner had forked
-/// when the first one started (older than the request to start it), and
-/// the spare forked then goes, with the spawner, once stepwise does.
+/// Runs attempt `n` of step `s` with `command` to its exit, which the
+/// engine then records: its output, as text.
+async fn run_recorded(r: &MonitorRunner, dir: &Path, n: u32, command: &str) -> String {
+    let id = AttemptId { attempt: n, ..id() };
+    let argv = vec!["sh".into(), "-c".into(), command.into()];
+    let mut started = r.start(&id, Spec::new(argv, dir.join(format!("s.{n}.log"))), 8);
+    let mut out = Vec::new();
+    while let Some(c) = started.chunks.recv().await {
+        out.extend_from_slice(&c.bytes);
+    }
+    let outcome = started.done.await.unwrap().unwrap();
+    assert_eq!(outcome.exit.code, Some(0), "attempt {n}");
+    r.exit_recorded(&id);
+    String::from_utf8(out).unwrap()
+}
+
+/// The pid of the monitor that runs a step (the parent of its shell).
+const MONITOR_PID: &str = "echo $PPID";
+
+/// Once its exit is recorded, a step's monitor runs the next attempt (no
+/// fork per step); the monitors left waiting (it, and the spare forked
+/// ahead) go, with the spawner, once stepwise does.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_spare_monitor_runs_the_next_attempt_and_goes_when_stepwise_does() {
+async fn the_monitor_of_a_recorded_step_runs_the_next_and_goes_when_stepwise_does() {
     let dir = tempfile::tempdir().unwrap();
     let r = runner();
-    let mut first = r.start(&id(), spec(dir.path(), "true"), 8);
-    while first.chunks.recv().await.is_some() {}
-    first.done.await.unwrap().unwrap();
-    r.exit_recorded(&id());
-    // A gap the clock can see (start times count in 10 ms ticks).
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let asked = uptime();
-    let second_id = AttemptId { attempt: 2, ..id() };
+    let first = run_recorded(&r, dir.path(), 1, MONITOR_PID).await;
+    let second = run_recorded(&r, dir.path(), 2, MONITOR_PID).await;
+    assert_eq!(first, second, "the second attempt had a monitor of its own");
+    let monitor: i32 = first.trim().parse().unwrap();
     let log = dir.path().join("s.2.log");
-    let mut second = r.start(
-        &second_id,
-        Spec::new(vec!["sleep".into(), "30".into()], log.clone()),
-        8,
-    );
-    wait_until("the second monitor", || {
-        files::monitor_alive(&log).is_some()
-    });
-    let monitor = files::monitor_alive(&log).unwrap();
-    let spawner = proc_stat(monitor).unwrap().ppid;
-    assert_forked_before(monitor, asked);
-    second.cancel.send(true).unwrap();
-    while second.chunks.recv().await.is_some() {}
-    assert!(second.done.await.unwrap().unwrap().cancelled);
-    r.exit_recorded(&second_id);
-    wait_until("the second monitor gone", || {
+    wait_until("the attempt let go", || {
         files::monitor_alive(&log).is_none()
     });
-    // The monitor lets its lock go just before it exits.
-    wait_until("one spare waiting, the second monitor gone", || {
-        live_children(spawner).len() == 1
+    let spawner = proc_stat(monitor).unwrap().ppid;
+    wait_until("that monitor and one spare waiting", || {
+        let waiting = live_children(spawner);
+        waiting.len() == 2 && waiting.contains(&monitor)
     });
     drop(r); // stepwise goes
-    wait_until("the spare and the spawner gone", || {
+    wait_until("the monitors and the spawner gone", || {
         live_children(spawner).is_empty() && proc_stat(spawner).is_none_or(|s| !s.alive())
     });
+}
+
+/// A monitor left waiting that is gone when the next attempt comes (killed
+/// here) is passed over: the attempt runs, once, under another monitor.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_waiting_monitor_that_went_is_passed_over_and_the_step_runs_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = runner();
+    let first: i32 = run_recorded(&r, dir.path(), 1, MONITOR_PID)
+        .await
+        .trim()
+        .parse()
+        .unwrap();
+    let spawner = proc_stat(first).unwrap().ppid;
+    wait_until("the spare forked ahead", || {
+        live_children(spawner).len() == 2
+    });
+    for pid in live_children(spawner) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
+    }
+    wait_until("both gone", || live_children(spawner).is_empty());
+    let marker = dir.path().join("runs");
+    let command = format!("echo x >> {}; echo $PPID", marker.display());
+    let second: i32 = run_recorded(&r, dir.path(), 2, &command)
+        .await
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(second, first);
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "x\n", "run once");
+}
+
+/// One monitor runs at most `ATTEMPTS_PER_MONITOR` attempts; the next one
+/// comes to another, and every attempt runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monitor_runs_a_bounded_number_of_attempts() {
+    use stepwise::runner::monitor::serve::ATTEMPTS_PER_MONITOR;
+    let dir = tempfile::tempdir().unwrap();
+    let r = runner();
+    let mut pids = Vec::new();
+    for n in 1..=ATTEMPTS_PER_MONITOR + 1 {
+        pids.push(run_recorded(&r, dir.path(), n, MONITOR_PID).await);
+    }
+    let cap = ATTEMPTS_PER_MONITOR as usize;
+    assert!(pids[..cap].iter().all(|p| *p == pids[0]), "{pids:?}");
+    assert_ne!(pids[cap], pids[0]);
 }
 
 /// A pipe step spawned by its monitor leads its own process group (what

@@ -9,13 +9,16 @@
 //! the journal has; a monitor that has already gone left its exit file,
 //! and the rest of the output is read from the log. Once the engine has
 //! the exit durably in its journal, [`StepRunner::exit_recorded`] says so
-//! to the monitor (`Ack`) and hangs up.
+//! to the monitor (`Ack`). A monitor this runner started then goes back to
+//! being a spare (see [`Spare`]): the next attempt's spec goes to it, with
+//! no fork; any other connection is hung up, and its monitor exits.
 //!
 //! Dropping a started attempt's channels (the engine detaching) closes the
 //! connection and nothing else: the step runs on under its monitor.
 
 use super::files;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
+use super::serve::ATTEMPTS_PER_MONITOR;
 use super::wire::{self, Frame};
 use super::zygote::{ZYGOTE_ARG, send_fd};
 use crate::engine::process::{Chunk, Outcome, Spec, survivor};
@@ -40,13 +43,23 @@ pub struct MonitorRunner {
     /// Connections of attempts whose exit came and is not yet durable in
     /// the journal: [`StepRunner::exit_recorded`] acknowledges it on them.
     acks: Acks,
-    /// A monitor forked ahead of need, waiting for its spec (see
-    /// [`Spare`]).
+    /// Monitors waiting for a spec: forked ahead of need, or done with
+    /// their last attempt (see [`Spare`]).
     spare: Arc<Spare>,
 }
 
 /// Open connections by attempt, waiting to acknowledge the exit.
-type Acks = Arc<Mutex<HashMap<AttemptId, OwnedWriteHalf>>>;
+type Acks = Arc<Mutex<HashMap<AttemptId, Held>>>;
+
+/// A connection whose exit waits for the journal.
+#[derive(Debug)]
+enum Held {
+    /// The whole connection to a monitor this runner started, and how
+    /// many attempts it has run: after the `Ack` it can serve another.
+    Whole(UnixStream, u32),
+    /// Only the writing end (a re-attach, or a reader that went).
+    Half(OwnedWriteHalf),
+}
 
 impl MonitorRunner {
     /// `exe` is the stepwise binary (it has the hidden `__monitor` mode).
@@ -68,8 +81,8 @@ impl StepRunner for MonitorRunner {
         let (exe, zygote, spare) = (self.exe.clone(), self.zygote.clone(), self.spare.clone());
         let (id, acks) = (id.clone(), self.acks.clone());
         let done = tokio::spawn(async move {
-            let sock = spawn_monitor(&exe, &zygote, &spare, &spec).await?;
-            let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
+            let (sock, runs) = spawn_monitor(&exe, &zygote, &spare, &spec).await?;
+            let link = Link::new(tx, cancel_rx, input_rx, (id, acks), Some(runs));
             link.follow(sock, &log, 0).await
         });
         Started {
@@ -122,7 +135,7 @@ impl StepRunner for MonitorRunner {
         let log = log.to_owned();
         let (id, acks) = (id.clone(), self.acks.clone());
         let done = tokio::spawn(async move {
-            let link = Link::new(tx, cancel_rx, input_rx, (id, acks));
+            let link = Link::new(tx, cancel_rx, input_rx, (id, acks), None);
             match files::connect(&log).map(|(s, _)| open_async(s)) {
                 Some(Ok(mut sock)) => match wire::write(&mut sock, &Frame::Hello { from }).await {
                     Ok(()) => link.follow(sock, &log, from).await,
@@ -149,15 +162,28 @@ impl StepRunner for MonitorRunner {
     }
 
     /// Tells the attempt's monitor its exit is durable in the journal (it
-    /// then need not make its exit file durable) and hangs up.
+    /// then need not make its exit file durable); a monitor this runner
+    /// started is kept as a spare, any other is hung up.
     fn exit_recorded(&self, id: &AttemptId) {
-        let wr = self
+        let held = self
             .acks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id);
-        if let Some(wr) = wr {
-            let _ = wr.try_write(&wire::encode(&Frame::Ack));
+        let ack = wire::encode(&Frame::Ack);
+        match held {
+            Some(Held::Whole(sock, runs)) => {
+                if sock.try_write(&ack).is_ok_and(|n| n == ack.len())
+                    && runs < ATTEMPTS_PER_MONITOR
+                    && let Ok(sock) = sock.into_std()
+                {
+                    self.spare.offer(sock, runs);
+                }
+            }
+            Some(Held::Half(wr)) => {
+                let _ = wr.try_write(&ack);
+            }
+            None => {}
         }
     }
 }
@@ -182,27 +208,43 @@ fn tty_channel(
 }
 
 /// Starts the attempt's monitor and hands it the spec over their socket
-/// pair (never argv, environment or disk: it holds secrets). The spare
-/// monitor is used when there is one, ready since the last attempt
-/// started; otherwise one is forked by the spawner (exec'd directly when
-/// no spawner can be had). Then the next attempt's spare is made.
+/// pair (never argv, environment or disk: it holds secrets): the
+/// connection, and how many attempts that monitor has now been given. A
+/// spare monitor is used when there is one that claims the attempt;
+/// otherwise one is forked by the spawner (exec'd directly when no
+/// spawner can be had). Then a spare is made, unless one is left.
 async fn spawn_monitor(
     exe: &Path,
     zygote: &Zygote,
     spare: &Spare,
     spec: &Spec,
-) -> io::Result<UnixStream> {
+) -> io::Result<(UnixStream, u32)> {
     let json = serde_json::to_vec(&WireSpec::from_spec(spec)).map_err(io::Error::other)?;
-    let from_spare = match spare.take() {
-        Some(s) => send_spec(s, &json).await.ok(),
-        None => None,
-    };
-    let sock = match from_spare {
-        Some(sock) => sock,
-        None => send_spec(fresh_monitor(exe, zygote)?, &json).await?,
+    let mut got = None;
+    while let Some((s, runs)) = spare.take() {
+        if let Some(sock) = claimed_by(s, &json).await {
+            got = Some((sock, runs + 1));
+            break;
+        }
+    }
+    let got = match got {
+        Some(got) => got,
+        None => (send_spec(fresh_monitor(exe, zygote)?, &json).await?, 1),
     };
     spare.make(exe, zygote);
-    Ok(sock)
+    Ok(got)
+}
+
+/// Gives a spare the spec: its connection once it has claimed the
+/// attempt. `None` when it went instead, or could not claim it: it ran
+/// nothing (it says `Claimed` before it starts the step), so a fresh
+/// monitor may be asked.
+async fn claimed_by(spare: std::os::unix::net::UnixStream, json: &[u8]) -> Option<UnixStream> {
+    let mut sock = send_spec(spare, json).await.ok()?;
+    match wire::read(&mut sock).await {
+        Ok(Some(Frame::Claimed)) => Some(sock),
+        _ => None,
+    }
 }
 
 /// A new monitor on our end of a fresh socket pair, not yet given a spec.
@@ -223,33 +265,54 @@ async fn send_spec(ours: std::os::unix::net::UnixStream, json: &[u8]) -> io::Res
     Ok(sock)
 }
 
-/// One monitor forked by the spawner ahead of need: it has started (its
-/// runtime built) and waits for a spec, so the fork and the start of a
-/// monitor happen while the previous step runs, not between two steps.
-/// It claims nothing and runs nothing before its spec comes; when
-/// stepwise hangs up first (the session ends, stepwise dies) it exits.
+/// Monitors waiting for a spec, with the attempts each has run: one
+/// forked by the spawner ahead of need (its runtime built, so the fork and
+/// the start of a monitor happen while the previous step runs, not between
+/// two steps), and monitors whose last attempt's exit is in the journal.
+/// In a run of steps one after another, the monitor of a step runs the
+/// next: no fork per step. A spare claims nothing and runs nothing before
+/// its spec comes; when stepwise hangs up first (the session ends,
+/// stepwise dies) it exits.
 #[derive(Debug, Default)]
-struct Spare(Mutex<Option<std::os::unix::net::UnixStream>>);
+struct Spare(Mutex<Vec<(std::os::unix::net::UnixStream, u32)>>);
+
+/// Spares kept at most: one forked ahead and the one that ran the last
+/// step (more wait only while steps run side by side).
+const SPARES: usize = 2;
 
 impl Spare {
-    /// The spare, if there is one and its monitor is still there.
-    fn take(&self) -> Option<std::os::unix::net::UnixStream> {
-        let s = self.0.lock().unwrap_or_else(|e| e.into_inner()).take()?;
-        (!files::hung_up(&s)).then_some(s)
+    /// The spare that ran a step last, if one is still there.
+    fn take(&self) -> Option<(std::os::unix::net::UnixStream, u32)> {
+        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((s, runs)) = pool.pop() {
+            if !files::hung_up(&s) {
+                return Some((s, runs));
+            }
+        }
+        None
     }
 
     /// Has the spawner fork a spare, unless there is one (never an exec'd
     /// monitor: a spare is not worth a start of the whole binary).
     fn make(&self, exe: &Path, zygote: &Zygote) {
-        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_some() {
+        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !pool.is_empty() {
             return;
         }
         let Ok((ours, theirs)) = std::os::unix::net::UnixStream::pair() else {
             return;
         };
         if hand_to_zygote(exe, zygote, &OwnedFd::from(theirs)).is_ok() {
-            *slot = Some(ours);
+            pool.push((ours, 0));
+        }
+    }
+
+    /// Keeps a monitor whose exit was acknowledged, as the next spare;
+    /// beyond [`SPARES`] it is hung up (and exits).
+    fn offer(&self, sock: std::os::unix::net::UnixStream, runs: u32) {
+        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < SPARES {
+            pool.push((sock, runs));
         }
     }
 }
@@ -306,6 +369,9 @@ struct Link {
     input: Option<mpsc::Receiver<TtyInput>>,
     /// Where the connection waits, once the exit came, for the journal.
     ack: (AttemptId, Acks),
+    /// Attempts run by the monitor, when this runner started it (it may
+    /// serve again); `None` for a re-attach.
+    runs: Option<u32>,
 }
 
 /// Why following a monitor stopped before its exit.
@@ -319,12 +385,14 @@ impl Link {
         cancel: watch::Receiver<bool>,
         input: Option<mpsc::Receiver<TtyInput>>,
         ack: (AttemptId, Acks),
+        runs: Option<u32>,
     ) -> Link {
         Link {
             out,
             cancel,
             input,
             ack,
+            runs,
         }
     }
 
@@ -335,12 +403,19 @@ impl Link {
         // Two frames read ahead; the engine's queues hold the rest (see
         // `CHUNKS_IN_FLIGHT`).
         let (ftx, mut frames) = mpsc::channel(2);
-        let reader = tokio::spawn(async move {
+        // The reader stops after the exit, the last frame of an attempt,
+        // and gives its end back (the connection may serve again).
+        let mut reader = tokio::spawn(async move {
             while let Ok(Some(f)) = wire::read(&mut rd).await {
+                let last = matches!(f, Frame::Exit(_));
                 if ftx.send(f).await.is_err() {
-                    return;
+                    return None;
+                }
+                if last {
+                    return Some(rd);
                 }
             }
+            None
         });
         let (mut cancel_open, mut input_open) = (true, self.input.is_some());
         let result = loop {
@@ -357,8 +432,14 @@ impl Link {
                     Some(Frame::Exit(json)) => {
                         // The engine acknowledges the exit (a step's, or
                         // a fleet host's) once its journal has it durably.
+                        let held = match ((&mut reader).await, self.runs) {
+                            (Ok(Some(rd)), Some(runs)) => rd
+                                .reunite(wr)
+                                .map_or_else(|e| Held::Half(e.1), |s| Held::Whole(s, runs)),
+                            _ => Held::Half(wr),
+                        };
                         let (id, acks) = &self.ack;
-                        acks.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), wr);
+                        acks.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), held);
                         break serde_json::from_slice::<ExitRecord>(&json)
                             .map_err(io::Error::other)
                             .and_then(|r| r.outcome());

@@ -9,16 +9,24 @@
 //! accepts a new stepwise on its socket (which first names the log offset
 //! it has; the rest is sent from the log file, then live output). When the
 //! step has ended it sends the exit to the attached stepwise and waits at
-//! most [`LINGER`] for it to acknowledge the exit as journalled and hang
-//! up; only when no acknowledgement came does it write the exit file
-//! beside the log, durably (fsync of it and its folder). It never touches
-//! the journal.
+//! most [`LINGER`] for it to acknowledge the exit as journalled; only when
+//! no acknowledgement came does it write the exit file beside the log,
+//! durably (fsync of it and its folder), and exit. It never touches the
+//! journal.
 //!
 //! Before it runs anything it binds its socket (its claim on the attempt,
 //! see `files`) and then checks that the stepwise that sent the spec is
 //! still there: a monitor whose stepwise died before that point exits
 //! without running the step, so a resume that finds no monitor, no exit
-//! and no process-group note knows the attempt never started.
+//! and no process-group note knows the attempt never started. Then it says
+//! `Claimed`, and starts the step.
+//!
+//! Once the exit is acknowledged, the attempt's socket is let go (nothing
+//! can re-attach to that attempt: its exit is in the journal), and the
+//! process is a spare again: the stepwise that kept the connection may
+//! send the next attempt's spec on it (it saves a fork, a runtime and the
+//! page faults of a new process per step), or hang up, and the monitor
+//! exits. At most [`ATTEMPTS_PER_MONITOR`] attempts run in one process.
 
 use super::files;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
@@ -38,6 +46,11 @@ use tokio::sync::{mpsc, watch};
 /// How long a monitor waits, after writing the exit, for stepwise to read
 /// it and hang up.
 pub const LINGER: Duration = Duration::from_millis(800);
+/// How many attempts one monitor process runs, one after another (each
+/// time its stepwise acknowledged the last exit and kept the connection
+/// for the next spec), before it exits instead: bounds what one process
+/// gathers over a long session.
+pub const ATTEMPTS_PER_MONITOR: u32 = 100;
 /// Output read back from the log per frame when a stepwise re-attaches.
 const CATCH_UP: u64 = 64 * 1024;
 
@@ -99,86 +112,155 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     // idle blocking thread ends after 10 s: a spare that waited longer
     // starts another one, as a monitor without a spare would.
     drop(tokio::task::spawn_blocking(|| ()));
-    let Some(Frame::Spec(json)) = wire::read(&mut sock).await? else {
+    let Some(Frame::Spec(mut json)) = wire::read(&mut sock).await? else {
         return Err(io::Error::other("no spec from stepwise"));
     };
-    let spec: WireSpec = serde_json::from_slice(&json).map_err(io::Error::other)?;
-    let spec = spec.into_spec();
-    let log = spec.log_path.clone();
-    let (redactor, hidden) = (spec.redactor.clone(), spec.hide_stdout);
-    // Without its socket nothing could find this monitor again: the step
-    // is not started, and stepwise hears why.
-    let listener = match listen(&log) {
-        Ok(l) => l,
-        Err(e) => {
-            let record = ExitRecord::from_outcome(&Err(e), chrono::Utc::now(), Vec::new());
-            let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
-            return wire::write(&mut sock, &Frame::Exit(json)).await;
-        }
-    };
-    // Claimed; a stepwise that died before this point never saw the step
-    // start and will never follow it: run nothing (a resume re-runs it).
-    if files::hung_up(&sock) {
-        return Ok(());
-    }
-    let started_at = chrono::Utc::now();
     let (events, mut from_clients) = mpsc::channel(16);
-    let (cancel, cancel_rx) = watch::channel(false);
-    let (tx, mut chunks) = mpsc::channel(8);
-    let (keys, keys_rx) = key_channel(spec.tty && spec.interactive);
-    let task = tokio::spawn(process::run(spec, tx, cancel_rx, keys_rx));
-    let mut m = Monitor {
-        keys,
-        log: log.clone(),
-        client: None,
-        waiting: HashMap::new(),
-        next_id: 0,
-        events,
-        cancel,
-        offset: 0,
-        runs: Vec::new(),
-        acked: false,
-    };
+    let mut m = Monitor::new(events);
     // The inherited socket is attached from the start, at offset 0.
     let first = m.add(sock);
     m.attach(first, 0).await;
-    loop {
-        tokio::select! {
-            chunk = chunks.recv() => match chunk {
-                Some(c) => m.forward(c).await,
-                None => break,
-            },
-            conn = listener.accept() => if let Ok((s, _)) = conn
-                && files::same_user_peer(&s).is_some()
-            {
-                m.add(s);
-            },
-            Some(ev) = from_clients.recv() => m.on_client(ev).await,
+    for n in 1..=ATTEMPTS_PER_MONITOR {
+        if !m.run_attempt(&json, &mut from_clients).await? || n == ATTEMPTS_PER_MONITOR {
+            break;
+        }
+        match m.next_spec(&mut from_clients).await {
+            Some(next) => json = next,
+            None => break,
         }
     }
-    let result = task
-        .await
-        .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
-    let record = ExitRecord::from_outcome(&result, started_at, m.runs.clone());
-    let on_disk =
-        serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
-    // The exit goes to the attached stepwise first (it journals it
-    // durably itself). Unless that stepwise acknowledges, while this
-    // monitor lingers, that its journal has the exit durably, the exit
-    // file is written and made durable (fsync of it and its folder) before
-    // this monitor exits: for a stepwise that is not attached, or dies
-    // before its journal has the exit. The socket goes with the process,
-    // after the file: a re-attaching stepwise that sees it close finds
-    // the file.
-    let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
-    m.send(Frame::Exit(json)).await;
-    m.linger(&mut from_clients).await;
-    let written = match m.acked {
-        true => Ok(()),
-        false => files::place_exit(&log, &on_disk).and_then(|f| files::sync_exit(&log, f)),
-    };
-    drop(listener);
-    written
+    Ok(())
+}
+
+impl Monitor {
+    fn new(events: mpsc::Sender<FromClient>) -> Monitor {
+        Monitor {
+            keys: None,
+            log: PathBuf::new(),
+            client: None,
+            waiting: HashMap::new(),
+            next_id: 0,
+            events,
+            cancel: watch::channel(false).0,
+            offset: 0,
+            runs: Vec::new(),
+            acked: false,
+        }
+    }
+
+    /// Runs one attempt, from its spec to its exit; whether this monitor
+    /// may serve another (its stepwise acknowledged the exit and kept the
+    /// connection).
+    async fn run_attempt(
+        &mut self,
+        json: &[u8],
+        from_clients: &mut mpsc::Receiver<FromClient>,
+    ) -> io::Result<bool> {
+        let spec: WireSpec = serde_json::from_slice(json).map_err(io::Error::other)?;
+        let spec = spec.into_spec();
+        let log = spec.log_path.clone();
+        let (redactor, hidden) = (spec.redactor.clone(), spec.hide_stdout);
+        // Without its socket nothing could find this monitor again: the
+        // step is not started, and stepwise hears why.
+        let listener = match listen(&log) {
+            Ok(l) => l,
+            Err(e) => {
+                let record = ExitRecord::from_outcome(&Err(e), chrono::Utc::now(), Vec::new());
+                let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
+                self.send(Frame::Exit(json)).await;
+                return Ok(false);
+            }
+        };
+        // Claimed; a stepwise that died before this point never saw the
+        // step start and will never follow it: run nothing (a resume runs
+        // it).
+        if self.client_hung_up() {
+            return Ok(false);
+        }
+        self.send(Frame::Claimed).await;
+        let started_at = chrono::Utc::now();
+        let (cancel, cancel_rx) = watch::channel(false);
+        let (tx, mut chunks) = mpsc::channel(8);
+        let (keys, keys_rx) = key_channel(spec.tty && spec.interactive);
+        self.begin(log.clone(), keys, cancel);
+        let task = tokio::spawn(process::run(spec, tx, cancel_rx, keys_rx));
+        loop {
+            tokio::select! {
+                chunk = chunks.recv() => match chunk {
+                    Some(c) => self.forward(c).await,
+                    None => break,
+                },
+                conn = listener.accept() => if let Ok((s, _)) = conn
+                    && files::same_user_peer(&s).is_some()
+                {
+                    self.add(s);
+                },
+                Some(ev) = from_clients.recv() => self.on_client(ev).await,
+            }
+        }
+        let result = task
+            .await
+            .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
+        let record = ExitRecord::from_outcome(&result, started_at, self.runs.clone());
+        let on_disk =
+            serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
+        // The exit goes to the attached stepwise first (it journals it
+        // durably itself). Unless that stepwise acknowledges, while this
+        // monitor lingers, that its journal has the exit durably, the exit
+        // file is written and made durable (fsync of it and its folder)
+        // before this monitor exits: for a stepwise that is not attached,
+        // or dies before its journal has the exit. The socket goes after
+        // the file: a re-attaching stepwise that sees it close finds the
+        // file.
+        let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
+        self.send(Frame::Exit(json)).await;
+        self.linger(from_clients).await;
+        if !self.acked {
+            files::place_exit(&log, &on_disk).and_then(|f| files::sync_exit(&log, f))?;
+        }
+        drop(listener);
+        Ok(self.acked && self.client.is_some())
+    }
+
+    /// The attempt's own state, fresh.
+    fn begin(
+        &mut self,
+        log: PathBuf,
+        keys: Option<mpsc::Sender<TtyInput>>,
+        cancel: watch::Sender<bool>,
+    ) {
+        (self.log, self.keys, self.cancel) = (log, keys, cancel);
+        (self.offset, self.acked) = (0, false);
+        self.runs.clear();
+    }
+
+    /// Whether the attached stepwise has gone (or none is attached).
+    fn client_hung_up(&self) -> bool {
+        self.client
+            .as_ref()
+            .is_none_or(|(_, wr)| files::hung_up(wr.as_ref()))
+    }
+
+    /// Between two attempts, a spare again: the connections that came for
+    /// the last attempt are closed, and the next spec from the attached
+    /// stepwise is awaited; `None` when it hangs up instead.
+    async fn next_spec(
+        &mut self,
+        from_clients: &mut mpsc::Receiver<FromClient>,
+    ) -> Option<Vec<u8>> {
+        self.waiting.clear();
+        (self.keys, self.log) = (None, PathBuf::new());
+        while let Some(ev) = from_clients.recv().await {
+            match ev {
+                FromClient::Frame(id, Frame::Spec(json)) if self.is_client(id) => {
+                    return Some(json);
+                }
+                FromClient::Closed(id) if self.is_client(id) => return None,
+                _ => {}
+            }
+        }
+        None
+    }
 }
 
 /// Binds the monitor's socket (no file: an abstract name).
@@ -289,10 +371,10 @@ impl Monitor {
     }
 
     /// After the exit was sent: waits (at most [`LINGER`]) for the
-    /// attached stepwise to hang up.
+    /// attached stepwise to acknowledge it or hang up.
     async fn linger(&mut self, from_clients: &mut mpsc::Receiver<FromClient>) {
         let deadline = tokio::time::Instant::now() + LINGER;
-        while self.client.is_some() {
+        while self.client.is_some() && !self.acked {
             match tokio::time::timeout_at(deadline, from_clients.recv()).await {
                 Ok(Some(ev)) => self.on_client(ev).await,
                 _ => break,

@@ -30,8 +30,13 @@ pub enum Frame {
     /// Monitor → client: how the attempt ended (JSON `ExitRecord`).
     Exit(Vec<u8>),
     /// Client → monitor, after the exit: it is durable in the journal, so
-    /// the exit file need not be made durable.
+    /// the exit file need not be made durable. The client then either
+    /// hangs up (the monitor exits) or keeps the connection and later
+    /// sends the next attempt's spec on it (the monitor waits as a spare).
     Ack,
+    /// Monitor → client, after a spec: the attempt is claimed (its socket
+    /// bound, its stepwise still there); the step is being started.
+    Claimed,
 }
 
 impl Frame {
@@ -45,6 +50,7 @@ impl Frame {
             Frame::Chunk(_) => b'C',
             Frame::Exit(_) => b'X',
             Frame::Ack => b'A',
+            Frame::Claimed => b'L',
         }
     }
 
@@ -54,7 +60,7 @@ impl Frame {
         match self {
             Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => buf.extend_from_slice(b),
             Frame::Hello { from } => buf.extend_from_slice(&from.to_be_bytes()),
-            Frame::Cancel | Frame::Ack => {}
+            Frame::Cancel | Frame::Ack | Frame::Claimed => {}
             Frame::Resize { rows, cols } => {
                 buf.extend_from_slice(&rows.to_be_bytes());
                 buf.extend_from_slice(&cols.to_be_bytes());
@@ -72,7 +78,7 @@ impl Frame {
         match self {
             Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => b.len(),
             Frame::Hello { .. } => 8,
-            Frame::Cancel | Frame::Ack => 0,
+            Frame::Cancel | Frame::Ack | Frame::Claimed => 0,
             Frame::Resize { .. } => 4,
             Frame::Chunk(c) => 10 + c.bytes.len(),
         }
@@ -86,6 +92,7 @@ impl Frame {
             b'X' => Frame::Exit(p),
             b'K' => Frame::Cancel,
             b'A' => Frame::Ack,
+            b'L' => Frame::Claimed,
             b'H' => Frame::Hello {
                 from: u64::from_be_bytes(
                     p.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?,
@@ -198,6 +205,7 @@ mod tests {
             }),
             Frame::Exit(b"{\"code\":0}".to_vec()),
             Frame::Ack,
+            Frame::Claimed,
         ];
         let (mut a, mut b) = tokio::net::UnixStream::pair().unwrap();
         for f in &frames {
