@@ -1,7 +1,8 @@
 //! The step monitor through its runner (`MonitorRunner`, the real binary's
 //! `__monitor` mode): the timeout is enforced with no stepwise attached,
 //! cancel works after a re-attach, secrets reach the monitor only over its
-//! socket, its files are private, and it does not outlive its step.
+//! socket, its files are private, it lets its attempt go once its exit is
+//! recorded, and it runs the next attempt of its stepwise, if any.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -420,6 +421,26 @@ async fn a_waiting_monitor_that_went_is_passed_over_and_the_step_runs_once() {
         .unwrap();
     assert_ne!(second, first);
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "x\n", "run once");
+}
+
+/// A waiting monitor that cannot claim the attempt (its socket is held:
+/// here by the test) runs nothing and says so; so does the fresh one
+/// asked next, and the attempt fails as not started.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_waiting_monitor_that_cannot_claim_the_attempt_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = runner();
+    run_recorded(&r, dir.path(), 1, MONITOR_PID).await;
+    let log = dir.path().join("s.2.log");
+    let _held = files::bind(&log).unwrap();
+    let marker = dir.path().join("ran");
+    let id = AttemptId { attempt: 2, ..id() };
+    let argv = vec!["touch".into(), marker.display().to_string()];
+    let mut started = r.start(&id, Spec::new(argv, log), 8);
+    while started.chunks.recv().await.is_some() {}
+    let err = started.done.await.unwrap().unwrap_err();
+    assert!(err.to_string().contains("not started"), "{err}");
+    assert!(!marker.exists(), "the step ran without its claim");
 }
 
 /// One monitor runs at most `ATTEMPTS_PER_MONITOR` attempts; the next one

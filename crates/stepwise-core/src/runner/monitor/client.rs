@@ -222,7 +222,7 @@ async fn spawn_monitor(
     let json = serde_json::to_vec(&WireSpec::from_spec(spec)).map_err(io::Error::other)?;
     let mut got = None;
     while let Some((s, runs)) = spare.take() {
-        if let Some(sock) = claimed_by(s, &json).await {
+        if let Some(sock) = claimed_by(s, &json).await? {
             got = Some((sock, runs + 1));
             break;
         }
@@ -236,14 +236,27 @@ async fn spawn_monitor(
 }
 
 /// Gives a spare the spec: its connection once it has claimed the
-/// attempt. `None` when it went instead, or could not claim it: it ran
-/// nothing (it says `Claimed` before it starts the step), so a fresh
-/// monitor may be asked.
-async fn claimed_by(spare: std::os::unix::net::UnixStream, json: &[u8]) -> Option<UnixStream> {
-    let mut sock = send_spec(spare, json).await.ok()?;
+/// attempt. `None` when it went instead, or could not claim it (it sent
+/// the exit of an attempt that never started): it ran nothing (it says
+/// `Claimed` before it starts the step), so a fresh monitor may be asked.
+/// Any other answer is an error: a monitor that does not speak this
+/// protocol may have started the step, and no second one is asked.
+async fn claimed_by(
+    spare: std::os::unix::net::UnixStream,
+    json: &[u8],
+) -> io::Result<Option<UnixStream>> {
+    let Ok(mut sock) = send_spec(spare, json).await else {
+        return Ok(None);
+    };
     match wire::read(&mut sock).await {
-        Ok(Some(Frame::Claimed)) => Some(sock),
-        _ => None,
+        Ok(Some(Frame::Claimed)) => Ok(Some(sock)),
+        Ok(None | Some(Frame::Exit(_))) | Err(_) => Ok(None),
+        Ok(Some(other)) => Err(io::Error::other(format!(
+            "the step's monitor answered the spec with a frame of kind {:?} instead of \
+             claiming the attempt; it may have started the step: look at its log before \
+             running it again",
+            char::from(other.kind())
+        ))),
     }
 }
 
@@ -514,4 +527,60 @@ fn input_frame(k: TtyInput) -> Frame {
 /// Whether the attempt's log holds any byte.
 fn has_output(log: &Path) -> bool {
     std::fs::metadata(log).is_ok_and(|m| m.len() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spare that reads the spec and then does `answer` with its end.
+    async fn spare_answering(
+        answer: impl FnOnce(UnixStream) + Send + 'static,
+    ) -> io::Result<Option<UnixStream>> {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let spare = tokio::spawn(async move {
+            let mut sock = open_async(theirs).unwrap();
+            let spec = wire::read(&mut sock).await.unwrap();
+            assert_eq!(spec, Some(Frame::Spec(b"{}".to_vec())));
+            answer(sock);
+        });
+        let got = claimed_by(ours, b"{}").await;
+        spare.await.unwrap();
+        got
+    }
+
+    fn send(sock: &UnixStream, frame: &Frame) {
+        sock.try_write(&wire::encode(frame)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_spare_that_claims_the_attempt_is_followed() {
+        let got = spare_answering(|s| send(&s, &Frame::Claimed)).await;
+        assert!(got.unwrap().is_some());
+    }
+
+    /// Gone after the spec, or refusing it with an exit (its claim
+    /// failed): it ran nothing, so a fresh monitor is asked.
+    #[tokio::test]
+    async fn a_spare_that_went_or_could_not_claim_is_passed_over() {
+        assert!(spare_answering(drop).await.unwrap().is_none());
+        let refused = spare_answering(|s| send(&s, &Frame::Exit(b"{}".to_vec())));
+        assert!(refused.await.unwrap().is_none());
+    }
+
+    /// Output before a claim: not a monitor of this protocol, and maybe
+    /// one that started the step; no second monitor is asked.
+    #[tokio::test]
+    async fn a_spare_that_answers_otherwise_fails_the_attempt() {
+        let chunk = Frame::Chunk(Chunk {
+            stream: crate::session::event::Stream::Stdout,
+            offset: 0,
+            bytes: b"x".to_vec(),
+            logged: true,
+        });
+        let err = spare_answering(move |s| send(&s, &chunk))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("instead of claiming"), "{err}");
+    }
 }

@@ -42,6 +42,7 @@ use std::time::Duration;
 use tokio::net::UnixListener;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::{mpsc, watch};
+use tokio::task::AbortHandle;
 
 /// How long a monitor waits, after writing the exit, for stepwise to read
 /// it and hang up.
@@ -96,6 +97,8 @@ struct Monitor {
     client: Option<(u64, OwnedWriteHalf)>,
     /// Connections that have not said hello yet.
     waiting: HashMap<u64, OwnedWriteHalf>,
+    /// The task reading each open connection.
+    readers: HashMap<u64, AbortHandle>,
     next_id: u64,
     events: mpsc::Sender<FromClient>,
     cancel: watch::Sender<bool>,
@@ -112,7 +115,7 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     // idle blocking thread ends after 10 s: a spare that waited longer
     // starts another one, as a monitor without a spare would.
     drop(tokio::task::spawn_blocking(|| ()));
-    let Some(Frame::Spec(mut json)) = wire::read(&mut sock).await? else {
+    let Some(Frame::Spec(json)) = wire::read(&mut sock).await? else {
         return Err(io::Error::other("no spec from stepwise"));
     };
     let (events, mut from_clients) = mpsc::channel(16);
@@ -120,14 +123,13 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     // The inherited socket is attached from the start, at offset 0.
     let first = m.add(sock);
     m.attach(first, 0).await;
+    let mut next = Some(json);
     for n in 1..=ATTEMPTS_PER_MONITOR {
-        if !m.run_attempt(&json, &mut from_clients).await? || n == ATTEMPTS_PER_MONITOR {
+        let Some(json) = next.take() else { break };
+        if !m.run_attempt(json, &mut from_clients).await? || n == ATTEMPTS_PER_MONITOR {
             break;
         }
-        match m.next_spec(&mut from_clients).await {
-            Some(next) => json = next,
-            None => break,
-        }
+        next = m.next_spec(&mut from_clients).await;
     }
     Ok(())
 }
@@ -139,6 +141,7 @@ impl Monitor {
             log: PathBuf::new(),
             client: None,
             waiting: HashMap::new(),
+            readers: HashMap::new(),
             next_id: 0,
             events,
             cancel: watch::channel(false).0,
@@ -153,11 +156,15 @@ impl Monitor {
     /// connection).
     async fn run_attempt(
         &mut self,
-        json: &[u8],
+        mut json: Vec<u8>,
         from_clients: &mut mpsc::Receiver<FromClient>,
     ) -> io::Result<bool> {
-        let spec: WireSpec = serde_json::from_slice(json).map_err(io::Error::other)?;
-        let spec = spec.into_spec();
+        let spec = serde_json::from_slice::<WireSpec>(&json).map(WireSpec::into_spec);
+        // The spec's text (its secrets) is not kept while this process
+        // waits as a spare; the spec itself goes with this attempt.
+        json.fill(0);
+        drop(json);
+        let spec = spec.map_err(io::Error::other)?;
         let log = spec.log_path.clone();
         let (redactor, hidden) = (spec.redactor.clone(), spec.hide_stdout);
         // Without its socket nothing could find this monitor again: the
@@ -249,6 +256,14 @@ impl Monitor {
         from_clients: &mut mpsc::Receiver<FromClient>,
     ) -> Option<Vec<u8>> {
         self.waiting.clear();
+        let client = self.client.as_ref().map(|(id, _)| *id);
+        self.readers.retain(|id, reader| {
+            let keep = Some(*id) == client;
+            if !keep {
+                reader.abort();
+            }
+            keep
+        });
         (self.keys, self.log) = (None, PathBuf::new());
         while let Some(ev) = from_clients.recv().await {
             match ev {
@@ -287,7 +302,7 @@ impl Monitor {
         let (mut rd, wr) = s.into_split();
         self.waiting.insert(id, wr);
         let events = self.events.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             while let Ok(Some(f)) = wire::read(&mut rd).await {
                 if events.send(FromClient::Frame(id, f)).await.is_err() {
                     return;
@@ -295,6 +310,7 @@ impl Monitor {
             }
             let _ = events.send(FromClient::Closed(id)).await;
         });
+        self.readers.insert(id, reader.abort_handle());
         id
     }
 
@@ -312,6 +328,7 @@ impl Monitor {
             FromClient::Frame(..) => {}
             FromClient::Closed(id) => {
                 self.waiting.remove(&id);
+                self.readers.remove(&id);
                 if self.is_client(id) {
                     self.client = None;
                 }

@@ -40,7 +40,7 @@ pub enum Frame {
 }
 
 impl Frame {
-    fn kind(&self) -> u8 {
+    pub(super) fn kind(&self) -> u8 {
         match self {
             Frame::Spec(_) => b'S',
             Frame::Hello { .. } => b'H',
