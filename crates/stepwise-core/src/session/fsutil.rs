@@ -25,6 +25,36 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
         .map_err(|e| no_follow_error(path, e))
 }
 
+/// Makes a new file (0600) in `dir` without a name (`O_TMPFILE`): its
+/// inode is allocated now, while nobody waits; [`name_unnamed`] names it
+/// later. Dropped unnamed, it is gone.
+pub fn create_unnamed(dir: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_TMPFILE)
+        .open(dir)
+}
+
+/// Names a file made by [`create_unnamed`] `path` (in the same folder or
+/// another of the same file system): as [`create_private_file`], it fails
+/// when the name exists, a symbolic link included.
+pub fn name_unnamed(file: &File, path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    let to = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    let (cwd, follow) = (nix::libc::AT_FDCWD, nix::libc::AT_SYMLINK_FOLLOW);
+    // SAFETY: two valid C strings; `from` names this process's own open
+    // descriptor, followed to its file (the only link followed: `to` never
+    // is, and an existing `to` fails with EEXIST).
+    let done = unsafe { nix::libc::linkat(cwd, from.as_ptr(), cwd, to.as_ptr(), follow) };
+    match done {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
 /// Opens a file for appending, creating it 0600 if missing; refuses a
 /// symbolic link.
 pub fn open_private_append(path: &Path) -> io::Result<File> {
