@@ -44,8 +44,8 @@ use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
-/// How long a monitor waits, after writing the exit, for stepwise to read
-/// it and hang up.
+/// How long a monitor waits, after sending the exit, for stepwise to
+/// acknowledge it as journalled (or hang up).
 pub const LINGER: Duration = Duration::from_millis(800);
 /// How many attempts one monitor process runs, one after another (each
 /// time its stepwise acknowledged the last exit and kept the connection
