@@ -35,6 +35,7 @@ pub mod theme;
 pub mod tty_keys;
 pub mod typing;
 pub mod view;
+mod wake_gate;
 pub mod widgets;
 
 pub use ending::TuiEnd;
@@ -128,7 +129,7 @@ async fn on_terminal(
     let jobs = JobSignals::new()?;
     let result = event_loop(
         &mut host,
-        EventStream::new(),
+        wake_gate::WakeGate::new(EventStream::new()),
         Some(jobs),
         app,
         cmds,
@@ -278,8 +279,11 @@ pub async fn event_loop<H: Host>(
                     }
                     engine_done = true;
                 }
+                let asking = app.modal.is_some();
                 batch.drain(..).for_each(|u| { app.update(Msg::Engine(u)); });
-                (Vec::new(), false)
+                // A question (a prompt, the end of the session) is put on
+                // screen at once; output waits for the next frame.
+                (Vec::new(), !asking && app.modal.is_some())
             },
             Some(f) = found_rx.recv() => {
                 app.update(Msg::Found(f));
@@ -302,8 +306,8 @@ pub async fn event_loop<H: Host>(
             host.suspend()?;
             app.dirty = true;
         }
-        // A key is answered on screen at once; everything else at most
-        // once per frame.
+        // A key, and a question the engine puts, are answered on screen
+        // at once; everything else at most once per frame.
         if app.dirty && (draw_now || last_draw.elapsed() >= FRAME * 9 / 10) {
             if !draw_now {
                 app.update(Msg::Tick(chrono::Utc::now()));
