@@ -234,6 +234,11 @@ impl Sink {
         }
     }
 
+    /// Bytes written to the log so far.
+    pub(super) fn offset(&self) -> u64 {
+        self.offset
+    }
+
     /// The open log; `None` before [`Sink::ready`] or once writing failed.
     fn file_for_writing(&self) -> Option<Arc<File>> {
         self.file.clone().filter(|_| self.error.is_none())
