@@ -98,6 +98,8 @@ struct Driver<W: Write> {
     backlog: std::collections::VecDeque<Update>,
     /// A signal arrived while waiting for a typed answer.
     interrupted: bool,
+    /// Something may have been printed since the last flush.
+    unflushed: bool,
     /// The time printed on each line (injected: tests can fix it).
     clock: std::sync::Arc<dyn crate::session::clock::Clock>,
 }
@@ -127,12 +129,10 @@ pub async fn drive<W: Write>(
         updates,
         backlog: Default::default(),
         interrupted: false,
+        unflushed: false,
     };
     while let Some(u) = d.next_update().await {
-        // `out` is buffered: what is printed shows once nothing more is
-        // waiting, so a flood is written in large pieces and a quiet
-        // session line by line.
-        let flush = d.backlog.is_empty() && d.updates.is_empty();
+        d.unflushed = true;
         match u {
             Update::Record(r) => d.on_record(&r),
             Update::Output {
@@ -155,12 +155,15 @@ pub async fn drive<W: Write>(
                 return exit;
             }
         }
-        if flush {
-            let _ = d.out.flush();
-        }
     }
     Exit::Interrupted
 }
+
+/// How long output waits, once no update comes, before it is flushed.
+/// `out` is buffered: a flood is written in large pieces (on a file,
+/// aligned ones: `aligned_out`), a quiet session line by line. The gap
+/// between two pieces of a flood is far shorter; a person cannot see it.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl<W: Write> Driver<W> {
     /// One timestamped line; whatever it quotes (titles, notes, commands,
@@ -564,11 +567,22 @@ impl<W: Write> Driver<W> {
         Ok(note.filter(|n| !n.trim().is_empty()))
     }
 
+    /// The next update; what was printed is flushed first once none has
+    /// come for [`QUIET`].
     async fn next_update(&mut self) -> Option<Update> {
-        match self.backlog.pop_front() {
-            Some(u) => Some(u),
-            None => self.updates.recv().await,
+        if let Some(u) = self.backlog.pop_front() {
+            return Some(u);
         }
+        if self.unflushed {
+            match tokio::time::timeout(QUIET, self.updates.recv()).await {
+                Ok(u) => return u,
+                Err(_) => {
+                    let _ = self.out.flush();
+                    self.unflushed = false;
+                }
+            }
+        }
+        self.updates.recv().await
     }
 
     /// A typed line; `None` at the end of stdin, when stdin is not asked,
@@ -883,11 +897,71 @@ mod tests {
         let mut out = Vec::new();
         let clock = std::sync::Arc::new(crate::session::clock::SystemClock);
         let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
             .build()
             .unwrap();
         let session = Session::new(runbook);
         rt.block_on(drive(session, answers, &mut out, cmds, rx, clock));
         String::from_utf8(out).unwrap()
+    }
+
+    /// Holds what is written until it is flushed; `shown` is what was.
+    struct Flushed {
+        pending: Vec<u8>,
+        shown: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    }
+
+    impl Write for Flushed {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.pending.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.shown.lock().unwrap().append(&mut self.pending);
+            Ok(())
+        }
+    }
+
+    /// Output is flushed once no update has come for [`QUIET`], not
+    /// before, and with the session still running.
+    #[tokio::test(start_paused = true)]
+    async fn printed_output_shows_once_no_update_has_come_for_a_moment() {
+        let runbook = crate::runbook::load_str(
+            "t.yaml",
+            "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - id: s\n        title: s\n        run: \"true\"\n",
+        )
+        .unwrap();
+        let (cmds, _keep) = mpsc::channel(1);
+        let (tx, rx) = mpsc::channel(4);
+        let shown = std::sync::Arc::default();
+        let out = Flushed {
+            pending: Vec::new(),
+            shown: std::sync::Arc::clone(&shown),
+        };
+        let answers = Answers {
+            yes: false,
+            by_step: HashMap::new(),
+            ask_stdin: false,
+        };
+        let clock = std::sync::Arc::new(crate::session::clock::SystemClock);
+        let driver = tokio::spawn(drive(Session::new(runbook), answers, out, cmds, rx, clock));
+        let output = |bytes: &[u8]| Update::Output {
+            step: "s".into(),
+            attempt: 1,
+            stream: Stream::Stdout,
+            bytes: bytes.to_vec(),
+        };
+        tx.send(output(b"first\n")).await.unwrap();
+        tokio::time::sleep(QUIET / 2).await;
+        assert!(shown.lock().unwrap().is_empty(), "flushed before the quiet");
+        tx.send(output(b"second\n")).await.unwrap();
+        tokio::time::sleep(QUIET / 2).await;
+        assert!(shown.lock().unwrap().is_empty(), "an update came meanwhile");
+        tokio::time::sleep(QUIET).await;
+        let text = String::from_utf8(shown.lock().unwrap().clone()).unwrap();
+        assert_eq!(text, "    s | first\n    s | second\n");
+        drop(tx);
+        driver.await.unwrap();
     }
 
     /// Plain lines (the fast path), lines that need care, a line longer

@@ -24,6 +24,7 @@ pub use stepwise_core::{
     comms, dryrun, engine, outcome, policy, runbook, runner, session, text, transcript, trust,
 };
 
+pub mod aligned_out;
 pub mod cli;
 pub mod commands;
 pub mod demo;

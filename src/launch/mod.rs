@@ -338,7 +338,7 @@ impl Driver {
         let signals = tokio::spawn(signals::forward_signals(listening, cmd_tx.clone()));
         let stop = cmd_tx.clone();
         let exit = if self.headless {
-            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+            let out = crate::aligned_out::AlignedOut::stdout();
             headless::drive(
                 session,
                 self.answers,
