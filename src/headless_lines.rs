@@ -19,6 +19,11 @@ use crate::engine::process::DISPLAY_LINE_MAX_CHARS;
 /// reused: it only grows, and is never cleared); returns how many bytes
 /// of `bytes` were taken (always just after a `\n`; 0 when the whole
 /// lines of the chunk are not all plain) and how many of `out` written.
+///
+/// Never inlined: inlined into the printer's async state machine, its
+/// loop kept its counters on the stack (108 ms of a flood's samples
+/// against about 60 ms on its own; docs/PERFORMANCE.md, eighth pass).
+#[inline(never)]
 pub fn prefixed_plain_lines(prefix: &[u8], bytes: &[u8], out: &mut Vec<u8>) -> (usize, usize) {
     let whole = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
     let lines = &bytes[..whole];
