@@ -6,8 +6,9 @@
 //! it, then the question is asked again). A question nobody can answer stops the session cleanly,
 //! resumable, with exit code 4. Decisions only; the engine does the work.
 //!
-//! The output writer should be buffered (the launcher passes a `BufWriter`):
-//! the driver flushes whenever no update is waiting and before it asks.
+//! The output writer should be buffered (the launcher passes an
+//! `AlignedOut`): the driver flushes once no update has come for 10 ms
+//! (at most 50 ms after what it holds was printed) and before it asks.
 
 use crate::engine::command::{Command, End, Update};
 use crate::engine::process::DisplayLines;
@@ -98,8 +99,8 @@ struct Driver<W: Write> {
     backlog: std::collections::VecDeque<Update>,
     /// A signal arrived while waiting for a typed answer.
     interrupted: bool,
-    /// Something may have been printed since the last flush.
-    unflushed: bool,
+    /// When something may first have been printed since the last flush.
+    unflushed: Option<tokio::time::Instant>,
     /// The time printed on each line (injected: tests can fix it).
     clock: std::sync::Arc<dyn crate::session::clock::Clock>,
 }
@@ -129,10 +130,10 @@ pub async fn drive<W: Write>(
         updates,
         backlog: Default::default(),
         interrupted: false,
-        unflushed: false,
+        unflushed: None,
     };
     while let Some(u) = d.next_update().await {
-        d.unflushed = true;
+        d.unflushed.get_or_insert_with(tokio::time::Instant::now);
         match u {
             Update::Record(r) => d.on_record(&r),
             Update::Output {
@@ -164,6 +165,10 @@ pub async fn drive<W: Write>(
 /// aligned ones: `aligned_out`), a quiet session line by line. The gap
 /// between two pieces of a flood is far shorter; a person cannot see it.
 const QUIET: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// The longest output waits to be flushed while updates keep coming
+/// (a step printing a line every few milliseconds).
+const HOLD_MAX: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl<W: Write> Driver<W> {
     /// One timestamped line; whatever it quotes (titles, notes, commands,
@@ -568,17 +573,18 @@ impl<W: Write> Driver<W> {
     }
 
     /// The next update; what was printed is flushed first once none has
-    /// come for [`QUIET`].
+    /// come for [`QUIET`], or [`HOLD_MAX`] after the first of it.
     async fn next_update(&mut self) -> Option<Update> {
         if let Some(u) = self.backlog.pop_front() {
             return Some(u);
         }
-        if self.unflushed {
-            match tokio::time::timeout(QUIET, self.updates.recv()).await {
+        if let Some(since) = self.unflushed {
+            let until = (tokio::time::Instant::now() + QUIET).min(since + HOLD_MAX);
+            match tokio::time::timeout_at(until, self.updates.recv()).await {
                 Ok(u) => return u,
                 Err(_) => {
                     let _ = self.out.flush();
-                    self.unflushed = false;
+                    self.unflushed = None;
                 }
             }
         }
@@ -923,7 +929,8 @@ mod tests {
     }
 
     /// Output is flushed once no update has come for [`QUIET`], not
-    /// before, and with the session still running.
+    /// before, and with the session still running; while updates keep
+    /// coming, [`HOLD_MAX`] after the first held.
     #[tokio::test(start_paused = true)]
     async fn printed_output_shows_once_no_update_has_come_for_a_moment() {
         let runbook = crate::runbook::load_str(
@@ -960,6 +967,16 @@ mod tests {
         tokio::time::sleep(QUIET).await;
         let text = String::from_utf8(shown.lock().unwrap().clone()).unwrap();
         assert_eq!(text, "    s | first\n    s | second\n");
+        // A line every QUIET / 2 never leaves a quiet moment: it is still
+        // flushed HOLD_MAX after the first line held.
+        shown.lock().unwrap().clear();
+        let started = tokio::time::Instant::now();
+        while shown.lock().unwrap().is_empty() {
+            assert!(started.elapsed() <= HOLD_MAX + QUIET, "held past HOLD_MAX");
+            tx.send(output(b"tick\n")).await.unwrap();
+            tokio::time::sleep(QUIET / 2).await;
+        }
+        assert!(started.elapsed() >= HOLD_MAX, "flushed before HOLD_MAX");
         drop(tx);
         driver.await.unwrap();
     }

@@ -279,11 +279,12 @@ pub async fn event_loop<H: Host>(
                     }
                     engine_done = true;
                 }
-                let asking = app.modal.is_some();
+                let asked = app.modal.as_ref().map(std::mem::discriminant);
                 batch.drain(..).for_each(|u| { app.update(Msg::Engine(u)); });
                 // A question (a prompt, the end of the session) is put on
                 // screen at once; output waits for the next frame.
-                (Vec::new(), !asking && app.modal.is_some())
+                let asks = app.modal.as_ref().map(std::mem::discriminant);
+                (Vec::new(), asks.is_some() && asks != asked)
             },
             Some(f) = found_rx.recv() => {
                 app.update(Msg::Found(f));

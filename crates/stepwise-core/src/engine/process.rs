@@ -616,9 +616,16 @@ async fn pump(
     loop {
         let open = sources.stdout.is_some() || sources.stderr.is_some();
         let sync_due = sink.sync_due();
-        let room = aligned_read(sink.offset());
+        // Only bytes the log takes move its offset: hidden stdout, and
+        // anything after a failed write, are read whole.
+        let room = if sink.logging() {
+            aligned_read(sink.offset())
+        } else {
+            READ_BUF
+        };
+        let out_room = if sink.hides_stdout() { READ_BUF } else { room };
         let (stream, read) = tokio::select! {
-            n = read_some(&mut sources.stdout, &mut out_buf[..room]), if sources.stdout.is_some() => (Stream::Stdout, n),
+            n = read_some(&mut sources.stdout, &mut out_buf[..out_room]), if sources.stdout.is_some() => (Stream::Stdout, n),
             n = read_some(&mut sources.stderr, &mut err_buf[..room]), if sources.stderr.is_some() => (Stream::Stderr, n),
             _ = stop.wait_for(|stopped| *stopped), if open => break,
             _ = sleep_until(sync_due), if open && sync_due.is_some() => {
@@ -673,10 +680,16 @@ async fn publish(
 /// is a whole, aligned [`READ_BUF`]; this file system takes such writes
 /// for about two thirds of the CPU of the same bytes in unaligned pieces
 /// (docs/PERFORMANCE.md, eighth pass). A quiet step's reads are as short
-/// as before: nothing waits to fill a boundary.
+/// as before: nothing waits to fill a boundary. Less than [`MIN_READ`]
+/// short of a boundary, the read goes on to the one after (masking can
+/// hold bytes back and leave the offset there for several reads).
 fn aligned_read(logged: u64) -> usize {
-    READ_BUF - (logged % READ_BUF as u64) as usize
+    let room = READ_BUF - (logged % READ_BUF as u64) as usize;
+    if room < MIN_READ { READ_BUF } else { room }
 }
+
+/// The shortest read [`aligned_read`] asks for.
+const MIN_READ: usize = 4096;
 
 fn index(stream: Stream) -> usize {
     match stream {
@@ -704,9 +717,12 @@ mod tests {
     fn a_read_ends_on_the_next_boundary_of_the_log() {
         assert_eq!(aligned_read(0), READ_BUF);
         assert_eq!(aligned_read(1), READ_BUF - 1);
-        assert_eq!(aligned_read(READ_BUF as u64 - 1), 1);
         assert_eq!(aligned_read(3 * READ_BUF as u64), READ_BUF);
         assert_eq!(aligned_read(3 * READ_BUF as u64 + 100), READ_BUF - 100);
+        // Close to a boundary: a whole read rather than a few bytes.
+        assert_eq!(aligned_read((READ_BUF - MIN_READ) as u64), MIN_READ);
+        assert_eq!(aligned_read((READ_BUF - MIN_READ + 1) as u64), READ_BUF);
+        assert_eq!(aligned_read(READ_BUF as u64 - 1), READ_BUF);
     }
 
     /// `widen_pipe` (called on every piped step's stdout) makes a pipe

@@ -239,6 +239,11 @@ impl Sink {
         self.offset
     }
 
+    /// Whether output still goes to the log (no write to it failed).
+    pub(super) fn logging(&self) -> bool {
+        self.error.is_none()
+    }
+
     /// The open log; `None` before [`Sink::ready`] or once writing failed.
     fn file_for_writing(&self) -> Option<Arc<File>> {
         self.file.clone().filter(|_| self.error.is_none())

@@ -246,11 +246,35 @@ mod tests {
         assert_eq!(read(&mut b).await.unwrap(), None);
     }
 
-    /// Takes at most 7 bytes per write, and only from the first slice of
-    /// a vectored write (as tokio's default does).
-    struct Trickle(Vec<u8>);
+    /// Takes at most 7 bytes per write; of a vectored write, only from the
+    /// first slice (as tokio's default does), or across slices when
+    /// `.1` is set (as `writev` does).
+    struct Trickle(Vec<u8>, bool);
 
     impl AsyncWrite for Trickle {
+        fn poll_write_vectored(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            parts: &[io::IoSlice<'_>],
+        ) -> std::task::Poll<io::Result<usize>> {
+            if !self.1 {
+                let first = parts
+                    .iter()
+                    .find(|p| !p.is_empty())
+                    .map_or(&[][..], |p| &**p);
+                return self.poll_write(cx, first);
+            }
+            let mut n = 0;
+            for p in parts {
+                let k = p.len().min(7 - n);
+                self.0.extend_from_slice(&p[..k]);
+                n += k;
+            }
+            std::task::Poll::Ready(Ok(n))
+        }
+        fn is_write_vectored(&self) -> bool {
+            self.1
+        }
         fn poll_write(
             mut self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
@@ -285,9 +309,11 @@ mod tests {
                 bytes: (0..len as u8).collect(),
                 logged: len % 2 == 0,
             });
-            let mut w = Trickle(Vec::new());
-            write(&mut w, &frame).await.unwrap();
-            assert_eq!(w.0, encode(&frame), "{len} bytes");
+            for across in [false, true] {
+                let mut w = Trickle(Vec::new(), across);
+                write(&mut w, &frame).await.unwrap();
+                assert_eq!(w.0, encode(&frame), "{len} bytes, across {across}");
+            }
         }
     }
 }
