@@ -136,21 +136,40 @@ impl<W: Write> Drop for AlignedOut<W> {
 mod tests {
     use super::*;
 
-    /// Notes the size of each write it is given.
-    struct Noting {
+    /// Notes the bytes and the size of each write it is given, taking
+    /// up to `budget` bytes (across slices) and then failing once.
+    struct Taker {
         bytes: Vec<u8>,
         writes: Vec<usize>,
+        budget: usize,
     }
 
-    impl Write for Noting {
+    impl Taker {
+        fn new(budget: usize) -> Taker {
+            Taker {
+                bytes: Vec::new(),
+                writes: Vec::new(),
+                budget,
+            }
+        }
+    }
+
+    impl Write for Taker {
         fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.bytes.extend_from_slice(b);
-            self.writes.push(b.len());
-            Ok(b.len())
+            self.write_vectored(&[IoSlice::new(b)])
         }
         fn write_vectored(&mut self, parts: &[IoSlice<'_>]) -> io::Result<usize> {
-            let n = parts.iter().map(|p| p.len()).sum();
-            parts.iter().for_each(|p| self.bytes.extend_from_slice(p));
+            if self.budget == 0 {
+                self.budget = usize::MAX;
+                return Err(io::Error::other("full"));
+            }
+            let mut n = 0;
+            for p in parts {
+                let k = p.len().min(self.budget - n);
+                self.bytes.extend_from_slice(&p[..k]);
+                n += k;
+            }
+            self.budget -= n;
             self.writes.push(n);
             Ok(n)
         }
@@ -166,13 +185,7 @@ mod tests {
     fn every_write_ends_on_a_boundary_until_the_flush() {
         let text: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
         let start = 1000;
-        let mut w = AlignedOut::at(
-            Noting {
-                bytes: Vec::new(),
-                writes: Vec::new(),
-            },
-            start,
-        );
+        let mut w = AlignedOut::at(Taker::new(usize::MAX), start);
         let mut rest = &text[..];
         for size in [1, 100, 70_000, 3, 160_000, 65_536, 9].iter().cycle() {
             let n = (*size).min(rest.len());
@@ -194,35 +207,6 @@ mod tests {
         assert_eq!(pos + *last as u64, start + text.len() as u64);
     }
 
-    /// Takes up to `budget` bytes (across slices), then fails once.
-    struct Failing {
-        bytes: Vec<u8>,
-        budget: usize,
-    }
-
-    impl Write for Failing {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.write_vectored(&[IoSlice::new(b)])
-        }
-        fn write_vectored(&mut self, parts: &[IoSlice<'_>]) -> io::Result<usize> {
-            if self.budget == 0 {
-                self.budget = usize::MAX;
-                return Err(io::Error::other("full"));
-            }
-            let mut n = 0;
-            for p in parts {
-                let k = p.len().min(self.budget - n);
-                self.bytes.extend_from_slice(&p[..k]);
-                n += k;
-            }
-            self.budget -= n;
-            Ok(n)
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
     /// A writer that fails in the middle of a piece, in the held bytes or
     /// in the new ones: retried as `Write` says (the bytes not taken
     /// again), everything arrives once, in order.
@@ -230,13 +214,7 @@ mod tests {
     fn a_failed_write_loses_nothing_and_writes_nothing_twice() {
         let text: Vec<u8> = (0..400_000u32).map(|i| (i % 253) as u8).collect();
         for budget in [0, 10, 30_000, 65_536, 70_000, 200_000] {
-            let mut w = AlignedOut::at(
-                Failing {
-                    bytes: Vec::new(),
-                    budget,
-                },
-                0,
-            );
+            let mut w = AlignedOut::at(Taker::new(budget), 0);
             let mut rest = &text[..];
             let mut errors = 0;
             while !rest.is_empty() {

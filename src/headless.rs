@@ -874,40 +874,46 @@ mod tests {
     use super::*;
     use crate::engine::process::DISPLAY_LINE_MAX_CHARS;
 
-    /// What the driver prints for a step's stdout arriving in `chunks`.
-    fn printed(chunks: &[&[u8]]) -> String {
+    /// The driver over a session of one step, `s`, fed by `updates`.
+    async fn drive_one_step<W: Write>(out: W, updates: mpsc::Receiver<Update>) -> Exit {
         let runbook = crate::runbook::load_str(
             "t.yaml",
             "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - id: s\n        title: s\n        run: \"true\"\n",
         )
         .unwrap();
         let (cmds, _keep) = mpsc::channel(1);
-        let (tx, rx) = mpsc::channel(chunks.len() + 1);
-        for c in chunks {
-            let bytes = c.to_vec();
-            let (step, attempt, stream) = ("s".to_owned(), 1, Stream::Stdout);
-            tx.try_send(Update::Output {
-                step,
-                attempt,
-                stream,
-                bytes,
-            })
-            .unwrap();
-        }
-        drop(tx);
         let answers = Answers {
             yes: false,
             by_step: HashMap::new(),
             ask_stdin: false,
         };
-        let mut out = Vec::new();
         let clock = std::sync::Arc::new(crate::session::clock::SystemClock);
+        drive(Session::new(runbook), answers, out, cmds, updates, clock).await
+    }
+
+    /// `bytes` of stdout from step `s`.
+    fn output(bytes: &[u8]) -> Update {
+        Update::Output {
+            step: "s".into(),
+            attempt: 1,
+            stream: Stream::Stdout,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// What the driver prints for a step's stdout arriving in `chunks`.
+    fn printed(chunks: &[&[u8]]) -> String {
+        let (tx, rx) = mpsc::channel(chunks.len() + 1);
+        for c in chunks {
+            tx.try_send(output(c)).unwrap();
+        }
+        drop(tx);
+        let mut out = Vec::new();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .unwrap();
-        let session = Session::new(runbook);
-        rt.block_on(drive(session, answers, &mut out, cmds, rx, clock));
+        rt.block_on(drive_one_step(&mut out, rx));
         String::from_utf8(out).unwrap()
     }
 
@@ -933,31 +939,13 @@ mod tests {
     /// coming, [`HOLD_MAX`] after the first held.
     #[tokio::test(start_paused = true)]
     async fn printed_output_shows_once_no_update_has_come_for_a_moment() {
-        let runbook = crate::runbook::load_str(
-            "t.yaml",
-            "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - id: s\n        title: s\n        run: \"true\"\n",
-        )
-        .unwrap();
-        let (cmds, _keep) = mpsc::channel(1);
         let (tx, rx) = mpsc::channel(4);
         let shown = std::sync::Arc::default();
         let out = Flushed {
             pending: Vec::new(),
             shown: std::sync::Arc::clone(&shown),
         };
-        let answers = Answers {
-            yes: false,
-            by_step: HashMap::new(),
-            ask_stdin: false,
-        };
-        let clock = std::sync::Arc::new(crate::session::clock::SystemClock);
-        let driver = tokio::spawn(drive(Session::new(runbook), answers, out, cmds, rx, clock));
-        let output = |bytes: &[u8]| Update::Output {
-            step: "s".into(),
-            attempt: 1,
-            stream: Stream::Stdout,
-            bytes: bytes.to_vec(),
-        };
+        let driver = tokio::spawn(drive_one_step(out, rx));
         tx.send(output(b"first\n")).await.unwrap();
         tokio::time::sleep(QUIET / 2).await;
         assert!(shown.lock().unwrap().is_empty(), "flushed before the quiet");

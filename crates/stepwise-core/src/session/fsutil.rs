@@ -40,19 +40,13 @@ pub fn create_unnamed(dir: &Path) -> io::Result<File> {
 /// another of the same file system): as [`create_private_file`], it fails
 /// when the name exists, a symbolic link included.
 pub fn name_unnamed(file: &File, path: &Path) -> io::Result<()> {
+    use nix::fcntl::{AT_FDCWD, AtFlags};
     use std::os::fd::AsRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
-    let to = std::ffi::CString::new(path.as_os_str().as_bytes())?;
-    let (cwd, follow) = (nix::libc::AT_FDCWD, nix::libc::AT_SYMLINK_FOLLOW);
-    // SAFETY: two valid C strings; `from` names this process's own open
-    // descriptor, followed to its file (the only link followed: `to` never
-    // is, and an existing `to` fails with EEXIST).
-    let done = unsafe { nix::libc::linkat(cwd, from.as_ptr(), cwd, to.as_ptr(), follow) };
-    match done {
-        0 => Ok(()),
-        _ => Err(io::Error::last_os_error()),
-    }
+    // `/proc/self/fd/N` is followed to the file (the only link followed:
+    // `path` never is, and an existing `path` fails with EEXIST).
+    let from = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let follow = AtFlags::AT_SYMLINK_FOLLOW;
+    nix::unistd::linkat(AT_FDCWD, from.as_str(), AT_FDCWD, path, follow).map_err(io::Error::from)
 }
 
 /// Opens a file for appending, creating it 0600 if missing; refuses a

@@ -66,9 +66,7 @@ impl Frame {
                 buf.extend_from_slice(&cols.to_be_bytes());
             }
             Frame::Chunk(c) => {
-                buf.push(u8::from(c.stream == Stream::Stderr));
-                buf.push(u8::from(c.logged));
-                buf.extend_from_slice(&c.offset.to_be_bytes());
+                buf.extend_from_slice(&chunk_head(c));
                 buf.extend_from_slice(&c.bytes);
             }
         }
@@ -124,9 +122,7 @@ async fn write_chunk<W: AsyncWrite + Unpin>(w: &mut W, c: &Chunk) -> io::Result<
     let mut head = [0u8; 5 + CHUNK_HEAD];
     head[0] = b'C';
     head[1..5].copy_from_slice(&((CHUNK_HEAD + c.bytes.len()) as u32).to_be_bytes());
-    head[5] = u8::from(c.stream == Stream::Stderr);
-    head[6] = u8::from(c.logged);
-    head[7..].copy_from_slice(&c.offset.to_be_bytes());
+    head[5..].copy_from_slice(&chunk_head(c));
     let (mut head, mut bytes) = (&head[..], &c.bytes[..]);
     while !head.is_empty() || !bytes.is_empty() {
         let parts = [io::IoSlice::new(head), io::IoSlice::new(bytes)];
@@ -181,6 +177,15 @@ pub async fn read<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Option<Frame>> 
 
 /// A chunk frame's own header: stream, logged, offset.
 const CHUNK_HEAD: usize = 10;
+
+/// The header [`chunk_of`] reads back.
+fn chunk_head(c: &Chunk) -> [u8; CHUNK_HEAD] {
+    let mut head = [0u8; CHUNK_HEAD];
+    head[0] = u8::from(c.stream == Stream::Stderr);
+    head[1] = u8::from(c.logged);
+    head[2..].copy_from_slice(&c.offset.to_be_bytes());
+    head
+}
 
 fn chunk_of(sub: &[u8; CHUNK_HEAD], bytes: Vec<u8>) -> Chunk {
     let mut offset = [0u8; 8];
