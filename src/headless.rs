@@ -93,7 +93,7 @@ struct Driver<W: Write> {
     stop: Option<Exit>,
     /// Lines typed on stdin, read by a thread started at the first question
     /// (a blocking read must never keep a signal from ending the session).
-    stdin: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
+    stdin: Option<mpsc::UnboundedReceiver<Result<String, String>>>,
     updates: mpsc::Receiver<Update>,
     /// Updates that arrived while waiting for a typed answer.
     backlog: std::collections::VecDeque<Update>,
@@ -317,7 +317,7 @@ impl<W: Write> Driver<W> {
         let Some(i) = self.session.next_step() else {
             return;
         };
-        let cmd = self.decide(i);
+        let cmd = self.decide(i).await;
         match cmd {
             Ok(c) => {
                 let _ = self.cmds.send(c).await;
@@ -332,7 +332,7 @@ impl<W: Write> Driver<W> {
     }
 
     /// What to do with the next unsettled step, or why we must stop.
-    fn decide(&mut self, i: usize) -> Result<Command, Exit> {
+    async fn decide(&mut self, i: usize) -> Result<Command, Exit> {
         let st = self.session.steps[i].clone();
         let def = self
             .session
@@ -415,7 +415,7 @@ impl<W: Write> Driver<W> {
             (_, _) if self.answers.yes && !def.is_automated() => {
                 self.confirm(&def, None, ConfirmedVia::YesFlag)
             }
-            _ => self.ask(&def),
+            _ => self.ask(&def).await,
         }
     }
 
@@ -445,11 +445,11 @@ impl<W: Write> Driver<W> {
     /// confirm step), or `set NAME=VALUE` to change an input first.
     /// Asks on stdin until an answer is understood (a line not understood
     /// is said so, and the question comes again).
-    fn ask(&mut self, def: &crate::runbook::model::Step) -> Result<Command, Exit> {
+    async fn ask(&mut self, def: &crate::runbook::model::Step) -> Result<Command, Exit> {
         loop {
             self.show_question(def);
-            let line = self.answer_line(def)?;
-            if let Some(cmd) = self.understand(def, line.trim())? {
+            let line = self.answer_line(def).await?;
+            if let Some(cmd) = self.understand(def, line.trim()).await? {
                 return Ok(cmd);
             }
         }
@@ -490,8 +490,8 @@ impl<W: Write> Driver<W> {
     }
 
     /// The next line typed; none (end of input, a signal) stops the session.
-    fn answer_line(&mut self, def: &crate::runbook::model::Step) -> Result<String, Exit> {
-        if let Some(line) = self.read_line() {
+    async fn answer_line(&mut self, def: &crate::runbook::model::Step) -> Result<String, Exit> {
+        if let Some(line) = self.read_line().await {
             return Ok(line);
         }
         let _ = writeln!(self.out);
@@ -503,14 +503,14 @@ impl<W: Write> Driver<W> {
     }
 
     /// The command an answer asks for; `None` (said) when not understood.
-    fn understand(
+    async fn understand(
         &mut self,
         def: &crate::runbook::model::Step,
         line: &str,
     ) -> Result<Option<Command>, Exit> {
         let step = def.id.clone();
         let cmd = match line.split_once(' ').unwrap_or((line, "")) {
-            ("abort", rest) => self.abort_with_reason(rest),
+            ("abort", rest) => self.abort_with_reason(rest).await,
             ("skip", reason) if !reason.trim().is_empty() => Command::Skip {
                 step,
                 reason: reason.trim().into(),
@@ -530,7 +530,7 @@ impl<W: Write> Driver<W> {
                 }
             },
             ("done", _) if !def.is_automated() => {
-                let note = self.note_if_required(def)?;
+                let note = self.note_if_required(def).await?;
                 return self.confirm(def, note, ConfirmedVia::Operator).map(Some);
             }
             _ => {
@@ -542,11 +542,11 @@ impl<W: Write> Driver<W> {
     }
 
     /// Like the interface, asks why when no reason came with `abort`.
-    fn abort_with_reason(&mut self, rest: &str) -> Command {
+    async fn abort_with_reason(&mut self, rest: &str) -> Command {
         let reason = if rest.trim().is_empty() {
             let _ = write!(self.out, "  reason: ");
             let _ = self.out.flush();
-            self.read_line().unwrap_or_default()
+            self.read_line().await.unwrap_or_default()
         } else {
             rest.to_owned()
         };
@@ -556,7 +556,7 @@ impl<W: Write> Driver<W> {
     }
 
     /// The note a `note: required` step needs, read on the next line.
-    fn note_if_required(
+    async fn note_if_required(
         &mut self,
         def: &crate::runbook::model::Step,
     ) -> Result<Option<String>, Exit> {
@@ -565,7 +565,7 @@ impl<W: Write> Driver<W> {
         }
         let _ = write!(self.out, "  note: ");
         let _ = self.out.flush();
-        let note = self.read_line();
+        let note = self.read_line().await;
         if self.interrupted {
             return Err(Exit::Interrupted);
         }
@@ -593,35 +593,48 @@ impl<W: Write> Driver<W> {
 
     /// A typed line; `None` at the end of stdin, when stdin is not asked,
     /// or when a signal arrived meanwhile (`interrupted` is then set).
-    fn read_line(&mut self) -> Option<String> {
+    /// Updates that come meanwhile are kept for later; awaited, not
+    /// blocked on, so the engine goes on (and hears a signal) on the same
+    /// thread (a headless session runs on one: see `launch`).
+    async fn read_line(&mut self) -> Option<String> {
         if !self.answers.ask_stdin || self.interrupted {
             return None;
         }
-        let lines = self.stdin.get_or_insert_with(spawn_stdin_reader);
-        tokio::task::block_in_place(|| {
-            use std::sync::mpsc::RecvTimeoutError;
-            loop {
-                match lines.recv_timeout(std::time::Duration::from_millis(50)) {
-                    Ok(Ok(line)) => return Some(line),
-                    Ok(Err(why)) => {
+        let mut lines = self.stdin.take().unwrap_or_else(spawn_stdin_reader);
+        let line = self.next_line(&mut lines).await;
+        self.stdin = Some(lines);
+        line
+    }
+
+    async fn next_line(
+        &mut self,
+        lines: &mut mpsc::UnboundedReceiver<Result<String, String>>,
+    ) -> Option<String> {
+        let mut updates_open = true;
+        loop {
+            tokio::select! {
+                line = lines.recv() => match line? {
+                    Ok(line) => return Some(line),
+                    Err(why) => {
                         let now = chrono::Local::now().format("%H:%M:%S");
                         let _ = write!(self.out, "\n[{now}] {why}\n  again: ");
                         let _ = self.out.flush();
                     }
-                    Err(RecvTimeoutError::Disconnected) => return None,
-                    Err(RecvTimeoutError::Timeout) => {}
-                }
-                while let Ok(u) = self.updates.try_recv() {
-                    let stops = matches!(&u, Update::Ended(_))
-                        || matches!(&u, Update::Record(r) if matches!(r.event, Event::Interrupted { .. }));
-                    self.backlog.push_back(u);
-                    if stops {
-                        self.interrupted = true;
-                        return None;
+                },
+                u = self.updates.recv(), if updates_open => match u {
+                    Some(u) => {
+                        let stops = matches!(&u, Update::Ended(_))
+                            || matches!(&u, Update::Record(r) if matches!(r.event, Event::Interrupted { .. }));
+                        self.backlog.push_back(u);
+                        if stops {
+                            self.interrupted = true;
+                            return None;
+                        }
                     }
-                }
+                    None => updates_open = false,
+                },
             }
-        })
+        }
     }
 
     fn finish(&mut self, end: End) -> Exit {
@@ -672,8 +685,8 @@ pub fn inert(text: &str) -> String {
 /// A line that is not UTF-8 is not an answer: it comes as an error that
 /// says so (it was dropped silently, and a note typed in another encoding
 /// vanished with it).
-fn spawn_stdin_reader() -> std::sync::mpsc::Receiver<Result<String, String>> {
-    let (tx, rx) = std::sync::mpsc::channel();
+fn spawn_stdin_reader() -> mpsc::UnboundedReceiver<Result<String, String>> {
+    let (tx, rx) = mpsc::unbounded_channel();
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin().lock();
         let mut number = 0usize;

@@ -228,8 +228,7 @@ fn drive(
             .as_ref()
             .map(|d| base_dir(runbook_path).join(d))
     });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
+    let rt = runtime_for(headless)
         .build()
         .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
     let dir = opened.dir.clone();
@@ -256,6 +255,23 @@ fn drive(
     report::report_end(&dir, extra_dir.as_deref(), checked.as_ref());
     drop(lock);
     Ok(code)
+}
+
+/// The runtime a session runs on. Headless, nobody types and nothing is
+/// drawn: one thread runs the engine, the monitor's link and the printer,
+/// so a flood's output goes from the socket to stdout without a hand-off
+/// between threads (a wake-up of another core each time; about 5 % of a
+/// headless flood's time, docs/PERFORMANCE.md, ninth pass). The
+/// interface keeps a thread per core: keys and frames must not wait
+/// behind the engine.
+fn runtime_for(headless: bool) -> tokio::runtime::Builder {
+    let mut builder = if headless {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder.enable_all();
+    builder
 }
 
 /// What the engine runs a session with, from the drive options.
