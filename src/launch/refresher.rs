@@ -6,13 +6,20 @@ use std::time::Duration;
 
 /// How often, at most, the transcript is rewritten while a session runs.
 const TRANSCRIPT_EVERY: Duration = Duration::from_secs(1);
+/// How long a rewrite waits after the step that asked for it settled.
+/// Steps settling meanwhile go into the same rewrite, and a session that
+/// ends meanwhile (its last step settled) is not rewritten twice on its
+/// way out: `report_end` writes the final transcript after joining this
+/// thread, which then ends without writing (two fsyncs, and a read of the
+/// whole journal, off the end of every short session).
+const SETTLE: Duration = Duration::from_millis(250);
 
 /// Rewrites the session folder's transcript from the journal after steps
 /// settle, so a crash still leaves a recent one.
 ///
-/// The hook only signals a background thread, which rewrites the file at
-/// most once per [`TRANSCRIPT_EVERY`] and always after the last signal
-/// (coalescing a burst of steps): rewriting it after every step made a
+/// The hook only signals a background thread, which rewrites the file
+/// [`SETTLE`] after a signal, at most once per [`TRANSCRIPT_EVERY`], and
+/// always after the last signal (coalescing a burst of steps): rewriting it after every step made a
 /// runbook of many quick steps quadratic (each rewrite reads every
 /// attempt's log tail) and put two fsyncs on the engine's path. When the
 /// engine drops the hook, the thread ends without writing: the final
@@ -28,10 +35,9 @@ pub fn transcript_refresher(
     let worker = std::thread::spawn(move || {
         let mut last: Option<std::time::Instant> = None;
         while rx.recv().is_ok() {
-            let due = last.map(|t| t + TRANSCRIPT_EVERY);
-            while let Some(wait) =
-                due.and_then(|d| d.checked_duration_since(std::time::Instant::now()))
-            {
+            let settled = std::time::Instant::now() + SETTLE;
+            let due = last.map_or(settled, |t| (t + TRANSCRIPT_EVERY).max(settled));
+            while let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
                 match rx.recv_timeout(wait) {
                     Ok(()) | Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => return,
