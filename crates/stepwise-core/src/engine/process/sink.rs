@@ -49,7 +49,7 @@ pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// How much output written since the last sync starts the next one before
 /// [`SYNC_EVERY`] has passed.
-pub const SYNC_BYTES: u64 = 8 * 1024 * 1024;
+pub const SYNC_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Before a spawn: the log does not exist and its folder exists and is
 /// writable (cheap checks; the creation itself comes later, and should it
