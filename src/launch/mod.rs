@@ -6,7 +6,8 @@
 //! journal writer) and no drawing (tui). Each part is a small module:
 //! `options` (plain data, no clap below `main`), `runbook_file`, `inputs`,
 //! `secrets` (what a resume must be given again), `answers` (headless),
-//! `signals`, `refresher` (the transcript kept fresh), `report` (the end).
+//! `signals`, `refresher` (the transcript kept fresh), `report` (the end),
+//! `warm` (the runtime and the step runner, made ahead).
 
 mod answers;
 mod inputs;
@@ -17,6 +18,7 @@ mod runbook_file;
 mod secrets;
 mod signals;
 mod values;
+mod warm;
 
 pub use crate::outcome::Failure;
 pub use answers::is_headless;
@@ -28,7 +30,7 @@ use crate::engine::command::{Command, End};
 use crate::engine::engine::{Engine, FleetSetup, Setup, UPDATES_IN_FLIGHT};
 use crate::engine::open::{self, Opened};
 use crate::headless::{self, Answers};
-use crate::runner::{MonitorRunner, SshOptions};
+use crate::runner::SshOptions;
 use crate::session::clock::SystemClock;
 use crate::session::state::Session;
 use crate::session::store;
@@ -89,6 +91,8 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
     // Recorded absolute, so a resume from another folder finds the runbook's
     // folder (where commands run) and can tell whether the file changed.
     let file = std::fs::canonicalize(&args.file).unwrap_or_else(|_| args.file.clone());
+    let warm = warm::Warm::new(is_headless(&args.drive))?;
+    warm.prepare_for(&runbook);
     let opened = open::start(open::StartOptions {
         home,
         runbook_path: &file,
@@ -103,7 +107,7 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
     })
     .map_err(Failure::usage)?;
     let values = given.into_iter().map(|g| (g.name, g.value)).collect();
-    drive(opened, &file, values, &args.drive)
+    drive(opened, &file, values, &args.drive, warm)
 }
 
 /// `stepwise resume`.
@@ -147,7 +151,8 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
     }
     let values = resumed_values(&opened, &vars);
     let path = PathBuf::from(&opened.session.runbook_path);
-    drive(opened, &path, values, &args.drive)
+    let warm = warm::Warm::new(is_headless(&args.drive))?;
+    drive(opened, &path, values, &args.drive, warm)
 }
 
 /// A session folder named by a path outside this home's `sessions/` (a
@@ -203,6 +208,7 @@ fn drive(
     runbook_path: &Path,
     values: Vec<(String, String)>,
     args: &DriveOptions,
+    warm: warm::Warm,
 ) -> Result<i32, Failure> {
     let headless = is_headless(args);
     let answers = answers(
@@ -212,7 +218,15 @@ fn drive(
     let checked = opened.checked.clone();
     let (refresh_hook, refresher) =
         refresher::transcript_refresher(opened.dir.clone(), checked.clone());
-    let setup = setup(&opened, runbook_path, values, args, &answers, refresh_hook);
+    let setup = setup(
+        &opened,
+        runbook_path,
+        values,
+        args,
+        &answers,
+        refresh_hook,
+        warm.runner,
+    );
     // The demo (closed when left) removes its sandbox, the runbook's
     // folder, as it ends: a copy of the transcript there would be a path
     // to nothing.
@@ -228,9 +242,7 @@ fn drive(
             .as_ref()
             .map(|d| base_dir(runbook_path).join(d))
     });
-    let rt = runtime_for(headless)
-        .build()
-        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    let rt = warm.rt;
     let dir = opened.dir.clone();
     let driver = Driver {
         headless,
@@ -257,23 +269,6 @@ fn drive(
     Ok(code)
 }
 
-/// The runtime a session runs on. Headless, nobody types and nothing is
-/// drawn: one thread runs the engine, the monitor's link and the printer,
-/// so a flood's output goes from the socket to stdout without a hand-off
-/// between threads (a wake-up of another core each time; about 5 % of a
-/// headless flood's time, docs/PERFORMANCE.md, ninth pass). The
-/// interface keeps a thread per core: keys and frames must not wait
-/// behind the engine.
-fn runtime_for(headless: bool) -> tokio::runtime::Builder {
-    let mut builder = if headless {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-    };
-    builder.enable_all();
-    builder
-}
-
 /// What the engine runs a session with, from the drive options.
 fn setup(
     opened: &Opened,
@@ -282,6 +277,7 @@ fn setup(
     args: &DriveOptions,
     answers: &Answers,
     after_step: Box<dyn Fn() + Send + Sync>,
+    runner: Arc<crate::runner::MonitorRunner>,
 ) -> Setup {
     let headless = is_headless(args);
     // Secret inputs, and (on resume) captures made from a secret given again.
@@ -304,7 +300,7 @@ fn setup(
         grace: Duration::from_secs(5),
         drain: Duration::from_secs(2),
         after_step: Some(after_step),
-        runner: Arc::new(MonitorRunner::new(monitor_exe())),
+        runner,
         close_when_left: args.close_when_left.clone(),
         cadence_sends: headless,
         fleet: FleetSetup {
@@ -316,11 +312,6 @@ fn setup(
             limit: args.limit.clone(),
         },
     }
-}
-
-/// The binary that runs step monitors: this one (`stepwise __monitor`).
-fn monitor_exe() -> PathBuf {
-    std::env::current_exe().unwrap_or_else(|_| PathBuf::from("stepwise"))
 }
 
 /// The driver side of a session: the engine task, the signal forwarder,
