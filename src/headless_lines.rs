@@ -4,7 +4,8 @@
 //! A command printing millions of short lines makes the per-line cost of
 //! the printer the cost of the session (issue 19, benchmark 1), so the
 //! lines that need no care (printable ASCII and tabs, not longer than a
-//! display line) are found a 64-byte block at a time (`text::newline_mask`) and copied
+//! display line) are found a 64-byte block at a time
+//! (`text::newline_mask_if_plain`: newlines and plain bytes in one pass) and copied
 //! with their prefix, no allocation or formatting per line. Everything
 //! else (a line begun in an earlier chunk, control characters, `\r`, long
 //! lines, other UTF-8) is left to `DisplayLines` and `inert`, the careful
@@ -27,22 +28,26 @@ use crate::engine::process::DISPLAY_LINE_MAX_CHARS;
 pub fn prefixed_plain_lines(prefix: &[u8], bytes: &[u8], out: &mut Vec<u8>) -> (usize, usize) {
     let whole = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
     let lines = &bytes[..whole];
-    if !crate::text::is_plain_bytes(lines) {
-        return (0, 0);
-    }
-    let mut w = Writer::new(prefix, out);
-    let mut start = 0;
-    let mut base = 0;
+    let mut w = Writer::new(prefix);
+    let (mut start, mut base) = (0, 0);
     for block in lines.chunks(64) {
-        let mut ends = crate::text::newline_mask(block);
+        // Plain and newlines in one pass; a block that is not plain sends
+        // the whole chunk to the careful path (what was written is scratch).
+        let Some(mut ends) = crate::text::newline_mask_if_plain(block) else {
+            return (0, 0);
+        };
+        // Room for every line ending in this block: its prefix, its bytes
+        // (some from earlier blocks), and the fixed copies' overshoot.
+        let lines_here = ends.count_ones() as usize;
+        w.reserve(out, lines_here * prefix.len() + base + block.len() - start);
         while ends != 0 {
-            let end = base + ends.trailing_zeros() as usize;
+            let end = base + ends.trailing_zeros() as usize + 1;
             // Plain is ASCII: bytes are characters.
-            if end - start > DISPLAY_LINE_MAX_CHARS {
+            if end - start > DISPLAY_LINE_MAX_CHARS + 1 {
                 return (start, w.at);
             }
-            w.line(lines, start, end + 1);
-            start = end + 1;
+            w.line(out, lines, start, end);
+            start = end;
             ends &= ends - 1;
         }
         base += block.len();
@@ -51,52 +56,61 @@ pub fn prefixed_plain_lines(prefix: &[u8], bytes: &[u8], out: &mut Vec<u8>) -> (
 }
 
 /// Short copies of a fixed size (a prefix, a short line) into a buffer
-/// sized for the worst case: fixed-size copies are two vector moves where
-/// a copy of a length known only at run time is a call.
+/// with room for their overshoot: fixed-size copies are vector moves
+/// where a copy of a length known only at run time is a call. A prefix
+/// and a line of at most [`NARROW`] bytes each (a flood of numbers) take
+/// one 16-byte move each.
 struct Writer<'a> {
     /// The prefix, padded to [`WIDE`] when it fits.
     pad: [u8; WIDE],
     prefix: &'a [u8],
-    out: &'a mut Vec<u8>,
     /// Bytes of `out` written; the rest is room.
     at: usize,
 }
 
-/// The size of a fixed copy.
+/// The sizes of a fixed copy.
 const WIDE: usize = 32;
+const NARROW: usize = 16;
 
 impl<'a> Writer<'a> {
-    fn new(prefix: &'a [u8], out: &'a mut Vec<u8>) -> Writer<'a> {
+    fn new(prefix: &'a [u8]) -> Writer<'a> {
         let mut pad = [0; WIDE];
         if prefix.len() <= WIDE {
             pad[..prefix.len()].copy_from_slice(prefix);
         }
-        Writer {
-            pad,
-            prefix,
-            out,
-            at: 0,
+        Writer { pad, prefix, at: 0 }
+    }
+
+    /// Makes room in `out` for `bytes` more and the copies' overshoot.
+    fn reserve(&self, out: &mut Vec<u8>, bytes: usize) {
+        let need = self.at + bytes + 2 * WIDE;
+        if out.len() < need {
+            // Grown (zeroed) once to the size a chunk needs, then reused.
+            out.resize(need.max(2 * out.len()), 0);
         }
     }
 
-    /// Writes the prefix and `src[start..end]` (a line with its `\n`).
-    fn line(&mut self, src: &[u8], start: usize, end: usize) {
-        let need = self.prefix.len() + (end - start) + 2 * WIDE;
-        if self.out.len() < self.at + need {
-            // Grown (zeroed) once to the size a chunk needs, then reused.
-            self.out.resize((self.at + need).max(2 * self.out.len()), 0);
-        }
-        let out = &mut self.out[self.at..];
-        let p = self.prefix.len();
-        if p <= WIDE {
-            out[..WIDE].copy_from_slice(&self.pad);
-        } else {
-            out[..p].copy_from_slice(self.prefix);
-        }
-        let len = end - start;
-        match src.get(start..start + WIDE) {
-            Some(wide) if len <= WIDE => out[p..p + WIDE].copy_from_slice(wide),
-            _ => out[p..p + len].copy_from_slice(&src[start..end]),
+    /// Writes the prefix and `src[start..end]` (a line with its `\n`),
+    /// into room made by [`Writer::reserve`].
+    fn line(&mut self, out: &mut [u8], src: &[u8], start: usize, end: usize) {
+        let (p, len) = (self.prefix.len(), end - start);
+        let out = &mut out[self.at..];
+        match src.get(start..start + NARROW) {
+            Some(narrow) if p <= NARROW && len <= NARROW => {
+                out[..NARROW].copy_from_slice(&self.pad[..NARROW]);
+                out[p..p + NARROW].copy_from_slice(narrow);
+            }
+            _ => {
+                if p <= WIDE {
+                    out[..WIDE].copy_from_slice(&self.pad);
+                } else {
+                    out[..p].copy_from_slice(self.prefix);
+                }
+                match src.get(start..start + WIDE) {
+                    Some(wide) if len <= WIDE => out[p..p + WIDE].copy_from_slice(wide),
+                    _ => out[p..p + len].copy_from_slice(&src[start..end]),
+                }
+            }
         }
         self.at += p + len;
     }
@@ -143,7 +157,15 @@ mod tests {
                 l
             })
             .collect();
-        for prefix in [&b""[..], b"    s | ", &[b'p'; WIDE], &[b'q'; WIDE + 1]] {
+        let (narrow, wider) = ([b'n'; NARROW], [b'o'; NARROW + 1]);
+        for prefix in [
+            &b""[..],
+            b"    s | ",
+            &narrow,
+            &wider,
+            &[b'p'; WIDE],
+            &[b'q'; WIDE + 1],
+        ] {
             for from in 0..3 {
                 let text = &text[from..];
                 let mut expected = Vec::new();

@@ -97,19 +97,62 @@ pub fn newline_mask(block: &[u8]) -> u64 {
     newline_mask_swar(block)
 }
 
+/// [`newline_mask`] of a block of at most 64 bytes, or `None` when one of
+/// its bytes is not plain (see [`is_plain_bytes`]): one pass over the
+/// block for both, where the headless printer's flood path made two over
+/// each chunk (docs/PERFORMANCE.md, ninth pass).
+#[inline]
+pub fn newline_mask_if_plain(block: &[u8]) -> Option<u64> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Ok(full) = <&[u8; 64]>::try_from(block) {
+        // SAFETY: as in `newline_mask`: SSE2 is in this build's target.
+        let (mask, plain) = unsafe { sse2::newline_mask_and_plain(full) };
+        return plain.then_some(mask);
+    }
+    is_plain_bytes(block).then(|| newline_mask_swar(block))
+}
+
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
-    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8};
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+
+    /// A full block's 16-byte parts, as vectors.
+    fn parts(block: &[u8; 64]) -> impl Iterator<Item = __m128i> + '_ {
+        block.chunks_exact(16).map(|part| {
+            let part: [u8; 16] = part.try_into().unwrap_or_default();
+            // SAFETY: an `__m128i` is 16 bytes with no invalid values.
+            unsafe { std::mem::transmute::<[u8; 16], __m128i>(part) }
+        })
+    }
+
+    /// [`super::newline_mask_if_plain`] of a full block: the newline mask,
+    /// and whether every byte is printable ASCII (0x20–0x7e as signed
+    /// bytes: above 0x1f, below 0x7f; 0x80 and up are negative), a tab or
+    /// a newline.
+    #[target_feature(enable = "sse2")]
+    pub(super) fn newline_mask_and_plain(block: &[u8; 64]) -> (u64, bool) {
+        let (newlines, tabs) = (_mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b'\t' as i8));
+        let (below, above) = (_mm_set1_epi8(0x1f), _mm_set1_epi8(0x7f));
+        let (mut mask, mut plain) = (0, _mm_set1_epi8(-1));
+        for (k, v) in parts(block).enumerate() {
+            let newline = _mm_cmpeq_epi8(v, newlines);
+            let printable = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
+            let ok = _mm_or_si128(_mm_or_si128(printable, newline), _mm_cmpeq_epi8(v, tabs));
+            plain = _mm_and_si128(plain, ok);
+            mask |= u64::from(_mm_movemask_epi8(newline) as u16) << (16 * k);
+        }
+        (mask, _mm_movemask_epi8(plain) as u16 == u16::MAX)
+    }
 
     /// [`super::newline_mask`] of a full block: 16 bytes per compare.
     #[target_feature(enable = "sse2")]
     pub(super) fn newline_mask(block: &[u8; 64]) -> u64 {
         let newlines = _mm_set1_epi8(b'\n' as i8);
         let mut mask = 0;
-        for (k, part) in block.chunks_exact(16).enumerate() {
-            let part: [u8; 16] = part.try_into().unwrap_or_default();
-            // SAFETY: an `__m128i` is 16 bytes with no invalid values.
-            let v: __m128i = unsafe { std::mem::transmute::<[u8; 16], __m128i>(part) };
+        for (k, v) in parts(block).enumerate() {
             let flags = _mm_movemask_epi8(_mm_cmpeq_epi8(v, newlines)) as u16;
             mask |= u64::from(flags) << (16 * k);
         }
@@ -263,6 +306,32 @@ mod tests {
                 assert_eq!(super::newline_mask_swar(block), expected, "{start}+{len}");
             }
         }
+    }
+
+    /// Every byte value, at every place of a full block and of shorter
+    /// ones: the one-pass mask is the newline mask when the block is
+    /// plain, and `None` exactly when it is not.
+    #[test]
+    fn newline_mask_if_plain_is_both_checks_in_one() {
+        let plain_block: Vec<u8> = (0..64u8)
+            .map(|i| if i % 9 == 8 { b'\n' } else { b'a' + i % 26 })
+            .collect();
+        for len in [64, 63, 17, 1] {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut block = plain_block[..len].to_vec();
+                    block[at] = byte;
+                    let expected =
+                        super::is_plain_bytes(&block).then(|| super::newline_mask(&block));
+                    assert_eq!(
+                        super::newline_mask_if_plain(&block),
+                        expected,
+                        "{len} {at} {byte:#x}"
+                    );
+                }
+            }
+        }
+        assert_eq!(super::newline_mask_if_plain(b""), Some(0));
     }
 
     use super::neutralize;
