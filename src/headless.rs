@@ -592,25 +592,16 @@ impl<W: Write> Driver<W> {
     }
 
     /// A typed line; `None` at the end of stdin, when stdin is not asked,
-    /// or when a signal arrived meanwhile (`interrupted` is then set).
-    /// Updates that come meanwhile are kept for later; awaited, not
-    /// blocked on, so the engine goes on (and hears a signal) on the same
-    /// thread (a headless session runs on one: see `launch`).
+    /// when a signal arrived meanwhile (`interrupted` is then set), or
+    /// when the engine is gone. Updates that come meanwhile are kept for
+    /// later; awaited, not blocked on, so the engine goes on (and hears a
+    /// signal) on the same thread (a headless session runs on one: see
+    /// `launch/warm.rs`). Cancel-safe: the reader of stdin stays.
     async fn read_line(&mut self) -> Option<String> {
         if !self.answers.ask_stdin || self.interrupted {
             return None;
         }
-        let mut lines = self.stdin.take().unwrap_or_else(spawn_stdin_reader);
-        let line = self.next_line(&mut lines).await;
-        self.stdin = Some(lines);
-        line
-    }
-
-    async fn next_line(
-        &mut self,
-        lines: &mut mpsc::UnboundedReceiver<Result<String, String>>,
-    ) -> Option<String> {
-        let mut updates_open = true;
+        let lines = self.stdin.get_or_insert_with(spawn_stdin_reader);
         loop {
             tokio::select! {
                 line = lines.recv() => match line? {
@@ -621,18 +612,17 @@ impl<W: Write> Driver<W> {
                         let _ = self.out.flush();
                     }
                 },
-                u = self.updates.recv(), if updates_open => match u {
-                    Some(u) => {
-                        let stops = matches!(&u, Update::Ended(_))
-                            || matches!(&u, Update::Record(r) if matches!(r.event, Event::Interrupted { .. }));
-                        self.backlog.push_back(u);
-                        if stops {
-                            self.interrupted = true;
-                            return None;
-                        }
+                u = self.updates.recv() => {
+                    // No engine to answer: stop asking.
+                    let u = u?;
+                    let stops = matches!(&u, Update::Ended(_))
+                        || matches!(&u, Update::Record(r) if matches!(r.event, Event::Interrupted { .. }));
+                    self.backlog.push_back(u);
+                    if stops {
+                        self.interrupted = true;
+                        return None;
                     }
-                    None => updates_open = false,
-                },
+                }
             }
         }
     }

@@ -27,12 +27,9 @@ impl Warm {
     }
 
     /// Gets the runner ready now when a step of `runbook` runs a command
-    /// on this machine (a fleet step runs it over ssh).
+    /// (a fleet step's `ssh` to each host runs under a monitor too).
     pub fn prepare_for(&self, runbook: &Runbook) {
-        let runs_here = runbook
-            .steps()
-            .any(|(_, s)| s.run.is_some() && !s.is_fleet());
-        if runs_here {
+        if runbook.steps().any(|(_, s)| s.run.is_some()) {
             let _inside = self.rt.enter();
             self.runner.prepare();
         }
