@@ -18,8 +18,10 @@ use crate::engine::process::DISPLAY_LINE_MAX_CHARS;
 /// Writes `prefix`, the line and its `\n` for each whole line at the start
 /// of `bytes` that needs no care, from the start of `out` (scratch space,
 /// reused: it only grows, and is never cleared); returns how many bytes
-/// of `bytes` were taken (always just after a `\n`; 0 when the whole
-/// lines of the chunk are not all plain) and how many of `out` written.
+/// of `bytes` were taken (always just after a `\n`; 0 when a byte that
+/// is not plain comes before any line longer than a display line) and
+/// how many of `out` written. The lines left (from that long line on)
+/// are the careful path's; it prints the same text for the plain ones.
 ///
 /// Never inlined: inlined into the printer's async state machine, its
 /// loop kept its counters on the stack (108 ms of a flood's samples

@@ -22,11 +22,10 @@ const SETTLE: Duration = Duration::from_millis(250);
 /// always after the last signal (coalescing a burst of steps): rewriting
 /// it after every step made a runbook of many quick steps quadratic (each
 /// rewrite reads every attempt's log tail) and put two fsyncs on the
-/// engine's path. When the
-/// engine drops the hook, the thread ends without writing: the final
-/// transcript is written by `report::report_end` after joining it. The part
-/// of the journal `checked` when the session was taken up is not hashed
-/// again.
+/// engine's path. When the engine drops the hook, the thread ends without
+/// writing: the final transcript is written by `report::report_end` after
+/// joining it. The part of the journal `checked` when the session was
+/// taken up is not hashed again.
 pub fn transcript_refresher(
     dir: PathBuf,
     checked: Option<crate::session::journal::Checked>,

@@ -12,8 +12,12 @@ use crate::runner::{MonitorRunner, StepRunner};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// What a session runs on, made before it is opened.
 pub struct Warm {
+    /// One thread headless, one per core with the interface.
     pub rt: tokio::runtime::Runtime,
+    /// The runner the engine is given (its spawner and spare, once
+    /// prepared, are the ones the first step uses).
     pub runner: Arc<MonitorRunner>,
 }
 
