@@ -238,35 +238,45 @@ pub async fn event_loop<H: Host>(
     let mut last_draw = Instant::now();
     let mut drawn = false;
     let mut engine_done = false;
-    // Set when the terminal's input ended: the stream is not polled again.
-    let mut input_lost: Option<tokio::time::Instant> = None;
+    // Set when the terminal's input ended or the terminal failed: the
+    // stream is not polled again, and the SIGHUP a closed terminal sends is
+    // waited for (see `Lost`).
+    let mut lost = Lost::default();
     loop {
         // Keys first; then engine updates; then the clock. During a flood
         // updates are always ready and `biased` would never reach the tick,
         // so frames are also drawn from the update branch when one is due.
         let (out, draw_now) = tokio::select! {
             biased;
-            ev = events.next(), if input_lost.is_none() => match ev {
+            ev = events.next(), if lost.at.is_none() => match ev {
                 Some(Ok(ev)) => {
                     let is_key = matches!(ev, Event::Key(_));
                     let out = terminal_msg(ev).map(|m| app.update(m)).unwrap_or_default();
                     (out, is_key)
                 }
                 // The terminal is gone (its input failed or ended): a
-                // finished session ends as its last screen would.
-                Some(Err(e)) => return terminal_gone(&mut app, e),
+                // finished session ends as its last screen would; one
+                // still running waits for the SIGHUP a closed terminal
+                // sends (an input error, EIO, can come before it).
+                Some(Err(e)) if app.finished.is_some() => return terminal_gone(&mut app, e),
                 None if app.finished.is_some() => return Ok(finish(&mut app)),
-                None => {
-                    input_lost = Some(tokio::time::Instant::now() + INPUT_LOST_GRACE);
+                ended => {
+                    lost.begin(ended.and_then(Result::err));
                     (Vec::new(), false)
                 }
             },
-            () = lost_terminal(input_lost) => return terminal_gone(&mut app, input_ended()),
+            () = lost_terminal(lost.at) => {
+                let e = lost.error.take().unwrap_or_else(input_ended);
+                return terminal_gone(&mut app, e);
+            }
             _ = job(&mut tstp) => { app.suspend = true; (Vec::new(), false) }
             _ = job(&mut cont) => {
                 // A closed terminal sends SIGHUP and SIGCONT.
                 if let Err(e) = host.resume() {
-                    return terminal_gone(&mut app, e);
+                    if app.finished.is_some() {
+                        return terminal_gone(&mut app, e);
+                    }
+                    lost.begin(Some(e));
                 }
                 app.dirty = true;
                 (Vec::new(), true)
@@ -309,12 +319,16 @@ pub async fn event_loop<H: Host>(
         }
         // A key, and a question the engine puts, are answered on screen
         // at once; everything else at most once per frame.
-        if app.dirty && (draw_now || last_draw.elapsed() >= FRAME * 9 / 10) {
+        let due = draw_now || last_draw.elapsed() >= FRAME * 9 / 10;
+        if app.dirty && due && lost.error.is_none() {
             if !draw_now {
                 app.update(Msg::Tick(chrono::Utc::now()));
             }
             if let Err(e) = host.terminal().draw(|f| view::render(f, &app)) {
-                return terminal_gone(&mut app, backend_error(e));
+                if app.finished.is_some() {
+                    return terminal_gone(&mut app, backend_error(e));
+                }
+                lost.begin(Some(backend_error(e)));
             }
             app.dirty = false;
             last_draw = Instant::now();
@@ -345,6 +359,32 @@ fn terminal_gone(app: &mut App, e: std::io::Error) -> std::io::Result<(TuiEnd, S
         return Ok(finish(app));
     }
     Err(e)
+}
+
+/// The terminal, once lost while the session runs: its input ended or
+/// failed, or drawing on it failed. A closed terminal also sends SIGHUP,
+/// which the engine journals as the session's interruption; its input or
+/// a draw can fail before the signal arrives, so the interface stops
+/// using the terminal and waits for the engine to end, at most
+/// [`INPUT_LOST_GRACE`], before it gives up (and the session is left).
+#[derive(Default)]
+struct Lost {
+    /// When to give up waiting.
+    at: Option<tokio::time::Instant>,
+    /// The failure, reported if the wait runs out (none: the input ended).
+    error: Option<std::io::Error>,
+}
+
+impl Lost {
+    /// The terminal is lost from now (the first loss counts).
+    fn begin(&mut self, error: Option<std::io::Error>) {
+        if self.at.is_none() {
+            self.at = Some(tokio::time::Instant::now() + INPUT_LOST_GRACE);
+        }
+        if self.error.is_none() {
+            self.error = error;
+        }
+    }
 }
 
 /// Resolves at `deadline`, never without one.
