@@ -2,6 +2,9 @@
 //! leaves a recent one. Reads the journal; never appends to it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 /// How often, at most, the transcript is rewritten while a session runs.
@@ -32,6 +35,8 @@ pub fn transcript_refresher(
 ) -> (Box<dyn Fn() + Send + Sync>, std::thread::JoinHandle<()>) {
     use std::sync::mpsc::{RecvTimeoutError, sync_channel};
     let (tx, rx) = sync_channel::<()>(1);
+    let asks = Asks::new(tx);
+    let pending = asks.asked.clone();
     let worker = std::thread::spawn(move || {
         let mut last: Option<std::time::Instant> = None;
         while rx.recv().is_ok() {
@@ -43,6 +48,8 @@ pub fn transcript_refresher(
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             }
+            // From here, a step that settles asks for the next rewrite.
+            pending.store(false, Ordering::Release);
             let saved = crate::session::verify::read_after(&dir, checked.as_ref())
                 .and_then(|c| save_loaded(&dir, None, c));
             if let Err(e) = saved {
@@ -52,10 +59,32 @@ pub fn transcript_refresher(
         }
     });
     let hook = Box::new(move || {
-        // Full: a refresh is already asked for; it will see this step too.
-        let _ = tx.try_send(());
+        asks.ask();
     });
     (hook, worker)
+}
+
+/// The hook's side of the refresher: it wakes the thread once per rewrite.
+/// While a rewrite is asked for and has not started reading the journal,
+/// the steps settling meanwhile are in it and wake nobody (a wake-up of
+/// another thread on every step of a quick run, for nothing).
+struct Asks {
+    asked: Arc<AtomicBool>,
+    tx: SyncSender<()>,
+}
+
+impl Asks {
+    fn new(tx: SyncSender<()>) -> Asks {
+        Asks {
+            asked: Arc::default(),
+            tx,
+        }
+    }
+
+    /// Asks for a rewrite; whether this woke the thread.
+    fn ask(&self) -> bool {
+        !self.asked.swap(true, Ordering::AcqRel) && self.tx.try_send(()).is_ok()
+    }
 }
 
 /// Writes the Markdown transcript (session folder, and `extra` if given)
@@ -70,4 +99,26 @@ pub fn save_loaded(
         .map_err(|e| e.to_string())?;
     ctx.integrity = Some(checked.integrity);
     crate::transcript::save(dir, extra, session, &ctx).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_settling_before_the_rewrite_reads_wake_the_thread_once() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let asks = Asks::new(tx);
+        assert!(asks.ask(), "the first step wakes the thread");
+        assert!(
+            !asks.ask() && !asks.ask(),
+            "the next ones are in the same rewrite"
+        );
+        assert!(rx.try_recv().is_ok());
+        assert!(rx.try_recv().is_err(), "one wake-up, not three");
+        // The thread starts reading: a step settling now needs a new one.
+        asks.asked.store(false, Ordering::Release);
+        assert!(asks.ask());
+        assert!(rx.try_recv().is_ok());
+    }
 }

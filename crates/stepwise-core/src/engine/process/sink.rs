@@ -129,7 +129,13 @@ impl Sink {
         Sink {
             creating: Some(tokio::task::spawn_blocking({
                 let path = path.clone();
-                move || create_log(&path)
+                move || {
+                    let log = create_log(&path);
+                    // The next attempt's note, on the same thread while
+                    // this one runs: not between two steps.
+                    super::survivor::prepare_note_ahead(&path);
+                    log
+                }
             })),
             path,
             file: None,

@@ -18,10 +18,12 @@
 //! a step running without its note is one a resume could start a second
 //! time beside the first.
 //!
-//! A monitor that waits for its next attempt makes that attempt's note
-//! file ahead, unnamed (`O_TMPFILE`, [`prepare_note_ahead`]); the note is
-//! then that file, named under the attempt's name before the spawn, as a
-//! new file would have been created there.
+//! While an attempt runs, the next attempt's note file is made ahead in
+//! its folder, unnamed (`O_TMPFILE`, [`prepare_note_ahead`], called by the
+//! thread that creates the attempt's log); the next note is then that
+//! file, named under its attempt's name before the spawn, as a new file
+//! would have been created there. A process that runs no further attempt
+//! there drops it unnamed.
 
 use std::fs::File;
 use std::io::{self, Write};

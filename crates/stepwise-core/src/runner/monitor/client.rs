@@ -80,8 +80,16 @@ impl StepRunner for MonitorRunner {
         let log = spec.log_path.clone();
         let (exe, zygote, spare) = (self.exe.clone(), self.zygote.clone(), self.spare.clone());
         let (id, acks) = (id.clone(), self.acks.clone());
+        // The spec goes to a waiting spare here, before the engine yields
+        // (to its driver, which would otherwise print or draw first): the
+        // monitor starts the step while the driver shows the last one.
+        let json = serde_json::to_vec(&WireSpec::from_spec(&spec)).map_err(io::Error::other);
+        let given = json
+            .as_deref()
+            .ok()
+            .and_then(|json| Given::now(&spare, json));
         let done = tokio::spawn(async move {
-            let (sock, runs) = spawn_monitor(&exe, &zygote, &spare, &spec).await?;
+            let (sock, runs) = spawn_monitor(&exe, &zygote, &spare, &json?, given).await?;
             let link = Link::new(tx, cancel_rx, input_rx, (id, acks), Some(runs));
             link.follow(sock, &log, 0).await
         });
@@ -209,45 +217,95 @@ fn tty_channel(
 
 /// Starts the attempt's monitor and hands it the spec over their socket
 /// pair (never argv, environment or disk: it holds secrets): the
-/// connection, and how many attempts that monitor has now been given. A
-/// spare monitor is used when there is one that claims the attempt;
-/// otherwise one is forked by the spawner (exec'd directly when no
-/// spawner can be had). Then a spare is made, unless one is left.
+/// connection, and how many attempts that monitor has now been given. The
+/// spare `given` the spec already (see [`Given`]) is asked first, then any
+/// other spare; a spare is used when it claims the attempt; otherwise one
+/// is forked by the spawner (exec'd directly when no spawner can be had).
+/// Then a spare is made, unless one is left.
 async fn spawn_monitor(
     exe: &Path,
     zygote: &Zygote,
     spare: &Spare,
-    spec: &Spec,
+    json: &[u8],
+    given: Option<Given>,
 ) -> io::Result<(UnixStream, u32)> {
-    let json = serde_json::to_vec(&WireSpec::from_spec(spec)).map_err(io::Error::other)?;
-    let mut got = None;
-    while let Some((s, runs)) = spare.take() {
-        if let Some(sock) = claimed_by(s, &json).await? {
-            got = Some((sock, runs + 1));
-            break;
-        }
+    let mut got = match given {
+        Some(g) => g.claimed().await?,
+        None => None,
+    };
+    while got.is_none()
+        && let Some((s, runs)) = spare.take()
+    {
+        got = claimed_by(s, json).await?.map(|sock| (sock, runs + 1));
     }
     let got = match got {
         Some(got) => got,
-        None => (send_spec(fresh_monitor(exe, zygote)?, &json).await?, 1),
+        None => (send_spec(fresh_monitor(exe, zygote)?, json).await?, 1),
     };
     spare.make(exe, zygote);
     Ok(got)
 }
 
+/// A spare given the spec at once, in [`StepRunner::start`], with what of
+/// the frame its socket did not take yet (nothing, in practice: a spare
+/// reads nothing else).
+struct Given {
+    sock: std::os::unix::net::UnixStream,
+    runs: u32,
+    rest: Vec<u8>,
+}
+
+impl Given {
+    /// Takes a spare and writes the spec frame to it, as far as the socket
+    /// takes it without waiting; `None` when there is no spare, or the one
+    /// taken went (then `spawn_monitor` asks the others).
+    fn now(spare: &Spare, json: &[u8]) -> Option<Given> {
+        use std::io::Write;
+        let (mut sock, runs) = spare.take()?;
+        sock.set_nonblocking(true).ok()?;
+        let frame = wire::encode(&Frame::Spec(json.to_vec()));
+        let sent = match sock.write(&frame) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(_) => return None,
+        };
+        let rest = frame[sent..].to_vec();
+        Some(Given { sock, runs, rest })
+    }
+
+    /// The rest of the frame, then the spare's answer: its connection and
+    /// attempts once it claimed the attempt (see [`claimed_by`]).
+    async fn claimed(self) -> io::Result<Option<(UnixStream, u32)>> {
+        use tokio::io::AsyncWriteExt;
+        let Ok(mut sock) = open_async(self.sock) else {
+            return Ok(None);
+        };
+        if sock.write_all(&self.rest).await.is_err() {
+            return Ok(None);
+        }
+        Ok(claim_of(sock).await?.map(|sock| (sock, self.runs + 1)))
+    }
+}
+
 /// Gives a spare the spec: its connection once it has claimed the
+/// attempt (see [`claim_of`]).
+async fn claimed_by(
+    spare: std::os::unix::net::UnixStream,
+    json: &[u8],
+) -> io::Result<Option<UnixStream>> {
+    let Ok(sock) = send_spec(spare, json).await else {
+        return Ok(None);
+    };
+    claim_of(sock).await
+}
+
+/// A spare's answer to the spec: its connection once it has claimed the
 /// attempt. `None` when it went instead, or could not claim it (it sent
 /// the exit of an attempt that never started): it ran nothing (it says
 /// `Claimed` before it starts the step), so a fresh monitor may be asked.
 /// Any other answer is an error: a monitor that does not speak this
 /// protocol may have started the step, and no second one is asked.
-async fn claimed_by(
-    spare: std::os::unix::net::UnixStream,
-    json: &[u8],
-) -> io::Result<Option<UnixStream>> {
-    let Ok(mut sock) = send_spec(spare, json).await else {
-        return Ok(None);
-    };
+async fn claim_of(mut sock: UnixStream) -> io::Result<Option<UnixStream>> {
     match wire::read(&mut sock).await {
         Ok(Some(Frame::Claimed)) => Ok(Some(sock)),
         Ok(None | Some(Frame::Exit(_))) | Err(_) => Ok(None),
@@ -582,5 +640,30 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("instead of claiming"), "{err}");
+    }
+
+    /// The spec is on a spare's socket when `Given::now` returns, before
+    /// any task ran: a spare that already left is passed over.
+    #[tokio::test]
+    async fn a_spare_is_given_the_spec_before_the_engine_yields() {
+        let spare = Spare::default();
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        spare.offer(ours, 3);
+        let given = Given::now(&spare, b"{\"x\":1}").expect("a spare was waiting");
+        assert!(given.rest.is_empty());
+        let mut theirs = open_async(theirs).unwrap();
+        let spec = wire::read(&mut theirs).await.unwrap();
+        assert_eq!(spec, Some(Frame::Spec(b"{\"x\":1}".to_vec())));
+        send(&theirs, &Frame::Claimed);
+        let (_, runs) = given.claimed().await.unwrap().expect("claimed");
+        assert_eq!(runs, 4);
+
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        spare.offer(ours, 0);
+        drop(theirs);
+        assert!(
+            Given::now(&spare, b"{}").is_none(),
+            "a spare that hung up is not given it"
+        );
     }
 }

@@ -31,7 +31,7 @@
 use super::files;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
 use super::wire::{self, Frame};
-use crate::engine::process::survivor::{self, ProcStat};
+use crate::engine::process::survivor::ProcStat;
 use crate::engine::process::{self, Chunk};
 use crate::runner::seam::TtyInput;
 use crate::session::event::Stream;
@@ -226,14 +226,9 @@ impl Monitor {
             files::place_exit(&log, &on_disk).and_then(|f| files::sync_exit(&log, f))?;
         }
         drop(listener);
-        let serves_again = self.acked && self.client.is_some();
-        if serves_again {
-            // The next attempt's note, made while nobody waits for it.
-            drop(tokio::task::spawn_blocking(move || {
-                survivor::prepare_note_ahead(&log);
-            }));
-        }
-        Ok(serves_again)
+        // The next attempt's note was made ahead while this one ran (by
+        // the thread that created its log: see `process::sink`).
+        Ok(self.acked && self.client.is_some())
     }
 
     /// The attempt's own state, fresh.
