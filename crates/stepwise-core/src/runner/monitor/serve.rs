@@ -209,8 +209,6 @@ impl Monitor {
             .await
             .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
         let record = ExitRecord::from_outcome(&result, started_at, self.runs.clone());
-        let on_disk =
-            serde_json::to_vec(&record.for_disk(&redactor, hidden)).map_err(io::Error::other)?;
         // The exit goes to the attached stepwise first (it journals it
         // durably itself). Unless that stepwise acknowledges, while this
         // monitor lingers, that its journal has the exit durably, the exit
@@ -223,6 +221,8 @@ impl Monitor {
         self.send(Frame::Exit(json)).await;
         self.linger(from_clients).await;
         if !self.acked {
+            let on_disk = serde_json::to_vec(&record.for_disk(&redactor, hidden))
+                .map_err(io::Error::other)?;
             files::place_exit(&log, &on_disk).and_then(|f| files::sync_exit(&log, f))?;
         }
         drop(listener);
