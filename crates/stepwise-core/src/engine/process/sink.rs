@@ -25,7 +25,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -103,7 +103,7 @@ pub(super) struct Written {
 pub(super) struct Sink {
     path: PathBuf,
     /// The creation under way (see the module doc), then the file.
-    creating: Option<JoinHandle<io::Result<File>>>,
+    creating: Option<oneshot::Receiver<io::Result<File>>>,
     file: Option<Arc<File>>,
     offset: u64,
     out: Option<mpsc::Sender<Chunk>>,
@@ -119,6 +119,19 @@ pub(super) struct Sink {
     error: Option<io::Error>,
 }
 
+/// Creates the log on a blocking thread; the file comes back as soon as
+/// it exists. The same thread then makes the next attempt's note ahead
+/// (see `survivor`), while this attempt runs rather than between two
+/// steps, and without the attempt's end waiting for it.
+fn create_beside(path: PathBuf) -> oneshot::Receiver<io::Result<File>> {
+    let (tx, rx) = oneshot::channel();
+    drop(tokio::task::spawn_blocking(move || {
+        let _ = tx.send(create_log(&path));
+        super::survivor::prepare_note_ahead(&path);
+    }));
+    rx
+}
+
 impl Sink {
     pub(super) fn new(
         path: PathBuf,
@@ -127,16 +140,7 @@ impl Sink {
         hide_stdout: bool,
     ) -> Self {
         Sink {
-            creating: Some(tokio::task::spawn_blocking({
-                let path = path.clone();
-                move || {
-                    let log = create_log(&path);
-                    // The next attempt's note, on the same thread while
-                    // this one runs: not between two steps.
-                    super::survivor::prepare_note_ahead(&path);
-                    log
-                }
-            })),
+            creating: Some(create_beside(path.clone())),
             path,
             file: None,
             offset: 0,
