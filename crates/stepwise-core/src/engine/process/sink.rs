@@ -235,7 +235,8 @@ impl Sink {
         let Some(creating) = self.creating.take() else {
             return;
         };
-        match creating.await.unwrap_or_else(|e| Err(io::Error::other(e))) {
+        let gone = |_| Err(io::Error::other("the thread creating it ended first"));
+        match creating.await.unwrap_or_else(gone) {
             Ok(f) => self.file = Some(Arc::new(f)),
             Err(e) => {
                 let what = format!("cannot create the log {}: {e}", self.path.display());

@@ -146,16 +146,25 @@ impl PidNote {
 static AHEAD: std::sync::Mutex<Option<(PathBuf, File)>> = std::sync::Mutex::new(None);
 
 /// Makes the file of the next attempt's note ahead of need, unnamed, in
-/// the folder of `log` (blocking: for a monitor waiting between two
-/// attempts). On this disk a file's creation costs 0.02–0.3 ms of the
+/// the folder of `log` (blocking: called by the thread that created an
+/// attempt's log, while that attempt runs). On this disk a file's creation costs 0.02–0.3 ms of the
 /// path to the spawn; naming a file made ahead costs a link. Anything
 /// that fails here only leaves the next note to be created as before.
 pub fn prepare_note_ahead(log: &Path) {
     use crate::session::fsutil::{create_unnamed, parent_dir};
     let dir = parent_dir(log).to_owned();
+    let made = |ahead: &Option<(PathBuf, File)>| ahead.as_ref().is_some_and(|(d, _)| *d == dir);
+    if made(&AHEAD.lock().unwrap_or_else(|e| e.into_inner())) {
+        return;
+    }
+    // Created without the lock held: a spawn taking the slot meanwhile
+    // does not wait for the file system (it creates its own note).
+    let Ok(file) = create_unnamed(&dir) else {
+        return;
+    };
     let mut ahead = AHEAD.lock().unwrap_or_else(|e| e.into_inner());
-    if ahead.as_ref().is_none_or(|(d, _)| *d != dir) {
-        *ahead = create_unnamed(&dir).ok().map(|f| (dir, f));
+    if !made(&ahead) {
+        *ahead = Some((dir, file));
     }
 }
 

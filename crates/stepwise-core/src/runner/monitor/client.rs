@@ -250,7 +250,7 @@ async fn spawn_monitor(
 /// the frame its socket did not take yet (nothing, in practice: a spare
 /// reads nothing else).
 struct Given {
-    sock: std::os::unix::net::UnixStream,
+    sock: UnixStream,
     runs: u32,
     rest: Vec<u8>,
 }
@@ -258,15 +258,21 @@ struct Given {
 impl Given {
     /// Takes a spare and writes the spec frame to it, as far as the socket
     /// takes it without waiting; `None` when there is no spare, or the one
-    /// taken went (then `spawn_monitor` asks the others).
+    /// taken went (then `spawn_monitor` asks the others). The socket is
+    /// registered with the runtime before anything is written, so once a
+    /// byte went, the only failures left mean the spare went.
     fn now(spare: &Spare, json: &[u8]) -> Option<Given> {
-        use std::io::Write;
-        let (mut sock, runs) = spare.take()?;
-        sock.set_nonblocking(true).ok()?;
+        let (sock, runs) = spare.take()?;
+        let sock = open_async(sock).ok()?;
         let frame = wire::encode(&Frame::Spec(json.to_vec()));
-        let sent = match sock.write(&frame) {
+        // Written on the descriptor itself: the runtime knows nothing of a
+        // socket registered this instant, and would say "not ready".
+        use nix::errno::Errno;
+        use nix::sys::socket::{MsgFlags, send};
+        use std::os::fd::AsRawFd;
+        let sent = match send(sock.as_raw_fd(), &frame, MsgFlags::MSG_NOSIGNAL) {
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(Errno::EAGAIN | Errno::EINTR) => 0,
             Err(_) => return None,
         };
         let rest = frame[sent..].to_vec();
@@ -274,16 +280,14 @@ impl Given {
     }
 
     /// The rest of the frame, then the spare's answer: its connection and
-    /// attempts once it claimed the attempt (see [`claimed_by`]).
-    async fn claimed(self) -> io::Result<Option<(UnixStream, u32)>> {
+    /// attempts once it claimed the attempt (see [`claim_of`]). A frame
+    /// left incomplete is never run: the spare went.
+    async fn claimed(mut self) -> io::Result<Option<(UnixStream, u32)>> {
         use tokio::io::AsyncWriteExt;
-        let Ok(mut sock) = open_async(self.sock) else {
-            return Ok(None);
-        };
-        if sock.write_all(&self.rest).await.is_err() {
+        if self.sock.write_all(&self.rest).await.is_err() {
             return Ok(None);
         }
-        Ok(claim_of(sock).await?.map(|sock| (sock, self.runs + 1)))
+        Ok(claim_of(self.sock).await?.map(|sock| (sock, self.runs + 1)))
     }
 }
 
