@@ -147,9 +147,10 @@ static AHEAD: std::sync::Mutex<Option<(PathBuf, File)>> = std::sync::Mutex::new(
 
 /// Makes the file of the next attempt's note ahead of need, unnamed, in
 /// the folder of `log` (blocking: called by the thread that created an
-/// attempt's log, while that attempt runs). On this disk a file's creation costs 0.02–0.3 ms of the
-/// path to the spawn; naming a file made ahead costs a link. Anything
-/// that fails here only leaves the next note to be created as before.
+/// attempt's log, while that attempt runs). On this disk a file's
+/// creation costs 0.02–0.3 ms of the path to the spawn; naming a file
+/// made ahead costs a link. Anything that fails here only leaves the next
+/// note to be created as before.
 pub fn prepare_note_ahead(log: &Path) {
     use crate::session::fsutil::{create_unnamed, parent_dir};
     let dir = parent_dir(log).to_owned();

@@ -23,9 +23,11 @@ use super::wire::{self, Frame};
 use super::zygote::{ZYGOTE_ARG, send_fd};
 use crate::engine::process::{Chunk, Outcome, Spec, survivor};
 use crate::runner::seam::{AttemptId, Reattach, Started, StepRunner, TtyInput, channels};
+use nix::errno::Errno;
+use nix::sys::socket::{MsgFlags, send};
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -267,9 +269,6 @@ impl Given {
         let frame = wire::encode(&Frame::Spec(json.to_vec()));
         // Written on the descriptor itself: the runtime knows nothing of a
         // socket registered this instant, and would say "not ready".
-        use nix::errno::Errno;
-        use nix::sys::socket::{MsgFlags, send};
-        use std::os::fd::AsRawFd;
         let sent = match send(sock.as_raw_fd(), &frame, MsgFlags::MSG_NOSIGNAL) {
             Ok(n) => n,
             Err(Errno::EAGAIN | Errno::EINTR) => 0,
