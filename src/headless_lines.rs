@@ -218,7 +218,7 @@ impl<'a> Writer<'a> {
             if len <= NARROW {
                 std::ptr::copy_nonoverlapping(line, dst.add(p), NARROW);
             } else {
-                std::ptr::copy_nonoverlapping(line, dst.add(p), len);
+                copy_longer(line, dst.add(p), len);
             }
         }
         self.at += p + len;
@@ -248,6 +248,23 @@ impl<'a> Writer<'a> {
         }
         self.at += p + len;
     }
+}
+
+/// A line longer than [`NARROW`], out of the loop: inline, the two
+/// copies of [`Writer::line_unchecked`] were merged into one call of
+/// `memcpy` of `max(len, NARROW)` bytes for every line, a call per line
+/// of a flood of numbers (its 16-byte move then cost more than the
+/// checked loop's).
+///
+/// # Safety
+///
+/// `src` holds `len` bytes, `dst` has room for them, and they do not
+/// overlap.
+#[cold]
+#[inline(never)]
+unsafe fn copy_longer(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: the caller's contract above.
+    unsafe { std::ptr::copy_nonoverlapping(src, dst, len) }
 }
 
 #[cfg(test)]
