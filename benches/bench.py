@@ -21,6 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cpu_meter  # noqa: E402
 import ptyterm  # noqa: E402
 import startup_follow  # noqa: E402
 import whole_log  # noqa: E402
@@ -31,6 +32,29 @@ RESULTS = []
 
 def load():
     return "%.2f %.2f %.2f" % os.getloadavg()
+
+
+def cpu_times():
+    """The machine's CPU time so far, from /proc/stat: (steal, total), in
+    ticks; (0, 0) where there is no such file."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return (0, 0)
+    return (fields[7] if len(fields) > 7 else 0, sum(fields))
+
+
+def steal_since(mark):
+    """The share of the machine's CPU time the hypervisor gave to others
+    (`steal`) since `mark` (from `cpu_times`): on a shared virtual machine
+    the reason a run was slow, which the load average does not show."""
+    now = cpu_times()
+    total = now[1] - mark[1]
+    return f"{100 * (now[0] - mark[0]) / total:.1f} %" if total > 0 else "unknown"
+
+
+_MARK = [cpu_times()]
 
 
 def median(xs):
@@ -45,12 +69,16 @@ def report(num, name, figures, ok, note=""):
         print(f"       {line}")
     if note:
         print(f"       note: {note}")
-    print(f"       load average: {load()}", flush=True)
+    print(f"       load average: {load()}; host steal since the last figure: "
+          f"{steal_since(_MARK[0])} of CPU time", flush=True)
+    _MARK[0] = cpu_times()
 
 
-def timed(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, expect=(0,), env=None):
+def timed(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, expect=(0,), env=None,
+          preexec=None):
     t = time.perf_counter()
-    code = subprocess.call(argv, stdout=stdout, stdin=stdin, stderr=subprocess.DEVNULL, env=env)
+    code = subprocess.call(argv, stdout=stdout, stdin=stdin, stderr=subprocess.DEVNULL, env=env,
+                           preexec_fn=preexec)
     took = time.perf_counter() - t
     if code not in expect:
         raise RuntimeError(f"{argv} exited {code}, expected {expect}")
@@ -63,6 +91,17 @@ def peak_rss_kib(path):
             if "Maximum resident set size" in line:
                 return int(line.rsplit(":", 1)[1])
     raise RuntimeError(f"no peak memory in {path}")
+
+
+def cpu_lines(base, sub):
+    """The "for information" line of the CPU both sides consumed (every
+    process they started: `cpu_meter`), or nothing where it was not
+    measured."""
+    if not base or None in base or None in sub:
+        return []
+    b, s = median(base) / 1e9, median(sub) / 1e9
+    return [f"for information, CPU of all its processes: stepwise median {fmt_s(s)}  "
+            f"baseline {fmt_s(b)}  ratio {s / b:.2f} (cgroup, {len(sub)} runs)"]
 
 
 def fmt_s(x):
@@ -78,6 +117,8 @@ class Bench:
         self.reference = os.path.abspath(args.reference) if args.reference else None
         self.root = ROOT
         self.timed = timed
+        # CPU of the floods' runs (all their processes), when measurable.
+        self.cpu = cpu_meter.CpuMeter.open()
 
     def home(self):
         """A fresh stepwise home (sessions live here)."""
@@ -123,16 +164,26 @@ class Bench:
     def seq_to_file(self):
         out = os.path.join(self.work, "seq.out")
         self.settle(out)
-        t = timed(["sh", "-c", f"seq 1 {self.lines} > {out}"])
+        t = self.metered(lambda pre: timed(["sh", "-c", f"seq 1 {self.lines} > {out}"], preexec=pre))
         return t, out
+
+    def metered(self, run):
+        """`run(preexec)`, in the CPU meter's group when there is one (its
+        CPU then in `self.cpu.last_ns`)."""
+        if self.cpu is None:
+            return run(None)
+        return self.cpu.measure(lambda: run(self.cpu.enter))
+
+    def last_cpu(self):
+        return self.cpu.last_ns if self.cpu else None
 
     def headless_flood(self, home, runbook):
         """One headless run of the flood, its output in a file; the time."""
         path = os.path.join(self.work, "headless.out")
         self.settle(path)
+        argv = self.stepwise(home, "run", runbook, "--auto", "--headless", "--trust")
         with open(path, "wb") as out:
-            return timed(self.stepwise(home, "run", runbook, "--auto", "--headless", "--trust"),
-                         stdout=out)
+            return self.metered(lambda pre: timed(argv, stdout=out, preexec=pre))
 
     def check_log(self, home, step, reference):
         log = os.path.join(self.session_dir(home), "output", f"{step}.1.log")
@@ -143,8 +194,11 @@ class Bench:
         argv = self.stepwise(home, "run", runbook, "--auto", "--trust")
         if timed_rss:
             argv = ["/usr/bin/time", "-v", "-o", timed_rss, *argv]
+        return self.metered(lambda pre: self._tui(argv, keys, pre))
+
+    def _tui(self, argv, keys, preexec):
         t = time.perf_counter()
-        term = ptyterm.Pty(argv, screen=True)
+        term = ptyterm.Pty(argv, screen=True, preexec=preexec)
         samples = keys(term) if keys else None
         # A finished session keeps its last screen until Enter (the outcome
         # stays readable): press it when the screen says so.
@@ -161,12 +215,14 @@ class Bench:
     # --- 1 -------------------------------------------------------------------
     def b1_headless_flood(self):
         rb = self.runbook("flood", [("flood", f"seq 1 {self.lines}")])
-        base, sub = [], []
+        base, sub, cpu = [], [], ([], [])
         for _ in range(self.runs):
             t, ref = self.seq_to_file()
             base.append(t)
+            cpu[0].append(self.last_cpu())
             home = self.home()
             sub.append(self.headless_flood(home, rb))
+            cpu[1].append(self.last_cpu())
             self.check_log(home, "flood", ref)
             shutil.rmtree(home)
         ratio = median(sub) / median(base)
@@ -174,18 +230,21 @@ class Bench:
             f"stepwise median {fmt_s(median(sub))}  baseline (seq > file) {fmt_s(median(base))}",
             f"ratio {ratio:.2f} (target <= 1.5); log file identical to the command's output",
             f"runs: stepwise {[round(x, 3) for x in sub]} baseline {[round(x, 3) for x in base]}",
+            *cpu_lines(*cpu),
         ], ratio <= 1.5)
 
     # --- 2 and the peer ----------------------------------------------------------
     def b2_tui_flood(self):
         rb = self.runbook("flood", [("flood", f"seq 1 {self.lines}")])
-        base, sub = [], []
+        base, sub, cpu = [], [], ([], [])
         for _ in range(self.runs):
             t, ref = self.seq_to_file()
             base.append(t)
+            cpu[0].append(self.last_cpu())
             home = self.home()
             self.settle()
             sub.append(self.tui(home, rb)[0])
+            cpu[1].append(self.last_cpu())
             self.check_log(home, "flood", ref)
             shutil.rmtree(home)
         ratio = median(sub) / median(base)
@@ -193,6 +252,7 @@ class Bench:
             f"stepwise median {fmt_s(median(sub))}  baseline (seq > file) {fmt_s(median(base))}",
             f"ratio {ratio:.2f} (target <= 1.3); log file identical to the command's output",
             f"runs: stepwise {[round(x, 3) for x in sub]} baseline {[round(x, 3) for x in base]}",
+            *cpu_lines(*cpu),
         ], ratio <= 1.3)
 
     def peer_tmux(self):
@@ -597,6 +657,7 @@ def main():
     b = Bench(args)
     print(f"stepwise benchmarks: {b.bin}")
     print(f"machine: {os.cpu_count()} cores; load average at start: {load()}; work dir {b.work}")
+    _MARK[0] = cpu_times()
     try:
         for key in args.only or list(ALL):
             try:

@@ -40,9 +40,12 @@ def in_turn(bins, round_no):
 def flood(b, bins, tui):
     rb = b.runbook("flood", [("flood", f"seq 1 {b.lines}")])
     res = {"seq > file": [], **{k: [] for k in bins}}
+    cpu = {k: [] for k in res}
+    mark = bench.cpu_times()
     for r in range(b.runs):
         t, ref = b.seq_to_file()
         res["seq > file"].append(t)
+        cpu["seq > file"].append(b.last_cpu())
         for name, binary in in_turn(bins, r):
             b.bin = binary
             home = b.home()
@@ -51,13 +54,20 @@ def flood(b, bins, tui):
                 res[name].append(b.tui(home, rb)[0])
             else:
                 res[name].append(b.headless_flood(home, rb))
+            cpu[name].append(b.last_cpu())
             b.check_log(home, "flood", ref)
             shutil.rmtree(home)
     base = med(res["seq > file"])
     title = "2 TUI flood (pty 80x24)" if tui else "1 headless flood"
-    print(f"#{title}, {b.runs} rounds, load {bench.load()}")
+    print(f"#{title}, {b.runs} rounds, load {bench.load()}, host steal {bench.steal_since(mark)}")
     for k, v in res.items():
         print(f"  {k}: median {med(v) * 1000:.0f} ms, ratio {med(v) / base:.2f}  runs {[round(x * 1000) for x in v]}")
+    if None not in cpu["seq > file"]:
+        # The CPU of every process of a run (`cpu_meter`): steadier than
+        # the wall clock on a shared host.
+        cbase = med(cpu["seq > file"])
+        for k, v in cpu.items():
+            print(f"  CPU {k}: median {med(v) / 1e6:.0f} ms, ratio {med(v) / cbase:.2f}")
 
 
 def export(b, bins):
