@@ -74,11 +74,9 @@ def report(num, name, figures, ok, note=""):
     _MARK[0] = cpu_times()
 
 
-def timed(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, expect=(0,), env=None,
-          preexec=None):
+def timed(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, expect=(0,), env=None):
     t = time.perf_counter()
-    code = subprocess.call(argv, stdout=stdout, stdin=stdin, stderr=subprocess.DEVNULL, env=env,
-                           preexec_fn=preexec)
+    code = subprocess.call(argv, stdout=stdout, stdin=stdin, stderr=subprocess.DEVNULL, env=env)
     took = time.perf_counter() - t
     if code not in expect:
         raise RuntimeError(f"{argv} exited {code}, expected {expect}")
@@ -117,8 +115,9 @@ class Bench:
         self.reference = os.path.abspath(args.reference) if args.reference else None
         self.root = ROOT
         self.timed = timed
-        # CPU of the floods' runs (all their processes), when measurable.
-        self.cpu = cpu_meter.CpuMeter.open()
+        # CPU of the floods' runs (all their processes): a meter the
+        # scripts that want it open (`cpu_meter`), None otherwise.
+        self.cpu = None
 
     def home(self):
         """A fresh stepwise home (sessions live here)."""
@@ -164,15 +163,13 @@ class Bench:
     def seq_to_file(self):
         out = os.path.join(self.work, "seq.out")
         self.settle(out)
-        t = self.metered(lambda pre: timed(["sh", "-c", f"seq 1 {self.lines} > {out}"], preexec=pre))
+        t = self.metered(lambda: timed(["sh", "-c", f"seq 1 {self.lines} > {out}"]))
         return t, out
 
     def metered(self, run):
-        """`run(preexec)`, in the CPU meter's group when there is one (its
-        CPU then in `self.cpu.last_ns`)."""
-        if self.cpu is None:
-            return run(None)
-        return self.cpu.measure(lambda: run(self.cpu.enter))
+        """`run()`, its CPU then in `self.cpu.last_ns` when there is a
+        meter (see `cpu_meter`)."""
+        return run() if self.cpu is None else self.cpu.measure(run)
 
     def last_cpu(self):
         return self.cpu.last_ns if self.cpu else None
@@ -183,7 +180,7 @@ class Bench:
         self.settle(path)
         argv = self.stepwise(home, "run", runbook, "--auto", "--headless", "--trust")
         with open(path, "wb") as out:
-            return self.metered(lambda pre: timed(argv, stdout=out, preexec=pre))
+            return self.metered(lambda: timed(argv, stdout=out))
 
     def check_log(self, home, step, reference):
         log = os.path.join(self.session_dir(home), "output", f"{step}.1.log")
@@ -194,11 +191,11 @@ class Bench:
         argv = self.stepwise(home, "run", runbook, "--auto", "--trust")
         if timed_rss:
             argv = ["/usr/bin/time", "-v", "-o", timed_rss, *argv]
-        return self.metered(lambda pre: self._tui(argv, keys, pre))
+        return self.metered(lambda: self._tui(argv, keys))
 
-    def _tui(self, argv, keys, preexec):
+    def _tui(self, argv, keys):
         t = time.perf_counter()
-        term = ptyterm.Pty(argv, screen=True, preexec=preexec)
+        term = ptyterm.Pty(argv, screen=True)
         samples = keys(term) if keys else None
         # A finished session keeps its last screen until Enter (the outcome
         # stays readable): press it when the screen says so.
@@ -658,6 +655,7 @@ def main():
     print(f"stepwise benchmarks: {b.bin}")
     print(f"machine: {os.cpu_count()} cores; load average at start: {load()}; work dir {b.work}")
     _MARK[0] = cpu_times()
+    b.cpu = cpu_meter.CpuMeter.open()
     try:
         for key in args.only or list(ALL):
             try:
@@ -665,6 +663,8 @@ def main():
             except Exception as e:  # a broken benchmark is a failed one
                 report(key, ALL[key], [f"error: {e}"], False)
     finally:
+        if b.cpu:
+            b.cpu.close()
         shutil.rmtree(b.work, ignore_errors=True)
     failed = [r for r in RESULTS if r[2] == "FAIL"]
     print(f"summary: {len(RESULTS) - len(failed)} passed, {len(failed)} failed"

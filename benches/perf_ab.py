@@ -110,11 +110,14 @@ def main():
     only = sys.argv[4:] or ["1", "2", "8", "10"]
     bins = {"before": os.path.abspath(before), "after": os.path.abspath(after)}
     b = bench.Bench(Args(bins["after"], runs))
+    b.cpu = bench.cpu_meter.CpuMeter.open()
     try:
         for key in only:
             {"1": lambda: flood(b, bins, False), "2": lambda: flood(b, bins, True),
              "8": lambda: export(b, bins), "10": lambda: validate(b, bins)}[key]()
     finally:
+        if b.cpu:
+            b.cpu.close()
         shutil.rmtree(b.work, ignore_errors=True)
 
 

@@ -123,7 +123,7 @@ def _controlling_tty():
 class Pty:
     """A child process on a fresh pty of ROWS x COLS."""
 
-    def __init__(self, argv, env=None, cwd=None, screen=False, rows=ROWS, cols=COLS, preexec=None):
+    def __init__(self, argv, env=None, cwd=None, screen=False, rows=ROWS, cols=COLS):
         master, slave = os.openpty()
         _set_size(slave, rows, cols)
         full_env = dict(os.environ if env is None else env)
@@ -137,7 +137,7 @@ class Pty:
             env=full_env,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=(lambda: (_controlling_tty(), preexec())) if preexec else _controlling_tty,
+            preexec_fn=_controlling_tty,
             close_fds=True,
         )
         os.close(slave)

@@ -90,6 +90,11 @@ struct Writer<'a> {
 const WIDE: usize = 32;
 const NARROW: usize = 16;
 
+// `Writer::full_blocks` checks the length of a block's first line only:
+// any other line ending there began in the block, and is shorter than
+// the longest line it takes.
+const _: () = assert!(DISPLAY_LINE_MAX_CHARS + 1 >= 64);
+
 impl<'a> Writer<'a> {
     fn new(prefix: &'a [u8]) -> Writer<'a> {
         let mut pad = [0; WIDE];
@@ -321,6 +326,30 @@ mod tests {
         assert_eq!(n, numbers.len());
         assert_eq!(text.lines().count(), 2000);
         assert!(text.ends_with("  s | 1999\n"));
+    }
+
+    /// A line of the longest length taken, far into a chunk, with
+    /// prefixes of each fixed copy's size and over: taken whole by the
+    /// unchecked loop (its copy of a longer line, the room reserved for
+    /// a line begun 64 blocks earlier), the same as a plain loop.
+    #[test]
+    fn the_longest_line_is_taken_inside_the_unchecked_loop() {
+        let numbers: Vec<u8> = (0..500)
+            .flat_map(|n| format!("{n}\n").into_bytes())
+            .collect();
+        let longest = [&[b'x'; DISPLAY_LINE_MAX_CHARS][..], b"\n"].concat();
+        let text = [&numbers[..], &longest, &numbers].concat();
+        for prefix in [&b"    s | "[..], &[b'p'; 17], &[b'w'; WIDE]] {
+            let mut expected = Vec::new();
+            for line in text.split_inclusive(|&b| b == b'\n') {
+                expected.extend_from_slice(prefix);
+                expected.extend_from_slice(line);
+            }
+            let mut out = Vec::new();
+            let (n, written) = prefixed_plain_lines(prefix, &text, &mut out);
+            assert_eq!(n, text.len());
+            assert_eq!(out[..written], expected[..], "prefix of {}", prefix.len());
+        }
     }
 
     /// Lines of every length around the fixed copies and the 64-byte
