@@ -150,9 +150,10 @@ impl<'a> Writer<'a> {
     /// The lines ending in whole 64-byte blocks that have at least
     /// [`NARROW`] bytes of `lines` after them, for a prefix of at most
     /// `PAD` bytes, each moved by fixed-size copies without a bounds
-    /// check per line: about half the time of the checked loop over a
-    /// flood of numbers (55 → 26 ms for 10 million lines in 64 KiB
-    /// chunks, docs/PERFORMANCE.md, eleventh pass). What is checked is
+    /// check per line: about a third of the time of the checked loop
+    /// over a flood of numbers (85–101 → 29–36 ms for 10 million lines
+    /// in 64 KiB chunks, a scratch benchmark; docs/PERFORMANCE.md,
+    /// eleventh pass). What is checked is
     /// checked once a block: the room in `out`, the first line's length
     /// (the only one that can have begun in an earlier block).
     fn full_blocks<const PAD: usize>(
