@@ -73,15 +73,9 @@ async fn the_timeout_is_enforced_with_no_stepwise_attached() {
 }
 
 /// Starts a step that prints `one` on stdout, then `two` on stderr, then
-/// `three` once a file `go` exists in `dir`, then sleeps; the stepwise
-/// that started it goes once it has the first two: the log.
+/// sleeps; the stepwise that started it goes once it has both: the log.
 async fn one_two_then_left(dir: &Path) -> PathBuf {
-    let go = dir.join("go");
-    let command = format!(
-        "echo one; sleep 0.2; echo two >&2; until [ -e '{}' ]; do sleep 0.02; done; echo three; sleep 30",
-        go.display()
-    );
-    let spec = spec(dir, &command);
+    let spec = spec(dir, "echo one; sleep 0.2; echo two >&2; sleep 30");
     let log = spec.log_path.clone();
     let mut started = runner().start(&id(), spec, 8);
     let mut seen = 0;
@@ -123,24 +117,32 @@ fn raw_frame(sock: &mut std::os::unix::net::UnixStream) -> (u8, Vec<u8>) {
     (head[0], payload)
 }
 
-/// A re-attach that asks for places (a 9th byte of 1, as this stepwise
-/// sends) gets only where the output is in the log, no byte of it; one
-/// that names no way of taking output (an 8-byte hello, as a stepwise
-/// before `Frame::Logged` sends) gets the bytes themselves, the log so far
-/// and then live output, though the spec asked for places.
+/// A re-attach that names no way of taking output (an 8-byte hello, as a
+/// stepwise before `Frame::Logged` sends) gets the bytes themselves; one
+/// that asks for places (a 9th byte of 1, as this stepwise sends) gets
+/// only where the output is in the log, and no byte of it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reattach_gets_the_bytes_or_their_place_in_the_log_as_it_asked() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let log = one_two_then_left(dir.path()).await;
-    let hello = |sock: &mut std::os::unix::net::UnixStream, by_offset: Option<u8>| {
-        let mut frame = vec![b'H', 0, 0, 0, 8 + u8::from(by_offset.is_some())];
-        frame.extend_from_slice(&0u64.to_be_bytes());
-        frame.extend(by_offset);
-        sock.write_all(&frame).unwrap();
-    };
-    let mut new = raw_connection(&log);
-    hello(&mut new, Some(1));
+    let mut from = 0u64.to_be_bytes().to_vec();
+    let mut old = files::connect(&log).expect("the monitor").0;
+    old.write_all(&[b'H', 0, 0, 0, 8]).unwrap();
+    old.write_all(&from).unwrap();
+    // Chunk: stream, logged, offset, then the bytes.
+    let (kind, payload) = raw_frame(&mut old);
+    assert_eq!((kind, &payload[..2]), (b'C', &[0u8, 1][..]));
+    assert_eq!(&payload[10..], b"one\n");
+    let (kind, payload) = raw_frame(&mut old);
+    assert_eq!(
+        (kind, &payload[..2], &payload[10..]),
+        (b'C', &[1u8, 1][..], &b"two\n"[..])
+    );
+    from.push(1);
+    let mut new = files::connect(&log).expect("the monitor").0;
+    new.write_all(&[b'H', 0, 0, 0, 9]).unwrap();
+    new.write_all(&from).unwrap();
     // Logged: stream, offset (u64), length (u32); nothing else.
     let place = |stream: u8, offset: u64, len: u32| {
         let mut p = vec![stream];
@@ -150,62 +152,9 @@ async fn a_reattach_gets_the_bytes_or_their_place_in_the_log_as_it_asked() {
     };
     assert_eq!(raw_frame(&mut new), place(0, 0, 4));
     assert_eq!(raw_frame(&mut new), place(1, 4, 4));
-    let mut old = raw_connection(&log);
-    hello(&mut old, None);
-    // Chunk: stream, logged, offset, then the bytes.
-    let chunk = |stream: u8, offset: u64, bytes: &[u8]| {
-        let mut p = vec![stream, 1];
-        p.extend_from_slice(&offset.to_be_bytes());
-        p.extend_from_slice(bytes);
-        (b'C', p)
-    };
-    assert_eq!(raw_frame(&mut old), chunk(0, 0, b"one\n"));
-    assert_eq!(raw_frame(&mut old), chunk(1, 4, b"two\n"));
-    std::fs::write(dir.path().join("go"), b"").unwrap();
-    assert_eq!(raw_frame(&mut old), chunk(0, 8, b"three\n"));
-    old.write_all(&[b'K', 0, 0, 0, 0]).unwrap();
-    let (kind, _) = raw_frame(&mut old);
-    assert_eq!(kind, b'X', "the exit after the cancel");
-}
-
-/// A connection to the monitor of the attempt whose log is `log`, its
-/// reads bounded (a frame that never comes fails the test).
-fn raw_connection(log: &Path) -> std::os::unix::net::UnixStream {
-    let sock = files::connect(log).expect("the monitor").0;
-    sock.set_read_timeout(Some(PATIENCE)).unwrap();
-    sock
-}
-
-/// A log this stepwise cannot read (renamed before the step's first
-/// output) does not lose the step: the bytes are asked for and come, and
-/// the step is followed to its exit, as it ran.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_log_that_cannot_be_read_back_is_followed_by_its_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    let go = dir.path().join("go");
-    let command = format!(
-        "until [ -e '{}' ]; do sleep 0.02; done; echo one; sleep 0.3; echo two",
-        go.display()
-    );
-    let spec = spec(dir.path(), &command);
-    let log = spec.log_path.clone();
-    let mut started = runner().start(&id(), spec, 8);
-    wait_until("the log created", || log.exists());
-    std::fs::rename(&log, dir.path().join("elsewhere.log")).unwrap();
-    std::fs::write(&go, b"").unwrap();
-    let mut shown = Vec::new();
-    while let Some(c) = started.chunks.recv().await {
-        shown.extend_from_slice(&c.bytes);
-    }
-    let outcome = started.done.await.unwrap().expect("followed to its exit");
-    assert_eq!(outcome.exit.code, Some(0));
-    // `one` was where nothing could read it back (the monitor's catch-up
-    // reads the same path); what came after it came as bytes.
-    assert!(
-        shown.ends_with(b"two\n"),
-        "{:?}",
-        String::from_utf8_lossy(&shown)
-    );
+    new.write_all(&[b'K', 0, 0, 0, 0]).unwrap();
+    let (kind, _) = raw_frame(&mut new);
+    assert_eq!(kind, b'X', "the exit after the cancel, and no output frame");
 }
 
 /// The names in `dir`, sorted: the monitor leaves no socket file.

@@ -17,7 +17,7 @@
 //! connection and nothing else: the step runs on under its monitor.
 
 use super::files;
-use super::logged::{LogPieces, Resolved};
+use super::logged::LogPieces;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
 use super::serve::ATTEMPTS_PER_MONITOR;
 use super::wire::{self, Frame};
@@ -485,13 +485,14 @@ impl Link {
         let (ftx, mut frames) = mpsc::channel(2);
         let mut pieces = LogPieces::new(log);
         // The reader stops after the exit, the last frame of an attempt,
-        // and gives its end back (the connection may serve again).
+        // and gives its end back (the connection may serve again); or
+        // after a piece of the log it could not read.
         let mut reader = tokio::spawn(async move {
             let mut rd = tokio::io::BufReader::with_capacity(FRAMES_BUF, rd);
             while let Ok(Some(f)) = wire::read_joined(&mut rd, READ_BUF as u32).await {
                 let f = pieces.resolve(f);
-                let last = matches!(f, Resolved::Frame(Frame::Exit(_)));
-                if f != Resolved::Skip && ftx.send(f).await.is_err() {
+                let (last, failed) = (matches!(f, Ok(Frame::Exit(_))), f.is_err());
+                if ftx.send(f).await.is_err() || failed {
                     return None;
                 }
                 // Nothing follows an exit before the next spec: the
@@ -506,7 +507,7 @@ impl Link {
         let result = loop {
             tokio::select! {
                 f = frames.recv() => match f {
-                    Some(Resolved::Frame(Frame::Chunk(c))) => {
+                    Some(Ok(Frame::Chunk(c))) => {
                         if c.logged {
                             next = c.offset + c.bytes.len() as u64;
                         }
@@ -514,7 +515,7 @@ impl Link {
                             break Err(detached());
                         }
                     }
-                    Some(Resolved::Frame(Frame::Exit(json))) => {
+                    Some(Ok(Frame::Exit(json))) => {
                         // The engine acknowledges the exit (a step's, or
                         // a fleet host's) once its journal has it durably.
                         let held = match ((&mut reader).await, self.runs) {
@@ -529,15 +530,11 @@ impl Link {
                             .map_err(io::Error::other)
                             .and_then(|r| r.outcome());
                     }
-                    // The log could not be read there: the bytes are
-                    // asked for instead (the monitor sends them from that
-                    // offset on, and the places still on their way are
-                    // dropped), and the step is followed as before.
-                    Some(Resolved::AskBytes(from)) => {
-                        let bytes = Frame::Hello { from, by_offset: false };
-                        let _ = wire::write(&mut wr, &bytes).await;
-                    }
-                    Some(_) => {}
+                    Some(Ok(_)) => {}
+                    // The log did not hold what the monitor said it
+                    // wrote: this connection is given up (the step runs
+                    // on under its monitor).
+                    Some(Err(e)) => break Err(e),
                     // The monitor went without a word: its exit file
                     // says how the step ended, if it got that far.
                     None => break self.replay_exit(log, next).await,

@@ -35,7 +35,6 @@ use crate::engine::process::survivor::ProcStat;
 use crate::engine::process::{self, Chunk};
 use crate::runner::seam::TtyInput;
 use crate::session::event::Stream;
-use nix::sys::socket::sockopt::SndBuf;
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -53,12 +52,6 @@ pub const LINGER: Duration = Duration::from_millis(800);
 /// for the next spec), before it exits instead: bounds what one process
 /// gathers over a long session.
 pub const ATTEMPTS_PER_MONITOR: u32 = 100;
-/// The send buffer of a connection that takes places in the log: the
-/// kernel doubles it and charges each small frame about 770 bytes, so 11
-/// places (at most 64 KiB each) wait in it (measured on this machine's
-/// kernel, 6.18). The bytes themselves filled the default buffer (208 KiB)
-/// with about 3 chunks.
-const PLACES_AHEAD: usize = 4096;
 /// Output read back from the log per frame when a stepwise re-attaches.
 const CATCH_UP: u64 = 64 * 1024;
 
@@ -174,7 +167,7 @@ impl Monitor {
         // The spec comes from the attached stepwise: its way of taking
         // output.
         if let Ok(s) = &spec {
-            self.take_places(s.log_by_offset);
+            self.by_offset = s.log_by_offset;
         }
         let spec = spec.map(WireSpec::into_spec);
         // The spec's text (its secrets) is not kept while this process
@@ -365,14 +358,10 @@ impl Monitor {
     /// an older), and sends it the log from `from` to what was forwarded
     /// (only where it is, when it reads the log itself: `by_offset`).
     async fn attach(&mut self, id: u64, from: u64, by_offset: bool) {
-        // A hello on the attached connection changes how it takes output
-        // from `from` on (its stepwise could not read the log: bytes).
-        if let Some(wr) = self.waiting.remove(&id) {
-            self.client = Some((id, wr));
-        } else if !self.is_client(id) {
+        let Some(wr) = self.waiting.remove(&id) else {
             return;
-        }
-        self.take_places(by_offset);
+        };
+        (self.client, self.by_offset) = (Some((id, wr)), by_offset);
         let mut at = from.min(self.offset);
         while at < self.offset {
             let end = next_switch(&self.runs, at)
@@ -395,24 +384,6 @@ impl Monitor {
             };
             self.send(frame).await;
             at = end;
-        }
-    }
-
-    /// Whether the attached stepwise takes places in the log
-    /// (`Frame::Logged`) rather than bytes. A connection that takes places
-    /// gets a send buffer of [`PLACES_AHEAD`]: at most a few places wait
-    /// in it, so a stepwise that lags still slows the step about as much
-    /// as when the bytes themselves filled the buffer (its screen, or a
-    /// cancel, is never tens of megabytes behind the step), and the pipe
-    /// fills meanwhile, so the next read is a whole piece. (A connection
-    /// that goes back to bytes keeps the small buffer: only a stepwise
-    /// that could not read the log does, and it still gets every byte.)
-    fn take_places(&mut self, by_offset: bool) {
-        self.by_offset = by_offset;
-        if let Some((_, wr)) = &self.client
-            && by_offset
-        {
-            let _ = nix::sys::socket::setsockopt(wr.as_ref(), SndBuf, &PLACES_AHEAD);
         }
     }
 
@@ -459,7 +430,6 @@ impl Monitor {
 /// Where `len` bytes of output are in the log (`len` at most a chunk's
 /// or [`CATCH_UP`]).
 fn logged_at(stream: Stream, offset: u64, len: u64) -> Frame {
-    debug_assert!(len <= CATCH_UP.max(process::READ_BUF as u64));
     Frame::Logged {
         stream,
         offset,

@@ -126,18 +126,11 @@ impl Frame {
                 ),
                 by_offset: p.get(8) == Some(&1),
             },
-            b'O' if p.len() == LOGGED_LEN => {
-                let len = u32::from_be_bytes(p[9..].try_into().map_err(|_| bad())?);
-                // No more than any frame could carry itself.
-                if len as usize > MAX_FRAME {
-                    return Err(bad());
-                }
-                Frame::Logged {
-                    stream: stream_of(p[0]),
-                    offset: u64::from_be_bytes(p[1..9].try_into().map_err(|_| bad())?),
-                    len,
-                }
-            }
+            b'O' if p.len() == LOGGED_LEN => Frame::Logged {
+                stream: stream_of(p[0]),
+                offset: u64::from_be_bytes(p[1..9].try_into().map_err(|_| bad())?),
+                len: u32::from_be_bytes(p[9..].try_into().map_err(|_| bad())?),
+            },
             b'R' if p.len() == 4 => Frame::Resize {
                 rows: u16::from_be_bytes([p[0], p[1]]),
                 cols: u16::from_be_bytes([p[2], p[3]]),
@@ -369,16 +362,6 @@ mod tests {
             by_offset: false,
         };
         assert_eq!(read(&mut &frame[..]).await.unwrap(), Some(want));
-    }
-
-    /// A place longer than any frame may be is refused, not allocated.
-    #[tokio::test]
-    async fn a_place_longer_than_a_frame_may_be_is_malformed() {
-        let mut frame = vec![b'O', 0, 0, 0, 13, 0];
-        frame.extend_from_slice(&0u64.to_be_bytes());
-        frame.extend_from_slice(&u32::MAX.to_be_bytes());
-        let err = read(&mut &frame[..]).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 
     /// Places that continue one another join, up to the most asked for;
