@@ -22,7 +22,7 @@ use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
 use super::serve::ATTEMPTS_PER_MONITOR;
 use super::wire::{self, Frame};
 use super::zygote::{ZYGOTE_ARG, send_fd};
-use crate::engine::process::{Chunk, Outcome, READ_BUF, Spec, survivor};
+use crate::engine::process::{Chunk, Outcome, Spec, survivor};
 use crate::runner::seam::{AttemptId, Reattach, Started, StepRunner, TtyInput, channels};
 use nix::errno::Errno;
 use nix::sys::socket::{MsgFlags, send};
@@ -449,11 +449,6 @@ struct Link {
     runs: Option<u32>,
 }
 
-/// What the reader of a monitor's frames reads ahead from the socket:
-/// many places in the log (18 bytes each) in one read, while a chunk's
-/// bytes (an older monitor's, or output not in the log) bypass it.
-const FRAMES_BUF: usize = 4096;
-
 /// Why following a monitor stopped before its exit.
 fn detached() -> io::Error {
     io::Error::other("detached from the step's monitor; the step runs on")
@@ -479,7 +474,7 @@ impl Link {
     /// Follows the monitor to its exit: chunks to the engine, cancel and
     /// keys to the monitor. `next` is the first log offset not yet had.
     async fn follow(mut self, sock: UnixStream, log: &Path, mut next: u64) -> io::Result<Outcome> {
-        let (rd, mut wr) = sock.into_split();
+        let (mut rd, mut wr) = sock.into_split();
         // Two frames read ahead; the engine's queues hold the rest (see
         // `CHUNKS_IN_FLIGHT`).
         let (ftx, mut frames) = mpsc::channel(2);
@@ -488,17 +483,14 @@ impl Link {
         // and gives its end back (the connection may serve again); or
         // after a piece of the log it could not read.
         let mut reader = tokio::spawn(async move {
-            let mut rd = tokio::io::BufReader::with_capacity(FRAMES_BUF, rd);
-            while let Ok(Some(f)) = wire::read_joined(&mut rd, READ_BUF as u32).await {
+            while let Ok(Some(f)) = wire::read(&mut rd).await {
                 let f = pieces.resolve(f);
                 let (last, failed) = (matches!(f, Ok(Frame::Exit(_))), f.is_err());
                 if ftx.send(f).await.is_err() || failed {
                     return None;
                 }
-                // Nothing follows an exit before the next spec: the
-                // buffer is empty, and the bare end can serve again.
                 if last {
-                    return rd.buffer().is_empty().then(|| rd.into_inner());
+                    return Some(rd);
                 }
             }
             None

@@ -9,7 +9,7 @@
 use crate::engine::process::Chunk;
 use crate::session::event::Stream;
 use std::io;
-use tokio::io::{AsyncBufRead, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The largest frame accepted (a 1 MiB capture encoded as JSON fits).
 const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -210,52 +210,6 @@ pub async fn read<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Option<Frame>> 
     Frame::parse(head[0], payload).map(Some)
 }
 
-/// Reads one frame from a buffered connection; a [`Frame::Logged`] takes
-/// with it the places already read after it that continue it (the same
-/// stream, the next bytes of the log), up to `max` bytes in all. A
-/// stepwise that lags a flood so reads the log in pieces as large as the
-/// monitor's pipe reads were while the bytes themselves crossed the
-/// socket (it then waited for stepwise, and the pipe filled meanwhile),
-/// not in the smaller pieces a monitor that outruns the step reads.
-pub async fn read_joined<R: AsyncRead + Unpin>(
-    r: &mut BufReader<R>,
-    max: u32,
-) -> io::Result<Option<Frame>> {
-    let frame = read(r).await?;
-    let Some(Frame::Logged {
-        stream,
-        offset,
-        mut len,
-    }) = frame
-    else {
-        return Ok(frame);
-    };
-    while let Some((s, at, more)) = logged_in(r.buffer()) {
-        if s != stream || at != offset + u64::from(len) || len + more > max {
-            break;
-        }
-        len += more;
-        std::pin::Pin::new(&mut *r).consume(5 + LOGGED_LEN);
-    }
-    Ok(Some(Frame::Logged {
-        stream,
-        offset,
-        len,
-    }))
-}
-
-/// The [`Frame::Logged`] at the start of `buf`, if a whole one is there.
-fn logged_in(buf: &[u8]) -> Option<(Stream, u64, u32)> {
-    let frame = buf.get(..5 + LOGGED_LEN)?;
-    if frame[0] != b'O' || frame[1..5] != (LOGGED_LEN as u32).to_be_bytes() {
-        return None;
-    }
-    let p = &frame[5..];
-    let offset = u64::from_be_bytes(p[1..9].try_into().ok()?);
-    let len = u32::from_be_bytes(p[9..].try_into().ok()?);
-    Some((stream_of(p[0]), offset, len))
-}
-
 /// A chunk frame's own header: stream, logged, offset.
 const CHUNK_HEAD: usize = 10;
 
@@ -362,43 +316,6 @@ mod tests {
             by_offset: false,
         };
         assert_eq!(read(&mut &frame[..]).await.unwrap(), Some(want));
-    }
-
-    /// Places that continue one another join, up to the most asked for;
-    /// another stream, a gap, or another frame ends the join.
-    #[tokio::test]
-    async fn places_already_read_that_continue_each_other_join() {
-        let at = |stream, offset, len| Frame::Logged {
-            stream,
-            offset,
-            len,
-        };
-        let (out, err) = (Stream::Stdout, Stream::Stderr);
-        let sent = [
-            at(out, 0, 10),
-            at(out, 10, 20),
-            at(out, 30, 40),
-            at(out, 70, 5),
-            at(err, 75, 5),
-            at(err, 90, 5),
-            Frame::Ack,
-            at(err, 95, 1),
-        ];
-        let bytes: Vec<u8> = sent.iter().flat_map(encode).collect();
-        let mut r = BufReader::new(&bytes[..]);
-        let mut got = Vec::new();
-        while let Some(f) = read_joined(&mut r, 70).await.unwrap() {
-            got.push(f);
-        }
-        let want = [
-            at(out, 0, 70),
-            at(out, 70, 5),
-            at(err, 75, 5),
-            at(err, 90, 5),
-            Frame::Ack,
-            at(err, 95, 1),
-        ];
-        assert_eq!(got, want);
     }
 
     /// Takes at most 7 bytes per write; of a vectored write, only from the
