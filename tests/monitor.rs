@@ -72,23 +72,17 @@ async fn the_timeout_is_enforced_with_no_stepwise_attached() {
     assert_eq!(outcome.log_len, 6);
 }
 
-/// Starts a step that prints `one` on stdout, then `two` on stderr, then
-/// sleeps; the stepwise that started it goes once it has both: the log.
-async fn one_two_then_left(dir: &Path) -> PathBuf {
-    let spec = spec(dir, "echo one; sleep 0.2; echo two >&2; sleep 30");
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_works_after_a_reattach() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path(), "echo one; sleep 0.2; echo two >&2; sleep 30");
     let log = spec.log_path.clone();
     let mut started = runner().start(&id(), spec, 8);
     let mut seen = 0;
     while seen < 8 {
         seen += started.chunks.recv().await.unwrap().bytes.len();
     }
-    log
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn cancel_works_after_a_reattach() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = one_two_then_left(dir.path()).await;
+    drop(started);
     assert!(matches!(
         runner().reattach(&id(), &log),
         Reattach::Live { .. }
@@ -104,57 +98,6 @@ async fn cancel_works_after_a_reattach() {
     assert!(outcome.cancelled, "{outcome:?}");
     wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
     assert_eq!(only_files(dir.path()), ["s.1.exit", "s.1.log", "s.1.pid"]);
-}
-
-/// One frame read off a raw connection to a monitor: its kind and payload.
-fn raw_frame(sock: &mut std::os::unix::net::UnixStream) -> (u8, Vec<u8>) {
-    use std::io::Read;
-    let mut head = [0u8; 5];
-    sock.read_exact(&mut head).unwrap();
-    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
-    let mut payload = vec![0; len];
-    sock.read_exact(&mut payload).unwrap();
-    (head[0], payload)
-}
-
-/// A re-attach that names no way of taking output (an 8-byte hello, as a
-/// stepwise before `Frame::Logged` sends) gets the bytes themselves; one
-/// that asks for places (a 9th byte of 1, as this stepwise sends) gets
-/// only where the output is in the log, and no byte of it.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_reattach_gets_the_bytes_or_their_place_in_the_log_as_it_asked() {
-    use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    let log = one_two_then_left(dir.path()).await;
-    let mut from = 0u64.to_be_bytes().to_vec();
-    let mut old = files::connect(&log).expect("the monitor").0;
-    old.write_all(&[b'H', 0, 0, 0, 8]).unwrap();
-    old.write_all(&from).unwrap();
-    // Chunk: stream, logged, offset, then the bytes.
-    let (kind, payload) = raw_frame(&mut old);
-    assert_eq!((kind, &payload[..2]), (b'C', &[0u8, 1][..]));
-    assert_eq!(&payload[10..], b"one\n");
-    let (kind, payload) = raw_frame(&mut old);
-    assert_eq!(
-        (kind, &payload[..2], &payload[10..]),
-        (b'C', &[1u8, 1][..], &b"two\n"[..])
-    );
-    from.push(1);
-    let mut new = files::connect(&log).expect("the monitor").0;
-    new.write_all(&[b'H', 0, 0, 0, 9]).unwrap();
-    new.write_all(&from).unwrap();
-    // Logged: stream, offset (u64), length (u32); nothing else.
-    let place = |stream: u8, offset: u64, len: u32| {
-        let mut p = vec![stream];
-        p.extend_from_slice(&offset.to_be_bytes());
-        p.extend_from_slice(&len.to_be_bytes());
-        (b'O', p)
-    };
-    assert_eq!(raw_frame(&mut new), place(0, 0, 4));
-    assert_eq!(raw_frame(&mut new), place(1, 4, 4));
-    new.write_all(&[b'K', 0, 0, 0, 0]).unwrap();
-    let (kind, _) = raw_frame(&mut new);
-    assert_eq!(kind, b'X', "the exit after the cancel, and no output frame");
 }
 
 /// The names in `dir`, sorted: the monitor leaves no socket file.

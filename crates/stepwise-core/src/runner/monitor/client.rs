@@ -17,7 +17,6 @@
 //! connection and nothing else: the step runs on under its monitor.
 
 use super::files;
-use super::logged::LogPieces;
 use super::record::{ExitRecord, WireSpec, next_switch, stream_at};
 use super::serve::ATTEMPTS_PER_MONITOR;
 use super::wire::{self, Frame};
@@ -148,7 +147,7 @@ impl StepRunner for MonitorRunner {
         let done = tokio::spawn(async move {
             let link = Link::new(tx, cancel_rx, input_rx, (id, acks), None);
             match files::connect(&log).map(|(s, _)| open_async(s)) {
-                Some(Ok(mut sock)) => match wire::write(&mut sock, &hello(from)).await {
+                Some(Ok(mut sock)) => match wire::write(&mut sock, &Frame::Hello { from }).await {
                     Ok(()) => link.follow(sock, &log, from).await,
                     // The monitor went between the connect and the hello
                     // (its step had just ended): as in `follow`, its exit
@@ -478,15 +477,12 @@ impl Link {
         // Two frames read ahead; the engine's queues hold the rest (see
         // `CHUNKS_IN_FLIGHT`).
         let (ftx, mut frames) = mpsc::channel(2);
-        let mut pieces = LogPieces::new(log);
         // The reader stops after the exit, the last frame of an attempt,
-        // and gives its end back (the connection may serve again); or
-        // after a piece of the log it could not read.
+        // and gives its end back (the connection may serve again).
         let mut reader = tokio::spawn(async move {
             while let Ok(Some(f)) = wire::read(&mut rd).await {
-                let f = pieces.resolve(f);
-                let (last, failed) = (matches!(f, Ok(Frame::Exit(_))), f.is_err());
-                if ftx.send(f).await.is_err() || failed {
+                let last = matches!(f, Frame::Exit(_));
+                if ftx.send(f).await.is_err() {
                     return None;
                 }
                 if last {
@@ -499,7 +495,7 @@ impl Link {
         let result = loop {
             tokio::select! {
                 f = frames.recv() => match f {
-                    Some(Ok(Frame::Chunk(c))) => {
+                    Some(Frame::Chunk(c)) => {
                         if c.logged {
                             next = c.offset + c.bytes.len() as u64;
                         }
@@ -507,7 +503,7 @@ impl Link {
                             break Err(detached());
                         }
                     }
-                    Some(Ok(Frame::Exit(json))) => {
+                    Some(Frame::Exit(json)) => {
                         // The engine acknowledges the exit (a step's, or
                         // a fleet host's) once its journal has it durably.
                         let held = match ((&mut reader).await, self.runs) {
@@ -522,11 +518,7 @@ impl Link {
                             .map_err(io::Error::other)
                             .and_then(|r| r.outcome());
                     }
-                    Some(Ok(_)) => {}
-                    // The log did not hold what the monitor said it
-                    // wrote: this connection is given up (the step runs
-                    // on under its monitor).
-                    Some(Err(e)) => break Err(e),
+                    Some(_) => {}
                     // The monitor went without a word: its exit file
                     // says how the step ended, if it got that far.
                     None => break self.replay_exit(log, next).await,
@@ -576,15 +568,6 @@ impl Link {
             at = end;
         }
         exit.outcome()
-    }
-}
-
-/// The first frame of a re-attach: the log from `from` on, as places in
-/// the log (this side reads the bytes: `logged`).
-fn hello(from: u64) -> Frame {
-    Frame::Hello {
-        from,
-        by_offset: true,
     }
 }
 

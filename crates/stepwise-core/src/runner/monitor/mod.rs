@@ -7,8 +7,7 @@
 //! client that can die and come back (`resume` re-attaches).
 //!
 //! Parts: `entry` (the hidden mode's dispatch), `fd0` (the inherited
-//! socket), `wire` (frames on the socket), `logged` (output read back
-//! from the log where the monitor says it wrote it), `record` (the spec sent over and
+//! socket), `wire` (frames on the socket), `record` (the spec sent over and
 //! the exit record left behind), `files` (the files beside the log, the
 //! short socket path, liveness), `serve` (the monitor's body), `client`
 //! ([`MonitorRunner`], the `StepRunner` stepwise uses), `zygote` (the one
@@ -20,7 +19,6 @@ mod client;
 mod entry;
 mod fd0;
 pub mod files;
-mod logged;
 pub mod record;
 pub mod serve;
 mod wire;

@@ -34,11 +34,6 @@ pub struct WireSpec {
     /// Bytes for the step's stdin (a fleet host's ssh: its script).
     #[serde(default)]
     pub feed: Option<Vec<u8>>,
-    /// The stepwise sending it reads logged output from the log itself:
-    /// the monitor sends where it is ([`super::wire::Frame::Logged`]), not
-    /// the bytes. Absent (a stepwise before it): the bytes.
-    #[serde(default)]
-    pub log_by_offset: bool,
 }
 
 impl WireSpec {
@@ -57,7 +52,6 @@ impl WireSpec {
             secrets: s.redactor.given().to_vec(),
             hide_stdout: s.hide_stdout,
             feed: s.feed.clone(),
-            log_by_offset: true,
         }
     }
 

@@ -95,9 +95,6 @@ struct Monitor {
     log: PathBuf,
     /// The attached stepwise: its connection number and writing end.
     client: Option<(u64, OwnedWriteHalf)>,
-    /// The attached stepwise reads logged output from the log itself: it
-    /// is sent only where the output is (`Frame::Logged`).
-    by_offset: bool,
     /// Connections that have not said hello yet.
     waiting: HashMap<u64, OwnedWriteHalf>,
     /// The task reading each open connection.
@@ -125,7 +122,7 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     let mut m = Monitor::new(events);
     // The inherited socket is attached from the start, at offset 0.
     let first = m.add(sock);
-    m.attach(first, 0, false).await;
+    m.attach(first, 0).await;
     let mut next = Some(json);
     for n in 1..=ATTEMPTS_PER_MONITOR {
         let Some(json) = next.take() else { break };
@@ -143,7 +140,6 @@ impl Monitor {
             keys: None,
             log: PathBuf::new(),
             client: None,
-            by_offset: false,
             waiting: HashMap::new(),
             readers: HashMap::new(),
             next_id: 0,
@@ -163,13 +159,7 @@ impl Monitor {
         mut json: Vec<u8>,
         from_clients: &mut mpsc::Receiver<FromClient>,
     ) -> io::Result<bool> {
-        let spec = serde_json::from_slice::<WireSpec>(&json);
-        // The spec comes from the attached stepwise: its way of taking
-        // output.
-        if let Ok(s) = &spec {
-            self.by_offset = s.log_by_offset;
-        }
-        let spec = spec.map(WireSpec::into_spec);
+        let spec = serde_json::from_slice::<WireSpec>(&json).map(WireSpec::into_spec);
         // The spec's text (its secrets) is not kept while this process
         // waits as a spare; the spec itself goes with this attempt.
         json.fill(0);
@@ -328,9 +318,7 @@ impl Monitor {
 
     async fn on_client(&mut self, ev: FromClient) {
         match ev {
-            FromClient::Frame(id, Frame::Hello { from, by_offset }) => {
-                self.attach(id, from, by_offset).await;
-            }
+            FromClient::Frame(id, Frame::Hello { from }) => self.attach(id, from).await,
             FromClient::Frame(id, f) if self.is_client(id) => match f {
                 Frame::Cancel => {
                     let _ = self.cancel.send(true);
@@ -355,40 +343,32 @@ impl Monitor {
     }
 
     /// Makes connection `id` the attached stepwise (a newer one replaces
-    /// an older), and sends it the log from `from` to what was forwarded
-    /// (only where it is, when it reads the log itself: `by_offset`).
-    async fn attach(&mut self, id: u64, from: u64, by_offset: bool) {
+    /// an older), and sends it the log from `from` to what was forwarded.
+    async fn attach(&mut self, id: u64, from: u64) {
         let Some(wr) = self.waiting.remove(&id) else {
             return;
         };
-        (self.client, self.by_offset) = (Some((id, wr)), by_offset);
+        self.client = Some((id, wr));
         let mut at = from.min(self.offset);
         while at < self.offset {
             let end = next_switch(&self.runs, at)
                 .unwrap_or(u64::MAX)
                 .min(at + CATCH_UP)
                 .min(self.offset);
-            let stream = stream_at(&self.runs, at);
-            let frame = if by_offset {
-                logged_at(stream, at, end - at)
-            } else {
-                let Ok(bytes) = files::read_at(&self.log, at, end - at) else {
-                    break;
-                };
-                Frame::Chunk(Chunk {
-                    stream,
-                    offset: at,
-                    bytes,
-                    logged: true,
-                })
+            let Ok(bytes) = files::read_at(&self.log, at, end - at) else {
+                break;
             };
-            self.send(frame).await;
+            let chunk = Chunk {
+                stream: stream_at(&self.runs, at),
+                offset: at,
+                bytes,
+                logged: true,
+            };
+            self.send(Frame::Chunk(chunk)).await;
             at = end;
         }
     }
 
-    /// A chunk of the step's output to the attached stepwise: only its
-    /// place when it is in the log and that stepwise reads the log.
     async fn forward(&mut self, c: Chunk) {
         if c.logged {
             if self.runs.last().is_none_or(|(_, s)| *s != c.stream) {
@@ -396,12 +376,7 @@ impl Monitor {
             }
             self.offset = c.offset + c.bytes.len() as u64;
         }
-        let frame = if c.logged && self.by_offset {
-            logged_at(c.stream, c.offset, c.bytes.len() as u64)
-        } else {
-            Frame::Chunk(c)
-        };
-        self.send(frame).await;
+        self.send(Frame::Chunk(c)).await;
     }
 
     /// Sends to the attached stepwise; one that cannot take it is dropped
@@ -424,16 +399,6 @@ impl Monitor {
                 _ => break,
             }
         }
-    }
-}
-
-/// Where `len` bytes of output are in the log (`len` at most a chunk's
-/// or [`CATCH_UP`]).
-fn logged_at(stream: Stream, offset: u64, len: u64) -> Frame {
-    Frame::Logged {
-        stream,
-        offset,
-        len: len as u32,
     }
 }
 

@@ -1,8 +1,6 @@
 //! The frames between stepwise and a step's monitor, over a Unix socket:
 //! `[kind: u8][len: u32 big-endian][payload]`. Output travels as raw bytes
-//! (no encoding on the hot path), or, to a stepwise that asked for it, as
-//! only its place in the log, which that stepwise reads itself; the spec
-//! and the exit as JSON.
+//! (no encoding on the hot path); the spec and the exit as JSON.
 //!
 //! Framing only: no policy, no files.
 
@@ -19,9 +17,8 @@ const MAX_FRAME: usize = 16 * 1024 * 1024;
 pub enum Frame {
     /// Client → monitor, first on the inherited socket: the spec (JSON).
     Spec(Vec<u8>),
-    /// Client → monitor, first on a re-attach: send the log from here on
-    /// (as [`Frame::Logged`] when `by_offset`).
-    Hello { from: u64, by_offset: bool },
+    /// Client → monitor, first on a re-attach: send the log from here on.
+    Hello { from: u64 },
     /// Client → monitor: cancel the attempt.
     Cancel,
     /// Client → monitor: bytes typed into a `tty: true` step.
@@ -30,16 +27,6 @@ pub enum Frame {
     Resize { rows: u16, cols: u16 },
     /// Monitor → client: output, already masked, at its place in the log.
     Chunk(Chunk),
-    /// Monitor → client: output, already masked, now in the log at
-    /// `offset..offset + len`; the client reads the bytes from there. Sent
-    /// instead of a logged [`Frame::Chunk`] to a client that asked for it
-    /// (the spec's `log_by_offset`, or the hello's `by_offset`): a flood's
-    /// bytes then cross no socket (docs/PERFORMANCE.md, twelfth pass).
-    Logged {
-        stream: Stream,
-        offset: u64,
-        len: u32,
-    },
     /// Monitor → client: how the attempt ended (JSON `ExitRecord`).
     Exit(Vec<u8>),
     /// Client → monitor, after the exit: it is durable in the journal, so
@@ -61,7 +48,6 @@ impl Frame {
             Frame::Input(_) => b'I',
             Frame::Resize { .. } => b'R',
             Frame::Chunk(_) => b'C',
-            Frame::Logged { .. } => b'O',
             Frame::Exit(_) => b'X',
             Frame::Ack => b'A',
             Frame::Claimed => b'L',
@@ -73,10 +59,7 @@ impl Frame {
     fn payload_into(&self, buf: &mut Vec<u8>) {
         match self {
             Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => buf.extend_from_slice(b),
-            Frame::Hello { from, by_offset } => {
-                buf.extend_from_slice(&from.to_be_bytes());
-                buf.push(u8::from(*by_offset));
-            }
+            Frame::Hello { from } => buf.extend_from_slice(&from.to_be_bytes()),
             Frame::Cancel | Frame::Ack | Frame::Claimed => {}
             Frame::Resize { rows, cols } => {
                 buf.extend_from_slice(&rows.to_be_bytes());
@@ -86,23 +69,13 @@ impl Frame {
                 buf.extend_from_slice(&chunk_head(c));
                 buf.extend_from_slice(&c.bytes);
             }
-            Frame::Logged {
-                stream,
-                offset,
-                len,
-            } => {
-                buf.push(u8::from(*stream == Stream::Stderr));
-                buf.extend_from_slice(&offset.to_be_bytes());
-                buf.extend_from_slice(&len.to_be_bytes());
-            }
         }
     }
 
     fn payload_len(&self) -> usize {
         match self {
             Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => b.len(),
-            Frame::Hello { .. } => 9,
-            Frame::Logged { .. } => LOGGED_LEN,
+            Frame::Hello { .. } => 8,
             Frame::Cancel | Frame::Ack | Frame::Claimed => 0,
             Frame::Resize { .. } => 4,
             Frame::Chunk(c) => 10 + c.bytes.len(),
@@ -118,18 +91,10 @@ impl Frame {
             b'K' => Frame::Cancel,
             b'A' => Frame::Ack,
             b'L' => Frame::Claimed,
-            // A hello of 8 bytes (a stepwise before `by_offset`) asks for
-            // the bytes themselves.
             b'H' => Frame::Hello {
                 from: u64::from_be_bytes(
                     p.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?,
                 ),
-                by_offset: p.get(8) == Some(&1),
-            },
-            b'O' if p.len() == LOGGED_LEN => Frame::Logged {
-                stream: stream_of(p[0]),
-                offset: u64::from_be_bytes(p[1..9].try_into().map_err(|_| bad())?),
-                len: u32::from_be_bytes(p[9..].try_into().map_err(|_| bad())?),
             },
             b'R' if p.len() == 4 => Frame::Resize {
                 rows: u16::from_be_bytes([p[0], p[1]]),
@@ -213,17 +178,6 @@ pub async fn read<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Option<Frame>> 
 /// A chunk frame's own header: stream, logged, offset.
 const CHUNK_HEAD: usize = 10;
 
-/// A [`Frame::Logged`]'s payload: stream, offset, length.
-const LOGGED_LEN: usize = 13;
-
-fn stream_of(b: u8) -> Stream {
-    if b == 1 {
-        Stream::Stderr
-    } else {
-        Stream::Stdout
-    }
-}
-
 /// The header [`chunk_of`] reads back.
 fn chunk_head(c: &Chunk) -> [u8; CHUNK_HEAD] {
     let mut head = [0u8; CHUNK_HEAD];
@@ -237,7 +191,11 @@ fn chunk_of(sub: &[u8; CHUNK_HEAD], bytes: Vec<u8>) -> Chunk {
     let mut offset = [0u8; 8];
     offset.copy_from_slice(&sub[2..]);
     Chunk {
-        stream: stream_of(sub[0]),
+        stream: if sub[0] == 1 {
+            Stream::Stderr
+        } else {
+            Stream::Stdout
+        },
         logged: sub[1] == 1,
         offset: u64::from_be_bytes(offset),
         bytes,
@@ -265,19 +223,7 @@ mod tests {
     async fn every_frame_reads_back_as_written() {
         let frames = vec![
             Frame::Spec(b"{}".to_vec()),
-            Frame::Hello {
-                from: 1 << 40,
-                by_offset: false,
-            },
-            Frame::Hello {
-                from: 3,
-                by_offset: true,
-            },
-            Frame::Logged {
-                stream: Stream::Stderr,
-                offset: 1 << 35,
-                len: 65_536,
-            },
+            Frame::Hello { from: 1 << 40 },
             Frame::Cancel,
             Frame::Input(vec![3, 27]),
             Frame::Resize {
@@ -303,19 +249,6 @@ mod tests {
             assert_eq!(read(&mut b).await.unwrap(), Some(f));
         }
         assert_eq!(read(&mut b).await.unwrap(), None);
-    }
-
-    /// A stepwise from before `Frame::Logged` says hello in 8 bytes: it
-    /// is read as asking for the bytes themselves.
-    #[tokio::test]
-    async fn an_eight_byte_hello_asks_for_the_bytes() {
-        let mut frame = vec![b'H', 0, 0, 0, 8];
-        frame.extend_from_slice(&42u64.to_be_bytes());
-        let want = Frame::Hello {
-            from: 42,
-            by_offset: false,
-        };
-        assert_eq!(read(&mut &frame[..]).await.unwrap(), Some(want));
     }
 
     /// Takes at most 7 bytes per write; of a vectored write, only from the
