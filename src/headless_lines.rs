@@ -153,9 +153,9 @@ impl<'a> Writer<'a> {
     /// check per line: about a third of the time of the checked loop
     /// over a flood of numbers (85–101 → 29–36 ms for 10 million lines
     /// in 64 KiB chunks, a scratch benchmark; docs/PERFORMANCE.md,
-    /// eleventh pass). What is checked is
-    /// checked once a block: the room in `out`, the first line's length
-    /// (the only one that can have begun in an earlier block).
+    /// eleventh pass). Two things are checked once a block: the room in
+    /// `out`, and the first line's length (the only one that can have
+    /// begun in an earlier block).
     fn full_blocks<const PAD: usize>(
         &mut self,
         lines: &[u8],
