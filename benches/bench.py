@@ -102,6 +102,16 @@ def cpu_lines(base, sub):
             f"baseline {fmt_s(b)}  ratio {s / b:.2f} (cgroup, {len(sub)} runs)"]
 
 
+def key_figures(samples):
+    """Keys' latencies in a line: count, median, p90, worst, in ms."""
+    if not samples:
+        return "no keys sampled"
+    ordered = sorted(samples)
+    at = lambda q: ordered[int(len(ordered) * q)] * 1000  # noqa: E731
+    return (f"{len(ordered)} keys: median {at(0.5):.1f} ms, p90 {at(0.9):.1f} ms, "
+            f"worst {ordered[-1] * 1000:.1f} ms")
+
+
 def fmt_s(x):
     return f"{x * 1000:.0f} ms" if x < 10 else f"{x:.1f} s"
 
@@ -338,7 +348,6 @@ class Bench:
         # long enough for far more than KEY_SAMPLES keys.
         rb = self.runbook("keys", [("flood", f"timeout 6 yes 0123456789 || true # {shown['flood']}"),
                                    ("after", f"true # {shown['after']}")])
-        samples = []
 
         def during_flood(term):
             return not term.screen.contains("Session completed")
@@ -361,21 +370,48 @@ class Bench:
                     pass
             return out
 
-        for _ in range(self.runs):
-            home = self.home()
-            _, got = self.tui(home, rb, keys=press)
-            samples += got
-            shutil.rmtree(home)
+        # Alternating with stepwise, the platform's own figure: a bash
+        # loop answering the same keys beside a flood as heavy (see
+        # benches/key_peer.sh). On a shared virtual machine the host can
+        # stop both cores for tens of milliseconds; this says whether a
+        # program that does nothing else misses the target too.
+        runs = {"stepwise": [], "peer": []}
+        for i in range(self.runs):
+            for which in (("stepwise", "peer") if i % 2 == 0 else ("peer", "stepwise")):
+                home = self.home()
+                if which == "stepwise":
+                    runs[which].append(self.tui(home, rb, keys=press)[1])
+                else:
+                    runs[which].append(self.key_peer(home, press))
+                shutil.rmtree(home)
+        samples = [k for run in runs["stepwise"] for k in run]
+        peer = [k for run in runs["peer"] for k in run]
         if len(samples) < self.KEY_SAMPLES:
             report(4, "key-to-screen latency during the flood", [
                 f"only {len(samples)} keys sampled during the flood (need >= {self.KEY_SAMPLES}): "
                 "the benchmark is not measuring key latency"], False)
             return
-        med, worst = median(samples) * 1000, max(samples) * 1000
         report(4, "key-to-screen latency during a flood (j/k in a pty, Details pane)", [
-            f"{len(samples)} keys: median {med:.1f} ms (target <= 16), worst {worst:.1f} ms (target <= 50)",
-            f"p90 {sorted(samples)[int(len(samples) * 0.9)] * 1000:.1f} ms",
-        ], med <= 16 and worst <= 50)
+            key_figures(samples) + " (targets: median <= 16, worst <= 50)",
+            "the platform in the same runs, a bash loop answering the same keys beside `yes | cat > file` "
+            "(benches/key_peer.sh): " + key_figures(peer),
+            "worst key of each run, ms: " + "; ".join(
+                f"{who} {sorted(round(max(run) * 1000, 1) for run in got if run)}" for who, got in runs.items()),
+        ], median(samples) <= 0.016 and max(samples) <= 0.050)
+
+    def key_peer(self, home, press):
+        """One run of benches/key_peer.sh on a pty, its keys pressed as
+        stepwise's are; the latencies."""
+        script = os.path.join(ROOT, "benches", "key_peer.sh")
+        term = ptyterm.Pty([script, os.path.join(home, "peer.log")], screen=True)
+        got = press(term)
+        if term.wait_for("Session completed", time.monotonic() + 60) is None:
+            term.kill()
+            raise RuntimeError("benches/key_peer.sh did not finish")
+        term.write(b"\r")
+        if term.drain(timeout=60) != 0:
+            raise RuntimeError("benches/key_peer.sh failed")
+        return got
 
     # --- 5 -------------------------------------------------------------------
     def b5_step_overhead(self):

@@ -145,6 +145,9 @@ class Pty:
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.screen = Screen(rows, cols) if screen else None
         self.bytes_read = 0
+        # When the last read returned (time.perf_counter), before its
+        # bytes were parsed: the moment they reached the terminal.
+        self.read_at = None
         self.closed = False
 
     def pump(self, timeout):
@@ -158,6 +161,7 @@ class Pty:
             data = os.read(self.fd, 1 << 16)
         except OSError:  # EIO: the last writer closed the pty
             data = b""
+        self.read_at = time.perf_counter()
         if not data:
             self.closed = True
             return False
@@ -173,12 +177,18 @@ class Pty:
         os.write(self.fd, data)
 
     def wait_for(self, needle, deadline):
-        """Pumps until the screen contains `needle`; the time it did, or None."""
+        """Pumps until the screen contains `needle`; the time the bytes that
+        put it there were read (time.perf_counter), or None. The screen
+        model's own parsing of them is not counted: it is this harness's
+        time (a Python model sharing two cores with the flood it watches),
+        as a real terminal's rendering would be the terminal's."""
+        since = time.perf_counter()
         while time.monotonic() < deadline:
             if not self.pump(max(0.0, min(0.05, deadline - time.monotonic()))):
                 return None
             if self.screen.contains(needle):
-                return time.perf_counter()
+                read = self.read_at
+                return read if read is not None and read >= since else time.perf_counter()
         return None
 
     def drain(self, timeout=600):
