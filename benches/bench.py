@@ -371,11 +371,11 @@ class Bench:
             return out
 
         # Alternating with stepwise, the platform's own figure: a bash
-        # loop answering the same keys beside a flood that keeps both cores
-        # busy (see
-        # benches/key_peer.sh). On a shared virtual machine the host can
-        # stop both cores for tens of milliseconds; this says whether a
-        # program that does nothing else misses the target too.
+        # loop answering the same keys beside a flood that keeps both
+        # cores busy (see benches/key_peer.sh). On a shared virtual
+        # machine the host can stop both cores for tens of milliseconds;
+        # this says whether a program that does nothing else misses the
+        # target too.
         runs = {"stepwise": [], "peer": []}
         for i in range(self.runs):
             for which in (("stepwise", "peer") if i % 2 == 0 else ("peer", "stepwise")):
