@@ -128,6 +128,8 @@ class Bench:
         # CPU of the floods' runs (all their processes): a meter the
         # scripts that want it open (`cpu_meter`), None otherwise.
         self.cpu = None
+        # Whether the last keys were timed at real-time priority.
+        self.keys_realtime = None
 
     def home(self):
         """A fresh stepwise home (sessions live here)."""
@@ -337,38 +339,52 @@ class Bench:
     # --- 4 -------------------------------------------------------------------
     KEY_SAMPLES = 30
 
-    def b4_key_latency(self):
+    KEYS_SHOWN = {"flood": "details-of-flood", "after": "details-of-after"}
+
+    def key_runbook(self):
+        """Benchmark 4's runbook: a flood that lasts 6 s at full speed
+        whatever the machine's speed, long enough for far more than
+        KEY_SAMPLES keys, and a step after it."""
+        shown = self.KEYS_SHOWN
+        return self.runbook("keys", [("flood", f"timeout 6 yes 0123456789 || true # {shown['flood']}"),
+                                     ("after", f"true # {shown['after']}")])
+
+    def press_keys(self, term):
         """j/k move the selection between the flooding step and the next
         one; each key changes the Details pane, which shows the selected
         step's exact command. The log pane is no witness: it keeps the
         running step's log in view whatever is selected. A sample counts
-        only while the flood still runs (the session not yet completed)."""
-        shown = {"flood": "details-of-flood", "after": "details-of-after"}
-        # A flood that lasts 6 s at full speed whatever the machine's speed,
-        # long enough for far more than KEY_SAMPLES keys.
-        rb = self.runbook("keys", [("flood", f"timeout 6 yes 0123456789 || true # {shown['flood']}"),
-                                   ("after", f"true # {shown['after']}")])
+        only while the flood still runs (the session not yet completed).
+        The harness runs at real-time priority while it times keys
+        (`ptyterm.realtime`). The latencies, in seconds."""
+        shown = self.KEYS_SHOWN
 
-        def during_flood(term):
+        def during_flood():
             return not term.screen.contains("Session completed")
 
-        def press(term):
-            out = []
-            if term.wait_for(shown["flood"], time.monotonic() + 10) is None:
-                return out
-            target = "after"
-            while not term.closed and during_flood(term):
+        out = []
+        if term.wait_for(shown["flood"], time.monotonic() + 10) is None:
+            return out
+        target = "after"
+        with ptyterm.realtime() as self.keys_realtime:
+            while not term.closed and during_flood():
                 t0 = time.perf_counter()
                 term.write(b"j" if target == "after" else b"k")
                 seen = term.wait_for(shown[target], time.monotonic() + 2)
-                if seen is None or not during_flood(term):
+                if seen is None or not during_flood():
                     break
                 out.append(seen - t0)
                 target = "flood" if target == "after" else "after"
                 pause = time.monotonic() + 0.03
                 while time.monotonic() < pause and term.pump(0.02):
                     pass
-            return out
+        return out
+
+    def b4_key_latency(self):
+        """Keys during a flood (see `press_keys`), stepwise's runs
+        alternating with the platform's."""
+        rb = self.key_runbook()
+        press = self.press_keys
 
         # Alternating with stepwise, the platform's own figure: a bash
         # loop answering the same keys beside a flood that keeps both
@@ -396,6 +412,8 @@ class Bench:
             key_figures(samples) + " (targets: median <= 16, worst <= 50)",
             "the platform in the same runs, a bash loop answering the same keys beside `yes | cat > file` "
             "(benches/key_peer.sh): " + key_figures(peer),
+            "the harness timed keys at real-time priority: " + ("yes" if self.keys_realtime else
+                                                                 "no (not permitted; its own waits count)"),
             "worst key of each run in order, ms (- for a run with no key sampled): " + "; ".join(
                 f"{who} [{', '.join(f'{max(run) * 1000:.1f}' if run else '-' for run in got)}]"
                 for who, got in runs.items()),

@@ -114,17 +114,20 @@ def key_latency(d, hosts):
             raise RuntimeError("no host output on screen")
         until = time.monotonic() + HOST_SECONDS - 2
         target = "after"
-        while time.monotonic() < until:
-            t0 = time.perf_counter()
-            term.write(b"j" if target == "after" else b"k")
-            seen = term.wait_for(shown[target], time.monotonic() + 2)
-            if seen is None or time.monotonic() >= until:
-                break
-            samples.append(seen - t0)
-            target = "fleet" if target == "after" else "after"
-            pause = time.monotonic() + 0.03
-            while time.monotonic() < pause and term.pump(0.02):
-                pass
+        # The harness at real-time priority, as benchmark 4's (see
+        # `ptyterm.realtime`).
+        with ptyterm.realtime():
+            while time.monotonic() < until:
+                t0 = time.perf_counter()
+                term.write(b"j" if target == "after" else b"k")
+                seen = term.wait_for(shown[target], time.monotonic() + 2)
+                if seen is None or time.monotonic() >= until:
+                    break
+                samples.append(seen - t0)
+                target = "fleet" if target == "after" else "after"
+                pause = time.monotonic() + 0.03
+                while time.monotonic() < pause and term.pump(0.02):
+                    pass
         # Let the step end, then quit (the ssh masters close with it).
         term.wait_for("✓50", time.monotonic() + 60)
         term.write(b"q")

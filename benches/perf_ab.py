@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-# Usage: python3 benches/perf_ab.py BEFORE_BIN AFTER_BIN RUNS [1 2 8 10]
+# Usage: python3 benches/perf_ab.py BEFORE_BIN AFTER_BIN RUNS [1 2 4 8 10]
 """Issue 19's second pass, before against after in one loop: benchmarks 1
-(headless 10M-line flood), 2 (the same in the TUI, pty 80x24), 8 (export
+(headless 10M-line flood), 2 (the same in the TUI, pty 80x24), 4 (keys
+during a 6 s flood, as bench.py presses them; run it alone, with 20 rounds
+or more: a run's worst key is mostly the platform's), 8 (export
 of a 100,000-event session: time, peak memory, and the outputs of both
 binaries compared byte for byte) and 10 (`stepwise validate
 runbooks/rollback.yaml`), alternating the baseline, BEFORE and AFTER in
@@ -70,6 +72,31 @@ def flood(b, bins, tui):
             print(f"  CPU {k}: median {med(v) / 1e6:.0f} ms, ratio {med(v) / cbase:.2f}")
 
 
+def keys(b, bins):
+    rb = b.key_runbook()
+    runs = {k: [] for k in bins}
+    mark = bench.cpu_times()
+    for r in range(b.runs):
+        for name, binary in in_turn(bins, r):
+            b.bin = binary
+            home = b.home()
+            runs[name].append(b.tui(home, rb, keys=b.press_keys)[1])
+            shutil.rmtree(home)
+    print(f"#4 keys during a 6 s flood, {b.runs} rounds, load {bench.load()}, host steal {bench.steal_since(mark)}, "
+          f"harness at real-time priority: {'yes' if b.keys_realtime else 'no'}")
+    for k, got in runs.items():
+        every = sorted(x for run in got for x in run)
+        n = len(every)
+        if not n:
+            print(f"  {k}: no keys sampled")
+            continue
+        worst = sorted(max(run) for run in got if run)
+        p = [every[int(n * q)] * 1000 for q in (0.5, 0.9, 0.99)]
+        print(f"  {k}: {n} keys, median {p[0]:.2f} ms, p90 {p[1]:.2f} ms, p99 {p[2]:.1f} ms; "
+              f"runs whose worst key is over 50 ms: {sum(w > 0.05 for w in worst)} of {len(got)}; "
+              f"worst keys, ms {[round(w * 1000, 1) for w in worst]}")
+
+
 def export(b, bins):
     template = b.big_session()
     print(f"#8 export of 100,000 events, {b.runs} rounds, load {bench.load()}")
@@ -113,7 +140,7 @@ def main():
     b.cpu = bench.cpu_meter.CpuMeter.open()
     try:
         for key in only:
-            {"1": lambda: flood(b, bins, False), "2": lambda: flood(b, bins, True),
+            {"1": lambda: flood(b, bins, False), "2": lambda: flood(b, bins, True), "4": lambda: keys(b, bins),
              "8": lambda: export(b, bins), "10": lambda: validate(b, bins)}[key]()
     finally:
         if b.cpu:

@@ -9,6 +9,7 @@ to tell "the selection moved" from the byte stream. Standard library only.
 """
 
 import codecs
+import contextlib
 import fcntl
 import os
 import re
@@ -110,6 +111,27 @@ class Screen:
 
     def contains(self, needle):
         return any(needle in "".join(row) for row in self.grid)
+
+
+@contextlib.contextmanager
+def realtime():
+    """Runs the calling thread at real-time priority (SCHED_FIFO 10; a
+    child it forks starts with the normal policy) for the block; yields
+    whether it could. The harness that times keys is the instrument: at
+    the normal policy it waits for a core among the flood it measures, and
+    a key was once timed at 217 ms of which 210 passed before the harness
+    even began to wait for the screen (docs/PERFORMANCE.md, fourteenth
+    pass). It only reads the pty and parses a few hundred bytes a key, so
+    it takes little from what it measures."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(10))
+    except (OSError, AttributeError):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
 
 
 def _set_size(fd, rows, cols):
