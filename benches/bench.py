@@ -358,6 +358,7 @@ class Bench:
         The harness runs at real-time priority while it times keys
         (`ptyterm.realtime`). The latencies, in seconds."""
         shown = self.KEYS_SHOWN
+        self.keys_realtime = None
 
         def during_flood():
             return not term.screen.contains("Session completed")

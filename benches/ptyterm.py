@@ -122,16 +122,23 @@ def realtime():
     a key was once timed at 217 ms of which 210 passed before the harness
     even began to wait for the screen (docs/PERFORMANCE.md, fourteenth
     pass). It only reads the pty and parses a few hundred bytes a key, so
-    it takes little from what it measures."""
+    it takes little from what it measures. The policy it had is put back
+    afterwards (with the reset-on-fork flag, which only a privileged
+    thread may clear)."""
     try:
+        old = (os.sched_getscheduler(0), os.sched_getparam(0))
         os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(10))
+        ok = True
     except (OSError, AttributeError):
-        yield False
-        return
+        ok = False
     try:
-        yield True
+        yield ok
     finally:
-        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        if ok:
+            try:
+                os.sched_setscheduler(0, old[0] | os.SCHED_RESET_ON_FORK, old[1])
+            except OSError:
+                pass
 
 
 def _set_size(fd, rows, cols):
