@@ -356,29 +356,16 @@ class Bench:
         running step's log in view whatever is selected. A sample counts
         only while the flood still runs (the session not yet completed).
         The harness runs at real-time priority while it times keys
-        (`ptyterm.realtime`). The latencies, in seconds."""
+        (`ptyterm.time_keys`). The latencies, in seconds."""
         shown = self.KEYS_SHOWN
         self.keys_realtime = None
 
         def during_flood():
             return not term.screen.contains("Session completed")
 
-        out = []
         if term.wait_for(shown["flood"], time.monotonic() + 10) is None:
-            return out
-        target = "after"
-        with ptyterm.realtime() as self.keys_realtime:
-            while not term.closed and during_flood():
-                t0 = time.perf_counter()
-                term.write(b"j" if target == "after" else b"k")
-                seen = term.wait_for(shown[target], time.monotonic() + 2)
-                if seen is None or not during_flood():
-                    break
-                out.append(seen - t0)
-                target = "flood" if target == "after" else "after"
-                pause = time.monotonic() + 0.03
-                while time.monotonic() < pause and term.pump(0.02):
-                    pass
+            return []
+        out, self.keys_realtime = ptyterm.time_keys(term, shown["flood"], shown["after"], during_flood)
         return out
 
     def b4_key_latency(self):

@@ -141,6 +141,30 @@ def realtime():
                 pass
 
 
+def time_keys(term, here, there, going):
+    """Presses `j` and `k` in turn on `term` while `going()` holds, moving
+    the selection between two steps whose Details show `here` (selected
+    at first) and `there`; the latency of each key, from writing it to
+    reading the bytes that put its text on screen, with the harness at
+    real-time priority (see `realtime`). Returns (latencies in seconds,
+    whether real-time priority was allowed)."""
+    out = []
+    target = there
+    with realtime() as rt:
+        while not term.closed and going():
+            t0 = time.perf_counter()
+            term.write(b"j" if target == there else b"k")
+            seen = term.wait_for(target, time.monotonic() + 2)
+            if seen is None or not going():
+                break
+            out.append(seen - t0)
+            target = here if target == there else there
+            pause = time.monotonic() + 0.03
+            while time.monotonic() < pause and term.pump(0.02):
+                pass
+    return out, rt
+
+
 def _set_size(fd, rows, cols):
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
