@@ -372,8 +372,6 @@ class Bench:
         """Keys during a flood (see `press_keys`), stepwise's runs
         alternating with the platform's."""
         rb = self.key_runbook()
-        press = self.press_keys
-
         # Alternating with stepwise, the platform's own figure: a bash
         # loop answering the same keys beside a flood that keeps both
         # cores busy (see benches/key_peer.sh). On a shared virtual
@@ -385,9 +383,9 @@ class Bench:
             for which in (("stepwise", "peer") if i % 2 == 0 else ("peer", "stepwise")):
                 home = self.home()
                 if which == "stepwise":
-                    runs[which].append(self.tui(home, rb, keys=press)[1])
+                    runs[which].append(self.tui(home, rb, keys=self.press_keys)[1])
                 else:
-                    runs[which].append(self.key_peer(home, press))
+                    runs[which].append(self.key_peer(home))
                 shutil.rmtree(home)
         samples = [k for run in runs["stepwise"] for k in run]
         peer = [k for run in runs["peer"] for k in run]
@@ -407,13 +405,13 @@ class Bench:
                 for who, got in runs.items()),
         ], median(samples) <= 0.016 and max(samples) <= 0.050)
 
-    def key_peer(self, home, press):
+    def key_peer(self, home):
         """One run of benches/key_peer.sh on a pty, its keys pressed as
-        stepwise's are; the latencies."""
+        stepwise's are (`press_keys`); the latencies."""
         script = os.path.join(ROOT, "benches", "key_peer.sh")
         term = ptyterm.Pty([script, os.path.join(home, "peer.log")], screen=True)
         try:
-            got = press(term)
+            got = self.press_keys(term)
             done = term.screen.contains("Session completed") or \
                 term.wait_for("Session completed", time.monotonic() + 60) is not None
             if not done:

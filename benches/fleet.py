@@ -105,7 +105,6 @@ def key_latency(d, hosts):
     env = dict(os.environ, STEPWISE_HOME=f"{d}/home-keys", NO_COLOR="1")
     argv = [BIN, "run", "--trust", "--ssh-config", f"{d}/ssh_config", rb]
     term = ptyterm.Pty(argv, env=env, screen=True)
-    samples = []
     try:
         if term.wait_for("Not run yet", time.monotonic() + 30) is None:
             raise RuntimeError("the interface never showed the fleet step")
