@@ -32,10 +32,10 @@ pub mod search;
 pub mod search_job;
 pub mod terminal;
 pub mod theme;
+mod tty_events;
 pub mod tty_keys;
 pub mod typing;
 pub mod view;
-mod wake_gate;
 pub mod widgets;
 
 pub use ending::TuiEnd;
@@ -44,7 +44,7 @@ pub use widgets::inputs_form::ask_inputs;
 use crate::engine::command::{Command, Update};
 use crate::session::state::Session;
 use app::{App, Msg};
-use crossterm::event::{Event, EventStream};
+use crossterm::event::Event;
 use futures::StreamExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -129,7 +129,7 @@ async fn on_terminal(
     let jobs = JobSignals::new()?;
     let result = event_loop(
         &mut host,
-        wake_gate::WakeGate::new(EventStream::new()),
+        tty_events::TtyEvents::new()?,
         Some(jobs),
         app,
         cmds,

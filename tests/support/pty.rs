@@ -51,6 +51,15 @@ impl Term {
         )
     }
 
+    /// Runs `sh -c script` in the terminal instead of stepwise; the
+    /// script finds the binary in `$STEPWISE`.
+    pub fn spawn_shell(script: &str, env: &[(&str, &Path)], size: (u16, u16)) -> Term {
+        let exe = Path::new(env!("CARGO_BIN_EXE_stepwise"));
+        let mut all = env.to_vec();
+        all.push(("STEPWISE", exe));
+        Term::spawn_program("sh", &["-c", script], &all, None, size)
+    }
+
     /// Like `spawn`, with a working directory.
     pub fn spawn_in(dir: &Path, args: &[&str], env: &[(&str, &Path)], size: (u16, u16)) -> Term {
         Term::spawn_program(env!("CARGO_BIN_EXE_stepwise"), args, env, Some(dir), size)
@@ -97,6 +106,19 @@ impl Term {
     pub fn send(&self, bytes: &[u8]) {
         (&*self.pty).write_all(bytes).expect("write to the pty");
         (&*self.pty).flush().expect("flush the pty");
+    }
+
+    /// Resizes the terminal, as a window resized by hand: the program
+    /// gets SIGWINCH; the screen read from here on has the new size.
+    pub fn resize(&self, (cols, rows): (u16, u16)) {
+        self.parser
+            .lock()
+            .expect("parser lock")
+            .screen_mut()
+            .set_size(rows, cols);
+        self.pty
+            .resize(pty_process::Size::new(rows, cols))
+            .expect("resize the pty");
     }
 
     /// Types text one key at a time (a short pause between keys keeps each

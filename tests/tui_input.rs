@@ -1,0 +1,110 @@
+//! The terminal's input as the interface reads it (`src/tui/tty_events.rs`),
+//! in the real binary in a pseudo-terminal: a resized window is drawn
+//! again at its size, a byte sequence stepwise cannot read does not stop
+//! the screen, and the terminal is given back as blocking as it came.
+
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{PATIENCE, Term, keys};
+use std::path::Path;
+
+const SIZE: (u16, u16) = (100, 30);
+
+/// A runbook whose one step prints `tick-1` … `tick-12`, a quarter of a
+/// second apart.
+fn ticking_runbook(dir: &Path) -> std::path::PathBuf {
+    let rb = dir.join("ticks.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: ticks\ntitle: Ticks\nsections:\n  - title: Only\n    steps:\n      \
+         - title: Tick\n        id: tick\n        \
+         run: for i in $(seq 1 12); do echo tick-$i; sleep 0.25; done\n",
+    )
+    .unwrap();
+    rb
+}
+
+/// The ticking runbook's session, on its first screen.
+fn start(home: &Path) -> Term {
+    let rb = ticking_runbook(home);
+    let t = Term::spawn(
+        &["run", "--trust", rb.to_str().unwrap()],
+        &[("STEPWISE_HOME", home)],
+        SIZE,
+    );
+    t.wait_text("Not run yet. Enter runs it.");
+    t
+}
+
+/// Waits for the session's end and leaves it.
+fn leave_completed(t: &mut Term) {
+    t.wait_text("Session completed");
+    t.send(keys::ENTER);
+    assert_eq!(t.wait_exit(), Some(0));
+}
+
+#[test]
+fn a_resized_window_is_drawn_again_at_its_new_size() {
+    let home = tempfile::tempdir().unwrap();
+    let mut t = start(home.path());
+    t.resize((60, 20));
+    t.wait_text("(now 60x20)");
+    let (cols, rows) = (90, 26);
+    t.resize((cols, rows));
+    // The status bar (the runbook's title) is on the last row of the new
+    // size only once stepwise has drawn again.
+    t.wait_for("the status bar on the last row of 26", PATIENCE, |s| {
+        s.lines()
+            .nth(usize::from(rows) - 1)
+            .is_some_and(|l| l.contains("Ticks"))
+    });
+    t.with_screen(|s| assert_eq!(s.size(), (rows, cols)));
+    // Keys still work at the new size.
+    t.send(keys::ENTER);
+    leave_completed(&mut t);
+}
+
+/// `ESC O Z` is no key crossterm knows: it reads the three bytes and makes
+/// nothing of them. Read on a blocking terminal, the next read would wait
+/// for the next key on the interface's thread, and the screen would stop.
+#[test]
+fn a_byte_sequence_that_is_no_key_does_not_stop_the_screen() {
+    let home = tempfile::tempdir().unwrap();
+    let mut t = start(home.path());
+    t.send(keys::ENTER);
+    t.wait_text("tick-1");
+    t.send(b"\x1bOZ");
+    // No key after it: the step's output still reaches the screen.
+    t.wait_text("tick-12");
+    leave_completed(&mut t);
+}
+
+/// The status flags of the shell's standard input, as `grep` finds them
+/// in `/proc/self/fdinfo/0` (the same open terminal as the shell's).
+const FLAGS: &str = "grep '^flags' /proc/self/fdinfo/0";
+
+#[test]
+fn the_terminal_is_given_back_as_blocking_as_it_came() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = ticking_runbook(home.path());
+    let env = [("STEPWISE_HOME", home.path()), ("RB", rb.as_path())];
+    let script = format!("{FLAGS}; \"$STEPWISE\" run --trust \"$RB\"; {FLAGS}; echo shell-done");
+    let mut t = Term::spawn_shell(&script, &env, SIZE);
+    t.wait_text("Not run yet. Enter runs it.");
+    t.send(b"q");
+    t.wait_text("y/Enter");
+    t.send(b"y");
+    t.wait_raw("shell-done");
+    assert_eq!(t.wait_exit(), Some(0));
+    let out = t.raw_text();
+    let flags: Vec<u32> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("flags:"))
+        .map(|f| u32::from_str_radix(f.trim(), 8).expect("octal flags"))
+        .collect();
+    assert_eq!(flags.len(), 2, "flags before and after, in:\n{out}");
+    let nonblock = nix::fcntl::OFlag::O_NONBLOCK.bits() as u32;
+    assert_eq!(flags[0] & nonblock, 0, "the terminal came blocking");
+    assert_eq!(flags[0], flags[1], "the terminal's flags changed:\n{out}");
+}
