@@ -125,17 +125,11 @@ async fn on_terminal(
     cmds: mpsc::Sender<Command>,
     updates: mpsc::Receiver<Update>,
 ) -> std::io::Result<TuiEnd> {
-    let mut host = RealTerminal(terminal::enter());
+    // `follow` leaves SIGHUP to its default action, which ends it.
+    let events = tty_events::TtyEvents::new(!app.read_only)?;
     let jobs = JobSignals::new()?;
-    let result = event_loop(
-        &mut host,
-        tty_events::TtyEvents::new()?,
-        Some(jobs),
-        app,
-        cmds,
-        updates,
-    )
-    .await;
+    let mut host = RealTerminal(terminal::enter());
+    let result = event_loop(&mut host, events, Some(jobs), app, cmds, updates).await;
     terminal::leave();
     // ratatui's terminal reports a cursor it cannot show, when dropped,
     // with `eprintln!`, which panics once the terminal is gone: show it

@@ -4,15 +4,19 @@
 //! and wakes the interface when a key has come: during a flood, with both
 //! cores busy, a key then waits for two threads to be scheduled, that one
 //! and the interface's. Here the interface asks the terminal itself,
-//! without waiting, every time its loop turns (once per batch of engine
-//! updates during a flood), and crossterm parses what it reads. When the
+//! without waiting, as its loop turns (during a flood, at most every half
+//! millisecond), and crossterm parses what it reads. When the
 //! loop has nothing to do, it sleeps until the runtime sees the terminal
 //! readable or the window resized.
 //!
 //! crossterm reads until a read would block; standard input is therefore
 //! swapped, while the stream lives, for a non-blocking copy of the same
-//! terminal (`Nonblocking`). When standard input is not the terminal
-//! (`stepwise follow < file`), crossterm reads `/dev/tty` itself, blocking.
+//! terminal (`Nonblocking`), and unplugged when the terminal hangs up
+//! (`unplug_on_hangup`). Where there is no copy to be had (a terminal the
+//! user may not open again, after `su`; `stepwise follow` with standard
+//! input elsewhere, when crossterm reads `/dev/tty`), crossterm reads a
+//! blocking terminal, as it did on its own thread: bytes that make no key
+//! can then hold the interface until the next key.
 //!
 //! Reads only the terminal's input, never writes to it; a hung-up
 //! terminal is an error, not a wait.
@@ -28,7 +32,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -41,6 +45,8 @@ pub struct TtyEvents {
     winch: Signal,
     /// crossterm may hold events parsed from an earlier read.
     buffered: bool,
+    /// When the terminal was last looked at (`now`).
+    looked: Option<Instant>,
     /// A hang-up was reported: the stream has ended.
     ended: bool,
     /// Standard input made non-blocking while the stream lives.
@@ -58,28 +64,44 @@ impl Drop for TtyEvents {
 }
 
 impl TtyEvents {
-    /// Watches the terminal; must be called inside the runtime.
-    pub fn new() -> io::Result<TtyEvents> {
-        // crossterm's reader watches the terminal it found when it was
-        // made: make it now, before standard input changes (`Nonblocking`).
-        crossterm::event::poll(Duration::ZERO)?;
-        let (tty, swap, unplug) = if io::stdin().is_terminal() {
-            let own = reopen_stdin_nonblocking()?;
-            let unplug = unplug_on_hangup()?;
-            let swap = Nonblocking::on(&own)?;
-            (own, Some(swap), Some(unplug))
+    /// Watches the terminal; must be called inside the runtime, before
+    /// the interface's screen is entered (an error leaves nothing to undo).
+    /// `unplug`: on a hang-up, unplug standard input (`unplug_on_hangup`);
+    /// for a process that has its own SIGHUP handler (`run`, `resume`), not
+    /// for `follow`, which SIGHUP's default action ends.
+    pub fn new(unplug: bool) -> io::Result<TtyEvents> {
+        let (tty, swap) = if io::stdin().is_terminal() {
+            match reopen_stdin_nonblocking() {
+                Ok(copy) => {
+                    let swap = Nonblocking::on(&copy)?;
+                    (copy, Some(swap))
+                }
+                // A terminal this user may not open again (after `su`):
+                // read as it is, blocking.
+                Err(_) => (io::stdin().as_fd().try_clone_to_owned()?, None),
+            }
         } else {
-            (File::open("/dev/tty")?.into(), None, None)
+            (File::open("/dev/tty")?.into(), None)
         };
+        // crossterm's reader, made now if no screen before made it.
+        crossterm::event::poll(Duration::ZERO)?;
+        let watch = tty.try_clone()?;
         // SAFETY: an `OwnedFd` stays open, on the same file, until dropped,
         // and always gives the same number.
         let tty = unsafe { AsyncFd::register_with_interest(tty, Interest::READABLE) }
             .map_err(|e| e.into_parts().1)?;
+        let winch = signal(SignalKind::window_change())?;
+        let unplug = if unplug && swap.is_some() {
+            Some(unplug_on_hangup(watch)?)
+        } else {
+            None
+        };
         Ok(TtyEvents {
             tty,
-            winch: signal(SignalKind::window_change())?,
+            winch,
             // Keys typed before the interface came may wait in crossterm.
             buffered: true,
+            looked: None,
             ended: false,
             _swap: swap,
             unplug,
@@ -87,31 +109,58 @@ impl TtyEvents {
     }
 
     /// What the terminal has now, without waiting: an event, a hang-up,
-    /// or nothing.
-    fn now(&mut self, resized: bool) -> Option<io::Result<Event>> {
+    /// or nothing. `woken`: the runtime saw the terminal readable or the
+    /// window resized; otherwise a look that came less than `LOOK_EVERY`
+    /// after the last finds nothing.
+    fn now(&mut self, woken: bool) -> Option<io::Result<Event>> {
+        let soon = self.looked.is_some_and(|at| at.elapsed() < LOOK_EVERY);
+        if soon && !woken && !self.buffered {
+            return None;
+        }
+        self.looked = Some(Instant::now());
         let mut fds = [PollFd::new(self.tty.get_ref().as_fd(), PollFlags::POLLIN)];
         let seen = match poll(&mut fds, PollTimeout::ZERO) {
             Ok(_) => fds[0].revents().unwrap_or(PollFlags::empty()),
             Err(e) => return Some(Err(e.into())),
         };
-        if seen.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL) {
+        if seen.intersects(hung_up()) {
             self.ended = true;
             return Some(Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 "the terminal hung up",
             )));
         }
-        if !(self.buffered || resized || seen.contains(PollFlags::POLLIN)) {
+        if !(self.buffered || woken || seen.contains(PollFlags::POLLIN)) {
             return None;
         }
-        let next = match crossterm::event::poll(Duration::ZERO) {
-            Ok(true) => Some(crossterm::event::read()),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        };
+        let next = crossterm_next();
         self.buffered = next.is_some();
         next
     }
+}
+
+/// How often, at most, the loop looks at the terminal when the runtime
+/// has not said it is readable: during a flood the loop turns thousands
+/// of times a second.
+const LOOK_EVERY: Duration = Duration::from_micros(500);
+
+/// The poll(2) results that say the terminal is gone.
+fn hung_up() -> PollFlags {
+    PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL
+}
+
+/// crossterm's next event, if it has one now. A zero-time `poll` answers
+/// "none" after passing over one internal event (a report it did not ask
+/// for, such as Ctrl-F3 read as a cursor position): ask again a few times.
+fn crossterm_next() -> Option<io::Result<Event>> {
+    for _ in 0..4 {
+        match crossterm::event::poll(Duration::ZERO) {
+            Ok(true) => return Some(crossterm::event::read()),
+            Ok(false) => {}
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    None
 }
 
 /// The terminal on standard input, opened again, non-blocking: a file
@@ -119,7 +168,7 @@ impl TtyEvents {
 fn reopen_stdin_nonblocking() -> io::Result<OwnedFd> {
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
         .open("/proc/self/fd/0")?;
     Ok(file.into())
 }
@@ -133,13 +182,18 @@ fn reopen_stdin_nonblocking() -> io::Result<OwnedFd> {
 /// thread. Children never see the copy: every process stepwise starts is
 /// given its own standard input.
 struct Nonblocking {
-    /// The standard input found, kept open: crossterm's reader watches it.
+    /// The standard input found, kept open: crossterm's reader, when made
+    /// before, watches it.
     saved: OwnedFd,
 }
 
 impl Nonblocking {
     fn on(copy: &OwnedFd) -> io::Result<Nonblocking> {
         let saved = io::stdin().as_fd().try_clone_to_owned()?;
+        // crossterm's reader, when first made during the swap, watches
+        // the copy from then on, also once standard input is put back:
+        // the copy stays open for the life of the process.
+        std::mem::forget(copy.try_clone()?);
         dup2_stdin(copy)?;
         Ok(Nonblocking { saved })
     }
@@ -151,25 +205,33 @@ impl Drop for Nonblocking {
     }
 }
 
-/// On SIGHUP, standard input becomes an empty pipe that is never closed.
+/// On SIGHUP from a terminal that hung up, standard input becomes an empty
+/// pipe that is never closed. `watch` is a copy of the terminal.
 ///
 /// Why: a hung-up terminal reads as end of file, again and again, and
 /// crossterm, which reads until a read would block, would spin on it on
 /// the interface's thread if the hang-up came while it read. From the
 /// pipe a read would block: crossterm stops, and the next look at the
-/// terminal (`TtyEvents::now`, on the copy this stream keeps) sees the
-/// hang-up.
-fn unplug_on_hangup() -> io::Result<tokio::task::JoinHandle<()>> {
+/// terminal (`TtyEvents::now`) sees the hang-up. A SIGHUP sent by hand,
+/// the terminal still there, changes nothing. The task runs on another
+/// thread of the runtime (the interface's runtime has two).
+fn unplug_on_hangup(watch: OwnedFd) -> io::Result<tokio::task::JoinHandle<()>> {
     let mut hup = signal(SignalKind::hangup())?;
     Ok(tokio::spawn(async move {
-        if hup.recv().await.is_none() {
+        while hup.recv().await.is_some() {
+            let mut fds = [PollFd::new(watch.as_fd(), PollFlags::empty())];
+            let gone = poll(&mut fds, PollTimeout::ZERO).is_ok()
+                && fds[0].revents().is_some_and(|r| r.intersects(hung_up()));
+            if !gone {
+                continue;
+            }
+            if let Ok((read, write)) = pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+                && dup2_stdin(&read).is_ok()
+            {
+                // Never closed: an open pipe with nothing in it would block.
+                std::mem::forget(write);
+            }
             return;
-        }
-        if let Ok((read, write)) = pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
-            && dup2_stdin(&read).is_ok()
-        {
-            // Never closed: an open pipe with nothing in it would block.
-            std::mem::forget(write);
         }
     }))
 }
@@ -181,12 +243,12 @@ impl Stream for TtyEvents {
         if self.ended {
             return Poll::Ready(None);
         }
-        let mut resized = false;
+        let mut woken = false;
         loop {
-            if let Some(ev) = self.now(resized) {
+            if let Some(ev) = self.now(woken) {
                 return Poll::Ready(Some(ev));
             }
-            resized = self.winch.poll_recv(cx).is_ready();
+            let resized = self.winch.poll_recv(cx).is_ready();
             let readable = match self.tty.poll_read_ready(cx) {
                 Poll::Ready(Ok(mut guard)) => {
                     // crossterm reads the bytes: forget this readiness, and
@@ -198,7 +260,8 @@ impl Stream for TtyEvents {
                 Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
                 Poll::Pending => false,
             };
-            if !(resized || readable) {
+            woken = resized || readable;
+            if !woken {
                 return Poll::Pending;
             }
         }
