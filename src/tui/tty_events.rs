@@ -85,17 +85,16 @@ impl TtyEvents {
         };
         // crossterm's reader, made now if no screen before made it.
         crossterm::event::poll(Duration::ZERO)?;
-        let watch = tty.try_clone()?;
+        // A copy to watch for the hang-up, only where there is one to unplug.
+        let watch = (unplug && swap.is_some())
+            .then(|| tty.try_clone())
+            .transpose()?;
         // SAFETY: an `OwnedFd` stays open, on the same file, until dropped,
         // and always gives the same number.
         let tty = unsafe { AsyncFd::register_with_interest(tty, Interest::READABLE) }
             .map_err(|e| e.into_parts().1)?;
         let winch = signal(SignalKind::window_change())?;
-        let unplug = if unplug && swap.is_some() {
-            Some(unplug_on_hangup(watch)?)
-        } else {
-            None
-        };
+        let unplug = watch.map(unplug_on_hangup).transpose()?;
         Ok(TtyEvents {
             tty,
             winch,
