@@ -104,7 +104,7 @@ def key_latency(d, hosts):
         % (", ".join(hosts), shown["fleet"], HOST_SECONDS * 10, N, shown["after"]))
     env = dict(os.environ, STEPWISE_HOME=f"{d}/home-keys", NO_COLOR="1")
     argv = [BIN, "run", "--trust", "--ssh-config", f"{d}/ssh_config", rb]
-    term = ptyterm.Pty(argv, env=env, screen=True)
+    term = ptyterm.Pty(argv, env=env, screen=True, tap=True)
     try:
         if term.wait_for("Not run yet", time.monotonic() + 30) is None:
             raise RuntimeError("the interface never showed the fleet step")

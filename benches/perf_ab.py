@@ -83,7 +83,7 @@ def keys(b, bins):
             runs[name].append(b.tui(home, rb, keys=b.press_keys)[1])
             shutil.rmtree(home)
     print(f"#4 keys during a 6 s flood, {b.runs} rounds, load {bench.load()}, host steal {bench.steal_since(mark)}, "
-          f"harness at real-time priority: {'yes' if b.keys_realtime else 'no'}")
+          f"reads stamped at real-time priority: {'yes' if b.keys_realtime else 'no'}")
     for k, got in runs.items():
         every = sorted(x for run in got for x in run)
         n = len(every)

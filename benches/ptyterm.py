@@ -17,6 +17,7 @@ import select
 import signal
 import struct
 import subprocess
+import sys
 import termios
 import time
 
@@ -113,18 +114,49 @@ class Screen:
         return any(needle in "".join(row) for row in self.grid)
 
 
+# The tap: a process of its own at real-time priority that only reads the
+# pty's master and passes each read on, stamped with the time it returned
+# (CLOCK_MONOTONIC, the clock of time.perf_counter), as frames of
+# <f64 time, u32 length, bytes>. Its first frame says whether the policy
+# was allowed (length 0x80000000 | allowed); a read of nothing (the pty
+# closed) ends it. The harness parses the frames at the normal policy.
+TAP = r"""
+import os, struct, sys, time
+master, out = int(sys.argv[1]), int(sys.argv[2])
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(10))
+    allowed = 1
+except (OSError, AttributeError):
+    allowed = 0
+os.write(out, struct.pack("<dI", time.perf_counter(), 0x80000000 | allowed))
+while True:
+    try:
+        data = os.read(master, 1 << 16)
+    except OSError:
+        data = b""
+    frame = struct.pack("<dI", time.perf_counter(), len(data)) + data
+    while frame:
+        frame = frame[os.write(out, frame):]
+    if not data:
+        break
+"""
+_FRAME = struct.Struct("<dI")
+
+
 @contextlib.contextmanager
 def realtime():
     """Runs the calling thread at real-time priority (SCHED_FIFO 10; a
     child it forks starts with the normal policy) for the block; yields
-    whether it could. The harness that times keys is the instrument: at
-    the normal policy it waits for a core among the flood it measures, and
-    a key was once timed at 217 ms of which 210 passed before the harness
-    even began to wait for the screen (docs/PERFORMANCE.md, fourteenth
-    pass). It only reads the pty and parses a few hundred bytes a key, so
-    it takes little from what it measures. The policy it had is put back
-    afterwards (with the reset-on-fork flag, which only a privileged
-    thread may clear)."""
+    whether it could. Used by the tap (`TAP`), which only reads the pty
+    and stamps what it read, and by a harness without a tap. At the normal
+    policy a harness waits for a core among the flood it measures (a key
+    was once timed at 217 ms, of which 210 passed before the harness even
+    began to wait for the screen: docs/PERFORMANCE.md, fourteenth pass).
+    A harness that also parses the screen must not run at this policy
+    while a flood is drawn: its parsing then takes a core from the program
+    it measures (sixteenth pass). The policy it had is put back afterwards
+    (with the reset-on-fork flag, which only a privileged thread may
+    clear)."""
     try:
         old = (os.sched_getscheduler(0), os.sched_getparam(0))
         os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(10))
@@ -145,12 +177,15 @@ def time_keys(term, here, there, going):
     """Presses `j` and `k` in turn on `term` while `going()` holds, moving
     the selection between two steps whose Details show `here` (selected
     at first) and `there`; the latency of each key, from writing it to
-    reading the bytes that put its text on screen, with the harness at
-    real-time priority (see `realtime`). Returns (latencies in seconds,
-    whether real-time priority was allowed)."""
+    the moment the bytes that put its text on screen were read. A `term`
+    with a tap (`Pty(tap=True)`) has them read and stamped at real-time
+    priority by the tap, and this harness parses at the normal policy;
+    without one the harness itself runs at real-time priority (see
+    `realtime`). Returns (latencies in seconds, whether the real-time
+    policy was allowed)."""
     out = []
     target = there
-    with realtime() as rt:
+    with contextlib.nullcontext(term.tap_realtime) if term.tap else realtime() as rt:
         while not term.closed and going():
             t0 = time.perf_counter()
             term.write(b"j" if target == there else b"k")
@@ -176,7 +211,10 @@ def _controlling_tty():
 class Pty:
     """A child process on a fresh pty of ROWS x COLS."""
 
-    def __init__(self, argv, env=None, cwd=None, screen=False, rows=ROWS, cols=COLS):
+    def __init__(self, argv, env=None, cwd=None, screen=False, rows=ROWS, cols=COLS, tap=False):
+        """`tap`: the pty is read by a tap (`TAP`), which stamps each read
+        at real-time priority, and this harness parses what it passes on
+        at the normal policy: for timing keys during a flood."""
         master, slave = os.openpty()
         _set_size(slave, rows, cols)
         full_env = dict(os.environ if env is None else env)
@@ -202,19 +240,68 @@ class Pty:
         # bytes were parsed: the moment they reached the terminal.
         self.read_at = None
         self.closed = False
+        self.tap = None
+        self.tap_realtime = None
+        if tap:
+            self._start_tap()
+
+    def _start_tap(self):
+        """Starts the tap on the master; this harness reads its frames."""
+        r, w = os.pipe2(os.O_CLOEXEC)
+        with contextlib.suppress(OSError):  # room for frames while the harness parses
+            fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ
+        self.tap = subprocess.Popen([sys.executable, "-c", TAP, str(self.fd), str(w)],
+                                    pass_fds=(self.fd, w), stdin=subprocess.DEVNULL)
+        os.close(w)
+        self.tap_in, self.tap_buf = r, b""
+        while len(self.tap_buf) < _FRAME.size:  # its first frame: the policy it got
+            if not select.select([r], [], [], 10)[0] or not (more := os.read(r, _FRAME.size)):
+                raise RuntimeError("the pty's tap did not start")
+            self.tap_buf += more
+        _, allowed = _FRAME.unpack_from(self.tap_buf)
+        self.tap_realtime = allowed == 0x80000001
+        self.tap_buf, self.tap_at = bytearray(self.tap_buf[_FRAME.size:]), 0
+
+    def _read(self, timeout):
+        """The next read of the pty: (bytes, when it was read), None when
+        nothing came within `timeout`; b"" at EOF."""
+        if self.tap is None:
+            ready, _, _ = select.select([self.fd], [], [], timeout)
+            if not ready:
+                return None
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except OSError:  # EIO: the last writer closed the pty
+                data = b""
+            return data, time.perf_counter()
+        buf = self.tap_buf
+        while True:
+            at_frame = self.tap_at
+            if len(buf) - at_frame >= _FRAME.size:
+                at, n = _FRAME.unpack_from(buf, at_frame)
+                end = at_frame + _FRAME.size + n
+                if len(buf) >= end:
+                    self.tap_at = end
+                    return bytes(buf[at_frame + _FRAME.size:end]), at
+            ready, _, _ = select.select([self.tap_in], [], [], timeout)
+            if not ready:
+                return None
+            more = os.read(self.tap_in, 1 << 20)
+            if not more:
+                return b"", time.perf_counter()
+            del buf[:at_frame]
+            buf += more
+            self.tap_at, timeout = 0, 0
 
     def pump(self, timeout):
-        """Reads what is there (waiting at most `timeout` s); False at EOF."""
+        """Reads what is there (waiting at most `timeout` s); False at EOF.
+        With a tap, one read of the pty at a time."""
         if self.closed:
             return False
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
+        got = self._read(timeout)
+        if got is None:
             return True
-        try:
-            data = os.read(self.fd, 1 << 16)
-        except OSError:  # EIO: the last writer closed the pty
-            data = b""
-        self.read_at = time.perf_counter()
+        data, self.read_at = got
         if not data:
             self.closed = True
             return False
@@ -259,6 +346,7 @@ class Pty:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+        self._stop_tap()
         return code
 
     def kill(self):
@@ -266,3 +354,11 @@ class Pty:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        self._stop_tap()
+
+    def _stop_tap(self):
+        if self.tap is not None:
+            self.tap.kill()
+            self.tap.wait()
+            os.close(self.tap_in)
+            self.tap = None
