@@ -208,14 +208,17 @@ class Bench:
     def _tui(self, argv, keys):
         t = time.perf_counter()
         term = ptyterm.Pty(argv, screen=True, tap=keys is not None)
-        samples = keys(term) if keys else None
-        # A finished session keeps its last screen until Enter (the outcome
-        # stays readable): press it when the screen says so.
-        if term.wait_for("Session completed", time.monotonic() + 300) is None:
+        try:
+            samples = keys(term) if keys else None
+            # A finished session keeps its last screen until Enter (the
+            # outcome stays readable): press it when the screen says so.
+            if not term.screen.contains("Session completed") and \
+                    term.wait_for("Session completed", time.monotonic() + 300) is None:
+                raise RuntimeError("the session did not complete on screen")
+            term.write(b"\r")
+            code = term.drain(timeout=60)
+        finally:
             term.kill()
-            raise RuntimeError("the session did not complete on screen")
-        term.write(b"\r")
-        code = term.drain(timeout=60)
         took = time.perf_counter() - t
         if code != 0:
             raise RuntimeError(f"the TUI run exited {code}")
@@ -357,8 +360,10 @@ class Bench:
         only while the flood still runs (the session not yet completed).
         The pty is read by a tap at real-time priority, which stamps each
         read; the harness parses the screen at the normal policy, so that
-        its parsing of the flood's frames never takes a core from the
-        program it times (`ptyterm.time_keys`). The latencies, in seconds."""
+        its parsing of the flood's frames competes for a core instead of
+        holding one (`ptyterm.time_keys`). The parsed screen may lag the
+        tap: a key written once the session had completed (by the tap's
+        stamp) is not counted. The latencies, in seconds."""
         shown = self.KEYS_SHOWN
         self.keys_realtime = None
 
@@ -367,8 +372,14 @@ class Bench:
 
         if term.wait_for(shown["flood"], time.monotonic() + 10) is None:
             return []
-        out, self.keys_realtime = ptyterm.time_keys(term, shown["flood"], shown["after"], during_flood)
-        return out
+        starts = []
+        term.watch("Session completed")
+        out, self.keys_realtime = ptyterm.time_keys(term, shown["flood"], shown["after"], during_flood,
+                                                    starts)
+        if term.watched_at is None:
+            term.wait_for("Session completed", time.monotonic() + 300)
+        done = term.watched_at
+        return [lat for lat, t0 in zip(out, starts) if done is None or t0 < done]
 
     def b4_key_latency(self):
         """Keys during a flood (see `press_keys`), stepwise's runs
@@ -401,7 +412,7 @@ class Bench:
             "the platform in the same runs, a bash loop answering the same keys beside `yes | cat > file` "
             "(benches/key_peer.sh): " + key_figures(peer),
             "the pty read and stamped at real-time priority by a tap, the screen parsed at the "
-            "normal policy: " + ("yes" if self.keys_realtime else "no (not permitted; the harness's waits count)"),
+            "normal policy: " + ("yes" if self.keys_realtime else "no (not permitted; the tap's waits count)"),
             "worst key of each run in order, ms (- for a run with no key sampled): " + "; ".join(
                 f"{who} [{', '.join(f'{max(run) * 1000:.1f}' if run else '-' for run in got)}]"
                 for who, got in runs.items()),

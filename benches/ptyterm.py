@@ -114,15 +114,28 @@ class Screen:
         return any(needle in "".join(row) for row in self.grid)
 
 
-# The tap: a process of its own at real-time priority that only reads the
-# pty's master and passes each read on, stamped with the time it returned
-# (CLOCK_MONOTONIC, the clock of time.perf_counter), as frames of
-# <f64 time, u32 length, bytes>. Its first frame says whether the policy
-# was allowed (length 0x80000000 | allowed); a read of nothing (the pty
-# closed) ends it. The harness parses the frames at the normal policy.
+# The tap: a process of its own at real-time priority (SCHED_FIFO 10, where
+# that is permitted) that only reads the pty's master and passes each read
+# on, stamped with the time it returned (CLOCK_MONOTONIC, the clock of
+# time.perf_counter), as frames of <f64 time, u32 length, bytes>. Its
+# first frame says whether the policy was allowed (length 0x80000000 |
+# allowed); a read of nothing (the pty closed) ends it, and so does the
+# harness's death (PR_SET_PDEATHSIG), which closes its copy of the master.
+# Why: at the normal policy a reader waits for a core among the flood it
+# measures (a key was once timed at 217 ms, of which 210 passed before the
+# harness even began to wait: docs/PERFORMANCE.md, fourteenth pass); but a
+# harness that also parses the screen must not run at real-time priority
+# while a flood is drawn, or its parsing holds a core the program it times
+# needs (sixteenth pass). So the tap, which does almost nothing, stamps,
+# and the harness parses at the normal policy, as a terminal would. Being
+# real-time with a 1 MiB pipe, the tap never lets the program's writes
+# block, which a slow terminal emulator could.
 TAP = r"""
-import os, struct, sys, time
-master, out = int(sys.argv[1]), int(sys.argv[2])
+import ctypes, os, signal, struct, sys, time
+master, out, harness = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+if os.getppid() != harness:
+    sys.exit(1)
 try:
     os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(10))
     allowed = 1
@@ -143,61 +156,32 @@ while True:
 _FRAME = struct.Struct("<dI")
 
 
-@contextlib.contextmanager
-def realtime():
-    """Runs the calling thread at real-time priority (SCHED_FIFO 10; a
-    child it forks starts with the normal policy) for the block; yields
-    whether it could. Used by the tap (`TAP`), which only reads the pty
-    and stamps what it read, and by a harness without a tap. At the normal
-    policy a harness waits for a core among the flood it measures (a key
-    was once timed at 217 ms, of which 210 passed before the harness even
-    began to wait for the screen: docs/PERFORMANCE.md, fourteenth pass).
-    A harness that also parses the screen must not run at this policy
-    while a flood is drawn: its parsing then takes a core from the program
-    it measures (sixteenth pass). The policy it had is put back afterwards
-    (with the reset-on-fork flag, which only a privileged thread may
-    clear)."""
-    try:
-        old = (os.sched_getscheduler(0), os.sched_getparam(0))
-        os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(10))
-        ok = True
-    except (OSError, AttributeError):
-        ok = False
-    try:
-        yield ok
-    finally:
-        if ok:
-            try:
-                os.sched_setscheduler(0, old[0] | os.SCHED_RESET_ON_FORK, old[1])
-            except OSError:
-                pass
-
-
-def time_keys(term, here, there, going):
+def time_keys(term, here, there, going, starts=None):
     """Presses `j` and `k` in turn on `term` while `going()` holds, moving
     the selection between two steps whose Details show `here` (selected
     at first) and `there`; the latency of each key, from writing it to
-    the moment the bytes that put its text on screen were read. A `term`
-    with a tap (`Pty(tap=True)`) has them read and stamped at real-time
-    priority by the tap, and this harness parses at the normal policy;
-    without one the harness itself runs at real-time priority (see
-    `realtime`). Returns (latencies in seconds, whether the real-time
-    policy was allowed)."""
+    the moment the tap read the bytes that put its text on screen (`term`
+    must have a tap: `Pty(tap=True)`). `starts`, when given, gets each
+    timed key's write time (time.perf_counter). Returns (latencies in
+    seconds, whether the tap was allowed real-time priority)."""
+    if term.tap is None:
+        raise ValueError("keys are timed on a pty with a tap")
     out = []
     target = there
-    with contextlib.nullcontext(term.tap_realtime) if term.tap else realtime() as rt:
-        while not term.closed and going():
-            t0 = time.perf_counter()
-            term.write(b"j" if target == there else b"k")
-            seen = term.wait_for(target, time.monotonic() + 2)
-            if seen is None or not going():
-                break
-            out.append(seen - t0)
-            target = here if target == there else there
-            pause = time.monotonic() + 0.03
-            while time.monotonic() < pause and term.pump(0.02):
-                pass
-    return out, rt
+    while not term.closed and going():
+        t0 = time.perf_counter()
+        term.write(b"j" if target == there else b"k")
+        seen = term.wait_for(target, time.monotonic() + 2)
+        if seen is None or not going():
+            break
+        out.append(seen - t0)
+        if starts is not None:
+            starts.append(t0)
+        target = here if target == there else there
+        pause = time.monotonic() + 0.03
+        while time.monotonic() < pause and term.pump(0.02):
+            pass
+    return out, term.tap_realtime
 
 
 def _set_size(fd, rows, cols):
@@ -242,6 +226,7 @@ class Pty:
         self.closed = False
         self.tap = None
         self.tap_realtime = None
+        self.watched, self.watched_at = None, None
         if tap:
             self._start_tap()
 
@@ -249,13 +234,15 @@ class Pty:
         """Starts the tap on the master; this harness reads its frames."""
         r, w = os.pipe2(os.O_CLOEXEC)
         with contextlib.suppress(OSError):  # room for frames while the harness parses
-            fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ
-        self.tap = subprocess.Popen([sys.executable, "-c", TAP, str(self.fd), str(w)],
+            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
+        self.tap = subprocess.Popen([sys.executable, "-c", TAP, str(self.fd), str(w), str(os.getpid())],
                                     pass_fds=(self.fd, w), stdin=subprocess.DEVNULL)
         os.close(w)
         self.tap_in, self.tap_buf = r, b""
         while len(self.tap_buf) < _FRAME.size:  # its first frame: the policy it got
             if not select.select([r], [], [], 10)[0] or not (more := os.read(r, _FRAME.size)):
+                self.kill()
+                self.wait(timeout=10)
                 raise RuntimeError("the pty's tap did not start")
             self.tap_buf += more
         _, allowed = _FRAME.unpack_from(self.tap_buf)
@@ -311,7 +298,14 @@ class Pty:
             for reply in self.screen.replies:
                 os.write(self.fd, reply)
             self.screen.replies.clear()
+            if self.watched is not None and self.watched_at is None and self.screen.contains(self.watched):
+                self.watched_at = self.read_at
         return True
+
+    def watch(self, needle):
+        """From now on, `watched_at` is the time the bytes that first put
+        `needle` on screen were read (None until then)."""
+        self.watched, self.watched_at = needle, None
 
     def write(self, data):
         os.write(self.fd, data)
@@ -341,12 +335,14 @@ class Pty:
         return self.wait(timeout=max(1, deadline - time.monotonic()))
 
     def wait(self, timeout=60):
-        code = self.proc.wait(timeout=timeout)
-        self.closed = True
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-        self._stop_tap()
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            self.closed = True
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
+            self._stop_tap()
         return code
 
     def kill(self):
