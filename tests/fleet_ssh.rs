@@ -56,6 +56,10 @@ fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
         r#"{ batches: [1, "100%"], max_in_flight: 2, between_batches: confirm }"#,
     );
     let home = tmp.path().join("home");
+    // The masters' control sockets go here: an ssh master's process
+    // title names its socket, so this test can find its own masters.
+    let sockets = tmp.path().join("rt");
+    std::fs::create_dir(&sockets).unwrap();
     let out = stepwise(&home)
         .args([
             "run",
@@ -68,6 +72,7 @@ fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
         .arg(&server.config)
         .arg(&rb)
         .env("STEPWISE_VAR_TOKEN", "s3cr3t-t0ken")
+        .env("XDG_RUNTIME_DIR", &sockets)
         .output()
         .unwrap();
     let t = text(&out);
@@ -99,6 +104,13 @@ fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
     let dir = session_dirs(&home).pop().unwrap();
     assert!(!all_files_text(&dir).contains("s3cr3t-t0ken"));
     assert!(dir.join("output/deploy.web-4.1.log").exists());
+    // The session closed its master connections (left alone they would
+    // live on for `ControlPersist`, 60 s).
+    let masters = format!("^ssh: {}/sw-", sockets.display());
+    assert!(
+        eventually_within(20, || !running(&masters)),
+        "an ssh master of the session still runs"
+    );
 }
 
 #[test]
@@ -220,8 +232,13 @@ fn running(pattern: &str) -> bool {
 }
 
 /// Waits (bounded) until `cond` holds; false if it never did.
-fn eventually(mut cond: impl FnMut() -> bool) -> bool {
-    for _ in 0..600 {
+fn eventually(cond: impl FnMut() -> bool) -> bool {
+    eventually_within(30, cond)
+}
+
+/// Waits up to `seconds` until `cond` holds; false if it never did.
+fn eventually_within(seconds: u32, mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..seconds * 20 {
         if cond() {
             return true;
         }

@@ -104,11 +104,15 @@ impl SshRunner {
     }
 }
 
+/// How many `ssh -O exit` run at once when a session closes its masters.
+const CLOSING_AT_ONCE: usize = 32;
+
 impl Drop for SshRunner {
     /// Closes the master connections, but for hosts whose attempt still
     /// runs under its monitor (stepwise left it running): closing theirs
     /// would end that attempt; it ends by itself (`ControlPersist`) once
-    /// its last session has.
+    /// its last session has. The closes run side by side, a bounded
+    /// number at a time: one after another, 50 hosts took 0.35 s.
     fn drop(&mut self) {
         let hosts = std::mem::take(&mut *self.hosts.lock().unwrap_or_else(|e| e.into_inner()));
         let attempts =
@@ -118,18 +122,32 @@ impl Drop for SshRunner {
             .filter(|(id, log)| matches!(self.local.reattach(id, log), Reattach::Live { .. }))
             .filter_map(|(id, _)| id.target.clone())
             .collect();
-        for host in hosts.into_iter().filter(|h| !held.contains(h)) {
-            let mut argv = self.ssh_argv(&host);
-            let dest = argv.pop().unwrap_or_default();
-            argv.pop(); // `--`
-            let _ = std::process::Command::new(&argv[0])
-                .args(&argv[1..])
-                .args(["-O", "exit", "--", &dest])
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status();
+        let closing: Vec<String> = hosts.into_iter().filter(|h| !held.contains(h)).collect();
+        for batch in closing.chunks(CLOSING_AT_ONCE) {
+            let children: Vec<_> = batch
+                .iter()
+                .filter_map(|host| self.close_master(host).spawn().ok())
+                .collect();
+            for mut child in children {
+                let _ = child.wait();
+            }
         }
+    }
+}
+
+impl SshRunner {
+    /// `ssh … -O exit HOST`: asks the host's master to end.
+    fn close_master(&self, host: &str) -> std::process::Command {
+        let mut argv = self.ssh_argv(host);
+        let dest = argv.pop().unwrap_or_default();
+        argv.pop(); // `--`
+        let mut cmd = std::process::Command::new(&argv[0]);
+        cmd.args(&argv[1..])
+            .args(["-O", "exit", "--", &dest])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
     }
 }
 
