@@ -2,7 +2,8 @@
 //! started by each test): canary and confirm, the failure budget, an
 //! unknown host key and a down host, secrets masked and values kept out
 //! of the remote process list, cancel, `kill -9` (the hosts' attempts,
-//! held by monitors, finish) and resume (their real exits journalled).
+//! held by monitors, finish), resume (their real exits journalled), and
+//! the session's masters ended over their sockets.
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -56,10 +57,6 @@ fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
         r#"{ batches: [1, "100%"], max_in_flight: 2, between_batches: confirm }"#,
     );
     let home = tmp.path().join("home");
-    // The masters' control sockets go here: an ssh master's process
-    // title names its socket, so this test can find its own masters.
-    let sockets = tmp.path().join("rt");
-    std::fs::create_dir(&sockets).unwrap();
     let out = stepwise(&home)
         .args([
             "run",
@@ -72,7 +69,6 @@ fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
         .arg(&server.config)
         .arg(&rb)
         .env("STEPWISE_VAR_TOKEN", "s3cr3t-t0ken")
-        .env("XDG_RUNTIME_DIR", &sockets)
         .output()
         .unwrap();
     let t = text(&out);
@@ -104,13 +100,6 @@ fn a_canary_then_the_rest_after_a_confirm_with_secrets_masked() {
     let dir = session_dirs(&home).pop().unwrap();
     assert!(!all_files_text(&dir).contains("s3cr3t-t0ken"));
     assert!(dir.join("output/deploy.web-4.1.log").exists());
-    // The session closed its master connections (left alone they would
-    // live on for `ControlPersist`, 60 s).
-    let masters = format!("^ssh: {}/sw-", sockets.display());
-    assert!(
-        eventually_within(20, || !running(&masters)),
-        "an ssh master of the session still runs"
-    );
 }
 
 #[test]
@@ -220,6 +209,63 @@ fn values_never_reach_the_remote_process_list() {
         t.contains("deploy [web-1] | 14"),
         "the value reached the command: {t}"
     );
+}
+
+#[test]
+fn the_masters_end_with_the_session_over_their_sockets() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&four());
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = runbook(tmp.path(), "web-1, web-2, web-3", "true", "{}");
+    // The masters' control sockets go here: an ssh master's process title
+    // names its socket, so this test finds its own masters.
+    let sockets = tmp.path().join("rt");
+    std::fs::create_dir(&sockets).unwrap();
+    // An `ssh` first on PATH that runs the real one, but notes and
+    // refuses `-O` (`ssh -O exit`): the masters must end without it.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let real = which_ssh();
+    let noted = tmp.path().join("ssh-O-was-run");
+    let wrapper = format!(
+        "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -O ] && {{ touch '{}'; exit 1; }}; done\nexec '{}' \"$@\"\n",
+        noted.display(),
+        real
+    );
+    std::fs::write(bin.join("ssh"), wrapper).unwrap();
+    let mut perms = std::fs::metadata(bin.join("ssh")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(bin.join("ssh"), perms).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = stepwise(&tmp.path().join("home"))
+        .args(["run", "--trust", "--headless", "--ssh-config"])
+        .arg(&server.config)
+        .arg(&rb)
+        .env("PATH", path)
+        .env("XDG_RUNTIME_DIR", &sockets)
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("3 hosts: ✓3 ✗0"), "{t}");
+    // Left alone, they would live on for `ControlPersist` (60 s).
+    let masters = format!("^ssh: {}/sw-", sockets.display());
+    assert!(
+        eventually_within(20, || !running(&masters)),
+        "an ssh master of the session still runs"
+    );
+    assert!(!noted.exists(), "a master needed `ssh -O exit`");
+}
+
+/// The `ssh` on PATH.
+fn which_ssh() -> String {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "command -v ssh"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// Whether a process whose command line contains `pattern` runs (the

@@ -21,6 +21,7 @@ mod process;
 mod scripted;
 mod seam;
 pub mod ssh;
+mod ssh_mux;
 pub mod tty_input;
 
 pub use crate::engine::process::{Chunk, Outcome, Spec};

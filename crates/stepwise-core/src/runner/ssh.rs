@@ -5,8 +5,10 @@
 //! running, and a resume re-attaches to it).
 //!
 //! - One ControlMaster connection per host for the session, its socket
-//!   under a private 0700 folder (`%C`, a hash: short enough for the
-//!   104-byte socket path limit), `BatchMode=yes` (never a prompt: a host
+//!   under a private 0700 folder (named by the host's number in the
+//!   session: short enough for the 104-byte socket path limit, and known
+//!   to stepwise, which ends the masters through their sockets, see
+//!   [`super::ssh_mux`]), `BatchMode=yes` (never a prompt: a host
 //!   that wants a password or has an unknown key fails, with a message),
 //!   `ConnectTimeout`. Host-key checking is never turned off.
 //! - Values never appear in any argv, local or remote: the remote command
@@ -20,6 +22,7 @@
 //! It never touches the journal or the screen.
 
 use super::seam::{AttemptId, Reattach, Started, StepRunner};
+use super::ssh_mux;
 use crate::engine::process::Spec;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -48,13 +51,14 @@ pub struct SshOptions {
 }
 
 /// Runs fleet hosts over ssh. Holds the private folder of the control
-/// sockets; dropping it closes the masters (`ssh -O exit`).
+/// sockets; dropping it closes the masters.
 pub struct SshRunner {
     options: SshOptions,
     /// Runs the local `ssh` of each host attempt.
     local: Arc<dyn StepRunner>,
     sockets: tempfile::TempDir,
-    hosts: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Each host used, with its number (its socket's name).
+    hosts: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
     /// Every attempt started, with its log: a host whose attempt is still
     /// held by its monitor keeps its master connection.
     attempts: std::sync::Mutex<Vec<(AttemptId, PathBuf)>>,
@@ -87,7 +91,7 @@ impl SshRunner {
             argv.push(cfg.display().to_string());
         }
         let timeout = self.options.connect_timeout.unwrap_or(10);
-        let control = self.sockets.path().join("%C");
+        let control = self.control_path(host);
         for o in [
             "BatchMode=yes".to_owned(),
             format!("ConnectTimeout={timeout}"),
@@ -104,17 +108,19 @@ impl SshRunner {
     }
 }
 
-/// How many `ssh -O exit` run at once when a session closes its masters.
+/// How many masters are asked at once, over their sockets (one open
+/// socket each), or with `ssh -O exit` (one process each) when a master
+/// did not agree over its socket.
+const SOCKETS_AT_ONCE: usize = 256;
 const CLOSING_AT_ONCE: usize = 32;
 
 impl Drop for SshRunner {
     /// Closes the master connections, but for hosts whose attempt still
     /// runs under its monitor (stepwise left it running): closing theirs
     /// would end that attempt; it ends by itself (`ControlPersist`) once
-    /// its last session has. The closes run side by side, a bounded
-    /// number at a time: one after another, 50 hosts took 0.35 s.
+    /// its last session has.
     fn drop(&mut self) {
-        let hosts = std::mem::take(&mut *self.hosts.lock().unwrap_or_else(|e| e.into_inner()));
+        let hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let attempts =
             std::mem::take(&mut *self.attempts.lock().unwrap_or_else(|e| e.into_inner()));
         let held: std::collections::BTreeSet<String> = attempts
@@ -122,8 +128,12 @@ impl Drop for SshRunner {
             .filter(|(id, log)| matches!(self.local.reattach(id, log), Reattach::Live { .. }))
             .filter_map(|(id, _)| id.target.clone())
             .collect();
-        let closing: Vec<String> = hosts.into_iter().filter(|h| !held.contains(h)).collect();
-        for batch in closing.chunks(CLOSING_AT_ONCE) {
+        let closing: Vec<String> = hosts.into_keys().filter(|h| !held.contains(h)).collect();
+        let stubborn: Vec<String> = closing
+            .chunks(SOCKETS_AT_ONCE)
+            .flat_map(|batch| self.ask_masters(batch))
+            .collect();
+        for batch in stubborn.chunks(CLOSING_AT_ONCE) {
             let children: Vec<_> = batch
                 .iter()
                 .filter_map(|host| self.close_master(host).spawn().ok())
@@ -136,6 +146,33 @@ impl Drop for SshRunner {
 }
 
 impl SshRunner {
+    /// The control socket of `host`'s master, numbered in the order the
+    /// hosts were first used.
+    fn control_path(&self, host: &str) -> PathBuf {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        let next = hosts.len();
+        let n = *hosts.entry(host.to_owned()).or_insert(next);
+        self.sockets.path().join(format!("h{n}"))
+    }
+
+    /// Asks each host's master to end over its socket, all of them before
+    /// any answer is read, so that they end side by side; the hosts whose
+    /// master did not agree (to be closed another way).
+    fn ask_masters(&self, hosts: &[String]) -> Vec<String> {
+        let asked: Vec<_> = hosts
+            .iter()
+            .map(|h| (h, ssh_mux::ask(&self.control_path(h))))
+            .collect();
+        asked
+            .into_iter()
+            .filter_map(|(h, asked)| match asked {
+                Ok(None) => None,
+                Ok(Some(a)) => a.answer().is_err().then(|| h.clone()),
+                Err(_) => Some(h.clone()),
+            })
+            .collect()
+    }
+
     /// `ssh … -O exit HOST`: asks the host's master to end.
     fn close_master(&self, host: &str) -> std::process::Command {
         let mut argv = self.ssh_argv(host);
@@ -179,10 +216,6 @@ fn marker() -> String {
 impl StepRunner for SshRunner {
     fn start(&self, id: &AttemptId, mut spec: Spec, capacity: usize) -> Started {
         let host = id.target.clone().unwrap_or_default();
-        self.hosts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(host.clone());
         let command = spec.argv.pop().unwrap_or_default();
         let mut argv = self.ssh_argv(&host);
         argv.push(WRAPPER.to_owned());
