@@ -17,12 +17,13 @@ generated keys, known_hosts in a temp folder), then measures in one run:
 Stepwise and the loop run in turn, ROUNDS times (3 unless --rounds N),
 the side that goes first alternating: one run of each swings by 20 % on
 this 2-core machine (50 key exchanges, and the remote login's own start).
-Prints each side's median wall time and every run, the ratio of the
+Prints each side's median wall time and every run, stepwise's end (its
+journal's last event to its exit: the masters are closed there), the ratio of the
 medians stepwise/plain (target <= 1.3) and of each round, and stepwise's
 peak RSS (target <= 64 MiB, GNU time); exits 1 when a target is missed.
 Usage: benches/fleet.py [--rounds N] [BINARY]
 """
-import os, statistics, subprocess, sys, tempfile, time, socket
+import datetime, glob, json, os, statistics, subprocess, sys, tempfile, time, socket
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ptyterm  # noqa: E402
@@ -145,14 +146,20 @@ def fmt(times):
 
 
 def stepwise_once(d, rb, r):
-    """One headless run of the fleet step; (seconds, peak RSS in KiB)."""
+    """One headless run of the fleet step; (seconds, peak RSS in KiB,
+    seconds from the journal's last event to the process's exit: the
+    session's end, where the ssh masters are closed)."""
     env = dict(os.environ, STEPWISE_HOME=f"{d}/home{r}")
     t0 = time.monotonic()
     sh("/usr/bin/time", "-v", "-o", f"{d}/rss", BIN, "run", "--trust", "--headless",
        "--ssh-config", f"{d}/ssh_config", rb, env=env, stdout=subprocess.DEVNULL)
-    took = time.monotonic() - t0
+    took, ended = time.monotonic() - t0, time.time()
     kib = next(int(l.split()[-1]) for l in open(f"{d}/rss") if "Maximum resident" in l)
-    return took, kib
+    journal = glob.glob(f"{d}/home{r}/sessions/*/journal.jsonl")[0]
+    at = json.loads(open(journal).read().splitlines()[-1])["at"]
+    last = datetime.datetime.strptime(at[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+    return took, kib, ended - last
 
 
 def loop_once(d, hosts):
@@ -178,15 +185,16 @@ def main():
             "sections:\n  - title: S\n    steps:\n      - id: t\n        title: T\n        on: all\n"
             "        run: 'true'\n        rollout: { max_in_flight: %d }\n" % (", ".join(hosts), N))
         runs = {"stepwise": [], "loop": []}
-        rss = 0
+        rss, ends = 0, []
         for r in range(ROUNDS):
             # Alternate which side goes first: neither always meets the
             # freshly started (or just used) servers.
             order = ["stepwise", "loop"] if r % 2 == 0 else ["loop", "stepwise"]
             for side in order:
                 if side == "stepwise":
-                    took, kib = stepwise_once(d, rb, r)
+                    took, kib, end = stepwise_once(d, rb, r)
                     rss = max(rss, kib)
+                    ends.append(end)
                 else:
                     took = loop_once(d, hosts)
                 runs[side].append(took)
@@ -212,6 +220,8 @@ def main():
         print(f"  stepwise   {ours:6.2f} s median ({fmt(runs['stepwise'])})"
               f"   peak RSS {rss / 1024:.1f} MiB (target <= 64)")
         print(f"  plain loop {plain:6.2f} s median ({fmt(runs['loop'])})")
+        print(f"  stepwise's end, last event to exit (closing the masters): "
+              f"{', '.join(f'{e * 1000:.0f} ms' for e in ends)}")
         rounds = [a / b for a, b in zip(runs["stepwise"], runs["loop"])]
         print(f"  ratio      {ours / plain:6.2f}x of the medians (target <= 1.3);"
               f" by round {', '.join(f'{x:.2f}' for x in rounds)}")

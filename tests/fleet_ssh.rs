@@ -218,11 +218,21 @@ fn the_masters_end_with_the_session_over_their_sockets() {
     }
     let server = Sshd::start(&four());
     let tmp = tempfile::tempdir().unwrap();
-    let rb = runbook(tmp.path(), "web-1, web-2, web-3", "true", "{}");
     // The masters' control sockets go here: an ssh master's process title
-    // names its socket, so this test finds its own masters.
+    // names its socket, so this test finds its own masters. (stepwise
+    // takes XDG_RUNTIME_DIR only when it is shorter than 40 bytes.)
     let sockets = tmp.path().join("rt");
     std::fs::create_dir(&sockets).unwrap();
+    assert!(sockets.as_os_str().len() < 40, "{}", sockets.display());
+    let masters = format!("^ssh: {}/sw-", sockets.display());
+    // The "remote" side is this machine: each host's command sees the
+    // masters while they run.
+    let rb = runbook(
+        tmp.path(),
+        "web-1, web-2, web-3",
+        &format!("pgrep -f '{masters}' >/dev/null && echo master-seen"),
+        "{}",
+    );
     // An `ssh` first on PATH that runs the real one, but notes and
     // refuses `-O` (`ssh -O exit`): the masters must end without it.
     let bin = tmp.path().join("bin");
@@ -250,8 +260,8 @@ fn the_masters_end_with_the_session_over_their_sockets() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(t.contains("3 hosts: ✓3 ✗0"), "{t}");
+    assert!(t.contains("deploy [web-2] | master-seen"), "{t}");
     // Left alone, they would live on for `ControlPersist` (60 s).
-    let masters = format!("^ssh: {}/sw-", sockets.display());
     assert!(
         eventually_within(20, || !running(&masters)),
         "an ssh master of the session still runs"
@@ -271,10 +281,11 @@ fn which_ssh() -> String {
 /// Whether a process whose command line contains `pattern` runs (the
 /// remote side here is this machine).
 fn running(pattern: &str) -> bool {
-    std::process::Command::new("pgrep")
+    let out = std::process::Command::new("pgrep")
         .args(["-f", pattern])
         .output()
-        .is_ok_and(|o| o.status.success())
+        .expect("pgrep runs");
+    out.status.success()
 }
 
 /// Waits (bounded) until `cond` holds; false if it never did.

@@ -27,6 +27,7 @@ use crate::engine::process::Spec;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The remote command (fixed text; no value ever goes in it). It keeps the
 /// channel's stdin as fd 3, reads the marker line then the script up to
@@ -113,6 +114,9 @@ impl SshRunner {
 /// did not agree over its socket.
 const SOCKETS_AT_ONCE: usize = 256;
 const CLOSING_AT_ONCE: usize = 32;
+/// How long a batch of masters has to answer, or of `ssh -O exit` to end
+/// (then they are killed): a hung master never holds the session's end.
+const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
 impl Drop for SshRunner {
     /// Closes the master connections, but for hosts whose attempt still
@@ -138,10 +142,21 @@ impl Drop for SshRunner {
                 .iter()
                 .filter_map(|host| self.close_master(host).spawn().ok())
                 .collect();
-            for mut child in children {
-                let _ = child.wait();
-            }
+            wait_or_kill(children, Instant::now() + CLOSE_WAIT);
         }
+    }
+}
+
+/// Waits for every child until `deadline`, then kills those left (and
+/// reaps them).
+fn wait_or_kill(mut children: Vec<std::process::Child>, deadline: Instant) {
+    while !children.is_empty() && Instant::now() < deadline {
+        children.retain_mut(|c| matches!(c.try_wait(), Ok(None)));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for mut c in children {
+        let _ = c.kill();
+        let _ = c.wait();
     }
 }
 
@@ -157,18 +172,27 @@ impl SshRunner {
 
     /// Asks each host's master to end over its socket, all of them before
     /// any answer is read, so that they end side by side; the hosts whose
-    /// master did not agree (to be closed another way).
+    /// master refused or answered oddly (to be closed another way). A
+    /// master still silent at the deadline is left as it is: hung, it
+    /// would hang `ssh -O exit` too.
     fn ask_masters(&self, hosts: &[String]) -> Vec<String> {
         let asked: Vec<_> = hosts
             .iter()
             .map(|h| (h, ssh_mux::ask(&self.control_path(h))))
             .collect();
+        let deadline = Instant::now() + CLOSE_WAIT;
         asked
             .into_iter()
-            .filter_map(|(h, asked)| match asked {
-                Ok(None) => None,
-                Ok(Some(a)) => a.answer().is_err().then(|| h.clone()),
-                Err(_) => Some(h.clone()),
+            .filter_map(|(h, asked)| {
+                let answered = match asked {
+                    Ok(None) => return None,
+                    Ok(Some(a)) => a.answer(deadline),
+                    Err(e) => Err(e),
+                };
+                match answered {
+                    Err(e) if e.kind() != io::ErrorKind::TimedOut => Some(h.clone()),
+                    _ => None,
+                }
             })
             .collect()
     }
@@ -244,6 +268,12 @@ impl StepRunner for SshRunner {
     }
 
     fn exit_recorded(&self, id: &AttemptId) {
+        // Durable: this attempt no longer holds its host's master open,
+        // even while its monitor lingers.
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(a, _)| a != id);
         self.local.exit_recorded(id)
     }
 }

@@ -2,8 +2,9 @@
 //! (the client side of the `ControlMaster` protocol, `PROTOCOL.mux` in
 //! OpenSSH): a hello, then "terminate", then the master's answer. The
 //! same request `ssh -O exit` makes, without starting an `ssh` per host:
-//! a session's 50 masters took 0.23–0.25 s of `ssh -O exit` (32 at a
-//! time), most of it the clients' own start.
+//! with an `ssh -O exit` per master (32 at a time), a session of 50 hosts
+//! took 0.17–0.26 s from its last event to its exit, most of it the
+//! clients' own start (docs/PERFORMANCE.md, seventeenth pass).
 //!
 //! It only ever asks a master of this session to end (its socket is in
 //! the session's private folder); it sends nothing else and reads only
@@ -12,7 +13,7 @@
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const MUX_MSG_HELLO: u32 = 0x0000_0001;
 const MUX_C_TERMINATE: u32 = 0x1000_0005;
@@ -20,8 +21,7 @@ const MUX_S_OK: u32 = 0x8000_0001;
 const MUX_VERSION: u32 = 4;
 /// The request id of the terminate request (any number: one request).
 const REQUEST: u32 = 1;
-/// Bounds each read and write: a master that does not answer is left to
-/// `ssh -O exit`.
+/// Bounds the write of a request (a socket's buffer takes it at once).
 const WAIT: Duration = Duration::from_secs(2);
 /// The longest answer read (a hello with its extensions, or a refusal).
 const MAX_PACKET: u32 = 64 * 1024;
@@ -45,7 +45,6 @@ pub fn ask(socket: &Path) -> io::Result<Option<Asked>> {
         }
         Err(e) => return Err(e),
     };
-    s.set_read_timeout(Some(WAIT))?;
     s.set_write_timeout(Some(WAIT))?;
     let mut out = packet(&[MUX_MSG_HELLO, MUX_VERSION]);
     out.extend(packet(&[MUX_C_TERMINATE, REQUEST]));
@@ -54,18 +53,21 @@ pub fn ask(socket: &Path) -> io::Result<Option<Asked>> {
 }
 
 impl Asked {
-    /// The master's answer: `Ok` when it agreed to end. An error means it
-    /// may still run (it refused, or answered something else): close it
-    /// another way.
-    pub fn answer(self) -> io::Result<()> {
+    /// The master's answer, awaited until `deadline` (shared by every
+    /// master asked at once): `Ok` when it agreed to end. An error means
+    /// it may still run: `TimedOut` when it said nothing in time (a hung
+    /// master: `ssh -O exit`, which waits without a bound, would hang on
+    /// it too), another kind when it refused or answered something else
+    /// (close it another way).
+    pub fn answer(self, deadline: Instant) -> io::Result<()> {
         let mut s = self.0;
-        let hello = read_packet(&mut s)?;
-        if word(&hello, 0) != Some(MUX_MSG_HELLO) {
-            return Err(unexpected("no hello from the master"));
+        let hello = read_packet(&mut s, deadline)?;
+        if word(&hello, 0) != Some(MUX_MSG_HELLO) || word(&hello, 4) != Some(MUX_VERSION) {
+            return Err(unexpected("no hello of this protocol's version"));
         }
         // The master often ends before its answer leaves (OpenSSH's own
         // client takes that as done too): the connection closing is a yes.
-        let answer = match read_packet(&mut s) {
+        let answer = match read_packet(&mut s, deadline) {
             Err(e)
                 if matches!(
                     e.kind(),
@@ -93,7 +95,19 @@ fn packet(words: &[u32]) -> Vec<u8> {
     p
 }
 
-fn read_packet(s: &mut UnixStream) -> io::Result<Vec<u8>> {
+fn read_packet(s: &mut UnixStream, deadline: Instant) -> io::Result<Vec<u8>> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(io::ErrorKind::TimedOut.into());
+    }
+    s.set_read_timeout(Some(left))?;
+    read_body(s).map_err(|e| match e.kind() {
+        io::ErrorKind::WouldBlock => io::ErrorKind::TimedOut.into(),
+        _ => e,
+    })
+}
+
+fn read_body(s: &mut UnixStream) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     s.read_exact(&mut len)?;
     let len = u32::from_be_bytes(len);
@@ -119,6 +133,10 @@ mod tests {
     use super::*;
     use std::os::unix::net::UnixListener;
 
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(5)
+    }
+
     /// A master that answers the hello and then `answer` to the request.
     fn master(answer: Vec<u8>) -> (tempfile::TempDir, std::thread::JoinHandle<Vec<u8>>) {
         let dir = tempfile::tempdir().unwrap();
@@ -140,7 +158,7 @@ mod tests {
         ask(&dir.path().join("m"))
             .unwrap()
             .unwrap()
-            .answer()
+            .answer(soon())
             .unwrap();
         let sent = served.join().unwrap();
         assert_eq!(sent[..12], packet(&[MUX_MSG_HELLO, MUX_VERSION])[..]);
@@ -153,7 +171,7 @@ mod tests {
         ask(&dir.path().join("m"))
             .unwrap()
             .unwrap()
-            .answer()
+            .answer(soon())
             .unwrap();
         served.join().unwrap();
     }
@@ -165,7 +183,32 @@ mod tests {
         refusal.extend(b"no!");
         let (dir, _served) = master(refusal);
         let asked = ask(&dir.path().join("m")).unwrap().unwrap();
-        assert!(asked.answer().is_err());
+        let err = asked.answer(soon()).unwrap_err();
+        assert_ne!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[test]
+    fn a_master_that_says_nothing_times_out_at_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let _listener = UnixListener::bind(dir.path().join("m")).unwrap();
+        let asked = ask(&dir.path().join("m")).unwrap().unwrap();
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let err = asked.answer(deadline).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(Instant::now() >= deadline);
+    }
+
+    #[test]
+    fn a_hello_of_another_version_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = UnixListener::bind(dir.path().join("m")).unwrap();
+        let served = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(&packet(&[MUX_MSG_HELLO, 3])).unwrap();
+        });
+        let asked = ask(&dir.path().join("m")).unwrap().unwrap();
+        assert!(asked.answer(soon()).is_err());
+        served.join().unwrap();
     }
 
     #[test]
