@@ -23,7 +23,7 @@ medians stepwise/plain (target <= 1.3) and of each round, and stepwise's
 peak RSS (target <= 64 MiB, GNU time); exits 1 when a target is missed.
 Usage: benches/fleet.py [--rounds N] [BINARY]
 """
-import datetime, glob, json, os, statistics, subprocess, sys, tempfile, time, socket
+import datetime, glob, json, os, shutil, statistics, subprocess, sys, tempfile, time, socket
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ptyterm  # noqa: E402
@@ -32,6 +32,8 @@ N = 50
 ARGS = sys.argv[1:]
 ROUNDS = 3
 if ARGS[:1] == ["--rounds"]:
+    if len(ARGS) < 2 or not ARGS[1].isdigit():
+        sys.exit("usage: benches/fleet.py [--rounds N] [BINARY]")
     ROUNDS, ARGS = max(1, int(ARGS[1])), ARGS[2:]
 BIN = ARGS[0] if ARGS else "target/release/stepwise"
 
@@ -65,6 +67,7 @@ def setup(d):
               # either side's time (7-8 s against 3 s without it): on a
               # real fleet the login's own start runs on each host, not on
               # the two cores stepwise shares with the servers here.
+              # (SetEnv needs OpenSSH 8.7 or later.)
               "SetEnv SHLVL=2"]
     client, known, hosts, listen = [], [], [], []
     for i in range(N):
@@ -172,6 +175,7 @@ def loop_once(d, hosts):
     sh("bash", "-c", f"for h in {' '.join(hosts)}; do ssh {opts} $h true & done; wait")
     took = time.monotonic() - t0
     sh("bash", "-c", f"for h in {' '.join(hosts)}; do ssh {opts} -O exit $h 2>/dev/null & done; wait")
+    shutil.rmtree(cp, ignore_errors=True)
     return took
 
 
@@ -246,6 +250,7 @@ def main():
         for p in sshd:
             p.terminate()
             p.wait()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
