@@ -23,7 +23,7 @@ medians stepwise/plain (target <= 1.3) and of each round, and stepwise's
 peak RSS (target <= 64 MiB, GNU time); exits 1 when a target is missed.
 Usage: benches/fleet.py [--rounds N] [BINARY]
 """
-import datetime, glob, json, os, shutil, statistics, subprocess, sys, tempfile, time, socket
+import datetime, glob, json, os, re, shutil, statistics, subprocess, sys, tempfile, time, socket
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ptyterm  # noqa: E402
@@ -160,8 +160,10 @@ def stepwise_once(d, rb, r):
     kib = next(int(l.split()[-1]) for l in open(f"{d}/rss") if "Maximum resident" in l)
     journal = glob.glob(f"{d}/home{r}/sessions/*/journal.jsonl")[0]
     at = json.loads(open(journal).read().splitlines()[-1])["at"]
-    last = datetime.datetime.strptime(at[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
-        tzinfo=datetime.timezone.utc).timestamp()
+    # RFC 3339 in UTC, with 0 to 9 digits of fraction.
+    whole, frac = re.fullmatch(r"(.+T\d\d:\d\d:\d\d)(\.\d+)?Z", at).groups()
+    last = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp() + float("0" + (frac or ""))
     return took, kib, ended - last
 
 

@@ -245,9 +245,8 @@ fn the_masters_end_with_the_session_over_their_sockets() {
         real
     );
     std::fs::write(bin.join("ssh"), wrapper).unwrap();
-    let mut perms = std::fs::metadata(bin.join("ssh")).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(bin.join("ssh"), perms).unwrap();
+    let exec = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(bin.join("ssh"), exec).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let out = stepwise(&tmp.path().join("home"))
         .args(["run", "--trust", "--headless", "--ssh-config"])

@@ -109,10 +109,11 @@ impl SshRunner {
     }
 }
 
-/// How many masters are asked at once, over their sockets (one open
-/// socket each), or with `ssh -O exit` (one process each) when a master
-/// did not agree over its socket.
+/// How many masters are asked at once over their sockets (one open
+/// socket each).
 const SOCKETS_AT_ONCE: usize = 256;
+/// How many `ssh -O exit` run at once (one process each), for masters
+/// that did not agree over their sockets.
 const CLOSING_AT_ONCE: usize = 32;
 /// How long a batch of masters has to answer, or of `ssh -O exit` to end
 /// (then they are killed): a hung master never holds the session's end.
