@@ -33,6 +33,7 @@ pub mod headless;
 pub mod headless_fleet;
 pub mod headless_lines;
 pub mod import;
+pub mod invocation;
 pub mod launch;
 pub mod picker;
 pub mod status;

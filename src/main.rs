@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Only the commands that read or write sessions look for the home.
     let home_flag = cli.home;
+    stepwise::invocation::remember_home_flag(home_flag.as_deref());
     let home = || stepwise::session::store::home(home_flag.as_deref());
     let result = match cli.command {
         Some(Cmd::Run(args)) => launch::run(&home(), args.into()),

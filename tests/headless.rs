@@ -774,3 +774,69 @@ fn set_typed_on_stdin_changes_an_input_for_the_steps_after_it() {
         "the transcript says so"
     );
 }
+
+/// The resume command printed for a session kept under `--home` names that
+/// home, so pasting it (without `STEPWISE_HOME`) finds the session; and a
+/// secret input missing headless is steered to `--var-file`, not `--var`.
+#[test]
+fn the_printed_resume_command_names_the_home_and_works_when_pasted() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("on call home");
+    let rb = dir.path().join("wait.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: wait\ntitle: Wait\ninputs:\n  TOKEN:\n    secret: true\n    required: true\nsections:\n  - title: S\n    steps:\n      - id: look\n        title: Look\n        instructions: Look at it.\n        note: required\n",
+    )
+    .unwrap();
+    let bare = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"));
+        c.env_remove("STEPWISE_HOME").env("HOME", dir.path());
+        c
+    };
+    let out = bare()
+        .arg("--home")
+        .arg(&home)
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("give it with --var-file TOKEN=PATH"), "{t}");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let out = bare()
+        .arg("--home")
+        .arg(&home)
+        .args(["run", "--headless", "--trust", "--var-file"])
+        .arg(format!("TOKEN={}", token.display()))
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    let line = t
+        .lines()
+        .find(|l| l.trim_start().starts_with("stepwise --home"))
+        .unwrap_or_else(|| panic!("no resume command naming the home: {t}"));
+    let quoted = format!("'{}'", home.display());
+    assert!(line.contains(&format!("--home {quoted} resume ")), "{line}");
+    // Pasted into a shell, with the secret given as it says.
+    let cmd = line
+        .trim()
+        .strip_prefix("stepwise ")
+        .unwrap()
+        .replace("--var-file TOKEN=PATH", &format!("--var-file TOKEN={}", token.display()));
+    let pasted = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} {cmd} --headless < /dev/null", env!("CARGO_BIN_EXE_stepwise")))
+        .env_remove("STEPWISE_HOME")
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let pt = text(&pasted);
+    assert_eq!(pasted.status.code(), Some(4), "the pasted resume: {pt}");
+    assert!(!pt.contains("no session matches"), "{pt}");
+}

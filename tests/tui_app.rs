@@ -589,15 +589,28 @@ fn enter_on_a_failure_the_runbook_lets_pass_opens_no_prompt() {
 }
 
 #[test]
-fn no_key_acts_while_the_terminal_is_too_small() {
+fn no_key_but_q_acts_while_the_terminal_is_too_small() {
     let mut app = app_with(&midway());
-    app.update(Msg::Resize(60, 20));
+    app.update(Msg::Resize(44, 12));
     assert!(app.update(key(KeyCode::Enter)).is_empty());
-    assert!(app.update(ch('q')).is_empty());
+    assert!(app.update(ch('a')).is_empty());
+    assert!(app.update(ctrl('c')).is_empty());
     assert!(app.modal.is_none(), "a hidden dialog opened");
     app.update(Msg::Resize(100, 30));
     app.update(ch('q'));
     assert!(matches!(app.modal, Some(Modal::Quit)));
+    // Too small again: `q` leaves at once, with no dialog to answer.
+    app.update(Msg::Resize(44, 12));
+    assert_eq!(app.update(ch('q')), vec![Command::Leave]);
+    assert!(app.modal.is_none());
+}
+
+#[test]
+fn q_on_a_too_small_terminal_leaves_a_running_step_running() {
+    let mut app = running();
+    app.update(Msg::Resize(44, 12));
+    assert_eq!(app.update(ch('q')), vec![Command::LeaveRunning]);
+    assert!(app.update(ch('q')).is_empty(), "left twice");
 }
 
 #[test]

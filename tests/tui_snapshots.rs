@@ -195,8 +195,49 @@ fn cancel_confirmation() {
 #[test]
 fn too_small() {
     let mut app = busy();
-    let t = draw(&mut app, 60, 20);
+    let t = draw(&mut app, 44, 12);
     insta::assert_snapshot!("too_small", t.backend());
+}
+
+/// Narrower than 80 columns (a split pane) the panes are stacked: steps,
+/// details, then the log; a short wide screen keeps them side by side.
+#[test]
+fn narrow_and_short_screens_stack_or_shrink_the_panes() {
+    let mut app = busy();
+    let t = draw(&mut app, 60, 20);
+    insta::assert_snapshot!("stacked_60x20", t.backend());
+    let t = draw(&mut app, 120, 15);
+    insta::assert_snapshot!("short_120x15", t.backend());
+}
+
+/// A failed step's question sits above the log pane, so the output it
+/// asks about stays in view.
+#[test]
+fn the_failure_question_leaves_the_log_in_view() {
+    let mut r = midway();
+    r.push(started_step(7, 100, "deploy", 1));
+    let mut app = app_with(&r);
+    output(
+        &mut app,
+        "deploy",
+        1,
+        Stream::Stderr,
+        "error: image v1.4.2 not found in the registry\n",
+    );
+    engine(&mut app, exited(9, 105, "deploy", 1, 2));
+    app.update(Msg::Engine(Update::Idle));
+    for (w, h) in [(100, 30), (80, 24)] {
+        let t = draw(&mut app, w, h);
+        let screen = format!("{:?}", t.backend());
+        assert!(
+            screen.contains("Step failed"),
+            "no question at {w}x{h}:\n{screen}"
+        );
+        assert!(
+            screen.contains("not found in the"),
+            "the log's last line is hidden at {w}x{h}:\n{screen}"
+        );
+    }
 }
 
 #[test]
@@ -430,7 +471,12 @@ fn the_unknown_prompt_states_the_facts_and_shows_the_stop_command() {
             .lines()
             .find(|l| l.contains("kill -TERM -- -4242"))
             .unwrap_or_else(|| panic!("no stop command at {w}x{h}:\n{screen}"));
-        let inside = stop.trim_matches(|c: char| c.is_whitespace() || "│┃".contains(c));
+        // The dialog's own line: between its two bold borders.
+        let inside = stop
+            .split('┃')
+            .nth(1)
+            .unwrap_or(stop)
+            .trim_matches(|c: char| c.is_whitespace());
         assert_eq!(inside, "kill -TERM -- -4242", "not on its own line");
         assert!(screen.contains("it ran at least 1m"), "{screen}");
         assert!(app.update(ch('r')).is_empty(), "re-run while it runs");

@@ -434,8 +434,9 @@ fn describe_input(
         }
         text.push_str(&if secret {
             format!(
-                "The document sets it (line {}); as a secret its value is not copied here: give it with --var {name}=….",
-                l.line
+                "The document sets it (line {}); as a secret its value is not copied here: give it with {}.",
+                l.line,
+                crate::engine::inputs::how_to_give(name, true)
             )
         } else {
             format!(

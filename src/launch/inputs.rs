@@ -23,9 +23,10 @@ pub fn resolve_inputs(
     );
     let mut problems = res.errors;
     for name in &res.missing {
-        if runbook.input(name).is_some_and(|i| i.required) {
+        if let Some(input) = runbook.input(name).filter(|i| i.required) {
             problems.push(format!(
-                "input {name} has no value: give it with --var {name}=…"
+                "input {name} has no value: give it with {}",
+                inputs::how_to_give(name, input.secret)
             ));
         }
     }

@@ -72,6 +72,7 @@ pub fn report_end(
     }
     if let Some(secrets) = resume_needs {
         let flags = super::secrets::secret_flags(&secrets);
-        crate::say!("Session saved. Resume it with:\n  stepwise resume {id}{flags}");
+        let cmd = crate::invocation::command(&format!("resume {id}{flags}"));
+        crate::say!("Session saved. Resume it with:\n  {cmd}");
     }
 }

@@ -98,12 +98,12 @@ pub fn check_secrets_given(session: &Session, vars: &[(String, String)]) -> Resu
     if missing.is_empty() {
         return Ok(());
     }
+    let cmd =
+        crate::invocation::command(&format!("resume {}{}", session.id, secret_flags(&missing)));
     Err(Failure::usage(format!(
-        "{} secret and never stored: give {} again: stepwise resume {}{}",
+        "{} secret and never stored: give {} again: {cmd}",
         missing.join(", "),
         if missing.len() == 1 { "it" } else { "them" },
-        session.id,
-        secret_flags(&missing)
     )))
 }
 

@@ -16,7 +16,7 @@ use crate::outcome::Failure;
 use std::io::IsTerminal;
 
 /// The environment variables that give values: `STEPWISE_VAR_<NAME>`.
-pub const ENV_PREFIX: &str = "STEPWISE_VAR_";
+pub use crate::engine::inputs::ENV_PREFIX;
 /// The largest value a `--var-file` may hold.
 const MAX_FILE_BYTES: u64 = 1 << 20;
 
@@ -80,15 +80,7 @@ pub fn argv_warning(name: &str) -> String {
         "warning: --var {name}=… puts a secret on the command line, where every user of this \
          machine can read it (ps, /proc/<pid>/cmdline) while stepwise runs, and in your shell's \
          history. Next time: {}",
-        how_to_give(name)
-    )
-}
-
-/// The ways to give a secret without putting it in argv, for messages.
-pub fn how_to_give(name: &str) -> String {
-    format!(
-        "--var-file {name}=PATH (a file only you can read; PATH - reads one line of stdin) or \
-         {ENV_PREFIX}{name} in the environment"
+        crate::engine::inputs::how_to_give(name, true)
     )
 }
 

@@ -23,7 +23,7 @@ use crate::runbook::model::{OnFailure, Step};
 use crate::session::event::{Event, InputSource};
 use crate::session::state::{ScheduledRetry, Session, StepStatus};
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 
 /// How long a status message stays without a key press.
 const STATUS_LASTS: chrono::TimeDelta = chrono::TimeDelta::seconds(6);
@@ -182,9 +182,10 @@ impl App {
     /// Handles one message; returns the commands for the engine.
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         match msg {
-            // While the screen is too small to show anything, no key acts:
-            // a blind Enter could run a step nobody saw.
-            Msg::Key(_) if self.too_small() => Vec::new(),
+            // While the screen is too small to show anything, no key acts
+            // (a blind Enter could run a step nobody saw) but `q`, which
+            // leaves without a question and without stopping anything.
+            Msg::Key(key) if self.too_small() => self.key_too_small(&key),
             Msg::Key(key) if self.typing.is_some() && self.modal.is_none() => {
                 self.dirty = true;
                 self.typing_key(key)
@@ -256,6 +257,35 @@ impl App {
                 }
             }
             (Some(text), _) => self.status_since = Some((text.clone(), now)),
+        }
+    }
+
+    /// A key while the screen is too small: `q` leaves (a running step
+    /// runs on: resume re-attaches); nothing else acts.
+    fn key_too_small(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+            || key.code != KeyCode::Char('q')
+            || self.leaving
+        {
+            return Vec::new();
+        }
+        if self.read_only {
+            self.end = Some(TuiEnd::Left);
+            return Vec::new();
+        }
+        if self.finished.is_some() {
+            self.end = self.finished.take();
+            return Vec::new();
+        }
+        self.modal = None;
+        self.leaving = true;
+        // As `q` then `l` would (the demo, which cannot be resumed, as its
+        // plain quit).
+        match self.session.running() {
+            Some(_) if self.quit_note.is_none() => vec![Command::LeaveRunning],
+            _ => vec![Command::Leave],
         }
     }
 

@@ -10,7 +10,11 @@ use crate::session::state::Session;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 /// Smallest terminal the layout supports.
-pub const MIN_SIZE: (u16, u16) = (80, 24);
+pub const MIN_SIZE: (u16, u16) = (50, 14);
+
+/// Narrower than this, the panes are stacked (steps, details, log) rather
+/// than the steps beside the other two.
+const SIDE_BY_SIDE_WIDTH: u16 = 80;
 
 /// Where each panel goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -25,12 +29,34 @@ pub struct Areas {
 pub fn areas((w, h): (u16, u16)) -> Areas {
     let full = Rect::new(0, 0, w, h);
     let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(full);
+    if w < SIDE_BY_SIDE_WIDTH {
+        return stacked(main, status);
+    }
     let steps_w = (w * 2 / 5).max(32);
     let [steps, right] =
         Layout::horizontal([Constraint::Length(steps_w), Constraint::Min(1)]).areas(main);
     let details_h = main.height * 9 / 20;
     let [details, log] =
         Layout::vertical([Constraint::Length(details_h), Constraint::Min(1)]).areas(right);
+    Areas {
+        steps,
+        details,
+        log,
+        status,
+    }
+}
+
+/// A narrow terminal (a split pane): the steps on top, then the details,
+/// then the log, which keeps the most rows.
+fn stacked(main: Rect, status: Rect) -> Areas {
+    let steps_h = (main.height * 3 / 10).max(4);
+    let details_h = (main.height / 4).max(3);
+    let [steps, details, log] = Layout::vertical([
+        Constraint::Length(steps_h),
+        Constraint::Length(details_h),
+        Constraint::Min(1),
+    ])
+    .areas(main);
     Areas {
         steps,
         details,

@@ -164,19 +164,22 @@ pub fn shown_value(value: &str) -> String {
 
 /// The inputs a real run would still need, as a closing paragraph.
 pub fn missing(runbook: &Runbook, given: &[Given]) -> String {
-    let required: Vec<&str> = runbook
+    let required: Vec<_> = runbook
         .inputs
         .iter()
         .filter(|i| i.required && !given.iter().any(|g| g.name == i.name))
-        .map(|i| i.name.as_str())
         .collect();
     if required.is_empty() {
         return String::new();
     }
-    let flags: Vec<String> = required.iter().map(|n| format!("--var {n}=…")).collect();
+    let names: Vec<&str> = required.iter().map(|i| i.name.as_str()).collect();
+    let flags: Vec<String> = required
+        .iter()
+        .map(|i| crate::engine::inputs::how_to_give(&i.name, i.secret))
+        .collect();
     format!(
         "\nA real run needs values for: {}\n  give them with {}\n",
-        required.join(", "),
+        names.join(", "),
         flags.join(" ")
     )
 }

@@ -37,7 +37,8 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         Line::raw(""),
     ];
     lines.extend(choices(super::super::keymap::Context::Failure));
-    super::super::widgets::dialog(frame, area, 64, "Step failed", lines);
+    let log = super::super::layout::areas(look.size).log;
+    super::super::widgets::dialog_above(frame, area, log, 64, "Step failed", lines);
 }
 
 /// The choices after a failure (shared with the outcome-unknown prompt):

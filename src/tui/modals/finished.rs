@@ -23,18 +23,21 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
         .and_then(|t| (look.now - t).to_std().ok())
         .map(duration::clock)
         .unwrap_or_default();
-    let mut lines = vec![
-        Line::styled(
-            format!(
-                "{word}: {done}/{total} steps settled{}, incident clock {took}.",
-                breakdown(look)
-            ),
-            theme::fg(look.color, color).add_modifier(Modifier::BOLD),
-        ),
+    let mut lines = vec![Line::styled(
+        format!("{word}: {done}/{total} steps settled, incident clock {took}."),
+        theme::fg(look.color, color).add_modifier(Modifier::BOLD),
+    )];
+    if let Some(parts) = breakdown(look) {
+        lines.push(Line::raw(format!("All {total} steps: {parts}.")));
+    }
+    lines.extend([
         Line::raw("Everything is in the journal; the transcript is written as you leave"),
         Line::raw("and its path printed. Export it for the postmortem with:"),
-    ];
-    let cmd = format!("stepwise export {} --format html", look.session.id);
+    ]);
+    let cmd = crate::invocation::command(&format!(
+        "export {} --format html -o {}.html",
+        look.session.id, look.session.id
+    ));
     // Wide enough for the command on one line when the screen allows.
     let width = (cmd.chars().count() as u16 + 6).clamp(70, area.width.saturating_sub(2));
     let inner = usize::from(width.saturating_sub(2));
@@ -61,31 +64,35 @@ pub fn key(action: Option<super::super::keymap::Action>) -> super::outcome::Outc
 }
 
 /// What "settled" hides: `: 19 done, 1 failed (allowed), 2 skipped`.
-fn breakdown(look: &Look) -> String {
+/// Every step by how it stands, in the transcript's words (a step done
+/// by hand apart from one done), when they are not all alike.
+fn breakdown(look: &Look) -> Option<String> {
     use crate::session::state::StepStatus as S;
-    let (mut done, mut allowed, mut failed, mut skipped, mut open) = (0, 0, 0, 0, 0);
+    let mut counts = [0usize; 6];
     for (i, st) in look.session.steps.iter().enumerate() {
-        match st.status {
-            S::Succeeded | S::Confirmed { .. } | S::DoneByHand => done += 1,
-            S::Failed if look.session.is_settled(i) => allowed += 1,
-            S::Failed => failed += 1,
-            S::Skipped { .. } => skipped += 1,
-            _ => open += 1,
-        }
+        let slot = match st.status {
+            S::Succeeded | S::Confirmed { .. } => 0,
+            S::DoneByHand => 1,
+            S::Failed if look.session.is_settled(i) => 2,
+            S::Failed => 3,
+            S::Skipped { .. } => 4,
+            _ => 5,
+        };
+        counts[slot] += 1;
     }
-    let parts: Vec<String> = [
-        (done, "done"),
-        (allowed, "failed (allowed)"),
-        (failed, "failed"),
-        (skipped, "skipped"),
-        (open, "not settled"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, w)| format!("{n} {w}"))
-    .collect();
-    if parts.len() <= 1 {
-        return String::new();
-    }
-    format!(" ({})", parts.join(", "))
+    let words = [
+        "done",
+        "done by hand",
+        "failed (allowed)",
+        "failed",
+        "skipped",
+        "not settled",
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .zip(words)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, w)| format!("{n} {w}"))
+        .collect();
+    (parts.len() > 1).then(|| parts.join(", "))
 }

@@ -174,5 +174,6 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
     } else {
         lines.extend(super::failure::choices(Context::Unknown));
     }
-    super::super::widgets::dialog(frame, area, 76, "Outcome unknown", lines);
+    let log = super::super::layout::areas(look.size).log;
+    super::super::widgets::dialog_above(frame, area, log, 76, "Outcome unknown", lines);
 }

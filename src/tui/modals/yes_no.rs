@@ -46,7 +46,10 @@ fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
                 None => lines.extend([
                     Line::raw("Leave now, and resume later with:"),
                     Line::styled(
-                        format!("  stepwise resume {}", look.session.id),
+                        format!(
+                            "  {}",
+                            crate::invocation::command(&format!("resume {}", look.session.id))
+                        ),
                         theme::bold(),
                     ),
                 ]),
@@ -94,7 +97,10 @@ pub fn render_quit_running(frame: &mut Frame, area: Rect, look: &Look) {
         Line::raw("logged and its exit recorded; resume re-attaches with:"),
     ];
     lines.push(Line::styled(
-        format!("  stepwise resume {}", look.session.id),
+        format!(
+            "  {}",
+            crate::invocation::command(&format!("resume {}", look.session.id))
+        ),
         theme::bold(),
     ));
     lines.push(Line::raw(

@@ -148,9 +148,43 @@ pub fn dialog(
     title: &str,
     lines: Vec<ratatui::text::Line<'_>>,
 ) {
-    let inner_w = width.min(area.width.saturating_sub(2)).saturating_sub(2);
-    let h = wrapped_height(&lines, inner_w) as u16 + 2;
+    let h = dialog_height(area, width, &lines);
     let r = centered(frame, area, width, h);
+    boxed(frame, r, title, lines);
+}
+
+/// A question about output (a failed step, a batch's results): the box of
+/// [`dialog`], centred across the screen but placed above `keep` (the log
+/// pane) when it fits there, else at the top of the screen, so that the
+/// output it asks about stays in view (its last lines at least).
+pub fn dialog_above(
+    frame: &mut Frame,
+    area: Rect,
+    keep: Rect,
+    width: u16,
+    title: &str,
+    lines: Vec<ratatui::text::Line<'_>>,
+) {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = dialog_height(area, width, &lines).min(area.height.saturating_sub(2));
+    let room = keep.y.saturating_sub(area.y);
+    let y = if h <= room {
+        area.y + (room - h) / 2
+    } else {
+        area.y
+    };
+    let r = Rect::new(area.x + (area.width - w) / 2, y, w, h);
+    frame.render_widget(ratatui::widgets::Clear, r);
+    boxed(frame, r, title, lines);
+}
+
+/// The height of a dialog box of `lines` at most `width` wide.
+fn dialog_height(area: Rect, width: u16, lines: &[ratatui::text::Line<'_>]) -> u16 {
+    let inner_w = width.min(area.width.saturating_sub(2)).saturating_sub(2);
+    wrapped_height(lines, inner_w) as u16 + 2
+}
+
+fn boxed(frame: &mut Frame, r: Rect, title: &str, lines: Vec<ratatui::text::Line<'_>>) {
     let p = ratatui::widgets::Paragraph::new(lines)
         .block(block(title, true))
         .wrap(ratatui::widgets::Wrap { trim: false });

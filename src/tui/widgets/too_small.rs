@@ -14,6 +14,7 @@ pub fn render(frame: &mut Frame, area: Rect) {
             MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
         )),
         Line::raw("Nothing is lost; steps keep running."),
+        Line::raw("q leaves: the session is saved, a running step runs on."),
     ];
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
 }

@@ -26,6 +26,23 @@ pub fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The environment variables that give values: `STEPWISE_VAR_<NAME>`.
+pub const ENV_PREFIX: &str = "STEPWISE_VAR_";
+
+/// How to give input `name` on the command line, as a hint: `--var
+/// NAME=…`, or for a secret `--var-file NAME=PATH` or the environment
+/// (a `--var` sits in the process list, which every user can read).
+pub fn how_to_give(name: &str, secret: bool) -> String {
+    if secret {
+        format!(
+            "--var-file {name}=PATH (a file only you can read; PATH - reads one line of stdin) \
+             or {ENV_PREFIX}{name} in the environment"
+        )
+    } else {
+        format!("--var {name}=…")
+    }
+}
+
 /// Checks a value an operator gives for an input (the inputs form, or a
 /// change during the session): empty only when the input is optional (it
 /// then has no value), else it must pass [`check`].
