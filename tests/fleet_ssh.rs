@@ -138,6 +138,51 @@ fn a_failing_host_stops_the_rollout_by_the_budget() {
     assert!(t.contains("web-1      1  ✓ succeeded"), "{t}");
 }
 
+/// A host runs the command with the step's shell, as a local step would:
+/// by default `bash -eo pipefail -c` (a failing pipeline fails the host),
+/// and the runbook's own `shell:` when it sets one.
+#[test]
+fn a_host_runs_the_command_with_the_runbooks_shell() {
+    if !sshd::available() {
+        return;
+    }
+    let server = Sshd::start(&[Alias::Up("web-1")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = runbook(
+        tmp.path(),
+        "web-1",
+        r#"echo "shell=$0 opts=$-"; false | true; echo "after the pipeline""#,
+        r#"{ batches: ["100%"] }"#,
+    );
+    let home = tmp.path().join("home");
+    let run = |rb: &Path| {
+        stepwise(&home)
+            .args(["run", "--trust", "--headless", "--ssh-config"])
+            .arg(&server.config)
+            .arg(rb)
+            .output()
+            .unwrap()
+    };
+    let out = run(&rb);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(3), "pipefail did not fail the host: {t}");
+    assert!(t.contains("[web-1] | shell=bash"), "{t}");
+    assert!(!t.contains("| after the pipeline"), "{t}");
+    // The runbook's own shell, quoted word by word.
+    let yaml = std::fs::read_to_string(&rb).unwrap();
+    let own = tmp.path().join("own.yaml");
+    std::fs::write(
+        &own,
+        yaml.replacen("targets:", "shell: [sh, -ec]\ntargets:", 1),
+    )
+    .unwrap();
+    let out = run(&own);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("[web-1] | shell=sh opts=e"), "{t}");
+    assert!(t.contains("[web-1] | after the pipeline"), "{t}");
+}
+
 #[test]
 fn an_unknown_host_key_and_a_down_host_are_said_and_the_others_go_on() {
     if !sshd::available() {

@@ -93,7 +93,8 @@ impl Sshd {
         let mut server = format!(
             "Port {port}\nHostKey {0}/host_key\nPidFile {0}/sshd.pid\nAuthorizedKeysFile {0}/authorized_keys\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\n\
-             StrictModes no\nPermitRootLogin yes\nLogLevel ERROR\nMaxSessions 100\nMaxStartups 200\n",
+             StrictModes no\nPermitRootLogin yes\nLogLevel ERROR\nMaxSessions 100\nMaxStartups 200\n\
+             SetEnv SHLVL=2\n",
             d.display()
         );
         let mut client = String::new();
@@ -133,6 +134,10 @@ impl Sshd {
         std::fs::write(d.join("sshd_config"), server).unwrap();
         std::fs::write(d.join("ssh_config"), client).unwrap();
         std::fs::write(d.join("known_hosts"), known).unwrap();
+        // `SetEnv SHLVL=2` above: bash reads ~/.bashrc for a command over
+        // ssh only below SHLVL 2, and the account's (on these machines,
+        // `pyenv init`, which waits up to 60 s on a lock a killed session
+        // can leave) is not what these tests are about. OpenSSH 8.7+.
         // sshd refuses to start as root without its privilege-separation folder.
         let _ = std::fs::create_dir_all("/run/sshd");
         let child = Command::new(SSHD)

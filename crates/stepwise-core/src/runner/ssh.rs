@@ -213,15 +213,33 @@ impl SshRunner {
     }
 }
 
-/// The script sent on stdin: the marker, `export`s of every value, the
-/// command, the marker again.
-pub fn script(env: &[(String, String)], command: &str, marker: &str) -> Vec<u8> {
-    let mut s = format!("{marker}\nset -e\n");
+/// The shell a runbook without `shell:` runs its commands with, when the
+/// machine has bash (see `engine::process::default_shell`).
+const DEFAULT_SHELL: [&str; 4] = ["bash", "-eo", "pipefail", "-c"];
+
+/// The script sent on stdin: the marker, `export`s of every value, then
+/// the command run by the step's `shell` (as a local step's would be; the
+/// default `bash -eo pipefail -c` falls back to `sh -ec` on a host without
+/// bash, as it does locally), the marker again. Every word is quoted
+/// whole: the script only ever runs what the runbook says.
+pub fn script(env: &[(String, String)], shell: &[String], command: &str, marker: &str) -> Vec<u8> {
+    // The script itself (it holds the values) is not passed on to the step.
+    let mut s = format!("{marker}\nunset STEPWISE_SCRIPT\n");
     for (k, v) in env {
         s.push_str(&format!("export {k}={}\n", quote(v)));
     }
-    s.push_str(command);
-    s.push_str(&format!("\n{marker}\n"));
+    let command = quote(command);
+    if shell.is_empty() || shell.iter().eq(DEFAULT_SHELL.iter()) {
+        s.push_str(&format!(
+            "command -v bash >/dev/null 2>&1 || exec sh -ec {command}\n"
+        ));
+    }
+    let words: Vec<String> = if shell.is_empty() {
+        DEFAULT_SHELL.iter().map(|w| quote(w)).collect()
+    } else {
+        shell.iter().map(|w| quote(w)).collect()
+    };
+    s.push_str(&format!("exec {} {command}\n{marker}\n", words.join(" ")));
     s.into_bytes()
 }
 
@@ -241,10 +259,11 @@ fn marker() -> String {
 impl StepRunner for SshRunner {
     fn start(&self, id: &AttemptId, mut spec: Spec, capacity: usize) -> Started {
         let host = id.target.clone().unwrap_or_default();
+        // `argv` is the step's shell and its command, as for a local step.
         let command = spec.argv.pop().unwrap_or_default();
         let mut argv = self.ssh_argv(&host);
         argv.push(WRAPPER.to_owned());
-        spec.feed = Some(script(&spec.env, &command, &marker()));
+        spec.feed = Some(script(&spec.env, &spec.argv, &command, &marker()));
         spec.argv = argv;
         spec.env = Vec::new();
         spec.cwd = None;
@@ -286,8 +305,23 @@ mod tests {
     #[test]
     fn values_are_quoted_whole_in_the_script() {
         let env = vec![("TOKEN".to_owned(), "a'b $c\nd".to_owned())];
-        let s = String::from_utf8(script(&env, "echo hi", "#m")).unwrap();
-        assert_eq!(s, "#m\nset -e\nexport TOKEN='a'\\''b $c\nd'\necho hi\n#m\n");
+        let shell = ["sh".to_owned(), "-eu".to_owned(), "-c".to_owned()];
+        let s = String::from_utf8(script(&env, &shell, "echo 'hi'", "#m")).unwrap();
+        assert_eq!(
+            s,
+            "#m\nunset STEPWISE_SCRIPT\nexport TOKEN='a'\\''b $c\nd'\nexec 'sh' '-eu' '-c' 'echo '\\''hi'\\'''\n#m\n"
+        );
+    }
+
+    #[test]
+    fn the_default_shell_falls_back_to_sh_on_a_host_without_bash() {
+        let shell: Vec<String> = DEFAULT_SHELL.iter().map(|w| w.to_string()).collect();
+        let s = String::from_utf8(script(&[], &shell, "false | true", "#m")).unwrap();
+        assert_eq!(
+            s,
+            "#m\nunset STEPWISE_SCRIPT\ncommand -v bash >/dev/null 2>&1 || exec sh -ec 'false | true'\n\
+             exec 'bash' '-eo' 'pipefail' '-c' 'false | true'\n#m\n"
+        );
     }
 
     #[test]
