@@ -104,6 +104,14 @@ impl TrustScreen {
         for (name, to) in &r.channels {
             lines.push(Line::styled(format!("  {name} → {to}"), cmd_style));
         }
+        if !r.targets.is_empty() {
+            lines.push(Line::raw(""));
+            let title = format!("Where fleet steps run ({}):", r.targets.len());
+            lines.push(Line::styled(title, crate::tui::theme::bold()));
+        }
+        for (name, hosts) in &r.targets {
+            lines.push(Line::styled(format!("  {name} → {hosts}"), cmd_style));
+        }
         lines
     }
 
@@ -186,6 +194,7 @@ mod tests {
                 "incident (slack)".into(),
                 "the URL given as input SLACK_WEBHOOK_URL (POST)".into(),
             )],
+            targets: vec![("web (ssh)".into(), "hosts web-1, web-2".into())],
         }
     }
 

@@ -58,6 +58,9 @@ pub struct Review {
     pub commands: Vec<(String, String)>,
     /// Where updates can go: (channel and transport, host or file).
     pub channels: Vec<(String, String)>,
+    /// Where fleet steps run their commands: (target and transport, its
+    /// hosts or where they come from).
+    pub targets: Vec<(String, String)>,
 }
 
 impl Review {
@@ -74,7 +77,15 @@ impl Review {
             .collect();
         commands.extend(runbook.steps().filter_map(|(_, s)| {
             let cmd = s.run.as_ref()?;
-            Some((format!("step {}", s.id), inert(cmd)))
+            let on = match s.on.as_slice() {
+                [] => String::new(),
+                targets => format!(" (on {})", targets.join(", ")),
+            };
+            Some((format!("step {}{on}", s.id), inert(cmd)))
+        }));
+        commands.extend(runbook.targets.iter().filter_map(|t| {
+            let cmd = t.hosts_from.as_ref()?;
+            Some((format!("target {} (hosts_from, here)", t.name), inert(cmd)))
         }));
         commands.extend(runbook.channels.iter().filter_map(|c| match &c.transport {
             crate::runbook::model::Transport::Command { run } => {
@@ -90,6 +101,7 @@ impl Review {
                 (label, inert(&destination(&c.transport)))
             })
             .collect();
+        let targets = runbook.targets.iter().map(target_line).collect();
         Ok(Review {
             title: inert(&runbook.title),
             path,
@@ -97,6 +109,7 @@ impl Review {
             shell: runbook.shell.as_ref().map(|s| inert(&s.join(" "))),
             commands,
             channels,
+            targets,
         })
     }
 
@@ -128,8 +141,32 @@ impl Review {
         for (name, to) in &self.channels {
             out.push(format!("  {name} → {to}"));
         }
+        if !self.targets.is_empty() {
+            out.push(format!("where fleet steps run ({}):", self.targets.len()));
+        }
+        for (name, hosts) in &self.targets {
+            out.push(format!("  {name} → {hosts}"));
+        }
         out
     }
+}
+
+/// A target for the review: its name and transport, and its hosts (those
+/// written in the runbook, and where more come from).
+fn target_line(t: &crate::runbook::fleet::Target) -> (String, String) {
+    use crate::runbook::fleet::Transport;
+    let how = match t.transport {
+        Transport::Ssh => "ssh",
+        Transport::Local => "local: on this machine, once per host name",
+    };
+    let mut hosts = Vec::new();
+    if !t.hosts.is_empty() {
+        hosts.push(format!("hosts {}", inert(&t.hosts.join(", "))));
+    }
+    if t.hosts_from.is_some() {
+        hosts.push("the hosts its hosts_from command prints".to_owned());
+    }
+    (format!("{} ({how})", inert(&t.name)), hosts.join("; and "))
 }
 
 /// Where a channel sends, for the review: the host of a URL written in the
@@ -360,6 +397,46 @@ mod tests {
             ]
         );
         assert_eq!(r.sha256.len(), 64);
+    }
+
+    /// A fleet step's hosts are part of what it runs: the `hosts_from`
+    /// command (run here) among the commands, every target with its hosts.
+    #[test]
+    fn review_lists_the_targets_hosts_and_hosts_from_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "runbook: 1\nid: t\ntitle: T\ntargets:\n  web:\n    hosts: [web-1, evil.example.com]\n  db:\n    hosts_from: printf 'a\\nb\\n'\nsections:\n  - title: S\n    steps:\n      - id: deploy\n        title: Deploy\n        on: web\n        run: echo hi\n      - id: migrate\n        title: Migrate\n        on: db\n        run: echo m\n";
+        let (path, src, rb) = runbook_file(dir.path(), body);
+        let r = Review::of(&path, &src, &rb).unwrap();
+        assert!(
+            r.commands
+                .contains(&("step deploy (on web)".to_string(), "echo hi".to_string())),
+            "{:?}",
+            r.commands
+        );
+        assert!(
+            r.commands.contains(&(
+                "target db (hosts_from, here)".to_string(),
+                "printf 'a\\nb\\n'".to_string()
+            )),
+            "{:?}",
+            r.commands
+        );
+        assert_eq!(
+            r.targets,
+            vec![
+                (
+                    "web (ssh)".to_string(),
+                    "hosts web-1, evil.example.com".to_string()
+                ),
+                (
+                    "db (ssh)".to_string(),
+                    "the hosts its hosts_from command prints".to_string()
+                ),
+            ]
+        );
+        let lines = r.lines().join("\n");
+        assert!(lines.contains("where fleet steps run (2):"), "{lines}");
+        assert!(lines.contains("web (ssh) → hosts web-1, evil.example.com"), "{lines}");
     }
 
     #[test]
