@@ -348,15 +348,19 @@ impl<W: Write> Driver<W> {
         if let Some(Answer::Continue) = answer {
             // Kept: it answers every batch of the step's rollout.
             self.answers.by_step.insert(step.clone(), Answer::Continue);
+            // A rollout stopped at a batch (nobody confirmed it) goes on
+            // with the rest, once; hosts that failed beyond the budget are
+            // not a question of going on: retry, accept or abort say it.
+            let stopped_at_a_batch = !st.fleet.over_budget();
             return match st.status {
                 StepStatus::Pending => Ok(Command::Start { step }),
                 StepStatus::Failed | StepStatus::OutcomeUnknown { .. }
-                    if self.continued.insert(step.clone()) =>
+                    if stopped_at_a_batch && self.continued.insert(step.clone()) =>
                 {
                     Ok(Command::Start { step })
                 }
-                StepStatus::Failed => {
-                    self.say(&format!("✗ stopped: fleet step `{step}` failed again. Resume with --answer {step}=retry (its failed hosts only), {step}=accept:<reason> or {step}=abort:<reason>"));
+                StepStatus::Failed | StepStatus::OutcomeUnknown { .. } => {
+                    self.say(&format!("✗ stopped: fleet step `{step}` failed on its hosts. Resume with --answer {step}=retry (its failed hosts only), {step}=accept:<reason> or {step}=abort:<reason>"));
                     Err(Exit::Failed)
                 }
                 _ => Err(Exit::Failed),

@@ -197,7 +197,8 @@ fn a_failed_fleet_step_is_retried_on_its_failed_hosts_only_then_accepted_or_abor
     assert!(t.contains("restart=retry (its failed hosts only)"), "{t}");
     assert!(t.contains("restart=accept:<reason>"), "{t}");
     let id = only_session(dir.path());
-    // retry: blue-2 again (still failing), never blue-1; blue-3 is reached.
+    // retry: blue-2 again (still failing), never blue-1; the budget stops
+    // it before blue-3 again.
     let out = stepwise(dir.path())
         .args(["resume", "--headless", "--answer", "restart=retry", &id])
         .output()
@@ -225,7 +226,9 @@ fn a_failed_fleet_step_is_retried_on_its_failed_hosts_only_then_accepted_or_abor
         std::fs::read_to_string(dir.path().join("sessions").join(&id).join("journal.jsonl"))
             .unwrap();
     assert!(
-        journal.contains("Failure accepted with 1 host(s) not done (blue-2): blue-2 is retired"),
+        journal.contains(
+            "Failure accepted with 2 host(s) not done (blue-2, blue-3): blue-2 is retired"
+        ),
         "{journal}"
     );
 }
@@ -308,4 +311,78 @@ fn hosts_from_gets_input_values_as_environment_variables() {
         );
     }
     assert!(!dir.path().join("pwned").exists());
+}
+
+/// `continue` answers the batches of a rollout; it does not re-run hosts
+/// that failed beyond the budget. Two answers for one step are refused
+/// before anything runs. Accepting the failure names every host not done,
+/// those the rollout never reached too.
+#[test]
+fn continue_does_not_retry_failed_hosts_and_accept_names_the_hosts_never_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = failing_fleet(dir.path());
+    let out = stepwise(dir.path())
+        .args([
+            "run",
+            "--trust",
+            "--headless",
+            "--answer",
+            "restart=continue",
+        ])
+        .args(["--answer", "restart=accept:known broken"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("step `restart` has an answer already"), "{t}");
+    assert!(!dir.path().join("ran.txt").exists(), "a step ran");
+    assert!(!dir.path().join("sessions").exists(), "a session was made");
+    let out = stepwise(dir.path())
+        .args([
+            "run",
+            "--trust",
+            "--headless",
+            "--answer",
+            "restart=continue",
+        ])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    assert!(t.contains("failed on its hosts"), "{t}");
+    let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap();
+    assert_eq!(
+        ran.matches("blue-2").count(),
+        1,
+        "re-run by continue: {ran}"
+    );
+    assert!(!ran.contains("blue-3"), "{ran}");
+    let id = only_session(dir.path());
+    let out = stepwise(dir.path())
+        .args([
+            "resume",
+            "--headless",
+            "--answer",
+            "restart=accept:blue-2 is retired",
+        ])
+        .arg(&id)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let journal =
+        std::fs::read_to_string(dir.path().join("sessions").join(&id).join("journal.jsonl"))
+            .unwrap();
+    assert!(
+        journal.contains(
+            "Failure accepted with 2 host(s) not done (blue-2, blue-3): blue-2 is retired"
+        ),
+        "{journal}"
+    );
 }

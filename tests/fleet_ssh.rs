@@ -165,7 +165,11 @@ fn a_host_runs_the_command_with_the_runbooks_shell() {
     };
     let out = run(&rb);
     let t = text(&out);
-    assert_eq!(out.status.code(), Some(3), "pipefail did not fail the host: {t}");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "pipefail did not fail the host: {t}"
+    );
     assert!(t.contains("[web-1] | shell=bash"), "{t}");
     assert!(!t.contains("| after the pipeline"), "{t}");
     // The runbook's own shell, quoted word by word.

@@ -824,14 +824,16 @@ fn the_printed_resume_command_names_the_home_and_works_when_pasted() {
     let quoted = format!("'{}'", home.display());
     assert!(line.contains(&format!("--home {quoted} resume ")), "{line}");
     // Pasted into a shell, with the secret given as it says.
-    let cmd = line
-        .trim()
-        .strip_prefix("stepwise ")
-        .unwrap()
-        .replace("--var-file TOKEN=PATH", &format!("--var-file TOKEN={}", token.display()));
+    let cmd = line.trim().strip_prefix("stepwise ").unwrap().replace(
+        "--var-file TOKEN=PATH",
+        &format!("--var-file TOKEN={}", token.display()),
+    );
     let pasted = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("{} {cmd} --headless < /dev/null", env!("CARGO_BIN_EXE_stepwise")))
+        .arg(format!(
+            "{} {cmd} --headless < /dev/null",
+            env!("CARGO_BIN_EXE_stepwise")
+        ))
         .env_remove("STEPWISE_HOME")
         .env("HOME", dir.path())
         .output()

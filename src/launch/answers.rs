@@ -22,11 +22,20 @@ pub fn answers(args: &DriveOptions, ask_stdin: bool) -> Result<Answers, Failure>
     })
 }
 
-/// Refuses `--answer` for a step the runbook does not have (a typo would
+/// Refuses `--answer` for a step the runbook does not have, and a second
+/// answer for one step (it would replace the first): a typo would
 /// otherwise surface as a mysterious wait for a human).
 pub fn check_answers(runbook: &Runbook, args: &DriveOptions) -> Result<(), Failure> {
+    let mut answered = std::collections::HashSet::new();
     for a in &args.answers {
         let (step, _) = headless::parse_answer(a).map_err(Failure::usage)?;
+        // One decision per step: a second would silently replace the first.
+        if !answered.insert(step.clone()) {
+            return Err(Failure::usage(format!(
+                "--answer {a}: step `{step}` has an answer already; give one answer per step \
+                 (resume with the next one if it asks again)"
+            )));
+        }
         if runbook.step(&step).is_none() {
             let ids: Vec<&str> = runbook.steps().map(|(_, s)| s.id.as_str()).collect();
             return Err(Failure::usage(format!(

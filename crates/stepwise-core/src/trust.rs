@@ -436,7 +436,10 @@ mod tests {
         );
         let lines = r.lines().join("\n");
         assert!(lines.contains("where fleet steps run (2):"), "{lines}");
-        assert!(lines.contains("web (ssh) → hosts web-1, evil.example.com"), "{lines}");
+        assert!(
+            lines.contains("web (ssh) → hosts web-1, evil.example.com"),
+            "{lines}"
+        );
     }
 
     #[test]

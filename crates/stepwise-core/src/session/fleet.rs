@@ -119,11 +119,20 @@ impl FleetState {
         widths.max().unwrap_or(4).max(4)
     }
 
-    /// Hosts that failed or whose outcome is unknown.
+    /// Hosts that did not succeed: failed, outcome unknown, or never
+    /// reached (the rollout stopped before them), in plan order.
     pub fn not_done(&self) -> Vec<String> {
-        let mut v = self.with(HostStatus::Failed);
-        v.extend(self.with(HostStatus::Unknown));
-        v
+        let hosts = self
+            .hosts
+            .iter()
+            .filter(|h| h.status != HostStatus::Succeeded);
+        hosts.map(|h| h.host.clone()).collect()
+    }
+
+    /// More hosts failed (or ended unknown) than the rollout allows: the
+    /// step failed on its hosts, not only because the rollout stopped.
+    pub fn over_budget(&self) -> bool {
+        self.count(HostStatus::Failed) + self.count(HostStatus::Unknown) > self.budget as usize
     }
 
     /// The note recorded when the operator accepts a fleet step's failure
