@@ -73,8 +73,12 @@ impl SshRunner {
             .map(PathBuf::from)
             .filter(|d| d.is_dir() && d.as_os_str().len() < 40)
             .unwrap_or_else(|| PathBuf::from("/tmp"));
-        // tempfile makes the folder 0700.
-        let sockets = tempfile::Builder::new().prefix("sw-").tempdir_in(base)?;
+        // Private: the control sockets let whoever can reach them run
+        // commands on the hosts. Made 0700 whatever the umask.
+        let sockets = tempfile::Builder::new()
+            .prefix("sw-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir_in(base)?;
         Ok(SshRunner {
             options,
             local,
@@ -322,6 +326,24 @@ mod tests {
             "#m\nunset STEPWISE_SCRIPT\ncommand -v bash >/dev/null 2>&1 || exec sh -ec 'false | true'\n\
              exec 'bash' '-eo' 'pipefail' '-c' 'false | true'\n#m\n"
         );
+    }
+
+    #[test]
+    fn the_control_sockets_folder_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        struct NoRunner;
+        impl StepRunner for NoRunner {
+            fn start(&self, _: &AttemptId, _: Spec, _: usize) -> Started {
+                unreachable!()
+            }
+            fn reattach(&self, _: &AttemptId, _: &Path) -> Reattach {
+                Reattach::Gone
+            }
+        }
+        // Under the usual umask (022), tempfile alone made it 0755.
+        let runner = SshRunner::new(SshOptions::default(), Arc::new(NoRunner)).unwrap();
+        let mode = std::fs::metadata(runner.sockets.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 
     #[test]
