@@ -679,3 +679,31 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// What stepwise starts on its own (auto mode, a scheduled retry) is
+/// journalled without an operator; a step a person starts carries them.
+#[tokio::test(flavor = "multi_thread")]
+async fn steps_started_by_stepwise_itself_are_not_recorded_as_the_operators() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: Flaky\n        run: if [ -e marker ]; then echo ok; else touch marker; exit 1; fi\n        retry: { attempts: 3, delay: 10ms }\n";
+    let started_by = |dir: &std::path::Path| -> Vec<bool> {
+        let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+        journal
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["type"] == "step_started")
+            .map(|v| v.get("by").is_some())
+            .collect()
+    };
+    let mut h = start(yaml, true, vec![]);
+    h.settle().await;
+    assert_eq!(h.status("flaky"), StepStatus::Succeeded);
+    assert_eq!(started_by(&h.dir), [false, false], "auto start, then retry");
+    let mut h = start(yaml, false, vec![]);
+    h.settle().await;
+    h.send(Command::Start {
+        step: "flaky".into(),
+    })
+    .await;
+    assert_eq!(h.status("flaky"), StepStatus::Succeeded);
+    assert_eq!(started_by(&h.dir), [true, false], "by hand, then the retry");
+}

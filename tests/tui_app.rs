@@ -6,7 +6,7 @@ mod fixture;
 use crossterm::event::KeyCode;
 use fixture::*;
 use stepwise::engine::command::{Command, End, Update};
-use stepwise::session::event::{ConfirmedVia, Stream};
+use stepwise::session::event::{ConfirmedVia, Event, Stream};
 use stepwise::tui::TuiEnd;
 use stepwise::tui::app::{Msg, Pane};
 use stepwise::tui::modals::Modal;
@@ -177,6 +177,21 @@ fn a_toggles_auto_mode() {
     let mut app = app_with(&midway());
     assert_eq!(app.update(ch('a')), vec![Command::SetAuto(true)]);
     assert_eq!(app.update(ch('a')), vec![Command::SetAuto(false)]);
+}
+
+/// A session left in auto mode (headless) and resumed in the interface:
+/// the engine journals manual mode, and the status bar and `a` follow it.
+#[test]
+fn the_mode_follows_the_engines_record_of_it() {
+    let mut records = midway();
+    if let Event::SessionStarted { auto, .. } = &mut records[0].event {
+        *auto = true;
+    }
+    let mut app = app_with(&records);
+    assert!(app.auto);
+    engine(&mut app, rec(7, 100, Event::AutoChanged { on: false }));
+    assert!(!app.auto, "still shown as auto");
+    assert_eq!(app.update(ch('a')), vec![Command::SetAuto(true)]);
 }
 
 fn running() -> stepwise::tui::app::App {

@@ -627,6 +627,11 @@ impl App {
         match u {
             Update::Record(r) => {
                 self.session.apply(&r);
+                // The mode the engine runs in, whoever changed it (a resume
+                // in another mode than the session was left in, too).
+                if let Event::AutoChanged { on } = r.event {
+                    self.auto = on;
+                }
                 self.say_input_changed(&r.event);
                 self.fleet_record(&r.event);
                 if matches!(r.event, Event::StepStarted { .. }) {

@@ -306,7 +306,7 @@ impl Engine {
             return Ok(false);
         }
         let id = st.id.clone();
-        self.start(&id, step.retry.attempts.saturating_sub(1))
+        self.start(&id, step.retry.attempts.saturating_sub(1), false)
             .await?;
         Ok(true)
     }
@@ -347,7 +347,7 @@ impl Engine {
             Command::Start { step } => {
                 let tries = self.step_def(&step).retry.attempts.saturating_sub(1);
                 self.retry = None;
-                self.start(&step, tries).await?;
+                self.start(&step, tries, true).await?;
             }
             Command::Confirm {
                 step,
@@ -703,7 +703,9 @@ impl Engine {
     }
 
     /// Journals "step started" (durably), then spawns the process.
-    async fn start(&mut self, id: &str, tries_left: u32) -> io::Result<()> {
+    /// `by_operator`: started by a person (recorded with their name), not
+    /// by stepwise itself (auto mode, a scheduled retry).
+    async fn start(&mut self, id: &str, tries_left: u32, by_operator: bool) -> io::Result<()> {
         let def = self.step_def(id);
         let attempt = self.session.step(id).map_or(0, |s| s.attempts.len() as u32) + 1;
         let log = format!("{}/{id}.{attempt}.log", crate::session::store::OUTPUT_DIR);
@@ -714,7 +716,7 @@ impl Engine {
             command: command.clone(),
             log: log.clone(),
         };
-        self.record(started, true).await?;
+        self.record(started, by_operator).await?;
         if def.is_fleet() {
             return self.start_fleet(&def, attempt, tries_left);
         }
@@ -1011,7 +1013,7 @@ impl Engine {
 
     async fn start_retry(&mut self) -> io::Result<()> {
         if let Some(r) = self.retry.take() {
-            self.start(&r.step, r.tries_left).await?;
+            self.start(&r.step, r.tries_left, false).await?;
         }
         Ok(())
     }

@@ -342,7 +342,10 @@ mod tests {
         }
         // Under the usual umask (022), tempfile alone made it 0755.
         let runner = SshRunner::new(SshOptions::default(), Arc::new(NoRunner)).unwrap();
-        let mode = std::fs::metadata(runner.sockets.path()).unwrap().permissions().mode();
+        let mode = std::fs::metadata(runner.sockets.path())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700);
     }
 
