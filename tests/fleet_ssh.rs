@@ -513,4 +513,11 @@ fn after_kill_9_the_remote_attempts_finish_and_a_resume_journals_their_real_exit
         j.contains(r#""type":"fleet_planned","step":"deploy","attempt":2,"batches":[["web-3"]]"#),
         "{j}"
     );
+    // Its hosts ran: the attempt is not taken for one that never started;
+    // whether the step is done was the operator's to say (the answer).
+    assert!(
+        j.contains(r#""type":"outcome_unknown","step":"deploy","attempt":1"#),
+        "{j}"
+    );
+    assert!(!j.contains("step_not_started"), "{j}");
 }

@@ -174,3 +174,44 @@ fn the_host_grid_and_a_host_log_in_the_log_pane() {
     app.update(key(KeyCode::Esc));
     assert!(app.hosts.is_none());
 }
+
+/// A fleet step taken up after stepwise died during its second batch: the
+/// hosts' own exits were journalled, the step's outcome is the operator's
+/// to say; the prompt shows the hosts, not a process group.
+#[test]
+fn a_fleet_step_left_running_asks_with_its_hosts() {
+    let mut app = after_the_canary();
+    let answered = Event::BatchAnswered {
+        step: "deploy".into(),
+        attempt: 1,
+        batch: 1,
+        proceed: true,
+        via: stepwise::session::event::ConfirmedVia::Operator,
+    };
+    engine(&mut app, rec(12, 90, answered));
+    engine(&mut app, host_started(13, "web-2", 2));
+    engine(
+        &mut app,
+        host_exited(
+            14,
+            "web-2",
+            0,
+            Some("finished while stepwise was not running"),
+        ),
+    );
+    let unknown = Event::OutcomeUnknown {
+        step: "deploy".into(),
+        attempt: 1,
+    };
+    engine(&mut app, rec(15, 95, unknown));
+    app.update(Msg::Engine(Update::Idle));
+    app.update(Msg::Resize(100, 30));
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| view::render(f, &app)).unwrap();
+    let screen = t.backend().to_string();
+    assert!(screen.contains("Outcome unknown"), "{screen}");
+    assert!(screen.contains("each host's exit is recorded"), "{screen}");
+    assert!(screen.contains("3 hosts: ✓2, 1 not reached"), "{screen}");
+    assert!(screen.contains("r runs again: web-3"), "{screen}");
+    assert!(!screen.contains("Its monitor is gone"), "{screen}");
+}

@@ -47,17 +47,11 @@ pub fn summary(f: &FleetState) -> Vec<String> {
         }
     }
     out.push(counts);
-    let redo = to_redo(f);
+    let redo = f.not_done();
     if !redo.is_empty() {
         out.push(format!("r runs again: {}", names(&redo)));
     }
     out
-}
-
-/// The hosts a retry runs: every one that did not succeed.
-pub fn to_redo(f: &FleetState) -> Vec<String> {
-    let left = f.hosts.iter().filter(|h| h.status != HostStatus::Succeeded);
-    left.map(|h| h.host.clone()).collect()
 }
 
 fn names(hosts: &[String]) -> String {

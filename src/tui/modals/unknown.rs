@@ -86,8 +86,17 @@ impl UnknownPrompt {
     }
 }
 
-/// What is known, in lines: the group, the last output, the time run.
+/// What is known, in lines: the group, the last output, the time run; for
+/// a fleet step, its hosts (each one's real exit was journalled first).
 fn fact_lines(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
+    if let Some(st) = look.session.step(&p.step).filter(|s| s.fleet.is_fleet()) {
+        let mut lines = vec![Line::raw(
+            "stepwise stopped during this fleet step; each host's exit is recorded.",
+        )];
+        let summary = super::fleet_failure::summary(&st.fleet);
+        lines.extend(summary.into_iter().map(Line::raw));
+        return lines;
+    }
     let mut lines = vec![Line::raw(
         "Its monitor is gone and recorded no exit (it was killed, or a reboot).",
     )];

@@ -9,6 +9,7 @@ use crate::engine::process::Outcome;
 use crate::runbook::model::Step;
 use crate::runner::{AttemptId, Reattach};
 use crate::session::event::Event;
+use crate::session::fleet::HostStatus;
 use crate::session::state::StepStatus;
 use std::io;
 use std::time::Instant;
@@ -30,7 +31,8 @@ impl Engine {
             .collect();
         for (step, attempt) in running {
             if self.session.step(&step).is_some_and(|s| s.fleet.is_fleet()) {
-                self.take_up_hosts(&step, attempt).await?;
+                self.take_up_fleet(step, attempt).await?;
+                continue;
             }
             if self.running.is_some() || !self.reattach(&step, attempt).await? {
                 let event = Event::OutcomeUnknown { step, attempt };
@@ -38,6 +40,26 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// A fleet step an earlier stepwise left running: each host's real
+    /// exit is journalled first (`take_up_hosts`). The step has no process
+    /// of its own to follow: once any host of the attempt started, whether
+    /// it is done is the operator's to say (outcome unknown: a re-run runs
+    /// only the hosts that did not succeed); with none started, it never
+    /// started and runs again without a question.
+    async fn take_up_fleet(&mut self, step: String, attempt: u32) -> io::Result<()> {
+        self.take_up_hosts(&step, attempt).await?;
+        let any_started = self.session.step(&step).is_some_and(|s| {
+            let mut hosts = s.fleet.hosts.iter();
+            hosts.any(|h| h.attempt == attempt && h.status != HostStatus::Pending)
+        });
+        let event = if any_started {
+            Event::OutcomeUnknown { step, attempt }
+        } else {
+            Event::StepNotStarted { step, attempt }
+        };
+        self.record(event, false).await
     }
 
     /// Re-attaches to `step`'s attempt if its runner can (or journals that
