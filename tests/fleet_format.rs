@@ -386,3 +386,48 @@ fn continue_does_not_retry_failed_hosts_and_accept_names_the_hosts_never_reached
         "{journal}"
     );
 }
+
+/// A fleet step's transcript shows its hosts' output (the failed host's
+/// first) and points at the hosts' logs, not at a step log that does not
+/// exist.
+#[test]
+fn a_fleet_transcript_shows_the_hosts_output_and_their_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("two.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: two\ntitle: Two\ntargets:\n  t:\n    transport: local\n    hosts: [a, b]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: |\n          echo \"hello from $TARGET\"\n          test \"$TARGET\" != b || { echo \"b broke\" >&2; exit 7; }\n        rollout: { batches: [\"100%\"], max_failures: 1 }\n",
+    )
+    .unwrap();
+    let out = stepwise(dir.path())
+        .args(["run", "--trust", "--headless"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let id = only_session(dir.path());
+    for format in ["md", "html"] {
+        let out = stepwise(dir.path())
+            .args(["export", &id, "--format", format])
+            .output()
+            .unwrap();
+        let t = String::from_utf8_lossy(&out.stdout);
+        assert!(t.contains("[b] b broke"), "{format}: {t}");
+        assert!(t.contains("[a] hello from a"), "{format}: {t}");
+        assert!(
+            t.find("[b] b broke") < t.find("[a] hello from a"),
+            "{format}: {t}"
+        );
+        assert!(
+            t.contains("output/go.&lt;host&gt;.1.log") || t.contains("output/go.<host>.1.log"),
+            "{format}: {t}"
+        );
+        assert!(!t.contains("output/go.1.log"), "{format}: {t}");
+        assert!(!t.contains("No output"), "{format}: {t}");
+    }
+}

@@ -49,8 +49,8 @@ fn leave_completed(t: &mut Term) {
 fn a_resized_window_is_drawn_again_at_its_new_size() {
     let home = tempfile::tempdir().unwrap();
     let mut t = start(home.path());
-    t.resize((60, 20));
-    t.wait_text("(now 60x20)");
+    t.resize((44, 12));
+    t.wait_text("44x12).");
     let (cols, rows) = (90, 26);
     t.resize((cols, rows));
     // The status bar (the runbook's title) is on the last row of the new

@@ -8,7 +8,7 @@
 //! become markup.
 
 use super::context::Context;
-use super::markdown::{section_note, sizes};
+use super::markdown::{section_note, what_size};
 use super::report::{self, Postmortem, Quoted};
 use super::{fmt, timeline};
 use crate::session::state::{Attempt, Note, Session, StepState};
@@ -330,7 +330,7 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
             out.push_str(&format!(
                 "<details{open}><summary>{} ({})</summary>\n<pre class=\"out\">{}</pre>\n</details>\n",
                 report::last_lines(lines.len()),
-                sizes(a),
+                what_size(st, a),
                 esc(&lines.join("\n"))
             ));
         }
@@ -349,9 +349,10 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
             esc(&report::leftovers(a.leftovers))
         ));
     }
+    let code = |path: &str| format!("<code>{}</code>", esc(path));
     out.push_str(&format!(
-        "<p class=\"log\">Full log: <code>{}</code> (in the session folder)</p>\n</div>\n",
-        esc(&a.log)
+        "<p class=\"log\">{} (in the session folder)</p>\n</div>\n",
+        report::full_log(st, a, code)
     ));
 }
 

@@ -288,7 +288,7 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
             out.push_str(&format!(
                 "{} ({}):\n\n{f}text\n{body}\n{f}\n\n",
                 report::last_lines(lines.len()),
-                sizes(a)
+                what_size(st, a)
             ));
         }
         None if a.log_cut.is_some() => out.push_str("_No output was kept._\n\n"),
@@ -307,9 +307,19 @@ fn attempt(out: &mut String, st: &StepState, a: &Attempt, ctx: &Context) {
         ));
     }
     out.push_str(&format!(
-        "Full log: {} (in the session folder)\n\n",
-        fmt::md_code(&a.log)
+        "{} (in the session folder)\n\n",
+        report::full_log(st, a, fmt::md_code)
     ));
+}
+
+/// The sizes of an attempt's output; a fleet step's lines come from its
+/// hosts' logs (the step itself writes none).
+pub fn what_size(st: &StepState, a: &Attempt) -> String {
+    if st.fleet.is_fleet() {
+        "the last lines of each host's log, hosts that failed first".to_owned()
+    } else {
+        sizes(a)
+    }
 }
 
 /// `stdout 1.2 KiB, stderr 40 B`.

@@ -73,7 +73,10 @@ pub fn load_context(
             // can leave an attempt with no output and no file. Nothing is
             // missing then, so nothing is said.
             let quiet = attempt.stdout_bytes + attempt.stderr_bytes == 0;
-            let lines = if quiet && !log.exists() {
+            let lines = if step.fleet.is_fleet() {
+                // A fleet step's output is in its hosts' logs.
+                tails::hosts_tail(session_dir, &step.id, attempt.number, &step.fleet)
+            } else if quiet && !log.exists() {
                 Vec::new()
             } else {
                 tails::read_tail(&log)

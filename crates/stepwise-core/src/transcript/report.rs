@@ -578,3 +578,14 @@ pub fn update_outcome(u: &crate::session::state::SentUpdate) -> &'static str {
         Some(_) => "failed",
     }
 }
+
+/// Where an attempt's whole output is, `code` marking the path up: its
+/// log, or for a fleet step its hosts' logs (the step itself has none).
+pub fn full_log(st: &StepState, a: &Attempt, code: impl Fn(&str) -> String) -> String {
+    if st.fleet.is_fleet() {
+        let pattern = super::tails::host_log_name(&st.id, "<host>", a.number);
+        format!("Each host's full log: {}", code(&pattern))
+    } else {
+        format!("Full log: {}", code(&a.log))
+    }
+}

@@ -30,6 +30,55 @@ pub fn read_tail(path: &Path) -> Vec<String> {
     }
 }
 
+/// A fleet step's attempt: the last lines of each of its hosts' logs
+/// (`output/<step>.<host>.<attempt>.log`), each line prefixed with its
+/// host, the hosts that did not succeed first, at most [`TAIL_LINES`] in
+/// all (the failed hosts' own lines come first). Hosts that did not run
+/// in this attempt have no log for it and show nothing.
+pub fn hosts_tail(
+    session_dir: &Path,
+    step: &str,
+    attempt: u32,
+    fleet: &crate::session::fleet::FleetState,
+) -> Vec<String> {
+    use crate::session::fleet::HostStatus;
+    let mut hosts: Vec<_> = fleet.hosts.iter().collect();
+    // Stable: plan order within each group.
+    hosts.sort_by_key(|h| h.status == HostStatus::Succeeded || h.attempt != attempt);
+    let per_host = (TAIL_LINES / hosts.len().max(1)).max(3);
+    let mut out = Vec::new();
+    for h in hosts {
+        let log = host_log(session_dir, step, &h.host, attempt);
+        if !log.exists() || out.len() >= TAIL_LINES {
+            continue;
+        }
+        let lines = read_tail(&log);
+        let skip = lines.len().saturating_sub(per_host);
+        let room = TAIL_LINES - out.len();
+        let host = neutralize(&h.host);
+        out.extend(
+            lines[skip..]
+                .iter()
+                .take(room)
+                .map(|l| format!("[{host}] {l}")),
+        );
+    }
+    out
+}
+
+/// Where a host's log of a fleet step's attempt is.
+pub fn host_log(session_dir: &Path, step: &str, host: &str, attempt: u32) -> std::path::PathBuf {
+    session_dir.join(host_log_name(step, host, attempt))
+}
+
+/// The same, relative to the session folder (as journalled).
+pub fn host_log_name(step: &str, host: &str, attempt: u32) -> String {
+    format!(
+        "{}/{step}.{host}.{attempt}.log",
+        crate::session::store::OUTPUT_DIR
+    )
+}
+
 /// The last `max` bytes of a file, and whether the file was longer.
 fn read_end(path: &Path, max: u64) -> io::Result<(Vec<u8>, bool)> {
     let mut file = File::open(path)?;
