@@ -213,7 +213,10 @@ fn status_names_the_running_step_and_sessions_marks_it_running() {
     let list = text(&stepwise(home.path()).arg("sessions").output().unwrap());
     assert!(!list.contains("running now"), "{list}");
     let line = text(&stepwise(home.path()).arg("status").output().unwrap());
-    assert!(line.contains("(was running; session stopped)"), "{line}");
+    assert!(
+        line.contains("(running when the session was stopped; it may run on"),
+        "{line}"
+    );
 }
 
 /// `HH:MM:SS` of an RFC 3339 time, as the timeline prints it (UTC).

@@ -158,3 +158,28 @@ fn a_comment_cutting_text_short_is_warned_about() {
         ))
         .stderr(predicate::str::contains("quote the whole value").count(1));
 }
+
+/// `run: true` is a boolean to YAML: the help says to quote it, with the
+/// very text to write.
+#[test]
+fn a_command_yaml_reads_as_a_boolean_is_told_to_be_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("bool.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: t\ntitle: T\nsections:\n  - title: S\n    steps:\n      - title: A\n        run: true\n",
+    )
+    .unwrap();
+    stepwise()
+        .env("COLUMNS", "200")
+        .arg("validate")
+        .arg(&rb)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`run` must be a string, found a boolean",
+        ))
+        .stderr(predicate::str::contains(
+            "YAML reads this as a boolean: quote it, `run: \"true\"`",
+        ));
+}

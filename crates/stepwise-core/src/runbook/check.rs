@@ -209,7 +209,22 @@ impl Checker {
             _ => (f.value.pos, format!("expected {expected}")),
         };
         let p = self.at(ProblemKind::WrongType, pos, &label, message);
-        self.push(p.with_help(format!("write it as `{}: {example}`", f.name)));
+        let help = match (&f.value.value, expected.starts_with("a string")) {
+            // `run: true`, `version: 1.10`: YAML took text for a value.
+            (Value::Bool(_) | Value::Int(_) | Value::Float(_), true) => {
+                let shown = match &f.value.value {
+                    Value::Bool(b) => b.to_string(),
+                    Value::Int(i) => i.to_string(),
+                    _ => "…".to_owned(),
+                };
+                format!(
+                    "YAML reads this as {found}: quote it, `{}: \"{shown}\"`",
+                    f.name
+                )
+            }
+            _ => format!("write it as `{}: {example}`", f.name),
+        };
+        self.push(p.with_help(help));
     }
 
     /// A string field.

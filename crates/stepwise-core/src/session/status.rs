@@ -157,8 +157,11 @@ fn line(st: &Status, now: DateTime<Utc>, offset: FixedOffset) -> String {
 fn step_words(st: &Status, step: &StepNow) -> String {
     let how = match (step.state, step.running_ms, st.state) {
         ("running", Some(ms), "running") => format!("running {}", short(ms as i64)),
-        // Journalled as running, but nothing holds the session any more.
-        ("running", _, word) => format!("was running; session {word}"),
+        // Journalled as running, and no stepwise holds the session: its
+        // monitor may still run it (a pure fold cannot tell).
+        ("running", _, word) => {
+            format!("running when the session was {word}; it may run on: resume re-attaches")
+        }
         (what, _, "running") => what.to_owned(),
         (what, _, word) => format!("{what}; session {word}"),
     };

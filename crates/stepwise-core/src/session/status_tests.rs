@@ -126,7 +126,9 @@ fn a_session_nobody_holds_says_so_and_names_the_waiting_step() {
     assert_eq!(st.state, "stopped");
     assert!(
         st.line
-            .contains("step 1/3 check (was running; session stopped)"),
+            .contains(
+                "step 1/3 check (running when the session was stopped; it may run on: resume re-attaches)"
+            ),
         "{}",
         st.line
     );
