@@ -407,7 +407,7 @@ impl<W: Write> Driver<W> {
             }
             (_, None) if def.is_update() && self.answers.yes => Ok(Command::Start { step }),
             (StepStatus::OutcomeUnknown { .. }, _) => {
-                self.say(&format!("? `{step}` was running when stepwise stopped; its outcome is unknown. Answer with --answer {step}=rerun, {step}=done:<note> or {step}=skip:<reason>"));
+                self.say(&format!("? `{step}`: its outcome is unknown (stepwise, or the step's monitor, stopped while it ran). Answer with --answer {step}=rerun, {step}=done:<note> or {step}=skip:<reason>"));
                 Err(Exit::WaitingForHuman)
             }
             (_, Some(Answer::Done(_))) | (_, Some(Answer::Rerun)) if def.is_automated() => {

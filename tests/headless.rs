@@ -842,3 +842,63 @@ fn the_printed_resume_command_names_the_home_and_works_when_pasted() {
     assert_eq!(pasted.status.code(), Some(4), "the pasted resume: {pt}");
     assert!(!pt.contains("no session matches"), "{pt}");
 }
+
+/// The step's monitor killed while stepwise is attached: the step may run
+/// on, so its outcome is unknown (never "could not start"), and a re-run
+/// is refused while its group runs.
+#[test]
+fn a_monitor_killed_under_an_attached_stepwise_leaves_the_outcome_unknown() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("slow.yaml");
+    std::fs::write(&rb, SLOW_ONCE).unwrap();
+    let mut child = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let session = loop {
+        let dirs = session_dirs(home.path());
+        let log = dirs.first().map(|d| d.join("output/wait.1.log"));
+        if let Some(log) =
+            log.filter(|l| std::fs::read_to_string(l).is_ok_and(|t| t.contains("started")))
+        {
+            break log.parent().unwrap().parent().unwrap().to_owned();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(monitor_pid(&session, "wait.1")),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let t = text(&out);
+    let journal = std::fs::read_to_string(session.join("journal.jsonl")).unwrap();
+    let pgid: i32 = std::fs::read_to_string(session.join("output/wait.1.pid"))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pgid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    assert!(
+        journal.contains(r#""type":"outcome_unknown","step":"wait","attempt":1"#),
+        "{journal}"
+    );
+    assert!(!journal.contains("could not start"), "{journal}");
+    assert!(!journal.contains(r#""type":"step_exited""#), "{journal}");
+    assert!(t.contains("its outcome is unknown"), "{t}");
+}

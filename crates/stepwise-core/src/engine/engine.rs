@@ -667,7 +667,7 @@ impl Engine {
             )),
             Reattach::Orphaned { pgid } => Err(format!(
                 "`{id}` attempt {} is still running outside stepwise (process group {pgid}, \
-                 left by the stepwise that stopped): wait for it to end, or stop it with \
+                 which nothing holds any more): wait for it to end, or stop it with \
                  `kill -TERM -- -{pgid}`, then run it again; or mark it done or skip it",
                 last.number
             )),
@@ -855,6 +855,15 @@ impl Engine {
             Ok(Err(e)) if e.kind() == io::ErrorKind::StorageFull => {
                 self.record_never_ran(&run, &e).await;
                 return Err(e);
+            }
+            // Its monitor was killed after it started the step: the step
+            // may run on. Not a failure: its outcome is unknown, and the
+            // prompt says whether processes of it still run.
+            Ok(Err(e)) if crate::runner::MonitorLost::is(&e) => {
+                let (step, attempt) = (run.step.clone(), run.attempt);
+                return self
+                    .record(Event::OutcomeUnknown { step, attempt }, false)
+                    .await;
             }
             // Anything else that kept the process from starting (a missing
             // working directory, shell or program) fails this attempt only.

@@ -33,6 +33,31 @@ pub struct Started {
 
 pub use super::tty_input::TtyInput;
 
+/// The error of an attempt whose monitor went away (killed) after it had
+/// started the step, without recording how the step ended: the step may
+/// still run. Not a failure to start: its outcome is unknown.
+#[derive(Debug)]
+pub struct MonitorLost;
+
+impl std::fmt::Display for MonitorLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the step's monitor ended without recording how the step ended")
+    }
+}
+
+impl std::error::Error for MonitorLost {}
+
+impl MonitorLost {
+    pub fn error() -> io::Error {
+        io::Error::other(MonitorLost)
+    }
+
+    /// Whether `e` says the attempt's monitor was lost.
+    pub fn is(e: &io::Error) -> bool {
+        e.get_ref().is_some_and(|inner| inner.is::<MonitorLost>())
+    }
+}
+
 /// What is left of an attempt that an earlier stepwise process started
 /// and never saw end.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -545,9 +545,7 @@ impl Link {
 
     async fn replay_exit(&self, log: &Path, from: u64) -> io::Result<Outcome> {
         let Some(exit) = files::read_exit(log) else {
-            return Err(io::Error::other(
-                "the step's monitor ended without recording how the step ended",
-            ));
+            return Err(crate::runner::MonitorLost::error());
         };
         let mut at = from;
         while at < exit.log_len {
