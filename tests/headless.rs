@@ -851,7 +851,7 @@ fn a_monitor_killed_under_an_attached_stepwise_leaves_the_outcome_unknown() {
     let home = tempfile::tempdir().unwrap();
     let rb = home.path().join("slow.yaml");
     std::fs::write(&rb, SLOW_ONCE).unwrap();
-    let mut child = stepwise(home.path())
+    let child = stepwise(home.path())
         .args(["run", "--headless", "--trust"])
         .arg(&rb)
         .stdin(std::process::Stdio::null())
