@@ -826,3 +826,28 @@ fn the_bar_keeps_help_and_quit_at_80_columns() {
         assert!(last.contains("? help") && last.contains("q quit"), "{last}");
     }
 }
+
+/// An update whose delivery is unknown (stepwise stopped while sending
+/// it) is asked about as an update: resend with the same key, it arrived,
+/// or skip; not as a command whose monitor went.
+#[test]
+fn an_update_of_unknown_delivery_is_asked_about_as_an_update() {
+    use stepwise::engine::process::survivor::GroupFacts;
+    use stepwise::tui::modals::unknown::UnknownPrompt;
+    let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  ops:\n    file: updates.log\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell the stakeholders\n        update: Rolling back.\n";
+    let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
+    let session = stepwise::session::state::Session::from_records(book, &started());
+    let mut app = App::new(session, vec![], t0(), false);
+    app.modal = Some(Modal::Unknown(UnknownPrompt::new(
+        "tell".into(),
+        GroupFacts::default(),
+    )));
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(screen.contains("whether each channel got it"), "{screen}");
+    assert!(screen.contains("same idempotency key"), "{screen}");
+    assert!(!screen.contains("Its monitor is gone"), "{screen}");
+    assert!(!screen.contains("Last output"), "{screen}");
+    app.update(ch('r'));
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(screen.contains("Send it again?"), "{screen}");
+}

@@ -89,6 +89,22 @@ impl UnknownPrompt {
 /// What is known, in lines: the group, the last output, the time run; for
 /// a fleet step, its hosts (each one's real exit was journalled first).
 fn fact_lines(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
+    if look
+        .session
+        .runbook
+        .step(&p.step)
+        .is_some_and(|d| d.is_update())
+    {
+        return [
+            "stepwise stopped while sending this update: whether each channel got it",
+            "is unknown. r sends it again to the channels with no recorded answer, with",
+            "the same idempotency key (a channel that got it can drop the copy);",
+            "d says it arrived; s skips it.",
+        ]
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    }
     if let Some(st) = look.session.step(&p.step).filter(|s| s.fleet.is_fleet()) {
         let mut lines = vec![Line::raw(
             "stepwise stopped during this fleet step; each host's exit is recorded.",
@@ -140,11 +156,9 @@ fn fact_lines(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
-    let title = look.title_of(&p.step);
-    let mut lines = vec![Line::styled(format!("? {title}"), theme::bold())];
-    lines.extend(fact_lines(look, p));
-    lines.push(Line::raw("Last output:"));
+/// The last lines of the attempt's output, dimmed.
+fn last_output(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::raw("Last output:")];
     let attempt = look
         .session
         .step(&p.step)
@@ -164,6 +178,22 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
         tail.iter()
             .map(|l| Line::styled(format!("  {}", strip_sgr(&l.text)), theme::dim())),
     );
+    lines
+}
+
+pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
+    let title = look.title_of(&p.step);
+    let mut lines = vec![Line::styled(format!("? {title}"), theme::bold())];
+    lines.extend(fact_lines(look, p));
+    // An update has no output of its own to show.
+    if !look
+        .session
+        .runbook
+        .step(&p.step)
+        .is_some_and(|d| d.is_update())
+    {
+        lines.extend(last_output(look, p));
+    }
     lines.push(Line::raw(""));
     if p.refused {
         lines.push(Line::styled(
@@ -172,10 +202,16 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
         ));
     }
     if p.confirming {
-        lines.push(Line::styled(
-            "Run it again? It may already have done its work.",
-            theme::bold(),
-        ));
+        let question = match look
+            .session
+            .runbook
+            .step(&p.step)
+            .is_some_and(|d| d.is_update())
+        {
+            true => "Send it again? A channel may already have it.",
+            false => "Run it again? It may already have done its work.",
+        };
+        lines.push(Line::styled(question, theme::bold()));
         lines.push(Line::styled(
             keymap::footer(Context::YesNo, &[]),
             theme::bold(),
