@@ -55,9 +55,11 @@ fn follow_screen(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
 }
 
 /// Sends the journal's records, and the output they point at, to the
-/// screen as they are written; stops reading once the session ended.
+/// screen as they are written. Stops reading once the session is over
+/// (completed, aborted); a session nobody holds any more (left, or its
+/// stepwise gone) is said so, and watched on: a resume continues here.
 async fn feed(mut watch: Watch, tx: tokio::sync::mpsc::Sender<Update>) {
-    let mut over = false;
+    let (mut over, mut said_idle) = (false, false);
     while !tx.is_closed() {
         if !over {
             let records = match watch.poll() {
@@ -76,11 +78,21 @@ async fn feed(mut watch: Watch, tx: tokio::sync::mpsc::Sender<Update>) {
                     let _ = tx.send(u).await;
                 }
             }
-            over = watch.ended(!records.is_empty()).is_some();
+            let ended = watch.ended(!records.is_empty()).is_some();
+            over = ended && watch.session.status.is_finished();
+            if ended && !over && !said_idle {
+                let _ = tx.send(Update::Rejected(IDLE.into())).await;
+            }
+            said_idle = ended;
         }
         tokio::time::sleep(POLL).await;
     }
 }
+
+/// Said once a followed session is held by no stepwise (left, or its
+/// process gone) and not over.
+pub const IDLE: &str = "No stepwise runs this session now (a step left running goes on, \
+     unseen here); it continues here when someone resumes it.";
 
 /// `stepwise follow --plain`
 pub fn follow_plain(home: &Path, what: Option<&str>) -> Result<i32, Failure> {

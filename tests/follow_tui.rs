@@ -105,3 +105,39 @@ fn follow_shows_a_step_turn_from_running_to_done_within_200_ms() {
     let mut t = t;
     assert_eq!(t.wait_exit(), Some(0));
 }
+
+/// A follower of a session nobody runs any more says so, and goes on
+/// watching: a later resume shows on it, to the end.
+#[test]
+fn a_follower_says_when_nobody_runs_the_session_and_picks_up_a_resume() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("ask.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: ask\ntitle: Ask\nsections:\n  - title: S\n    steps:\n      - title: Look at the graph\n        id: look\n        instructions: Look.\n      - title: Then this\n        run: echo then\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        cli::stepwise(home.path())
+            .current_dir(home.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["run", "--headless", "--trust", rb.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4), "{}", cli::text(&out));
+    let env = [("STEPWISE_HOME", home.path())];
+    let t = Term::spawn(&["follow"], &env, SIZE);
+    t.wait_text("FOLLOWING — READ ONLY");
+    t.wait_text("No stepwise runs this session now");
+    let out = run(&["resume", "--headless", "--answer", "look=done:seen"]);
+    assert_eq!(out.status.code(), Some(0), "{}", cli::text(&out));
+    t.wait_for("the resumed steps done", PATIENCE, |s| {
+        s.contains("✓  Look at the graph") && s.contains("✓  Then this")
+    });
+    t.wait_text("READ ONLY (completed)");
+    t.send(b"q");
+    let mut t = t;
+    assert_eq!(t.wait_exit(), Some(0));
+}
