@@ -791,7 +791,9 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
             step.as_deref().unwrap_or("the session")
         ),
         Event::OutcomeUnknown { step, .. } => {
-            format!("? {step} was running when stepwise stopped: outcome unknown")
+            format!(
+                "? {step}: outcome unknown (stepwise or the step's monitor stopped while it ran)"
+            )
         }
         Event::StepNotStarted { step, attempt } => {
             format!("↻ {step} (attempt {attempt}) never started before stepwise stopped: run again")

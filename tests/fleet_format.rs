@@ -396,7 +396,7 @@ fn a_fleet_transcript_shows_the_hosts_output_and_their_logs() {
     let rb = dir.path().join("two.yaml");
     std::fs::write(
         &rb,
-        "runbook: 1\nid: two\ntitle: Two\ntargets:\n  t:\n    transport: local\n    hosts: [a, b]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: |\n          echo \"hello from $TARGET\"\n          test \"$TARGET\" != b || { echo \"b broke\" >&2; exit 7; }\n        rollout: { batches: [\"100%\"], max_failures: 1 }\n",
+        "runbook: 1\nid: two\ntitle: Two\ntargets:\n  t:\n    transport: local\n    hosts: [a, ops@b]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: |\n          echo \"hello from $TARGET\"\n          test \"$TARGET\" != ops@b || { echo \"b broke\" >&2; exit 7; }\n        rollout: { batches: [\"100%\"], max_failures: 1 }\n",
     )
     .unwrap();
     let out = stepwise(dir.path())
@@ -417,10 +417,11 @@ fn a_fleet_transcript_shows_the_hosts_output_and_their_logs() {
             .output()
             .unwrap();
         let t = String::from_utf8_lossy(&out.stdout);
-        assert!(t.contains("[b] b broke"), "{format}: {t}");
+        // A host written `user@host` has a file-safe log name, found too.
+        assert!(t.contains("[ops@b] b broke"), "{format}: {t}");
         assert!(t.contains("[a] hello from a"), "{format}: {t}");
         assert!(
-            t.find("[b] b broke") < t.find("[a] hello from a"),
+            t.find("[ops@b] b broke") < t.find("[a] hello from a"),
             "{format}: {t}"
         );
         assert!(

@@ -881,6 +881,10 @@ fn a_monitor_killed_under_an_attached_stepwise_leaves_the_outcome_unknown() {
     .unwrap();
     let out = child.wait_with_output().unwrap();
     let t = text(&out);
+    let rerun = stepwise(home.path())
+        .args(["resume", "--headless", "--answer", "wait=rerun"])
+        .output()
+        .unwrap();
     let journal = std::fs::read_to_string(session.join("journal.jsonl")).unwrap();
     let pgid: i32 = std::fs::read_to_string(session.join("output/wait.1.pid"))
         .unwrap()
@@ -901,4 +905,8 @@ fn a_monitor_killed_under_an_attached_stepwise_leaves_the_outcome_unknown() {
     assert!(!journal.contains("could not start"), "{journal}");
     assert!(!journal.contains(r#""type":"step_exited""#), "{journal}");
     assert!(t.contains("its outcome is unknown"), "{t}");
+    let rt = text(&rerun);
+    assert_ne!(rerun.status.code(), Some(0), "{rt}");
+    assert!(rt.contains("still running outside stepwise"), "{rt}");
+    assert!(!rt.contains("wait | quick"), "it ran a second time: {rt}");
 }

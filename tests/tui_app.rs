@@ -620,6 +620,19 @@ fn no_key_but_q_acts_while_the_terminal_is_too_small() {
     assert!(app.modal.is_none());
 }
 
+/// The demo cannot be resumed: leaving it would stop its running step,
+/// which the too-small screen promises not to do; its `q` waits.
+#[test]
+fn q_on_a_too_small_terminal_does_not_stop_the_demos_running_step() {
+    let mut app = running();
+    app.quit_note = Some("This is the demo.".into());
+    app.update(Msg::Resize(44, 12));
+    assert!(app.update(ch('q')).is_empty());
+    app.update(Msg::Resize(100, 30));
+    app.update(ch('q'));
+    assert!(matches!(app.modal, Some(Modal::Quit)));
+}
+
 #[test]
 fn q_on_a_too_small_terminal_leaves_a_running_step_running() {
     let mut app = running();

@@ -541,6 +541,26 @@ fn finished_screen() {
     both("finished", app);
 }
 
+/// Every dialog on the smallest screens the layout takes (50 to 79
+/// columns, stacked): drawn, never a panic (the end screen's width was
+/// once clamped between 70 and the screen's width).
+#[test]
+fn dialogs_draw_on_the_smallest_screens() {
+    for (w, h) in [(50, 14), (60, 20), (71, 24)] {
+        let mut app = app_with(&midway());
+        app.update(Msg::Engine(stepwise::engine::command::Update::Ended(
+            stepwise::engine::command::End::Completed,
+        )));
+        let screen = format!("{:?}", draw(&mut app, w, h).backend());
+        assert!(screen.contains("Session completed"), "{w}x{h}:\n{screen}");
+        for key in ['q', '?'] {
+            let mut app = busy();
+            app.update(ch(key));
+            draw(&mut app, w, h);
+        }
+    }
+}
+
 #[test]
 fn a_sections_description_shows_on_its_first_step() {
     let mut rb = runbook();

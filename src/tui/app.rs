@@ -279,13 +279,18 @@ impl App {
             self.end = self.finished.take();
             return Vec::new();
         }
+        // The demo cannot be resumed: leaving it stops its running step,
+        // which this screen promises not to do. Its `q` waits for a screen
+        // that can ask.
+        if self.session.running().is_some() && self.quit_note.is_some() {
+            return Vec::new();
+        }
         self.modal = None;
         self.leaving = true;
-        // As `q` then `l` would (the demo, which cannot be resumed, as its
-        // plain quit).
+        // As `q` then `l` would.
         match self.session.running() {
-            Some(_) if self.quit_note.is_none() => vec![Command::LeaveRunning],
-            _ => vec![Command::Leave],
+            Some(_) => vec![Command::LeaveRunning],
+            None => vec![Command::Leave],
         }
     }
 

@@ -39,7 +39,8 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
         look.session.id, look.session.id
     ));
     // Wide enough for the command on one line when the screen allows.
-    let width = (cmd.chars().count() as u16 + 6).clamp(70, area.width.saturating_sub(2));
+    let max = area.width.saturating_sub(2);
+    let width = (cmd.chars().count() as u16 + 6).max(70).min(max);
     let inner = usize::from(width.saturating_sub(2));
     for l in super::super::widgets::command_lines(&cmd, inner) {
         lines.push(Line::styled(l, theme::bold()));

@@ -36,6 +36,11 @@ pub(super) fn draw(
     let mut t = text.clone();
     t.set_block(super::super::widgets::block("", true));
     t.set_cursor_line_style(ratatui::style::Style::default());
+    // A note or an update is read whole before it is saved or sent: long
+    // lines wrap (at words, else anywhere). A one-line answer scrolls.
+    if field_h > 1 {
+        t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+    }
     frame.render_widget(&t, field);
     if let Some(e) = error {
         frame.render_widget(

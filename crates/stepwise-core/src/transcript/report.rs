@@ -117,7 +117,9 @@ fn stop_point(s: &Session) -> Option<Stop> {
             format!("attempt {attempt} had started and no end is recorded")
         }
         StepStatus::OutcomeUnknown { attempt } => {
-            format!("attempt {attempt} was running when stepwise stopped; its outcome is unknown")
+            format!(
+                "attempt {attempt}: no exit was recorded (stepwise or the step's monitor stopped while it ran); its outcome is unknown"
+            )
         }
         StepStatus::Failed => "it failed and was waiting for a decision".to_owned(),
         _ => "it had not started".to_owned(),
@@ -190,7 +192,9 @@ pub fn how_reached(st: &StepState, def: Option<&Step>) -> String {
         StepStatus::DoneByHand if st.attempts.is_empty() => format!("done by hand ({by})"),
         StepStatus::DoneByHand => format!("done by hand after the command did not pass ({by})"),
         StepStatus::OutcomeUnknown { attempt } => {
-            format!("outcome unknown: stepwise stopped while attempt {attempt} was running")
+            format!(
+                "outcome unknown: stepwise or the step's monitor stopped while attempt {attempt} ran"
+            )
         }
         StepStatus::Running { attempt } => {
             format!(
@@ -583,8 +587,16 @@ pub fn update_outcome(u: &crate::session::state::SentUpdate) -> &'static str {
 /// log, or for a fleet step its hosts' logs (the step itself has none).
 pub fn full_log(st: &StepState, a: &Attempt, code: impl Fn(&str) -> String) -> String {
     if st.fleet.is_fleet() {
-        let pattern = super::tails::host_log_name(&st.id, "<host>", a.number);
-        format!("Each host's full log: {}", code(&pattern))
+        let pattern = format!(
+            "{}/{}.<host>.{}.log",
+            crate::session::store::OUTPUT_DIR,
+            st.id,
+            a.number
+        );
+        format!(
+            "Each host's full log: {} (the host's name made file-safe)",
+            code(&pattern)
+        )
     } else {
         format!("Full log: {}", code(&a.log))
     }

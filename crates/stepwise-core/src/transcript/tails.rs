@@ -68,15 +68,7 @@ pub fn hosts_tail(
 
 /// Where a host's log of a fleet step's attempt is.
 pub fn host_log(session_dir: &Path, step: &str, host: &str, attempt: u32) -> std::path::PathBuf {
-    session_dir.join(host_log_name(step, host, attempt))
-}
-
-/// The same, relative to the session folder (as journalled).
-pub fn host_log_name(step: &str, host: &str, attempt: u32) -> String {
-    format!(
-        "{}/{step}.{host}.{attempt}.log",
-        crate::session::store::OUTPUT_DIR
-    )
+    session_dir.join(crate::session::store::host_log_name(step, host, attempt))
 }
 
 /// The last `max` bytes of a file, and whether the file was longer.

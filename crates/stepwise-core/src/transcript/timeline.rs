@@ -301,7 +301,9 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         }
         Event::NoteAdded { text, .. } => format!("Note: {}", one_line(text)),
         Event::OutcomeUnknown { attempt, .. } => {
-            format!("Attempt {attempt} was running when stepwise stopped: outcome unknown")
+            format!(
+                "Attempt {attempt}: outcome unknown (stepwise or the step's monitor stopped while it ran)"
+            )
         }
         Event::StepNotStarted { attempt, .. } => {
             format!("Attempt {attempt} never started (stepwise stopped first): run again")

@@ -24,13 +24,7 @@ pub async fn run(
     mut cancel: watch::Receiver<bool>,
 ) -> bool {
     let host = entry.host.clone();
-    let rel = format!(
-        "{}/{}.{}.{}.log",
-        crate::session::store::OUTPUT_DIR,
-        shared.step,
-        file_safe(&host),
-        shared.attempt
-    );
+    let rel = crate::session::store::host_log_name(&shared.step, &host, shared.attempt);
     let (ack, acked) = oneshot::channel();
     let starting = Happening::Starting {
         host: host.clone(),
@@ -78,6 +72,13 @@ pub async fn run(
             let why = (!ok).then(|| why_failed(entry.transport, &host, o.exit, o.timed_out, &log));
             (o.exit, ok, why.flatten())
         }
+        // Its monitor killed after it started the host's command: that
+        // may still run. Failed here (no exit is known), said as it is.
+        Ok(Err(e)) if crate::runner::MonitorLost::is(&e) => (
+            no_exit(),
+            false,
+            Some("its monitor was killed before an exit was recorded: the command may still run; check before a retry".to_owned()),
+        ),
         Ok(Err(e)) => (no_exit(), false, Some(format!("could not start: {e}"))),
         Err(e) => (no_exit(), false, Some(format!("the runner failed: {e}"))),
     };
@@ -97,20 +98,6 @@ fn no_exit() -> ExitInfo {
         code: None,
         signal: None,
     }
-}
-
-/// A host name as part of a file name: anything but letters, digits,
-/// `-`, `_` and `.` becomes `_` (`deploy@web-1` → `deploy_web-1`).
-pub fn file_safe(host: &str) -> String {
-    host.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// Words for a failure that is not the command's own: ssh could not reach
