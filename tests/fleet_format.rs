@@ -209,22 +209,27 @@ fn a_failed_fleet_step_is_retried_on_its_failed_hosts_only_then_accepted_or_abor
     assert_eq!(ran.matches("blue-1").count(), 1, "{ran}");
     assert_eq!(ran.matches("blue-2").count(), 2, "{ran}");
     // accept: recorded with the hosts not done, and the session goes on.
-    let out = stepwise(dir.path())
+    accept_naming_blue_2_and_3(dir.path(), &id);
+}
+
+/// Answers the failed `restart` with accept: the session completes, and
+/// the note names the hosts not done, blue-3 (never reached) too.
+fn accept_naming_blue_2_and_3(home: &std::path::Path, id: &str) {
+    let out = stepwise(home)
         .args([
             "resume",
             "--headless",
             "--answer",
             "restart=accept:blue-2 is retired",
         ])
-        .arg(&id)
+        .arg(id)
         .output()
         .unwrap();
     let t = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(t.contains("after |") || t.contains("✓ after"), "{t}");
     let journal =
-        std::fs::read_to_string(dir.path().join("sessions").join(&id).join("journal.jsonl"))
-            .unwrap();
+        std::fs::read_to_string(home.join("sessions").join(id).join("journal.jsonl")).unwrap();
     assert!(
         journal.contains(
             "Failure accepted with 2 host(s) not done (blue-2, blue-3): blue-2 is retired"
@@ -359,32 +364,7 @@ fn continue_does_not_retry_failed_hosts_and_accept_names_the_hosts_never_reached
         "re-run by continue: {ran}"
     );
     assert!(!ran.contains("blue-3"), "{ran}");
-    let id = only_session(dir.path());
-    let out = stepwise(dir.path())
-        .args([
-            "resume",
-            "--headless",
-            "--answer",
-            "restart=accept:blue-2 is retired",
-        ])
-        .arg(&id)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let journal =
-        std::fs::read_to_string(dir.path().join("sessions").join(&id).join("journal.jsonl"))
-            .unwrap();
-    assert!(
-        journal.contains(
-            "Failure accepted with 2 host(s) not done (blue-2, blue-3): blue-2 is retired"
-        ),
-        "{journal}"
-    );
+    accept_naming_blue_2_and_3(dir.path(), &only_session(dir.path()));
 }
 
 /// A fleet step's transcript shows its hosts' output (the failed host's

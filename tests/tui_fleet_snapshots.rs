@@ -110,8 +110,8 @@ fn after_the_canary() -> App {
     app
 }
 
-/// The second batch: web-3 fails, the budget (0) stops the rollout.
-fn failed(mut app: App) -> App {
+/// The operator says go on after the canary batch.
+fn go_on_after_batch_one(app: &mut App) {
     let answered = Event::BatchAnswered {
         step: "deploy".into(),
         attempt: 1,
@@ -119,7 +119,12 @@ fn failed(mut app: App) -> App {
         proceed: true,
         via: stepwise::session::event::ConfirmedVia::Operator,
     };
-    engine(&mut app, rec(12, 90, answered));
+    engine(app, rec(12, 90, answered));
+}
+
+/// The second batch: web-3 fails, the budget (0) stops the rollout.
+fn failed(mut app: App) -> App {
+    go_on_after_batch_one(&mut app);
     engine(&mut app, host_started(13, "web-2", 2));
     engine(&mut app, host_started(14, "web-3", 2));
     host_output(&mut app, "web-3", "deploying v1.4.2\ndisk full on /srv\n");
@@ -181,14 +186,7 @@ fn the_host_grid_and_a_host_log_in_the_log_pane() {
 #[test]
 fn a_fleet_step_left_running_asks_with_its_hosts() {
     let mut app = after_the_canary();
-    let answered = Event::BatchAnswered {
-        step: "deploy".into(),
-        attempt: 1,
-        batch: 1,
-        proceed: true,
-        via: stepwise::session::event::ConfirmedVia::Operator,
-    };
-    engine(&mut app, rec(12, 90, answered));
+    go_on_after_batch_one(&mut app);
     engine(&mut app, host_started(13, "web-2", 2));
     engine(
         &mut app,
