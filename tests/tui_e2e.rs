@@ -510,3 +510,33 @@ fn at_80_columns_the_two_marks_are_explained_and_g_goes_back() {
     t.send(b"y");
     assert_eq!(t.wait_exit(), Some(0));
 }
+
+/// A resume's warning (the runbook file changed since the session began)
+/// is printed before the screen opens, where the screen would hide it: it
+/// is on the screen too.
+#[test]
+fn a_resume_shows_its_warning_on_the_screen() {
+    let home = tempfile::tempdir().unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let rb = home.path().join("rb.yaml");
+    std::fs::copy(fixture("e2e.yaml"), &rb).unwrap();
+    let rb_text = rb.to_str().unwrap().to_owned();
+    let mut t = Term::spawn(&["run", "--trust", &rb_text], &env, SIZE);
+    t.wait_text("Print the version");
+    t.send(b"q");
+    t.wait_text("saved");
+    t.send(b"y");
+    assert_eq!(t.wait_exit(), Some(0));
+    let id = resume_id(&t.raw_text());
+    let mut text = std::fs::read_to_string(&rb).unwrap();
+    text.push_str("# edited after the session began\n");
+    std::fs::write(&rb, text).unwrap();
+    let mut t = Term::spawn(&["resume", &id], &env, SIZE);
+    t.wait_text("Print the version");
+    t.wait_text("changed since this session started");
+    t.send(b"q");
+    t.send(b"q");
+    t.wait_text("saved");
+    t.send(b"y");
+    assert_eq!(t.wait_exit(), Some(0));
+}

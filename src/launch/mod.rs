@@ -240,7 +240,7 @@ fn drive(
             .runbook
             .transcript_dir
             .as_ref()
-            .map(|d| base_dir(runbook_path).join(d))
+            .map(|d| base_dir(runbook_path).join(without_dots(d)))
     });
     let rt = warm.rt;
     let dir = opened.dir.clone();
@@ -335,6 +335,16 @@ impl Driver {
             .filter(|i| i.secret)
             .map(|i| i.name.clone())
             .collect();
+        // Warnings of the resume (a changed runbook file, …) were printed
+        // before the screen took the terminal, where they would be hidden:
+        // the screen opens with them in its status bar too.
+        if !self.headless {
+            for w in &opened.warnings {
+                let _ = up_tx.try_send(crate::engine::command::Update::Rejected(format!(
+                    "warning: {w}"
+                )));
+            }
+        }
         let engine = Engine::new(opened.journal, opened.session, setup, up_tx);
         // Registered before the engine can start a step and before anything
         // is shown: a signal right after the first question must find the
@@ -376,5 +386,27 @@ impl Driver {
             .await
             .unwrap_or(End::Failed("the engine stopped unexpectedly".into()));
         (report::exit_code(exit, &end), end, opened.lock)
+    }
+}
+
+/// A relative path from a runbook without its `.` parts (`./drills` →
+/// `drills`), so the paths printed from it read cleanly.
+fn without_dots(path: &str) -> PathBuf {
+    let parts = Path::new(path).components();
+    parts
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_dots;
+    use std::path::Path;
+
+    #[test]
+    fn a_runbooks_transcript_dir_loses_its_dot_parts() {
+        assert_eq!(without_dots("./drills"), Path::new("drills"));
+        assert_eq!(without_dots("a/./b/"), Path::new("a/b"));
+        assert_eq!(without_dots("../up"), Path::new("../up"));
     }
 }

@@ -70,10 +70,18 @@ pub fn ask_missing_secrets(
 /// secret.
 fn secret_to_ask(session: &Session, name: &str) -> crate::runbook::model::Input {
     match session.runbook.input(name) {
+        // Required now, whatever the runbook says: it had a value, and
+        // the steps still to run would get it empty. Said why.
         Some(i) => crate::runbook::model::Input {
             default: None,
             default_from: None,
             required: true,
+            description: Some(match &i.description {
+                Some(d) => {
+                    format!("{d} (given when the session began, never stored: needed again)")
+                }
+                None => "given when the session began, never stored: needed again".to_owned(),
+            }),
             ..i.clone()
         },
         None => crate::runbook::model::Input {
@@ -126,4 +134,23 @@ pub fn secret_flags(names: &[String]) -> String {
          environment. Not --var: other users can read the command line)",
         env.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_to_ask;
+
+    /// An optional secret given at the start is asked again on resume as
+    /// needed, with its own description and the reason.
+    #[test]
+    fn a_secret_asked_again_says_why() {
+        let yaml = "runbook: 1\nid: t\ntitle: T\ninputs:\n  PGPASSWORD:\n    secret: true\n    required: false\n    description: The database password\nsections:\n  - title: S\n    steps:\n      - title: A\n        run: echo\n";
+        let book = crate::runbook::load::load_str("t.yaml", yaml).unwrap();
+        let session = crate::session::state::Session::new(book);
+        let field = secret_to_ask(&session, "PGPASSWORD");
+        assert!(field.required && field.secret);
+        let said = field.description.unwrap_or_default();
+        assert!(said.starts_with("The database password"), "{said}");
+        assert!(said.contains("never stored: needed again"), "{said}");
+    }
 }
