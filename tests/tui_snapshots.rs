@@ -214,9 +214,7 @@ fn narrow_and_short_screens_stack_or_shrink_the_panes() {
 /// asks about stays in view.
 #[test]
 fn the_failure_question_leaves_the_log_in_view() {
-    let mut r = midway();
-    r.push(started_step(7, 100, "deploy", 1));
-    let mut app = app_with(&r);
+    let mut app = busy();
     output(
         &mut app,
         "deploy",

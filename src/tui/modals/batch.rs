@@ -27,8 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
     lines.extend(results(&st.fleet).into_iter().map(Line::raw));
     lines.push(Line::raw(""));
     lines.extend(super::failure::choices(Context::Batch));
-    let log = super::super::layout::areas(look.size).log;
-    super::super::widgets::dialog_above(frame, area, log, 64, "Next batch?", lines);
+    super::super::widgets::dialog_above_log(frame, area, 64, "Next batch?", lines);
 }
 
 /// The batch's results in words: counts, its hosts (failed first), and

@@ -37,8 +37,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         Line::raw(""),
     ];
     lines.extend(choices(super::super::keymap::Context::Failure));
-    let log = super::super::layout::areas(look.size).log;
-    super::super::widgets::dialog_above(frame, area, log, 64, "Step failed", lines);
+    super::super::widgets::dialog_above_log(frame, area, 64, "Step failed", lines);
 }
 
 /// The choices after a failure (shared with the outcome-unknown prompt):

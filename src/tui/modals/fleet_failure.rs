@@ -21,8 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
     lines.extend(summary(&st.fleet).into_iter().map(Line::raw));
     lines.push(Line::raw(""));
     lines.extend(super::failure::choices(Context::FleetFailure));
-    let log = super::super::layout::areas(look.size).log;
-    super::super::widgets::dialog_above(frame, area, log, 64, "Fleet step failed", lines);
+    super::super::widgets::dialog_above_log(frame, area, 64, "Fleet step failed", lines);
 }
 
 /// What went wrong: why the rollout stopped, the counts, the hosts to redo.

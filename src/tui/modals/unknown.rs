@@ -89,12 +89,7 @@ impl UnknownPrompt {
 /// What is known, in lines: the group, the last output, the time run; for
 /// a fleet step, its hosts (each one's real exit was journalled first).
 fn fact_lines(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
-    if look
-        .session
-        .runbook
-        .step(&p.step)
-        .is_some_and(|d| d.is_update())
-    {
+    if is_update(look, p) {
         return [
             "stepwise stopped while sending this update: whether each channel got it",
             "is unknown. r sends it again to the channels with no recorded answer, with",
@@ -156,6 +151,14 @@ fn fact_lines(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
     lines
 }
 
+/// Whether the prompt is about an update step (its delivery unknown).
+fn is_update(look: &Look, p: &UnknownPrompt) -> bool {
+    look.session
+        .runbook
+        .step(&p.step)
+        .is_some_and(|d| d.is_update())
+}
+
 /// The last lines of the attempt's output, dimmed.
 fn last_output(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
     let mut lines = vec![Line::raw("Last output:")];
@@ -186,12 +189,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
     let mut lines = vec![Line::styled(format!("? {title}"), theme::bold())];
     lines.extend(fact_lines(look, p));
     // An update has no output of its own to show.
-    if !look
-        .session
-        .runbook
-        .step(&p.step)
-        .is_some_and(|d| d.is_update())
-    {
+    if !is_update(look, p) {
         lines.extend(last_output(look, p));
     }
     lines.push(Line::raw(""));
@@ -202,12 +200,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
         ));
     }
     if p.confirming {
-        let question = match look
-            .session
-            .runbook
-            .step(&p.step)
-            .is_some_and(|d| d.is_update())
-        {
+        let question = match is_update(look, p) {
             true => "Send it again? A channel may already have it.",
             false => "Run it again? It may already have done its work.",
         };
@@ -219,6 +212,5 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
     } else {
         lines.extend(super::failure::choices(Context::Unknown));
     }
-    let log = super::super::layout::areas(look.size).log;
-    super::super::widgets::dialog_above(frame, area, log, 76, "Outcome unknown", lines);
+    super::super::widgets::dialog_above_log(frame, area, 76, "Outcome unknown", lines);
 }

@@ -154,20 +154,21 @@ pub fn dialog(
 }
 
 /// A question about output (a failed step, a batch's results): the box of
-/// [`dialog`], centred across the screen but placed above `keep` (the log
-/// pane) when it fits there, else at the top of the screen, so that the
-/// output it asks about stays in view (its last lines at least).
-pub fn dialog_above(
+/// [`dialog`], centred across the screen (`area`, the whole frame) but
+/// placed above the log pane when it fits there, else at the top of the
+/// screen, so that the output it asks about stays in view (its last lines
+/// at least).
+pub fn dialog_above_log(
     frame: &mut Frame,
     area: Rect,
-    keep: Rect,
     width: u16,
     title: &str,
     lines: Vec<ratatui::text::Line<'_>>,
 ) {
+    let log = super::layout::areas((area.width, area.height)).log;
     let w = width.min(area.width.saturating_sub(2));
     let h = dialog_height(area, width, &lines).min(area.height.saturating_sub(2));
-    let room = keep.y.saturating_sub(area.y);
+    let room = log.y.saturating_sub(area.y);
     let y = if h <= room {
         area.y + (room - h) / 2
     } else {

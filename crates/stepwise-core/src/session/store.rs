@@ -43,7 +43,7 @@ pub fn host_log_name(step: &str, host: &str, attempt: u32) -> String {
 
 /// A host name as part of a file name: anything but letters, digits,
 /// `-`, `_` and `.` becomes `_` (`deploy@web-1` → `deploy_web-1`).
-pub fn file_safe(host: &str) -> String {
+fn file_safe(host: &str) -> String {
     host.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {

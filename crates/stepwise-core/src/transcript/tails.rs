@@ -48,8 +48,11 @@ pub fn hosts_tail(
     let per_host = (TAIL_LINES / hosts.len().max(1)).max(3);
     let mut out = Vec::new();
     for h in hosts {
+        if out.len() >= TAIL_LINES {
+            break;
+        }
         let log = host_log(session_dir, step, &h.host, attempt);
-        if !log.exists() || out.len() >= TAIL_LINES {
+        if !log.exists() {
             continue;
         }
         let lines = read_tail(&log);
