@@ -147,6 +147,11 @@ fn failure_prompt() {
 
 #[test]
 fn outcome_unknown_prompt() {
+    both("unknown", unknown_app());
+}
+
+/// `deploy` of `busy()` with its outcome unknown, the prompt open.
+fn unknown_app() -> App {
     let mut app = busy();
     engine(
         &mut app,
@@ -160,7 +165,7 @@ fn outcome_unknown_prompt() {
         ),
     );
     app.update(Msg::Engine(Update::Idle));
-    both("unknown", app);
+    app
 }
 
 #[test]
@@ -235,6 +240,30 @@ fn the_failure_question_leaves_the_log_in_view() {
             screen.contains("not found in the"),
             "the log's last line is hidden at {w}x{h}:\n{screen}"
         );
+    }
+}
+
+/// A question taller than the room above the log pane (the outcome-unknown
+/// prompt at 80x24) pushes the pane down instead of covering its first
+/// rows: a short log stays whole in view, title included.
+#[test]
+fn a_tall_question_pushes_the_log_down_rather_than_covering_it() {
+    let mut app = unknown_app();
+    for (w, h) in [(80, 24), (100, 30)] {
+        let screen = screen_of(&mut app, w, h);
+        let rows: Vec<&str> = screen.lines().collect();
+        let question_end = rows
+            .iter()
+            .rposition(|r| r.contains('┗'))
+            .unwrap_or_else(|| panic!("no question at {w}x{h}:\n{}", rows.join("\n")));
+        let below = rows[question_end + 1..].join("\n");
+        for line in ["Log · deploy", "Deploying v1.4.2", "rolling out 3/5"] {
+            assert!(
+                below.contains(line),
+                "{line:?} not below the question at {w}x{h}:\n{}",
+                rows.join("\n")
+            );
+        }
     }
 }
 

@@ -821,7 +821,18 @@ impl App {
 
     /// Rows of log that fit in the log pane.
     pub fn log_height(&self) -> usize {
-        self.areas.log.height.saturating_sub(2) as usize
+        self.log_area().height.saturating_sub(2) as usize
+    }
+
+    /// Where the log pane is drawn: its place in the layout, less the rows
+    /// a question about output covers (it is then drawn below that box).
+    pub fn log_area(&self) -> ratatui::layout::Rect {
+        let log = self.areas.log;
+        let Some(question) = self.modal.as_ref().and_then(|m| m.above_log(&self.look())) else {
+            return log;
+        };
+        let (w, h) = self.size;
+        question.log_below(ratatui::layout::Rect::new(0, 0, w, h), log)
     }
 
     /// How log lines are laid out in the log pane: its width less the

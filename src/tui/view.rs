@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     let a = app.areas;
     widgets::steps::render(frame, a.steps, app);
     widgets::details::render(frame, a.details, app);
-    widgets::log_pane::render(frame, a.log, app);
+    widgets::log_pane::render(frame, app.log_area(), app);
     widgets::status_bar::render(frame, a.status, app);
     widgets::status_bar::render_message(frame, area, app);
     if let Some(modal) = &app.modal {

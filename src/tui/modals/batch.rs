@@ -6,20 +6,18 @@
 use super::super::keymap::{Action, Context};
 use super::super::look::Look;
 use super::super::theme;
+use super::super::widgets::AboveLog;
 use crate::engine::command::Command;
 use crate::session::event::ConfirmedVia;
 use crate::session::fleet::{FleetState, HostStatus};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 /// At most this many hosts of the batch are listed (failed ones first).
 const SHOWN: usize = 6;
 
-pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
-    let Some(st) = look.session.step(step) else {
-        return;
-    };
+/// The question, drawn above the log pane (see [`AboveLog`]).
+pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
+    let st = look.session.step(step)?;
     let mut lines = vec![Line::styled(
         format!("⏸ {}", look.title_of(step)),
         theme::bold(),
@@ -27,7 +25,11 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
     lines.extend(results(&st.fleet).into_iter().map(Line::raw));
     lines.push(Line::raw(""));
     lines.extend(super::failure::choices(Context::Batch));
-    super::super::widgets::dialog_above_log(frame, area, 64, "Next batch?", lines);
+    Some(AboveLog {
+        width: 64,
+        title: "Next batch?",
+        lines,
+    })
 }
 
 /// The batch's results in words: counts, its hosts (failed first), and

@@ -3,8 +3,7 @@
 
 use super::super::look::Look;
 use super::super::theme;
-use ratatui::Frame;
-use ratatui::layout::Rect;
+use super::super::widgets::AboveLog;
 use ratatui::style::Color;
 use ratatui::text::Line;
 
@@ -25,7 +24,8 @@ pub fn outcome(look: &Look, step: &str) -> String {
     format!("Attempt {} {how}.", a.number)
 }
 
-pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
+/// The question, drawn above the log pane (see [`AboveLog`]).
+pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
     let title = look.title_of(step);
     let mut lines = vec![
         Line::styled(
@@ -37,7 +37,11 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         Line::raw(""),
     ];
     lines.extend(choices(super::super::keymap::Context::Failure));
-    super::super::widgets::dialog_above_log(frame, area, 64, "Step failed", lines);
+    Some(AboveLog {
+        width: 64,
+        title: "Step failed",
+        lines,
+    })
 }
 
 /// The choices after a failure (shared with the outcome-unknown prompt):

@@ -5,23 +5,25 @@
 use super::super::keymap::{Action, Context};
 use super::super::look::Look;
 use super::super::theme;
+use super::super::widgets::AboveLog;
 use crate::engine::command::Command;
 use crate::session::fleet::{FleetState, HostStatus};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::Line;
 
-pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
-    let Some(st) = look.session.step(step) else {
-        return;
-    };
+/// The question, drawn above the log pane (see [`AboveLog`]).
+pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
+    let st = look.session.step(step)?;
     let red = theme::fg(look.color, Color::Red).add_modifier(ratatui::style::Modifier::BOLD);
     let mut lines = vec![Line::styled(format!("✗ {}", look.title_of(step)), red)];
     lines.extend(summary(&st.fleet).into_iter().map(Line::raw));
     lines.push(Line::raw(""));
     lines.extend(super::failure::choices(Context::FleetFailure));
-    super::super::widgets::dialog_above_log(frame, area, 64, "Fleet step failed", lines);
+    Some(AboveLog {
+        width: 64,
+        title: "Fleet step failed",
+        lines,
+    })
 }
 
 /// What went wrong: why the rollout stopped, the counts, the hosts to redo.

@@ -31,6 +31,7 @@ pub type Outcome = outcome::Outcome<Modal>;
 
 use super::keymap::{self, Context};
 use super::look::Look;
+use super::widgets::AboveLog;
 use crate::runbook::model::Step;
 use crossterm::event::KeyEvent;
 use outcome::text_area;
@@ -177,15 +178,23 @@ impl Modal {
         }
     }
 
+    /// The question about output this modal asks above the log pane, if
+    /// it is one (see [`AboveLog`]).
+    pub fn above_log(&self, look: &Look) -> Option<AboveLog<'static>> {
+        match self {
+            Modal::Failure { step } => failure::dialog(look, step),
+            Modal::FleetFailure { step } => fleet_failure::dialog(look, step),
+            Modal::Batch { step } => batch::dialog(look, step),
+            Modal::Unknown(p) => unknown::dialog(look, p),
+            _ => None,
+        }
+    }
+
     /// Draws the modal over `area`.
     pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
         match self {
             Modal::Human(p) => human::render(frame, area, look, p),
             Modal::RunConfirm { step } => run_confirm::render(frame, area, look, step),
-            Modal::Failure { step } => failure::render(frame, area, look, step),
-            Modal::FleetFailure { step } => fleet_failure::render(frame, area, look, step),
-            Modal::Batch { step } => batch::render(frame, area, look, step),
-            Modal::Unknown(p) => unknown::render(frame, area, look, p),
             Modal::CancelRunning => yes_no::render(frame, area, look, false),
             Modal::Quit => yes_no::render(frame, area, look, true),
             Modal::QuitRunning => yes_no::render_quit_running(frame, area, look),
@@ -203,6 +212,14 @@ impl Modal {
             Modal::Finished => finished::render(frame, area, look),
             Modal::Input(c) => input_change::render(frame, area, look, c),
             Modal::Update(d) => update_draft::render(frame, area, d),
+            Modal::Failure { .. }
+            | Modal::FleetFailure { .. }
+            | Modal::Batch { .. }
+            | Modal::Unknown(_) => {
+                if let Some(d) = self.above_log(look) {
+                    d.draw(frame, area);
+                }
+            }
         }
     }
 }

@@ -10,10 +10,9 @@ use super::super::keymap::{self, Context};
 use super::super::log::strip_sgr;
 use super::super::look::Look;
 use super::super::theme;
+use super::super::widgets::AboveLog;
 use crate::engine::process::survivor::GroupFacts;
 use chrono::{DateTime, Utc};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 /// The prompt's state: the step, what was found on disk when it opened,
@@ -184,7 +183,8 @@ fn last_output(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
+/// The question, drawn above the log pane (see [`AboveLog`]).
+pub fn dialog(look: &Look, p: &UnknownPrompt) -> Option<AboveLog<'static>> {
     let title = look.title_of(&p.step);
     let mut lines = vec![Line::styled(format!("? {title}"), theme::bold())];
     lines.extend(fact_lines(look, p));
@@ -212,5 +212,9 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &UnknownPrompt) {
     } else {
         lines.extend(super::failure::choices(Context::Unknown));
     }
-    super::super::widgets::dialog_above_log(frame, area, 76, "Outcome unknown", lines);
+    Some(AboveLog {
+        width: 76,
+        title: "Outcome unknown",
+        lines,
+    })
 }

@@ -154,29 +154,47 @@ pub fn dialog(
 }
 
 /// A question about output (a failed step, a batch's results): the box of
-/// [`dialog`], centred across the screen (`area`, the whole frame) but
-/// placed above the log pane when it fits there, else at the top of the
-/// screen, so that the output it asks about stays in view (its last lines
-/// at least).
-pub fn dialog_above_log(
-    frame: &mut Frame,
-    area: Rect,
-    width: u16,
-    title: &str,
-    lines: Vec<ratatui::text::Line<'_>>,
-) {
-    let log = super::layout::areas((area.width, area.height)).log;
-    let w = width.min(area.width.saturating_sub(2));
-    let h = dialog_height(area, width, &lines).min(area.height.saturating_sub(2));
-    let room = log.y.saturating_sub(area.y);
-    let y = if h <= room {
-        area.y + (room - h) / 2
-    } else {
-        area.y
-    };
-    let r = Rect::new(area.x + (area.width - w) / 2, y, w, h);
-    frame.render_widget(ratatui::widgets::Clear, r);
-    boxed(frame, r, title, lines);
+/// [`dialog`], centred across the screen but placed above the log pane
+/// when it fits there, else at the top of the screen. The log pane is then
+/// drawn below it (see [`AboveLog::log_below`]), so that the output it asks
+/// about stays in view (its last lines at least).
+pub struct AboveLog<'a> {
+    pub width: u16,
+    pub title: &'static str,
+    pub lines: Vec<ratatui::text::Line<'a>>,
+}
+
+impl AboveLog<'_> {
+    /// Where the box goes on a screen of `area` (the whole frame).
+    pub fn rect(&self, area: Rect) -> Rect {
+        let log = super::layout::areas((area.width, area.height)).log;
+        let w = self.width.min(area.width.saturating_sub(2));
+        let h = dialog_height(area, self.width, &self.lines).min(area.height.saturating_sub(2));
+        let room = log.y.saturating_sub(area.y);
+        let y = if h <= room {
+            area.y + (room - h) / 2
+        } else {
+            area.y
+        };
+        Rect::new(area.x + (area.width - w) / 2, y, w, h)
+    }
+
+    /// The part of the log pane `log` below the box, when the box reaches
+    /// into it and at least one line of output still fits; else `log`.
+    pub fn log_below(&self, area: Rect, log: Rect) -> Rect {
+        let bottom = self.rect(area).bottom();
+        if bottom <= log.y || bottom + 3 > log.bottom() {
+            return log;
+        }
+        Rect::new(log.x, bottom, log.width, log.bottom() - bottom)
+    }
+
+    /// Draws the box over `area` (the whole frame).
+    pub fn draw(self, frame: &mut Frame, area: Rect) {
+        let r = self.rect(area);
+        frame.render_widget(ratatui::widgets::Clear, r);
+        boxed(frame, r, self.title, self.lines);
+    }
 }
 
 /// The height of a dialog box of `lines` at most `width` wide.
