@@ -411,4 +411,23 @@ fn a_fleet_transcript_shows_the_hosts_output_and_their_logs() {
         assert!(!t.contains("output/go.1.log"), "{format}: {t}");
         assert!(!t.contains("No output"), "{format}: {t}");
     }
+    // JSON: the attempt names each host's log, and each one exists.
+    let out = stepwise(dir.path())
+        .args(["export", &id, "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let session_dir = json["session"]["session_dir"].as_str().unwrap();
+    let logs = &json["steps"][0]["attempts"][0]["host_logs"];
+    let hosts: Vec<&str> = logs
+        .as_array()
+        .unwrap_or_else(|| panic!("no host_logs: {json}"))
+        .iter()
+        .map(|l| l["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["a", "ops@b"], "{logs}");
+    for l in logs.as_array().unwrap() {
+        let path = std::path::Path::new(session_dir).join(l["log"].as_str().unwrap());
+        assert!(path.is_file(), "{} does not exist", path.display());
+    }
 }

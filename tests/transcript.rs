@@ -361,6 +361,7 @@ fn context(records: Vec<Record>) -> Context {
     Context {
         session_dir: PathBuf::from(SESSION_DIR),
         tails: tails(),
+        host_logs: Default::default(),
         records,
         log_written: Default::default(),
         local_offset: FixedOffset::east_opt(3600).expect("offset"),

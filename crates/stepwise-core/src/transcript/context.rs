@@ -53,6 +53,10 @@ pub struct Context {
     pub session_dir: PathBuf,
     /// The last display lines of each attempt's log, by (step id, attempt).
     pub tails: HashMap<(String, u32), Vec<String>>,
+    /// A fleet step's attempt: the hosts that ran in it and their logs
+    /// (relative to the session folder), in plan order, by (step id,
+    /// attempt). Only logs that exist: a retry runs some hosts only.
+    pub host_logs: HashMap<(String, u32), Vec<(String, String)>>,
     /// The journal records, as read.
     pub records: Vec<Record>,
     /// When each attempt's log was last written, by (step id, attempt):

@@ -198,11 +198,21 @@ struct AttemptOut<'a> {
     stdout_bytes: u64,
     stderr_bytes: u64,
     log: String,
+    /// A fleet step's attempt: each host that ran in it, and its log (the
+    /// attempt itself has none). Absent for other steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host_logs: Option<Vec<HostLogOut<'a>>>,
     tail: &'a [String],
     /// The log stops short of the output (a full disk): where and why.
     log_cut: Option<LogCutOut<'a>>,
     /// Processes of the step's group ended after its first process exited.
     leftovers: u32,
+}
+
+#[derive(Serialize)]
+struct HostLogOut<'a> {
+    host: &'a str,
+    log: &'a str,
 }
 
 #[derive(Serialize)]
@@ -464,6 +474,14 @@ fn attempt<'a>(st: &StepState, a: &'a Attempt, ctx: &'a Context) -> AttemptOut<'
         stderr_bytes: a.stderr_bytes,
         // Relative to `session.session_dir` (format 3; absolute before).
         log: a.log.clone(),
+        host_logs: st.fleet.is_fleet().then(|| {
+            ctx.host_logs
+                .get(&(st.id.clone(), a.number))
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .map(|(host, log)| HostLogOut { host, log })
+                .collect()
+        }),
         tail: ctx
             .tails
             .get(&(st.id.clone(), a.number))

@@ -61,6 +61,7 @@ pub fn load_context(
     records: Vec<Record>,
 ) -> io::Result<Context> {
     let mut tails = HashMap::new();
+    let mut host_logs = HashMap::new();
     let mut log_written = HashMap::new();
     for step in &session.steps {
         for attempt in &step.attempts {
@@ -75,6 +76,8 @@ pub fn load_context(
             let quiet = attempt.stdout_bytes + attempt.stderr_bytes == 0;
             let lines = if step.fleet.is_fleet() {
                 // A fleet step's output is in its hosts' logs.
+                let logs = tails::host_logs(session_dir, &step.id, attempt.number, &step.fleet);
+                host_logs.insert((step.id.clone(), attempt.number), logs);
                 tails::hosts_tail(session_dir, &step.id, attempt.number, &step.fleet)
             } else if quiet && !log.exists() {
                 Vec::new()
@@ -89,6 +92,7 @@ pub fn load_context(
     Ok(Context {
         session_dir: session_dir.to_owned(),
         tails,
+        host_logs,
         records,
         log_written,
         local_offset,

@@ -69,6 +69,26 @@ pub fn hosts_tail(
     out
 }
 
+/// The hosts of a fleet step that have a log of `attempt` (those that ran
+/// in it), in plan order, each with that log's path relative to the
+/// session folder.
+pub fn host_logs(
+    session_dir: &Path,
+    step: &str,
+    attempt: u32,
+    fleet: &crate::session::fleet::FleetState,
+) -> Vec<(String, String)> {
+    fleet
+        .hosts
+        .iter()
+        .map(|h| {
+            let name = crate::session::store::host_log_name(step, &h.host, attempt);
+            (h.host.clone(), name)
+        })
+        .filter(|(_, name)| session_dir.join(name).exists())
+        .collect()
+}
+
 /// Where a host's log of a fleet step's attempt is.
 pub fn host_log(session_dir: &Path, step: &str, host: &str, attempt: u32) -> std::path::PathBuf {
     session_dir.join(crate::session::store::host_log_name(step, host, attempt))
