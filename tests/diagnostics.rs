@@ -46,7 +46,7 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 fn expected_kind(stem: &str) -> ProblemKind {
     use ProblemKind::*;
     match stem {
-        "yaml-syntax" => Syntax,
+        "yaml-syntax" | "unclosed-flow" => Syntax,
         "unknown-key" | "misplaced-key" => UnknownKey,
         "wrong-type" | "not-a-mapping" | "bad-shell" => WrongType,
         "missing-title" | "missing-id" => Missing,

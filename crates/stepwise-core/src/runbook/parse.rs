@@ -54,8 +54,10 @@ impl Failure {
 
 /// Parses one YAML document into a tree with positions.
 pub fn parse(text: &str) -> Result<Node, Failure> {
-    let run =
-        || serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|e| failure(&e));
+    let run = || {
+        serde_saphyr::from_str_with_options::<Node>(text, options())
+            .map_err(|e| failure(&e).unclosed_above(text))
+    };
     if on_a_big_stack() {
         // No thread to start: a quarter of a millisecond of `stepwise
         // validate` (a thread, its stack, a new malloc arena).
@@ -138,6 +140,63 @@ fn failure(err: &YamlError) -> Failure {
         help,
         place,
     }
+}
+
+impl Failure {
+    /// A syntax error reported at the line after one that opens a flow
+    /// list or mapping (`tags: [a, b`) and never closes it: the parser
+    /// only notices on the next line, so the problem is moved to the
+    /// opening bracket and named.
+    fn unclosed_above(mut self, text: &str) -> Failure {
+        let Some((line, _)) = self.place.filter(|_| self.kind == ProblemKind::Syntax) else {
+            return self;
+        };
+        let lines: Vec<&str> = text.lines().take(line.saturating_sub(1)).collect();
+        let before = lines
+            .into_iter()
+            .enumerate()
+            .rev()
+            .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+        let Some((at, l)) = before else { return self };
+        if let Some((column, open)) = unclosed_flow(l) {
+            let close = if open == '[' { ']' } else { '}' };
+            self.message = format!("this `{open}` is not closed on its line (no `{close}`)");
+            self.help = format!(
+                "close it with `{close}` at the end of the value, or quote the value if the `{open}` is text"
+            );
+            self.place = Some((at + 1, column));
+        }
+        self
+    }
+}
+
+/// A line of the form `key: [a, b` or `- {x: 1`: a value that opens a flow
+/// list or mapping and leaves it open (brackets inside quotes do not
+/// count). The 1-based column of the first bracket left open, and which.
+fn unclosed_flow(line: &str) -> Option<(usize, char)> {
+    let body = line.trim_start().trim_start_matches("- ");
+    let value = body.split_once(": ").map_or(body, |(_, v)| v).trim_start();
+    if !value.starts_with(['[', '{']) {
+        return None;
+    }
+    let start = line.len() - value.len();
+    let mut open = Vec::new();
+    let mut quote = None;
+    for (i, c) in value.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') if value[..i].ends_with(' ') => break,
+            (None, '[' | '{') => open.push((start + i, c)),
+            (None, ']' | '}') => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let (byte, c) = *open.first()?;
+    Some((line[..byte].chars().count() + 1, c))
 }
 
 fn innermost(err: &YamlError) -> &YamlError {
