@@ -3,7 +3,9 @@
 //! with `--plain` the headless line format (so it works in a pipe or over
 //! ssh). It reads the journal as it grows (polled every
 //! [`POLL`]) and each step's output from the byte ranges the journal gives
-//! in its log; it takes no lock and writes nothing, so any number of
+//! in its log (and, while no stepwise runs the session, a running step's
+//! log beyond those ranges, which nobody journals then; the screen only);
+//! it takes no lock and writes nothing, so any number of
 //! followers never block or slow the runner. `--plain` ends when the
 //! session ends, with the exit code the run ended with
 //! (`session::status::exit_of`); the screen stays until `q`.
@@ -13,7 +15,7 @@ use crate::engine::process::DisplayLines;
 use crate::launch::Failure;
 use crate::outcome::Exit;
 use crate::session::event::{Event, Record, Stream};
-use crate::session::state::Session;
+use crate::session::state::{Session, StepStatus};
 use crate::session::tail::Tail;
 use crate::session::{status, store};
 use std::collections::HashMap;
@@ -84,6 +86,14 @@ async fn feed(mut watch: Watch, tx: tokio::sync::mpsc::Sender<Update>) {
                 let _ = tx.send(Update::Rejected(IDLE.into())).await;
             }
             said_idle = ended;
+            // With no stepwise to journal it, a step left running still
+            // writes its log: shown from there (a resume's records of the
+            // same bytes are then skipped).
+            if ended && !over {
+                for u in watch.unjournalled() {
+                    let _ = tx.send(u).await;
+                }
+            }
         }
         tokio::time::sleep(POLL).await;
     }
@@ -91,8 +101,8 @@ async fn feed(mut watch: Watch, tx: tokio::sync::mpsc::Sender<Update>) {
 
 /// Said once a followed session is held by no stepwise (left, or its
 /// process gone) and not over.
-pub const IDLE: &str = "No stepwise runs this session now (a step left running goes on, \
-     unseen here); it continues here when someone resumes it.";
+pub const IDLE: &str = "No stepwise runs this session now: a step left running goes on, its \
+     output shown here from its log; the rest continues here when someone resumes it.";
 
 /// `stepwise follow --plain`
 pub fn follow_plain(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
@@ -126,7 +136,13 @@ pub struct Watch {
     tail: Tail,
     /// The lock was free at the last look.
     seen_free: bool,
+    /// How far each attempt's log has been shown, by (step, attempt): the
+    /// end of the last bytes sent, journalled or read from the log.
+    shown: HashMap<(String, u32), u64>,
 }
+
+/// At most this much of a left step's log is read per poll.
+const UNJOURNALLED_READ: u64 = 1 << 20;
 
 impl Watch {
     /// Opens a session folder read-only (its runbook copy and journal).
@@ -143,6 +159,7 @@ impl Watch {
             session: Session::new(runbook),
             tail: Tail::new(&dir.join(store::JOURNAL)),
             seen_free: false,
+            shown: HashMap::new(),
         })
     }
 
@@ -172,8 +189,8 @@ impl Watch {
 
 impl Watch {
     /// The live output an `output_recorded` record points at, read from
-    /// its attempt's log.
-    fn output_of(&self, r: &Record) -> Option<Update> {
+    /// its attempt's log; what was already shown from the log is skipped.
+    fn output_of(&mut self, r: &Record) -> Option<Update> {
         let Event::OutputRecorded {
             step,
             attempt,
@@ -184,13 +201,55 @@ impl Watch {
         else {
             return None;
         };
-        let bytes = output_bytes(&self.dir, &self.session, step, *attempt, (*offset, *len))?;
+        let shown = self.shown.entry((step.clone(), *attempt)).or_default();
+        let end = offset + len;
+        let from = (*offset).max(*shown);
+        if from >= end {
+            return None;
+        }
+        *shown = end;
+        let bytes = output_bytes(&self.dir, &self.session, step, *attempt, (from, end - from))?;
         Some(Update::Output {
             step: step.clone(),
             attempt: *attempt,
             stream: *stream,
             bytes,
         })
+    }
+
+    /// Output a running step wrote to its log beyond what was shown: with
+    /// no stepwise attached, nothing journals it. Its stream is not known
+    /// until a resume journals it, so it is shown as stdout. Fleet steps
+    /// (one log per host) are left to their records.
+    fn unjournalled(&mut self) -> Vec<Update> {
+        let mut out = Vec::new();
+        for st in &self.session.steps {
+            let running = matches!(st.status, StepStatus::Running { .. });
+            let Some(a) = st
+                .attempts
+                .last()
+                .filter(|_| running && !st.fleet.is_fleet())
+            else {
+                continue;
+            };
+            let shown = self.shown.entry((st.id.clone(), a.number)).or_default();
+            let log = self.dir.join(&a.log);
+            let len = std::fs::metadata(&log).map_or(0, |m| m.len());
+            if len <= *shown {
+                continue;
+            }
+            let Ok(bytes) = read_range(&log, *shown, (len - *shown).min(UNJOURNALLED_READ)) else {
+                continue;
+            };
+            *shown += bytes.len() as u64;
+            out.push(Update::Output {
+                step: st.id.clone(),
+                attempt: a.number,
+                stream: Stream::Stdout,
+                bytes,
+            });
+        }
+        out
     }
 }
 

@@ -166,3 +166,41 @@ fn followers_never_block_the_runner_nor_write() {
     frozen.kill().unwrap();
     frozen.wait().unwrap();
 }
+
+/// A step that prints a line and then waits (quiet, still running) has
+/// that line journalled while it runs, so a follower shows it before the
+/// step ends, not only at its next output or its exit.
+#[test]
+fn a_quiet_running_steps_last_line_reaches_a_follower() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = write_runbook(
+        home.path(),
+        "      - title: Waits\n        run: x=now; echo waiting-$x; while [ ! -e go ]; do sleep 0.01; done\n",
+    );
+    let runner = start_runner(home.path(), &rb);
+    let mut follow = follower(home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = follow.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let seen = loop {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if line.contains("waiting-now") => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    // Only now is the step let go: the line was shown while it ran.
+    std::fs::write(home.path().join("go"), "").unwrap();
+    assert!(seen, "the follower never showed the quiet step's line");
+    assert_eq!(runner.wait_with_output().unwrap().status.code(), Some(0));
+    assert_eq!(follow.wait().unwrap().code(), Some(0));
+}

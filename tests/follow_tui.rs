@@ -141,3 +141,58 @@ fn a_follower_says_when_nobody_runs_the_session_and_picks_up_a_resume() {
     let mut t = t;
     assert_eq!(t.wait_exit(), Some(0));
 }
+
+/// A step left running by a stepwise that died still writes its log; a
+/// follower shows that output from the log (nobody journals it), and when
+/// a resume journals the same bytes later they are not shown twice.
+#[test]
+fn a_follower_shows_a_left_steps_output_from_its_log_once() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("left.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: left\ntitle: Left\nsections:\n  - title: S\n    steps:\n      - title: Wait twice\n        id: wait\n        run: x=gate; echo before-the-$x; while [ ! -e go ]; do sleep 0.005; done; echo after-the-$x; while [ ! -e done ]; do sleep 0.005; done\n      - title: Then this\n        run: 'true'\n",
+    )
+    .unwrap();
+    let mut runner = cli::stepwise(home.path())
+        .current_dir(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let dir = session_dir(home.path());
+    seen_in_journal(&dir.join("journal.jsonl"), "\"type\":\"output_recorded\"");
+    let t = Term::spawn(&["follow"], &env, SIZE);
+    t.wait_text("before-the-gate");
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+    t.wait_text("No stepwise runs this session now");
+    std::fs::write(home.path().join("go"), "").unwrap();
+    t.wait_text("after-the-gate");
+    std::fs::write(home.path().join("done"), "").unwrap();
+    let out = cli::stepwise(home.path())
+        .current_dir(home.path())
+        .args(["resume", "--headless"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", cli::text(&out));
+    t.wait_text("READ ONLY (completed)");
+    // The resume journalled the bytes the follower had shown from the log.
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    assert!(journal.matches("output_recorded").count() >= 2, "{journal}");
+    t.send(b"\x1b[A"); // back to the first step, whose log it shows
+    t.wait_for("the first step's log", PATIENCE, |s| {
+        s.contains("Log · wait")
+    });
+    let screen = t.screen();
+    let log = &screen[screen.find("Log · wait").unwrap()..];
+    assert_eq!(log.matches("after-the-gate").count(), 1, "{screen}");
+    assert_eq!(log.matches("before-the-gate").count(), 1, "{screen}");
+    t.send(b"q");
+    let mut t = t;
+    assert_eq!(t.wait_exit(), Some(0));
+}

@@ -34,7 +34,7 @@ use crate::session::state::{Session, SessionStatus, StepStatus};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// Output chunks (up to 64 KiB each) between a step's reader and the
@@ -101,7 +101,9 @@ struct Running {
     chunks: mpsc::Receiver<Chunk>,
     task: tokio::task::JoinHandle<io::Result<Outcome>>,
     pending: Option<(Stream, u64, u64)>,
-    last_flush: Instant,
+    /// When output was last journalled: pending output is journalled at
+    /// most [`OUTPUT_RECORD_EVERY`] after it.
+    last_flush: tokio::time::Instant,
     /// The attempt's log file.
     log: PathBuf,
     /// Output bytes shown live that the log could not take (a full disk).
@@ -246,6 +248,7 @@ impl Engine {
             let retry_at = self.retry.as_ref().map(|r| r.at);
             let timeout_at = self.running.as_ref().and_then(|r| r.timeout_at);
             let cadence_at = self.cadence_at();
+            let output_at = self.output_record_at();
             tokio::select! {
                 biased;
                 cmd = cmds.recv() => match cmd {
@@ -256,6 +259,7 @@ impl Engine {
                 _ = sleep_until(retry_at), if retry_at.is_some() => self.start_retry().await?,
                 _ = sleep_until(timeout_at), if timeout_at.is_some() => self.on_timeout().await?,
                 _ = sleep_until(cadence_at), if cadence_at.is_some() => self.send_cadence(None).await?,
+                _ = sleep_until(output_at), if output_at.is_some() => self.record_pending_output()?,
             }
         }
     }
@@ -737,7 +741,7 @@ impl Engine {
             chunks: started.chunks,
             task: started.done,
             pending: None,
-            last_flush: Instant::now(),
+            last_flush: tokio::time::Instant::now(),
             log: log_path,
             lost: 0,
             timeout_at: def.timeout.map(|t| tokio::time::Instant::now() + t),
@@ -804,14 +808,35 @@ impl Engine {
         if let Some(prev) = flush {
             self.record_output(&step, attempt, prev)?;
         }
-        if let Some(run) = self.running.as_mut()
-            && run.last_flush.elapsed() >= Duration::from_secs(1)
-            && let Some(p) = run.pending.take()
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|r| r.last_flush.elapsed() >= OUTPUT_RECORD_EVERY)
         {
-            run.last_flush = Instant::now();
-            self.record_output(&step, attempt, p)?;
+            self.record_pending_output()?;
         }
         self.publish_output(step, attempt, c).await
+    }
+
+    /// When the running step's pending output is due to be journalled
+    /// (a quiet step's last line too, not only at its next output).
+    fn output_record_at(&self) -> Option<tokio::time::Instant> {
+        let run = self.running.as_ref()?;
+        run.pending.map(|_| run.last_flush + OUTPUT_RECORD_EVERY)
+    }
+
+    /// Journals the running step's output not yet recorded (lazily, with
+    /// no sync: followers read it from the journal).
+    fn record_pending_output(&mut self) -> io::Result<()> {
+        let Some(run) = self.running.as_mut() else {
+            return Ok(());
+        };
+        run.last_flush = tokio::time::Instant::now();
+        let Some(p) = run.pending.take() else {
+            return Ok(());
+        };
+        let (step, attempt) = (run.step.clone(), run.attempt);
+        self.record_output(&step, attempt, p)
     }
 
     async fn publish_output(&mut self, step: String, attempt: u32, c: Chunk) -> io::Result<()> {
@@ -1138,6 +1163,12 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+/// How often a running step's output is journalled (one record for what
+/// came in that time, per stream run): often enough for a follower to see
+/// a quiet step's last line soon, rarely enough that a flood adds few
+/// records.
+const OUTPUT_RECORD_EVERY: Duration = Duration::from_millis(250);
 
 fn settles_a_step(e: &Event) -> bool {
     matches!(

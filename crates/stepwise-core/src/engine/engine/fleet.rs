@@ -12,7 +12,6 @@ use crate::runner::{SshRunner, StepRunner};
 use crate::session::event::{ConfirmedVia, Event};
 use std::io;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
 /// Host events (output, exits) of a fleet step in flight to the engine:
@@ -72,7 +71,7 @@ impl Engine {
             chunks,
             task,
             pending: None,
-            last_flush: Instant::now(),
+            last_flush: tokio::time::Instant::now(),
             log: self.setup.session_dir.join("output"),
             lost: 0,
             timeout_at: None,

@@ -12,7 +12,6 @@ use crate::session::event::Event;
 use crate::session::fleet::HostStatus;
 use crate::session::state::StepStatus;
 use std::io;
-use std::time::Instant;
 
 impl Engine {
     /// For each step the journal shows running (an earlier stepwise ended
@@ -113,7 +112,7 @@ impl Engine {
             input: started.input,
             fleet: None,
             pending: None,
-            last_flush: Instant::now(),
+            last_flush: tokio::time::Instant::now(),
             log,
             lost: 0,
             // The monitor enforces the timeout; it is journalled at the exit.
