@@ -175,7 +175,7 @@ fn a_quiet_running_steps_last_line_reaches_a_follower() {
     let home = tempfile::tempdir().unwrap();
     let rb = write_runbook(
         home.path(),
-        "      - title: Waits\n        run: x=now; echo waiting-$x; while [ ! -e go ]; do sleep 0.01; done\n",
+        "      - title: Waits\n        run: x=now; echo waiting-$x; n=0; while [ ! -e go ] && [ $n -lt 6000 ]; do sleep 0.01; n=$((n+1)); done\n",
     );
     let runner = start_runner(home.path(), &rb);
     let mut follow = follower(home.path())

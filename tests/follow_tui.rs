@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 const SIZE: (u16, u16) = (100, 30);
 
-/// The step `Wait` runs until the test creates `go` in `home`.
+/// The step `Wait` runs until the test creates `go` in `home` (or at least
+/// 30 s: a failed test removes `home`, and its step must not spin on).
 fn start_runner(home: &Path) -> std::process::Child {
     let rb = home.join("rb.yaml");
     std::fs::write(
         &rb,
-        "runbook: 1\nid: rb\ntitle: Gate\nsections:\n  - title: S\n    steps:\n      - title: Wait for the gate\n        id: wait\n        run: echo waiting; while [ ! -e go ]; do sleep 0.005; done; echo through\n      - title: Then this\n        run: 'true'\n",
+        "runbook: 1\nid: rb\ntitle: Gate\nsections:\n  - title: S\n    steps:\n      - title: Wait for the gate\n        id: wait\n        run: echo waiting; n=0; while [ ! -e go ] && [ $n -lt 6000 ]; do sleep 0.005; n=$((n+1)); done; echo through\n      - title: Then this\n        run: 'true'\n",
     )
     .unwrap();
     cli::stepwise(home)
@@ -151,7 +152,7 @@ fn a_follower_shows_a_left_steps_output_from_its_log_once() {
     let rb = home.path().join("left.yaml");
     std::fs::write(
         &rb,
-        "runbook: 1\nid: left\ntitle: Left\nsections:\n  - title: S\n    steps:\n      - title: Wait twice\n        id: wait\n        run: x=gate; echo before-the-$x; while [ ! -e go ]; do sleep 0.005; done; echo after-the-$x; while [ ! -e done ]; do sleep 0.005; done\n      - title: Then this\n        run: 'true'\n",
+        "runbook: 1\nid: left\ntitle: Left\nsections:\n  - title: S\n    steps:\n      - title: Wait twice\n        id: wait\n        run: x=gate; echo before-the-$x; n=0; while [ ! -e go ] && [ $n -lt 6000 ]; do sleep 0.005; n=$((n+1)); done; echo after-the-$x; n=0; while [ ! -e done ] && [ $n -lt 6000 ]; do sleep 0.005; n=$((n+1)); done\n      - title: Then this\n        run: 'true'\n",
     )
     .unwrap();
     let mut runner = cli::stepwise(home.path())
