@@ -112,6 +112,7 @@ pub fn follow_plain(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
     let mut printer = Printer {
         out,
         lines: HashMap::new(),
+        host_lines: HashMap::new(),
         dir: dir.clone(),
     };
     loop {
@@ -188,9 +189,27 @@ impl Watch {
 }
 
 impl Watch {
-    /// The live output an `output_recorded` record points at, read from
-    /// its attempt's log; what was already shown from the log is skipped.
+    /// The live output an `output_recorded` (or a fleet host's
+    /// `host_output_recorded`) record points at, read from its log; what
+    /// was already shown from the log is skipped.
     fn output_of(&mut self, r: &Record) -> Option<Update> {
+        if let Event::HostOutputRecorded {
+            step,
+            attempt,
+            host,
+            stream,
+            offset,
+            len,
+        } = &r.event
+        {
+            let log = self.dir.join(store::host_log_name(step, host, *attempt));
+            return Some(Update::HostOutput {
+                step: step.clone(),
+                host: host.clone(),
+                stream: *stream,
+                bytes: read_range(&log, *offset, *len).ok()?,
+            });
+        }
         let Event::OutputRecorded {
             step,
             attempt,
@@ -274,6 +293,8 @@ fn output_bytes(
 struct Printer<W: Write> {
     out: W,
     lines: HashMap<Stream, DisplayLines>,
+    /// A fleet step's hosts' unfinished lines, by host and stream.
+    host_lines: HashMap<(String, Stream), DisplayLines>,
     dir: PathBuf,
 }
 
@@ -288,6 +309,21 @@ impl<W: Write> Printer<W> {
         } = &r.event
         {
             return self.output(s, step, *attempt, *stream, (*offset, *len));
+        }
+        if let Event::HostOutputRecorded {
+            step,
+            attempt,
+            host,
+            stream,
+            offset,
+            len,
+        } = &r.event
+        {
+            let log = self.dir.join(store::host_log_name(step, host, *attempt));
+            if let Ok(bytes) = read_range(&log, *offset, *len) {
+                self.host_output(step, host, *stream, &bytes);
+            }
+            return;
         }
         if let Some(line) = crate::headless::describe(s, r) {
             self.flush_lines(s);
@@ -311,6 +347,23 @@ impl<W: Write> Printer<W> {
             });
     }
 
+    /// A fleet host's bytes, as the headless runner prints them
+    /// (`    step [host] | line`).
+    fn host_output(&mut self, step: &str, host: &str, stream: Stream, bytes: &[u8]) {
+        let mark = if stream == Stream::Stderr { '!' } else { '|' };
+        let out = &mut self.out;
+        self.host_lines
+            .entry((host.to_owned(), stream))
+            .or_default()
+            .push_with(bytes, |l| {
+                let _ = writeln!(
+                    out,
+                    "    {step} [{host}] {mark} {}",
+                    crate::headless::inert(l)
+                );
+            });
+    }
+
     fn flush_lines(&mut self, s: &Session) {
         let step = s
             .running()
@@ -320,6 +373,16 @@ impl<W: Write> Printer<W> {
             if let Some(l) = dl.finish() {
                 let mark = if *stream == Stream::Stderr { '!' } else { '|' };
                 let _ = writeln!(self.out, "    {step} {mark} {}", crate::headless::inert(&l));
+            }
+        }
+        for ((host, stream), dl) in self.host_lines.iter_mut() {
+            if let Some(l) = dl.finish() {
+                let mark = if *stream == Stream::Stderr { '!' } else { '|' };
+                let _ = writeln!(
+                    self.out,
+                    "    {step} [{host}] {mark} {}",
+                    crate::headless::inert(&l)
+                );
             }
         }
     }

@@ -204,3 +204,34 @@ fn a_quiet_running_steps_last_line_reaches_a_follower() {
     assert_eq!(runner.wait_with_output().unwrap().status.code(), Some(0));
     assert_eq!(follow.wait().unwrap().code(), Some(0));
 }
+
+/// A fleet step's output is journalled per host (`host_output_recorded`):
+/// a follower prints each host's lines as the runner does.
+#[test]
+fn follow_plain_shows_a_fleet_steps_host_output() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("fleet.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: fl\ntitle: Fleet\ntargets:\n  two:\n    transport: local\n    hosts: [h1, h2]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: two\n        run: echo \"hello from $TARGET\"; echo \"oops on $TARGET\" >&2\n",
+    )
+    .unwrap();
+    let ran = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran));
+    let followed = follower(home.path()).output().unwrap();
+    assert_eq!(followed.status.code(), Some(0), "{}", text(&followed));
+    let seen = untimed(&followed.stdout);
+    for line in [
+        "    go [h1] | hello from h1",
+        "    go [h2] | hello from h2",
+        "    go [h1] ! oops on h1",
+        "    go [h2] ! oops on h2",
+    ] {
+        assert!(seen.contains(&line.to_owned()), "{line:?} not in {seen:#?}");
+    }
+}

@@ -197,3 +197,37 @@ fn a_follower_shows_a_left_steps_output_from_its_log_once() {
     let mut t = t;
     assert_eq!(t.wait_exit(), Some(0));
 }
+
+/// The follower screen shows a fleet step's hosts' output (journalled per
+/// host), and the Hosts table their last lines.
+#[test]
+fn a_follower_screen_shows_a_fleet_steps_host_output() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("fleet.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: fl\ntitle: Fleet\ntargets:\n  two:\n    transport: local\n    hosts: [h1, h2]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: two\n        run: x=from; echo \"hello $x $TARGET\"\n",
+    )
+    .unwrap();
+    let out = cli::stepwise(home.path())
+        .current_dir(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", cli::text(&out));
+    let env = [("STEPWISE_HOME", home.path())];
+    let t = Term::spawn(&["follow"], &env, SIZE);
+    t.wait_text("READ ONLY (completed)");
+    t.wait_text("[h1] hello from h1");
+    t.wait_text("[h2] hello from h2");
+    // The Hosts table of the Details pane: each host's last line.
+    t.wait_for("the hosts' last lines", PATIENCE, |s| {
+        s.lines()
+            .any(|l| l.contains("h2") && l.contains("succeeded") && l.contains("hello from h2"))
+    });
+    t.send(b"q");
+    let mut t = t;
+    assert_eq!(t.wait_exit(), Some(0));
+}

@@ -275,7 +275,9 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
         if let Some(why) = &st.fleet.stopped {
             lines.push(Line::raw(format!("  Rollout stopped: {why}")));
         }
-        let grid = crate::tui::fleet::grid(&st.fleet, |_| String::new());
+        let grid = crate::tui::fleet::grid(&st.fleet, |host| {
+            super::host_grid::last_line(app, &st.id, host)
+        });
         lines.extend(grid.into_iter().map(|l| Line::raw(format!("  {l}"))));
     }
     if !st.attempts.is_empty() {

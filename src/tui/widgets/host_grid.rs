@@ -53,7 +53,7 @@ fn compact(f: &crate::session::fleet::FleetState, last: impl Fn(&str) -> String)
 }
 
 /// The last line a host printed (kept in memory), for the grid.
-fn last_line(app: &App, step: &str, host: &str) -> String {
+pub fn last_line(app: &App, step: &str, host: &str) -> String {
     let Some(h) = app.session.step(step).and_then(|s| s.fleet.host(host)) else {
         return String::new();
     };
