@@ -13,7 +13,7 @@
 use crate::engine::command::{Command, End, Update};
 use crate::engine::process::DisplayLines;
 use crate::session::event::{ConfirmedVia, Event, InputSource, Record, Stream};
-use crate::session::state::{Session, StepStatus};
+use crate::session::state::{Session, SessionStatus, StepStatus};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use tokio::sync::mpsc;
@@ -372,6 +372,10 @@ impl<W: Write> Driver<W> {
         );
         let answer = match answer {
             // Kept for the failure they answer: the step has not failed yet.
+            // A human step never fails: `abort` there aborts when it comes.
+            Some(Answer::Abort(reason)) if !failed && !def.is_automated() => {
+                Some(Answer::Abort(reason))
+            }
             Some(a @ (Answer::Accept(_) | Answer::Abort(_))) if !failed => {
                 self.answers.by_step.insert(step.clone(), a);
                 None
@@ -502,7 +506,16 @@ impl<W: Write> Driver<W> {
         if self.interrupted {
             return Err(Exit::Interrupted);
         }
-        self.say(&format!("? `{}` is waiting for a person: answer with --answer {}=done[:note], --yes, or on stdin", def.id, def.id));
+        let id = &def.id;
+        let how = if crate::policy::note_missing(def, None)
+            && !crate::policy::has_note(&self.session, id)
+        {
+            // `--yes` gives no note: it would only wait again.
+            format!("it needs a note: answer with --answer {id}=done:<note>, or on stdin")
+        } else {
+            format!("answer with --answer {id}=done[:note], --yes, or on stdin")
+        };
+        self.say(&format!("? `{id}` is waiting for a person: {how}"));
         Err(Exit::WaitingForHuman)
     }
 
@@ -644,6 +657,13 @@ impl<W: Write> Driver<W> {
                 self.say(&format!("error: {msg}"));
                 Exit::Unrecorded
             }
+        };
+        // A session closed as it was left (the demo, whose sandbox goes
+        // with it) is aborted: no resume can answer what it waited for.
+        let closed = matches!(self.session.status, SessionStatus::Aborted { .. });
+        let exit = match exit {
+            Exit::WaitingForHuman if closed => Exit::Aborted,
+            other => other,
         };
         self.say(&format!(
             "{} — {done}/{total} steps settled — session {}",

@@ -354,7 +354,11 @@ fn a_demo_left_unfinished_is_closed_not_offered_for_resume() {
         .output()
         .unwrap();
     let t = text(&out);
-    assert_eq!(out.status.code(), Some(4), "it waits for a person: {t}");
+    // It stopped to wait for a person, but nothing can answer it later:
+    // aborted (5), and said so in its last line.
+    assert_eq!(out.status.code(), Some(5), "{t}");
+    assert!(t.contains("aborted — "), "{t}");
+    assert!(!t.contains("waiting for a human answer —"), "{t}");
     assert!(!t.contains("Resume it with"), "{t}");
     assert!(t.contains("session closed: the demo was left"), "{t}");
     let dir = &session_dirs(home.path())[0];
@@ -909,4 +913,62 @@ fn a_monitor_killed_under_an_attached_stepwise_leaves_the_outcome_unknown() {
     assert_ne!(rerun.status.code(), Some(0), "{rt}");
     assert!(rt.contains("still running outside stepwise"), "{rt}");
     assert!(!rt.contains("wait | quick"), "it ran a second time: {rt}");
+}
+
+/// `--answer STEP=abort:<reason>` on a human step aborts the session when
+/// the step comes (a human step never fails, so it is not held for a
+/// failure), with the reason recorded.
+#[test]
+fn an_abort_answer_for_a_human_step_aborts_when_it_comes() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("ask.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: ask\ntitle: Ask\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n",
+    )
+    .unwrap();
+    let out = stepwise(home.path())
+        .args([
+            "run",
+            "--headless",
+            "--trust",
+            "--answer",
+            "ask=abort:wrong incident",
+        ])
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let journal =
+        std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
+    let last = journal.lines().last().unwrap();
+    assert!(last.contains("\"type\":\"session_aborted\""), "{last}");
+    assert!(last.contains("wrong incident"), "{last}");
+}
+
+/// A human step with `note: required`, stopped for a person: the hint
+/// asks for the note, and does not offer `--yes` (which gives none).
+#[test]
+fn the_hint_for_a_step_that_needs_a_note_asks_for_the_note() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("note.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: note\ntitle: Note\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n        note: required\n",
+    )
+    .unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("it needs a note: answer with --answer ask=done:<note>"),
+        "{t}"
+    );
+    assert!(!t.contains("--yes"), "{t}");
 }

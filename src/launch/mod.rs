@@ -258,7 +258,8 @@ fn drive(
             args.close_when_left.as_deref().unwrap_or("")
         );
         // Recorded as aborted: the exit code of a person quitting says so
-        // too (the README's 5); headless keeps "waits for a person" (4).
+        // too (the README's 5), as does a headless run that stopped to wait
+        // for a person (no resume can answer it).
         if matches!(end, End::Left) && code == crate::outcome::Exit::Completed as i32 {
             code = crate::outcome::Exit::Aborted as i32;
         }
