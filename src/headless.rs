@@ -13,6 +13,7 @@
 use crate::engine::command::{Command, End, Update};
 use crate::engine::process::DisplayLines;
 use crate::session::event::{ConfirmedVia, Event, InputSource, Record, Stream};
+use crate::session::fleet::HostStatus;
 use crate::session::state::{Session, SessionStatus, StepStatus};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -219,7 +220,9 @@ impl<W: Write> Driver<W> {
                 let go = matches!(self.answers.by_step.get(step), Some(Answer::Continue))
                     || self.answers.yes;
                 if !go {
-                    self.say(&format!("✗ {step}: nobody to confirm after batch {batch}; stopping the rollout. Resume with --answer {step}=continue to go on"));
+                    self.say(&format!(
+                        "■ {step}: nobody to confirm after batch {batch}; stopping the rollout"
+                    ));
                 }
                 let cmd = Command::Rollout {
                     step: step.clone(),
@@ -393,6 +396,16 @@ impl<W: Write> Driver<W> {
             (StepStatus::OutcomeUnknown { .. }, Some(Answer::Rerun)) => Ok(Command::Start { step }),
             (StepStatus::Failed | StepStatus::OutcomeUnknown { .. }, Some(Answer::Done(note))) => {
                 Ok(Command::MarkDone { step, note })
+            }
+            // Stopped between batches, no host failed: it waits for a
+            // go-ahead, which a resume gives (`continue`), not a failure.
+            (StepStatus::Failed, _)
+                if st.fleet.is_fleet()
+                    && st.fleet.count(HostStatus::Failed) + st.fleet.count(HostStatus::Unknown)
+                        == 0 =>
+            {
+                self.say(&format!("? `{step}` waits for a go-ahead to roll out to the rest of its hosts: resume with --answer {step}=continue (or {step}=abort:<reason>)"));
+                Err(Exit::WaitingForHuman)
             }
             (StepStatus::Failed, _) if st.fleet.is_fleet() => {
                 self.say(&format!("✗ stopped: fleet step `{step}` failed. Resume with --answer {step}=retry (its failed hosts only), {step}=accept:<reason> or {step}=abort:<reason>"));

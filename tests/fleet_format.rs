@@ -431,3 +431,127 @@ fn a_fleet_transcript_shows_the_hosts_output_and_their_logs() {
         assert!(path.is_file(), "{} does not exist", path.display());
     }
 }
+
+/// Headless with nobody to confirm the next batch: the rollout stops
+/// there and the run ends waiting for a person (4), with one hint; a resume
+/// with `continue` rolls out to the rest and completes.
+#[test]
+fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("confirm.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: confirm\ntitle: Confirm\ntargets:\n  t:\n    transport: local\n    hosts: [a, b, c]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: echo $TARGET >> ran.txt\n        rollout: { batches: [1, \"100%\"], between_batches: confirm }\n",
+    )
+    .unwrap();
+    let out = stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--trust", "--headless"])
+        .arg(&rb)
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    assert_eq!(t.matches("--answer go=continue").count(), 1, "{t}");
+    assert!(!t.contains("retry"), "{t}");
+    let out = stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["resume", "--headless", "--answer", "go=continue"])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap();
+    let mut hosts: Vec<&str> = ran.lines().collect();
+    hosts.sort_unstable();
+    assert_eq!(hosts, ["a", "b", "c"], "each host once");
+}
+
+/// A stepwise that died while its fleet step waited between batches (the
+/// journal ends at `batch_waiting`): on resume every started host's exit
+/// is known, so the attempt ends as its rollout would have (stopped, the
+/// hosts not reached said so), not "outcome unknown"; `continue` then
+/// runs only those hosts.
+#[test]
+fn a_rollout_left_between_batches_resumes_without_an_unknown_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("confirm.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: confirm\ntitle: Confirm\ntargets:\n  t:\n    transport: local\n    hosts: [a, b, c]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: echo $TARGET >> ran.txt\n        rollout: { batches: [1, \"100%\"], between_batches: confirm }\n",
+    )
+    .unwrap();
+    stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--trust", "--headless"])
+        .arg(&rb)
+        .write_stdin("")
+        .assert()
+        .code(4);
+    // As if stepwise had been killed at the question: the journal ends
+    // with the wait (a prefix of the hash chain is still whole).
+    let journal = std::path::Path::new(&dir.path().join("sessions"))
+        .join(only_session(dir.path()))
+        .join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let cut = text.find("\"type\":\"batch_waiting\"").unwrap();
+    let end = cut + text[cut..].find('\n').unwrap() + 1;
+    std::fs::write(&journal, &text[..end]).unwrap();
+    let out = stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["resume", "--headless", "--answer", "go=continue"])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let j = std::fs::read_to_string(&journal).unwrap();
+    assert!(!j.contains("outcome_unknown"), "{j}");
+    assert!(
+        j.contains("stepwise stopped during the rollout; 2 host(s) not reached"),
+        "{j}"
+    );
+    let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap();
+    let mut hosts: Vec<&str> = ran.lines().collect();
+    hosts.sort_unstable();
+    assert_eq!(hosts, ["a", "b", "c"], "each host once");
+}
+
+/// A fleet step marked done by hand while hosts are not done (here: a
+/// rollout stopped after its first batch) records which hosts those are
+/// with the note, as an accepted failure does.
+#[test]
+fn marking_a_fleet_step_done_by_hand_names_the_hosts_not_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("confirm.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: confirm\ntitle: Confirm\ntargets:\n  t:\n    transport: local\n    hosts: [a, b, c]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: 'true'\n        rollout: { batches: [1, \"100%\"], between_batches: confirm }\n",
+    )
+    .unwrap();
+    stepwise(dir.path())
+        .args(["run", "--trust", "--headless"])
+        .arg(&rb)
+        .write_stdin("")
+        .assert()
+        .code(4);
+    stepwise(dir.path())
+        .args([
+            "resume",
+            "--headless",
+            "--answer",
+            "go=done:checked by hand",
+        ])
+        .assert()
+        .code(0);
+    let journal = dir
+        .path()
+        .join("sessions")
+        .join(only_session(dir.path()))
+        .join("journal.jsonl");
+    let j = std::fs::read_to_string(journal).unwrap();
+    assert!(
+        j.contains(r#""note":"Marked done with 2 host(s) not done (b, c): checked by hand""#),
+        "{j}"
+    );
+}

@@ -513,11 +513,13 @@ fn after_kill_9_the_remote_attempts_finish_and_a_resume_journals_their_real_exit
         j.contains(r#""type":"fleet_planned","step":"deploy","attempt":2,"batches":[["web-3"]]"#),
         "{j}"
     );
-    // Its hosts ran: the attempt is not taken for one that never started;
-    // whether the step is done was the operator's to say (the answer).
+    // Its hosts ran, and every exit is known: the attempt ended as its
+    // rollout would have (failed: web-3 exited 3), not "never started" nor
+    // "outcome unknown"; the answer re-ran only the host not done.
     assert!(
-        j.contains(r#""type":"outcome_unknown","step":"deploy","attempt":1"#),
+        j.contains(r#""type":"step_exited","step":"deploy","attempt":1,"exit":{"code":1"#),
         "{j}"
     );
+    assert!(!j.contains("outcome_unknown"), "{j}");
     assert!(!j.contains("step_not_started"), "{j}");
 }

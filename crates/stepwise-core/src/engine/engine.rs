@@ -375,6 +375,10 @@ impl Engine {
             Command::SkipSection { section, reason } => self.skip_section(section, &reason).await?,
             Command::MarkDone { step, note } => {
                 self.clear_retry_for(&step);
+                let note = match self.session.step(&step) {
+                    Some(s) if s.fleet.is_fleet() => s.fleet.marked_done_note(note),
+                    _ => note,
+                };
                 self.record(Event::MarkedDone { step, note }, true).await?;
             }
             Command::Cancel { reason } => {

@@ -150,6 +150,30 @@ impl FleetState {
         }
     }
 
+    /// The note of a fleet step marked done by hand while some of its
+    /// hosts are not done (an outcome unknown answered "it did finish"):
+    /// the record names them, as an accepted failure's note does (one
+    /// already naming them is kept as it is).
+    pub fn marked_done_note(&self, note: Option<String>) -> Option<String> {
+        let hosts = self.not_done();
+        if hosts.is_empty()
+            || note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("Failure accepted"))
+        {
+            return note;
+        }
+        let head = format!(
+            "Marked done with {} host(s) not done ({})",
+            hosts.len(),
+            hosts.join(", ")
+        );
+        Some(match note {
+            Some(n) if !n.trim().is_empty() => format!("{head}: {n}"),
+            _ => head,
+        })
+    }
+
     /// Folds one fleet event of this step.
     pub fn apply(&mut self, r: &Record) {
         match &r.event {

@@ -43,22 +43,70 @@ impl Engine {
 
     /// A fleet step an earlier stepwise left running: each host's real
     /// exit is journalled first (`take_up_hosts`). The step has no process
-    /// of its own to follow: once any host of the attempt started, whether
-    /// it is done is the operator's to say (outcome unknown: a re-run runs
-    /// only the hosts that did not succeed); with none started, it never
-    /// started and runs again without a question.
+    /// of its own to follow. With no host of the attempt started, it never
+    /// started and runs again without a question. With a host whose exit
+    /// nothing knows, whether it is done is the operator's to say (outcome
+    /// unknown: a re-run runs only the hosts that did not succeed). With
+    /// every started host's exit known, the attempt ends as its rollout
+    /// would have: succeeded when every host did, else failed (hosts not
+    /// reached said so), for a re-run, `continue` or an accept.
     async fn take_up_fleet(&mut self, step: String, attempt: u32) -> io::Result<()> {
         self.take_up_hosts(&step, attempt).await?;
-        let any_started = self.session.step(&step).is_some_and(|s| {
-            let mut hosts = s.fleet.hosts.iter();
-            hosts.any(|h| h.attempt == attempt && h.status != HostStatus::Pending)
-        });
-        let event = if any_started {
-            Event::OutcomeUnknown { step, attempt }
-        } else {
-            Event::StepNotStarted { step, attempt }
+        let Some(st) = self.session.step(&step) else {
+            return Ok(());
         };
-        self.record(event, false).await
+        let this = || st.fleet.hosts.iter().filter(|h| h.attempt == attempt);
+        let any_started = this().any(|h| h.status != HostStatus::Pending);
+        let unsure = this().any(|h| matches!(h.status, HostStatus::Running | HostStatus::Unknown));
+        if !any_started {
+            return self
+                .record(Event::StepNotStarted { step, attempt }, false)
+                .await;
+        }
+        if unsure {
+            return self
+                .record(Event::OutcomeUnknown { step, attempt }, false)
+                .await;
+        }
+        // Every host that started has its exit: the rollout stopped with
+        // stepwise. Ended here as the rollout would have ended, so a
+        // re-run (or `continue`) runs only the hosts not done.
+        let ok = st
+            .fleet
+            .hosts
+            .iter()
+            .all(|h| h.status == HostStatus::Succeeded);
+        // Hosts the plan had not reached yet carry no attempt of theirs.
+        let not_reached = st.fleet.count(HostStatus::Pending);
+        let started_at = st
+            .attempts
+            .iter()
+            .find(|a| a.number == attempt)
+            .map(|a| a.started_at);
+        if not_reached > 0 {
+            let reason =
+                format!("stepwise stopped during the rollout; {not_reached} host(s) not reached");
+            let e = Event::RolloutStopped {
+                step: step.clone(),
+                attempt,
+                reason,
+            };
+            self.record(e, false).await?;
+        }
+        let duration_ms = started_at.map_or(0, |at| {
+            (chrono::Utc::now() - at).num_milliseconds().max(0) as u64
+        });
+        let exit = Event::StepExited {
+            step,
+            attempt,
+            exit: crate::session::event::ExitInfo {
+                code: Some(if ok { 0 } else { 1 }),
+                signal: None,
+            },
+            duration_ms,
+            success: ok,
+        };
+        self.record(exit, false).await
     }
 
     /// Re-attaches to `step`'s attempt if its runner can (or journals that
