@@ -118,6 +118,31 @@ fn checklist_items_toggle_with_space() {
     );
 }
 
+/// Text typed while the checklist has the keys is not lost: it goes to
+/// the note (Space still ticks an item first).
+#[test]
+fn text_typed_on_the_checklist_goes_to_the_note() {
+    let mut app = app_with(&midway());
+    app.select(4);
+    app.update(key(KeyCode::Enter));
+    app.update(ch(' '));
+    type_text(&mut app, "told ops and support");
+    assert!(
+        app.update(ctrl('d')).is_empty(),
+        "unticked items pointed out"
+    );
+    let cmds = app.update(ctrl('d'));
+    assert_eq!(
+        cmds,
+        vec![Command::Confirm {
+            step: "notify".into(),
+            note: Some("told ops and support".into()),
+            checked: vec![0],
+            via: ConfirmedVia::Operator,
+        }]
+    );
+}
+
 #[test]
 fn human_prompt_skip_and_cancel() {
     let mut app = app_with(&started());

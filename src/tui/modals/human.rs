@@ -49,11 +49,18 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &HumanPrompt) {
     let top = top_lines(look, p);
     let top_h = (super::super::widgets::wrapped_height(&top, inner.width) as u16)
         .min(inner.height.saturating_sub(8));
+    let keys = keys_line(p);
+    // On a narrow screen the keys take two rows rather than lose the last.
+    let keys_h = if keys.chars().count() > inner.width as usize {
+        2
+    } else {
+        1
+    };
     let [top_a, note_a, msg_a, keys_a] = Layout::vertical([
         Constraint::Length(top_h),
         Constraint::Min(3),
         Constraint::Length(2),
-        Constraint::Length(1),
+        Constraint::Length(keys_h),
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(top).wrap(Wrap { trim: false }), top_a);
@@ -65,6 +72,9 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &HumanPrompt) {
     let mut note = p.note.clone();
     note.set_block(super::super::widgets::block(label, p.on_note));
     note.set_cursor_line_style(ratatui::style::Style::default());
+    // Read whole before it is saved: long lines wrap (at words, else
+    // anywhere), as in the note dialog.
+    note.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     frame.render_widget(&note, note_a);
     if let Some(err) = &p.error {
         frame.render_widget(
@@ -76,16 +86,21 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &HumanPrompt) {
             msg_a,
         );
     }
+    let keys = Paragraph::new(Line::styled(keys, theme::bold())).wrap(Wrap { trim: true });
+    frame.render_widget(keys, keys_a);
+}
+
+/// The prompt's keys, for its last row.
+fn keys_line(p: &HumanPrompt) -> String {
     use super::super::keymap::{Action as A, Context, footer};
-    let keys = if p.checked.is_empty() {
+    if p.checked.is_empty() {
         footer(Context::HumanPrompt, &[A::Accept, A::Skip, A::Dismiss])
     } else {
         footer(
             Context::HumanPrompt,
             &[A::Accept, A::Skip, A::NextField, A::ToggleItem, A::Dismiss],
         )
-    };
-    frame.render_widget(Paragraph::new(Line::styled(keys, theme::bold())), keys_a);
+    }
 }
 
 /// The human step prompt.
@@ -160,6 +175,12 @@ impl HumanPrompt {
             _ if self.on_note => {
                 self.note.input(key);
             }
+            // Text typed while the checklist has the keys is the note:
+            // it goes there (and the keys with it), not nowhere.
+            _ if typed_char(&key) => {
+                self.on_note = true;
+                self.note.input(key);
+            }
             _ => {}
         }
         self.forget_fixed();
@@ -198,4 +219,13 @@ impl HumanPrompt {
         }
         Outcome::Keep(self)
     }
+}
+
+/// A printable character typed without Ctrl or Alt.
+fn typed_char(key: &KeyEvent) -> bool {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    matches!(key.code, KeyCode::Char(_))
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
