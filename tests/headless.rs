@@ -972,3 +972,58 @@ fn the_hint_for_a_step_that_needs_a_note_asks_for_the_note() {
     );
     assert!(!t.contains("--yes"), "{t}");
 }
+
+/// Where each input's value came from is recorded as given: `--var`,
+/// `--var-file` and the environment apart (a postmortem must not read
+/// that a secret was put on the command line when it was not).
+#[test]
+fn inputs_record_whether_they_came_from_var_var_file_or_the_environment() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("in.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: in\ntitle: In\ninputs:\n  A: {}\n  B: {}\n  TOKEN:\n    secret: true\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        run: 'true'\n",
+    )
+    .unwrap();
+    let token = home.path().join("token");
+    std::fs::write(&token, "s3cr3t-value\n").unwrap();
+    let out = stepwise(home.path())
+        .env("STEPWISE_VAR_A", "from-env")
+        .args([
+            "run",
+            "--headless",
+            "--trust",
+            "--var",
+            "B=from-var",
+            "--var-file",
+        ])
+        .arg(format!("TOKEN={}", token.display()))
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let journal =
+        std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
+    let source = |name: &str| {
+        let line = journal
+            .lines()
+            .find(|l| {
+                l.contains("\"type\":\"input_given\"")
+                    && l.contains(&format!("\"name\":\"{name}\""))
+            })
+            .unwrap_or_else(|| panic!("no input_given for {name}: {journal}"));
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        v["source"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(source("A"), "env");
+    assert_eq!(source("B"), "var");
+    assert_eq!(source("TOKEN"), "var_file");
+    let md = stepwise(home.path())
+        .args(["export"])
+        .arg(session_dirs(home.path())[0].file_name().unwrap())
+        .output()
+        .unwrap();
+    let t = text(&md);
+    assert!(t.contains("STEPWISE_VAR_*"), "{t}");
+    assert!(t.contains("--var-file"), "{t}");
+}

@@ -88,6 +88,7 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
     } else {
         ask_missing_inputs(&runbook, &args.file, vars)?
     };
+    let given = values::label_sources(given, &given_values);
     // Recorded absolute, so a resume from another folder finds the runbook's
     // folder (where commands run) and can tell whether the file changed.
     let file = std::fs::canonicalize(&args.file).unwrap_or_else(|_| args.file.clone());

@@ -74,6 +74,27 @@ pub fn for_use(
     pairs
 }
 
+/// `given` with each value from outside the runbook labelled by where
+/// it came from: `inputs::resolve` knows only that it was given (`var`);
+/// the winner for its name among `values` (a later one wins) says whether
+/// that was `--var`, `--var-file` or the environment.
+pub fn label_sources(
+    mut given: Vec<crate::engine::inputs::Given>,
+    values: &[Value],
+) -> Vec<crate::engine::inputs::Given> {
+    use crate::session::event::InputSource;
+    for g in given.iter_mut().filter(|g| g.source == InputSource::Var) {
+        if let Some(v) = values.iter().rev().find(|v| v.name == g.name) {
+            g.source = match v.origin {
+                Origin::Env => InputSource::Env,
+                Origin::File => InputSource::VarFile,
+                Origin::Var => InputSource::Var,
+            };
+        }
+    }
+    given
+}
+
 /// What is said of a secret given on the command line.
 pub fn argv_warning(name: &str) -> String {
     format!(

@@ -51,6 +51,12 @@ pub enum InputSource {
     /// after it; usually replacing an earlier value. Journals written
     /// before this variant existed never hold it, so they load unchanged.
     Changed,
+    /// `--var-file K=PATH` (a file, or `-` for stdin). Journals written
+    /// before this variant recorded it as `var`.
+    VarFile,
+    /// The environment (`STEPWISE_VAR_K`). Journals written before this
+    /// variant recorded it as `var`.
+    Env,
 }
 
 impl InputSource {
@@ -62,6 +68,8 @@ impl InputSource {
             InputSource::DefaultFrom => "default_from",
             InputSource::Prompt => "typed",
             InputSource::Changed => "changed during the session",
+            InputSource::VarFile => "--var-file",
+            InputSource::Env => "STEPWISE_VAR_*",
         }
     }
 }

@@ -90,6 +90,12 @@ fn inputs_at_start(records: &[Record]) -> String {
         (InputSource::Default, "default", "defaults"),
         (InputSource::DefaultFrom, "discovered", "discovered"),
         (InputSource::Var, "from --var", "from --var"),
+        (InputSource::VarFile, "from --var-file", "from --var-file"),
+        (
+            InputSource::Env,
+            "from the environment",
+            "from the environment",
+        ),
         (InputSource::Prompt, "typed", "typed"),
     ];
     let given: Vec<InputSource> = records
