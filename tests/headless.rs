@@ -1027,3 +1027,56 @@ fn inputs_record_whether_they_came_from_var_var_file_or_the_environment() {
     assert!(t.contains("STEPWISE_VAR_*"), "{t}");
     assert!(t.contains("--var-file"), "{t}");
 }
+
+/// The transcript is written again once an update step has sent its
+/// update, as when any step settles: a stepwise killed during the next
+/// step leaves a transcript that has the update.
+#[test]
+fn a_sent_update_is_in_the_transcript_before_the_next_step_ends() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("upd.yaml");
+    std::fs::write(
+        &rb,
+        format!(
+            "runbook: 1\nid: upd\ntitle: Upd\nchannels:\n  ops:\n    file: {}\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell\n        update: rollback under way\n        channels: [ops]\n      - id: wait\n        title: Wait\n        run: echo started; n=0; while [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done\n",
+            home.path().join("updates.txt").display()
+        ),
+    )
+    .unwrap();
+    let mut child = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["run", "--headless", "--trust", "--yes"])
+        .arg(&rb)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0
+        && !line.contains("wait | started")
+    {
+        line.clear();
+    }
+    assert!(line.contains("started"), "the step never printed");
+    // The refresh runs beside the engine: give it a moment to land.
+    let dir = session_dirs(home.path()).remove(0);
+    let transcript = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .find(|e| e.path().extension().is_some_and(|x| x == "md"))
+            .and_then(|e| std::fs::read_to_string(e.path()).ok())
+            .unwrap_or_default()
+    };
+    let start = std::time::Instant::now();
+    while !transcript().contains("rollback under way") && start.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        transcript().contains("rollback under way"),
+        "{}",
+        transcript()
+    );
+}

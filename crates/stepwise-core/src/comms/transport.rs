@@ -69,11 +69,16 @@ pub async fn deliver(
         out.push(ChannelOutcome {
             channel: name.clone(),
             ok,
+            unsure: !ok && detail.starts_with(NO_ANSWER),
             detail,
         });
     }
     out
 }
+
+/// How a timed-out request's detail begins: sent, no answer, so it may
+/// have arrived (`ChannelOutcome::unsure`).
+const NO_ANSWER: &str = "no answer";
 
 async fn send_one(route: &Route<'_>, t: &Transport, payload: &Payload) -> Result<String, String> {
     let fill = |s: &str| render(s, route.values);
@@ -134,7 +139,10 @@ fn post_blocking(
         req = req.header(k.as_str(), v.as_str());
     }
     let resp = req.send(body).map_err(|e| match e {
-        ureq::Error::Timeout(_) => format!("no answer within {}s (timeout)", timeout.as_secs_f64()),
+        ureq::Error::Timeout(_) => format!(
+            "{NO_ANSWER} within {}s (timeout): it may have arrived; a resend carries the same Idempotency-Key",
+            timeout.as_secs_f64()
+        ),
         other => format!("cannot reach the server: {other}"),
     })?;
     let status = resp.status();

@@ -1181,6 +1181,9 @@ fn settles_a_step(e: &Event) -> bool {
             | Event::HumanConfirmed { .. }
             | Event::StepSkipped { .. }
             | Event::MarkedDone { .. }
+            // An update step's sending, and a regular update: the record
+            // of who was told what belongs in the transcript at once.
+            | Event::UpdateResult { .. }
     )
 }
 

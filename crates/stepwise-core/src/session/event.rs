@@ -112,6 +112,10 @@ pub struct ChannelOutcome {
     pub ok: bool,
     /// `HTTP 200`, `exit 0`, `appended`, or why it failed (masked).
     pub detail: String,
+    /// Not ok, but it may have arrived: the request went out and no answer
+    /// came in time. Absent (false) in journals written before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsure: bool,
 }
 
 /// What happened. Serialized with a `type` field in snake_case.

@@ -193,6 +193,8 @@ fn update_result(results: &[crate::comms::ChannelOutcome]) -> String {
         .collect();
     let word = if results.iter().all(|c| c.ok) {
         "Update delivered"
+    } else if results.iter().all(|c| c.ok || c.unsure) {
+        "Update delivery unknown (no answer in time)"
     } else {
         "Update NOT delivered everywhere"
     };
