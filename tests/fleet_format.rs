@@ -555,3 +555,54 @@ fn marking_a_fleet_step_done_by_hand_names_the_hosts_not_done() {
         "{j}"
     );
 }
+
+/// Host names that would share a log file are refused by `validate`; a
+/// `--limit` host no target lists is refused before anything runs; a
+/// `hosts_from` command printing something that is not a host name
+/// (`-oProxyCommand=…`) fails the step, naming it, and runs nothing.
+#[test]
+fn host_names_are_checked_in_hosts_limit_and_hosts_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = |hosts: &str| {
+        format!(
+            "runbook: 1\nid: h\ntitle: H\ntargets:\n  t:\n    transport: local\n    {hosts}\nsections:\n  - title: S\n    steps:\n      - id: w\n        title: W\n        on: t\n        run: echo ran >> ran.txt\n"
+        )
+    };
+    let coll = dir.path().join("coll.yaml");
+    std::fs::write(&coll, fleet("hosts: [u@h1, u_h1]")).unwrap();
+    stepwise(dir.path())
+        .arg("validate")
+        .arg(&coll)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("would share one log file"));
+    let ok = dir.path().join("ok.yaml");
+    std::fs::write(&ok, fleet("hosts: [a, b]")).unwrap();
+    stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--trust", "--headless", "--limit", "a,nothere"])
+        .arg(&ok)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no target of the runbook lists nothere",
+        ));
+    assert!(!dir.path().join("ran.txt").exists());
+    let from = dir.path().join("from.yaml");
+    std::fs::write(
+        &from,
+        fleet("hosts_from: printf 'a\\n-oProxyCommand=touch pwned\\n'"),
+    )
+    .unwrap();
+    let out = stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--trust", "--headless"])
+        .arg(&from)
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    assert!(t.contains("which is not a host name"), "{t}");
+    assert!(!dir.path().join("ran.txt").exists(), "a host ran");
+    assert!(!dir.path().join("pwned").exists());
+}

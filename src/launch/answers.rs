@@ -44,7 +44,38 @@ pub fn check_answers(runbook: &Runbook, args: &DriveOptions) -> Result<(), Failu
             )));
         }
     }
-    Ok(())
+    check_limit(runbook, args)
+}
+
+/// Refuses a `--limit` host that no target lists, when every target lists
+/// its hosts (`hosts_from` prints them only when a step starts): a typo
+/// would otherwise leave a host silently out, or a step with no host.
+fn check_limit(runbook: &Runbook, args: &DriveOptions) -> Result<(), Failure> {
+    let Some(limit) = &args.limit else {
+        return Ok(());
+    };
+    if runbook.targets.iter().any(|t| t.hosts_from.is_some()) {
+        return Ok(());
+    }
+    let known: Vec<&str> = runbook
+        .targets
+        .iter()
+        .flat_map(|t| t.hosts.iter().map(String::as_str))
+        .collect();
+    let unknown: Vec<&str> = limit
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !known.contains(h))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "--limit {}: no target of the runbook lists {}. Its hosts: {}",
+        limit.join(","),
+        unknown.join(", "),
+        known.join(", ")
+    )))
 }
 
 /// Whether to drive without a screen.

@@ -6,6 +6,34 @@
 use serde::Serialize;
 use std::time::Duration;
 
+/// Whether `host` is usable as `ssh DEST` and nothing else: no leading
+/// `-` (it would be read as an option), no spaces, `/` or control
+/// characters. `validate` holds `hosts:` to it; the engine holds what a
+/// `hosts_from` command prints to it too.
+pub fn is_host_name(host: &str) -> bool {
+    !(host.is_empty()
+        || host.starts_with('-')
+        || host
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/'))
+}
+
+/// A host name as part of a file name (its logs): anything but letters,
+/// digits, `-`, `_` and `.` becomes `_` (`deploy@web-1` → `deploy_web-1`).
+/// Two hosts of a step must not come out the same (checked by `validate`
+/// for `hosts:`, by the engine for `hosts_from`).
+pub fn file_safe_host(host: &str) -> String {
+    host.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// How a target's hosts are reached.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -36,23 +36,10 @@ pub fn home(flag: Option<&Path>) -> PathBuf {
 
 /// The log of one host of a fleet step's attempt, relative to the
 /// session folder: `output/<step>.<host>.<attempt>.log`, the host's name
-/// made file-safe ([`file_safe`]).
+/// made file-safe ([`crate::runbook::fleet::file_safe_host`]).
 pub fn host_log_name(step: &str, host: &str, attempt: u32) -> String {
-    format!("{OUTPUT_DIR}/{step}.{}.{attempt}.log", file_safe(host))
-}
-
-/// A host name as part of a file name: anything but letters, digits,
-/// `-`, `_` and `.` becomes `_` (`deploy@web-1` → `deploy_web-1`).
-fn file_safe(host: &str) -> String {
-    host.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let host = crate::runbook::fleet::file_safe_host(host);
+    format!("{OUTPUT_DIR}/{step}.{host}.{attempt}.log")
 }
 
 pub fn sessions_dir(home: &Path) -> PathBuf {

@@ -4,6 +4,7 @@
 //! (with the step's values as environment variables, as a step's command
 //! gets them: never pasted into the command text); nothing else.
 
+use crate::runbook::fleet::is_host_name;
 use crate::runbook::model::{HostTransport as Transport, Runbook, Step};
 use std::io;
 use std::path::Path;
@@ -39,6 +40,12 @@ pub async fn resolve(
             Some(cmd) => from_command(cmd, target.group.as_deref(), ctx).await?,
             None => target.hosts.clone(),
         };
+        if let Some(bad) = hosts.iter().find(|h| !is_host_name(h)) {
+            return Err(io::Error::other(format!(
+                "target `{name}` gave `{}`, which is not a host name: no spaces, `/` or leading `-` (fix the `hosts_from` command's output)",
+                crate::text::neutralize(bad, 80)
+            )));
+        }
         for host in hosts {
             if out.iter().any(|h| h.host == host) || limit.is_some_and(|l| !l.contains(&host)) {
                 continue;
@@ -55,7 +62,26 @@ pub async fn resolve(
             step.id
         )));
     }
+    same_log_name(&out)?;
     Ok(out)
+}
+
+/// Two hosts whose names differ only in characters a file name cannot
+/// hold (`u@h1`, `u_h1`) would share one log: refused, naming both.
+fn same_log_name(hosts: &[HostEntry]) -> io::Result<()> {
+    let name = crate::runbook::fleet::file_safe_host;
+    for (i, a) in hosts.iter().enumerate() {
+        if let Some(b) = hosts[i + 1..]
+            .iter()
+            .find(|b| name(&b.host) == name(&a.host))
+        {
+            return Err(io::Error::other(format!(
+                "hosts `{}` and `{}` would share one log file (their names differ only in characters a file name cannot hold): rename one, or use an ssh alias",
+                a.host, b.host
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn from_command(

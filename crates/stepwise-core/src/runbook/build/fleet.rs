@@ -48,8 +48,9 @@ fn target(ck: &mut Checker, name: String, node: &Node) -> Option<Target> {
     if let Some(hf) = f.get("hosts")
         && let Value::Seq(items) = &hf.value.value
     {
-        for (host, item) in hosts.iter().zip(items) {
+        for (i, (host, item)) in hosts.iter().zip(items).enumerate() {
             host_name(ck, host, item.pos);
+            same_log_name(ck, host, &hosts[..i], item.pos);
         }
     }
     let hosts_from = ck.nonblank(f.get("hosts_from"));
@@ -99,15 +100,10 @@ fn target(ck: &mut Checker, name: String, node: &Node) -> Option<Target> {
     })
 }
 
-/// A host must be usable as `ssh DEST` and nothing else: no leading `-`
-/// (it would be read as an option), no spaces or control characters.
+/// A host must be usable as `ssh DEST` and nothing else (see
+/// [`crate::runbook::fleet::is_host_name`]).
 fn host_name(ck: &mut Checker, host: &str, pos: Pos) {
-    let bad = host.is_empty()
-        || host.starts_with('-')
-        || host
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '/');
-    if bad {
+    if !crate::runbook::fleet::is_host_name(host) {
         let p = ck.at(
             ProblemKind::InvalidValue,
             pos,
@@ -116,6 +112,25 @@ fn host_name(ck: &mut Checker, host: &str, pos: Pos) {
         );
         ck.push(p.with_help("write a host name or alias as `ssh` takes it, e.g. `web-1` or `deploy@web-1.example.com` (no spaces, `/`, or leading `-`)"));
     }
+}
+
+/// Two hosts whose names differ only in characters a file name cannot
+/// hold would share one log file.
+fn same_log_name(ck: &mut Checker, host: &str, before: &[String], pos: Pos) {
+    use crate::runbook::fleet::file_safe_host;
+    let Some(other) = before
+        .iter()
+        .find(|b| *b != host && file_safe_host(b) == file_safe_host(host))
+    else {
+        return;
+    };
+    let p = ck.at(
+        ProblemKind::InvalidValue,
+        pos,
+        "same log as another host",
+        format!("`{host}` and `{other}` would share one log file (their names differ only in characters a file name cannot hold)"),
+    );
+    ck.push(p.with_help("rename one of them, or give one an alias in your ssh config"));
 }
 
 fn transport(ck: &mut Checker, f: Option<Field<'_>>) -> Transport {
