@@ -2,12 +2,14 @@
 //! the operator to paste (`stepwise resume …`, `stepwise export …`): a
 //! `--home` given on the command line is repeated in them (as an absolute
 //! path, quoted for the shell when it needs it), so a pasted command finds
-//! the same sessions. Set once by `main`; never read to decide anything.
+//! the same sessions; a `resume` repeats `--ssh-config` too. Set once by `main`; never read to decide anything.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 static HOME_FLAG: OnceLock<PathBuf> = OnceLock::new();
+/// Options a printed `resume` must repeat (` --ssh-config PATH`).
+static RESUME_FLAGS: OnceLock<String> = OnceLock::new();
 
 /// Remembers the `--home` of the command line, if any (once per process).
 pub fn remember_home_flag(flag: Option<&Path>) {
@@ -15,6 +17,59 @@ pub fn remember_home_flag(flag: Option<&Path>) {
         let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
         let _ = HOME_FLAG.set(dir);
     }
+}
+
+/// Remembers the `--ssh-config` of this run (or `STEPWISE_SSH_CONFIG`),
+/// for the printed `resume` commands: a resume without it would not
+/// reach hosts that only that file names.
+pub fn remember_ssh_config(path: Option<&Path>) {
+    if let Some(p) = path {
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+        let _ = RESUME_FLAGS.set(format!(
+            " --ssh-config {}",
+            shell_word(&p.to_string_lossy())
+        ));
+    }
+}
+
+/// The home the sessions of this run are in, once known.
+static HOME: OnceLock<PathBuf> = OnceLock::new();
+
+/// Remembers the home this process reads sessions from.
+pub fn remember_home(home: &Path) {
+    let _ = HOME.set(home.to_owned());
+}
+
+/// How a printed command names the session in `dir`: its id when it is
+/// in the home's sessions folder, else its folder (resumed from a path
+/// outside the home: the id would name another copy, or nothing).
+pub fn session_ref(dir: &Path) -> String {
+    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    let in_home = HOME.get().is_some_and(|h| {
+        let sessions = h.join("sessions");
+        dir.parent().is_some_and(|p| same_dir(p, &sessions))
+    });
+    match id {
+        Some(id) if in_home || HOME.get().is_none() => id,
+        _ => {
+            let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+            shell_word(&abs.to_string_lossy())
+        }
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// `stepwise [--home DIR] resume <rest>`, with the options a resume of
+/// this session needs again (`--ssh-config`).
+pub fn resume(rest: &str) -> String {
+    let flags = RESUME_FLAGS.get().map_or("", String::as_str);
+    command(&format!("resume {rest}{flags}"))
 }
 
 /// `stepwise [--home DIR] <rest>`: a command to print for the operator.

@@ -1080,3 +1080,66 @@ fn a_sent_update_is_in_the_transcript_before_the_next_step_ends() {
         transcript()
     );
 }
+
+/// A session left to wait: the printed resume command repeats the
+/// `--ssh-config` the run was given (without it the hosts only that file
+/// names are unreachable on resume).
+#[test]
+fn the_printed_resume_command_repeats_the_ssh_config() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("ask.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: ask\ntitle: Ask\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n",
+    )
+    .unwrap();
+    let config = home.path().join("ssh_config");
+    std::fs::write(&config, "Host *\n").unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust", "--ssh-config"])
+        .arg(&config)
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&format!("--ssh-config {}", config.display())),
+        "{t}"
+    );
+}
+
+/// A session resumed from a folder outside the home: the printed resume
+/// command names that folder, not the id (which names the home's copy, or
+/// nothing).
+#[test]
+fn a_session_outside_the_home_is_named_by_its_folder_in_the_resume_command() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("ask.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: ask\ntitle: Ask\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n      - id: two\n        title: Two\n        instructions: Look again.\n",
+    )
+    .unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let inside = session_dirs(home.path()).remove(0);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join(inside.file_name().unwrap());
+    std::fs::rename(&inside, &outside).unwrap();
+    let out = stepwise(home.path())
+        .args(["resume", "--headless", "--trust", "--answer", "ask=done"])
+        .arg(&outside)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    assert!(t.contains(&format!("resume {}", outside.display())), "{t}");
+}

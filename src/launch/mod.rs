@@ -45,6 +45,8 @@ use tokio::sync::mpsc;
 
 /// `stepwise run`.
 pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
+    crate::invocation::remember_home(home);
+    crate::invocation::remember_ssh_config(args.drive.ssh_config.as_deref());
     let (runbook, source) = read_runbook(&args.file)?;
     let given_values = values::collect(&args.drive)?;
     let vars = values::for_use(
@@ -113,6 +115,8 @@ pub fn run(home: &Path, args: RunOptions) -> Result<i32, Failure> {
 
 /// `stepwise resume`.
 pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
+    crate::invocation::remember_home(home);
+    crate::invocation::remember_ssh_config(args.drive.ssh_config.as_deref());
     let what = match &args.session {
         Some(s) => s.clone(),
         None => most_recent_unfinished(home)?,

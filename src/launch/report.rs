@@ -47,10 +47,7 @@ pub fn report_end(
     extra: Option<&Path>,
     checked: Option<&crate::session::journal::Checked>,
 ) {
-    let id = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let id = crate::invocation::session_ref(dir);
     // One read of the journal for all of it (it may hold 100,000 records).
     let loaded = crate::session::verify::read_after(dir, checked);
     // Secret values a resume must be given again, when it is resumable.
@@ -72,7 +69,7 @@ pub fn report_end(
     }
     if let Some(secrets) = resume_needs {
         let flags = super::secrets::secret_flags(&secrets);
-        let cmd = crate::invocation::command(&format!("resume {id}{flags}"));
+        let cmd = crate::invocation::resume(&format!("{id}{flags}"));
         crate::say!("Session saved. Resume it with:\n  {cmd}");
     }
 }

@@ -106,8 +106,7 @@ pub fn check_secrets_given(session: &Session, vars: &[(String, String)]) -> Resu
     if missing.is_empty() {
         return Ok(());
     }
-    let cmd =
-        crate::invocation::command(&format!("resume {}{}", session.id, secret_flags(&missing)));
+    let cmd = crate::invocation::resume(&format!("{}{}", session.id, secret_flags(&missing)));
     Err(Failure::usage(format!(
         "{} secret and never stored: give {} again: {cmd}",
         missing.join(", "),

@@ -46,10 +46,7 @@ fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
                 None => lines.extend([
                     Line::raw("Leave now, and resume later with:"),
                     Line::styled(
-                        format!(
-                            "  {}",
-                            crate::invocation::command(&format!("resume {}", look.session.id))
-                        ),
+                        format!("  {}", crate::invocation::resume(&look.session.id)),
                         theme::bold(),
                     ),
                 ]),
@@ -97,10 +94,7 @@ pub fn render_quit_running(frame: &mut Frame, area: Rect, look: &Look) {
         Line::raw("logged and its exit recorded; resume re-attaches with:"),
     ];
     lines.push(Line::styled(
-        format!(
-            "  {}",
-            crate::invocation::command(&format!("resume {}", look.session.id))
-        ),
+        format!("  {}", crate::invocation::resume(&look.session.id)),
         theme::bold(),
     ));
     lines.push(Line::raw(
