@@ -919,3 +919,19 @@ fn a_note_added_with_n_counts_for_a_required_note() {
         "{cmds:?}"
     );
 }
+
+/// A follower (read only) gets no "idle" from an engine: as records land,
+/// its selection follows ▶, the next step, as the runner's does.
+#[test]
+fn a_followers_selection_follows_the_next_step_as_records_land() {
+    let mut app = app_with(&started());
+    app.read_only = true;
+    for r in midway().into_iter().skip(3) {
+        app.update(Msg::Engine(Update::Record(r)));
+    }
+    assert_eq!(
+        app.selected_id(),
+        "deploy",
+        "the next step after tag-exists"
+    );
+}

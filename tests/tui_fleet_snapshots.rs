@@ -213,3 +213,33 @@ fn a_fleet_step_left_running_asks_with_its_hosts() {
     assert!(screen.contains("r runs again: web-3"), "{screen}");
     assert!(!screen.contains("Its monitor is gone"), "{screen}");
 }
+
+/// A follower (read only) is not asked "Next batch?" with keys it cannot
+/// use: its Details pane says the batch waits.
+#[test]
+fn a_follower_is_not_asked_the_batch_question() {
+    let mut r = midway();
+    r.push(started_step(7, 75, "deploy", 1));
+    r.push(rec(
+        8,
+        75,
+        Event::FleetPlanned {
+            step: "deploy".into(),
+            attempt: 1,
+            batches: vec![vec!["web-1".into()], vec!["web-2".into()]],
+            budget: 0,
+        },
+    ));
+    let mut app = fleet_app(&r);
+    app.read_only = true;
+    engine(&mut app, host_started(9, "web-1", 1));
+    engine(&mut app, host_exited(10, "web-1", 0, None));
+    let waiting = Event::BatchWaiting {
+        step: "deploy".into(),
+        attempt: 1,
+        batch: 1,
+    };
+    engine(&mut app, rec(11, 82, waiting));
+    assert!(app.session.step("deploy").unwrap().fleet.waiting.is_some());
+    assert!(app.modal.is_none(), "{:?}", app.modal);
+}

@@ -657,6 +657,16 @@ impl App {
                     self.select(i);
                     self.track_next = true;
                 }
+                // A follower gets no "idle" from an engine: its selection
+                // follows ▶ (the next step) as each record lands.
+                if self.read_only
+                    && self.track_next
+                    && self.session.running().is_none()
+                    && let Some(next) = self.session.next_step()
+                {
+                    self.select(next);
+                    self.track_next = true;
+                }
             }
             Update::Output {
                 step,

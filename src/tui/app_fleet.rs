@@ -12,9 +12,12 @@ impl App {
     /// waits (unless another modal is open: Enter on the step opens it
     /// then), and closes when nothing waits any more.
     pub(super) fn fleet_record(&mut self, e: &Event) {
+        // A follower answers nothing: its Details pane says the batch
+        // waits, with no question and no keys.
         if let Event::BatchWaiting { step, .. } = e
             && self.modal.is_none()
             && self.typing.is_none()
+            && !self.read_only
         {
             if let Some(i) = self.session.step_index(step) {
                 self.select(i);
