@@ -13,13 +13,12 @@ pub fn status(home: &Path, what: Option<&str>, format: StatusFormat) -> Result<i
     let (session, records) = store::read_session(&dir).map_err(Failure::usage)?;
     let standing = store::Standing::of(&records, &session);
     let offset = *chrono::Local::now().offset();
-    let st = status::of(
-        &session,
-        standing,
-        store::is_held(&dir),
-        chrono::Utc::now(),
-        offset,
-    );
+    let held = store::is_held(&dir);
+    let now = chrono::Utc::now();
+    let mut st = status::of(&session, standing, held, now, offset);
+    if !held && ended_unjournalled(&dir, &session) {
+        st = st.step_ended_unjournalled(now, offset);
+    }
     let end = expected_end(&dir, &session);
     match format {
         StatusFormat::Line => match &end {
@@ -35,6 +34,16 @@ pub fn status(home: &Path, what: Option<&str>, format: StatusFormat) -> Result<i
         }
     }
     Ok(0)
+}
+
+/// Whether the step the journal has as running (not a fleet step) has an
+/// exit file from its monitor: it ended while no stepwise ran.
+fn ended_unjournalled(dir: &Path, session: &crate::session::state::Session) -> bool {
+    let Some(st) = session.running().map(|i| &session.steps[i]) else {
+        return false;
+    };
+    let log = st.attempts.last().filter(|_| !st.fleet.is_fleet());
+    log.is_some_and(|a| crate::runner::monitor::files::read_exit(&dir.join(&a.log)).is_some())
 }
 
 /// The expected end of a session still in progress (`14:05 UTC`, or `no

@@ -1143,3 +1143,34 @@ fn a_session_outside_the_home_is_named_by_its_folder_in_the_resume_command() {
     assert_eq!(out.status.code(), Some(4), "{t}");
     assert!(t.contains(&format!("resume {}", outside.display())), "{t}");
 }
+
+/// `stepwise status` on a session whose stepwise was killed while a step
+/// ran, after that step ended under its monitor: it says the step ended
+/// (the exit file says so), not that it is running.
+#[test]
+fn status_says_a_left_step_ended_once_its_monitor_wrote_the_exit() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("slow.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 0.3\n",
+    )
+    .unwrap();
+    kill_once_started(home.path(), &rb);
+    let dir = session_dirs(home.path()).remove(0);
+    let exit = dir.join("output/wait.1.exit");
+    let start = std::time::Instant::now();
+    while !exit.exists() {
+        assert!(start.elapsed().as_secs() < 20, "no exit file");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = stepwise(home.path())
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let state = v["step"]["state"].as_str().unwrap_or_default();
+    assert!(state.starts_with("ended while no stepwise ran"), "{v}");
+    assert!(v["step"]["running_ms"].is_null(), "{v}");
+    assert!(!v["line"].as_str().unwrap().contains("may run on"), "{v}");
+}

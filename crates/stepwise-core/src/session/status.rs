@@ -77,6 +77,20 @@ pub fn of(
     status
 }
 
+impl Status {
+    /// The step journalled as running ended while no stepwise ran (its
+    /// monitor's exit file says so, which a fold of the journal cannot
+    /// know): said so, rather than "running" or "it may run on".
+    pub fn step_ended_unjournalled(mut self, now: DateTime<Utc>, offset: FixedOffset) -> Status {
+        if let Some(step) = self.step.as_mut().filter(|s| s.state == "running") {
+            step.state = "ended while no stepwise ran (resume journals its exit)";
+            step.running_ms = None;
+        }
+        self.line = line(&self, now, offset);
+        self
+    }
+}
+
 fn state_word(standing: Standing, held: bool) -> &'static str {
     match standing {
         Standing::Completed => "completed",
