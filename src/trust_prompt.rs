@@ -70,7 +70,11 @@ impl TrustScreen {
             ])
         };
         let mut lines = vec![
-            Line::raw("stepwise has not run this file before, or it changed since it was trusted."),
+            Line::raw(if r.changed {
+                "This runbook file changed since it was last trusted."
+            } else {
+                "stepwise has not run this runbook file before."
+            }),
             Line::raw("Read what it will run. Trust it only if you expect every command."),
             Line::raw(""),
             label("runbook", r.title.clone()),
@@ -176,6 +180,7 @@ mod tests {
             path: "/srv/runbooks/rollback.yaml".into(),
             sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
             shell: None,
+            changed: false,
             commands: vec![
                 (
                     "input STABLE_TAG (default_from)".into(),
@@ -208,6 +213,23 @@ mod tests {
     fn trust_screen_shows_title_path_hash_and_every_command() {
         let screen = TrustScreen::new(review(), false);
         insta::assert_snapshot!(draw(&screen));
+    }
+
+    /// A file trusted before with other bytes is said to have changed; a
+    /// new one, never run.
+    #[test]
+    fn the_screen_says_whether_the_file_is_new_or_changed() {
+        assert!(
+            draw(&TrustScreen::new(review(), false))
+                .contains("has not run this runbook file before")
+        );
+        let changed = Review {
+            changed: true,
+            ..review()
+        };
+        assert!(
+            draw(&TrustScreen::new(changed, false)).contains("changed since it was last trusted")
+        );
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct Review {
     /// Where fleet steps run their commands: (target and transport, its
     /// hosts or where they come from).
     pub targets: Vec<(String, String)>,
+    /// The file was trusted before with other bytes (it changed), rather
+    /// than never run: set by [`ensure`] from the trust store.
+    pub changed: bool,
 }
 
 impl Review {
@@ -110,6 +113,7 @@ impl Review {
             commands,
             channels,
             targets,
+            changed: false,
         })
     }
 
@@ -321,13 +325,14 @@ pub fn ensure(
     flag: bool,
     ask: Ask,
 ) -> Result<(), Failure> {
-    let review = Review::of(path, source, runbook)
+    let mut review = Review::of(path, source, runbook)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     let store = load(home).map_err(Failure::usage)?;
     if is_trusted(&store, &review) {
         return Ok(());
     }
     let changed = store.runbooks.contains_key(&key(&review.path));
+    review.changed = changed;
     let trusted = flag
         || match ask {
             Ask::Refuse => return Err(Failure::usage(refusal(&review, changed))),

@@ -17,10 +17,12 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
         Some(TuiEnd::Aborted) => ("Session aborted", Color::Red),
         _ => ("Session completed", Color::Green),
     };
+    // Start to end, as the status bar counts it: both stop at the end.
+    let end = look.session.ended_at.unwrap_or(look.now);
     let took = look
         .session
         .started_at
-        .and_then(|t| (look.now - t).to_std().ok())
+        .and_then(|t| (end - t).to_std().ok())
         .map(duration::clock)
         .unwrap_or_default();
     let mut lines = vec![Line::styled(
