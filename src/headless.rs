@@ -520,7 +520,9 @@ impl<W: Write> Driver<W> {
             return Err(Exit::Interrupted);
         }
         let id = &def.id;
-        let how = if crate::policy::note_missing(def, None)
+        let how = if def.is_update() {
+            format!("answer with --answer {id}=send (it sends the draft), --yes, or on stdin")
+        } else if crate::policy::note_missing(def, None)
             && !crate::policy::has_note(&self.session, id)
         {
             // `--yes` gives no note: it would only wait again.

@@ -20,7 +20,8 @@ pub fn describe(e: &Event) -> Option<String> {
             let sizes: Vec<String> = batches.iter().map(|b| b.len().to_string()).collect();
             let n: usize = batches.iter().map(Vec::len).sum();
             format!(
-                "{step}: {n} hosts in batches of {} (failures allowed: {budget})",
+                "{step}: {} in batches of {} (failures allowed: {budget})",
+                FleetState::hosts_word(n),
                 sizes.join(", ")
             )
         }
@@ -88,6 +89,9 @@ pub fn recap(f: &FleetState) -> Vec<String> {
         out.push(line);
     }
     let (ok, bad) = (f.count(HostStatus::Succeeded), f.count(HostStatus::Failed));
-    out.push(format!("{} hosts: ✓{ok} ✗{bad}", f.hosts.len()));
+    out.push(format!(
+        "{}: ✓{ok} ✗{bad}",
+        FleetState::hosts_word(f.hosts.len())
+    ));
     out
 }

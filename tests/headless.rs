@@ -1174,3 +1174,29 @@ fn status_says_a_left_step_ended_once_its_monitor_wrote_the_exit() {
     assert!(v["step"]["running_ms"].is_null(), "{v}");
     assert!(!v["line"].as_str().unwrap().contains("may run on"), "{v}");
 }
+
+/// An update step stopped for a person: the hint names `send`, the
+/// answer update steps take, not `done`.
+#[test]
+fn the_hint_for_an_update_step_says_send() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("upd.yaml");
+    std::fs::write(
+        &rb,
+        format!(
+            "runbook: 1\nid: upd\ntitle: Upd\nchannels:\n  ops:\n    file: {}\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell\n        update: rollback under way\n        channels: [ops]\n",
+            home.path().join("updates.txt").display()
+        ),
+    )
+    .unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    assert!(t.contains("--answer tell=send"), "{t}");
+    assert!(!t.contains("tell=done"), "{t}");
+}

@@ -385,4 +385,12 @@ fn summary_counts_sections_and_steps() {
         summary(&one),
         "T — 1 section, 1 step (0 automated, 1 human)"
     );
+    // An update step is counted as what it is, not as a person's step.
+    let upd = load(
+        "runbook: 1\nid: t\ntitle: U\nchannels:\n  ops:\n    file: u.txt\nsections:\n  - title: A\n    steps: [{ title: a }, { title: b, update: hello, channels: [ops] }]\n",
+    );
+    assert_eq!(
+        summary(&upd),
+        "U — 1 section, 2 steps (0 automated, 1 human, 1 update)"
+    );
 }

@@ -33,8 +33,8 @@ pub fn summary(f: &FleetState) -> Vec<String> {
         out.push(format!("Rollout stopped: {why}."));
     }
     let mut counts = format!(
-        "{} hosts: ✓{}",
-        f.hosts.len(),
+        "{}: ✓{}",
+        FleetState::hosts_word(f.hosts.len()),
         f.count(HostStatus::Succeeded)
     );
     for (status, word) in [

@@ -166,6 +166,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 
 fn empty_text(app: &App) -> &'static str {
     match app.step_def(app.selected) {
+        Some(s) if s.is_update() => "An update step sends a status update. Enter opens its draft.",
         Some(s) if !s.is_automated() => "A human step has no output. Enter opens its prompt.",
         Some(s) if s.confirm && app.shown_attempt().is_none() => {
             "Not run yet: it waits for you. Enter shows what it will run, then asks."

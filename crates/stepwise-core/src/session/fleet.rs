@@ -109,6 +109,14 @@ impl FleetState {
         hosts.map(|h| h.host.clone()).collect()
     }
 
+    /// "1 host", "3 hosts": the fleet's size in words.
+    pub fn hosts_word(n: usize) -> String {
+        match n {
+            1 => "1 host".to_owned(),
+            n => format!("{n} hosts"),
+        }
+    }
+
     pub fn count(&self, status: HostStatus) -> usize {
         self.hosts.iter().filter(|h| h.status == status).count()
     }
