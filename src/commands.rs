@@ -168,6 +168,18 @@ pub fn export(
         ExportFormat::Html => Format::Html,
     };
     use crate::transcript::{ExportError, export_to};
+    if let Some(dir) = output.filter(|p| p.is_dir()) {
+        let ext = match format {
+            Format::Markdown => "md",
+            Format::Json => "json",
+            Format::Html => "html",
+        };
+        return Err(Failure::usage(format!(
+            "{} is a folder: give the file to write, e.g. -o {}",
+            dir.display(),
+            dir.join(format!("transcript.{ext}")).display()
+        )));
+    }
     // A session problem is said as it is; nothing is written then.
     let mut session_error = None;
     let mut write = |out: &mut dyn std::io::Write| match export_to(home, what, format, out) {

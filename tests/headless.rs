@@ -1200,3 +1200,44 @@ fn the_hint_for_an_update_step_says_send() {
     assert!(t.contains("--answer tell=send"), "{t}");
     assert!(!t.contains("tell=done"), "{t}");
 }
+
+/// `export -o` naming a folder says so and how to name the file, rather
+/// than "Not a directory"; a dry run with no input value known yet has no
+/// empty Inputs heading.
+#[test]
+fn export_to_a_folder_and_a_dry_run_without_values_say_what_they_mean() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("in.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: in\ntitle: In\ninputs:\n  TAG: {}\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        run: echo \"$TAG\"\n",
+    )
+    .unwrap();
+    let dry = stepwise(home.path())
+        .args(["run", "--dry-run"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    let t = text(&dry);
+    assert!(!t.contains("Inputs (passed to commands"), "{t}");
+    assert!(t.contains("TAG"), "the missing input is listed: {t}");
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust", "--var", "TAG=v1"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = session_dirs(home.path())[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let out = stepwise(home.path())
+        .args(["export", &id, "-o"])
+        .arg(home.path())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("is a folder: give the file to write"), "{t}");
+}

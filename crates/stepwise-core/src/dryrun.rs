@@ -19,10 +19,14 @@ pub fn plan(runbook: &Runbook, given: &[Given], shell: &[String]) -> String {
         let _ = writeln!(out, "{}", d.trim());
     }
     let _ = writeln!(out, "Shell: {}", shell.join(" "));
-    let _ = writeln!(
-        out,
-        "\nInputs (passed to commands as environment variables):"
-    );
+    // With no value known yet, the heading waits for the list of inputs
+    // still to give (`missing`), which follows the plan.
+    if !given.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nInputs (passed to commands as environment variables):"
+        );
+    }
     for g in given {
         let secret = runbook.input(&g.name).is_some_and(|i| i.secret);
         let _ = writeln!(

@@ -160,15 +160,18 @@ pub fn find(home: &Path, what: &str) -> Result<PathBuf, String> {
             "no session matches `{what}` in {}. `stepwise sessions --all` lists them.",
             sessions_dir(home).display()
         )),
-        many => Err(format!(
-            "`{what}` matches {} sessions ({}); type more of the id.",
-            many.len(),
-            many.iter()
-                .take(5)
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        many => {
+            let shown: Vec<&str> = many.iter().take(5).map(|s| s.as_str()).collect();
+            let more = match many.len() - shown.len() {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            Err(format!(
+                "`{what}` matches {} sessions ({}{more}); type more of the id.",
+                many.len(),
+                shown.join(", ")
+            ))
+        }
     }
 }
 
