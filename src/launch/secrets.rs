@@ -22,22 +22,10 @@ pub fn resumed_values(o: &Opened, vars: &[(String, String)]) -> Vec<(String, Str
     values
 }
 
-/// Secret values a resumed session needs again, since none was stored:
-/// secret inputs that were given or are required, and captures made from a
-/// secret (later steps would otherwise run with them empty).
+/// Secret values a resumed session needs again (see
+/// [`Session::secrets_to_give_again`]).
 pub fn secrets_to_give_again(s: &Session) -> Vec<String> {
-    let inputs = s.runbook.inputs.iter().filter(|i| i.secret);
-    let given = |name: &str| s.inputs.iter().any(|g| g.name == name);
-    inputs
-        .filter(|i| i.required || given(&i.name))
-        .map(|i| i.name.clone())
-        .chain(
-            s.captures
-                .iter()
-                .filter(|c| c.secret)
-                .map(|c| c.name.clone()),
-        )
-        .collect()
+    s.secrets_to_give_again()
 }
 
 /// With a screen: asks for the secrets a resume needs and `--var` did not

@@ -43,17 +43,31 @@ fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
             ));
             match look.quit_note {
                 Some(note) => lines.push(Line::raw(note.to_owned())),
-                None => lines.extend([
-                    Line::raw("Leave now, and resume later with:"),
-                    Line::styled(
-                        format!("  {}", crate::invocation::resume(&look.session.id)),
-                        theme::bold(),
-                    ),
-                ]),
+                None => {
+                    lines.push(Line::raw("Leave now, and resume later with:"));
+                    lines.extend(resume_lines(look));
+                }
             }
             ("Quit?", lines)
         }
     }
+}
+
+/// The resume command to print, with a `--var-file` for each secret a
+/// resume needs again (none was stored), as the line printed on leaving;
+/// broken between words with ` \` to fit the 70-column box.
+fn resume_lines(look: &Look) -> Vec<Line<'static>> {
+    let flags: String = look
+        .session
+        .secrets_to_give_again()
+        .iter()
+        .map(|n| format!(" --var-file {n}=PATH"))
+        .collect();
+    let cmd = crate::invocation::resume(&format!("{}{flags}", look.session.id));
+    super::super::widgets::command_lines(&cmd, 68)
+        .into_iter()
+        .map(|l| Line::styled(l, theme::bold()))
+        .collect()
 }
 
 pub fn render(frame: &mut Frame, area: Rect, look: &Look, quit: bool) {
@@ -93,10 +107,7 @@ pub fn render_quit_running(frame: &mut Frame, area: Rect, look: &Look) {
         Line::raw("Leave it running: it goes on without stepwise, its output is"),
         Line::raw("logged and its exit recorded; resume re-attaches with:"),
     ];
-    lines.push(Line::styled(
-        format!("  {}", crate::invocation::resume(&look.session.id)),
-        theme::bold(),
-    ));
+    lines.extend(resume_lines(look));
     lines.push(Line::raw(
         "Or cancel it (its process group is stopped), then quit.",
     ));

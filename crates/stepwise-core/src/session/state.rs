@@ -277,6 +277,24 @@ pub struct Session {
 }
 
 impl Session {
+    /// Secret values a resumed session needs again, since none was stored:
+    /// secret inputs that were given or are required, and captures made
+    /// from a secret (later steps would otherwise run with them empty).
+    pub fn secrets_to_give_again(&self) -> Vec<String> {
+        let inputs = self.runbook.inputs.iter().filter(|i| i.secret);
+        let given = |name: &str| self.inputs.iter().any(|g| g.name == name);
+        inputs
+            .filter(|i| i.required || given(&i.name))
+            .map(|i| i.name.clone())
+            .chain(
+                self.captures
+                    .iter()
+                    .filter(|c| c.secret)
+                    .map(|c| c.name.clone()),
+            )
+            .collect()
+    }
+
     /// An empty session over a runbook; apply records to fill it.
     pub fn new(runbook: Runbook) -> Session {
         let steps = runbook
