@@ -193,22 +193,8 @@ impl Watch {
     /// `host_output_recorded`) record points at, read from its log; what
     /// was already shown from the log is skipped.
     fn output_of(&mut self, r: &Record) -> Option<Update> {
-        if let Event::HostOutputRecorded {
-            step,
-            attempt,
-            host,
-            stream,
-            offset,
-            len,
-        } = &r.event
-        {
-            let log = self.dir.join(store::host_log_name(step, host, *attempt));
-            return Some(Update::HostOutput {
-                step: step.clone(),
-                host: host.clone(),
-                stream: *stream,
-                bytes: read_range(&log, *offset, *len).ok()?,
-            });
+        if let Some(host_output) = host_output_of(&self.dir, r) {
+            return host_output;
         }
         let Event::OutputRecorded {
             step,
@@ -272,6 +258,34 @@ impl Watch {
     }
 }
 
+/// For a fleet host's `host_output_recorded`: the bytes it names, read
+/// from that host's log (`None` inside when they cannot be read); `None`
+/// for any other record.
+fn host_output_of(dir: &Path, r: &Record) -> Option<Option<Update>> {
+    let Event::HostOutputRecorded {
+        step,
+        attempt,
+        host,
+        stream,
+        offset,
+        len,
+    } = &r.event
+    else {
+        return None;
+    };
+    let log = dir.join(store::host_log_name(step, host, *attempt));
+    Some(
+        read_range(&log, *offset, *len)
+            .ok()
+            .map(|bytes| Update::HostOutput {
+                step: step.clone(),
+                host: host.clone(),
+                stream: *stream,
+                bytes,
+            }),
+    )
+}
+
 /// Bytes `at` (offset, length) of an attempt's log.
 fn output_bytes(
     dir: &Path,
@@ -310,20 +324,20 @@ impl<W: Write> Printer<W> {
         {
             return self.output(s, step, *attempt, *stream, (*offset, *len));
         }
-        if let Event::HostOutputRecorded {
-            step,
-            attempt,
-            host,
-            stream,
-            offset,
-            len,
-        } = &r.event
-        {
-            let log = self.dir.join(store::host_log_name(step, host, *attempt));
-            if let Ok(bytes) = read_range(&log, *offset, *len) {
-                self.host_output(step, host, *stream, &bytes);
+        if let Some(host_output) = host_output_of(&self.dir, r) {
+            if let Some(Update::HostOutput {
+                step,
+                host,
+                stream,
+                bytes,
+            }) = host_output
+            {
+                self.host_output(&step, &host, stream, &bytes);
             }
             return;
+        }
+        if let Event::StepExited { step, .. } = &r.event {
+            self.flush_host_lines(step);
         }
         if let Some(line) = crate::headless::describe(s, r) {
             self.flush_lines(s);
@@ -375,6 +389,11 @@ impl<W: Write> Printer<W> {
                 let _ = writeln!(self.out, "    {step} {mark} {}", crate::headless::inert(&l));
             }
         }
+    }
+
+    /// A fleet step's hosts' unfinished lines, once the step exits (as the
+    /// runner prints them: not split by other hosts' records).
+    fn flush_host_lines(&mut self, step: &str) {
         for ((host, stream), dl) in self.host_lines.iter_mut() {
             if let Some(l) = dl.finish() {
                 let mark = if *stream == Stream::Stderr { '!' } else { '|' };
@@ -385,6 +404,7 @@ impl<W: Write> Printer<W> {
                 );
             }
         }
+        self.host_lines.clear();
     }
 
     fn finish(&mut self, s: &Session, exit: Exit) {

@@ -401,6 +401,7 @@ impl<W: Write> Driver<W> {
             // go-ahead, which a resume gives (`continue`), not a failure.
             (StepStatus::Failed, _)
                 if st.fleet.is_fleet()
+                    && st.fleet.answers.last().is_some_and(|a| !a.proceed)
                     && st.fleet.count(HostStatus::Failed) + st.fleet.count(HostStatus::Unknown)
                         == 0 =>
             {

@@ -58,6 +58,23 @@ pub fn session_ref(dir: &Path) -> String {
     }
 }
 
+/// The folder of the session this process runs, once known.
+static SESSION_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Remembers the folder of the session this process runs.
+pub fn remember_session_dir(dir: &Path) {
+    let _ = SESSION_DIR.set(dir.to_owned());
+}
+
+/// How a printed command names the session `id`: as [`session_ref`] of
+/// its folder when that is the session this process runs, else `id`.
+pub fn session_named(id: &str) -> String {
+    match SESSION_DIR.get() {
+        Some(dir) if dir.file_name().is_some_and(|n| n == id) => session_ref(dir),
+        _ => id.to_owned(),
+    }
+}
+
 fn same_dir(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,

@@ -435,12 +435,7 @@ fn a_fleet_transcript_shows_the_hosts_output_and_their_logs() {
 #[test]
 fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
     let dir = tempfile::tempdir().unwrap();
-    let rb = dir.path().join("confirm.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: confirm\ntitle: Confirm\ntargets:\n  t:\n    transport: local\n    hosts: [a, b, c]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: echo $TARGET >> ran.txt\n        rollout: { batches: [1, \"100%\"], between_batches: confirm }\n",
-    )
-    .unwrap();
+    let rb = confirm_fleet(dir.path(), "echo $TARGET >> ran.txt");
     let out = stepwise(dir.path())
         .current_dir(dir.path())
         .args(["run", "--trust", "--headless"])
@@ -466,19 +461,14 @@ fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
 }
 
 /// A stepwise that died while its fleet step waited between batches (the
-/// journal ends at `batch_waiting`): on resume every started host's exit
-/// is known, so the attempt ends as its rollout would have (stopped, the
-/// hosts not reached said so), not "outcome unknown"; `continue` then
-/// runs only those hosts.
+/// journal ends at `batch_waiting`): hosts were left unreached, so whether
+/// the step is done is the operator's to say (outcome unknown; it is not
+/// ended as failed, which `on_failure: continue` would pass over), and
+/// `continue` then runs only the hosts not done.
 #[test]
-fn a_rollout_left_between_batches_resumes_without_an_unknown_outcome() {
+fn a_rollout_left_between_batches_asks_and_continue_runs_only_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let rb = dir.path().join("confirm.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: confirm\ntitle: Confirm\ntargets:\n  t:\n    transport: local\n    hosts: [a, b, c]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: echo $TARGET >> ran.txt\n        rollout: { batches: [1, \"100%\"], between_batches: confirm }\n",
-    )
-    .unwrap();
+    let rb = confirm_fleet(dir.path(), "echo $TARGET >> ran.txt");
     stepwise(dir.path())
         .current_dir(dir.path())
         .args(["run", "--trust", "--headless"])
@@ -503,9 +493,8 @@ fn a_rollout_left_between_batches_resumes_without_an_unknown_outcome() {
     let t = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{t}");
     let j = std::fs::read_to_string(&journal).unwrap();
-    assert!(!j.contains("outcome_unknown"), "{j}");
     assert!(
-        j.contains("stepwise stopped during the rollout; 2 host(s) not reached"),
+        j.contains(r#""type":"outcome_unknown","step":"go","attempt":1"#),
         "{j}"
     );
     let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap();
@@ -520,12 +509,7 @@ fn a_rollout_left_between_batches_resumes_without_an_unknown_outcome() {
 #[test]
 fn marking_a_fleet_step_done_by_hand_names_the_hosts_not_done() {
     let dir = tempfile::tempdir().unwrap();
-    let rb = dir.path().join("confirm.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: confirm\ntitle: Confirm\ntargets:\n  t:\n    transport: local\n    hosts: [a, b, c]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: 'true'\n        rollout: { batches: [1, \"100%\"], between_batches: confirm }\n",
-    )
-    .unwrap();
+    let rb = confirm_fleet(dir.path(), "'true'");
     stepwise(dir.path())
         .args(["run", "--trust", "--headless"])
         .arg(&rb)
@@ -602,4 +586,63 @@ fn host_names_are_checked_in_hosts_limit_and_hosts_from() {
     assert!(t.contains("which is not a host name"), "{t}");
     assert!(!dir.path().join("ran.txt").exists(), "a host ran");
     assert!(!dir.path().join("pwned").exists());
+}
+
+/// A stepwise that died after every host's exit was journalled but before
+/// the step's own end: on resume the step ends as its rollout did
+/// (succeeded), with no question and no attempt of zero hosts.
+#[test]
+fn a_rollout_whose_every_host_ended_resumes_as_succeeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("all.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: all\ntitle: All\ntargets:\n  t:\n    transport: local\n    hosts: [a, b]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: echo $TARGET >> ran.txt\n",
+    )
+    .unwrap();
+    stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--trust", "--headless"])
+        .arg(&rb)
+        .assert()
+        .code(0);
+    let journal = dir
+        .path()
+        .join("sessions")
+        .join(only_session(dir.path()))
+        .join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let cut = text.rfind("\"type\":\"host_exited\"").unwrap();
+    let end = cut + text[cut..].find('\n').unwrap() + 1;
+    std::fs::write(&journal, &text[..end]).unwrap();
+    let out = stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["resume", "--headless"])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let j = std::fs::read_to_string(&journal).unwrap();
+    assert!(!j.contains("outcome_unknown"), "{j}");
+    assert!(!j.contains(r#""attempt":2"#), "{j}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("ran.txt"))
+            .unwrap()
+            .lines()
+            .count(),
+        2,
+        "each host ran once"
+    );
+}
+
+/// A fleet step `go` on local hosts a, b and c, in batches of 1 then the
+/// rest, with a question between them; each host runs `run`.
+fn confirm_fleet(dir: &std::path::Path, run: &str) -> std::path::PathBuf {
+    let rb = dir.join("confirm.yaml");
+    std::fs::write(
+        &rb,
+        format!("runbook: 1\nid: confirm\ntitle: Confirm\ntargets:\n  t:\n    transport: local\n    hosts: [a, b, c]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: {run}\n        rollout: {{ batches: [1, \"100%\"], between_batches: confirm }}\n"),
+    )
+    .unwrap();
+    rb
 }

@@ -513,9 +513,10 @@ fn after_kill_9_the_remote_attempts_finish_and_a_resume_journals_their_real_exit
         j.contains(r#""type":"fleet_planned","step":"deploy","attempt":2,"batches":[["web-3"]]"#),
         "{j}"
     );
-    // Its hosts ran, and every exit is known: the attempt ended as its
-    // rollout would have (failed: web-3 exited 3), not "never started" nor
-    // "outcome unknown"; the answer re-ran only the host not done.
+    // Every host ran and every exit is known: the attempt ended as its
+    // rollout would have (failed: web-3 exited 3, over the budget of 0),
+    // not "never started" nor "outcome unknown"; the answer re-ran only the
+    // host not done.
     assert!(
         j.contains(r#""type":"step_exited","step":"deploy","attempt":1,"exit":{"code":1"#),
         "{j}"

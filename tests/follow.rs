@@ -213,7 +213,7 @@ fn follow_plain_shows_a_fleet_steps_host_output() {
     let rb = home.path().join("fleet.yaml");
     std::fs::write(
         &rb,
-        "runbook: 1\nid: fl\ntitle: Fleet\ntargets:\n  two:\n    transport: local\n    hosts: [h1, h2]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: two\n        run: echo \"hello from $TARGET\"; echo \"oops on $TARGET\" >&2\n",
+        "runbook: 1\nid: fl\ntitle: Fleet\ntargets:\n  two:\n    transport: local\n    hosts: [h1, h2]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: two\n        run: echo \"hello from $TARGET\"; echo \"oops on $TARGET\" >&2; printf \"tail of $TARGET\"\n",
     )
     .unwrap();
     let ran = stepwise(home.path())
@@ -231,6 +231,9 @@ fn follow_plain_shows_a_fleet_steps_host_output() {
         "    go [h2] | hello from h2",
         "    go [h1] ! oops on h1",
         "    go [h2] ! oops on h2",
+        // A last line without a newline: printed at the step's end, whole.
+        "    go [h1] | tail of h1",
+        "    go [h2] | tail of h2",
     ] {
         assert!(seen.contains(&line.to_owned()), "{line:?} not in {seen:#?}");
     }

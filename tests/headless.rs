@@ -1170,7 +1170,7 @@ fn status_says_a_left_step_ended_once_its_monitor_wrote_the_exit() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let state = v["step"]["state"].as_str().unwrap_or_default();
-    assert!(state.starts_with("ended while no stepwise ran"), "{v}");
+    assert_eq!(state, "ended while no stepwise ran", "{v}");
     assert!(v["step"]["running_ms"].is_null(), "{v}");
     assert!(!v["line"].as_str().unwrap().contains("may run on"), "{v}");
 }

@@ -208,14 +208,17 @@ fn a_fleet_step_left_running_asks_with_its_hosts() {
     t.draw(|f| view::render(f, &app)).unwrap();
     let screen = t.backend().to_string();
     assert!(screen.contains("Outcome unknown"), "{screen}");
-    assert!(screen.contains("each host's exit is recorded"), "{screen}");
+    assert!(
+        screen.contains("each started host's exit is recorded"),
+        "{screen}"
+    );
     assert!(screen.contains("3 hosts: ✓2, 1 not reached"), "{screen}");
     assert!(screen.contains("r runs again: web-3"), "{screen}");
     assert!(!screen.contains("Its monitor is gone"), "{screen}");
 }
 
 /// A follower (read only) is not asked "Next batch?" with keys it cannot
-/// use: its Details pane says the batch waits.
+/// use (its Details pane says the batch waits, as for anyone).
 #[test]
 fn a_follower_is_not_asked_the_batch_question() {
     let mut r = midway();

@@ -127,6 +127,9 @@ pub fn resume(home: &Path, args: ResumeOptions) -> Result<i32, Failure> {
     let screen = !is_headless(&args.drive);
     crate::session::guard::check_home(home).map_err(Failure::usage)?;
     trust_outside_folder(home, &what, &args)?;
+    if let Ok(dir) = store::find(home, &what) {
+        crate::invocation::remember_session_dir(&dir);
+    }
     // Checked on the session as read under its lock, before anything is
     // written: a refusal leaves it as it was. With a screen, secrets not
     // given are asked for, masked (a `--var` shows in `ps` and history).
@@ -215,6 +218,7 @@ fn drive(
     args: &DriveOptions,
     warm: warm::Warm,
 ) -> Result<i32, Failure> {
+    crate::invocation::remember_session_dir(&opened.dir);
     let headless = is_headless(args);
     let answers = answers(
         args,

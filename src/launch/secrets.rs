@@ -94,7 +94,8 @@ pub fn check_secrets_given(session: &Session, vars: &[(String, String)]) -> Resu
     if missing.is_empty() {
         return Ok(());
     }
-    let cmd = crate::invocation::resume(&format!("{}{}", session.id, secret_flags(&missing)));
+    let id = crate::invocation::session_named(&session.id);
+    let cmd = crate::invocation::resume(&format!("{id}{}", secret_flags(&missing)));
     Err(Failure::usage(format!(
         "{} secret and never stored: give {} again: {cmd}",
         missing.join(", "),

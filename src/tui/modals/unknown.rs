@@ -100,9 +100,13 @@ fn fact_lines(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
         .collect();
     }
     if let Some(st) = look.session.step(&p.step).filter(|s| s.fleet.is_fleet()) {
-        let mut lines = vec![Line::raw(
-            "stepwise stopped during this fleet step; each host's exit is recorded.",
-        )];
+        use crate::session::fleet::HostStatus;
+        let unsure = st.fleet.count(HostStatus::Unknown) + st.fleet.count(HostStatus::Running);
+        let first = match unsure {
+            0 => "stepwise stopped during this fleet step, before its rollout reached every host; each started host's exit is recorded.".to_owned(),
+            n => format!("stepwise stopped during this fleet step; {n} host(s) have no known exit (their monitors are gone)."),
+        };
+        let mut lines = vec![Line::raw(first)];
         let summary = super::fleet_failure::summary(&st.fleet);
         lines.extend(summary.into_iter().map(Line::raw));
         return lines;

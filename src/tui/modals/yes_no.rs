@@ -63,7 +63,8 @@ fn resume_lines(look: &Look) -> Vec<Line<'static>> {
         .iter()
         .map(|n| format!(" --var-file {n}=PATH"))
         .collect();
-    let cmd = crate::invocation::resume(&format!("{}{flags}", look.session.id));
+    let id = crate::invocation::session_named(&look.session.id);
+    let cmd = crate::invocation::resume(&format!("{id}{flags}"));
     super::super::widgets::command_lines(&cmd, 68)
         .into_iter()
         .map(|l| Line::styled(l, theme::bold()))

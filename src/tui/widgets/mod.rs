@@ -100,7 +100,7 @@ pub fn cut_after_word(text: &str, max: usize) -> String {
 /// words, with a ` \` continuation, so it pastes into a shell as written.
 pub fn command_lines(cmd: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::from(" ")];
-    for word in cmd.split(' ') {
+    for word in shell_words(cmd) {
         let last = lines.last_mut().expect("one line at least");
         let fits = last.chars().count() + 1 + word.chars().count() + 2 <= width;
         if fits || last.trim().is_empty() {
@@ -112,6 +112,25 @@ pub fn command_lines(cmd: &str, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// `cmd` split at the spaces between its shell words: a single-quoted
+/// word (a path with a space) stays whole.
+fn shell_words(cmd: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in cmd.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                words.push(&cmd[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    words.push(&cmd[start..]);
+    words
 }
 
 /// Cuts text to `max` characters, with an ellipsis.
@@ -227,6 +246,20 @@ mod tests {
             ]
         );
         assert!(lines.iter().all(|l| l.chars().count() <= 70));
+    }
+
+    /// A quoted path with spaces is one shell word: never broken inside
+    /// its quotes, where a ` \` and a newline would change the path.
+    #[test]
+    fn a_quoted_path_with_spaces_is_not_broken() {
+        let cmd = "stepwise --home '/Users/me/Library/Application Support/stepwise' resume 20261130T020314Z-x";
+        let lines = command_lines(cmd, 50);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("'/Users/me/Library/Application Support/stepwise'")),
+            "{lines:?}"
+        );
     }
 
     #[test]

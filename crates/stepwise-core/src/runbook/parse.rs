@@ -158,11 +158,20 @@ impl Failure {
             .rev()
             .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
         let Some((at, l)) = before else { return self };
+        // A flow list may go on over lines deeper in; a line no deeper
+        // than the opener's starts something new, which the open bracket
+        // swallowed.
+        let indent = |t: &str| t.len() - t.trim_start().len();
+        let next = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        if indent(next) > indent(l) {
+            return self;
+        }
         if let Some((column, open)) = unclosed_flow(l) {
             let close = if open == '[' { ']' } else { '}' };
+            let parser = std::mem::take(&mut self.message);
             self.message = format!("this `{open}` is not closed on its line (no `{close}`)");
             self.help = format!(
-                "close it with `{close}` at the end of the value, or quote the value if the `{open}` is text"
+                "close it with `{close}` at the end of the value, or quote the value if the `{open}` is text (the YAML parser said, on the next line: {parser})"
             );
             self.place = Some((at + 1, column));
         }
@@ -183,10 +192,13 @@ fn unclosed_flow(line: &str) -> Option<(usize, char)> {
     let mut open = Vec::new();
     let mut quote = None;
     for (i, c) in value.char_indices() {
+        // A quote opens a quoted scalar only where a scalar starts (after
+        // `[`, `{`, `,` or `:`): `don't` is plain text.
+        let starts = value[..i].trim_end().ends_with(['[', '{', ',', ':']);
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
+            (None, '"' | '\'') if starts => quote = Some(c),
             (None, '#') if value[..i].ends_with(' ') => break,
             (None, '[' | '{') => open.push((start + i, c)),
             (None, ']' | '}') => {

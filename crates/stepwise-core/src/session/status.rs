@@ -83,7 +83,7 @@ impl Status {
     /// know): said so, rather than "running" or "it may run on".
     pub fn step_ended_unjournalled(mut self, now: DateTime<Utc>, offset: FixedOffset) -> Status {
         if let Some(step) = self.step.as_mut().filter(|s| s.state == "running") {
-            step.state = "ended while no stepwise ran (resume journals its exit)";
+            step.state = "ended while no stepwise ran";
             step.running_ms = None;
         }
         self.line = line(&self, now, offset);

@@ -385,7 +385,8 @@ fn fleet_what(e: &Event) -> Option<String> {
             let sizes: Vec<String> = batches.iter().map(|b| b.len().to_string()).collect();
             let hosts: usize = batches.iter().map(Vec::len).sum();
             format!(
-                "Attempt {attempt}: rollout to {hosts} hosts in batches of {} (failures allowed: {budget})",
+                "Attempt {attempt}: rollout to {} in batches of {} (failures allowed: {budget})",
+                crate::session::fleet::FleetState::hosts_word(hosts),
                 sizes.join(", ")
             )
         }

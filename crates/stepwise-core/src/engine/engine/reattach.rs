@@ -45,11 +45,11 @@ impl Engine {
     /// exit is journalled first (`take_up_hosts`). The step has no process
     /// of its own to follow. With no host of the attempt started, it never
     /// started and runs again without a question. With a host whose exit
-    /// nothing knows, whether it is done is the operator's to say (outcome
-    /// unknown: a re-run runs only the hosts that did not succeed). With
-    /// every started host's exit known, the attempt ends as its rollout
-    /// would have: succeeded when every host did, else failed (hosts not
-    /// reached said so), for a re-run, `continue` or an accept.
+    /// nothing knows, or hosts the rollout had not reached, whether it is
+    /// done is the operator's to say (outcome unknown: a re-run, or
+    /// `continue`, runs only the hosts not done). With every host's exit
+    /// known, the attempt ends as its rollout would have: succeeded within
+    /// its failure budget, else failed.
     async fn take_up_fleet(&mut self, step: String, attempt: u32) -> io::Result<()> {
         self.take_up_hosts(&step, attempt).await?;
         let Some(st) = self.session.step(&step) else {
@@ -58,44 +58,32 @@ impl Engine {
         let this = || st.fleet.hosts.iter().filter(|h| h.attempt == attempt);
         let any_started = this().any(|h| h.status != HostStatus::Pending);
         let unsure = this().any(|h| matches!(h.status, HostStatus::Running | HostStatus::Unknown));
+        // Hosts the plan had not reached carry no attempt of theirs.
+        let not_reached = st.fleet.count(HostStatus::Pending) > 0;
         if !any_started {
             return self
                 .record(Event::StepNotStarted { step, attempt }, false)
                 .await;
         }
-        if unsure {
+        if unsure || not_reached {
+            // The operator's to say: a re-run runs only the hosts not done.
             return self
                 .record(Event::OutcomeUnknown { step, attempt }, false)
                 .await;
         }
-        // Every host that started has its exit: the rollout stopped with
-        // stepwise. Ended here as the rollout would have ended, so a
-        // re-run (or `continue`) runs only the hosts not done.
-        let ok = st
-            .fleet
-            .hosts
-            .iter()
-            .all(|h| h.status == HostStatus::Succeeded);
-        // Hosts the plan had not reached yet carry no attempt of theirs.
-        let not_reached = st.fleet.count(HostStatus::Pending);
+        // Every host has its exit: the rollout had reached its end, and it
+        // ends as it would have (within its failure budget, or not).
+        let ok = !st.fleet.over_budget();
         let started_at = st
             .attempts
             .iter()
             .find(|a| a.number == attempt)
             .map(|a| a.started_at);
-        if not_reached > 0 {
-            let reason =
-                format!("stepwise stopped during the rollout; {not_reached} host(s) not reached");
-            let e = Event::RolloutStopped {
-                step: step.clone(),
-                attempt,
-                reason,
-            };
-            self.record(e, false).await?;
-        }
-        let duration_ms = started_at.map_or(0, |at| {
-            (chrono::Utc::now() - at).num_milliseconds().max(0) as u64
-        });
+        let last_exit = self.session.last_at;
+        let duration_ms = match (started_at, last_exit) {
+            (Some(a), Some(b)) => (b - a).num_milliseconds().max(0) as u64,
+            _ => 0,
+        };
         let exit = Event::StepExited {
             step,
             attempt,
