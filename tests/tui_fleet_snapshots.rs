@@ -246,3 +246,45 @@ fn a_follower_is_not_asked_the_batch_question() {
     assert!(app.session.step("deploy").unwrap().fleet.waiting.is_some());
     assert!(app.modal.is_none(), "{:?}", app.modal);
 }
+
+/// A fleet step outcome unknown in an interface that never saw its output
+/// (a resume): the prompt's "Last output" reads the hosts' logs from the
+/// session folder, rather than saying none was recorded.
+#[test]
+fn the_unknown_prompt_of_a_fleet_step_shows_its_hosts_last_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("output")).unwrap();
+    std::fs::write(
+        dir.path().join("output/deploy.web-1.1.log"),
+        "deploying v1.4.2\nweb-1 healthy\n",
+    )
+    .unwrap();
+    let mut r = midway();
+    r.push(started_step(7, 75, "deploy", 1));
+    r.push(rec(
+        8,
+        75,
+        Event::FleetPlanned {
+            step: "deploy".into(),
+            attempt: 1,
+            batches: vec![vec!["web-1".into()], vec!["web-2".into(), "web-3".into()]],
+            budget: 0,
+        },
+    ));
+    r.push(host_started(9, "web-1", 1));
+    r.push(host_exited(10, "web-1", 0, None));
+    let mut app = fleet_app(&r);
+    app.session_dir = Some(dir.path().to_path_buf());
+    let unknown = Event::OutcomeUnknown {
+        step: "deploy".into(),
+        attempt: 1,
+    };
+    engine(&mut app, rec(11, 95, unknown));
+    app.update(Msg::Engine(Update::Idle));
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| view::render(f, &app)).unwrap();
+    let screen = t.backend().to_string();
+    assert!(screen.contains("Outcome unknown"), "{screen}");
+    assert!(screen.contains("[web-1] web-1 healthy"), "{screen}");
+    assert!(!screen.contains("none recorded"), "{screen}");
+}

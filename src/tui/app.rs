@@ -748,7 +748,16 @@ impl App {
         let facts = log
             .map(|l| crate::engine::process::survivor::group_facts(&l))
             .unwrap_or_default();
-        Modal::Unknown(super::modals::unknown::UnknownPrompt::new(step, facts))
+        let mut prompt = super::modals::unknown::UnknownPrompt::new(step, facts);
+        // A fleet step's output is in its hosts' logs, read from disk: a
+        // resumed interface has none of it in memory.
+        if let (Some(st), Some(dir)) = (self.session.step(&prompt.step), &self.session_dir)
+            && st.fleet.is_fleet()
+            && let Some(a) = st.attempts.last()
+        {
+            prompt.host_lines = crate::transcript::hosts_tail(dir, &st.id, a.number, &st.fleet);
+        }
+        Modal::Unknown(prompt)
     }
 
     /// Confirms a value given during the session, in the status bar.

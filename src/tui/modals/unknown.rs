@@ -21,6 +21,10 @@ use ratatui::text::Line;
 pub struct UnknownPrompt {
     pub step: String,
     pub facts: GroupFacts,
+    /// A fleet step: the last lines of its hosts' logs of the attempt
+    /// (`[host] line`), read from the session folder when the prompt
+    /// opens; empty for another step.
+    pub host_lines: Vec<String>,
     /// `r` was pressed while the group runs: refused, said here.
     pub refused: bool,
     /// `r` was pressed with the group gone: "run it again?" is asked.
@@ -32,6 +36,7 @@ impl UnknownPrompt {
         UnknownPrompt {
             step,
             facts,
+            host_lines: Vec::new(),
             refused: false,
             confirming: false,
         }
@@ -74,9 +79,11 @@ impl UnknownPrompt {
             other => {
                 let facts = self.facts;
                 let (refused, confirming) = (self.refused, self.confirming);
+                let host_lines = self.host_lines;
                 super::failure::key(self.step, other).map(|step| UnknownPrompt {
                     step,
                     facts,
+                    host_lines,
                     refused,
                     confirming,
                 })
@@ -174,6 +181,15 @@ fn last_output(look: &Look, p: &UnknownPrompt) -> Vec<Line<'static>> {
         .and_then(|n| look.logs.get(&p.step, n))
         .map(|l| l.tail(5))
         .unwrap_or_default();
+    if tail.is_empty() && !p.host_lines.is_empty() {
+        let skip = p.host_lines.len().saturating_sub(5);
+        lines.extend(
+            p.host_lines[skip..]
+                .iter()
+                .map(|l| Line::styled(format!("  {l}"), theme::dim())),
+        );
+        return lines;
+    }
     if tail.is_empty() {
         lines.push(Line::styled(
             "  (none recorded; the full log is in the session folder's output/)",

@@ -36,7 +36,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use report::leftovers as leftovers_words;
-pub use tails::{TAIL_LINES, neutralize};
+pub use tails::{TAIL_LINES, hosts_tail, neutralize};
 
 pub use context::{Context, Format, JSON_FORMAT, JournalSource, MASK};
 
