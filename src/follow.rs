@@ -112,7 +112,7 @@ pub fn follow_plain(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
     let mut printer = Printer {
         out,
         lines: HashMap::new(),
-        host_lines: HashMap::new(),
+        host_lines: Default::default(),
         dir: dir.clone(),
     };
     loop {
@@ -307,8 +307,8 @@ fn output_bytes(
 struct Printer<W: Write> {
     out: W,
     lines: HashMap<Stream, DisplayLines>,
-    /// A fleet step's hosts' unfinished lines, by host and stream.
-    host_lines: HashMap<(String, Stream), DisplayLines>,
+    /// A fleet step's hosts' lines, as the runner prints them.
+    host_lines: crate::headless_fleet::HostLines,
     dir: PathBuf,
 }
 
@@ -332,7 +332,8 @@ impl<W: Write> Printer<W> {
                 bytes,
             }) = host_output
             {
-                self.host_output(&step, &host, stream, &bytes);
+                self.host_lines
+                    .push(&mut self.out, &step, &host, stream, &bytes);
             }
             return;
         }
@@ -361,23 +362,6 @@ impl<W: Write> Printer<W> {
             });
     }
 
-    /// A fleet host's bytes, as the headless runner prints them
-    /// (`    step [host] | line`).
-    fn host_output(&mut self, step: &str, host: &str, stream: Stream, bytes: &[u8]) {
-        let mark = if stream == Stream::Stderr { '!' } else { '|' };
-        let out = &mut self.out;
-        self.host_lines
-            .entry((host.to_owned(), stream))
-            .or_default()
-            .push_with(bytes, |l| {
-                let _ = writeln!(
-                    out,
-                    "    {step} [{host}] {mark} {}",
-                    crate::headless::inert(l)
-                );
-            });
-    }
-
     fn flush_lines(&mut self, s: &Session) {
         let step = s
             .running()
@@ -394,17 +378,7 @@ impl<W: Write> Printer<W> {
     /// A fleet step's hosts' unfinished lines, once the step exits (as the
     /// runner prints them: not split by other hosts' records).
     fn flush_host_lines(&mut self, step: &str) {
-        for ((host, stream), dl) in self.host_lines.iter_mut() {
-            if let Some(l) = dl.finish() {
-                let mark = if *stream == Stream::Stderr { '!' } else { '|' };
-                let _ = writeln!(
-                    self.out,
-                    "    {step} [{host}] {mark} {}",
-                    crate::headless::inert(&l)
-                );
-            }
-        }
-        self.host_lines.clear();
+        self.host_lines.flush(&mut self.out, step);
     }
 
     fn finish(&mut self, s: &Session, exit: Exit) {

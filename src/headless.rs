@@ -83,7 +83,7 @@ struct Driver<W: Write> {
     /// The fast path's output of one chunk (scratch space, reused).
     fast: Vec<u8>,
     /// Unfinished output lines of each host of a fleet step.
-    host_lines: HashMap<(String, Stream), DisplayLines>,
+    host_lines: crate::headless_fleet::HostLines,
     /// The step whose unfinished output lines `lines` holds: a last line
     /// without a newline is printed after its step's exit is applied, when
     /// the session no longer says which step was running.
@@ -123,7 +123,7 @@ pub async fn drive<W: Write>(
         cmds,
         lines: HashMap::new(),
         fast: Vec::new(),
-        host_lines: HashMap::new(),
+        host_lines: Default::default(),
         lines_step: String::new(),
         continued: Default::default(),
         stop: None,
@@ -244,32 +244,12 @@ impl<W: Write> Driver<W> {
 
     /// A host's output lines, each prefixed `[host]`.
     fn on_host_output(&mut self, step: &str, host: &str, stream: Stream, bytes: &[u8]) {
-        let mark = if stream == Stream::Stderr { '!' } else { '|' };
-        let prefix = format!("    {step} [{host}] {mark} ");
-        let out = &mut self.out;
-        let lines = self
-            .host_lines
-            .entry((host.to_owned(), stream))
-            .or_default();
-        lines.push_with(bytes, |l| {
-            let _ = out
-                .write_all(prefix.as_bytes())
-                .and_then(|()| out.write_all(inert(l).as_bytes()))
-                .and_then(|()| out.write_all(b"\n"));
-        });
+        self.host_lines
+            .push(&mut self.out, step, host, stream, bytes);
     }
 
     fn flush_host_lines(&mut self, step: &str) {
-        let rest: Vec<(String, Stream, String)> = self
-            .host_lines
-            .iter_mut()
-            .filter_map(|((h, s), dl)| dl.finish().map(|l| (h.clone(), *s, l)))
-            .collect();
-        self.host_lines.clear();
-        for (host, stream, l) in rest {
-            let mark = if stream == Stream::Stderr { '!' } else { '|' };
-            let _ = writeln!(self.out, "    {step} [{host}] {mark} {}", inert(&l));
-        }
+        self.host_lines.flush(&mut self.out, step);
     }
 
     /// Prints each completed line with its prefix. Whole plain lines take

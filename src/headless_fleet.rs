@@ -1,11 +1,59 @@
 //! Headless words for fleet steps: one line per host event (`[web-2]`
-//! first), and the recap table printed after a fleet step. Text only;
-//! `headless.rs` prints it.
+//! first), the hosts' output as lines ([`HostLines`], shared by the
+//! headless runner and `follow --plain`), and the recap table printed
+//! after a fleet step. Text only; `headless.rs` and `follow.rs` print it.
 
+use crate::engine::process::DisplayLines;
 use crate::runbook::duration;
-use crate::session::event::Event;
+use crate::session::event::{Event, Stream};
 use crate::session::fleet::{FleetState, HostStatus};
+use std::collections::HashMap;
+use std::io::Write;
 use std::time::Duration;
+
+/// A fleet step's hosts' output as headless lines (`    step [host] | line`,
+/// `!` for stderr): each host's unfinished line per stream is held until
+/// it ends, or until the step exits ([`HostLines::flush`]).
+#[derive(Default)]
+pub struct HostLines(HashMap<(String, Stream), DisplayLines>);
+
+impl HostLines {
+    /// Writes the whole lines `bytes` completes.
+    pub fn push(
+        &mut self,
+        out: &mut impl Write,
+        step: &str,
+        host: &str,
+        stream: Stream,
+        bytes: &[u8],
+    ) {
+        let prefix = prefix(step, host, stream);
+        let lines = self.0.entry((host.to_owned(), stream)).or_default();
+        lines.push_with(bytes, |l| {
+            let _ = writeln!(out, "{prefix}{}", crate::headless::inert(l));
+        });
+    }
+
+    /// Writes every unfinished line (the step exited) and forgets them.
+    pub fn flush(&mut self, out: &mut impl Write, step: &str) {
+        for ((host, stream), dl) in self.0.iter_mut() {
+            if let Some(l) = dl.finish() {
+                let _ = writeln!(
+                    out,
+                    "{}{}",
+                    prefix(step, host, *stream),
+                    crate::headless::inert(&l)
+                );
+            }
+        }
+        self.0.clear();
+    }
+}
+
+fn prefix(step: &str, host: &str, stream: Stream) -> String {
+    let mark = if stream == Stream::Stderr { '!' } else { '|' };
+    format!("    {step} [{host}] {mark} ")
+}
 
 /// One line for a fleet event; `None` for per-host output records.
 pub fn describe(e: &Event) -> Option<String> {

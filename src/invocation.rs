@@ -45,12 +45,11 @@ pub fn remember_home(home: &Path) {
 /// outside the home: the id would name another copy, or nothing).
 pub fn session_ref(dir: &Path) -> String {
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-    let in_home = HOME.get().is_some_and(|h| {
-        let sessions = h.join("sessions");
-        dir.parent().is_some_and(|p| same_dir(p, &sessions))
-    });
+    let in_home = HOME
+        .get()
+        .is_none_or(|h| crate::session::store::is_in_home(h, dir));
     match id {
-        Some(id) if in_home || HOME.get().is_none() => id,
+        Some(id) if in_home => id,
         _ => {
             let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
             shell_word(&abs.to_string_lossy())
@@ -75,11 +74,13 @@ pub fn session_named(id: &str) -> String {
     }
 }
 
-fn same_dir(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
+/// ` --var-file NAME=PATH` for each of `names`: how a printed resume
+/// command asks for the secrets it needs again (never in argv).
+pub fn var_file_flags(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!(" --var-file {n}=PATH"))
+        .collect()
 }
 
 /// `stepwise [--home DIR] resume <rest>`, with the options a resume of

@@ -447,17 +447,9 @@ fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
     assert_eq!(out.status.code(), Some(4), "{t}");
     assert_eq!(t.matches("--answer go=continue").count(), 1, "{t}");
     assert!(!t.contains("retry"), "{t}");
-    let out = stepwise(dir.path())
-        .current_dir(dir.path())
-        .args(["resume", "--headless", "--answer", "go=continue"])
-        .output()
-        .unwrap();
-    let t = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{t}");
-    let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap();
-    let mut hosts: Vec<&str> = ran.lines().collect();
-    hosts.sort_unstable();
-    assert_eq!(hosts, ["a", "b", "c"], "each host once");
+    let (code, t) = resume_headless(dir.path(), &["--answer", "go=continue"]);
+    assert_eq!(code, Some(0), "{t}");
+    assert_eq!(hosts_ran(dir.path()), ["a", "b", "c"], "each host once");
 }
 
 /// A stepwise that died while its fleet step waited between batches (the
@@ -476,31 +468,16 @@ fn a_rollout_left_between_batches_asks_and_continue_runs_only_the_rest() {
         .write_stdin("")
         .assert()
         .code(4);
-    // As if stepwise had been killed at the question: the journal ends
-    // with the wait (a prefix of the hash chain is still whole).
-    let journal = std::path::Path::new(&dir.path().join("sessions"))
-        .join(only_session(dir.path()))
-        .join("journal.jsonl");
-    let text = std::fs::read_to_string(&journal).unwrap();
-    let cut = text.find("\"type\":\"batch_waiting\"").unwrap();
-    let end = cut + text[cut..].find('\n').unwrap() + 1;
-    std::fs::write(&journal, &text[..end]).unwrap();
-    let out = stepwise(dir.path())
-        .current_dir(dir.path())
-        .args(["resume", "--headless", "--answer", "go=continue"])
-        .output()
-        .unwrap();
-    let t = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{t}");
+    // As if stepwise had been killed at the question.
+    let journal = cut_journal_after(dir.path(), "batch_waiting", false);
+    let (code, t) = resume_headless(dir.path(), &["--answer", "go=continue"]);
+    assert_eq!(code, Some(0), "{t}");
     let j = std::fs::read_to_string(&journal).unwrap();
     assert!(
         j.contains(r#""type":"outcome_unknown","step":"go","attempt":1"#),
         "{j}"
     );
-    let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap();
-    let mut hosts: Vec<&str> = ran.lines().collect();
-    hosts.sort_unstable();
-    assert_eq!(hosts, ["a", "b", "c"], "each host once");
+    assert_eq!(hosts_ran(dir.path()), ["a", "b", "c"], "each host once");
 }
 
 /// A fleet step marked done by hand while hosts are not done (here: a
@@ -525,12 +502,7 @@ fn marking_a_fleet_step_done_by_hand_names_the_hosts_not_done() {
         ])
         .assert()
         .code(0);
-    let journal = dir
-        .path()
-        .join("sessions")
-        .join(only_session(dir.path()))
-        .join("journal.jsonl");
-    let j = std::fs::read_to_string(journal).unwrap();
+    let j = std::fs::read_to_string(only_journal(dir.path())).unwrap();
     assert!(
         j.contains(r#""note":"Marked done with 2 host(s) not done (b, c): checked by hand""#),
         "{j}"
@@ -606,33 +578,13 @@ fn a_rollout_whose_every_host_ended_resumes_as_succeeded() {
         .arg(&rb)
         .assert()
         .code(0);
-    let journal = dir
-        .path()
-        .join("sessions")
-        .join(only_session(dir.path()))
-        .join("journal.jsonl");
-    let text = std::fs::read_to_string(&journal).unwrap();
-    let cut = text.rfind("\"type\":\"host_exited\"").unwrap();
-    let end = cut + text[cut..].find('\n').unwrap() + 1;
-    std::fs::write(&journal, &text[..end]).unwrap();
-    let out = stepwise(dir.path())
-        .current_dir(dir.path())
-        .args(["resume", "--headless"])
-        .output()
-        .unwrap();
-    let t = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{t}");
+    let journal = cut_journal_after(dir.path(), "host_exited", true);
+    let (code, t) = resume_headless(dir.path(), &[]);
+    assert_eq!(code, Some(0), "{t}");
     let j = std::fs::read_to_string(&journal).unwrap();
     assert!(!j.contains("outcome_unknown"), "{j}");
     assert!(!j.contains(r#""attempt":2"#), "{j}");
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("ran.txt"))
-            .unwrap()
-            .lines()
-            .count(),
-        2,
-        "each host ran once"
-    );
+    assert_eq!(hosts_ran(dir.path()), ["a", "b"], "each host once");
 }
 
 /// A fleet step `go` on local hosts a, b and c, in batches of 1 then the
@@ -645,4 +597,51 @@ fn confirm_fleet(dir: &std::path::Path, run: &str) -> std::path::PathBuf {
     )
     .unwrap();
     rb
+}
+
+/// The journal of the one session in `dir`.
+fn only_journal(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("sessions")
+        .join(only_session(dir))
+        .join("journal.jsonl")
+}
+
+/// Cuts the journal of the one session in `dir` after the first (or
+/// `last`) record of type `kind`, as if stepwise had been killed there (a
+/// prefix of the hash chain is still whole); its path.
+fn cut_journal_after(dir: &std::path::Path, kind: &str, last: bool) -> std::path::PathBuf {
+    let journal = only_journal(dir);
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let needle = format!("\"type\":\"{kind}\"");
+    let at = if last {
+        text.rfind(&needle)
+    } else {
+        text.find(&needle)
+    }
+    .unwrap();
+    let end = at + text[at..].find('\n').unwrap() + 1;
+    std::fs::write(&journal, &text[..end]).unwrap();
+    journal
+}
+
+/// `stepwise resume --headless ARGS` in `dir`: its exit code and stdout.
+fn resume_headless(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = stepwise(dir)
+        .current_dir(dir)
+        .args(["resume", "--headless"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The hosts that wrote `ran.txt` in `dir`, sorted.
+fn hosts_ran(dir: &std::path::Path) -> Vec<String> {
+    let ran = std::fs::read_to_string(dir.join("ran.txt")).unwrap();
+    let mut hosts: Vec<String> = ran.lines().map(str::to_owned).collect();
+    hosts.sort_unstable();
+    hosts
 }

@@ -13,12 +13,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs `rb` headless (in `home`) and SIGKILLs stepwise once its step
-/// `wait` printed "started"; the step's own process group lives on.
-fn kill_once_started(home: &Path, rb: &Path) {
+/// Runs `rb` headless (in `home`, with `extra` options) until its step
+/// `wait` printed "started"; the running stepwise.
+fn start_until_started(home: &Path, rb: &Path, extra: &[&str]) -> std::process::Child {
     let mut child = stepwise(home)
         .current_dir(home)
         .args(["run", "--headless", "--trust"])
+        .args(extra)
         .arg(rb)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -31,8 +32,68 @@ fn kill_once_started(home: &Path, rb: &Path) {
         line.clear();
     }
     assert!(line.contains("started"), "the step never printed");
+    child
+}
+
+/// Runs `rb` headless (in `home`) and SIGKILLs stepwise once its step
+/// `wait` printed "started"; the step's own process group lives on.
+fn kill_once_started(home: &Path, rb: &Path) {
+    let mut child = start_until_started(home, rb, &[]);
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// Writes `yaml` to `home/name`; its path.
+fn runbook_file(home: &Path, name: &str, yaml: &str) -> PathBuf {
+    let rb = home.join(name);
+    std::fs::write(&rb, yaml).unwrap();
+    rb
+}
+
+/// One human step, `ask`, and then `more` (more steps, as YAML).
+fn ask_runbook(home: &Path, more: &str) -> PathBuf {
+    let yaml = format!(
+        "runbook: 1\nid: ask\ntitle: Ask\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n{more}"
+    );
+    runbook_file(home, "ask.yaml", &yaml)
+}
+
+/// An update step `tell` to a file channel, and then `more`.
+fn update_runbook(home: &Path, more: &str) -> PathBuf {
+    let yaml = format!(
+        "runbook: 1\nid: upd\ntitle: Upd\nchannels:\n  ops:\n    file: {}\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell\n        update: rollback under way\n        channels: [ops]\n{more}",
+        home.join("updates.txt").display()
+    );
+    runbook_file(home, "upd.yaml", &yaml)
+}
+
+/// `stepwise run --headless --trust ARGS RB` in `home`, nothing on stdin.
+fn run_headless(home: &Path, args: &[&str], rb: &Path) -> std::process::Output {
+    stepwise(home)
+        .current_dir(home)
+        .args(["run", "--headless", "--trust"])
+        .args(args)
+        .arg(rb)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The journal of the one session in `home`.
+fn only_journal(home: &Path) -> String {
+    std::fs::read_to_string(session_dirs(home)[0].join("journal.jsonl")).unwrap()
+}
+
+/// Polls `cond` every 10 ms for at most 20 s; whether it came true.
+fn eventually(cond: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while !cond() {
+        if start.elapsed().as_secs() >= 20 {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    true
 }
 
 #[test]
@@ -921,27 +982,10 @@ fn a_monitor_killed_under_an_attached_stepwise_leaves_the_outcome_unknown() {
 #[test]
 fn an_abort_answer_for_a_human_step_aborts_when_it_comes() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("ask.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: ask\ntitle: Ask\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n",
-    )
-    .unwrap();
-    let out = stepwise(home.path())
-        .args([
-            "run",
-            "--headless",
-            "--trust",
-            "--answer",
-            "ask=abort:wrong incident",
-        ])
-        .arg(&rb)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let rb = ask_runbook(home.path(), "");
+    let out = run_headless(home.path(), &["--answer", "ask=abort:wrong incident"], &rb);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
-    let journal =
-        std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
+    let journal = only_journal(home.path());
     let last = journal.lines().last().unwrap();
     assert!(last.contains("\"type\":\"session_aborted\""), "{last}");
     assert!(last.contains("wrong incident"), "{last}");
@@ -952,20 +996,14 @@ fn an_abort_answer_for_a_human_step_aborts_when_it_comes() {
 #[test]
 fn the_hint_for_a_step_that_needs_a_note_asks_for_the_note() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("note.yaml");
-    std::fs::write(
-        &rb,
+    let rb = runbook_file(
+        home.path(),
+        "note.yaml",
         "runbook: 1\nid: note\ntitle: Note\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n        note: required\n",
-    )
-    .unwrap();
-    let out = stepwise(home.path())
-        .args(["run", "--headless", "--trust"])
-        .arg(&rb)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    );
+    let out = run_headless(home.path(), &[], &rb);
     let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{t}");
     assert!(
         t.contains("it needs a note: answer with --answer ask=done:<note>"),
         "{t}"
@@ -979,12 +1017,11 @@ fn the_hint_for_a_step_that_needs_a_note_asks_for_the_note() {
 #[test]
 fn inputs_record_whether_they_came_from_var_var_file_or_the_environment() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("in.yaml");
-    std::fs::write(
-        &rb,
+    let rb = runbook_file(
+        home.path(),
+        "in.yaml",
         "runbook: 1\nid: in\ntitle: In\ninputs:\n  A: {}\n  B: {}\n  TOKEN:\n    secret: true\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        run: 'true'\n",
-    )
-    .unwrap();
+    );
     let token = home.path().join("token");
     std::fs::write(&token, "s3cr3t-value\n").unwrap();
     let out = stepwise(home.path())
@@ -1002,8 +1039,7 @@ fn inputs_record_whether_they_came_from_var_var_file_or_the_environment() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let journal =
-        std::fs::read_to_string(session_dirs(home.path())[0].join("journal.jsonl")).unwrap();
+    let journal = only_journal(home.path());
     let source = |name: &str| {
         let line = journal
             .lines()
@@ -1034,30 +1070,11 @@ fn inputs_record_whether_they_came_from_var_var_file_or_the_environment() {
 #[test]
 fn a_sent_update_is_in_the_transcript_before_the_next_step_ends() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("upd.yaml");
-    std::fs::write(
-        &rb,
-        format!(
-            "runbook: 1\nid: upd\ntitle: Upd\nchannels:\n  ops:\n    file: {}\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell\n        update: rollback under way\n        channels: [ops]\n      - id: wait\n        title: Wait\n        run: echo started; n=0; while [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done\n",
-            home.path().join("updates.txt").display()
-        ),
-    )
-    .unwrap();
-    let mut child = stepwise(home.path())
-        .current_dir(home.path())
-        .args(["run", "--headless", "--trust", "--yes"])
-        .arg(&rb)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0
-        && !line.contains("wait | started")
-    {
-        line.clear();
-    }
-    assert!(line.contains("started"), "the step never printed");
+    let rb = update_runbook(
+        home.path(),
+        "      - id: wait\n        title: Wait\n        run: echo started; n=0; while [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done\n",
+    );
+    let mut child = start_until_started(home.path(), &rb, &["--yes"]);
     // The refresh runs beside the engine: give it a moment to land.
     let dir = session_dirs(home.path()).remove(0);
     let transcript = || {
@@ -1068,10 +1085,7 @@ fn a_sent_update_is_in_the_transcript_before_the_next_step_ends() {
             .and_then(|e| std::fs::read_to_string(e.path()).ok())
             .unwrap_or_default()
     };
-    let start = std::time::Instant::now();
-    while !transcript().contains("rollback under way") && start.elapsed().as_secs() < 20 {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    eventually(|| transcript().contains("rollback under way"));
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
@@ -1087,21 +1101,14 @@ fn a_sent_update_is_in_the_transcript_before_the_next_step_ends() {
 #[test]
 fn the_printed_resume_command_repeats_the_ssh_config() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("ask.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: ask\ntitle: Ask\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n",
-    )
-    .unwrap();
+    let rb = ask_runbook(home.path(), "");
     let config = home.path().join("ssh_config");
     std::fs::write(&config, "Host *\n").unwrap();
-    let out = stepwise(home.path())
-        .args(["run", "--headless", "--trust", "--ssh-config"])
-        .arg(&config)
-        .arg(&rb)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = run_headless(
+        home.path(),
+        &["--ssh-config", config.to_str().unwrap()],
+        &rb,
+    );
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     let t = text(&out);
     assert!(
@@ -1116,18 +1123,11 @@ fn the_printed_resume_command_repeats_the_ssh_config() {
 #[test]
 fn a_session_outside_the_home_is_named_by_its_folder_in_the_resume_command() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("ask.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: ask\ntitle: Ask\nsections:\n  - title: S\n    steps:\n      - id: ask\n        title: Ask\n        instructions: Look.\n      - id: two\n        title: Two\n        instructions: Look again.\n",
-    )
-    .unwrap();
-    let out = stepwise(home.path())
-        .args(["run", "--headless", "--trust"])
-        .arg(&rb)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let rb = ask_runbook(
+        home.path(),
+        "      - id: two\n        title: Two\n        instructions: Look again.\n",
+    );
+    let out = run_headless(home.path(), &[], &rb);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     let inside = session_dirs(home.path()).remove(0);
     let elsewhere = tempfile::tempdir().unwrap();
@@ -1150,20 +1150,14 @@ fn a_session_outside_the_home_is_named_by_its_folder_in_the_resume_command() {
 #[test]
 fn status_says_a_left_step_ended_once_its_monitor_wrote_the_exit() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("slow.yaml");
-    std::fs::write(
-        &rb,
+    let rb = runbook_file(
+        home.path(),
+        "slow.yaml",
         "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 0.3\n",
-    )
-    .unwrap();
+    );
     kill_once_started(home.path(), &rb);
-    let dir = session_dirs(home.path()).remove(0);
-    let exit = dir.join("output/wait.1.exit");
-    let start = std::time::Instant::now();
-    while !exit.exists() {
-        assert!(start.elapsed().as_secs() < 20, "no exit file");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let exit = session_dirs(home.path())[0].join("output/wait.1.exit");
+    assert!(eventually(|| exit.exists()), "no exit file");
     let out = stepwise(home.path())
         .args(["status", "--format", "json"])
         .output()
@@ -1180,21 +1174,8 @@ fn status_says_a_left_step_ended_once_its_monitor_wrote_the_exit() {
 #[test]
 fn the_hint_for_an_update_step_says_send() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("upd.yaml");
-    std::fs::write(
-        &rb,
-        format!(
-            "runbook: 1\nid: upd\ntitle: Upd\nchannels:\n  ops:\n    file: {}\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell\n        update: rollback under way\n        channels: [ops]\n",
-            home.path().join("updates.txt").display()
-        ),
-    )
-    .unwrap();
-    let out = stepwise(home.path())
-        .args(["run", "--headless", "--trust"])
-        .arg(&rb)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let rb = update_runbook(home.path(), "");
+    let out = run_headless(home.path(), &[], &rb);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(4), "{t}");
     assert!(t.contains("--answer tell=send"), "{t}");
@@ -1207,12 +1188,11 @@ fn the_hint_for_an_update_step_says_send() {
 #[test]
 fn export_to_a_folder_and_a_dry_run_without_values_say_what_they_mean() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("in.yaml");
-    std::fs::write(
-        &rb,
+    let rb = runbook_file(
+        home.path(),
+        "in.yaml",
         "runbook: 1\nid: in\ntitle: In\ninputs:\n  TAG: {}\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        run: echo \"$TAG\"\n",
-    )
-    .unwrap();
+    );
     let dry = stepwise(home.path())
         .args(["run", "--dry-run"])
         .arg(&rb)
@@ -1221,11 +1201,7 @@ fn export_to_a_folder_and_a_dry_run_without_values_say_what_they_mean() {
     let t = text(&dry);
     assert!(!t.contains("Inputs (passed to commands"), "{t}");
     assert!(t.contains("TAG"), "the missing input is listed: {t}");
-    let out = stepwise(home.path())
-        .args(["run", "--headless", "--trust", "--var", "TAG=v1"])
-        .arg(&rb)
-        .output()
-        .unwrap();
+    let out = run_headless(home.path(), &["--var", "TAG=v1"], &rb);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let id = session_dirs(home.path())[0]
         .file_name()

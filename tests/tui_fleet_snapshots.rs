@@ -82,21 +82,32 @@ fn host_output(app: &mut App, host: &str, text: &str) {
     }));
 }
 
-/// deploy runs on web-1 (the canary batch), which succeeds: the rollout
-/// waits before web-2 and web-3.
-fn after_the_canary() -> App {
+/// The records of `midway()`, then deploy started and planned in
+/// `batches` (no failure allowed).
+fn deploy_planned(batches: &[&[&str]]) -> Vec<Record> {
     let mut r = midway();
     r.push(started_step(7, 75, "deploy", 1));
+    let batches = batches
+        .iter()
+        .map(|b| b.iter().map(|h| h.to_string()).collect())
+        .collect();
     r.push(rec(
         8,
         75,
         Event::FleetPlanned {
             step: "deploy".into(),
             attempt: 1,
-            batches: vec![vec!["web-1".into()], vec!["web-2".into(), "web-3".into()]],
+            batches,
             budget: 0,
         },
     ));
+    r
+}
+
+/// deploy runs on web-1 (the canary batch), which succeeds: the rollout
+/// waits before web-2 and web-3.
+fn after_the_canary() -> App {
+    let r = deploy_planned(&[&["web-1"], &["web-2", "web-3"]]);
     let mut app = fleet_app(&r);
     engine(&mut app, host_started(9, "web-1", 1));
     host_output(&mut app, "web-1", "deploying v1.4.2\nweb-1 healthy\n");
@@ -221,18 +232,7 @@ fn a_fleet_step_left_running_asks_with_its_hosts() {
 /// use (its Details pane says the batch waits, as for anyone).
 #[test]
 fn a_follower_is_not_asked_the_batch_question() {
-    let mut r = midway();
-    r.push(started_step(7, 75, "deploy", 1));
-    r.push(rec(
-        8,
-        75,
-        Event::FleetPlanned {
-            step: "deploy".into(),
-            attempt: 1,
-            batches: vec![vec!["web-1".into()], vec!["web-2".into()]],
-            budget: 0,
-        },
-    ));
+    let r = deploy_planned(&[&["web-1"], &["web-2"]]);
     let mut app = fleet_app(&r);
     app.read_only = true;
     engine(&mut app, host_started(9, "web-1", 1));
@@ -259,18 +259,7 @@ fn the_unknown_prompt_of_a_fleet_step_shows_its_hosts_last_lines() {
         "deploying v1.4.2\nweb-1 healthy\n",
     )
     .unwrap();
-    let mut r = midway();
-    r.push(started_step(7, 75, "deploy", 1));
-    r.push(rec(
-        8,
-        75,
-        Event::FleetPlanned {
-            step: "deploy".into(),
-            attempt: 1,
-            batches: vec![vec!["web-1".into()], vec!["web-2".into(), "web-3".into()]],
-            budget: 0,
-        },
-    ));
+    let mut r = deploy_planned(&[&["web-1"], &["web-2", "web-3"]]);
     r.push(host_started(9, "web-1", 1));
     r.push(host_exited(10, "web-1", 0, None));
     let mut app = fleet_app(&r);

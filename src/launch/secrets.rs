@@ -109,10 +109,7 @@ pub fn secret_flags(names: &[String]) -> String {
     if names.is_empty() {
         return String::new();
     }
-    let files: String = names
-        .iter()
-        .map(|n| format!(" --var-file {n}=PATH"))
-        .collect();
+    let files = crate::invocation::var_file_flags(names);
     let env: Vec<String> = names
         .iter()
         .map(|n| format!("{}{n}", super::values::ENV_PREFIX))

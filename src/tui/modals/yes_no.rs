@@ -57,12 +57,7 @@ fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
 /// resume needs again (none was stored), as the line printed on leaving;
 /// broken between words with ` \` to fit the 70-column box.
 fn resume_lines(look: &Look) -> Vec<Line<'static>> {
-    let flags: String = look
-        .session
-        .secrets_to_give_again()
-        .iter()
-        .map(|n| format!(" --var-file {n}=PATH"))
-        .collect();
+    let flags = crate::invocation::var_file_flags(&look.session.secrets_to_give_again());
     let id = crate::invocation::session_named(&look.session.id);
     let cmd = crate::invocation::resume(&format!("{id}{flags}"));
     super::super::widgets::command_lines(&cmd, 68)
