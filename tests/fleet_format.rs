@@ -529,6 +529,17 @@ fn host_names_are_checked_in_hosts_limit_and_hosts_from() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("would share one log file"));
+    let across = dir.path().join("across.yaml");
+    let two = "runbook: 1\nid: h\ntitle: H\ntargets:\n  t:\n    transport: local\n    hosts: [u@h1]\n  v:\n    transport: local\n    hosts: [u_h1]\nsections:\n  - title: S\n    steps:\n      - id: w\n        title: W\n        on: [t, v]\n        run: echo ran\n";
+    std::fs::write(&across, two).unwrap();
+    stepwise(dir.path())
+        .arg("validate")
+        .arg(&across)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`u_h1` of `v` and `u@h1` of `t` would share one log file",
+        ));
     let ok = dir.path().join("ok.yaml");
     std::fs::write(&ok, fleet("hosts: [a, b]")).unwrap();
     stepwise(dir.path())

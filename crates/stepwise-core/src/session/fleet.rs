@@ -150,25 +150,27 @@ impl FleetState {
         let hosts = self.not_done();
         match hosts.is_empty() {
             true => format!("Failure accepted: {reason}"),
-            false => format!(
-                "Failure accepted with {} host(s) not done ({}): {reason}",
-                hosts.len(),
-                hosts.join(", ")
-            ),
+            false => format!("{}{reason}", Self::accepted_head(&hosts)),
         }
+    }
+
+    /// The start of an accepted failure's note that names `hosts`.
+    fn accepted_head(hosts: &[String]) -> String {
+        let list = hosts.join(", ");
+        format!(
+            "Failure accepted with {} host(s) not done ({list}): ",
+            hosts.len()
+        )
     }
 
     /// The note of a fleet step marked done by hand while some of its
     /// hosts are not done (an outcome unknown answered "it did finish"):
-    /// the record names them, as an accepted failure's note does (one
-    /// already naming them is kept as it is).
+    /// the record names them, as an accepted failure's note does (an
+    /// accepted failure's own note, which names them, is kept as it is).
     pub fn marked_done_note(&self, note: Option<String>) -> Option<String> {
         let hosts = self.not_done();
-        if hosts.is_empty()
-            || note
-                .as_deref()
-                .is_some_and(|n| n.starts_with("Failure accepted"))
-        {
+        let head = Self::accepted_head(&hosts);
+        if hosts.is_empty() || note.as_deref().is_some_and(|n| n.starts_with(&head)) {
             return note;
         }
         let head = format!(
@@ -303,5 +305,42 @@ impl HostState {
             stderr_bytes: 0,
             runs: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_not_done() -> FleetState {
+        let mut f = FleetState::default();
+        f.plan(&[vec!["a".into(), "b".into(), "c".into()]], 0);
+        f.hosts[0].status = HostStatus::Succeeded;
+        f
+    }
+
+    #[test]
+    fn an_accepted_failure_note_is_kept_and_names_the_hosts() {
+        let f = two_not_done();
+        let accepted = f.accepted_note("known flaky");
+        assert_eq!(
+            accepted,
+            "Failure accepted with 2 host(s) not done (b, c): known flaky"
+        );
+        assert_eq!(f.marked_done_note(Some(accepted.clone())), Some(accepted));
+    }
+
+    #[test]
+    fn a_typed_note_that_looks_like_an_acceptance_still_gets_the_hosts_named() {
+        let f = two_not_done();
+        let typed = Some("Failure accepted, checked by hand".to_owned());
+        assert_eq!(
+            f.marked_done_note(typed).as_deref(),
+            Some("Marked done with 2 host(s) not done (b, c): Failure accepted, checked by hand")
+        );
+        assert_eq!(
+            f.marked_done_note(None).as_deref(),
+            Some("Marked done with 2 host(s) not done (b, c)")
+        );
     }
 }

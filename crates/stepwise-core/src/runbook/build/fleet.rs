@@ -338,5 +338,41 @@ pub fn known_targets<'a>(
             );
             ck.push(p.with_help(help));
         }
+        shared_log_across_targets(ck, id, places, targets);
+    }
+}
+
+/// A step on two targets runs each host once: two hosts of different
+/// targets whose log names collide (`u@h1` in one, `u_h1` in the other)
+/// would share one log file, which the engine refuses when the step
+/// starts. Said here, at the step's second target, for the static lists.
+fn shared_log_across_targets(
+    ck: &mut Checker,
+    id: &str,
+    places: &[(String, Pos)],
+    targets: &[Target],
+) {
+    use crate::runbook::fleet::file_safe_host;
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (name, pos) in places {
+        let Some(t) = targets.iter().find(|t| &t.name == name) else {
+            continue;
+        };
+        let clash = t.hosts.iter().find_map(|h| {
+            seen.iter()
+                .find(|(other, _)| *other != h && file_safe_host(other) == file_safe_host(h))
+                .map(|(other, from)| (h, *other, *from))
+        });
+        if let Some((host, other, from)) = clash {
+            let p = ck.at(
+                ProblemKind::InvalidValue,
+                *pos,
+                "same log as another host",
+                format!("step `{id}`: `{host}` of `{name}` and `{other}` of `{from}` would share one log file (their names differ only in characters a file name cannot hold)"),
+            );
+            ck.push(p.with_help("rename one of them, or give one an alias in your ssh config"));
+            return;
+        }
+        seen.extend(t.hosts.iter().map(|h| (h.as_str(), t.name.as_str())));
     }
 }
