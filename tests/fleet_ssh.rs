@@ -218,7 +218,9 @@ fn an_unknown_host_key_and_a_down_host_are_said_and_the_others_go_on() {
         t.contains("the host key of stranger is unknown or changed"),
         "{t}"
     );
-    assert!(t.contains("run `ssh stranger` once"), "{t}");
+    // The hint is the command that reaches the host as stepwise does.
+    let hint = format!("run `ssh -F '{}' stranger` once", server.config.display());
+    assert!(t.contains(&hint), "{t}");
     assert!(t.contains("connection to down refused"), "{t}");
     assert!(t.contains("[web-1] ✓ deploy"), "{t}");
     assert!(t.contains("[web-4] ✓ deploy"), "{t}");

@@ -51,6 +51,17 @@ pub struct SshOptions {
     pub connect_timeout: Option<u32>,
 }
 
+impl SshOptions {
+    /// What the operator types to reach `host` by hand as stepwise does
+    /// (`ssh -F 'FILE' HOST` with `--ssh-config`), for hints.
+    pub fn login_command(&self, host: &str) -> String {
+        match &self.config {
+            Some(f) => format!("ssh -F {} {host}", quote(&f.to_string_lossy())),
+            None => format!("ssh {host}"),
+        }
+    }
+}
+
 /// Runs fleet hosts over ssh. Holds the private folder of the control
 /// sockets; dropping it closes the masters.
 pub struct SshRunner {

@@ -55,6 +55,7 @@ impl Engine {
                 drain: self.setup.drain,
                 redactor: self.redactor.clone(),
                 expect_exit: def.expect_exit.clone(),
+                ssh_options: self.setup.fleet.ssh_options.clone(),
             },
         };
         let (tx, happenings) = mpsc::channel(HAPPENINGS_IN_FLIGHT);

@@ -69,7 +69,8 @@ pub async fn run(
                 && !o.cancelled
                 && !cancelled
                 && o.exit.code.is_some_and(|c| shared.expect_exit.contains(&c));
-            let why = (!ok).then(|| why_failed(entry.transport, &host, o.exit, o.timed_out, &log));
+            let login = shared.ssh_options.login_command(&host);
+            let why = (!ok).then(|| why_failed(entry.transport, &host, &login, o.exit, o.timed_out, &log));
             (o.exit, ok, why.flatten())
         }
         // Its monitor killed after it started the host's command: that
@@ -102,9 +103,11 @@ fn no_exit() -> ExitInfo {
 
 /// Words for a failure that is not the command's own: ssh could not reach
 /// or log in to the host (exit 255), read from what ssh said in the log.
+/// `login`: the ssh command line that reaches the host by hand.
 fn why_failed(
     t: Transport,
     host: &str,
+    login: &str,
     exit: ExitInfo,
     timed_out: bool,
     log: &Path,
@@ -125,7 +128,7 @@ fn why_failed(
             || said("host key for")
         {
             format!(
-                "ssh: the host key of {host} is unknown or changed (checking is never turned off): run `ssh {host}` once to check and accept it, then retry"
+                "ssh: the host key of {host} is unknown or changed (checking is never turned off): run `{login}` once to check and accept it, then retry"
             )
         } else if said("Connection refused") {
             format!("ssh: connection to {host} refused: is sshd running there?")
@@ -139,7 +142,7 @@ fn why_failed(
             )
         } else if said("Permission denied") {
             format!(
-                "ssh: {host} refused the login (BatchMode: no password prompts): load your key in ssh-agent, or run `ssh {host}` to check"
+                "ssh: {host} refused the login (BatchMode: no password prompts): load your key in ssh-agent, or run `{login}` to check"
             )
         } else {
             format!("ssh could not run the command on {host} (exit 255): see its log")

@@ -24,6 +24,8 @@ pub struct Shared {
     pub drain: Duration,
     pub redactor: Arc<Redactor>,
     pub expect_exit: Vec<i32>,
+    /// How ssh is called (for hints naming `ssh -F FILE HOST`).
+    pub ssh_options: crate::runner::SshOptions,
 }
 
 impl Shared {
