@@ -80,7 +80,7 @@ fn dry_run_lists_hosts_and_batches() {
 }
 
 #[test]
-fn dry_run_shows_a_hosts_from_command_as_written() {
+fn dry_run_shows_a_hosts_from_command_as_written_and_its_ansible_group() {
     let dir = tempfile::tempdir().unwrap();
     let rb = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/rollback.yaml");
     stepwise(dir.path())
@@ -89,6 +89,17 @@ fn dry_run_shows_a_hosts_from_command_as_written() {
         .success()
         .stdout(predicate::str::contains(
             "on instances: hosts from the output of (not run in a dry run):\n      $ printf '%s\\n' $INSTANCES\n",
+        ));
+    let inv = dir.path().join("inv.yaml");
+    let book = "runbook: 1\nid: g\ntitle: G\ntargets:\n  web:\n    hosts_from: ansible-inventory --list\n    group: webservers\nsections:\n  - title: S\n    steps:\n      - id: w\n        title: W\n        on: web\n        run: uptime\n";
+    std::fs::write(&inv, book).unwrap();
+    stepwise(dir.path())
+        .args(["run", "--dry-run"])
+        .arg(&inv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "on web: the hosts of Ansible group `webservers` in the output of (not run in a dry run):\n      $ ansible-inventory --list\n",
         ));
 }
 

@@ -108,8 +108,12 @@ fn fleet_lines(runbook: &Runbook, step: &crate::runbook::model::Step) -> Vec<Str
         };
         match &t.hosts_from {
             Some(cmd) => {
+                let what = match &t.group {
+                    Some(g) => format!("the hosts of Ansible group `{g}` in"),
+                    None => "hosts from".to_owned(),
+                };
                 out.push(format!(
-                    "on {name}: hosts from the output of (not run in a dry run):"
+                    "on {name}: {what} the output of (not run in a dry run):"
                 ));
                 out.extend(
                     cmd.lines()
