@@ -190,6 +190,19 @@ fn quit_confirmation() {
     both("quit", app);
 }
 
+/// On a screen narrower than the dialog, the resume command is broken to
+/// the narrower box: every piece ends in ` \` or is the last, none is cut.
+#[test]
+fn the_quit_dialog_breaks_its_command_to_a_narrow_screen() {
+    let mut app = app_with(&midway());
+    app.update(ch('q'));
+    let id = app.look().session.id.clone();
+    let screen = screen_of(&mut app, 50, 30);
+    assert!(screen.contains("stepwise resume \\"), "{screen}");
+    // The session id whole on one line: not wrapped by the box.
+    assert!(screen.contains(&id), "{id}\n{screen}");
+}
+
 #[test]
 fn cancel_confirmation() {
     let mut app = busy();

@@ -8,7 +8,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
+/// The dialogs' width, when the screen has room.
+const WIDTH: u16 = 70;
+
+fn text(look: &Look, area: Rect, quit: bool) -> (&'static str, Vec<Line<'static>>) {
     match quit {
         false => {
             let step = look
@@ -45,7 +48,7 @@ fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
                 Some(note) => lines.push(Line::raw(note.to_owned())),
                 None => {
                     lines.push(Line::raw("Leave now, and resume later with:"));
-                    lines.extend(resume_lines(look));
+                    lines.extend(resume_lines(look, area));
                 }
             }
             ("Quit?", lines)
@@ -55,25 +58,27 @@ fn text(look: &Look, quit: bool) -> (&'static str, Vec<Line<'static>>) {
 
 /// The resume command to print, with a `--var-file` for each secret a
 /// resume needs again (none was stored), as the line printed on leaving;
-/// broken between words with ` \` to fit the 70-column box.
-fn resume_lines(look: &Look) -> Vec<Line<'static>> {
+/// broken between words with ` \` to fit the box (70 columns, or the
+/// screen when it is narrower).
+fn resume_lines(look: &Look, area: Rect) -> Vec<Line<'static>> {
     let flags = crate::invocation::var_file_flags(&look.session.secrets_to_give_again());
     let id = crate::invocation::session_named(&look.session.id);
     let cmd = crate::invocation::resume(&format!("{id}{flags}"));
-    super::super::widgets::command_lines(&cmd, 68)
+    let inner = super::super::widgets::dialog_inner(area, WIDTH);
+    super::super::widgets::command_lines(&cmd, usize::from(inner))
         .into_iter()
         .map(|l| Line::styled(l, theme::bold()))
         .collect()
 }
 
 pub fn render(frame: &mut Frame, area: Rect, look: &Look, quit: bool) {
-    let (title, mut lines) = text(look, quit);
+    let (title, mut lines) = text(look, area, quit);
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         super::super::keymap::footer(super::super::keymap::Context::YesNo, &[]),
         theme::bold(),
     ));
-    super::super::widgets::dialog(frame, area, 70, title, lines);
+    super::super::widgets::dialog(frame, area, WIDTH, title, lines);
 }
 
 /// y/Enter: yes (cancel the running step, or leave); n/Esc: no.
@@ -103,7 +108,7 @@ pub fn render_quit_running(frame: &mut Frame, area: Rect, look: &Look) {
         Line::raw("Leave it running: it goes on without stepwise, its output is"),
         Line::raw("logged and its exit recorded; resume re-attaches with:"),
     ];
-    lines.extend(resume_lines(look));
+    lines.extend(resume_lines(look, area));
     lines.push(Line::raw(
         "Or cancel it (its process group is stopped), then quit.",
     ));
@@ -111,7 +116,7 @@ pub fn render_quit_running(frame: &mut Frame, area: Rect, look: &Look) {
     lines.extend(super::failure::choices(
         super::super::keymap::Context::QuitRunning,
     ));
-    super::super::widgets::dialog(frame, area, 70, "Quit?", lines);
+    super::super::widgets::dialog(frame, area, WIDTH, "Quit?", lines);
 }
 
 /// l: leave it running; c: cancel it, then quit; n/Esc: stay.

@@ -218,8 +218,13 @@ impl AboveLog<'_> {
 
 /// The height of a dialog box of `lines` at most `width` wide.
 fn dialog_height(area: Rect, width: u16, lines: &[ratatui::text::Line<'_>]) -> u16 {
-    let inner_w = width.min(area.width.saturating_sub(2)).saturating_sub(2);
-    wrapped_height(lines, inner_w) as u16 + 2
+    wrapped_height(lines, dialog_inner(area, width)) as u16 + 2
+}
+
+/// The text width inside a [`dialog`] of `width` on a screen of `area`
+/// (narrower when the screen is).
+pub fn dialog_inner(area: Rect, width: u16) -> u16 {
+    width.min(area.width.saturating_sub(2)).saturating_sub(2)
 }
 
 fn boxed(frame: &mut Frame, r: Rect, title: &str, lines: Vec<ratatui::text::Line<'_>>) {
