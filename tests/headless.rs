@@ -635,6 +635,28 @@ fn a_capture_made_from_a_secret_must_be_given_again_on_resume_and_a_refusal_writ
     assert_eq!(done.status.code(), Some(0), "{}", text(&done));
 }
 
+/// A secret left at the runbook's own default is not asked for again on
+/// resume (the session's copy of the runbook holds it), and the steps
+/// after the resume get that default, not an empty value.
+#[test]
+fn a_secret_left_at_its_default_is_not_asked_again_on_resume() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("def.yaml");
+    std::fs::write(&rb, "runbook: 1\nid: def\ntitle: Def\ninputs:\n  PIN: { secret: true, required: false, default: \"\" }\n  KEY: { secret: true, default: k-default }\nsections:\n  - title: S\n    steps:\n      - title: Pause\n        note: required\n      - title: Use\n        run: test -z \"$PIN\" && test \"$KEY\" = k-default\n").unwrap();
+    let out = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(!text(&out).contains("--var-file"), "{}", text(&out));
+    let done = stepwise(home.path())
+        .args(["resume", "--headless", "--answer", "pause=done:ok"])
+        .output()
+        .unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+}
+
 #[test]
 fn an_answer_for_a_step_the_runbook_lacks_is_refused_before_anything_runs() {
     let home = tempfile::tempdir().unwrap();

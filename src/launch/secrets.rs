@@ -18,6 +18,7 @@ pub fn resumed_values(o: &Opened, vars: &[(String, String)]) -> Vec<(String, Str
         .map(|i| (i.name.clone(), i.value.clone()))
         .collect();
     let secret = |name: &str| secrets_to_give_again(s).iter().any(|n| n == name);
+    values.extend(s.secret_defaults());
     values.extend(vars.iter().filter(|(k, _)| secret(k)).cloned());
     values
 }

@@ -280,11 +280,16 @@ impl Session {
     /// Secret values a resumed session needs again, since none was stored:
     /// secret inputs that were given or are required, and captures made
     /// from a secret (later steps would otherwise run with them empty).
+    /// A secret whose value was the runbook's own `default` is not among
+    /// them: the session's copy of the runbook holds it (see
+    /// [`Session::secret_defaults`]).
     pub fn secrets_to_give_again(&self) -> Vec<String> {
         let inputs = self.runbook.inputs.iter().filter(|i| i.secret);
         let given = |name: &str| self.inputs.iter().any(|g| g.name == name);
+        let defaulted = self.secret_defaults();
+        let from_default = |name: &str| defaulted.iter().any(|(n, _)| n == name);
         inputs
-            .filter(|i| i.required || given(&i.name))
+            .filter(|i| (i.required || given(&i.name)) && !from_default(&i.name))
             .map(|i| i.name.clone())
             .chain(
                 self.captures
@@ -292,6 +297,21 @@ impl Session {
                     .filter(|c| c.secret)
                     .map(|c| c.name.clone()),
             )
+            .collect()
+    }
+
+    /// Secret inputs whose current value is the runbook's `default`
+    /// (never changed since), with that value: a resume takes them from
+    /// the runbook instead of asking again.
+    pub fn secret_defaults(&self) -> Vec<(String, String)> {
+        use super::event::InputSource;
+        self.inputs
+            .iter()
+            .filter(|g| g.secret && g.source == InputSource::Default)
+            .filter_map(|g| {
+                let def = self.runbook.input(&g.name)?.default.clone()?;
+                Some((g.name.clone(), def))
+            })
             .collect()
     }
 
