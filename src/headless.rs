@@ -104,6 +104,9 @@ struct Driver<W: Write> {
     unflushed: Option<tokio::time::Instant>,
     /// The time printed on each line (injected: tests can fix it).
     clock: std::sync::Arc<dyn crate::session::clock::Clock>,
+    /// The folder of the runbook's sessions, for an update draft's
+    /// `$EXPECTED_END` (read only when a draft is shown).
+    sessions: Option<std::path::PathBuf>,
 }
 
 /// Drives a session to its end and returns the exit code.
@@ -114,9 +117,11 @@ pub async fn drive<W: Write>(
     cmds: mpsc::Sender<Command>,
     updates: mpsc::Receiver<Update>,
     clock: std::sync::Arc<dyn crate::session::clock::Clock>,
+    sessions: Option<std::path::PathBuf>,
 ) -> Exit {
     let mut d = Driver {
         clock,
+        sessions,
         session,
         answers,
         out,
@@ -479,16 +484,30 @@ impl<W: Write> Driver<W> {
         for item in &def.checklist {
             let _ = writeln!(self.out, "    [ ] {}", inert(item));
         }
-        if let Some(u) = &def.update {
-            let _ = writeln!(
-                self.out,
-                "    update ({}): {}",
-                u.status.word(),
-                inert(&u.template)
-            );
+        if let Some(d) = self.draft(def) {
+            let to = d.channels.join(", ");
+            let _ = writeln!(self.out, "    update ({}) → {to}:", d.status.word());
+            for l in d.text.lines() {
+                let _ = writeln!(self.out, "      {}", inert(l));
+            }
         }
         let _ = write!(self.out, "  answer ({what}): ");
         let _ = self.out.flush();
+    }
+
+    /// What an update step would send now, as the interface's editor
+    /// shows it: the values as journalled (secrets are masks there).
+    fn draft(&self, def: &crate::runbook::model::Step) -> Option<crate::comms::Draft> {
+        def.update.as_ref()?;
+        let values = crate::policy::recorded_values(&self.session);
+        let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
+        let now = self.clock.now();
+        let end = self.sessions.as_deref().and_then(|dir| {
+            let s = &self.session;
+            let h = crate::comms::estimate::load(dir, &s.runbook.id, &s.id);
+            crate::comms::estimate::expected_end(s, &h, now)
+        });
+        crate::comms::draft(&self.session, def, &values, &none, now, end)
     }
 
     /// The next line typed; none (end of input, a signal) stops the session.
@@ -913,7 +932,16 @@ mod tests {
             ask_stdin: false,
         };
         let clock = std::sync::Arc::new(crate::session::clock::SystemClock);
-        drive(Session::new(runbook), answers, out, cmds, updates, clock).await
+        drive(
+            Session::new(runbook),
+            answers,
+            out,
+            cmds,
+            updates,
+            clock,
+            None,
+        )
+        .await
     }
 
     /// `bytes` of stdout from step `s`.

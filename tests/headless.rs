@@ -1204,6 +1204,27 @@ fn the_hint_for_an_update_step_says_send() {
     assert!(!t.contains("tell=done"), "{t}");
 }
 
+/// The question of an update step shows the draft it would send, values
+/// filled in and secrets masked, not the raw template.
+#[test]
+fn an_update_question_shows_the_draft_not_the_template() {
+    let home = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "runbook: 1\nid: upd\ntitle: Upd\ninputs:\n  TAG: {{ default: v1.2 }}\n  TOKEN: {{ secret: true, default: s3cret }}\nchannels:\n  ops:\n    file: {}\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell\n        update: Rolling back $TAG ($PROGRESS) with $TOKEN\n",
+        home.path().join("updates.txt").display()
+    );
+    let rb = runbook_file(home.path(), "upd.yaml", &yaml);
+    let out = run_headless(home.path(), &[], &rb);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    assert!(t.contains("update (investigating) → ops:"), "{t}");
+    assert!(
+        t.contains("      Rolling back v1.2 (0/1 steps done) with ••••••"),
+        "{t}"
+    );
+    assert!(!t.contains("$TAG") && !t.contains("s3cret"), "{t}");
+}
+
 /// `export -o` naming a folder says so and how to name the file, rather
 /// than "Not a directory"; a dry run with no input value known yet has no
 /// empty Inputs heading.

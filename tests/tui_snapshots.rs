@@ -911,3 +911,48 @@ fn an_update_of_unknown_delivery_is_asked_about_as_an_update() {
     let screen = screen_of(&mut app, 100, 30);
     assert!(screen.contains("Send it again?"), "{screen}");
 }
+
+/// The Details of an update step that sent show the text that went out
+/// (values filled in), under the send and how each channel took it, besides
+/// the template.
+#[test]
+fn the_details_of_a_sent_update_show_the_text_sent() {
+    use stepwise::session::event::ChannelOutcome;
+    let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  ops:\n    file: updates.log\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell the stakeholders\n        update: Rolling back to $STABLE_TAG.\n";
+    let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
+    let mut records = started();
+    records.push(rec(
+        4,
+        5,
+        Event::UpdateIntent {
+            step: Some("tell".into()),
+            key: "tell:1".into(),
+            status: stepwise::runbook::model::UpdateStatus::Investigating,
+            channels: vec!["ops".into()],
+            text: "Rolling back to v1.4.2.".into(),
+        },
+    ));
+    records.push(rec(
+        5,
+        5,
+        Event::UpdateResult {
+            step: Some("tell".into()),
+            key: "tell:1".into(),
+            results: vec![ChannelOutcome {
+                channel: "ops".into(),
+                ok: true,
+                detail: "appended".into(),
+                unsure: false,
+            }],
+        },
+    ));
+    let session = stepwise::session::state::Session::from_records(book, &records);
+    let mut app = App::new(session, vec![], t0(), false);
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(screen.contains("Rolling back to $STABLE_TAG."), "{screen}");
+    let sent = screen.find("sent ").expect(&screen);
+    assert!(
+        screen[sent..].contains("  Rolling back to v1.4.2."),
+        "{screen}"
+    );
+}

@@ -373,6 +373,7 @@ impl Driver {
                 cmd_tx,
                 up_rx,
                 Arc::new(SystemClock),
+                dir.parent().map(Path::to_path_buf),
             )
             .await
         } else {

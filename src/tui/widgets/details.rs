@@ -181,7 +181,7 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
 }
 
 /// An update step: its template, status and channels, then every send of
-/// it and how each channel took it.
+/// it, how each channel took it, and the text sent.
 fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
     let Some(u) = &step.update else {
         return Vec::new();
@@ -194,8 +194,13 @@ fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::raw(""),
         Line::styled(format!("✉ {} → {to}", u.status.word()), theme::dim()),
-        Line::styled(u.template.clone(), theme::fg(app.color, Color::Cyan)),
     ];
+    let style = theme::fg(app.color, Color::Cyan);
+    lines.extend(
+        u.template
+            .lines()
+            .map(|l| Line::styled(l.to_owned(), style)),
+    );
     for sent in app
         .session
         .updates
@@ -210,6 +215,8 @@ fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
             "sent {}: {outcome}",
             sent.at.format("%H:%M:%S")
         )));
+        // The text as it went out (values filled in, masked).
+        lines.extend(sent.text.lines().map(|l| Line::raw(format!("  {l}"))));
     }
     lines
 }
