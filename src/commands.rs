@@ -232,9 +232,9 @@ pub fn demo(home: &Path, args: DemoArgs) -> Result<i32, Failure> {
             drive.vars.push(format!("{k}={v}"));
         }
     }
-    if drive.yes {
-        add_demo_notes(&runbook, &mut drive);
-    }
+    // With `--yes`, the steps that require a note get one saying this
+    // was a demo, so an unattended demo runs to the end.
+    drive.yes_note = Some("demo run (stepwise demo --yes): no real incident".into());
     drive.quit_note = Some(
         "This is the demo: its sandbox and service go when you leave, so it \
          cannot be resumed against them. Run `stepwise demo` again for a new one."
@@ -281,29 +281,6 @@ fn show_updates(path: &Path) {
         let word = v["status"].as_str().unwrap_or("?");
         let message = crate::headless::inert(v["message"].as_str().unwrap_or(""));
         crate::say!("  [{word}] {message}");
-    }
-}
-
-/// With `--yes`, the demo answers the steps that require a note with a note
-/// that says it was a demo, so an unattended demo runs to the end.
-fn add_demo_notes(runbook: &Path, drive: &mut crate::launch::DriveOptions) {
-    let Ok(rb) = crate::runbook::load::load_file(runbook) else {
-        return;
-    };
-    for (_, step) in rb.steps() {
-        let answered = drive
-            .answers
-            .iter()
-            .any(|a| a.starts_with(&format!("{}=", step.id)));
-        if !step.is_automated()
-            && step.note == crate::runbook::model::NoteRule::Required
-            && !answered
-        {
-            drive.answers.push(format!(
-                "{}=done:demo run (stepwise demo --yes): no real incident",
-                step.id
-            ));
-        }
     }
 }
 

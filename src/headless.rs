@@ -67,6 +67,8 @@ pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
 /// How the operator answers when no one is at a screen.
 pub struct Answers {
     pub yes: bool,
+    /// With `yes`: the note for a step that requires one (the demo's).
+    pub yes_note: Option<String>,
     pub by_step: HashMap<String, Answer>,
     /// Whether to ask on stdin for steps with no answer.
     pub ask_stdin: bool,
@@ -235,7 +237,7 @@ impl<W: Write> Driver<W> {
                     via: if go {
                         ConfirmedVia::Answer
                     } else {
-                        ConfirmedVia::Operator
+                        ConfirmedVia::Nobody
                     },
                 };
                 let cmds = self.cmds.clone();
@@ -420,7 +422,9 @@ impl<W: Write> Driver<W> {
             (_, None) if def.is_automated() && self.answers.yes => Ok(Command::Start { step }),
             (_, Some(Answer::Done(note))) => self.confirm(&def, note, ConfirmedVia::Answer),
             (_, _) if self.answers.yes && !def.is_automated() => {
-                self.confirm(&def, None, ConfirmedVia::YesFlag)
+                let note = self.answers.yes_note.clone();
+                let note = note.filter(|_| crate::policy::note_missing(&def, None));
+                self.confirm(&def, note, ConfirmedVia::YesFlag)
             }
             _ => self.ask(&def).await,
         }
@@ -813,6 +817,7 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
                 ConfirmedVia::Operator => "confirmed",
                 ConfirmedVia::YesFlag => "confirmed with --yes",
                 ConfirmedVia::Answer => "confirmed with --answer",
+                ConfirmedVia::Nobody => "confirmed by nobody",
             };
             match note {
                 Some(n) => format!("✓ {step} {how} — note: {n}"),
@@ -930,6 +935,7 @@ mod tests {
             yes: false,
             by_step: HashMap::new(),
             ask_stdin: false,
+            yes_note: None,
         };
         let clock = std::sync::Arc::new(crate::session::clock::SystemClock);
         drive(

@@ -441,7 +441,8 @@ fn a_fleet_transcript_shows_the_hosts_output_and_their_logs() {
 }
 
 /// Headless with nobody to confirm the next batch: the rollout stops
-/// there and the run ends waiting for a person (4), with one hint; a resume
+/// there, recorded as nobody's answer, and the run ends waiting for a
+/// person (4), with one hint; a resume
 /// with `continue` rolls out to the rest and completes.
 #[test]
 fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
@@ -458,6 +459,14 @@ fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
     assert_eq!(out.status.code(), Some(4), "{t}");
     assert_eq!(t.matches("--answer go=continue").count(), 1, "{t}");
     assert!(!t.contains("retry"), "{t}");
+    // The stop is nobody's: no operator is credited with it.
+    let j = std::fs::read_to_string(only_journal(dir.path())).unwrap();
+    let stop = j
+        .lines()
+        .find(|l| l.contains(r#""type":"batch_answered""#))
+        .expect(&j);
+    assert!(stop.contains(r#""via":"nobody""#), "{stop}");
+    assert!(!stop.contains(r#""by":"#), "{stop}");
     let (code, t) = resume_headless(dir.path(), &["--answer", "go=continue"]);
     assert_eq!(code, Some(0), "{t}");
     assert_eq!(hosts_ran(dir.path()), ["a", "b", "c"], "each host once");
@@ -467,7 +476,8 @@ fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
 /// journal ends at `batch_waiting`): hosts were left unreached, so whether
 /// the step is done is the operator's to say (outcome unknown; it is not
 /// ended as failed, which `on_failure: continue` would pass over), and
-/// `continue` then runs only the hosts not done.
+/// `continue` then runs only the hosts not done, in the batches first
+/// planned.
 #[test]
 fn a_rollout_left_between_batches_asks_and_continue_runs_only_the_rest() {
     let dir = tempfile::tempdir().unwrap();
@@ -489,6 +499,12 @@ fn a_rollout_left_between_batches_asks_and_continue_runs_only_the_rest() {
         "{j}"
     );
     assert_eq!(hosts_ran(dir.path()), ["a", "b", "c"], "each host once");
+    // The plan goes on as first made (canary a, then b and c together),
+    // not as a new canary of b then c.
+    assert!(
+        j.contains(r#""type":"fleet_planned","step":"go","attempt":2,"batches":[["b","c"]]"#),
+        "{j}"
+    );
 }
 
 /// A fleet step marked done by hand while hosts are not done (here: a
@@ -588,18 +604,7 @@ fn host_names_are_checked_in_hosts_limit_and_hosts_from() {
 #[test]
 fn a_rollout_whose_every_host_ended_resumes_as_succeeded() {
     let dir = tempfile::tempdir().unwrap();
-    let rb = dir.path().join("all.yaml");
-    std::fs::write(
-        &rb,
-        "runbook: 1\nid: all\ntitle: All\ntargets:\n  t:\n    transport: local\n    hosts: [a, b]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        run: echo $TARGET >> ran.txt\n",
-    )
-    .unwrap();
-    stepwise(dir.path())
-        .current_dir(dir.path())
-        .args(["run", "--trust", "--headless"])
-        .arg(&rb)
-        .assert()
-        .code(0);
+    run_two_hosts(dir.path(), "run: echo $TARGET >> ran.txt\n", 0);
     let journal = cut_journal_after(dir.path(), "host_exited", true);
     let (code, t) = resume_headless(dir.path(), &[]);
     assert_eq!(code, Some(0), "{t}");
@@ -607,6 +612,51 @@ fn a_rollout_whose_every_host_ended_resumes_as_succeeded() {
     assert!(!j.contains("outcome_unknown"), "{j}");
     assert!(!j.contains(r#""attempt":2"#), "{j}");
     assert_eq!(hosts_ran(dir.path()), ["a", "b"], "each host once");
+}
+
+/// The same with a host that failed, beyond the budget, and `on_failure:
+/// abort`: on resume the step ends failed and its `on_failure` applies (the
+/// session is aborted, exit 5), as it would have without the crash; the
+/// step's duration ends at its last host's end, not at the resume.
+#[test]
+fn a_rollout_resumed_as_failed_applies_its_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let rest = "run: test $TARGET = a\n        on_failure: abort\n      - id: after\n        title: After\n        run: echo after >> ran.txt\n";
+    run_two_hosts(dir.path(), rest, 5);
+    let journal = cut_journal_after(dir.path(), "host_exited", true);
+    // Time passes before the resume: it is not the step's.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let (code, t) = resume_headless(dir.path(), &[]);
+    assert_eq!(code, Some(5), "{t}");
+    let j = std::fs::read_to_string(&journal).unwrap();
+    let aborted = j
+        .lines()
+        .find(|l| l.contains(r#""type":"session_aborted""#))
+        .expect(&j);
+    assert!(aborted.contains("on_failure is abort"), "{aborted}");
+    assert!(!dir.path().join("ran.txt").exists(), "the next step ran");
+    let exited: serde_json::Value = serde_json::from_str(
+        j.lines()
+            .find(|l| l.contains(r#""type":"step_exited""#))
+            .expect(&j),
+    )
+    .unwrap();
+    let ms = exited["duration_ms"].as_u64().unwrap();
+    assert!(ms < 2500, "the downtime was counted: {ms} ms");
+}
+
+/// Runs, headless in `dir`, a fleet step `go` on local hosts a and b
+/// whose fields from `run:` on are `rest`; it must exit with `code`.
+fn run_two_hosts(dir: &std::path::Path, rest: &str, code: i32) {
+    let rb = dir.join("two.yaml");
+    let head = "runbook: 1\nid: two\ntitle: Two\ntargets:\n  t:\n    transport: local\n    hosts: [a, b]\nsections:\n  - title: S\n    steps:\n      - id: go\n        title: Go\n        on: t\n        ";
+    std::fs::write(&rb, format!("{head}{rest}")).unwrap();
+    stepwise(dir)
+        .current_dir(dir)
+        .args(["run", "--trust", "--headless"])
+        .arg(&rb)
+        .assert()
+        .code(code);
 }
 
 /// A fleet step `go` on local hosts a, b and c, in batches of 1 then the

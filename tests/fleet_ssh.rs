@@ -126,7 +126,7 @@ fn a_failing_host_stops_the_rollout_by_the_budget() {
     assert_ne!(out.status.code(), Some(0), "{t}");
     assert!(t.contains("[web-2] ✗ deploy: exit 3"), "{t}");
     assert!(
-        t.contains("rollout stopped: 1 host(s) failed, more than the 0 allowed"),
+        t.contains("rollout stopped: 1 host(s) had failed then, more than the 0 allowed"),
         "{t}"
     );
     let j = journal(&home);
@@ -399,6 +399,10 @@ fn cancel_leaves_no_remote_process() {
     );
     let j = journal(&home);
     assert!(j.contains(r#""type":"rollout_stopped""#), "{j}");
+    // Each host says it was cancelled, not that its command failed.
+    for e in events(&home, "host_exited") {
+        assert_eq!(e["message"], "cancelled with the step", "{e}");
+    }
 }
 
 /// The journal's events of one type, as JSON.

@@ -513,6 +513,11 @@ fn two_headless_demos_at_once_roll_back_for_real_and_clean_up() {
         after.contains("passed (exit 0") && after.contains("\"status\":\"ok\""),
         "{after}"
     );
+    // A step that requires a note got the demo's, recorded as --yes's.
+    let identify = section("identify-issue");
+    assert!(identify.contains("confirmed with --yes"), "{identify}");
+    assert!(identify.contains("no real incident"), "{identify}");
+    assert!(!identify.contains("--answer"), "{identify}");
 }
 
 #[test]

@@ -214,7 +214,7 @@ fn status_names_the_running_step_and_sessions_marks_it_running() {
     assert!(!list.contains("running now"), "{list}");
     let line = text(&stepwise(home.path()).arg("status").output().unwrap());
     assert!(
-        line.contains("(running when the session was stopped; it may run on"),
+        line.contains("(running when its stepwise stopped; it may run on"),
         "{line}"
     );
 }

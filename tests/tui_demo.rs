@@ -100,7 +100,7 @@ fn the_demo_runs_to_completion_with_keys() {
 }
 
 #[test]
-fn quitting_the_demo_exits_aborted_and_names_no_removed_path() {
+fn quitting_the_demo_exits_aborted_records_only_that_and_names_no_removed_path() {
     let home = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let env = [("STEPWISE_HOME", home.path())];
@@ -117,4 +117,18 @@ fn quitting_the_demo_exits_aborted_and_names_no_removed_path() {
         !after.contains(&sandbox),
         "a removed path is printed: {after}"
     );
+    // Recorded as aborted by the operator, never as left (resumable) first.
+    let sessions = home.path().join("sessions");
+    let dir = std::fs::read_dir(&sessions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    assert!(!journal.contains(r#""type":"session_left""#), "{journal}");
+    let aborted = journal
+        .lines()
+        .find(|l| l.contains(r#""type":"session_aborted""#))
+        .expect(&journal);
+    assert!(aborted.contains(r#""by":{"#), "{aborted}");
 }

@@ -17,6 +17,7 @@ pub fn answers(args: &DriveOptions, ask_stdin: bool) -> Result<Answers, Failure>
     }
     Ok(Answers {
         yes: args.yes,
+        yes_note: args.yes_note.clone(),
         by_step,
         ask_stdin,
     })

@@ -29,6 +29,9 @@ pub struct DriveOptions {
     pub ssh_config: Option<PathBuf>,
     /// `--limit web-1,web-3`: fleet steps run on these hosts only.
     pub limit: Option<Vec<String>>,
+    /// With `--yes`: the note given to a step that requires one (the
+    /// demo's), recorded as `--yes`'s, not as an `--answer`.
+    pub yes_note: Option<String>,
 }
 
 /// `stepwise run`.
@@ -74,6 +77,7 @@ impl From<crate::cli::DriveArgs> for DriveOptions {
                 let hosts = l.split(',').map(str::trim).filter(|h| !h.is_empty());
                 hosts.map(str::to_owned).collect()
             }),
+            yes_note: None,
         }
     }
 }

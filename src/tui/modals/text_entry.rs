@@ -24,7 +24,8 @@ pub(super) fn draw(
     keys: &str,
 ) {
     let r = super::super::widgets::centered(frame, area, 70, field_h + 6);
-    let block = super::super::widgets::block(title, true);
+    let title = fit_title(title, usize::from(r.width.saturating_sub(4)));
+    let block = super::super::widgets::block(&title, true);
     let inner = block.inner(r);
     frame.render_widget(block, r);
     let [field, msg, hint] = Layout::vertical([
@@ -52,6 +53,23 @@ pub(super) fn draw(
         Paragraph::new(Line::styled(keys.to_string(), theme::bold())),
         hint,
     );
+}
+
+/// A title too long for its box keeps its question: the quoted part
+/// (a step's or section's title) is shortened with `…` instead of the
+/// end (`: why?`) being cut off.
+fn fit_title(title: &str, max: usize) -> String {
+    let len = title.chars().count();
+    let (Some(open), Some(close)) = (title.find('“'), title.rfind('”')) else {
+        return title.to_owned();
+    };
+    let quoted: Vec<char> = title[open + '“'.len_utf8()..close].chars().collect();
+    let over = len.saturating_sub(max);
+    if over == 0 || over + 1 >= quoted.len() {
+        return title.to_owned();
+    }
+    let kept: String = quoted[..quoted.len() - over - 1].iter().collect();
+    format!("{}“{kept}…{}", &title[..open], &title[close..])
 }
 
 pub fn render_line(
@@ -198,4 +216,19 @@ pub fn note_key(
         }
     }
     Outcome::Keep((purpose, text, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_title;
+
+    #[test]
+    fn a_long_title_keeps_its_question() {
+        let t = "Skip “Roll the canary back on every host of the blue pool”: why?";
+        let fitted = fit_title(t, 40);
+        assert_eq!(fitted.chars().count(), 40, "{fitted}");
+        assert!(fitted.starts_with("Skip “Roll the"), "{fitted}");
+        assert!(fitted.ends_with("…”: why?"), "{fitted}");
+        assert_eq!(fit_title("Skip “Short”: why?", 40), "Skip “Short”: why?");
+    }
 }

@@ -423,12 +423,20 @@ impl Engine {
     }
 
     /// The operator leaves: a running step is cancelled and its end
-    /// journalled first; the session stays resumable.
+    /// journalled first; the session stays resumable. One that must not be
+    /// resumed (`close_when_left`, the demo) is recorded as aborted by the
+    /// operator instead, with its reason: never "left (resumable)" first.
     async fn leave(&mut self) -> io::Result<()> {
         self.cancel("the operator left the session".into());
         self.wait_running().await?;
         self.retry = None;
-        self.record(Event::SessionLeft, true).await
+        match self.setup.close_when_left.clone() {
+            Some(reason) => {
+                self.stopping = Some(End::Left);
+                self.record(Event::SessionAborted { reason }, true).await
+            }
+            None => self.record(Event::SessionLeft, true).await,
+        }
     }
 
     /// A signal: journalled, then nothing new starts; SIGINT and SIGTERM
@@ -455,7 +463,9 @@ impl Engine {
         let Some(reason) = self.setup.close_when_left.clone() else {
             return end;
         };
+        let recorded = matches!(self.session.status, SessionStatus::Aborted { .. });
         if matches!(end, End::Left | End::Interrupted(_))
+            && !recorded
             && let Err(e) = self.record(Event::SessionAborted { reason }, false).await
         {
             return End::Failed(e.to_string());
@@ -1022,19 +1032,34 @@ impl Engine {
     }
 
     async fn after_failure(&mut self, def: &Step, run: &Running) -> io::Result<()> {
-        if run.cancel_reason.is_some() || self.stopping.is_some() {
+        let cancelled = run.cancel_reason.is_some();
+        self.on_failure(def, run.attempt, run.tries_left, cancelled)
+            .await
+    }
+
+    /// After attempt `attempt` of `def` failed: a retry while `tries_left`,
+    /// else its `on_failure` (abort the session, or wait / go on). Nothing
+    /// when it was cancelled or the session is stopping.
+    pub(super) async fn on_failure(
+        &mut self,
+        def: &Step,
+        attempt: u32,
+        tries_left: u32,
+        cancelled: bool,
+    ) -> io::Result<()> {
+        if cancelled || self.stopping.is_some() {
             return self.sync().await;
         }
-        if run.tries_left > 0 {
+        if tries_left > 0 {
             self.retry = Some(PendingRetry {
-                step: run.step.clone(),
-                tries_left: run.tries_left - 1,
+                step: def.id.clone(),
+                tries_left: tries_left - 1,
                 at: tokio::time::Instant::now() + def.retry.delay,
             });
             let delay = chrono::TimeDelta::from_std(def.retry.delay).unwrap_or_default();
             let event = Event::RetryScheduled {
-                step: run.step.clone(),
-                attempt: run.attempt + 1,
+                step: def.id.clone(),
+                attempt: attempt + 1,
                 of: def.retry.attempts,
                 due: self.journal.now() + delay,
             };

@@ -142,6 +142,34 @@ impl Rollout {
         out
     }
 
+    /// The batches of a new attempt over `todo` (the hosts not done),
+    /// given the batches of the step's last plan (`earlier`): that plan
+    /// goes on, each batch without its hosts done and empty batches
+    /// dropped, so that a continue or a retry after a stop, a failure or
+    /// a resume keeps the batches the operator first saw instead of
+    /// starting a new canary. Hosts no earlier batch holds (a
+    /// `hosts_from` that now prints more) come last, in one batch.
+    /// Without an earlier plan: [`Rollout::batches_of`].
+    pub fn batches_after(&self, earlier: &[Vec<String>], todo: &[String]) -> Vec<Vec<String>> {
+        if earlier.is_empty() {
+            return self.batches_of(todo);
+        }
+        let mut out: Vec<Vec<String>> = earlier
+            .iter()
+            .map(|b| b.iter().filter(|h| todo.contains(h)).cloned().collect())
+            .filter(|b: &Vec<String>| !b.is_empty())
+            .collect();
+        let new: Vec<String> = todo
+            .iter()
+            .filter(|h| !earlier.iter().any(|b| b.contains(h)))
+            .cloned()
+            .collect();
+        if !new.is_empty() {
+            out.push(new);
+        }
+        out
+    }
+
     /// How many failures the rollout takes before it stops (it stops
     /// when there are more than this).
     pub fn budget(&self, total: usize) -> usize {
@@ -158,6 +186,30 @@ mod tests {
 
     fn hosts(n: usize) -> Vec<String> {
         (1..=n).map(|i| format!("h{i}")).collect()
+    }
+
+    #[test]
+    fn a_new_attempt_goes_on_with_the_last_plan_without_the_hosts_done() {
+        let r = Rollout {
+            batches: vec![Amount::Count(1), Amount::Percent(25), Amount::Percent(100)],
+            ..Rollout::default()
+        };
+        let all = hosts(8);
+        let earlier = r.batches_of(&all);
+        assert_eq!(earlier.len(), 3);
+        // The canary (h1) went through: the second batch, then the third.
+        let todo: Vec<String> = all[1..].to_vec();
+        let next = r.batches_after(&earlier, &todo);
+        assert_eq!(next, [earlier[1].clone(), earlier[2].clone()]);
+        // h3 failed in the second batch, h2 went through; h9 is new.
+        let mut todo: Vec<String> = all[2..].to_vec();
+        todo.push("h9".into());
+        let next = r.batches_after(&earlier, &todo);
+        assert_eq!(next[0], ["h3"]);
+        assert_eq!(next[1], earlier[2]);
+        assert_eq!(next[2], ["h9"]);
+        // No earlier plan: a plan of its own.
+        assert_eq!(r.batches_after(&[], &todo), r.batches_of(&todo));
     }
 
     #[test]

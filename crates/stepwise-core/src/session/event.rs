@@ -74,7 +74,7 @@ impl InputSource {
     }
 }
 
-/// How a human step was confirmed.
+/// How a human step was confirmed (or a batch answered).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfirmedVia {
@@ -84,6 +84,10 @@ pub enum ConfirmedVia {
     YesFlag,
     /// `--answer STEP=done` answered for them.
     Answer,
+    /// Nobody could answer (headless, no answer given): stepwise stopped
+    /// the rollout after the batch, recorded as nobody's. Batches only;
+    /// journals written before it existed never hold it.
+    Nobody,
 }
 
 /// How a process ended.

@@ -99,7 +99,7 @@ fn state_word(standing: Standing, held: bool) -> &'static str {
         _ if held => "running",
         Standing::Left => "left",
         Standing::Interrupted => "interrupted",
-        Standing::Unfinished => "stopped",
+        Standing::Unfinished => "unfinished",
     }
 }
 
@@ -174,7 +174,11 @@ fn step_words(st: &Status, step: &StepNow) -> String {
         // Journalled as running, and no stepwise holds the session: its
         // monitor may still run it (a pure fold cannot tell).
         ("running", _, word) => {
-            format!("running when the session was {word}; it may run on: resume re-attaches")
+            let when = match word {
+                "unfinished" => "its stepwise stopped".to_owned(),
+                w => format!("the session was {w}"),
+            };
+            format!("running when {when}; it may run on: resume re-attaches")
         }
         (what, _, "running") => what.to_owned(),
         (what, _, word) => format!("{what}; session {word}"),

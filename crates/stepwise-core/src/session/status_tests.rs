@@ -123,12 +123,11 @@ fn an_allowed_failure_is_counted_as_allowed() {
 fn a_session_nobody_holds_says_so_and_names_the_waiting_step() {
     let s = fold(vec![(0, session_started()), (10, started("check"))]);
     let st = of(&s, Standing::Unfinished, false, t0(), UTC);
-    assert_eq!(st.state, "stopped");
+    assert_eq!(st.state, "unfinished");
     assert!(
-        st.line
-            .contains(
-                "step 1/3 check (running when the session was stopped; it may run on: resume re-attaches)"
-            ),
+        st.line.contains(
+            "step 1/3 check (running when its stepwise stopped; it may run on: resume re-attaches)"
+        ),
         "{}",
         st.line
     );

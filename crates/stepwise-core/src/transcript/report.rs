@@ -188,6 +188,9 @@ pub fn how_reached(st: &StepState, def: Option<&Step>) -> String {
         StepStatus::Confirmed {
             via: ConfirmedVia::Answer,
         } => format!("confirmed by an --answer ({by})"),
+        StepStatus::Confirmed {
+            via: ConfirmedVia::Nobody,
+        } => "confirmed by nobody".to_owned(),
         StepStatus::Skipped { .. } => format!("skipped by {by}"),
         StepStatus::DoneByHand if st.attempts.is_empty() => format!("done by hand ({by})"),
         StepStatus::DoneByHand => format!("done by hand after the command did not pass ({by})"),

@@ -211,6 +211,10 @@ fn who(r: &Record) -> String {
         Event::HumanConfirmed {
             via: ConfirmedVia::Answer,
             ..
+        }
+        | Event::BatchAnswered {
+            via: ConfirmedVia::Answer,
+            ..
         } => format!("--answer ({who})"),
         _ => who,
     }
@@ -412,6 +416,12 @@ fn fleet_what(e: &Event) -> Option<String> {
             proceed: true,
             ..
         } => format!("After batch {batch}: continue"),
+        Event::BatchAnswered {
+            batch,
+            proceed: false,
+            via: ConfirmedVia::Nobody,
+            ..
+        } => format!("After batch {batch}: stop the rollout (nobody to confirm the next one)"),
         Event::BatchAnswered {
             batch,
             proceed: false,

@@ -29,11 +29,9 @@ impl Engine {
     ) -> io::Result<()> {
         let ssh = self.ssh_runner()?;
         let template = self.spec_for(def, def.run.as_deref().unwrap_or(""), Default::default());
-        let done = self
-            .session
-            .step(&def.id)
-            .map(|s| s.fleet.succeeded())
-            .unwrap_or_default();
+        let fleet = self.session.step(&def.id).map(|s| &s.fleet);
+        let done = fleet.map(|f| f.succeeded()).unwrap_or_default();
+        let earlier = fleet.map(|f| f.batches.clone()).unwrap_or_default();
         let plan = Plan {
             book: self.session.runbook.clone(),
             def: def.clone(),
@@ -41,6 +39,7 @@ impl Engine {
             base_dir: self.setup.base_dir.clone(),
             limit: self.session.limit.clone(),
             done,
+            earlier,
             shared: Shared {
                 step: def.id.clone(),
                 attempt,
@@ -249,7 +248,7 @@ impl Engine {
             proceed,
             via,
         };
-        self.record(e, true).await?;
+        self.record(e, via != ConfirmedVia::Nobody).await?;
         let _ = answer.send(proceed);
         Ok(())
     }

@@ -72,20 +72,13 @@ impl Engine {
                 .await;
         }
         // Every host has its exit: the rollout had reached its end, and it
-        // ends as it would have (within its failure budget, or not).
+        // ends as it would have (within its failure budget, or not), its
+        // `retry:` and `on_failure` applied as to any failure.
         let ok = !st.fleet.over_budget();
-        let started_at = st
-            .attempts
-            .iter()
-            .find(|a| a.number == attempt)
-            .map(|a| a.started_at);
-        let last_exit = self.session.last_at;
-        let duration_ms = match (started_at, last_exit) {
-            (Some(a), Some(b)) => (b - a).num_milliseconds().max(0) as u64,
-            _ => 0,
-        };
+        let cancelled = st.fleet.stopped.as_deref() == Some(crate::engine::fleet::CANCELLED);
+        let duration_ms = rollout_ms(st, attempt);
         let exit = Event::StepExited {
-            step,
+            step: step.clone(),
             attempt,
             exit: crate::session::event::ExitInfo {
                 code: Some(if ok { 0 } else { 1 }),
@@ -94,7 +87,13 @@ impl Engine {
             duration_ms,
             success: ok,
         };
-        self.record(exit, false).await
+        self.record(exit, false).await?;
+        if ok {
+            return Ok(());
+        }
+        let def = self.step_def(&step);
+        let tries_left = def.retry.attempts.saturating_sub(attempt);
+        self.on_failure(&def, attempt, tries_left, cancelled).await
     }
 
     /// Re-attaches to `step`'s attempt if its runner can (or journals that
@@ -205,4 +204,22 @@ impl Engine {
         self.record(note, false).await?;
         Ok(false)
     }
+}
+
+/// How long the rollout of `attempt` took: from the attempt's start to
+/// its last host's end (not to the resume that journals it, which may
+/// come hours later).
+fn rollout_ms(st: &crate::session::state::StepState, attempt: u32) -> u64 {
+    let Some(began) = st.attempts.iter().find(|a| a.number == attempt) else {
+        return 0;
+    };
+    let ends = st.fleet.hosts.iter().filter(|h| h.attempt == attempt);
+    let last = ends
+        .filter_map(|h| {
+            Some(h.started_at? + chrono::TimeDelta::milliseconds(h.duration_ms? as i64))
+        })
+        .max();
+    last.map_or(0, |end| {
+        (end - began.started_at).num_milliseconds().max(0) as u64
+    })
 }

@@ -70,8 +70,12 @@ pub async fn run(
                 && !cancelled
                 && o.exit.code.is_some_and(|c| shared.expect_exit.contains(&c));
             let login = shared.ssh_options.login_command(&host);
-            let why = (!ok).then(|| why_failed(entry.transport, &host, &login, o.exit, o.timed_out, &log));
-            (o.exit, ok, why.flatten())
+            let why = match ok {
+                true => None,
+                false if o.cancelled || cancelled => Some("cancelled with the step".to_owned()),
+                false => why_failed(entry.transport, &host, &login, o.exit, o.timed_out, &log),
+            };
+            (o.exit, ok, why)
         }
         // Its monitor killed after it started the host's command: that
         // may still run. Failed here (no exit is known), said as it is.

@@ -20,5 +20,5 @@ mod shared;
 
 pub use happening::Happening;
 pub use hosts::resolve;
-pub use rollout::{Plan, run};
+pub use rollout::{CANCELLED, Plan, run};
 pub use shared::Shared;

@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
+/// Why a rollout stopped when its step was cancelled (journalled in
+/// `rollout_stopped`; a resume reads it back).
+pub const CANCELLED: &str = "the step was cancelled";
+
 /// Everything a rollout needs, prepared by the engine.
 pub struct Plan {
     pub book: Runbook,
@@ -26,6 +30,9 @@ pub struct Plan {
     pub limit: Option<Vec<String>>,
     /// Hosts that succeeded in an earlier attempt: never run again.
     pub done: Vec<String>,
+    /// The batches of the step's last plan (empty for its first attempt):
+    /// a new attempt goes on with them (see [`crate::runbook::model::Rollout::batches_after`]).
+    pub earlier: Vec<Vec<String>>,
     pub shared: Shared,
 }
 
@@ -50,7 +57,7 @@ pub async fn run(
         .filter(|h| !plan.done.contains(h))
         .collect();
     let rollout = &plan.def.rollout;
-    let batches = rollout.batches_of(&todo);
+    let batches = rollout.batches_after(&plan.earlier, &todo);
     let budget = rollout.budget(all.len());
     let planned = Happening::Planned {
         batches: batches.clone(),
@@ -118,7 +125,7 @@ impl Rollout {
             }
         }
         if *self.cancel.borrow() && !self.stopped {
-            self.stop("the step was cancelled".into()).await;
+            self.stop(CANCELLED.into()).await;
         }
     }
 
@@ -126,7 +133,7 @@ impl Rollout {
         self.failures += 1;
         if self.failures > self.budget && !self.stopped {
             let reason = format!(
-                "{} host(s) failed, more than the {} allowed (`max_failures`): no new host starts",
+                "{} host(s) had failed then, more than the {} allowed (`max_failures`): no new host started",
                 self.failures, self.budget
             );
             self.stop(reason).await;
