@@ -220,7 +220,7 @@ pub fn note_key(
 
 #[cfg(test)]
 mod tests {
-    use super::fit_title;
+    use super::*;
 
     #[test]
     fn a_long_title_keeps_its_question() {
