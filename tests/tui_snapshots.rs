@@ -956,3 +956,21 @@ fn the_details_of_a_sent_update_show_the_text_sent() {
         "{screen}"
     );
 }
+
+/// The values a step's command reads are listed one a line under `with`
+/// (a long one wraps alone), secrets masked.
+#[test]
+fn the_values_a_command_reads_are_listed_one_a_line() {
+    let yaml = "runbook: 1\nid: v\ntitle: V\ninputs:\n  STABLE_TAG: {}\n  API_TOKEN: { secret: true }\nsections:\n  - title: S\n    steps:\n      - id: deploy\n        title: Deploy\n        run: deploy \"$STABLE_TAG\" --token \"$API_TOKEN\"\n";
+    let book = stepwise::runbook::load::load_str("v.yaml", yaml).unwrap();
+    let session = stepwise::session::state::Session::from_records(book, &started());
+    let mut app = App::new(session, vec![], t0(), false);
+    let screen = screen_of(&mut app, 100, 30);
+    let with = screen
+        .lines()
+        .position(|l| l.contains("with STABLE_TAG=v1.4.2"))
+        .expect(&screen);
+    let next = screen.lines().nth(with + 1).unwrap();
+    assert!(next.contains("│     API_TOKEN=••••••"), "{screen}");
+    assert!(!screen.contains("s3cr3t"), "{screen}");
+}

@@ -223,7 +223,7 @@ fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
 
 /// The inputs and captures the command reads, with the values it will get
 /// (secrets masked): after a change, the operator sees which value runs.
-fn values_read(app: &App, step: &Step) -> Option<Line<'static>> {
+fn values_read(app: &App, step: &Step) -> Vec<Line<'static>> {
     let s = &app.session;
     let masked = |name: &str, flagged: bool| {
         flagged
@@ -247,13 +247,16 @@ fn values_read(app: &App, step: &Step) -> Option<Line<'static>> {
     for c in s.captures.iter().filter(|c| step.reads(&c.name)) {
         parts.push(shown(&c.name, &c.value, c.secret));
     }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(Line::styled(
-        format!("with {}", parts.join(" · ")),
-        theme::dim(),
-    ))
+    // One value a line: a long value (a URL, a path) wraps alone, not
+    // leaving a separator at the start of a line.
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let lead = if i == 0 { "with " } else { "     " };
+            Line::styled(format!("{lead}{p}"), theme::dim())
+        })
+        .collect()
 }
 
 fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
