@@ -2,9 +2,9 @@
 //! numbered lines, for a log pane that pages through all of it.
 //!
 //! Lines are indexed lazily and sparsely: the offset of every
-//! [`EVERY`]th line is kept (a few hundred kilobytes for a 1 GB log),
-//! and the line offsets of at most [`CACHED_BLOCKS`] blocks around what is
-//! looked at. Only the lines asked for are read, so memory stays flat
+//! [`EVERY`]th line is kept (about 80 kilobytes for a 1 GB log of
+//! 100-byte lines), and the line offsets of at most [`CACHED_BLOCKS`]
+//! blocks around what is looked at. Only the lines asked for are read, so memory stays flat
 //! whatever the log's size. [`search`] scans the file from a line on, on
 //! whatever thread calls it (the interface runs it on a blocking task),
 //! and can be cancelled.
@@ -26,9 +26,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// The longest line read as one; longer ones go on as the next line.
 pub const MAX_LINE: usize = 64 * 1024;
 /// One line offset is kept for every this many lines.
-pub const EVERY: u64 = 256;
+pub const EVERY: u64 = 1024;
 /// Blocks of line offsets kept in memory.
-const CACHED_BLOCKS: usize = 64;
+const CACHED_BLOCKS: usize = 16;
 /// Bytes read at a time when indexing or searching.
 const READ: usize = 256 * 1024;
 /// Bytes indexed per call of [`LogFile::refresh`]: a flood is caught up
