@@ -224,8 +224,8 @@ impl<W: Write> Driver<W> {
                 }
             }
             Event::BatchWaiting { step, batch, .. } => {
-                let go = matches!(self.answers.by_step.get(step), Some(Answer::Continue))
-                    || self.answers.yes;
+                let answered = matches!(self.answers.by_step.get(step), Some(Answer::Continue));
+                let go = answered || self.answers.yes;
                 if !go {
                     self.say(&format!(
                         "■ {step}: nobody to confirm after batch {batch}; stopping the rollout"
@@ -234,10 +234,10 @@ impl<W: Write> Driver<W> {
                 let cmd = Command::Rollout {
                     step: step.clone(),
                     proceed: go,
-                    via: if go {
-                        ConfirmedVia::Answer
-                    } else {
-                        ConfirmedVia::Nobody
+                    via: match (answered, go) {
+                        (true, _) => ConfirmedVia::Answer,
+                        (false, true) => ConfirmedVia::YesFlag,
+                        (false, false) => ConfirmedVia::Nobody,
                     },
                 };
                 let cmds = self.cmds.clone();
@@ -503,7 +503,7 @@ impl<W: Write> Driver<W> {
     /// shows it: the values as journalled (secrets are masks there).
     fn draft(&self, def: &crate::runbook::model::Step) -> Option<crate::comms::Draft> {
         def.update.as_ref()?;
-        let values = crate::policy::recorded_values(&self.session);
+        let values = crate::policy::draft_values(&self.session, def);
         let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
         let now = self.clock.now();
         let end = self.sessions.as_deref().and_then(|dir| {

@@ -467,9 +467,46 @@ fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
         .expect(&j);
     assert!(stop.contains(r#""via":"nobody""#), "{stop}");
     assert!(!stop.contains(r#""by":"#), "{stop}");
+    let md = transcript_of(dir.path());
+    assert!(
+        md.contains("After batch 1 (attempt 1): stop, by nobody (no one to confirm, headless)"),
+        "{md}"
+    );
     let (code, t) = resume_headless(dir.path(), &["--answer", "go=continue"]);
     assert_eq!(code, Some(0), "{t}");
     assert_eq!(hosts_ran(dir.path()), ["a", "b", "c"], "each host once");
+}
+
+/// `--yes` answers each batch, and the record says it was `--yes`, not
+/// an `--answer`.
+#[test]
+fn a_batch_answered_by_yes_is_recorded_as_yes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = confirm_fleet(dir.path(), "'true'");
+    stepwise(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--trust", "--headless", "--yes"])
+        .arg(&rb)
+        .assert()
+        .code(0);
+    let j = std::fs::read_to_string(only_journal(dir.path())).unwrap();
+    assert!(j.contains(r#""proceed":true,"via":"yes_flag""#), "{j}");
+    let md = transcript_of(dir.path());
+    assert!(
+        md.contains("After batch 1 (attempt 1): continue, by --yes ("),
+        "{md}"
+    );
+}
+
+/// The Markdown transcript of the one session in `dir`.
+fn transcript_of(dir: &std::path::Path) -> String {
+    let folder = only_journal(dir).parent().unwrap().to_owned();
+    let md = std::fs::read_dir(folder)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "md"))
+        .expect("a transcript");
+    std::fs::read_to_string(md).unwrap()
 }
 
 /// A stepwise that died while its fleet step waited between batches (the
@@ -500,11 +537,12 @@ fn a_rollout_left_between_batches_asks_and_continue_runs_only_the_rest() {
     );
     assert_eq!(hosts_ran(dir.path()), ["a", "b", "c"], "each host once");
     // The plan goes on as first made (canary a, then b and c together),
-    // not as a new canary of b then c.
+    // not as a new canary of b then c; b and c keep their batch's number.
     assert!(
-        j.contains(r#""type":"fleet_planned","step":"go","attempt":2,"batches":[["b","c"]]"#),
+        j.contains(r#""type":"fleet_planned","step":"go","attempt":2,"batches":[["b","c"]],"budget":0,"numbers":[2]"#),
         "{j}"
     );
+    assert!(j.contains(r#""host":"b","batch":2"#), "{j}");
 }
 
 /// A fleet step marked done by hand while hosts are not done (here: a

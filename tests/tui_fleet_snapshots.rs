@@ -99,6 +99,7 @@ fn deploy_planned(batches: &[&[&str]]) -> Vec<Record> {
             attempt: 1,
             batches,
             budget: 0,
+            numbers: vec![],
         },
     ));
     r

@@ -17,9 +17,16 @@ pub fn resumed_values(o: &Opened, vars: &[(String, String)]) -> Vec<(String, Str
         .filter(|i| !i.secret)
         .map(|i| (i.name.clone(), i.value.clone()))
         .collect();
-    let secret = |name: &str| secrets_to_give_again(s).iter().any(|n| n == name);
-    values.extend(s.secret_defaults());
-    values.extend(vars.iter().filter(|(k, _)| secret(k)).cloned());
+    // A secret needed again, or any secret input given anew (it wins over
+    // the runbook default the session had used).
+    let again = secrets_to_give_again(s);
+    let secret = |name: &str| {
+        again.iter().any(|n| n == name) || s.runbook.input(name).is_some_and(|i| i.secret)
+    };
+    let given: Vec<(String, String)> = vars.iter().filter(|(k, _)| secret(k)).cloned().collect();
+    let defaults = s.secret_defaults().into_iter();
+    values.extend(defaults.filter(|(k, _)| !given.iter().any(|(g, _)| g == k)));
+    values.extend(given);
     values
 }
 

@@ -521,7 +521,7 @@ impl App {
     /// The editor over an update step's draft, made from the values as
     /// journalled (secrets are masks there, as they would be in the text).
     fn update_draft(&self, def: &crate::runbook::model::Step) -> Option<Modal> {
-        let values = crate::policy::recorded_values(&self.session);
+        let values = crate::policy::draft_values(&self.session, def);
         let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
         let end = self.expected_end();
         let d = crate::comms::draft(&self.session, def, &values, &none, self.now, end)?;

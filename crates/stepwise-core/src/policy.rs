@@ -71,6 +71,13 @@ pub fn recorded_values(session: &Session) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The values an update step's draft is shown with before it is sent:
+/// [`step_env`] over the recorded values (secrets are masks there), as
+/// the engine fills the text it sends (runbook and step `env:` included).
+pub fn draft_values(session: &Session, def: &Step) -> Vec<(String, String)> {
+    step_env(session, &recorded_values(session), def)
+}
+
 /// What a step's environment will be, shown: [`step_env`] over the
 /// recorded values, with every secret (by input or by name) masked.
 pub fn shown_env(session: &Session, secret_names: &[String], def: &Step) -> Vec<(String, String)> {

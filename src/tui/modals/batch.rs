@@ -38,13 +38,13 @@ pub fn results(f: &FleetState) -> Vec<String> {
     let Some(n) = f.waiting else {
         return vec!["No batch is waiting.".into()];
     };
-    let batch = f.batches.get(n as usize - 1).cloned().unwrap_or_default();
+    let batch = f.batch(n).cloned().unwrap_or_default();
     let hosts: Vec<_> = batch.iter().filter_map(|h| f.host(h)).collect();
     let ok = hosts.iter().filter(|h| h.status == HostStatus::Succeeded);
     let bad = hosts.iter().filter(|h| h.status != HostStatus::Succeeded);
     let mut out = vec![format!(
         "Batch {n} of {} is done: ✓{} ✗{} (all batches: ✗{}, allowed {})",
-        f.batches.len(),
+        f.last_batch(),
         ok.clone().count(),
         bad.clone().count(),
         f.count(HostStatus::Failed),
@@ -70,10 +70,9 @@ pub fn results(f: &FleetState) -> Vec<String> {
             listed.len() - SHOWN
         ));
     }
-    if let Some(next) = f.batches.get(n as usize) {
+    if let Some((m, next)) = f.batch_after(n) {
         out.push(format!(
-            "Next: batch {}, {} host(s): {}",
-            n + 1,
+            "Next: batch {m}, {} host(s): {}",
             next.len(),
             names(next)
         ));

@@ -147,26 +147,30 @@ impl Rollout {
     /// goes on, each batch without its hosts done and empty batches
     /// dropped, so that a continue or a retry after a stop, a failure or
     /// a resume keeps the batches the operator first saw instead of
-    /// starting a new canary. Hosts no earlier batch holds (a
-    /// `hosts_from` that now prints more) come last, in one batch.
-    /// Without an earlier plan: [`Rollout::batches_of`].
-    pub fn batches_after(&self, earlier: &[Vec<String>], todo: &[String]) -> Vec<Vec<String>> {
-        if earlier.is_empty() {
-            return self.batches_of(todo);
-        }
-        let mut out: Vec<Vec<String>> = earlier
+    /// starting a new canary. Hosts no earlier batch holds (a wider
+    /// `--limit`, a `hosts_from` that now prints more) come after them,
+    /// in batches of their own ([`Rollout::batches_of`]: a canary first).
+    /// Without an earlier plan: [`Rollout::batches_of`] of them all.
+    /// Each batch comes with its number: a kept batch keeps the number it
+    /// had, so "batch 2" names the same hosts in every attempt; new ones
+    /// are numbered after the earlier plan's last.
+    pub fn batches_after(
+        &self,
+        earlier: &[(u32, Vec<String>)],
+        todo: &[String],
+    ) -> Vec<(u32, Vec<String>)> {
+        let mut out: Vec<(u32, Vec<String>)> = earlier
             .iter()
-            .map(|b| b.iter().filter(|h| todo.contains(h)).cloned().collect())
-            .filter(|b: &Vec<String>| !b.is_empty())
+            .map(|(n, b)| (*n, b.iter().filter(|h| todo.contains(h)).cloned().collect()))
+            .filter(|(_, b): &(u32, Vec<String>)| !b.is_empty())
             .collect();
         let new: Vec<String> = todo
             .iter()
-            .filter(|h| !earlier.iter().any(|b| b.contains(h)))
+            .filter(|h| !earlier.iter().any(|(_, b)| b.contains(h)))
             .cloned()
             .collect();
-        if !new.is_empty() {
-            out.push(new);
-        }
+        let last = earlier.iter().map(|(n, _)| *n).max().unwrap_or(0);
+        out.extend((last + 1..).zip(self.batches_of(&new)));
         out
     }
 
@@ -195,21 +199,31 @@ mod tests {
             ..Rollout::default()
         };
         let all = hosts(8);
-        let earlier = r.batches_of(&all);
-        assert_eq!(earlier.len(), 3);
-        // The canary (h1) went through: the second batch, then the third.
+        let earlier = r.batches_after(&[], &all);
+        let numbers: Vec<u32> = earlier.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [1, 2, 3]);
+        // The canary (h1) went through: batches 2 and 3, as numbered.
         let todo: Vec<String> = all[1..].to_vec();
         let next = r.batches_after(&earlier, &todo);
         assert_eq!(next, [earlier[1].clone(), earlier[2].clone()]);
-        // h3 failed in the second batch, h2 went through; h9 is new.
+        // h3 failed in batch 2, h2 went through; h9 to h12 are new: they
+        // get a canary and batches of their own, numbered after the rest.
         let mut todo: Vec<String> = all[2..].to_vec();
-        todo.push("h9".into());
+        todo.extend((9..=12).map(|i| format!("h{i}")));
         let next = r.batches_after(&earlier, &todo);
-        assert_eq!(next[0], ["h3"]);
+        let s = |v: &[&str]| v.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+        assert_eq!(next[0], (2, s(&["h3"])));
         assert_eq!(next[1], earlier[2]);
-        assert_eq!(next[2], ["h9"]);
-        // No earlier plan: a plan of its own.
-        assert_eq!(r.batches_after(&[], &todo), r.batches_of(&todo));
+        assert_eq!(next[2], (4, s(&["h9"])));
+        assert_eq!(next[3], (5, s(&["h10"])));
+        assert_eq!(next[4], (6, s(&["h11", "h12"])));
+        // No earlier plan: a plan of its own, numbered from 1.
+        let own: Vec<Vec<String>> = r
+            .batches_after(&[], &todo)
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(own, r.batches_of(&todo));
     }
 
     #[test]

@@ -339,6 +339,11 @@ pub enum Event {
         batches: Vec<Vec<String>>,
         /// The failures the rollout takes before it stops.
         budget: u32,
+        /// Each batch's number, when not 1, 2, …: a plan that goes on with
+        /// an earlier one keeps its batches' numbers. Absent in journals
+        /// written before it existed, and when the numbers are 1, 2, ….
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        numbers: Vec<u32>,
     },
     /// One host of a fleet step's attempt started; its log is
     /// `output/<step>.<host>.<attempt>.log`.

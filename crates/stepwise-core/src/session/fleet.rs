@@ -2,7 +2,7 @@
 //! batches, the answers between them. Part of the session fold
 //! (`state.rs` calls [`FleetState::apply`]); pure, never does I/O.
 
-use super::event::{Actor, Event, ExitInfo, Record, Stream};
+use super::event::{Actor, ConfirmedVia, Event, ExitInfo, Record, Stream};
 use chrono::{DateTime, Utc};
 
 /// Where one host of a fleet step stands.
@@ -67,6 +67,8 @@ pub struct BatchAnswer {
     pub attempt: u32,
     pub batch: u32,
     pub proceed: bool,
+    /// Who answered: a person, `--yes`, `--answer`, or nobody (headless).
+    pub via: ConfirmedVia,
     pub at: DateTime<Utc>,
     pub by: Option<Actor>,
 }
@@ -78,6 +80,8 @@ pub struct FleetState {
     pub hosts: Vec<HostState>,
     /// The batches of the latest plan.
     pub batches: Vec<Vec<String>>,
+    /// Their numbers (1, 2, … unless the plan went on with an earlier one).
+    pub numbers: Vec<u32>,
     pub budget: u32,
     /// The batch (from 1) whose end waits for the operator.
     pub waiting: Option<u32>,
@@ -125,6 +129,32 @@ impl FleetState {
     pub fn host_width(&self) -> usize {
         let widths = self.hosts.iter().map(|h| h.host.chars().count());
         widths.max().unwrap_or(4).max(4)
+    }
+
+    /// The latest plan's batches with their numbers.
+    pub fn numbered(&self) -> Vec<(u32, Vec<String>)> {
+        self.numbers
+            .iter()
+            .copied()
+            .zip(self.batches.iter().cloned())
+            .collect()
+    }
+
+    /// The hosts of batch `n` of the latest plan.
+    pub fn batch(&self, n: u32) -> Option<&Vec<String>> {
+        let i = self.numbers.iter().position(|&x| x == n)?;
+        self.batches.get(i)
+    }
+
+    /// The batch that follows batch `n` in the latest plan, with its number.
+    pub fn batch_after(&self, n: u32) -> Option<(u32, &Vec<String>)> {
+        let i = self.numbers.iter().position(|&x| x == n)?;
+        Some((*self.numbers.get(i + 1)?, self.batches.get(i + 1)?))
+    }
+
+    /// The number of the latest plan's last batch.
+    pub fn last_batch(&self) -> u32 {
+        self.numbers.last().copied().unwrap_or(0)
     }
 
     /// Hosts that did not succeed: failed, outcome unknown, or never
@@ -188,8 +218,11 @@ impl FleetState {
     pub fn apply(&mut self, r: &Record) {
         match &r.event {
             Event::FleetPlanned {
-                batches, budget, ..
-            } => self.plan(batches, *budget),
+                batches,
+                budget,
+                numbers,
+                ..
+            } => self.plan(batches, numbers, *budget),
             Event::HostStarted {
                 attempt,
                 host,
@@ -242,6 +275,7 @@ impl FleetState {
                 attempt,
                 batch,
                 proceed,
+                via,
                 ..
             } => {
                 self.waiting = None;
@@ -249,6 +283,7 @@ impl FleetState {
                     attempt: *attempt,
                     batch: *batch,
                     proceed: *proceed,
+                    via: *via,
                     at: r.at,
                     by: r.by.clone(),
                 });
@@ -258,14 +293,18 @@ impl FleetState {
         }
     }
 
-    fn plan(&mut self, batches: &[Vec<String>], budget: u32) {
+    fn plan(&mut self, batches: &[Vec<String>], numbers: &[u32], budget: u32) {
         self.batches = batches.to_vec();
+        self.numbers = match numbers.len() == batches.len() {
+            true => numbers.to_vec(),
+            false => (1..=batches.len() as u32).collect(),
+        };
         self.budget = budget;
         self.waiting = None;
         self.stopped = None;
-        for (i, batch) in batches.iter().enumerate() {
+        let numbers = self.numbers.clone();
+        for (batch, b) in batches.iter().zip(numbers) {
             for host in batch {
-                let b = i as u32 + 1;
                 match self.host_mut(host) {
                     Some(h) => {
                         h.batch = b;
@@ -314,7 +353,7 @@ mod tests {
 
     fn two_not_done() -> FleetState {
         let mut f = FleetState::default();
-        f.plan(&[vec!["a".into(), "b".into(), "c".into()]], 0);
+        f.plan(&[vec!["a".into(), "b".into(), "c".into()]], &[], 0);
         f.hosts[0].status = HostStatus::Succeeded;
         f
     }

@@ -4,7 +4,7 @@
 
 use super::context::Context;
 use super::fmt;
-use crate::session::event::{Actor, ExitInfo};
+use crate::session::event::{Actor, ConfirmedVia, ExitInfo};
 use crate::session::fleet::FleetState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -74,16 +74,21 @@ fn ms(ms: u64) -> String {
 /// The latest plan's batches, then every answer given between batches.
 fn batch_lines(f: &FleetState, ctx: &Context) -> Vec<String> {
     let mut out: Vec<String> = f
-        .batches
+        .numbered()
         .iter()
-        .enumerate()
-        .map(|(i, b)| format!("Batch {}: {}", i + 1, b.join(", ")))
+        .map(|(n, b)| format!("Batch {n}: {}", b.join(", ")))
         .collect();
     for a in &f.answers {
         let word = if a.proceed { "continue" } else { "stop" };
-        let who =
+        let user =
             a.by.as_ref()
                 .map_or("someone".to_owned(), |b| b.user.clone());
+        let who = match a.via {
+            ConfirmedVia::Operator => user,
+            ConfirmedVia::YesFlag => format!("--yes ({user})"),
+            ConfirmedVia::Answer => format!("--answer ({user})"),
+            ConfirmedVia::Nobody => "nobody (no one to confirm, headless)".to_owned(),
+        };
         let at = fmt::stamp(a.at, ctx.local_offset, &ctx.tz_name);
         out.push(format!(
             "After batch {} (attempt {}): {word}, by {who} at {at}",
@@ -101,6 +106,9 @@ fn batch_lines(f: &FleetState, ctx: &Context) -> Vec<String> {
 pub struct FleetOut<'a> {
     hosts: Vec<HostOut<'a>>,
     batches: &'a [Vec<String>],
+    /// Each batch's number (a plan that went on with an earlier one
+    /// keeps its batches' numbers).
+    batch_numbers: &'a [u32],
     budget: u32,
     answers: Vec<AnswerOut<'a>>,
     stopped: Option<&'a str>,
@@ -124,6 +132,7 @@ struct AnswerOut<'a> {
     attempt: u32,
     batch: u32,
     proceed: bool,
+    via: ConfirmedVia,
     at: DateTime<Utc>,
     by: Option<&'a Actor>,
 }
@@ -146,6 +155,7 @@ pub fn json(f: &FleetState) -> Option<FleetOut<'_>> {
             })
             .collect(),
         batches: &f.batches,
+        batch_numbers: &f.numbers,
         budget: f.budget,
         answers: f
             .answers
@@ -154,6 +164,7 @@ pub fn json(f: &FleetState) -> Option<FleetOut<'_>> {
                 attempt: a.attempt,
                 batch: a.batch,
                 proceed: a.proceed,
+                via: a.via,
                 at: a.at,
                 by: a.by.as_ref(),
             })

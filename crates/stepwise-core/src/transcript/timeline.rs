@@ -207,6 +207,10 @@ fn who(r: &Record) -> String {
         Event::HumanConfirmed {
             via: ConfirmedVia::YesFlag,
             ..
+        }
+        | Event::BatchAnswered {
+            via: ConfirmedVia::YesFlag,
+            ..
         } => format!("--yes ({who})"),
         Event::HumanConfirmed {
             via: ConfirmedVia::Answer,

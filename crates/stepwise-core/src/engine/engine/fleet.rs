@@ -31,7 +31,7 @@ impl Engine {
         let template = self.spec_for(def, def.run.as_deref().unwrap_or(""), Default::default());
         let fleet = self.session.step(&def.id).map(|s| &s.fleet);
         let done = fleet.map(|f| f.succeeded()).unwrap_or_default();
-        let earlier = fleet.map(|f| f.batches.clone()).unwrap_or_default();
+        let earlier = fleet.map(|f| f.numbered()).unwrap_or_default();
         let plan = Plan {
             book: self.session.runbook.clone(),
             def: def.clone(),
@@ -115,11 +115,17 @@ impl Engine {
         let (step, attempt) = (run.step.clone(), run.attempt);
         match h {
             Happening::Planned { batches, budget } => {
+                let plain = batches.iter().zip(1..).all(|((n, _), i)| *n == i);
+                let numbers = match plain {
+                    true => Vec::new(),
+                    false => batches.iter().map(|(n, _)| *n).collect(),
+                };
                 let e = Event::FleetPlanned {
                     step,
                     attempt,
-                    batches,
+                    batches: batches.into_iter().map(|(_, b)| b).collect(),
                     budget,
+                    numbers,
                 };
                 self.record(e, false).await
             }

@@ -11,7 +11,8 @@ pub enum Happening {
     /// The hosts and their batches (succeeded hosts of earlier attempts
     /// left out).
     Planned {
-        batches: Vec<Vec<String>>,
+        /// Each batch with its number (see `FleetPlanned::numbers`).
+        batches: Vec<(u32, Vec<String>)>,
         budget: u32,
     },
     /// A host is about to start; `ack` once that is journalled.

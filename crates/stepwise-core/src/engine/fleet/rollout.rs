@@ -30,9 +30,10 @@ pub struct Plan {
     pub limit: Option<Vec<String>>,
     /// Hosts that succeeded in an earlier attempt: never run again.
     pub done: Vec<String>,
-    /// The batches of the step's last plan (empty for its first attempt):
-    /// a new attempt goes on with them (see [`crate::runbook::model::Rollout::batches_after`]).
-    pub earlier: Vec<Vec<String>>,
+    /// The batches of the step's last plan, with their numbers (empty for
+    /// its first attempt): a new attempt goes on with them (see
+    /// [`crate::runbook::model::Rollout::batches_after`]).
+    pub earlier: Vec<(u32, Vec<String>)>,
     pub shared: Shared,
 }
 
@@ -76,10 +77,9 @@ pub async fn run(
         stopped: false,
     };
     let count = batches.len();
-    for (i, batch) in batches.into_iter().enumerate() {
-        let n = i as u32 + 1;
+    for (i, (n, batch)) in batches.into_iter().enumerate() {
         r.batch(&batch, n, rollout.max_in_flight).await;
-        if r.stopped || n as usize == count || !r.between(rollout.between_batches, n).await {
+        if r.stopped || i + 1 == count || !r.between(rollout.between_batches, n).await {
             break;
         }
     }
