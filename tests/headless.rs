@@ -640,25 +640,44 @@ fn a_capture_made_from_a_secret_must_be_given_again_on_resume_and_a_refusal_writ
     assert_eq!(done.status.code(), Some(0), "{}", text(&done));
 }
 
+/// Runs `inputs` (YAML under `inputs:`) headless to a required note,
+/// then resumes with the note and `env`; the last step runs `check`.
+/// Returns the first run's output and the resume's.
+fn paused_then_resumed(
+    home: &Path,
+    inputs: &str,
+    check: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Output, std::process::Output) {
+    let rb = home.join("paused.yaml");
+    let yaml = format!(
+        "runbook: 1\nid: paused\ntitle: Paused\ninputs:\n{inputs}sections:\n  - title: S\n    steps:\n      - title: Pause\n        note: required\n      - title: Use\n        run: {check}\n"
+    );
+    std::fs::write(&rb, yaml).unwrap();
+    let out = stepwise(home)
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let done = stepwise(home)
+        .args(["resume", "--headless", "--answer", "pause=done:ok"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (out, done)
+}
+
 /// A secret left at the runbook's own default is not asked for again on
 /// resume (the session's copy of the runbook holds it), and the steps
 /// after the resume get that default, not an empty value.
 #[test]
 fn a_secret_left_at_its_default_is_not_asked_again_on_resume() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("def.yaml");
-    std::fs::write(&rb, "runbook: 1\nid: def\ntitle: Def\ninputs:\n  PIN: { secret: true, required: false, default: \"\" }\n  KEY: { secret: true, default: k-default }\nsections:\n  - title: S\n    steps:\n      - title: Pause\n        note: required\n      - title: Use\n        run: test -z \"$PIN\" && test \"$KEY\" = k-default\n").unwrap();
-    let out = stepwise(home.path())
-        .args(["run", "--headless", "--trust"])
-        .arg(&rb)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let inputs = "  PIN: { secret: true, required: false, default: \"\" }\n  KEY: { secret: true, default: k-default }\n";
+    let check = "test -z \"$PIN\" && test \"$KEY\" = k-default";
+    let (out, done) = paused_then_resumed(home.path(), inputs, check, &[]);
     assert!(!text(&out).contains("--var-file"), "{}", text(&out));
-    let done = stepwise(home.path())
-        .args(["resume", "--headless", "--answer", "pause=done:ok"])
-        .output()
-        .unwrap();
     assert_eq!(done.status.code(), Some(0), "{}", text(&done));
 }
 
@@ -667,19 +686,9 @@ fn a_secret_left_at_its_default_is_not_asked_again_on_resume() {
 #[test]
 fn a_defaulted_secret_given_anew_on_resume_gets_the_new_value() {
     let home = tempfile::tempdir().unwrap();
-    let rb = home.path().join("anew.yaml");
-    std::fs::write(&rb, "runbook: 1\nid: anew\ntitle: Anew\ninputs:\n  KEY: { secret: true, default: k-default }\nsections:\n  - title: S\n    steps:\n      - title: Pause\n        note: required\n      - title: Use\n        run: test \"$KEY\" = k-new\n").unwrap();
-    let out = stepwise(home.path())
-        .args(["run", "--headless", "--trust"])
-        .arg(&rb)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    let done = stepwise(home.path())
-        .args(["resume", "--headless", "--answer", "pause=done:ok"])
-        .env("STEPWISE_VAR_KEY", "k-new")
-        .output()
-        .unwrap();
+    let inputs = "  KEY: { secret: true, default: k-default }\n";
+    let env = [("STEPWISE_VAR_KEY", "k-new")];
+    let (_, done) = paused_then_resumed(home.path(), inputs, "test \"$KEY\" = k-new", &env);
     assert_eq!(done.status.code(), Some(0), "{}", text(&done));
 }
 
