@@ -102,6 +102,9 @@ pub struct Attempt {
     pub reattached: bool,
     /// It ended then, while no stepwise was running (`step_reattached`).
     pub ended_away: Option<DateTime<Utc>>,
+    /// A person started it (its record names an operator); stepwise's own
+    /// starts (auto mode, a scheduled retry) name none.
+    pub by_operator: bool,
 }
 
 /// Where an attempt's log stops short, and why (a full disk).
@@ -133,6 +136,7 @@ impl Attempt {
             leftovers: 0,
             reattached: false,
             ended_away: None,
+            by_operator: false,
         }
     }
 }
@@ -159,6 +163,23 @@ pub struct StepState {
     pub retry: Option<ScheduledRetry>,
     /// Each host of a fleet step (empty for another step).
     pub fleet: super::fleet::FleetState,
+}
+
+impl StepState {
+    /// The automatic retries left after attempt `attempt` of a step whose
+    /// `retry:` allows `attempts`: counted from the first attempt of its
+    /// run (the last one a person started, else the first), as the
+    /// engine counts them while it runs.
+    pub fn tries_left(&self, attempt: u32, attempts: u32) -> u32 {
+        let first = self
+            .attempts
+            .iter()
+            .filter(|a| a.number <= attempt && a.by_operator)
+            .map(|a| a.number)
+            .max()
+            .unwrap_or(1);
+        attempts.saturating_sub(attempt.saturating_sub(first) + 1)
+    }
 }
 
 /// A retry the engine scheduled and has not started yet.
@@ -713,8 +734,9 @@ fn apply_attempt_event(st: &mut StepState, r: &Record) {
         } => {
             st.status = StepStatus::Running { attempt: *attempt };
             st.retry = None;
-            st.attempts
-                .push(Attempt::started(*attempt, r.at, command, log));
+            let mut a = Attempt::started(*attempt, r.at, command, log);
+            a.by_operator = r.by.is_some();
+            st.attempts.push(a);
         }
         Event::OutputRecorded {
             attempt,

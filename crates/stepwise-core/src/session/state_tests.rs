@@ -313,3 +313,38 @@ fn a_resume_naming_the_last_operator_is_folded_as_a_handover() {
     assert_eq!(s.handovers[0].from, actor("alice"));
     assert_eq!(s.handovers[0].reason.as_deref(), Some("shift change"));
 }
+
+/// Retries left are counted from the run's first attempt: the last one a
+/// person started (its record names an operator), else attempt 1.
+#[test]
+fn retries_left_count_from_the_attempt_a_person_started() {
+    let t0 = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 6, 0, 0).unwrap();
+    let alice = super::event::Actor {
+        user: "alice".into(),
+        host: "vm".into(),
+    };
+    let events = [
+        (started("check", 1), None),
+        (exited("check", 1, 1, false), None),
+        (started("check", 2), None),
+        (exited("check", 2, 1, false), None),
+        (started("check", 3), Some(alice)),
+    ];
+    let records: Vec<Record> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (event, by))| Record {
+            seq: i as u64 + 1,
+            at: t0 + chrono::Duration::seconds(i as i64),
+            by,
+            event,
+        })
+        .collect();
+    let s = Session::from_records(runbook(), records.iter());
+    let st = s.step("check").unwrap();
+    // `retry: { attempts: 2 }`: attempt 2 was the run's last; attempt 3,
+    // started by alice, begins a run with one retry left.
+    assert_eq!(st.tries_left(1, 2), 1);
+    assert_eq!(st.tries_left(2, 2), 0);
+    assert_eq!(st.tries_left(3, 2), 1);
+}

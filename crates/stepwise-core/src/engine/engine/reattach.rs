@@ -77,6 +77,8 @@ impl Engine {
         let ok = !st.fleet.over_budget();
         let cancelled = st.fleet.stopped.as_deref() == Some(crate::engine::fleet::CANCELLED);
         let duration_ms = rollout_ms(st, attempt);
+        let def = self.step_def(&step);
+        let tries_left = st.tries_left(attempt, def.retry.attempts);
         let exit = Event::StepExited {
             step: step.clone(),
             attempt,
@@ -91,8 +93,6 @@ impl Engine {
         if ok {
             return Ok(());
         }
-        let def = self.step_def(&step);
-        let tries_left = def.retry.attempts.saturating_sub(attempt);
         self.on_failure(&def, attempt, tries_left, cancelled).await
     }
 
@@ -129,6 +129,10 @@ impl Engine {
             return Ok(false);
         };
         let def = self.step_def(step);
+        let tries_left = self
+            .session
+            .step(step)
+            .map_or(0, |st| st.tries_left(attempt, def.retry.attempts));
         let event = Event::StepReattached {
             step: step.to_owned(),
             attempt,
@@ -138,8 +142,8 @@ impl Engine {
         self.running = Some(Running {
             step: step.to_owned(),
             attempt,
-            // Attempts left of the run it belongs to (counted from 1).
-            tries_left: def.retry.attempts.saturating_sub(attempt),
+            // Attempts left of the run it belongs to.
+            tries_left,
             cancel: started.cancel,
             cancel_reason: None,
             chunks: started.chunks,
