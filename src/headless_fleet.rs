@@ -63,15 +63,26 @@ pub fn describe(e: &Event) -> Option<String> {
             step,
             batches,
             budget,
+            numbers,
             ..
         } => {
             let sizes: Vec<String> = batches.iter().map(|b| b.len().to_string()).collect();
             let n: usize = batches.iter().map(Vec::len).sum();
-            format!(
-                "{step}: {} in batches of {} (failures allowed: {budget})",
-                FleetState::hosts_word(n),
-                sizes.join(", ")
-            )
+            let hosts = FleetState::hosts_word(n);
+            let sizes = sizes.join(", ");
+            match numbers.is_empty() {
+                true => {
+                    format!("{step}: {hosts} in batches of {sizes} (failures allowed: {budget})")
+                }
+                // A plan that goes on with an earlier one: its numbers.
+                false => {
+                    let which: Vec<String> = numbers.iter().map(u32::to_string).collect();
+                    format!(
+                        "{step}: {hosts} in batches {} of the plan, of {sizes} (failures allowed: {budget})",
+                        which.join(", ")
+                    )
+                }
+            }
         }
         Event::HostStarted {
             step, host, batch, ..

@@ -475,6 +475,14 @@ fn a_batch_nobody_confirms_waits_for_a_person_and_continue_finishes_it() {
     let (code, t) = resume_headless(dir.path(), &["--answer", "go=continue"]);
     assert_eq!(code, Some(0), "{t}");
     assert_eq!(hosts_ran(dir.path()), ["a", "b", "c"], "each host once");
+    // The plan goes on as batch 2, and the transcript lists every batch
+    // by its number.
+    assert!(
+        t.contains("go: 2 hosts in batches 2 of the plan, of 2"),
+        "{t}"
+    );
+    let md = transcript_of(dir.path());
+    assert!(md.contains("- Batch 1: a\n- Batch 2: b, c\n"), "{md}");
 }
 
 /// `--yes` answers each batch, and the record says it was `--yes`, not

@@ -225,7 +225,10 @@ fn a_fleet_step_left_running_asks_with_its_hosts() {
         "{screen}"
     );
     assert!(screen.contains("3 hosts: ✓2, 1 not reached"), "{screen}");
-    assert!(screen.contains("r runs again: web-3"), "{screen}");
+    assert!(
+        screen.contains("r goes on with the rest: web-3"),
+        "{screen}"
+    );
     assert!(!screen.contains("Its monitor is gone"), "{screen}");
 }
 
@@ -277,4 +280,46 @@ fn the_unknown_prompt_of_a_fleet_step_shows_its_hosts_last_lines() {
     assert!(screen.contains("Outcome unknown"), "{screen}");
     assert!(screen.contains("[web-1] web-1 healthy"), "{screen}");
     assert!(!screen.contains("none recorded"), "{screen}");
+}
+
+/// A rollout stopped after its canary with no go-ahead (nobody went on):
+/// no host failed, so the prompt says the rollout stopped, not that the
+/// step's hosts failed, and `r` goes on with the rest.
+#[test]
+fn a_rollout_stopped_between_batches_is_not_called_a_failure() {
+    let mut app = after_the_canary();
+    let answered = Event::BatchAnswered {
+        step: "deploy".into(),
+        attempt: 1,
+        batch: 1,
+        proceed: false,
+        via: stepwise::session::event::ConfirmedVia::Nobody,
+    };
+    engine(&mut app, rec(12, 90, answered));
+    let stopped = Event::RolloutStopped {
+        step: "deploy".into(),
+        attempt: 1,
+        reason: "no go-ahead after batch 1".into(),
+    };
+    engine(&mut app, rec(13, 91, stopped));
+    engine(&mut app, exited(14, 92, "deploy", 1, 1));
+    app.update(Msg::Engine(Update::Idle));
+    app.update(Msg::Resize(100, 30));
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| view::render(f, &app)).unwrap();
+    let screen = t.backend().to_string();
+    assert!(
+        screen.contains("Rollout stopped between batches"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Fleet step failed"), "{screen}");
+    assert!(screen.contains("■ "), "{screen}");
+    assert!(
+        screen.contains("Rollout stopped: no go-ahead after batch 1."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("r goes on with the rest: web-2, web-3"),
+        "{screen}"
+    );
 }

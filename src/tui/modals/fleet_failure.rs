@@ -14,16 +14,31 @@ use ratatui::text::Line;
 /// The question, drawn above the log pane (see [`AboveLog`]).
 pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
     let st = look.session.step(step)?;
-    let red = theme::fg(look.color, Color::Red).add_modifier(ratatui::style::Modifier::BOLD);
-    let mut lines = vec![Line::styled(format!("✗ {}", look.title_of(step)), red)];
+    // Stopped between batches with no host failed (nobody went on): not
+    // a failure of its hosts, and `r` goes on with the rest.
+    let halted = only_not_reached(&st.fleet);
+    let (mark, title, color) = match halted {
+        true => ("■", "Rollout stopped between batches", Color::Yellow),
+        false => ("✗", "Fleet step failed", Color::Red),
+    };
+    let style = theme::fg(look.color, color).add_modifier(ratatui::style::Modifier::BOLD);
+    let mut lines = vec![Line::styled(
+        format!("{mark} {}", look.title_of(step)),
+        style,
+    )];
     lines.extend(summary(&st.fleet).into_iter().map(Line::raw));
     lines.push(Line::raw(""));
     lines.extend(super::failure::choices(Context::FleetFailure));
     Some(AboveLog {
         width: 64,
-        title: "Fleet step failed",
+        title,
         lines,
     })
+}
+
+/// No host failed or ended unknown: the hosts not done were never reached.
+fn only_not_reached(f: &FleetState) -> bool {
+    f.count(HostStatus::Failed) == 0 && f.count(HostStatus::Unknown) == 0
 }
 
 /// What went wrong: why the rollout stopped, the counts, the hosts to redo.
@@ -49,7 +64,9 @@ pub fn summary(f: &FleetState) -> Vec<String> {
     }
     out.push(counts);
     let redo = f.not_done();
-    if !redo.is_empty() {
+    if !redo.is_empty() && only_not_reached(f) {
+        out.push(format!("r goes on with the rest: {}", names(&redo)));
+    } else if !redo.is_empty() {
         out.push(format!("r runs again: {}", names(&redo)));
     }
     out

@@ -41,12 +41,13 @@ fn text(look: &Look, area: Rect, quit: bool) -> (&'static str, Vec<Line<'static>
                     theme::bold(),
                 ));
             }
-            lines.push(Line::raw(
-                "The session is saved: everything so far is in the journal.",
-            ));
             match look.quit_note {
+                // The demo: nothing to resume against once it is left.
                 Some(note) => lines.push(Line::raw(note.to_owned())),
                 None => {
+                    lines.push(Line::raw(
+                        "The session is saved: everything so far is in the journal.",
+                    ));
                     lines.push(Line::raw("Leave now, and resume later with:"));
                     lines.extend(resume_lines(look, area));
                 }

@@ -186,10 +186,16 @@ fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
     let Some(u) = &step.update else {
         return Vec::new();
     };
-    let to = if u.channels.is_empty() {
-        "every channel".to_owned()
-    } else {
-        u.channels.join(", ")
+    let every: Vec<&str> = app
+        .session
+        .runbook
+        .channels
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let to = match u.channels.is_empty() {
+        true => every.join(", "),
+        false => u.channels.join(", "),
     };
     let mut lines = vec![
         Line::raw(""),

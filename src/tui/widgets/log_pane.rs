@@ -164,12 +164,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// The selected step ran on hosts (its output is per host).
+fn is_fleet(app: &App) -> bool {
+    let st = app.session.steps.get(app.selected);
+    st.is_some_and(|s| s.fleet.is_fleet())
+}
+
 fn empty_text(app: &App) -> &'static str {
     match app.step_def(app.selected) {
         Some(s) if s.is_update() => "An update step sends a status update. Enter opens its draft.",
         Some(s) if !s.is_automated() => "A human step has no output. Enter opens its prompt.",
         Some(s) if s.confirm && app.shown_attempt().is_none() => {
             "Not run yet: it waits for you. Enter shows what it will run, then asks."
+        }
+        _ if is_fleet(app) => {
+            "A fleet step: each host's output is in its own log. h shows the hosts; Enter on one opens its log."
         }
         _ if app.session.running() == Some(app.selected) => "Running; no output yet.",
         _ if app.shown_attempt().is_some() => "This attempt printed nothing.",

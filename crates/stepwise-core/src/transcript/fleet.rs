@@ -71,12 +71,24 @@ fn ms(ms: u64) -> String {
     crate::runbook::duration::format(std::time::Duration::from_millis(ms))
 }
 
-/// The latest plan's batches, then every answer given between batches.
+/// Every batch by its number (a plan that went on with an earlier one
+/// keeps its numbers, so each host's batch is where it last ran), then
+/// every answer given between batches.
 fn batch_lines(f: &FleetState, ctx: &Context) -> Vec<String> {
-    let mut out: Vec<String> = f
-        .numbered()
+    let mut numbers: Vec<u32> = f.hosts.iter().map(|h| h.batch).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut out: Vec<String> = numbers
         .iter()
-        .map(|(n, b)| format!("Batch {n}: {}", b.join(", ")))
+        .map(|n| {
+            let hosts: Vec<&str> = f
+                .hosts
+                .iter()
+                .filter(|h| h.batch == *n)
+                .map(|h| h.host.as_str())
+                .collect();
+            format!("Batch {n}: {}", hosts.join(", "))
+        })
         .collect();
     for a in &f.answers {
         let word = if a.proceed { "continue" } else { "stop" };

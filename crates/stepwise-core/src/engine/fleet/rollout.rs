@@ -170,7 +170,7 @@ impl Rollout {
                     _ = until_cancelled(&mut self.cancel) => false,
                 };
                 if !go {
-                    let reason = format!("stopped after batch {n}");
+                    let reason = format!("no go-ahead after batch {n}");
                     self.stop(reason).await;
                 }
                 go
