@@ -13,7 +13,6 @@
 use crate::engine::command::{Command, End, Update};
 use crate::engine::process::DisplayLines;
 use crate::session::event::{ConfirmedVia, Event, InputSource, Record, Stream};
-use crate::session::fleet::HostStatus;
 use crate::session::state::{Session, SessionStatus, StepStatus};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -389,8 +388,7 @@ impl<W: Write> Driver<W> {
             (StepStatus::Failed, _)
                 if st.fleet.is_fleet()
                     && st.fleet.answers.last().is_some_and(|a| !a.proceed)
-                    && st.fleet.count(HostStatus::Failed) + st.fleet.count(HostStatus::Unknown)
-                        == 0 =>
+                    && st.fleet.no_host_failed() =>
             {
                 self.say(&format!("? `{step}` waits for a go-ahead to roll out to the rest of its hosts: resume with --answer {step}=continue (or {step}=abort:<reason>)"));
                 Err(Exit::WaitingForHuman)
@@ -503,15 +501,13 @@ impl<W: Write> Driver<W> {
     /// shows it: the values as journalled (secrets are masks there).
     fn draft(&self, def: &crate::runbook::model::Step) -> Option<crate::comms::Draft> {
         def.update.as_ref()?;
-        let values = crate::policy::draft_values(&self.session, def);
-        let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
         let now = self.clock.now();
         let end = self.sessions.as_deref().and_then(|dir| {
             let s = &self.session;
             let h = crate::comms::estimate::load(dir, &s.runbook.id, &s.id);
             crate::comms::estimate::expected_end(s, &h, now)
         });
-        crate::comms::draft(&self.session, def, &values, &none, now, end)
+        crate::comms::draft::shown(&self.session, def, now, end)
     }
 
     /// The next line typed; none (end of input, a signal) stops the session.

@@ -521,10 +521,8 @@ impl App {
     /// The editor over an update step's draft, made from the values as
     /// journalled (secrets are masks there, as they would be in the text).
     fn update_draft(&self, def: &crate::runbook::model::Step) -> Option<Modal> {
-        let values = crate::policy::draft_values(&self.session, def);
-        let none = crate::engine::redact::Redactor::new(Vec::<String>::new());
         let end = self.expected_end();
-        let d = crate::comms::draft(&self.session, def, &values, &none, self.now, end)?;
+        let d = crate::comms::draft::shown(&self.session, def, self.now, end)?;
         let draft = crate::tui::modals::UpdateDraft::new(
             Some(&d.step),
             d.status.word(),

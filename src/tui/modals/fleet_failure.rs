@@ -16,7 +16,7 @@ pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
     let st = look.session.step(step)?;
     // Stopped between batches with no host failed (nobody went on): not
     // a failure of its hosts, and `r` goes on with the rest.
-    let halted = only_not_reached(&st.fleet);
+    let halted = st.fleet.no_host_failed();
     let (mark, title, color) = match halted {
         true => ("■", "Rollout stopped between batches", Color::Yellow),
         false => ("✗", "Fleet step failed", Color::Red),
@@ -34,11 +34,6 @@ pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
         title,
         lines,
     })
-}
-
-/// No host failed or ended unknown: the hosts not done were never reached.
-fn only_not_reached(f: &FleetState) -> bool {
-    f.count(HostStatus::Failed) == 0 && f.count(HostStatus::Unknown) == 0
 }
 
 /// What went wrong: why the rollout stopped, the counts, the hosts to redo.
@@ -64,7 +59,7 @@ pub fn summary(f: &FleetState) -> Vec<String> {
     }
     out.push(counts);
     let redo = f.not_done();
-    if !redo.is_empty() && only_not_reached(f) {
+    if !redo.is_empty() && f.no_host_failed() {
         out.push(format!("r goes on with the rest: {}", names(&redo)));
     } else if !redo.is_empty() {
         out.push(format!("r runs again: {}", names(&redo)));

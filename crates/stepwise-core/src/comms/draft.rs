@@ -52,6 +52,20 @@ pub fn draft(
     })
 }
 
+/// The draft shown to the operator before it is sent (the editor, the
+/// headless question): filled from the values as journalled, where
+/// secrets are already masks ([`crate::policy::draft_values`]).
+pub fn shown(
+    session: &Session,
+    def: &Step,
+    now: DateTime<Utc>,
+    expected_end: Option<DateTime<Utc>>,
+) -> Option<Draft> {
+    let values = crate::policy::draft_values(session, def);
+    let none = Redactor::new(Vec::<String>::new());
+    draft(session, def, &values, &none, now, expected_end)
+}
+
 /// `$PROGRESS`, `$CURRENT_STEP`, `$ELAPSED`, `$EXPECTED_END`.
 pub fn builtins(
     session: &Session,

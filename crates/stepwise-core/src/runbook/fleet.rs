@@ -18,6 +18,12 @@ pub fn is_host_name(host: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || c == '/'))
 }
 
+/// Two different hosts whose logs would be one file (their names differ
+/// only in characters [`file_safe_host`] replaces).
+pub fn same_log(a: &str, b: &str) -> bool {
+    a != b && file_safe_host(a) == file_safe_host(b)
+}
+
 /// A host name as part of a file name (its logs): anything but letters,
 /// digits, `-`, `_` and `.` becomes `_` (`deploy@web-1` → `deploy_web-1`).
 /// Two hosts of a step must not come out the same (checked by `validate`

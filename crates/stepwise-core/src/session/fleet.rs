@@ -167,6 +167,12 @@ impl FleetState {
         hosts.map(|h| h.host.clone()).collect()
     }
 
+    /// No host failed or ended unknown: any host not done was never
+    /// reached (the rollout stopped between batches, or was cut short).
+    pub fn no_host_failed(&self) -> bool {
+        self.count(HostStatus::Failed) + self.count(HostStatus::Unknown) == 0
+    }
+
     /// More hosts failed (or ended unknown) than the rollout allows: the
     /// step failed on its hosts, not only because the rollout stopped.
     pub fn over_budget(&self) -> bool {

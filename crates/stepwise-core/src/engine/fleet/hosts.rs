@@ -69,12 +69,9 @@ pub async fn resolve(
 /// Two hosts whose names differ only in characters a file name cannot
 /// hold (`u@h1`, `u_h1`) would share one log: refused, naming both.
 fn same_log_name(hosts: &[HostEntry]) -> io::Result<()> {
-    let name = crate::runbook::fleet::file_safe_host;
+    let same = crate::runbook::fleet::same_log;
     for (i, a) in hosts.iter().enumerate() {
-        if let Some(b) = hosts[i + 1..]
-            .iter()
-            .find(|b| name(&b.host) == name(&a.host))
-        {
+        if let Some(b) = hosts[i + 1..].iter().find(|b| same(&b.host, &a.host)) {
             return Err(io::Error::other(format!(
                 "hosts `{}` and `{}` would share one log file (their names differ only in characters a file name cannot hold): rename one, or use an ssh alias",
                 a.host, b.host

@@ -117,18 +117,19 @@ fn host_name(ck: &mut Checker, host: &str, pos: Pos) {
 /// Two hosts whose names differ only in characters a file name cannot
 /// hold would share one log file.
 fn same_log_name(ck: &mut Checker, host: &str, before: &[String], pos: Pos) {
-    use crate::runbook::fleet::file_safe_host;
-    let Some(other) = before
-        .iter()
-        .find(|b| *b != host && file_safe_host(b) == file_safe_host(host))
-    else {
-        return;
-    };
+    use crate::runbook::fleet::same_log;
+    if let Some(other) = before.iter().find(|b| same_log(b, host)) {
+        log_clash(ck, pos, format!("`{host}` and `{other}`"));
+    }
+}
+
+/// The problem of two hosts (`which`, named) that would share a log file.
+fn log_clash(ck: &mut Checker, pos: Pos, which: String) {
     let p = ck.at(
         ProblemKind::InvalidValue,
         pos,
         "same log as another host",
-        format!("`{host}` and `{other}` would share one log file (their names differ only in characters a file name cannot hold)"),
+        format!("{which} would share one log file (their names differ only in characters a file name cannot hold)"),
     );
     ck.push(p.with_help("rename one of them, or give one an alias in your ssh config"));
 }
@@ -352,7 +353,7 @@ fn shared_log_across_targets(
     places: &[(String, Pos)],
     targets: &[Target],
 ) {
-    use crate::runbook::fleet::file_safe_host;
+    use crate::runbook::fleet::same_log;
     let mut seen: Vec<(&str, &str)> = Vec::new();
     for (name, pos) in places {
         let Some(t) = targets.iter().find(|t| &t.name == name) else {
@@ -360,18 +361,12 @@ fn shared_log_across_targets(
         };
         let clash = t.hosts.iter().find_map(|h| {
             seen.iter()
-                .find(|(other, _)| *other != h && file_safe_host(other) == file_safe_host(h))
+                .find(|(other, _)| same_log(other, h))
                 .map(|(other, from)| (h, *other, *from))
         });
         if let Some((host, other, from)) = clash {
-            let p = ck.at(
-                ProblemKind::InvalidValue,
-                *pos,
-                "same log as another host",
-                format!("step `{id}`: `{host}` of `{name}` and `{other}` of `{from}` would share one log file (their names differ only in characters a file name cannot hold)"),
-            );
-            ck.push(p.with_help("rename one of them, or give one an alias in your ssh config"));
-            return;
+            let which = format!("step `{id}`: `{host}` of `{name}` and `{other}` of `{from}`");
+            return log_clash(ck, *pos, which);
         }
         seen.extend(t.hosts.iter().map(|h| (h.as_str(), t.name.as_str())));
     }
