@@ -495,3 +495,92 @@ async fn a_pipe_step_leads_its_own_group_and_has_no_terminal_to_open() {
     let noted: i32 = note.split(' ').next().unwrap().parse().unwrap();
     assert_eq!(noted, pid, "the note names the step's group: {note}");
 }
+
+fn bash_spec(dir: &Path, command: &str) -> Spec {
+    let argv = ["bash", "-eo", "pipefail", "-c", command];
+    Spec::new(argv.map(String::from).to_vec(), dir.join("s.1.log"))
+}
+
+/// The pid the attempt's note names, once its process is spawned.
+fn noted_pid(log: &Path) -> Option<i32> {
+    let note = std::fs::read_to_string(stepwise::engine::process::survivor::note_path(log)).ok()?;
+    note.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .filter(|&p| p > 0)
+}
+
+/// Whether `pid` sleeps reading a pipe (a held bash, before its go-ahead).
+fn reads_a_pipe(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("pipe_read"))
+}
+
+/// A bash step handed over before its start is durable is spawned at once
+/// and held: it waits before its command. The go-ahead never comes (the
+/// journal's sync failed, or stepwise died): the held bash is killed,
+/// its note removed, nothing ran, and the attempt never started.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_bash_step_without_its_go_ahead_runs_nothing_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let spec = bash_spec(dir.path(), &format!("touch '{}'", marker.display()));
+    let log = spec.log_path.clone();
+    let r = runner();
+    let Ok((started, go)) = r.start_held(&id(), spec, 8) else {
+        panic!("the monitor runner holds attempts");
+    };
+    wait_until("the held bash spawned", || noted_pid(&log).is_some());
+    let bash = noted_pid(&log).unwrap();
+    wait_until("bash waiting for its go-ahead", || reads_a_pipe(bash));
+    assert!(!marker.exists(), "the command ran before its go-ahead");
+    drop(go);
+    let err = started
+        .done
+        .await
+        .unwrap()
+        .expect_err("an attempt never released");
+    assert!(err.to_string().contains("not run"), "{err}");
+    wait_until("the held bash gone", || {
+        proc_stat(bash).is_none_or(|s| !s.alive())
+    });
+    wait_until("the monitor gone", || files::monitor_alive(&log).is_none());
+    assert!(!marker.exists(), "the command ran without its go-ahead");
+    assert_eq!(only_files(dir.path()), Vec::<String>::new());
+    assert_eq!(r.reattach(&id(), &log), Reattach::NeverStarted);
+}
+
+/// What a command sees of its shell: the same held as run directly by
+/// stepwise (no monitor, no hold): no `BASH_ENV`, no extra descriptor,
+/// no variable or function of the hold, `$_` and `$-` as bash sets them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_bash_step_runs_on_its_go_ahead_and_sees_what_an_unheld_one_does() {
+    let looks = "echo \"underscore=$_ opts=$- env=${BASH_ENV-none}\"; ls /proc/$$/fd | wc -l; \
+                 set | grep -c '^_sw' || true; declare -F | wc -l";
+    let dir = tempfile::tempdir().unwrap();
+    let r = runner();
+    let Ok((mut started, go)) = r.start_held(&id(), bash_spec(dir.path(), looks), 8) else {
+        panic!("the monitor runner holds attempts");
+    };
+    go.send();
+    let mut held = Vec::new();
+    while let Some(c) = started.chunks.recv().await {
+        held.extend_from_slice(&c.bytes);
+    }
+    let outcome = started.done.await.unwrap().unwrap();
+    assert_eq!(outcome.exit.code, Some(0));
+    let plain_dir = tempfile::tempdir().unwrap();
+    let direct = stepwise::runner::ProcessRunner;
+    let mut plain = direct.start(&id(), bash_spec(plain_dir.path(), looks), 8);
+    let mut unheld = Vec::new();
+    while let Some(c) = plain.chunks.recv().await {
+        unheld.extend_from_slice(&c.bytes);
+    }
+    plain.done.await.unwrap().unwrap();
+    let (held, unheld) = (
+        String::from_utf8(held).unwrap(),
+        String::from_utf8(unheld).unwrap(),
+    );
+    assert!(held.contains("env=none"), "{held}");
+    assert_eq!(held, unheld);
+}

@@ -17,6 +17,7 @@
 //! step whose process-group record cannot be written never starts. It
 //! stays resumable once space is freed.
 
+mod ahead;
 mod facts;
 mod fleet;
 mod fleet_resume;
@@ -153,6 +154,17 @@ pub struct Engine {
     /// Records written but not yet fsync'd (a deferred step exit): applied
     /// to the session at once, announced to the driver only once durable.
     held: Vec<Record>,
+    /// The step auto mode runs next, handed over ahead (see `ahead`).
+    ahead: Option<Ahead>,
+}
+
+/// An attempt handed over ahead of its turn (see `ahead`).
+struct Ahead {
+    which: AttemptId,
+    /// The spec it was given, to compare with the one its turn makes.
+    spec: process::Spec,
+    started: crate::runner::Started,
+    go: crate::runner::GoAhead,
 }
 
 impl Engine {
@@ -175,6 +187,7 @@ impl Engine {
             retry: None,
             stopping: None,
             held: Vec::new(),
+            ahead: None,
         }
     }
 
@@ -296,23 +309,31 @@ impl Engine {
             return Ok(false);
         };
         let st = &self.session.steps[i];
-        let step = self.step_def(&st.id);
-        if st.status != StepStatus::Pending || !step.is_automated() || step.confirm {
+        if st.status != StepStatus::Pending || !self.starts_by_itself(i) {
             return Ok(false);
         }
-        if self.setup.pause_at_optional && crate::policy::enters_optional_section(&self.session, i)
-        {
-            return Ok(false);
-        }
-        // A step the driver holds an answer for (e.g. `--answer STEP=skip:…`)
-        // is the driver's to decide.
-        if self.setup.held.iter().any(|h| h == &st.id) {
-            return Ok(false);
-        }
-        let id = st.id.clone();
+        let (id, step) = (st.id.clone(), self.step_def(&st.id));
         self.start(&id, step.retry.attempts.saturating_sub(1), false)
             .await?;
         Ok(true)
+    }
+
+    /// Whether auto mode starts step `i` by itself when its turn comes:
+    /// automated, not marked `confirm: true`, not the first of an optional
+    /// section a person is asked about, and not held by the driver.
+    fn starts_by_itself(&self, i: usize) -> bool {
+        let id = &self.session.steps[i].id;
+        let step = self.step_def(id);
+        if !step.is_automated() || step.confirm {
+            return false;
+        }
+        if self.setup.pause_at_optional && crate::policy::enters_optional_section(&self.session, i)
+        {
+            return false;
+        }
+        // A step the driver holds an answer for (e.g. `--answer STEP=skip:…`)
+        // is the driver's to decide.
+        !self.setup.held.iter().any(|h| h == id)
     }
 
     /// Hands typed keys or a size to the running attempt's terminal, if
@@ -732,20 +753,27 @@ impl Engine {
             step: id.to_owned(),
             attempt,
             command: command.clone(),
-            log: log.clone(),
+            log,
         };
-        self.record(started, by_operator).await?;
+        let (which, log_path) = self.attempt_files(id, attempt);
+        let spec = self.spec_for(&def, &command, log_path.clone());
+        // The attempt handed over ahead, if it is this one as it is now;
+        // any other is let go before this one starts.
+        let handed = match self.ahead.take() {
+            Some(a) if !def.is_fleet() && a.is(&which, &spec) => Some(a.take()),
+            Some(a) => {
+                a.withdraw().await;
+                None
+            }
+            None => None,
+        };
         if def.is_fleet() {
+            self.record(started, by_operator).await?;
             return self.start_fleet(&def, attempt, tries_left);
         }
-        let log_path = self.setup.session_dir.join(&log);
-        let spec = self.spec_for(&def, &command, log_path.clone());
-        let which = AttemptId {
-            step: id.to_owned(),
-            attempt,
-            target: None,
-        };
-        let started = self.setup.runner.start(&which, spec, CHUNKS_IN_FLIGHT);
+        let started = self
+            .start_recorded(started, by_operator, &which, spec, handed)
+            .await?;
         self.running = Some(Running {
             step: id.to_owned(),
             attempt,
@@ -763,7 +791,65 @@ impl Engine {
             input: started.input,
             fleet: None,
         });
+        self.start_ahead();
         Ok(())
+    }
+
+    /// The attempt's id and its log's path.
+    fn attempt_files(&self, step: &str, attempt: u32) -> (AttemptId, PathBuf) {
+        let out = crate::session::store::OUTPUT_DIR;
+        let log = self
+            .setup
+            .session_dir
+            .join(format!("{out}/{step}.{attempt}.log"));
+        let which = AttemptId {
+            step: step.to_owned(),
+            attempt,
+            target: None,
+        };
+        (which, log)
+    }
+
+    /// Journals `started` and starts the attempt, which runs only once the
+    /// record is durable. An attempt `handed` over ahead (see `ahead`) only
+    /// waits for its go-ahead. A runner that can hold the attempt gets it
+    /// before the sync (a monitor spawns a bash step, held, meanwhile) and
+    /// its go-ahead right after, before the driver hears of anything; the
+    /// others are started after the sync.
+    async fn start_recorded(
+        &mut self,
+        started: Event,
+        by_operator: bool,
+        which: &AttemptId,
+        spec: process::Spec,
+        handed: Option<(crate::runner::Started, crate::runner::GoAhead)>,
+    ) -> io::Result<crate::runner::Started> {
+        let record = self.journal.append_unsynced(started, by_operator)?;
+        let held = match handed {
+            Some(handed) => Ok(handed),
+            None => {
+                // Left by a held attempt that a crash cut short: this
+                // attempt is not in the journal, so it never ran.
+                process::survivor::remove_stale_note(&spec.log_path);
+                self.setup.runner.start_held(which, spec, CHUNKS_IN_FLIGHT)
+            }
+        };
+        let attempt = match held {
+            Ok((attempt, go)) => {
+                // Dropped unsent when the sync fails: nothing runs.
+                self.journal.sync()?;
+                go.send();
+                attempt
+            }
+            Err(spec) => {
+                self.journal.sync()?;
+                self.setup.runner.start(which, *spec, CHUNKS_IN_FLIGHT)
+            }
+        };
+        self.announce_held().await;
+        self.session.apply(&record);
+        self.announce(record).await;
+        Ok(attempt)
     }
 
     fn spec_for(&self, def: &Step, command: &str, log_path: PathBuf) -> process::Spec {
@@ -937,7 +1023,7 @@ impl Engine {
         };
         // Group commit: a successful exit is written now and made durable by
         // the next fsync, which comes before anything else happens: the next
-        // step's "started" record (fsync'd before its spawn), or the sync
+        // step's "started" record (fsync'd before its command runs), or the sync
         // before the engine waits (`run_loop`). So it is still on disk
         // before the next step begins, at one fsync per step instead of two.
         // Drivers and the transcript hear of it only once it is durable

@@ -28,5 +28,5 @@ pub use crate::engine::process::{Chunk, Outcome, Spec};
 pub use monitor::MonitorRunner;
 pub use process::ProcessRunner;
 pub use scripted::{Act, Given, ScriptedRunner};
-pub use seam::{AttemptId, MonitorLost, Reattach, Started, StepRunner, TtyInput};
+pub use seam::{AttemptId, GoAhead, MonitorLost, Reattach, Started, StepRunner, TtyInput};
 pub use ssh::{SshOptions, SshRunner};

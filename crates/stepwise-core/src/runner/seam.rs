@@ -1,6 +1,7 @@
 //! The seam itself: which attempt ([`AttemptId`]), what a started attempt
 //! hands the engine ([`Started`]), what is left of an earlier one
-//! ([`Reattach`]), and the [`StepRunner`] trait every runner implements.
+//! ([`Reattach`]), the engine's word that a held attempt may run
+//! ([`GoAhead`]), and the [`StepRunner`] trait every runner implements.
 
 use crate::engine::process::{Chunk, Outcome, Spec};
 use std::io;
@@ -58,6 +59,24 @@ impl MonitorLost {
     }
 }
 
+/// The engine's word, for an attempt started ahead of its journal's sync
+/// ([`StepRunner::start_held`]), that its "started" record is durable:
+/// only then may anything of the attempt run. Dropped unsent (the sync
+/// failed), the attempt never runs.
+pub struct GoAhead(Box<dyn FnOnce() + Send + Sync>);
+
+impl GoAhead {
+    /// The runner's side: what saying "go" does.
+    pub fn new(go: impl FnOnce() + Send + Sync + 'static) -> GoAhead {
+        GoAhead(Box::new(go))
+    }
+
+    /// The start is durable: the attempt may run.
+    pub fn send(self) {
+        (self.0)()
+    }
+}
+
 /// What is left of an attempt that an earlier stepwise process started
 /// and never saw end.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +107,24 @@ pub trait StepRunner: Send + Sync {
     /// bounded channel of `capacity` (backpressure: a slow engine slows
     /// the reading, it never grows a queue).
     fn start(&self, id: &AttemptId, spec: Spec, capacity: usize) -> Started;
+
+    /// Like [`StepRunner::start`], for an attempt whose "started" record is
+    /// written and not yet durable (or not yet written: the next step,
+    /// handed over ahead): the runner gets it ready meanwhile (a monitor
+    /// claims its socket and spawns a bash step held before its command),
+    /// and runs nothing of it before [`GoAhead::send`]; a go-ahead dropped
+    /// unsent lets it go, and its `done` ends once nothing of it is left.
+    /// The spec comes back when this runner cannot (the default): the
+    /// engine syncs, then calls `start`.
+    fn start_held(
+        &self,
+        id: &AttemptId,
+        spec: Spec,
+        capacity: usize,
+    ) -> Result<(Started, GoAhead), Box<Spec>> {
+        let _ = (id, capacity);
+        Err(Box::new(spec))
+    }
 
     /// What is left of attempt `id`, whose log is `log`, started by an
     /// earlier stepwise process.

@@ -440,6 +440,15 @@ impl Journal {
         Ok(record)
     }
 
+    /// Like [`Journal::append`], with the sync left to the caller (who
+    /// does something else meanwhile and calls [`Journal::sync`] before
+    /// anything depends on the record being durable).
+    pub fn append_unsynced(&mut self, event: Event, by_operator: bool) -> io::Result<Record> {
+        let record = self.write(event, by_operator)?;
+        self.unsynced = true;
+        Ok(record)
+    }
+
     /// Makes everything written so far durable. Nothing written since the
     /// last sync: nothing to do (no second fsync for the same records).
     pub fn sync(&mut self) -> io::Result<()> {

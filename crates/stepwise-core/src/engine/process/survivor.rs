@@ -125,6 +125,21 @@ impl PidNote {
         self.file.metadata().is_ok_and(|m| m.len() > 0)
     }
 
+    /// Removes the note of a step that never ran its command (a held
+    /// step whose release never came: see `hold`).
+    /// Only this note's own file goes: a file of that name that is not
+    /// the one it created (the attempt started anew meanwhile) stays.
+    pub(super) fn discard(self) {
+        use std::os::unix::fs::MetadataExt;
+        let ours = self.file.metadata().map(|m| (m.dev(), m.ino()));
+        let there = std::fs::symlink_metadata(&self.path).map(|m| (m.dev(), m.ino()));
+        if let (Ok(ours), Ok(there)) = (ours, there)
+            && ours == there
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+
     /// The error for a note that could not be written, naming the file.
     pub(super) fn error(path: &Path, e: io::Error) -> io::Error {
         io::Error::new(
@@ -204,6 +219,14 @@ fn format_decimal(n: i32, buf: &mut [u8]) -> usize {
     let len = digits.len() - i;
     buf[..len].copy_from_slice(&digits[i..]);
     len
+}
+
+/// Removes the note beside `log` of an attempt the journal does not hold
+/// (a held attempt whose start never became durable, cut short by a crash
+/// of stepwise and its monitor; see `hold`), so the attempt can be
+/// started. Only for an attempt that is about to be journalled.
+pub fn remove_stale_note(log: &Path) {
+    let _ = std::fs::remove_file(note_path(log));
 }
 
 /// The process group of that attempt, if some process of it still runs on

@@ -22,7 +22,7 @@ use super::serve::ATTEMPTS_PER_MONITOR;
 use super::wire::{self, Frame};
 use super::zygote::{ZYGOTE_ARG, send_fd};
 use crate::engine::process::{Chunk, Outcome, Spec, survivor};
-use crate::runner::seam::{AttemptId, Reattach, Started, StepRunner, TtyInput, channels};
+use crate::runner::seam::{AttemptId, GoAhead, Reattach, Started, StepRunner, TtyInput, channels};
 use nix::errno::Errno;
 use nix::sys::socket::{MsgFlags, send};
 use std::collections::HashMap;
@@ -33,7 +33,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Runs each attempt under a monitor process (the binary at `exe`),
 /// forked by this runner's spawner (see [`super::zygote`]).
@@ -75,31 +75,69 @@ impl MonitorRunner {
     }
 }
 
-impl StepRunner for MonitorRunner {
-    fn start(&self, id: &AttemptId, spec: Spec, capacity: usize) -> Started {
+impl MonitorRunner {
+    /// Starts an attempt; a `held` one runs only after the go-ahead
+    /// returned (see [`StepRunner::start_held`]).
+    fn begin(
+        &self,
+        id: &AttemptId,
+        spec: Spec,
+        capacity: usize,
+        held: bool,
+    ) -> (Started, Option<GoAhead>) {
         let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
         let (input, input_rx) = tty_channel(spec.tty);
         let log = spec.log_path.clone();
         let (exe, zygote, spare) = (self.exe.clone(), self.zygote.clone(), self.spare.clone());
         let (id, acks) = (id.clone(), self.acks.clone());
         // The spec goes to a waiting spare here, before the engine yields
-        // (to its driver, which would otherwise print or draw first): the
-        // monitor starts the step while the driver shows the last one.
+        // (to its driver, which would otherwise print or draw first), or
+        // syncs its journal (a held attempt): the monitor gets ready, or
+        // starts the step, meanwhile.
         let json = serde_json::to_vec(&WireSpec::from_spec(&spec)).map_err(io::Error::other);
         let given = json
             .as_deref()
             .ok()
-            .and_then(|json| Given::now(&spare, json));
+            .and_then(|json| Given::now(&spare, json, held));
+        let (hold, go) = match held {
+            true => {
+                let (hold, go) = Hold::new(given.as_ref());
+                (hold, Some(go))
+            }
+            false => (Hold(None), None),
+        };
         let done = tokio::spawn(async move {
-            let (sock, runs) = spawn_monitor(&exe, &zygote, &spare, &json?, given).await?;
+            let (sock, runs) = spawn_monitor(&exe, &zygote, &spare, &json?, given, hold).await?;
             let link = Link::new(tx, cancel_rx, input_rx, (id, acks), Some(runs));
             link.follow(sock, &log, 0).await
         });
-        Started {
+        let started = Started {
             chunks,
             cancel,
             done,
             input,
+        };
+        (started, go)
+    }
+}
+
+impl StepRunner for MonitorRunner {
+    fn start(&self, id: &AttemptId, spec: Spec, capacity: usize) -> Started {
+        self.begin(id, spec, capacity, false).0
+    }
+
+    /// The spec goes to a spare at once, held: the spare binds the
+    /// attempt's socket while the journal syncs, and runs the step on the
+    /// go-ahead, which is written straight to its socket.
+    fn start_held(
+        &self,
+        id: &AttemptId,
+        spec: Spec,
+        capacity: usize,
+    ) -> Result<(Started, GoAhead), Box<Spec>> {
+        match self.begin(id, spec, capacity, true) {
+            (started, Some(go)) => Ok((started, go)),
+            (_, None) => unreachable!("a held start has a go-ahead"),
         }
     }
 
@@ -230,19 +268,28 @@ async fn spawn_monitor(
     spare: &Spare,
     json: &[u8],
     given: Option<Given>,
+    mut hold: Hold,
 ) -> io::Result<(UnixStream, u32)> {
     let mut got = match given {
-        Some(g) => g.claimed().await?,
+        Some(g) => g.claimed(&mut hold).await?,
         None => None,
     };
     while got.is_none()
         && let Some((s, runs)) = spare.take()
     {
-        got = claimed_by(s, json).await?.map(|sock| (sock, runs + 1));
+        got = claimed_by(s, json, &mut hold)
+            .await?
+            .map(|sock| (sock, runs + 1));
     }
     let got = match got {
         Some(got) => got,
-        None => (send_spec(fresh_monitor(exe, zygote)?, json).await?, 1),
+        None => {
+            let mut sock = open_async(fresh_monitor(exe, zygote)?)?;
+            if !hand_over(&mut sock, json, &mut hold).await? {
+                return Err(io::Error::other("the step's monitor went before its spec"));
+            }
+            (sock, 1)
+        }
     };
     spare.make(exe, zygote);
     Ok(got)
@@ -255,6 +302,8 @@ struct Given {
     sock: UnixStream,
     runs: u32,
     rest: Vec<u8>,
+    /// Sent as a held spec: the go-ahead follows (see [`Hold`]).
+    held: bool,
 }
 
 impl Given {
@@ -263,10 +312,13 @@ impl Given {
     /// taken went (then `spawn_monitor` asks the others). The socket is
     /// registered with the runtime before anything is written, so once a
     /// byte went, the only failures left mean the spare went.
-    fn now(spare: &Spare, json: &[u8]) -> Option<Given> {
+    fn now(spare: &Spare, json: &[u8], held: bool) -> Option<Given> {
         let (sock, runs) = spare.take()?;
         let sock = open_async(sock).ok()?;
-        let frame = wire::encode(&Frame::Spec(json.to_vec()));
+        let frame = wire::encode(&match held {
+            true => Frame::HeldSpec(json.to_vec()),
+            false => Frame::Spec(json.to_vec()),
+        });
         // Written on the descriptor itself: the runtime knows nothing of a
         // socket registered this instant, and would say "not ready".
         let sent = match send(sock.as_raw_fd(), &frame, MsgFlags::MSG_NOSIGNAL) {
@@ -275,19 +327,93 @@ impl Given {
             Err(_) => return None,
         };
         let rest = frame[sent..].to_vec();
-        Some(Given { sock, runs, rest })
+        Some(Given {
+            sock,
+            runs,
+            rest,
+            held,
+        })
     }
 
     /// The rest of the frame, then the spare's answer: its connection and
     /// attempts once it claimed the attempt (see [`claim_of`]). A frame
     /// left incomplete is never run: the spare went.
-    async fn claimed(mut self) -> io::Result<Option<(UnixStream, u32)>> {
+    /// A held spec's go-ahead is awaited and written here (unless it was
+    /// written already, see [`Hold::new`]); an error when the engine
+    /// dropped it.
+    async fn claimed(mut self, hold: &mut Hold) -> io::Result<Option<(UnixStream, u32)>> {
         use tokio::io::AsyncWriteExt;
         if self.sock.write_all(&self.rest).await.is_err() {
             return Ok(None);
         }
+        if self.held && !hold.go_on(&mut self.sock).await? {
+            return Ok(None);
+        }
         Ok(claim_of(self.sock).await?.map(|sock| (sock, self.runs + 1)))
     }
+}
+
+/// The go-ahead frame.
+const GO: [u8; 5] = [b'G', 0, 0, 0, 0];
+
+/// A held attempt's side of its [`GoAhead`]: `None` once the attempt may
+/// run (or was never held). The go-ahead says how many bytes of [`GO`]
+/// it wrote itself, straight to the given spare's socket (from the
+/// engine's thread, with no wait for this attempt's task).
+struct Hold(Option<oneshot::Receiver<usize>>);
+
+impl Hold {
+    /// The hold and its go-ahead. With a spare `given` the whole spec at
+    /// once, the go-ahead is written to (a duplicate of) its socket.
+    fn new(given: Option<&Given>) -> (Hold, GoAhead) {
+        let direct = given
+            .filter(|g| g.rest.is_empty())
+            .and_then(|g| nix::unistd::dup(&g.sock).ok());
+        let (tx, rx) = oneshot::channel();
+        let go = GoAhead::new(move || {
+            let sent = direct.map_or(0, |fd| {
+                send(fd.as_raw_fd(), &GO, MsgFlags::MSG_NOSIGNAL).unwrap_or(0)
+            });
+            let _ = tx.send(sent);
+        });
+        (Hold(Some(rx)), go)
+    }
+
+    /// Waits for the go-ahead and writes what of it is left to `sock`:
+    /// `false` when that fails (the monitor went); an error when the
+    /// engine dropped the go-ahead: the start is not in the journal, and
+    /// nothing of the attempt may run. The error comes once the monitor
+    /// has let the attempt go (its held process killed, its note removed,
+    /// its socket closed), so the same attempt can be started anew.
+    async fn go_on(&mut self, sock: &mut UnixStream) -> io::Result<bool> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let Some(rx) = self.0.take() else {
+            return Ok(true);
+        };
+        let Ok(sent) = rx.await else {
+            let _ = sock.shutdown().await;
+            let mut rest = [0u8; 256];
+            while sock.read(&mut rest).await.is_ok_and(|n| n > 0) {}
+            return Err(io::Error::other(
+                "the attempt's start was not journalled; it was not run",
+            ));
+        };
+        Ok(sock.write_all(&GO[sent.min(GO.len())..]).await.is_ok())
+    }
+}
+
+/// Writes the spec to a monitor: held, then the go-ahead once it comes,
+/// while the attempt is held; `false` when the monitor went. A monitor
+/// that went before its held spec leaves the hold for the next.
+async fn hand_over(sock: &mut UnixStream, json: &[u8], hold: &mut Hold) -> io::Result<bool> {
+    let frame = match hold.0 {
+        Some(_) => Frame::HeldSpec(json.to_vec()),
+        None => Frame::Spec(json.to_vec()),
+    };
+    if wire::write(sock, &frame).await.is_err() {
+        return Ok(false);
+    }
+    hold.go_on(sock).await
 }
 
 /// Gives a spare the spec: its connection once it has claimed the
@@ -295,10 +421,14 @@ impl Given {
 async fn claimed_by(
     spare: std::os::unix::net::UnixStream,
     json: &[u8],
+    hold: &mut Hold,
 ) -> io::Result<Option<UnixStream>> {
-    let Ok(sock) = send_spec(spare, json).await else {
+    let Ok(mut sock) = open_async(spare) else {
         return Ok(None);
     };
+    if !hand_over(&mut sock, json, hold).await? {
+        return Ok(None);
+    }
     claim_of(sock).await
 }
 
@@ -331,12 +461,6 @@ fn fresh_monitor(exe: &Path, zygote: &Zygote) -> io::Result<std::os::unix::net::
         })?;
     }
     Ok(ours)
-}
-
-async fn send_spec(ours: std::os::unix::net::UnixStream, json: &[u8]) -> io::Result<UnixStream> {
-    let mut sock = open_async(ours)?;
-    wire::write(&mut sock, &Frame::Spec(json.to_vec())).await?;
-    Ok(sock)
 }
 
 /// Monitors waiting for a spec, with the attempts each has run: one
@@ -603,7 +727,7 @@ mod tests {
             assert_eq!(spec, Some(Frame::Spec(b"{}".to_vec())));
             answer(sock);
         });
-        let got = claimed_by(ours, b"{}").await;
+        let got = claimed_by(ours, b"{}", &mut Hold(None)).await;
         spare.await.unwrap();
         got
     }
@@ -650,20 +774,24 @@ mod tests {
         let spare = Spare::default();
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
         spare.offer(ours, 3);
-        let given = Given::now(&spare, b"{\"x\":1}").expect("a spare was waiting");
+        let given = Given::now(&spare, b"{\"x\":1}", false).expect("a spare was waiting");
         assert!(given.rest.is_empty());
         let mut theirs = open_async(theirs).unwrap();
         let spec = wire::read(&mut theirs).await.unwrap();
         assert_eq!(spec, Some(Frame::Spec(b"{\"x\":1}".to_vec())));
         send(&theirs, &Frame::Claimed);
-        let (_, runs) = given.claimed().await.unwrap().expect("claimed");
+        let (_, runs) = given
+            .claimed(&mut Hold(None))
+            .await
+            .unwrap()
+            .expect("claimed");
         assert_eq!(runs, 4);
 
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
         spare.offer(ours, 0);
         drop(theirs);
         assert!(
-            Given::now(&spare, b"{}").is_none(),
+            Given::now(&spare, b"{}", false).is_none(),
             "a spare that hung up is not given it"
         );
     }

@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::net::UnixListener;
 use tokio::net::unix::OwnedWriteHalf;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 
 /// How long a monitor waits, after sending the exit, for stepwise to
@@ -82,6 +82,13 @@ fn has_terminal() -> bool {
     ProcStat::read(Path::new("/proc/self")).is_none_or(|s| s.tty_nr != 0)
 }
 
+/// An attempt's spec as stepwise sent it: `held` until stepwise says
+/// [`Frame::Go`] (see [`Frame::HeldSpec`]).
+struct Given {
+    json: Vec<u8>,
+    held: bool,
+}
+
 /// Events from the clients' readers, by connection number.
 enum FromClient {
     Frame(u64, Frame),
@@ -115,18 +122,20 @@ async fn serve(sock: std::os::unix::net::UnixStream) -> io::Result<()> {
     // idle blocking thread ends after 10 s: a spare that waited longer
     // starts another one, as a monitor without a spare would.
     drop(tokio::task::spawn_blocking(|| ()));
-    let Some(Frame::Spec(json)) = wire::read(&mut sock).await? else {
-        return Err(io::Error::other("no spec from stepwise"));
+    let spec = match wire::read(&mut sock).await? {
+        Some(Frame::Spec(json)) => Given { json, held: false },
+        Some(Frame::HeldSpec(json)) => Given { json, held: true },
+        _ => return Err(io::Error::other("no spec from stepwise")),
     };
     let (events, mut from_clients) = mpsc::channel(16);
     let mut m = Monitor::new(events);
     // The inherited socket is attached from the start, at offset 0.
     let first = m.add(sock);
     m.attach(first, 0).await;
-    let mut next = Some(json);
+    let mut next = Some(spec);
     for n in 1..=ATTEMPTS_PER_MONITOR {
-        let Some(json) = next.take() else { break };
-        if !m.run_attempt(json, &mut from_clients).await? || n == ATTEMPTS_PER_MONITOR {
+        let Some(given) = next.take() else { break };
+        if !m.run_attempt(given, &mut from_clients).await? || n == ATTEMPTS_PER_MONITOR {
             break;
         }
         next = m.next_spec(&mut from_clients).await;
@@ -156,9 +165,10 @@ impl Monitor {
     /// connection).
     async fn run_attempt(
         &mut self,
-        mut json: Vec<u8>,
+        given: Given,
         from_clients: &mut mpsc::Receiver<FromClient>,
     ) -> io::Result<bool> {
+        let Given { mut json, held } = given;
         let spec = serde_json::from_slice::<WireSpec>(&json).map(WireSpec::into_spec);
         // The spec's text (its secrets) is not kept while this process
         // waits as a spare; the spec itself goes with this attempt.
@@ -178,19 +188,28 @@ impl Monitor {
                 return Ok(false);
             }
         };
-        // Claimed; a stepwise that died before this point never saw the
-        // step start and will never follow it: run nothing (a resume runs
-        // it).
-        if self.client_hung_up() {
-            return Ok(false);
-        }
-        self.send(Frame::Claimed).await;
-        let started_at = chrono::Utc::now();
         let (cancel, cancel_rx) = watch::channel(false);
         let (tx, mut chunks) = mpsc::channel(8);
         let (keys, keys_rx) = key_channel(spec.tty && spec.interactive);
         self.begin(log.clone(), keys, cancel);
-        let task = tokio::spawn(process::run(spec, tx, cancel_rx, keys_rx));
+        // Spawned now, its command held until the release below: a bash
+        // step starts while stepwise makes its start durable (see
+        // `process::hold`); any other waits unspawned.
+        let (release, released) = oneshot::channel();
+        let run = process::run_released(spec, tx, cancel_rx, keys_rx, Some(released));
+        let task = tokio::spawn(run);
+        // Ready; a held attempt waits for stepwise's word that its start
+        // is in the journal. Claimed; a stepwise that died before this
+        // point never saw the step start and will never follow it: run
+        // nothing (a resume runs it).
+        if (held && !self.go_ahead(from_clients).await) || self.client_hung_up() {
+            drop(release);
+            let _ = task.await;
+            return Ok(false);
+        }
+        self.send(Frame::Claimed).await;
+        let started_at = chrono::Utc::now();
+        let _ = release.send(());
         loop {
             tokio::select! {
                 chunk = chunks.recv() => match chunk {
@@ -253,10 +272,7 @@ impl Monitor {
     /// Between two attempts, a spare again: the connections that came for
     /// the last attempt are closed, and the next spec from the attached
     /// stepwise is awaited; `None` when it hangs up instead.
-    async fn next_spec(
-        &mut self,
-        from_clients: &mut mpsc::Receiver<FromClient>,
-    ) -> Option<Vec<u8>> {
+    async fn next_spec(&mut self, from_clients: &mut mpsc::Receiver<FromClient>) -> Option<Given> {
         self.waiting.clear();
         let client = self.client.as_ref().map(|(id, _)| *id);
         self.readers.retain(|id, reader| {
@@ -270,13 +286,32 @@ impl Monitor {
         while let Some(ev) = from_clients.recv().await {
             match ev {
                 FromClient::Frame(id, Frame::Spec(json)) if self.is_client(id) => {
-                    return Some(json);
+                    return Some(Given { json, held: false });
+                }
+                FromClient::Frame(id, Frame::HeldSpec(json)) if self.is_client(id) => {
+                    return Some(Given { json, held: true });
                 }
                 FromClient::Closed(id) if self.is_client(id) => return None,
                 _ => {}
             }
         }
         None
+    }
+
+    /// Waits for the attached stepwise's [`Frame::Go`]: `false` when it
+    /// hangs up (or sends anything else) instead, and the attempt must
+    /// not run.
+    async fn go_ahead(&mut self, from_clients: &mut mpsc::Receiver<FromClient>) -> bool {
+        while let Some(ev) = from_clients.recv().await {
+            match ev {
+                FromClient::Frame(id, Frame::Go) if self.is_client(id) => return true,
+                FromClient::Frame(id, _) | FromClient::Closed(id) if self.is_client(id) => {
+                    return false;
+                }
+                _ => {}
+            }
+        }
+        false
     }
 }
 

@@ -17,6 +17,13 @@ const MAX_FRAME: usize = 16 * 1024 * 1024;
 pub enum Frame {
     /// Client → monitor, first on the inherited socket: the spec (JSON).
     Spec(Vec<u8>),
+    /// Client → monitor: a spec (JSON) whose "started" record is not yet
+    /// durable in the journal. The monitor gets ready (claims the
+    /// attempt's socket) and runs nothing before [`Frame::Go`]; a client
+    /// that hangs up first had its start not recorded, and nothing runs.
+    HeldSpec(Vec<u8>),
+    /// Client → monitor, after a held spec: the start is durable, run it.
+    Go,
     /// Client → monitor, first on a re-attach: send the log from here on.
     Hello { from: u64 },
     /// Client → monitor: cancel the attempt.
@@ -43,6 +50,8 @@ impl Frame {
     pub(super) fn kind(&self) -> u8 {
         match self {
             Frame::Spec(_) => b'S',
+            Frame::HeldSpec(_) => b'W',
+            Frame::Go => b'G',
             Frame::Hello { .. } => b'H',
             Frame::Cancel => b'K',
             Frame::Input(_) => b'I',
@@ -58,9 +67,11 @@ impl Frame {
     /// into the frame (this is the path every byte of a flood takes).
     fn payload_into(&self, buf: &mut Vec<u8>) {
         match self {
-            Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => buf.extend_from_slice(b),
+            Frame::Spec(b) | Frame::HeldSpec(b) | Frame::Input(b) | Frame::Exit(b) => {
+                buf.extend_from_slice(b)
+            }
             Frame::Hello { from } => buf.extend_from_slice(&from.to_be_bytes()),
-            Frame::Cancel | Frame::Ack | Frame::Claimed => {}
+            Frame::Cancel | Frame::Ack | Frame::Claimed | Frame::Go => {}
             Frame::Resize { rows, cols } => {
                 buf.extend_from_slice(&rows.to_be_bytes());
                 buf.extend_from_slice(&cols.to_be_bytes());
@@ -74,9 +85,9 @@ impl Frame {
 
     fn payload_len(&self) -> usize {
         match self {
-            Frame::Spec(b) | Frame::Input(b) | Frame::Exit(b) => b.len(),
+            Frame::Spec(b) | Frame::HeldSpec(b) | Frame::Input(b) | Frame::Exit(b) => b.len(),
             Frame::Hello { .. } => 8,
-            Frame::Cancel | Frame::Ack | Frame::Claimed => 0,
+            Frame::Cancel | Frame::Ack | Frame::Claimed | Frame::Go => 0,
             Frame::Resize { .. } => 4,
             Frame::Chunk(c) => 10 + c.bytes.len(),
         }
@@ -86,6 +97,8 @@ impl Frame {
         let bad = || io::Error::new(io::ErrorKind::InvalidData, "a malformed monitor frame");
         Ok(match kind {
             b'S' => Frame::Spec(p),
+            b'W' => Frame::HeldSpec(p),
+            b'G' => Frame::Go,
             b'I' => Frame::Input(p),
             b'X' => Frame::Exit(p),
             b'K' => Frame::Cancel,
@@ -239,6 +252,8 @@ mod tests {
             Frame::Exit(b"{\"code\":0}".to_vec()),
             Frame::Ack,
             Frame::Claimed,
+            Frame::HeldSpec(b"{\"x\":2}".to_vec()),
+            Frame::Go,
         ];
         let (mut a, mut b) = tokio::net::UnixStream::pair().unwrap();
         for f in &frames {

@@ -7,6 +7,9 @@
 //! single-threaded process replaces a fork + exec + dynamic loading + start
 //! of the whole binary per step (see docs/PERFORMANCE.md, issue 19 #5).
 //!
+//! Before its first fork it finds out whether `bash` here can be held
+//! before its command (`engine::process::hold::probe`).
+//!
 //! It holds no secret (specs go straight to the forked monitor), never
 //! starts a thread or a runtime (fork must stay safe), and ends when
 //! stepwise closes its end; the monitors it forked live on without it.
@@ -28,6 +31,10 @@ pub fn main() -> i32 {
     if ctl.set_nonblocking(false).is_err() {
         return 2;
     }
+    // Once, before any monitor is forked (they inherit the verdict) and
+    // before children are left to the kernel (the probe reaps its own).
+    let bash = crate::engine::process::find_program("bash");
+    crate::engine::process::hold::probe(bash.as_deref());
     // Forked monitors are reaped by the kernel, never left as zombies.
     // SAFETY: setting a signal disposition; no handler runs.
     unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
