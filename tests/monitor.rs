@@ -584,3 +584,69 @@ async fn a_held_bash_step_runs_on_its_go_ahead_and_sees_what_an_unheld_one_does(
     assert!(held.contains("env=none"), "{held}");
     assert_eq!(held, unheld);
 }
+
+/// Runs a held attempt: `meanwhile` is done once its bash waits for its
+/// go-ahead; then it is released. Its output.
+async fn held_then_released(spec: Spec, meanwhile: impl FnOnce(i32)) -> String {
+    let log = spec.log_path.clone();
+    let r = runner();
+    let Ok((mut started, go)) = r.start_held(&id(), spec, 8) else {
+        panic!("the monitor runner holds attempts");
+    };
+    wait_until("the held bash spawned", || noted_pid(&log).is_some());
+    let bash = noted_pid(&log).unwrap();
+    wait_until("bash waiting for its go-ahead", || reads_a_pipe(bash));
+    meanwhile(bash);
+    go.send();
+    let mut out = Vec::new();
+    while let Some(c) = started.chunks.recv().await {
+        out.extend_from_slice(&c.bytes);
+    }
+    let outcome = started.done.await.unwrap().unwrap();
+    assert_eq!(
+        outcome.exit.code,
+        Some(0),
+        "{outcome:?} {}",
+        String::from_utf8_lossy(&out)
+    );
+    String::from_utf8(out).unwrap()
+}
+
+/// A held bash killed while it waited (here by hand; in use, by anything
+/// that kills processes by name) is not taken for the step's end: the
+/// step is spawned anew on its go-ahead and runs once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_bash_killed_before_its_go_ahead_is_spawned_anew() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = held_then_released(bash_spec(dir.path(), "echo ran"), |bash| {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(bash),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        wait_until("the held bash dead", || {
+            proc_stat(bash).is_none_or(|s| !s.alive())
+        });
+    })
+    .await;
+    assert_eq!(out, "ran\n");
+}
+
+/// A held bash whose working directory was replaced while it waited is
+/// not used: the step runs in the directory now at that path.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_bash_whose_folder_was_replaced_runs_in_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::write(work.join("old"), "").unwrap();
+    let mut spec = bash_spec(dir.path(), "ls");
+    spec.cwd = Some(work.clone());
+    let out = held_then_released(spec, |_| {
+        std::fs::remove_dir_all(&work).unwrap();
+        std::fs::create_dir(&work).unwrap();
+        std::fs::write(work.join("new"), "").unwrap();
+    })
+    .await;
+    assert_eq!(out, "new\n");
+}

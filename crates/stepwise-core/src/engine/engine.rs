@@ -17,7 +17,6 @@
 //! step whose process-group record cannot be written never starts. It
 //! stays resumable once space is freed.
 
-mod ahead;
 mod facts;
 mod fleet;
 mod fleet_resume;
@@ -154,17 +153,6 @@ pub struct Engine {
     /// Records written but not yet fsync'd (a deferred step exit): applied
     /// to the session at once, announced to the driver only once durable.
     held: Vec<Record>,
-    /// The step auto mode runs next, handed over ahead (see `ahead`).
-    ahead: Option<Ahead>,
-}
-
-/// An attempt handed over ahead of its turn (see `ahead`).
-struct Ahead {
-    which: AttemptId,
-    /// The spec it was given, to compare with the one its turn makes.
-    spec: process::Spec,
-    started: crate::runner::Started,
-    go: crate::runner::GoAhead,
 }
 
 impl Engine {
@@ -187,7 +175,6 @@ impl Engine {
             retry: None,
             stopping: None,
             held: Vec::new(),
-            ahead: None,
         }
     }
 
@@ -755,24 +742,14 @@ impl Engine {
             command: command.clone(),
             log,
         };
-        let (which, log_path) = self.attempt_files(id, attempt);
-        let spec = self.spec_for(&def, &command, log_path.clone());
-        // The attempt handed over ahead, if it is this one as it is now;
-        // any other is let go before this one starts.
-        let handed = match self.ahead.take() {
-            Some(a) if !def.is_fleet() && a.is(&which, &spec) => Some(a.take()),
-            Some(a) => {
-                a.withdraw().await;
-                None
-            }
-            None => None,
-        };
         if def.is_fleet() {
             self.record(started, by_operator).await?;
             return self.start_fleet(&def, attempt, tries_left);
         }
+        let (which, log_path) = self.attempt_files(id, attempt);
+        let spec = self.spec_for(&def, &command, log_path.clone());
         let started = self
-            .start_recorded(started, by_operator, &which, spec, handed)
+            .start_recorded(started, by_operator, &which, spec)
             .await?;
         self.running = Some(Running {
             step: id.to_owned(),
@@ -791,7 +768,6 @@ impl Engine {
             input: started.input,
             fleet: None,
         });
-        self.start_ahead();
         Ok(())
     }
 
@@ -811,29 +787,22 @@ impl Engine {
     }
 
     /// Journals `started` and starts the attempt, which runs only once the
-    /// record is durable. An attempt `handed` over ahead (see `ahead`) only
-    /// waits for its go-ahead. A runner that can hold the attempt gets it
-    /// before the sync (a monitor spawns a bash step, held, meanwhile) and
-    /// its go-ahead right after, before the driver hears of anything; the
-    /// others are started after the sync.
+    /// record is durable. A runner that can hold the attempt gets it before
+    /// the sync (a monitor spawns a bash step, held before its command,
+    /// meanwhile) and its go-ahead right after, before the driver hears of
+    /// anything; the others are started after the sync.
     async fn start_recorded(
         &mut self,
         started: Event,
         by_operator: bool,
         which: &AttemptId,
         spec: process::Spec,
-        handed: Option<(crate::runner::Started, crate::runner::GoAhead)>,
     ) -> io::Result<crate::runner::Started> {
         let record = self.journal.append_unsynced(started, by_operator)?;
-        let held = match handed {
-            Some(handed) => Ok(handed),
-            None => {
-                // Left by a held attempt that a crash cut short: this
-                // attempt is not in the journal, so it never ran.
-                process::survivor::remove_stale_note(&spec.log_path);
-                self.setup.runner.start_held(which, spec, CHUNKS_IN_FLIGHT)
-            }
-        };
+        // Left by a held attempt that a crash cut short: this attempt is
+        // not in the journal, so it never ran.
+        process::clear_leftovers(&spec.log_path);
+        let held = self.setup.runner.start_held(which, spec, CHUNKS_IN_FLIGHT);
         let attempt = match held {
             Ok((attempt, go)) => {
                 // Dropped unsent when the sync fails: nothing runs.

@@ -29,7 +29,7 @@
 //! chunks into lines ([`DisplayLines`]).
 
 mod display;
-mod early;
+pub mod early;
 mod feed;
 mod group;
 pub mod hold;
@@ -39,18 +39,22 @@ mod spec;
 pub mod survivor;
 
 pub use display::{DISPLAY_LINE_MAX_CHARS, DisplayLines};
+pub use early::clear_leftovers;
 pub use sink::{CAPTURE_LIMIT, Chunk, SYNC_EVERY};
 pub use spawn::{
     PTY_COLS, PTY_ROWS, default_shell, find_program, leads_own_session_without_terminal,
 };
-pub use spec::{Spec, same_run};
+pub use spec::Spec;
 
 use crate::engine::redact::{RedactStream, Redactor};
 use crate::runner::tty_input::TtyInput;
 use crate::session::event::{ExitInfo, Stream};
 use group::Reaper;
 use sink::{Sink, Written};
-use spawn::{Reader, Sources, check_before_spawn, pid_of, resolve_program, spawn_piped, spawn_pty};
+use spawn::{
+    Reader, Sources, check_before_spawn, check_folder, pid_of, resolve_program, spawn_piped,
+    spawn_pty,
+};
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -142,15 +146,18 @@ pub async fn run_released(
         early::abandon(early).await;
         return Err(not_released());
     }
-    // Still the same folder and program as when it was spawned, or spawned
-    // anew below.
+    // Still there, in the same folder, with the same program as when it was
+    // spawned, or spawned anew below.
     if early
-        .as_ref()
+        .as_mut()
         .is_some_and(|e| !e.still_current(&spec, &program))
     {
         early::abandon(early.take()).await;
     }
-    let checked = check_before_spawn(&spec);
+    let checked = match early {
+        Some(_) => check_folder(&spec),
+        None => check_before_spawn(&spec),
+    };
     let cancelled = *cancel.borrow_and_update();
     if checked.is_err() || cancelled {
         early::abandon(early.take()).await;
@@ -164,8 +171,13 @@ pub async fn run_released(
     }
     // The write end of a fed stdin, held until the attempt ends.
     let mut feeding = None;
+    let mut created = None;
     let (child, sources, keys) = match early {
-        Some(e) => e.go(),
+        Some(e) => {
+            let (child, sources, log) = e.go();
+            created = Some(log);
+            (child, sources, None)
+        }
         None if spec.tty => spawn_pty(&spec, &survivor::PidNote::create(&spec.log_path)?, input)?,
         None => {
             let stdin = match (spec.stdin.take(), spec.feed.take()) {
@@ -189,7 +201,10 @@ pub async fn run_released(
     // The log is created (on a blocking thread) once the step is spawned,
     // while it runs: created before, it made the note's creation wait
     // for the output folder, on the way to the spawn.
-    let sink = Sink::new(log_path, out, capture, hide);
+    let sink = match created {
+        Some(log) => Sink::created_ahead(log_path, log, out, capture, hide),
+        None => Sink::new(log_path, out, capture, hide),
+    };
     // Aborted when the attempt ends, whatever way it does.
     let _keys = keys.map(AbortOnDrop);
     let pid = pid_of(&child)?;

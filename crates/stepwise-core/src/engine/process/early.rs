@@ -2,18 +2,18 @@
 //! `hold`): what [`super::run_released`] keeps of it until then, and how it
 //! is let go when the release never comes or the world changed meanwhile.
 //!
-//! A step handed over ahead (the engine's `ahead`) may wait while the step
-//! before it runs, and that step may change what this one would start
-//! with: so at the release the held shell is used only if its working
-//! directory is still the same directory and its program the same file
-//! (not replaced or upgraded); otherwise it is killed and the step is
-//! spawned anew. Nothing else a non-interactive bash reads at its start
-//! can change: its environment is fixed in the spec, which the engine
-//! compares whole before it releases.
+//! At the release the held shell is used only if it is still there, its
+//! working directory is still the same directory and its program the same
+//! file (not replaced meanwhile); otherwise it is killed and the step is
+//! spawned anew.
+//!
+//! Its log is created while it waits (off the path between two steps);
+//! let go, its note and its (empty) log are removed.
 //!
 //! Never runs a command: only [`Early::go`] lets the held shell on.
 
 use super::hold::{self, Held};
+use super::sink::{Creating, create_beside};
 use super::spawn::{Sources, check_before_spawn, own_session, pid_of, spawn_piped};
 use super::spec::Spec;
 use super::survivor;
@@ -28,6 +28,8 @@ pub(super) struct Early {
     sources: Sources,
     held: Held,
     note: survivor::PidNote,
+    /// The log, created while the shell waits.
+    log: (PathBuf, Creating),
     cwd: Option<Identity>,
     program: Option<Identity>,
 }
@@ -87,33 +89,37 @@ impl Early {
                 return None;
             }
         };
+        let log = (spec.log_path.clone(), create_beside(spec.log_path.clone()));
         Some(Early {
             child,
             sources,
             held,
             note,
+            log,
             cwd,
             program: Identity::of(program),
         })
     }
 
-    /// Whether its folder and program are still what it was started with.
-    pub(super) fn still_current(&self, spec: &Spec, program: &Path) -> bool {
+    /// Whether the held shell is still there (nothing killed it while it
+    /// waited) and its folder and program are what it was started with.
+    pub(super) fn still_current(&mut self, spec: &Spec, program: &Path) -> bool {
         let cwd = spec.cwd.as_deref().map(Identity::of_dir);
-        cwd.is_none_or(|now| now.is_some() && now == self.cwd)
+        matches!(self.child.try_wait(), Ok(None))
+            && cwd.is_none_or(|now| now.is_some() && now == self.cwd)
             && self.program.is_some()
             && Identity::of(program) == self.program
     }
 
-    /// Lets the held shell run its command.
-    pub(super) fn go(self) -> (Child, Sources, Option<tokio::task::JoinHandle<()>>) {
+    /// Lets the held shell run its command; its log's creation.
+    pub(super) fn go(self) -> (Child, Sources, Creating) {
         self.held.release();
-        (self.child, self.sources, None)
+        (self.child, self.sources, self.log.1)
     }
 }
 
 /// Kills a held shell (if any) before its command could run, reaps it,
-/// and removes its note: nothing says it ran.
+/// and removes its note and its log (still empty): nothing says it ran.
 pub(super) async fn abandon(early: Option<Early>) {
     let Some(mut e) = early else {
         return;
@@ -127,4 +133,33 @@ pub(super) async fn abandon(early: Option<Early>) {
     let _ = e.child.wait().await;
     drop(e.held);
     e.note.discard();
+    let (path, creating) = e.log;
+    if let Ok(Ok(file)) = creating.await {
+        remove_if_same_and_empty(&path, &file);
+    }
+}
+
+/// Removes `path` if it is still `file`'s name and the file is empty.
+fn remove_if_same_and_empty(path: &Path, file: &std::fs::File) {
+    let ours = file.metadata().map(|m| (m.dev(), m.ino(), m.len()));
+    let there = std::fs::symlink_metadata(path).map(|m| (m.dev(), m.ino()));
+    if let (Ok((dev, ino, 0)), Ok(there)) = (ours, there)
+        && (dev, ino) == there
+    {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Removes what a held attempt cut short by a crash (stepwise and its
+/// monitor killed before its start was durable) can leave beside `log`:
+/// its note, when no process of its group runs, and its log, when empty.
+/// Only for an attempt the journal does not hold, about to be started.
+pub fn clear_leftovers(log: &Path) {
+    let note = survivor::note_path(log);
+    if note.exists() && survivor::still_running(log).is_none() {
+        let _ = std::fs::remove_file(note);
+    }
+    if std::fs::symlink_metadata(log).is_ok_and(|m| m.is_file() && m.len() == 0) {
+        let _ = std::fs::remove_file(log);
+    }
 }

@@ -78,8 +78,9 @@ pub(super) fn holds(program: &Path, argv: &[String], env: &[(String, String)]) -
         && !env.iter().any(|(k, _)| unsafe_variable(k))
 }
 
-/// Runs `bash` (the one found on `PATH`) held, with no go-ahead: it must
-/// exit [`NOT_RELEASED`] without running its command. Records the verdict
+/// Runs `bash` (the one found on `PATH`) held twice: with no go-ahead it
+/// must exit [`NOT_RELEASED`] without running its command, with one it
+/// must run it. Records the verdict
 /// for this process and the monitors it forks. Blocking (one start of
 /// bash); the caller must reap its own children (no `SIGCHLD` ignored).
 pub fn probe(bash: Option<&Path>) {
@@ -88,10 +89,14 @@ pub fn probe(bash: Option<&Path>) {
     let _ = HOLDING_BASH.set(found.map(Path::to_path_buf));
 }
 
+/// Held with no go-ahead, the probed bash must exit [`NOT_RELEASED`]
+/// without running `exit 0`; released, it must run it.
 fn holds_when_probed(bash: &Path) -> bool {
-    let Ok(mut held) = Held::new() else {
-        return false;
-    };
+    probe_once(bash, false) == Some(NOT_RELEASED) && probe_once(bash, true) == Some(0)
+}
+
+fn probe_once(bash: &Path, release: bool) -> Option<i32> {
+    let mut held = Held::new().ok()?;
     let (name, value) = held.variable();
     let mut cmd = std::process::Command::new(bash);
     cmd.args(["-c", "exit 0"])
@@ -100,10 +105,11 @@ fn holds_when_probed(bash: &Path) -> bool {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let child = held.spawn_with(|| cmd.spawn());
-    drop(held);
-    child
-        .and_then(|mut c| c.wait())
-        .is_ok_and(|status| status.code() == Some(NOT_RELEASED))
+    match release {
+        true => held.release(),
+        false => drop(held),
+    }
+    child.and_then(|mut c| c.wait()).ok()?.code()
 }
 
 /// A hold: the script's pipe (read end, for bash) and the go-ahead's
@@ -137,8 +143,10 @@ impl Held {
     }
 
     /// Spawns with the two read ends inherited (at their numbers here,
-    /// which the script names), then closes them here. Serialised: no
-    /// other spawn of this process may inherit them meanwhile.
+    /// which the script names), then closes them here. Held spawns are
+    /// serialised, so one never inherits another's descriptors; a monitor
+    /// spawns nothing else while it holds a step (the spawner's probe runs
+    /// before any monitor exists).
     pub(super) fn spawn_with<T>(&mut self, spawn: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _one = SPAWNING.lock().unwrap_or_else(|e| e.into_inner());
@@ -169,7 +177,7 @@ fn inheritable(fd: &OwnedFd) -> io::Result<()> {
 fn script(go: i32, script: i32) -> String {
     format!(
         "_sw_u=$_\n\
-         IFS= read -r -u {go} _sw_go && [[ $_sw_go == go ]] || exit {NOT_RELEASED}\n\
+         TMOUT= IFS= read -r -u {go} _sw_go && [[ $_sw_go == go ]] || exit {NOT_RELEASED}\n\
          exec {go}<&- {script}<&-\n\
          SECONDS=0\n\
          _sw_f() {{ unset -v BASH_ENV _sw_go _sw_u; unset -f _sw_f; }}\n\

@@ -123,7 +123,10 @@ pub(super) struct Sink {
 /// it exists. The same thread then makes the next attempt's note ahead
 /// (see `survivor`), while this attempt runs rather than between two
 /// steps, and without the attempt's end waiting for it.
-fn create_beside(path: PathBuf) -> oneshot::Receiver<io::Result<File>> {
+/// The log being created (on a blocking thread).
+pub(super) type Creating = oneshot::Receiver<io::Result<File>>;
+
+pub(super) fn create_beside(path: PathBuf) -> Creating {
     let (tx, rx) = oneshot::channel();
     drop(tokio::task::spawn_blocking(move || {
         let _ = tx.send(create_log(&path));
@@ -139,8 +142,21 @@ impl Sink {
         capture: bool,
         hide_stdout: bool,
     ) -> Self {
+        let creating = create_beside(path.clone());
+        Sink::created_ahead(path, creating, out, capture, hide_stdout)
+    }
+
+    /// A sink on a log whose creation was started earlier (a held step's,
+    /// while it waited: see `early`).
+    pub(super) fn created_ahead(
+        path: PathBuf,
+        creating: Creating,
+        out: mpsc::Sender<Chunk>,
+        capture: bool,
+        hide_stdout: bool,
+    ) -> Self {
         Sink {
-            creating: Some(create_beside(path.clone())),
+            creating: Some(creating),
             path,
             file: None,
             offset: 0,

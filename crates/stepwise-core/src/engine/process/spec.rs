@@ -1,6 +1,5 @@
 //! What to run for one attempt, and how ([`Spec`]): the program and its
-//! arguments, environment, folder, log, limits and masking; and whether
-//! two specs run the same thing ([`same_run`]).
+//! arguments, environment, folder, log, limits and masking.
 //!
 //! Only describes an attempt: never spawns, reads or writes anything.
 
@@ -87,20 +86,4 @@ impl fmt::Debug for Spec {
             .field("tty", &self.tty)
             .finish_non_exhaustive()
     }
-}
-
-/// Whether two specs run the same thing the same way: the same command,
-/// environment, folder, log, limits and secrets (the same masking). A spec
-/// with a stdin of its own, or bytes to feed, never is.
-pub fn same_run(a: &Spec, b: &Spec) -> bool {
-    a.argv == b.argv
-        && a.env == b.env
-        && a.cwd == b.cwd
-        && a.log_path == b.log_path
-        && (a.timeout, a.grace, a.drain) == (b.timeout, b.grace, b.drain)
-        && (a.capture_stdout, a.tty, a.interactive, a.hide_stdout)
-            == (b.capture_stdout, b.tty, b.interactive, b.hide_stdout)
-        && Arc::ptr_eq(&a.redactor, &b.redactor)
-        && [&a.stdin, &b.stdin].iter().all(|s| s.is_none())
-        && [&a.feed, &b.feed].iter().all(|f| f.is_none())
 }

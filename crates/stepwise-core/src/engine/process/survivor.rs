@@ -221,14 +221,6 @@ fn format_decimal(n: i32, buf: &mut [u8]) -> usize {
     len
 }
 
-/// Removes the note beside `log` of an attempt the journal does not hold
-/// (a held attempt whose start never became durable, cut short by a crash
-/// of stepwise and its monitor; see `hold`), so the attempt can be
-/// started. Only for an attempt that is about to be journalled.
-pub fn remove_stale_note(log: &Path) {
-    let _ = std::fs::remove_file(note_path(log));
-}
-
 /// The process group of that attempt, if some process of it still runs on
 /// this boot of this machine.
 pub fn still_running(log: &Path) -> Option<i32> {

@@ -27,7 +27,7 @@ use nix::errno::Errno;
 use nix::sys::socket::{MsgFlags, send};
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -158,7 +158,9 @@ impl StepRunner for MonitorRunner {
             };
         }
         // The step's process-group note is created before the step is
-        // spawned, by the monitor, after its claim: with the monitor gone,
+        // spawned (a held bash: before its release), by the monitor, after
+        // its claim, and removed by a monitor that lets a held attempt go
+        // unreleased: with the monitor gone,
         // no note and no output, the step never ran, and no monitor will
         // run it. Output without a note (a note removed by hand, a folder
         // copied in part) means it did run: that is not "never started".
@@ -368,7 +370,7 @@ impl Hold {
     fn new(given: Option<&Given>) -> (Hold, GoAhead) {
         let direct = given
             .filter(|g| g.rest.is_empty())
-            .and_then(|g| nix::unistd::dup(&g.sock).ok());
+            .and_then(|g| g.sock.as_fd().try_clone_to_owned().ok());
         let (tx, rx) = oneshot::channel();
         let go = GoAhead::new(move || {
             let sent = direct.map_or(0, |fd| {
