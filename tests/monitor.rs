@@ -650,3 +650,39 @@ async fn a_held_bash_whose_folder_was_replaced_runs_in_the_new_one() {
     .await;
     assert_eq!(out, "new\n");
 }
+
+/// A held attempt whose monitor is killed before its release (its bash
+/// then reads end of file and exits, its command never run) is told apart
+/// from one whose end is unknown: its note still says "held", so the
+/// attempt never started; a new monitor runs it, once, in its place.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_attempt_whose_monitor_was_killed_never_started_and_runs_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let command = format!("echo run >> '{}'", marker.display());
+    let spec = bash_spec(dir.path(), &command);
+    let log = spec.log_path.clone();
+    let r = runner();
+    let Ok((started, go)) = r.start_held(&id(), spec, 8) else {
+        panic!("the monitor runner holds attempts");
+    };
+    wait_until("the held bash spawned", || noted_pid(&log).is_some());
+    let bash = noted_pid(&log).unwrap();
+    wait_until("bash waiting for its go-ahead", || reads_a_pipe(bash));
+    let monitor = proc_stat(bash).unwrap().ppid;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(monitor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_until("the held bash gone", || {
+        proc_stat(bash).is_none_or(|s| !s.alive())
+    });
+    drop((started, go));
+    assert_eq!(r.reattach(&id(), &log), Reattach::NeverStarted);
+    let mut again = r.start(&id(), bash_spec(dir.path(), &command), 8);
+    while again.chunks.recv().await.is_some() {}
+    let outcome = again.done.await.unwrap().unwrap();
+    assert_eq!(outcome.exit.code, Some(0), "{outcome:?}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "run\n");
+}

@@ -799,8 +799,8 @@ impl Engine {
         spec: process::Spec,
     ) -> io::Result<crate::runner::Started> {
         let record = self.journal.append_unsynced(started, by_operator)?;
-        // Left by a held attempt that a crash cut short: this attempt is
-        // not in the journal, so it never ran.
+        // A held attempt never released, cut short by a crash of its
+        // monitor, leaves a note that says so (and maybe an empty log).
         process::clear_leftovers(&spec.log_path);
         let held = self.setup.runner.start_held(which, spec, CHUNKS_IN_FLIGHT);
         let attempt = match held {

@@ -29,7 +29,7 @@
 //! chunks into lines ([`DisplayLines`]).
 
 mod display;
-pub mod early;
+mod early;
 mod feed;
 mod group;
 pub mod hold;
@@ -135,6 +135,10 @@ pub async fn run_released(
     }
     let program =
         resolve_program(&spec.argv[0], &spec.env).unwrap_or_else(|| PathBuf::from(&spec.argv[0]));
+    // Left by a held attempt whose monitor went before its release.
+    if release.is_some() {
+        early::clear_leftovers(&spec.log_path);
+    }
     // A bash step is spawned now and held until the release (see `hold`).
     let mut early = match release {
         Some(_) => early::Early::spawn(&spec, &program),
@@ -171,10 +175,19 @@ pub async fn run_released(
     }
     // The write end of a fed stdin, held until the attempt ends.
     let mut feeding = None;
+    // Its note can no longer say "held": let go, spawned anew below.
+    let early = match early.map(early::Early::go) {
+        Some(Err(e)) => {
+            early::abandon(Some(*e)).await;
+            check_before_spawn(&spec)?;
+            None
+        }
+        Some(Ok(going)) => Some(going),
+        None => None,
+    };
     let mut created = None;
     let (child, sources, keys) = match early {
-        Some(e) => {
-            let (child, sources, log) = e.go();
+        Some((child, sources, log)) => {
             created = Some(log);
             (child, sources, None)
         }

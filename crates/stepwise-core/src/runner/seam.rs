@@ -63,11 +63,11 @@ impl MonitorLost {
 /// ([`StepRunner::start_held`]), that its "started" record is durable:
 /// only then may anything of the attempt run. Dropped unsent (the sync
 /// failed), the attempt never runs.
-pub struct GoAhead(Box<dyn FnOnce() + Send + Sync>);
+pub struct GoAhead(Box<dyn FnOnce() + Send>);
 
 impl GoAhead {
     /// The runner's side: what saying "go" does.
-    pub fn new(go: impl FnOnce() + Send + Sync + 'static) -> GoAhead {
+    pub fn new(go: impl FnOnce() + Send + 'static) -> GoAhead {
         GoAhead(Box::new(go))
     }
 
@@ -109,8 +109,7 @@ pub trait StepRunner: Send + Sync {
     fn start(&self, id: &AttemptId, spec: Spec, capacity: usize) -> Started;
 
     /// Like [`StepRunner::start`], for an attempt whose "started" record is
-    /// written and not yet durable (or not yet written: the next step,
-    /// handed over ahead): the runner gets it ready meanwhile (a monitor
+    /// written and not yet durable: the runner gets it ready meanwhile (a monitor
     /// claims its socket and spawns a bash step held before its command),
     /// and runs nothing of it before [`GoAhead::send`]; a go-ahead dropped
     /// unsent lets it go, and its `done` ends once nothing of it is left.

@@ -74,7 +74,7 @@ impl Early {
         };
         check_before_spawn(spec).ok()?;
         let mut held = Held::new().ok()?;
-        let note = survivor::PidNote::create(&spec.log_path).ok()?;
+        let note = survivor::PidNote::create_held(&spec.log_path).ok()?;
         let spawned = spawn_piped(
             spec,
             PathBuf::from(program),
@@ -111,10 +111,15 @@ impl Early {
             && Identity::of(program) == self.program
     }
 
-    /// Lets the held shell run its command; its log's creation.
-    pub(super) fn go(self) -> (Child, Sources, Creating) {
+    /// Lets the held shell run its command (its note no longer says held);
+    /// its log's creation. Given back when its note cannot say so: the
+    /// caller lets it go and spawns the step anew.
+    pub(super) fn go(self) -> Result<(Child, Sources, Creating), Box<Early>> {
+        if self.note.released().is_err() {
+            return Err(Box::new(self));
+        }
         self.held.release();
-        (self.child, self.sources, self.log.1)
+        Ok((self.child, self.sources, self.log.1))
     }
 }
 
@@ -150,15 +155,16 @@ fn remove_if_same_and_empty(path: &Path, file: &std::fs::File) {
     }
 }
 
-/// Removes what a held attempt cut short by a crash (stepwise and its
-/// monitor killed before its start was durable) can leave beside `log`:
-/// its note, when no process of its group runs, and its log, when empty.
-/// Only for an attempt the journal does not hold, about to be started.
+/// Removes what a held attempt that was never released can leave beside
+/// `log` (its stepwise and its monitor killed while it waited): its note,
+/// which says so, once no process of its group runs, and then its log if
+/// still empty. Nothing of it ran. Called before an attempt is started
+/// (by the engine, and by a monitor asked after one that went).
 pub fn clear_leftovers(log: &Path) {
-    let note = survivor::note_path(log);
-    if note.exists() && survivor::still_running(log).is_none() {
-        let _ = std::fs::remove_file(note);
+    if !survivor::never_released(log) {
+        return;
     }
+    let _ = std::fs::remove_file(survivor::note_path(log));
     if std::fs::symlink_metadata(log).is_ok_and(|m| m.is_file() && m.len() == 0) {
         let _ = std::fs::remove_file(log);
     }

@@ -119,13 +119,13 @@ pub(super) struct Sink {
     error: Option<io::Error>,
 }
 
+/// The log being created (on a blocking thread).
+pub(super) type Creating = oneshot::Receiver<io::Result<File>>;
+
 /// Creates the log on a blocking thread; the file comes back as soon as
 /// it exists. The same thread then makes the next attempt's note ahead
 /// (see `survivor`), while this attempt runs rather than between two
 /// steps, and without the attempt's end waiting for it.
-/// The log being created (on a blocking thread).
-pub(super) type Creating = oneshot::Receiver<io::Result<File>>;
-
 pub(super) fn create_beside(path: PathBuf) -> Creating {
     let (tx, rx) = oneshot::channel();
     drop(tokio::task::spawn_blocking(move || {

@@ -46,7 +46,16 @@ pub(super) struct PidNote {
     file: File,
     /// What follows the pid on the line: ` <boot id>\n`.
     tail: Vec<u8>,
+    /// A held step's note (see [`PidNote::create_held`]), and where
+    /// [`HELD`] is on its line once [`PidNote::reserve`] wrote it.
+    held: bool,
+    held_at: std::sync::atomic::AtomicU64,
 }
+
+/// The last word of the note of a held step, before its release: the
+/// step's command has not run (see `hold`). Overwritten with spaces just
+/// before the release.
+const HELD: &[u8] = b"held";
 
 impl PidNote {
     /// Creates the empty note beside the attempt's log (naming the file
@@ -58,7 +67,29 @@ impl PidNote {
             tail: format!(" {}\n", boot_id()).into_bytes(),
             path,
             file,
+            held: false,
+            held_at: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Like [`PidNote::create`], for a step spawned held: the line that
+    /// [`PidNote::reserve`] writes ends with `held` until
+    /// [`PidNote::released`]. A held note whose group is gone names a step
+    /// whose command never ran ([`never_released`]).
+    pub(super) fn create_held(log: &Path) -> io::Result<PidNote> {
+        let mut note = PidNote::create(log)?;
+        note.held = true;
+        Ok(note)
+    }
+
+    /// Blanks the note's `held` just before the release; an error when it
+    /// cannot (the step must then not be released).
+    pub(super) fn released(&self) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        match self.held_at.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => Ok(()),
+            at => self.file.write_all_at(&[b' '; HELD.len()], at),
+        }
     }
 
     /// The hook to run in the forked child before its exec (after
@@ -96,7 +127,14 @@ impl PidNote {
         let session = nix::unistd::getsid(None).map_or(0, |s| s.as_raw());
         let mut line = vec![b'0'; PID_WIDTH];
         line.extend_from_slice(&self.tail[..self.tail.len() - 1]);
-        line.extend_from_slice(format!(" {session}\n").as_bytes());
+        line.extend_from_slice(format!(" {session}").as_bytes());
+        if self.held {
+            line.push(b' ');
+            let at = line.len() as u64;
+            self.held_at.store(at, std::sync::atomic::Ordering::Relaxed);
+            line.extend_from_slice(HELD);
+        }
+        line.push(b'\n');
         (&self.file)
             .write_all(&line)
             .map_err(|e| PidNote::error(&self.path, e))
@@ -233,6 +271,8 @@ struct Noted {
     pgid: i32,
     boot: String,
     session: Option<i32>,
+    /// Held, never released: its command never ran.
+    held: bool,
 }
 
 impl Noted {
@@ -259,7 +299,15 @@ fn read_note(log: &Path) -> Option<Noted> {
         pgid: fields.next()?.parse().ok()?,
         boot: fields.next()?.to_owned(),
         session: fields.next().and_then(|s| s.parse().ok()),
+        held: fields.next().is_some_and(|w| w.as_bytes() == HELD),
     })
+}
+
+/// Whether the note beside `log` is a held step's, never released, whose
+/// process group is gone: its command never ran (its shell, if it had
+/// started, exited on its own or was killed while it waited).
+pub fn never_released(log: &Path) -> bool {
+    read_note(log).is_some_and(|n| n.held && n.running_group().is_none())
 }
 
 /// The process group of a live (not zombie) process of session `sid`
@@ -431,6 +479,32 @@ mod tests {
         assert_eq!(group_facts(&log).pgid, Some(pgid));
         child.kill().unwrap();
         child.wait().unwrap();
+    }
+
+    /// A held step's note ends with `held` until its release: with its
+    /// group gone it says the command never ran; once released it is a
+    /// plain note (the same line, `held` blanked).
+    #[test]
+    fn a_held_note_says_never_released_until_its_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.1.log");
+        let note = PidNote::create_held(&log).unwrap();
+        note.reserve().unwrap();
+        let (mut child, pgid) = sleeper_in_own_group();
+        note.record(pgid).unwrap();
+        let text = std::fs::read_to_string(note_path(&log)).unwrap();
+        assert!(text.ends_with(" held\n"), "{text}");
+        assert!(!never_released(&log), "its group still runs");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(never_released(&log), "held, its group gone");
+        note.released().unwrap();
+        let text = std::fs::read_to_string(note_path(&log)).unwrap();
+        assert!(
+            text.ends_with("     \n") && !text.contains("held"),
+            "{text}"
+        );
+        assert!(!never_released(&log), "released");
     }
 
     /// The monitor killed between the spawn and writing the pid: the note

@@ -167,6 +167,11 @@ impl StepRunner for MonitorRunner {
         if !survivor::note_path(log).exists() && !has_output(log) {
             return Reattach::NeverStarted;
         }
+        // Its note says "held" and its group is gone: spawned held, never
+        // released, its command never ran.
+        if survivor::never_released(log) && !has_output(log) {
+            return Reattach::NeverStarted;
+        }
         match survivor::still_running(log) {
             Some(pgid) => Reattach::Orphaned { pgid },
             None => Reattach::Gone,
