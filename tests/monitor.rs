@@ -516,6 +516,22 @@ fn reads_a_pipe(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("pipe_read"))
 }
 
+/// Starts `spec` held and waits until its bash waits for its go-ahead:
+/// the attempt, its go-ahead and that bash's pid.
+fn held_and_waiting(
+    r: &MonitorRunner,
+    spec: Spec,
+) -> (stepwise::runner::Started, stepwise::runner::GoAhead, i32) {
+    let log = spec.log_path.clone();
+    let Ok((started, go)) = r.start_held(&id(), spec, 8) else {
+        panic!("the monitor runner holds attempts");
+    };
+    wait_until("the held bash spawned", || noted_pid(&log).is_some());
+    let bash = noted_pid(&log).unwrap();
+    wait_until("bash waiting for its go-ahead", || reads_a_pipe(bash));
+    (started, go, bash)
+}
+
 /// A bash step handed over before its start is durable is spawned at once
 /// and held: it waits before its command. The go-ahead never comes (the
 /// journal's sync failed, or stepwise died): the held bash is killed,
@@ -527,12 +543,7 @@ async fn a_held_bash_step_without_its_go_ahead_runs_nothing_and_leaves_nothing()
     let spec = bash_spec(dir.path(), &format!("touch '{}'", marker.display()));
     let log = spec.log_path.clone();
     let r = runner();
-    let Ok((started, go)) = r.start_held(&id(), spec, 8) else {
-        panic!("the monitor runner holds attempts");
-    };
-    wait_until("the held bash spawned", || noted_pid(&log).is_some());
-    let bash = noted_pid(&log).unwrap();
-    wait_until("bash waiting for its go-ahead", || reads_a_pipe(bash));
+    let (started, go, bash) = held_and_waiting(&r, spec);
     assert!(!marker.exists(), "the command ran before its go-ahead");
     drop(go);
     let err = started
@@ -588,14 +599,8 @@ async fn a_held_bash_step_runs_on_its_go_ahead_and_sees_what_an_unheld_one_does(
 /// Runs a held attempt: `meanwhile` is done once its bash waits for its
 /// go-ahead; then it is released. Its output.
 async fn held_then_released(spec: Spec, meanwhile: impl FnOnce(i32)) -> String {
-    let log = spec.log_path.clone();
     let r = runner();
-    let Ok((mut started, go)) = r.start_held(&id(), spec, 8) else {
-        panic!("the monitor runner holds attempts");
-    };
-    wait_until("the held bash spawned", || noted_pid(&log).is_some());
-    let bash = noted_pid(&log).unwrap();
-    wait_until("bash waiting for its go-ahead", || reads_a_pipe(bash));
+    let (mut started, go, bash) = held_and_waiting(&r, spec);
     meanwhile(bash);
     go.send();
     let mut out = Vec::new();
@@ -663,12 +668,7 @@ async fn a_held_attempt_whose_monitor_was_killed_never_started_and_runs_later() 
     let spec = bash_spec(dir.path(), &command);
     let log = spec.log_path.clone();
     let r = runner();
-    let Ok((started, go)) = r.start_held(&id(), spec, 8) else {
-        panic!("the monitor runner holds attempts");
-    };
-    wait_until("the held bash spawned", || noted_pid(&log).is_some());
-    let bash = noted_pid(&log).unwrap();
-    wait_until("bash waiting for its go-ahead", || reads_a_pipe(bash));
+    let (started, go, bash) = held_and_waiting(&r, spec);
     let monitor = proc_stat(bash).unwrap().ppid;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(monitor),
