@@ -570,9 +570,8 @@ async fn a_held_bash_step_runs_on_its_go_ahead_and_sees_what_an_unheld_one_does(
                  set | grep -c '^_sw' || true; declare -F | wc -l";
     let dir = tempfile::tempdir().unwrap();
     let r = runner();
-    let Ok((mut started, go)) = r.start_held(&id(), bash_spec(dir.path(), looks), 8) else {
-        panic!("the monitor runner holds attempts");
-    };
+    // Held for sure: its bash waits on the go-ahead's pipe first.
+    let (mut started, go, _) = held_and_waiting(&r, bash_spec(dir.path(), looks));
     go.send();
     let mut held = Vec::new();
     while let Some(c) = started.chunks.recv().await {

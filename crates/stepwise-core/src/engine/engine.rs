@@ -740,14 +740,19 @@ impl Engine {
             step: id.to_owned(),
             attempt,
             command: command.clone(),
-            log,
+            log: log.clone(),
         };
         if def.is_fleet() {
             self.record(started, by_operator).await?;
             return self.start_fleet(&def, attempt, tries_left);
         }
-        let (which, log_path) = self.attempt_files(id, attempt);
+        let log_path = self.setup.session_dir.join(&log);
         let spec = self.spec_for(&def, &command, log_path.clone());
+        let which = AttemptId {
+            step: id.to_owned(),
+            attempt,
+            target: None,
+        };
         let started = self
             .start_recorded(started, by_operator, &which, spec)
             .await?;
@@ -771,21 +776,6 @@ impl Engine {
         Ok(())
     }
 
-    /// The attempt's id and its log's path.
-    fn attempt_files(&self, step: &str, attempt: u32) -> (AttemptId, PathBuf) {
-        let out = crate::session::store::OUTPUT_DIR;
-        let log = self
-            .setup
-            .session_dir
-            .join(format!("{out}/{step}.{attempt}.log"));
-        let which = AttemptId {
-            step: step.to_owned(),
-            attempt,
-            target: None,
-        };
-        (which, log)
-    }
-
     /// Journals `started` and starts the attempt, which runs only once the
     /// record is durable. A runner that can hold the attempt gets it before
     /// the sync (a monitor spawns a bash step, held before its command,
@@ -799,21 +789,15 @@ impl Engine {
         spec: process::Spec,
     ) -> io::Result<crate::runner::Started> {
         let record = self.journal.append_unsynced(started, by_operator)?;
-        // A held attempt never released, cut short by a crash of its
-        // monitor, leaves a note that says so (and maybe an empty log).
-        process::clear_leftovers(&spec.log_path);
         let held = self.setup.runner.start_held(which, spec, CHUNKS_IN_FLIGHT);
+        // A failed sync drops a held attempt's go-ahead unsent: nothing runs.
+        self.journal.sync()?;
         let attempt = match held {
             Ok((attempt, go)) => {
-                // Dropped unsent when the sync fails: nothing runs.
-                self.journal.sync()?;
                 go.send();
                 attempt
             }
-            Err(spec) => {
-                self.journal.sync()?;
-                self.setup.runner.start(which, *spec, CHUNKS_IN_FLIGHT)
-            }
+            Err(spec) => self.setup.runner.start(which, *spec, CHUNKS_IN_FLIGHT),
         };
         self.announce_held().await;
         self.session.apply(&record);

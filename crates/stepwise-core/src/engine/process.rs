@@ -39,7 +39,6 @@ mod spec;
 pub mod survivor;
 
 pub use display::{DISPLAY_LINE_MAX_CHARS, DisplayLines};
-pub use early::clear_leftovers;
 pub use sink::{CAPTURE_LIMIT, Chunk, SYNC_EVERY};
 pub use spawn::{
     PTY_COLS, PTY_ROWS, default_shell, find_program, leads_own_session_without_terminal,
@@ -51,10 +50,7 @@ use crate::runner::tty_input::TtyInput;
 use crate::session::event::{ExitInfo, Stream};
 use group::Reaper;
 use sink::{Sink, Written};
-use spawn::{
-    Reader, Sources, check_before_spawn, check_folder, pid_of, resolve_program, spawn_piped,
-    spawn_pty,
-};
+use spawn::{Reader, Sources, check_before_spawn, pid_of, resolve_program, spawn_piped, spawn_pty};
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -135,80 +131,35 @@ pub async fn run_released(
     }
     let program =
         resolve_program(&spec.argv[0], &spec.env).unwrap_or_else(|| PathBuf::from(&spec.argv[0]));
-    // Left by a held attempt whose monitor went before its release.
-    if release.is_some() {
-        early::clear_leftovers(&spec.log_path);
-    }
-    // A bash step is spawned now and held until the release (see `hold`).
-    let mut early = match release {
-        Some(_) => early::Early::spawn(&spec, &program),
+    // A bash step is spawned now and held until the release (see `hold`);
+    // `held` is that shell once it may go on.
+    let held = match release {
+        Some(release) => early::until_release(&spec, &program, release).await?,
         None => None,
     };
-    if let Some(r) = release
-        && r.await.is_err()
-    {
-        early::abandon(early).await;
-        return Err(not_released());
+    if held.is_none() {
+        check_before_spawn(&spec)?;
     }
-    // Still there, in the same folder, with the same program as when it was
-    // spawned, or spawned anew below.
-    if early
-        .as_mut()
-        .is_some_and(|e| !e.still_current(&spec, &program))
-    {
-        early::abandon(early.take()).await;
-    }
-    let checked = match early {
-        Some(_) => check_folder(&spec),
-        None => check_before_spawn(&spec),
-    };
-    let cancelled = *cancel.borrow_and_update();
-    if checked.is_err() || cancelled {
-        early::abandon(early.take()).await;
-    }
-    checked?;
     let (log_path, capture, hide) = (spec.log_path.clone(), spec.capture_stdout, spec.hide_stdout);
-    if cancelled {
+    if *cancel.borrow_and_update() {
+        early::abandon(held).await;
         return Ok(not_started(
             Sink::new(log_path, out, capture, hide).finish().await,
         ));
     }
-    // The write end of a fed stdin, held until the attempt ends.
-    let mut feeding = None;
-    // Its note can no longer say "held": let go, spawned anew below.
-    let early = match early.map(early::Early::go) {
-        Some(Err(e)) => {
-            early::abandon(Some(*e)).await;
-            check_before_spawn(&spec)?;
-            None
-        }
-        Some(Ok(going)) => Some(going),
+    let going = match held {
+        Some(e) => e.go().await,
         None => None,
     };
+    // The write end of a fed stdin, held until the attempt ends.
+    let mut feeding = None;
     let mut created = None;
-    let (child, sources, keys) = match early {
+    let (child, sources, keys) = match going {
         Some((child, sources, log)) => {
             created = Some(log);
             (child, sources, None)
         }
-        None if spec.tty => spawn_pty(&spec, &survivor::PidNote::create(&spec.log_path)?, input)?,
-        None => {
-            let stdin = match (spec.stdin.take(), spec.feed.take()) {
-                (Some(fd), _) => Stdio::from(fd),
-                (None, Some(bytes)) => {
-                    let (held, read) = feed::Feed::start(bytes)?;
-                    feeding = Some(held);
-                    Stdio::from(read)
-                }
-                (None, None) => Stdio::null(),
-            };
-            // The group's record, written before the step execs (by the
-            // child, or as a line whose pid is written after): a step whose
-            // record cannot be written never runs (see `survivor`).
-            let note = survivor::PidNote::create(&spec.log_path)?;
-            let (child, sources) = spawn_piped(&spec, program, &note, stdin, None)?;
-            (child, sources, None)
-        }
+        None => spawn_now(&mut spec, program, input, &mut feeding)?,
     };
     let started = Instant::now();
     // The log is created (on a blocking thread) once the step is spawned,
@@ -233,6 +184,34 @@ pub async fn run_released(
     outcome
 }
 
+/// Spawns the step now (not held): in a pty, or with pipes and its stdin
+/// (a pipe of its own, bytes fed through `feeding`, or nothing).
+fn spawn_now(
+    spec: &mut Spec,
+    program: PathBuf,
+    input: Option<mpsc::Receiver<TtyInput>>,
+    feeding: &mut Option<feed::Feed>,
+) -> io::Result<(Child, Sources, Option<tokio::task::JoinHandle<()>>)> {
+    // The group's record, written before the step execs (by the child, or
+    // as a line whose pid is written after): a step whose record cannot be
+    // written never runs (see `survivor`).
+    let note = survivor::PidNote::create(&spec.log_path)?;
+    if spec.tty {
+        return spawn_pty(spec, &note, input);
+    }
+    let stdin = match (spec.stdin.take(), spec.feed.take()) {
+        (Some(fd), _) => Stdio::from(fd),
+        (None, Some(bytes)) => {
+            let (fed, read) = feed::Feed::start(bytes)?;
+            *feeding = Some(fed);
+            Stdio::from(read)
+        }
+        (None, None) => Stdio::null(),
+    };
+    let (child, sources) = spawn_piped(spec, program, &note, stdin, None)?;
+    Ok((child, sources, None))
+}
+
 fn not_started(written: Written) -> Outcome {
     Outcome {
         exit: ExitInfo {
@@ -247,11 +226,6 @@ fn not_started(written: Written) -> Outcome {
         stdout: written.stdout,
         log_error: written.error,
     }
-}
-
-/// The error of an attempt whose release never came.
-fn not_released() -> io::Error {
-    io::Error::other("the step's start was not made durable; it was not run")
 }
 
 /// A task that is aborted when this is dropped.

@@ -426,8 +426,7 @@ impl Journal {
     /// Appends an event and makes it durable (fsync) before returning.
     /// `by_operator` records the operator and host with it.
     pub fn append(&mut self, event: Event, by_operator: bool) -> io::Result<Record> {
-        let record = self.write(event, by_operator)?;
-        self.unsynced = true;
+        let record = self.append_unsynced(event, by_operator)?;
         self.sync()?;
         Ok(record)
     }
@@ -435,9 +434,7 @@ impl Journal {
     /// Appends without syncing: for output records, which are many and are
     /// made durable by the next [`Journal::sync`] or [`Journal::append`].
     pub fn append_lazy(&mut self, event: Event) -> io::Result<Record> {
-        let record = self.write(event, false)?;
-        self.unsynced = true;
-        Ok(record)
+        self.append_unsynced(event, false)
     }
 
     /// Like [`Journal::append`], with the sync left to the caller (who

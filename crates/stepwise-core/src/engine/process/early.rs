@@ -17,10 +17,12 @@ use super::sink::{Creating, create_beside};
 use super::spawn::{Sources, check_before_spawn, own_session, pid_of, spawn_piped};
 use super::spec::Spec;
 use super::survivor;
+use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use tokio::process::Child;
+use tokio::sync::oneshot;
 
 /// A held bash and what it was started with.
 pub(super) struct Early {
@@ -111,16 +113,45 @@ impl Early {
             && Identity::of(program) == self.program
     }
 
-    /// Lets the held shell run its command (its note no longer says held);
-    /// its log's creation. Given back when its note cannot say so: the
-    /// caller lets it go and spawns the step anew.
-    pub(super) fn go(self) -> Result<(Child, Sources, Creating), Box<Early>> {
+    /// Lets the held shell run its command (its note no longer says
+    /// `held`); its log's creation. `None`, the shell let go, when its
+    /// note cannot say so: the step is then spawned anew.
+    pub(super) async fn go(self) -> Option<(Child, Sources, Creating)> {
         if self.note.released().is_err() {
-            return Err(Box::new(self));
+            abandon(Some(self)).await;
+            return None;
         }
         self.held.release();
-        Ok((self.child, self.sources, self.log.1))
+        Some((self.child, self.sources, self.log.1))
     }
+}
+
+/// A step monitor's attempt up to its release: what an earlier held
+/// attempt of it left is cleared, a bash step is spawned held (see
+/// [`Early::spawn`]), and the release is awaited. The held shell, when it
+/// can go on (still there, in the same folder, with the same program);
+/// `None` when the step is to be spawned now. An error when the release
+/// never came: nothing ran, and nothing is left.
+pub(super) async fn until_release(
+    spec: &Spec,
+    program: &Path,
+    release: oneshot::Receiver<()>,
+) -> io::Result<Option<Early>> {
+    clear_leftovers(&spec.log_path);
+    let mut early = Early::spawn(spec, program);
+    if release.await.is_err() {
+        abandon(early).await;
+        return Err(io::Error::other(
+            "the step's start was not made durable; it was not run",
+        ));
+    }
+    if early
+        .as_mut()
+        .is_some_and(|e| !e.still_current(spec, program))
+    {
+        abandon(early.take()).await;
+    }
+    Ok(early)
 }
 
 /// Kills a held shell (if any) before its command could run, reaps it,
@@ -158,9 +189,9 @@ fn remove_if_same_and_empty(path: &Path, file: &std::fs::File) {
 /// Removes what a held attempt that was never released can leave beside
 /// `log` (its stepwise and its monitor killed while it waited): its note,
 /// which says so, once no process of its group runs, and then its log if
-/// still empty. Nothing of it ran. Called before an attempt is started
-/// (by the engine, and by a monitor asked after one that went).
-pub fn clear_leftovers(log: &Path) {
+/// still empty. Nothing of it ran. Called by the monitor that starts an
+/// attempt (after a monitor that went, or on a resume).
+fn clear_leftovers(log: &Path) {
     if !survivor::never_released(log) {
         return;
     }

@@ -80,9 +80,9 @@ pub(super) fn holds(program: &Path, argv: &[String], env: &[(String, String)]) -
 
 /// Runs `bash` (the one found on `PATH`) held twice: with no go-ahead it
 /// must exit [`NOT_RELEASED`] without running its command, with one it
-/// must run it. Records the verdict
-/// for this process and the monitors it forks. Blocking (one start of
-/// bash); the caller must reap its own children (no `SIGCHLD` ignored).
+/// must run it. Records the verdict for this process and the monitors it
+/// forks. Blocking (two starts of bash); the caller must reap its own
+/// children (no `SIGCHLD` ignored).
 pub fn probe(bash: Option<&Path>) {
     let clean = std::env::vars_os().all(|(k, _)| !k.to_str().is_none_or(unsafe_variable));
     let found = bash.filter(|bash| clean && holds_when_probed(bash));

@@ -76,20 +76,13 @@ pub(super) fn resolve_program(program: &str, env: &[(String, String)]) -> Option
 /// What must hold before an attempt is spawned: its working directory
 /// exists, and its log does not (its folder does, writable).
 pub(super) fn check_before_spawn(spec: &Spec) -> io::Result<()> {
-    check_folder(spec)?;
-    super::sink::check_log_path(&spec.log_path)
-}
-
-/// [`check_before_spawn`] for a step whose log was created already (a
-/// held step's): its working directory exists.
-pub(super) fn check_folder(spec: &Spec) -> io::Result<()> {
-    match spec.cwd.as_deref().filter(|d| !d.is_dir()) {
-        Some(dir) => Err(io::Error::new(
+    if let Some(dir) = spec.cwd.as_deref().filter(|d| !d.is_dir()) {
+        return Err(io::Error::new(
             io::ErrorKind::NotFound,
             format!("the working directory {} does not exist", dir.display()),
-        )),
-        None => Ok(()),
+        ));
     }
+    super::sink::check_log_path(&spec.log_path)
 }
 
 pub(super) fn pid_of(child: &Child) -> io::Result<i32> {

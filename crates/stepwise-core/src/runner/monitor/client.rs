@@ -309,8 +309,6 @@ struct Given {
     sock: UnixStream,
     runs: u32,
     rest: Vec<u8>,
-    /// Sent as a held spec: the go-ahead follows (see [`Hold`]).
-    held: bool,
 }
 
 impl Given {
@@ -334,12 +332,7 @@ impl Given {
             Err(_) => return None,
         };
         let rest = frame[sent..].to_vec();
-        Some(Given {
-            sock,
-            runs,
-            rest,
-            held,
-        })
+        Some(Given { sock, runs, rest })
     }
 
     /// The rest of the frame, then the spare's answer: its connection and
@@ -353,7 +346,7 @@ impl Given {
         if self.sock.write_all(&self.rest).await.is_err() {
             return Ok(None);
         }
-        if self.held && !hold.go_on(&mut self.sock).await? {
+        if !hold.go_on(&mut self.sock).await? {
             return Ok(None);
         }
         Ok(claim_of(self.sock).await?.map(|sock| (sock, self.runs + 1)))
