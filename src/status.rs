@@ -5,6 +5,7 @@
 use crate::cli::StatusFormat;
 use crate::launch::Failure;
 use crate::session::{status, store};
+use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
 /// `stepwise status`
@@ -21,19 +22,31 @@ pub fn status(home: &Path, what: Option<&str>, format: StatusFormat) -> Result<i
     }
     let end = expected_end(&dir, &session);
     match format {
-        StatusFormat::Line => match &end {
-            Some(words) => println!("{} · expected end: {words}", st.line),
+        StatusFormat::Line => match end {
+            Some(end) => println!(
+                "{} · expected end: {}",
+                st.line,
+                crate::comms::estimate::words(end)
+            ),
             None => println!("{}", st.line),
         },
         StatusFormat::Json => {
             let mut v = serde_json::to_value(&st).unwrap_or_default();
-            if let (Some(map), Some(words)) = (v.as_object_mut(), end) {
-                map.insert("expected_end".into(), words.into());
+            if let Some(map) = v.as_object_mut() {
+                map.insert("expected_end".into(), end_field(end));
             }
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default())
         }
     }
     Ok(0)
+}
+
+/// The JSON's `expected_end`: RFC 3339 UTC, or `null` for a session
+/// finished or with no estimate yet (a time field holds no sentence).
+fn end_field(end: Option<Option<DateTime<Utc>>>) -> serde_json::Value {
+    end.flatten().map_or(serde_json::Value::Null, |t| {
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into()
+    })
 }
 
 /// Whether the step the journal has as running (not a fleet step) has an
@@ -46,16 +59,23 @@ fn ended_unjournalled(dir: &Path, session: &crate::session::state::Session) -> b
     log.is_some_and(|a| crate::runner::monitor::files::read_exit(&dir.join(&a.log)).is_some())
 }
 
-/// The expected end of a session still in progress (`14:05 UTC`, or `no
-/// estimate yet`), from the earlier sessions of its runbook in the home.
-fn expected_end(dir: &Path, session: &crate::session::state::Session) -> Option<String> {
+/// The expected end of a session still in progress (`None` for one
+/// finished; `Some(None)` while there is no estimate yet), from the
+/// earlier sessions of its runbook in the home.
+fn expected_end(
+    dir: &Path,
+    session: &crate::session::state::Session,
+) -> Option<Option<DateTime<Utc>>> {
     if session.status.is_finished() {
         return None;
     }
     let sessions = dir.parent()?;
     let h = crate::comms::estimate::load(sessions, &session.runbook.id, &session.id);
-    let end = crate::comms::estimate::expected_end(session, &h, chrono::Utc::now());
-    Some(crate::comms::estimate::words(end))
+    Some(crate::comms::estimate::expected_end(
+        session,
+        &h,
+        Utc::now(),
+    ))
 }
 
 /// The session named (id, unique prefix or folder), else the most recent

@@ -1295,3 +1295,33 @@ fn export_to_a_folder_and_a_dry_run_without_values_say_what_they_mean() {
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("is a folder: give the file to write"), "{t}");
 }
+
+/// `status --format json` gives the expected end as a time (RFC 3339
+/// UTC) once an earlier session of the runbook gives an estimate, and
+/// `null` (not a sentence) while there is none.
+#[test]
+fn status_json_gives_the_expected_end_as_a_time_or_null() {
+    let expected_end = |home: &Path| {
+        let out = stepwise(home)
+            .args(["status", "--format", "json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["state"], "left", "{v}");
+        v["expected_end"].clone()
+    };
+    let home = tempfile::tempdir().unwrap();
+    let rb = ask_runbook(home.path(), "");
+    assert_eq!(run_headless(home.path(), &[], &rb).status.code(), Some(4));
+    assert_eq!(expected_end(home.path()), serde_json::Value::Null);
+
+    let home = tempfile::tempdir().unwrap();
+    let rb = ask_runbook(home.path(), "");
+    let done = run_headless(home.path(), &["--answer", "ask=done"], &rb);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+    assert_eq!(run_headless(home.path(), &[], &rb).status.code(), Some(4));
+    let end = expected_end(home.path());
+    let end = end.as_str().unwrap_or_else(|| panic!("{end}"));
+    assert!(chrono::DateTime::parse_from_rfc3339(end).is_ok(), "{end}");
+    assert!(end.ends_with('Z'), "{end}");
+}
