@@ -1210,9 +1210,11 @@ fn status_says_a_left_step_ended_once_its_monitor_wrote_the_exit() {
     let rb = runbook_file(
         home.path(),
         "slow.yaml",
-        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 0.3\n",
+        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; until [ -e go ]; do sleep 0.01; done\n",
     );
     kill_once_started(home.path(), &rb);
+    // The step ends only once its stepwise is gone.
+    std::fs::write(home.path().join("go"), "").unwrap();
     let exit = session_dirs(home.path())[0].join("output/wait.1.exit");
     assert!(eventually(|| exit.exists()), "no exit file");
     let out = stepwise(home.path())

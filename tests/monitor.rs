@@ -114,7 +114,14 @@ fn only_files(dir: &Path) -> Vec<String> {
 async fn secrets_reach_the_monitor_only_over_its_socket_and_its_files_are_private() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "hunter2-monitor-secret";
-    let mut spec = spec(dir.path(), "echo \"token $TOKEN\"; sleep 0.5");
+    // The step waits for the gate, so the monitor is there to look at.
+    let gate = tempfile::tempdir().unwrap();
+    let go = gate.path().join("go");
+    let command = format!(
+        "echo \"token $TOKEN\"; until [ -e '{}' ]; do sleep 0.01; done",
+        go.display()
+    );
+    let mut spec = spec(dir.path(), &command);
     spec.env = vec![("TOKEN".into(), secret.into())];
     spec.redactor = Arc::new(Redactor::new([secret]));
     let log = spec.log_path.clone();
@@ -130,6 +137,7 @@ async fn secrets_reach_the_monitor_only_over_its_socket_and_its_files_are_privat
             "the secret is in the monitor's {what}"
         );
     }
+    std::fs::write(&go, "").unwrap();
     while started.chunks.recv().await.is_some() {}
     let outcome = started.done.await.unwrap().unwrap();
     assert_eq!(outcome.exit.code, Some(0));

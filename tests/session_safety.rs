@@ -324,15 +324,12 @@ fn a_stopping_signal_ends_the_step_group(sig: nix::sys::signal::Signal) {
     let mut run = Running::start(home.path(), &rb, &[]);
     let grandchild = printed_pid(&run.wait_for_line("wait | "));
     assert!(alive(grandchild));
-    let sent = Instant::now();
     run.signal(sig);
     // Grace period (5 s) + 1 s.
     let gone = wait_gone(grandchild, Duration::from_secs(6));
-    let took = sent.elapsed();
     kill_quietly(grandchild);
     assert!(gone, "the grandchild {grandchild} survived {sig:?}");
     let (code, out) = run.wait_exit(Duration::from_secs(30));
-    assert!(took <= Duration::from_secs(6), "took {took:?}");
     assert_eq!(code, Some(130), "{out}");
     let journal = journal_text(home.path());
     assert!(journal.contains("\"type\":\"interrupted\""), "{journal}");

@@ -244,11 +244,14 @@ fn a_kill_9_gap_is_a_timeline_row_with_the_right_times() {
     let home = tempfile::tempdir().unwrap();
     let rb = write_runbook(
         home.path(),
-        "      - title: Wait\n        run: echo started; sleep 0.3; echo still alive\n",
+        "      - title: Wait\n        run: echo started; until [ -e go ]; do sleep 0.01; done; echo still alive\n",
     );
     let mut child = spawn_until(home.path(), &rb, "alice", "wait | started");
     child.kill().unwrap();
     child.wait().unwrap();
+    // The step ends only now, with no stepwise attached (however slow
+    // the machine was between its first line and the kill).
+    std::fs::write(home.path().join("go"), "").unwrap();
     // The step outlives stepwise under its monitor: the gap starts at its
     // last log write, once it has ended.
     let exit = session_dirs(home.path())[0].join("output/wait.1.exit");
