@@ -7,14 +7,15 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stepwise::engine::process::Spec;
-use stepwise::engine::process::survivor::ProcStat;
 use stepwise::engine::redact::Redactor;
 use stepwise::runner::monitor::files;
 use stepwise::runner::{AttemptId, MonitorRunner, Reattach, StepRunner};
 
-const PATIENCE: Duration = Duration::from_secs(30);
+#[path = "support/procs.rs"]
+mod procs;
+use procs::{live_children, proc_stat, wait_until};
 
 fn runner() -> MonitorRunner {
     MonitorRunner::new(PathBuf::from(env!("CARGO_BIN_EXE_stepwise")))
@@ -33,20 +34,12 @@ fn spec(dir: &Path, command: &str) -> Spec {
     Spec::new(argv, dir.join("s.1.log"))
 }
 
-/// Polls until `cond` holds (a generous deadline, never a fixed sleep).
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < PATIENCE, "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_timeout_is_enforced_with_no_stepwise_attached() {
     let dir = tempfile::tempdir().unwrap();
     let mut spec = spec(dir.path(), "echo begun; sleep 30");
-    spec.timeout = Some(Duration::from_millis(300));
+    // Long enough for stepwise to go before it (a loaded machine too).
+    spec.timeout = Some(Duration::from_secs(2));
     spec.grace = Duration::from_millis(200);
     let log = spec.log_path.clone();
     let mut started = runner().start(&id(), spec, 8);
@@ -277,83 +270,6 @@ fn a_monitor_whose_stepwise_went_before_it_ran_runs_nothing() {
     assert!(!marker.exists(), "the step ran without its stepwise");
     assert_eq!(only_files(dir.path()), Vec::<String>::new());
     assert_eq!(runner().reattach(&id(), &log), Reattach::NeverStarted);
-}
-
-fn proc_stat(pid: i32) -> Option<ProcStat> {
-    ProcStat::read(Path::new(&format!("/proc/{pid}")))
-}
-
-/// The live (not zombie) children of `parent`.
-fn live_children(parent: i32) -> Vec<i32> {
-    let procs = std::fs::read_dir("/proc").unwrap();
-    procs
-        .flatten()
-        .filter_map(|p| p.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| proc_stat(pid).is_some_and(|s| s.ppid == parent && s.alive()))
-        .collect()
-}
-
-/// The monitor spawners (`stepwise __monitor zygote`) `parent` started.
-fn spawners_of(parent: i32) -> Vec<i32> {
-    live_children(parent)
-        .into_iter()
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| c.split(|&b| b == 0).any(|a| a == b"zygote"))
-        })
-        .collect()
-}
-
-/// Seconds since boot, as `/proc/<pid>/stat` counts a process's start.
-fn uptime() -> f64 {
-    let text = std::fs::read_to_string("/proc/uptime").unwrap();
-    text.split_whitespace().next().unwrap().parse().unwrap()
-}
-
-/// `pid` was forked at least 0.2 s before `asked` (seconds since boot):
-/// ahead of the request, not because of it.
-fn assert_forked_before(pid: i32, asked: f64) {
-    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .unwrap()
-        .unwrap() as f64;
-    let forked = proc_stat(pid).unwrap().started as f64 / ticks;
-    assert!(
-        forked < asked - 0.2,
-        "the monitor was forked when asked for ({forked} s), not ahead of it ({asked} s)"
-    );
-}
-
-/// A session with a command to run has its runner `prepare`: the first
-/// attempt, too, is run by a monitor forked ahead of it.
-#[tokio::test(flavor = "multi_thread")]
-async fn prepare_has_the_first_attempt_run_by_a_monitor_forked_ahead_of_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let me = std::process::id() as i32;
-    let before = spawners_of(me);
-    let r = runner();
-    r.prepare();
-    // Until a spawner started since has forked its spare (another test's
-    // may be counted too: the margin below covers ours), then a gap the
-    // clock can see (10 ms ticks).
-    wait_until("a new spawner with its spare", || {
-        spawners_of(me)
-            .iter()
-            .any(|z| !before.contains(z) && !live_children(*z).is_empty())
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let asked = uptime();
-    let log = dir.path().join("s.1.log");
-    let mut first = r.start(
-        &id(),
-        Spec::new(vec!["sleep".into(), "30".into()], log.clone()),
-        8,
-    );
-    wait_until("the first monitor", || files::monitor_alive(&log).is_some());
-    assert_forked_before(files::monitor_alive(&log).unwrap(), asked);
-    first.cancel.send(true).unwrap();
-    while first.chunks.recv().await.is_some() {}
-    assert!(first.done.await.unwrap().unwrap().cancelled);
-    r.exit_recorded(&id());
 }
 
 /// Runs attempt `n` of step `s` with `command` to its exit, which the
