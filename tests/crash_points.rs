@@ -443,10 +443,56 @@ fn kill_points() -> usize {
         .unwrap_or(20)
 }
 
+/// Where each phase of a finished run was, as a time after stepwise's
+/// start (`spawned`, the wall clock then): the middle of the tty step,
+/// of the retry delay and of the streaming step.
+fn phase_middles(
+    dir: &Path,
+    spawned: chrono::DateTime<chrono::Utc>,
+) -> Vec<(&'static str, Duration)> {
+    let records = journal(dir);
+    let at = |kind: &str, step: &str, nth: usize| {
+        let r = records
+            .iter()
+            .filter(|r| r.kind == kind && r.step.as_deref() == Some(step))
+            .nth(nth)?;
+        let t: chrono::DateTime<chrono::Utc> = r.value["at"].as_str()?.parse().ok()?;
+        (t - spawned).to_std().ok()
+    };
+    let middle = |from: Option<Duration>, to: Option<Duration>| Some((from? + to?) / 2);
+    [
+        (
+            "tty step",
+            middle(
+                at("step_started", "terminal", 0),
+                at("step_exited", "terminal", 0),
+            ),
+        ),
+        (
+            "retry delay",
+            middle(
+                at("retry_scheduled", "flaky", 0),
+                at("step_started", "flaky", 1),
+            ),
+        ),
+        (
+            "output",
+            middle(
+                at("step_started", "stream", 0),
+                at("step_exited", "stream", 0),
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(phase, mid)| Some((phase, mid?)))
+    .collect()
+}
+
 #[test]
 fn sigkill_at_every_point_then_resume_loses_nothing() {
-    // A full run, to know how long it lasts.
+    // A full run, to know how long it lasts and where its phases are.
     let s = Scenario::new();
+    let spawned = chrono::Utc::now();
     let begun = Instant::now();
     let out = s.run_cmd().output().unwrap();
     let full = begun.elapsed();
@@ -461,6 +507,13 @@ fn sigkill_at_every_point_then_resume_loses_nothing() {
     for k in 0..kills {
         let at = full.mul_f64((k as f64 + 0.5) / kills as f64);
         *phases.entry(crash_once(at)).or_default() += 1;
+    }
+    // A phase the even points missed (this run was slower or quicker
+    // than the first) gets one kill in its middle, as the first run had it.
+    for (phase, middle) in phase_middles(&s.session_dir().unwrap(), spawned) {
+        if !phases.contains_key(phase) {
+            *phases.entry(crash_once(middle)).or_default() += 1;
+        }
     }
     eprintln!("{kills} kill points over a {full:?} run: {phases:?}");
     for phase in ["output", "tty step", "retry delay"] {
