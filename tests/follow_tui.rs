@@ -187,8 +187,11 @@ fn a_follower_shows_a_left_steps_output_from_its_log_once() {
     let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
     assert!(journal.matches("output_recorded").count() >= 2, "{journal}");
     t.send(b"\x1b[A"); // back to the first step, whose log it shows
+    // Its whole frame: the title is drawn before the rows under it.
     t.wait_for("the first step's log", PATIENCE, |s| {
-        s.contains("Log · wait")
+        s.find("Log · wait").is_some_and(|at| {
+            s[at..].contains("after-the-gate") && s[at..].contains("before-the-gate")
+        })
     });
     let screen = t.screen();
     let log = &screen[screen.find("Log · wait").unwrap()..];

@@ -95,6 +95,21 @@ fn home_shows_line_one_and_search_covers_the_whole_log() {
     t.wait_exit();
 }
 
+/// The log pane's rows once two reads 50 ms apart agree: the frame that
+/// first shows `PAUSED` in the title may not have drawn its rows yet.
+fn settled_rows(t: &Term) -> Vec<String> {
+    let start = std::time::Instant::now();
+    let mut last = log_rows(&t.screen());
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = log_rows(&t.screen());
+        if now == last || start.elapsed() > PATIENCE {
+            return now;
+        }
+        last = now;
+    }
+}
+
 #[test]
 fn a_paused_view_stays_on_the_same_lines_while_output_flows() {
     let home = tempfile::tempdir().unwrap();
@@ -109,7 +124,7 @@ fn a_paused_view_stays_on_the_same_lines_while_output_flows() {
     t.wait_for("output", PATIENCE, |s| s.contains("batch 3 row"));
     t.send(b"\x1b[5~");
     t.wait_text("PAUSED");
-    let before = log_rows(&t.screen());
+    let before = settled_rows(&t);
     assert!(before.len() > 10, "{before:?}");
     let on_disk = lines_on_disk(home.path());
     t.wait_for("more output on disk", PATIENCE, |_| {
