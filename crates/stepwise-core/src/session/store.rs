@@ -185,13 +185,15 @@ pub fn is_in_home(home: &Path, dir: &Path) -> bool {
     parent.is_some() && parent == sessions
 }
 
-/// Session ids in the home, oldest first.
+/// Session ids in the home, oldest first: by the second in the id, then
+/// (sessions begun in the same second) by when the folder was made, as
+/// the file system tells it, then by name.
 pub fn list_ids(home: &Path) -> io::Result<Vec<String>> {
     let dir = sessions_dir(home);
     let mut ids = Vec::new();
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ids),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
     for entry in entries {
@@ -200,11 +202,15 @@ pub fn list_ids(home: &Path) -> io::Result<Vec<String>> {
             && let Some(name) = entry.file_name().to_str()
             && !name.starts_with('.')
         {
-            ids.push(name.to_owned());
+            let made = entry.metadata().and_then(|m| m.created()).ok();
+            ids.push((name.to_owned(), made));
         }
     }
-    ids.sort();
-    Ok(ids)
+    ids.sort_by(|(a, made_a), (b, made_b)| {
+        let second = |id: &str| id.split('-').next().unwrap_or_default().to_owned();
+        (second(a), made_a, a).cmp(&(second(b), made_b, b))
+    });
+    Ok(ids.into_iter().map(|(id, _)| id).collect())
 }
 
 /// The exclusive hold one process has on a session.
@@ -500,6 +506,29 @@ pub fn find_transcript(dir: &Path) -> Option<PathBuf> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// Two sessions begun in the same second are listed in the order their
+    /// folders were made, not by their names (where `aa` sorts first).
+    #[test]
+    fn sessions_of_one_second_are_listed_in_the_order_they_were_made() {
+        let home = tempfile::tempdir().unwrap();
+        let made = ["20261202T120000Z-zz-ffff", "20261202T120000Z-aa-0000"];
+        let earlier = "20261202T115959Z-mm-1234";
+        for id in [made[0], earlier, made[1]] {
+            let dir = sessions_dir(home.path()).join(id);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(JOURNAL), "").unwrap();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let has_birth_times = std::fs::metadata(sessions_dir(home.path()).join(made[0]))
+            .and_then(|m| m.created())
+            .is_ok();
+        let expected = match has_birth_times {
+            true => [earlier, made[0], made[1]],
+            false => [earlier, made[1], made[0]],
+        };
+        assert_eq!(list_ids(home.path()).unwrap(), expected);
+    }
 
     /// `status`, `sessions` and `follow` see a held lock without taking it.
     #[test]
