@@ -1210,7 +1210,7 @@ fn status_says_a_left_step_ended_once_its_monitor_wrote_the_exit() {
     let rb = runbook_file(
         home.path(),
         "slow.yaml",
-        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; until [ -e go ]; do sleep 0.01; done\n",
+        "runbook: 1\nid: slow\ntitle: Slow\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; n=0; while [ ! -e go ] && [ $n -lt 6000 ]; do sleep 0.01; n=$((n+1)); done\n",
     );
     kill_once_started(home.path(), &rb);
     // The step ends only once its stepwise is gone.

@@ -111,7 +111,7 @@ async fn secrets_reach_the_monitor_only_over_its_socket_and_its_files_are_privat
     let gate = tempfile::tempdir().unwrap();
     let go = gate.path().join("go");
     let command = format!(
-        "echo \"token $TOKEN\"; until [ -e '{}' ]; do sleep 0.01; done",
+        "echo \"token $TOKEN\"; n=0; while [ ! -e '{}' ] && [ $n -lt 6000 ]; do sleep 0.01; n=$((n+1)); done",
         go.display()
     );
     let mut spec = spec(dir.path(), &command);

@@ -244,7 +244,7 @@ fn a_kill_9_gap_is_a_timeline_row_with_the_right_times() {
     let home = tempfile::tempdir().unwrap();
     let rb = write_runbook(
         home.path(),
-        "      - title: Wait\n        run: echo started; until [ -e go ]; do sleep 0.01; done; echo still alive\n",
+        "      - title: Wait\n        run: echo started; n=0; while [ ! -e go ] && [ $n -lt 6000 ]; do sleep 0.01; n=$((n+1)); done; echo still alive\n",
     );
     let mut child = spawn_until(home.path(), &rb, "alice", "wait | started");
     child.kill().unwrap();
