@@ -45,6 +45,10 @@ async fn the_timeout_is_enforced_with_no_stepwise_attached() {
     let mut started = runner().start(&id(), spec, 8);
     started.chunks.recv().await.expect("the step printed");
     drop(started); // stepwise goes away
+    assert!(
+        files::read_exit(&log).is_none(),
+        "the step timed out before its stepwise went"
+    );
     wait_until("an exit file", || files::read_exit(&log).is_some());
     let exit = files::read_exit(&log).unwrap();
     assert!(exit.timed_out, "{exit:?}");

@@ -231,14 +231,21 @@ async fn a_grandchild_holding_the_pipes_does_not_hang_the_step() {
     let ran = go(sh("(sleep 1000 & echo $!); echo hi")).await;
     assert_eq!(ran.outcome.exit.code, Some(0));
     assert!(ran.text(Stream::Stdout).ends_with("hi\n"));
-    // Still in the step's group: ended with it.
-    assert!(!alive(first_pid(&ran.text(Stream::Stdout))));
+    // Still in the step's group: ended with it (killed here if not).
+    let grandchild = first_pid(&ran.text(Stream::Stdout));
+    let survived = alive(grandchild);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(grandchild),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert!(!survived, "the grandchild outlived its step");
 }
 
 #[tokio::test]
 async fn a_grandchild_that_left_the_group_is_abandoned_after_the_drain() {
     // It escaped the group, so it cannot be killed; the drain still ends
-    // (were the step to wait for it, `go` would say it hung). Killed here.
+    // (were the step to wait for it, `go` would say it hung: its 300 s
+    // are longer than `HUNG`). Killed here.
     let ran = go(sh("setsid sleep 300 & echo $!")).await;
     let escaped = first_pid(&ran.text(Stream::Stdout));
     let survived = alive(escaped);

@@ -206,10 +206,10 @@ pub fn list_ids(home: &Path) -> io::Result<Vec<String>> {
             ids.push((name.to_owned(), made));
         }
     }
-    ids.sort_by(|(a, made_a), (b, made_b)| {
-        let second = |id: &str| id.split('-').next().unwrap_or_default().to_owned();
-        (second(a), made_a, a).cmp(&(second(b), made_b, b))
-    });
+    fn second(id: &str) -> &str {
+        id.split_once('-').map_or(id, |(second, _)| second)
+    }
+    ids.sort_by(|(a, made_a), (b, made_b)| (second(a), made_a, a).cmp(&(second(b), made_b, b)));
     Ok(ids.into_iter().map(|(id, _)| id).collect())
 }
 
@@ -518,7 +518,7 @@ mod tests {
             let dir = sessions_dir(home.path()).join(id);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join(JOURNAL), "").unwrap();
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(20));
         }
         let has_birth_times = std::fs::metadata(sessions_dir(home.path()).join(made[0]))
             .and_then(|m| m.created())
