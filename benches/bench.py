@@ -13,6 +13,7 @@ import argparse
 import filecmp
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -282,10 +283,14 @@ class Bench:
             # shows it (stepwise keeps a finished session's screen).
             count[0] += 1
             sock = f"stepwise-bench-{os.getpid()}-{count[0]}"
+            # The pane's command ends by making this file: polled, not
+            # `tmux wait-for`, whose waiter once hung for minutes after its
+            # pane's server had lost the session (2026-12-02).
+            ended = os.path.join(self.work, f"{sock}.ended")
             t = time.perf_counter()
             try:
                 subprocess.check_call(["tmux", "-L", sock, "new-session", "-d", "-x", "80", "-y", "24",
-                                       f"{cmd}; tmux -L {sock} wait-for -S done"])
+                                       f"{cmd}; : > {shlex.quote(ended)}"])
                 while leave_when:
                     pane = subprocess.run(["tmux", "-L", sock, "capture-pane", "-p"],
                                           capture_output=True, text=True).stdout
@@ -295,7 +300,10 @@ class Bench:
                     if time.perf_counter() - t > 300:
                         raise RuntimeError("the session did not complete in the pane")
                     time.sleep(0.02)
-                subprocess.check_call(["tmux", "-L", sock, "wait-for", "done"])
+                while not os.path.exists(ended):
+                    if time.perf_counter() - t > 300:
+                        raise RuntimeError("the pane's command did not end")
+                    time.sleep(0.005)
                 return time.perf_counter() - t
             finally:
                 subprocess.call(["tmux", "-L", sock, "kill-server"], stderr=subprocess.DEVNULL)
