@@ -164,8 +164,12 @@ fn leftovers_ended_after_a_step_are_journalled_and_shown_and_the_duration_is_the
     let Event::StepExited { duration_ms, .. } = at("step_exited").event else {
         unreachable!()
     };
+    // At least the leftovers' ending (not the first process's quick exit),
+    // and within the journal's span from its start to its exit (the
+    // records' times are taken on each side of the attempt; 100 ms for
+    // the two clocks' steps), however slowly the machine wrote them.
     assert!(
-        duration_ms as i64 >= 2000 && (span - duration_ms as i64).abs() < 1000,
+        duration_ms as i64 >= 2000 && duration_ms as i64 <= span + 100,
         "the duration ({duration_ms} ms) is not the attempt's span ({span} ms)"
     );
     let md = stepwise(&home)
