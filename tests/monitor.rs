@@ -15,7 +15,7 @@ use stepwise::runner::{AttemptId, MonitorRunner, Reattach, StepRunner};
 
 #[path = "support/procs.rs"]
 mod procs;
-use procs::{live_children, proc_stat, wait_until};
+use procs::{live_children, proc_stat, sigkill, wait_until};
 
 fn runner() -> MonitorRunner {
     MonitorRunner::new(PathBuf::from(env!("CARGO_BIN_EXE_stepwise")))
@@ -553,11 +553,7 @@ async fn held_then_released(spec: Spec, meanwhile: impl FnOnce(i32)) -> String {
 async fn a_held_bash_killed_before_its_go_ahead_is_spawned_anew() {
     let dir = tempfile::tempdir().unwrap();
     let out = held_then_released(bash_spec(dir.path(), "echo ran"), |bash| {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(bash),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .unwrap();
+        sigkill(bash);
         wait_until("the held bash dead", || {
             proc_stat(bash).is_none_or(|s| !s.alive())
         });
@@ -599,11 +595,7 @@ async fn a_held_attempt_whose_monitor_was_killed_never_started_and_runs_later() 
     let r = runner();
     let (started, go, bash) = held_and_waiting(&r, spec);
     let monitor = proc_stat(bash).unwrap().ppid;
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(monitor),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    sigkill(monitor);
     wait_until("the held bash gone", || {
         proc_stat(bash).is_none_or(|s| !s.alive())
     });

@@ -90,6 +90,17 @@ fn alive(pid: i32) -> bool {
     !matches!(state, Some('Z' | 'X'))
 }
 
+/// Whether `pid` was alive; it is not any more (killed, so that a check
+/// that fails leaves no process behind).
+fn alive_then_killed(pid: i32) -> bool {
+    let was = alive(pid);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    was
+}
+
 fn first_pid(text: &str) -> i32 {
     text.lines()
         .next()
@@ -233,12 +244,10 @@ async fn a_grandchild_holding_the_pipes_does_not_hang_the_step() {
     assert!(ran.text(Stream::Stdout).ends_with("hi\n"));
     // Still in the step's group: ended with it (killed here if not).
     let grandchild = first_pid(&ran.text(Stream::Stdout));
-    let survived = alive(grandchild);
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(grandchild),
-        nix::sys::signal::Signal::SIGKILL,
+    assert!(
+        !alive_then_killed(grandchild),
+        "the grandchild outlived its step"
     );
-    assert!(!survived, "the grandchild outlived its step");
 }
 
 #[tokio::test]
@@ -248,12 +257,10 @@ async fn a_grandchild_that_left_the_group_is_abandoned_after_the_drain() {
     // are longer than `HUNG`). Killed here.
     let ran = go(sh("setsid sleep 300 & echo $!")).await;
     let escaped = first_pid(&ran.text(Stream::Stdout));
-    let survived = alive(escaped);
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(escaped),
-        nix::sys::signal::Signal::SIGKILL,
+    assert!(
+        alive_then_killed(escaped),
+        "the escaped grandchild was ended"
     );
-    assert!(survived, "the escaped grandchild was ended");
 }
 
 #[tokio::test]

@@ -19,6 +19,15 @@ pub fn wait_until(what: &str, cond: impl Fn() -> bool) {
     }
 }
 
+/// Kills `pid` with SIGKILL (it must be there to be killed).
+pub fn sigkill(pid: i32) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+}
+
 pub fn proc_stat(pid: i32) -> Option<ProcStat> {
     ProcStat::read(Path::new(&format!("/proc/{pid}")))
 }
