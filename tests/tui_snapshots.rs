@@ -974,3 +974,66 @@ fn the_values_a_command_reads_are_listed_one_a_line() {
     assert!(next.contains("│     API_TOKEN=••••••"), "{screen}");
     assert!(!screen.contains("s3cr3t"), "{screen}");
 }
+
+/// The screen's rows as a terminal shows them: a wide character (two
+/// columns) once, without the blank cell it hides.
+fn shown_rows(app: &mut App, w: u16, h: u16) -> Vec<String> {
+    let t = draw(app, w, h);
+    let b = t.backend().buffer();
+    (0..h)
+        .map(|y| {
+            let (mut row, mut hidden) = (String::new(), 0);
+            for x in 0..w {
+                let symbol = b[(x, y)].symbol();
+                if hidden > 0 {
+                    hidden -= 1;
+                    continue;
+                }
+                row.push_str(symbol);
+                hidden = ratatui::text::Span::raw(symbol).width().saturating_sub(1);
+            }
+            row
+        })
+        .collect()
+}
+
+/// Titles in Japanese (two columns a character) are cut by the columns
+/// they take, with `…`, so a step's row keeps its time and the pane its
+/// border; the runbook's title on the bar and a skip dialog's question
+/// fit the same way.
+#[test]
+fn wide_titles_are_cut_by_the_columns_they_take() {
+    let mut book = runbook();
+    book.title = "ロールバック手順書 本番環境 デプロイの切り戻し".into();
+    book.sections[0].steps[1].title =
+        "データベースのレプリケーション遅延を確認する（五秒未満であること）".into();
+    book.sections[1].steps[0].title =
+        "本番環境のデプロイを一つ前の安定版に戻して全ホストで確認する".into();
+    let session = stepwise::session::state::Session::from_records(book, &midway());
+    let mut app = App::new(
+        session,
+        vec![],
+        t0() + chrono::Duration::seconds(125),
+        false,
+    );
+    for (w, h) in [(80, 24), (100, 30)] {
+        let rows = shown_rows(&mut app, w, h);
+        let width = |r: &String| ratatui::text::Span::raw(r.as_str()).width();
+        assert!(rows.iter().all(|r| width(r) == usize::from(w)), "{rows:#?}");
+        let row = rows
+            .iter()
+            .find(|r| r.contains("データ"))
+            .expect("the step's row");
+        let end = row.match_indices('┃').nth(1).expect(row).0;
+        let pane = &row[..end];
+        assert!(pane.contains("…") && pane.contains(" 1.2s"), "{pane}");
+        assert!(rows[h as usize - 1].contains("ロールバック"), "{rows:#?}");
+    }
+    app.update(ch('s'));
+    let rows = shown_rows(&mut app, 80, 24);
+    let title = rows
+        .iter()
+        .find(|r| r.contains("Skip “"))
+        .expect("the skip dialog");
+    assert!(title.contains("…”: why?"), "{rows:#?}");
+}

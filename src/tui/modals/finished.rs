@@ -42,7 +42,9 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
     ));
     // Wide enough for the command on one line when the screen allows.
     let max = area.width.saturating_sub(2);
-    let width = (cmd.chars().count() as u16 + 6).max(70).min(max);
+    let width = (super::super::widgets::cols(&cmd) as u16 + 6)
+        .max(70)
+        .min(max);
     let inner = usize::from(width.saturating_sub(2));
     for l in super::super::widgets::command_lines(&cmd, inner) {
         lines.push(Line::styled(l, theme::bold()));

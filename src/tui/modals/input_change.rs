@@ -65,6 +65,13 @@ fn cut(text: &str, width: usize) -> String {
     super::super::widgets::truncate(text, width)
 }
 
+/// `text` and the spaces that make it `width` columns wide (a value in
+/// CJK takes two columns a character).
+fn pad(text: &str, width: usize) -> String {
+    let room = width.saturating_sub(super::super::widgets::cols(text));
+    format!("{text}{}", " ".repeat(room))
+}
+
 /// The list dialog's width: as wide as the screen allows (values are
 /// what one checks here), up to a readable limit.
 fn list_width(look: &Look) -> u16 {
@@ -93,7 +100,7 @@ fn list(look: &Look, c: &InputChange) -> Vec<Line<'static>> {
         let (value, from) = current(look, input);
         // The value gets the room the name and where it came from leave.
         let value_w = inner
-            .saturating_sub(name_w + 6 + from.chars().count())
+            .saturating_sub(name_w + 6 + super::super::widgets::cols(&from))
             .max(8);
         let chosen = i == c.cursor;
         let style = if chosen {
@@ -104,10 +111,10 @@ fn list(look: &Look, c: &InputChange) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![
             Span::styled(
                 format!(
-                    "{} {:<name_w$}  {:<value_w$}  ",
+                    "{} {:<name_w$}  {}  ",
                     if chosen { "▶" } else { " " },
                     cut(&input.name, name_w),
-                    cut(&value, value_w)
+                    pad(&cut(&value, value_w), value_w)
                 ),
                 style,
             ),

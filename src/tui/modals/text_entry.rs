@@ -59,17 +59,18 @@ pub(super) fn draw(
 /// (a step's or section's title) is shortened with `…` instead of the
 /// end (`: why?`) being cut off.
 fn fit_title(title: &str, max: usize) -> String {
-    let len = title.chars().count();
+    use super::super::widgets::{cols, truncate};
     let (Some(open), Some(close)) = (title.find('“'), title.rfind('”')) else {
         return title.to_owned();
     };
-    let quoted: Vec<char> = title[open + '“'.len_utf8()..close].chars().collect();
-    let over = len.saturating_sub(max);
-    if over == 0 || over + 1 >= quoted.len() {
+    let quoted = &title[open + '“'.len_utf8()..close];
+    let over = cols(title).saturating_sub(max);
+    if over == 0 || over + 1 >= cols(quoted) {
         return title.to_owned();
     }
-    let kept: String = quoted[..quoted.len() - over - 1].iter().collect();
-    format!("{}“{kept}…{}", &title[..open], &title[close..])
+    // `truncate` ends the quoted part with its own `…`.
+    let kept = truncate(quoted, cols(quoted) - over);
+    format!("{}“{kept}{}", &title[..open], &title[close..])
 }
 
 pub fn render_line(
@@ -230,5 +231,17 @@ mod tests {
         assert!(fitted.starts_with("Skip “Roll the"), "{fitted}");
         assert!(fitted.ends_with("…”: why?"), "{fitted}");
         assert_eq!(fit_title("Skip “Short”: why?", 40), "Skip “Short”: why?");
+    }
+
+    /// A CJK character takes two columns: the quoted part is cut by the
+    /// columns the title takes, not by its characters.
+    #[test]
+    fn a_wide_title_is_cut_by_its_columns() {
+        use crate::tui::widgets::cols;
+        let t = "Skip “本番環境のデプロイを一つ前の安定版に戻して確認する”: why?";
+        let fitted = fit_title(t, 40);
+        assert!(cols(&fitted) <= 40 && cols(&fitted) >= 39, "{fitted}");
+        assert!(fitted.starts_with("Skip “本番環境"), "{fitted}");
+        assert!(fitted.ends_with("…”: why?"), "{fitted}");
     }
 }

@@ -97,7 +97,7 @@ fn title(app: &App, width: usize) -> String {
     let rest: usize = parts[1..]
         .iter()
         .filter(|(_, rank)| *rank <= 2)
-        .map(|(t, _)| t.chars().count())
+        .map(|(t, _)| super::cols(t))
         .sum();
     let id_room = width.saturating_sub(6 + rest).max(16);
     parts[0].0 = format!("Log · {}", super::truncate(&id, id_room));
@@ -214,7 +214,7 @@ fn render_context(frame: &mut Frame, area: Rect, app: &App, step: &str, log: &Lo
     };
     let room = area.width.saturating_sub(4) as usize;
     let long = format!("{head} · latest output, from {step}");
-    let title = if long.chars().count() <= room {
+    let title = if super::cols(&long) <= room {
         long
     } else {
         super::fit_title(&[(format!("{head} · from {step}"), 0)], room)

@@ -21,6 +21,14 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Borders};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// The terminal columns `text` takes (a CJK character or an emoji two,
+/// a combining mark none): what every fitting below counts, as ratatui
+/// does when it draws.
+pub fn cols(text: &str) -> usize {
+    text.width()
+}
 
 /// A bordered block with a title; the border is bold when focused.
 pub fn block(title: &str, focused: bool) -> Block<'static> {
@@ -64,12 +72,12 @@ pub fn since_start(
 }
 
 /// A title made of `parts` (text with its own separator, and a rank: 0
-/// must stay), at most `max` characters: the parts of the highest rank
+/// must stay), at most `max` columns: the parts of the highest rank
 /// go first, so an instruction is left out whole rather than cut; what
 /// still does not fit is cut after a word, with an ellipsis.
 pub fn fit_title(parts: &[(String, u8)], max: usize) -> String {
     let mut keep: Vec<&(String, u8)> = parts.iter().collect();
-    let len = |k: &[&(String, u8)]| k.iter().map(|(t, _)| t.chars().count()).sum::<usize>();
+    let len = |k: &[&(String, u8)]| k.iter().map(|(t, _)| cols(t)).sum::<usize>();
     while len(&keep) > max {
         let Some(worst) = keep.iter().map(|(_, r)| *r).max().filter(|r| *r > 0) else {
             break;
@@ -81,16 +89,16 @@ pub fn fit_title(parts: &[(String, u8)], max: usize) -> String {
     cut_after_word(&text, max)
 }
 
-/// Cuts text to `max` characters at the end of a word, with an ellipsis.
+/// Cuts text to `max` columns at the end of a word, with an ellipsis.
 pub fn cut_after_word(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    if cols(text) <= max {
         return text.to_string();
     }
     let cut = truncate(text, max);
     let body = cut.trim_end_matches('…');
     // A word is not cut unless it is a long one (a step id, a path).
     match body.rfind(' ') {
-        Some(i) if body.len() - i < 12 => format!("{}…", body[..i].trim_end_matches([' ', '·'])),
+        Some(i) if cols(&body[i..]) < 12 => format!("{}…", body[..i].trim_end_matches([' ', '·'])),
         _ => cut,
     }
 }
@@ -102,7 +110,7 @@ pub fn command_lines(cmd: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::from(" ")];
     for word in shell_words(cmd) {
         let last = lines.last_mut().expect("one line at least");
-        let fits = last.chars().count() + 1 + word.chars().count() + 2 <= width;
+        let fits = cols(last) + 1 + cols(word) + 2 <= width;
         if fits || last.trim().is_empty() {
             last.push(' ');
             last.push_str(word);
@@ -133,12 +141,23 @@ fn shell_words(cmd: &str) -> Vec<&str> {
     words
 }
 
-/// Cuts text to `max` characters, with an ellipsis.
+/// Cuts text to at most `max` columns, with an ellipsis (a wide
+/// character that would cross the edge goes whole).
 pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    if cols(text) <= max {
         return text.to_string();
     }
-    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    let room = max.saturating_sub(1);
+    let mut s = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        s.push(c);
+    }
     s.push('…');
     s
 }
@@ -265,6 +284,24 @@ mod tests {
                 .any(|l| l.contains("'/Users/me/Library/Application Support/stepwise'")),
             "{lines:?}"
         );
+    }
+
+    /// Two columns a CJK character, two an emoji: a cut never leaves
+    /// text wider than asked, and a wide character that would cross the
+    /// edge goes whole.
+    #[test]
+    fn text_is_cut_by_the_columns_it_takes() {
+        assert_eq!(cols("データ"), 6);
+        assert_eq!(truncate("データベース", 7), "データ…");
+        assert_eq!(truncate("データベース", 8), "データ…");
+        assert_eq!(truncate("データベース", 12), "データベース");
+        assert_eq!(truncate("🚀 deploy now", 8), "🚀 depl…");
+        assert_eq!(cut_after_word("確認 する 作業 の 許可", 11), "確認 する…");
+        let parts = [
+            ("Log · 本番環境".to_string(), 0),
+            (" · following".to_string(), 1),
+        ];
+        assert_eq!(fit_title(&parts, 20), "Log · 本番環境");
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn fitting_facts(app: &App, width: usize, keep: usize) -> Vec<Span<'static>> {
     }
     let over = (size(&left) + keep).saturating_sub(width);
     if over > 0 {
-        let title = app.session.runbook.title.chars().count().min(28);
+        let title = super::cols(&app.session.runbook.title).min(28);
         left[0] = facts(app, title.saturating_sub(over).max(12)).remove(0);
     }
     left
@@ -149,7 +149,7 @@ fn fitting_facts(app: &App, width: usize, keep: usize) -> Vec<Span<'static>> {
 pub fn message_fits(app: &App, width: usize) -> bool {
     let Some(msg) = &app.status else { return true };
     let must = facts(app, 12)[..4].iter().map(Span::width).sum::<usize>();
-    must + 2 + msg.chars().count() <= width
+    must + 2 + super::cols(msg) <= width
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -160,7 +160,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let spans = match &app.status {
         Some(msg) if message_fits(app, width) => {
             let text = format!("│ {msg}");
-            let mut spans = fitting_facts(app, width, text.chars().count());
+            let mut spans = fitting_facts(app, width, super::cols(&text));
             spans.push(Span::styled(text, theme::fg(app.color, Color::LightYellow)));
             spans
         }
@@ -207,7 +207,7 @@ pub fn render_message(frame: &mut Frame, area: Rect, app: &App) {
 const PINNED: [&str; 4] = ["t", "g", "?", "q"];
 
 fn hint_width((keys, hint): &(String, &str)) -> usize {
-    keys.chars().count() + hint.chars().count() + 2
+    super::cols(keys) + super::cols(hint) + 2
 }
 
 /// The room the key hints keep before the facts: on the main screen the

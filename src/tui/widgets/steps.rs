@@ -57,9 +57,9 @@ fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
     if let Some(fleet) = crate::tui::fleet::summary(st, &on) {
         dur = format!("{fleet} {dur}");
     }
-    let room = width.saturating_sub(6 + dur.chars().count() + 1);
+    let room = width.saturating_sub(6 + super::cols(&dur) + 1);
     let title = super::truncate(&title, room);
-    let pad = width.saturating_sub(6 + title.chars().count() + dur.chars().count());
+    let pad = width.saturating_sub(6 + super::cols(&title) + super::cols(&dur));
     let line = Line::from(vec![
         Span::styled(if next { " ▶ " } else { "   " }, theme::bold()),
         Span::styled(mark, style),
