@@ -90,12 +90,19 @@ pub fn probe(bash: Option<&Path>) {
 }
 
 /// Held with no go-ahead, the probed bash must exit [`NOT_RELEASED`]
-/// without running `exit 0`; released, it must run it.
+/// without running `exit 0`; released, it must run it. Both are started
+/// before either is waited for: on two cores two shells start in about
+/// the time of one, and the spawner forks no monitor before the verdict.
 fn holds_when_probed(bash: &Path) -> bool {
-    probe_once(bash, false) == Some(NOT_RELEASED) && probe_once(bash, true) == Some(0)
+    let unreleased = start_probe(bash);
+    let released = start_probe(bash);
+    let left = exit_of(unreleased, false);
+    let ran = exit_of(released, true);
+    left == Some(NOT_RELEASED) && ran == Some(0)
 }
 
-fn probe_once(bash: &Path, release: bool) -> Option<i32> {
+/// A held `bash -c 'exit 0'`, started; `None` when it cannot be.
+fn start_probe(bash: &Path) -> Option<(Held, std::process::Child)> {
     let mut held = Held::new().ok()?;
     let (name, value) = held.variable();
     let mut cmd = std::process::Command::new(bash);
@@ -104,12 +111,18 @@ fn probe_once(bash: &Path, release: bool) -> Option<i32> {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let child = held.spawn_with(|| cmd.spawn());
+    let child = held.spawn_with(|| cmd.spawn()).ok()?;
+    Some((held, child))
+}
+
+/// Releases the probe (or drops its hold), then reaps it: its exit code.
+fn exit_of(probe: Option<(Held, std::process::Child)>, release: bool) -> Option<i32> {
+    let (held, mut child) = probe?;
     match release {
         true => held.release(),
         false => drop(held),
     }
-    child.and_then(|mut c| c.wait()).ok()?.code()
+    child.wait().ok()?.code()
 }
 
 /// A hold: the script's pipe (read end, for bash) and the go-ahead's
@@ -191,6 +204,17 @@ mod tests {
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The probe tells a bash that honours the hold from a program that
+    /// ignores it (`true` runs at once, held or not), though both of its
+    /// starts run at the same time.
+    #[test]
+    fn the_probe_holds_bash_and_not_a_program_that_ignores_the_hold() {
+        let bash = crate::engine::process::find_program("bash").expect("bash on PATH");
+        assert!(holds_when_probed(&bash));
+        let truth = crate::engine::process::find_program("true").expect("true on PATH");
+        assert!(!holds_when_probed(&truth));
     }
 
     #[test]
