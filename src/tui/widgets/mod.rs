@@ -21,13 +21,14 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Borders};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
 /// The terminal columns `text` takes (a CJK character or an emoji two,
-/// a combining mark none): what every fitting below counts, as ratatui
-/// does when it draws.
+/// `⚠️` two, a combining mark none): what every fitting below counts,
+/// grapheme by grapheme as ratatui counts when it draws.
 pub fn cols(text: &str) -> usize {
-    text.width()
+    text.graphemes(true).map(UnicodeWidthStr::width).sum()
 }
 
 /// A bordered block with a title; the border is bold when focused.
@@ -142,21 +143,24 @@ fn shell_words(cmd: &str) -> Vec<&str> {
 }
 
 /// Cuts text to at most `max` columns, with an ellipsis (a wide
-/// character that would cross the edge goes whole).
+/// character that would cross the edge goes whole; no room, no text).
 pub fn truncate(text: &str, max: usize) -> String {
     if cols(text) <= max {
         return text.to_string();
     }
-    let room = max.saturating_sub(1);
+    if max == 0 {
+        return String::new();
+    }
+    let room = max - 1;
     let mut s = String::new();
     let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
+    for g in text.graphemes(true) {
+        let w = g.width();
         if used + w > room {
             break;
         }
         used += w;
-        s.push(c);
+        s.push_str(g);
     }
     s.push('…');
     s
@@ -296,6 +300,10 @@ mod tests {
         assert_eq!(truncate("データベース", 8), "データ…");
         assert_eq!(truncate("データベース", 12), "データベース");
         assert_eq!(truncate("🚀 deploy now", 8), "🚀 depl…");
+        // An emoji with its variation selector is two columns, one grapheme.
+        assert_eq!(cols("⚠️"), 2);
+        assert_eq!(truncate("⚠️⚠️⚠️ab", 4), "⚠️…");
+        assert_eq!(truncate("abc", 0), "");
         assert_eq!(cut_after_word("確認 する 作業 の 許可", 11), "確認 する…");
         let parts = [
             ("Log · 本番環境".to_string(), 0),

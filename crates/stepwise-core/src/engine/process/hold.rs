@@ -211,6 +211,11 @@ mod tests {
     /// starts run at the same time.
     #[test]
     fn the_probe_holds_bash_and_not_a_program_that_ignores_the_hold() {
+        // An environment that would make bash skip or trace the hold is
+        // `probe`'s to refuse, before this check.
+        if std::env::vars_os().any(|(k, _)| k.to_str().is_none_or(unsafe_variable)) {
+            return;
+        }
         let bash = crate::engine::process::find_program("bash").expect("bash on PATH");
         assert!(holds_when_probed(&bash));
         let truth = crate::engine::process::find_program("true").expect("true on PATH");
