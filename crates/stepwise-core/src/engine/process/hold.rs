@@ -216,10 +216,15 @@ mod tests {
         if std::env::vars_os().any(|(k, _)| k.to_str().is_none_or(unsafe_variable)) {
             return;
         }
-        let bash = crate::engine::process::find_program("bash").expect("bash on PATH");
-        assert!(holds_when_probed(&bash));
-        let truth = crate::engine::process::find_program("true").expect("true on PATH");
-        assert!(!holds_when_probed(&truth));
+        let on_path = |name: &str| {
+            let path = std::env::var_os("PATH").expect("PATH");
+            std::env::split_paths(&path)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| panic!("{name} on PATH"))
+        };
+        assert!(holds_when_probed(&on_path("bash")));
+        assert!(!holds_when_probed(&on_path("true")));
     }
 
     #[test]
