@@ -91,6 +91,7 @@ fn start_full(
         runner: Arc::new(stepwise::runner::ProcessRunner),
         close_when_left: None,
         cadence_sends: false,
+        ask_before_closing: false,
         fleet: Default::default(),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);

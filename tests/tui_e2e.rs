@@ -548,3 +548,65 @@ fn a_resume_shows_its_warning_on_the_screen() {
     t.send(b"y");
     assert_eq!(t.wait_exit(), Some(0));
 }
+
+/// The last step, a status update, is refused by its channel: the session
+/// does not close over it. The screen says what did not go through; once
+/// the channel works, `r` sends it again and the session completes. The
+/// journal has the refused send, the good one, then the end.
+#[test]
+fn a_last_update_that_failed_is_resent_before_the_session_closes() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("last.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: last-update\ntitle: Last update\nchannels:\n  pager:\n    command: ./notify.sh\n\
+         sections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell everyone it is over\n\
+         \x20       update: Resolved.\n",
+    )
+    .unwrap();
+    // The pager takes updates once the file `up` exists.
+    let notify = dir.path().join("notify.sh");
+    std::fs::write(
+        &notify,
+        "#!/bin/sh\ncat > /dev/null\n[ -e up ] && exit 0\necho pager down >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&notify, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn(&["run", "--trust", rb.to_str().unwrap()], &env, SIZE);
+    t.wait_text("Tell everyone it is over");
+    t.send(keys::ENTER);
+    t.wait_text("Ctrl-D send");
+    t.send(keys::CTRL_D);
+    t.wait_text("Not delivered");
+    t.wait_text("pager: `./notify.sh` failed (exit status: 1): pager down");
+    std::fs::write(dir.path().join("up"), "").unwrap();
+    t.send(b"r");
+    t.wait_text("Session completed");
+    t.send(keys::ENTER);
+    assert_eq!(t.wait_exit(), Some(0));
+    let journal = std::fs::read_to_string(session_dir(home.path()).join("journal.jsonl")).unwrap();
+    let types: Vec<String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["type"].to_string())
+        .filter(|t| t.contains("update_result") || t.contains("session_completed"))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "\"update_result\"",
+            "\"update_result\"",
+            "\"session_completed\""
+        ],
+        "{journal}"
+    );
+    let results: Vec<bool> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "update_result")
+        .map(|v| v["results"][0]["ok"].as_bool().unwrap())
+        .collect();
+    assert_eq!(results, [false, true]);
+}

@@ -81,6 +81,7 @@ async fn auto_mode_toggled_with_a_is_journalled_both_ways_and_exported() {
         runner: Arc::new(ScriptedRunner::new()),
         close_when_left: None,
         cadence_sends: false,
+        ask_before_closing: false,
         fleet: Default::default(),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);

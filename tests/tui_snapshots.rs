@@ -1041,3 +1041,75 @@ fn wide_titles_are_cut_by_the_columns_they_take() {
         .expect("the skip dialog");
     assert!(title.contains("…”: why?"), "{rows:#?}");
 }
+
+/// Every step settled but the last update refused by its channel: when
+/// the engine waits (idle), the interface asks before the session closes,
+/// naming the update and why its channel refused it; `r` resends it, `c`
+/// closes the session as it is (Enter does not: typed ahead, it must not
+/// close a session), `s` asks for the skip's reason and giving that up
+/// asks again. A follower (read only) is never asked.
+#[test]
+fn an_undelivered_update_is_asked_about_before_the_session_closes() {
+    use stepwise::engine::command::Command;
+    use stepwise::session::event::ChannelOutcome;
+    let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  pager:\n    command: ./notify.sh\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell everyone it is over\n        update: Resolved.\n";
+    let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
+    let mut records = started();
+    records.push(rec(
+        4,
+        5,
+        Event::UpdateIntent {
+            step: Some("tell".into()),
+            key: "tell:1".into(),
+            status: stepwise::runbook::model::UpdateStatus::Resolved,
+            channels: vec!["pager".into()],
+            text: "Resolved.".into(),
+        },
+    ));
+    records.push(rec(
+        5,
+        6,
+        Event::UpdateResult {
+            step: Some("tell".into()),
+            key: "tell:1".into(),
+            results: vec![ChannelOutcome {
+                channel: "pager".into(),
+                ok: false,
+                detail: "`./notify.sh` failed (exit status: 1): pager down".into(),
+                unsure: false,
+            }],
+        },
+    ));
+    let session = stepwise::session::state::Session::from_records(book, &records);
+    let mut app = App::new(session, vec![], t0(), false);
+    app.update(Msg::Engine(Update::Idle));
+    let t = draw(&mut app, 100, 30);
+    insta::assert_snapshot!("undelivered_100x30", t.backend());
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(screen.contains("pager: `./notify.sh` failed (exit status: 1): pager down"));
+    assert_eq!(
+        app.update(ch('r')),
+        vec![Command::Start {
+            step: "tell".into()
+        }]
+    );
+    app.update(Msg::Engine(Update::Idle));
+    assert_eq!(app.update(key(KeyCode::Enter)), Vec::<Command>::new());
+    assert_eq!(app.update(ch('c')), vec![Command::Close]);
+    app.update(Msg::Engine(Update::Idle));
+    app.update(ch('s'));
+    assert!(screen_of(&mut app, 100, 30).contains("Skip “Tell everyone it is over”: why?"));
+    app.update(key(KeyCode::Esc));
+    assert!(screen_of(&mut app, 100, 30).contains("Not delivered"));
+
+    let session = stepwise::session::state::Session::from_records(
+        stepwise::runbook::load::load_str("u.yaml", yaml).unwrap(),
+        &records,
+    );
+    let mut follower = App::new(session, vec![], t0(), false);
+    follower.read_only = true;
+    follower.update(Msg::Engine(Update::Idle));
+    follower.update(ch('?'));
+    follower.update(key(KeyCode::Esc));
+    assert!(!screen_of(&mut follower, 100, 30).contains("Not delivered"));
+}

@@ -313,6 +313,7 @@ fn setup(
         runner,
         close_when_left: args.close_when_left.clone(),
         cadence_sends: headless,
+        ask_before_closing: !headless,
         fleet: FleetSetup {
             ssh: None,
             ssh_options: SshOptions {

@@ -710,7 +710,7 @@ impl App {
     /// unknown outcome that blocks it.
     fn idle(&mut self) {
         let Some(next) = self.session.next_step() else {
-            return;
+            return self.ask_before_closing();
         };
         if self.track_next {
             self.select(next);
@@ -732,6 +732,30 @@ impl App {
         self.select(next);
         self.modal = Some(modal);
         self.prompted = Some(key);
+    }
+
+    /// Every step is settled but an update was not delivered, and the
+    /// engine waits before it closes the session: ask what to do (resend,
+    /// skip, close as is, leave open), unless something else is open.
+    fn ask_before_closing(&mut self) {
+        let retrying = self.session.steps.iter().any(|s| s.retry.is_some());
+        if self.modal.is_some()
+            || self.read_only
+            || self.leaving
+            || retrying
+            || self.session.running().is_some()
+            || self.session.status != crate::session::state::SessionStatus::Active
+            || self.session.next_step().is_some()
+        {
+            return;
+        }
+        let undelivered = self.session.undelivered_updates();
+        let Some(&first) = undelivered.first() else {
+            return;
+        };
+        self.select(first);
+        let step = self.session.steps[first].id.clone();
+        self.modal = Some(Modal::Undelivered { step });
     }
 
     /// The outcome-unknown prompt of `step`, with what its session folder
@@ -1019,10 +1043,17 @@ impl App {
                 Vec::new()
             }
             // `Modal::key` has already turned an opening into the new modal.
-            Outcome::Open(_) | Outcome::Close => Vec::new(),
+            Outcome::Open(_) => Vec::new(),
+            // A question closed with nothing sent (a skip's reason given
+            // up): the engine may still wait before closing the session.
+            Outcome::Close => {
+                self.ask_before_closing();
+                Vec::new()
+            }
             Outcome::Send(cmds) => cmds,
             Outcome::Search(text) => {
                 self.find(&text);
+                self.ask_before_closing();
                 Vec::new()
             }
             Outcome::Leave => {

@@ -39,6 +39,8 @@ pub enum Context {
     Found,
     /// The session has completed or was aborted: the last screen.
     Finished,
+    /// Every step is settled but an update was not delivered.
+    Undelivered,
 }
 
 /// What a key asks for.
@@ -735,6 +737,34 @@ pub static BINDINGS: &[Binding] = &[
         A::Dismiss,
         "leave",
         "Leave once the session has ended (the transcript path is printed)",
+    ),
+    b(
+        C::Undelivered,
+        &[k('r')],
+        A::Retry,
+        "resend",
+        "Send the update marked ▶ again, to the channels that did not take it",
+    ),
+    b(
+        C::Undelivered,
+        &[k('s')],
+        A::Skip,
+        "skip it",
+        "Skip the update marked ▶, with a reason",
+    ),
+    b(
+        C::Undelivered,
+        &[k('c')],
+        A::Accept,
+        "close as is",
+        "Close the session with the updates not delivered (recorded as failed)",
+    ),
+    b(
+        C::Undelivered,
+        &[k('q')],
+        A::Quit,
+        "leave open",
+        "Leave the session open, to resume later",
     ),
 ];
 

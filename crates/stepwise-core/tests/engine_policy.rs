@@ -59,6 +59,9 @@ struct Options {
     secrets: Vec<&'static str>,
     /// The engine sends regular updates by itself (headless).
     cadence: bool,
+    /// The engine waits before closing over an undelivered update (the
+    /// interface).
+    asks_before_closing: bool,
 }
 
 const MANUAL: Options = Options {
@@ -67,6 +70,7 @@ const MANUAL: Options = Options {
     inputs: Vec::new(),
     secrets: Vec::new(),
     cadence: false,
+    asks_before_closing: false,
 };
 
 const AUTO: Options = Options {
@@ -75,6 +79,7 @@ const AUTO: Options = Options {
     inputs: Vec::new(),
     secrets: Vec::new(),
     cadence: false,
+    asks_before_closing: false,
 };
 
 fn runbook(steps: &str) -> String {
@@ -133,6 +138,7 @@ fn drive(
         runner: runner.clone(),
         close_when_left: None,
         cadence_sends: opts.cadence,
+        ask_before_closing: opts.asks_before_closing,
         fleet: Default::default(),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
@@ -643,5 +649,90 @@ async fn regular_updates_go_out_on_the_clock_from_what_the_journal_recorded() {
     let file = std::fs::read_to_string(h.home.path().join("updates.jsonl")).unwrap();
     assert_eq!(file.lines().count(), 2);
     assert!(tokio::time::Instant::now() - t0 >= Duration::from_secs(70 * 60));
+    assert_eq!(h.end().await, End::Completed);
+}
+
+/// A session whose last update step could not be sent is not completed
+/// by itself when the driver asks before closing (the interface): the
+/// engine waits; a resend that gets through completes it. Without asking
+/// (headless) it completes at once, as before.
+#[tokio::test(start_paused = true)]
+async fn an_undelivered_update_keeps_the_session_open_until_it_is_resent() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nchannels: { ops: { file: out/updates.jsonl } }\n\
+                sections:\n  - title: S\n    steps:\n      - title: Work\n        run: x\n\
+                \x20     - title: Tell\n        update: Resolved\n";
+    let runner = || ScriptedRunner::new().script("work", [Act::exits(0, "")]);
+    let asking = Options {
+        asks_before_closing: true,
+        ..AUTO
+    };
+    let mut h = start(yaml, asking, runner());
+    h.settle().await;
+    h.send(start_cmd("tell")).await;
+    assert_eq!(h.status("tell"), StepStatus::Failed);
+    assert!(
+        !h.events().contains(&&Event::SessionCompleted),
+        "{:?}",
+        h.events()
+    );
+    std::fs::create_dir(h.home.path().join("out")).unwrap();
+    h.send(start_cmd("tell")).await;
+    assert_eq!(h.status("tell"), StepStatus::Succeeded);
+    assert_eq!(h.end().await, End::Completed);
+
+    let mut h = start(yaml, AUTO, runner());
+    h.settle().await;
+    h.send(start_cmd("tell")).await;
+    assert_eq!(h.status("tell"), StepStatus::Failed);
+    assert!(h.events().contains(&&Event::SessionCompleted));
+    assert_eq!(h.end().await, End::Completed);
+}
+
+/// `Close` completes a session waiting over an undelivered update, the
+/// update left failed, and the completion is recorded as the operator's;
+/// before the session waits, `Close` is refused.
+#[tokio::test(start_paused = true)]
+async fn close_completes_a_session_with_its_update_undelivered() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nchannels: { ops: { file: out/updates.jsonl } }\n\
+                sections:\n  - title: S\n    steps:\n      - title: Tell\n        update: Resolved\n";
+    let asking = Options {
+        asks_before_closing: true,
+        ..AUTO
+    };
+    let mut h = start(yaml, asking, ScriptedRunner::new());
+    h.settle().await;
+    let refused = h.send(Command::Close).await;
+    assert_eq!(refused, ["the session is not waiting to close"]);
+    h.send(start_cmd("tell")).await;
+    assert!(!h.events().contains(&&Event::SessionCompleted));
+    h.send(Command::Close).await;
+    assert_eq!(h.status("tell"), StepStatus::Failed);
+    let end = h.records.last().unwrap();
+    assert_eq!(end.event, Event::SessionCompleted);
+    assert!(end.by.is_some(), "the operator's completion: {end:?}");
+    assert_eq!(h.end().await, End::Completed);
+}
+
+/// An update that failed and was overtaken by a later one that went
+/// through is not asked about: sending the old status again would turn
+/// the news back.
+#[tokio::test(start_paused = true)]
+async fn a_failed_update_overtaken_by_a_delivered_one_does_not_hold_the_close() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nchannels: { ops: { file: out/updates.jsonl } }\n\
+                sections:\n  - title: S\n    steps:\n      - title: Started\n        update: Rolling back\n\
+                \x20     - title: Over\n        update: Resolved\n";
+    let asking = Options {
+        asks_before_closing: true,
+        ..AUTO
+    };
+    let mut h = start(yaml, asking, ScriptedRunner::new());
+    h.settle().await;
+    h.send(start_cmd("started")).await;
+    assert_eq!(h.status("started"), StepStatus::Failed);
+    std::fs::create_dir(h.home.path().join("out")).unwrap();
+    h.send(start_cmd("over")).await;
+    assert_eq!(h.status("over"), StepStatus::Succeeded);
+    assert_eq!(h.status("started"), StepStatus::Failed);
+    assert!(h.events().contains(&&Event::SessionCompleted));
     assert_eq!(h.end().await, End::Completed);
 }

@@ -21,6 +21,7 @@ const GROUPS: &[(Context, &str)] = &[
     (Context::Unknown, "Outcome unknown"),
     (Context::QuitRunning, "Quitting while a step runs"),
     (Context::UpdateDraft, "A status update's draft"),
+    (Context::Undelivered, "An update not delivered, at the end"),
 ];
 
 pub fn lines() -> Vec<Line<'static>> {

@@ -16,6 +16,7 @@ pub mod input_change;
 pub mod outcome;
 pub mod run_confirm;
 pub mod text_entry;
+pub mod undelivered;
 pub mod unknown;
 pub mod update_draft;
 pub mod yes_no;
@@ -74,6 +75,11 @@ pub enum Modal {
     Help(Help),
     /// The session ended (completed or aborted): a last look before leaving.
     Finished,
+    /// Every step is settled but an update was not delivered: resend it,
+    /// skip it, or close the session as it is.
+    Undelivered {
+        step: String,
+    },
     /// Change an input's value (`i`).
     Input(InputChange),
     /// The draft of an update step, editable before it is sent.
@@ -115,6 +121,7 @@ impl Modal {
             Modal::Note { .. } => Context::NoteEntry,
             Modal::Help(_) => Context::Help,
             Modal::Finished => Context::Finished,
+            Modal::Undelivered { .. } => Context::Undelivered,
             Modal::Input(c) => c.context(),
             Modal::Update(_) => Context::UpdateDraft,
         }
@@ -166,6 +173,9 @@ impl Modal {
             Modal::QuitRunning => yes_no::quit_running_key(action).map(|()| Modal::QuitRunning),
             Modal::Help(h) => h.key(action, look.size).map(Modal::Help),
             Modal::Finished => finished::key(action).map(|()| Modal::Finished),
+            Modal::Undelivered { step } => {
+                undelivered::key(step, action).map(|step| Modal::Undelivered { step })
+            }
         };
         match outcome {
             outcome::Outcome::Open(Opening::Line(purpose)) => {
@@ -210,6 +220,7 @@ impl Modal {
             } => text_entry::render_note(frame, area, purpose, text, error.as_deref()),
             Modal::Help(h) => help::render(frame, area, h.scroll),
             Modal::Finished => finished::render(frame, area, look),
+            Modal::Undelivered { step } => undelivered::render(frame, area, look, step),
             Modal::Input(c) => input_change::render(frame, area, look, c),
             Modal::Update(d) => update_draft::render(frame, area, d),
             Modal::Failure { .. }

@@ -68,6 +68,10 @@ pub enum Command {
     Abort {
         reason: String,
     },
+    /// Complete the session though an update step was not delivered
+    /// (an engine that asks before closing waits for this, a resend or a
+    /// skip; see `Setup::ask_before_closing`).
+    Close,
     /// The operator leaves; the session stays resumable.
     Leave,
     /// The operator leaves with the running step still running, held by

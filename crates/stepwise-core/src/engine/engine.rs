@@ -78,6 +78,11 @@ pub struct Setup {
     pub cadence_sends: bool,
     /// How fleet steps reach their hosts, and which hosts.
     pub fleet: FleetSetup,
+    /// With every step settled but an update step not delivered, wait
+    /// for [`Command::Close`] (or a resend, a skip) instead of completing
+    /// the session: for a driver with a person at it, who may want to send
+    /// it again. Headless completes at once.
+    pub ask_before_closing: bool,
 }
 
 /// The fleet part of [`Setup`].
@@ -153,6 +158,9 @@ pub struct Engine {
     /// Records written but not yet fsync'd (a deferred step exit): applied
     /// to the session at once, announced to the driver only once durable.
     held: Vec<Record>,
+    /// The operator said to close the session with its updates as they
+    /// are ([`Command::Close`]).
+    close_as_is: bool,
 }
 
 impl Engine {
@@ -175,6 +183,7 @@ impl Engine {
             retry: None,
             stopping: None,
             held: Vec::new(),
+            close_as_is: false,
         }
     }
 
@@ -280,10 +289,33 @@ impl Engine {
             SessionStatus::Active => {}
         }
         if self.retry.is_none() && self.session.next_step().is_none() {
-            self.record(Event::SessionCompleted, false).await?;
+            if self.asks_before_closing() {
+                return Ok(None);
+            }
+            // Closed by the operator's word over an undelivered update.
+            self.record(Event::SessionCompleted, self.close_as_is)
+                .await?;
             return Ok(Some(End::Completed));
         }
         Ok(None)
+    }
+
+    /// Whether the engine waits, every step settled, for the operator's
+    /// word before it completes the session.
+    fn waits_to_close(&self) -> bool {
+        self.running.is_none()
+            && self.retry.is_none()
+            && self.session.next_step().is_none()
+            && self.asks_before_closing()
+    }
+
+    /// Whether the session waits for the operator before it completes: an
+    /// update step was not delivered, and the driver asks (see
+    /// [`Setup::ask_before_closing`]).
+    fn asks_before_closing(&self) -> bool {
+        self.setup.ask_before_closing
+            && !self.close_as_is
+            && !self.session.undelivered_updates().is_empty()
     }
 
     /// In auto mode, starts the next step when it is automated, pending and
@@ -415,6 +447,7 @@ impl Engine {
                 self.retry = None;
                 self.record(Event::SessionAborted { reason }, true).await?;
             }
+            Command::Close => self.close_as_is = true,
             Command::Leave => self.leave().await?,
             Command::LeaveRunning if self.can_detach() => {
                 self.detach().await?;
@@ -537,6 +570,9 @@ impl Engine {
     /// Refuses commands that make no sense now, with a reason for the operator.
     fn check_allowed(&self, cmd: &Command) -> Result<(), String> {
         let target = match cmd {
+            Command::Close if !self.waits_to_close() => {
+                return Err("the session is not waiting to close".into());
+            }
             Command::GiveInput { name, value } => return self.check_input(name, value),
             Command::Start { step }
             | Command::SendUpdate { step, .. }

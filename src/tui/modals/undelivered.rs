@@ -1,0 +1,65 @@
+//! Before the session closes: every step is settled, but an update step's
+//! last send did not reach every channel (the engine waits, see
+//! `Setup::ask_before_closing`). Send it again, skip it with a reason,
+//! close the session as it is, or leave the session open to resume later.
+//! Keys and drawing only.
+
+use super::super::keymap::{self, Action, Context};
+use super::super::look::Look;
+use super::super::theme;
+use super::outcome::{LinePurpose, Opening, Outcome};
+use crate::engine::command::Command;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+/// `step`: the first update step not delivered, the one `r` and `s` act on.
+pub fn key(step: String, action: Option<Action>) -> Outcome<String> {
+    match action {
+        Some(Action::Retry) => Outcome::Send(vec![Command::Start { step }]),
+        Some(Action::Skip) => Outcome::Open(Opening::Line(LinePurpose::Skip { step })),
+        Some(Action::Accept) => Outcome::Send(vec![Command::Close]),
+        Some(Action::Quit) => Outcome::Leave,
+        _ => Outcome::Keep(step),
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
+    let mut lines = vec![
+        Line::raw("Every step is settled, but an update did not reach every channel:"),
+        Line::raw(""),
+    ];
+    for i in look.session.undelivered_updates() {
+        let id = &look.session.steps[i].id;
+        let mark = if id == step { "▶ ✗" } else { "  ✗" };
+        lines.push(Line::styled(
+            format!("{mark} {}", look.title_of(id)),
+            theme::bold(),
+        ));
+        for (channel, why) in refusals(look, id) {
+            lines.push(Line::raw(format!("      {channel}: {why}")));
+        }
+    }
+    lines.extend([
+        Line::raw(""),
+        Line::styled(keymap::footer(Context::Undelivered, &[]), theme::bold()),
+    ]);
+    super::super::widgets::dialog(frame, area, 76, "Not delivered", lines);
+}
+
+/// The channels that did not take the step's last send, with why.
+fn refusals(look: &Look, step: &str) -> Vec<(String, String)> {
+    let last = look
+        .session
+        .updates
+        .iter()
+        .rev()
+        .find(|u| u.step.as_deref() == Some(step));
+    let results = last.and_then(|u| u.results.as_ref());
+    results
+        .into_iter()
+        .flatten()
+        .filter(|c| !c.ok)
+        .map(|c| (c.channel.clone(), c.detail.clone()))
+        .collect()
+}
