@@ -743,7 +743,7 @@ pub static BINDINGS: &[Binding] = &[
         &[k('r')],
         A::Retry,
         "resend",
-        "Send the update marked ▶ again, to the channels that did not take it",
+        "Send the ▶ update again to the channels that refused it",
     ),
     b(
         C::Undelivered,
@@ -757,7 +757,7 @@ pub static BINDINGS: &[Binding] = &[
         &[k('c')],
         A::Accept,
         "close as is",
-        "Close the session with the updates not delivered (recorded as failed)",
+        "Close the session, the updates left failed in the record",
     ),
     b(
         C::Undelivered,
