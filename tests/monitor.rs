@@ -489,6 +489,42 @@ async fn a_held_bash_step_without_its_go_ahead_runs_nothing_and_leaves_nothing()
     assert_eq!(r.reattach(&id(), &log), Reattach::NeverStarted);
 }
 
+/// A resume re-attaches to a held attempt's monitor while it still waits
+/// for the go-ahead of a stepwise that has just died (the resume holds the
+/// session's lock, so that one is dead): the monitor lets the attempt go,
+/// nothing runs and nothing is left, the re-attached link loses its
+/// monitor, and what the monitor left says the attempt never started,
+/// which the engine then records (not an unknown outcome: the soak test
+/// `crash_points` hit this race).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_attached_to_a_held_attempt_whose_stepwise_died_finds_it_never_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let spec = bash_spec(dir.path(), &format!("touch '{}'", marker.display()));
+    let log = spec.log_path.clone();
+    let r = runner();
+    let (started, go, bash) = held_and_waiting(&r, spec);
+    let resumed = runner();
+    assert!(matches!(
+        resumed.reattach(&id(), &log),
+        Reattach::Live { .. }
+    ));
+    let attached = resumed.attach(&id(), &log, 0, 8).expect("a live monitor");
+    drop(go);
+    drop(started);
+    let err = attached
+        .done
+        .await
+        .unwrap()
+        .expect_err("the monitor let the attempt go");
+    assert!(stepwise::runner::MonitorLost::is(&err), "{err}");
+    wait_until("the held bash gone", || {
+        proc_stat(bash).is_none_or(|s| !s.alive())
+    });
+    assert!(!marker.exists(), "the command ran without its go-ahead");
+    assert_eq!(resumed.reattach(&id(), &log), Reattach::NeverStarted);
+}
+
 /// What a command sees of its shell: the same held as run directly by
 /// stepwise (no monitor, no hold): no `BASH_ENV`, no extra descriptor,
 /// no variable or function of the hold, `$_` and `$-` as bash sets them.

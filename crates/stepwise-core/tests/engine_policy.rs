@@ -736,3 +736,30 @@ async fn a_failed_update_overtaken_by_a_delivered_one_does_not_hold_the_close() 
     assert!(h.events().contains(&&Event::SessionCompleted));
     assert_eq!(h.end().await, End::Completed);
 }
+
+/// An attempt whose monitor went without an exit and left nothing (a held
+/// attempt let go unreleased, its stepwise dead) never started: the engine
+/// records that and the step waits to run again. One whose monitor may
+/// have run it is an unknown outcome, as before.
+#[tokio::test(start_paused = true)]
+async fn a_lost_monitor_that_left_nothing_means_the_attempt_never_started() {
+    let yaml = runbook("      - title: Deploy\n        run: x\n");
+    let runner = ScriptedRunner::new().loses_monitor("deploy", true);
+    let mut h = start(&yaml, MANUAL, runner);
+    h.settle().await;
+    h.send(start_cmd("deploy")).await;
+    let not_started = Event::StepNotStarted {
+        step: "deploy".into(),
+        attempt: 1,
+    };
+    assert!(h.events().contains(&&not_started), "{:?}", h.events());
+    assert_eq!(h.status("deploy"), StepStatus::Pending);
+
+    let runner = ScriptedRunner::new().loses_monitor("deploy", false);
+    let mut h = start(&yaml, MANUAL, runner);
+    h.settle().await;
+    h.send(start_cmd("deploy")).await;
+    assert!(!h.events().contains(&&not_started), "{:?}", h.events());
+    let unknown = |e: &&Event| matches!(e, Event::OutcomeUnknown { attempt: 1, .. });
+    assert!(h.events().iter().any(unknown), "{:?}", h.events());
+}

@@ -953,6 +953,20 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether what attempt `attempt` of `step` left beside its log says
+    /// it never ran (see [`crate::runner::Reattach::NeverStarted`]).
+    fn never_started(&self, step: &str, attempt: u32, log: &std::path::Path) -> bool {
+        let id = crate::runner::AttemptId {
+            step: step.to_owned(),
+            attempt,
+            target: None,
+        };
+        matches!(
+            self.setup.runner.reattach(&id, log),
+            crate::runner::Reattach::NeverStarted
+        )
+    }
+
     /// The process is gone and its output drained: journal the result and
     /// decide on retry, abort or continue.
     async fn finish_attempt(&mut self) -> io::Result<()> {
@@ -970,11 +984,19 @@ impl Engine {
                 self.record_never_ran(&run, &e).await;
                 return Err(e);
             }
-            // Its monitor was killed after it started the step: the step
-            // may run on. Not a failure: its outcome is unknown, and the
-            // prompt says whether processes of it still run.
+            // Its monitor went without an exit. What it left says whether
+            // the step ran: a held attempt whose stepwise died before the
+            // go-ahead (this one re-attached meanwhile) is let go with
+            // nothing run and nothing left. Otherwise the step may run on:
+            // not a failure, its outcome is unknown, and the prompt says
+            // whether processes of it still run.
             Ok(Err(e)) if crate::runner::MonitorLost::is(&e) => {
                 let (step, attempt) = (run.step.clone(), run.attempt);
+                if run.fleet.is_none() && self.never_started(&step, attempt, &run.log) {
+                    return self
+                        .record(Event::StepNotStarted { step, attempt }, false)
+                        .await;
+                }
                 return self
                     .record(Event::OutcomeUnknown { step, attempt }, false)
                     .await;

@@ -70,6 +70,9 @@ pub struct ScriptedRunner {
     acts: Mutex<HashMap<String, VecDeque<Act>>>,
     given: Arc<Mutex<Vec<Given>>>,
     orphans: Mutex<HashMap<String, i32>>,
+    /// Steps whose next attempt loses its monitor: whether what it left
+    /// says the attempt never ran, and whether that attempt was made.
+    lost: Mutex<HashMap<String, (bool, bool)>>,
 }
 
 impl ScriptedRunner {
@@ -90,6 +93,15 @@ impl ScriptedRunner {
     /// `pgid` (as a survivor of a killed stepwise would).
     pub fn orphan(self, step: &str, pgid: i32) -> ScriptedRunner {
         lock(&self.orphans).insert(step.to_owned(), pgid);
+        self
+    }
+
+    /// The next attempt of `step` loses its monitor: it ends with
+    /// [`super::MonitorLost`], no exit. `left_nothing`: what the monitor
+    /// left then says the attempt never ran ([`Reattach::NeverStarted`],
+    /// a held attempt let go); otherwise it may have ([`Reattach::Gone`]).
+    pub fn loses_monitor(self, step: &str, left_nothing: bool) -> ScriptedRunner {
+        lock(&self.lost).insert(step.to_owned(), (left_nothing, false));
         self
     }
 
@@ -115,7 +127,20 @@ impl StepRunner for ScriptedRunner {
             argv: spec.argv.clone(),
         });
         let ((tx, chunks), (cancel, cancel_rx)) = channels(capacity);
-        let done = tokio::spawn(play(act, spec, tx, cancel_rx));
+        let loses = match lock(&self.lost).get_mut(&id.step) {
+            Some((_, made @ false)) => {
+                *made = true;
+                true
+            }
+            _ => false,
+        };
+        let done = match loses {
+            true => tokio::spawn(async move {
+                drop(tx);
+                Err(super::MonitorLost::error())
+            }),
+            false => tokio::spawn(play(act, spec, tx, cancel_rx)),
+        };
         Started {
             chunks,
             cancel,
@@ -125,6 +150,12 @@ impl StepRunner for ScriptedRunner {
     }
 
     fn reattach(&self, id: &AttemptId, _log: &Path) -> Reattach {
+        if let Some(&(left_nothing, true)) = lock(&self.lost).get(&id.step) {
+            return match left_nothing {
+                true => Reattach::NeverStarted,
+                false => Reattach::Gone,
+            };
+        }
         match lock(&self.orphans).get(&id.step) {
             Some(&pgid) => Reattach::Orphaned { pgid },
             None => Reattach::Gone,
