@@ -46,7 +46,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &HumanPrompt) {
     let block = super::super::widgets::block(&title, true);
     let inner = block.inner(r);
     frame.render_widget(block, r);
-    let top = top_lines(look, p);
+    let top = super::super::widgets::prewrap_wide(top_lines(look, p), inner.width);
     let top_h = (super::super::widgets::wrapped_height(&top, inner.width) as u16)
         .min(inner.height.saturating_sub(8));
     let keys = keys_line(p);

@@ -320,6 +320,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         (Some(step), Some(st)) => body(app, step, st),
         _ => vec![Line::raw("This runbook has no steps.")],
     };
+    let lines = super::prewrap_wide(lines, area.width.saturating_sub(2));
     // Say so when the pane cannot hold it all, rather than cut silently;
     // `D` scrolls it (round to the top after the end).
     let total = super::wrapped_height(&lines, area.width.saturating_sub(2));

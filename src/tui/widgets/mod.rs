@@ -20,6 +20,7 @@ pub mod vt_screen;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
@@ -51,6 +52,71 @@ pub fn block(title: &str, focused: bool) -> Block<'static> {
     } else {
         block.title(format!(" {title} "))
     }
+}
+
+/// Lines holding a wide character (CJK, an emoji) wrapped here, at
+/// `width` columns, after a space when the row has one, else before the
+/// character that does not fit. ratatui's word wrapper can let a wide
+/// character that starts on a row's last column cross it, over a border
+/// (ratatui/ratatui#2679). Lines of narrow characters only are left, as
+/// they are, to the paragraph's own wrapping.
+pub fn prewrap_wide<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
+    let width = usize::from(width.max(2));
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let wide = line
+            .spans
+            .iter()
+            .any(|s| s.content.graphemes(true).any(|g| g.width() > 1));
+        if !wide || line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        out.extend(wrap_rows(&line, width));
+    }
+    out
+}
+
+/// One line's rows, at most `width` columns each (see [`prewrap_wide`]).
+fn wrap_rows<'a>(line: &Line<'a>, width: usize) -> Vec<Line<'a>> {
+    let cells: Vec<(&str, Style)> = line
+        .spans
+        .iter()
+        .flat_map(|s| s.content.graphemes(true).map(move |g| (g, s.style)))
+        .collect();
+    let mut rows = Vec::new();
+    let (mut start, mut used, mut space) = (0, 0, None);
+    for (i, (g, _)) in cells.iter().enumerate() {
+        let w = g.width();
+        if used + w > width && i > start {
+            // After the row's last space, when it has one past its start.
+            let end = space.filter(|&s| s > start).unwrap_or(i);
+            rows.push(row(line, &cells[start..end]));
+            used = cells[end..i].iter().map(|(g, _)| g.width()).sum();
+            (start, space) = (end, None);
+        }
+        used += w;
+        if *g == " " {
+            space = Some(i + 1);
+        }
+    }
+    rows.push(row(line, &cells[start..]));
+    rows
+}
+
+/// A row of `cells` with `line`'s own style and alignment, a span per run
+/// of one style.
+fn row<'a>(line: &Line<'_>, cells: &[(&str, Style)]) -> Line<'a> {
+    let mut spans: Vec<Span<'a>> = Vec::new();
+    for (g, style) in cells {
+        match spans.last_mut() {
+            Some(last) if last.style == *style => last.content.to_mut().push_str(g),
+            _ => spans.push(Span::styled(g.to_string(), *style)),
+        }
+    }
+    let mut out = Line::from(spans).style(line.style);
+    out.alignment = line.alignment;
+    out
 }
 
 /// How many rows lines take once wrapped at `width` (a close estimate:
@@ -190,6 +256,7 @@ pub fn dialog(
     title: &str,
     lines: Vec<ratatui::text::Line<'_>>,
 ) {
+    let lines = prewrap_wide(lines, dialog_inner(area, width));
     let h = dialog_height(area, width, &lines);
     let r = centered(frame, area, width, h);
     boxed(frame, r, title, lines);
@@ -310,6 +377,45 @@ mod tests {
             (" · following".to_string(), 1),
         ];
         assert_eq!(fit_title(&parts, 20), "Log · 本番環境");
+    }
+
+    /// A line of wide characters one column too long for its box: wrapped
+    /// here, every row fits and the box's right border stays (ratatui's
+    /// own wrapping let the last character cross it); the words and
+    /// styles are all there. A line of narrow characters is left alone.
+    #[test]
+    fn wide_lines_are_wrapped_within_their_box() {
+        use ratatui::style::Modifier;
+        use ratatui::widgets::{Paragraph, Wrap};
+        let text = "🚀 デプロイ担当者に連絡して作業開始の許可を得る 📞 電話で";
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let line = Line::from(vec![Span::styled("🚀 ", bold), Span::raw(&text[5..])]);
+        let rows = prewrap_wide(vec![line], 46);
+        assert!(
+            rows.len() > 1 && rows.iter().all(|r| r.width() <= 46),
+            "{rows:?}"
+        );
+        let joined: String = rows
+            .iter()
+            .flat_map(|r| r.spans.iter())
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(joined, text);
+        assert_eq!(rows[0].spans[0].style, bold);
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(48, 5)).unwrap();
+        t.draw(|f| {
+            let p = Paragraph::new(rows.clone())
+                .block(block("", false))
+                .wrap(Wrap { trim: false });
+            f.render_widget(p, f.area());
+        })
+        .unwrap();
+        let b = t.backend().buffer();
+        for y in 1..4 {
+            assert_eq!(b[(47, y)].symbol(), "│", "row {y}: {:?}", t.backend());
+        }
+        let plain = Line::raw("x ".repeat(40));
+        assert_eq!(prewrap_wide(vec![plain.clone()], 46), vec![plain]);
     }
 
     #[test]
