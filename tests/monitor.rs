@@ -460,6 +460,17 @@ fn held_and_waiting(
     (started, go, bash)
 }
 
+/// A held bash step that would touch `marker`, waiting for its go-ahead
+/// (see [`held_and_waiting`]); its log is `s.1.log` beside the marker.
+fn held_toucher(
+    r: &MonitorRunner,
+    marker: &Path,
+) -> (stepwise::runner::Started, stepwise::runner::GoAhead, i32) {
+    let dir = marker.parent().unwrap();
+    let spec = bash_spec(dir, &format!("touch '{}'", marker.display()));
+    held_and_waiting(r, spec)
+}
+
 /// A bash step handed over before its start is durable is spawned at once
 /// and held: it waits before its command. The go-ahead never comes (the
 /// journal's sync failed, or stepwise died): the held bash is killed,
@@ -467,11 +478,9 @@ fn held_and_waiting(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_held_bash_step_without_its_go_ahead_runs_nothing_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let marker = dir.path().join("ran");
-    let spec = bash_spec(dir.path(), &format!("touch '{}'", marker.display()));
-    let log = spec.log_path.clone();
+    let (marker, log) = (dir.path().join("ran"), dir.path().join("s.1.log"));
     let r = runner();
-    let (started, go, bash) = held_and_waiting(&r, spec);
+    let (started, go, bash) = held_toucher(&r, &marker);
     assert!(!marker.exists(), "the command ran before its go-ahead");
     drop(go);
     let err = started
@@ -499,11 +508,9 @@ async fn a_held_bash_step_without_its_go_ahead_runs_nothing_and_leaves_nothing()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resume_attached_to_a_held_attempt_whose_stepwise_died_finds_it_never_started() {
     let dir = tempfile::tempdir().unwrap();
-    let marker = dir.path().join("ran");
-    let spec = bash_spec(dir.path(), &format!("touch '{}'", marker.display()));
-    let log = spec.log_path.clone();
+    let (marker, log) = (dir.path().join("ran"), dir.path().join("s.1.log"));
     let r = runner();
-    let (started, go, bash) = held_and_waiting(&r, spec);
+    let (started, go, bash) = held_toucher(&r, &marker);
     let resumed = runner();
     assert!(matches!(
         resumed.reattach(&id(), &log),
