@@ -55,8 +55,10 @@ pub fn block(title: &str, focused: bool) -> Block<'static> {
 }
 
 /// Lines holding a wide character (CJK, an emoji) wrapped here, at
-/// `width` columns, after a space when the row has one, else before the
-/// character that does not fit. ratatui's word wrapper can let a wide
+/// `width` columns: after the row's last space when no wide character
+/// follows it (a word of Latin text stays whole), else before the
+/// character that does not fit (CJK text breaks between any two
+/// characters). ratatui's word wrapper can let a wide
 /// character that starts on a row's last column cross it, over a border
 /// (ratatui/ratatui#2679). Lines of narrow characters only are left, as
 /// they are, to the paragraph's own wrapping.
@@ -98,6 +100,8 @@ fn wrap_rows<'a>(line: &Line<'a>, width: usize) -> Vec<Line<'a>> {
         used += w;
         if *g == " " {
             space = Some(i + 1);
+        } else if w > 1 {
+            space = None;
         }
     }
     rows.push(row(line, &cells[start..]));
@@ -395,6 +399,8 @@ mod tests {
             rows.len() > 1 && rows.iter().all(|r| r.width() <= 46),
             "{rows:?}"
         );
+        // CJK text breaks between characters, filling the row.
+        assert!(rows[0].width() >= 45, "{rows:?}");
         let joined: String = rows
             .iter()
             .flat_map(|r| r.spans.iter())
