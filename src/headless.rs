@@ -304,7 +304,7 @@ impl<W: Write> Driver<W> {
             return;
         }
         let Some(i) = self.session.next_step() else {
-            return;
+            return self.before_closing().await;
         };
         let cmd = self.decide(i).await;
         match cmd {
@@ -318,6 +318,27 @@ impl<W: Write> Driver<W> {
                 let _ = self.cmds.send(Command::Leave).await;
             }
         }
+    }
+
+    /// Every step settled, and the engine waits because an update that
+    /// did not go through has an answer here (a resume's `--answer
+    /// STEP=resend`, `skip:<reason>` or `done:<note>`): that answer is
+    /// carried out, the newest update's first; with none left, the session
+    /// closes as it is.
+    async fn before_closing(&mut self) {
+        let undelivered = self.session.undelivered_updates();
+        if undelivered.is_empty() {
+            return;
+        }
+        let answered = undelivered
+            .into_iter()
+            .rev()
+            .find(|&i| self.answers.by_step.contains_key(&self.session.steps[i].id));
+        let cmd = match answered {
+            Some(i) => self.decide(i).await.unwrap_or(Command::Close),
+            None => Command::Close,
+        };
+        let _ = self.cmds.send(cmd).await;
     }
 
     /// What to do with the next unsettled step, or why we must stop.

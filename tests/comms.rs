@@ -143,6 +143,16 @@ async fn a_failed_send_is_journalled_shown_and_the_session_goes_on() {
     server.requests.recv().await.unwrap();
     let j = journal(&only_session(&home));
     assert_eq!(of_type(&j, "update_result")[0]["results"][0]["ok"], false);
+    // The record says so in an update's own words, not as an
+    // `on_failure: continue` the runbook never set.
+    let md = std::fs::read_dir(only_session(&home))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .unwrap();
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.contains("not delivered to every channel"), "{md}");
+    assert!(!md.contains("on_failure: continue"), "{md}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -549,16 +549,11 @@ fn a_resume_shows_its_warning_on_the_screen() {
     assert_eq!(t.wait_exit(), Some(0));
 }
 
-/// The last step, a status update, is refused by its channel: the session
-/// does not close over it. The screen says what did not go through; once
-/// the channel works, `r` sends it again and the session completes. The
-/// journal has the refused send, the good one, then the end.
-#[test]
-fn a_last_update_that_failed_is_resent_before_the_session_closes() {
+/// A runbook whose last step is a status update to a pager that takes
+/// updates once the file `up` exists beside it: its path.
+fn last_update_runbook(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let home = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let rb = dir.path().join("last.yaml");
+    let rb = dir.join("last.yaml");
     std::fs::write(
         &rb,
         "runbook: 1\nid: last-update\ntitle: Last update\nchannels:\n  pager:\n    command: ./notify.sh\n\
@@ -566,47 +561,89 @@ fn a_last_update_that_failed_is_resent_before_the_session_closes() {
          \x20       update: Resolved.\n",
     )
     .unwrap();
-    // The pager takes updates once the file `up` exists.
-    let notify = dir.path().join("notify.sh");
+    let notify = dir.join("notify.sh");
     std::fs::write(
         &notify,
         "#!/bin/sh\ncat > /dev/null\n[ -e up ] && exit 0\necho pager down >&2\nexit 1\n",
     )
     .unwrap();
     std::fs::set_permissions(&notify, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let env = [("STEPWISE_HOME", home.path())];
-    let mut t = Term::spawn(&["run", "--trust", rb.to_str().unwrap()], &env, SIZE);
+    rb
+}
+
+/// Sends the last update from the interface and waits for the question
+/// its refusal brings.
+fn send_and_see_it_refused(t: &Term) {
     t.wait_text("Tell everyone it is over");
     t.send(keys::ENTER);
     t.wait_text("Ctrl-D send");
     t.send(keys::CTRL_D);
     t.wait_text("Not delivered");
     t.wait_text("pager: `./notify.sh` failed (exit status: 1): pager down");
+}
+
+/// The journal's update results (whether the pager took each) and
+/// whether the session completed after them.
+fn update_results(home: &Path) -> (Vec<bool>, bool) {
+    let journal = std::fs::read_to_string(session_dir(home).join("journal.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let results = records
+        .iter()
+        .filter(|v| v["type"] == "update_result")
+        .map(|v| v["results"][0]["ok"].as_bool().unwrap())
+        .collect();
+    (
+        results,
+        records.last().unwrap()["type"] == "session_completed",
+    )
+}
+
+/// The last step, a status update, is refused by its channel: the session
+/// does not close over it. The screen says what did not go through; once
+/// the channel works, `r` sends it again and the session completes. The
+/// journal has the refused send, the good one, then the end.
+#[test]
+fn a_last_update_that_failed_is_resent_before_the_session_closes() {
+    let (home, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let rb = last_update_runbook(dir.path());
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn(&["run", "--trust", rb.to_str().unwrap()], &env, SIZE);
+    send_and_see_it_refused(&t);
     std::fs::write(dir.path().join("up"), "").unwrap();
     t.send(b"r");
     t.wait_text("Session completed");
     t.send(keys::ENTER);
     assert_eq!(t.wait_exit(), Some(0));
-    let journal = std::fs::read_to_string(session_dir(home.path()).join("journal.jsonl")).unwrap();
-    let types: Vec<String> = journal
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["type"].to_string())
-        .filter(|t| t.contains("update_result") || t.contains("session_completed"))
-        .collect();
+    assert_eq!(update_results(home.path()), (vec![false, true], true));
+}
+
+/// Left open at the question (`q`), the session is resumed headless with
+/// `--answer tell=resend` once the channel works: the update goes out and
+/// the session completes.
+#[test]
+fn a_left_update_is_resent_by_a_headless_resume_answer() {
+    let (home, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let rb = last_update_runbook(dir.path());
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn(&["run", "--trust", rb.to_str().unwrap()], &env, SIZE);
+    send_and_see_it_refused(&t);
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), Some(0));
+    assert_eq!(update_results(home.path()), (vec![false], false));
+    std::fs::write(dir.path().join("up"), "").unwrap();
+    let resume = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .env("STEPWISE_HOME", home.path())
+        .args(["resume", "--headless", "--answer", "tell=resend"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&resume.stdout);
+    assert_eq!(resume.status.code(), Some(0), "{said}");
     assert_eq!(
-        types,
-        [
-            "\"update_result\"",
-            "\"update_result\"",
-            "\"session_completed\""
-        ],
-        "{journal}"
+        update_results(home.path()),
+        (vec![false, true], true),
+        "{said}"
     );
-    let results: Vec<bool> = journal
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["type"] == "update_result")
-        .map(|v| v["results"][0]["ok"].as_bool().unwrap())
-        .collect();
-    assert_eq!(results, [false, true]);
 }

@@ -917,34 +917,13 @@ fn an_update_of_unknown_delivery_is_asked_about_as_an_update() {
 /// the template.
 #[test]
 fn the_details_of_a_sent_update_show_the_text_sent() {
-    use stepwise::session::event::ChannelOutcome;
     let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  ops:\n    file: updates.log\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell the stakeholders\n        update: Rolling back to $STABLE_TAG.\n";
     let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
     let mut records = started();
-    records.push(rec(
-        4,
-        5,
-        Event::UpdateIntent {
-            step: Some("tell".into()),
-            key: "tell:1".into(),
-            status: stepwise::runbook::model::UpdateStatus::Investigating,
-            channels: vec!["ops".into()],
-            text: "Rolling back to v1.4.2.".into(),
-        },
-    ));
-    records.push(rec(
-        5,
-        5,
-        Event::UpdateResult {
-            step: Some("tell".into()),
-            key: "tell:1".into(),
-            results: vec![ChannelOutcome {
-                channel: "ops".into(),
-                ok: true,
-                detail: "appended".into(),
-                unsure: false,
-            }],
-        },
+    records.extend(sent_update(
+        "ops",
+        "Rolling back to v1.4.2.",
+        Ok("appended"),
     ));
     let session = stepwise::session::state::Session::from_records(book, &records);
     let mut app = App::new(session, vec![], t0(), false);
@@ -1051,34 +1030,13 @@ fn wide_titles_are_cut_by_the_columns_they_take() {
 #[test]
 fn an_undelivered_update_is_asked_about_before_the_session_closes() {
     use stepwise::engine::command::Command;
-    use stepwise::session::event::ChannelOutcome;
     let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  pager:\n    command: ./notify.sh\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell everyone it is over\n        update: Resolved.\n";
     let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
     let mut records = started();
-    records.push(rec(
-        4,
-        5,
-        Event::UpdateIntent {
-            step: Some("tell".into()),
-            key: "tell:1".into(),
-            status: stepwise::runbook::model::UpdateStatus::Resolved,
-            channels: vec!["pager".into()],
-            text: "Resolved.".into(),
-        },
-    ));
-    records.push(rec(
-        5,
-        6,
-        Event::UpdateResult {
-            step: Some("tell".into()),
-            key: "tell:1".into(),
-            results: vec![ChannelOutcome {
-                channel: "pager".into(),
-                ok: false,
-                detail: "`./notify.sh` failed (exit status: 1): pager down".into(),
-                unsure: false,
-            }],
-        },
+    records.extend(sent_update(
+        "pager",
+        "Resolved.",
+        Err("`./notify.sh` failed (exit status: 1): pager down"),
     ));
     let session = stepwise::session::state::Session::from_records(book, &records);
     let mut app = App::new(session, vec![], t0(), false);
@@ -1112,4 +1070,64 @@ fn an_undelivered_update_is_asked_about_before_the_session_closes() {
     follower.update(ch('?'));
     follower.update(key(KeyCode::Esc));
     assert!(!screen_of(&mut follower, 100, 30).contains("Not delivered"));
+}
+
+/// A status update refused by its channel in the middle of a session:
+/// the session goes on, so the bar says which update did not get through
+/// and how to send it again.
+#[test]
+fn a_refused_update_is_said_on_the_bar() {
+    let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  pager:\n    command: ./notify.sh\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell the team\n        update: Rolling back.\n      - id: work\n        title: Work\n        run: x\n";
+    let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
+    let session = stepwise::session::state::Session::from_records(book, &started());
+    let mut app = App::new(session, vec![], t0(), false);
+    for r in sent_update("pager", "Rolling back.", Err("exit status: 1")) {
+        engine(&mut app, r);
+    }
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(
+        screen.contains("✉ “Tell the team” did not reach pager: r on it sends it again."),
+        "{screen}"
+    );
+}
+
+/// The records of update step `tell` sent once (key `tell:1`) to one
+/// channel, which took it (`Ok(detail)`) or refused it (`Err(detail)`).
+fn sent_update(
+    channel: &str,
+    text: &str,
+    answer: Result<&str, &str>,
+) -> [stepwise::session::event::Record; 2] {
+    use stepwise::session::event::ChannelOutcome;
+    let (ok, detail) = match answer {
+        Ok(d) => (true, d),
+        Err(d) => (false, d),
+    };
+    [
+        rec(
+            4,
+            5,
+            Event::UpdateIntent {
+                step: Some("tell".into()),
+                key: "tell:1".into(),
+                status: stepwise::runbook::model::UpdateStatus::Investigating,
+                channels: vec![channel.into()],
+                text: text.into(),
+            },
+        ),
+        rec(
+            5,
+            5,
+            Event::UpdateResult {
+                step: Some("tell".into()),
+                key: "tell:1".into(),
+                results: vec![ChannelOutcome {
+                    channel: channel.into(),
+                    ok,
+                    detail: detail.into(),
+                    unsure: false,
+                }],
+            },
+        ),
+    ]
 }

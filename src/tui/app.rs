@@ -636,6 +636,7 @@ impl App {
                     self.auto = on;
                 }
                 self.say_input_changed(&r.event);
+                self.say_update_refused(&r.event);
                 self.fleet_record(&r.event);
                 if matches!(r.event, Event::StepStarted { .. }) {
                     self.attach_logs();
@@ -749,12 +750,14 @@ impl App {
         {
             return;
         }
+        // The newest first: once it goes through, the older ones are
+        // overtaken and no longer asked about.
         let undelivered = self.session.undelivered_updates();
-        let Some(&first) = undelivered.first() else {
+        let Some(&newest) = undelivered.last() else {
             return;
         };
-        self.select(first);
-        let step = self.session.steps[first].id.clone();
+        self.select(newest);
+        let step = self.session.steps[newest].id.clone();
         self.modal = Some(Modal::Undelivered { step });
     }
 
@@ -795,6 +798,32 @@ impl App {
                 || self.session.runbook.input(name).is_some_and(|i| i.secret);
             let shown = if masked { MASK } else { value.as_str() };
             self.status = Some(format!("{name} is now {shown} from here on."));
+        }
+    }
+
+    /// An update step's send that a channel refused: said on the bar, since
+    /// the session goes on and the selection moves away from the step.
+    fn say_update_refused(&mut self, e: &Event) {
+        let Event::UpdateResult {
+            step: Some(step),
+            results,
+            ..
+        } = e
+        else {
+            return;
+        };
+        let refused: Vec<&str> = results
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.channel.as_str())
+            .collect();
+        if !refused.is_empty() {
+            let def = self.session.step_index(step).and_then(|i| self.step_def(i));
+            let title = def.map_or(step.as_str(), |d| d.title.as_str());
+            self.status = Some(format!(
+                "✉ “{title}” did not reach {}: r on it sends it again.",
+                refused.join(", ")
+            ));
         }
     }
 

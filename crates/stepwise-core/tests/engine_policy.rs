@@ -713,11 +713,10 @@ async fn close_completes_a_session_with_its_update_undelivered() {
     assert_eq!(h.end().await, End::Completed);
 }
 
-/// An update that failed and was overtaken by a later one that went
-/// through is not asked about: sending the old status again would turn
-/// the news back.
-#[tokio::test(start_paused = true)]
-async fn a_failed_update_overtaken_by_a_delivered_one_does_not_hold_the_close() {
+/// Two update steps, Started then Over, to a channel that refuses them
+/// until the folder `out` exists; the engine asks before closing, and
+/// waits for its first command.
+async fn two_updates() -> Harness {
     let yaml = "runbook: 1\nid: t\ntitle: T\nchannels: { ops: { file: out/updates.jsonl } }\n\
                 sections:\n  - title: S\n    steps:\n      - title: Started\n        update: Rolling back\n\
                 \x20     - title: Over\n        update: Resolved\n";
@@ -727,6 +726,15 @@ async fn a_failed_update_overtaken_by_a_delivered_one_does_not_hold_the_close() 
     };
     let mut h = start(yaml, asking, ScriptedRunner::new());
     h.settle().await;
+    h
+}
+
+/// An update that failed and was overtaken by a later one that went
+/// through is not asked about: sending the old status again would turn
+/// the news back.
+#[tokio::test(start_paused = true)]
+async fn a_failed_update_overtaken_by_a_delivered_one_does_not_hold_the_close() {
+    let mut h = two_updates().await;
     h.send(start_cmd("started")).await;
     assert_eq!(h.status("started"), StepStatus::Failed);
     std::fs::create_dir(h.home.path().join("out")).unwrap();
@@ -762,4 +770,22 @@ async fn a_lost_monitor_that_left_nothing_means_the_attempt_never_started() {
     assert!(!h.events().contains(&&not_started), "{:?}", h.events());
     let unknown = |e: &&Event| matches!(e, Event::OutcomeUnknown { attempt: 1, .. });
     assert!(h.events().iter().any(unknown), "{:?}", h.events());
+}
+
+/// Overtaking goes by the runbook's order, not by when a send went out:
+/// both updates failed, the older one sent again goes through, and the
+/// session still waits for the newer one; once that one goes through it
+/// completes.
+#[tokio::test(start_paused = true)]
+async fn an_older_update_sent_again_does_not_overtake_a_newer_one() {
+    let mut h = two_updates().await;
+    h.send(start_cmd("started")).await;
+    h.send(start_cmd("over")).await;
+    std::fs::create_dir(h.home.path().join("out")).unwrap();
+    h.send(start_cmd("started")).await;
+    assert_eq!(h.status("started"), StepStatus::Succeeded);
+    assert!(!h.events().contains(&&Event::SessionCompleted));
+    h.send(start_cmd("over")).await;
+    assert!(h.events().contains(&&Event::SessionCompleted));
+    assert_eq!(h.end().await, End::Completed);
 }

@@ -311,11 +311,13 @@ impl Engine {
 
     /// Whether the session waits for the operator before it completes: an
     /// update step was not delivered, and the driver asks (see
-    /// [`Setup::ask_before_closing`]).
+    /// [`Setup::ask_before_closing`]) or holds an answer for it (a resume's
+    /// `--answer STEP=resend`).
     fn asks_before_closing(&self) -> bool {
-        self.setup.ask_before_closing
-            && !self.close_as_is
-            && !self.session.undelivered_updates().is_empty()
+        let asked = |i: usize| {
+            self.setup.ask_before_closing || self.setup.held.contains(&self.session.steps[i].id)
+        };
+        !self.close_as_is && self.session.undelivered_updates().into_iter().any(asked)
     }
 
     /// In auto mode, starts the next step when it is automated, pending and

@@ -425,23 +425,25 @@ impl Session {
     }
 
     /// Update steps whose last send failed (settled, as with
-    /// `on_failure: continue`) and that no update delivered after it has
-    /// overtaken (sending an old status again after a newer one went out
-    /// would turn a status page back), in runbook order: what an operator
-    /// at a screen is asked about before the session closes.
+    /// `on_failure: continue`) and that no update step after them in the
+    /// runbook has overtaken by going through (sending an old status again
+    /// after a newer one went out would turn a status page back), in
+    /// runbook order: what an operator at a screen is asked about before
+    /// the session closes.
     pub fn undelivered_updates(&self) -> Vec<usize> {
-        let last_delivered = self.updates.iter().rposition(SentUpdate::delivered);
-        let last_send = |id: &str| {
-            self.updates
-                .iter()
-                .rposition(|u| u.step.as_deref() == Some(id))
+        let is_update = |i: usize| {
+            self.runbook
+                .step(&self.steps[i].id)
+                .is_some_and(|s| s.is_update())
         };
+        let last_delivered = (0..self.steps.len())
+            .rev()
+            .find(|&i| is_update(i) && self.steps[i].status == StepStatus::Succeeded);
         (0..self.steps.len())
             .filter(|&i| {
-                let st = &self.steps[i];
-                st.status == StepStatus::Failed
-                    && self.runbook.step(&st.id).is_some_and(|s| s.is_update())
-                    && last_send(&st.id) > last_delivered
+                is_update(i)
+                    && self.steps[i].status == StepStatus::Failed
+                    && last_delivered.is_none_or(|d| i > d)
             })
             .collect()
     }

@@ -175,6 +175,11 @@ pub fn how_reached(st: &StepState, def: Option<&Step>) -> String {
             )
         }
         StepStatus::Succeeded => "ran and passed".to_owned(),
+        // An update step's failed send never stops a session: its own
+        // words, not an `on_failure` the runbook never set.
+        StepStatus::Failed if def.is_some_and(Step::is_update) => {
+            "not delivered to every channel (the session went on)".to_owned()
+        }
         StepStatus::Failed if def.is_some_and(|d| d.on_failure == OnFailure::Continue) => {
             "failed as allowed (on_failure: continue)".to_owned()
         }
