@@ -1021,6 +1021,54 @@ fn wide_titles_are_cut_by_the_columns_they_take() {
     assert!(title.contains("…”: why?"), "{rows:#?}");
 }
 
+/// The failure question of a step titled in Japanese and emoji: the
+/// title wraps inside the box, which keeps both its borders on every row.
+#[test]
+fn a_wide_title_wraps_inside_the_failure_question() {
+    let mut book = runbook();
+    book.sections[1].steps[0].title =
+        "⚠️ 本番データベースの切り戻しを実行して全ホストの状態を確認する（Slack・電話で報告）"
+            .into();
+    let mut records = midway();
+    records.push(started_step(7, 100, "deploy", 1));
+    records.push(exited(8, 110, "deploy", 1, 2));
+    let session = stepwise::session::state::Session::from_records(book, &records);
+    let mut app = App::new(
+        session,
+        vec![],
+        t0() + chrono::Duration::seconds(125),
+        false,
+    );
+    app.update(Msg::Engine(Update::Idle));
+    for (w, h) in [(80, 24), (100, 30)] {
+        let rows = shown_rows(&mut app, w, h);
+        let top = rows
+            .iter()
+            .position(|r| r.contains('┏'))
+            .expect("the question");
+        let bottom = rows.iter().position(|r| r.contains('┗')).expect("its end");
+        // Every row between the corners has both borders where the
+        // corners are, in terminal columns.
+        let col = |r: &str, c: char| {
+            let at = r.find(c)?;
+            Some(ratatui::text::Span::raw(&r[..at]).width())
+        };
+        let (left, right) = (col(&rows[top], '┏'), col(&rows[top], '┓'));
+        for r in &rows[top + 1..bottom] {
+            let borders: Vec<usize> = r
+                .match_indices('┃')
+                .map(|(at, _)| ratatui::text::Span::raw(&r[..at]).width())
+                .collect();
+            assert!(
+                borders.first().copied() == left && borders.contains(&right.unwrap()),
+                "{r}: {rows:#?}"
+            );
+        }
+        let question = rows[top..bottom].concat();
+        assert!(question.contains("Slack"), "{rows:#?}");
+    }
+}
+
 /// Every step settled but the last update refused by its channel: when
 /// the engine waits (idle), the interface asks before the session closes,
 /// naming the update and why its channel refused it; `r` resends it, `c`

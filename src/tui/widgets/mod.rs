@@ -55,10 +55,10 @@ pub fn block(title: &str, focused: bool) -> Block<'static> {
 }
 
 /// Lines holding a wide character (CJK, an emoji) wrapped here, at
-/// `width` columns: after the row's last space when no wide character
-/// follows it (a word of Latin text stays whole), else before the
-/// character that does not fit (CJK text breaks between any two
-/// characters). ratatui's word wrapper can let a wide
+/// `width` columns: before a wide character that does not fit (CJK text
+/// breaks between any two characters), else after the row's last space
+/// or wide character (a word of Latin text stays whole), else where the
+/// row is full. ratatui's word wrapper can let a wide
 /// character that starts on a row's last column cross it, over a border
 /// (ratatui/ratatui#2679). Lines of narrow characters only are left, as
 /// they are, to the paragraph's own wrapping.
@@ -87,21 +87,22 @@ fn wrap_rows<'a>(line: &Line<'a>, width: usize) -> Vec<Line<'a>> {
         .flat_map(|s| s.content.graphemes(true).map(move |g| (g, s.style)))
         .collect();
     let mut rows = Vec::new();
-    let (mut start, mut used, mut space) = (0, 0, None);
+    // `brk`: where the row may end, after a space or a wide character.
+    let (mut start, mut used, mut brk) = (0, 0, None);
     for (i, (g, _)) in cells.iter().enumerate() {
         let w = g.width();
         if used + w > width && i > start {
-            // After the row's last space, when it has one past its start.
-            let end = space.filter(|&s| s > start).unwrap_or(i);
+            let end = match w > 1 {
+                true => i,
+                false => brk.filter(|&b| b > start).unwrap_or(i),
+            };
             rows.push(row(line, &cells[start..end]));
             used = cells[end..i].iter().map(|(g, _)| g.width()).sum();
-            (start, space) = (end, None);
+            (start, brk) = (end, None);
         }
         used += w;
-        if *g == " " {
-            space = Some(i + 1);
-        } else if w > 1 {
-            space = None;
+        if *g == " " || w > 1 {
+            brk = Some(i + 1);
         }
     }
     rows.push(row(line, &cells[start..]));
@@ -236,6 +237,24 @@ pub fn truncate(text: &str, max: usize) -> String {
     s
 }
 
+/// Clears `r` for a box drawn over the screen. A wide character just left
+/// of it (a CJK title in the list behind) would spill its second column
+/// over the box's left border, so it goes too (ratatui's `Clear` leaves
+/// it).
+pub fn clear_box(frame: &mut Frame, r: Rect) {
+    frame.render_widget(ratatui::widgets::Clear, r);
+    if r.x == 0 {
+        return;
+    }
+    let buf = frame.buffer_mut();
+    for y in r.top()..r.bottom() {
+        let cell = &mut buf[(r.x - 1, y)];
+        if cell.symbol().width() > 1 {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
 /// A centred rectangle of at most `w` x `h`, cleared, for a modal.
 pub fn centered(frame: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width.saturating_sub(2));
@@ -246,7 +265,7 @@ pub fn centered(frame: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
         w,
         h,
     );
-    frame.render_widget(ratatui::widgets::Clear, r);
+    clear_box(frame, r);
     r
 }
 
@@ -277,12 +296,19 @@ pub struct AboveLog<'a> {
     pub lines: Vec<ratatui::text::Line<'a>>,
 }
 
-impl AboveLog<'_> {
+impl<'a> AboveLog<'a> {
+    /// The lines as the box shows them on a screen of `area` (see
+    /// [`prewrap_wide`]).
+    fn shown(&self, area: Rect) -> Vec<Line<'a>> {
+        prewrap_wide(self.lines.clone(), dialog_inner(area, self.width))
+    }
+
     /// Where the box goes on a screen of `area` (the whole frame).
     pub fn rect(&self, area: Rect) -> Rect {
         let log = super::layout::areas((area.width, area.height)).log;
         let w = self.width.min(area.width.saturating_sub(2));
-        let h = dialog_height(area, self.width, &self.lines).min(area.height.saturating_sub(2));
+        let h =
+            dialog_height(area, self.width, &self.shown(area)).min(area.height.saturating_sub(2));
         let room = log.y.saturating_sub(area.y);
         let y = if h <= room {
             area.y + (room - h) / 2
@@ -305,8 +331,8 @@ impl AboveLog<'_> {
     /// Draws the box over `area` (the whole frame).
     pub fn draw(self, frame: &mut Frame, area: Rect) {
         let r = self.rect(area);
-        frame.render_widget(ratatui::widgets::Clear, r);
-        boxed(frame, r, self.title, self.lines);
+        clear_box(frame, r);
+        boxed(frame, r, self.title, self.shown(area));
     }
 }
 
@@ -399,8 +425,15 @@ mod tests {
             rows.len() > 1 && rows.iter().all(|r| r.width() <= 46),
             "{rows:?}"
         );
-        // CJK text breaks between characters, filling the row.
+        // CJK text breaks between characters, filling the row; a Latin
+        // word after CJK text stays whole.
         assert!(rows[0].width() >= 45, "{rows:?}");
+        let mixed = prewrap_wide(
+            vec![Line::raw("本番環境の切り戻しを担当者へ連絡（Slack・電話）")],
+            36,
+        );
+        let texts: Vec<String> = mixed.iter().map(|r| r.to_string()).collect();
+        assert!(texts.iter().any(|t| t.contains("Slack")), "{texts:?}");
         let joined: String = rows
             .iter()
             .flat_map(|r| r.spans.iter())

@@ -192,7 +192,7 @@ pub fn render_message(frame: &mut Frame, area: Rect, app: &App) {
     let h = (super::wrapped_height(std::slice::from_ref(&line), inner) as u16 + 2)
         .min(area.height.saturating_sub(1));
     let r = Rect::new(area.x, area.bottom().saturating_sub(1 + h), area.width, h);
-    frame.render_widget(ratatui::widgets::Clear, r);
+    super::clear_box(frame, r);
     let p = Paragraph::new(line)
         .block(super::block("Message", false))
         .wrap(ratatui::widgets::Wrap { trim: false });
