@@ -13,7 +13,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-/// `step`: the first update step not delivered, the one `r` and `s` act on.
+/// `step`: the newest update step not delivered (marked `▶`), the one `r`
+/// and `s` act on.
 pub fn key(step: String, action: Option<Action>) -> Outcome<String> {
     match action {
         Some(Action::Retry) => Outcome::Send(vec![Command::Start { step }]),

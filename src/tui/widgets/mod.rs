@@ -66,11 +66,14 @@ pub fn prewrap_wide<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
     let width = usize::from(width.max(2));
     let mut out = Vec::with_capacity(lines.len());
     for line in lines {
-        let wide = line
-            .spans
-            .iter()
-            .any(|s| s.content.graphemes(true).any(|g| g.width() > 1));
-        if !wide || line.width() <= width {
+        // Most lines fit: only those that do not are looked at closely
+        // (this runs on every frame of the Details pane).
+        let wide = || {
+            line.spans
+                .iter()
+                .any(|s| s.content.graphemes(true).any(|g| g.width() > 1))
+        };
+        if line.width() <= width || !wide() {
             out.push(line);
             continue;
         }
