@@ -7,6 +7,7 @@ use crate::engine::process::DisplayLines;
 use crate::runbook::duration;
 use crate::session::event::{Event, Stream};
 use crate::session::fleet::{FleetState, HostStatus};
+use crate::text::pad;
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
@@ -126,8 +127,8 @@ pub fn describe(e: &Event) -> Option<String> {
 pub fn recap(f: &FleetState) -> Vec<String> {
     let width = f.host_width();
     let mut out = vec![format!(
-        "{:<width$}  batch  status           exit      duration",
-        "host"
+        "{}  batch  status           exit      duration",
+        pad("host", width)
     )];
     for h in &f.hosts {
         let exit = h.exit.map_or("-".to_owned(), |e| e.to_string());
@@ -135,8 +136,8 @@ pub fn recap(f: &FleetState) -> Vec<String> {
             duration::format(Duration::from_millis(ms))
         });
         let mut line = format!(
-            "{:<width$}  {:>5}  {} {:<15}  {:<8}  {took}",
-            h.host,
+            "{}  {:>5}  {} {:<15}  {:<8}  {took}",
+            pad(&h.host, width),
             h.batch,
             h.status.mark(),
             h.status.label(),
@@ -153,4 +154,43 @@ pub fn recap(f: &FleetState) -> Vec<String> {
         FleetState::hosts_word(f.hosts.len())
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::fleet::HostState;
+
+    fn host(name: &str) -> HostState {
+        HostState {
+            host: name.to_owned(),
+            batch: 1,
+            status: HostStatus::Succeeded,
+            attempt: 1,
+            log: None,
+            started_at: None,
+            exit: None,
+            duration_ms: Some(1200),
+            message: None,
+            stdout_bytes: 0,
+            stderr_bytes: 0,
+            runs: 1,
+        }
+    }
+
+    /// A host named in CJK takes two columns a character: the recap's
+    /// columns after it stay aligned under the header's.
+    #[test]
+    fn the_recap_aligns_wide_host_names_by_columns() {
+        let f = FleetState {
+            hosts: vec![host("東京-web-1"), host("web-22")],
+            ..FleetState::default()
+        };
+        let rows = recap(&f);
+        // The column (in terminal columns) where a text starts in a row.
+        let col = |row: &str, what: &str| crate::text::cols(&row[..row.find(what).unwrap()]);
+        assert_eq!(col(&rows[1], "✓"), col(&rows[0], "status"), "{rows:#?}");
+        assert_eq!(col(&rows[2], "✓"), col(&rows[0], "status"), "{rows:#?}");
+        assert_eq!(col(&rows[1], "1.2s"), col(&rows[2], "1.2s"), "{rows:#?}");
+    }
 }

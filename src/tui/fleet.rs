@@ -4,6 +4,7 @@
 
 use crate::session::fleet::{FleetState, HostStatus};
 use crate::session::state::StepState;
+use crate::text::pad;
 
 /// Host output as log lines, each starting `[host] `. A chunk usually ends
 /// a line; one that does not continues on a new prefixed line.
@@ -43,8 +44,8 @@ pub fn summary(st: &StepState, targets: &[String]) -> Option<String> {
 pub fn grid(f: &FleetState, last_line: impl Fn(&str) -> String) -> Vec<String> {
     let width = f.host_width();
     let mut out = vec![format!(
-        "{:<width$}  batch  status            duration  last line",
-        "host"
+        "{}  batch  status            duration  last line",
+        pad("host", width)
     )];
     for h in &f.hosts {
         let took = h
@@ -53,8 +54,11 @@ pub fn grid(f: &FleetState, last_line: impl Fn(&str) -> String) -> Vec<String> {
         let status = format!("{} {}", h.status.mark(), h.status.label());
         let last = h.message.clone().unwrap_or_else(|| last_line(&h.host));
         out.push(format!(
-            "{:<width$}  {:>5}  {:<16}  {:>8}  {last}",
-            h.host, h.batch, status, took
+            "{}  {:>5}  {:<16}  {:>8}  {last}",
+            pad(&h.host, width),
+            h.batch,
+            status,
+            took
         ));
     }
     out

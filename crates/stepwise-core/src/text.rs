@@ -20,6 +20,24 @@
 //! Never writes anything and never decides what is secret (that is
 //! `engine::redact`); it only says how a secret and a control look.
 
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+/// The terminal columns `text` takes (a CJK character or an emoji two,
+/// `⚠️` two, a combining mark none), grapheme by grapheme as a terminal
+/// (and ratatui) draws it.
+pub fn cols(text: &str) -> usize {
+    text.graphemes(true).map(UnicodeWidthStr::width).sum()
+}
+
+/// `text` followed by spaces up to `width` columns (as `{:<width$}` pads
+/// up to `width` characters): columns of a plain-text table stay aligned
+/// when a cell holds wide characters.
+pub fn pad(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(cols(text));
+    format!("{text}{}", " ".repeat(fill))
+}
+
 /// What replaces a secret value everywhere: journal, logs, screens, exports.
 pub const MASK: &str = "••••••";
 
@@ -281,6 +299,15 @@ fn skip_sgr(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn padding_counts_terminal_columns() {
+        assert_eq!(super::cols("web-1"), 5);
+        assert_eq!(super::cols("東京-1"), 6, "a CJK character takes two");
+        assert_eq!(super::pad("東京-1", 8), "東京-1  ");
+        assert_eq!(super::pad("web-1", 8), "web-1   ");
+        assert_eq!(super::pad("toolonghost", 4), "toolonghost");
+    }
 
     #[test]
     fn newline_mask_flags_exactly_the_newlines() {

@@ -37,7 +37,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 /// batch, duration, then the last line (or why it failed).
 fn compact(f: &crate::session::fleet::FleetState, last: impl Fn(&str) -> String) -> Vec<String> {
     let width = f.host_width();
-    let mut out = vec![format!("  {:<width$}  batch   took  last line", "host")];
+    let mut out = vec![format!(
+        "  {}  batch   took  last line",
+        super::pad("host", width)
+    )];
     for h in &f.hosts {
         let took = h
             .duration_ms
@@ -45,8 +48,9 @@ fn compact(f: &crate::session::fleet::FleetState, last: impl Fn(&str) -> String)
         let what = h.message.clone().unwrap_or_else(|| last(&h.host));
         let mark = h.status.mark();
         out.push(format!(
-            "{mark} {:<width$}  {:>5}  {took:>5}  {what}",
-            h.host, h.batch
+            "{mark} {}  {:>5}  {took:>5}  {what}",
+            super::pad(&h.host, width),
+            h.batch
         ));
     }
     out

@@ -125,9 +125,10 @@ impl FleetState {
         self.hosts.iter().filter(|h| h.status == status).count()
     }
 
-    /// The width of the host column of a grid or recap (at least 4).
+    /// The width of the host column of a grid or recap, in terminal
+    /// columns (at least 4; pad with `text::pad`).
     pub fn host_width(&self) -> usize {
-        let widths = self.hosts.iter().map(|h| h.host.chars().count());
+        let widths = self.hosts.iter().map(|h| crate::text::cols(&h.host));
         widths.max().unwrap_or(4).max(4)
     }
 
