@@ -176,6 +176,24 @@ fn skip_reason() {
     both("skip_reason", app);
 }
 
+/// A long skip reason is read whole before Enter: the field wraps it on
+/// three rows instead of scrolling it sideways.
+#[test]
+fn a_long_skip_reason_wraps_in_its_field() {
+    let mut app = app_with(&midway());
+    app.update(ch('s'));
+    type_text(
+        &mut app,
+        "the pager vendor is down for everyone; we told the incident channel by phone",
+    );
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(
+        screen.contains("the pager vendor is down for everyone;"),
+        "{screen}"
+    );
+    assert!(screen.contains("by phone"), "{screen}");
+}
+
 #[test]
 fn help_overlay() {
     let mut app = app_with(&midway());
@@ -930,8 +948,9 @@ fn the_details_of_a_sent_update_show_the_text_sent() {
     let screen = screen_of(&mut app, 100, 30);
     assert!(screen.contains("Rolling back to $STABLE_TAG."), "{screen}");
     let sent = screen.find("sent ").expect(&screen);
+    assert!(screen[sent..].contains("  ✓ ops: appended"), "{screen}");
     assert!(
-        screen[sent..].contains("  Rolling back to v1.4.2."),
+        screen[sent..].contains("  text: Rolling back to v1.4.2."),
         "{screen}"
     );
 }
@@ -1118,6 +1137,38 @@ fn an_undelivered_update_is_asked_about_before_the_session_closes() {
     follower.update(ch('?'));
     follower.update(key(KeyCode::Esc));
     assert!(!screen_of(&mut follower, 100, 30).contains("Not delivered"));
+}
+
+/// A channel's long error (a command's stderr) wraps under itself, in the
+/// *Not delivered* question and in the Details pane: no row of it starts
+/// at the box's edge, and every word of it is on the screen.
+#[test]
+fn a_long_channel_error_wraps_under_its_channel() {
+    let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  pager:\n    command: ./notify.sh\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell everyone it is over\n        update: Resolved.\n";
+    let why = "`./notify.sh` failed (exit status: 1): connection to pager.example.internal:443 refused after 3 retries; upstream said: service unavailable";
+    let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
+    let mut records = started();
+    records.extend(sent_update("pager", "Resolved.", Err(why)));
+    let session = stepwise::session::state::Session::from_records(book, &records);
+    let mut app = App::new(session, vec![], t0(), false);
+    let details = screen_of(&mut app, 100, 30);
+    app.update(Msg::Engine(Update::Idle));
+    let question = screen_of(&mut app, 100, 30);
+    for (screen, lead) in [(&details, "  ✗ pager: "), (&question, "      pager: ")] {
+        let rows: Vec<&str> = screen.lines().collect();
+        let first = rows.iter().position(|r| r.contains(lead)).expect(screen);
+        // Every character on these rows takes one column.
+        let at = rows[first].find(lead).unwrap() + lead.len();
+        let indent = rows[first][..at].chars().count();
+        // The row after the first starts in the error's column.
+        let next: Vec<char> = rows[first + 1].chars().collect();
+        assert!(
+            next[indent - 1] == ' ' && next[indent] != ' ',
+            "{indent}\n{screen}"
+        );
+        assert!(screen.contains("refused after 3 retries;"), "{screen}");
+        assert!(screen.contains("service unavailable"), "{screen}");
+    }
 }
 
 /// A status update refused by its channel in the middle of a session:

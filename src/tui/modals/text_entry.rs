@@ -37,8 +37,8 @@ pub(super) fn draw(
     let mut t = text.clone();
     t.set_block(super::super::widgets::block("", true));
     t.set_cursor_line_style(ratatui::style::Style::default());
-    // A note or an update is read whole before it is saved or sent: long
-    // lines wrap (at words, else anywhere). A one-line answer scrolls.
+    // A note, a reason or an update is read whole before it is saved or
+    // sent: long lines wrap (at words, else anywhere). A search scrolls.
     if field_h > 1 {
         t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     }
@@ -95,11 +95,17 @@ pub fn render_line(
             None => "Search the log".to_string(),
         },
     };
+    // A reason goes into the record: it is read whole before Enter, on
+    // three rows (one line, wrapped). A search is short and scrolls.
+    let rows = match purpose {
+        LinePurpose::Search => 1,
+        _ => 3,
+    };
     draw(
         frame,
         area,
         &title,
-        1,
+        rows,
         text,
         error,
         &keymap::footer(Context::Line, &[]),

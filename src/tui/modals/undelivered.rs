@@ -7,11 +7,16 @@
 use super::super::keymap::{self, Action, Context};
 use super::super::look::Look;
 use super::super::theme;
+use super::super::widgets;
 use super::outcome::{LinePurpose, Opening, Outcome};
 use crate::engine::command::Command;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::Line;
+
+/// The question's width, borders included, on a screen wide enough.
+const WIDTH: u16 = 76;
 
 /// `step`: the newest update step not delivered (marked `▶`), the one `r`
 /// and `s` act on.
@@ -26,6 +31,7 @@ pub fn key(step: String, action: Option<Action>) -> Outcome<String> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
+    let inner = widgets::dialog_inner(area, WIDTH);
     let mut lines = vec![
         Line::raw("Every step is settled, but an update did not reach every channel:"),
         Line::raw(""),
@@ -37,15 +43,18 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
             format!("{mark} {}", look.title_of(id)),
             theme::bold(),
         ));
+        // A channel's error can be long (a command's stderr): it wraps
+        // under itself, not back to the box's edge.
         for (channel, why) in refusals(look, id) {
-            lines.push(Line::raw(format!("      {channel}: {why}")));
+            let lead = format!("      {channel}: ");
+            lines.extend(widgets::hang(&lead, &why, Style::default(), inner));
         }
     }
     lines.extend([
         Line::raw(""),
         Line::styled(keymap::footer(Context::Undelivered, &[]), theme::bold()),
     ]);
-    super::super::widgets::dialog(frame, area, 76, "Not delivered", lines);
+    widgets::dialog(frame, area, WIDTH, "Not delivered", lines);
 }
 
 /// The channels that did not take the step's last send, with why.

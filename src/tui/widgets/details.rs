@@ -10,7 +10,7 @@ use crate::session::state::{Attempt, StepState, StepStatus};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Color;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use std::time::Duration;
@@ -132,7 +132,8 @@ fn section_intro(app: &App, st: &StepState) -> Vec<Line<'static>> {
         .collect()
 }
 
-fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
+/// `width`: the pane's text width, for the lines wrapped here.
+fn body(app: &App, step: &Step, st: &StepState, width: u16) -> Vec<Line<'static>> {
     let kind = if step.is_automated() {
         "automated"
     } else if step.is_update() {
@@ -159,7 +160,7 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
             ));
         }
     }
-    lines.extend(update_lines(app, step));
+    lines.extend(update_lines(app, step, width));
     lines.extend(values_read(app, step));
     let s = settings(step);
     if !s.is_empty() {
@@ -182,7 +183,7 @@ fn body(app: &App, step: &Step, st: &StepState) -> Vec<Line<'static>> {
 
 /// An update step: its template, status and channels, then every send of
 /// it, how each channel took it, and the text sent.
-fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
+fn update_lines(app: &App, step: &Step, width: u16) -> Vec<Line<'static>> {
     let Some(u) = &step.update else {
         return Vec::new();
     };
@@ -213,16 +214,31 @@ fn update_lines(app: &App, step: &Step) -> Vec<Line<'static>> {
         .iter()
         .filter(|x| x.step.as_deref() == Some(&step.id))
     {
-        let outcome = match &sent.results {
-            None => "delivery unknown".to_owned(),
-            Some(r) => crate::comms::delivered(r),
+        let at = sent.at.format("%H:%M:%S");
+        let Some(results) = &sent.results else {
+            lines.push(Line::raw(format!("sent {at}: delivery unknown")));
+            lines.extend(sent_text(&sent.text, width));
+            continue;
         };
-        lines.push(Line::raw(format!(
-            "sent {}: {outcome}",
-            sent.at.format("%H:%M:%S")
-        )));
-        // The text as it went out (values filled in, masked).
-        lines.extend(sent.text.lines().map(|l| Line::raw(format!("  {l}"))));
+        lines.push(Line::raw(format!("sent {at}:")));
+        // Each channel's answer on its own rows: a long error (a command's
+        // stderr) wraps under itself.
+        for c in results {
+            let lead = format!("  {} {}: ", if c.ok { "✓" } else { "✗" }, c.channel);
+            lines.extend(super::hang(&lead, &c.detail, Style::default(), width));
+        }
+        lines.extend(sent_text(&sent.text, width));
+    }
+    lines
+}
+
+/// The text of a send as it went out (values filled in, masked), under
+/// `text:`.
+fn sent_text(text: &str, width: u16) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let lead = if i == 0 { "  text: " } else { "        " };
+        lines.extend(super::hang(lead, l, Style::default(), width));
     }
     lines
 }
@@ -317,7 +333,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         app.step_def(app.selected),
         app.session.steps.get(app.selected),
     ) {
-        (Some(step), Some(st)) => body(app, step, st),
+        (Some(step), Some(st)) => body(app, step, st, area.width.saturating_sub(2)),
         _ => vec![Line::raw("This runbook has no steps.")],
     };
     let lines = super::prewrap_wide(lines, area.width.saturating_sub(2));

@@ -25,12 +25,10 @@ use ratatui::widgets::{Block, BorderType, Borders};
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
-/// The terminal columns `text` takes (a CJK character or an emoji two,
-/// `⚠️` two, a combining mark none): what every fitting below counts,
-/// grapheme by grapheme as ratatui counts when it draws.
-pub fn cols(text: &str) -> usize {
-    text.graphemes(true).map(UnicodeWidthStr::width).sum()
-}
+/// The terminal columns a text takes (a CJK character or an emoji two):
+/// what every fitting below counts, grapheme by grapheme as ratatui counts
+/// when it draws.
+pub use crate::text::{cols, pad};
 
 /// A bordered block with a title; the border is bold when focused.
 pub fn block(title: &str, focused: bool) -> Block<'static> {
@@ -80,6 +78,31 @@ pub fn prewrap_wide<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
         out.extend(wrap_rows(&line, width));
     }
     out
+}
+
+/// `text` after `lead`, wrapped at `width` columns with every row after
+/// the first indented to where the text began (a hanging indent), so that
+/// a long error under a name stays in its column instead of running back
+/// to the box's edge. Too narrow a box for the indent: one line, left to
+/// the paragraph's own wrapping.
+pub fn hang(lead: &str, text: &str, style: Style, width: u16) -> Vec<Line<'static>> {
+    let indent = cols(lead);
+    let room = usize::from(width).saturating_sub(indent);
+    if room < 12 || cols(text) <= room {
+        return vec![Line::styled(format!("{lead}{text}"), style)];
+    }
+    let rows = wrap_rows(&Line::styled(text.to_owned(), style), room);
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let lead = match i {
+                0 => lead.to_owned(),
+                _ => " ".repeat(indent),
+            };
+            let text: String = row.spans.iter().map(|s| s.content.as_ref()).collect();
+            Line::styled(format!("{lead}{}", text.trim_end()), style)
+        })
+        .collect()
 }
 
 /// One line's rows, at most `width` columns each (see [`prewrap_wide`]).
@@ -410,6 +433,30 @@ mod tests {
             (" · following".to_string(), 1),
         ];
         assert_eq!(fit_title(&parts, 20), "Log · 本番環境");
+    }
+
+    /// A long error after a channel's name: every row after the first
+    /// starts where the error began, no row is wider than the box, and no
+    /// word is lost or cut.
+    #[test]
+    fn a_hanging_line_keeps_its_indent() {
+        let why = "`./notify.sh` failed (exit status: 1): connection refused after 3 retries";
+        let rows = hang("  pager: ", why, Style::default(), 40);
+        let texts: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        assert!(texts.len() > 1, "{texts:?}");
+        assert!(texts[0].starts_with("  pager: `./notify.sh`"), "{texts:?}");
+        for t in &texts[1..] {
+            assert!(
+                t.starts_with("         ") && !t[9..].starts_with(' '),
+                "{texts:?}"
+            );
+        }
+        assert!(texts.iter().all(|t| cols(t) <= 40), "{texts:?}");
+        let words: Vec<&str> = texts.iter().flat_map(|t| t.split_whitespace()).collect();
+        assert_eq!(words[1..].join(" "), why);
+        // It fits: one line, as it was. Too narrow for the indent: one line.
+        assert_eq!(hang("  pager: ", "refused", Style::default(), 40).len(), 1);
+        assert_eq!(hang("  pager: ", why, Style::default(), 16).len(), 1);
     }
 
     /// A line of wide characters one column too long for its box: wrapped
