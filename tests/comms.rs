@@ -140,6 +140,13 @@ async fn a_failed_send_is_journalled_shown_and_the_session_goes_on() {
         "{shown}"
     );
     assert!(shown.contains("▶ after"), "{shown}");
+    // Headless closes the session without asking (the interface asks):
+    // the end of its output says which update never got through.
+    let end = shown.find("completed — ").expect(&shown);
+    assert!(
+        shown[end..].contains("⚠ tell: the update did not reach status-page"),
+        "{shown}"
+    );
     server.requests.recv().await.unwrap();
     let j = journal(&only_session(&home));
     assert_eq!(of_type(&j, "update_result")[0]["results"][0]["ok"], false);
