@@ -391,6 +391,11 @@ impl<W: Write> Printer<W> {
             exit.summary_word(),
             s.id
         );
+        if exit == Exit::Completed {
+            for line in crate::comms::not_delivered_at_close(s) {
+                let _ = writeln!(self.out, "[{at}] {line}");
+            }
+        }
         let _ = self.out.flush();
     }
 }

@@ -713,28 +713,10 @@ impl<W: Write> Driver<W> {
     }
 
     /// A session that closed over an update some channel refused (the
-    /// interface would have asked before closing): said after the summary,
-    /// where a person or a script reading the end of the output sees it.
+    /// interface would have asked before closing; nobody is asked here).
     fn say_undelivered(&mut self) {
-        for i in self.session.undelivered_updates() {
-            let id = self.session.steps[i].id.clone();
-            let last = self
-                .session
-                .updates
-                .iter()
-                .rev()
-                .find(|u| u.step.as_deref() == Some(&id));
-            let refused: Vec<String> = last
-                .and_then(|u| u.results.as_ref())
-                .into_iter()
-                .flatten()
-                .filter(|c| !c.ok)
-                .map(|c| c.channel.clone())
-                .collect();
-            self.say(&format!(
-                "⚠ {id}: the update did not reach {}; the session closed without sending it again",
-                refused.join(", ")
-            ));
+        for line in crate::comms::not_delivered_at_close(&self.session) {
+            self.say(&line);
         }
     }
 }

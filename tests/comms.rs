@@ -144,7 +144,7 @@ async fn a_failed_send_is_journalled_shown_and_the_session_goes_on() {
     // the end of its output says which update never got through.
     let end = shown.find("completed — ").expect(&shown);
     assert!(
-        shown[end..].contains("⚠ tell: the update did not reach status-page"),
+        shown[end..].contains("⚠ tell: not delivered to status-page when the session closed"),
         "{shown}"
     );
     server.requests.recv().await.unwrap();

@@ -111,6 +111,48 @@ fn follow_plain_on_a_finished_session_prints_it_and_ends_with_its_code() {
     assert!(t.contains("completed — 1/1 steps settled"), "{t}");
 }
 
+/// A headless session that closed over an update its channel refused:
+/// the follower ends with the runner's lines, the line naming that update
+/// included.
+#[test]
+fn follow_plain_names_an_update_not_delivered_when_the_session_closed() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("rb.yaml");
+    std::fs::write(
+        home.path().join("notify.sh"),
+        "#!/bin/sh\ncat >/dev/null\necho down >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        home.path().join("notify.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: rb\ntitle: T\nchannels:\n  pager:\n    command: ./notify.sh\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell\n        update: Resolved.\n",
+    )
+    .unwrap();
+    let ran = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["run", "--headless", "--trust", "--yes"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran));
+    let warning = "⚠ tell: not delivered to pager when the session closed";
+    let ran_lines = untimed(&ran.stdout);
+    assert_eq!(
+        ran_lines.last().map(String::as_str),
+        Some(warning),
+        "{ran_lines:?}"
+    );
+    let followed = follower(home.path()).output().unwrap();
+    assert_eq!(followed.status.code(), Some(0), "{}", text(&followed));
+    let seen = untimed(&followed.stdout);
+    assert_eq!(seen.last().map(String::as_str), Some(warning), "{seen:?}");
+}
+
 /// Followers take no lock and write nothing: one frozen (SIGSTOP, like a
 /// stuck ssh pipe) and two live ones leave the runner to finish as it
 /// would alone, and the session folder holds only what the runner wrote.

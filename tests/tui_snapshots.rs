@@ -1167,7 +1167,10 @@ fn a_long_channel_error_wraps_under_its_channel() {
             "{indent}\n{screen}"
         );
         assert!(screen.contains("refused after 3 retries;"), "{screen}");
-        assert!(screen.contains("service unavailable"), "{screen}");
+        assert!(
+            screen.contains("upstream said:") && screen.contains("unavailable"),
+            "{screen}"
+        );
     }
 }
 

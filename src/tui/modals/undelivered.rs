@@ -45,9 +45,9 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         ));
         // A channel's error can be long (a command's stderr): it wraps
         // under itself, not back to the box's edge.
-        for (channel, why) in refusals(look, id) {
-            let lead = format!("      {channel}: ");
-            lines.extend(widgets::hang(&lead, &why, Style::default(), inner));
+        for c in look.session.refusals(id) {
+            let lead = format!("      {}: ", c.channel);
+            lines.extend(widgets::hang(&lead, &c.detail, Style::default(), inner));
         }
     }
     lines.extend([
@@ -55,21 +55,4 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         Line::styled(keymap::footer(Context::Undelivered, &[]), theme::bold()),
     ]);
     widgets::dialog(frame, area, WIDTH, "Not delivered", lines);
-}
-
-/// The channels that did not take the step's last send, with why.
-fn refusals(look: &Look, step: &str) -> Vec<(String, String)> {
-    let last = look
-        .session
-        .updates
-        .iter()
-        .rev()
-        .find(|u| u.step.as_deref() == Some(step));
-    let results = last.and_then(|u| u.results.as_ref());
-    results
-        .into_iter()
-        .flatten()
-        .filter(|c| !c.ok)
-        .map(|c| (c.channel.clone(), c.detail.clone()))
-        .collect()
 }

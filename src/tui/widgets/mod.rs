@@ -100,7 +100,7 @@ pub fn hang(lead: &str, text: &str, style: Style, width: u16) -> Vec<Line<'stati
                 _ => " ".repeat(indent),
             };
             let text: String = row.spans.iter().map(|s| s.content.as_ref()).collect();
-            Line::styled(format!("{lead}{}", text.trim_end()), style)
+            Line::styled(format!("{lead}{}", text.trim()), style)
         })
         .collect()
 }
@@ -117,6 +117,13 @@ fn wrap_rows<'a>(line: &Line<'a>, width: usize) -> Vec<Line<'a>> {
     let (mut start, mut used, mut brk) = (0, 0, None);
     for (i, (g, _)) in cells.iter().enumerate() {
         let w = g.width();
+        // A space where the row is full ends it and is dropped: the next
+        // row does not start with it (nor is it a row of its own).
+        if used + w > width && *g == " " {
+            rows.push(row(line, &cells[start..i]));
+            (start, used, brk) = (i + 1, 0, None);
+            continue;
+        }
         if used + w > width && i > start {
             let end = match w > 1 {
                 true => i,
@@ -131,7 +138,9 @@ fn wrap_rows<'a>(line: &Line<'a>, width: usize) -> Vec<Line<'a>> {
             brk = Some(i + 1);
         }
     }
-    rows.push(row(line, &cells[start..]));
+    if start < cells.len() || rows.is_empty() {
+        rows.push(row(line, &cells[start..]));
+    }
     rows
 }
 
@@ -454,6 +463,19 @@ mod tests {
         assert!(texts.iter().all(|t| cols(t) <= 40), "{texts:?}");
         let words: Vec<&str> = texts.iter().flat_map(|t| t.split_whitespace()).collect();
         assert_eq!(words[1..].join(" "), why);
+        // A path that fills a row to its last column, then another as
+        // long: no row of the indent alone, none starting a column late.
+        let paths = format!("{} {} refused", "/a".repeat(15), "/b".repeat(15));
+        let rows = hang("  pager: ", &paths, Style::default(), 39);
+        let texts: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            texts,
+            [
+                format!("  pager: {}", "/a".repeat(15)),
+                format!("         {}", "/b".repeat(15)),
+                "         refused".to_owned(),
+            ],
+        );
         // It fits: one line, as it was. Too narrow for the indent: one line.
         assert_eq!(hang("  pager: ", "refused", Style::default(), 40).len(), 1);
         assert_eq!(hang("  pager: ", why, Style::default(), 16).len(), 1);

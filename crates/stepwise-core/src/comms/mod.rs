@@ -23,8 +23,26 @@ pub use transport::{Limits, deliver};
 
 pub use crate::session::event::ChannelOutcome;
 
+/// A line for each update step that had not reached every channel when
+/// the session closed (`Session::undelivered_updates`): what the headless
+/// runner and a plain follower print after the session's summary, where a
+/// person or a script reading the end of the output sees it.
+pub fn not_delivered_at_close(s: &crate::session::state::Session) -> Vec<String> {
+    s.undelivered_updates()
+        .into_iter()
+        .map(|i| {
+            let id = &s.steps[i].id;
+            let refused: Vec<&str> = s.refusals(id).iter().map(|c| c.channel.as_str()).collect();
+            format!(
+                "⚠ {id}: not delivered to {} when the session closed",
+                refused.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// What each channel answered, on one line: `✓ ops (HTTP 200); ✗ log (…)`
-/// (the headless lines and the interface's Details pane say it alike).
+/// (the headless lines).
 pub fn delivered(results: &[ChannelOutcome]) -> String {
     results
         .iter()

@@ -448,6 +448,18 @@ impl Session {
             .collect()
     }
 
+    /// The channels that did not take `step`'s last send, with what each
+    /// answered (none when it has not been sent).
+    pub fn refusals(&self, step: &str) -> Vec<&super::event::ChannelOutcome> {
+        let last = self
+            .updates
+            .iter()
+            .rev()
+            .find(|u| u.step.as_deref() == Some(step));
+        let results = last.and_then(|u| u.results.as_ref());
+        results.into_iter().flatten().filter(|c| !c.ok).collect()
+    }
+
     /// The first step that is not settled, in runbook order.
     pub fn next_step(&self) -> Option<usize> {
         (0..self.steps.len()).find(|&i| !self.is_settled(i))
