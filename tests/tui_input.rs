@@ -108,3 +108,39 @@ fn the_shells_terminal_keeps_its_flags_through_a_session() {
     assert_eq!(flags[0] & nonblock, 0, "the terminal came blocking");
     assert_eq!(flags[0], flags[1], "the terminal's flags changed:\n{out}");
 }
+
+/// A paste arrives whole (bracketed paste, which the interface turns on
+/// and off again): on the main screen its letters are no commands (a
+/// pasted `q` asks nothing, a pasted Enter runs nothing); in a reason's
+/// field its lines join into the one reason that goes into the journal.
+#[test]
+fn a_paste_goes_into_the_field_whole_and_never_acts_as_keys() {
+    let home = tempfile::tempdir().unwrap();
+    let mut t = start(home.path());
+    t.wait_raw("\x1b[?2004h");
+    t.send(b"\x1b[200~q\ry a\r\x1b[201~");
+    t.wait_text("A paste goes into a text field");
+    assert!(!t.screen().contains("tick-1"), "{}", t.screen());
+    assert!(!t.screen().contains("Quit"), "{}", t.screen());
+    t.send(b"s");
+    t.wait_text("why?");
+    t.send(b"\x1b[200~vendor down\r\nsee INC-4821 q\r\x1b[201~");
+    t.wait_text("vendor down see INC-4821 q");
+    t.send(keys::ENTER);
+    t.wait_text("Session completed");
+    t.send(keys::ENTER);
+    assert_eq!(t.wait_exit(), Some(0));
+    assert!(
+        t.raw_text().contains("\x1b[?2004l"),
+        "bracketed paste left on"
+    );
+    let dirs: Vec<_> = std::fs::read_dir(home.path().join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let journal = std::fs::read_to_string(dirs[0].join("journal.jsonl")).unwrap();
+    assert!(
+        journal.contains(r#""reason":"vendor down see INC-4821 q""#),
+        "{journal}"
+    );
+}

@@ -195,7 +195,7 @@ impl App {
                 self.status = None;
                 self.key(key)
             }
-            Msg::Paste(text) => self.typing_paste(&text),
+            Msg::Paste(text) => self.paste(&text),
             Msg::Mouse(m) => self.mouse(m),
             Msg::Engine(u) => {
                 self.dirty = true;

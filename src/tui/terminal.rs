@@ -2,11 +2,13 @@
 //! suspending (Ctrl-Z, SIGTSTP) and coming back (SIGCONT), and restoring
 //! the terminal on a panic.
 //!
-//! This is the only module that switches raw mode, the alternate screen
-//! and mouse capture. It never draws the interface and never touches the
+//! This is the only module that switches raw mode, the alternate screen,
+//! mouse capture and bracketed paste. It never draws the interface and never touches the
 //! engine: after `resume` the caller redraws.
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen};
 use std::io::stdout;
 
@@ -14,8 +16,10 @@ use std::io::stdout;
 /// the test that checks the terminal is restored (`after-first-draw`).
 pub const TEST_PANIC: &str = "STEPWISE_TEST_PANIC";
 
-/// Enters the interface's screen: raw mode, alternate screen, mouse; and a
-/// panic hook that undoes all of it before the panic message is printed.
+/// Enters the interface's screen: raw mode, alternate screen, mouse,
+/// bracketed paste (a paste arrives whole, as one event, never as keys);
+/// and a panic hook that undoes all of it before the panic message is
+/// printed.
 ///
 /// The hook restores with `ratatui::try_restore`, never `ratatui::restore`:
 /// the latter prints its failure with `eprintln!`, which panics when the
@@ -25,9 +29,9 @@ pub fn enter() -> ratatui::DefaultTerminal {
     let original = std::panic::take_hook();
     let terminal = ratatui::init();
     let _ = std::panic::take_hook(); // ratatui's own, replaced below
-    let _ = crossterm::execute!(stdout(), EnableMouseCapture);
+    let _ = crossterm::execute!(stdout(), EnableMouseCapture, EnableBracketedPaste);
     std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(stdout(), DisableMouseCapture);
+        let _ = crossterm::execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
         let _ = ratatui::try_restore();
         original(info);
     }));
@@ -37,7 +41,7 @@ pub fn enter() -> ratatui::DefaultTerminal {
 /// Leaves the interface's screen and gives the terminal back as it was;
 /// a terminal that is gone is not an error here (nothing to give back).
 pub fn leave() {
-    let _ = crossterm::execute!(stdout(), DisableMouseCapture);
+    let _ = crossterm::execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
     let _ = ratatui::try_restore();
 }
 
@@ -62,6 +66,7 @@ pub fn resume(terminal: &mut ratatui::DefaultTerminal) -> std::io::Result<()> {
         stdout(),
         EnterAlternateScreen,
         EnableMouseCapture,
+        EnableBracketedPaste,
         Clear(ClearType::All)
     )?;
     *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(stdout()))?;

@@ -55,11 +55,22 @@ impl App {
     }
 
     /// Pasted text while typing goes to the step as it is.
-    pub(super) fn typing_paste(&mut self, text: &str) -> Vec<Command> {
-        match self.typing {
-            Some(_) => vec![Command::TtyInput(TtyInput::Bytes(text.as_bytes().to_vec()))],
-            None => Vec::new(),
+    /// Pasted text (the terminal's bracketed paste, one event however
+    /// long): to the step being typed into, else into the open modal's
+    /// text field. Never read as keys: a pasted `q` or `y` is not a
+    /// command. Nothing to take it: the bar says where a paste goes.
+    pub(super) fn paste(&mut self, text: &str) -> Vec<Command> {
+        if self.typing.is_some() && self.modal.is_none() {
+            return vec![Command::TtyInput(TtyInput::Bytes(text.as_bytes().to_vec()))];
         }
+        self.dirty = true;
+        if !self.modal.as_mut().is_some_and(|m| m.paste(text)) {
+            self.status = Some(
+                "A paste goes into a text field (a note, a reason, a draft): nothing here takes text."
+                    .to_owned(),
+            );
+        }
+        Vec::new()
     }
 
     /// The step's terminal takes the log pane's size (inside its border).

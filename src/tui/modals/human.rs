@@ -156,6 +156,13 @@ impl HumanPrompt {
         }
     }
 
+    /// Pasted text into the note (see `Modal::paste`).
+    pub fn paste(&mut self, text: &str) -> bool {
+        let changed = self.note.insert_str(super::outcome::pasted(text, false));
+        self.forget_fixed();
+        changed
+    }
+
     pub fn key(mut self, action: Option<Action>, key: KeyEvent) -> Outcome<HumanPrompt> {
         let list = !self.on_note && !self.checked.is_empty();
         match action {

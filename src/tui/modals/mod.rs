@@ -87,6 +87,22 @@ pub enum Modal {
 }
 
 impl Modal {
+    /// Pasted text (the terminal's bracketed paste) into the open modal's
+    /// text field, whole: a reason or a value on one line, a note or a
+    /// draft with its lines. False when the modal has no field taking
+    /// text: a paste is never read as keys.
+    pub fn paste(&mut self, text: &str) -> bool {
+        match self {
+            Modal::Line { text: t, .. } => t.insert_str(outcome::pasted(text, true)),
+            Modal::Note { text: t, .. } => t.insert_str(outcome::pasted(text, false)),
+            Modal::Update(d) => d.text.insert_str(outcome::pasted(text, false)),
+            Modal::Input(c) if c.editing => c.text.insert_str(outcome::pasted(text, true)),
+            Modal::Human(p) if p.on_note => p.paste(text),
+            _ => return false,
+        };
+        true
+    }
+
     pub fn human(step: &Step) -> Modal {
         Modal::Human(HumanPrompt::new(step))
     }

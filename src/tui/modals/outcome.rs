@@ -82,7 +82,47 @@ pub fn text_area(initial: &str) -> TextArea<'static> {
     t
 }
 
+/// Pasted text as a field takes it: the terminal's line ends (`\r\n`,
+/// `\r`) made `\n`, a tab a space, every other control character (an
+/// escape sequence in a copied log) dropped; with `one_line`, the lines
+/// joined by spaces (a reason or a value is one line).
+pub fn pasted(text: &str, one_line: bool) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let kept: String = text
+        .chars()
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
+            '\n' => Some(if one_line { ' ' } else { '\n' }),
+            c if c.is_control() || crate::text::is_hostile(c) => None,
+            c => Some(c),
+        })
+        .collect();
+    match one_line {
+        true => kept.trim_end().to_owned(),
+        false => kept,
+    }
+}
+
 /// The text typed, lines joined, trimmed.
 pub fn typed(t: &TextArea<'_>) -> String {
     t.lines().join("\n").trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tui::modals::outcome::pasted;
+
+    #[test]
+    fn a_paste_is_cleaned_for_its_field() {
+        let copied = "vendor down\r\nsee INC-4821\x1b[31m\tred\rlast\n";
+        assert_eq!(
+            pasted(copied, true),
+            "vendor down see INC-4821[31m red last"
+        );
+        assert_eq!(
+            pasted(copied, false),
+            "vendor down\nsee INC-4821[31m red\nlast\n"
+        );
+        assert_eq!(pasted("a\u{202e}b", true), "ab", "no bidi control");
+    }
 }
