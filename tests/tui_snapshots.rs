@@ -1174,6 +1174,59 @@ fn a_long_channel_error_wraps_under_its_channel() {
     }
 }
 
+/// Three channels refused the last update, each with a long error: on an
+/// 80x24 or 60x16 screen the question cuts each error to its row, and its
+/// keys stay in view.
+#[test]
+fn the_not_delivered_question_keeps_its_keys_on_a_small_screen() {
+    use stepwise::session::event::ChannelOutcome;
+    let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  pager:\n    command: ./n.sh\n  chat:\n    command: ./n.sh\n  status-page:\n    command: ./n.sh\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell everyone it is over\n        update: Resolved.\n";
+    let why = "`./n.sh` failed (exit status: 1): connection refused while posting to https://relay.internal.example.com/api/v2/notify after 3 retries";
+    let channels = ["pager", "chat", "status-page"];
+    let mut records = started();
+    records.push(rec(
+        4,
+        5,
+        Event::UpdateIntent {
+            step: Some("tell".into()),
+            key: "tell:1".into(),
+            status: stepwise::runbook::model::UpdateStatus::Resolved,
+            channels: channels.iter().map(|c| c.to_string()).collect(),
+            text: "Resolved.".into(),
+        },
+    ));
+    let results = channels.iter().map(|c| ChannelOutcome {
+        channel: c.to_string(),
+        ok: false,
+        detail: why.into(),
+        unsure: false,
+    });
+    records.push(rec(
+        5,
+        5,
+        Event::UpdateResult {
+            step: Some("tell".into()),
+            key: "tell:1".into(),
+            results: results.collect(),
+        },
+    ));
+    let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
+    let session = stepwise::session::state::Session::from_records(book, &records);
+    let mut app = App::new(session, vec![], t0(), false);
+    app.update(Msg::Engine(Update::Idle));
+    for (w, h) in [(80, 24), (60, 16)] {
+        let screen = screen_of(&mut app, w, h);
+        assert!(screen.contains("r resend"), "{w}x{h}\n{screen}");
+        assert!(screen.contains("c close as is"), "{w}x{h}\n{screen}");
+        assert!(screen.contains("▶ ✗ Tell everyone"), "{w}x{h}\n{screen}");
+        assert!(
+            screen.contains("status-page: `./n.sh`"),
+            "{w}x{h}\n{screen}"
+        );
+        assert!(screen.contains('…'), "cut to its row: {w}x{h}\n{screen}");
+    }
+}
+
 /// A status update refused by its channel in the middle of a session:
 /// the session goes on, so the bar says which update did not get through
 /// and how to send it again.

@@ -30,29 +30,69 @@ pub fn key(step: String, action: Option<Action>) -> Outcome<String> {
     }
 }
 
+/// How much of each update the question shows: everything while the
+/// screen has room, then each channel's error on one row, then only the
+/// update `r` and `s` act on. Its keys stay in view whichever it is.
+#[derive(Clone, Copy, PartialEq)]
+enum Fit {
+    Whole,
+    OneRow,
+    Marked,
+}
+
 pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
     let inner = widgets::dialog_inner(area, WIDTH);
+    // The box's rows inside its border, on this screen (see `centered`).
+    let room = usize::from(area.height.saturating_sub(4));
+    let lines = [Fit::Whole, Fit::OneRow]
+        .into_iter()
+        .map(|fit| body(look, step, fit, inner))
+        .find(|lines| widgets::wrapped_height(lines, inner) <= room)
+        .unwrap_or_else(|| body(look, step, Fit::Marked, inner));
+    widgets::dialog(frame, area, WIDTH, "Not delivered", lines);
+}
+
+fn body(look: &Look, step: &str, fit: Fit, inner: u16) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::raw("Every step is settled, but an update did not reach every channel:"),
         Line::raw(""),
     ];
-    for i in look.session.undelivered_updates() {
+    let undelivered = look.session.undelivered_updates();
+    let others = undelivered.len().saturating_sub(1);
+    for i in undelivered {
         let id = &look.session.steps[i].id;
+        if fit == Fit::Marked && id != step {
+            continue;
+        }
         let mark = if id == step { "▶ ✗" } else { "  ✗" };
         lines.push(Line::styled(
             format!("{mark} {}", look.title_of(id)),
             theme::bold(),
         ));
         // A channel's error can be long (a command's stderr): it wraps
-        // under itself, not back to the box's edge.
+        // under itself, not back to the box's edge; on a short screen it
+        // is cut to its row (Details has it whole).
         for c in look.session.refusals(id) {
             let lead = format!("      {}: ", c.channel);
-            lines.extend(widgets::hang(&lead, &c.detail, Style::default(), inner));
+            match fit {
+                Fit::Whole => {
+                    lines.extend(widgets::hang(&lead, &c.detail, Style::default(), inner))
+                }
+                _ => lines.push(Line::raw(widgets::truncate(
+                    &format!("{lead}{}", c.detail),
+                    usize::from(inner),
+                ))),
+            }
         }
+    }
+    if fit == Fit::Marked && others > 0 {
+        lines.push(Line::raw(format!(
+            "  and {others} more not delivered: each step's Details has it"
+        )));
     }
     lines.extend([
         Line::raw(""),
         Line::styled(keymap::footer(Context::Undelivered, &[]), theme::bold()),
     ]);
-    widgets::dialog(frame, area, WIDTH, "Not delivered", lines);
+    lines
 }

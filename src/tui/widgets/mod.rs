@@ -83,26 +83,43 @@ pub fn prewrap_wide<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
 /// `text` after `lead`, wrapped at `width` columns with every row after
 /// the first indented to where the text began (a hanging indent), so that
 /// a long error under a name stays in its column instead of running back
-/// to the box's edge. Too narrow a box for the indent: one line, left to
-/// the paragraph's own wrapping.
+/// to the box's edge. A lead that takes over a third of the row (a long
+/// name) would leave a narrow column: the rows after the first then start
+/// four columns in from the lead's own indent, and the text starts on the
+/// row after the lead when too little is left beside it. Too narrow a box
+/// for any of it: one line, left to the paragraph's own wrapping.
 pub fn hang(lead: &str, text: &str, style: Style, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width);
     let indent = cols(lead);
-    let room = usize::from(width).saturating_sub(indent);
-    if room < 12 || cols(text) <= room {
+    let under = match indent * 3 > width {
+        true => cols(lead) - cols(lead.trim_start()) + 4,
+        false => indent,
+    };
+    let beside = width.saturating_sub(indent);
+    if cols(text) <= beside || width.saturating_sub(under) < 12 {
         return vec![Line::styled(format!("{lead}{text}"), style)];
     }
-    let rows = wrap_rows(&Line::styled(text.to_owned(), style), room);
-    rows.into_iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let lead = match i {
-                0 => lead.to_owned(),
-                _ => " ".repeat(indent),
-            };
-            let text: String = row.spans.iter().map(|s| s.content.as_ref()).collect();
-            Line::styled(format!("{lead}{}", text.trim()), style)
-        })
-        .collect()
+    let (first, rest) = match beside >= 12 {
+        true => {
+            let row = wrap_rows(&Line::raw(text.to_owned()), beside).swap_remove(0);
+            let taken: usize = row.spans.iter().map(|s| s.content.len()).sum();
+            (
+                format!("{lead}{}", row.to_string().trim_end()),
+                &text[taken..],
+            )
+        }
+        false => (lead.trim_end().to_owned(), text),
+    };
+    let pad = " ".repeat(under);
+    let mut lines = vec![Line::styled(first, style)];
+    let rows = wrap_rows(&Line::raw(rest.trim_start().to_owned()), width - under);
+    lines.extend(
+        rows.iter()
+            .map(|r| r.to_string())
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| Line::styled(format!("{pad}{}", r.trim()), style)),
+    );
+    lines
 }
 
 /// One line's rows, at most `width` columns each (see [`prewrap_wide`]).
@@ -476,6 +493,21 @@ mod tests {
                 "         refused".to_owned(),
             ],
         );
+        // A long name: the rows after the first start four columns in,
+        // not under the end of the name.
+        let lead = "      ops-chat-very-long-channel-name: ";
+        let rows = hang(lead, why, Style::default(), 72);
+        let texts: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        assert!(texts[0].starts_with(lead), "{texts:?}");
+        for t in &texts[1..] {
+            assert!(
+                t.starts_with(&" ".repeat(10)) && !t[10..].starts_with(' '),
+                "{texts:?}"
+            );
+        }
+        assert!(texts.iter().all(|t| cols(t) <= 72), "{texts:?}");
+        let words: Vec<&str> = texts.iter().flat_map(|t| t.split_whitespace()).collect();
+        assert_eq!(words[1..].join(" "), why);
         // It fits: one line, as it was. Too narrow for the indent: one line.
         assert_eq!(hang("  pager: ", "refused", Style::default(), 40).len(), 1);
         assert_eq!(hang("  pager: ", why, Style::default(), 16).len(), 1);
