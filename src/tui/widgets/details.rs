@@ -336,25 +336,52 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         (Some(step), Some(st)) => body(app, step, st, area.width.saturating_sub(2)),
         _ => vec![Line::raw("This runbook has no steps.")],
     };
-    let lines = super::prewrap_wide(lines, area.width.saturating_sub(2));
+    let width = area.width.saturating_sub(2);
+    let lines = super::prewrap_wide(lines, width);
     // Say so when the pane cannot hold it all, rather than cut silently;
-    // `D` scrolls it (round to the top after the end).
-    let total = super::wrapped_height(&lines, area.width.saturating_sub(2));
+    // `D` scrolls it (round to the top after the end). The rows counted
+    // are those the paragraph draws, word wrapping and all.
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let total = p.line_count(width);
     let room = usize::from(area.height.saturating_sub(2));
-    let scroll = if total > room {
-        app.details_scroll % (total - room + 1)
-    } else {
-        0
-    };
+    let scroll = scroll_of(app.details_scroll / 3, total, room);
     let title = match (total > room, scroll) {
         (false, _) => "Details".to_string(),
         (true, 0) => "Details · ↓ more: D scrolls".to_string(),
         (true, s) if s + room >= total => "Details · end: D goes to the top".to_string(),
         (true, _) => "Details · ↕ more: D scrolls".to_string(),
     };
-    let p = Paragraph::new(lines)
+    let p = p
         .block(super::block(&title, false))
-        .wrap(Wrap { trim: false })
         .scroll((scroll as u16, 0));
     frame.render_widget(p, area);
+}
+
+/// The first row shown after `presses` of `D`, for `total` rows in a pane
+/// of `room`: three rows a press (fewer in a pane that short), stopping
+/// at the view that ends on the last row, then round to the top.
+fn scroll_of(presses: usize, total: usize, room: usize) -> usize {
+    if total <= room {
+        return 0;
+    }
+    let (last, step) = (total - room, room.clamp(1, 3));
+    let stops = last.div_ceil(step) + 1;
+    ((presses % stops) * step).min(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scroll_of;
+
+    /// 34 rows in a pane of 20: `D` stops at 0, 3, 6, 9, 12 and then at
+    /// 14, the view that ends on the last row, before going round.
+    #[test]
+    fn d_reaches_the_last_row_before_going_round() {
+        let seen: Vec<usize> = (0..8).map(|p| scroll_of(p, 34, 20)).collect();
+        assert_eq!(seen, [0, 3, 6, 9, 12, 14, 0, 3]);
+        // A one-row pane moves one row a press: no row is skipped.
+        let seen: Vec<usize> = (0..4).map(|p| scroll_of(p, 3, 1)).collect();
+        assert_eq!(seen, [0, 1, 2, 0]);
+        assert_eq!(scroll_of(5, 10, 20), 0, "it all fits");
+    }
 }
