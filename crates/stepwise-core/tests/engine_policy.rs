@@ -745,6 +745,33 @@ async fn a_failed_update_overtaken_by_a_delivered_one_does_not_hold_the_close() 
     assert_eq!(h.end().await, End::Completed);
 }
 
+/// Overtaking goes channel by channel: a later update to the channel that
+/// took the first one does not overtake it for the channel that refused
+/// it, which never got any news; the session waits until that one goes.
+#[tokio::test(start_paused = true)]
+async fn a_later_update_to_other_channels_does_not_overtake_a_failed_one() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nchannels:\n  ops: { file: ok/updates.jsonl }\n  pager: { file: out/updates.jsonl }\n\
+                sections:\n  - title: S\n    steps:\n      - title: Started\n        update: Rolling back\n\
+                \x20     - title: Over\n        update: Resolved\n        channels: [ops]\n";
+    let asking = Options {
+        asks_before_closing: true,
+        ..AUTO
+    };
+    let mut h = start(yaml, asking, ScriptedRunner::new());
+    std::fs::create_dir(h.home.path().join("ok")).unwrap();
+    h.settle().await;
+    h.send(start_cmd("started")).await;
+    assert_eq!(h.status("started"), StepStatus::Failed);
+    h.send(start_cmd("over")).await;
+    assert_eq!(h.status("over"), StepStatus::Succeeded);
+    assert_eq!(h.session.undelivered_updates(), [0]);
+    assert!(!h.events().contains(&&Event::SessionCompleted));
+    std::fs::create_dir(h.home.path().join("out")).unwrap();
+    h.send(start_cmd("started")).await;
+    assert!(h.events().contains(&&Event::SessionCompleted));
+    assert_eq!(h.end().await, End::Completed);
+}
+
 /// An attempt whose monitor went without an exit and left nothing (a held
 /// attempt let go unreleased, its stepwise dead) never started: the engine
 /// records that and the step waits to run again. One whose monitor may

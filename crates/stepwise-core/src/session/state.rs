@@ -424,39 +424,59 @@ impl Session {
         }
     }
 
-    /// Update steps whose last send failed (settled, as with
+    /// The update steps whose last send did not reach every channel (a
+    /// failed update step, whether or not the runbook set
     /// `on_failure: continue`) and that no update step after them in the
-    /// runbook has overtaken by going through (sending an old status again
-    /// after a newer one went out would turn a status page back), in
-    /// runbook order: what an operator at a screen is asked about before
-    /// the session closes.
+    /// runbook has overtaken, in runbook order: what an operator at a
+    /// screen is asked about before the session closes. An update is
+    /// overtaken when every channel that refused it took a later update
+    /// step's send (sending an old status again after a newer one went out
+    /// would turn that status page back); a later update to other channels
+    /// overtakes nothing.
     pub fn undelivered_updates(&self) -> Vec<usize> {
         let is_update = |i: usize| {
             self.runbook
                 .step(&self.steps[i].id)
                 .is_some_and(|s| s.is_update())
         };
-        let last_delivered = (0..self.steps.len())
-            .rev()
-            .find(|&i| is_update(i) && self.steps[i].status == StepStatus::Succeeded);
-        (0..self.steps.len())
+        let reached = |j: usize, channel: &str| {
+            let results = self
+                .last_send(&self.steps[j].id)
+                .and_then(|u| u.results.as_ref());
+            results.is_some_and(|r| r.iter().any(|c| c.ok && c.channel == channel))
+        };
+        let n = self.steps.len();
+        let overtaken = |i: usize| {
+            let later = || ((i + 1)..n).filter(|&j| is_update(j));
+            let refused = self.refusals(&self.steps[i].id);
+            match refused.is_empty() {
+                // Failed before any channel answered: a later update that
+                // went through overtakes it.
+                true => later().any(|j| self.steps[j].status == StepStatus::Succeeded),
+                false => refused
+                    .iter()
+                    .all(|c| later().any(|j| reached(j, &c.channel))),
+            }
+        };
+        (0..n)
             .filter(|&i| {
-                is_update(i)
-                    && self.steps[i].status == StepStatus::Failed
-                    && last_delivered.is_none_or(|d| i > d)
+                is_update(i) && self.steps[i].status == StepStatus::Failed && !overtaken(i)
             })
             .collect()
+    }
+
+    /// The last send of an update step, if it was sent.
+    fn last_send(&self, step: &str) -> Option<&SentUpdate> {
+        self.updates
+            .iter()
+            .rev()
+            .find(|u| u.step.as_deref() == Some(step))
     }
 
     /// The channels that did not take `step`'s last send, with what each
     /// answered (none when it has not been sent).
     pub fn refusals(&self, step: &str) -> Vec<&super::event::ChannelOutcome> {
-        let last = self
-            .updates
-            .iter()
-            .rev()
-            .find(|u| u.step.as_deref() == Some(step));
-        let results = last.and_then(|u| u.results.as_ref());
+        let results = self.last_send(step).and_then(|u| u.results.as_ref());
         results.into_iter().flatten().filter(|c| !c.ok).collect()
     }
 
