@@ -147,7 +147,8 @@ async fn a_500_is_a_failed_send_with_the_status_and_first_line() {
     .await;
     assert!(!out.ok);
     assert!(!out.unsure, "an answer came: it failed");
-    assert_eq!(out.detail, "HTTP 500: database on fire");
+    // The body's next lines are left out, and it says so.
+    assert_eq!(out.detail, "HTTP 500: database on fire …");
     server.requests.recv().await.unwrap();
 }
 

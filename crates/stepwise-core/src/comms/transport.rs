@@ -162,14 +162,7 @@ fn post_blocking(
         ));
     }
     let text = resp.into_body().read_to_string().unwrap_or_default();
-    let first = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect::<String>();
-    Err(format!("HTTP {}: {first}", status.as_u16()))
+    Err(format!("HTTP {}: {}", status.as_u16(), first_line(&text)))
 }
 
 async fn command(route: &Route<'_>, run: &str, body: Vec<u8>) -> Result<String, String> {
@@ -206,14 +199,50 @@ async fn command(route: &Route<'_>, run: &str, body: Vec<u8>) -> Result<String, 
         return Ok("exit 0".into());
     }
     let err = String::from_utf8_lossy(&out.stderr);
-    let first = err
+    Err(format!(
+        "`{run}` failed ({}): {}",
+        out.status,
+        excerpt(&err)
+    ))
+}
+
+/// A web server's body (often a whole page): its first non-empty line, at
+/// most 200 characters, ` …` where more was left out.
+fn first_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("");
+    let kept: String = first.chars().take(200).collect();
+    match kept.len() < first.len() || lines.next().is_some() {
+        true => format!("{kept} …"),
+        false => kept,
+    }
+}
+
+/// The most a channel's answer keeps of a reply or of stderr, in
+/// characters.
+const EXCERPT: usize = 400;
+
+/// What a refusing command channel said on stderr, for the record: its non-empty lines
+/// joined by ` ⏎ ` (a program's last line is often the one that says
+/// why, after a first line of context), and when longer than
+/// [`EXCERPT`], its beginning and its end with ` … ` where the middle was
+/// left out: a cut is never silent.
+fn excerpt(text: &str) -> String {
+    let lines: Vec<&str> = text
         .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect::<String>();
-    Err(format!("`{run}` failed ({}): {first}", out.status))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let joined = lines.join(" ⏎ ");
+    let chars: Vec<char> = joined.chars().collect();
+    if chars.len() <= EXCERPT {
+        return joined;
+    }
+    let head: String = chars[..EXCERPT / 3].iter().collect();
+    let tail: String = chars[chars.len() - (EXCERPT - EXCERPT / 3)..]
+        .iter()
+        .collect();
+    format!("{} … {}", head.trim_end(), tail.trim_start())
 }
 
 fn append(path: &Path, line: &[u8]) -> Result<String, String> {
@@ -226,4 +255,28 @@ fn append(path: &Path, line: &[u8]) -> Result<String, String> {
     f.write_all(line).map_err(say)?;
     f.sync_all().map_err(say)?;
     Ok("appended".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EXCERPT, excerpt};
+
+    /// Every line is kept (the last one often says why), and a reply too
+    /// long is cut in the middle, marked, its end kept.
+    #[test]
+    fn a_refusal_keeps_its_last_line_and_marks_a_cut() {
+        assert_eq!(
+            excerpt("warning: retrying\n\nfatal: token expired for channel ops\n"),
+            "warning: retrying ⏎ fatal: token expired for channel ops"
+        );
+        let long = format!("{}\nfatal: the relay on relay-02 refused", "x".repeat(900));
+        let cut = excerpt(&long);
+        assert!(cut.chars().count() <= EXCERPT + 3, "{cut}");
+        assert!(cut.contains(" … "), "{cut}");
+        assert!(
+            cut.ends_with("fatal: the relay on relay-02 refused"),
+            "{cut}"
+        );
+        assert!(cut.starts_with("xxx"), "{cut}");
+    }
 }
