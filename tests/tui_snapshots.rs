@@ -194,6 +194,21 @@ fn a_long_skip_reason_wraps_in_its_field() {
     assert!(screen.contains("by phone"), "{screen}");
 }
 
+/// On the narrowest screen the interface draws (50 columns), the bar
+/// keeps `? help` and `q quit` whole, the runbook's title giving way.
+#[test]
+fn the_narrowest_bar_keeps_help_and_quit() {
+    let mut app = app_with(&midway());
+    let screen = screen_of(&mut app, 50, 15);
+    let bar = screen.lines().last().unwrap();
+    assert!(bar.contains("? help q quit"), "{bar:?}");
+    // Away from the next step, `g` is pinned too.
+    app.update(key(KeyCode::Down));
+    let screen = screen_of(&mut app, 50, 15);
+    let bar = screen.lines().last().unwrap();
+    assert!(bar.contains("? help q quit"), "{bar:?}");
+}
+
 #[test]
 fn help_overlay() {
     let mut app = app_with(&midway());

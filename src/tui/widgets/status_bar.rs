@@ -129,7 +129,10 @@ fn facts(app: &App, title_max: usize) -> Vec<Span<'static>> {
 }
 
 /// The facts that fit beside `keep` columns: the estimate and the update
-/// clock go first, then the title shortens (to 12 characters at least).
+/// clock go first, then the title shortens (to 12 columns at least
+/// beside a modal's keys), and on the main screen, too narrow for even a
+/// short title beside the pinned keys, it goes (the keys that say how to
+/// get help and how to quit never do).
 fn fitting_facts(app: &App, width: usize, keep: usize) -> Vec<Span<'static>> {
     let size = |s: &[Span]| s.iter().map(Span::width).sum::<usize>();
     let mut left = facts(app, 28);
@@ -139,7 +142,16 @@ fn fitting_facts(app: &App, width: usize, keep: usize) -> Vec<Span<'static>> {
     let over = (size(&left) + keep).saturating_sub(width);
     if over > 0 {
         let title = super::cols(&app.session.runbook.title).min(28);
-        left[0] = facts(app, title.saturating_sub(over).max(12)).remove(0);
+        // A modal's keys are cut instead (all of them ask for room).
+        let main = app.context() == Context::Main;
+        match title.saturating_sub(over) {
+            short if short >= 12 || !main => left[0] = facts(app, short.max(12)).remove(0),
+            short if short >= 6 => left[0] = facts(app, short).remove(0),
+            _ => {
+                left.remove(0);
+                left[0].content = format!(" {}", left[0].content).into();
+            }
+        }
     }
     left
 }
