@@ -942,6 +942,7 @@ fn one_line(command: &str) -> String {
     let first = lines.next().unwrap_or("").trim();
     match lines.count() {
         0 => first.to_owned(),
+        1 => format!("{first} … (+1 more line)"),
         n => format!("{first} … (+{n} more lines)"),
     }
 }

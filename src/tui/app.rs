@@ -758,6 +758,9 @@ impl App {
         };
         self.select(newest);
         let step = self.session.steps[newest].id.clone();
+        // The question names every refusal and its own keys: the bar's
+        // "r on it sends it again" would only repeat it, less exactly.
+        self.status = None;
         self.modal = Some(Modal::Undelivered { step });
     }
 

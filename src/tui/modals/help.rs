@@ -7,6 +7,7 @@ use super::super::theme;
 use super::outcome::Outcome;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -24,15 +25,28 @@ const GROUPS: &[(Context, &str)] = &[
     (Context::Undelivered, "An update not delivered, at the end"),
 ];
 
-pub fn lines() -> Vec<Line<'static>> {
+/// Every group and key, at `width` columns: a key's description that
+/// wraps goes on under itself, not under the key.
+pub fn lines(width: u16) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (ctx, name) in GROUPS {
         lines.push(Line::styled(name.to_string(), theme::bold()));
         for b in keymap::bindings(*ctx) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", keymap::keys_label(b)), theme::bold()),
-                Span::raw(b.help),
-            ]));
+            let lead = format!("  {:<12}", keymap::keys_label(b));
+            let rows = super::super::widgets::hang(&lead, b.help, Style::default(), width);
+            for (i, row) in rows.into_iter().enumerate() {
+                if i > 0 {
+                    lines.push(row);
+                    continue;
+                }
+                // The key in bold: the first row starts with it.
+                let text = row.to_string();
+                let (key, help) = text.split_at(lead.len().min(text.len()));
+                lines.push(Line::from(vec![
+                    Span::styled(key.to_owned(), theme::bold()),
+                    Span::raw(help.to_owned()),
+                ]));
+            }
         }
     }
     lines.push(Line::styled(
@@ -55,13 +69,16 @@ pub fn page_height(size: (u16, u16)) -> u16 {
     overlay(size).height.saturating_sub(2)
 }
 
-/// Lines the help has, once wrapped at the overlay's width.
+/// The overlay's text width in a terminal of `size`.
+fn inner_width(size: (u16, u16)) -> u16 {
+    overlay(size).width.saturating_sub(2).max(1)
+}
+
+/// Rows the help takes, once wrapped at the overlay's width.
 fn line_count(size: (u16, u16)) -> u16 {
-    let inner = overlay(size).width.saturating_sub(2).max(1) as usize;
-    lines()
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner) as u16)
-        .sum()
+    let inner = inner_width(size);
+    let p = Paragraph::new(lines(inner)).wrap(Wrap { trim: false });
+    p.line_count(inner) as u16
 }
 
 /// The furthest the help can scroll: its last line at the bottom.
@@ -82,7 +99,7 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: u16) {
     let close = keymap::footer(Context::Help, &[keymap::Action::Dismiss]);
     let block = super::super::widgets::block(&format!("Help · {close}{more}"), true);
     frame.render_widget(
-        Paragraph::new(lines())
+        Paragraph::new(lines(inner_width(size)))
             .block(block)
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),
