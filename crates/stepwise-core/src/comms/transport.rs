@@ -259,7 +259,7 @@ fn append(path: &Path, line: &[u8]) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{EXCERPT, excerpt};
+    use crate::comms::transport::{EXCERPT, excerpt};
 
     /// Every line is kept (the last one often says why), and a reply too
     /// long is cut in the middle, marked, its end kept.
