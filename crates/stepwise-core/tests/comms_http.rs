@@ -242,3 +242,51 @@ async fn secrets_are_masked_in_the_message_and_in_errors() {
     assert!(!req.body_text().contains("tok-SECRET-42"));
     assert_eq!(out.detail, "HTTP 401: bad token ••••••");
 }
+
+/// A command channel's stderr is masked whole before it is cut: a secret
+/// that straddles the place the long excerpt is cut (after its first
+/// third) and a secret on a later line are both masked, and the last
+/// line, the one saying why, is kept.
+#[tokio::test]
+async fn a_long_stderr_is_masked_before_it_is_cut() {
+    let secret = format!("tok-{}", "S".repeat(36));
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("n.sh");
+    let run = format!("sh {}", script.display());
+    // The secret from column 115 of the recorded reason to 155: across
+    // the cut after the first 133 characters.
+    let lead = format!("`{run}` failed (exit status: 1): ").chars().count();
+    let pad = "0".repeat(115 - lead);
+    std::fs::write(
+        &script,
+        format!(
+            "echo '{pad}{secret} {}' >&2\necho \"+ curl -H 'Bearer $STATUS_TOKEN'\" >&2\necho 'fatal: 401 from the relay' >&2\nexit 1\n",
+            "0".repeat(400)
+        ),
+    )
+    .unwrap();
+    let channels = vec![Channel {
+        name: "pager".into(),
+        transport: Transport::Command { run },
+    }];
+    let redactor = Redactor::new([secret.as_str(), "tok-SECRET-42"]);
+    let out = send(
+        &channels,
+        &token(),
+        &redactor,
+        Limits::default(),
+        &payload("x"),
+    )
+    .await;
+    assert!(!out.ok);
+    assert!(!out.detail.contains("SSSS"), "{}", out.detail);
+    assert!(!out.detail.contains("tok-"), "{}", out.detail);
+    let (mask, cut) = (out.detail.find("••••••"), out.detail.find(" … "));
+    assert!(mask.is_some() && cut.is_some() && mask < cut, "{}", out.detail);
+    assert!(out.detail.contains("Bearer ••••••"), "{}", out.detail);
+    assert!(
+        out.detail.ends_with(" ⏎ fatal: 401 from the relay"),
+        "{}",
+        out.detail
+    );
+}

@@ -64,7 +64,9 @@ pub async fn deliver(
         };
         let (ok, detail) = match result {
             Ok(d) => (true, d),
-            Err(e) => (false, route.redactor.redact_str(&e)),
+            // Masked whole, then cut: a cut first could split a secret
+            // so that the mask no longer finds it.
+            Err(e) => (false, excerpt(&route.redactor.redact_str(&e))),
         };
         out.push(ChannelOutcome {
             channel: name.clone(),
@@ -199,22 +201,17 @@ async fn command(route: &Route<'_>, run: &str, body: Vec<u8>) -> Result<String, 
         return Ok("exit 0".into());
     }
     let err = String::from_utf8_lossy(&out.stderr);
-    Err(format!(
-        "`{run}` failed ({}): {}",
-        out.status,
-        excerpt(&err)
-    ))
+    Err(format!("`{run}` failed ({}): {}", out.status, err.trim()))
 }
 
-/// A web server's body (often a whole page): its first non-empty line, at
-/// most 200 characters, ` …` where more was left out.
+/// A web server's body (often a whole page): its first non-empty line,
+/// ` …` when more lines were left out ([`excerpt`] cuts a long one).
 fn first_line(text: &str) -> String {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("");
-    let kept: String = first.chars().take(200).collect();
-    match kept.len() < first.len() || lines.next().is_some() {
-        true => format!("{kept} …"),
-        false => kept,
+    let first = lines.next().unwrap_or("").to_owned();
+    match lines.next().is_some() {
+        true => format!("{first} …"),
+        false => first,
     }
 }
 
@@ -222,7 +219,8 @@ fn first_line(text: &str) -> String {
 /// characters.
 const EXCERPT: usize = 400;
 
-/// What a refusing command channel said on stderr, for the record: its non-empty lines
+/// Why a channel refused, as recorded (a command's stderr, a server's
+/// first line; masked before it is cut): its non-empty lines
 /// joined by ` ⏎ ` (a program's last line is often the one that says
 /// why, after a first line of context), and when longer than
 /// [`EXCERPT`], its beginning and its end with ` … ` where the middle was
