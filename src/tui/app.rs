@@ -750,8 +750,9 @@ impl App {
         {
             return;
         }
-        // The newest first: once it goes through, the older ones are
-        // overtaken and no longer asked about.
+        // The newest first: once it goes through, the older ones whose
+        // refusing channels it reached are overtaken and no longer asked
+        // about.
         let undelivered = self.session.undelivered_updates();
         let Some(&newest) = undelivered.last() else {
             return;

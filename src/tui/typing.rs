@@ -54,16 +54,20 @@ impl App {
         vec![Command::TtyInput(TtyInput::Bytes(bytes))]
     }
 
-    /// Pasted text while typing goes to the step as it is.
     /// Pasted text (the terminal's bracketed paste, one event however
     /// long): to the step being typed into, else into the open modal's
     /// text field. Never read as keys: a pasted `q` or `y` is not a
     /// command. Nothing to take it: the bar says where a paste goes.
     pub(super) fn paste(&mut self, text: &str) -> Vec<Command> {
+        // Nothing is shown: nothing is sent (as no key acts then).
+        if self.too_small() {
+            return Vec::new();
+        }
         if self.typing.is_some() && self.modal.is_none() {
             return vec![Command::TtyInput(TtyInput::Bytes(text.as_bytes().to_vec()))];
         }
         self.dirty = true;
+        self.status = None;
         if !self.modal.as_mut().is_some_and(|m| m.paste(text)) {
             self.status = Some(
                 "A paste goes into a text field (a note, a reason, a draft): nothing here takes text."

@@ -282,7 +282,11 @@ async fn a_long_stderr_is_masked_before_it_is_cut() {
     assert!(!out.detail.contains("SSSS"), "{}", out.detail);
     assert!(!out.detail.contains("tok-"), "{}", out.detail);
     let (mask, cut) = (out.detail.find("••••••"), out.detail.find(" … "));
-    assert!(mask.is_some() && cut.is_some() && mask < cut, "{}", out.detail);
+    assert!(
+        mask.is_some() && cut.is_some() && mask < cut,
+        "{}",
+        out.detail
+    );
     assert!(out.detail.contains("Bearer ••••••"), "{}", out.detail);
     assert!(
         out.detail.ends_with(" ⏎ fatal: 401 from the relay"),

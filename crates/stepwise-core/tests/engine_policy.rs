@@ -772,6 +772,34 @@ async fn a_later_update_to_other_channels_does_not_overtake_a_failed_one() {
     assert_eq!(h.end().await, End::Completed);
 }
 
+/// A later update that reached the refusing channel overtakes the older
+/// one even after it was itself resent to another channel only (a resend
+/// goes to the channels that refused): every send of it counts.
+#[tokio::test(start_paused = true)]
+async fn a_resent_later_update_still_overtakes_by_its_first_send() {
+    let yaml = "runbook: 1\nid: t\ntitle: T\nchannels:\n  pager: { file: out/updates.jsonl }\n  ops: { file: ops/updates.jsonl }\n\
+                sections:\n  - title: S\n    steps:\n      - title: Started\n        update: Rolling back\n        channels: [pager]\n\
+                \x20     - title: Over\n        update: Resolved\n";
+    let asking = Options {
+        asks_before_closing: true,
+        ..AUTO
+    };
+    let mut h = start(yaml, asking, ScriptedRunner::new());
+    h.settle().await;
+    h.send(start_cmd("started")).await;
+    assert_eq!(h.status("started"), StepStatus::Failed);
+    std::fs::create_dir(h.home.path().join("out")).unwrap();
+    h.send(start_cmd("over")).await;
+    assert_eq!(h.status("over"), StepStatus::Failed, "ops refused it");
+    assert_eq!(h.session.undelivered_updates(), [1]);
+    std::fs::create_dir(h.home.path().join("ops")).unwrap();
+    h.send(start_cmd("over")).await;
+    assert_eq!(h.status("over"), StepStatus::Succeeded);
+    assert_eq!(h.session.undelivered_updates(), Vec::<usize>::new());
+    assert!(h.events().contains(&&Event::SessionCompleted));
+    assert_eq!(h.end().await, End::Completed);
+}
+
 /// An attempt whose monitor went without an exit and left nothing (a held
 /// attempt let go unreleased, its stepwise dead) never started: the engine
 /// records that and the step waits to run again. One whose monitor may

@@ -158,6 +158,7 @@ impl HumanPrompt {
 
     /// Pasted text into the note (see `Modal::paste`).
     pub fn paste(&mut self, text: &str) -> bool {
+        self.on_note = true;
         let changed = self.note.insert_str(super::outcome::pasted(text, false));
         self.forget_fixed();
         changed

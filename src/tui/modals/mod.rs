@@ -97,7 +97,9 @@ impl Modal {
             Modal::Note { text: t, .. } => t.insert_str(outcome::pasted(text, false)),
             Modal::Update(d) => d.text.insert_str(outcome::pasted(text, false)),
             Modal::Input(c) if c.editing => c.text.insert_str(outcome::pasted(text, true)),
-            Modal::Human(p) if p.on_note => p.paste(text),
+            // As a typed character does, a paste goes to the note even
+            // while the checklist has the focus.
+            Modal::Human(p) => p.paste(text),
             _ => return false,
         };
         true

@@ -44,10 +44,15 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
     let inner = widgets::dialog_inner(area, WIDTH);
     // The box's rows inside its border, on this screen (see `centered`).
     let room = usize::from(area.height.saturating_sub(4));
+    let rows = |lines: &Vec<Line<'static>>| {
+        let p = ratatui::widgets::Paragraph::new(lines.clone())
+            .wrap(ratatui::widgets::Wrap { trim: false });
+        p.line_count(inner)
+    };
     let lines = [Fit::Whole, Fit::OneRow]
         .into_iter()
         .map(|fit| body(look, step, fit, inner))
-        .find(|lines| widgets::wrapped_height(lines, inner) <= room)
+        .find(|lines| rows(lines) <= room)
         .unwrap_or_else(|| body(look, step, Fit::Marked, inner));
     widgets::dialog(frame, area, WIDTH, "Not delivered", lines);
 }

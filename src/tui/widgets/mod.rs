@@ -89,6 +89,10 @@ pub fn prewrap_wide<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
 /// row after the lead when too little is left beside it. Too narrow a box
 /// for any of it: one line, left to the paragraph's own wrapping.
 pub fn hang(lead: &str, text: &str, style: Style, width: u16) -> Vec<Line<'static>> {
+    // One line: a line break in it (a multi-line command named in an
+    // error) would be dropped by `Line::raw` and shift every byte after.
+    let text = text.replace(['\r', '\n'], " ");
+    let text = text.as_str();
     let width = usize::from(width);
     let indent = cols(lead);
     let under = match indent * 3 > width {
@@ -508,6 +512,21 @@ mod tests {
         assert!(texts.iter().all(|t| cols(t) <= 72), "{texts:?}");
         let words: Vec<&str> = texts.iter().flat_map(|t| t.split_whitespace()).collect();
         assert_eq!(words[1..].join(" "), why);
+        // A line break in the text (a multi-line command named in an
+        // error) is a space: nothing shifts, nothing is repeated.
+        let broken =
+            "`printf 'é…'\nexit 1` failed (exit status: 1): ⏎ ⏎ ⏎ relay-02 refused the connection";
+        let rows = hang("  pager: ", broken, Style::default(), 40);
+        let words: Vec<String> = rows
+            .iter()
+            .flat_map(|r| {
+                r.to_string()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(words[1..].join(" "), broken.replace('\n', " "));
         // It fits: one line, as it was. Too narrow for the indent: one line.
         assert_eq!(hang("  pager: ", "refused", Style::default(), 40).len(), 1);
         assert_eq!(hang("  pager: ", why, Style::default(), 16).len(), 1);

@@ -439,11 +439,15 @@ impl Session {
                 .step(&self.steps[i].id)
                 .is_some_and(|s| s.is_update())
         };
+        // Any send of that step counts: a resend goes only to the
+        // channels that refused the send before it.
         let reached = |j: usize, channel: &str| {
-            let results = self
-                .last_send(&self.steps[j].id)
-                .and_then(|u| u.results.as_ref());
-            results.is_some_and(|r| r.iter().any(|c| c.ok && c.channel == channel))
+            let id = self.steps[j].id.as_str();
+            self.updates
+                .iter()
+                .filter(|u| u.step.as_deref() == Some(id))
+                .flat_map(|u| u.results.iter().flatten())
+                .any(|c| c.ok && c.channel == channel)
         };
         let n = self.steps.len();
         let overtaken = |i: usize| {
