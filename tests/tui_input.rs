@@ -144,3 +144,46 @@ fn a_paste_goes_into_the_field_whole_and_never_acts_as_keys() {
         "{journal}"
     );
 }
+
+/// Before any session: a paste on the trust screen is no key (a pasted
+/// `t` does not trust the runbook, a pasted `a` does not start it), and a
+/// paste into the inputs form fills the field without submitting it (its
+/// trailing newline is no Enter).
+#[test]
+fn a_paste_before_the_session_neither_trusts_nor_submits() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: p\ntitle: P\ninputs:\n  TICKET: { description: The ticket }\nsections:\n  - title: S\n    steps:\n      - title: Touch\n        run: echo \"$TICKET\" > touched\n",
+    )
+    .unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn_in(home.path(), &["run", "rb.yaml"], &env, SIZE);
+    t.wait_text("Trust this runbook?");
+    t.wait_raw("\x1b[?2004h");
+    t.send(b"\x1b[200~take a look\r\x1b[201~");
+    // Still asked: nothing was trusted, no session began.
+    t.send(b"\x1b[B");
+    t.wait_text("Trust this runbook?");
+    assert!(!home.path().join("sessions").exists());
+    assert!(
+        !t.screen().contains("Inputs for this session"),
+        "{}",
+        t.screen()
+    );
+    t.send(b"t");
+    t.wait_text("Inputs for this session");
+    t.send(b"\x1b[200~INC-42\r\n\x1b[201~");
+    t.wait_text("INC-42");
+    assert!(
+        !home.path().join("sessions").exists(),
+        "the paste submitted the form"
+    );
+    t.send(keys::ENTER);
+    t.wait_text("Not run yet. Enter runs it.");
+    t.send(keys::ENTER);
+    leave_completed(&mut t);
+    let touched = std::fs::read_to_string(home.path().join("touched")).unwrap();
+    assert_eq!(touched, "INC-42\n");
+}

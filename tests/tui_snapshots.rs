@@ -127,6 +127,33 @@ fn checklist_prompt() {
     both("checklist_prompt", app);
 }
 
+/// A paste in a human step's prompt goes to its note even while the
+/// checklist has the focus (as a typed character does), and nothing
+/// happens to a paste while the screen is too small to draw.
+#[test]
+fn a_paste_in_the_checklist_prompt_goes_to_the_note() {
+    use stepwise::tui::modals::Modal;
+    let mut app = app_with(&midway());
+    app.select(4);
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(&app.modal, Some(Modal::Human(p)) if !p.on_note));
+    assert!(
+        app.update(Msg::Paste("checked by hand\non two hosts".into()))
+            .is_empty()
+    );
+    let Some(Modal::Human(p)) = &app.modal else {
+        panic!("the prompt closed");
+    };
+    assert_eq!(p.note.lines(), ["checked by hand", "on two hosts"]);
+    assert!(app.status.is_none(), "{:?}", app.status);
+
+    let mut small = app_with(&midway());
+    small.update(Msg::Resize(30, 8));
+    assert!(small.too_small());
+    assert!(small.update(Msg::Paste("q".into())).is_empty());
+    assert!(small.modal.is_none() && small.status.is_none());
+}
+
 #[test]
 fn run_confirmation_masks_secrets() {
     let mut app = app_with(&midway());
@@ -1127,6 +1154,21 @@ fn an_undelivered_update_is_asked_about_before_the_session_closes() {
     insta::assert_snapshot!("undelivered_100x30", t.backend());
     let screen = screen_of(&mut app, 100, 30);
     assert!(screen.contains("pager: `./notify.sh` failed (exit status: 1): pager down"));
+    // Sent again and refused again: the question says so (r did something).
+    let mut again = records.clone();
+    again.extend(
+        sent_update("pager", "Resolved.", Err("pager down")).map(|mut r| {
+            r.seq += 2;
+            r.at += chrono::Duration::seconds(60);
+            r
+        }),
+    );
+    let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
+    let session = stepwise::session::state::Session::from_records(book, &again);
+    let mut resent = App::new(session, vec![], t0(), false);
+    resent.update(Msg::Engine(Update::Idle));
+    let screen = screen_of(&mut resent, 100, 30);
+    assert!(screen.contains("sent 2 times, last 03:01:05"), "{screen}");
     assert_eq!(
         app.update(ch('r')),
         vec![Command::Start {

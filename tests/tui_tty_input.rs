@@ -70,3 +70,63 @@ fn a_tty_step_is_answered_by_typing_and_nothing_typed_is_kept() {
         "something typed was kept: {kept}"
     );
 }
+
+/// A paste into a step whose program asked for bracketed paste (as a
+/// shell or a REPL does) reaches it between the marks a terminal adds,
+/// its line breaks as Enter (`\r`); one whose program did not ask gets
+/// the text alone.
+#[test]
+fn a_paste_reaches_a_tty_step_as_a_terminal_would_send_it() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = home.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "runbook: 1\nid: paste\ntitle: Paste\nsections:\n  - title: S\n    steps:\n      \
+         - title: Asks for paste\n        id: asks\n        tty: true\n        \
+         run: \"printf '\\\\033[?2004hFirst: '; IFS= read -r a; printf '%s' \\\"$a\\\" | od -An -c | tr -s ' '\"\n      \
+         - title: Plain\n        id: plain\n        tty: true\n        \
+         run: \"printf 'Second: '; IFS= read -r b; printf '%s' \\\"$b\\\" | od -An -c | tr -s ' '\"\n",
+    )
+    .unwrap();
+    let env = [("STEPWISE_HOME", home.path())];
+    let mut t = Term::spawn(&["run", "--trust", rb.to_str().unwrap()], &env, (100, 30));
+    t.wait_text("Asks for paste");
+    t.send(keys::ENTER);
+    t.wait_for("the first prompt", PATIENCE, |s| s.contains("│First:"));
+    t.send(b"t");
+    t.wait_text("typing into asks");
+    t.send(b"\x1b[200~ab\n\x1b[201~");
+    t.wait_text("✓  Asks for paste");
+    t.send(keys::ENTER);
+    t.wait_for("the second prompt", PATIENCE, |s| s.contains("│Second:"));
+    t.send(b"t");
+    t.wait_text("typing into plain");
+    t.send(b"\x1b[200~cd\n\x1b[201~");
+    t.wait_text("Session completed");
+    t.send(keys::ENTER);
+    assert_eq!(t.wait_exit(), Some(0));
+    let sessions = home.path().join("sessions");
+    let dir = std::fs::read_dir(&sessions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let log = |name: &str| std::fs::read_to_string(dir.join("output").join(name)).unwrap();
+    // `read` stops at the Enter: the start mark and the text before it.
+    assert!(
+        log("asks.1.log").contains("033 [ 2 0 0 ~ a b"),
+        "{}",
+        log("asks.1.log")
+    );
+    assert!(
+        log("plain.1.log").contains(" c d"),
+        "{}",
+        log("plain.1.log")
+    );
+    assert!(
+        !log("plain.1.log").contains("033"),
+        "{}",
+        log("plain.1.log")
+    );
+}

@@ -48,7 +48,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// A log search running off the event loop has an answer.
     Found(Found),
-    /// Text pasted (bracketed paste): only for a step being typed into.
+    /// Text pasted (bracketed paste): into a modal's text field, or to a
+    /// step being typed into; never read as keys.
     Paste(String),
 }
 

@@ -10,22 +10,38 @@
 //! `write`, `_exit`), and nothing needs cleaning up: no session exists yet.
 //! The session's own screen gets these signals from the engine instead.
 //!
+//! Bracketed paste is on while a screen is up: a paste arrives whole, as
+//! one event, and is never read as keys (a pasted `t` must not trust a
+//! runbook, nor a pasted newline submit a form). A screen that takes no
+//! text ignores it.
+//!
 //! It never touches a session.
 
-use crossterm::event::{self, Event, KeyEvent};
+use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event, KeyEvent};
 use nix::libc;
 use ratatui::Frame;
 use std::io;
 use std::sync::OnceLock;
 
 /// Shows a screen: draws it with `draw`, hands each key to `key` until that
-/// returns a result. The terminal is restored on every way out.
+/// returns a result; a paste is ignored. The terminal is restored on every
+/// way out.
 pub fn run<T>(
+    draw: impl FnMut(&mut Frame),
+    key: impl FnMut(KeyEvent) -> Option<T>,
+) -> io::Result<T> {
+    run_pasting(draw, key, |_| ())
+}
+
+/// [`run`], with each paste (whole, one event) handed to `paste`.
+pub fn run_pasting<T>(
     mut draw: impl FnMut(&mut Frame),
     mut key: impl FnMut(KeyEvent) -> Option<T>,
+    mut paste: impl FnMut(&str),
 ) -> io::Result<T> {
     let guard = StopSignals::install();
     let mut terminal = ratatui::init();
+    let _ = crossterm::execute!(io::stdout(), EnableBracketedPaste);
     let result = loop {
         if let Err(e) = terminal.draw(&mut draw) {
             break Err(e);
@@ -36,11 +52,13 @@ pub fn run<T>(
                     break Ok(done);
                 }
             }
+            Ok(Event::Paste(text)) => paste(&text),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => break Err(e),
         }
     };
+    let _ = crossterm::execute!(io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     drop(guard);
     result
@@ -49,8 +67,9 @@ pub fn run<T>(
 /// The terminal's settings before the screen changed them.
 static COOKED: OnceLock<libc::termios> = OnceLock::new();
 
-/// What the handler writes: leave the alternate screen, show the cursor.
-const LEAVE_SCREEN: &[u8] = b"\x1b[?1049l\x1b[?25h";
+/// What the handler writes: bracketed paste off, leave the alternate
+/// screen, show the cursor.
+const LEAVE_SCREEN: &[u8] = b"\x1b[?2004l\x1b[?1049l\x1b[?25h";
 const SAID: &[u8] = b"stepwise: interrupted by a signal; no session was started\n";
 
 extern "C" fn on_stop(_sig: libc::c_int) {

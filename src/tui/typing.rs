@@ -64,7 +64,7 @@ impl App {
             return Vec::new();
         }
         if self.typing.is_some() && self.modal.is_none() {
-            return vec![Command::TtyInput(TtyInput::Bytes(text.as_bytes().to_vec()))];
+            return vec![Command::TtyInput(TtyInput::Bytes(self.tty_paste(text)))];
         }
         self.dirty = true;
         self.status = None;
@@ -75,6 +75,28 @@ impl App {
             );
         }
         Vec::new()
+    }
+
+    /// A paste's bytes for the step typed into: the terminal's line ends
+    /// (`\r`, as a terminal sends Enter), wrapped in the bracketed-paste
+    /// marks when the step's program asked for them (a shell or a REPL
+    /// then takes several lines as one paste instead of running each), as
+    /// a terminal would. The end mark inside the text is taken out, so a
+    /// paste cannot end itself early.
+    fn tty_paste(&self, text: &str) -> Vec<u8> {
+        let text = text.replace("\r\n", "\r").replace('\n', "\r");
+        let asked = self
+            .typeable()
+            .and_then(|(step, attempt)| {
+                self.logs
+                    .screen(&step, attempt)
+                    .map(|s| s.bracketed_paste())
+            })
+            .unwrap_or(false);
+        match asked {
+            true => format!("\x1b[200~{}\x1b[201~", text.replace("\x1b[201~", "")).into_bytes(),
+            false => text.into_bytes(),
+        }
     }
 
     /// The step's terminal takes the log pane's size (inside its border).

@@ -71,7 +71,7 @@ fn body(look: &Look, step: &str, fit: Fit, inner: u16) -> Vec<Line<'static>> {
         }
         let mark = if id == step { "▶ ✗" } else { "  ✗" };
         lines.push(Line::styled(
-            format!("{mark} {}", look.title_of(id)),
+            format!("{mark} {}{}", look.title_of(id), sent_when(look, id)),
             theme::bold(),
         ));
         // A channel's error can be long (a command's stderr): it wraps
@@ -100,4 +100,23 @@ fn body(look: &Look, step: &str, fit: Fit, inner: u16) -> Vec<Line<'static>> {
         Line::styled(keymap::footer(Context::Undelivered, &[]), theme::bold()),
     ]);
     lines
+}
+
+/// When the update was last sent, and how many times: a resend refused
+/// again changes it, so `r` is seen to have done something.
+fn sent_when(look: &Look, step: &str) -> String {
+    let sends: Vec<_> = look
+        .session
+        .updates
+        .iter()
+        .filter(|u| u.step.as_deref() == Some(step))
+        .collect();
+    let Some(last) = sends.last() else {
+        return String::new();
+    };
+    let at = last.at.format("%H:%M:%S");
+    match sends.len() {
+        1 => format!(" · sent {at}"),
+        n => format!(" · sent {n} times, last {at}"),
+    }
 }

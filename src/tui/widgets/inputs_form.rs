@@ -150,6 +150,17 @@ impl InputsForm {
         FormOutcome::Editing
     }
 
+    /// A paste into the focused field, on one line (its line breaks are
+    /// spaces, a trailing one dropped): it never submits the form.
+    pub fn paste(&mut self, text: &str) {
+        if self.inputs.is_empty() {
+            return;
+        }
+        let text = crate::tui::modals::outcome::pasted(text, true);
+        self.values[self.focus].push_str(&text);
+        self.forget_fixed();
+    }
+
     /// A field's message goes as soon as its value is acceptable (a new
     /// message waits for Enter: none appears while typing).
     fn forget_fixed(&mut self) {
@@ -221,13 +232,14 @@ pub fn ask_inputs(
     }
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let form = std::cell::RefCell::new(form);
-    crate::tui::screen::run(
+    crate::tui::screen::run_pasting(
         |f| form.borrow().render(f, color),
         |k| match form.borrow_mut().key(k) {
             FormOutcome::Editing => None,
             FormOutcome::Submitted(v) => Some(Some(v)),
             FormOutcome::Cancelled => Some(None),
         },
+        |text| form.borrow_mut().paste(text),
     )
 }
 
