@@ -384,7 +384,10 @@ impl<W: Write> Printer<W> {
     fn finish(&mut self, s: &Session, exit: Exit) {
         self.flush_lines(s);
         let (done, total) = s.progress();
-        let at = chrono::Local::now().format("%H:%M:%S");
+        // The session's end as journalled (a finished session followed
+        // later says when it ended, not when it was read); else now.
+        let at = s.ended_at.unwrap_or_else(chrono::Utc::now);
+        let at = at.with_timezone(&chrono::Local).format("%H:%M:%S");
         let _ = writeln!(
             self.out,
             "[{at}] {} — {done}/{total} steps settled — session {}",

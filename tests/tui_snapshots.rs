@@ -154,6 +154,33 @@ fn a_paste_in_the_checklist_prompt_goes_to_the_note() {
     assert!(small.modal.is_none() && small.status.is_none());
 }
 
+/// A long note in Details wraps under its own text, not under its time.
+#[test]
+fn a_long_note_wraps_under_itself_in_details() {
+    let mut records = midway();
+    let seq = records.last().unwrap().seq + 1;
+    records.push(rec(
+        seq,
+        100,
+        Event::NoteAdded {
+            step: Some("identify".into()),
+            text: "the spike started with the 14:02 deploy of the payments service; rolled back by hand on two hosts".into(),
+        },
+    ));
+    let mut app = app_with(&records);
+    app.select(0);
+    let screen = screen_of(&mut app, 100, 30);
+    let rows: Vec<&str> = screen.lines().collect();
+    let first = rows
+        .iter()
+        .position(|r| r.contains(": the spike started"))
+        .expect(&screen);
+    let at = rows[first].find("the spike").unwrap();
+    let indent = rows[first][..at].chars().count();
+    let next: Vec<char> = rows[first + 1].chars().collect();
+    assert!(next[indent - 1] == ' ' && next[indent] != ' ', "{screen}");
+}
+
 #[test]
 fn run_confirmation_masks_secrets() {
     let mut app = app_with(&midway());

@@ -177,7 +177,7 @@ fn body(app: &App, step: &Step, st: &StepState, width: u16) -> Vec<Line<'static>
             lines.push(Line::raw(format!("{tick} {item}")));
         }
     }
-    push_history(&mut lines, app, st);
+    push_history(&mut lines, app, st, width);
     lines
 }
 
@@ -281,7 +281,7 @@ fn values_read(app: &App, step: &Step) -> Vec<Line<'static>> {
         .collect()
 }
 
-fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
+fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState, width: u16) {
     if !st.notes.is_empty() {
         lines.push(Line::styled("Notes", theme::bold()));
         for n in &st.notes {
@@ -289,11 +289,10 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState) {
                 n.by.as_ref()
                     .map(|a| format!(" {}", a.user))
                     .unwrap_or_default();
-            lines.push(Line::raw(format!(
-                "  {}{who}: {}",
-                super::since_start(&app.session, n.at),
-                n.text.replace('\n', " ⏎ ")
-            )));
+            // A long note wraps under itself, not under the time.
+            let lead = format!("  {}{who}: ", super::since_start(&app.session, n.at));
+            let text = n.text.replace('\n', " ⏎ ");
+            lines.extend(super::hang(&lead, &text, Style::default(), width));
         }
     }
     if st.fleet.is_fleet() {
