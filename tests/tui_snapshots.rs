@@ -175,10 +175,16 @@ fn a_long_note_wraps_under_itself_in_details() {
         .iter()
         .position(|r| r.contains(": the spike started"))
         .expect(&screen);
+    let row: Vec<char> = rows[first].chars().collect();
     let at = rows[first].find("the spike").unwrap();
     let indent = rows[first][..at].chars().count();
+    // The Details pane's left border, the last one before the note.
+    let border = row[..indent].iter().rposition(|c| *c == '│').unwrap();
     let next: Vec<char> = rows[first + 1].chars().collect();
-    assert!(next[indent - 1] == ' ' && next[indent] != ' ', "{screen}");
+    assert!(
+        next[border + 1..indent].iter().all(|c| *c == ' ') && next[indent] != ' ',
+        "{screen}"
+    );
 }
 
 #[test]
