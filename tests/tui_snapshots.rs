@@ -154,6 +154,43 @@ fn a_paste_in_the_checklist_prompt_goes_to_the_note() {
     assert!(small.modal.is_none() && small.status.is_none());
 }
 
+/// A human step's prompt left with nothing sent (Esc, or a skip given up)
+/// keeps its note and ticks for the next Enter.
+#[test]
+fn a_prompt_left_unanswered_keeps_its_note() {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    use stepwise::tui::modals::Modal;
+    let mut app = app_with(&midway());
+    app.select(4);
+    app.update(key(KeyCode::Enter));
+    app.update(ch(' '));
+    app.update(Msg::Paste("checked the dashboards".into()));
+    app.update(key(KeyCode::Esc));
+    assert!(app.modal.is_none());
+    app.update(key(KeyCode::Enter));
+    let Some(Modal::Human(p)) = &app.modal else {
+        panic!("no prompt: {:?}", app.modal);
+    };
+    assert_eq!(p.note.lines(), ["checked the dashboards"]);
+    assert!(p.checked[0], "the tick is kept");
+    // Ctrl-S opens the skip's reason; giving it up keeps the note too.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(
+        matches!(app.modal, Some(Modal::Line { .. })),
+        "{:?}",
+        app.modal
+    );
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Enter));
+    let Some(Modal::Human(p)) = &app.modal else {
+        panic!("no prompt: {:?}", app.modal);
+    };
+    assert_eq!(p.note.lines(), ["checked the dashboards"]);
+}
+
 /// A long note in Details wraps under its own text, not under its time.
 #[test]
 fn a_long_note_wraps_under_itself_in_details() {

@@ -93,6 +93,10 @@ pub struct App {
     pub details_scroll: usize,
     /// The tty step the keys go to (`t`); `None`: keys are hotkeys.
     pub typing: Option<String>,
+    /// A human step's prompt closed with nothing sent (Esc, or a skip's
+    /// reason given up), by step: Enter on the step opens it again as it
+    /// was, its note and ticks kept.
+    pub human_drafts: std::collections::HashMap<String, super::modals::HumanPrompt>,
     /// The latest output: which attempt, and when (for "may be waiting
     /// for input").
     pub last_output: Option<(String, u32, DateTime<Utc>)>,
@@ -156,6 +160,7 @@ impl App {
             search_job: None,
             session_dir: None,
             typing: None,
+            human_drafts: std::collections::HashMap::new(),
             details_scroll: 0,
             last_output: None,
             modal: None,
@@ -481,13 +486,20 @@ impl App {
 
     /// Enter on a step that has not run: run it, or ask first.
     fn open_step(&mut self, id: String) -> Vec<Command> {
+        let kept = self.human_drafts.remove(&id);
         let Some(def) = self.step_def(self.selected) else {
             return Vec::new();
         };
         if def.is_update() {
             self.modal = self.update_draft(def);
         } else if !def.is_automated() {
-            let mut modal = Modal::human(def);
+            let mut modal = match kept {
+                Some(mut kept) => {
+                    kept.error = None;
+                    Modal::Human(kept)
+                }
+                None => Modal::human(def),
+            };
             // A note added with `n` counts for `note: required`.
             if let Modal::Human(p) = &mut modal
                 && crate::policy::has_note(&self.session, &id)
@@ -1071,7 +1083,15 @@ impl App {
         let Some(modal) = self.modal.take() else {
             return Vec::new();
         };
-        match modal.key(key, &self.look()) {
+        let draft = match &modal {
+            Modal::Human(p) => Some(p.clone()),
+            _ => None,
+        };
+        let outcome = modal.key(key, &self.look());
+        if let Some(p) = draft {
+            self.keep_draft(p, &outcome);
+        }
+        match outcome {
             Outcome::Keep(m) => {
                 self.modal = Some(m);
                 Vec::new()
@@ -1103,6 +1123,20 @@ impl App {
             Outcome::End => {
                 self.end = self.finished.take();
                 Vec::new()
+            }
+        }
+    }
+
+    /// A human step's prompt left with nothing sent keeps what was typed
+    /// and ticked for the next Enter on the step; one answered drops it.
+    fn keep_draft(&mut self, p: super::modals::HumanPrompt, outcome: &Outcome) {
+        match outcome {
+            Outcome::Keep(Modal::Human(_)) => {}
+            Outcome::Send(_) => {
+                self.human_drafts.remove(&p.step);
+            }
+            _ => {
+                self.human_drafts.insert(p.step.clone(), p);
             }
         }
     }
