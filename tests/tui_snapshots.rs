@@ -711,6 +711,42 @@ fn finished_screen() {
     both("finished", app);
 }
 
+/// The last screen says why the session was aborted, and names an update
+/// that never got through when the session was closed as it was.
+#[test]
+fn the_last_screen_says_why_it_was_aborted_and_what_was_not_delivered() {
+    use stepwise::engine::command::End;
+    let mut records = midway();
+    let seq = records.last().unwrap().seq + 1;
+    records.push(rec(
+        seq,
+        200,
+        Event::SessionAborted {
+            reason: "rolled back by hand instead".into(),
+        },
+    ));
+    let mut app = app_with(&records);
+    app.update(Msg::Engine(Update::Ended(End::Aborted)));
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(
+        screen.contains("Aborted: rolled back by hand instead"),
+        "{screen}"
+    );
+
+    let yaml = "runbook: 1\nid: u\ntitle: U\nchannels:\n  pager:\n    command: ./notify.sh\nsections:\n  - title: S\n    steps:\n      - id: tell\n        title: Tell everyone it is over\n        update: Resolved.\n";
+    let book = stepwise::runbook::load::load_str("u.yaml", yaml).unwrap();
+    let mut records = started();
+    records.extend(sent_update("pager", "Resolved.", Err("pager down")));
+    let session = stepwise::session::state::Session::from_records(book, &records);
+    let mut app = App::new(session, vec![], t0(), false);
+    app.update(Msg::Engine(Update::Ended(End::Completed)));
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(
+        screen.contains("⚠ tell: not delivered to pager when the session closed"),
+        "{screen}"
+    );
+}
+
 /// Every dialog on the smallest screens the layout takes (50 to 79
 /// columns, stacked): drawn, never a panic (the end screen's width was
 /// once clamped between 70 and the screen's width).

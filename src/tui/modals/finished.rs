@@ -32,6 +32,14 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
     if let Some(parts) = breakdown(look) {
         lines.push(Line::raw(format!("All {total} steps: {parts}.")));
     }
+    // Why it was aborted, and an update that never got through (closed
+    // as it was): the record says both, the last screen too.
+    if let crate::session::state::SessionStatus::Aborted { reason } = &look.session.status {
+        lines.push(Line::raw(format!("Aborted: {reason}")));
+    }
+    for line in crate::comms::not_delivered_at_close(look.session) {
+        lines.push(Line::styled(line, theme::fg(look.color, Color::Yellow)));
+    }
     lines.extend([
         Line::raw("Everything is in the journal; the transcript is written as you leave"),
         Line::raw("and its path printed. Export it for the postmortem with:"),
