@@ -191,6 +191,39 @@ fn a_prompt_left_unanswered_keeps_its_note() {
     assert_eq!(p.note.lines(), ["checked the dashboards"]);
 }
 
+/// A reason typed and given up with Esc is there again when the same
+/// question is asked again; another question starts empty, and a reason
+/// sent is gone.
+#[test]
+fn a_reason_given_up_is_kept_for_the_same_question() {
+    use stepwise::engine::command::Command;
+    use stepwise::tui::modals::Modal;
+    let field = |app: &App| match &app.modal {
+        Some(Modal::Line { text, .. }) => text.lines().join(" "),
+        other => panic!("no reason field: {other:?}"),
+    };
+    let mut app = app_with(&midway());
+    app.update(ch('s'));
+    type_text(&mut app, "the canary is already on the old version");
+    app.update(key(KeyCode::Esc));
+    assert!(app.modal.is_none());
+    app.update(ch('s'));
+    assert_eq!(field(&app), "the canary is already on the old version");
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Down));
+    app.update(ch('s'));
+    assert_eq!(field(&app), "", "another step's question");
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Up));
+    app.update(ch('s'));
+    let sent = app.update(key(KeyCode::Enter));
+    assert!(
+        matches!(&sent[..], [Command::Skip { reason, .. }] if reason == "the canary is already on the old version"),
+        "{sent:?}"
+    );
+    assert!(app.line_drafts.is_empty());
+}
+
 /// A long note in Details wraps under its own text, not under its time.
 #[test]
 fn a_long_note_wraps_under_itself_in_details() {

@@ -97,6 +97,9 @@ pub struct App {
     /// reason given up), by step: Enter on the step opens it again as it
     /// was, its note and ticks kept.
     pub human_drafts: std::collections::HashMap<String, super::modals::HumanPrompt>,
+    /// A reason typed and given up (Esc), by what it was for: the same
+    /// question asked again starts with it.
+    pub line_drafts: Vec<(LinePurpose, String)>,
     /// The latest output: which attempt, and when (for "may be waiting
     /// for input").
     pub last_output: Option<(String, u32, DateTime<Utc>)>,
@@ -161,6 +164,7 @@ impl App {
             session_dir: None,
             typing: None,
             human_drafts: std::collections::HashMap::new(),
+            line_drafts: Vec::new(),
             details_scroll: 0,
             last_output: None,
             modal: None,
@@ -569,7 +573,7 @@ impl App {
             self.status = Some("This step is already settled.".into());
         } else {
             let step = self.selected_id();
-            self.modal = Some(Modal::line(LinePurpose::Skip { step }, ""));
+            self.modal = Some(self.line_modal(LinePurpose::Skip { step }));
         }
     }
 
@@ -599,7 +603,16 @@ impl App {
                 section,
                 title: def.title.clone(),
             };
-            self.modal = Some(Modal::line(purpose, ""));
+            self.modal = Some(self.line_modal(purpose));
+        }
+    }
+
+    /// A one-line question, with the reason typed for it and given up
+    /// before, if any.
+    fn line_modal(&mut self, purpose: LinePurpose) -> Modal {
+        match self.line_drafts.iter().position(|(p, _)| *p == purpose) {
+            Some(i) => Modal::line(purpose, &self.line_drafts.remove(i).1),
+            None => Modal::line(purpose, ""),
         }
     }
 
@@ -1087,10 +1100,15 @@ impl App {
             Modal::Human(p) => Some(p.clone()),
             _ => None,
         };
-        let outcome = modal.key(key, &self.look());
+        let line = match &modal {
+            Modal::Line { purpose, text, .. } => Some((purpose.clone(), text.lines().join(" "))),
+            _ => None,
+        };
+        let mut outcome = modal.key(key, &self.look());
         if let Some(p) = draft {
             self.keep_draft(p, &outcome);
         }
+        self.keep_line_draft(line, &mut outcome);
         match outcome {
             Outcome::Keep(m) => {
                 self.modal = Some(m);
@@ -1138,6 +1156,30 @@ impl App {
             _ => {
                 self.human_drafts.insert(p.step.clone(), p);
             }
+        }
+    }
+
+    /// A reason given up keeps its text for the same question; one sent
+    /// drops it. A question just opened from another (a skip from a human
+    /// step's prompt, an abort from a failure) starts with its draft.
+    fn keep_line_draft(&mut self, before: Option<(LinePurpose, String)>, outcome: &mut Outcome) {
+        match (before, outcome) {
+            (Some((purpose, text)), Outcome::Close)
+                if purpose != LinePurpose::Search && !text.trim().is_empty() =>
+            {
+                self.line_drafts.retain(|(p, _)| *p != purpose);
+                self.line_drafts.push((purpose, text));
+            }
+            (Some((purpose, _)), Outcome::Send(_)) => {
+                self.line_drafts.retain(|(p, _)| *p != purpose);
+            }
+            (None, Outcome::Keep(m @ Modal::Line { .. })) => {
+                if let Modal::Line { purpose, .. } = m {
+                    let purpose = purpose.clone();
+                    *m = self.line_modal(purpose);
+                }
+            }
+            _ => {}
         }
     }
 
