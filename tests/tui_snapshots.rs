@@ -173,6 +173,22 @@ fn a_prompt_left_unanswered_keeps_its_note() {
     };
     assert_eq!(p.note.lines(), ["checked the dashboards"]);
     assert!(p.checked[0], "the tick is kept");
+    // Confirming with an item unticked warns; left and opened again, the
+    // warning is not taken as given: it warns again, nothing is sent.
+    assert!(
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('d'),
+            KeyModifiers::CONTROL
+        )))
+        .is_empty()
+    );
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Enter));
+    let again = app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('d'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(again.is_empty(), "confirmed without the warning: {again:?}");
     // Ctrl-S opens the skip's reason; giving it up keeps the note too.
     app.update(Msg::Key(KeyEvent::new(
         KeyCode::Char('s'),
@@ -222,6 +238,40 @@ fn a_reason_given_up_is_kept_for_the_same_question() {
         "{sent:?}"
     );
     assert!(app.line_drafts.is_empty());
+
+    // Opened from another question (Ctrl-S in a human step's prompt): the
+    // draft is there too; sent, it is gone for good.
+    let mut app = app_with(&midway());
+    app.select(4);
+    app.update(ch('s'));
+    type_text(&mut app, "done on the phone");
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('s'),
+        crossterm::event::KeyModifiers::CONTROL,
+    )));
+    assert_eq!(field(&app), "done on the phone");
+    assert_eq!(app.update(key(KeyCode::Enter)).len(), 1);
+    assert!(app.line_drafts.is_empty(), "{:?}", app.line_drafts);
+
+    // An abort's reason was about the failure on screen: once another
+    // step starts, it is not offered again; a skip's stays.
+    use stepwise::tui::modals::LinePurpose;
+    app.line_drafts
+        .push((LinePurpose::Abort, "bad deploy".into()));
+    let skip = LinePurpose::Skip {
+        step: "tag-exists".into(),
+    };
+    app.line_drafts.push((skip.clone(), "not needed".into()));
+    let seq = midway().last().unwrap().seq + 1;
+    app.update(Msg::Engine(Update::Record(started_step(
+        seq,
+        130,
+        "tag-exists",
+        2,
+    ))));
+    assert_eq!(app.line_drafts, [(skip, "not needed".to_owned())]);
 }
 
 /// A long note in Details wraps under its own text, not under its time.
@@ -792,6 +842,9 @@ fn dialogs_draw_on_the_smallest_screens() {
         )));
         let screen = format!("{:?}", draw(&mut app, w, h).backend());
         assert!(screen.contains("Session completed"), "{w}x{h}:\n{screen}");
+        // Its keys and the whole export command stay in the box.
+        assert!(screen.contains("Enter/Esc/q leave"), "{w}x{h}:\n{screen}");
+        assert!(screen.contains(".html"), "{w}x{h}:\n{screen}");
         for key in ['q', '?'] {
             let mut app = busy();
             app.update(ch(key));

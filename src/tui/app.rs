@@ -499,7 +499,7 @@ impl App {
         } else if !def.is_automated() {
             let mut modal = match kept {
                 Some(mut kept) => {
-                    kept.error = None;
+                    kept.reopen();
                     Modal::Human(kept)
                 }
                 None => Modal::human(def),
@@ -664,6 +664,7 @@ impl App {
                 self.say_input_changed(&r.event);
                 self.say_update_refused(&r.event);
                 self.fleet_record(&r.event);
+                self.forget_drafts(&r.event);
                 if matches!(r.event, Event::StepStarted { .. }) {
                     self.attach_logs();
                 }
@@ -1156,6 +1157,27 @@ impl App {
             _ => {
                 self.human_drafts.insert(p.step.clone(), p);
             }
+        }
+    }
+
+    /// Drafts the record has made stale: a human step's prompt once the
+    /// step is answered or skipped (by anyone); an abort's or an accepted
+    /// failure's reason once another step starts (it was about the
+    /// failure then on screen, not the next one).
+    fn forget_drafts(&mut self, e: &Event) {
+        match e {
+            Event::HumanConfirmed { step, .. }
+            | Event::StepSkipped { step, .. }
+            | Event::MarkedDone { step, .. } => {
+                self.human_drafts.remove(step);
+            }
+            Event::StepStarted { .. } => self.line_drafts.retain(|(p, _)| {
+                matches!(
+                    p,
+                    LinePurpose::Skip { .. } | LinePurpose::SkipSection { .. }
+                )
+            }),
+            _ => {}
         }
     }
 

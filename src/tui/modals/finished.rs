@@ -34,16 +34,44 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look) {
     }
     // Why it was aborted, and an update that never got through (closed
     // as it was): the record says both, the last screen too.
+    // One row each, cut to the box: the box must keep its export command
+    // and its keys on a small screen (the record has them whole).
+    let row = usize::from(area.width.saturating_sub(4)).min(68);
+    let cut = super::super::widgets::truncate;
     if let crate::session::state::SessionStatus::Aborted { reason } = &look.session.status {
-        lines.push(Line::raw(format!("Aborted: {reason}")));
+        let reason = reason.replace('\n', " ");
+        lines.push(Line::raw(cut(&format!("Aborted: {reason}"), row)));
     }
-    for line in crate::comms::not_delivered_at_close(look.session) {
-        lines.push(Line::styled(line, theme::fg(look.color, Color::Yellow)));
+    let undelivered = crate::comms::not_delivered_at_close(look.session);
+    let warning = match undelivered.len() {
+        0 => None,
+        1 => Some(undelivered[0].clone()),
+        n => {
+            let ids: Vec<&str> = look
+                .session
+                .undelivered_updates()
+                .into_iter()
+                .map(|i| look.session.steps[i].id.as_str())
+                .collect();
+            Some(format!(
+                "⚠ {n} updates not delivered when the session closed: {}",
+                ids.join(", ")
+            ))
+        }
+    };
+    if let Some(w) = warning {
+        lines.push(Line::styled(
+            cut(&w, row),
+            theme::fg(look.color, Color::Yellow),
+        ));
     }
-    lines.extend([
-        Line::raw("Everything is in the journal; the transcript is written as you leave"),
-        Line::raw("and its path printed. Export it for the postmortem with:"),
-    ]);
+    // On a short screen the command and the keys matter more than why.
+    if area.height >= 20 {
+        lines.extend([
+            Line::raw("Everything is in the journal; the transcript is written as you leave"),
+            Line::raw("and its path printed. Export it for the postmortem with:"),
+        ]);
+    }
     let cmd = crate::invocation::command(&format!(
         "export {} --format html -o {}.html",
         look.session.id, look.session.id

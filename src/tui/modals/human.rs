@@ -156,6 +156,15 @@ impl HumanPrompt {
         }
     }
 
+    /// Opened again after it was left unanswered: its note and ticks as
+    /// they were, but no message and no warning taken as given (a
+    /// confirmation with unticked items warns again).
+    pub fn reopen(&mut self) {
+        self.error = None;
+        self.problem = None;
+        self.warned_unticked = false;
+    }
+
     /// Pasted text into the note (see `Modal::paste`).
     pub fn paste(&mut self, text: &str) -> bool {
         self.on_note = true;
