@@ -717,9 +717,15 @@ async fn close_completes_a_session_with_its_update_undelivered() {
 /// until the folder `out` exists; the engine asks before closing, and
 /// waits for its first command.
 async fn two_updates() -> Harness {
-    let yaml = "runbook: 1\nid: t\ntitle: T\nchannels: { ops: { file: out/updates.jsonl } }\n\
-                sections:\n  - title: S\n    steps:\n      - title: Started\n        update: Rolling back\n\
-                \x20     - title: Over\n        update: Resolved\n";
+    asking("runbook: 1\nid: t\ntitle: T\nchannels: { ops: { file: out/updates.jsonl } }\n\
+            sections:\n  - title: S\n    steps:\n      - title: Started\n        update: Rolling back\n\
+            \x20     - title: Over\n        update: Resolved\n")
+    .await
+}
+
+/// `yaml` in auto mode, the engine asking before it closes the session;
+/// waits for its first command.
+async fn asking(yaml: &str) -> Harness {
     let asking = Options {
         asks_before_closing: true,
         ..AUTO
@@ -753,13 +759,8 @@ async fn a_later_update_to_other_channels_does_not_overtake_a_failed_one() {
     let yaml = "runbook: 1\nid: t\ntitle: T\nchannels:\n  ops: { file: ok/updates.jsonl }\n  pager: { file: out/updates.jsonl }\n\
                 sections:\n  - title: S\n    steps:\n      - title: Started\n        update: Rolling back\n\
                 \x20     - title: Over\n        update: Resolved\n        channels: [ops]\n";
-    let asking = Options {
-        asks_before_closing: true,
-        ..AUTO
-    };
-    let mut h = start(yaml, asking, ScriptedRunner::new());
+    let mut h = asking(yaml).await;
     std::fs::create_dir(h.home.path().join("ok")).unwrap();
-    h.settle().await;
     h.send(start_cmd("started")).await;
     assert_eq!(h.status("started"), StepStatus::Failed);
     h.send(start_cmd("over")).await;
@@ -780,12 +781,7 @@ async fn a_resent_later_update_still_overtakes_by_its_first_send() {
     let yaml = "runbook: 1\nid: t\ntitle: T\nchannels:\n  pager: { file: out/updates.jsonl }\n  ops: { file: ops/updates.jsonl }\n\
                 sections:\n  - title: S\n    steps:\n      - title: Started\n        update: Rolling back\n        channels: [pager]\n\
                 \x20     - title: Over\n        update: Resolved\n";
-    let asking = Options {
-        asks_before_closing: true,
-        ..AUTO
-    };
-    let mut h = start(yaml, asking, ScriptedRunner::new());
-    h.settle().await;
+    let mut h = asking(yaml).await;
     h.send(start_cmd("started")).await;
     assert_eq!(h.status("started"), StepStatus::Failed);
     std::fs::create_dir(h.home.path().join("out")).unwrap();
