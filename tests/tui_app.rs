@@ -590,6 +590,19 @@ fn ctrl_z_asks_the_driver_to_suspend() {
 }
 
 #[test]
+fn ctrl_z_in_an_open_field_suspends_and_keeps_the_field() {
+    let mut app = app_with(&midway());
+    app.update(ch('s'));
+    type_text(&mut app, "not needed");
+    assert!(app.update(ctrl('z')).is_empty());
+    assert!(app.suspend, "Ctrl-Z in a field asks the driver to suspend");
+    match &app.modal {
+        Some(Modal::Line { text, .. }) => assert_eq!(text.lines(), ["not needed"]),
+        other => panic!("the field is still open after Ctrl-Z: {other:?}"),
+    }
+}
+
+#[test]
 fn enter_on_a_failure_the_runbook_lets_pass_opens_no_prompt() {
     let mut rb = runbook();
     for s in rb.sections.iter_mut().flat_map(|s| s.steps.iter_mut()) {

@@ -334,6 +334,12 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Command> {
+        // Ctrl-Z suspends from any screen, an open prompt or field
+        // included: it stays open, with what was typed, for `fg`.
+        if keymap::action(Context::Main, &key) == Some(Action::Suspend) {
+            self.suspend = true;
+            return Vec::new();
+        }
         if self.modal.is_some() {
             return self.modal_key(key);
         }

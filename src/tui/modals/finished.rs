@@ -106,10 +106,11 @@ pub fn key(action: Option<super::super::keymap::Action>) -> super::outcome::Outc
 
 /// What "settled" hides: `: 19 done, 1 failed (allowed), 2 skipped`.
 /// Every step by how it stands, in the transcript's words (a step done
-/// by hand apart from one done), when they are not all alike.
+/// by hand apart from one done; a step an abort left: not reached), when
+/// they are not all alike.
 fn breakdown(look: &Look) -> Option<String> {
     use crate::session::state::StepStatus as S;
-    let mut counts = [0usize; 6];
+    let mut counts = [0usize; 7];
     for (i, st) in look.session.steps.iter().enumerate() {
         let slot = match st.status {
             S::Succeeded | S::Confirmed { .. } => 0,
@@ -117,7 +118,8 @@ fn breakdown(look: &Look) -> Option<String> {
             S::Failed if look.session.is_settled(i) => 2,
             S::Failed => 3,
             S::Skipped { .. } => 4,
-            _ => 5,
+            S::Running { .. } | S::OutcomeUnknown { .. } => 5,
+            S::Pending => 6,
         };
         counts[slot] += 1;
     }
@@ -127,7 +129,8 @@ fn breakdown(look: &Look) -> Option<String> {
         "failed (allowed)",
         "failed",
         "skipped",
-        "not settled",
+        "outcome unknown",
+        "not reached",
     ];
     let parts: Vec<String> = counts
         .iter()
