@@ -437,6 +437,11 @@ fn bad_input_is_refused_with_exit_2_saying_what_and_how() {
             b"# Caf\xe9\n\n1. x\n",
             "not UTF-8 (line 1, column 6)",
         ),
+        (
+            "unclosed.md",
+            b"# Cleanup\n\n## Check\n\n```sh\nls /var/tmp/old\n\n## Delete\n\n```sh\nrm -rf /var/tmp/old\n```\n",
+            "opened with ``` at line 5, column 1 is never closed",
+        ),
     ];
     for (name, bytes, says) in cases {
         let path = dir.path().join(name);

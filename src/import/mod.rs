@@ -70,20 +70,46 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+/// Why the document cannot be read, in the user's terms.
+fn refused(refusal: parse::Refusal) -> ImportError {
+    match refusal {
+        parse::Refusal::TooDeep { line } => ImportError::new(
+            format!(
+                "lists or quotes nest too deep at line {line}: at most {} levels, a nested list counting two (the list and its item) and a quote one, so 16 lists inside each other",
+                parse::MAX_DEPTH,
+            ),
+            "flatten the nesting: a procedure reads best one or two levels deep",
+        ),
+        parse::Refusal::Unclosed {
+            line,
+            column,
+            fence,
+            reopened,
+        } => {
+            let until = match reopened {
+                Some(at) => format!(
+                    " before the {fence} that opens another at line {at}: everything between, headings and other steps included, would become part of its command"
+                ),
+                None => ": everything after it, headings and other steps included, would become part of its command".to_owned(),
+            };
+            ImportError::new(
+                format!(
+                    "the code block opened with {fence} at line {line}, column {column} is never closed{until}"
+                ),
+                format!(
+                    "end the command with a line of {fence} (the same character, at least as many) where the code block ends; a block that shows a fenced block inside it takes a longer fence ({fence}{ch})",
+                    ch = &fence[..1]
+                ),
+            )
+        }
+    }
+}
+
 /// Imports the document `bytes`, shown as `name` (its file name) in the
 /// header and in messages.
 pub fn import(name: &str, bytes: &[u8], options: &Options) -> Result<Imported, ImportError> {
     let text = source::decode(bytes)?;
-    let doc = parse::parse(&text).map_err(|deep| {
-        ImportError::new(
-            format!(
-                "lists or quotes nest more than {} levels deep at line {}",
-                parse::MAX_DEPTH,
-                deep.line
-            ),
-            "flatten the nesting: a procedure reads best one or two levels deep",
-        )
-    })?;
+    let doc = parse::parse(&text).map_err(refused)?;
     let mut plan = build::plan(doc, &title_from_name(name)).map_err(|refusal| match refusal {
         build::Refusal::NoSteps { lists_elsewhere } => ImportError::new(
             if lists_elsewhere {

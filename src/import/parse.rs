@@ -25,14 +25,28 @@ use std::ops::Range;
 /// level, its list another).
 pub const MAX_DEPTH: usize = 32;
 
-/// The document nests containers deeper than `MAX_DEPTH`, at this line.
+/// Why a document is not read: it would not import as its author meant.
 #[derive(Debug, PartialEq, Eq)]
-pub struct TooDeep {
-    pub line: usize,
+pub enum Refusal {
+    /// Containers nest deeper than `MAX_DEPTH`, at this line.
+    TooDeep { line: usize },
+    /// A fenced code block opened here (1-based line and column, its fence
+    /// as written) is never closed: CommonMark makes the rest of its
+    /// container code, so headings, steps and a second command after it
+    /// would silently become one command.
+    Unclosed {
+        line: usize,
+        column: usize,
+        fence: String,
+        /// The line inside it that opens another block of the same fence
+        /// (```` ```sh ````): CommonMark reads it as text and the block goes
+        /// on to the next bare fence, but its author meant a new block.
+        reopened: Option<usize>,
+    },
 }
 
 /// Parses Markdown text (LF line endings) into the document model.
-pub fn parse(text: &str) -> Result<Document, TooDeep> {
+pub fn parse(text: &str) -> Result<Document, Refusal> {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_STRIKETHROUGH
@@ -56,12 +70,65 @@ pub fn parse(text: &str) -> Result<Document, TooDeep> {
                     }
                 }
             }
-            Event::Start(tag) => builder.start(tag, range)?,
+            Event::Start(tag) => {
+                if let Tag::CodeBlock(CodeBlockKind::Fenced(_)) = &tag {
+                    closed_fence(text, &range)?;
+                }
+                builder.start(tag, range)?
+            }
             Event::End(end) => builder.end(end),
             other => builder.inline(other, range),
         }
     }
     Ok(builder.finish())
+}
+
+/// Refuses a fenced code block that was not closed where its author
+/// meant: its source range does not end with a closing fence (the same
+/// character as its opening fence, at least as many, nothing else on the
+/// line after a container's indentation or `>` marks), or a line inside
+/// it opens another block with that fence and an info string. A block of
+/// one line is its opening fence alone.
+fn closed_fence(text: &str, range: &Range<usize>) -> Result<(), Refusal> {
+    let block = text[range.clone()].trim_end_matches('\n');
+    let at = range.start + block.find(['`', '~']).unwrap_or(0);
+    let opening = &text[at..];
+    let ch = opening.chars().next().unwrap_or('`');
+    let fence: String = opening.chars().take_while(|c| *c == ch).collect();
+    let bare = |line: &str| {
+        line.trim_start_matches([' ', '\t', '>'])
+            .trim_end()
+            .to_owned()
+    };
+    let is_fence = |l: &str| l.len() >= fence.len() && l.chars().all(|c| c == ch);
+    let mut lines = block.lines().map(bare);
+    let last = block.rsplit('\n').next().map(bare).unwrap_or_default();
+    let closes = block.contains('\n') && is_fence(&last);
+    // Content lines: after the opening one, before the closing one.
+    let inner = block
+        .lines()
+        .count()
+        .saturating_sub(1 + usize::from(closes));
+    lines.next();
+    let reopened = lines.take(inner).position(|l| {
+        let run = l.chars().take_while(|c| *c == ch).count();
+        run >= fence.len() && !l[run..].trim().is_empty() && !l[run..].contains(ch)
+    });
+    if closes && reopened.is_none() {
+        return Ok(());
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    Err(Refusal::Unclosed {
+        line,
+        column,
+        fence,
+        reopened: reopened.map(|i| line + 1 + i),
+    })
 }
 
 /// Blocks kept as their source text rather than parsed further.
@@ -163,15 +230,15 @@ impl<'a> Builder<'a> {
         self.line_starts.partition_point(|&s| s <= offset)
     }
 
-    fn push_frame(&mut self, frame: Frame, line: usize) -> Result<(), TooDeep> {
+    fn push_frame(&mut self, frame: Frame, line: usize) -> Result<(), Refusal> {
         if self.stack.len() > MAX_DEPTH {
-            return Err(TooDeep { line });
+            return Err(Refusal::TooDeep { line });
         }
         self.stack.push(frame);
         Ok(())
     }
 
-    fn start(&mut self, tag: Tag, range: Range<usize>) -> Result<(), TooDeep> {
+    fn start(&mut self, tag: Tag, range: Range<usize>) -> Result<(), Refusal> {
         let line = self.line(range.start);
         match tag {
             Tag::Paragraph | Tag::Heading { .. } => {
@@ -608,5 +675,73 @@ mod tests {
         assert!(parse(&lists).is_err());
         let ok: String = (0..8).map(|i| format!("{}- x\n", "  ".repeat(i))).collect();
         assert!(parse(&ok).is_ok());
+        // As the refusal tells the user: 16 lists inside each other, not 17.
+        let nested =
+            |n: usize| -> String { (0..n).map(|i| format!("{}- x\n", "  ".repeat(i))).collect() };
+        assert!(parse(&nested(16)).is_ok());
+        assert_eq!(parse(&nested(17)), Err(Refusal::TooDeep { line: 17 }));
+    }
+
+    #[test]
+    fn closed_fences_of_every_shape_parse() {
+        for md in [
+            "```sh\nls\n```\n",
+            "```sh\nls\n```",
+            "```\n```\n",
+            "~~~~bash\necho\n~~~~~\n",
+            "````sh\necho ```\n````\n",
+            "1. Do it:\n   ```sh\n   ls\n   ```\n2. Then\n",
+            "> ```sh\n> echo quoted\n> ```\n",
+            "```sh\nls\n```   \n",
+        ] {
+            assert!(parse(md).is_ok(), "{md:?}: {:?}", parse(md).err());
+        }
+    }
+
+    #[test]
+    fn a_fence_never_closed_is_refused_where_it_opens() {
+        let unclosed = |md: &str| match parse(md) {
+            Err(Refusal::Unclosed {
+                line,
+                column,
+                fence,
+                reopened: None,
+            }) => (line, column, fence),
+            other => panic!("{md:?} was not refused: {other:?}"),
+        };
+        let rest_of_the_page = "# T\n\n## Check\n\n```sh\nls\n\n## Delete\n\n1. rm\n";
+        assert_eq!(unclosed(rest_of_the_page), (5, 1, "```".into()));
+        // Inside a list item, its item ends it: still never closed.
+        assert_eq!(
+            unclosed("1. Do it:\n   ```sh\n   ls\n2. Then\n"),
+            (2, 4, "```".into())
+        );
+        // A shorter fence or another character does not close it.
+        assert_eq!(unclosed("````sh\nls\n```\n"), (1, 1, "````".into()));
+        assert_eq!(unclosed("~~~\nls\n```\n"), (1, 1, "~~~".into()));
+        // An opening fence alone at the end, and one with a closing fence's
+        // text on its own line only as content.
+        assert_eq!(unclosed("# T\n\n```"), (3, 1, "```".into()));
+        assert_eq!(unclosed("```sh\necho x```\n"), (1, 1, "```".into()));
+    }
+
+    #[test]
+    fn a_block_that_opens_another_inside_it_is_refused() {
+        // The author forgot the first block's end: the next ```sh is read
+        // as text, and the heading and step between become its command.
+        let md = "## Check\n\n```sh\nls /var/tmp/old\n\n## Delete\n\n1. Tell #ops.\n\n```sh\nrm -rf /var/tmp/old\n```\n";
+        assert_eq!(
+            parse(md),
+            Err(Refusal::Unclosed {
+                line: 3,
+                column: 1,
+                fence: "```".into(),
+                reopened: Some(10),
+            })
+        );
+        // A longer outer fence may hold a shorter one, and a line of
+        // backticks inside a command is not a new block.
+        assert!(parse("````md\n```sh\nls\n```\n````\n").is_ok());
+        assert!(parse("```sh\necho ```x``` y\n```\n").is_ok());
     }
 }
