@@ -120,10 +120,12 @@ pub struct DriveArgs {
     /// Plain line output, no screen (chosen automatically when stdout is not a terminal).
     #[arg(long)]
     pub headless: bool,
-    /// Headless: confirm every human step (recorded as "confirmed with --yes").
+    /// Headless: confirm every human step and run every `confirm: true` step (recorded as
+    /// the flag's: "--yes (user@host)").
     #[arg(long)]
     pub yes: bool,
-    /// Headless: answer one step: STEP=done[:note], STEP=skip:<reason>, STEP=rerun (or
+    /// Headless: answer one step: STEP=done[:note], STEP=skip:<reason>, STEP=run (a
+    /// `confirm: true` step's go-ahead), STEP=rerun (or
     /// retry: a fleet step re-runs its failed hosts only), STEP=continue (a fleet step: go
     /// on after each batch), STEP=accept:<reason> (a failed fleet step: go on, recorded),
     /// STEP=abort[:reason].

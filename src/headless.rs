@@ -35,7 +35,8 @@ pub enum Answer {
 
 /// Parses `STEP=done[:note]`, `STEP=skip:<reason>`, `STEP=rerun`.
 pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
-    let usage = "write STEP=done[:note], STEP=skip:<reason>, STEP=rerun (or retry), STEP=resend \
+    let usage = "write STEP=done[:note], STEP=skip:<reason>, STEP=run (a confirm: true step), \
+                 STEP=rerun (or retry), STEP=resend \
                  (an update step), STEP=continue (a fleet step's next batch), \
                  STEP=accept:<reason> (a failed fleet step) or STEP=abort[:reason]";
     let (step, ans) = text
@@ -50,7 +51,8 @@ pub fn parse_answer(text: &str) -> Result<(String, Answer), String> {
         ("skip", Some(r)) if !r.trim().is_empty() => Answer::Skip(r),
         ("skip", _) => return Err(format!("`{text}`: a skip needs a reason, {usage}")),
         // `resend` (an update step) is the same decision: carry it out again.
-        ("rerun" | "retry" | "resend" | "send", None) => Answer::Rerun,
+        // `run`: a `confirm: true` step's go-ahead, as typed on stdin.
+        ("rerun" | "retry" | "resend" | "send" | "run", None) => Answer::Rerun,
         ("continue", None) => Answer::Continue,
         ("accept", Some(r)) if !r.trim().is_empty() => Answer::Accept(r),
         ("accept", _) => return Err(format!("`{text}`: accepting needs a reason, {usage}")),
@@ -363,11 +365,11 @@ impl<W: Write> Driver<W> {
             // not a question of going on: retry, accept or abort say it.
             let stopped_at_a_batch = !st.fleet.over_budget();
             return match st.status {
-                StepStatus::Pending => Ok(Command::Start { step }),
+                StepStatus::Pending => Ok(answered(step)),
                 StepStatus::Failed | StepStatus::OutcomeUnknown { .. }
                     if stopped_at_a_batch && self.continued.insert(step.clone()) =>
                 {
-                    Ok(Command::Start { step })
+                    Ok(answered(step))
                 }
                 StepStatus::Failed | StepStatus::OutcomeUnknown { .. } => {
                     self.say(&format!("✗ stopped: fleet step `{step}` failed on its hosts. Resume with --answer {step}=retry (its failed hosts only), {step}=accept:<reason> or {step}=abort:<reason>"));
@@ -399,8 +401,8 @@ impl<W: Write> Driver<W> {
             }),
             (_, Some(Answer::Abort(reason))) => Ok(Command::Abort { reason }),
             (_, Some(Answer::Skip(reason))) => Ok(Command::Skip { step, reason }),
-            (StepStatus::Failed, Some(Answer::Rerun)) => Ok(Command::Start { step }),
-            (StepStatus::OutcomeUnknown { .. }, Some(Answer::Rerun)) => Ok(Command::Start { step }),
+            (StepStatus::Failed, Some(Answer::Rerun)) => Ok(answered(step)),
+            (StepStatus::OutcomeUnknown { .. }, Some(Answer::Rerun)) => Ok(answered(step)),
             (StepStatus::Failed | StepStatus::OutcomeUnknown { .. }, Some(Answer::Done(note))) => {
                 Ok(Command::MarkDone { step, note })
             }
@@ -435,10 +437,13 @@ impl<W: Write> Driver<W> {
                 Err(Exit::WaitingForHuman)
             }
             (_, Some(Answer::Done(_))) | (_, Some(Answer::Rerun)) if def.is_automated() => {
-                Ok(Command::Start { step })
+                Ok(answered(step))
             }
             (_, None) if def.is_automated() && !def.confirm => Ok(Command::Start { step }),
-            (_, None) if def.is_automated() && self.answers.yes => Ok(Command::Start { step }),
+            (_, None) if def.is_automated() && self.answers.yes => Ok(Command::StartAnswered {
+                step,
+                via: ConfirmedVia::YesFlag,
+            }),
             (_, Some(Answer::Done(note))) => self.confirm(&def, note, ConfirmedVia::Answer),
             (_, _) if self.answers.yes && !def.is_automated() => {
                 let note = self.answers.yes_note.clone();
@@ -541,15 +546,23 @@ impl<W: Write> Driver<W> {
             return Err(Exit::Interrupted);
         }
         let id = &def.id;
+        // Stdin is named only where it would be read.
+        let stdin = if self.answers.ask_stdin {
+            ", or on stdin"
+        } else {
+            ""
+        };
         let how = if def.is_update() {
-            format!("answer with --answer {id}=send (it sends the draft), --yes, or on stdin")
+            format!("answer with --answer {id}=send (it sends the draft), --yes{stdin}")
+        } else if def.is_automated() {
+            format!("its run needs a go-ahead: answer with --answer {id}=run, --yes{stdin}")
         } else if crate::policy::note_missing(def, None)
             && !crate::policy::has_note(&self.session, id)
         {
             // `--yes` gives no note: it would only wait again.
-            format!("it needs a note: answer with --answer {id}=done:<note>, or on stdin")
+            format!("it needs a note: answer with --answer {id}=done:<note>{stdin}")
         } else {
-            format!("answer with --answer {id}=done[:note], --yes, or on stdin")
+            format!("answer with --answer {id}=done[:note], --yes{stdin}")
         };
         self.say(&format!("? `{id}` is waiting for a person: {how}"));
         Err(Exit::WaitingForHuman)
@@ -944,6 +957,14 @@ fn one_line(command: &str) -> String {
         0 => first.to_owned(),
         1 => format!("{first} … (+1 more line)"),
         n => format!("{first} … (+{n} more lines)"),
+    }
+}
+
+/// A start that an `--answer` gave (the journal says so, not a person).
+fn answered(step: String) -> Command {
+    Command::StartAnswered {
+        step,
+        via: ConfirmedVia::Answer,
     }
 }
 

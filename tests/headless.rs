@@ -1338,3 +1338,73 @@ fn status_json_gives_the_expected_end_as_a_time_or_null() {
     assert!(chrono::DateTime::parse_from_rfc3339(end).is_ok(), "{end}");
     assert!(end.ends_with('Z'), "{end}");
 }
+
+/// A `confirm: true` step that `--yes` ran, and a re-run an `--answer`
+/// gave, are recorded as the flag's, not as a person's approval: in the
+/// journal, the timeline's Who and the JSON attempts.
+#[test]
+fn a_run_approved_by_a_flag_is_recorded_as_the_flags() {
+    let home = tempfile::tempdir().unwrap();
+    let marker = home.path().join("ok");
+    let rb = runbook_file(
+        home.path(),
+        "yes.yaml",
+        &format!(
+            "runbook: 1\nid: yes\ntitle: Yes\nsections:\n  - title: S\n    steps:\n      - id: deploy\n        title: Deploy\n        run: echo deploying\n        confirm: true\n      - id: flaky\n        title: Flaky\n        run: test -e {}\n",
+            marker.display()
+        ),
+    );
+    let out = run_headless(home.path(), &["--yes"], &rb);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    std::fs::write(&marker, "").unwrap();
+    let out = stepwise(home.path())
+        .args(["resume", "--headless", "--answer", "flaky=rerun"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let journal = only_journal(home.path());
+    let started: Vec<&str> = journal
+        .lines()
+        .filter(|l| l.contains("\"step_started\""))
+        .collect();
+    assert_eq!(started.len(), 3, "{journal}");
+    assert!(
+        started[0].contains("\"via\":\"yes_flag\""),
+        "{}",
+        started[0]
+    );
+    assert!(
+        !started[1].contains("\"via\""),
+        "stepwise's own start: {}",
+        started[1]
+    );
+    assert!(started[2].contains("\"via\":\"answer\""), "{}", started[2]);
+    let dir = session_dirs(home.path())[0].clone();
+    let md = stepwise(home.path())
+        .arg("export")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let md = text(&md);
+    let row = |what: &str| {
+        md.lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what:?} row in {md}"))
+            .to_owned()
+    };
+    assert!(row("Run approved, attempt 1").contains("| --yes ("), "{md}");
+    assert!(row("Attempt 2 started").contains("| --answer ("), "{md}");
+    let json = stepwise(home.path())
+        .arg("export")
+        .arg(&dir)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let via =
+        |step: usize, attempt: usize| v["steps"][step]["attempts"][attempt]["started_via"].clone();
+    assert_eq!(via(0, 0), "yes_flag");
+    assert_eq!(via(1, 0), serde_json::Value::Null);
+    assert_eq!(via(1, 1), "answer");
+}

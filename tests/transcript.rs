@@ -184,6 +184,7 @@ fn records() -> Vec<Record> {
                 attempt: 1,
                 command: s("git rev-parse --verify \"refs/tags/$STABLE_TAG\""),
                 log: s("output/stable-version-exists.1.log"),
+                via: None,
             },
         ),
         (
@@ -227,6 +228,7 @@ fn records() -> Vec<Record> {
                 attempt: 2,
                 command: s("git rev-parse --verify \"refs/tags/$STABLE_TAG\""),
                 log: s("output/stable-version-exists.2.log"),
+                via: None,
             },
         ),
         (
@@ -262,6 +264,7 @@ fn records() -> Vec<Record> {
                 attempt: 1,
                 command: s("./deploy.sh \"$STABLE_TAG\""),
                 log: s("output/deploy.1.log"),
+                via: None,
             },
         ),
         (

@@ -161,6 +161,7 @@ pub fn started_step(seq: u64, secs: i64, step: &str, attempt: u32) -> Record {
             attempt,
             command: "cmd".into(),
             log: format!("output/{step}.{attempt}.log"),
+            via: None,
         },
     )
 }

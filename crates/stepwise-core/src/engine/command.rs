@@ -11,6 +11,12 @@ pub enum Command {
     Start {
         step: String,
     },
+    /// `Start`, answered in advance for a person (`--yes`, `--answer`):
+    /// the journal's "step started" says so.
+    StartAnswered {
+        step: String,
+        via: ConfirmedVia,
+    },
     /// Send an update step with this text (edited by the operator; masked
     /// before it is journalled). `Start` sends the draft as it is.
     SendUpdate {

@@ -28,7 +28,7 @@ use super::process::{self, Chunk, Outcome};
 use super::redact::Redactor;
 use crate::runbook::model::{OnFailure, Step};
 use crate::runner::{AttemptId, Reattach, StepRunner};
-use crate::session::event::{Event, InputSource, Record, Stream};
+use crate::session::event::{ConfirmedVia, Event, InputSource, Record, Stream};
 use crate::session::journal::Journal;
 use crate::session::state::{Session, SessionStatus, StepStatus};
 use std::io;
@@ -334,7 +334,7 @@ impl Engine {
             return Ok(false);
         }
         let (id, step) = (st.id.clone(), self.step_def(&st.id));
-        self.start(&id, step.retry.attempts.saturating_sub(1), false)
+        self.start(&id, step.retry.attempts.saturating_sub(1), false, None)
             .await?;
         Ok(true)
     }
@@ -380,6 +380,12 @@ impl Engine {
             self.forward_tty(input);
             return Ok(());
         }
+        // A start answered in advance is a start: checked and run as one,
+        // its journalled start saying who answered.
+        let (cmd, via) = match cmd {
+            Command::StartAnswered { step, via } => (Command::Start { step }, Some(via)),
+            cmd => (cmd, None),
+        };
         if let Err(why) = self.check_allowed(&cmd) {
             self.send(Update::Rejected(why)).await;
             return Ok(());
@@ -393,7 +399,7 @@ impl Engine {
             Command::Start { step } => {
                 let tries = self.step_def(&step).retry.attempts.saturating_sub(1);
                 self.retry = None;
-                self.start(&step, tries, true).await?;
+                self.start(&step, tries, true, via).await?;
             }
             Command::Confirm {
                 step,
@@ -461,6 +467,8 @@ impl Engine {
                 stop_running,
             } => self.interrupt(signal, stop_running).await?,
             Command::TtyInput(input) => self.forward_tty(input),
+            // Made a `Start` above.
+            Command::StartAnswered { .. } => {}
         }
         Ok(())
     }
@@ -768,8 +776,15 @@ impl Engine {
 
     /// Journals "step started" (durably), then spawns the process.
     /// `by_operator`: started by a person (recorded with their name), not
-    /// by stepwise itself (auto mode, a scheduled retry).
-    async fn start(&mut self, id: &str, tries_left: u32, by_operator: bool) -> io::Result<()> {
+    /// by stepwise itself (auto mode, a scheduled retry); `via`: answered
+    /// in advance for that person (`--yes`, `--answer`).
+    async fn start(
+        &mut self,
+        id: &str,
+        tries_left: u32,
+        by_operator: bool,
+        via: Option<ConfirmedVia>,
+    ) -> io::Result<()> {
         let def = self.step_def(id);
         let attempt = self.session.step(id).map_or(0, |s| s.attempts.len() as u32) + 1;
         let log = format!("{}/{id}.{attempt}.log", crate::session::store::OUTPUT_DIR);
@@ -779,6 +794,7 @@ impl Engine {
             attempt,
             command: command.clone(),
             log: log.clone(),
+            via,
         };
         if def.is_fleet() {
             self.record(started, by_operator).await?;
@@ -1175,7 +1191,7 @@ impl Engine {
 
     async fn start_retry(&mut self) -> io::Result<()> {
         if let Some(r) = self.retry.take() {
-            self.start(&r.step, r.tries_left, false).await?;
+            self.start(&r.step, r.tries_left, false, None).await?;
         }
         Ok(())
     }

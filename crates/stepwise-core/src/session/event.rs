@@ -173,6 +173,12 @@ pub enum Event {
         command: String,
         /// Relative to the session folder: `output/<step>.<attempt>.log`.
         log: String,
+        /// Started by an answer given in advance, for a person: `--yes`
+        /// or `--answer` (a `confirm: true` step's approval, a re-run).
+        /// Absent when a person started it, or stepwise did (auto mode, a
+        /// scheduled retry: the record's `by` says which).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<ConfirmedVia>,
     },
     /// A run of output from one stream, stored in the attempt's log at
     /// `offset..offset+len`.

@@ -105,6 +105,8 @@ pub struct Attempt {
     /// A person started it (its record names an operator); stepwise's own
     /// starts (auto mode, a scheduled retry) name none.
     pub by_operator: bool,
+    /// Answered in advance for that person (`--yes`, `--answer`).
+    pub via: Option<super::event::ConfirmedVia>,
 }
 
 /// Where an attempt's log stops short, and why (a full disk).
@@ -137,6 +139,7 @@ impl Attempt {
             reattached: false,
             ended_away: None,
             by_operator: false,
+            via: None,
         }
     }
 }
@@ -790,12 +793,14 @@ fn apply_attempt_event(st: &mut StepState, r: &Record) {
             attempt,
             command,
             log,
+            via,
             ..
         } => {
             st.status = StepStatus::Running { attempt: *attempt };
             st.retry = None;
             let mut a = Attempt::started(*attempt, r.at, command, log);
             a.by_operator = r.by.is_some();
+            a.via = *via;
             st.attempts.push(a);
         }
         Event::OutputRecorded {

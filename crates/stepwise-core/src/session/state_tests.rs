@@ -64,6 +64,7 @@ fn started(step: &str, attempt: u32) -> Event {
         attempt,
         command: "x".into(),
         log: format!("output/{step}.{attempt}.log"),
+        via: None,
     }
 }
 

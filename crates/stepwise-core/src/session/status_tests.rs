@@ -49,6 +49,7 @@ fn started(step: &str) -> Event {
         attempt: 1,
         command: "x".into(),
         log: format!("output/{step}.1.log"),
+        via: None,
     }
 }
 

@@ -189,6 +189,8 @@ struct AttemptOut<'a> {
     number: u32,
     command: &'a str,
     started_at: DateTime<Utc>,
+    /// `yes_flag` or `answer` when a flag started it for a person; else null.
+    started_via: Option<crate::session::event::ConfirmedVia>,
     ended_at: Option<DateTime<Utc>>,
     exit: Option<ExitInfo>,
     duration_ms: Option<u64>,
@@ -464,6 +466,7 @@ fn attempt<'a>(st: &StepState, a: &'a Attempt, ctx: &'a Context) -> AttemptOut<'
         number: a.number,
         command: &a.command,
         started_at: a.started_at,
+        started_via: a.via,
         ended_at: a.ended_at,
         exit: a.exit,
         duration_ms: a.duration_ms,

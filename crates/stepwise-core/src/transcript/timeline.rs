@@ -211,6 +211,10 @@ fn who(r: &Record) -> String {
         | Event::BatchAnswered {
             via: ConfirmedVia::YesFlag,
             ..
+        }
+        | Event::StepStarted {
+            via: Some(ConfirmedVia::YesFlag),
+            ..
         } => format!("--yes ({who})"),
         Event::HumanConfirmed {
             via: ConfirmedVia::Answer,
@@ -218,6 +222,10 @@ fn who(r: &Record) -> String {
         }
         | Event::BatchAnswered {
             via: ConfirmedVia::Answer,
+            ..
+        }
+        | Event::StepStarted {
+            via: Some(ConfirmedVia::Answer),
             ..
         } => format!("--answer ({who})"),
         _ => who,
