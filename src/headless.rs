@@ -317,7 +317,8 @@ impl<W: Write> Driver<W> {
             Err(Exit::Interrupted) => self.stop = Some(Exit::Interrupted),
             Err(exit) => {
                 self.stop = Some(exit);
-                let _ = self.cmds.send(Command::Leave).await;
+                let reason = stop_reason(&self.session.steps[i].id, exit);
+                let _ = self.cmds.send(Command::Stop { reason }).await;
             }
         }
     }
@@ -421,7 +422,11 @@ impl<W: Write> Driver<W> {
                 Err(Exit::Failed)
             }
             (StepStatus::Failed, _) => {
-                self.say(&format!("✗ stopped: `{step}` failed. Resume with --answer {step}=rerun, {step}=skip:<reason> or {step}=done:<note>"));
+                let what = match st.attempts.last().and_then(|a| a.cancelled.as_deref()) {
+                    Some(why) => format!("was cancelled ({why})"),
+                    None => "failed".to_owned(),
+                };
+                self.say(&format!("✗ stopped: `{step}` {what}. Resume with --answer {step}=rerun, {step}=skip:<reason> or {step}=done:<note>"));
                 Err(Exit::Failed)
             }
             (StepStatus::OutcomeUnknown { .. }, None) if def.is_update() => {
@@ -945,7 +950,9 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
         }
         // Said as the error the session ends with (`finish`).
         Event::SessionStopped { .. } => return None,
-        Event::SessionCompleted | Event::SessionLeft | Event::OutputRecorded { .. } => return None,
+        Event::SessionCompleted | Event::SessionLeft { .. } | Event::OutputRecorded { .. } => {
+            return None;
+        }
     })
 }
 
@@ -957,6 +964,18 @@ fn one_line(command: &str) -> String {
         0 => first.to_owned(),
         1 => format!("{first} … (+1 more line)"),
         n => format!("{first} … (+{n} more lines)"),
+    }
+}
+
+/// Why a headless run stops before the end, for the record: nobody left,
+/// the next decision needed an answer it was not given.
+fn stop_reason(step: &str, exit: Exit) -> String {
+    match exit {
+        Exit::Failed => format!("`{step}` failed and no --answer said what to do next"),
+        Exit::WaitingForHuman => {
+            format!("`{step}` waits for a person's answer, and none was given")
+        }
+        other => format!("`{step}`: {}", other.summary_word()),
     }
 }
 

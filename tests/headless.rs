@@ -1408,3 +1408,101 @@ fn a_run_approved_by_a_flag_is_recorded_as_the_flags() {
     assert_eq!(via(1, 0), serde_json::Value::Null);
     assert_eq!(via(1, 1), "answer");
 }
+
+/// Ctrl-C (SIGINT) stops a headless run with exit 130, cancelling its
+/// running step; the record says so everywhere: listed as interrupted,
+/// the transcript's outcome names the signal (the step's cancellation and
+/// exit are journalled after the interruption, so the last record is not
+/// it), the stop point says the step was cancelled, not that it failed,
+/// and a headless resume says the same.
+#[test]
+fn an_interrupt_is_recorded_as_one_not_as_a_crash_or_a_failure() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = runbook_file(
+        home.path(),
+        "wait.yaml",
+        "runbook: 1\nid: wait\ntitle: Wait\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 30\n",
+    );
+    let out_path = home.path().join("out.txt");
+    let mut child = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .spawn()
+        .unwrap();
+    let printed = || std::fs::read_to_string(&out_path).unwrap_or_default();
+    assert!(
+        eventually(|| printed().contains("wait | started")),
+        "{}",
+        printed()
+    );
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{}", printed());
+    let list = text(&stepwise(home.path()).arg("sessions").output().unwrap());
+    assert!(list.contains("interrupted (resumable)"), "{list}");
+    let dir = session_dirs(home.path())[0].clone();
+    let md = text(
+        &stepwise(home.path())
+            .arg("export")
+            .arg(&dir)
+            .output()
+            .unwrap(),
+    );
+    assert!(md.contains("stepwise was interrupted by SIGINT"), "{md}");
+    assert!(!md.contains("killed or crashed"), "{md}");
+    assert!(
+        md.contains("attempt 1 was cancelled (stepwise received SIGINT)"),
+        "{md}"
+    );
+    let resumed = stepwise(home.path())
+        .args(["resume", "--headless"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(3), "{}", text(&resumed));
+    assert!(
+        text(&resumed).contains("`wait` was cancelled (stepwise received SIGINT)"),
+        "{}",
+        text(&resumed)
+    );
+}
+
+/// A headless run that stops because the next decision needs an answer
+/// it was not given is recorded as stepwise's stop, with that reason: no
+/// operator left it.
+#[test]
+fn a_headless_stop_is_recorded_as_stepwises_with_its_reason() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = runbook_file(
+        home.path(),
+        "boom.yaml",
+        "runbook: 1\nid: boom\ntitle: Boom\nsections:\n  - title: S\n    steps:\n      - id: boom\n        title: Boom\n        run: exit 7\n",
+    );
+    let out = run_headless(home.path(), &[], &rb);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let dir = session_dirs(home.path())[0].clone();
+    let md = text(
+        &stepwise(home.path())
+            .arg("export")
+            .arg(&dir)
+            .output()
+            .unwrap(),
+    );
+    assert!(!md.contains("Operator left"), "{md}");
+    let row = md
+        .lines()
+        .find(|l| l.contains("stepwise stopped the session (resumable)"))
+        .unwrap_or_else(|| panic!("no stop row in {md}"));
+    assert!(
+        row.contains("`boom` failed and no --answer said what to do next"),
+        "{row}"
+    );
+    assert!(row.trim_end().ends_with("| stepwise |"), "{row}");
+    assert!(
+        md.contains("stepwise stopped the session: `boom` failed"),
+        "the outcome says why: {md}"
+    );
+}

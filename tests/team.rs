@@ -299,7 +299,7 @@ fn a_kill_9_gap_is_a_timeline_row_with_the_right_times() {
 }
 
 /// The timeline tells the story: one row for the inputs given at the start,
-/// an approval with who and the exact command, a failure the runbook
+/// an approval with who (here `--yes`, for alice) and the exact command, a failure the runbook
 /// allows labelled so and kept out of "What went wrong", a note's text
 /// where it was written and its `TODO:` line in the action items.
 #[test]
@@ -338,7 +338,7 @@ fn the_timeline_tells_the_story() {
     );
     assert!(!timeline.contains("Input A"), "{timeline}");
     assert!(
-        timeline.contains("Run approved, attempt 1 started: echo deploying \"$A\" | alice@"),
+        timeline.contains("Run approved, attempt 1 started: echo deploying \"$A\" | --yes (alice@"),
         "{timeline}"
     );
     assert!(

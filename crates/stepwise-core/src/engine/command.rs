@@ -80,6 +80,11 @@ pub enum Command {
     Close,
     /// The operator leaves; the session stays resumable.
     Leave,
+    /// A headless driver stops: what comes next needs an answer it was
+    /// not given (`reason` says which). Recorded as stepwise's, resumable.
+    Stop {
+        reason: String,
+    },
     /// The operator leaves with the running step still running, held by
     /// its monitor (`resume` re-attaches). With a runner whose steps cannot
     /// outlive stepwise this is [`Command::Leave`].

@@ -456,12 +456,14 @@ impl Engine {
                 self.record(Event::SessionAborted { reason }, true).await?;
             }
             Command::Close => self.close_as_is = true,
-            Command::Leave => self.leave().await?,
+            Command::Leave => self.leave(None).await?,
+            Command::Stop { reason } => self.leave(Some(reason)).await?,
             Command::LeaveRunning if self.can_detach() => {
                 self.detach().await?;
-                self.record(Event::SessionLeft, true).await?
+                self.record(Event::SessionLeft { reason: None }, true)
+                    .await?
             }
-            Command::LeaveRunning => self.leave().await?,
+            Command::LeaveRunning => self.leave(None).await?,
             Command::Interrupt {
                 signal,
                 stop_running,
@@ -477,16 +479,26 @@ impl Engine {
     /// journalled first; the session stays resumable. One that must not be
     /// resumed (`close_when_left`, the demo) is recorded as aborted by the
     /// operator instead, with its reason: never "left (resumable)" first.
-    async fn leave(&mut self) -> io::Result<()> {
-        self.cancel("the operator left the session".into());
+    /// `stopped`: nobody left, a headless driver stopped for this reason
+    /// (recorded as stepwise's).
+    async fn leave(&mut self, stopped: Option<String>) -> io::Result<()> {
+        let by_operator = stopped.is_none();
+        let why = stopped
+            .clone()
+            .unwrap_or("the operator left the session".into());
+        self.cancel(why);
         self.wait_running().await?;
         self.retry = None;
         match self.setup.close_when_left.clone() {
             Some(reason) => {
                 self.stopping = Some(End::Left);
-                self.record(Event::SessionAborted { reason }, true).await
+                self.record(Event::SessionAborted { reason }, by_operator)
+                    .await
             }
-            None => self.record(Event::SessionLeft, true).await,
+            None => {
+                let left = Event::SessionLeft { reason: stopped };
+                self.record(left, by_operator).await
+            }
         }
     }
 

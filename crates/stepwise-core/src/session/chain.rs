@@ -290,7 +290,13 @@ mod tests {
 
     #[test]
     fn every_edit_removal_insertion_and_move_breaks_the_chain_there() {
-        let events = || vec![started(), Event::SessionLeft, Event::SessionCompleted];
+        let events = || {
+            vec![
+                started(),
+                Event::SessionLeft { reason: None },
+                Event::SessionCompleted,
+            ]
+        };
         let lines = chained(events());
         let mut edited = lines.clone();
         edited[1].0 = String::from_utf8(edited[1].0.clone())
@@ -314,7 +320,10 @@ mod tests {
 
     #[test]
     fn a_journal_without_hashes_is_unchained_and_a_mixed_one_broken() {
-        let plain: Vec<_> = vec![record(1, started()), record(2, Event::SessionLeft)];
+        let plain: Vec<_> = vec![
+            record(1, started()),
+            record(2, Event::SessionLeft { reason: None }),
+        ];
         assert_eq!(check(&plain), Status::Unchained);
         let mut mixed = plain.clone();
         mixed.push(chained(vec![started()]).remove(0));

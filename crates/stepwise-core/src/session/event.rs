@@ -246,8 +246,15 @@ pub enum Event {
     Interrupted {
         signal: String,
     },
-    /// The operator left the session; it can be resumed.
-    SessionLeft,
+    /// The operator left the session; it can be resumed. With a
+    /// `reason`, nobody left: a headless stepwise stopped because what
+    /// came next needed an answer it was not given (recorded as
+    /// stepwise's, `by` absent). Journals written before the reason
+    /// existed never hold one.
+    SessionLeft {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     SessionAborted {
         reason: String,
     },
@@ -448,4 +455,33 @@ impl Event {
             _ => None,
         }
     }
+
+    /// Whether this event marks where a stepwise process began or ended
+    /// its part of the session (started, resumed, stopped, interrupted,
+    /// left, aborted, completed).
+    pub fn is_session_mark(&self) -> bool {
+        use Event::*;
+        matches!(
+            self,
+            SessionStarted { .. }
+                | SessionResumed { .. }
+                | Interrupted { .. }
+                | SessionStopped { .. }
+                | SessionLeft { .. }
+                | SessionAborted { .. }
+                | SessionCompleted
+        )
+    }
+}
+
+/// The last session mark of a journal ([`Event::is_session_mark`]): how
+/// its last stepwise ended, when it said so. An interruption is followed
+/// by the records of what it stopped (the running step's cancellation and
+/// exit), so the last record alone does not tell.
+pub fn last_session_mark(records: &[Record]) -> Option<&Event> {
+    records
+        .iter()
+        .rev()
+        .map(|r| &r.event)
+        .find(|e| e.is_session_mark())
 }

@@ -577,7 +577,7 @@ impl Session {
                 self.interruptions.push((r.at, signal.clone()));
                 self.drop_retries();
             }
-            Event::SessionLeft => {
+            Event::SessionLeft { .. } => {
                 self.status = SessionStatus::Left;
                 self.drop_retries();
             }

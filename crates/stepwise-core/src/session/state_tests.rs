@@ -204,9 +204,12 @@ fn skip_abort_leave_and_complete_set_the_session_status() {
             reason: "not needed".into()
         }
     );
-    assert_eq!(fold(vec![Event::SessionLeft]).status, SessionStatus::Left);
+    assert_eq!(
+        fold(vec![Event::SessionLeft { reason: None }]).status,
+        SessionStatus::Left
+    );
     let s = fold(vec![
-        Event::SessionLeft,
+        Event::SessionLeft { reason: None },
         Event::SessionResumed {
             pid: 1,
             handed_over_from: None,

@@ -136,7 +136,7 @@ fn a_session_nobody_holds_says_so_and_names_the_waiting_step() {
         (0, session_started()),
         (10, started("check")),
         (20, exited("check", true)),
-        (21, Event::SessionLeft),
+        (21, Event::SessionLeft { reason: None }),
     ]);
     let st = of(&s, Standing::Left, false, t0(), UTC);
     assert!(
@@ -164,14 +164,14 @@ fn the_exit_code_follows_the_journal_and_the_lock() {
         (0, session_started()),
         (10, started("check")),
         (20, exited("check", false)),
-        (21, Event::SessionLeft),
+        (21, Event::SessionLeft { reason: None }),
     ]);
     assert_eq!(exit_of(&failed, true), Some(Exit::Failed));
     let waiting = fold(vec![
         (0, session_started()),
         (10, started("check")),
         (20, exited("check", true)),
-        (21, Event::SessionLeft),
+        (21, Event::SessionLeft { reason: None }),
     ]);
     assert_eq!(exit_of(&waiting, false), Some(Exit::WaitingForHuman));
     let done = fold(vec![(0, session_started()), (1, Event::SessionCompleted)]);

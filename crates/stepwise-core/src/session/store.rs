@@ -432,7 +432,8 @@ pub fn read_session(dir: &Path) -> Result<(super::state::Session, Vec<Record>), 
 }
 
 /// Where a session stands, as listings and resume see it: the fold's
-/// status plus whether its last record is an interruption.
+/// status plus whether its last stepwise was interrupted (its last
+/// session mark, not its last record: see `last_session_mark`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standing {
     Completed,
@@ -455,7 +456,7 @@ impl Standing {
             Completed => Standing::Completed,
             Aborted { .. } => Standing::Aborted,
             Left => Standing::Left,
-            Active => match records.last().map(|r| &r.event) {
+            Active => match super::event::last_session_mark(records) {
                 Some(Event::Interrupted { .. }) => Standing::Interrupted,
                 _ => Standing::Unfinished,
             },

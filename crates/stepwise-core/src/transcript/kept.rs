@@ -93,13 +93,13 @@ mod tests {
     #[test]
     fn the_output_before_a_resume_and_the_last_record_are_kept() {
         let mut k = Kept::new();
-        k.push(rec(1, Event::SessionLeft));
+        k.push(rec(1, Event::SessionLeft { reason: None }));
         for seq in 2..5 {
             k.push(output(seq));
         }
         k.push(resumed(5));
         k.push(output(6));
-        k.push(rec(7, Event::SessionLeft));
+        k.push(rec(7, Event::SessionLeft { reason: None }));
         k.push(output(8));
         k.push(output(9));
         assert_eq!(seqs(k), [1, 4, 5, 7, 9]);

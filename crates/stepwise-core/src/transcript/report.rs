@@ -6,7 +6,7 @@
 use super::context::MASK;
 use super::fmt;
 use crate::runbook::model::{OnFailure, Step};
-use crate::session::event::{ConfirmedVia, Record};
+use crate::session::event::{ConfirmedVia, Event, Record};
 use crate::session::state::{
     Attempt, InputValue, Note, Session, SessionStatus, StepState, StepStatus,
 };
@@ -68,10 +68,7 @@ pub fn outcome(s: &Session, records: &[Record]) -> Outcome {
     let (word, detail) = match &s.status {
         SessionStatus::Completed => ("completed", None),
         SessionStatus::Aborted { reason } => ("aborted", Some(format!("Aborted: {reason}"))),
-        SessionStatus::Left => (
-            "in progress — resumable",
-            Some("The operator left the session; `stepwise resume` takes it up again.".to_owned()),
-        ),
+        SessionStatus::Left => ("in progress — resumable", Some(left_why(records))),
         SessionStatus::Active => ("in progress — resumable", Some(unfinished_why(records))),
     };
     let stopped_at = match s.status {
@@ -85,9 +82,22 @@ pub fn outcome(s: &Session, records: &[Record]) -> Outcome {
     }
 }
 
+/// Who left, or why stepwise stopped (a headless run that needed an
+/// answer it was not given).
+fn left_why(records: &[Record]) -> String {
+    match crate::session::event::last_session_mark(records) {
+        Some(Event::SessionLeft {
+            reason: Some(reason),
+        }) => format!(
+            "stepwise stopped the session: {}; `stepwise resume` takes it up again.",
+            reason.trim_end_matches('.')
+        ),
+        _ => "The operator left the session; `stepwise resume` takes it up again.".to_owned(),
+    }
+}
+
 fn unfinished_why(records: &[Record]) -> String {
-    use crate::session::event::Event;
-    match records.last().map(|r| &r.event) {
+    match crate::session::event::last_session_mark(records) {
         Some(Event::SessionStopped { reason }) => stopped_on_error(reason),
         Some(Event::Interrupted { signal }) => {
             format!(
@@ -121,7 +131,14 @@ fn stop_point(s: &Session) -> Option<Stop> {
                 "attempt {attempt}: no exit was recorded (stepwise or the step's monitor stopped while it ran); its outcome is unknown"
             )
         }
-        StepStatus::Failed => "it failed and was waiting for a decision".to_owned(),
+        StepStatus::Failed => match st.attempts.last().filter(|a| a.cancelled.is_some()) {
+            Some(a) => format!(
+                "attempt {} was cancelled ({}) and was waiting for a decision",
+                a.number,
+                a.cancelled.as_deref().unwrap_or_default()
+            ),
+            None => "it failed and was waiting for a decision".to_owned(),
+        },
         _ => "it had not started".to_owned(),
     };
     Some(Stop {

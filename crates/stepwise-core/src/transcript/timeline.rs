@@ -125,7 +125,7 @@ fn gap(s: &Session, ctx: &Context, i: usize) -> Option<Row> {
         .iter()
         .rev()
         .find(|r| !matches!(r.event, Event::OutputRecorded { .. }))?;
-    if matches!(last.event, Event::SessionLeft) {
+    if matches!(last.event, Event::SessionLeft { .. }) {
         return None;
     }
     let last_at = ctx.records[i - 1].at.max(last.at);
@@ -333,7 +333,13 @@ fn what(s: &Session, e: &Event) -> Option<String> {
             format!("Attempt {attempt} never started (stepwise stopped first): run again")
         }
         Event::Interrupted { signal } => format!("stepwise interrupted by {signal}"),
-        Event::SessionLeft => "Operator left the session (resumable)".to_owned(),
+        Event::SessionLeft { reason: None } => "Operator left the session (resumable)".to_owned(),
+        Event::SessionLeft {
+            reason: Some(reason),
+        } => format!(
+            "stepwise stopped the session (resumable): {}",
+            one_line(reason)
+        ),
         Event::SessionAborted { reason } => format!("Session aborted: {reason}"),
         Event::SessionCompleted => "Session completed".to_owned(),
         Event::AutoChanged { on: true } => "Auto mode on".to_owned(),
