@@ -182,7 +182,10 @@ pub fn export(
     }
     // A session problem is said as it is; nothing is written then.
     let mut session_error = None;
-    let mut write = |out: &mut dyn std::io::Write| match export_to(home, what, format, out) {
+    crate::invocation::remember_home(home);
+    let verify = |dir: &Path| crate::invocation::verify(dir);
+    let mut write = |out: &mut dyn std::io::Write| match export_to(home, what, format, out, &verify)
+    {
         Ok(()) => Ok(()),
         Err(ExportError::Write(e)) => Err(e),
         Err(ExportError::Session(m)) => {

@@ -90,6 +90,12 @@ pub fn resume(rest: &str) -> String {
     command(&format!("resume {rest}{flags}"))
 }
 
+/// `stepwise [--home DIR] verify <session>`: the check of the session in
+/// `dir`, named by [`session_ref`] (its folder when it is not in the home).
+pub fn verify(dir: &Path) -> String {
+    command(&format!("verify {}", session_ref(dir)))
+}
+
 /// `stepwise [--home DIR] <rest>`: a command to print for the operator.
 pub fn command(rest: &str) -> String {
     with_home(HOME_FLAG.get().map(PathBuf::as_path), rest)

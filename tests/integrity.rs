@@ -367,3 +367,54 @@ fn a_note_that_looks_like_markdown_stays_quoted_text_in_the_transcript() {
     assert!(md.contains("> \\`\\`\\`"), "{md}");
     assert!(md.contains("> \\- \\[x] approved"), "{md}");
 }
+
+/// The `verify` command an export prints checks the session exported: a
+/// copy outside the home is named by its folder (its id would find the
+/// original), with the `--home` given, and the printed command, run as
+/// printed, checks that copy.
+#[test]
+fn the_verify_command_an_export_prints_checks_that_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = stopped_session(tmp.path());
+    let copy = tmp.path().join("copy").join(id_of(&dir));
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    assert!(
+        std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&dir)
+            .arg(&copy)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = stepwise(&home)
+        .arg("--home")
+        .arg(&home)
+        .arg("export")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let md = text(&out);
+    let printed = md
+        .split('`')
+        .find(|c| c.contains(" verify "))
+        .unwrap_or_else(|| panic!("no verify command in {md}"))
+        .to_owned();
+    let want = format!(
+        "stepwise --home {} verify {} --head ",
+        home.display(),
+        copy.display()
+    );
+    assert!(printed.starts_with(&want), "{printed}");
+    let args: Vec<&str> = printed.split(' ').skip(1).collect();
+    let out = stepwise(&home).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The copy is the one checked: after an edit the same command fails.
+    let journal = copy.join("journal.jsonl");
+    let edited = std::fs::read_to_string(&journal)
+        .unwrap()
+        .replacen("\"code\":3", "\"code\":0", 1);
+    std::fs::write(&journal, edited).unwrap();
+    let out = stepwise(&home).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}

@@ -371,6 +371,7 @@ fn context(records: Vec<Record>) -> Context {
         tz_name: "Europe/Paris".into(),
         integrity: None,
         journal: None,
+        verify: "stepwise verify 20261126T163000Z-deployment-rollback-3f9a".into(),
     }
 }
 

@@ -98,6 +98,7 @@ pub fn save_loaded(
     let mut ctx = crate::transcript::load_context(dir, session, checked.records)
         .map_err(|e| e.to_string())?;
     ctx.integrity = Some(checked.integrity);
+    ctx.verify = crate::invocation::verify(dir);
     crate::transcript::save(dir, extra, session, &ctx).map_err(|e| e.to_string())
 }
 

@@ -73,6 +73,10 @@ pub struct Context {
     /// Where the JSON `events` list is read again, record by record, when
     /// `records` does not hold them all (an export streams the journal).
     pub journal: Option<JournalSource>,
+    /// The command that checks this session's record, as the transcript
+    /// prints it (`stepwise verify <id>`; the driver names the folder, and
+    /// repeats `--home`, where the id alone would find another session).
+    pub verify: String,
 }
 
 /// The journal file an export read, and how many records it read there:

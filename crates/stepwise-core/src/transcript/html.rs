@@ -64,7 +64,7 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     if let Some(d) = &s.runbook.description {
         out.push_str(&format!("<p class=\"detail\">{}</p>\n", esc(d.trim())));
     }
-    for n in report::record_notes(s, ctx).iter().filter(|n| n.alarm) {
+    for n in report::record_notes(ctx).iter().filter(|n| n.alarm) {
         out.push_str(&format!(
             "<p class=\"outcome failed\">⚠ {}: {}</p>\n",
             esc(n.label),
@@ -127,10 +127,7 @@ fn meta(out: &mut String, s: &Session, ctx: &Context) {
         let text = format!("the runbook file changed during the session (was {was}, now {now})");
         items.push(("Warning", esc(&text)));
     }
-    for n in report::record_notes(s, ctx)
-        .into_iter()
-        .filter(|n| !n.alarm)
-    {
+    for n in report::record_notes(ctx).into_iter().filter(|n| !n.alarm) {
         items.push((n.label, esc(&n.text)));
     }
     out.push_str("<dl class=\"meta\">\n");

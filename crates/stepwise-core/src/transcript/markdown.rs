@@ -29,7 +29,7 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
     let (off, tz) = (ctx.local_offset, ctx.tz_name.as_str());
     let title = fmt::md_inline(&rb.title);
     out.push_str(&format!("# {title} — session transcript\n\n"));
-    let record = report::record_notes(s, ctx);
+    let record = report::record_notes(ctx);
     for n in record.iter().filter(|n| n.alarm) {
         out.push_str(&format!(
             "> **⚠ {}:** {}\n\n",

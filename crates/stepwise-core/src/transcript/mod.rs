@@ -99,6 +99,7 @@ pub fn load_context(
         tz_name,
         integrity: None,
         journal: None,
+        verify: format!("stepwise verify {}", session.id),
     })
 }
 
@@ -156,7 +157,11 @@ pub fn save(
 /// a stream, keeping only the records the format needs (`kept.rs`).
 pub fn export(home: &Path, what: &str, format: Format) -> Result<String, String> {
     let mut out = Vec::new();
-    export_to(home, what, format, &mut out).map_err(|e| e.to_string())?;
+    let verify = |dir: &Path| {
+        let id = dir.file_name().unwrap_or_default().to_string_lossy();
+        format!("stepwise verify {id}")
+    };
+    export_to(home, what, format, &mut out, &verify).map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
@@ -180,12 +185,14 @@ impl std::fmt::Display for ExportError {
 /// [`export`] into a writer. The journal streams by once for the fold and
 /// what the renderers keep ([`kept`]); JSON reads it a second time for its
 /// `events` list, masking and writing one record at a time, so memory
-/// stays flat in the number of events for every format.
+/// stays flat in the number of events for every format. `verify` names
+/// the command that checks the session in a folder, as printed.
 pub fn export_to(
     home: &Path,
     what: &str,
     format: Format,
     out: &mut dyn io::Write,
+    verify: &dyn Fn(&Path) -> String,
 ) -> Result<(), ExportError> {
     let dir = store::find(home, what).map_err(ExportError::Session)?;
     let mut kept = kept::Kept::new();
@@ -199,6 +206,7 @@ pub fn export_to(
         ExportError::Session(format!("cannot read the logs in {}: {e}", dir.display()))
     })?;
     ctx.integrity = Some(integrity);
+    ctx.verify = verify(&dir);
     ctx.journal = Some(JournalSource {
         path: dir.join(crate::session::store::JOURNAL),
         count,

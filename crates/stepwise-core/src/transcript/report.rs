@@ -535,7 +535,7 @@ pub struct RecordNote {
 
 /// What a transcript says about the journal it was made from (nothing
 /// when no check was made).
-pub fn record_notes(s: &Session, ctx: &super::Context) -> Vec<RecordNote> {
+pub fn record_notes(ctx: &super::Context) -> Vec<RecordNote> {
     use crate::session::chain::Status;
     let Some(i) = &ctx.integrity else {
         return Vec::new();
@@ -547,8 +547,8 @@ pub fn record_notes(s: &Session, ctx: &super::Context) -> Vec<RecordNote> {
             "WARNING — the journal fails its integrity check",
             format!(
                 "line {}: {}. What this transcript shows from there on may not be what happened; \
-                 `stepwise verify {}` repeats the check",
-                p.line, p.what, s.id
+                 `{}` repeats the check",
+                p.line, p.what, ctx.verify
             ),
             true,
         ));
@@ -556,8 +556,8 @@ pub fn record_notes(s: &Session, ctx: &super::Context) -> Vec<RecordNote> {
     let journal = match (&i.chain, &i.problem) {
         (Status::Intact { head }, None) => format!(
             "{} events, hash chain intact; chain head {head}. \
-             `stepwise verify {} --head {head}` checks that the journal still holds exactly these records",
-            i.events, s.id
+             `{} --head {head}` checks that the journal still holds exactly these records",
+            i.events, ctx.verify
         ),
         (Status::Unchained, _) => format!(
             "{} events, unchained (written by an older stepwise): changes to it cannot be detected",
