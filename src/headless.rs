@@ -622,7 +622,7 @@ impl<W: Write> Driver<W> {
             rest.to_owned()
         };
         Command::Abort {
-            reason: non_empty(&reason, "aborted by the operator"),
+            reason: non_empty(&reason, "no reason given"),
         }
     }
 

@@ -803,3 +803,32 @@ fn what_went_wrong_is_in_time_order() {
     sorted.sort();
     assert_eq!(times, sorted, "{section}");
 }
+
+/// The blank action item points at the runbook's follow-up actions only
+/// when it has some; the report's sentences show their commands as code
+/// in HTML, not as Markdown backticks.
+#[test]
+fn the_last_action_item_and_the_html_sentences_say_only_what_is_there() {
+    let (s, ctx) = fixture();
+    assert!(!s.runbook.follow_up.is_empty(), "the fixture lists some");
+    let md = transcript::render(&s, &ctx, Format::Markdown);
+    assert!(md.contains("follow-up actions are listed above"), "{md}");
+    let mut rb = runbook();
+    rb.follow_up.clear();
+    let records = records();
+    let s = Session::from_records(rb, records.iter());
+    for format in [Format::Markdown, Format::Html] {
+        let out = transcript::render(&s, &context(records.clone()), format);
+        assert!(!out.contains("listed above"), "{out}");
+        assert!(out.contains("To be written"), "{out}");
+    }
+    // Unfinished: the outcome says how to take it up again.
+    let open: Vec<Record> = records
+        .into_iter()
+        .filter(|r| !matches!(r.event, Event::SessionCompleted))
+        .collect();
+    let s = Session::from_records(runbook(), open.iter());
+    let html = transcript::render(&s, &context(open), Format::Html);
+    assert!(html.contains("<code>stepwise resume</code>"), "{html}");
+    assert!(!html.contains("`stepwise"), "{html}");
+}

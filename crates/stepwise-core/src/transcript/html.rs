@@ -16,6 +16,24 @@ use crate::session::state::{Attempt, Note, Session, StepState};
 const CSS: &str = include_str!("transcript.css");
 
 /// Escapes text for HTML element content and quoted attribute values.
+/// Escapes `text` (a sentence of the report, written with Markdown's
+/// backticks around commands and ids) and shows each `…` pair as code,
+/// as the Markdown transcript does; a lone backtick stays as it is.
+fn esc_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        let inside = i % 2 == 1;
+        let closed = i + 1 < parts.len() || !inside;
+        match (inside, closed) {
+            (true, true) => out.push_str(&format!("<code>{}</code>", esc(part))),
+            (true, false) => out.push_str(&format!("`{}", esc(part))),
+            _ => out.push_str(&esc(part)),
+        }
+    }
+    out
+}
+
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -47,7 +65,11 @@ pub fn render(s: &Session, ctx: &Context) -> String {
     steps(&mut out, s, ctx);
     communications(&mut out, s);
     follow_up(&mut out, s);
-    postmortem(&mut out, &report::postmortem(s));
+    postmortem(
+        &mut out,
+        &report::postmortem(s),
+        !s.runbook.follow_up.is_empty(),
+    );
     out.push_str("</main>\n</body>\n</html>\n");
     out
 }
@@ -68,20 +90,20 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
         out.push_str(&format!(
             "<p class=\"outcome failed\">⚠ {}: {}</p>\n",
             esc(n.label),
-            esc(&n.text)
+            esc_code(&n.text)
         ));
     }
     let word = esc(&capitalise(o.word));
     out.push_str(&format!("<p class=\"outcome {key}\">{word}</p>\n"));
     if let Some(d) = &o.detail {
-        out.push_str(&format!("<p class=\"detail\">{}</p>\n", esc(d)));
+        out.push_str(&format!("<p class=\"detail\">{}</p>\n", esc_code(d)));
     }
     if let Some(stop) = &o.stopped_at {
         out.push_str(&format!(
             "<p class=\"detail\"><strong>Stopped at</strong> step {} (<code>{}</code>): {}</p>\n",
             esc(&stop.label),
             esc(&stop.step),
-            esc(&stop.state)
+            esc_code(&stop.state)
         ));
     }
     meta(out, s, ctx);
@@ -128,7 +150,7 @@ fn meta(out: &mut String, s: &Session, ctx: &Context) {
         items.push(("Warning", esc(&text)));
     }
     for n in report::record_notes(ctx).into_iter().filter(|n| !n.alarm) {
-        items.push((n.label, esc(&n.text)));
+        items.push((n.label, esc_code(&n.text)));
     }
     out.push_str("<dl class=\"meta\">\n");
     for (k, v) in items {
@@ -412,7 +434,8 @@ fn follow_up(out: &mut String, s: &Session) {
 
 const BLANK: &str = "To be written: nothing was recorded for this during the session.";
 
-fn postmortem(out: &mut String, pm: &Postmortem) {
+/// `follow_up`: the runbook lists follow-up actions (shown above).
+fn postmortem(out: &mut String, pm: &Postmortem, follow_up: bool) {
     out.push_str("<section class=\"postmortem\">\n<h2>Postmortem notes</h2>\n");
     out.push_str(&format!(
         "<p class=\"hint\">{}</p>\n",
@@ -442,7 +465,12 @@ fn postmortem(out: &mut String, pm: &Postmortem) {
             esc(&fmt::who(q.note.by.as_ref()))
         ));
     }
-    out.push_str("<li class=\"blank\">☐ To be written (the runbook's follow-up actions are listed above).</li>\n</ul>\n</section>\n");
+    out.push_str(if follow_up {
+        "<li class=\"blank\">☐ To be written (the runbook's follow-up actions are listed above).</li>\n"
+    } else {
+        "<li class=\"blank\">☐ To be written.</li>\n"
+    });
+    out.push_str("</ul>\n</section>\n");
 }
 
 fn quoted(out: &mut String, items: &[Quoted], blank: &str) {
@@ -458,5 +486,21 @@ fn quoted(out: &mut String, items: &[Quoted], blank: &str) {
             esc(&fmt::who(q.note.by.as_ref())),
             esc(&fmt::utc(q.note.at))
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc_code;
+
+    #[test]
+    fn backtick_pairs_become_code_and_the_rest_is_escaped() {
+        assert_eq!(
+            esc_code("`stepwise resume` takes <it> up"),
+            "<code>stepwise resume</code> takes &lt;it&gt; up"
+        );
+        assert_eq!(esc_code("a `b` c `d"), "a <code>b</code> c `d");
+        assert_eq!(esc_code("`<x>`"), "<code>&lt;x&gt;</code>");
+        assert_eq!(esc_code("plain"), "plain");
     }
 }

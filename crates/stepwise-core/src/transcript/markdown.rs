@@ -20,7 +20,11 @@ pub fn render(s: &Session, ctx: &Context) -> String {
     steps(&mut out, s, ctx);
     communications(&mut out, s);
     follow_up(&mut out, s);
-    postmortem(&mut out, &report::postmortem(s));
+    postmortem(
+        &mut out,
+        &report::postmortem(s),
+        !s.runbook.follow_up.is_empty(),
+    );
     out
 }
 
@@ -397,7 +401,8 @@ fn follow_up(out: &mut String, s: &Session) {
 
 const BLANK: &str = "_To be written: nothing was recorded for this during the session._";
 
-fn postmortem(out: &mut String, pm: &Postmortem) {
+/// `follow_up`: the runbook lists follow-up actions (shown above).
+fn postmortem(out: &mut String, pm: &Postmortem, follow_up: bool) {
     out.push_str("## Postmortem notes\n\n");
     out.push_str(&format!("_{}_\n\n", report::POSTMORTEM_HINT));
     out.push_str("### Root cause\n\n");
@@ -424,7 +429,11 @@ fn postmortem(out: &mut String, pm: &Postmortem) {
             fmt::md_inline(&fmt::who(q.note.by.as_ref()))
         ));
     }
-    out.push_str("- [ ] _To be written (the runbook's follow-up actions are listed above)._\n");
+    out.push_str(if follow_up {
+        "- [ ] _To be written (the runbook's follow-up actions are listed above)._\n"
+    } else {
+        "- [ ] _To be written._\n"
+    });
 }
 
 fn quoted(out: &mut String, items: &[Quoted], blank: &str) {
