@@ -118,6 +118,49 @@ fn checklist_items_toggle_with_space() {
     );
 }
 
+/// A warning about unticked items is about the ticks as they were: a
+/// change of ticks takes it back, so the next Done warns again with the
+/// count as it is now, rather than signing off ticks nobody was warned of.
+#[test]
+fn a_tick_changed_after_the_warning_is_warned_about_again() {
+    let mut app = app_with(&midway());
+    app.select(4);
+    app.update(key(KeyCode::Enter));
+    type_text(&mut app, "n1");
+    assert!(app.update(ctrl('d')).is_empty(), "the first Done warns");
+    let error = |app: &stepwise::tui::app::App| match &app.modal {
+        Some(Modal::Human(p)) => p.error.clone(),
+        other => panic!("the prompt closed: {other:?}"),
+    };
+    assert!(
+        error(&app)
+            .unwrap()
+            .starts_with("3 of 3 items are not ticked")
+    );
+    app.update(key(KeyCode::Tab));
+    app.update(ch(' '));
+    assert_eq!(error(&app), None, "the stale count is gone");
+    assert!(
+        app.update(ctrl('d')).is_empty(),
+        "Done after a tick changed warns again"
+    );
+    assert!(
+        error(&app)
+            .unwrap()
+            .starts_with("2 of 3 items are not ticked")
+    );
+    let cmds = app.update(ctrl('d'));
+    assert_eq!(
+        cmds,
+        vec![Command::Confirm {
+            step: "notify".into(),
+            note: Some("n1".into()),
+            checked: vec![0],
+            via: ConfirmedVia::Operator,
+        }]
+    );
+}
+
 /// Text typed while the checklist has the keys is not lost: it goes to
 /// the note (Space still ticks an item first).
 #[test]
@@ -947,4 +990,65 @@ fn a_followers_selection_follows_the_next_step_as_records_land() {
         "deploy",
         "the next step after tag-exists"
     );
+}
+
+/// A log scrolled up from its end stays in view when its step ends: the
+/// selection does not follow ▶ to the next step while the operator reads
+/// (README: "a paused view stays on its lines"); `g` goes there after.
+#[test]
+fn a_paused_log_stays_in_view_when_its_step_ends() {
+    let mut records = started();
+    records.push(rec(
+        4,
+        60,
+        Event::HumanConfirmed {
+            step: "identify".into(),
+            note: None,
+            checked: vec![],
+            via: ConfirmedVia::Operator,
+        },
+    ));
+    records.push(started_step(5, 70, "tag-exists", 1));
+    let mut app = app_with(&records);
+    assert_eq!(app.selected_id(), "tag-exists");
+    for i in 0..200 {
+        output(
+            &mut app,
+            "tag-exists",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
+    }
+    app.update(key(KeyCode::Home));
+    assert!(!app.follow, "Home pauses the view");
+    let top = app.log_top_pos();
+    engine(&mut app, exited(6, 71, "tag-exists", 1, 0));
+    app.update(Msg::Engine(Update::Idle));
+    assert_eq!(app.selected_id(), "tag-exists", "the selection stays");
+    assert_eq!(app.log_top_pos(), top, "on the same lines");
+    app.update(ch('g'));
+    assert_eq!(app.selected_id(), "deploy", "g goes to the next step");
+}
+
+/// Following the end (the default), the selection moves on as before.
+#[test]
+fn a_followed_log_moves_on_to_the_next_step() {
+    let mut records = started();
+    records.push(rec(
+        4,
+        60,
+        Event::HumanConfirmed {
+            step: "identify".into(),
+            note: None,
+            checked: vec![],
+            via: ConfirmedVia::Operator,
+        },
+    ));
+    records.push(started_step(5, 70, "tag-exists", 1));
+    let mut app = app_with(&records);
+    output(&mut app, "tag-exists", 1, Stream::Stdout, "ok\n");
+    engine(&mut app, exited(6, 71, "tag-exists", 1, 0));
+    app.update(Msg::Engine(Update::Idle));
+    assert_eq!(app.selected_id(), "deploy");
 }

@@ -135,6 +135,9 @@ pub struct App {
     pub leaving: bool,
     /// The operator asked to suspend (Ctrl-Z); the driver does it.
     pub suspend: bool,
+    /// The operator asked for a whole new paint of the screen (Ctrl-L):
+    /// the driver clears the terminal and draws every cell.
+    pub redraw: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
     /// `stepwise follow`: another process runs the session; keys only
@@ -182,6 +185,7 @@ impl App {
             finished: None,
             leaving: false,
             suspend: false,
+            redraw: false,
             dirty: true,
             status_since: None,
             read_only: false,
@@ -336,9 +340,17 @@ impl App {
     fn key(&mut self, key: KeyEvent) -> Vec<Command> {
         // Ctrl-Z suspends from any screen, an open prompt or field
         // included: it stays open, with what was typed, for `fg`.
-        if keymap::action(Context::Main, &key) == Some(Action::Suspend) {
-            self.suspend = true;
-            return Vec::new();
+        match keymap::action(Context::Main, &key) {
+            Some(Action::Suspend) => {
+                self.suspend = true;
+                return Vec::new();
+            }
+            // From any screen too: what needs it is a screen gone wrong.
+            Some(Action::Redraw) => {
+                self.redraw = true;
+                return Vec::new();
+            }
+            _ => {}
         }
         if self.modal.is_some() {
             return self.modal_key(key);
@@ -422,6 +434,7 @@ impl App {
             }
             Action::Quit => self.modal = Some(Modal::Quit),
             Action::Suspend => self.suspend = true,
+            Action::Redraw => self.redraw = true,
             Action::TypeIntoStep => return self.start_typing(),
             Action::ScrollDetails => self.details_scroll += 3,
             Action::GoToNext => self.go_to_next(),
@@ -445,6 +458,13 @@ impl App {
     /// The next step (`▶`), when the selection is on another one.
     pub fn away_from_next(&self) -> Option<usize> {
         self.session.next_step().filter(|&n| n != self.selected)
+    }
+
+    /// The operator reads the log where it is (scrolled up from its end,
+    /// or on a search's match): the selection does not follow ▶ away from
+    /// it when a step ends or starts (`g` goes to ▶ when they are done).
+    fn reading(&self) -> bool {
+        !self.follow || self.hit.is_some() || self.searching.is_some()
     }
 
     /// `g`: back to the next step; the selection follows it again.
@@ -684,6 +704,7 @@ impl App {
                 }
                 if let Event::StepStarted { step, .. } = &r.event
                     && self.track_next
+                    && !self.reading()
                     && let Some(i) = self.session.step_index(step)
                 {
                     self.select(i);
@@ -693,6 +714,7 @@ impl App {
                 // follows ▶ (the next step) as each record lands.
                 if self.read_only
                     && self.track_next
+                    && !self.reading()
                     && self.session.running().is_none()
                     && let Some(next) = self.session.next_step()
                 {
@@ -746,7 +768,7 @@ impl App {
         let Some(next) = self.session.next_step() else {
             return self.ask_before_closing();
         };
-        if self.track_next {
+        if self.track_next && !self.reading() {
             self.select(next);
         }
         self.offer_optional_section(next);

@@ -75,6 +75,8 @@ pub enum Action {
     Quit,
     /// Give the terminal back to the shell (Ctrl-Z); `fg` comes back.
     Suspend,
+    /// Clear the terminal and paint the whole screen again (Ctrl-L).
+    Redraw,
     /// Modals: accept (run, yes, done, submit).
     Accept,
     /// Modals: close without doing anything.
@@ -336,6 +338,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Suspend,
         "suspend",
         "Suspend to the shell (fg comes back; running steps go on)",
+    ),
+    b(
+        C::Main,
+        &[ctrl('l')],
+        A::Redraw,
+        "redraw",
+        "Clear the terminal and paint the screen again (from any screen)",
     ),
     b(
         C::Hosts,
@@ -796,6 +805,7 @@ pub fn changes_nothing(action: Action) -> bool {
             | Action::Help
             | Action::Quit
             | Action::Suspend
+            | Action::Redraw
             | Action::ScrollDetails
             | Action::Hosts
     )

@@ -311,6 +311,13 @@ pub async fn event_loop<H: Host>(
             host.suspend()?;
             app.dirty = true;
         }
+        if std::mem::take(&mut app.redraw) {
+            // As after a SIGCONT: cleared, and every cell painted again.
+            if let Err(e) = host.resume() {
+                lost.begin(Some(e));
+            }
+            app.dirty = true;
+        }
         // A key, and a question the engine puts, are answered on screen
         // at once; everything else at most once per frame.
         let due = draw_now || last_draw.elapsed() >= FRAME * 9 / 10;

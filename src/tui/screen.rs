@@ -41,12 +41,23 @@ pub fn run_pasting<T>(
 ) -> io::Result<T> {
     let guard = StopSignals::install();
     let mut terminal = ratatui::init();
-    let _ = crossterm::execute!(io::stdout(), EnableBracketedPaste);
+    // Cleared first, as the session's screen is (`terminal::enter`).
+    let _ = crossterm::execute!(
+        io::stdout(),
+        EnableBracketedPaste,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    );
     let result = loop {
         if let Err(e) = terminal.draw(&mut draw) {
             break Err(e);
         }
         match event::read() {
+            // Ctrl-L: cleared and painted whole again.
+            Ok(Event::Key(k)) if is_redraw(&k) => {
+                if let Err(e) = terminal.clear() {
+                    break Err(e);
+                }
+            }
             Ok(Event::Key(k)) => {
                 if let Some(done) = key(k) {
                     break Ok(done);
@@ -62,6 +73,13 @@ pub fn run_pasting<T>(
     ratatui::restore();
     drop(guard);
     result
+}
+
+fn is_redraw(k: &KeyEvent) -> bool {
+    k.code == crossterm::event::KeyCode::Char('l')
+        && k.modifiers
+            .contains(crossterm::event::KeyModifiers::CONTROL)
+        && k.kind != crossterm::event::KeyEventKind::Release
 }
 
 /// The terminal's settings before the screen changed them.

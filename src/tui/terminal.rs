@@ -29,7 +29,15 @@ pub fn enter() -> ratatui::DefaultTerminal {
     let original = std::panic::take_hook();
     let terminal = ratatui::init();
     let _ = std::panic::take_hook(); // ratatui's own, replaced below
-    let _ = crossterm::execute!(stdout(), EnableMouseCapture, EnableBracketedPaste);
+    // Cleared: the alternate screen may still hold what was there (a
+    // stepwise killed with -9 never left it), and ratatui paints only
+    // the cells it believes changed.
+    let _ = crossterm::execute!(
+        stdout(),
+        EnableMouseCapture,
+        EnableBracketedPaste,
+        Clear(ClearType::All)
+    );
     std::panic::set_hook(Box::new(move |info| {
         let _ = crossterm::execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
         let _ = ratatui::try_restore();

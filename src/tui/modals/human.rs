@@ -183,7 +183,15 @@ impl HumanPrompt {
             Some(Action::Dismiss) => return Outcome::Close,
             Some(Action::NextField) if !self.checked.is_empty() => self.on_note = !self.on_note,
             Some(Action::ToggleItem) if list => {
-                self.checked[self.cursor] = !self.checked[self.cursor]
+                self.checked[self.cursor] = !self.checked[self.cursor];
+                // A warning was about the ticks as they were: a change
+                // takes it back (its count is stale, and "Done again"
+                // must not sign off ticks nobody was warned about).
+                self.warned_unticked = false;
+                if self.problem == Some(Problem::Unticked) {
+                    self.error = None;
+                    self.problem = None;
+                }
             }
             Some(Action::Up) if list => self.cursor = self.cursor.saturating_sub(1),
             Some(Action::Down) if list => {

@@ -143,6 +143,13 @@ impl InputsForm {
             KeyCode::Backspace => {
                 self.values[self.focus].pop();
             }
+            KeyCode::Char(c)
+                if key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                edit_line(&mut self.values[self.focus], c, key.modifiers);
+            }
             KeyCode::Char(c) => self.values[self.focus].push(c),
             _ => {}
         }
@@ -219,6 +226,27 @@ impl InputsForm {
     }
 }
 
+/// A shell's line keys on a field typed at its end: `Ctrl-U` clears it,
+/// `Ctrl-W` deletes its last word. Any
+/// other key with Ctrl or Alt adds nothing: its letter typed into a
+/// masked secret would be a character nobody can see.
+fn edit_line(value: &mut String, c: char, modifiers: KeyModifiers) {
+    if !modifiers.contains(KeyModifiers::CONTROL) {
+        return;
+    }
+    match c {
+        'u' => value.clear(),
+        'w' => {
+            let kept = value.trim_end().len();
+            let start = value[..kept]
+                .rfind(char::is_whitespace)
+                .map_or(0, |i| i + 1);
+            value.truncate(start);
+        }
+        _ => {}
+    }
+}
+
 /// Asks for the runbook's inputs in the terminal, before the engine starts.
 /// Returns `None` when the operator cancels. Skipped (no screen at all)
 /// when every input already has an acceptable value.
@@ -271,5 +299,29 @@ mod tests {
         assert!(form.errors[0].is_some(), "w alone does not match yet");
         form.key(key(KeyCode::Char('7')));
         assert_eq!(form.errors[0], None, "w7 matches: the message goes");
+    }
+
+    #[test]
+    fn ctrl_keys_edit_the_line_and_never_type_their_letter() {
+        let rb = crate::runbook::load::load_str(
+            "t.yaml",
+            "runbook: 1\nid: t\ntitle: T\ninputs:\n  PASSWORD:\n    secret: true\n\
+             sections:\n  - title: S\n    steps:\n      - id: a\n        title: A\n        run: 'true'\n",
+        )
+        .unwrap();
+        let mut form = InputsForm::new(&rb, &[]);
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        for c in "old secret".chars() {
+            form.key(key(KeyCode::Char(c)));
+        }
+        form.key(ctrl('w'));
+        assert_eq!(form.values[0], "old ", "Ctrl-W deletes the last word");
+        form.key(ctrl('u'));
+        assert_eq!(form.values[0], "", "Ctrl-U clears the field");
+        for c in ['a', 'r', 'e', 'k'] {
+            form.key(ctrl(c));
+            form.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT));
+        }
+        assert_eq!(form.values[0], "", "no hidden letter in the secret");
     }
 }

@@ -491,7 +491,7 @@ fn quoted(out: &mut String, items: &[Quoted], blank: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::esc_code;
+    use crate::transcript::html::esc_code;
 
     #[test]
     fn backtick_pairs_become_code_and_the_rest_is_escaped() {
