@@ -90,7 +90,7 @@ async fn feed(mut watch: Watch, tx: tokio::sync::mpsc::Sender<Update>) {
             // writes its log: shown from there (a resume's records of the
             // same bytes are then skipped).
             if ended && !over {
-                for u in watch.unjournalled() {
+                for u in watch.unjournalled().into_iter().chain(watch.ended_away()) {
                     let _ = tx.send(u).await;
                 }
             }
@@ -140,6 +140,8 @@ pub struct Watch {
     /// How far each attempt's log has been shown, by (step, attempt): the
     /// end of the last bytes sent, journalled or read from the log.
     shown: HashMap<(String, u32), u64>,
+    /// Attempts whose exit file was told to the screen (`ended_away`).
+    told_ended: std::collections::HashSet<(String, u32)>,
 }
 
 /// At most this much of a left step's log is read per poll.
@@ -161,6 +163,7 @@ impl Watch {
             tail: Tail::new(&dir.join(store::JOURNAL)),
             seen_free: false,
             shown: HashMap::new(),
+            told_ended: Default::default(),
         })
     }
 
@@ -220,6 +223,41 @@ impl Watch {
             stream: *stream,
             bytes,
         })
+    }
+
+    /// A running step whose monitor recorded its exit with no stepwise
+    /// attached (its exit file), told once per attempt: the screen then
+    /// says it ended rather than counting on, as `stepwise status` does.
+    fn ended_away(&mut self) -> Vec<Update> {
+        let mut out = Vec::new();
+        for st in &self.session.steps {
+            let running = matches!(st.status, StepStatus::Running { .. });
+            let Some(a) = st
+                .attempts
+                .last()
+                .filter(|_| running && !st.fleet.is_fleet())
+            else {
+                continue;
+            };
+            let key = (st.id.clone(), a.number);
+            if self.told_ended.contains(&key) {
+                continue;
+            }
+            let log = self.dir.join(&a.log);
+            if let Some(r) = crate::runner::monitor::files::read_exit(&log) {
+                self.told_ended.insert(key);
+                out.push(Update::EndedAway {
+                    step: st.id.clone(),
+                    attempt: a.number,
+                    exit: crate::session::event::ExitInfo {
+                        code: r.code,
+                        signal: r.signal,
+                    },
+                    duration_ms: r.duration_ms,
+                });
+            }
+        }
+        out
     }
 
     /// Output a running step wrote to its log beyond what was shown: with

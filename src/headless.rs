@@ -158,6 +158,8 @@ pub async fn drive<W: Write>(
                 bytes,
             } => d.on_host_output(&step, &host, stream, &bytes),
             Update::Idle => d.on_idle().await,
+            // A follower's screen only; `follow --plain` reads records.
+            Update::EndedAway { .. } => {}
             Update::Rejected(why) => d.say(&format!("refused: {why}")),
             Update::Ended(end) => {
                 let exit = d.finish(end);

@@ -139,7 +139,7 @@ impl Harness {
                 }
                 Update::Rejected(why) => rejected.push(why),
                 Update::Idle | Update::Ended(_) => return rejected,
-                Update::Output { .. } | Update::HostOutput { .. } => {}
+                Update::Output { .. } | Update::HostOutput { .. } | Update::EndedAway { .. } => {}
             }
         }
     }

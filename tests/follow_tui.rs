@@ -146,7 +146,8 @@ fn a_follower_says_when_nobody_runs_the_session_and_picks_up_a_resume() {
 
 /// A step left running by a stepwise that died still writes its log; a
 /// follower shows that output from the log (nobody journals it), and when
-/// a resume journals the same bytes later they are not shown twice.
+/// a resume journals the same bytes later they are not shown twice. Its
+/// end (the monitor's exit file) is said before a resume journals it.
 #[test]
 fn a_follower_shows_a_left_steps_output_from_its_log_once() {
     let home = tempfile::tempdir().unwrap();
@@ -175,6 +176,9 @@ fn a_follower_shows_a_left_steps_output_from_its_log_once() {
     std::fs::write(home.path().join("go"), "").unwrap();
     t.wait_text("after-the-gate");
     std::fs::write(home.path().join("done"), "").unwrap();
+    // Its monitor records the exit, which nothing journals: the follower
+    // says it ended rather than counting on.
+    t.wait_text("ended while no stepwise ran: exit 0");
     let out = cli::stepwise(home.path())
         .current_dir(home.path())
         .args(["resume", "--headless"])

@@ -1535,3 +1535,41 @@ fn sent_update(
         ),
     ]
 }
+
+/// A follower told that the running attempt's monitor recorded its exit
+/// with no stepwise attached shows it ended (exit, duration, a resume
+/// records it) instead of a spinner counting on; the journalled record of
+/// a resume takes over from it.
+#[test]
+fn a_follower_shows_a_step_that_ended_with_nobody_attached() {
+    let mut app = busy();
+    app.read_only = true;
+    let deploy = app.session.step_index("deploy").unwrap();
+    app.select(deploy);
+    app.update(Msg::Engine(Update::EndedAway {
+        step: "deploy".into(),
+        attempt: 1,
+        exit: stepwise::session::event::ExitInfo {
+            code: Some(3),
+            signal: None,
+        },
+        duration_ms: 15_000,
+    }));
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(
+        screen.contains("ended while no stepwise ran: exit 3 after 15s"),
+        "{screen}"
+    );
+    assert!(screen.contains("#1 +"), "{screen}");
+    assert!(!screen.contains("running for"), "{screen}");
+    let row = screen
+        .lines()
+        .find(|l| l.contains(" ▶ "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("■") && row.contains("15s"), "{row}");
+    // The resume's record of the exit replaces what the watch said.
+    engine(&mut app, exited(8, 120, "deploy", 1, 3));
+    assert!(app.ended_away.is_empty());
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(!screen.contains("ended while no stepwise ran"), "{screen}");
+}

@@ -135,6 +135,10 @@ pub struct App {
     pub leaving: bool,
     /// The operator asked to suspend (Ctrl-Z); the driver does it.
     pub suspend: bool,
+    /// A follower's view: running attempts whose monitor recorded their
+    /// exit with no stepwise attached (not journalled until a resume), by
+    /// step id: (attempt, exit, duration in ms).
+    pub ended_away: std::collections::HashMap<String, (u32, crate::session::event::ExitInfo, u64)>,
     /// The operator asked for a whole new paint of the screen (Ctrl-L):
     /// the driver clears the terminal and draws every cell.
     pub redraw: bool,
@@ -185,6 +189,7 @@ impl App {
             finished: None,
             leaving: false,
             suspend: false,
+            ended_away: Default::default(),
             redraw: false,
             dirty: true,
             status_since: None,
@@ -460,6 +465,14 @@ impl App {
         self.session.next_step().filter(|&n| n != self.selected)
     }
 
+    /// How the running attempt of step `i` ended while no stepwise was
+    /// attached, when a follower's watch found out (see `ended_away`).
+    pub fn ended_away_of(&self, i: usize) -> Option<(crate::session::event::ExitInfo, u64)> {
+        let st = self.session.steps.get(i)?;
+        let (n, exit, ms) = self.ended_away.get(&st.id)?;
+        (st.status == StepStatus::Running { attempt: *n }).then_some((*exit, *ms))
+    }
+
     /// The operator reads the log where it is (scrolled up from its end,
     /// or on a search's match): the selection does not follow ▶ away from
     /// it when a step ends or starts (`g` goes to ▶ when they are done).
@@ -680,8 +693,23 @@ impl App {
 
     fn engine(&mut self, u: Update) {
         match u {
+            Update::EndedAway {
+                step,
+                attempt,
+                exit,
+                duration_ms,
+            } => {
+                self.ended_away.insert(step, (attempt, exit, duration_ms));
+            }
             Update::Record(r) => {
                 self.session.apply(&r);
+                // A resume journals how it ended: the record says it now.
+                let steps = &self.session.steps;
+                self.ended_away.retain(|id, (n, ..)| {
+                    steps
+                        .iter()
+                        .any(|st| &st.id == id && st.status == StepStatus::Running { attempt: *n })
+                });
                 // The mode the engine runs in, whoever changed it (a resume
                 // in another mode than the session was left in, too).
                 if let Event::AutoChanged { on } = r.event {

@@ -171,7 +171,7 @@ impl Harness {
                 }
                 Update::Rejected(why) => refused.push(why),
                 Update::Idle | Update::Ended(_) => break,
-                Update::Output { .. } | Update::HostOutput { .. } => {}
+                Update::Output { .. } | Update::HostOutput { .. } | Update::EndedAway { .. } => {}
             }
         }
         refused

@@ -107,6 +107,14 @@ fn status_text(app: &App, st: &StepState) -> String {
             crate::runbook::duration::countdown(wait)
         );
     }
+    if let Some((exit, ms)) = app
+        .session
+        .step_index(&st.id)
+        .and_then(|i| app.ended_away_of(i))
+    {
+        let took = duration::format(Duration::from_millis(ms));
+        return format!("ended while no stepwise ran: {exit} after {took}; a resume records it");
+    }
     match &st.status {
         StepStatus::Skipped { reason } => format!("skipped: {reason}"),
         other => other.label().to_string(),
@@ -319,11 +327,20 @@ fn push_history(lines: &mut Vec<Line<'static>>, app: &App, st: &StepState, width
             StepStatus::Running { attempt } => Some(attempt),
             _ => None,
         };
-        lines.extend(
-            st.attempts
-                .iter()
-                .map(|a| attempt_line(a, app, running == Some(a.number))),
-        );
+        // Ended with nobody attached: said in the status line, not "running".
+        let away = app
+            .session
+            .step_index(&st.id)
+            .and_then(|i| app.ended_away_of(i));
+        lines.extend(st.attempts.iter().map(|a| match away {
+            Some((exit, ms)) if running == Some(a.number) => {
+                let mut ended = a.clone();
+                ended.exit = Some(exit);
+                ended.duration_ms = Some(ms);
+                attempt_line(&ended, app, false)
+            }
+            _ => attempt_line(a, app, running == Some(a.number)),
+        }));
     }
 }
 

@@ -17,6 +17,9 @@ use std::time::Duration;
 pub fn step_duration(app: &App, i: usize) -> Option<Duration> {
     let st = &app.session.steps[i];
     let last = st.attempts.last()?;
+    if let Some((_, ms)) = app.ended_away_of(i) {
+        return Some(Duration::from_millis(ms));
+    }
     match (st.status.clone(), last.duration_ms) {
         (StepStatus::Running { .. }, _) => (app.now - last.started_at).to_std().ok(),
         (_, Some(ms)) => Some(Duration::from_millis(ms)),
@@ -39,6 +42,10 @@ fn step_line(app: &App, i: usize, width: usize) -> Line<'static> {
     let (mark, style) = match app.retry_of(&st.id) {
         // Waiting to try again is not a failure yet.
         Some(_) => ("↻", theme::fg(app.color, ratatui::style::Color::Yellow)),
+        // Ended with nobody attached: not spinning, not judged yet.
+        None if app.ended_away_of(i).is_some() => {
+            ("■", theme::fg(app.color, ratatui::style::Color::Yellow))
+        }
         None => theme::mark(&st.status, spinner_frame(app), app.color),
     };
     let dur = step_duration(app, i)

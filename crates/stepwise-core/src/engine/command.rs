@@ -123,6 +123,15 @@ pub enum Update {
     },
     /// Nothing runs; the engine waits for the driver's next command.
     Idle,
+    /// Not from an engine: a follower's watch found that the running
+    /// attempt's monitor recorded how it ended while no stepwise was
+    /// attached. Nothing journals it until a resume re-attaches.
+    EndedAway {
+        step: String,
+        attempt: u32,
+        exit: crate::session::event::ExitInfo,
+        duration_ms: u64,
+    },
     /// A command that cannot be carried out, and why.
     Rejected(String),
     /// The engine stopped.
