@@ -162,10 +162,8 @@ fn body(app: &App, step: &Step, st: &StepState, width: u16) -> Vec<Line<'static>
         lines.push(Line::raw(""));
         for (i, l) in cmd.lines().enumerate() {
             let prompt = if i == 0 { "$ " } else { "  " };
-            lines.push(Line::styled(
-                format!("{prompt}{l}"),
-                theme::fg(app.color, Color::Cyan),
-            ));
+            let style = theme::fg(app.color, Color::Cyan);
+            lines.extend(super::code_rows(prompt, l, style, width));
         }
     }
     lines.extend(update_lines(app, step, width));

@@ -126,6 +126,25 @@ pub fn hang(lead: &str, text: &str, style: Style, width: u16) -> Vec<Line<'stati
     lines
 }
 
+/// One line of a command after its `prompt` (`$ ` on the first line, two
+/// spaces on the others), wrapped at `width` with its wrapped rows four
+/// columns in: deeper than the command's own next line, so a wrapped row
+/// never reads as a line of its own.
+pub fn code_rows(prompt: &str, text: &str, style: Style, width: u16) -> Vec<Line<'static>> {
+    let room = usize::from(width).saturating_sub(4);
+    if cols(prompt) + cols(text) <= usize::from(width) || room < 12 {
+        return vec![Line::styled(format!("{prompt}{text}"), style)];
+    }
+    wrap_rows(&Line::raw(text.to_owned()), room)
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let lead = if i == 0 { prompt } else { "    " };
+            Line::styled(format!("{lead}{}", row.to_string().trim_end()), style)
+        })
+        .collect()
+}
+
 /// One line's rows, at most `width` columns each (see [`prewrap_wide`]).
 fn wrap_rows<'a>(line: &Line<'a>, width: usize) -> Vec<Line<'a>> {
     let cells: Vec<(&str, Style)> = line
@@ -335,10 +354,38 @@ pub fn dialog(
     title: &str,
     lines: Vec<ratatui::text::Line<'_>>,
 ) {
-    let lines = prewrap_wide(lines, dialog_inner(area, width));
+    let inner = dialog_inner(area, width);
+    let rows = usize::from(area.height.saturating_sub(4));
+    let lines = keep_last(prewrap_wide(lines, inner), inner, rows);
     let h = dialog_height(area, width, &lines);
     let r = centered(frame, area, width, h);
     boxed(frame, r, title, lines);
+}
+
+/// `lines` in at most `rows` rows of `width`, the last line kept: every
+/// box ends with its keys, which must show on the smallest screen. What
+/// does not fit before it gives way to a row saying how much is hidden.
+fn keep_last(mut lines: Vec<Line<'_>>, width: u16, rows: usize) -> Vec<Line<'_>> {
+    if wrapped_height(&lines, width) <= rows || lines.len() < 2 {
+        return lines;
+    }
+    let last = lines.pop().expect("two lines at least");
+    let budget = rows.saturating_sub(wrapped_height(std::slice::from_ref(&last), width) + 1);
+    let total = wrapped_height(&lines, width);
+    let mut used = 0;
+    let mut kept: Vec<Line<'_>> = Vec::new();
+    for line in lines {
+        let h = wrapped_height(std::slice::from_ref(&line), width);
+        if used + h > budget {
+            break;
+        }
+        used += h;
+        kept.push(line);
+    }
+    let more = format!("… {} more rows: a taller screen shows them", total - used);
+    kept.push(Line::styled(more, super::theme::dim()));
+    kept.push(last);
+    kept
 }
 
 /// A question about output (a failed step, a batch's results): the box of
@@ -413,6 +460,25 @@ fn boxed(frame: &mut Frame, r: Rect, title: &str, lines: Vec<ratatui::text::Line
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_box_too_tall_for_the_screen_keeps_its_last_line() {
+        let lines: Vec<Line> = (0..10).map(|i| Line::raw(format!("line {i}"))).collect();
+        let kept = keep_last(lines.clone(), 40, 20);
+        assert_eq!(kept.len(), 10, "fits: unchanged");
+        let kept = keep_last(lines, 40, 5);
+        let text: Vec<String> = kept.iter().map(|l| l.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "line 0",
+                "line 1",
+                "line 2",
+                "… 6 more rows: a taller screen shows them",
+                "line 9"
+            ]
+        );
+    }
 
     #[test]
     fn a_long_command_breaks_between_words_with_a_continuation() {
