@@ -494,6 +494,44 @@ fn slash_searches_the_log() {
     assert_eq!(app.anchor, 42, "{:?}", app.status);
 }
 
+/// A match far into a long wrapped line is brought on screen: the view's
+/// top is the row it starts in, not the line's first row. With long
+/// lines cut, a match past the edge says so.
+#[test]
+fn a_match_deep_in_a_long_line_is_shown() {
+    let mut app = running();
+    app.update(Msg::Resize(60, 20));
+    let long = format!("{}ENDOFLONG\n", "X".repeat(500));
+    output(&mut app, "deploy", 1, Stream::Stdout, "first\n");
+    output(&mut app, "deploy", 1, Stream::Stdout, &long);
+    app.update(ch('/'));
+    type_text(&mut app, "endoflong");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.hit, Some(1));
+    // The row the match starts in is among the rows on screen.
+    let (width, height) = (app.log_layout().width, app.log_height());
+    let top = app.log_top_pos();
+    assert_eq!(top.line, 1);
+    let row = 500 / width;
+    assert!(
+        top.row <= row && row < top.row + height,
+        "match in row {row}; rows {}.. of {height} shown",
+        top.row
+    );
+    app.update(key(KeyCode::Esc));
+    app.update(ch('w'));
+    app.update(ch('/'));
+    app.update(key(KeyCode::Enter));
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("past the edge: w wraps"),
+        "{:?}",
+        app.status
+    );
+}
+
 #[test]
 fn brackets_show_earlier_attempts() {
     let mut app = running();

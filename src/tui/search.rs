@@ -157,9 +157,15 @@ impl App {
             Ok(Some(n)) => {
                 self.hit = Some(n);
                 self.follow = false;
-                self.set_anchor(Pos { line: n, row: 0 });
+                let (row, beyond) = self.match_row(n, &f.query);
+                self.set_anchor(Pos { line: n, row });
                 // Short: an 80-column status bar holds it whole.
-                self.status = Some(format!("“{}”: line {} · n/N more", f.query, n + 1));
+                let edge = if beyond {
+                    " · past the edge: w wraps"
+                } else {
+                    ""
+                };
+                self.status = Some(format!("“{}”: line {} · n/N more{edge}", f.query, n + 1));
             }
             Ok(None) => {
                 self.hit = None;
@@ -167,6 +173,36 @@ impl App {
             }
             Err(e) => self.status = Some(format!("Search failed: {e}")),
         }
+    }
+}
+
+impl App {
+    /// Where on line `n` of the shown log `query` first matches: the
+    /// wrapped row it starts in (the view's top goes there, so a match far
+    /// into a long line is on screen), and, with long lines cut, whether
+    /// it lies past the pane's edge.
+    fn match_row(&self, n: u64, query: &str) -> (usize, bool) {
+        let Some(line) = self.shown_log().and_then(|log| log.line(n)) else {
+            return (0, false);
+        };
+        let layout = self.log_layout();
+        let text = strip_sgr(&line.text).to_lowercase();
+        let Some(at) = text.find(&query.to_lowercase()) else {
+            return (0, false);
+        };
+        let before = text[..at].chars().count();
+        if !layout.wrap {
+            let width = layout.width.max(1);
+            return (0, before + query.chars().count() > width);
+        }
+        let mut seen = 0;
+        for (row, piece) in layout.rows(&line).iter().enumerate() {
+            seen += piece.to_string().chars().count();
+            if seen > before {
+                return (row, false);
+            }
+        }
+        (0, false)
     }
 }
 
