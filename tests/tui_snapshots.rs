@@ -1573,3 +1573,24 @@ fn a_follower_shows_a_step_that_ended_with_nobody_attached() {
     let screen = screen_of(&mut app, 100, 30);
     assert!(!screen.contains("ended while no stepwise ran"), "{screen}");
 }
+
+/// A note grows with its text while the screen has rows for it: 13
+/// lines at 80x24 are all in view before Ctrl-D saves them.
+#[test]
+fn a_long_note_is_in_view_whole_while_the_screen_has_room() {
+    let mut app = busy();
+    app.update(Msg::Resize(80, 24));
+    app.update(ch('n'));
+    for i in 1..=13 {
+        type_text(&mut app, &format!("line {i} of the note"));
+        app.update(key(KeyCode::Enter));
+    }
+    let screen = screen_of(&mut app, 80, 24);
+    for i in 1..=13 {
+        assert!(
+            screen.contains(&format!("line {i} of the note")),
+            "{screen}"
+        );
+    }
+    assert!(screen.contains("Ctrl-D save"), "{screen}");
+}

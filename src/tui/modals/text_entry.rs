@@ -14,6 +14,22 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui_textarea::TextArea;
 
+/// The rows a text field of at least `min` rows takes on a screen of
+/// `area`: as many as its wrapped text needs (and a row for the cursor
+/// after it), up to what the screen leaves beside the box's own rows; the
+/// text area scrolls only beyond that.
+pub(super) fn grown(area: Rect, min: u16, text: &TextArea<'static>) -> u16 {
+    let width = 70.min(area.width.saturating_sub(2)).saturating_sub(4);
+    let lines: Vec<Line> = text
+        .lines()
+        .iter()
+        .map(|l| Line::raw(format!("{l} ")))
+        .collect();
+    let need = super::super::widgets::wrapped_height(&lines, width) as u16;
+    let most = area.height.saturating_sub(2 + 6).max(min);
+    need.clamp(min, most)
+}
+
 pub(super) fn draw(
     frame: &mut Frame,
     area: Rect,
@@ -127,7 +143,7 @@ pub fn render_note(
         frame,
         area,
         &title,
-        5,
+        grown(area, 5, text),
         text,
         error,
         &keymap::footer(Context::NoteEntry, &[]),

@@ -61,7 +61,7 @@ pub fn render(frame: &mut Frame, area: Rect, d: &UpdateDraft) {
         frame,
         area,
         &d.heading,
-        6,
+        super::text_entry::grown(area, 6, &d.text),
         &d.text,
         d.error.as_deref(),
         &keymap::footer(Context::UpdateDraft, &[]),
