@@ -400,7 +400,7 @@ pub static BINDINGS: &[Binding] = &[
         &[ctrl('d')],
         A::Accept,
         "done",
-        "Confirm the step done",
+        "Confirm the step done (items unticked: said first, Ctrl-D again confirms)",
     ),
     b(
         C::HumanPrompt,
@@ -612,7 +612,7 @@ pub static BINDINGS: &[Binding] = &[
         &[code(KeyCode::Enter)],
         A::Accept,
         "submit",
-        "Submit the text",
+        "Submit the text (Ctrl-U undoes, Ctrl-R redoes)",
     ),
     b(
         C::Line,
@@ -626,7 +626,7 @@ pub static BINDINGS: &[Binding] = &[
         &[ctrl('d')],
         A::Accept,
         "save",
-        "Save the note (Enter starts a new line)",
+        "Save the note (Enter starts a new line; Ctrl-U undoes, Ctrl-R redoes)",
     ),
     b(
         C::NoteEntry,

@@ -16,6 +16,12 @@ const GROUPS: &[(Context, &str)] = &[
     (Context::Found, "After a log search"),
     (Context::Hosts, "A fleet step's hosts (h)"),
     (Context::HumanPrompt, "Human step prompt"),
+    (
+        Context::RunConfirm,
+        "Run this command? (a confirm: true step)",
+    ),
+    (Context::NoteEntry, "A note"),
+    (Context::Line, "A reason, or a search"),
     (Context::Failure, "After a failure"),
     (Context::FleetFailure, "After a fleet step's failure"),
     (Context::Batch, "Between two batches of a fleet step"),
@@ -130,5 +136,30 @@ impl Help {
         let max = max_scroll(size) as i32;
         self.scroll = (self.scroll as i32 + delta).clamp(0, max) as u16;
         Outcome::Keep(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tui::modals::help::lines;
+
+    /// The help names the keys of every question a person is asked:
+    /// `y` of "Run this command?", a note's and a reason's keys, and how
+    /// a text field undoes.
+    #[test]
+    fn the_help_lists_the_keys_of_every_question() {
+        let text: Vec<String> = lines(300).iter().map(|l| l.to_string()).collect();
+        let text = text.join("\n");
+        for want in [
+            "Run this command? (a confirm: true step)",
+            "Run the command (y; Enter does not)",
+            "A note",
+            "A reason, or a search",
+            "Ctrl-U undoes, Ctrl-R redoes",
+            "Ctrl-D again confirms",
+            "Clear the terminal and paint the screen again",
+        ] {
+            assert!(text.contains(want), "no {want:?} in the help:\n{text}");
+        }
     }
 }
