@@ -167,6 +167,7 @@ fn count_chips(s: &Session) -> String {
         (c.skipped, "skipped", "skipped"),
         (c.failed, "failed", "failed"),
         (c.done_by_hand, "done by hand", "by-hand"),
+        (c.running, "running (no end recorded)", "unknown"),
         (c.unknown, "outcome unknown", "unknown"),
         (c.not_reached, "not reached", "pending"),
     ];

@@ -109,6 +109,9 @@ fn counts_line(s: &Session) -> String {
         "{} done, {} skipped, {} failed, {} done by hand",
         c.done, c.skipped, c.failed, c.done_by_hand
     );
+    if c.running > 0 {
+        line.push_str(&format!(", {} running (no end recorded)", c.running));
+    }
     if c.unknown > 0 {
         line.push_str(&format!(", {} outcome unknown", c.unknown));
     }

@@ -20,7 +20,10 @@ pub struct Counts {
     pub skipped: usize,
     pub failed: usize,
     pub done_by_hand: usize,
-    /// Running, or running when stepwise stopped.
+    /// Journalled as running, no end recorded (yet: a live session's
+    /// running step; or stepwise stopped while it ran).
+    pub running: usize,
+    /// Outcome unknown (a resume found no exit for it).
     pub unknown: usize,
     pub not_reached: usize,
     pub total: usize,
@@ -37,7 +40,8 @@ pub fn counts(s: &Session) -> Counts {
             StepStatus::Skipped { .. } => c.skipped += 1,
             StepStatus::Failed => c.failed += 1,
             StepStatus::DoneByHand => c.done_by_hand += 1,
-            StepStatus::Running { .. } | StepStatus::OutcomeUnknown { .. } => c.unknown += 1,
+            StepStatus::Running { .. } => c.running += 1,
+            StepStatus::OutcomeUnknown { .. } => c.unknown += 1,
             StepStatus::Pending => c.not_reached += 1,
         }
     }
