@@ -319,7 +319,9 @@ impl<W: Write> Driver<W> {
             Err(Exit::Interrupted) => self.stop = Some(Exit::Interrupted),
             Err(exit) => {
                 self.stop = Some(exit);
-                let reason = stop_reason(&self.session.steps[i].id, exit);
+                let st = &self.session.steps[i];
+                let cancelled = st.attempts.last().and_then(|a| a.cancelled.as_deref());
+                let reason = stop_reason(&st.id, exit, cancelled);
                 let _ = self.cmds.send(Command::Stop { reason }).await;
             }
         }
@@ -971,13 +973,18 @@ fn one_line(command: &str) -> String {
 
 /// Why a headless run stops before the end, for the record: nobody left,
 /// the next decision needed an answer it was not given.
-fn stop_reason(step: &str, exit: Exit) -> String {
-    match exit {
-        Exit::Failed => format!("`{step}` failed and no --answer said what to do next"),
-        Exit::WaitingForHuman => {
+/// `cancelled`: why its last attempt was cancelled, when it was (an
+/// interrupt): said as that, not as a failure.
+fn stop_reason(step: &str, exit: Exit, cancelled: Option<&str>) -> String {
+    match (exit, cancelled) {
+        (Exit::Failed, Some(why)) => {
+            format!("`{step}` was cancelled ({why}) and no --answer said what to do next")
+        }
+        (Exit::Failed, None) => format!("`{step}` failed and no --answer said what to do next"),
+        (Exit::WaitingForHuman, _) => {
             format!("`{step}` waits for a person's answer, and none was given")
         }
-        other => format!("`{step}`: {}", other.summary_word()),
+        (other, _) => format!("`{step}`: {}", other.summary_word()),
     }
 }
 

@@ -1468,6 +1468,20 @@ fn an_interrupt_is_recorded_as_one_not_as_a_crash_or_a_failure() {
         "{}",
         text(&resumed)
     );
+    // And the record of that stop says the same.
+    let md = text(
+        &stepwise(home.path())
+            .arg("export")
+            .arg(&dir)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        md.contains("stepwise stopped the session (resumable): `wait` was cancelled (stepwise received SIGINT)"),
+        "{md}"
+    );
+    // The interruption before the resume is not taken for a crash.
+    assert!(!md.contains("(last record)"), "{md}");
 }
 
 /// A headless run that stops because the next decision needs an answer

@@ -95,22 +95,25 @@ fn closed_fence(text: &str, range: &Range<usize>) -> Result<(), Refusal> {
     let opening = &text[at..];
     let ch = opening.chars().next().unwrap_or('`');
     let fence: String = opening.chars().take_while(|c| *c == ch).collect();
-    let bare = |line: &str| {
-        line.trim_start_matches([' ', '\t', '>'])
-            .trim_end()
-            .to_owned()
+    // A fence line is indented at most three columns more than the
+    // opening fence (after a quote's `>` marks): one indented further is
+    // the block's text (a heredoc quoting Markdown), never a fence.
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let reach = unquoted(&text[line_start..at]).0 + 3;
+    let fence_line = |line: &str| {
+        let (indent, rest) = unquoted(line);
+        (indent <= reach).then(|| rest.trim_end().to_owned())
     };
     let is_fence = |l: &str| l.len() >= fence.len() && l.chars().all(|c| c == ch);
-    let mut lines = block.lines().map(bare);
-    let last = block.rsplit('\n').next().map(bare).unwrap_or_default();
-    let closes = block.contains('\n') && is_fence(&last);
+    let last = block.rsplit('\n').next().and_then(fence_line);
+    let closes = block.contains('\n') && last.is_some_and(|l| is_fence(&l));
     // Content lines: after the opening one, before the closing one.
     let inner = block
         .lines()
         .count()
         .saturating_sub(1 + usize::from(closes));
-    lines.next();
-    let reopened = lines.take(inner).position(|l| {
+    let reopened = block.lines().skip(1).take(inner).position(|l| {
+        let Some(l) = fence_line(l) else { return false };
         let run = l.chars().take_while(|c| *c == ch).count();
         run >= fence.len() && !l[run..].trim().is_empty() && !l[run..].contains(ch)
     });
@@ -129,6 +132,28 @@ fn closed_fence(text: &str, range: &Range<usize>) -> Result<(), Refusal> {
         fence,
         reopened: reopened.map(|i| line + 1 + i),
     })
+}
+
+/// A line's indentation in columns (a tab to the next multiple of four)
+/// after any quote marks (`>` and the space after one), and the rest.
+fn unquoted(line: &str) -> (usize, &str) {
+    let mut rest = line;
+    loop {
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        match trimmed.strip_prefix('>') {
+            Some(after) => rest = after.strip_prefix(' ').unwrap_or(after),
+            None => break,
+        }
+    }
+    let mut cols = 0;
+    for c in rest.chars() {
+        match c {
+            ' ' => cols += 1,
+            '\t' => cols = cols / 4 * 4 + 4,
+            _ => break,
+        }
+    }
+    (cols, rest.trim_start_matches([' ', '\t']))
 }
 
 /// Blocks kept as their source text rather than parsed further.
@@ -742,6 +767,14 @@ mod tests {
         // A longer outer fence may hold a shorter one, and a line of
         // backticks inside a command is not a new block.
         assert!(parse("````md\n```sh\nls\n```\n````\n").is_ok());
+        // Indented four or more past the opening fence: the block's text
+        // (a heredoc quoting Markdown), neither a new block nor its end.
+        let heredoc = "```sh\nkubectl apply -f - <<'EOF'\ndata:\n  README.md: |\n    ```bash\n    make\n    ```\nEOF\n```\n";
+        assert!(parse(heredoc).is_ok(), "{:?}", parse(heredoc));
+        assert!(matches!(
+            parse("```sh\nls\n    ```"),
+            Err(Refusal::Unclosed { line: 1, .. })
+        ));
         assert!(parse("```sh\necho ```x``` y\n```\n").is_ok());
     }
 }

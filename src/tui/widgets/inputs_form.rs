@@ -238,9 +238,11 @@ fn edit_line(value: &mut String, c: char, modifiers: KeyModifiers) {
         'u' => value.clear(),
         'w' => {
             let kept = value.trim_end().len();
+            // After the last white space (whatever its width in bytes).
             let start = value[..kept]
-                .rfind(char::is_whitespace)
-                .map_or(0, |i| i + 1);
+                .char_indices()
+                .rfind(|(_, c)| c.is_whitespace())
+                .map_or(0, |(i, c)| i + c.len_utf8());
             value.truncate(start);
         }
         _ => {}
@@ -316,6 +318,10 @@ mod tests {
         }
         form.key(ctrl('w'));
         assert_eq!(form.values[0], "old ", "Ctrl-W deletes the last word");
+        // A non-breaking space (pasted from a chat) is two bytes.
+        form.paste("prod\u{a0}db");
+        form.key(ctrl('w'));
+        assert_eq!(form.values[0], "old prod\u{a0}");
         form.key(ctrl('u'));
         assert_eq!(form.values[0], "", "Ctrl-U clears the field");
         for c in ['a', 'r', 'e', 'k'] {

@@ -117,15 +117,21 @@ fn inputs_at_start(records: &[Record]) -> String {
 }
 
 /// Before the resume at `records[i]`: when stepwise had stopped without a
-/// word (no "left" record), a row at its last sign of life — its last
-/// record, or a later write to the log of an attempt it was running.
+/// word (no "left", interruption or stop record: a crash), a row at its
+/// last sign of life — its last record, or a later write to the log of an
+/// attempt it was running.
 fn gap(s: &Session, ctx: &Context, i: usize) -> Option<Row> {
     let resume = ctx.records.get(i)?;
     let last = ctx.records[..i]
         .iter()
         .rev()
         .find(|r| !matches!(r.event, Event::OutputRecorded { .. }))?;
-    if matches!(last.event, Event::SessionLeft { .. }) {
+    // Said in its own words (the interruption's cancellations and exits
+    // come after its record).
+    if matches!(
+        crate::session::event::last_session_mark(&ctx.records[..i]),
+        Some(Event::SessionLeft { .. } | Event::Interrupted { .. } | Event::SessionStopped { .. })
+    ) {
         return None;
     }
     let last_at = ctx.records[i - 1].at.max(last.at);
