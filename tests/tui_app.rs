@@ -41,6 +41,35 @@ fn enter_on_automated_step_starts_it() {
     );
 }
 
+/// "Run this command?" on a screen too short for the whole command: `y`
+/// does not run what the operator could not read; on a taller screen it
+/// does.
+#[test]
+fn y_waits_for_the_whole_command_to_show() {
+    let mut rb = runbook();
+    for s in rb.sections.iter_mut().flat_map(|s| s.steps.iter_mut()) {
+        if s.id == "deploy" {
+            let lines: Vec<String> = (1..=12).map(|i| format!("echo step {i}")).collect();
+            s.run = Some(lines.join("\n"));
+        }
+    }
+    let records = midway();
+    let session = stepwise::session::state::Session::from_records(rb, &records);
+    let mut app = stepwise::tui::app::App::new(session, vec![], t0(), true);
+    app.update(Msg::Resize(50, 14));
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(app.modal, Some(Modal::RunConfirm { .. })));
+    assert!(app.update(ch('y')).is_empty(), "part of it is hidden");
+    assert!(matches!(app.modal, Some(Modal::RunConfirm { .. })));
+    app.update(Msg::Resize(100, 40));
+    assert_eq!(
+        app.update(ch('y')),
+        vec![Command::Start {
+            step: "deploy".into()
+        }]
+    );
+}
+
 #[test]
 fn enter_on_confirm_step_asks_then_runs_or_cancels() {
     let mut app = app_with(&midway());

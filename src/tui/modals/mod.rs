@@ -176,7 +176,7 @@ impl Modal {
                 },
             ),
             Modal::RunConfirm { step } => {
-                run_confirm::key(step, action).map(|step| Modal::RunConfirm { step })
+                run_confirm::key(step, action, look).map(|step| Modal::RunConfirm { step })
             }
             Modal::Failure { step } => {
                 failure::key(step, action).map(|step| Modal::Failure { step })

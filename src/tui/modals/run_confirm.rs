@@ -19,10 +19,28 @@ pub fn environment(look: &Look, step: &str) -> Vec<(String, String)> {
     }
 }
 
+/// Said after the rows a short screen hides: `y` waits for all of them.
+const HIDDEN: &str = "enlarge the terminal: y runs the command once it all shows";
+
 pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
-    let Some(def) = look.session.runbook.step(step) else {
-        return;
-    };
+    if let Some(lines) = content(area, look, step) {
+        super::super::widgets::dialog_hiding(frame, area, 76, "Run this command?", lines, HIDDEN);
+    }
+}
+
+/// Whether this screen is too short for the whole question: `y` does not
+/// run a command the operator could not read.
+fn hides_rows(look: &Look, step: &str) -> bool {
+    use super::super::widgets::{box_rows, dialog_inner, dialog_rows, prewrap_wide};
+    let area = Rect::new(0, 0, look.size.0, look.size.1);
+    let inner = dialog_inner(area, 76);
+    content(area, look, step)
+        .is_some_and(|lines| box_rows(&prewrap_wide(lines, inner), inner) > dialog_rows(area))
+}
+
+/// The question's lines on a screen of `area`.
+fn content(area: Rect, look: &Look, step: &str) -> Option<Vec<Line<'static>>> {
+    let def = look.session.runbook.step(step)?;
     let mut lines = vec![
         Line::styled(def.title.clone(), theme::bold()),
         Line::raw(""),
@@ -69,7 +87,7 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
         .saturating_sub(wrapped_height(&lines, inner) + footer.len());
     lines.extend(fit_env(env, room, inner));
     lines.extend(footer);
-    super::super::widgets::dialog(frame, area, 76, "Run this command?", lines);
+    Some(lines)
 }
 
 /// The environment's lines in at most `room` rows: the first ones, then
@@ -99,10 +117,13 @@ fn fit_env(env: Vec<Line<'static>>, room: usize, width: u16) -> Vec<Line<'static
 pub fn key(
     step: String,
     action: Option<super::super::keymap::Action>,
+    look: &Look,
 ) -> super::outcome::Outcome<String> {
     use super::super::keymap::Action as A;
     use super::outcome::Outcome;
     match action {
+        // The box says why (`HIDDEN`) in place of the rows it hides.
+        Some(A::Accept) if hides_rows(look, &step) => Outcome::Keep(step),
         Some(A::Accept) => Outcome::Send(vec![crate::engine::command::Command::Start { step }]),
         Some(A::Dismiss) => Outcome::Close,
         _ => Outcome::Keep(step),

@@ -354,36 +354,69 @@ pub fn dialog(
     title: &str,
     lines: Vec<ratatui::text::Line<'_>>,
 ) {
+    dialog_hiding(
+        frame,
+        area,
+        width,
+        title,
+        lines,
+        "a taller screen shows them",
+    );
+}
+
+/// [`dialog`], with `why` after the count of rows hidden on a short screen.
+pub fn dialog_hiding(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    title: &str,
+    lines: Vec<ratatui::text::Line<'_>>,
+    why: &str,
+) {
     let inner = dialog_inner(area, width);
-    let rows = usize::from(area.height.saturating_sub(4));
-    let lines = keep_last(prewrap_wide(lines, inner), inner, rows);
+    let lines = keep_last(prewrap_wide(lines, inner), inner, dialog_rows(area), why);
     let h = dialog_height(area, width, &lines);
     let r = centered(frame, area, width, h);
     boxed(frame, r, title, lines);
 }
 
+/// The rows of text a [`dialog`] has on a screen of `area`.
+pub fn dialog_rows(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(4))
+}
+
+/// The rows `lines` take in a box `width` wide, wrapped as the box wraps
+/// them (at words: a count by length alone comes out short).
+pub fn box_rows(lines: &[Line<'_>], width: u16) -> usize {
+    ratatui::widgets::Paragraph::new(lines.to_vec())
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .line_count(width.max(1))
+}
+
 /// `lines` in at most `rows` rows of `width`, the last line kept: every
 /// box ends with its keys, which must show on the smallest screen. What
-/// does not fit before it gives way to a row saying how much is hidden.
-fn keep_last(mut lines: Vec<Line<'_>>, width: u16, rows: usize) -> Vec<Line<'_>> {
-    if wrapped_height(&lines, width) <= rows || lines.len() < 2 {
+/// does not fit before it gives way to a row saying how much is hidden,
+/// and `why`.
+fn keep_last<'a>(mut lines: Vec<Line<'a>>, width: u16, rows: usize, why: &str) -> Vec<Line<'a>> {
+    if box_rows(&lines, width) <= rows || lines.len() < 2 {
         return lines;
     }
     let last = lines.pop().expect("two lines at least");
-    let budget = rows.saturating_sub(wrapped_height(std::slice::from_ref(&last), width) + 1);
-    let total = wrapped_height(&lines, width);
+    let total = box_rows(&lines, width);
+    let more = |n: usize| Line::styled(format!("… {n} more rows: {why}"), super::theme::dim());
+    let reserved = box_rows(std::slice::from_ref(&last), width) + box_rows(&[more(total)], width);
+    let budget = rows.saturating_sub(reserved);
     let mut used = 0;
-    let mut kept: Vec<Line<'_>> = Vec::new();
+    let mut kept: Vec<Line<'a>> = Vec::new();
     for line in lines {
-        let h = wrapped_height(std::slice::from_ref(&line), width);
+        let h = box_rows(std::slice::from_ref(&line), width);
         if used + h > budget {
             break;
         }
         used += h;
         kept.push(line);
     }
-    let more = format!("… {} more rows: a taller screen shows them", total - used);
-    kept.push(Line::styled(more, super::theme::dim()));
+    kept.push(more(total - used));
     kept.push(last);
     kept
 }
@@ -441,7 +474,7 @@ impl<'a> AboveLog<'a> {
 
 /// The height of a dialog box of `lines` at most `width` wide.
 fn dialog_height(area: Rect, width: u16, lines: &[ratatui::text::Line<'_>]) -> u16 {
-    wrapped_height(lines, dialog_inner(area, width)) as u16 + 2
+    box_rows(lines, dialog_inner(area, width)) as u16 + 2
 }
 
 /// The text width inside a [`dialog`] of `width` on a screen of `area`
@@ -464,9 +497,10 @@ mod tests {
     #[test]
     fn a_box_too_tall_for_the_screen_keeps_its_last_line() {
         let lines: Vec<Line> = (0..10).map(|i| Line::raw(format!("line {i}"))).collect();
-        let kept = keep_last(lines.clone(), 40, 20);
+        let why = "a taller screen shows them";
+        let kept = keep_last(lines.clone(), 60, 20, why);
         assert_eq!(kept.len(), 10, "fits: unchanged");
-        let kept = keep_last(lines, 40, 5);
+        let kept = keep_last(lines, 60, 5, why);
         let text: Vec<String> = kept.iter().map(|l| l.to_string()).collect();
         assert_eq!(
             text,
@@ -478,6 +512,13 @@ mod tests {
                 "line 9"
             ]
         );
+    }
+
+    /// Rows are counted as the box wraps: at words.
+    #[test]
+    fn rows_are_counted_as_the_box_wraps_them() {
+        assert_eq!(box_rows(&[Line::raw("aaaaaaaa bbbbbbbb cc")], 10), 3);
+        assert_eq!(wrapped_height(&[Line::raw("aaaaaaaa bbbbbbbb cc")], 10), 2);
     }
 
     #[test]
