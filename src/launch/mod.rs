@@ -391,8 +391,10 @@ impl Driver {
         // The driver is done (normally because the engine ended). If it
         // failed instead (a lost terminal), the engine must not wait for
         // commands forever holding the lock: leave, which keeps it
-        // resumable, and a running step running (resume re-attaches).
-        let _ = stop.send(Command::LeaveRunning).await;
+        // resumable, and a running step running (resume re-attaches);
+        // recorded as stepwise's, not as a person leaving.
+        let reason = "the interface stopped: its terminal failed".to_owned();
+        let _ = stop.send(Command::DriverGone { reason }).await;
         signals.abort();
         let end = engine_task
             .await

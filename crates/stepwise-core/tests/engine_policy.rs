@@ -840,3 +840,46 @@ async fn an_older_update_sent_again_does_not_overtake_a_newer_one() {
     assert!(h.events().contains(&&Event::SessionCompleted));
     assert_eq!(h.end().await, End::Completed);
 }
+
+/// A driver that stopped (its terminal failed) leaves the session
+/// resumable, recorded as stepwise's with the reason, not as a person
+/// leaving; a headless stop likewise.
+#[tokio::test(start_paused = true)]
+async fn a_driver_gone_or_a_headless_stop_is_recorded_as_stepwises_with_its_reason() {
+    let ask = runbook("      - title: A\n        run: x\n      - title: B\n        run: y\n");
+    for (cmd, reason) in [
+        (
+            Command::DriverGone {
+                reason: "the interface stopped: its terminal failed".into(),
+            },
+            "the interface stopped: its terminal failed",
+        ),
+        (
+            Command::Stop {
+                reason: "`a` failed and no --answer said what to do next".into(),
+            },
+            "`a` failed and no --answer said what to do next",
+        ),
+    ] {
+        let mut h = start(
+            &ask,
+            AUTO,
+            ScriptedRunner::new().script("a", [Act::exits(2, "")]),
+        );
+        h.settle().await;
+        assert_eq!(h.send(cmd).await, Vec::<String>::new());
+        let left = h
+            .records
+            .iter()
+            .find(|r| matches!(r.event, Event::SessionLeft { .. }))
+            .expect("a session_left record");
+        assert_eq!(
+            left.event,
+            Event::SessionLeft {
+                reason: Some(reason.into())
+            }
+        );
+        assert!(left.by.is_none(), "stepwise's, not an operator's");
+        assert_eq!(h.end().await, End::Left);
+    }
+}

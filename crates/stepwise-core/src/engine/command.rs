@@ -85,6 +85,11 @@ pub enum Command {
     Stop {
         reason: String,
     },
+    /// The driver itself stopped (its terminal failed): as
+    /// [`Command::LeaveRunning`], recorded as stepwise's, with `reason`.
+    DriverGone {
+        reason: String,
+    },
     /// The operator leaves with the running step still running, held by
     /// its monitor (`resume` re-attaches). With a runner whose steps cannot
     /// outlive stepwise this is [`Command::Leave`].

@@ -464,6 +464,14 @@ impl Engine {
                     .await?
             }
             Command::LeaveRunning => self.leave(None).await?,
+            Command::DriverGone { reason } if self.can_detach() => {
+                self.detach().await?;
+                let left = Event::SessionLeft {
+                    reason: Some(reason),
+                };
+                self.record(left, false).await?
+            }
+            Command::DriverGone { reason } => self.leave(Some(reason)).await?,
             Command::Interrupt {
                 signal,
                 stop_running,

@@ -82,7 +82,8 @@ pub enum ConfirmedVia {
     Operator,
     /// `--yes` answered for them.
     YesFlag,
-    /// `--answer STEP=done` answered for them.
+    /// An `--answer STEP=…` answered for them (`done`; on a start:
+    /// `run`, `rerun`, `continue`, or `done` for an automated step).
     Answer,
     /// Nobody could answer (headless, no answer given): stepwise stopped
     /// the rollout after the batch, recorded as nobody's. Batches only;
