@@ -1119,3 +1119,52 @@ fn a_followed_log_moves_on_to_the_next_step() {
     app.update(Msg::Engine(Update::Idle));
     assert_eq!(app.selected_id(), "deploy");
 }
+
+/// A decision the operator sends ends the reading: the next wait moves
+/// the selection on even from a paused log.
+#[test]
+fn after_a_decision_the_selection_moves_on_from_a_paused_log() {
+    let mut records = started();
+    records.push(rec(
+        4,
+        60,
+        Event::HumanConfirmed {
+            step: "identify".into(),
+            note: None,
+            checked: vec![],
+            via: ConfirmedVia::Operator,
+        },
+    ));
+    records.push(started_step(5, 70, "tag-exists", 1));
+    let mut app = app_with(&records);
+    for i in 0..200 {
+        output(
+            &mut app,
+            "tag-exists",
+            1,
+            Stream::Stdout,
+            &format!("line {i}\n"),
+        );
+    }
+    app.update(key(KeyCode::Home));
+    engine(&mut app, exited(6, 71, "tag-exists", 1, 1));
+    app.update(Msg::Engine(Update::Idle));
+    assert_eq!(app.selected_id(), "tag-exists", "still reading its log");
+    app.update(ch('s'));
+    type_text(&mut app, "checked by hand");
+    let cmds = app.update(key(KeyCode::Enter));
+    assert!(!cmds.is_empty(), "the skip is sent");
+    engine(
+        &mut app,
+        rec(
+            7,
+            80,
+            Event::StepSkipped {
+                step: "tag-exists".into(),
+                reason: "checked by hand".into(),
+            },
+        ),
+    );
+    app.update(Msg::Engine(Update::Idle));
+    assert_eq!(app.selected_id(), "deploy");
+}

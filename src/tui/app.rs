@@ -135,6 +135,9 @@ pub struct App {
     pub leaving: bool,
     /// The operator asked to suspend (Ctrl-Z); the driver does it.
     pub suspend: bool,
+    /// A key sent the engine a command since it last waited: the next
+    /// wait moves the selection on even from a log being read.
+    decided: bool,
     /// A follower's view: running attempts whose monitor recorded their
     /// exit with no stepwise attached (not journalled until a resume), by
     /// step id: (attempt, exit, duration in ms).
@@ -189,6 +192,7 @@ impl App {
             finished: None,
             leaving: false,
             suspend: false,
+            decided: false,
             ended_away: Default::default(),
             redraw: false,
             dirty: true,
@@ -212,7 +216,11 @@ impl App {
             Msg::Key(key) => {
                 self.dirty = true;
                 self.status = None;
-                self.key(key)
+                let cmds = self.key(key);
+                // A decision sent: whatever was being read, the operator
+                // is done with it (see `reading`).
+                self.decided |= !cmds.is_empty();
+                cmds
             }
             Msg::Paste(text) => self.paste(&text),
             Msg::Mouse(m) => self.mouse(m),
@@ -475,7 +483,8 @@ impl App {
 
     /// The operator reads the log where it is (scrolled up from its end,
     /// or on a search's match): the selection does not follow ▶ away from
-    /// it when a step ends or starts (`g` goes to ▶ when they are done).
+    /// it when a step ends or starts on its own (`g` goes to ▶ when they
+    /// are done); after a decision they sent, it does.
     fn reading(&self) -> bool {
         !self.follow || self.hit.is_some() || self.searching.is_some()
     }
@@ -796,7 +805,8 @@ impl App {
         let Some(next) = self.session.next_step() else {
             return self.ask_before_closing();
         };
-        if self.track_next && !self.reading() {
+        let decided = std::mem::take(&mut self.decided);
+        if self.track_next && (decided || !self.reading()) {
             self.select(next);
         }
         self.offer_optional_section(next);
