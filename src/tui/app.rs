@@ -730,6 +730,9 @@ impl App {
                 self.forget_drafts(&r.event);
                 if matches!(r.event, Event::StepStarted { .. }) {
                     self.attach_logs();
+                    // The decision that started it is carried out: the
+                    // step's end is not one (see `reading`).
+                    self.decided = false;
                 }
                 self.check_typing();
                 // The step ended while "leave it running?" was open: the

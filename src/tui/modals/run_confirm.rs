@@ -3,7 +3,7 @@
 
 use super::super::look::Look;
 use super::super::theme;
-use super::super::widgets::wrapped_height;
+use super::super::widgets::box_rows;
 use crate::runbook::duration;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,27 +19,49 @@ pub fn environment(look: &Look, step: &str) -> Vec<(String, String)> {
     }
 }
 
-/// Said after the rows a short screen hides: `y` waits for all of them.
-const HIDDEN: &str = "enlarge the terminal: y runs the command once it all shows";
+/// Said after the rows a short screen hides. `y` waits while they hide
+/// part of the command; the directory and environment below it may give
+/// way on a short screen.
+const HIDDEN: &str = "enlarge the terminal to see them";
+const HIDDEN_COMMAND: &str = "enlarge the terminal: y runs the command once it all shows";
 
 pub fn render(frame: &mut Frame, area: Rect, look: &Look, step: &str) {
+    let why = if hides_command(area, look, step) {
+        HIDDEN_COMMAND
+    } else {
+        HIDDEN
+    };
     if let Some(lines) = content(area, look, step) {
-        super::super::widgets::dialog_hiding(frame, area, 76, "Run this command?", lines, HIDDEN);
+        super::super::widgets::dialog_hiding(frame, area, 76, "Run this command?", lines, why);
     }
 }
 
-/// Whether this screen is too short for the whole question: `y` does not
-/// run a command the operator could not read.
-fn hides_rows(look: &Look, step: &str) -> bool {
+/// Whether this screen is too short for the command itself (its title,
+/// its lines, a row saying what is hidden and the keys): `y` does not run
+/// a command the operator could not read.
+fn hides_command(area: Rect, look: &Look, step: &str) -> bool {
     use super::super::widgets::{box_rows, dialog_inner, dialog_rows, prewrap_wide};
-    let area = Rect::new(0, 0, look.size.0, look.size.1);
     let inner = dialog_inner(area, 76);
-    content(area, look, step)
-        .is_some_and(|lines| box_rows(&prewrap_wide(lines, inner), inner) > dialog_rows(area))
+    let Some(head) = head(look, step) else {
+        return false;
+    };
+    let need = box_rows(&prewrap_wide(head, inner), inner) + 1 + box_rows(&footer(), inner);
+    need > dialog_rows(area)
 }
 
-/// The question's lines on a screen of `area`.
-fn content(area: Rect, look: &Look, step: &str) -> Option<Vec<Line<'static>>> {
+/// The keys, after a blank row.
+fn footer() -> [Line<'static>; 2] {
+    [
+        Line::raw(""),
+        Line::styled(
+            super::super::keymap::footer(super::super::keymap::Context::RunConfirm, &[]),
+            theme::bold(),
+        ),
+    ]
+}
+
+/// The step's title and its command, line by line.
+fn head(look: &Look, step: &str) -> Option<Vec<Line<'static>>> {
     let def = look.session.runbook.step(step)?;
     let mut lines = vec![
         Line::styled(def.title.clone(), theme::bold()),
@@ -51,6 +73,13 @@ fn content(area: Rect, look: &Look, step: &str) -> Option<Vec<Line<'static>>> {
             theme::fg(look.color, Color::Cyan),
         ));
     }
+    Some(lines)
+}
+
+/// The question's lines on a screen of `area`.
+fn content(area: Rect, look: &Look, step: &str) -> Option<Vec<Line<'static>>> {
+    let def = look.session.runbook.step(step)?;
+    let mut lines = head(look, step)?;
     lines.push(Line::raw(""));
     // Relative working directories are taken from the runbook's folder.
     let dir = match def
@@ -73,18 +102,12 @@ fn content(area: Rect, look: &Look, step: &str) -> Option<Vec<Line<'static>>> {
         .into_iter()
         .map(|(k, v)| Line::raw(format!("  {k}={v}")))
         .collect();
-    let footer = [
-        Line::raw(""),
-        Line::styled(
-            super::super::keymap::footer(super::super::keymap::Context::RunConfirm, &[]),
-            theme::bold(),
-        ),
-    ];
+    let footer = footer();
     // The command and the keys always show; on a short screen the
     // environment gives way, saying how much is left out.
     let inner = 76.min(area.width.saturating_sub(2)).saturating_sub(2);
     let room = usize::from(area.height.saturating_sub(4))
-        .saturating_sub(wrapped_height(&lines, inner) + footer.len());
+        .saturating_sub(box_rows(&lines, inner) + box_rows(&footer, inner));
     lines.extend(fit_env(env, room, inner));
     lines.extend(footer);
     Some(lines)
@@ -93,15 +116,13 @@ fn content(area: Rect, look: &Look, step: &str) -> Option<Vec<Line<'static>>> {
 /// The environment's lines in at most `room` rows: the first ones, then
 /// how many more there are.
 fn fit_env(env: Vec<Line<'static>>, room: usize, width: u16) -> Vec<Line<'static>> {
-    if wrapped_height(&env, width) <= room {
+    if box_rows(&env, width) <= room {
         return env;
     }
     let total = env.len();
     let mut kept = Vec::new();
     for line in env {
-        if wrapped_height(&kept, width) + wrapped_height(std::slice::from_ref(&line), width) + 1
-            > room
-        {
+        if box_rows(&kept, width) + box_rows(std::slice::from_ref(&line), width) + 1 > room {
             break;
         }
         kept.push(line);
@@ -122,8 +143,12 @@ pub fn key(
     use super::super::keymap::Action as A;
     use super::outcome::Outcome;
     match action {
-        // The box says why (`HIDDEN`) in place of the rows it hides.
-        Some(A::Accept) if hides_rows(look, &step) => Outcome::Keep(step),
+        // The box says why (`HIDDEN_COMMAND`) in place of the rows it hides.
+        Some(A::Accept)
+            if hides_command(Rect::new(0, 0, look.size.0, look.size.1), look, &step) =>
+        {
+            Outcome::Keep(step)
+        }
         Some(A::Accept) => Outcome::Send(vec![crate::engine::command::Command::Start { step }]),
         Some(A::Dismiss) => Outcome::Close,
         _ => Outcome::Keep(step),
