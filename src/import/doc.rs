@@ -127,7 +127,12 @@ pub fn render_block(block: &Block) -> String {
     match &block.kind {
         Kind::Heading { text, .. } | Kind::Paragraph(text) => text.rich.clone(),
         Kind::List { start, items } => render_list(*start, items),
-        Kind::Code { lang, text } => format!("```{lang}\n{}\n```", text.trim_end_matches('\n')),
+        Kind::Code { lang, text } => {
+            // Longer than any run of backticks inside: a block that shows
+            // a fenced block keeps it whole.
+            let fence = "`".repeat(longest_backticks(text).max(2) + 1);
+            format!("{fence}{lang}\n{}\n{fence}", text.trim_end_matches('\n'))
+        }
         Kind::Quote { label, blocks } => {
             let inner = render_blocks(blocks);
             match label {
@@ -170,6 +175,11 @@ fn render_list(start: Option<u64>, items: &[Item]) -> String {
         }
     }
     out.join("\n")
+}
+
+/// The longest run of backticks in `text`.
+fn longest_backticks(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -225,6 +235,22 @@ mod tests {
         assert_eq!(
             item(vec![para("Bump the version:"), nested]).one_line(),
             "Bump the version: a; b"
+        );
+    }
+
+    #[test]
+    fn a_code_block_that_shows_a_fence_is_fenced_longer() {
+        let block = |text: &str| Block {
+            line: 1,
+            kind: Kind::Code {
+                lang: "markdown".into(),
+                text: text.into(),
+            },
+        };
+        assert_eq!(render_block(&block("ls\n")), "```markdown\nls\n```");
+        assert_eq!(
+            render_block(&block("```sh\nmake\n```\n")),
+            "````markdown\n```sh\nmake\n```\n````"
         );
     }
 }

@@ -97,7 +97,7 @@ fn refused(refusal: parse::Refusal) -> ImportError {
                     "the code block opened with {fence} at line {line}, column {column} is never closed{until}"
                 ),
                 format!(
-                    "end the command with a line of {fence} (the same character, at least as many) where the code block ends; a block that shows a fenced block inside it takes a longer fence ({fence}{ch})",
+                    "end the command with a line of {fence} (the same character, at least as many, indented like the line that opens it: in a list item, as the item's text) where the code block ends; a block that shows a fenced block inside it takes a longer fence ({fence}{ch})",
                     ch = &fence[..1]
                 ),
             )

@@ -84,7 +84,8 @@ pub fn parse(text: &str) -> Result<Document, Refusal> {
 }
 
 /// Refuses a fenced code block that was not closed where its author
-/// meant: its source range does not end with a closing fence (the same
+/// meant: it runs to the end of the document and its source range does
+/// not end with a closing fence (the same
 /// character as its opening fence, at least as many, nothing else on the
 /// line after a container's indentation or `>` marks), or a line inside
 /// it opens another block with that fence and an info string. A block of
@@ -117,7 +118,10 @@ fn closed_fence(text: &str, range: &Range<usize>) -> Result<(), Refusal> {
         let run = l.chars().take_while(|c| *c == ch).count();
         run >= fence.len() && !l[run..].trim().is_empty() && !l[run..].contains(ch)
     });
-    if closes && reopened.is_none() {
+    // A block its container ends (a list item, a quote) holds only what
+    // is inside it: nothing after it is swallowed.
+    let to_the_end = text[range.end..].trim().is_empty();
+    if reopened.is_none() && (closes || !to_the_end) {
         return Ok(());
     }
     let before = &text[..at];
@@ -736,9 +740,13 @@ mod tests {
         };
         let rest_of_the_page = "# T\n\n## Check\n\n```sh\nls\n\n## Delete\n\n1. rm\n";
         assert_eq!(unclosed(rest_of_the_page), (5, 1, "```".into()));
-        // Inside a list item, its item ends it: still never closed.
+        // Inside a list item or a quote, its container ends it: nothing
+        // after it is swallowed, so it is not refused.
+        assert!(parse("1. Do it:\n   ```sh\n   ls\n2. Then\n").is_ok());
+        assert!(parse("> ```sh\n> echo a\n\n```sh\nls\n```\n").is_ok());
+        // The last item's block runs to the end of the page: refused.
         assert_eq!(
-            unclosed("1. Do it:\n   ```sh\n   ls\n2. Then\n"),
+            unclosed("1. Do it:\n   ```sh\n   ls\n"),
             (2, 4, "```".into())
         );
         // A shorter fence or another character does not close it.
