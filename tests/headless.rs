@@ -1480,8 +1480,10 @@ fn an_interrupt_is_recorded_as_one_not_as_a_crash_or_a_failure() {
         md.contains("stepwise stopped the session (resumable): `wait` was cancelled (stepwise received SIGINT)"),
         "{md}"
     );
-    // The interruption before the resume is not taken for a crash.
+    // The interruption before the resume is not taken for a crash, and
+    // the attempt's exit row says it ended on the cancel.
     assert!(!md.contains("(last record)"), "{md}");
+    assert!(md.contains("Attempt 1 ended as cancelled: signal"), "{md}");
 }
 
 /// A headless run that stops because the next decision needs an answer

@@ -275,11 +275,17 @@ fn what(s: &Session, e: &Event) -> Option<String> {
             duration_ms,
             success,
         } => {
+            // Cancelled (the row before says by whom): it ended on that.
+            let cancelled = s
+                .step(step)
+                .and_then(|st| st.attempts.iter().find(|a| a.number == *attempt))
+                .is_some_and(|a| a.cancelled.is_some());
             let word = match success {
                 true => "passed",
                 false if report::failed_as_allowed(s, step, *attempt) => {
                     "failed as allowed (on_failure: continue)"
                 }
+                false if cancelled => "ended as cancelled",
                 false => "failed",
             };
             format!(
