@@ -528,7 +528,10 @@ impl<W: Write> Driver<W> {
                 let _ = writeln!(self.out, "      {}", inert(l));
             }
         }
-        let _ = write!(self.out, "  answer ({what}): ");
+        // Asked only where stdin is read (not with `--answer` and a pipe).
+        if self.answers.ask_stdin {
+            let _ = write!(self.out, "  answer ({what}): ");
+        }
         let _ = self.out.flush();
     }
 
@@ -550,7 +553,10 @@ impl<W: Write> Driver<W> {
         if let Some(line) = self.read_line().await {
             return Ok(line);
         }
-        let _ = writeln!(self.out);
+        if self.answers.ask_stdin {
+            // The end of the prompt's line.
+            let _ = writeln!(self.out);
+        }
         if self.interrupted {
             return Err(Exit::Interrupted);
         }

@@ -1522,3 +1522,25 @@ fn a_headless_stop_is_recorded_as_stepwises_with_its_reason() {
         "the outcome says why: {md}"
     );
 }
+
+/// With `--answer` and a piped stdin, stdin is not read: the question is
+/// shown without a prompt to type into, and its hint does not offer
+/// stdin.
+#[test]
+fn no_prompt_is_printed_where_stdin_is_not_read() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = runbook_file(
+        home.path(),
+        "go.yaml",
+        "runbook: 1\nid: go\ntitle: Go\nsections:\n  - title: S\n    steps:\n      - id: deploy\n        title: Deploy\n        run: echo deploying\n        confirm: true\n      - id: other\n        title: Other\n        run: 'true'\n",
+    );
+    let out = run_headless(home.path(), &["--answer", "other=skip:x"], &rb);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("? deploy — Deploy"), "{t}");
+    assert!(!t.contains("answer (run"), "{t}");
+    assert!(
+        t.contains("answer with --answer deploy=run, --yes\n"),
+        "{t}"
+    );
+}
