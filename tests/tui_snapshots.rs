@@ -1594,3 +1594,23 @@ fn a_long_note_is_in_view_whole_while_the_screen_has_room() {
     }
     assert!(screen.contains("Ctrl-D save"), "{screen}");
 }
+
+/// On the smallest screen the questions drawn above the log keep their
+/// keys: the outcome-unknown box at 50x14 shows every key it offers, with
+/// a row saying what it hides.
+#[test]
+fn the_outcome_unknown_box_keeps_its_keys_at_50x14() {
+    let mut app = unknown_app();
+    let screen = screen_of(&mut app, 50, 14);
+    let keys: Vec<String> = stepwise::tui::keymap::bindings(stepwise::tui::keymap::Context::Unknown)
+        .map(stepwise::tui::keymap::keys_label)
+        .collect();
+    assert!(!keys.is_empty());
+    for key in &keys {
+        assert!(
+            screen.lines().any(|l| l.contains(&format!("┃  {key}"))),
+            "no {key} in\n{screen}"
+        );
+    }
+    assert!(screen.contains("more rows"), "{screen}");
+}

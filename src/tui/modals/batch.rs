@@ -24,10 +24,12 @@ pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
     )];
     lines.extend(results(&st.fleet).into_iter().map(Line::raw));
     lines.push(Line::raw(""));
+    let keys_at = lines.len();
     lines.extend(super::failure::choices(Context::Batch));
     Some(AboveLog {
         width: 64,
         title: "Next batch?",
+        keys: lines.len() - keys_at,
         lines,
     })
 }

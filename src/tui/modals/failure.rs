@@ -36,10 +36,12 @@ pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
         Line::raw("The log pane shows its output. What now?"),
         Line::raw(""),
     ];
+    let keys_at = lines.len();
     lines.extend(choices(super::super::keymap::Context::Failure));
     Some(AboveLog {
         width: 64,
         title: "Step failed",
+        keys: lines.len() - keys_at,
         lines,
     })
 }

@@ -28,10 +28,12 @@ pub fn dialog(look: &Look, step: &str) -> Option<AboveLog<'static>> {
     )];
     lines.extend(summary(&st.fleet).into_iter().map(Line::raw));
     lines.push(Line::raw(""));
+    let keys_at = lines.len();
     lines.extend(super::failure::choices(Context::FleetFailure));
     Some(AboveLog {
         width: 64,
         title,
+        keys: lines.len() - keys_at,
         lines,
     })
 }

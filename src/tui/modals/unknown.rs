@@ -219,6 +219,7 @@ pub fn dialog(look: &Look, p: &UnknownPrompt) -> Option<AboveLog<'static>> {
             theme::bold(),
         ));
     }
+    let keys_at = lines.len();
     if p.confirming {
         let question = match is_update(look, p) {
             true => "Send it again? A channel may already have it.",
@@ -235,6 +236,7 @@ pub fn dialog(look: &Look, p: &UnknownPrompt) -> Option<AboveLog<'static>> {
     Some(AboveLog {
         width: 76,
         title: "Outcome unknown",
+        keys: lines.len() - keys_at,
         lines,
     })
 }

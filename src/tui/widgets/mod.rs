@@ -374,7 +374,7 @@ pub fn dialog_hiding(
     why: &str,
 ) {
     let inner = dialog_inner(area, width);
-    let lines = keep_last(prewrap_wide(lines, inner), inner, dialog_rows(area), why);
+    let lines = keep_last(prewrap_wide(lines, inner), inner, dialog_rows(area), 1, why);
     let h = dialog_height(area, width, &lines);
     let r = centered(frame, area, width, h);
     boxed(frame, r, title, lines);
@@ -393,18 +393,24 @@ pub fn box_rows(lines: &[Line<'_>], width: u16) -> usize {
         .line_count(width.max(1))
 }
 
-/// `lines` in at most `rows` rows of `width`, the last line kept: every
-/// box ends with its keys, which must show on the smallest screen. What
-/// does not fit before it gives way to a row saying how much is hidden,
-/// and `why`.
-fn keep_last<'a>(mut lines: Vec<Line<'a>>, width: u16, rows: usize, why: &str) -> Vec<Line<'a>> {
-    if box_rows(&lines, width) <= rows || lines.len() < 2 {
+/// `lines` in at most `rows` rows of `width`, the last `keys` lines kept:
+/// every box ends with its keys, which must show on the smallest screen.
+/// What does not fit before them gives way to a row saying how much is
+/// hidden, and `why`.
+fn keep_last<'a>(
+    mut lines: Vec<Line<'a>>,
+    width: u16,
+    rows: usize,
+    keys: usize,
+    why: &str,
+) -> Vec<Line<'a>> {
+    if box_rows(&lines, width) <= rows || lines.len() <= keys {
         return lines;
     }
-    let last = lines.pop().expect("two lines at least");
+    let last = lines.split_off(lines.len() - keys);
     let total = box_rows(&lines, width);
     let more = |n: usize| Line::styled(format!("… {n} more rows: {why}"), super::theme::dim());
-    let reserved = box_rows(std::slice::from_ref(&last), width) + box_rows(&[more(total)], width);
+    let reserved = box_rows(&last, width) + box_rows(&[more(total)], width);
     let budget = rows.saturating_sub(reserved);
     let mut used = 0;
     let mut kept: Vec<Line<'a>> = Vec::new();
@@ -417,7 +423,7 @@ fn keep_last<'a>(mut lines: Vec<Line<'a>>, width: u16, rows: usize, why: &str) -
         kept.push(line);
     }
     kept.push(more(total - used));
-    kept.push(last);
+    kept.extend(last);
     kept
 }
 
@@ -430,13 +436,18 @@ pub struct AboveLog<'a> {
     pub width: u16,
     pub title: &'static str,
     pub lines: Vec<ratatui::text::Line<'a>>,
+    /// How many of the last lines are its keys, kept on any screen.
+    pub keys: usize,
 }
 
 impl<'a> AboveLog<'a> {
     /// The lines as the box shows them on a screen of `area` (see
     /// [`prewrap_wide`]).
     fn shown(&self, area: Rect) -> Vec<Line<'a>> {
-        prewrap_wide(self.lines.clone(), dialog_inner(area, self.width))
+        let inner = dialog_inner(area, self.width);
+        let lines = prewrap_wide(self.lines.clone(), inner);
+        let why = "a taller screen shows them";
+        keep_last(lines, inner, dialog_rows(area), self.keys, why)
     }
 
     /// Where the box goes on a screen of `area` (the whole frame).
@@ -498,9 +509,9 @@ mod tests {
     fn a_box_too_tall_for_the_screen_keeps_its_last_line() {
         let lines: Vec<Line> = (0..10).map(|i| Line::raw(format!("line {i}"))).collect();
         let why = "a taller screen shows them";
-        let kept = keep_last(lines.clone(), 60, 20, why);
+        let kept = keep_last(lines.clone(), 60, 20, 1, why);
         assert_eq!(kept.len(), 10, "fits: unchanged");
-        let kept = keep_last(lines, 60, 5, why);
+        let kept = keep_last(lines, 60, 5, 1, why);
         let text: Vec<String> = kept.iter().map(|l| l.to_string()).collect();
         assert_eq!(
             text,
