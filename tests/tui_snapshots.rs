@@ -1602,9 +1602,10 @@ fn a_long_note_is_in_view_whole_while_the_screen_has_room() {
 fn the_outcome_unknown_box_keeps_its_keys_at_50x14() {
     let mut app = unknown_app();
     let screen = screen_of(&mut app, 50, 14);
-    let keys: Vec<String> = stepwise::tui::keymap::bindings(stepwise::tui::keymap::Context::Unknown)
-        .map(stepwise::tui::keymap::keys_label)
-        .collect();
+    let keys: Vec<String> =
+        stepwise::tui::keymap::bindings(stepwise::tui::keymap::Context::Unknown)
+            .map(stepwise::tui::keymap::keys_label)
+            .collect();
     assert!(!keys.is_empty());
     for key in &keys {
         assert!(
