@@ -15,7 +15,7 @@ use crate::engine::process::DisplayLines;
 use crate::launch::Failure;
 use crate::outcome::Exit;
 use crate::session::event::{Event, Record, Stream};
-use crate::session::state::{Session, StepStatus};
+use crate::session::state::{Attempt, Session, StepState, StepStatus};
 use crate::session::tail::Tail;
 use crate::session::{status, store};
 use std::collections::HashMap;
@@ -97,6 +97,18 @@ async fn feed(mut watch: Watch, tx: tokio::sync::mpsc::Sender<Update>) {
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Each running step's attempt with a log of its own (a fleet step's
+/// hosts have theirs, left to their records).
+fn running_attempts(session: &Session) -> impl Iterator<Item = (&StepState, &Attempt)> {
+    session.steps.iter().filter_map(|st| {
+        let running = matches!(st.status, StepStatus::Running { .. });
+        st.attempts
+            .last()
+            .filter(|_| running && !st.fleet.is_fleet())
+            .map(|a| (st, a))
+    })
 }
 
 /// Said once a followed session is held by no stepwise (left, or its
@@ -230,15 +242,7 @@ impl Watch {
     /// says it ended rather than counting on, as `stepwise status` does.
     fn ended_away(&mut self) -> Vec<Update> {
         let mut out = Vec::new();
-        for st in &self.session.steps {
-            let running = matches!(st.status, StepStatus::Running { .. });
-            let Some(a) = st
-                .attempts
-                .last()
-                .filter(|_| running && !st.fleet.is_fleet())
-            else {
-                continue;
-            };
+        for (st, a) in running_attempts(&self.session) {
             let key = (st.id.clone(), a.number);
             if self.told_ended.contains(&key) {
                 continue;
@@ -266,15 +270,7 @@ impl Watch {
     /// (one log per host) are left to their records.
     fn unjournalled(&mut self) -> Vec<Update> {
         let mut out = Vec::new();
-        for st in &self.session.steps {
-            let running = matches!(st.status, StepStatus::Running { .. });
-            let Some(a) = st
-                .attempts
-                .last()
-                .filter(|_| running && !st.fleet.is_fleet())
-            else {
-                continue;
-            };
+        for (st, a) in running_attempts(&self.session) {
             let shown = self.shown.entry((st.id.clone(), a.number)).or_default();
             let log = self.dir.join(&a.log);
             let len = std::fs::metadata(&log).map_or(0, |m| m.len());

@@ -770,6 +770,19 @@ fn no_key_but_q_acts_while_the_terminal_is_too_small() {
     assert!(app.modal.is_none());
 }
 
+/// Ctrl-Z and Ctrl-L act on the too-small screen too: they send nothing,
+/// open nothing, and only hand the terminal over or paint it again.
+#[test]
+fn ctrl_z_and_ctrl_l_act_while_the_terminal_is_too_small() {
+    let mut app = app_with(&midway());
+    app.update(Msg::Resize(44, 12));
+    assert!(app.update(ctrl('l')).is_empty());
+    assert!(app.redraw, "Ctrl-L asks the driver to paint again");
+    assert!(app.update(ctrl('z')).is_empty());
+    assert!(app.suspend, "Ctrl-Z asks the driver to suspend");
+    assert!(app.modal.is_none());
+}
+
 /// The demo cannot be resumed: leaving it would stop its running step,
 /// which the too-small screen promises not to do; its `q` waits.
 #[test]
@@ -1061,11 +1074,8 @@ fn a_followers_selection_follows_the_next_step_as_records_land() {
     );
 }
 
-/// A log scrolled up from its end stays in view when its step ends: the
-/// selection does not follow ▶ to the next step while the operator reads
-/// (README: "a paused view stays on its lines"); `g` goes there after.
-#[test]
-fn a_paused_log_stays_in_view_when_its_step_ends() {
+/// The session with `identify` confirmed: `tag-exists` is next.
+fn identified() -> Vec<stepwise::session::event::Record> {
     let mut records = started();
     records.push(rec(
         4,
@@ -1077,6 +1087,15 @@ fn a_paused_log_stays_in_view_when_its_step_ends() {
             via: ConfirmedVia::Operator,
         },
     ));
+    records
+}
+
+/// A log scrolled up from its end stays in view when its step ends: the
+/// selection does not follow ▶ to the next step while the operator reads
+/// (README: "a paused view stays on its lines"); `g` goes there after.
+#[test]
+fn a_paused_log_stays_in_view_when_its_step_ends() {
+    let records = identified();
     let mut app = app_with(&records);
     assert_eq!(app.selected_id(), "tag-exists");
     // Started by Enter, as an operator starts it: that decision is
@@ -1106,17 +1125,7 @@ fn a_paused_log_stays_in_view_when_its_step_ends() {
 /// Following the end (the default), the selection moves on as before.
 #[test]
 fn a_followed_log_moves_on_to_the_next_step() {
-    let mut records = started();
-    records.push(rec(
-        4,
-        60,
-        Event::HumanConfirmed {
-            step: "identify".into(),
-            note: None,
-            checked: vec![],
-            via: ConfirmedVia::Operator,
-        },
-    ));
+    let mut records = identified();
     records.push(started_step(5, 70, "tag-exists", 1));
     let mut app = app_with(&records);
     output(&mut app, "tag-exists", 1, Stream::Stdout, "ok\n");
@@ -1129,17 +1138,7 @@ fn a_followed_log_moves_on_to_the_next_step() {
 /// the selection on even from a paused log.
 #[test]
 fn after_a_decision_the_selection_moves_on_from_a_paused_log() {
-    let mut records = started();
-    records.push(rec(
-        4,
-        60,
-        Event::HumanConfirmed {
-            step: "identify".into(),
-            note: None,
-            checked: vec![],
-            via: ConfirmedVia::Operator,
-        },
-    ));
+    let mut records = identified();
     records.push(started_step(5, 70, "tag-exists", 1));
     let mut app = app_with(&records);
     for i in 0..200 {

@@ -287,9 +287,25 @@ impl App {
         }
     }
 
+    /// Ctrl-Z and Ctrl-L, on any screen (an open prompt or field, the
+    /// too-small screen): they only hand the terminal over or paint it
+    /// again, and what was typed stays open for `fg`. Whether it was one.
+    fn screen_key(&mut self, key: &KeyEvent) -> bool {
+        match keymap::action(Context::Main, key) {
+            Some(Action::Suspend) => self.suspend = true,
+            Some(Action::Redraw) => self.redraw = true,
+            _ => return false,
+        }
+        true
+    }
+
     /// A key while the screen is too small: `q` leaves (a running step
-    /// runs on: resume re-attaches); nothing else acts.
+    /// runs on: resume re-attaches); Ctrl-Z and Ctrl-L as anywhere;
+    /// nothing else acts.
     fn key_too_small(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if self.screen_key(key) {
+            return Vec::new();
+        }
         if key
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
@@ -351,19 +367,8 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Command> {
-        // Ctrl-Z suspends from any screen, an open prompt or field
-        // included: it stays open, with what was typed, for `fg`.
-        match keymap::action(Context::Main, &key) {
-            Some(Action::Suspend) => {
-                self.suspend = true;
-                return Vec::new();
-            }
-            // From any screen too: what needs it is a screen gone wrong.
-            Some(Action::Redraw) => {
-                self.redraw = true;
-                return Vec::new();
-            }
-            _ => {}
+        if self.screen_key(&key) {
+            return Vec::new();
         }
         if self.modal.is_some() {
             return self.modal_key(key);

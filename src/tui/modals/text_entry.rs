@@ -25,7 +25,7 @@ pub(super) fn grown(area: Rect, min: u16, text: &TextArea<'static>) -> u16 {
         .iter()
         .map(|l| Line::raw(format!("{l} ")))
         .collect();
-    let need = super::super::widgets::wrapped_height(&lines, width) as u16;
+    let need = super::super::widgets::box_rows(&lines, width) as u16;
     let most = area.height.saturating_sub(2 + 6).max(min);
     need.clamp(min, most)
 }
