@@ -1486,6 +1486,79 @@ fn an_interrupt_is_recorded_as_one_not_as_a_crash_or_a_failure() {
     assert!(md.contains("Attempt 1 ended as cancelled: signal"), "{md}");
 }
 
+/// A step ended by a cancel reads "cancelled" wherever a person looks
+/// (heading, status line, counts, `stepwise status`), while the JSON keeps
+/// format 4's `failed` and says how many of them were cancelled.
+#[test]
+fn a_cancelled_step_reads_cancelled_not_failed_in_the_record() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = runbook_file(
+        home.path(),
+        "wait.yaml",
+        "runbook: 1\nid: wait\ntitle: Wait\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 30\n      - id: boom\n        title: Boom\n        run: exit 1\n        on_failure: continue\n",
+    );
+    let out_path = home.path().join("out.txt");
+    let mut child = stepwise(home.path())
+        .current_dir(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .spawn()
+        .unwrap();
+    let printed = || std::fs::read_to_string(&out_path).unwrap_or_default();
+    assert!(
+        eventually(|| printed().contains("wait | started")),
+        "{}",
+        printed()
+    );
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{}", printed());
+    let dir = session_dirs(home.path())[0].clone();
+    let export = |format: &str| {
+        text(
+            &stepwise(home.path())
+                .arg("export")
+                .arg(&dir)
+                .args(["--format", format])
+                .output()
+                .unwrap(),
+        )
+    };
+    let md = export("md");
+    assert!(md.contains("#### 1.1 Wait ❌ — cancelled"), "{md}");
+    assert!(
+        md.contains("- **Status:** cancelled: stepwise received SIGINT"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "0 done, 0 skipped, 0 failed, 0 done by hand, 1 cancelled, 1 not reached (of 2)"
+        ),
+        "{md}"
+    );
+    let html = export("html");
+    assert!(
+        html.contains(r#"<span class="pill failed">1 cancelled</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="pill failed">cancelled</span>"#),
+        "{html}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&export("json")).unwrap();
+    let counts = &json["session"]["counts"];
+    assert_eq!(
+        (counts["failed"].as_u64(), counts["cancelled"].as_u64()),
+        (Some(1), Some(1)),
+        "{counts}"
+    );
+    assert_eq!(json["steps"][0]["status"], "failed");
+    let status = text(&stepwise(home.path()).arg("status").output().unwrap());
+    assert!(status.contains("Wait (cancelled"), "{status}");
+}
+
 /// A headless run that stops because the next decision needs an answer
 /// it was not given is recorded as stepwise's stop, with that reason: no
 /// operator left it.

@@ -110,12 +110,13 @@ pub fn key(action: Option<super::super::keymap::Action>) -> super::outcome::Outc
 /// they are not all alike.
 fn breakdown(look: &Look) -> Option<String> {
     use crate::session::state::StepStatus as S;
-    let mut counts = [0usize; 7];
+    let mut counts = [0usize; 8];
     for (i, st) in look.session.steps.iter().enumerate() {
         let slot = match st.status {
             S::Succeeded | S::Confirmed { .. } => 0,
             S::DoneByHand => 1,
             S::Failed if look.session.is_settled(i) => 2,
+            S::Failed if st.cancelled().is_some() => 7,
             S::Failed => 3,
             S::Skipped { .. } => 4,
             S::Running { .. } | S::OutcomeUnknown { .. } => 5,
@@ -131,6 +132,7 @@ fn breakdown(look: &Look) -> Option<String> {
         "skipped",
         "outcome unknown",
         "not reached",
+        "cancelled",
     ];
     let parts: Vec<String> = counts
         .iter()

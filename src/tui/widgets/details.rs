@@ -117,7 +117,7 @@ fn status_text(app: &App, st: &StepState) -> String {
     }
     match &st.status {
         StepStatus::Skipped { reason } => format!("skipped: {reason}"),
-        other => other.label().to_string(),
+        _ => st.word().to_string(),
     }
 }
 

@@ -169,6 +169,25 @@ pub struct StepState {
 }
 
 impl StepState {
+    /// Why its last attempt was cancelled, when that is how it failed: a
+    /// cancelled step is failed to the engine (the same question follows)
+    /// and `cancelled` in every word a person reads.
+    pub fn cancelled(&self) -> Option<&str> {
+        if self.status != StepStatus::Failed {
+            return None;
+        }
+        self.attempts.last()?.cancelled.as_deref()
+    }
+
+    /// Its status in one word for a person: `cancelled` for a step failed
+    /// by a cancel, else the status's own label.
+    pub fn word(&self) -> &'static str {
+        match self.cancelled() {
+            Some(_) => "cancelled",
+            None => self.status.label(),
+        }
+    }
+
     /// The automatic retries left after attempt `attempt` of a step whose
     /// `retry:` allows `attempts`: counted from the first attempt of its
     /// run (the last one a person started, else the first), as the

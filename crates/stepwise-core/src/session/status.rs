@@ -25,6 +25,8 @@ pub struct Status {
     pub failed: usize,
     /// Of `failed`: those whose `on_failure: continue` let the session go on.
     pub failed_allowed: usize,
+    /// Of `failed`: those a cancel ended.
+    pub cancelled: usize,
     pub skipped: usize,
     pub started_at: Option<DateTime<Utc>>,
     pub started_by: Option<String>,
@@ -57,6 +59,7 @@ pub fn of(
     offset: FixedOffset,
 ) -> Status {
     let (failed, failed_allowed, skipped) = tally(s);
+    let cancelled = s.steps.iter().filter(|st| st.cancelled().is_some()).count();
     let mut status = Status {
         session: s.id.clone(),
         runbook_title: s.runbook.title.clone(),
@@ -66,6 +69,7 @@ pub fn of(
         total: s.steps.len(),
         failed,
         failed_allowed,
+        cancelled,
         skipped,
         started_at: s.started_at,
         started_by: s.started_by.as_ref().map(|a| a.user.clone()),
@@ -126,7 +130,7 @@ fn step_now(s: &Session, now: DateTime<Utc>) -> Option<StepNow> {
     let def = s.runbook.step(&st.id)?;
     let state = match st.status {
         StepStatus::Running { .. } => "running",
-        StepStatus::Failed => "failed",
+        StepStatus::Failed => st.word(),
         StepStatus::OutcomeUnknown { .. } => "outcome unknown",
         _ if !def.is_automated() => "waiting for a person",
         _ => "next",
@@ -186,12 +190,21 @@ fn step_words(st: &Status, step: &StepNow) -> String {
     format!("step {}/{} {} ({how})", step.number, st.total, step.title)
 }
 
+/// `2 failed`, `1 failed (allowed)`, `3 failed (1 allowed, 1 cancelled)`.
 fn failed_words(st: &Status) -> String {
-    match (st.failed, st.failed_allowed) {
-        (0, _) => "0 failed".to_owned(),
-        (n, a) if a == n => format!("{n} failed (allowed)"),
-        (n, 0) => format!("{n} failed"),
-        (n, a) => format!("{n} failed ({a} allowed)"),
+    let n = st.failed;
+    let all = |k: usize| k == n && st.failed_allowed + st.cancelled == n;
+    let mut of = Vec::new();
+    for (k, word) in [(st.failed_allowed, "allowed"), (st.cancelled, "cancelled")] {
+        match k {
+            0 => {}
+            k if all(k) => of.push(word.to_owned()),
+            k => of.push(format!("{k} {word}")),
+        }
+    }
+    match of.is_empty() {
+        true => format!("{n} failed"),
+        false => format!("{n} failed ({})", of.join(", ")),
     }
 }
 

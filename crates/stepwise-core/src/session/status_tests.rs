@@ -121,6 +121,30 @@ fn an_allowed_failure_is_counted_as_allowed() {
 }
 
 #[test]
+fn a_cancelled_step_is_counted_and_named_as_cancelled() {
+    let s = fold(vec![
+        (0, session_started()),
+        (10, started("check")),
+        (
+            20,
+            Event::StepCancelled {
+                step: "check".into(),
+                attempt: 1,
+                reason: "stopped by the operator".into(),
+            },
+        ),
+        (21, exited("check", false)),
+    ]);
+    let now = t0() + chrono::Duration::seconds(60);
+    let st = of(&s, Standing::Left, false, now, UTC);
+    assert_eq!(
+        st.line,
+        "RB — step 1/3 check (cancelled; session left) — 1 failed (cancelled), 0 skipped — started 19:38 by alice, 1m00s ago"
+    );
+    assert_eq!((st.failed, st.cancelled), (1, 1));
+}
+
+#[test]
 fn a_session_nobody_holds_says_so_and_names_the_waiting_step() {
     let s = fold(vec![(0, session_started()), (10, started("check"))]);
     let st = of(&s, Standing::Unfinished, false, t0(), UTC);

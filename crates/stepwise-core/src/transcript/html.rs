@@ -166,6 +166,7 @@ fn count_chips(s: &Session) -> String {
         (c.done, "done", "done"),
         (c.skipped, "skipped", "skipped"),
         (c.failed, "failed", "failed"),
+        (c.cancelled, "cancelled", "failed"),
         (c.done_by_hand, "done by hand", "by-hand"),
         (c.running, "running (no end recorded)", "unknown"),
         (c.unknown, "outcome unknown", "unknown"),
@@ -173,7 +174,9 @@ fn count_chips(s: &Session) -> String {
     ];
     let mut out = String::new();
     for (n, word, key) in chips {
-        if n > 0 || matches!(key, "done" | "skipped" | "failed" | "by-hand") {
+        if n > 0
+            || (word != "cancelled" && matches!(key, "done" | "skipped" | "failed" | "by-hand"))
+        {
             let class = if n > 0 { key } else { "zero" };
             out.push_str(&format!("<span class=\"pill {class}\">{n} {word}</span> "));
         }
@@ -285,7 +288,7 @@ fn step(out: &mut String, s: &Session, st: &StepState, ctx: &Context) {
     ));
     out.push_str(&format!(
         "<h4><span class=\"pill {key}\">{}</span> {}</h4>\n",
-        esc(st.status.label()),
+        esc(st.word()),
         esc(&report::label(s, st))
     ));
     let mut how = esc(&report::how_reached(st, def));

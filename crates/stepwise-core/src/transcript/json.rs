@@ -138,7 +138,10 @@ struct StopOut {
 struct CountsOut {
     done: usize,
     skipped: usize,
+    /// Counted in `failed` too (a reader of format 4 sees the same
+    /// `failed`); how many of them a cancel ended.
     failed: usize,
+    cancelled: usize,
     done_by_hand: usize,
     running: usize,
     unknown: usize,
@@ -384,7 +387,8 @@ fn counts(c: Counts) -> CountsOut {
     CountsOut {
         done: c.done,
         skipped: c.skipped,
-        failed: c.failed,
+        failed: c.failed + c.cancelled,
+        cancelled: c.cancelled,
         done_by_hand: c.done_by_hand,
         running: c.running,
         unknown: c.unknown,

@@ -109,6 +109,9 @@ fn counts_line(s: &Session) -> String {
         "{} done, {} skipped, {} failed, {} done by hand",
         c.done, c.skipped, c.failed, c.done_by_hand
     );
+    if c.cancelled > 0 {
+        line.push_str(&format!(", {} cancelled", c.cancelled));
+    }
     if c.running > 0 {
         line.push_str(&format!(", {} running (no end recorded)", c.running));
     }
@@ -234,7 +237,7 @@ fn step(out: &mut String, s: &Session, st: &StepState, ctx: &Context) {
         "#### {} {} — {}\n\n",
         fmt::md_inline(&report::label(s, st)),
         icon(report::status_key(&st.status)),
-        st.status.label()
+        st.word()
     ));
     let mut status = format!(
         "- **Status:** {}",

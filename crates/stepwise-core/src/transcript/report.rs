@@ -18,6 +18,8 @@ pub struct Counts {
     /// Ran and passed, or confirmed by a person or a flag.
     pub done: usize,
     pub skipped: usize,
+    /// Failed by a cancel (not counted in `failed`).
+    pub cancelled: usize,
     pub failed: usize,
     pub done_by_hand: usize,
     /// Journalled as running, no end recorded (yet: a live session's
@@ -38,6 +40,7 @@ pub fn counts(s: &Session) -> Counts {
         match st.status {
             StepStatus::Succeeded | StepStatus::Confirmed { .. } => c.done += 1,
             StepStatus::Skipped { .. } => c.skipped += 1,
+            StepStatus::Failed if st.cancelled().is_some() => c.cancelled += 1,
             StepStatus::Failed => c.failed += 1,
             StepStatus::DoneByHand => c.done_by_hand += 1,
             StepStatus::Running { .. } => c.running += 1,
@@ -200,6 +203,9 @@ pub fn how_reached(st: &StepState, def: Option<&Step>) -> String {
         // words, not an `on_failure` the runbook never set.
         StepStatus::Failed if def.is_some_and(Step::is_update) => {
             "not delivered to every channel (the session went on)".to_owned()
+        }
+        StepStatus::Failed if st.cancelled().is_some() => {
+            format!("cancelled: {}", st.cancelled().unwrap_or_default())
         }
         StepStatus::Failed if def.is_some_and(|d| d.on_failure == OnFailure::Continue) => {
             "failed as allowed (on_failure: continue)".to_owned()
