@@ -1417,30 +1417,9 @@ fn a_run_approved_by_a_flag_is_recorded_as_the_flags() {
 /// and a headless resume says the same.
 #[test]
 fn an_interrupt_is_recorded_as_one_not_as_a_crash_or_a_failure() {
-    let home = tempfile::tempdir().unwrap();
-    let rb = runbook_file(
-        home.path(),
-        "wait.yaml",
+    let home = interrupted_while_waiting(
         "runbook: 1\nid: wait\ntitle: Wait\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 30\n",
     );
-    let out_path = home.path().join("out.txt");
-    let mut child = stepwise(home.path())
-        .current_dir(home.path())
-        .args(["run", "--headless", "--trust"])
-        .arg(&rb)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .spawn()
-        .unwrap();
-    let printed = || std::fs::read_to_string(&out_path).unwrap_or_default();
-    assert!(
-        eventually(|| printed().contains("wait | started")),
-        "{}",
-        printed()
-    );
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(130), "{}", printed());
     let list = text(&stepwise(home.path()).arg("sessions").output().unwrap());
     assert!(list.contains("interrupted (resumable)"), "{list}");
     let dir = session_dirs(home.path())[0].clone();
@@ -1486,17 +1465,11 @@ fn an_interrupt_is_recorded_as_one_not_as_a_crash_or_a_failure() {
     assert!(md.contains("Attempt 1 ended as cancelled: signal"), "{md}");
 }
 
-/// A step ended by a cancel reads "cancelled" wherever a person looks
-/// (heading, status line, counts, `stepwise status`), while the JSON keeps
-/// format 4's `failed` and says how many of them were cancelled.
-#[test]
-fn a_cancelled_step_reads_cancelled_not_failed_in_the_record() {
+/// A headless run of `runbook` (its first step prints `started` and
+/// waits), sent SIGINT once that line is printed; exits 130.
+fn interrupted_while_waiting(runbook: &str) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
-    let rb = runbook_file(
-        home.path(),
-        "wait.yaml",
-        "runbook: 1\nid: wait\ntitle: Wait\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 30\n      - id: boom\n        title: Boom\n        run: exit 1\n        on_failure: continue\n",
-    );
+    let rb = runbook_file(home.path(), "wait.yaml", runbook);
     let out_path = home.path().join("out.txt");
     let mut child = stepwise(home.path())
         .current_dir(home.path())
@@ -1508,13 +1481,24 @@ fn a_cancelled_step_reads_cancelled_not_failed_in_the_record() {
         .unwrap();
     let printed = || std::fs::read_to_string(&out_path).unwrap_or_default();
     assert!(
-        eventually(|| printed().contains("wait | started")),
+        eventually(|| printed().contains("| started")),
         "{}",
         printed()
     );
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(130), "{}", printed());
+    home
+}
+
+/// A step ended by a cancel reads "cancelled" wherever a person looks
+/// (heading, status line, counts, `stepwise status`), while the JSON keeps
+/// format 4's `failed` and says how many of them were cancelled.
+#[test]
+fn a_cancelled_step_reads_cancelled_not_failed_in_the_record() {
+    let home = interrupted_while_waiting(
+        "runbook: 1\nid: wait\ntitle: Wait\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 30\n      - id: boom\n        title: Boom\n        run: exit 1\n        on_failure: continue\n",
+    );
     let dir = session_dirs(home.path())[0].clone();
     let export = |format: &str| {
         text(
