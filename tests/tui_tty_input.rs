@@ -1,7 +1,8 @@
 //! A `tty: true` step takes the keyboard (issue 14, item 3), in the real
 //! binary in a pseudo-terminal: `read -s -p 'Password: '` is answered by
-//! typing into it after `t`, and nothing typed reaches the journal, the
-//! transcript or the log.
+//! typing into it as it starts (no hotkey acts on what is typed), `Ctrl-]`
+//! and `t` hand the keys back and forth, and nothing typed reaches the
+//! journal, the transcript or the log.
 
 #[path = "support/pty.rs"]
 mod pty;
@@ -40,7 +41,7 @@ fn a_tty_step_is_answered_by_typing_and_nothing_typed_is_kept() {
         &rb,
         "runbook: 1\nid: pw\ntitle: Password\nsections:\n  - title: Ask\n    steps:\n      \
          - title: Ask for a password\n        id: ask\n        tty: true\n        \
-         run: \"read -s -p 'Password: ' p; echo; echo \\\"got ${#p} characters\\\"\"\n",
+         run: \"echo cols $(tput cols); read -s -p 'Password: ' p; echo; echo \\\"got ${#p} characters\\\"\"\n",
     )
     .unwrap();
     let env = [("STEPWISE_HOME", home.path())];
@@ -49,6 +50,16 @@ fn a_tty_step_is_answered_by_typing_and_nothing_typed_is_kept() {
     t.send(keys::ENTER);
     // The prompt in the log pane (the command in Details says it too).
     t.wait_for("the prompt", PATIENCE, |s| s.contains("│Password:"));
+    // Its terminal is the log pane's width (58 columns at 100) from its
+    // first line, not the 80 of a pty nobody sized.
+    assert!(t.screen().contains("│cols 58"), "{}", t.screen());
+    // The step took the keys as it started: `c` (cancel), `n` (note), `a`
+    // (auto) and `r` (retry) are the password's, not hotkeys.
+    t.wait_text("typing into ask");
+    t.type_text("cnar");
+    // Ctrl-] gives the keys back; `t` gives them to the step again.
+    t.send(b"\x1d");
+    t.wait_text("keys are stepwise's again");
     t.send(b"t");
     t.wait_text("typing into ask");
     t.type_text("hunter2");
@@ -64,9 +75,17 @@ fn a_tty_step_is_answered_by_typing_and_nothing_typed_is_kept() {
     t.send(keys::ENTER);
     t.wait_exit();
     let kept = all_text(&home.path().join("sessions"));
-    assert!(kept.contains("got 7 characters"), "the log has the output");
+    assert!(kept.contains("got 11 characters"), "the log has the output");
     assert!(
-        !kept.contains("hunter2"),
+        !kept.contains("step_cancelled"),
+        "a typed c cancelled: {kept}"
+    );
+    assert!(
+        !kept.contains("auto_changed"),
+        "a typed a changed the mode: {kept}"
+    );
+    assert!(
+        !kept.contains("hunter2") && !kept.contains("cnarhunter2"),
         "something typed was kept: {kept}"
     );
 }
@@ -93,13 +112,11 @@ fn a_paste_reaches_a_tty_step_as_a_terminal_would_send_it() {
     t.wait_text("Asks for paste");
     t.send(keys::ENTER);
     t.wait_for("the first prompt", PATIENCE, |s| s.contains("│First:"));
-    t.send(b"t");
     t.wait_text("typing into asks");
     t.send(b"\x1b[200~ab\n\x1b[201~");
     t.wait_text("✓  Asks for paste");
     t.send(keys::ENTER);
     t.wait_for("the second prompt", PATIENCE, |s| s.contains("│Second:"));
-    t.send(b"t");
     t.wait_text("typing into plain");
     t.send(b"\x1b[200~cd\n\x1b[201~");
     t.wait_text("Session completed");
@@ -113,9 +130,10 @@ fn a_paste_reaches_a_tty_step_as_a_terminal_would_send_it() {
         .unwrap()
         .path();
     let log = |name: &str| std::fs::read_to_string(dir.join("output").join(name)).unwrap();
-    // `read` stops at the Enter: the start mark and the text before it.
+    // `read` stops at the Enter: the start mark and the text before it,
+    // and nothing else typed before them.
     assert!(
-        log("asks.1.log").contains("033 [ 2 0 0 ~ a b"),
+        log("asks.1.log").contains("~ 033 [ 2 0 0 ~ a b"),
         "{}",
         log("asks.1.log")
     );

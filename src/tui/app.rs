@@ -226,8 +226,15 @@ impl App {
             Msg::Mouse(m) => self.mouse(m),
             Msg::Engine(u) => {
                 self.dirty = true;
+                let started = match &u {
+                    Update::Record(r) => match &r.event {
+                        Event::StepStarted { step, .. } => Some(step.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
                 self.engine(u);
-                Vec::new()
+                started.map_or_else(Vec::new, |step| self.tty_started(&step))
             }
             Msg::Tick(now) => {
                 self.tick(now);

@@ -355,11 +355,19 @@ impl Logs {
     /// was given.
     pub fn resize_tty(&mut self, step: &str, attempt: u32, rows: u16, cols: u16) {
         use crate::engine::process::{PTY_COLS, PTY_ROWS};
-        self.screens
+        let parser = self
+            .screens
             .entry((step.to_string(), attempt))
-            .or_insert_with(|| vt100::Parser::new(PTY_ROWS, PTY_COLS, 0))
-            .screen_mut()
-            .set_size(rows, cols);
+            .or_insert_with(|| vt100::Parser::new(PTY_ROWS, PTY_COLS, 0));
+        // Fewer rows keep the cursor's row, as a terminal does: the rows
+        // above it scroll up, not the ones at the cursor off the bottom.
+        let (old_rows, _) = parser.screen().size();
+        let (cursor, _) = parser.screen().cursor_position();
+        if cursor >= rows {
+            let up = "\n".repeat(usize::from(cursor - rows + 1));
+            parser.process(format!("\x1b7\x1b[{old_rows};1H{up}\x1b8").as_bytes());
+        }
+        parser.screen_mut().set_size(rows, cols);
     }
 
     /// The emulated screen of a `tty: true` attempt, if it wrote anything.

@@ -224,7 +224,10 @@ pub async fn event_loop<H: Host>(
         None => (None, None),
     };
     let size = host.terminal().size().map_err(backend_error)?;
-    app.update(Msg::Resize(size.width, size.height));
+    // The log pane's size, for the pty of a tty step before it starts.
+    for c in app.update(Msg::Resize(size.width, size.height)) {
+        let _ = cmds.send(c).await;
+    }
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut batch = Vec::with_capacity(BATCH);
@@ -284,11 +287,14 @@ pub async fn event_loop<H: Host>(
                     engine_done = true;
                 }
                 let asked = app.modal.as_ref().map(std::mem::discriminant);
-                batch.drain(..).for_each(|u| { app.update(Msg::Engine(u)); });
+                // What a record asks of the engine (a tty step's size as it
+                // starts) goes back to it.
+                let cmds: Vec<Command> =
+                    batch.drain(..).flat_map(|u| app.update(Msg::Engine(u))).collect();
                 // A question (a prompt, the end of the session) is put on
                 // screen at once; output waits for the next frame.
                 let asks = app.modal.as_ref().map(std::mem::discriminant);
-                (Vec::new(), asks.is_some() && asks != asked)
+                (cmds, asks.is_some() && asks != asked)
             },
             Some(f) = found_rx.recv() => {
                 app.update(Msg::Found(f));

@@ -1,9 +1,11 @@
-//! Typing into a running `tty: true` step: `t` (or Enter on it) gives the
-//! step the keyboard; from then every key is turned into the bytes a
-//! terminal sends (`tty_keys`) and handed to the engine as
+//! Typing into a running `tty: true` step: such a step takes the keyboard
+//! as it starts, when it is the step in view and no question is open (a
+//! password prompt's keys must never land on hotkeys), and `t` (or Enter
+//! on it) gives it the keyboard later; from then every key is turned into
+//! the bytes a terminal sends (`tty_keys`) and handed to the engine as
 //! [`Command::TtyInput`], hotkeys off, until `Ctrl-]` gives the keys back
-//! or the step ends. The step's terminal is sized to the log pane, and
-//! resized with it. What is typed is never shown by stepwise (the step's
+//! or the step ends. The terminal of the tty step in view is sized to the
+//! log pane, and resized with it, typing or not. What is typed is never shown by stepwise (the step's
 //! own echo is), never kept, never journalled, never put in a note.
 
 use super::app::App;
@@ -101,13 +103,31 @@ impl App {
 
     /// The step's terminal takes the log pane's size (inside its border).
     pub(super) fn tty_size(&mut self) -> Vec<Command> {
-        let Some((step, attempt)) = self.typeable().filter(|_| self.typing.is_some()) else {
+        if self.read_only || !self.session.runbook.steps().any(|(_, s)| s.tty) {
             return Vec::new();
-        };
+        }
         let rows = self.areas.log.height.saturating_sub(2).max(1);
         let cols = self.areas.log.width.saturating_sub(2).max(1);
-        self.logs.resize_tty(&step, attempt, rows, cols);
+        if let Some((step, attempt)) = self.typeable() {
+            self.logs.resize_tty(&step, attempt, rows, cols);
+        }
         vec![Command::TtyInput(TtyInput::Resize { rows, cols })]
+    }
+
+    /// A step started: a `tty: true` step in view, with no question open,
+    /// takes the keys at once (what the operator types next is for its
+    /// prompt), and its terminal gets the log pane's size.
+    pub(super) fn tty_started(&mut self, step: &str) -> Vec<Command> {
+        if self.typeable().is_none_or(|(s, _)| s != step) {
+            return Vec::new();
+        }
+        if self.modal.is_none() && self.typing.is_none() {
+            self.typing = Some(step.to_owned());
+            self.status = Some(format!(
+                "{step} reads the terminal: your keys go to it. Ctrl-] gives them back to stepwise."
+            ));
+        }
+        self.tty_size()
     }
 
     /// The typed-into step ended (or the selection left it): the keys

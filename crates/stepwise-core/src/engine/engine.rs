@@ -161,6 +161,8 @@ pub struct Engine {
     /// The operator said to close the session with its updates as they
     /// are ([`Command::Close`]).
     close_as_is: bool,
+    /// The driver's log pane (rows, columns), for the next tty step's pty.
+    tty_size: Option<(u16, u16)>,
 }
 
 impl Engine {
@@ -184,6 +186,7 @@ impl Engine {
             stopping: None,
             held: Vec::new(),
             close_as_is: false,
+            tty_size: None,
         }
     }
 
@@ -359,7 +362,11 @@ impl Engine {
 
     /// Hands typed keys or a size to the running attempt's terminal, if
     /// it takes any (dropped otherwise: a key must never wait).
-    fn forward_tty(&self, input: crate::runner::TtyInput) {
+    fn forward_tty(&mut self, input: crate::runner::TtyInput) {
+        // The next tty step's pty opens at the last size asked for.
+        if let crate::runner::TtyInput::Resize { rows, cols } = input {
+            self.tty_size = Some((rows, cols));
+        }
         if let Some(tx) = self.running.as_ref().and_then(|r| r.input.as_ref()) {
             let _ = tx.try_send(input);
         }
@@ -902,6 +909,7 @@ impl Engine {
             // a screen, who can type into a tty step; headless, its stdin
             // gives end-of-file.
             interactive: def.tty && self.setup.pause_at_optional,
+            tty_size: self.tty_size,
             redactor: self.redactor.clone(),
             hide_stdout: def.capture.is_some() && self.derives_from_secret(def),
             stdin: None,

@@ -221,7 +221,8 @@ pub(super) fn spawn_pty(
     input: Option<mpsc::Receiver<TtyInput>>,
 ) -> io::Result<(Child, Sources, Option<tokio::task::JoinHandle<()>>)> {
     let (pty, pts) = pty_process::open().map_err(pty_error)?;
-    pty.resize(pty_process::Size::new(PTY_ROWS, PTY_COLS))
+    let (rows, cols) = spec.tty_size.unwrap_or((PTY_ROWS, PTY_COLS));
+    pty.resize(pty_process::Size::new(rows.max(1), cols.max(1)))
         .map_err(pty_error)?;
     let mut cmd = pty_process::Command::new(&spec.argv[0])
         .args(&spec.argv[1..])

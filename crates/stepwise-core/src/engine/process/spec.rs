@@ -34,6 +34,12 @@ pub struct Spec {
     /// typed by a person arrive through `run`'s `input`. Without it stdin
     /// is `/dev/null` (a read gets end-of-file).
     pub interactive: bool,
+    /// With `tty`: the pseudo-terminal's rows and columns when it opens
+    /// (the driver's log pane), else [`PTY_ROWS`]×[`PTY_COLS`].
+    ///
+    /// [`PTY_ROWS`]: super::PTY_ROWS
+    /// [`PTY_COLS`]: super::PTY_COLS
+    pub tty_size: Option<(u16, u16)>,
     pub redactor: Arc<Redactor>,
     /// Stdout goes only to the capture, never to the log or the screen:
     /// for a `capture:` made from a secret, whose value is not known (so
@@ -65,6 +71,7 @@ impl Spec {
             capture_stdout: false,
             tty: false,
             interactive: false,
+            tty_size: None,
             redactor: Arc::new(Redactor::default()),
             hide_stdout: false,
             stdin: None,

@@ -29,6 +29,9 @@ pub struct WireSpec {
     /// A person is at the screen: the pty is the step's stdin.
     #[serde(default)]
     pub interactive: bool,
+    /// The pty's size when it opens (rows, columns).
+    #[serde(default)]
+    pub tty_size: Option<(u16, u16)>,
     pub secrets: Vec<Vec<u8>>,
     pub hide_stdout: bool,
     /// Bytes for the step's stdin (a fleet host's ssh: its script).
@@ -49,6 +52,7 @@ impl WireSpec {
             capture_stdout: s.capture_stdout,
             tty: s.tty,
             interactive: s.interactive,
+            tty_size: s.tty_size,
             secrets: s.redactor.given().to_vec(),
             hide_stdout: s.hide_stdout,
             feed: s.feed.clone(),
@@ -67,6 +71,7 @@ impl WireSpec {
             capture_stdout: self.capture_stdout,
             tty: self.tty,
             interactive: self.interactive,
+            tty_size: self.tty_size,
             redactor: Arc::new(Redactor::new(self.secrets)),
             hide_stdout: self.hide_stdout,
             // A step under a monitor reads /dev/null, its pty, or what it
