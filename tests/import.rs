@@ -643,3 +643,50 @@ fn the_documented_example_is_the_real_output() {
     let out = import("restart.md", md.as_bytes(), &Options::default()).unwrap();
     assert_eq!(out.yaml, yaml, "docs/import.md's example is out of date");
 }
+
+/// `<path>`, `<home>`, `<user>` in a command become `PATH_VALUE`,
+/// `HOME_VALUE`, `USER_VALUE`: inputs named `PATH` or `HOME` would replace
+/// the shell's own (bash is then not found). The result runs.
+#[test]
+fn placeholders_named_like_the_shells_variables_do_not_replace_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("copy.md");
+    std::fs::write(
+        &md,
+        "# Copy the artifact\n\n1. Copy it:\n\n   ```bash\n   echo \"to <path> in <home> by <user>\"\n   ```\n",
+    )
+    .unwrap();
+    let rb = dir.path().join("copy.yaml");
+    let out = stepwise(dir.path())
+        .arg("import")
+        .arg(&md)
+        .arg("-o")
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let yaml = std::fs::read_to_string(&rb).unwrap();
+    for name in ["PATH_VALUE:", "HOME_VALUE:", "USER_VALUE:"] {
+        assert!(yaml.contains(name), "{name} missing: {yaml}");
+    }
+    assert!(
+        !yaml.contains("  PATH:") && !yaml.contains("${PATH}"),
+        "{yaml}"
+    );
+    let run = stepwise(dir.path())
+        .args(["run", "--headless", "--trust", "--yes"])
+        .arg(&rb)
+        .args([
+            "--var",
+            "PATH_VALUE=/srv/app",
+            "--var",
+            "HOME_VALUE=/home/ops",
+        ])
+        .args(["--var", "USER_VALUE=alice"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let t = text(&run);
+    assert_eq!(run.status.code(), Some(0), "{t}");
+    assert!(t.contains("to /srv/app in /home/ops by alice"), "{t}");
+}

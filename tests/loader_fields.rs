@@ -228,6 +228,11 @@ fn input_rules() {
             ProblemKind::InvalidPattern,
         ),
         ("inputs: { 1A: {} }", ProblemKind::InvalidName),
+        // The shell's own variables: an input `PATH` and bash is not found.
+        ("inputs: { PATH: {} }", ProblemKind::InvalidName),
+        ("inputs: { IFS: {} }", ProblemKind::InvalidName),
+        ("inputs: { LD_PRELOAD: {} }", ProblemKind::InvalidName),
+        ("inputs: { STEPWISE_STEP: {} }", ProblemKind::InvalidName),
         ("inputs: { A: [x] }", ProblemKind::WrongType),
         ("inputs: { A: { required: yes } }", ProblemKind::WrongType),
         ("inputs: [A]", ProblemKind::WrongType),
@@ -275,6 +280,10 @@ fn step_rules() {
         ("title: a\nnote: always", ProblemKind::InvalidValue),
         (
             "title: a\nrun: x\ncapture: my-var",
+            ProblemKind::InvalidName,
+        ),
+        (
+            "title: a\nrun: x\ncapture: BASH_ENV",
             ProblemKind::InvalidName,
         ),
         ("title: a\nrun: ''", ProblemKind::Missing),

@@ -144,6 +144,7 @@ const KNOWN: &[&str] = &[
 
 fn is_known(name: &str) -> bool {
     KNOWN.contains(&name)
+        || crate::runbook::slug::is_the_shells(name)
         || ["BASH", "LC_", "XDG_", "STEPWISE_"]
             .iter()
             .any(|p| name.starts_with(p))
@@ -157,10 +158,16 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-/// The variable a placeholder becomes: `<deployment-name>` → `DEPLOYMENT_NAME`.
+/// The variable a placeholder becomes: `<deployment-name>` →
+/// `DEPLOYMENT_NAME`; one the shell or the system sets gets `_VALUE`
+/// (`<path>` → `PATH_VALUE`: an input `PATH` would replace the shell's).
 pub fn placeholder_name(placeholder: &str) -> Option<String> {
     let inner = placeholder.strip_prefix('<')?.strip_suffix('>')?;
-    crate::runbook::slug::env_name_suggestion(inner)
+    let name = crate::runbook::slug::env_name_suggestion(inner)?;
+    Some(match is_known(&name) {
+        true => format!("{name}_VALUE"),
+        false => name,
+    })
 }
 
 /// The length of a `<placeholder>` starting at `s` (which starts with `<`):
@@ -500,6 +507,20 @@ mod tests {
         );
         let names: Vec<&str> = found.iter().map(|(_, n)| n.as_str()).collect();
         assert_eq!(names, ["DEPLOYMENT_NAME", "NAMESPACE", "API_TOKEN"]);
+    }
+
+    #[test]
+    fn a_placeholder_named_like_the_shells_own_variable_gets_value_added() {
+        let (run, found) = replace_placeholders("cp a.tgz <path>; ls <home>/r; echo <user> <ifs>");
+        assert_eq!(
+            run,
+            "cp a.tgz \"${PATH_VALUE}\"; ls \"${HOME_VALUE}\"/r; echo \"${USER_VALUE}\" \"${IFS_VALUE}\""
+        );
+        let names: Vec<&str> = found.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["PATH_VALUE", "HOME_VALUE", "USER_VALUE", "IFS_VALUE"]
+        );
     }
 
     #[test]

@@ -106,6 +106,28 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// Variables that decide how a step's shell starts, finds programs or
+/// reads its words: an input or a capture by such a name would replace
+/// them in every step (an input `PATH` and bash is not found).
+pub fn is_the_shells(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "PATH",
+        "IFS",
+        "HOME",
+        "SHELL",
+        "BASH_ENV",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "POSIXLY_CORRECT",
+        "CDPATH",
+        "GLOBIGNORE",
+    ];
+    NAMES.contains(&name)
+        || ["LD_", "BASH_FUNC_", "STEPWISE_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

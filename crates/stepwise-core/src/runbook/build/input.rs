@@ -5,7 +5,7 @@ use super::super::check::{Checker, Field};
 use super::super::diagnostic::ProblemKind;
 use super::super::model::Input;
 use super::super::node::{Node, Pos, Value};
-use super::super::slug::{env_name_suggestion, is_valid_env_name};
+use super::super::slug::{env_name_suggestion, is_the_shells, is_valid_env_name};
 use super::keys::{INPUT_KEYS, misplaced};
 use regex_automata::{MatchKind, meta, util::syntax};
 
@@ -32,6 +32,9 @@ pub fn inputs(ck: &mut Checker, f: Option<Field<'_>>) -> (Vec<Input>, Vec<Pos>) 
         let Some(name) = variable_name(ck, key, "input") else {
             continue;
         };
+        if !not_the_shells(ck, key, &name, "input") {
+            continue;
+        }
         inputs.push(input(ck, name, value));
         places.push(key.pos);
     }
@@ -61,6 +64,27 @@ pub fn variable_name(ck: &mut Checker, key: &Node, what: &str) -> Option<String>
     let p = ck.at(ProblemKind::InvalidName, key.pos, "invalid name", message);
     ck.push(p.with_help(help));
     None
+}
+
+/// Refuses an input or capture named like one of the shell's own
+/// variables ([`is_the_shells`]); `true` when the name may be used.
+pub fn not_the_shells(ck: &mut Checker, key: &Node, name: &str, what: &str) -> bool {
+    if !is_the_shells(name) {
+        return true;
+    }
+    let message =
+        format!("`{name}` is a variable the shell or stepwise itself uses, not an {what} name");
+    let help = format!(
+        "{what}s reach every step as environment variables: `{name}` would replace the shell's own (an input `PATH` and no program is found); use another name, for example `{name}_VALUE` or `TARGET_{name}`"
+    );
+    let p = ck.at(
+        ProblemKind::InvalidName,
+        key.pos,
+        "the shell's own variable",
+        message,
+    );
+    ck.push(p.with_help(help));
+    false
 }
 
 /// One input: a mapping of settings, nothing (all defaults), or a scalar

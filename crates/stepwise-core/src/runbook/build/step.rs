@@ -248,7 +248,8 @@ fn capture(ck: &mut Checker, f: Option<Field<'_>>) -> Option<String> {
         ck.wrong_type(field, "a variable name", "COMMIT_SHA");
         return None;
     }
-    variable_name(ck, field.value, "capture")
+    let name = variable_name(ck, field.value, "capture")?;
+    super::input::not_the_shells(ck, field.value, &name, "capture").then_some(name)
 }
 
 /// Automation-only keys on a human step, and a checklist on an automated one.
