@@ -237,8 +237,8 @@ fn at_of(r: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// `kill -9` leaves no record of the end: the timeline shows the gap, from
-/// the last sign of life (the last record, or a later write to the running
-/// step's log) to the resume, and who resumed.
+/// stepwise's last record (not the monitor's later writes to the running
+/// step's log) to the resume, and who resumed; What went wrong lists it.
 #[test]
 fn a_kill_9_gap_is_a_timeline_row_with_the_right_times() {
     let home = tempfile::tempdir().unwrap();
@@ -252,8 +252,9 @@ fn a_kill_9_gap_is_a_timeline_row_with_the_right_times() {
     // The step ends only now, with no stepwise attached (however slow
     // the machine was between its first line and the kill).
     std::fs::write(home.path().join("go"), "").unwrap();
-    // The step outlives stepwise under its monitor: the gap starts at its
-    // last log write, once it has ended.
+    // The step outlives stepwise under its monitor, and its monitor writes
+    // its log after stepwise is gone: the gap starts at stepwise's own
+    // last record all the same.
     let exit = session_dirs(home.path())[0].join("output/wait.1.exit");
     let begun = std::time::Instant::now();
     while !exit.exists() {
@@ -281,21 +282,23 @@ fn a_kill_9_gap_is_a_timeline_row_with_the_right_times() {
             .unwrap()
             .into();
     let resume_at = at_of(&recs[resumed]);
-    let (sign_at, sign) = if log_written > last_record && log_written < resume_at {
-        (log_written, "last log write")
-    } else {
-        (last_record, "last record")
-    };
-    assert!(resume_at - sign_at >= chrono::Duration::seconds(1));
+    // The monitor wrote "still alive" after stepwise's last record.
+    assert!(log_written > last_record, "{log_written} {last_record}");
+    assert!(resume_at - last_record >= chrono::Duration::seconds(1));
     let id = dir.file_name().unwrap().to_string_lossy().into_owned();
     let md = export(home.path(), &id, "md");
     let expected = format!(
-        "stepwise stopped at {} ({sign}); resumed at {} by bob",
-        clock(sign_at),
+        "stepwise stopped without a record of why (killed, crashed or its machine down) after {} (its last record); resumed at {} by bob",
+        clock(last_record),
         clock(resume_at)
     );
     assert!(md.contains(&expected), "{expected}\n{md}");
     assert!(export(home.path(), &id, "html").contains(&expected));
+    // And "What went wrong" lists it with the failures.
+    assert!(
+        md.contains("its last record; the session was resumed at"),
+        "{md}"
+    );
 }
 
 /// The timeline tells the story: one row for the inputs given at the start,

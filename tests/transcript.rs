@@ -366,7 +366,6 @@ fn context(records: Vec<Record>) -> Context {
         tails: tails(),
         host_logs: Default::default(),
         records,
-        log_written: Default::default(),
         local_offset: FixedOffset::east_opt(3600).expect("offset"),
         tz_name: "Europe/Paris".into(),
         integrity: None,

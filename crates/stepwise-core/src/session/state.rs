@@ -311,6 +311,12 @@ pub struct Session {
     pub notes: Vec<Note>,
     pub runbook_changed: Option<(String, String)>,
     pub interruptions: Vec<(DateTime<Utc>, String)>,
+    /// Each stop nobody recorded (a `kill -9`, a crash, a machine gone):
+    /// stepwise's last record before it, and the resume after it.
+    pub silent_stops: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The last stop so far was recorded (left, interrupted, stopped):
+    /// the next resume follows a stop that was said.
+    stop_said: bool,
     /// Every status update sent or attempted, in order (`update_intent`).
     pub updates: Vec<SentUpdate>,
     pub last_seq: u64,
@@ -398,6 +404,8 @@ impl Session {
             notes: Vec::new(),
             runbook_changed: None,
             interruptions: Vec::new(),
+            silent_stops: Vec::new(),
+            stop_said: false,
             updates: Vec::new(),
             last_seq: 0,
             records: 0,
@@ -530,6 +538,15 @@ impl Session {
     pub fn apply(&mut self, r: &Record) {
         self.last_seq = r.seq;
         self.records += 1;
+        if let (Event::SessionResumed { .. }, Some(before)) = (&r.event, self.last_at)
+            && !std::mem::take(&mut self.stop_said)
+        {
+            self.silent_stops.push((before, r.at));
+        }
+        self.stop_said |= matches!(
+            r.event,
+            Event::SessionLeft { .. } | Event::Interrupted { .. } | Event::SessionStopped { .. }
+        );
         self.last_at = Some(r.at);
         if let Some(by) = &r.by {
             if !self.operators.contains(by) {

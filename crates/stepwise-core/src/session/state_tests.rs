@@ -224,6 +224,49 @@ fn skip_abort_leave_and_complete_set_the_session_status() {
     assert!(fold(vec![Event::SessionCompleted]).ended_at.is_some());
 }
 
+fn resumed() -> Event {
+    Event::SessionResumed {
+        pid: 1,
+        handed_over_from: None,
+        reason: None,
+    }
+}
+
+#[test]
+fn a_resume_after_no_recorded_stop_is_a_silent_stop_from_the_last_record() {
+    // Started, a step ran, then nothing said why stepwise stopped (at 2 s).
+    let s = fold(vec![
+        started("check", 1),
+        exited("check", 1, 0, true),
+        resumed(),
+    ]);
+    let t0 = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 26, 16, 30, 0)
+        .unwrap();
+    let s1 = chrono::Duration::seconds(1);
+    assert_eq!(s.silent_stops, [(t0 + s1, t0 + s1 * 2)]);
+    // A stop that was recorded (left, interrupted, stopped) is not one,
+    // even with records after it (the interrupted step's exit).
+    let said = [
+        Event::SessionLeft { reason: None },
+        Event::Interrupted {
+            signal: "SIGTERM".into(),
+        },
+    ];
+    for stop in said {
+        let s = fold(vec![
+            started("check", 1),
+            stop,
+            exited("check", 1, 1, false),
+            resumed(),
+        ]);
+        assert!(s.silent_stops.is_empty(), "{:?}", s.silent_stops);
+    }
+    // Two crashes in a row: two silent stops.
+    let s = fold(vec![started("check", 1), resumed(), resumed()]);
+    assert_eq!(s.silent_stops.len(), 2);
+}
+
 fn given(name: &str, value: &str, secret: bool, source: InputSource) -> Event {
     Event::InputGiven {
         name: name.into(),

@@ -59,9 +59,6 @@ pub struct Context {
     pub host_logs: HashMap<(String, u32), Vec<(String, String)>>,
     /// The journal records, as read.
     pub records: Vec<Record>,
-    /// When each attempt's log was last written, by (step id, attempt):
-    /// a sign of life after the last record, for the timeline's gaps.
-    pub log_written: HashMap<(String, u32), chrono::DateTime<chrono::Utc>>,
     /// The local offset shown beside UTC times.
     pub local_offset: FixedOffset,
     /// The name of the local timezone (`Europe/Paris`, or `UTC+01:00`).

@@ -62,13 +62,9 @@ pub fn load_context(
 ) -> io::Result<Context> {
     let mut tails = HashMap::new();
     let mut host_logs = HashMap::new();
-    let mut log_written = HashMap::new();
     for step in &session.steps {
         for attempt in &step.attempts {
             let log = session_dir.join(&attempt.log);
-            if let Ok(t) = std::fs::metadata(&log).and_then(|m| m.modified()) {
-                log_written.insert((step.id.clone(), attempt.number), t.into());
-            }
             // The log is created while the process spawns (see
             // `engine::process::sink`): a crash just after "step started"
             // can leave an attempt with no output and no file. Nothing is
@@ -94,7 +90,6 @@ pub fn load_context(
         tails,
         host_logs,
         records,
-        log_written,
         local_offset,
         tz_name,
         integrity: None,

@@ -386,6 +386,15 @@ pub fn postmortem(s: &Session) -> Postmortem {
     for (at, signal) in &s.interruptions {
         troubles.push((*at, format!("stepwise was interrupted by {signal}")));
     }
+    for (last, resumed) in &s.silent_stops {
+        troubles.push((
+            *last,
+            format!(
+                "stepwise stopped without a record of why (killed, crashed or its machine down) after this, its last record; the session was resumed at {}",
+                fmt::utc(*resumed)
+            ),
+        ));
+    }
     if let (SessionStatus::Aborted { reason }, Some(at)) = (&s.status, s.ended_at) {
         troubles.push((at, format!("the session was aborted: {reason}")));
     }

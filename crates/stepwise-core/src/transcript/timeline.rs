@@ -54,7 +54,7 @@ pub fn rows(s: &Session, ctx: &Context) -> Vec<Row> {
                 fmt::duration_ms((*due - r.at).num_milliseconds().max(0) as u64)
             ),
             Event::SessionResumed { .. } => {
-                out.extend(gap(s, ctx, i));
+                out.extend(gap(ctx, i));
                 resumed(&r.event, r.by.as_ref())
             }
             e => match what(s, e) {
@@ -118,9 +118,9 @@ fn inputs_at_start(records: &[Record]) -> String {
 
 /// Before the resume at `records[i]`: when stepwise had stopped without a
 /// word (no "left", interruption or stop record: a crash), a row at its
-/// last sign of life — its last record, or a later write to the log of an
-/// attempt it was running.
-fn gap(s: &Session, ctx: &Context, i: usize) -> Option<Row> {
+/// last sign of life, its last record. A later write to a running step's
+/// log is no sign: the step's monitor writes it, and outlives stepwise.
+fn gap(ctx: &Context, i: usize) -> Option<Row> {
     let resume = ctx.records.get(i)?;
     let last = ctx.records[..i]
         .iter()
@@ -134,28 +134,13 @@ fn gap(s: &Session, ctx: &Context, i: usize) -> Option<Row> {
     ) {
         return None;
     }
-    let last_at = ctx.records[i - 1].at.max(last.at);
-    let log_at = ctx
-        .log_written
-        .iter()
-        .filter(|((step, attempt), _)| {
-            s.step(step)
-                .and_then(|st| st.attempts.iter().find(|a| a.number == *attempt))
-                .is_some_and(|a| a.started_at <= last_at)
-        })
-        .map(|(_, at)| *at)
-        .filter(|at| *at > last_at && *at < resume.at)
-        .max();
-    let (at, sign) = match log_at {
-        Some(at) => (at, "last log write"),
-        None => (last_at, "last record"),
-    };
+    let at = ctx.records[i - 1].at.max(last.at);
     let by = resume.by.as_ref().map_or("someone", |a| a.user.as_str());
     Some(Row {
         at,
         step: String::new(),
         what: format!(
-            "stepwise stopped at {} ({sign}); resumed at {} by {by}",
+            "stepwise stopped without a record of why (killed, crashed or its machine down) after {} (its last record); resumed at {} by {by}",
             fmt::clock(at, None),
             fmt::clock(resume.at, None)
         ),
