@@ -400,16 +400,16 @@ impl<W: Write> Driver<W> {
             a => a,
         };
         match (&st.status, answer) {
-            (_, Some(Answer::Accept(reason))) => Ok(Command::MarkDone {
+            (_, Some(Answer::Accept(reason))) => Ok(by_answer(Command::MarkDone {
                 note: Some(st.fleet.accepted_note(&reason)),
                 step,
-            }),
+            })),
             (_, Some(Answer::Abort(reason))) => Ok(Command::Abort { reason }),
-            (_, Some(Answer::Skip(reason))) => Ok(Command::Skip { step, reason }),
+            (_, Some(Answer::Skip(reason))) => Ok(by_answer(Command::Skip { step, reason })),
             (StepStatus::Failed, Some(Answer::Rerun)) => Ok(answered(step)),
             (StepStatus::OutcomeUnknown { .. }, Some(Answer::Rerun)) => Ok(answered(step)),
             (StepStatus::Failed | StepStatus::OutcomeUnknown { .. }, Some(Answer::Done(note))) => {
-                Ok(Command::MarkDone { step, note })
+                Ok(by_answer(Command::MarkDone { step, note }))
             }
             // Stopped between batches, no host failed: it waits for a
             // go-ahead, which a resume gives (`continue`), not a failure.
@@ -880,7 +880,7 @@ pub fn describe(s: &Session, r: &Record) -> Option<String> {
                 None => format!("✓ {step} {how}"),
             }
         }
-        Event::StepSkipped { step, reason } => format!("↷ {step} skipped: {reason}"),
+        Event::StepSkipped { step, reason, .. } => format!("↷ {step} skipped: {reason}"),
         Event::MarkedDone { step, .. } => format!("✓ {step} marked done by hand"),
         Event::NoteAdded { step, text } => format!(
             "note on {}: {text}",
@@ -998,6 +998,14 @@ fn stop_reason(step: &str, exit: Exit, cancelled: Option<&str>) -> String {
 fn answered(step: String) -> Command {
     Command::StartAnswered {
         step,
+        via: ConfirmedVia::Answer,
+    }
+}
+
+/// A skip or a mark-done that an `--answer` gave.
+fn by_answer(cmd: Command) -> Command {
+    Command::Answered {
+        cmd: Box::new(cmd),
         via: ConfirmedVia::Answer,
     }
 }

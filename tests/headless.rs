@@ -1491,6 +1491,61 @@ fn interrupted_while_waiting(runbook: &str) -> tempfile::TempDir {
     home
 }
 
+/// A skip and a mark-done given by `--answer` are recorded as the flag's
+/// (the journal's `via`, the timeline's Who, the status line and the
+/// JSON), not as a person's decision at the time.
+#[test]
+fn a_skip_or_done_given_by_an_answer_is_recorded_as_the_flags() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = runbook_file(
+        home.path(),
+        "two.yaml",
+        "runbook: 1\nid: two\ntitle: Two\nsections:\n  - title: S\n    steps:\n      - id: boom\n        title: Boom\n        run: exit 1\n      - id: bang\n        title: Bang\n        run: exit 2\n",
+    );
+    let out = run_headless(home.path(), &[], &rb);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let resume = |answer: &str| {
+        stepwise(home.path())
+            .args(["resume", "--headless", "--answer", answer])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = resume("boom=skip:known flake");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let out = resume("bang=done:ran it by hand");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let journal = only_journal(home.path());
+    for kind in ["step_skipped", "marked_done"] {
+        let line = journal.lines().find(|l| l.contains(kind)).unwrap();
+        assert!(line.contains(r#""via":"answer""#), "{line}");
+    }
+    let dir = session_dirs(home.path())[0].clone();
+    let export = |format: &str| {
+        text(
+            &stepwise(home.path())
+                .arg("export")
+                .arg(&dir)
+                .args(["--format", format])
+                .output()
+                .unwrap(),
+        )
+    };
+    let md = export("md");
+    let row = |what: &str| {
+        md.lines()
+            .find(|l| l.contains(what))
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(row("Skipped: known flake").contains("| --answer ("), "{md}");
+    assert!(row("Marked done by hand").contains("| --answer ("), "{md}");
+    assert!(md.contains("skipped by an --answer ("), "{md}");
+    let v: serde_json::Value = serde_json::from_str(&export("json")).unwrap();
+    assert_eq!(v["steps"][0]["confirmed_via"], "answer");
+    assert_eq!(v["steps"][1]["confirmed_via"], "answer");
+}
+
 /// A step ended by a cancel reads "cancelled" wherever a person looks
 /// (heading, status line, counts, `stepwise status`), while the JSON keeps
 /// format 4's `failed` and says how many of them were cancelled.
@@ -1514,6 +1569,11 @@ fn a_cancelled_step_reads_cancelled_not_failed_in_the_record() {
     assert!(md.contains("#### 1.1 Wait ❌ — cancelled"), "{md}");
     assert!(
         md.contains("- **Status:** cancelled: stepwise received SIGINT"),
+        "{md}"
+    );
+    // A signal cancelled it, not a person: the timeline's Who is stepwise.
+    assert!(
+        md.contains("Attempt 1 cancelled: stepwise received SIGINT | stepwise |"),
         "{md}"
     );
     assert!(

@@ -310,6 +310,7 @@ fn records() -> Vec<Record> {
             StepSkipped {
                 step: s("update-status-page"),
                 reason: s("Comms team owns the status page today"),
+                via: None,
             },
         ),
         (
@@ -318,6 +319,7 @@ fn records() -> Vec<Record> {
             StepSkipped {
                 step: s("collect-diagnostics"),
                 reason: s("optional section skipped: service healthy"),
+                via: None,
             },
         ),
         ("16:42:10", ana(), SessionCompleted),

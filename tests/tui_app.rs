@@ -1166,6 +1166,7 @@ fn after_a_decision_the_selection_moves_on_from_a_paused_log() {
             Event::StepSkipped {
                 step: "tag-exists".into(),
                 reason: "checked by hand".into(),
+                via: None,
             },
         ),
     );

@@ -528,6 +528,7 @@ fn status_marks_have_symbols_and_colours() {
         Event::StepSkipped {
             step: "health".into(),
             reason: "no".into(),
+            via: None,
         },
     ));
     r.push(rec(
@@ -536,6 +537,7 @@ fn status_marks_have_symbols_and_colours() {
         Event::MarkedDone {
             step: "notify".into(),
             note: None,
+            via: None,
         },
     ));
     let mut app = app_with(&r);

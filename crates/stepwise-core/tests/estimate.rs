@@ -53,6 +53,7 @@ fn session(settles: &[(&str, i64, bool)]) -> Session {
             Event::StepSkipped {
                 step: step.to_string(),
                 reason: "n/a".into(),
+                via: None,
             }
         } else {
             Event::HumanConfirmed {

@@ -17,6 +17,12 @@ pub enum Command {
         step: String,
         via: ConfirmedVia,
     },
+    /// A `Skip` or `MarkDone` answered in advance (`--answer`): journalled
+    /// as the flag's, with the operator named.
+    Answered {
+        cmd: Box<Command>,
+        via: ConfirmedVia,
+    },
     /// Send an update step with this text (edited by the operator; masked
     /// before it is journalled). `Start` sends the draft as it is.
     SendUpdate {

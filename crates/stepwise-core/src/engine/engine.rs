@@ -102,7 +102,9 @@ struct Running {
     /// Attempts left after this one in the current run (retry).
     tries_left: u32,
     cancel: watch::Sender<bool>,
-    cancel_reason: Option<String>,
+    /// Why it was cancelled, and whether a person asked (a signal, or a
+    /// headless stop, is stepwise's own).
+    cancel_reason: Option<(String, bool)>,
     chunks: mpsc::Receiver<Chunk>,
     task: tokio::task::JoinHandle<io::Result<Outcome>>,
     pending: Option<(Stream, u64, u64)>,
@@ -391,6 +393,7 @@ impl Engine {
         // its journalled start saying who answered.
         let (cmd, via) = match cmd {
             Command::StartAnswered { step, via } => (Command::Start { step }, Some(via)),
+            Command::Answered { cmd, via } => (*cmd, Some(via)),
             cmd => (cmd, None),
         };
         if let Err(why) = self.check_allowed(&cmd) {
@@ -424,7 +427,7 @@ impl Engine {
             }
             Command::Skip { step, reason } => {
                 self.clear_retry_for(&step);
-                self.record(Event::StepSkipped { step, reason }, true)
+                self.record(Event::StepSkipped { step, reason, via }, true)
                     .await?;
             }
             Command::SkipSection { section, reason } => self.skip_section(section, &reason).await?,
@@ -434,7 +437,8 @@ impl Engine {
                     Some(s) if s.fleet.is_fleet() => s.fleet.marked_done_note(note),
                     _ => note,
                 };
-                self.record(Event::MarkedDone { step, note }, true).await?;
+                self.record(Event::MarkedDone { step, note, via }, true)
+                    .await?;
             }
             Command::Cancel { reason } => {
                 // Between two attempts of a retry, cancel stops the retry.
@@ -447,7 +451,7 @@ impl Engine {
                     };
                     return self.record(event, true).await;
                 }
-                self.cancel(reason)
+                self.cancel(reason, true)
             }
             Command::Note { step, text } => {
                 self.record(Event::NoteAdded { step, text }, true).await?
@@ -485,7 +489,7 @@ impl Engine {
             } => self.interrupt(signal, stop_running).await?,
             Command::TtyInput(input) => self.forward_tty(input),
             // Made a `Start` above.
-            Command::StartAnswered { .. } => {}
+            Command::StartAnswered { .. } | Command::Answered { .. } => {}
         }
         Ok(())
     }
@@ -501,7 +505,7 @@ impl Engine {
         let why = stopped
             .clone()
             .unwrap_or("the operator left the session".into());
-        self.cancel(why);
+        self.cancel(why, by_operator);
         self.wait_running().await?;
         self.retry = None;
         match self.setup.close_when_left.clone() {
@@ -525,7 +529,7 @@ impl Engine {
         };
         self.record(event, false).await?;
         if stop_running {
-            self.cancel(format!("stepwise received {signal}"));
+            self.cancel(format!("stepwise received {signal}"), false);
         } else if self.can_detach() {
             self.detach().await?;
         }
@@ -795,8 +799,15 @@ impl Engine {
         for step in ids {
             self.clear_retry_for(&step);
             let reason = reason.to_owned();
-            self.record(Event::StepSkipped { step, reason }, true)
-                .await?;
+            self.record(
+                Event::StepSkipped {
+                    step,
+                    reason,
+                    via: None,
+                },
+                true,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -1224,9 +1235,9 @@ impl Engine {
         Ok(())
     }
 
-    fn cancel(&mut self, reason: String) {
+    fn cancel(&mut self, reason: String, by_operator: bool) {
         if let Some(run) = self.running.as_mut() {
-            run.cancel_reason.get_or_insert(reason);
+            run.cancel_reason.get_or_insert((reason, by_operator));
             let _ = run.cancel.send(true);
         }
     }
@@ -1249,7 +1260,7 @@ impl Engine {
     }
 
     async fn kill_running(&mut self) {
-        self.cancel("the session was aborted".into());
+        self.cancel("the session was aborted".into(), true);
         let _ = self.wait_running().await;
     }
 

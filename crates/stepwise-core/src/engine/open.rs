@@ -187,6 +187,7 @@ fn from_step_events(runbook: &Runbook, from: Option<&str>) -> Result<Vec<(Event,
                 Event::StepSkipped {
                     step: s.id.clone(),
                     reason,
+                    via: None,
                 },
                 true,
             )

@@ -227,11 +227,19 @@ pub enum Event {
     StepSkipped {
         step: String,
         reason: String,
+        /// Answered in advance (`--answer STEP=skip:…`), not typed by a
+        /// person then. Older journals never hold it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<ConfirmedVia>,
     },
     MarkedDone {
         step: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        /// Answered in advance (`--answer STEP=done:…`). Older journals
+        /// never hold it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<ConfirmedVia>,
     },
     NoteAdded {
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -162,6 +162,8 @@ pub struct StepState {
     /// When the step reached its current settled status.
     pub settled_at: Option<DateTime<Utc>>,
     pub settled_by: Option<Actor>,
+    /// Answered in advance (`--yes`, `--answer`), when its settling was.
+    pub settled_via: Option<ConfirmedVia>,
     /// A failed attempt waiting for its next try (`retry:`).
     pub retry: Option<ScheduledRetry>,
     /// Each host of a fleet step (empty for another step).
@@ -377,6 +379,7 @@ impl Session {
                 checked: Vec::new(),
                 settled_at: None,
                 settled_by: None,
+                settled_via: None,
                 retry: None,
                 fleet: Default::default(),
             })
@@ -806,6 +809,11 @@ fn settle(st: &mut StepState, r: &Record, status: StepStatus) {
     st.status = status;
     st.settled_at = Some(r.at);
     st.settled_by = r.by.clone();
+    st.settled_via = match &r.event {
+        Event::HumanConfirmed { via, .. } => Some(*via),
+        Event::StepSkipped { via, .. } | Event::MarkedDone { via, .. } => *via,
+        _ => None,
+    };
     st.retry = None;
 }
 

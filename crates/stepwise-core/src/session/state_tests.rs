@@ -187,6 +187,7 @@ fn outcome_unknown_then_marked_done_settles_the_step() {
         Event::MarkedDone {
             step: "check".into(),
             note: Some("verified by hand".into()),
+            via: None,
         },
     ]);
     assert_eq!(s.steps[0].status, StepStatus::DoneByHand);
@@ -197,6 +198,7 @@ fn skip_abort_leave_and_complete_set_the_session_status() {
     let s = fold(vec![Event::StepSkipped {
         step: "check".into(),
         reason: "not needed".into(),
+        via: None,
     }]);
     assert_eq!(
         s.steps[0].status,

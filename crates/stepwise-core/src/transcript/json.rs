@@ -431,10 +431,7 @@ fn step<'a>(s: &'a Session, st: &'a StepState, ctx: &'a Context) -> StepSummary<
             "human"
         },
         status: status(&st.status),
-        confirmed_via: match &st.status {
-            StepStatus::Confirmed { via } => Some(*via),
-            _ => None,
-        },
+        confirmed_via: st.settled_via,
         how: report::how_reached(st, def),
         skip_reason: report::skip_reason(st),
         settled_at: st.settled_at,

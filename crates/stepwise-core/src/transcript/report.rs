@@ -223,7 +223,13 @@ pub fn how_reached(st: &StepState, def: Option<&Step>) -> String {
         StepStatus::Confirmed {
             via: ConfirmedVia::Nobody,
         } => "confirmed by nobody".to_owned(),
+        StepStatus::Skipped { .. } if st.settled_via == Some(ConfirmedVia::Answer) => {
+            format!("skipped by an --answer ({by})")
+        }
         StepStatus::Skipped { .. } => format!("skipped by {by}"),
+        StepStatus::DoneByHand if st.settled_via == Some(ConfirmedVia::Answer) => {
+            format!("done by hand, said by an --answer ({by})")
+        }
         StepStatus::DoneByHand if st.attempts.is_empty() => format!("done by hand ({by})"),
         StepStatus::DoneByHand => format!("done by hand after the command did not pass ({by})"),
         StepStatus::OutcomeUnknown { attempt } => {

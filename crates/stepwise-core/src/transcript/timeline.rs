@@ -218,6 +218,14 @@ fn who(r: &Record) -> String {
         | Event::StepStarted {
             via: Some(ConfirmedVia::Answer),
             ..
+        }
+        | Event::StepSkipped {
+            via: Some(ConfirmedVia::Answer),
+            ..
+        }
+        | Event::MarkedDone {
+            via: Some(ConfirmedVia::Answer),
+            ..
         } => format!("--answer ({who})"),
         _ => who,
     }

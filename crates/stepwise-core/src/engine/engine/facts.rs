@@ -51,7 +51,7 @@ impl Engine {
             };
             self.record(event, false).await?;
         }
-        if let Some(reason) = run
+        if let Some((reason, by_operator)) = run
             .cancel_reason
             .clone()
             .filter(|_| outcome.cancelled || outcome.exit.signal.is_some())
@@ -61,7 +61,7 @@ impl Engine {
                 attempt,
                 reason,
             };
-            self.record(event, true).await?;
+            self.record(event, by_operator).await?;
         }
         if outcome.leftovers > 0 {
             let count = outcome.leftovers as u32;
