@@ -1491,6 +1491,19 @@ fn interrupted_while_waiting(runbook: &str) -> tempfile::TempDir {
     home
 }
 
+/// The transcript of the only session under `home`, in `format`.
+fn export_only_session(home: &Path, format: &str) -> String {
+    let dir = session_dirs(home)[0].clone();
+    text(
+        &stepwise(home)
+            .arg("export")
+            .arg(&dir)
+            .args(["--format", format])
+            .output()
+            .unwrap(),
+    )
+}
+
 /// A skip and a mark-done given by `--answer` are recorded as the flag's
 /// (the journal's `via`, the timeline's Who, the status line and the
 /// JSON), not as a person's decision at the time.
@@ -1520,17 +1533,7 @@ fn a_skip_or_done_given_by_an_answer_is_recorded_as_the_flags() {
         let line = journal.lines().find(|l| l.contains(kind)).unwrap();
         assert!(line.contains(r#""via":"answer""#), "{line}");
     }
-    let dir = session_dirs(home.path())[0].clone();
-    let export = |format: &str| {
-        text(
-            &stepwise(home.path())
-                .arg("export")
-                .arg(&dir)
-                .args(["--format", format])
-                .output()
-                .unwrap(),
-        )
-    };
+    let export = |format: &str| export_only_session(home.path(), format);
     let md = export("md");
     let row = |what: &str| {
         md.lines()
@@ -1554,17 +1557,7 @@ fn a_cancelled_step_reads_cancelled_not_failed_in_the_record() {
     let home = interrupted_while_waiting(
         "runbook: 1\nid: wait\ntitle: Wait\nsections:\n  - title: S\n    steps:\n      - id: wait\n        title: Wait\n        run: echo started; sleep 30\n      - id: boom\n        title: Boom\n        run: exit 1\n        on_failure: continue\n",
     );
-    let dir = session_dirs(home.path())[0].clone();
-    let export = |format: &str| {
-        text(
-            &stepwise(home.path())
-                .arg("export")
-                .arg(&dir)
-                .args(["--format", format])
-                .output()
-                .unwrap(),
-        )
-    };
+    let export = |format: &str| export_only_session(home.path(), format);
     let md = export("md");
     assert!(md.contains("#### 1.1 Wait ❌ — cancelled"), "{md}");
     assert!(
