@@ -351,6 +351,30 @@ fn failure_opens_prompt_on_idle_and_r_retries() {
     );
 }
 
+/// `r` then Enter typed fast: the Enter reopens the failure question
+/// before the engine has started the retry; the retry's start closes it
+/// (no failure question stays over a running attempt).
+#[test]
+fn a_failure_question_goes_when_its_step_starts_again() {
+    let mut app = running();
+    engine(&mut app, exited(8, 110, "deploy", 1, 2));
+    app.update(Msg::Engine(Update::Idle));
+    assert_eq!(
+        app.update(ch('r')),
+        vec![Command::Start {
+            step: "deploy".into()
+        }]
+    );
+    app.update(key(KeyCode::Enter));
+    assert!(
+        matches!(app.modal, Some(Modal::Failure { .. })),
+        "{:?}",
+        app.modal
+    );
+    engine(&mut app, started_step(9, 111, "deploy", 2));
+    assert!(app.modal.is_none(), "{:?}", app.modal);
+}
+
 #[test]
 fn failure_prompt_mark_done_and_abort() {
     let mut app = running();

@@ -740,7 +740,8 @@ impl App {
                 self.say_update_refused(&r.event);
                 self.fleet_record(&r.event);
                 self.forget_drafts(&r.event);
-                if matches!(r.event, Event::StepStarted { .. }) {
+                if let Event::StepStarted { step, .. } = &r.event {
+                    self.close_question_about(step);
                     self.attach_logs();
                     // The decision that started it is carried out: the
                     // step's end is not one (see `reading`).
@@ -811,6 +812,19 @@ impl App {
                 self.modal = Some(Modal::Finished);
             }
             Update::Ended(end) => self.end = Some(end_of(end)),
+        }
+    }
+
+    /// A step started again: a question still open about how it ended
+    /// (failed, outcome unknown) is answered by that start, and goes.
+    fn close_question_about(&mut self, started: &str) {
+        let about = match &self.modal {
+            Some(Modal::Failure { step } | Modal::FleetFailure { step }) => step,
+            Some(Modal::Unknown(prompt)) => &prompt.step,
+            _ => return,
+        };
+        if about == started {
+            self.modal = None;
         }
     }
 
