@@ -698,6 +698,46 @@ fn screen_of(app: &mut App, w: u16, h: u16) -> String {
         .join("\n")
 }
 
+/// The group the outcome-unknown question names is looked at again at each
+/// key: `r` is refused while a real process group of the attempt runs, and
+/// asks "Run it again?" once the operator has stopped it with the command
+/// shown (no need to close and reopen the question).
+#[test]
+fn an_unknown_prompt_rechecks_the_group_when_r_is_pressed() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("output")).unwrap();
+    let mut child = std::process::Command::new("sleep")
+        .arg("60")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let pgid = child.id() as i32;
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let log = dir.path().join("output/deploy.1.log");
+    std::fs::write(&log, "started\n").unwrap();
+    std::fs::write(
+        log.with_extension("pid"),
+        format!("{pgid} {}\n", boot.trim()),
+    )
+    .unwrap();
+    let mut app = busy();
+    app.session_dir = Some(dir.path().to_owned());
+    let facts = stepwise::engine::process::survivor::group_facts(&log);
+    assert_eq!(facts.pids, vec![pgid]);
+    app.modal = Some(Modal::Unknown(
+        stepwise::tui::modals::unknown::UnknownPrompt::new("deploy".into(), facts),
+    ));
+    assert!(app.update(ch('r')).is_empty());
+    assert!(screen_of(&mut app, 100, 30).contains("Not re-run: it still runs"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(app.update(ch('r')).is_empty(), "asks first");
+    let screen = screen_of(&mut app, 100, 30);
+    assert!(screen.contains("Run it again?"), "{screen}");
+    assert!(!screen.contains("Not re-run"), "{screen}");
+}
+
 /// Issue 14 item 4: the facts, and the stop command on a line of its own
 /// inside the dialog, at 80 and 100 columns; `r` while the group runs is
 /// refused in the dialog; with the group gone it asks before a re-run.

@@ -887,18 +887,20 @@ impl App {
         self.modal = Some(Modal::Undelivered { step });
     }
 
+    /// What its session folder tells of the last attempt of `step`: its
+    /// process group (still running?) and its last output.
+    fn group_facts(&self, step: &str) -> Option<crate::engine::process::survivor::GroupFacts> {
+        self.session
+            .step(step)
+            .and_then(|s| s.attempts.last())
+            .zip(self.session_dir.as_ref())
+            .map(|(a, dir)| crate::engine::process::survivor::group_facts(&dir.join(&a.log)))
+    }
+
     /// The outcome-unknown prompt of `step`, with what its session folder
     /// tells of the attempt (its process group, its last output).
     fn unknown_prompt(&self, step: String) -> Modal {
-        let log = self
-            .session
-            .step(&step)
-            .and_then(|s| s.attempts.last())
-            .zip(self.session_dir.as_ref())
-            .map(|(a, dir)| dir.join(&a.log));
-        let facts = log
-            .map(|l| crate::engine::process::survivor::group_facts(&l))
-            .unwrap_or_default();
+        let facts = self.group_facts(&step).unwrap_or_default();
         let mut prompt = super::modals::unknown::UnknownPrompt::new(step, facts);
         // A fleet step's output is in its hosts' logs, read from disk: a
         // resumed interface has none of it in memory.
@@ -1189,9 +1191,17 @@ impl App {
 
     /// A key while a modal is open: the modal decides, the app carries out.
     fn modal_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        let Some(modal) = self.modal.take() else {
+        let Some(mut modal) = self.modal.take() else {
             return Vec::new();
         };
+        // What still runs of an outcome-unknown attempt is looked at again
+        // at each key: stopped meanwhile (the `kill` it names), `r` runs.
+        if let Modal::Unknown(p) = &mut modal
+            && let Some(facts) = self.group_facts(&p.step)
+        {
+            p.facts = facts;
+            p.refused &= !p.facts.pids.is_empty();
+        }
         let draft = match &modal {
             Modal::Human(p) => Some(p.clone()),
             _ => None,
