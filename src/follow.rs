@@ -126,6 +126,7 @@ pub fn follow_plain(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
         lines: HashMap::new(),
         host_lines: Default::default(),
         dir: dir.clone(),
+        stop: None,
     };
     loop {
         let records = watch.poll()?;
@@ -344,10 +345,30 @@ struct Printer<W: Write> {
     /// A fleet step's hosts' lines, as the runner prints them.
     host_lines: crate::headless_fleet::HostLines,
     dir: PathBuf,
+    /// How the runner's last stop was recorded, if it was: an operator
+    /// who left, a headless stop, an interruption (`None` after a resume).
+    stop: Option<Said>,
+}
+
+/// A stop the journal says in words.
+#[derive(Clone, Copy, PartialEq)]
+enum Said {
+    /// The operator quit (`q`): nobody is asked anything.
+    OperatorLeft,
+    /// A headless stop, an interruption, a record that could not be written.
+    Other,
 }
 
 impl<W: Write> Printer<W> {
     fn record(&mut self, s: &Session, r: &Record) {
+        match &r.event {
+            Event::SessionLeft { reason: None } => self.stop = Some(Said::OperatorLeft),
+            Event::SessionLeft { .. }
+            | Event::Interrupted { .. }
+            | Event::SessionStopped { .. } => self.stop = Some(Said::Other),
+            Event::SessionResumed { .. } => self.stop = None,
+            _ => {}
+        }
         if let Event::OutputRecorded {
             step,
             attempt,
@@ -419,15 +440,34 @@ impl<W: Write> Printer<W> {
         self.flush_lines(s);
         let (done, total) = s.progress();
         // The session's end as journalled (a finished session followed
-        // later says when it ended, not when it was read); else now.
-        let at = s.ended_at.unwrap_or_else(chrono::Utc::now);
+        // later says when it ended, not when it was read); a runner gone
+        // without a word: its last record; else now.
+        let silent = exit == Exit::Interrupted && self.stop.is_none();
+        let at = match silent {
+            true => s.last_at,
+            false => s.ended_at,
+        };
+        let at = at.unwrap_or_else(chrono::Utc::now);
         let at = at.with_timezone(&chrono::Local).format("%H:%M:%S");
+        let word = match (self.stop, silent) {
+            (Some(Said::OperatorLeft), _) => "left by its operator (resumable)",
+            (_, true) => {
+                "stepwise stopped without a record of why (killed or crashed) after its last record"
+            }
+            _ => exit.summary_word(),
+        };
         let _ = writeln!(
             self.out,
-            "[{at}] {} — {done}/{total} steps settled — session {}",
-            exit.summary_word(),
+            "[{at}] {word} — {done}/{total} steps settled — session {}",
             s.id
         );
+        if let Some(i) = s.running() {
+            let step = &s.steps[i].id;
+            let _ = writeln!(
+                self.out,
+                "[{at}] `{step}` was running when stepwise stopped: its monitor may run it on, and `stepwise resume` re-attaches it or says how it ended"
+            );
+        }
         if exit == Exit::Completed {
             for line in crate::comms::not_delivered_at_close(s) {
                 let _ = writeln!(self.out, "[{at}] {line}");

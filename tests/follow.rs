@@ -280,3 +280,42 @@ fn follow_plain_shows_a_fleet_steps_host_output() {
         assert!(seen.contains(&line.to_owned()), "{line:?} not in {seen:#?}");
     }
 }
+
+/// A runner killed with `kill -9` wrote no end: the follower says so (not
+/// "interrupted", which is a signal the journal names), at the runner's
+/// last record rather than its own clock, names the step that was
+/// running, and ends with 130.
+#[test]
+fn follow_plain_after_a_kill_9_says_stepwise_stopped_without_a_word() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = write_runbook(
+        home.path(),
+        "      - title: Waits\n        run: echo waiting; n=0; while [ ! -e go ] && [ $n -lt 6000 ]; do sleep 0.01; n=$((n+1)); done\n",
+    );
+    let mut runner = start_runner(home.path(), &rb);
+    let dir = session_dirs(home.path())[0].clone();
+    let journal = dir.join("journal.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&journal)
+        .unwrap_or_default()
+        .contains("output_recorded")
+    {
+        assert!(Instant::now() < deadline, "the step never printed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+    let followed = follower(home.path()).output().unwrap();
+    std::fs::write(home.path().join("go"), "").unwrap();
+    let t = text(&followed);
+    assert_eq!(followed.status.code(), Some(130), "{t}");
+    assert!(
+        t.contains("stepwise stopped without a record of why (killed or crashed) after its last record — 0/1 steps settled"),
+        "{t}"
+    );
+    assert!(!t.contains("] interrupted"), "{t}");
+    assert!(
+        t.contains("`waits` was running when stepwise stopped"),
+        "{t}"
+    );
+}
