@@ -158,6 +158,35 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// `NAME=value` and `export NAME=value` lines whose name `secret` says is
+/// a secret, with the value replaced by `<secret: not copied>`.
+pub fn mask_secret_assignments(text: &str, secret: impl Fn(&str) -> bool) -> String {
+    let masked: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let body = line.trim_start();
+            let indent = &line[..line.len() - body.len()];
+            let (export, rest) = match body.strip_prefix("export ") {
+                Some(rest) => ("export ", rest.trim_start()),
+                None => ("", body),
+            };
+            match rest.split_once('=') {
+                Some((name, _))
+                    if !name.is_empty() && name.chars().all(is_name_char) && secret(name) =>
+                {
+                    format!("{indent}{export}{name}=<secret: not copied>")
+                }
+                _ => line.to_owned(),
+            }
+        })
+        .collect();
+    let mut out = masked.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
 /// The variable a placeholder becomes: `<deployment-name>` →
 /// `DEPLOYMENT_NAME`; one the shell or the system sets gets `_VALUE`
 /// (`<path>` → `PATH_VALUE`: an input `PATH` would replace the shell's).
@@ -520,6 +549,15 @@ mod tests {
         assert_eq!(
             names,
             ["PATH_VALUE", "HOME_VALUE", "USER_VALUE", "IFS_VALUE"]
+        );
+    }
+
+    #[test]
+    fn a_secrets_value_is_masked_in_shown_assignments() {
+        let text = "export API_TOKEN=abc123\n  DB_PASSWORD='p w'\nexport REGION=eu-west-1\n";
+        assert_eq!(
+            mask_secret_assignments(text, crate::import::heuristics::is_secret_name),
+            "export API_TOKEN=<secret: not copied>\n  DB_PASSWORD=<secret: not copied>\nexport REGION=eu-west-1\n"
         );
     }
 

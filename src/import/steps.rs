@@ -83,6 +83,23 @@ fn classify(block: &Block) -> Code {
     })
 }
 
+/// A settings block as the runbook may show it: a secret's value (by its
+/// name, `API_TOKEN=…`) never reaches the runbook file, nor the screens
+/// and transcripts that show its text.
+fn secrets_masked(block: &Block) -> Block {
+    let Kind::Code { lang, text } = &block.kind else {
+        return block.clone();
+    };
+    let text = shell::mask_secret_assignments(text, heuristics::is_secret_name);
+    Block {
+        line: block.line,
+        kind: Kind::Code {
+            lang: lang.clone(),
+            text,
+        },
+    }
+}
+
 fn is_step_code(block: &Block) -> bool {
     matches!(classify(block), Code::Step(_))
 }
@@ -203,7 +220,7 @@ impl Builder {
                                 line: block.line,
                                 setting: true,
                             }));
-                        self.attach(doc::render_block(block));
+                        self.attach(doc::render_block(&secrets_masked(block)));
                     }
                     Code::Text => self.show(block, lead.take().map(|(p, _)| p)),
                 },
