@@ -702,11 +702,18 @@ fn a_secrets_value_set_in_the_document_is_not_copied_into_the_runbook() {
         "# Deploy\n\nSet the environment first:\n\n```bash\nexport API_TOKEN=abc123\nexport REGION=eu-west-1\n```\n\n## Steps\n\n1. Call the API:\n\n   ```bash\n   curl -H \"Authorization: Bearer $API_TOKEN\" https://api/$REGION\n   ```\n",
     )
     .unwrap();
-    let out = stepwise(dir.path()).arg("import").arg(&md).output().unwrap();
+    let out = stepwise(dir.path())
+        .arg("import")
+        .arg(&md)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let yaml = String::from_utf8(out.stdout).unwrap();
     assert!(!yaml.contains("abc123"), "{yaml}");
-    assert!(yaml.contains("export API_TOKEN=<secret: not copied>"), "{yaml}");
+    assert!(
+        yaml.contains("export API_TOKEN=<secret: not copied>"),
+        "{yaml}"
+    );
     assert!(yaml.contains("export REGION=eu-west-1"), "{yaml}");
     let rb = load_str("env.yaml", &yaml).unwrap();
     let token = rb.inputs.iter().find(|i| i.name == "API_TOKEN").unwrap();

@@ -101,9 +101,8 @@ fn status_text(app: &App, st: &StepState) -> String {
     if let Some(r) = app.retry_of(&st.id) {
         let wait = (r.due - app.now).to_std().unwrap_or_default();
         return format!(
-            "failed, retrying: attempt {} of {} in {}",
-            r.attempt,
-            r.of,
+            "failed, retrying: {} in {}",
+            st.retry_words(r.attempt, r.of),
             crate::runbook::duration::countdown(wait)
         );
     }

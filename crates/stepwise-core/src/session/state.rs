@@ -190,6 +190,24 @@ impl StepState {
         }
     }
 
+    /// `attempt 2 of 3`, or after a person ran the step again,
+    /// `attempt 5 (2 of 3 since it was run again)`: a scheduled retry's
+    /// attempt among the `of` its run may have (counted from the last
+    /// attempt a person started, as [`StepState::tries_left`] counts).
+    pub fn retry_words(&self, attempt: u32, of: u32) -> String {
+        let first = self
+            .attempts
+            .iter()
+            .filter(|a| a.number < attempt && a.by_operator)
+            .map(|a| a.number)
+            .max()
+            .unwrap_or(1);
+        match attempt + 1 - first {
+            k if k == attempt => format!("attempt {attempt} of {of}"),
+            k => format!("attempt {attempt} ({k} of {of} since it was run again)"),
+        }
+    }
+
     /// The automatic retries left after attempt `attempt` of a step whose
     /// `retry:` allows `attempts`: counted from the first attempt of its
     /// run (the last one a person started, else the first), as the

@@ -226,6 +226,39 @@ fn skip_abort_leave_and_complete_set_the_session_status() {
     assert!(fold(vec![Event::SessionCompleted]).ended_at.is_some());
 }
 
+#[test]
+fn a_retry_is_counted_from_the_attempt_a_person_started() {
+    let t0 = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 26, 16, 30, 0)
+        .unwrap();
+    let alice = Some(crate::session::event::Actor {
+        user: "alice".into(),
+        host: "h".into(),
+    });
+    // Attempts 1-3 the first run (1 by alice, 2-3 stepwise's retries),
+    // 4 run again by alice.
+    let records: Vec<Record> = (1..=4)
+        .flat_map(|n| [started("check", n), exited("check", n, 1, false)])
+        .enumerate()
+        .map(|(i, event)| Record {
+            seq: i as u64 + 1,
+            at: t0 + chrono::Duration::seconds(i as i64),
+            by: match &event {
+                Event::StepStarted { attempt: 1 | 4, .. } => alice.clone(),
+                _ => None,
+            },
+            event,
+        })
+        .collect();
+    let s = Session::from_records(runbook(), records.iter());
+    let st = &s.steps[0];
+    assert_eq!(st.retry_words(2, 3), "attempt 2 of 3");
+    assert_eq!(
+        st.retry_words(5, 3),
+        "attempt 5 (2 of 3 since it was run again)"
+    );
+}
+
 fn resumed() -> Event {
     Event::SessionResumed {
         pid: 1,

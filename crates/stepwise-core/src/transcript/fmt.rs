@@ -17,6 +17,13 @@ pub fn offset_name(offset: FixedOffset) -> String {
 }
 
 /// `2026-11-26 16:30:00 UTC`.
+/// The text with its first letter upper-case.
+pub fn capitalise(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
 pub fn utc(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }

@@ -93,7 +93,7 @@ fn header(out: &mut String, s: &Session, ctx: &Context) {
             esc_code(&n.text)
         ));
     }
-    let word = esc(&capitalise(o.word));
+    let word = esc(&fmt::capitalise(o.word));
     out.push_str(&format!("<p class=\"outcome {key}\">{word}</p>\n"));
     if let Some(d) = &o.detail {
         out.push_str(&format!("<p class=\"detail\">{}</p>\n", esc_code(d)));
@@ -183,12 +183,6 @@ fn count_chips(s: &Session) -> String {
     }
     out.push_str(&format!("<span class=\"of\">of {}</span>", c.total));
     out
-}
-
-fn capitalise(text: &str) -> String {
-    let mut c = text.chars();
-    c.next()
-        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
 fn inputs(out: &mut String, s: &Session) {

@@ -48,9 +48,13 @@ pub fn rows(s: &Session, ctx: &Context) -> Vec<Row> {
                 given(s, &r.event, before)
             }
             Event::RetryScheduled {
-                attempt, of, due, ..
+                step,
+                attempt,
+                of,
+                due,
             } => format!(
-                "Attempt {attempt} of {of} scheduled in {}",
+                "{} scheduled in {}",
+                fmt::capitalise(&retry_words(s, step, *attempt, *of)),
                 fmt::duration_ms((*due - r.at).num_milliseconds().max(0) as u64)
             ),
             Event::SessionResumed { .. } => {
@@ -147,6 +151,14 @@ fn gap(ctx: &Context, i: usize) -> Option<Row> {
         who: "stepwise".to_owned(),
         tone: "bad",
     })
+}
+
+/// See [`crate::session::state::StepState::retry_words`].
+fn retry_words(s: &Session, step: &str, attempt: u32, of: u32) -> String {
+    s.step(step).map_or_else(
+        || format!("attempt {attempt} of {of}"),
+        |st| st.retry_words(attempt, of),
+    )
 }
 
 fn tone(s: &Session, e: &Event) -> &'static str {
@@ -349,7 +361,12 @@ fn what(s: &Session, e: &Event) -> Option<String> {
         Event::SessionCompleted => "Session completed".to_owned(),
         Event::AutoChanged { on: true } => "Auto mode on".to_owned(),
         Event::AutoChanged { on: false } => "Auto mode off".to_owned(),
-        Event::RetryScheduled { attempt, of, .. } => format!("Attempt {attempt} of {of} scheduled"),
+        Event::RetryScheduled {
+            step, attempt, of, ..
+        } => format!(
+            "{} scheduled",
+            fmt::capitalise(&retry_words(s, step, *attempt, *of))
+        ),
         Event::UpdateIntent {
             status,
             channels,
