@@ -66,12 +66,14 @@ pub fn local_clock(
     }
 }
 
-/// `+00:04:12` from the start (hours grow past 99 if need be).
+/// `+00:04:12` from the start (hours grow past 99 if need be): the
+/// difference of the two clock times as shown (whole seconds), so that it
+/// agrees with the time column (16:30:00.9 to 16:30:01.1 is `+00:00:01`).
 pub fn since(start: Option<DateTime<Utc>>, at: DateTime<Utc>) -> String {
     let Some(start) = start else {
         return String::new();
     };
-    let secs = (at - start).num_seconds();
+    let secs = at.timestamp() - start.timestamp();
     let sign = if secs < 0 { '-' } else { '+' };
     let s = secs.unsigned_abs();
     format!("{sign}{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
@@ -187,6 +189,11 @@ mod tests {
         let t0: DateTime<Utc> = "2026-11-26T16:30:00Z".parse().unwrap();
         let t1: DateTime<Utc> = "2026-11-26T16:34:12Z".parse().unwrap();
         assert_eq!(since(Some(t0), t1), "+00:04:12");
+        // As the clock column shows them: 16:30:00 and 16:30:01, 0.2 s apart.
+        let a: DateTime<Utc> = "2026-11-26T16:30:00.9Z".parse().unwrap();
+        let b: DateTime<Utc> = "2026-11-26T16:30:01.1Z".parse().unwrap();
+        assert_eq!(since(Some(a), b), "+00:00:01");
+        assert_eq!(since(Some(b), b), "+00:00:00");
         assert_eq!(duration_ms(2345), "2.3 s");
         assert_eq!(duration_ms(252_000), "4 min 12 s");
         assert_eq!(
