@@ -127,6 +127,42 @@ fn checklist_prompt() {
     both("checklist_prompt", app);
 }
 
+/// On the smallest screen a human step's checklist is not cut off: its
+/// rows take the room a message would (none is shown), and the items
+/// scroll to the selected one, with a mark for the rows out of view.
+#[test]
+fn a_checklist_shows_on_the_smallest_screen() {
+    let mut app = app_with(&midway());
+    app.select(4);
+    app.update(key(KeyCode::Enter));
+    let screen = screen_of(&mut app, 50, 14);
+    for item in ["Development team", "Operations team", "Key stakeholders"] {
+        assert!(screen.contains(item), "{item} hidden:\n{screen}");
+    }
+    // Eight items: the last is reached with ↓, marks say what is hidden.
+    let mut rb = runbook();
+    let notify = rb
+        .sections
+        .iter_mut()
+        .flat_map(|s| s.steps.iter_mut())
+        .find(|s| s.id == "notify")
+        .unwrap();
+    notify.checklist = (1..=8).map(|i| format!("Item number {i}")).collect();
+    let session = stepwise::session::state::Session::from_records(rb, midway().iter());
+    let mut long = App::new(session, vec![], t0() + chrono::Duration::seconds(125), true);
+    long.select(4);
+    long.update(key(KeyCode::Enter));
+    let screen = screen_of(&mut long, 50, 14);
+    assert!(screen.contains("more rows"), "{screen}");
+    assert!(!screen.contains("Item number 8"), "{screen}");
+    for _ in 0..7 {
+        long.update(key(KeyCode::Down));
+    }
+    let screen = screen_of(&mut long, 50, 14);
+    assert!(screen.contains("Item number 8"), "{screen}");
+    assert!(screen.contains("more rows above"), "{screen}");
+}
+
 /// A paste in a human step's prompt goes to its note even while the
 /// checklist has the focus (as a typed character does), and nothing
 /// happens to a paste while the screen is too small to draw.

@@ -46,9 +46,9 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &HumanPrompt) {
     let block = super::super::widgets::block(&title, true);
     let inner = block.inner(r);
     frame.render_widget(block, r);
-    let top = super::super::widgets::prewrap_wide(top_lines(look, p), inner.width);
-    let top_h = (super::super::widgets::wrapped_height(&top, inner.width) as u16)
-        .min(inner.height.saturating_sub(8));
+    let lines = top_lines(look, p);
+    let first_item = lines.len().saturating_sub(p.checked.len());
+    let top = super::super::widgets::prewrap_wide(lines.clone(), inner.width);
     let keys = keys_line(p);
     // On a narrow screen the keys take two rows rather than lose the last.
     let keys_h = if keys.chars().count() > inner.width as usize {
@@ -56,14 +56,35 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &HumanPrompt) {
     } else {
         1
     };
+    // The message's rows only when there is one: on a small screen they
+    // are the checklist's.
+    let msg_h = if p.error.is_some() { 2 } else { 0 };
+    let top_h = (super::super::widgets::wrapped_height(&top, inner.width) as u16)
+        .min(inner.height.saturating_sub(3 + msg_h + keys_h));
     let [top_a, note_a, msg_a, keys_a] = Layout::vertical([
         Constraint::Length(top_h),
         Constraint::Min(3),
-        Constraint::Length(2),
+        Constraint::Length(msg_h),
         Constraint::Length(keys_h),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(top).wrap(Wrap { trim: false }), top_a);
+    let rows = |n: usize| super::super::widgets::box_rows(&lines[..n], inner.width) as u16;
+    // Too little room: the rows scroll to the checklist's selected item,
+    // and marks say what is above and below (a hidden item can be ticked).
+    let total = rows(lines.len());
+    let scroll = match (p.on_note, total > top_h) {
+        (false, true) => (rows(first_item + p.cursor + 1) + 1)
+            .saturating_sub(top_h)
+            .min(total - top_h),
+        _ => 0,
+    };
+    frame.render_widget(
+        Paragraph::new(top)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        top_a,
+    );
+    more_marks(frame, top_a, scroll, total, !p.on_note);
     let label = if p.note_required {
         "Note (required)"
     } else {
@@ -88,6 +109,40 @@ pub fn render(frame: &mut Frame, area: Rect, look: &Look, p: &HumanPrompt) {
     }
     let keys = Paragraph::new(Line::styled(keys, theme::bold())).wrap(Wrap { trim: true });
     frame.render_widget(keys, keys_a);
+}
+
+/// `↑ 3 more rows` over the first row of `area` when `scroll` hides rows
+/// above, `↓ 4 more rows` over its last when rows are hidden below; in
+/// fewer than three rows, never over the selected item (`on_list`).
+fn more_marks(frame: &mut Frame, area: Rect, scroll: u16, total: u16, on_list: bool) {
+    if area.height == 0 || (on_list && area.height < 3) {
+        return;
+    }
+    let below = total.saturating_sub(scroll + area.height);
+    let plural = |n: u16| if n == 1 { "row" } else { "rows" };
+    let mut mark = |y: u16, text: String| {
+        let row = Rect {
+            y,
+            height: 1,
+            ..area
+        };
+        frame.render_widget(ratatui::widgets::Clear, row);
+        frame.render_widget(Paragraph::new(Line::styled(text, theme::dim())), row);
+    };
+    if scroll > 0 && area.height > 1 {
+        mark(area.y, format!("↑ {scroll} more {} above", plural(scroll)));
+    }
+    if below > 0 {
+        let how = if on_list {
+            ""
+        } else {
+            " (Tab reaches the checklist)"
+        };
+        mark(
+            area.y + area.height - 1,
+            format!("↓ {below} more {}{how}", plural(below)),
+        );
+    }
 }
 
 /// The prompt's keys, for its last row.
