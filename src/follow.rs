@@ -127,6 +127,7 @@ pub fn follow_plain(home: &Path, what: Option<&str>) -> Result<i32, Failure> {
         host_lines: Default::default(),
         dir: dir.clone(),
         stop: None,
+        printing: String::new(),
     };
     loop {
         let records = watch.poll()?;
@@ -348,6 +349,10 @@ struct Printer<W: Write> {
     /// How the runner's last stop was recorded, if it was: an operator
     /// who left, a headless stop, an interruption (`None` after a resume).
     stop: Option<Said>,
+    /// The step whose output was printed last: an unfinished last line
+    /// is printed with its name once the step's exit is folded (when no
+    /// step runs any more).
+    printing: String,
 }
 
 /// A stop the journal says in words.
@@ -396,7 +401,7 @@ impl<W: Write> Printer<W> {
             self.flush_host_lines(step);
         }
         if let Some(line) = crate::headless::describe(s, r) {
-            self.flush_lines(s);
+            self.flush_lines();
             let at = r.at.with_timezone(&chrono::Local).format("%H:%M:%S");
             let _ = writeln!(self.out, "[{at}] {}", crate::headless::inert(&line));
         }
@@ -408,6 +413,9 @@ impl<W: Write> Printer<W> {
             return;
         };
         let mark = if stream == Stream::Stderr { '!' } else { '|' };
+        if self.printing != step {
+            self.printing = step.to_owned();
+        }
         let out = &mut self.out;
         self.lines
             .entry(stream)
@@ -417,11 +425,8 @@ impl<W: Write> Printer<W> {
             });
     }
 
-    fn flush_lines(&mut self, s: &Session) {
-        let step = s
-            .running()
-            .map(|i| s.steps[i].id.clone())
-            .unwrap_or_default();
+    fn flush_lines(&mut self) {
+        let step = &self.printing;
         for (stream, dl) in self.lines.iter_mut() {
             if let Some(l) = dl.finish() {
                 let mark = if *stream == Stream::Stderr { '!' } else { '|' };
@@ -437,7 +442,7 @@ impl<W: Write> Printer<W> {
     }
 
     fn finish(&mut self, s: &Session, exit: Exit) {
-        self.flush_lines(s);
+        self.flush_lines();
         let (done, total) = s.progress();
         // The session's end as journalled (a finished session followed
         // later says when it ended, not when it was read); a runner gone

@@ -319,3 +319,28 @@ fn follow_plain_after_a_kill_9_says_stepwise_stopped_without_a_word() {
         "{t}"
     );
 }
+
+/// A step whose last line has no newline: the follower prints it with the
+/// step's name, as the runner does.
+#[test]
+fn follow_plain_names_the_step_of_an_unfinished_last_line() {
+    let home = tempfile::tempdir().unwrap();
+    let rb = write_runbook(
+        home.path(),
+        "      - title: Part\n        run: echo first; printf 'partial line'\n",
+    );
+    let ran = stepwise(home.path())
+        .args(["run", "--headless", "--trust"])
+        .arg(&rb)
+        .output()
+        .unwrap();
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran));
+    assert!(
+        text(&ran).contains("    part | partial line"),
+        "{}",
+        text(&ran)
+    );
+    let followed = follower(home.path()).output().unwrap();
+    let t = text(&followed);
+    assert!(t.contains("    part | partial line"), "{t}");
+}

@@ -1005,18 +1005,23 @@ fn the_quit_dialog_tells_a_demo_it_cannot_be_resumed() {
     assert!(!screen.contains("resume later"), "{screen}");
 }
 
+/// `deploy` made a `tty: true` step, running its first attempt.
+fn tty_deploy_running() -> App {
+    let mut rb = runbook();
+    rb.sections[1].steps[0].tty = true;
+    let mut records = midway();
+    records.push(started_step(7, 100, "deploy", 1));
+    let session = stepwise::session::state::Session::from_records(rb, records.iter());
+    App::new(session, vec![], t0() + chrono::Duration::seconds(125), true)
+}
+
 /// A `tty: true` step: its emulated terminal (tui-term) in the log pane.
 /// At 80x24 the pane is shorter than the 24-row screen, so it shows the
 /// rows ending at the cursor, where the progress bar is redrawn; no cursor
 /// block is drawn, and the bar's colour survives.
 #[test]
 fn tty_step_shows_its_terminal_screen() {
-    let mut rb = runbook();
-    rb.sections[1].steps[0].tty = true;
-    let mut records = midway();
-    records.push(started_step(7, 100, "deploy", 1));
-    let session = stepwise::session::state::Session::from_records(rb, records.iter());
-    let mut app = App::new(session, vec![], t0() + chrono::Duration::seconds(125), true);
+    let mut app = tty_deploy_running();
     let mut text = String::new();
     for i in 1..=20 {
         text.push_str(&format!("layer {i:02} pulled\r\n"));
@@ -1035,6 +1040,21 @@ fn tty_step_shows_its_terminal_screen() {
         "a cursor block was drawn"
     );
     insta::assert_snapshot!("tty_80x24", t.backend());
+}
+
+/// `/` on a tty step: its pane is a terminal screen, not searched; the
+/// bar names the log file that holds its whole output.
+#[test]
+fn search_on_a_tty_step_names_its_log_file() {
+    let mut app = tty_deploy_running();
+    output(&mut app, "deploy", 1, Stream::Stdout, "pulling layers\r\n");
+    app.update(ch('/'));
+    for c in "layers".chars() {
+        app.update(ch(c));
+    }
+    app.update(key(KeyCode::Enter));
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("output/deploy.1.log"), "{status}");
 }
 
 /// A long stderr line (the reason is at its end) and a long stdout line,

@@ -99,6 +99,24 @@ impl App {
         }
     }
 
+    /// Why `/` finds no log in view: a tty step's pane is its terminal
+    /// screen, whose whole output is in its log file (named), or nothing ran.
+    fn why_no_search(&self) -> String {
+        let st = &self.session.steps[self.selected];
+        let tty = self.step_def(self.selected).is_some_and(|d| d.tty);
+        match (
+            tty,
+            self.shown_attempt()
+                .and_then(|n| st.attempts.iter().find(|a| a.number == n)),
+        ) {
+            (true, Some(a)) => format!(
+                "A tty step's pane is its terminal screen, not searched: its whole output is in {} in the session folder.",
+                a.log
+            ),
+            _ => "No log to search.".to_owned(),
+        }
+    }
+
     fn start_search(&mut self, from: u64, dir: Direction) {
         let Some(query) = self.search.clone() else {
             return;
@@ -107,7 +125,7 @@ impl App {
             old.progress.cancel.store(true, Ordering::Relaxed);
         }
         let (Some(log), Some(key)) = (self.shown_log(), self.shown_log_key()) else {
-            self.status = Some("No log to search.".into());
+            self.status = Some(self.why_no_search());
             return;
         };
         let Some(path) = log.path().filter(|_| log.from_disk()) else {
