@@ -18,6 +18,28 @@ pub struct Command {
     pub output: Vec<String>,
     /// Whether `$ ` prompts were stripped.
     pub had_prompts: bool,
+    /// A console block became root (`$ sudo -i`, `$ su -`) and its `# `
+    /// root prompts were taken as commands: the step runs them as the
+    /// user stepwise runs as, which the review comment says.
+    pub root_prompts: bool,
+}
+
+/// A command that makes the console block's next prompts root's (`# `).
+fn becomes_root(command: &str) -> bool {
+    let c = command.split_whitespace().collect::<Vec<_>>().join(" ");
+    [
+        "sudo -i",
+        "sudo -s",
+        "sudo su",
+        "sudo su -",
+        "sudo -i -u root",
+        "sudo bash",
+        "su",
+        "su -",
+        "su - root",
+        "su root",
+    ]
+    .contains(&c.as_str())
 }
 
 /// The command in a shell code block, or `None` when it holds nothing to
@@ -37,13 +59,21 @@ pub fn command(text: &str, kind: Shell) -> Option<Command> {
         .count();
     let strip = prompted > 0 && (kind == Shell::Session || other == 0 || continuations(&lines));
     let (mut run, mut output) = (Vec::new(), Vec::new());
-    let mut continued = false;
+    let (mut continued, mut root, mut root_prompts) = (false, false, false);
     for line in &lines {
+        let t = line.trim_start();
         if !strip {
             run.push(line.to_string());
         } else if prompt(line) {
-            let t = line.trim_start();
-            run.push(t.strip_prefix("$ ").unwrap_or("").to_owned());
+            let command = t.strip_prefix("$ ").unwrap_or("");
+            root = kind == Shell::Session && becomes_root(command);
+            run.push(command.to_owned());
+            continued = line.ends_with('\\');
+        } else if root && let Some(command) = t.strip_prefix("# ") {
+            // Root's prompt after `sudo -i`: a command, not output.
+            root = command.trim() != "exit";
+            root_prompts = true;
+            run.push(command.to_owned());
             continued = line.ends_with('\\');
         } else if continued {
             run.push(line.to_string());
@@ -60,6 +90,7 @@ pub fn command(text: &str, kind: Shell) -> Option<Command> {
         run,
         output,
         had_prompts: strip,
+        root_prompts,
     })
 }
 
@@ -550,6 +581,22 @@ mod tests {
             names,
             ["PATH_VALUE", "HOME_VALUE", "USER_VALUE", "IFS_VALUE"]
         );
+    }
+
+    #[test]
+    fn root_prompts_after_sudo_i_in_a_console_block_are_commands() {
+        let c = command(
+            "$ sudo -i\n# touch /tmp/m\n# echo restarted\nrestarted\n# exit\n# not a command\n",
+            Shell::Session,
+        )
+        .unwrap();
+        assert_eq!(c.run, "sudo -i\ntouch /tmp/m\necho restarted\nexit");
+        assert_eq!(c.output, ["restarted", "# not a command"]);
+        assert!(c.root_prompts);
+        // Without a switch to root, `# ` stays a comment shown as output.
+        let c = command("$ ls\n# a remark\n", Shell::Session).unwrap();
+        assert_eq!(c.run, "ls");
+        assert!(!c.root_prompts);
     }
 
     #[test]

@@ -384,6 +384,12 @@ impl Builder {
             step.notes
                 .push("the document's `$ ` prompts were removed from the command".to_owned());
         }
+        if code.command.root_prompts {
+            step.notes.push(
+                "the document becomes root (`sudo -i`, `su -`) and types the lines after it at root's `# ` prompt: they are in the command, but a step runs as the user stepwise runs as, with no terminal for a password; put `sudo` before each of them"
+                    .to_owned(),
+            );
+        }
         for (placeholder, name) in &code.placeholders {
             step.notes.push(format!(
                 "the placeholder {placeholder} is now the input {name}"
