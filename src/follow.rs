@@ -165,12 +165,21 @@ impl Watch {
     /// Opens a session folder read-only (its runbook copy and journal).
     pub fn open(dir: &Path) -> Result<Watch, Failure> {
         let copy = dir.join(store::RUNBOOK_COPY);
-        let runbook = crate::runbook::load::load_file(&copy).map_err(|e| {
-            Failure::usage(format!(
-                "{}: the session's runbook copy cannot be read: {e}",
-                copy.display()
-            ))
-        })?;
+        let text = crate::session::fsutil::read_no_follow(&copy)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "{}: the session's runbook copy cannot be read: {e}",
+                    copy.display()
+                ))
+            })?;
+        let runbook =
+            crate::runbook::load::load_copy(&copy.display().to_string(), &text).map_err(|e| {
+                Failure::usage(format!(
+                    "{}: the session's runbook copy cannot be read: {e}",
+                    copy.display()
+                ))
+            })?;
         Ok(Watch {
             dir: dir.to_owned(),
             session: Session::new(runbook),

@@ -403,3 +403,14 @@ fn summary_counts_sections_and_steps() {
         "U — 1 section, 2 steps (0 automated, 1 human, 1 update)"
     );
 }
+
+/// The rule against inputs named like the shell's own variables is for
+/// new runbooks: a session's copy written by an older stepwise still
+/// loads (its session opens, exports and verifies).
+#[test]
+fn a_session_copy_with_a_shell_variable_input_still_loads() {
+    let text = with_top("inputs: { STEPWISE_TARGET: { default: x } }");
+    assert!(fails(&text).has(ProblemKind::InvalidName));
+    let rb = stepwise::runbook::load::load_copy("runbook.yaml", &text).unwrap();
+    assert_eq!(rb.inputs[0].name, "STEPWISE_TARGET");
+}

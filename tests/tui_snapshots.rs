@@ -1042,6 +1042,25 @@ fn tty_step_shows_its_terminal_screen() {
     insta::assert_snapshot!("tty_80x24", t.backend());
 }
 
+/// A tty step takes the keys as it starts in manual mode (its prompt's
+/// keys are not hotkeys), not in auto mode (`a` must stop auto mode).
+#[test]
+fn a_tty_step_takes_the_keys_as_it_starts_unless_in_auto_mode() {
+    for auto in [false, true] {
+        let mut rb = runbook();
+        rb.sections[1].steps[0].tty = true;
+        let session = stepwise::session::state::Session::from_records(rb, midway().iter());
+        let mut app = App::new(session, vec![], t0() + chrono::Duration::seconds(125), true);
+        app.auto = auto;
+        screen_of(&mut app, 100, 30);
+        app.update(Msg::Engine(Update::Record(started_step(
+            7, 100, "deploy", 1,
+        ))));
+        let typing = app.typing.clone();
+        assert_eq!(typing.is_some(), !auto, "auto {auto}: {typing:?}");
+    }
+}
+
 /// `/` on a tty step: its pane is a terminal screen, not searched; the
 /// bar names the log file that holds its whole output.
 #[test]

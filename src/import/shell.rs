@@ -70,9 +70,14 @@ pub fn command(text: &str, kind: Shell) -> Option<Command> {
             run.push(command.to_owned());
             continued = line.ends_with('\\');
         } else if root && let Some(command) = t.strip_prefix("# ") {
-            // Root's prompt after `sudo -i`: a command, not output.
-            root = command.trim() != "exit";
+            // Root's prompt after `sudo -i`: a command, not output; its
+            // `exit` leaves root's shell, which the step never entered
+            // (as a command it would end the step there).
             root_prompts = true;
+            if matches!(command.trim(), "exit" | "logout") {
+                root = false;
+                continue;
+            }
             run.push(command.to_owned());
             continued = line.ends_with('\\');
         } else if continued {
@@ -195,7 +200,9 @@ pub fn mask_secret_assignments(text: &str, secret: impl Fn(&str) -> bool) -> Str
     let masked: Vec<String> = text
         .lines()
         .map(|line| {
-            let body = line.trim_start();
+            let trimmed = line.trim_start();
+            // A prompted line (`$ export TOKEN=…`) keeps its prompt.
+            let body = trimmed.strip_prefix("$ ").unwrap_or(trimmed);
             let indent = &line[..line.len() - body.len()];
             let (export, rest) = match body.strip_prefix("export ") {
                 Some(rest) => ("export ", rest.trim_start()),
@@ -224,9 +231,14 @@ pub fn mask_secret_assignments(text: &str, secret: impl Fn(&str) -> bool) -> Str
 pub fn placeholder_name(placeholder: &str) -> Option<String> {
     let inner = placeholder.strip_prefix('<')?.strip_suffix('>')?;
     let name = crate::runbook::slug::env_name_suggestion(inner)?;
-    Some(match is_known(&name) {
-        true => format!("{name}_VALUE"),
-        false => name,
+    if !is_known(&name) {
+        return Some(name);
+    }
+    // `LD_…_VALUE` is still the loader's: a prefix, then, not a suffix.
+    let suffixed = format!("{name}_VALUE");
+    Some(match crate::runbook::slug::is_the_shells(&suffixed) {
+        true => format!("TARGET_{name}"),
+        false => suffixed,
     })
 }
 
@@ -581,6 +593,9 @@ mod tests {
             names,
             ["PATH_VALUE", "HOME_VALUE", "USER_VALUE", "IFS_VALUE"]
         );
+        let (_, found) = replace_placeholders("x <ld-library-path> <stepwise-dir>");
+        let names: Vec<&str> = found.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(names, ["TARGET_LD_LIBRARY_PATH", "TARGET_STEPWISE_DIR"]);
     }
 
     #[test]
@@ -590,7 +605,7 @@ mod tests {
             Shell::Session,
         )
         .unwrap();
-        assert_eq!(c.run, "sudo -i\ntouch /tmp/m\necho restarted\nexit");
+        assert_eq!(c.run, "sudo -i\ntouch /tmp/m\necho restarted");
         assert_eq!(c.output, ["restarted", "# not a command"]);
         assert!(c.root_prompts);
         // Without a switch to root, `# ` stays a comment shown as output.
@@ -601,10 +616,10 @@ mod tests {
 
     #[test]
     fn a_secrets_value_is_masked_in_shown_assignments() {
-        let text = "export API_TOKEN=abc123\n  DB_PASSWORD='p w'\nexport REGION=eu-west-1\n";
+        let text = "export API_TOKEN=abc123\n  DB_PASSWORD='p w'\nexport REGION=eu-west-1\n$ export GH_TOKEN=x\n";
         assert_eq!(
             mask_secret_assignments(text, crate::import::heuristics::is_secret_name),
-            "export API_TOKEN=<secret: not copied>\n  DB_PASSWORD=<secret: not copied>\nexport REGION=eu-west-1\n"
+            "export API_TOKEN=<secret: not copied>\n  DB_PASSWORD=<secret: not copied>\nexport REGION=eu-west-1\n$ export GH_TOKEN=<secret: not copied>\n"
         );
     }
 

@@ -212,9 +212,15 @@ impl Builder {
                         self.code(code, lead.map(|(p, _)| p), first_of_item, block.line);
                     }
                     Code::Settings(literals) => {
+                        // `export HOME=/srv/app`: the shell's own variable
+                        // is no input (the loader refuses one); the block
+                        // stays in the text.
+                        let literals = literals
+                            .into_iter()
+                            .filter(|(name, _)| !crate::runbook::slug::is_the_shells(name));
                         self.out
                             .literals
-                            .extend(literals.into_iter().map(|(name, value)| Literal {
+                            .extend(literals.map(|(name, value)| Literal {
                                 name,
                                 value,
                                 line: block.line,

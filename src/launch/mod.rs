@@ -177,7 +177,7 @@ fn trust_outside_folder(home: &Path, what: &str, args: &ResumeOptions) -> Result
     let bytes = crate::session::fsutil::read_no_follow(&copy)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", copy.display())))?;
     let text = String::from_utf8_lossy(&bytes);
-    let runbook = crate::runbook::load::load_str(&copy.display().to_string(), &text)
+    let runbook = crate::runbook::load::load_copy(&copy.display().to_string(), &text)
         .map_err(|e| Failure::usage(crate::runbook::load::render_plain(&e)))?;
     let ask = crate::trust_prompt::asker(is_headless(&args.drive));
     crate::trust::ensure(home, &copy, &bytes, &runbook, args.trust, ask)

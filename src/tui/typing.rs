@@ -118,10 +118,23 @@ impl App {
     /// takes the keys at once (what the operator types next is for its
     /// prompt), and its terminal gets the log pane's size.
     pub(super) fn tty_started(&mut self, step: &str) -> Vec<Command> {
+        // Its screen is drawn at the size its pty opened at (the pane's,
+        // which the engine was given), in view or not.
+        if let Some(st) = self.session.step(step)
+            && self.session.runbook.step(step).is_some_and(|d| d.tty)
+            && !self.read_only
+        {
+            let rows = self.areas.log.height.saturating_sub(2).max(1);
+            let cols = self.areas.log.width.saturating_sub(2).max(1);
+            let attempt = st.attempts.len() as u32;
+            self.logs.resize_tty(step, attempt, rows, cols);
+        }
         if self.typeable().is_none_or(|(s, _)| s != step) {
             return Vec::new();
         }
-        if self.modal.is_none() && self.typing.is_none() {
+        // In auto mode nobody started it by hand: the keys stay
+        // stepwise's (`a`, `c` must reach it); `t` gives them to the step.
+        if self.modal.is_none() && self.typing.is_none() && !self.auto {
             self.typing = Some(step.to_owned());
             self.status = Some(format!(
                 "{step} reads the terminal: your keys go to it. Ctrl-] gives them back to stepwise."

@@ -226,7 +226,7 @@ pub fn resume_as(
     let loaded = journal::read(&jpath).map_err(|e| e.to_string())?;
     let copy = fsutil::read_no_follow(&dir.join(store::RUNBOOK_COPY))
         .map_err(|e| format!("cannot read the session's runbook copy: {e}"))?;
-    let runbook = crate::runbook::load::load_str(
+    let runbook = crate::runbook::load::load_copy(
         &dir.join(store::RUNBOOK_COPY).display().to_string(),
         &String::from_utf8_lossy(&copy),
     )

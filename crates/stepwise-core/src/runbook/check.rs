@@ -21,6 +21,9 @@ pub struct Checker {
     source: Source,
     text: Arc<str>,
     problems: Vec<Problem>,
+    /// A session's own copy, written by an older stepwise: rules added
+    /// since for new runbooks only (a name the shell uses) are not applied.
+    pub session_copy: bool,
 }
 
 /// One `key: value` entry of a mapping.
@@ -53,6 +56,7 @@ impl Checker {
             source: NamedSource::new(name, text.clone()),
             text,
             problems: Vec::new(),
+            session_copy: false,
         }
     }
 

@@ -40,6 +40,17 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Runbook, LoadError> {
 
 /// Parses and validates runbook text; `name` is used in messages.
 pub fn load_str(name: &str, text: &str) -> Result<Runbook, LoadError> {
+    load_checked(name, text, false)
+}
+
+/// A session's runbook copy: loaded as [`load_str`] does, except for the
+/// rules only new runbooks must pass (an input named like the shell's own
+/// variable), so that a session an older stepwise ran still opens.
+pub fn load_copy(name: &str, text: &str) -> Result<Runbook, LoadError> {
+    load_checked(name, text, true)
+}
+
+fn load_checked(name: &str, text: &str, session_copy: bool) -> Result<Runbook, LoadError> {
     let fail = |p: Problem| LoadError::new(name, vec![p]);
     if text.len() as u64 > MAX_FILE_BYTES {
         return Err(fail(too_large(text.len() as u64)));
@@ -49,6 +60,7 @@ pub fn load_str(name: &str, text: &str) -> Result<Runbook, LoadError> {
         return Err(fail(binary(text.as_bytes(), offset)));
     }
     let mut ck = Checker::new(name, Arc::from(text));
+    ck.session_copy = session_copy;
     let root = match parse::parse(text) {
         Ok(root) => root,
         Err(failure) => return Err(fail(failure.into_problem(&ck))),

@@ -286,7 +286,7 @@ fn read_copy(dir: &Path) -> Result<(Runbook, String), String> {
             copy.display()
         )
     })?;
-    let runbook = crate::runbook::load::load_str(
+    let runbook = crate::runbook::load::load_copy(
         &copy.display().to_string(),
         &String::from_utf8_lossy(&bytes),
     )

@@ -16,7 +16,6 @@ pub fn offset_name(offset: FixedOffset) -> String {
     format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
-/// `2026-11-26 16:30:00 UTC`.
 /// The text with its first letter upper-case.
 pub fn capitalise(text: &str) -> String {
     let mut c = text.chars();
@@ -24,6 +23,7 @@ pub fn capitalise(text: &str) -> String {
         .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
+/// `2026-11-26 16:30:00 UTC`.
 pub fn utc(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }

@@ -69,7 +69,7 @@ pub fn variable_name(ck: &mut Checker, key: &Node, what: &str) -> Option<String>
 /// Refuses an input or capture named like one of the shell's own
 /// variables ([`is_the_shells`]); `true` when the name may be used.
 pub fn not_the_shells(ck: &mut Checker, key: &Node, name: &str, what: &str) -> bool {
-    if !is_the_shells(name) {
+    if !is_the_shells(name) || ck.session_copy {
         return true;
     }
     let message =
