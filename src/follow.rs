@@ -165,21 +165,16 @@ impl Watch {
     /// Opens a session folder read-only (its runbook copy and journal).
     pub fn open(dir: &Path) -> Result<Watch, Failure> {
         let copy = dir.join(store::RUNBOOK_COPY);
-        let text = crate::session::fsutil::read_no_follow(&copy)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .map_err(|e| {
-                Failure::usage(format!(
-                    "{}: the session's runbook copy cannot be read: {e}",
-                    copy.display()
-                ))
-            })?;
-        let runbook =
-            crate::runbook::load::load_copy(&copy.display().to_string(), &text).map_err(|e| {
-                Failure::usage(format!(
-                    "{}: the session's runbook copy cannot be read: {e}",
-                    copy.display()
-                ))
-            })?;
+        let unreadable = |e: &dyn std::fmt::Display| {
+            Failure::usage(format!(
+                "{}: the session's runbook copy cannot be read: {e}",
+                copy.display()
+            ))
+        };
+        let bytes = crate::session::fsutil::read_no_follow(&copy).map_err(|e| unreadable(&e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let runbook = crate::runbook::load::load_copy(&copy.display().to_string(), &text)
+            .map_err(|e| unreadable(&e))?;
         Ok(Watch {
             dir: dir.to_owned(),
             session: Session::new(runbook),

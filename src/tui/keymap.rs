@@ -230,7 +230,7 @@ pub static BINDINGS: &[Binding] = &[
         &[k('t')],
         A::TypeIntoStep,
         "type",
-        "Type into the running tty step (it takes the keys as it starts; also Enter); Ctrl-] ends it",
+        "Type into the running tty step (it takes the keys as it starts, auto mode off; also Enter); Ctrl-] ends it",
     ),
     b(
         C::Main,

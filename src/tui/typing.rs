@@ -1,12 +1,13 @@
 //! Typing into a running `tty: true` step: such a step takes the keyboard
-//! as it starts, when it is the step in view and no question is open (a
-//! password prompt's keys must never land on hotkeys), and `t` (or Enter
-//! on it) gives it the keyboard later; from then every key is turned into
-//! the bytes a terminal sends (`tty_keys`) and handed to the engine as
-//! [`Command::TtyInput`], hotkeys off, until `Ctrl-]` gives the keys back
-//! or the step ends. The terminal of the tty step in view is sized to the
-//! log pane, and resized with it, typing or not. What is typed is never shown by stepwise (the step's
-//! own echo is), never kept, never journalled, never put in a note.
+//! as it starts, when it is the step in view, no question is open and auto
+//! mode is off (a password prompt's keys must never land on hotkeys), and
+//! `t` (or Enter on it) gives it the keyboard later; from then every key
+//! is turned into the bytes a terminal sends (`tty_keys`) and handed to the
+//! engine as [`Command::TtyInput`], hotkeys off, until `Ctrl-]` gives the
+//! keys back or the step ends. A tty step's terminal opens at the log
+//! pane's size and is resized with it, typing or not. What is typed is
+//! never shown by stepwise (the step's own echo is), never kept, never
+//! journalled, never put in a note.
 
 use super::app::App;
 use super::tty_keys;
@@ -106,17 +107,23 @@ impl App {
         if self.read_only || !self.session.runbook.steps().any(|(_, s)| s.tty) {
             return Vec::new();
         }
-        let rows = self.areas.log.height.saturating_sub(2).max(1);
-        let cols = self.areas.log.width.saturating_sub(2).max(1);
+        let (rows, cols) = self.pane_size();
         if let Some((step, attempt)) = self.typeable() {
             self.logs.resize_tty(&step, attempt, rows, cols);
         }
         vec![Command::TtyInput(TtyInput::Resize { rows, cols })]
     }
 
-    /// A step started: a `tty: true` step in view, with no question open,
-    /// takes the keys at once (what the operator types next is for its
-    /// prompt), and its terminal gets the log pane's size.
+    /// The log pane's rows and columns inside its border.
+    fn pane_size(&self) -> (u16, u16) {
+        let rows = self.areas.log.height.saturating_sub(2).max(1);
+        let cols = self.areas.log.width.saturating_sub(2).max(1);
+        (rows, cols)
+    }
+
+    /// A step started: a `tty: true` step in view, with no question open
+    /// and auto mode off, takes the keys at once (what the operator types
+    /// next is for its prompt).
     pub(super) fn tty_started(&mut self, step: &str) -> Vec<Command> {
         // Its screen is drawn at the size its pty opened at (the pane's,
         // which the engine was given), in view or not.
@@ -124,8 +131,7 @@ impl App {
             && self.session.runbook.step(step).is_some_and(|d| d.tty)
             && !self.read_only
         {
-            let rows = self.areas.log.height.saturating_sub(2).max(1);
-            let cols = self.areas.log.width.saturating_sub(2).max(1);
+            let (rows, cols) = self.pane_size();
             let attempt = st.attempts.len() as u32;
             self.logs.resize_tty(step, attempt, rows, cols);
         }

@@ -58,7 +58,7 @@ pub fn rows(s: &Session, ctx: &Context) -> Vec<Row> {
                 fmt::duration_ms((*due - r.at).num_milliseconds().max(0) as u64)
             ),
             Event::SessionResumed { .. } => {
-                out.extend(gap(ctx, i));
+                out.extend(gap(s, ctx, i));
                 resumed(&r.event, r.by.as_ref())
             }
             e => match what(s, e) {
@@ -124,21 +124,10 @@ fn inputs_at_start(records: &[Record]) -> String {
 /// word (no "left", interruption or stop record: a crash), a row at its
 /// last sign of life, its last record. A later write to a running step's
 /// log is no sign: the step's monitor writes it, and outlives stepwise.
-fn gap(ctx: &Context, i: usize) -> Option<Row> {
+fn gap(s: &Session, ctx: &Context, i: usize) -> Option<Row> {
     let resume = ctx.records.get(i)?;
-    let last = ctx.records[..i]
-        .iter()
-        .rev()
-        .find(|r| !matches!(r.event, Event::OutputRecorded { .. }))?;
-    // Said in its own words (the interruption's cancellations and exits
-    // come after its record).
-    if matches!(
-        crate::session::event::last_session_mark(&ctx.records[..i]),
-        Some(Event::SessionLeft { .. } | Event::Interrupted { .. } | Event::SessionStopped { .. })
-    ) {
-        return None;
-    }
-    let at = ctx.records[i - 1].at.max(last.at);
+    // The fold found the stops nobody recorded (`Session::silent_stops`).
+    let (at, _) = *s.silent_stops.iter().find(|(_, back)| *back == resume.at)?;
     let by = resume.by.as_ref().map_or("someone", |a| a.user.as_str());
     Some(Row {
         at,
